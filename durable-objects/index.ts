@@ -1,0 +1,3 @@
+export { CommunityExecutor } from "./community-executor";
+export { RateLimiter } from "./rate-limiter";
+export { RealtimeHub } from "./realtime-hub";

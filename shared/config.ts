@@ -1,0 +1,187 @@
+import { z } from "zod";
+
+/**
+ * One schema for every var and secret (design.md §3). `loadConfig` is the only
+ * reader of raw env strings; everything else receives the parsed `AppConfig`.
+ */
+
+const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
+const optionalSecret = z.string().min(1).optional();
+const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (an Ed25519 public key)");
+const base64Key32 = z
+  .string()
+  .refine((value) => decodedLength(value) === 32, "must be the base64 encoding of exactly 32 bytes");
+const retiredKeys = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object mapping key ids to base64 keys" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), base64Key32));
+
+export const ENVIRONMENTS = ["development", "test", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const configSchema = z.object({
+  ENVIRONMENT: z.enum(ENVIRONMENTS),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, "must be a Discord snowflake")
+    .optional(),
+  DISCORD_PUBLIC_KEY: hex64.optional(),
+  DISCORD_BOT_TOKEN: optionalSecret,
+  DISCORD_CLIENT_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, "must be a Discord snowflake")
+    .optional(),
+  DISCORD_CLIENT_SECRET: optionalSecret,
+
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  MASTER_KEY: base64Key32.optional(),
+  MASTER_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be a short key id")
+    .optional(),
+  MASTER_KEYS_RETIRED: retiredKeys.optional(),
+  OPS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+
+  BILLING_PROVIDER: z.enum(["stripe", "polar"]).default("stripe"),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret key")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+$/, "must start with whsec_")
+    .optional(),
+  POLAR_ACCESS_TOKEN: optionalSecret,
+  POLAR_WEBHOOK_SECRET: optionalSecret,
+
+  ALPACA_CLIENT_ID: optionalSecret,
+  ALPACA_CLIENT_SECRET: optionalSecret,
+  SCHWAB_CLIENT_ID: optionalSecret,
+  SCHWAB_CLIENT_SECRET: optionalSecret,
+  ETRADE_CONSUMER_KEY: optionalSecret,
+  ETRADE_CONSUMER_SECRET: optionalSecret,
+  IBKR_CLIENT_ID: optionalSecret,
+  IBKR_CLIENT_SECRET: optionalSecret,
+  COINBASE_CLIENT_ID: optionalSecret,
+  COINBASE_CLIENT_SECRET: optionalSecret,
+  BINANCE_API_KEY: optionalSecret,
+  BINANCE_API_SECRET: optionalSecret,
+  QUOTES_CRYPTO_API_KEY: optionalSecret,
+  QUOTES_EQUITY_API_KEY: optionalSecret,
+  QUOTES_EQUITY_API_SECRET: optionalSecret,
+
+  DISCORD_API_BASE: url("https://discord.com/api/v10"),
+  DISCORD_OAUTH_AUTHORIZE_URL: url("https://discord.com/oauth2/authorize"),
+  ALPACA_API_BASE: url("https://api.alpaca.markets"),
+  ALPACA_PAPER_API_BASE: url("https://paper-api.alpaca.markets"),
+  ALPACA_OAUTH_BASE: url("https://app.alpaca.markets/oauth"),
+  SCHWAB_API_BASE: url("https://api.schwabapi.com"),
+  ETRADE_API_BASE: url("https://api.etrade.com"),
+  IBKR_API_BASE: url("https://api.ibkr.com/v1/api"),
+  COINBASE_API_BASE: url("https://api.coinbase.com"),
+  BINANCE_API_BASE: url("https://api.binance.com"),
+  STRIPE_API_BASE: url("https://api.stripe.com"),
+  POLAR_API_BASE: url("https://api.polar.sh"),
+  QUOTES_CRYPTO_API_BASE: url("https://api.exchange.coinbase.com"),
+  QUOTES_EQUITY_API_BASE: url("https://data.alpaca.markets"),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+export type ConfigKey = keyof AppConfig;
+
+/** Secrets production cannot run without, whatever the billing provider. */
+const PRODUCTION_REQUIRED: readonly ConfigKey[] = [
+  "PUBLIC_BASE_URL",
+  "DISCORD_APPLICATION_ID",
+  "DISCORD_PUBLIC_KEY",
+  "DISCORD_BOT_TOKEN",
+  "DISCORD_CLIENT_ID",
+  "DISCORD_CLIENT_SECRET",
+  "SESSION_SECRET",
+  "MASTER_KEY",
+  "MASTER_KEY_ID",
+  "OPS_TOKEN",
+];
+
+const BILLING_REQUIRED: Record<AppConfig["BILLING_PROVIDER"], readonly ConfigKey[]> = {
+  stripe: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+  polar: ["POLAR_ACCESS_TOKEN", "POLAR_WEBHOOK_SECRET"],
+};
+
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: ConfigProblem[] };
+
+const KNOWN_KEYS = new Set(Object.keys(configSchema.shape));
+
+/**
+ * Parses the raw env. Problems name variables and never quote their values.
+ * Outside production, missing secrets are allowed (features that need them answer
+ * 503 when used), but a secret that is present must be well formed.
+ */
+export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rawEnv)) {
+    if (!KNOWN_KEYS.has(key) || typeof value !== "string") continue;
+    if (value.trim() === "") continue; // an empty var is a missing var
+    input[key] = value;
+  }
+
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? "(env)"),
+      problem: issue.code === "invalid_type" && issue.input === undefined ? "missing" : issue.message,
+    }));
+    return { ok: false, problems: dedupeByVariable(problems) };
+  }
+
+  const config = parsed.data;
+  if (config.ENVIRONMENT === "production") {
+    const required = [...PRODUCTION_REQUIRED, ...BILLING_REQUIRED[config.BILLING_PROVIDER]];
+    const missing = required.filter((key) => config[key] === undefined);
+    if (missing.length > 0) {
+      return { ok: false, problems: missing.map((variable) => ({ variable, problem: "missing" })) };
+    }
+  }
+  return { ok: true, config };
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** `loadConfig`, memoized per env object (one parse per isolate in practice). */
+export function configFor(rawEnv: object): ConfigResult {
+  let result = cache.get(rawEnv);
+  if (!result) {
+    result = loadConfig(rawEnv as Record<string, unknown>);
+    cache.set(rawEnv, result);
+  }
+  return result;
+}
+
+function dedupeByVariable(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Map<string, ConfigProblem>();
+  for (const problem of problems) if (!seen.has(problem.variable)) seen.set(problem.variable, problem);
+  return [...seen.values()];
+}
+
+function decodedLength(value: string): number {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length % 4 !== 0) return -1;
+  try {
+    return atob(value).length;
+  } catch {
+    return -1;
+  }
+}

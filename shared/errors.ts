@@ -1,0 +1,170 @@
+/**
+ * Every error the product answers with is an AppError: a status, a stable
+ * SNAKE_CASE code and a message that is safe to show to the caller.
+ */
+
+export interface ErrorDetail {
+  [key: string]: unknown;
+}
+
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    requestId: string;
+    details?: ErrorDetail[];
+  };
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: ErrorDetail[];
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { details?: ErrorDetail[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(requestId: string): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        requestId,
+        ...(this.details && this.details.length > 0 ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+type Options = { details?: ErrorDetail[]; cause?: unknown };
+
+export class ValidationError extends AppError {
+  constructor(message: string, options: Options & { code?: string } = {}) {
+    super(400, options.code ?? "VALIDATION_FAILED", message, options);
+  }
+}
+
+export class InvalidJsonError extends AppError {
+  constructor(parserMessage: string) {
+    super(400, "INVALID_JSON", `Malformed JSON body: ${parserMessage}`);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = "Authentication is required.", code = "UNAUTHORIZED") {
+    super(401, code, message, { headers: { "www-authenticate": "Bearer" } });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = "You are not allowed to do this.", code = "FORBIDDEN") {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = "Not found.", code = "NOT_FOUND") {
+    super(404, code, message);
+  }
+}
+
+export class MethodNotAllowedError extends AppError {
+  constructor(method: string, allowed: string[]) {
+    super(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here. Allowed: ${allowed.join(", ")}.`, {
+      headers: { allow: allowed.join(", ") },
+    });
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, code = "CONFLICT") {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, "PAYLOAD_TOO_LARGE", `The request body is larger than the ${limitBytes}-byte limit of this route.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(expected: string, received: string | undefined) {
+    super(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      `Expected content-type ${expected}, received ${received ? received : "none"}.`,
+    );
+  }
+}
+
+export class UnprocessableError extends AppError {
+  constructor(message: string, options: Options & { code?: string } = {}) {
+    super(422, options.code ?? "UNPROCESSABLE", message, options);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterMs: number, message = "Too many requests. Try again later.") {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super(429, "RATE_LIMITED", message, { headers: { "retry-after": String(retryAfterSeconds) } });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class InternalError extends AppError {
+  constructor(cause?: unknown) {
+    super(500, "INTERNAL_ERROR", "An unexpected error occurred. Quote the request id when reporting it.", {
+      cause,
+    });
+  }
+}
+
+export class NotImplementedError extends AppError {
+  constructor(feature: string) {
+    super(501, "NOT_IMPLEMENTED", `${feature} is not implemented yet.`);
+  }
+}
+
+export class UpstreamError extends AppError {
+  constructor(service: string, message?: string, cause?: unknown) {
+    super(502, "UPSTREAM_FAILED", message ?? `${service} answered with an error.`, { cause });
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, code = "SERVICE_UNAVAILABLE", options: Options & { retryAfterSeconds?: number } = {}) {
+    super(503, code, message, {
+      ...options,
+      headers: options.retryAfterSeconds ? { "retry-after": String(options.retryAfterSeconds) } : undefined,
+    });
+  }
+}
+
+export class ConfigInvalidError extends ServiceUnavailableError {
+  constructor(variables: string[]) {
+    super(
+      `The service is misconfigured: ${variables.join(", ")} missing or invalid. An operator must fix the configuration.`,
+      "CONFIG_INVALID",
+      { details: variables.map((variable) => ({ variable })) },
+    );
+  }
+}
+
+/** Anything thrown becomes an AppError; unknown throws become a 500 with no internals exposed. */
+export function toAppError(error: unknown): AppError {
+  return error instanceof AppError ? error : new InternalError(error);
+}

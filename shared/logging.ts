@@ -1,0 +1,79 @@
+/**
+ * Structured logging: one JSON object per line, so `wrangler tail --format json`
+ * can be filtered with jq. Secrets are redacted by key name before serialising.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface LogFields {
+  requestId?: string;
+  communityId?: string;
+  userId?: string;
+  route?: string;
+  status?: number;
+  durationMs?: number;
+  [key: string]: unknown;
+}
+
+export type LogSink = (line: string, level: LogLevel) => void;
+
+const SENSITIVE_KEY =
+  /(token|secret|authorization|password|passphrase|signature|cookie|api[-_]?key|private[-_]?key|master[-_]?key|credential)/i;
+const SENSITIVE_EXACT_KEY = /^(code|otp|totp|pin)$/i;
+export const REDACTED = "[redacted]";
+
+export function isSensitiveKey(key: string): boolean {
+  return SENSITIVE_KEY.test(key) || SENSITIVE_EXACT_KEY.test(key);
+}
+
+/** Deep copy with every sensitive key's value replaced. Errors become {name, message}. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8) return "[depth]";
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] = isSensitiveKey(key) ? REDACTED : redact(inner, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+const defaultSink: LogSink = (line, level) => {
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+};
+
+export class Logger {
+  constructor(
+    private readonly fields: LogFields = {},
+    private readonly sink: LogSink = defaultSink,
+  ) {}
+
+  child(fields: LogFields): Logger {
+    return new Logger({ ...this.fields, ...fields }, this.sink);
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.write("debug", msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.write("info", msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.write("warn", msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.write("error", msg, fields);
+  }
+
+  private write(level: LogLevel, msg: string, fields?: LogFields): void {
+    const entry = redact({ level, msg, time: new Date().toISOString(), ...this.fields, ...fields });
+    this.sink(JSON.stringify(entry), level);
+  }
+}
+
+export const rootLogger = new Logger();

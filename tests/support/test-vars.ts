@@ -1,0 +1,19 @@
+/**
+ * Vars and secrets the test Worker runs with (vitest.config.ts binds them).
+ * Test-only values: none of them protects anything real.
+ */
+export const TEST_VARS = {
+  ENVIRONMENT: "test",
+  PUBLIC_BASE_URL: "http://localhost:8787",
+  DISCORD_APPLICATION_ID: "100000000000000001",
+  DISCORD_CLIENT_ID: "100000000000000001",
+  DISCORD_CLIENT_SECRET: "test-discord-client-secret",
+  DISCORD_BOT_TOKEN: "test-discord-bot-token",
+  SESSION_SECRET: "test-session-secret-test-session-secret-0123",
+  MASTER_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+  MASTER_KEY_ID: "test-1",
+  OPS_TOKEN: "test-ops-token-0123456789abcdef0123456789",
+  BILLING_PROVIDER: "stripe",
+  STRIPE_SECRET_KEY: "sk_test_0000000000000000000000",
+  STRIPE_WEBHOOK_SECRET: "whsec_test0000000000000000000000",
+} as const;

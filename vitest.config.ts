@@ -1,0 +1,44 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_VARS } from "./tests/support/test-vars.ts";
+
+const queueConsumer = (deadLetterQueue?: string) => ({
+  // Overrides replace wrangler's consumer settings, so repeat retries and the DLQ here.
+  maxBatchSize: 10,
+  maxBatchTimeout: 0.05,
+  maxRetries: 2,
+  retryDelay: 0,
+  ...(deadLetterQueue ? { deadLetterQueue } : {}),
+});
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          // Test-only: lets integration tests call exports.default.queue()/scheduled(). Never deploy it.
+          compatibilityFlags: ["service_binding_extra_handlers"],
+          bindings: { ...TEST_VARS, TEST_MIGRATIONS: migrations },
+          queueConsumers: {
+            "order-submissions": queueConsumer("order-submissions-dlq"),
+            notifications: queueConsumer("notifications-dlq"),
+            "billing-events": queueConsumer("billing-events-dlq"),
+            "order-submissions-dlq": queueConsumer(),
+            "notifications-dlq": queueConsumer(),
+            "billing-events-dlq": queueConsumer(),
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["tests/**/*.test.ts"],
+      setupFiles: ["./tests/support/apply-migrations.ts"],
+      // Info-level access logs drown test output; warnings and errors still show.
+      onConsoleLog: (log: string) => !log.includes('"level":"info"'),
+      reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci/results/vitest.json" }]] : ["default"],
+    },
+  };
+});

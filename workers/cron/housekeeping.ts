@@ -1,0 +1,40 @@
+import { and, isNotNull, lt, or } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { deadLetters, sessions, webhookEvents } from "../../shared/db/schema";
+import type { Logger } from "../../shared/logging";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Stripe redelivers for up to 3 days; keep ids far longer so a late replay is still recognised. */
+export const WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
+/** Revoked or expired sessions are kept a week for investigation, then removed. */
+export const SESSION_RETENTION_MS = 7 * DAY_MS;
+/** Dead letters that were replayed are kept 30 days; unreplayed ones stay until an operator acts. */
+export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+
+export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
+  const db = drizzle(env.DB);
+  const [expiredSessions, oldWebhookEvents, replayedDeadLetters] = await db.batch([
+    db
+      .delete(sessions)
+      .where(
+        or(
+          lt(sessions.expiresAt, scheduledTime - SESSION_RETENTION_MS),
+          and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, scheduledTime - SESSION_RETENTION_MS)),
+        ),
+      ),
+    db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, scheduledTime - WEBHOOK_EVENT_RETENTION_MS)),
+    db
+      .delete(deadLetters)
+      .where(
+        and(
+          isNotNull(deadLetters.replayedAt),
+          lt(deadLetters.replayedAt, scheduledTime - REPLAYED_DEAD_LETTER_RETENTION_MS),
+        ),
+      ),
+  ]);
+  return {
+    sessionsDeleted: expiredSessions.meta.changes,
+    webhookEventsDeleted: oldWebhookEvents.meta.changes,
+    deadLettersDeleted: replayedDeadLetters.meta.changes,
+  };
+}

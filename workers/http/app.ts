@@ -1,0 +1,39 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ValidationError } from "../../shared/errors";
+import type { App, AppEnv } from "./context";
+import { handleError, notFoundOrMethodNotAllowed } from "./errors";
+import { bodyLimit } from "./middleware/body-limit";
+import { configGate } from "./middleware/config-gate";
+import { requestContext } from "./middleware/request-context";
+import { registerHealth } from "./routes/health";
+import { registerOpenApi } from "./routes/openapi";
+import { registerReady } from "./routes/ready";
+
+/** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
+export function createApp(): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ValidationError("The request does not match the expected shape.", {
+          details: result.error.issues.map((issue) => ({
+            path: issue.path.join("."),
+            code: issue.code,
+            message: issue.message,
+          })),
+        });
+      }
+    },
+  });
+
+  app.use("*", requestContext);
+  app.use("*", configGate(["/ready"]));
+  app.use("*", bodyLimit());
+
+  registerHealth(app);
+  registerReady(app);
+  registerOpenApi(app);
+
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,21 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppConfig } from "../../shared/config";
+import type { Logger } from "../../shared/logging";
+
+export interface AppVariables {
+  requestId: string;
+  logger: Logger;
+  /** Set by the config gate; every route behind it can rely on a valid config. */
+  config: AppConfig;
+  communityId?: string;
+  userId?: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}
+
+export type AppContext = Context<AppEnv>;
+export type App = OpenAPIHono<AppEnv>;

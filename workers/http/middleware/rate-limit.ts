@@ -1,0 +1,54 @@
+import { createMiddleware } from "hono/factory";
+import { RateLimitedError, ServiceUnavailableError } from "../../../shared/errors";
+import type { RateLimitPolicy } from "../../../shared/rate-limit";
+import type { AppContext, AppEnv } from "../context";
+
+export type RateLimitKeyBy = "ip" | "user" | "route";
+
+export interface RateLimitOptions extends RateLimitPolicy {
+  /** Names the limit, so two limits on one route do not share a bucket. */
+  name: string;
+  keyBy: RateLimitKeyBy;
+}
+
+/**
+ * Asks the key's RateLimiter object before the handler runs; 429 with
+ * Retry-After when the budget is spent. If the limiter cannot be reached the
+ * request is refused (503): a limit that silently stops limiting is a hole.
+ */
+export function rateLimit(options: RateLimitOptions) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const key = `${options.name}:${options.keyBy}:${subjectFor(c, options.keyBy)}`;
+    let result: { allowed: boolean; remaining: number; retryAfterMs: number };
+    try {
+      result = await c.env.RATE_LIMITER.getByName(key).limit(key, {
+        limit: options.limit,
+        periodMs: options.periodMs,
+      });
+    } catch (error) {
+      c.get("logger").error("rate_limiter.unavailable", { limiter: options.name, error });
+      throw new ServiceUnavailableError(
+        "Rate limiting is unavailable; try again shortly.",
+        "RATE_LIMITER_UNAVAILABLE",
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    c.header("ratelimit-limit", String(options.limit));
+    c.header("ratelimit-remaining", String(result.remaining));
+    if (!result.allowed) throw new RateLimitedError(result.retryAfterMs);
+    await next();
+  });
+}
+
+function subjectFor(c: AppContext, keyBy: RateLimitKeyBy): string {
+  switch (keyBy) {
+    case "ip":
+      return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown-ip";
+    case "user":
+      return c.get("userId") ?? `anon:${c.req.header("cf-connecting-ip") ?? "unknown-ip"}`;
+    case "route":
+      return `${c.req.method} ${c.req.routePath}`;
+  }
+}

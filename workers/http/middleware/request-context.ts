@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import { rootLogger } from "../../../shared/logging";
+import type { AppEnv } from "../context";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * Gives every request an id (Cloudflare's ray id when present), a logger that
+ * carries it, the `x-request-id` response header, and one access log line.
+ */
+export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
+  const started = performance.now();
+  const ray = c.req.header("cf-ray");
+  const requestId = ray && REQUEST_ID.test(ray) ? ray : crypto.randomUUID();
+  c.set("requestId", requestId);
+  c.set("logger", rootLogger.child({ requestId }));
+
+  await next();
+
+  c.header("x-request-id", requestId);
+  const status = c.res.status;
+  c.get("logger").info("request", {
+    method: c.req.method,
+    path: c.req.path,
+    route: c.req.routePath,
+    status,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+    communityId: c.get("communityId"),
+    userId: c.get("userId"),
+  });
+});

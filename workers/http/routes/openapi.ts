@@ -1,0 +1,13 @@
+import type { App } from "../context";
+
+export function registerOpenApi(app: App): void {
+  app.doc31("/api/v1/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Discord Trade Executor API",
+      version: "1.0.0",
+      description: "JSON API of the Discord Trade Executor. Errors share one body: {error:{code,message,requestId}}.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+}

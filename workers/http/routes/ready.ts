@@ -1,0 +1,75 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { configFor } from "../../../shared/config";
+import type { App } from "../context";
+
+const CheckSchema = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+  problems: z.array(z.object({ variable: z.string(), problem: z.string() })).optional(),
+});
+const ReadySchema = z
+  .object({
+    status: z.enum(["ready", "not_ready"]),
+    checks: z.object({
+      config: CheckSchema,
+      d1: CheckSchema,
+      communityExecutor: CheckSchema,
+      realtimeHub: CheckSchema,
+      rateLimiter: CheckSchema,
+    }),
+  })
+  .openapi("Readiness");
+
+const route = createRoute({
+  method: "get",
+  path: "/ready",
+  tags: ["platform"],
+  summary: "Readiness: config valid, D1 reachable, each Durable Object namespace reachable",
+  responses: {
+    200: { description: "Every check passed", content: { "application/json": { schema: ReadySchema } } },
+    503: { description: "At least one check failed", content: { "application/json": { schema: ReadySchema } } },
+  },
+});
+
+type Check = z.infer<typeof CheckSchema>;
+const PROBE_TIMEOUT_MS = 2_000;
+
+async function timed(probe: () => Promise<unknown>): Promise<Check> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: elapsed(started) };
+  } catch (error) {
+    return { ok: false, latencyMs: elapsed(started), error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+  }
+}
+
+const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
+
+export function registerReady(app: App): void {
+  app.openapi(route, async (c) => {
+    const configResult = configFor(c.env);
+    const config: Check = configResult.ok
+      ? { ok: true, latencyMs: 0 }
+      : { ok: false, latencyMs: 0, error: "configuration invalid", problems: configResult.problems };
+
+    const [d1, communityExecutor, realtimeHub, rateLimiter] = await Promise.all([
+      timed(() => c.env.DB.prepare("SELECT 1 AS one").first()),
+      timed(() => c.env.COMMUNITY_EXECUTOR.getByName("__readiness__").ping()),
+      timed(() => c.env.REALTIME_HUB.getByName("__readiness__").ping()),
+      timed(() => c.env.RATE_LIMITER.getByName("__readiness__").ping()),
+    ]);
+    const checks = { config, d1, communityExecutor, realtimeHub, rateLimiter };
+    const ready = Object.values(checks).every((check) => check.ok);
+    return c.json({ status: ready ? ("ready" as const) : ("not_ready" as const), checks }, ready ? 200 : 503);
+  });
+}

@@ -1,0 +1,47 @@
+import { drizzle } from "drizzle-orm/d1";
+import { deadLetters } from "../../shared/db/schema";
+import type { Logger } from "../../shared/logging";
+
+/**
+ * DLQ consumer: keeps every exhausted message in `dead_letters` for an operator
+ * to inspect and replay, and raises an error-level alert. Idempotent by
+ * (queue, message id), so a redelivered dead letter is stored once.
+ */
+export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, logger: Logger): Promise<void> {
+  const db = drizzle(env.DB);
+  const sourceQueue = batch.queue.replace(/-dlq$/, "");
+  for (const message of batch.messages) {
+    try {
+      await db
+        .insert(deadLetters)
+        .values({
+          id: crypto.randomUUID(),
+          queue: sourceQueue,
+          messageId: message.id,
+          communityId: communityIdOf(message.body),
+          body: message.body,
+          attempts: message.attempts,
+          lastError: null,
+        })
+        .onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
+      logger.error("queue.dead_lettered", {
+        alert: true,
+        sourceQueue,
+        messageId: message.id,
+        communityId: communityIdOf(message.body) ?? undefined,
+      });
+      message.ack();
+    } catch (error) {
+      logger.error("queue.dead_letter_store_failed", { messageId: message.id, error });
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}
+
+function communityIdOf(body: unknown): string | null {
+  if (body && typeof body === "object" && "communityId" in body) {
+    const value = (body as { communityId: unknown }).communityId;
+    return typeof value === "string" ? value : null;
+  }
+  return null;
+}
