@@ -1,6 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type ViteUserConfig } from "vitest/config";
 import { TEST_VARS } from "./tests/support/test-vars.ts";
 
 const queueConsumer = (deadLetterQueue?: string) => ({
@@ -12,7 +12,7 @@ const queueConsumer = (deadLetterQueue?: string) => ({
   ...(deadLetterQueue ? { deadLetterQueue } : {}),
 });
 
-export default defineConfig(async () => {
+export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
@@ -38,6 +38,7 @@ export default defineConfig(async () => {
       setupFiles: ["./tests/support/apply-migrations.ts"],
       // Info-level access logs drown test output; warnings and errors still show.
       onConsoleLog: (log: string) => !log.includes('"level":"info"'),
+      // CI reads the pass/fail counts from the JSON report (.ci/run).
       reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci/results/vitest.json" }]] : ["default"],
     },
   };
