@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { assertValidPolicy, gcra, type RateLimitPolicy } from "../shared/rate-limit";
+import { gcra, type RateLimitPolicy } from "../shared/rate-limit";
 
 export interface LimitResult {
   allowed: boolean;
@@ -21,8 +21,8 @@ export class RateLimiter extends DurableObject<Env> {
     );
   }
 
+  /** Callers validate the policy once, where it is declared (assertValidPolicy). */
   limit(key: string, policy: RateLimitPolicy, cost = 1): LimitResult {
-    assertValidPolicy(policy);
     const now = Date.now();
     const row = this.ctx.storage.sql.exec<{ tat: number }>("SELECT tat FROM buckets WHERE key = ?", key).toArray()[0];
     const decision = gcra(policy, row?.tat, now, cost);

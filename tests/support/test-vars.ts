@@ -5,6 +5,7 @@
 export const TEST_VARS = {
   ENVIRONMENT: "test",
   PUBLIC_BASE_URL: "http://localhost:8787",
+  DISCORD_PUBLIC_KEY: "becc5e23a3292502ba10d43bd76dee5c198d3c5ab9d45725f15eeaeb453999eb",
   DISCORD_APPLICATION_ID: "100000000000000001",
   DISCORD_CLIENT_ID: "100000000000000001",
   DISCORD_CLIENT_SECRET: "test-discord-client-secret",
@@ -17,3 +18,6 @@ export const TEST_VARS = {
   STRIPE_SECRET_KEY: "sk_test_0000000000000000000000",
   STRIPE_WEBHOOK_SECRET: "whsec_test0000000000000000000000",
 } as const;
+
+/** The Ed25519 private key (hex seed) matching DISCORD_PUBLIC_KEY, so tests sign interactions as Discord does. */
+export const TEST_DISCORD_PRIVATE_KEY_HEX = "7a6357116128b41969966c980188b98b85f3f86aedf6965c7b3a13bd64b1c54c";

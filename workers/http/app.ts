@@ -4,6 +4,7 @@ import type { App, AppEnv } from "./context";
 import { handleError, notFoundOrMethodNotAllowed } from "./errors";
 import { bodyLimit } from "./middleware/body-limit";
 import { configGate } from "./middleware/config-gate";
+import { requireJsonBody } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
 import { registerHealth } from "./routes/health";
 import { registerOpenApi } from "./routes/openapi";
@@ -28,6 +29,7 @@ export function createApp(): App {
   app.use("*", requestContext);
   app.use("*", configGate(["/ready"]));
   app.use("*", bodyLimit());
+  app.use("/api/*", requireJsonBody);
 
   registerHealth(app);
   registerReady(app);

@@ -12,7 +12,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
   const sourceQueue = batch.queue.replace(/-dlq$/, "");
   for (const message of batch.messages) {
     try {
-      await db
+      const inserted = await db
         .insert(deadLetters)
         .values({
           id: crypto.randomUUID(),
@@ -24,6 +24,11 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
           lastError: null,
         })
         .onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
+      if (inserted.meta.changes === 0) {
+        logger.info("queue.dead_letter_redelivered", { sourceQueue, messageId: message.id });
+        message.ack();
+        continue;
+      }
       logger.error("queue.dead_lettered", {
         alert: true,
         sourceQueue,

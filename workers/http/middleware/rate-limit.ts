@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { RateLimitedError, ServiceUnavailableError } from "../../../shared/errors";
-import type { RateLimitPolicy } from "../../../shared/rate-limit";
+import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-limit";
 import type { AppContext, AppEnv } from "../context";
 
 export type RateLimitKeyBy = "ip" | "user" | "route";
@@ -17,6 +17,7 @@ export interface RateLimitOptions extends RateLimitPolicy {
  * request is refused (503): a limit that silently stops limiting is a hole.
  */
 export function rateLimit(options: RateLimitOptions) {
+  assertValidPolicy(options);
   return createMiddleware<AppEnv>(async (c, next) => {
     const key = `${options.name}:${options.keyBy}:${subjectFor(c, options.keyBy)}`;
     let result: { allowed: boolean; remaining: number; retryAfterMs: number };

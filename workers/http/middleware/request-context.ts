@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { rootLogger } from "../../../shared/logging";
 import type { AppEnv } from "../context";
+import { handlerRoute } from "../matched-route";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -22,7 +23,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   c.get("logger").info("request", {
     method: c.req.method,
     path: c.req.path,
-    route: c.req.routePath,
+    route: handlerRoute(c) ?? "(unmatched)",
     status,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
     communityId: c.get("communityId"),

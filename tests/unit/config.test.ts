@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../shared/config";
+import { TEST_VARS } from "../support/test-vars";
+
+const production = { ...TEST_VARS, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://trade.example.com" };
+
+describe("configuration", () => {
+  it("Scenario: Valid production configuration", () => {
+    const result = loadConfig(production);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.ENVIRONMENT).toBe("production");
+    expect(result.config.MASTER_KEY_ID).toBe("test-1");
+  });
+
+  it("Scenario: Outbound base URLs default to the real services", () => {
+    const result = loadConfig(production);
+    if (!result.ok) throw new Error("expected a valid config");
+    expect(result.config.DISCORD_API_BASE).toBe("https://discord.com/api/v10");
+    expect(result.config.STRIPE_API_BASE).toBe("https://api.stripe.com");
+    expect(result.config.POLAR_API_BASE).toBe("https://api.polar.sh");
+    expect(result.config.ALPACA_PAPER_API_BASE).toBe("https://paper-api.alpaca.markets");
+  });
+
+  it("Scenario: An outbound base URL can point at a local fake", () => {
+    const result = loadConfig({ ...production, DISCORD_API_BASE: "http://127.0.0.1:9999/api/v10" });
+    if (!result.ok) throw new Error("expected a valid config");
+    expect(result.config.DISCORD_API_BASE).toBe("http://127.0.0.1:9999/api/v10");
+  });
+
+  it("Scenario: Production refuses to run without a required secret", () => {
+    const { OPS_TOKEN: _ops, SESSION_SECRET: _session, ...rest } = production;
+    const result = loadConfig(rest);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      { variable: "SESSION_SECRET", problem: "missing" },
+      { variable: "OPS_TOKEN", problem: "missing" },
+    ]);
+  });
+
+  it("Scenario: Production requires the selected billing provider's secrets", () => {
+    const result = loadConfig({ ...production, BILLING_PROVIDER: "polar" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.variable)).toEqual(["POLAR_ACCESS_TOKEN", "POLAR_WEBHOOK_SECRET"]);
+  });
+
+  it("Scenario: A malformed secret is named but its value never appears", () => {
+    const badKey = "not-base64-of-32-bytes-SECRETVALUE";
+    const result = loadConfig({ ...production, MASTER_KEY: badKey, DISCORD_PUBLIC_KEY: "xyz" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.variable).sort()).toEqual(["DISCORD_PUBLIC_KEY", "MASTER_KEY"]);
+    expect(JSON.stringify(result.problems)).not.toContain("SECRETVALUE");
+  });
+
+  it("Scenario: Development allows missing secrets but not malformed ones", () => {
+    expect(loadConfig({ ENVIRONMENT: "development" }).ok).toBe(true);
+    const result = loadConfig({ ENVIRONMENT: "development", OPS_TOKEN: "short" });
+    expect(result.ok).toBe(false);
+  });
+
+  it("Scenario: An unknown environment is refused", () => {
+    const result = loadConfig({ ...production, ENVIRONMENT: "staging" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems[0]?.variable).toBe("ENVIRONMENT");
+  });
+
+  it("Scenario: Retired master keys are a JSON map of id to key", () => {
+    const retired = JSON.stringify({ "old-1": TEST_VARS.MASTER_KEY });
+    const ok = loadConfig({ ...production, MASTER_KEYS_RETIRED: retired });
+    expect(ok.ok && ok.config.MASTER_KEYS_RETIRED).toEqual({ "old-1": TEST_VARS.MASTER_KEY });
+    expect(loadConfig({ ...production, MASTER_KEYS_RETIRED: "{not json" }).ok).toBe(false);
+    expect(loadConfig({ ...production, MASTER_KEYS_RETIRED: JSON.stringify({ a: "short" }) }).ok).toBe(false);
+  });
+
+  it("Scenario: An empty variable counts as missing", () => {
+    const result = loadConfig({ ...production, OPS_TOKEN: "  " });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([{ variable: "OPS_TOKEN", problem: "missing" }]);
+  });
+});
