@@ -5,9 +5,11 @@ import { handleError, notFoundOrMethodNotAllowed } from "./errors";
 import { bodyLimit } from "./middleware/body-limit";
 import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
+import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
 import { registerHealth } from "./routes/health";
 import { registerOpenApi } from "./routes/openapi";
+import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerReady } from "./routes/ready";
 
 /** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
@@ -34,6 +36,9 @@ export function createApp(): App {
   registerHealth(app);
   registerReady(app);
   registerOpenApi(app);
+
+  app.use("/api/v1/ops/*", requireOpsToken);
+  registerOpsDeadLetters(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));
   app.onError(handleError);

@@ -1,6 +1,11 @@
 import type { App } from "../context";
 
 export function registerOpenApi(app: App): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "opsToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "Operator endpoints: Authorization: Bearer <OPS_TOKEN>",
+  });
   app.doc31("/api/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {
