@@ -100,6 +100,18 @@ describe("platform HTTP surface", () => {
     expect(seen).toHaveLength(0);
   });
 
+  it("Scenario: A route prefix can raise its body limit", async () => {
+    const app = createApp();
+    app.post("/webhooks/__probe", async (c) => c.json({ bytes: (await c.req.text()).length }));
+    const body = "x".repeat(DEFAULT_BODY_LIMIT_BYTES * 2);
+    const res = await callApp(app, "/webhooks/__probe", { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ bytes: body.length });
+    const tooBig = await callApp(app, "/webhooks/__probe", { method: "POST", body: "x".repeat(513 * 1024) });
+    expect(tooBig.status).toBe(413);
+    await tooBig.json();
+  });
+
   it("Scenario: Malformed JSON", async () => {
     const { app, seen } = appWithProbeRoutes();
     const res = await callApp(app, "/api/v1/__probe/echo", {

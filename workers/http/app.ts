@@ -12,6 +12,9 @@ import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerReady } from "./routes/ready";
 
+/** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
+export const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+
 /** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
 export function createApp(): App {
   const app: App = new OpenAPIHono<AppEnv>({
@@ -30,7 +33,7 @@ export function createApp(): App {
 
   app.use("*", requestContext);
   app.use("*", configGate(["/ready"]));
-  app.use("*", bodyLimit());
+  app.use("*", bodyLimit(BODY_LIMIT_OVERRIDES));
   app.use("/api/*", requireJsonBody);
 
   registerHealth(app);
