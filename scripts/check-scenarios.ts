@@ -34,5 +34,7 @@ const untested = [...scenarios].filter(([name]) => !tested.has(name));
 const unknown = [...tested].filter(([name]) => !scenarios.has(name));
 for (const [name, file] of untested) console.error(`scenario without a test: "${name}" (${file})`);
 for (const [name, file] of unknown) console.error(`test names a scenario no spec has: "${name}" (${file})`);
-console.log(`scenarios: ${scenarios.size} in specs, ${tested.size} tested, ${untested.length + unknown.length} mismatched`);
+console.log(
+  `scenarios: ${scenarios.size} in specs, ${tested.size} tested, ${untested.length + unknown.length} mismatched`,
+);
 process.exit(untested.length + unknown.length > 0 ? 1 : 0);
