@@ -7,6 +7,7 @@ import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
 import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
+import { registerCommunityAudit } from "./routes/community-audit";
 import { registerHealth } from "./routes/health";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
@@ -39,6 +40,7 @@ export function createApp(): App {
   registerHealth(app);
   registerReady(app);
   registerOpenApi(app);
+  registerCommunityAudit(app);
 
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);

@@ -1,0 +1,170 @@
+/// <reference types="vite/client" />
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { TENANT_TABLES } from "../../shared/db/schema";
+import { database } from "../../workers/db/client";
+import { communityDirectory, upsertUser } from "../../workers/db/directory";
+import { featureFlagDefinitions } from "../../workers/db/feature-flags";
+import { forCommunity } from "../../workers/db/tenant";
+
+const db = database(env.DB);
+
+async function newCommunity(name: string) {
+  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name });
+  return forCommunity(db, community.id);
+}
+
+async function newUser() {
+  return upsertUser(db, { discordId: crypto.randomUUID(), username: "member" });
+}
+
+/** Modules allowed to name tenant tables: the tenant repository and the community directory. */
+const TENANT_GATEWAYS = new Set(["workers/db/tenant.ts", "workers/db/directory.ts"]);
+
+const GUARDED = { ...TENANT_TABLES, communities: "communities" } as const;
+const SYMBOLS = Object.keys(GUARDED);
+const SQL_NAMES = Object.values(GUARDED);
+const alternation = (names: readonly string[]) => names.join("|");
+
+/** Finds code outside the gateways that could reach tenant rows without a community scope. */
+function tenantTableViolations(sources: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const rawSql = new RegExp(
+    String.raw`\b(?:from|into|update|join|table)\s+\\?[\x60"'\[]?(${alternation(SQL_NAMES)})\b`,
+    "gi",
+  );
+  const relationalQuery = new RegExp(String.raw`\.query\s*\.\s*(${alternation(SYMBOLS)})\b`, "g");
+  for (const [file, source] of Object.entries(sources)) {
+    if (TENANT_GATEWAYS.has(file)) continue;
+    const code = withoutComments(source);
+    for (const [, specifiers = ""] of code.matchAll(
+      /\b(?:import|export)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["'][^"']*shared\/db\/schema(?:\.ts)?["']/g,
+    )) {
+      for (const specifier of specifiers.split(",")) {
+        const name =
+          specifier
+            .trim()
+            .replace(/^type\s+/, "")
+            .split(/\s+as\s+/)[0] ?? "";
+        if (SYMBOLS.includes(name)) problems.push(`${file}: imports ${name} from shared/db/schema`);
+      }
+    }
+    for (const [, namespace] of code.matchAll(
+      /\bimport\s+\*\s+as\s+(\w+)\s+from\s*["'][^"']*shared\/db\/schema(?:\.ts)?["']/g,
+    )) {
+      const member = new RegExp(String.raw`\b${namespace}\s*\.\s*(${alternation(SYMBOLS)})\b`, "g");
+      for (const [, name] of code.matchAll(member)) problems.push(`${file}: uses ${namespace}.${name}`);
+    }
+    if (/\bexport\s+\*\s+from\s*["'][^"']*shared\/db\/schema/.test(code)) {
+      problems.push(`${file}: re-exports all of shared/db/schema`);
+    }
+    for (const [match] of code.matchAll(rawSql)) problems.push(`${file}: raw SQL "${match}"`);
+    for (const [match] of code.matchAll(relationalQuery)) problems.push(`${file}: relational query "${match}"`);
+  }
+  return problems;
+}
+
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'\x60])\/\/.*$/gm, "$1");
+}
+
+function projectSources(): Record<string, string> {
+  const modules = import.meta.glob<string>(["../../workers/**/*.ts", "../../durable-objects/**/*.ts"], {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  });
+  return Object.fromEntries(Object.entries(modules).map(([path, source]) => [path.replace(/^(\.\.\/)+/, ""), source]));
+}
+
+describe("tenant isolation", () => {
+  it("Scenario: A community never sees another community's memberships", async () => {
+    const a = await newCommunity("A");
+    const b = await newCommunity("B");
+    const [alice, bob] = [await newUser(), await newUser()];
+    await a.memberships.upsert(alice.id, "trader");
+    await b.memberships.upsert(bob.id, "admin");
+
+    expect((await a.memberships.list()).map((m) => m.userId)).toEqual([alice.id]);
+    expect((await b.memberships.list()).map((m) => m.userId)).toEqual([bob.id]);
+    expect(await a.memberships.get(bob.id)).toBeNull();
+    expect(await b.memberships.get(alice.id)).toBeNull();
+  });
+
+  it("Scenario: A community cannot change another community's memberships", async () => {
+    const a = await newCommunity("A");
+    const b = await newCommunity("B");
+    const bob = await newUser();
+    await b.memberships.upsert(bob.id, "trader");
+
+    expect(await a.memberships.remove(bob.id)).toBe(false);
+    // Bob may join A too, but that is a new membership in A; B's row is untouched.
+    await a.memberships.upsert(bob.id, "owner");
+    expect((await b.memberships.get(bob.id))?.role).toBe("trader");
+    expect((await a.memberships.get(bob.id))?.role).toBe("owner");
+    expect(await a.memberships.remove(bob.id)).toBe(true);
+    expect((await b.memberships.get(bob.id))?.role).toBe("trader");
+  });
+
+  it("Scenario: A community never sees another community's audit entries", async () => {
+    const a = await newCommunity("A");
+    const b = await newCommunity("B");
+    await b.audit.append({ event: "billing.plan_changed", data: { plan: "enterprise" } });
+    await a.audit.append({ event: "auth.mfa_enrolled" });
+
+    const aEntries = await a.audit.list();
+    expect(aEntries.every((entry) => entry.communityId === a.communityId)).toBe(true);
+    expect(aEntries.map((entry) => entry.event)).toEqual(["community.created", "auth.mfa_enrolled"]);
+    expect((await b.audit.list()).map((entry) => entry.event)).toEqual(["community.created", "billing.plan_changed"]);
+    expect(await a.audit.verify()).toMatchObject({ ok: true, count: 2 });
+    expect(await b.audit.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+
+  it("Scenario: A community never sees or changes another community's flag overrides", async () => {
+    const key = `tenancy_${crypto.randomUUID().slice(0, 8)}`;
+    await featureFlagDefinitions(db).define({ key, enabledByDefault: false });
+    const a = await newCommunity("A");
+    const b = await newCommunity("B");
+    await b.flags.setOverride(key, true, "u-admin");
+
+    expect(await b.flags.isEnabled(key)).toBe(true);
+    expect(await a.flags.evaluate(key)).toEqual({ enabled: false, reason: "default" });
+    expect(await a.flags.overrides()).toEqual([]);
+    expect(await a.flags.clearOverride(key)).toBe(false);
+    expect(await b.flags.isEnabled(key)).toBe(true);
+  });
+
+  it("Scenario: Only the tenant repository and the directory touch tenant tables", () => {
+    const sources = projectSources();
+    expect(Object.keys(sources)).toContain("workers/db/tenant.ts");
+    expect(Object.keys(sources)).toContain("workers/http/app.ts");
+    expect(Object.keys(sources)).toContain("durable-objects/community-executor.ts");
+    expect(tenantTableViolations(sources)).toEqual([]);
+  });
+
+  it("Scenario: The tenancy guard catches a direct tenant table access", () => {
+    const bad = {
+      "workers/http/routes/leaky.ts": [
+        'import { featureFlags, memberships as m } from "../../../shared/db/schema";',
+        'import * as schema from "../../../shared/db/schema";',
+        "db.select().from(m); db.delete(schema.auditLog);",
+        'await env.DB.prepare("SELECT * FROM memberships WHERE user_id = ?").bind(id).all();',
+        "await env.DB.prepare(`insert into \\`audit_log\\` values (?)`).run();",
+        "await db.query.communities.findMany();",
+      ].join("\n"),
+      "workers/http/routes/fine.ts": [
+        'import { deadLetters } from "../../../shared/db/schema";',
+        "// reads from memberships only through forCommunity()",
+        "await forCommunity(db, id).memberships.list();",
+      ].join("\n"),
+      "workers/db/tenant.ts": 'import { memberships } from "../../shared/db/schema"; // SELECT * FROM memberships',
+    };
+    expect(tenantTableViolations(bad)).toEqual([
+      "workers/http/routes/leaky.ts: imports memberships from shared/db/schema",
+      "workers/http/routes/leaky.ts: uses schema.auditLog",
+      'workers/http/routes/leaky.ts: raw SQL "FROM memberships"',
+      'workers/http/routes/leaky.ts: raw SQL "into \\`audit_log"',
+      'workers/http/routes/leaky.ts: relational query ".query.communities"',
+    ]);
+  });
+});

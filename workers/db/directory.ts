@@ -1,0 +1,94 @@
+import { eq } from "drizzle-orm";
+import { GENESIS_HASH, nextChainRow } from "../../shared/audit/chain";
+import { auditLog, communities, users } from "../../shared/db/schema";
+import type { Database } from "./client";
+import type { Community } from "./tenant";
+
+/**
+ * The only way into `communities` that is not already scoped to one community:
+ * looking a community up, and registering one (with its first audit row).
+ */
+
+export type User = typeof users.$inferSelect;
+
+export function communityDirectory(db: Database) {
+  const directory = {
+    async findById(id: string): Promise<Community | null> {
+      return (await db.select().from(communities).where(eq(communities.id, id)).get()) ?? null;
+    },
+
+    async findByGuildId(guildId: string): Promise<Community | null> {
+      return (await db.select().from(communities).where(eq(communities.guildId, guildId)).get()) ?? null;
+    },
+
+    /**
+     * Registers a guild once: a second call (or a concurrent one) returns the
+     * existing community. The community and its `community.created` audit row,
+     * the first link of its chain, are written in one batch.
+     */
+    async create(input: {
+      guildId: string;
+      name: string;
+      ownerUserId?: string | null;
+    }): Promise<{ community: Community; created: boolean }> {
+      const existing = await directory.findByGuildId(input.guildId);
+      if (existing) return { community: existing, created: false };
+
+      const id = crypto.randomUUID();
+      const now = Date.now();
+      const ownerUserId = input.ownerUserId ?? null;
+      const first = await nextChainRow(
+        { seq: 0, hash: GENESIS_HASH },
+        {
+          communityId: id,
+          event: "community.created",
+          actorId: ownerUserId,
+          target: input.guildId,
+          data: { guildId: input.guildId, name: input.name, ownerUserId },
+          createdAt: now,
+        },
+      );
+      try {
+        const [inserted] = await db.batch([
+          db
+            .insert(communities)
+            .values({
+              id,
+              guildId: input.guildId,
+              name: input.name,
+              ownerUserId,
+              auditHeadSeq: first.seq,
+              auditHeadHash: first.hash,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning(),
+          db.insert(auditLog).values({ id: crypto.randomUUID(), ...first }),
+        ]);
+        const community = inserted[0];
+        if (!community) throw new Error(`Creating community ${id} returned no row.`);
+        return { community, created: true };
+      } catch (error) {
+        // Lost a race on the unique guild id: the batch rolled back, the winner stands.
+        const winner = await directory.findByGuildId(input.guildId);
+        if (winner) return { community: winner, created: false };
+        throw error;
+      }
+    },
+  };
+  return directory;
+}
+
+/** Users are global (one per Discord account), not tenant data. */
+export async function upsertUser(db: Database, input: { discordId: string; username?: string | null }): Promise<User> {
+  const now = Date.now();
+  const username = input.username ?? null;
+  const user = await db
+    .insert(users)
+    .values({ id: crypto.randomUUID(), discordId: input.discordId, username, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: users.discordId, set: { username, updatedAt: now } })
+    .returning()
+    .get();
+  if (!user) throw new Error(`Upserting user ${input.discordId} returned no row.`);
+  return user;
+}
