@@ -13,7 +13,7 @@ export async function seedLocal(options: { persistTo?: string } = {}): Promise<v
   const dir = mkdtempSync(join(tmpdir(), "dte-seed-"));
   const file = join(dir, "seed.sql");
   try {
-    writeFileSync(file, seedSql());
+    writeFileSync(file, await seedSql());
     const args = ["d1", "execute", "DB", "--local", "--yes", "--file", file];
     if (options.persistTo) args.push("--persist-to", options.persistTo);
     await runWranglerOrThrow(args, { capture: true });

@@ -4,6 +4,8 @@
  * nothing here exists on Discord.
  */
 
+import { GENESIS_HASH, nextChainRow } from "../../shared/audit/chain.ts";
+
 export const DEMO_COMMUNITY = {
   id: "demo-community",
   guildId: "100000000000000100",
@@ -30,18 +32,38 @@ export const DEMO_USERS: readonly DemoUser[] = [
 
 export const DEMO_OWNER = DEMO_USERS[0] as DemoUser;
 
+/** Fixed, so the seeded audit entry (and its hash) is the same on every run. */
+export const DEMO_CREATED_AT = Date.UTC(2026, 0, 1);
+export const DEMO_AUDIT_ENTRY_ID = "demo-community-audit-1";
+
 const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
- * Idempotent seed SQL: every row is `INSERT ... ON CONFLICT DO NOTHING`, so a
- * second run changes nothing and rows edited since are left alone. No audit_log
- * rows: the hash-chained audit log is written only by the application.
+ * Idempotent seed statements: every row is `INSERT ... ON CONFLICT DO NOTHING`, so a
+ * second run changes nothing and rows edited since are left alone. The community's
+ * audit chain starts with `community.created`, hashed exactly as the application does.
  */
-export function seedSql(): string {
+export async function seedStatements(): Promise<string[]> {
   const statements: string[] = [];
   const c = DEMO_COMMUNITY;
   statements.push(
-    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id].map(quote).join(", ")}) ON CONFLICT DO NOTHING;`,
+    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id, created_at, updated_at) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id].map(quote).join(", ")}, ${DEMO_CREATED_AT}, ${DEMO_CREATED_AT}) ON CONFLICT DO NOTHING;`,
+  );
+  const first = await nextChainRow(
+    { seq: 0, hash: GENESIS_HASH },
+    {
+      communityId: c.id,
+      event: "community.created",
+      actorId: DEMO_OWNER.id,
+      target: c.guildId,
+      data: { guildId: c.guildId, name: c.name, ownerUserId: DEMO_OWNER.id },
+      createdAt: DEMO_CREATED_AT,
+    },
+  );
+  const row = [DEMO_AUDIT_ENTRY_ID, c.id, String(first.seq), first.event, DEMO_OWNER.id, c.guildId];
+  statements.push(
+    `INSERT INTO audit_log (id, community_id, seq, event, actor_id, target, data, created_at, prev_hash, hash) VALUES (${row.map(quote).join(", ")}, ${quote(JSON.stringify(first.data))}, ${first.createdAt}, ${quote(first.prevHash)}, ${quote(first.hash)}) ON CONFLICT DO NOTHING;`,
+    `UPDATE communities SET audit_head_seq = ${first.seq}, audit_head_hash = ${quote(first.hash)} WHERE id = ${quote(c.id)} AND audit_head_seq = 0;`,
   );
   for (const user of DEMO_USERS) {
     statements.push(
@@ -53,5 +75,9 @@ export function seedSql(): string {
       `INSERT INTO memberships (community_id, user_id, role) VALUES (${[c.id, user.id, user.role].map(quote).join(", ")}) ON CONFLICT DO NOTHING;`,
     );
   }
-  return `-- Demo community seed (scripts/seed.ts). Idempotent.\n${statements.join("\n")}\n`;
+  return statements;
+}
+
+export async function seedSql(): Promise<string> {
+  return `-- Demo community seed (scripts/seed.ts). Idempotent.\n${(await seedStatements()).join("\n")}\n`;
 }
