@@ -36,8 +36,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     test: {
       include: ["tests/**/*.test.ts"],
       setupFiles: ["./tests/support/apply-migrations.ts"],
-      // Info-level access logs drown test output; warnings and errors still show.
-      onConsoleLog: (log: string) => !log.includes('"level":"info"'),
+      // Access logs and expected 4xx rejections drown test output; other warnings and errors still show.
+      onConsoleLog: (log: string) => !log.includes('"level":"info"') && !log.includes('"msg":"request.rejected"'),
       // CI reads the pass/fail counts from the JSON report (.ci/run).
       reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci/results/vitest.json" }]] : ["default"],
     },

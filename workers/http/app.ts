@@ -8,6 +8,7 @@ import { requireJsonBody } from "./middleware/json-body";
 import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
 import { registerCommunityAudit } from "./routes/community-audit";
+import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
@@ -44,6 +45,7 @@ export function createApp(): App {
 
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
+  registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));
   app.onError(handleError);

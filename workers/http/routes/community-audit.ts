@@ -1,7 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { NotFoundError } from "../../../shared/errors";
-import { database } from "../../db/client";
-import { forCommunity } from "../../db/tenant";
+import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
@@ -78,12 +76,7 @@ export function registerCommunityAudit(app: App): void {
   app.openapi(route, async (c) => {
     const { communityId } = c.req.valid("param");
     const { verify, limit, after_seq: afterSeq } = c.req.valid("query");
-    c.set("communityId", communityId);
-
-    const tenant = forCommunity(database(c.env.DB), communityId);
-    if (!(await tenant.community.get())) {
-      throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
-    }
+    const tenant = await communityFromRoute(c, communityId);
     const entries = await tenant.audit.list({ limit, afterSeq });
     const last = entries.at(-1);
     const verification = verify === "1" || verify === "true" ? await tenant.audit.verify() : undefined;

@@ -1,0 +1,17 @@
+import { NotFoundError } from "../../shared/errors";
+import { database } from "../db/client";
+import { forCommunity, type TenantRepository } from "../db/tenant";
+import type { AppContext } from "./context";
+
+/** The tenant repository for a route's :communityId, after checking the community exists (404 otherwise). */
+export async function communityFromRoute(c: AppContext, communityId: string): Promise<TenantRepository> {
+  c.set("communityId", communityId);
+  const tenant = forCommunity(database(c.env.DB), communityId);
+  if (!(await tenant.community.get())) {
+    throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+  }
+  return tenant;
+}
+
+/** Audit actor for calls authenticated with OPS_TOKEN, which carries no user identity. */
+export const OPERATOR_ACTOR = "operator";

@@ -1,0 +1,163 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../db/client";
+import { featureFlagDefinitions } from "../../db/feature-flags";
+import { communityFromRoute, OPERATOR_ACTOR } from "../community-scope";
+import type { App } from "../context";
+import { requireOpsToken } from "../middleware/ops-auth";
+import { errorResponse } from "../schemas";
+
+const FlagKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, "lowercase letters, digits, _ . - (starting with a letter), at most 64");
+
+const FlagSchema = z
+  .object({
+    key: z.string(),
+    description: z.string(),
+    enabledByDefault: z.boolean(),
+    rolloutPercent: z.number().int().min(0).max(100).nullable(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi("FeatureFlag");
+
+const FlagDefinitionBody = z
+  .object({
+    description: z.string().max(500).optional(),
+    enabledByDefault: z.boolean().optional(),
+    rolloutPercent: z.number().int().min(0).max(100).nullable().optional(),
+  })
+  .strict()
+  .openapi("FeatureFlagDefinition");
+
+const EvaluationSchema = z
+  .object({
+    key: z.string(),
+    enabled: z.boolean(),
+    reason: z.enum(["override", "rollout", "default", "unknown_flag"]),
+  })
+  .openapi("FeatureFlagEvaluation");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const security = [{ opsToken: [] }];
+const CommunityParams = z.object({ communityId: z.string().min(1).max(128) });
+const unauthorized = errorResponse("Missing or wrong operator token");
+
+const listFlags = createRoute({
+  method: "get",
+  path: "/api/v1/ops/flags",
+  tags: ["operations"],
+  summary: "List global feature flag definitions",
+  security,
+  responses: { 200: json(z.object({ flags: z.array(FlagSchema) }), "Flags"), 401: unauthorized },
+});
+
+const defineFlag = createRoute({
+  method: "put",
+  path: "/api/v1/ops/flags/{key}",
+  tags: ["operations"],
+  summary: "Create or replace a flag's global default and percentage rollout",
+  security,
+  request: {
+    params: z.object({ key: FlagKey }),
+    body: { required: true, content: { "application/json": { schema: FlagDefinitionBody } } },
+  },
+  responses: {
+    200: json(z.object({ flag: FlagSchema }), "The stored definition"),
+    400: errorResponse("Invalid key or body"),
+    401: unauthorized,
+    415: errorResponse("Body is not JSON"),
+  },
+});
+
+const communityFlags = createRoute({
+  method: "get",
+  path: "/api/v1/communities/{communityId}/flags",
+  tags: ["operations"],
+  summary: "Every flag as it evaluates for one community, with the reason",
+  security,
+  request: { params: CommunityParams },
+  responses: {
+    200: json(z.object({ flags: z.array(EvaluationSchema) }), "Evaluations"),
+    401: unauthorized,
+    404: errorResponse("No such community"),
+  },
+});
+
+const setOverride = createRoute({
+  method: "put",
+  path: "/api/v1/communities/{communityId}/flags/{key}",
+  tags: ["operations"],
+  summary: "Force a flag on or off for one community (audited)",
+  security,
+  request: {
+    params: CommunityParams.extend({ key: FlagKey }),
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ enabled: z.boolean() }).strict() } },
+    },
+  },
+  responses: {
+    200: json(EvaluationSchema, "The flag as it now evaluates"),
+    400: errorResponse("Invalid body"),
+    401: unauthorized,
+    404: errorResponse("No such community or flag"),
+    415: errorResponse("Body is not JSON"),
+  },
+});
+
+const clearOverride = createRoute({
+  method: "delete",
+  path: "/api/v1/communities/{communityId}/flags/{key}",
+  tags: ["operations"],
+  summary: "Remove a community's override, so the default and rollout apply again (audited)",
+  security,
+  request: { params: CommunityParams.extend({ key: FlagKey }) },
+  responses: {
+    200: json(EvaluationSchema.extend({ cleared: z.boolean() }), "The flag as it now evaluates"),
+    401: unauthorized,
+    404: errorResponse("No such community"),
+  },
+});
+
+export function registerFeatureFlags(app: App): void {
+  app.use("/api/v1/communities/:communityId/flags", requireOpsToken);
+  app.use("/api/v1/communities/:communityId/flags/*", requireOpsToken);
+
+  app.openapi(listFlags, async (c) => {
+    return c.json({ flags: await featureFlagDefinitions(database(c.env.DB)).list() }, 200);
+  });
+
+  app.openapi(defineFlag, async (c) => {
+    const { key } = c.req.valid("param");
+    const flag = await featureFlagDefinitions(database(c.env.DB)).define({ key, ...c.req.valid("json") });
+    c.get("logger").warn("ops.flag_defined", { flag: key, ...c.req.valid("json") });
+    return c.json({ flag }, 200);
+  });
+
+  app.openapi(communityFlags, async (c) => {
+    const tenant = await communityFromRoute(c, c.req.valid("param").communityId);
+    const definitions = await featureFlagDefinitions(database(c.env.DB)).list();
+    const flags = await Promise.all(
+      definitions.map(async ({ key }) => ({ key, ...(await tenant.flags.evaluate(key)) })),
+    );
+    return c.json({ flags }, 200);
+  });
+
+  app.openapi(setOverride, async (c) => {
+    const { communityId, key } = c.req.valid("param");
+    const tenant = await communityFromRoute(c, communityId);
+    await tenant.flags.setOverride(key, c.req.valid("json").enabled, OPERATOR_ACTOR);
+    return c.json({ key, ...(await tenant.flags.evaluate(key)) }, 200);
+  });
+
+  app.openapi(clearOverride, async (c) => {
+    const { communityId, key } = c.req.valid("param");
+    const tenant = await communityFromRoute(c, communityId);
+    const cleared = await tenant.flags.clearOverride(key, OPERATOR_ACTOR);
+    return c.json({ key, ...(await tenant.flags.evaluate(key)), cleared }, 200);
+  });
+}
