@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
+import { startWranglerDev } from "../scripts/lib/wrangler-dev.ts";
 import { type LoadResult, runLoad } from "./lib/load.ts";
-import { startWranglerDev } from "./lib/wrangler-dev.ts";
 
 /**
  * HTTP middleware overhead on workerd (wrangler dev, local): `GET /health` (the

@@ -9,7 +9,7 @@ import { runWranglerOrThrow } from "./lib/wrangler.ts";
  * `npm run seed [-- --persist-to <dir>]`: seeds the demo community into the
  * local D1 database. Idempotent; run the migrations first (`npm start` does).
  */
-export async function seedLocal(options: { persistTo?: string } = {}): Promise<void> {
+export async function seedLocal(options: { persistTo?: string; quiet?: boolean } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "dte-seed-"));
   const file = join(dir, "seed.sql");
   try {
@@ -20,6 +20,7 @@ export async function seedLocal(options: { persistTo?: string } = {}): Promise<v
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  if (options.quiet) return;
   const roles = DEMO_USERS.map((u) => `${u.username} (${u.role})`).join(", ");
   console.log(
     `[seed] Demo community ${DEMO_COMMUNITY.id} (guild ${DEMO_COMMUNITY.guildId}) present, with ${roles}. Rows that already existed were left as they were.`,

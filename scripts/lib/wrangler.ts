@@ -99,7 +99,7 @@ export function applyLocalMigrations(options: WranglerOptions & { persistTo?: st
 /** Polls `url` until it answers 2xx; fails early if `child` exits first. */
 export async function waitForHttp(
   url: string,
-  options: { timeoutMs?: number; intervalMs?: number; child?: ChildProcess } = {},
+  options: { timeoutMs?: number; intervalMs?: number; child?: ChildProcess; expectStatus?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let exited: string | null = null;
@@ -114,7 +114,7 @@ export async function waitForHttp(
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
         await response.arrayBuffer();
-        if (response.ok) return;
+        if (options.expectStatus === undefined ? response.ok : response.status === options.expectStatus) return;
         lastError = `status ${response.status}`;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);

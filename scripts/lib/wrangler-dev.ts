@@ -1,11 +1,12 @@
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatDevVars, generateDevSecrets } from "../../scripts/lib/dev-vars.ts";
-import { applyLocalMigrations, freePort, spawnWrangler, waitForHttp } from "../../scripts/lib/wrangler.ts";
+import { seedLocal } from "../seed.ts";
+import { formatDevVars, generateDevSecrets } from "./dev-vars.ts";
+import { applyLocalMigrations, freePort, spawnWrangler, waitForHttp } from "./wrangler.ts";
 
 /**
- * A private `wrangler dev` for one benchmark: its own free port on 127.0.0.1,
+ * A private `wrangler dev` for a benchmark or the smoke check: its own free port on 127.0.0.1,
  * its own temporary persist dir (migrated, empty), and its own generated vars
  * (passed with --env-file, so the repo's .dev.vars is neither read nor needed).
  * Wrangler's output goes to a log file in the temp dir (BENCH_VERBOSE=1 streams
@@ -24,6 +25,12 @@ export interface DevServer {
 export interface DevServerOptions {
   /** Extra or overriding vars (e.g. fake outbound base URLs). */
   vars?: Record<string, string>;
+  /** Generated vars to leave out (e.g. a required secret, to see production refuse to run). */
+  omitVars?: string[];
+  /** Seed the demo community into the fresh database before starting. */
+  seed?: boolean;
+  /** The /health status that means "up" (503 for a deliberately misconfigured production run). */
+  readyStatus?: number;
   extraArgs?: string[];
   readyTimeoutMs?: number;
 }
@@ -40,13 +47,15 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   const baseUrl = `http://127.0.0.1:${port}`;
 
   const { vars: generated, keys } = generateDevSecrets({ publicBaseUrl: baseUrl });
-  const vars = { ...generated, ...options.vars };
+  const vars: Record<string, string> = { ...generated, ...options.vars };
+  for (const name of options.omitVars ?? []) delete vars[name];
   writeFileSync(envFile, formatDevVars(vars), { mode: 0o600 });
 
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
   const started = performance.now();
   try {
     await applyLocalMigrations({ persistTo, capture: true });
+    if (options.seed) await seedLocal({ persistTo, quiet: true });
   } catch (error) {
     cleanupDir();
     throw error;
@@ -120,7 +129,11 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   process.once("SIGTERM", interrupted);
 
   try {
-    await waitForHttp(`${baseUrl}/health`, { child, timeoutMs: options.readyTimeoutMs ?? 60_000 });
+    await waitForHttp(`${baseUrl}/health`, {
+      child,
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
+      expectStatus: options.readyStatus,
+    });
   } catch (error) {
     const tail = safeTail(logFile);
     await stop();

@@ -1,0 +1,198 @@
+import { DEMO_COMMUNITY } from "./lib/seed-data.ts";
+import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
+
+/**
+ * `npm run smoke`: the contract checked from outside, as a client sees it. Starts a private
+ * `wrangler dev` (migrated, seeded, generated secrets) and calls it over HTTP; then starts one
+ * in production mode without OPS_TOKEN and checks that it refuses to serve. CI runs it.
+ */
+
+interface Check {
+  name: string;
+  run(server: DevServer): Promise<void>;
+}
+
+class CheckFailed extends Error {}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new CheckFailed(message);
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  const type = res.headers.get("content-type") ?? "";
+  expect(type.includes("application/json"), `expected JSON, got ${type || "no content-type"}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function expectError(res: Response, status: number, code: string): Promise<void> {
+  const body = (await json(res)) as { error?: { code?: string; requestId?: string; message?: string } };
+  expect(res.status === status, `expected ${status}, got ${res.status} (${JSON.stringify(body)})`);
+  expect(body.error?.code === code, `expected code ${code}, got ${body.error?.code}`);
+  expect(typeof body.error?.message === "string", "error.message missing");
+  expect(body.error?.requestId === res.headers.get("x-request-id"), "error.requestId differs from x-request-id");
+}
+
+const ops = (server: DevServer, extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${server.vars.OPS_TOKEN}`,
+  ...extra,
+});
+
+const developmentChecks: Check[] = [
+  {
+    name: "GET /health is ok with a request id",
+    async run({ baseUrl }) {
+      const res = await fetch(`${baseUrl}/health`);
+      expect(JSON.stringify(await json(res)) === '{"status":"ok"}', "body is not {status:ok}");
+      expect(res.headers.get("x-request-id"), "x-request-id missing");
+    },
+  },
+  {
+    name: "GET /ready reports every check ok",
+    async run({ baseUrl }) {
+      const res = await fetch(`${baseUrl}/ready`);
+      const body = (await json(res)) as { status: string; checks: Record<string, { ok: boolean }> };
+      expect(res.status === 200 && body.status === "ready", `not ready: ${JSON.stringify(body)}`);
+      for (const name of ["config", "d1", "communityExecutor", "realtimeHub", "rateLimiter"]) {
+        expect(body.checks[name]?.ok === true, `check ${name} is not ok`);
+      }
+    },
+  },
+  {
+    name: "unknown route is a JSON 404",
+    run: async ({ baseUrl }) => expectError(await fetch(`${baseUrl}/no-such-route`), 404, "ROUTE_NOT_FOUND"),
+  },
+  {
+    name: "wrong method is a 405 with Allow",
+    async run({ baseUrl }) {
+      const res = await fetch(`${baseUrl}/health`, { method: "DELETE" });
+      expect(res.headers.get("allow") === "GET, HEAD", `Allow is ${res.headers.get("allow")}`);
+      await expectError(res, 405, "METHOD_NOT_ALLOWED");
+    },
+  },
+  {
+    name: "the OpenAPI 3.1 document lists the JSON API",
+    async run({ baseUrl }) {
+      const doc = (await json(await fetch(`${baseUrl}/api/v1/openapi.json`))) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(doc.openapi === "3.1.0", `openapi is ${doc.openapi}`);
+      for (const path of ["/health", "/ready", "/api/v1/communities/{communityId}/audit", "/api/v1/ops/dead-letters"]) {
+        expect(path in doc.paths, `${path} is not described`);
+      }
+    },
+  },
+  {
+    name: "operator endpoints refuse a missing token",
+    run: async ({ baseUrl }) => expectError(await fetch(`${baseUrl}/api/v1/ops/dead-letters`), 401, "UNAUTHORIZED"),
+  },
+  {
+    name: "the demo community's audit chain verifies",
+    async run(server) {
+      const res = await fetch(`${server.baseUrl}/api/v1/communities/${DEMO_COMMUNITY.id}/audit?verify=1`, {
+        headers: ops(server),
+      });
+      const body = (await json(res)) as { verification?: { ok: boolean; count: number } };
+      expect(res.status === 200, `status ${res.status}`);
+      expect(body.verification?.ok === true && body.verification.count >= 1, JSON.stringify(body.verification));
+    },
+  },
+  {
+    name: "malformed JSON is a 400 with the parser's message",
+    async run(server) {
+      const res = await fetch(`${server.baseUrl}/api/v1/ops/flags/smoke_flag`, {
+        method: "PUT",
+        headers: ops(server, { "content-type": "application/json" }),
+        body: '{"enabledByDefault": ',
+      });
+      await expectError(res, 400, "INVALID_JSON");
+    },
+  },
+  {
+    name: "a non-JSON body is a 415",
+    async run(server) {
+      const res = await fetch(`${server.baseUrl}/api/v1/ops/flags/smoke_flag`, {
+        method: "PUT",
+        headers: ops(server, { "content-type": "text/plain" }),
+        body: "enabled",
+      });
+      await expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
+    },
+  },
+  {
+    name: "a body over 64 KiB is a 413",
+    async run(server) {
+      const res = await fetch(`${server.baseUrl}/api/v1/ops/flags/smoke_flag`, {
+        method: "PUT",
+        headers: ops(server, { "content-type": "application/json" }),
+        body: JSON.stringify({ description: "x".repeat(70 * 1024) }),
+      });
+      await expectError(res, 413, "PAYLOAD_TOO_LARGE");
+    },
+  },
+  {
+    name: "the daily cron runs through the scheduled handler",
+    async run({ baseUrl }) {
+      const res = await fetch(`${baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("0 2 * * *")}`);
+      await res.arrayBuffer();
+      expect(res.status === 200, `scheduled handler answered ${res.status}`);
+    },
+  },
+];
+
+const productionChecks: Check[] = [
+  {
+    name: "production without OPS_TOKEN answers 503 CONFIG_INVALID",
+    run: async ({ baseUrl }) => expectError(await fetch(`${baseUrl}/health`), 503, "CONFIG_INVALID"),
+  },
+  {
+    name: "production /ready names the missing variable",
+    async run({ baseUrl }) {
+      const res = await fetch(`${baseUrl}/ready`);
+      const text = await res.text();
+      expect(res.status === 503 && text.includes('"variable":"OPS_TOKEN"'), `ready answered ${res.status}: ${text}`);
+    },
+  },
+];
+
+async function runChecks(label: string, server: DevServer, checks: Check[]): Promise<number> {
+  let failed = 0;
+  for (const check of checks) {
+    try {
+      await check.run(server);
+      console.log(`  ok    ${label}: ${check.name}`);
+    } catch (error) {
+      failed++;
+      console.log(`  FAIL  ${label}: ${check.name}: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  return failed;
+}
+
+async function main(): Promise<void> {
+  let failed = 0;
+  const development = await startWranglerDev({ seed: true });
+  try {
+    failed += await runChecks("development", development, developmentChecks);
+  } finally {
+    await development.stop();
+  }
+  const production = await startWranglerDev({
+    vars: { ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://trade.example.com" },
+    omitVars: ["OPS_TOKEN"],
+    readyStatus: 503,
+  });
+  try {
+    failed += await runChecks("production", production, productionChecks);
+  } finally {
+    await production.stop();
+  }
+  const total = developmentChecks.length + productionChecks.length;
+  console.log(`smoke: ${total - failed} of ${total} contract checks ok`);
+  if (failed > 0) process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
