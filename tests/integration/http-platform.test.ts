@@ -53,6 +53,15 @@ describe("platform HTTP surface", () => {
     expect(ray.headers.get("x-request-id")).toBe("8f1c2d3e4b5a6978-AMS");
   });
 
+  it("Scenario: Responses carry secure default headers", async () => {
+    for (const res of [await call("/health"), await call("/nope")]) {
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+      await res.arrayBuffer();
+    }
+  });
+
   it("Scenario: Unknown route", async () => {
     const res = await call("/nope");
     expect(res.status).toBe(404);

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { secureHeaders } from "hono/secure-headers";
 import { ValidationError } from "../../shared/errors";
 import type { App, AppEnv } from "./context";
 import { handleError, notFoundOrMethodNotAllowed } from "./errors";
@@ -34,6 +35,7 @@ export function createApp(): App {
   });
 
   app.use("*", requestContext);
+  app.use("*", secureHeaders());
   app.use("*", configGate(["/ready"]));
   app.use("*", bodyLimit(BODY_LIMIT_OVERRIDES));
   app.use("/api/*", requireJsonBody);
