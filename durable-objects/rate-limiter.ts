@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { rootLogger } from "../shared/logging";
 import { gcra, type RateLimitPolicy } from "../shared/rate-limit";
 
 export interface LimitResult {
@@ -34,7 +35,10 @@ export class RateLimiter extends DurableObject<Env> {
         decision.tat,
         expiresAt,
       );
-      void this.scheduleCleanup(expiresAt);
+      // After the write, so it cannot affect the count; a failure only delays cleanup.
+      this.scheduleCleanup(expiresAt).catch((error: unknown) =>
+        rootLogger.error("rate_limiter.cleanup_schedule_failed", { error }),
+      );
     }
     return { allowed: decision.allowed, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs };
   }
