@@ -1,7 +1,7 @@
 import { and, isNotNull, lt, or } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { deadLetters, sessions, webhookEvents } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
+import { database } from "../db/client";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Stripe redelivers for up to 3 days; keep ids far longer so a late replay is still recognised. */
@@ -12,7 +12,7 @@ export const SESSION_RETENTION_MS = 7 * DAY_MS;
 export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
-  const db = drizzle(env.DB);
+  const db = database(env.DB);
   const [expiredSessions, oldWebhookEvents, replayedDeadLetters] = await db.batch([
     db
       .delete(sessions)

@@ -15,7 +15,7 @@ export interface FlagDefinitionInput {
   rolloutPercent?: number | null;
 }
 
-const FLAG_KEY = /^[a-z][a-z0-9_.-]{0,63}$/;
+export const FLAG_KEY = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 export function featureFlagDefinitions(db: Database) {
   return {

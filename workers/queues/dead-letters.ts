@@ -1,6 +1,6 @@
-import { drizzle } from "drizzle-orm/d1";
 import { deadLetters } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
+import { database } from "../db/client";
 
 /**
  * DLQ consumer: keeps every exhausted message in `dead_letters` for an operator
@@ -8,7 +8,7 @@ import type { Logger } from "../../shared/logging";
  * (queue, message id), so a redelivered dead letter is stored once.
  */
 export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, logger: Logger): Promise<void> {
-  const db = drizzle(env.DB);
+  const db = database(env.DB);
   const sourceQueue = batch.queue.replace(/-dlq$/, "");
   for (const message of batch.messages) {
     try {

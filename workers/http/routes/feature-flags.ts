@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
-import { featureFlagDefinitions } from "../../db/feature-flags";
+import { FLAG_KEY, featureFlagDefinitions } from "../../db/feature-flags";
 import { communityFromRoute, OPERATOR_ACTOR } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
-const FlagKey = z
-  .string()
-  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, "lowercase letters, digits, _ . - (starting with a letter), at most 64");
+const FlagKey = z.string().regex(FLAG_KEY, "lowercase letters, digits, _ . - (starting with a letter), at most 64");
 
 const FlagSchema = z
   .object({

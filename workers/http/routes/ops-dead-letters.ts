@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNotNull, isNull, lt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { deadLetters } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { database } from "../../db/client";
 import { producerFor } from "../../queues/producers";
 import type { App } from "../context";
 import { errorResponse } from "../schemas";
@@ -74,7 +74,7 @@ const replayRoute = createRoute({
 export function registerOpsDeadLetters(app: App): void {
   app.openapi(listRoute, async (c) => {
     const { queue, replayed, limit, before } = c.req.valid("query");
-    const db = drizzle(c.env.DB);
+    const db = database(c.env.DB);
     const rows = await db
       .select()
       .from(deadLetters)
@@ -95,7 +95,7 @@ export function registerOpsDeadLetters(app: App): void {
   app.openapi(replayRoute, async (c) => {
     const { id } = c.req.valid("param");
     const force = c.req.valid("query").force !== undefined;
-    const db = drizzle(c.env.DB);
+    const db = database(c.env.DB);
     const row = await db.select().from(deadLetters).where(eq(deadLetters.id, id)).get();
     if (!row) throw new NotFoundError(`No dead letter ${id}.`, "DEAD_LETTER_NOT_FOUND");
     const producer = producerFor(c.env, row.queue);
