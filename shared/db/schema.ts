@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * The one D1 schema. Tenant tables carry `community_id` and are reached only
@@ -146,9 +146,319 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
 );
 
+export const SIGNAL_SOURCES = ["slash", "message", "webhook", "api"] as const;
+export type SignalSource = (typeof SIGNAL_SOURCES)[number];
+
+export const SIGNAL_STATUSES = ["received", "accepted", "expired", "refused", "duplicate", "failed"] as const;
+export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
+
+/** Members an admin named as providers with `/setup provider:<user>` (role holders are read from Discord). */
+export const signalProviders = sqliteTable(
+  "signal_providers",
+  {
+    communityId: text("community_id").notNull(),
+    userId: text("user_id").notNull(),
+    addedBy: text("added_by"),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.userId] })],
+);
+
+/** Every signal received, stored before execution; (community, source id) is unique so redeliveries store nothing new. */
+export const signals = sqliteTable(
+  "signals",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    source: text("source", { enum: SIGNAL_SOURCES }).notNull(),
+    sourceId: text("source_id").notNull(),
+    /** When the source says the signal was sent (Discord snowflake time or webhook timestamp), in ms. */
+    sourceTimestamp: integer("source_timestamp").notNull(),
+    channelId: text("channel_id"),
+    rawText: text("raw_text"),
+    normalized: text("normalized", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: SIGNAL_STATUSES }).notNull().default("received"),
+    statusReason: text("status_reason"),
+    summary: text("summary", { mode: "json" }).$type<Record<string, unknown>>(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("signals_community_source_uq").on(t.communityId, t.sourceId),
+    index("signals_community_created_idx").on(t.communityId, t.createdAt),
+  ],
+);
+
+export const SIZING_MODES = [
+  "fixed_quantity",
+  "fixed_notional",
+  "percent_of_equity",
+  "risk_percent",
+  "multiplier",
+] as const;
+export type SizingMode = (typeof SIZING_MODES)[number];
+
+export const FOLLOW_MODES = ["auto", "confirm"] as const;
+export type FollowMode = (typeof FOLLOW_MODES)[number];
+
+export const follows = sqliteTable(
+  "follows",
+  {
+    communityId: text("community_id").notNull(),
+    followerUserId: text("follower_user_id").notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    /** null: the engine's default (risk_percent 1% with a stop, else percent_of_equity 2%). */
+    sizingMode: text("sizing_mode", { enum: SIZING_MODES }),
+    amount: real("amount"),
+    mode: text("mode", { enum: FOLLOW_MODES }).notNull().default("auto"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.communityId, t.followerUserId, t.providerUserId] }),
+    index("follows_provider_idx").on(t.communityId, t.providerUserId, t.enabled),
+  ],
+);
+
+export const TRADING_MODES = ["paper", "live"] as const;
+export type TradingMode = (typeof TRADING_MODES)[number];
+
+/** A member's own risk settings: overrides that may only tighten the community's defaults. */
+export const riskProfiles = sqliteTable(
+  "risk_profiles",
+  {
+    communityId: text("community_id").notNull(),
+    userId: text("user_id").notNull(),
+    tradingMode: text("trading_mode", { enum: TRADING_MODES }).notNull().default("paper"),
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.userId] })],
+);
+
+export const BROKERS = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
+export type BrokerName = (typeof BROKERS)[number];
+
+export const CONNECTION_STATUSES = ["active", "expired", "revoked", "disabled", "error"] as const;
+
+export const brokerConnections = sqliteTable(
+  "broker_connections",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    userId: text("user_id").notNull(),
+    broker: text("broker", { enum: BROKERS }).notNull(),
+    status: text("status", { enum: CONNECTION_STATUSES }).notNull().default("active"),
+    statusReason: text("status_reason"),
+    accountId: text("account_id"),
+    isPaper: integer("is_paper", { mode: "boolean" }).notNull().default(false),
+    /** Versioned AES-256-GCM envelope, bound by AAD to community, user, broker and connection. */
+    credentials: text("credentials"),
+    keyVersion: integer("key_version"),
+    expiresAt: integer("expires_at"),
+    ...timestamps,
+  },
+  (t) => [index("broker_connections_user_idx").on(t.communityId, t.userId)],
+);
+
+export const ORDER_STATUSES = [
+  "queued",
+  "submitted",
+  "partially_filled",
+  "filled",
+  "rejected",
+  "canceled",
+  "expired",
+  "failed",
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const orders = sqliteTable(
+  "orders",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    signalId: text("signal_id"),
+    userId: text("user_id").notNull(),
+    /** Broker connection id, or "paper" for the member's paper account. */
+    accountRef: text("account_ref").notNull(),
+    broker: text("broker", { enum: BROKERS }).notNull(),
+    clientOrderId: text("client_order_id").notNull().unique(),
+    brokerOrderId: text("broker_order_id"),
+    leg: text("leg").notNull().default("entry"),
+    parentOrderId: text("parent_order_id"),
+    symbol: text("symbol").notNull(),
+    assetClass: text("asset_class").notNull(),
+    /** The full order intent (side, type, prices, time in force, option contract, exits). */
+    intent: text("intent", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    side: text("side").notNull(),
+    orderType: text("order_type").notNull(),
+    quantity: real("quantity").notNull(),
+    limitPrice: real("limit_price"),
+    stopPrice: real("stop_price"),
+    status: text("status", { enum: ORDER_STATUSES }).notNull().default("queued"),
+    statusReason: text("status_reason"),
+    filledQuantity: real("filled_quantity").notNull().default(0),
+    averageFillPrice: real("average_fill_price"),
+    attempts: integer("attempts").notNull().default(0),
+    submittedAt: integer("submitted_at"),
+    nextCheckAt: integer("next_check_at"),
+    staleFlaggedAt: integer("stale_flagged_at"),
+    ...timestamps,
+  },
+  (t) => [
+    index("orders_community_status_idx").on(t.communityId, t.status),
+    index("orders_community_user_idx").on(t.communityId, t.userId, t.createdAt),
+    index("orders_signal_idx").on(t.communityId, t.signalId),
+    index("orders_open_idx").on(t.status, t.nextCheckAt),
+  ],
+);
+
+/** Every order state transition with its time and cause. */
+export const orderEvents = sqliteTable(
+  "order_events",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    orderId: text("order_id").notNull(),
+    fromStatus: text("from_status", { enum: ORDER_STATUSES }),
+    toStatus: text("to_status", { enum: ORDER_STATUSES }).notNull(),
+    cause: text("cause").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("order_events_order_idx").on(t.communityId, t.orderId, t.createdAt)],
+);
+
+export const fills = sqliteTable(
+  "fills",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    orderId: text("order_id").notNull(),
+    userId: text("user_id").notNull(),
+    /** The broker's execution id, or a deterministic one for the paper broker: a fill is recorded once. */
+    executionId: text("execution_id").notNull(),
+    quantity: real("quantity").notNull(),
+    price: real("price").notNull(),
+    quoteSource: text("quote_source"),
+    quoteTimestamp: integer("quote_timestamp"),
+    delayed: integer("delayed", { mode: "boolean" }).notNull().default(false),
+    filledAt: integer("filled_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("fills_order_execution_uq").on(t.orderId, t.executionId),
+    index("fills_community_user_idx").on(t.communityId, t.userId, t.filledAt),
+  ],
+);
+
+export const positions = sqliteTable(
+  "positions",
+  {
+    communityId: text("community_id").notNull(),
+    userId: text("user_id").notNull(),
+    accountRef: text("account_ref").notNull(),
+    symbol: text("symbol").notNull(),
+    assetClass: text("asset_class").notNull(),
+    quantity: real("quantity").notNull(),
+    averagePrice: real("average_price").notNull(),
+    realizedPnl: real("realized_pnl").notNull().default(0),
+    unrealizedPnl: real("unrealized_pnl"),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.communityId, t.userId, t.accountRef, t.symbol] })],
+);
+
+/** One row per reconciliation cron run (global: the run spans communities). */
+export const reconciliationRuns = sqliteTable(
+  "reconciliation_runs",
+  {
+    id: text("id").primaryKey(),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    checked: integer("checked").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    stale: integer("stale").notNull().default(0),
+    adopted: integer("adopted").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("reconciliation_runs_started_idx").on(t.startedAt)],
+);
+
+export const BILLING_PROVIDERS = ["stripe", "polar"] as const;
+export type BillingProviderName = (typeof BILLING_PROVIDERS)[number];
+
+/** Who pays: a community (its host) or a member (a trader plan). */
+export const BILLING_SUBJECTS = ["community", "trader"] as const;
+export type BillingSubject = (typeof BILLING_SUBJECTS)[number];
+
+export const SUBSCRIPTION_STATUSES = ["trialing", "active", "past_due", "canceled", "incomplete", "unpaid"] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+export const billingCustomers = sqliteTable(
+  "billing_customers",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider", { enum: BILLING_PROVIDERS }).notNull(),
+    providerCustomerId: text("provider_customer_id").notNull(),
+    subject: text("subject", { enum: BILLING_SUBJECTS }).notNull(),
+    /** Set for a community plan; null for a trader plan (a trader's plan follows the user across communities). */
+    communityId: text("community_id"),
+    userId: text("user_id"),
+    email: text("email"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("billing_customers_provider_uq").on(t.provider, t.providerCustomerId),
+    index("billing_customers_subject_idx").on(t.subject, t.communityId, t.userId),
+  ],
+);
+
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider", { enum: BILLING_PROVIDERS }).notNull(),
+    providerSubscriptionId: text("provider_subscription_id").notNull(),
+    subject: text("subject", { enum: BILLING_SUBJECTS }).notNull(),
+    communityId: text("community_id"),
+    userId: text("user_id"),
+    customerId: text("customer_id").notNull(),
+    plan: text("plan").notNull(),
+    interval: text("interval"),
+    status: text("status", { enum: SUBSCRIPTION_STATUSES }).notNull(),
+    currentPeriodEnd: integer("current_period_end"),
+    cancelAtPeriodEnd: integer("cancel_at_period_end", { mode: "boolean" }).notNull().default(false),
+    trialEnd: integer("trial_end"),
+    pastDueSince: integer("past_due_since"),
+    /** Plan that takes effect at the end of the paid period (downgrade). */
+    pendingPlan: text("pending_plan"),
+    /** The provider's event time of the last applied event: older events never move the state back. */
+    lastEventAt: integer("last_event_at").notNull(),
+    notices: text("notices", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("subscriptions_provider_uq").on(t.provider, t.providerSubscriptionId),
+    index("subscriptions_subject_idx").on(t.subject, t.communityId, t.userId),
+  ],
+);
+
 /** Tables whose rows belong to one community. Reach them only through forCommunity(). */
 export const TENANT_TABLES = {
   memberships: "memberships",
   auditLog: "audit_log",
   featureFlagOverrides: "feature_flag_overrides",
+  signalProviders: "signal_providers",
+  signals: "signals",
+  follows: "follows",
+  riskProfiles: "risk_profiles",
+  brokerConnections: "broker_connections",
+  orders: "orders",
+  orderEvents: "order_events",
+  fills: "fills",
+  positions: "positions",
+  billingCustomers: "billing_customers",
+  subscriptions: "subscriptions",
 } as const;

@@ -1,12 +1,5 @@
-import { and, asc, eq, gt, lte, max, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import {
-  type AuditHead,
-  type ChainVerification,
-  ChainVerifier,
-  isValidAuditEventName,
-  nextChainRow,
-} from "../../shared/audit/chain";
+import { and, asc, eq, gt, lte, max } from "drizzle-orm";
+import { type ChainVerification, ChainVerifier } from "../../shared/audit/chain";
 import {
   auditLog,
   communities,
@@ -19,6 +12,9 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors";
 import { evaluateFlag, type FlagEvaluation } from "../../shared/flags";
 import type { Database } from "./client";
+import { type AuditEntry, type AuditEntryInput, createTenantScope } from "./tenant/scope";
+
+export type { AuditEntry, AuditEntryInput } from "./tenant/scope";
 
 /**
  * The only way handlers reach tenant tables: every query below is scoped to
@@ -28,22 +24,13 @@ import type { Database } from "./client";
 
 export type Community = typeof communities.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
-export type AuditEntry = typeof auditLog.$inferSelect;
 export type FlagOverrideRow = typeof featureFlagOverrides.$inferSelect;
 export type TenantRepository = ReturnType<typeof forCommunity>;
-
-export interface AuditEntryInput {
-  event: string;
-  actorId?: string | null;
-  target?: string | null;
-  data?: Record<string, unknown>;
-}
 
 interface Actor {
   actorId?: string | null;
 }
 
-const MAX_APPEND_ATTEMPTS = 12;
 const VERIFY_PAGE_SIZE = 500;
 const MAX_LIST_LIMIT = 500;
 /** Memberships created with these roles are not audited; every other membership change is. */
@@ -56,62 +43,7 @@ export function forCommunity(db: Database, communityId: string) {
   const overrideOf = (flagKey: string) =>
     and(eq(featureFlagOverrides.communityId, communityId), eq(featureFlagOverrides.flagKey, flagKey));
 
-  async function readHead(): Promise<AuditHead> {
-    const row = await db
-      .select({ seq: communities.auditHeadSeq, hash: communities.auditHeadHash })
-      .from(communities)
-      .where(byCommunity)
-      .get();
-    if (!row) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
-    return row;
-  }
-
-  /**
-   * Optimistic concurrency on the chain head: the audit row is inserted only
-   * if the head is still the one read (otherwise its NOT NULL hash fails and
-   * D1 rolls the whole batch back), and the unique (community_id, seq) index
-   * backs that up. On a conflict, re-read and retry a bounded number of times.
-   */
-  async function auditedWrite<T>(
-    prepare: () => Promise<{ entry: AuditEntryInput; statements: BatchItem<"sqlite">[]; result: T } | { skip: T }>,
-  ): Promise<{ result: T; entry: AuditEntry | null }> {
-    for (let attempt = 1; ; attempt++) {
-      const head = await readHead();
-      const plan = await prepare();
-      if ("skip" in plan) return { result: plan.skip, entry: null };
-      const { entry, statements, result } = plan;
-      if (!isValidAuditEventName(entry.event)) {
-        throw new ValidationError(`Audit event "${entry.event}" must look like domain.action.`);
-      }
-      const row = await nextChainRow(head, {
-        communityId,
-        event: entry.event,
-        actorId: entry.actorId ?? null,
-        target: entry.target ?? null,
-        data: entry.data ?? {},
-        createdAt: Date.now(),
-      });
-      const stored: AuditEntry = { id: crypto.randomUUID(), ...row };
-      const headStillAt = sql`(select ${row.hash} from ${communities} where ${byCommunity} and ${communities.auditHeadSeq} = ${head.seq})`;
-      try {
-        await db.batch([
-          db.insert(auditLog).values({ ...stored, hash: headStillAt }),
-          db
-            .update(communities)
-            .set({ auditHeadSeq: row.seq, auditHeadHash: row.hash })
-            .where(and(byCommunity, eq(communities.auditHeadSeq, head.seq))),
-          ...statements,
-        ]);
-        return { result, entry: stored };
-      } catch (error) {
-        if (!isChainConflict(error)) throw error;
-        if (attempt >= MAX_APPEND_ATTEMPTS) {
-          throw new ConflictError("The audit log is busy; try again.", "AUDIT_APPEND_CONFLICT");
-        }
-        await sleep(Math.random() * Math.min(2 ** attempt, 50));
-      }
-    }
-  }
+  const { auditedWrite, readHead } = createTenantScope(db, communityId);
 
   const community = {
     async get(): Promise<Community | null> {
@@ -350,11 +282,3 @@ function roleChanged(
 }
 
 /** The guarded insert lost the race (NOT NULL hash) or the seq is taken (unique index). */
-function isChainConflict(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (/constraint failed: audit_log\./i.test(current.message)) return true;
-  }
-  return false;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
