@@ -1,4 +1,4 @@
-import { rootLogger } from "../../shared/logging";
+import { type Logger, rootLogger } from "../../shared/logging";
 import { storeDeadLetters } from "./dead-letters";
 
 export const QUEUES = {
@@ -9,18 +9,30 @@ export const QUEUES = {
 
 export const DEAD_LETTER_QUEUES = ["order-submissions-dlq", "notifications-dlq", "billing-events-dlq"] as const;
 
-/** Consumers owned by later issues; until they land, messages are kept (retried, then dead-lettered), never dropped. */
-const NOT_YET_IMPLEMENTED: ReadonlySet<string> = new Set(Object.values(QUEUES));
+export type QueueConsumer = (
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+  logger: Logger,
+) => Promise<void>;
+
+/** One consumer per queue. A queue without one keeps its messages (retried, then dead-lettered), never drops them. */
+const CONSUMERS: Partial<Record<string, QueueConsumer>> = {};
 const RETRY_DELAY_SECONDS = 60;
 
-export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = rootLogger.child({ queue: batch.queue, batchSize: batch.messages.length });
 
   if ((DEAD_LETTER_QUEUES as readonly string[]).includes(batch.queue)) {
     await storeDeadLetters(batch, env, logger);
     return;
   }
-  if (NOT_YET_IMPLEMENTED.has(batch.queue)) {
+  const consumer = CONSUMERS[batch.queue];
+  if (consumer) {
+    await consumer(batch, env, ctx, logger);
+    return;
+  }
+  if ((Object.values(QUEUES) as string[]).includes(batch.queue)) {
     logger.error("queue.consumer_not_implemented", { messageIds: batch.messages.map((m) => m.id) });
     batch.retryAll({ delaySeconds: RETRY_DELAY_SECONDS });
     return;

@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+/**
+ * Messages on NOTIFY_QUEUE: everything the platform says on Discord goes
+ * through the `notifications` consumer, which retries, honours Discord's rate
+ * limits and dead-letters after the last try. `key` is the idempotency key:
+ * the consumer sends each key at most once.
+ */
+
+const DiscordMessageSchema = z.object({
+  content: z.string().max(2000).optional(),
+  embeds: z.array(z.record(z.string(), z.unknown())).max(10).optional(),
+  components: z.array(z.record(z.string(), z.unknown())).max(5).optional(),
+  /** 64 = ephemeral (only for interaction follow-ups). */
+  flags: z.number().int().nonnegative().optional(),
+  allowed_mentions: z.record(z.string(), z.unknown()).optional(),
+});
+export type DiscordMessage = z.infer<typeof DiscordMessageSchema>;
+
+const base = {
+  key: z.string().min(1).max(200),
+  communityId: z.string().min(1).nullable(),
+};
+
+const interactionTarget = {
+  applicationId: z.string().regex(/^\d{5,25}$/),
+  token: z.string().min(1).max(1000),
+};
+
+export const NotificationSchema = z.discriminatedUnion("kind", [
+  /** Edit the deferred reply: PATCH /webhooks/{app}/{token}/messages/@original. */
+  z.object({ kind: z.literal("interaction.edit"), ...base, ...interactionTarget, message: DiscordMessageSchema }),
+  /** An extra follow-up: POST /webhooks/{app}/{token}. */
+  z.object({ kind: z.literal("interaction.followup"), ...base, ...interactionTarget, message: DiscordMessageSchema }),
+  /** A direct message to a Discord user (by Discord user id). */
+  z.object({
+    kind: z.literal("dm"),
+    ...base,
+    discordUserId: z.string().regex(/^\d{5,25}$/),
+    message: DiscordMessageSchema,
+  }),
+]);
+export type Notification = z.infer<typeof NotificationSchema>;
