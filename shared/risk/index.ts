@@ -1,0 +1,75 @@
+/**
+ * shared/risk — the risk engine. Pure: no bindings, no clock (pass `now`), no I/O.
+ *
+ * For the CommunityExecutor, per follower of a signal:
+ *
+ *   const { limits, clamped } = effectiveLimits(communityLimits, memberSettings);  // clamped: loosening attempts
+ *   const decision = decide({
+ *     signal,                       // a NormalizedSignal (RiskSignal: the same type, leverage optional)
+ *     sizing: follow.sizing,        // or null → 1% risk with a signal stop, else 2% of equity
+ *     limits,
+ *     member: { tradingMode, paperOnly },   // paperOnly from entitlements (free trader plan)
+ *     accounts,                     // every connection incl. the paper one (PAPER_CAPABILITIES), each with a snapshot
+ *     quotePrice, marketOpen, cryptoLotStep, now,
+ *     reserved,                     // what earlier in-flight decisions of this member already hold
+ *   });
+ *
+ *   decision.kind === "skip":  { reason (SKIP_REASONS code), message (for the member), details }.
+ *     With `flattenAndPauseUntil` (daily_loss_limit, circuit_breaker): close the account's positions
+ *     and refuse its signals until that time (next 00:00 UTC). `dailyLossStatus` gives the same answer
+ *     on its own, e.g. for a check after each fill.
+ *   decision.kind === "place": write `intents` as orders for `accountId`, in order (entry first).
+ *     Exits (sell, cover, close) are never blocked by the limits that cap new risk.
+ *     - orderClass "bracket"/"oto": send the entry with its exits as one native order (`nativeBracket`).
+ *     - orderClass "engine": submit the exits (`placeAfterFill: true`) once the entry fills, sized to the fill.
+ *     - `reductions` say how a quantity was cut to fit a limit; `notes` explain defaults and fallbacks.
+ *     - `closes` (exits only): the position being reduced; resize or cancel its stop and take-profits.
+ *     - `reservation`: `addReservation(reserved, decision.reservation)` before deciding the next signal for
+ *       this member, and `releaseReservation` when the orders fill (the snapshot then shows them) or end,
+ *       so two in-flight signals cannot both pass a limit only one of them fits (buying power, open
+ *       positions, per symbol, orders today, closes). Do it synchronously, with no await in between.
+ *
+ * Order sides: buy (open/add long), sell (reduce long), sell_short (open short), buy_to_cover (reduce short);
+ * `positionEffect` tells options adapters open vs close. Quantities are units: shares, contracts, coins.
+ * Prices are per unit; an option's is its premium per share, so its notional is price × 100 × contracts.
+ *
+ * Member settings: validate input with `memberRiskSettingsSchema` / `parseMemberRiskSettings` (400 with details),
+ * community defaults with `communityRiskSettingsSchema` (missing fields take RISK_DEFAULTS).
+ */
+
+export { type DailyLossState, type DailyLossStatus, dailyLossStatus, nextUtcMidnight } from "./daily-loss";
+export { decide, EMPTY_RESERVED, skip } from "./decide";
+export { allocateTakeProfits, resolveStop, resolveTakeProfits } from "./exits";
+export {
+  DEFAULT_CRYPTO_LOT_STEP,
+  FRACTIONAL_SHARE_STEP,
+  instrumentKey,
+  lotStep,
+  OPTION_CONTRACT_MULTIPLIER,
+  roundDownToLot,
+  underlyingSymbol,
+  unitMultiplier,
+} from "./instruments";
+export {
+  ASSET_CLASSES,
+  type ClampedSetting,
+  communityRiskSettingsSchema,
+  DAILY_LOSS_RANGE,
+  DEFAULT_EQUITY_PERCENT,
+  DEFAULT_RISK_PERCENT,
+  type EffectiveLimits,
+  effectiveLimits,
+  type MemberRiskSettings,
+  memberRiskSettingsSchema,
+  parseMemberRiskSettings,
+  RISK_DEFAULTS,
+  type RiskLimits,
+  type SettingsIssue,
+  validateCommunityRiskSettings,
+  validateMemberRiskSettings,
+} from "./limits";
+export { addReservation, emptyReserved, releaseReservation } from "./reservations";
+export { PAPER_CAPABILITIES, type RouteResult, routeAccount } from "./routing";
+export { defaultSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";
+export { SKIP_REASON_CODES, SKIP_REASONS, type SkipReason } from "./skip-reasons";
+export type * from "./types";

@@ -1,0 +1,185 @@
+/**
+ * Inputs and outputs of the risk engine. Everything here is plain data so the
+ * CommunityExecutor can build it from D1 rows and store the result as JSON.
+ */
+import type { NormalizedSignal } from "../signals/schema";
+import type { RiskLimits } from "./limits";
+import type { SkipReason } from "./skip-reasons";
+
+export type AssetClass = NormalizedSignal["assetClass"];
+export type SignalAction = NormalizedSignal["action"];
+export type SignalOrderType = NormalizedSignal["orderType"];
+export type TimeInForce = NonNullable<NormalizedSignal["timeInForce"]>;
+export type OptionContract = NonNullable<NormalizedSignal["option"]>;
+
+/** The normalized signal (design.md §5) as the engine reads it; `leverage` may be left out. */
+export type RiskSignal = Omit<NormalizedSignal, "leverage"> & { leverage?: NormalizedSignal["leverage"] };
+
+/** A follow's sizing. `null` on the follow means the product default (see `defaultSizing`). */
+export type Sizing =
+  | { mode: "fixed_quantity"; quantity: number }
+  | { mode: "fixed_notional"; notional: number }
+  | { mode: "percent_of_equity"; percent: number }
+  | { mode: "risk_percent"; percent: number }
+  | { mode: "multiplier"; multiplier: number };
+
+export type SizingMode = Sizing["mode"];
+
+/** What a broker connection can do; the adapter declares it. */
+export interface BrokerCapabilities {
+  assetClasses: readonly AssetClass[];
+  /** Fractional equity shares. */
+  fractional: boolean;
+  shorting: boolean;
+  /** Native bracket and OTO orders (entry plus attached stop and/or one take-profit). */
+  brackets: boolean;
+}
+
+export type PositionDirection = "long" | "short";
+
+export interface RiskPosition {
+  assetClass: AssetClass;
+  symbol: string;
+  option: OptionContract | null;
+  direction: PositionDirection;
+  /** Units held, always positive (shares, contracts, coins). */
+  quantity: number;
+  /** Last known price per unit (option premium per share), for exposure. */
+  marketPrice: number;
+}
+
+/** The account's figures as the executor last saw them (from positions, fills and the broker's balances). */
+export interface AccountSnapshot {
+  equity: number;
+  /** Equity at 00:00 UTC; the daily loss limit is measured from it. */
+  startOfDayEquity: number;
+  /** Highest equity seen today; optional, defaults to max(start of day, current). */
+  intradayPeakEquity?: number | null;
+  realizedPnlToday: number;
+  unrealizedPnl: number;
+  buyingPower: number;
+  positions: readonly RiskPosition[];
+  /** Orders this member placed on this account since 00:00 UTC. */
+  ordersToday: number;
+}
+
+export interface RiskAccount {
+  id: string;
+  broker: string;
+  mode: "paper" | "live";
+  status: "active" | "expired" | "revoked" | "error";
+  capabilities: BrokerCapabilities;
+  snapshot: AccountSnapshot;
+}
+
+/**
+ * Exposure the executor has already promised to decisions whose orders are
+ * not reflected in the snapshot yet (queued or unfilled). Add each decision's
+ * `reservation` to it; release it when the order fills or ends.
+ */
+export interface Reserved {
+  notional: number;
+  openPositions: number;
+  ordersToday: number;
+  /** Symbols (underlying for options) with an opening order in flight. */
+  symbols: readonly string[];
+  /** Units already being closed per instrument key (`instrumentKey`). */
+  closing: Readonly<Record<string, number>>;
+}
+
+export interface DecideInput {
+  signal: RiskSignal;
+  /** The follow's sizing, or null for the default. */
+  sizing: Sizing | null;
+  /** Effective limits for this member (`effectiveLimits(...).limits`). */
+  limits: RiskLimits;
+  member: {
+    /** What the member chose with /paper. */
+    tradingMode: "paper" | "live";
+    /** From entitlements: the member's plan allows paper trading only. */
+    paperOnly: boolean;
+  };
+  /** Every account of the member, including the paper account. */
+  accounts: readonly RiskAccount[];
+  /** Current price per unit of the instrument (option premium per share), or null when unknown. */
+  quotePrice: number | null;
+  /** Whether the regular session is open now (equities and options). */
+  marketOpen: boolean;
+  /** Lot step for crypto (per symbol, e.g. 0.00001 BTC). Default 0.0001. */
+  cryptoLotStep?: number;
+  /** Units per option contract. Default 100. */
+  contractMultiplier?: number;
+  reserved?: Reserved;
+  now: number;
+}
+
+export type OrderSide = "buy" | "sell" | "sell_short" | "buy_to_cover";
+export type Leg = "entry" | "exit" | "stop" | `tp${number}`;
+export type BrokerOrderType = "market" | "limit" | "stop" | "stop_limit";
+
+export interface OrderIntent {
+  leg: Leg;
+  /** buy: open or add to a long; sell: reduce a long; sell_short: open a short; buy_to_cover: reduce a short. */
+  side: OrderSide;
+  /** Whether the order opens or closes a position (options adapters need it: BUY_TO_OPEN, SELL_TO_CLOSE...). */
+  positionEffect: "open" | "close";
+  assetClass: AssetClass;
+  symbol: string;
+  option: OptionContract | null;
+  orderType: BrokerOrderType;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  timeInForce: TimeInForce;
+  /** The exit is attached to the entry as one native bracket/OTO order. */
+  nativeBracket: boolean;
+  /** The engine submits this exit itself once the entry has filled. */
+  placeAfterFill: boolean;
+}
+
+export interface Reduction {
+  reason: "max_position_size" | "max_notional" | "insufficient_buying_power";
+  from: number;
+  to: number;
+  message: string;
+}
+
+export interface Reservation {
+  notional: number;
+  openPositions: number;
+  ordersToday: number;
+  symbol: string | null;
+  closing: { instrument: string; quantity: number } | null;
+}
+
+export interface PlaceDecision {
+  kind: "place";
+  accountId: string;
+  /** simple: one order; bracket/oto: the entry carries its exits natively; engine: exits follow the fill. */
+  orderClass: "simple" | "bracket" | "oto" | "engine";
+  intents: OrderIntent[];
+  reductions: Reduction[];
+  notes: string[];
+  /** How an entry was sized; null for an exit. */
+  sizing: { mode: SizingMode; source: "follow" | "default"; referencePrice: number } | null;
+  /** For an exit: the position it reduces. Resize or cancel that position's stop and take-profits to match. */
+  closes: {
+    instrument: string;
+    direction: PositionDirection;
+    positionQuantity: number;
+    remainingQuantity: number;
+  } | null;
+  /** Add to the executor's `Reserved` until the orders fill or end. */
+  reservation: Reservation;
+}
+
+export interface SkipDecision {
+  kind: "skip";
+  reason: SkipReason;
+  message: string;
+  details: Record<string, unknown>;
+  /** Set for the daily loss limit and the circuit breaker: flatten the account and pause until this time. */
+  flattenAndPauseUntil?: number;
+}
+
+export type Decision = PlaceDecision | SkipDecision;

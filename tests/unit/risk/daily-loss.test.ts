@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { dailyLossStatus, decide, nextUtcMidnight } from "../../../shared/risk";
+import { input, limits, NOW, paperAccount, placed, position, signal, skipped, snapshot } from "./fixtures";
+
+const MIDNIGHT = Date.UTC(2026, 2, 11);
+
+describe("risk engine: daily loss and circuit breaker", () => {
+  it("Scenario: The daily loss limit skips, flattens and pauses until 00:00 UTC", () => {
+    const figures = (realized: number, unrealized: number) =>
+      snapshot({ realizedPnlToday: realized, unrealizedPnl: unrealized, equity: 100_000 + realized + unrealized });
+
+    expect(dailyLossStatus(figures(-2_000, -2_999), limits(), NOW)).toEqual({
+      state: "ok",
+      lossPercent: 4.999,
+      drawdownPercent: 4.999,
+    });
+    // Realized plus unrealized, from start-of-day equity: 5% of 100,000.
+    expect(dailyLossStatus(figures(-3_000, -2_000), limits(), NOW)).toEqual({
+      state: "loss_limit",
+      pausedUntil: MIDNIGHT,
+      lossPercent: 5,
+      drawdownPercent: 5,
+    });
+    expect(dailyLossStatus(figures(-3_000, -2_000), limits({ dailyLossLimitPercent: 6 }), NOW).state).toBe("ok");
+
+    const decision = skipped(decide(input({ accounts: [paperAccount({}, figures(-3_000, -2_000))] })));
+    expect(decision).toMatchObject({ reason: "daily_loss_limit", flattenAndPauseUntil: MIDNIGHT });
+    expect(decision.message).toBe(
+      "You are down 5% today (limit 5%): positions are closed and trading pauses until 00:00 UTC.",
+    );
+
+    // Exits are never held back: a sell still goes out while paused.
+    const exit = decide(
+      input({
+        signal: signal({ action: "sell", orderType: "market", entry: null }),
+        accounts: [paperAccount({}, { ...figures(-3_000, -2_000), positions: [position()] })],
+      }),
+    );
+    expect(placed(exit).intents[0]).toMatchObject({ leg: "exit", side: "sell", quantity: 40 });
+
+    expect(nextUtcMidnight(Date.UTC(2026, 11, 31, 23, 59, 59))).toBe(Date.UTC(2027, 0, 1));
+    expect(nextUtcMidnight(Date.UTC(2026, 2, 10))).toBe(MIDNIGHT);
+  });
+
+  it("Scenario: The circuit breaker trips 8% below the day's high", () => {
+    // Up 10% earlier today, now only 1% up: 8.18% below the high, although no loss on the day.
+    const gaveBack = snapshot({ realizedPnlToday: 1_000, intradayPeakEquity: 110_000 });
+    expect(dailyLossStatus(gaveBack, limits(), NOW)).toEqual({
+      state: "circuit_breaker",
+      pausedUntil: MIDNIGHT,
+      lossPercent: 0,
+      drawdownPercent: 8.1818,
+    });
+
+    // Without a known peak it measures from the start of the day; it wins over a wider daily limit.
+    const down8 = snapshot({ realizedPnlToday: -8_000 });
+    expect(dailyLossStatus(down8, limits({ dailyLossLimitPercent: 20 }), NOW).state).toBe("circuit_breaker");
+    expect(
+      dailyLossStatus(snapshot({ realizedPnlToday: -7_999 }), limits({ dailyLossLimitPercent: 20 }), NOW).state,
+    ).toBe("ok");
+
+    const decision = skipped(decide(input({ accounts: [paperAccount({}, gaveBack)] })));
+    expect(decision).toMatchObject({ reason: "circuit_breaker", flattenAndPauseUntil: MIDNIGHT });
+    expect(decision.details).toMatchObject({ drawdownPercent: 8.1818, limitPercent: 8 });
+  });
+});

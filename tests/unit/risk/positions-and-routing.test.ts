@@ -1,0 +1,245 @@
+import { describe, expect, it } from "vitest";
+import {
+  addReservation,
+  decide,
+  emptyReserved,
+  instrumentKey,
+  PAPER_CAPABILITIES,
+  type RiskAccount,
+  releaseReservation,
+  routeAccount,
+} from "../../../shared/risk";
+import { input, leg, limits, paperAccount, placed, position, signal, skipped, snapshot } from "./fixtures";
+
+const alpaca: RiskAccount = {
+  id: "alpaca-live",
+  broker: "alpaca",
+  mode: "live",
+  status: "active",
+  capabilities: { assetClasses: ["equity", "option"], fractional: true, shorting: true, brackets: true },
+  snapshot: snapshot(),
+};
+const coinbase: RiskAccount = {
+  id: "coinbase-live",
+  broker: "coinbase",
+  mode: "live",
+  status: "active",
+  capabilities: { assetClasses: ["crypto"], fractional: true, shorting: false, brackets: false },
+  snapshot: snapshot(),
+};
+const btc = signal({
+  assetClass: "crypto",
+  symbol: "BTC/USD",
+  entry: { price: 60_000 },
+  stopLoss: 58_000,
+  takeProfits: [],
+});
+
+describe("risk engine: closing positions", () => {
+  it("Scenario: Close and trim act on the member's position, or skip without one", () => {
+    const holding = (...positions: ReturnType<typeof position>[]) => [paperAccount({}, { positions })];
+    const close = placed(
+      decide(
+        input({ signal: signal({ action: "close", orderType: "market", entry: null }), accounts: holding(position()) }),
+      ),
+    );
+    expect(close.orderClass).toBe("simple");
+    expect(close.intents).toEqual([
+      expect.objectContaining({
+        leg: "exit",
+        side: "sell",
+        positionEffect: "close",
+        quantity: 40,
+        orderType: "market",
+      }),
+    ]);
+    expect(close.closes).toEqual({
+      instrument: "equity:AAPL",
+      direction: "long",
+      positionQuantity: 40,
+      remainingQuantity: 0,
+    });
+    expect(close.notes).toContain("Closes the whole position: cancel its stop and take-profits.");
+    expect(close.reservation).toMatchObject({
+      notional: 0,
+      openPositions: 0,
+      closing: { instrument: "equity:AAPL", quantity: 40 },
+    });
+
+    // Trim 50% at a limit.
+    const trim = placed(
+      decide(
+        input({
+          signal: signal({ action: "sell", quantityPercent: 50, entry: { price: 120 } }),
+          accounts: holding(position()),
+        }),
+      ),
+    );
+    expect(trim.intents[0]).toMatchObject({ side: "sell", quantity: 20, orderType: "limit", limitPrice: 120 });
+    expect(trim.closes?.remainingQuantity).toBe(20);
+    // 33% of 40 whole shares rounds down to 13.
+    const third = placed(
+      decide(input({ signal: signal({ action: "close", quantityPercent: 33 }), accounts: holding(position()) })),
+    );
+    expect(third.intents[0]?.quantity).toBe(13);
+
+    // Cover acts on a short; a zone's worst side when buying back is its high.
+    const cover = placed(
+      decide(
+        input({
+          signal: signal({ action: "cover", entry: { low: 90, high: 92 } }),
+          accounts: holding(position({ direction: "short", quantity: 30 })),
+        }),
+      ),
+    );
+    expect(cover.intents[0]).toMatchObject({ side: "buy_to_cover", quantity: 30, limitPrice: 92 });
+
+    // A multiplier follower closes its multiple of the provider's quantity.
+    const multiple = placed(
+      decide(
+        input({
+          signal: signal({ action: "sell", quantity: 10 }),
+          sizing: { mode: "multiplier", multiplier: 2 },
+          accounts: holding(position()),
+        }),
+      ),
+    );
+    expect(multiple.intents[0]?.quantity).toBe(20);
+
+    // No position (or only one in the other direction, or another instrument): skipped.
+    const none = skipped(decide(input({ signal: signal({ action: "close" }) })));
+    expect(none.reason).toBe("no_position_to_close");
+    expect(none.message).toBe("You hold no position in AAPL on your paper account.");
+    const wrongSide = skipped(
+      decide(input({ signal: signal({ action: "sell" }), accounts: holding(position({ direction: "short" })) })),
+    );
+    expect(wrongSide.reason).toBe("no_position_to_close");
+    const option = signal({
+      action: "close",
+      assetClass: "option",
+      option: { underlying: "AAPL", expiration: "2026-03-20", strike: 190, right: "call" },
+    });
+    expect(skipped(decide(input({ signal: option, accounts: holding(position()) }))).reason).toBe(
+      "no_position_to_close",
+    );
+    const trimOne = skipped(
+      decide(
+        input({
+          signal: signal({ action: "sell", quantityPercent: 25 }),
+          accounts: holding(position({ quantity: 3 })),
+        }),
+      ),
+    );
+    expect(trimOne.reason).toBe("quantity_rounds_to_zero");
+  });
+});
+
+describe("risk engine: routing", () => {
+  it("Scenario: Orders route to the account that trades the asset class", () => {
+    const accounts = [alpaca, coinbase, paperAccount()];
+    const live = { tradingMode: "live", paperOnly: false } as const;
+    expect(routeAccount({ accounts, assetClass: "equity", ...live })).toEqual({ ok: true, account: alpaca });
+    expect(routeAccount({ accounts, assetClass: "option", ...live })).toEqual({ ok: true, account: alpaca });
+    expect(routeAccount({ accounts, assetClass: "crypto", ...live })).toEqual({ ok: true, account: coinbase });
+    expect(routeAccount({ accounts, assetClass: "crypto", tradingMode: "paper", paperOnly: false })).toMatchObject({
+      ok: true,
+      account: { id: "paper-1" },
+    });
+
+    const expired = [alpaca, { ...coinbase, status: "expired" as const }, paperAccount()];
+    expect(routeAccount({ accounts: expired, assetClass: "crypto", ...live })).toEqual({
+      ok: false,
+      reason: "no_broker_account",
+      message: "None of your live accounts can trade crypto now (alpaca, coinbase (expired)).",
+      details: { assetClass: "crypto", tradingMode: "live", connected: ["alpaca", "coinbase (expired)"] },
+    });
+
+    const equity = placed(decide(input({ accounts, member: live })));
+    expect(equity.accountId).toBe("alpaca-live");
+    expect(equity.orderClass).toBe("bracket");
+    const crypto = placed(
+      decide(input({ accounts, member: live, signal: btc, sizing: { mode: "fixed_notional", notional: 1_000 } })),
+    );
+    expect(crypto.accountId).toBe("coinbase-live");
+    expect(leg(crypto, "entry")).toMatchObject({ quantity: 0.0166, timeInForce: "gtc" });
+
+    // An exit goes to the account that holds the position, even when another one comes first.
+    const schwab: RiskAccount = {
+      ...alpaca,
+      id: "schwab-live",
+      broker: "schwab",
+      snapshot: snapshot({ positions: [position()] }),
+    };
+    const close = placed(
+      decide(input({ accounts: [alpaca, schwab], member: live, signal: signal({ action: "close" }) })),
+    );
+    expect(close.accountId).toBe("schwab-live");
+  });
+
+  it("Scenario: A paper-only member cannot trade live", () => {
+    const accounts = [alpaca, paperAccount()];
+    const refused = skipped(decide(input({ accounts, member: { tradingMode: "live", paperOnly: true } })));
+    expect(refused.reason).toBe("live_not_allowed");
+    expect(refused.message).toMatch(/paper trading only/);
+
+    const paper = placed(decide(input({ accounts, member: { tradingMode: "paper", paperOnly: true } })));
+    expect(paper.accountId).toBe("paper-1");
+  });
+});
+
+describe("risk engine: reservations", () => {
+  it("Scenario: Two in-flight signals cannot both pass a limit only one fits", () => {
+    // Two open positions, a limit of three: the first signal takes the last slot.
+    const twoOpen = [paperAccount({}, { positions: [position({ symbol: "MSFT" }), position({ symbol: "TSLA" })] })];
+    const first = placed(decide(input({ accounts: twoOpen, signal: signal({ symbol: "NVDA" }) })));
+    expect(first.reservation).toMatchObject({ openPositions: 1, ordersToday: 1, symbol: "NVDA", notional: 10_000 });
+    let reserved = addReservation(emptyReserved(), first.reservation);
+    const second = { accounts: twoOpen, signal: signal({ symbol: "AMD" }) };
+    expect(decide(input(second)).kind).toBe("place");
+    const refused = skipped(decide(input({ ...second, reserved })));
+    expect(refused.reason).toBe("max_open_positions");
+    expect(refused.details).toEqual({ open: 2, inFlight: 1, max: 3 });
+    // Once the first order ends unfilled, its slot is free again.
+    reserved = releaseReservation(reserved, first.reservation);
+    expect(reserved).toEqual(emptyReserved());
+    expect(decide(input({ ...second, reserved })).kind).toBe("place");
+
+    // Buying power for 1.5 orders: the second one is reduced to what is left.
+    const lowPower = {
+      accounts: [paperAccount({}, { buyingPower: 15_000 })],
+      sizing: { mode: "fixed_notional", notional: 10_000 },
+    } as const;
+    const a = placed(decide(input({ ...lowPower, signal: signal({ symbol: "MSFT" }) })));
+    const b = placed(
+      decide(
+        input({
+          ...lowPower,
+          signal: signal({ symbol: "TSLA" }),
+          reserved: addReservation(emptyReserved(), a.reservation),
+        }),
+      ),
+    );
+    expect(leg(a, "entry").quantity).toBe(100);
+    expect(leg(b, "entry").quantity).toBe(50);
+    expect(b.reductions[0]).toMatchObject({ reason: "insufficient_buying_power", from: 100, to: 50 });
+
+    // The same symbol twice, and the last order of the day twice.
+    const aapl = addReservation(emptyReserved(), placed(decide(input())).reservation);
+    expect(skipped(decide(input({ reserved: aapl }))).reason).toBe("max_positions_per_symbol");
+    expect(
+      skipped(
+        decide(input({ reserved: aapl, signal: signal({ symbol: "MSFT" }), limits: limits({ maxOrdersPerDay: 1 }) })),
+      ).reason,
+    ).toBe("max_orders_per_day");
+
+    // Two closes of one position: the second finds nothing left to close.
+    const held = [paperAccount({}, { positions: [position()] })];
+    const closeA = placed(decide(input({ accounts: held, signal: signal({ action: "close" }) })));
+    const closing = addReservation(emptyReserved(), closeA.reservation);
+    expect(closing.closing).toEqual({ [instrumentKey(position())]: 40 });
+    const closeB = skipped(decide(input({ accounts: held, signal: signal({ action: "close" }), reserved: closing })));
+    expect(closeB.reason).toBe("no_position_to_close");
+    expect(closeB.message).toMatch(/already being closed/);
+    expect(PAPER_CAPABILITIES.assetClasses).toEqual(["equity", "option", "crypto"]);
+  });
+});
