@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config";
 import { TEST_VARS } from "../support/test-vars";
 
-const production = { ...TEST_VARS, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://trade.example.com" };
+// Tests run on the deterministic quote feed, which production refuses.
+const production = {
+  ...TEST_VARS,
+  ENVIRONMENT: "production",
+  PUBLIC_BASE_URL: "https://trade.example.com",
+  QUOTE_FEED: "live",
+};
 
 describe("configuration", () => {
   it("Scenario: Valid production configuration", () => {

@@ -1,0 +1,208 @@
+import { type Instrument, instrumentKey } from "../../quotes/instrument";
+import type { Quote, QuoteSource } from "../../quotes/quote";
+import type {
+  BrokerAccount,
+  BrokerAdapter,
+  BrokerCapabilities,
+  BrokerOrder,
+  BrokerOrderIntent,
+  BrokerPosition,
+} from "../adapter";
+import { PermanentError } from "../errors";
+import {
+  accountOf,
+  cancelOrder,
+  createPaperAccount,
+  expireOrders,
+  findOrder,
+  findOrderByClientId,
+  instrumentsAwaitingQuotes,
+  onQuote,
+  openOrders,
+  PAPER_CAPABILITIES,
+  type PaperAccountOptions,
+  type PaperAccountState,
+  type PaperEvent,
+  positionsOf,
+  submitOrder,
+} from "./engine";
+
+/**
+ * Where one member's paper account lives. The executor implements it over its
+ * Durable Object's SQLite storage. `load` answers null for a new account.
+ */
+export interface PaperAccountStore {
+  load(): Promise<PaperAccountState | null>;
+  save(state: PaperAccountState): Promise<void>;
+}
+
+export interface PaperBrokerAdapterOptions {
+  store: PaperAccountStore;
+  quotes: QuoteSource;
+  clock?: () => number;
+  /** Used when the store holds no account yet. */
+  account?: PaperAccountOptions;
+  /** Called with what each call changed (fills, cancels, expiries), after the state is saved. */
+  onEvents?: (events: PaperEvent[]) => void | Promise<void>;
+}
+
+/**
+ * The BrokerAdapter over the pure paper engine. Quotes are fetched before the
+ * state is loaded, so nothing outside the store is awaited between a load and
+ * its save; calls on one adapter also run one at a time. Reading an order
+ * first lets it meet the current price, as a real broker's fills would have.
+ */
+export class PaperBrokerAdapter implements BrokerAdapter {
+  readonly capabilities: BrokerCapabilities;
+  private readonly store: PaperAccountStore;
+  private readonly quotes: QuoteSource;
+  private readonly clock: () => number;
+  private readonly accountOptions: PaperAccountOptions;
+  private readonly onEvents: PaperBrokerAdapterOptions["onEvents"];
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: PaperBrokerAdapterOptions) {
+    this.store = options.store;
+    this.quotes = options.quotes;
+    this.clock = options.clock ?? Date.now;
+    this.accountOptions = options.account ?? {};
+    this.onEvents = options.onEvents;
+    this.capabilities = { ...PAPER_CAPABILITIES, shorting: options.account?.shortingEnabled ?? true };
+  }
+
+  placeOrder(intent: BrokerOrderIntent): Promise<BrokerOrder> {
+    return this.exclusive(async () => {
+      const quote = await this.quote(intent);
+      const result = submitOrder(await this.load(), intent, quote, this.clock());
+      if (!result.duplicate) await this.commit(result.state, result.events);
+      return result.order;
+    });
+  }
+
+  getOrder(brokerOrderId: string): Promise<BrokerOrder> {
+    return this.exclusive(async () => {
+      const order = findOrder(await this.load(), brokerOrderId);
+      if (!order) throw new PermanentError("order_not_found", `No paper order ${brokerOrderId}.`);
+      await this.progress([order]);
+      return findOrder(await this.load(), brokerOrderId) as BrokerOrder;
+    });
+  }
+
+  getOrderByClientId(clientOrderId: string): Promise<BrokerOrder | null> {
+    return this.exclusive(async () => {
+      const order = findOrderByClientId(await this.load(), clientOrderId);
+      if (!order) return null;
+      await this.progress([order]);
+      return findOrderByClientId(await this.load(), clientOrderId);
+    });
+  }
+
+  cancelOrder(brokerOrderId: string): Promise<void> {
+    return this.exclusive(async () => {
+      const result = cancelOrder(await this.load(), brokerOrderId, this.clock());
+      await this.commit(result.state, result.events);
+    });
+  }
+
+  listOpenOrders(): Promise<BrokerOrder[]> {
+    return this.exclusive(async () => {
+      await this.progress(null);
+      return openOrders(await this.load());
+    });
+  }
+
+  getAccount(): Promise<BrokerAccount> {
+    return this.exclusive(async () => {
+      await this.progress(null, true);
+      return accountOf(await this.load());
+    });
+  }
+
+  getPositions(): Promise<BrokerPosition[]> {
+    return this.exclusive(async () => {
+      await this.progress(null, true);
+      return positionsOf(await this.load());
+    });
+  }
+
+  getQuote(instrument: Instrument): Promise<Quote | null> {
+    return this.quote(instrument);
+  }
+
+  /** Brings every open order up to the current prices (the executor's follow-up polls and alarms). */
+  refresh(): Promise<PaperEvent[]> {
+    return this.exclusive(() => this.progress(null, true));
+  }
+
+  /**
+   * Fetches quotes for the orders given (null: every open order; `withPositions`:
+   * every position too), then applies them to a freshly loaded state.
+   */
+  private async progress(
+    orders: ReadonlyArray<Pick<BrokerOrder, "status">> | null,
+    withPositions = false,
+  ): Promise<PaperEvent[]> {
+    if (orders?.every((order) => order.status !== "submitted" && order.status !== "partially_filled")) {
+      return [];
+    }
+    const before = await this.load();
+    const instruments = new Map<string, Instrument>();
+    for (const instrument of instrumentsAwaitingQuotes(before)) instruments.set(instrumentKey(instrument), instrument);
+    if (withPositions) {
+      for (const position of positionsOf(before)) instruments.set(position.symbol, position);
+    }
+    const quotes = await Promise.all([...instruments.values()].map((instrument) => this.quote(instrument)));
+
+    const now = this.clock();
+    const loaded = await this.load();
+    let state = loaded;
+    const events: PaperEvent[] = [];
+    const expired = expireOrders(state, now);
+    state = expired.state;
+    events.push(...expired.events);
+    for (const quote of quotes) {
+      if (!quote) continue;
+      const result = onQuote(state, quote.symbol, quote, now);
+      state = result.state;
+      events.push(...result.events);
+    }
+    if (state !== loaded) await this.commit(state, events);
+    return events;
+  }
+
+  private async quote(instrument: Instrument): Promise<Quote | null> {
+    try {
+      return await this.quotes.getQuote(instrument);
+    } catch {
+      return null;
+    }
+  }
+
+  private async load(): Promise<PaperAccountState> {
+    return (await this.store.load()) ?? createPaperAccount(this.accountOptions, this.clock());
+  }
+
+  private async commit(state: PaperAccountState, events: PaperEvent[]): Promise<void> {
+    await this.store.save(state);
+    if (events.length > 0) await this.onEvents?.(events);
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** A store in memory: for tests, benchmarks and one-off tools. */
+export class MemoryPaperAccountStore implements PaperAccountStore {
+  constructor(public state: PaperAccountState | null = null) {}
+
+  async load(): Promise<PaperAccountState | null> {
+    return this.state ? structuredClone(this.state) : null;
+  }
+
+  async save(state: PaperAccountState): Promise<void> {
+    this.state = structuredClone(state);
+  }
+}

@@ -1,0 +1,786 @@
+/**
+ * The paper broker, as pure functions over plain, JSON-serializable state: the
+ * caller loads a `PaperAccountState`, applies a function, and stores the state
+ * it gets back. Nothing here does I/O, reads a clock or mutates its input.
+ *
+ * Fill rules (each fill records the quote's source, timestamp and delay):
+ * - market: buy at the ask (else the last price), sell at the bid (else last);
+ * - limit: fills once the buy side's ask (else last) is at or below the limit,
+ *   or the sell side's bid (else last) at or above it, at that better price;
+ * - stop: triggers when the last price reaches the stop (buy: at or above,
+ *   sell: at or below), then fills as a market order; stop-limit becomes a limit;
+ * - no quote: the order waits (`waitingForPrice`); a price is never invented.
+ * Whole quantity per fill. Options cost premium × 100 per contract; crypto
+ * quantities may be fractional, equity shares and option contracts may not.
+ * Buying power is equity less the gross value of all positions (no leverage)
+ * less what open opening orders may need; closing never needs buying power.
+ */
+import {
+  type AssetClass,
+  contractMultiplier,
+  type Instrument,
+  instrumentKey,
+  type OptionContract,
+} from "../../quotes/instrument";
+import type { Quote } from "../../quotes/quote";
+import {
+  type BracketLegs,
+  type BrokerAccount,
+  type BrokerCapabilities,
+  type BrokerFill,
+  type BrokerOrder,
+  type BrokerOrderIntent,
+  type BrokerOrderStatus,
+  type BrokerPosition,
+  isOpenStatus,
+  type OrderSide,
+  type OrderType,
+  parseOrderIntent,
+  sideDirection,
+  type TimeInForce,
+} from "../adapter";
+import { PermanentError } from "../errors";
+
+export const PAPER_DEFAULTS = {
+  startingCash: 100_000,
+  currency: "USD",
+  shortingEnabled: true,
+} as const;
+
+export const PAPER_CAPABILITIES: BrokerCapabilities = {
+  broker: "paper",
+  assetClasses: ["equity", "option", "crypto"],
+  orderTypes: ["market", "limit", "stop", "stop_limit"],
+  timeInForce: ["day", "gtc", "ioc", "fok"],
+  brackets: true,
+  fractional: false,
+  shorting: true,
+  // Runs inside the executor: no outside limit, so this only keeps a runaway loop in check.
+  rateLimit: { requests: 1_000, periodMs: 1_000 },
+  clientOrderIdLookup: true,
+  clientOrderIdMaxLength: 128,
+};
+
+export interface PaperPosition extends Instrument {
+  key: string;
+  /** Signed: negative for a short. */
+  quantity: number;
+  averageCost: number;
+  lastPrice: number;
+  lastPriceAt: string;
+  lastPriceSource: string;
+}
+
+export interface PaperOrder {
+  brokerOrderId: string;
+  clientOrderId: string;
+  key: string;
+  assetClass: AssetClass;
+  symbol: string;
+  option: OptionContract | null;
+  side: OrderSide;
+  orderType: OrderType;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  timeInForce: TimeInForce;
+  status: BrokerOrderStatus;
+  filledQuantity: number;
+  averageFillPrice: number | null;
+  fills: BrokerFill[];
+  submittedAt: string;
+  updatedAt: string;
+  rejectReason: string | null;
+  waitingForPrice: boolean;
+  note: string | null;
+  /** A stop or stop-limit whose stop price has been reached. */
+  triggered: boolean;
+  /** When a `day` order expires (ISO), or null. */
+  expiresAt: string | null;
+  bracket: BracketLegs | null;
+  parentOrderId: string | null;
+  legIds: string[];
+  /** Orders in the same group cancel each other when one fills (a bracket's exits). */
+  ocoGroup: string | null;
+  seq: number;
+}
+
+export interface PaperAccountState {
+  version: 1;
+  currency: string;
+  startingCash: number;
+  cash: number;
+  realizedPnl: number;
+  shortingEnabled: boolean;
+  positions: Record<string, PaperPosition>;
+  /** Every order, by broker order id. */
+  orders: Record<string, PaperOrder>;
+  /** Client order id → broker order id. */
+  clientOrderIds: Record<string, string>;
+  nextOrderSeq: number;
+  /** Equity at 00:00 UTC of `date`, for the daily loss limit. */
+  day: { date: string; startEquity: number } | null;
+  createdAt: string;
+}
+
+export type PaperEvent =
+  | { type: "accepted"; order: BrokerOrder }
+  | { type: "waiting_for_price"; order: BrokerOrder }
+  | { type: "triggered"; order: BrokerOrder }
+  | { type: "filled"; order: BrokerOrder; fill: BrokerFill }
+  | { type: "canceled"; order: BrokerOrder; reason: string }
+  | { type: "expired"; order: BrokerOrder }
+  | { type: "rejected"; order: BrokerOrder; reason: string };
+
+export interface PaperFillReport {
+  order: BrokerOrder;
+  fill: BrokerFill;
+}
+
+export interface PaperAccountOptions {
+  startingCash?: number;
+  currency?: string;
+  shortingEnabled?: boolean;
+}
+
+type Now = number | Date;
+
+export function createPaperAccount(options: PaperAccountOptions = {}, now: Now = 0): PaperAccountState {
+  const startingCash = options.startingCash ?? PAPER_DEFAULTS.startingCash;
+  if (!Number.isFinite(startingCash) || startingCash < 0) throw new RangeError("startingCash must be ≥ 0");
+  return {
+    version: 1,
+    currency: options.currency ?? PAPER_DEFAULTS.currency,
+    startingCash,
+    cash: startingCash,
+    realizedPnl: 0,
+    shortingEnabled: options.shortingEnabled ?? PAPER_DEFAULTS.shortingEnabled,
+    positions: {},
+    orders: {},
+    clientOrderIds: {},
+    nextOrderSeq: 1,
+    day: null,
+    createdAt: iso(now),
+  };
+}
+
+export interface SubmitResult {
+  state: PaperAccountState;
+  order: BrokerOrder;
+  events: PaperEvent[];
+  /** The client order id was already used: `order` is the existing order and nothing changed. */
+  duplicate: boolean;
+}
+
+/**
+ * Places an order. The same client order id twice returns the existing order
+ * (never a second one). A refused order throws a PermanentError and changes
+ * nothing: insufficient_funds, insufficient_position (selling more than held
+ * with shorting off), invalid_order, unsupported.
+ */
+export function submitOrder(
+  state: PaperAccountState,
+  input: BrokerOrderIntent,
+  quote: Quote | null,
+  now: Now,
+): SubmitResult {
+  const existingId = state.clientOrderIds[input.clientOrderId];
+  const existing = existingId ? state.orders[existingId] : undefined;
+  if (existing) return { state, order: toBrokerOrder(state, existing), events: [], duplicate: true };
+
+  const intent = parseOrderIntent(input);
+  const next = clone(state);
+  rollDay(next, now);
+  const key = instrumentKey(intent);
+  const usable = usableQuote(key, quote);
+  checkSupported(intent);
+
+  const order = newOrder(next, intent, key, now);
+  const events: PaperEvent[] = [];
+  const referencePrice = estimatePrice(order, usable, next);
+  checkShorting(next, order, order.quantity);
+  if (referencePrice !== null) checkBuyingPower(next, order, order.quantity, referencePrice, null);
+
+  if (usable) markPosition(next, key, usable);
+  next.orders[order.brokerOrderId] = order;
+  next.clientOrderIds[order.clientOrderId] = order.brokerOrderId;
+  events.push({ type: "accepted", order: toBrokerOrder(next, order) });
+
+  if (!usable) {
+    order.waitingForPrice = true;
+    order.note = "Waiting for a price: no quote is available yet.";
+    if (order.timeInForce === "ioc" || order.timeInForce === "fok") {
+      finish(next, order, "canceled", now, "No price was available to fill this immediate order.", events);
+    } else {
+      events.push({ type: "waiting_for_price", order: toBrokerOrder(next, order) });
+    }
+    return { state: next, order: toBrokerOrder(next, order), events, duplicate: false };
+  }
+
+  tryFill(next, order, usable, now, events, true);
+  if (isOpenStatus(order.status) && (order.timeInForce === "ioc" || order.timeInForce === "fok")) {
+    finish(next, order, "canceled", now, "The price did not allow an immediate fill.", events);
+  }
+  return { state: next, order: toBrokerOrder(next, order), events, duplicate: false };
+}
+
+export interface QuoteResult {
+  state: PaperAccountState;
+  fills: PaperFillReport[];
+  events: PaperEvent[];
+}
+
+/**
+ * A new quote for one instrument (its `instrumentKey`): marks the position,
+ * expires day orders past their time, and fills or triggers the open orders
+ * the price reaches, oldest first.
+ */
+export function onQuote(state: PaperAccountState, symbol: string, quote: Quote, now: Now): QuoteResult {
+  const usable = usableQuote(symbol, quote);
+  if (!usable) return { state, fills: [], events: [] };
+  const next = clone(state);
+  rollDay(next, now);
+  const events: PaperEvent[] = [];
+  expireInto(next, now, events, symbol);
+  markPosition(next, symbol, usable);
+
+  const candidates = Object.values(next.orders)
+    .filter((order) => order.key === symbol && isOpenStatus(order.status))
+    .sort((a, b) => a.seq - b.seq);
+  for (const order of candidates) {
+    // A leg spawned by an earlier fill in this loop, or canceled by its sibling, waits for the next quote.
+    if (!isOpenStatus(order.status)) continue;
+    if (order.waitingForPrice) {
+      order.waitingForPrice = false;
+      order.note = null;
+    }
+    tryFill(next, order, usable, now, events, false);
+  }
+  const fills = events.flatMap((event) =>
+    event.type === "filled" ? [{ order: event.order, fill: event.fill } satisfies PaperFillReport] : [],
+  );
+  return { state: next, fills, events };
+}
+
+export interface CancelResult {
+  state: PaperAccountState;
+  order: BrokerOrder;
+  events: PaperEvent[];
+}
+
+/** Cancels an open order: order_not_found when unknown, order_not_cancelable when already final. */
+export function cancelOrder(state: PaperAccountState, brokerOrderId: string, now: Now): CancelResult {
+  const current = state.orders[brokerOrderId];
+  if (!current) throw new PermanentError("order_not_found", `No paper order ${brokerOrderId}.`);
+  if (!isOpenStatus(current.status)) {
+    throw new PermanentError("order_not_cancelable", `Order ${brokerOrderId} is already ${current.status}.`);
+  }
+  const next = clone(state);
+  const order = next.orders[brokerOrderId] as PaperOrder;
+  const events: PaperEvent[] = [];
+  finish(next, order, "canceled", now, "Canceled on request.", events);
+  return { state: next, order: toBrokerOrder(next, order), events };
+}
+
+/** Expires every `day` order whose time has passed. */
+export function expireOrders(state: PaperAccountState, now: Now): { state: PaperAccountState; events: PaperEvent[] } {
+  const due = Object.values(state.orders).some(
+    (order) => isOpenStatus(order.status) && order.expiresAt !== null && Date.parse(order.expiresAt) <= toMs(now),
+  );
+  if (!due) return { state, events: [] };
+  const next = clone(state);
+  const events: PaperEvent[] = [];
+  expireInto(next, now, events, null);
+  return { state: next, events };
+}
+
+export interface MarkResult {
+  state: PaperAccountState;
+  account: BrokerAccount;
+  positions: BrokerPosition[];
+}
+
+/** Marks positions at the quotes given (keyed by `instrumentKey` or as a list) and values the account. */
+export function markToMarket(
+  state: PaperAccountState,
+  quotes: Readonly<Record<string, Quote>> | readonly Quote[],
+  now: Now,
+): MarkResult {
+  const next = clone(state);
+  rollDay(next, now);
+  const list = Array.isArray(quotes) ? quotes : Object.values(quotes);
+  for (const quote of list) {
+    const usable = usableQuote(quote.symbol, quote);
+    if (usable) markPosition(next, quote.symbol, usable);
+  }
+  return { state: next, account: accountOf(next), positions: positionsOf(next) };
+}
+
+/** The account's figures at the positions' last known prices. */
+export function accountOf(state: PaperAccountState): BrokerAccount {
+  const value = valuation(state);
+  return {
+    equity: money(value.equity),
+    cash: money(state.cash),
+    buyingPower: money(Math.max(0, value.equity - value.gross - reservedBuyingPower(state, null))),
+    currency: state.currency,
+    startOfDayEquity: state.day ? state.day.startEquity : null,
+    realizedPnl: money(state.realizedPnl),
+    unrealizedPnl: money(value.unrealized),
+    tradingBlocked: false,
+  };
+}
+
+export function positionsOf(state: PaperAccountState): BrokerPosition[] {
+  return Object.values(state.positions).map((position) => {
+    const multiplier = contractMultiplier(position);
+    return {
+      assetClass: position.assetClass,
+      symbol: position.key,
+      option: position.option,
+      direction: position.quantity < 0 ? "short" : "long",
+      quantity: Math.abs(position.quantity),
+      averageCost: position.averageCost,
+      marketPrice: position.lastPrice,
+      marketValue: money(position.quantity * position.lastPrice * multiplier),
+      unrealizedPnl: money((position.lastPrice - position.averageCost) * position.quantity * multiplier),
+    };
+  });
+}
+
+export function findOrder(state: PaperAccountState, brokerOrderId: string): BrokerOrder | null {
+  const order = state.orders[brokerOrderId];
+  return order ? toBrokerOrder(state, order) : null;
+}
+
+export function findOrderByClientId(state: PaperAccountState, clientOrderId: string): BrokerOrder | null {
+  const id = state.clientOrderIds[clientOrderId];
+  return id ? findOrder(state, id) : null;
+}
+
+export function openOrders(state: PaperAccountState): BrokerOrder[] {
+  return Object.values(state.orders)
+    .filter((order) => isOpenStatus(order.status))
+    .sort((a, b) => a.seq - b.seq)
+    .map((order) => toBrokerOrder(state, order));
+}
+
+/** Instruments with open orders: what needs a fresh quote to make progress. */
+export function instrumentsAwaitingQuotes(state: PaperAccountState): Instrument[] {
+  const byKey = new Map<string, Instrument>();
+  for (const order of Object.values(state.orders)) {
+    if (isOpenStatus(order.status)) {
+      byKey.set(order.key, { assetClass: order.assetClass, symbol: order.symbol, option: order.option });
+    }
+  }
+  return [...byKey.values()];
+}
+
+export function toBrokerOrder(state: PaperAccountState, order: PaperOrder): BrokerOrder {
+  const legs = order.legIds.flatMap((id) => {
+    const leg = state.orders[id];
+    return leg ? [toBrokerOrder(state, leg)] : [];
+  });
+  return {
+    brokerOrderId: order.brokerOrderId,
+    clientOrderId: order.clientOrderId,
+    symbol: order.key,
+    assetClass: order.assetClass,
+    side: order.side,
+    orderType: order.orderType,
+    quantity: order.quantity,
+    limitPrice: order.limitPrice,
+    stopPrice: order.stopPrice,
+    timeInForce: order.timeInForce,
+    status: order.status,
+    filledQuantity: order.filledQuantity,
+    averageFillPrice: order.averageFillPrice,
+    fills: order.fills.map((fill) => ({ ...fill })),
+    submittedAt: order.submittedAt,
+    updatedAt: order.updatedAt,
+    rejectReason: order.rejectReason,
+    ...(legs.length > 0 ? { legs } : {}),
+    waitingForPrice: order.waitingForPrice,
+    note: order.note,
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+function checkSupported(intent: BrokerOrderIntent): void {
+  if (intent.assetClass === "equity" && !Number.isInteger(intent.quantity)) {
+    throw new PermanentError("unsupported", "Paper equity orders are in whole shares.");
+  }
+}
+
+function newOrder(state: PaperAccountState, intent: BrokerOrderIntent, key: string, now: Now): PaperOrder {
+  const seq = state.nextOrderSeq++;
+  const at = iso(now);
+  return {
+    brokerOrderId: `paper-${seq}`,
+    clientOrderId: intent.clientOrderId,
+    key,
+    assetClass: intent.assetClass,
+    symbol: intent.symbol,
+    option: intent.option,
+    side: intent.side,
+    orderType: intent.orderType,
+    quantity: intent.quantity,
+    limitPrice: intent.orderType === "limit" || intent.orderType === "stop_limit" ? intent.limitPrice : null,
+    stopPrice: intent.orderType === "stop" || intent.orderType === "stop_limit" ? intent.stopPrice : null,
+    timeInForce: intent.timeInForce,
+    status: "submitted",
+    filledQuantity: 0,
+    averageFillPrice: null,
+    fills: [],
+    submittedAt: at,
+    updatedAt: at,
+    rejectReason: null,
+    waitingForPrice: false,
+    note: null,
+    triggered: false,
+    expiresAt: intent.timeInForce === "day" ? dayOrderExpiry(intent.assetClass, toMs(now)) : null,
+    bracket: intent.bracket ?? null,
+    parentOrderId: null,
+    legIds: [],
+    ocoGroup: null,
+    seq,
+  };
+}
+
+/** Fills or triggers `order` if `quote` allows it. At submission a refusal throws; later it rejects the order. */
+function tryFill(
+  state: PaperAccountState,
+  order: PaperOrder,
+  quote: Quote,
+  now: Now,
+  events: PaperEvent[],
+  atSubmission: boolean,
+): void {
+  const buying = sideDirection(order.side) === "buy";
+  if ((order.orderType === "stop" || order.orderType === "stop_limit") && !order.triggered) {
+    const stop = order.stopPrice as number;
+    const reached = buying ? quote.last >= stop : quote.last <= stop;
+    if (!reached) return;
+    order.triggered = true;
+    order.updatedAt = iso(now);
+    events.push({ type: "triggered", order: toBrokerOrder(state, order) });
+  }
+  const marketPrice = buying ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last);
+  const limited = order.orderType === "limit" || order.orderType === "stop_limit";
+  if (limited) {
+    const limit = order.limitPrice as number;
+    if (buying ? marketPrice > limit : marketPrice < limit) return;
+  }
+
+  const quantity = roundQuantity(order.quantity - order.filledQuantity);
+  try {
+    checkShorting(state, order, quantity);
+    checkBuyingPower(state, order, quantity, marketPrice, order.brokerOrderId);
+  } catch (error) {
+    if (atSubmission || !(error instanceof PermanentError)) throw error;
+    finish(state, order, "rejected", now, error.message, events);
+    return;
+  }
+  applyFill(state, order, quantity, marketPrice, quote, now, events);
+}
+
+function applyFill(
+  state: PaperAccountState,
+  order: PaperOrder,
+  quantity: number,
+  price: number,
+  quote: Quote,
+  now: Now,
+  events: PaperEvent[],
+): void {
+  const multiplier = contractMultiplier(order);
+  const buying = sideDirection(order.side) === "buy";
+  const delta = buying ? quantity : -quantity;
+  const held = state.positions[order.key]?.quantity ?? 0;
+  const closing = Math.min(quantity, Math.max(0, buying ? -held : held));
+
+  state.cash = money(state.cash - delta * price * multiplier);
+  const position = state.positions[order.key];
+  if (position && closing > 0) {
+    const perUnit = buying ? position.averageCost - price : price - position.averageCost;
+    state.realizedPnl = money(state.realizedPnl + perUnit * closing * multiplier);
+  }
+
+  const after = roundQuantity(held + delta);
+  if (after === 0) {
+    delete state.positions[order.key];
+  } else {
+    const opening = quantity - closing;
+    const averageCost =
+      !position || Math.sign(after) !== Math.sign(held)
+        ? price
+        : opening > 0
+          ? (position.averageCost * Math.abs(held) + price * opening) / Math.abs(after)
+          : position.averageCost;
+    state.positions[order.key] = {
+      key: order.key,
+      assetClass: order.assetClass,
+      symbol: order.symbol,
+      option: order.option,
+      quantity: after,
+      averageCost: roundPrice(averageCost),
+      lastPrice: quote.last,
+      lastPriceAt: quote.timestamp,
+      lastPriceSource: quote.source,
+    };
+  }
+
+  const fill: BrokerFill = {
+    fillId: `${order.brokerOrderId}-${order.fills.length + 1}`,
+    price,
+    quantity,
+    at: iso(now),
+    quoteSource: quote.source,
+    quoteTimestamp: quote.timestamp,
+    delayed: quote.delayed,
+  };
+  const filledBefore = order.filledQuantity;
+  order.fills.push(fill);
+  order.filledQuantity = roundQuantity(filledBefore + quantity);
+  order.averageFillPrice = roundPrice(
+    ((order.averageFillPrice ?? 0) * filledBefore + price * quantity) / order.filledQuantity,
+  );
+  order.status = order.filledQuantity >= order.quantity ? "filled" : "partially_filled";
+  order.waitingForPrice = false;
+  order.note = quote.note ?? null;
+  order.updatedAt = iso(now);
+  events.push({ type: "filled", order: toBrokerOrder(state, order), fill: { ...fill } });
+
+  if (order.status !== "filled") return;
+  if (order.ocoGroup) {
+    for (const sibling of Object.values(state.orders)) {
+      if (sibling.ocoGroup === order.ocoGroup && sibling !== order && isOpenStatus(sibling.status)) {
+        finish(state, sibling, "canceled", now, "The other exit of this bracket filled.", events);
+      }
+    }
+  }
+  if (order.bracket) placeBracketLegs(state, order, now, events);
+}
+
+function placeBracketLegs(state: PaperAccountState, parent: PaperOrder, now: Now, events: PaperEvent[]): void {
+  const legs = parent.bracket as BracketLegs;
+  const exitSide: OrderSide = sideDirection(parent.side) === "buy" ? "sell" : "buy_to_cover";
+  const timeInForce: TimeInForce = parent.timeInForce === "day" ? "day" : "gtc";
+  const base = { ...parent, side: exitSide, timeInForce, quantity: parent.filledQuantity, bracket: null };
+  const specs: Array<{ suffix: string; orderType: OrderType; limitPrice: number | null; stopPrice: number | null }> =
+    [];
+  if (legs.takeProfit) {
+    specs.push({ suffix: "tp", orderType: "limit", limitPrice: legs.takeProfit.limitPrice, stopPrice: null });
+  }
+  if (legs.stopLoss) {
+    const { stopPrice, limitPrice } = legs.stopLoss;
+    specs.push({ suffix: "sl", orderType: limitPrice === null ? "stop" : "stop_limit", limitPrice, stopPrice });
+  }
+  for (const spec of specs) {
+    const intent: BrokerOrderIntent = {
+      ...base,
+      clientOrderId: `${parent.clientOrderId}:${spec.suffix}`,
+      orderType: spec.orderType,
+      limitPrice: spec.limitPrice,
+      stopPrice: spec.stopPrice,
+    };
+    const leg = newOrder(state, intent, parent.key, now);
+    leg.parentOrderId = parent.brokerOrderId;
+    leg.ocoGroup = specs.length > 1 ? parent.brokerOrderId : null;
+    state.orders[leg.brokerOrderId] = leg;
+    state.clientOrderIds[leg.clientOrderId] = leg.brokerOrderId;
+    parent.legIds.push(leg.brokerOrderId);
+    events.push({ type: "accepted", order: toBrokerOrder(state, leg) });
+  }
+}
+
+function finish(
+  state: PaperAccountState,
+  order: PaperOrder,
+  status: "canceled" | "expired" | "rejected",
+  now: Now,
+  reason: string,
+  events: PaperEvent[],
+): void {
+  order.status = status;
+  order.waitingForPrice = false;
+  order.note = reason;
+  order.updatedAt = iso(now);
+  if (status === "rejected") order.rejectReason = reason;
+  const snapshot = toBrokerOrder(state, order);
+  if (status === "expired") events.push({ type: "expired", order: snapshot });
+  else if (status === "rejected") events.push({ type: "rejected", order: snapshot, reason });
+  else events.push({ type: "canceled", order: snapshot, reason });
+}
+
+function expireInto(state: PaperAccountState, now: Now, events: PaperEvent[], symbol: string | null): void {
+  const nowMs = toMs(now);
+  for (const order of Object.values(state.orders)) {
+    if (symbol !== null && order.key !== symbol) continue;
+    if (!isOpenStatus(order.status) || order.expiresAt === null || Date.parse(order.expiresAt) > nowMs) continue;
+    finish(state, order, "expired", now, "The day order expired unfilled.", events);
+  }
+}
+
+function checkShorting(state: PaperAccountState, order: PaperOrder, quantity: number): void {
+  if (sideDirection(order.side) === "buy" || state.shortingEnabled) return;
+  const held = state.positions[order.key]?.quantity ?? 0;
+  if (quantity > held + 1e-9) {
+    throw new PermanentError(
+      "insufficient_position",
+      `You hold ${formatQuantity(Math.max(0, held))} ${order.key}; selling ${formatQuantity(quantity)} would open a short, and shorting is off for this account.`,
+    );
+  }
+}
+
+/** Refuses an order whose opening part needs more than the buying power left (excluding the order's own reservation). */
+function checkBuyingPower(
+  state: PaperAccountState,
+  order: PaperOrder,
+  quantity: number,
+  price: number,
+  excludeOrderId: string | null,
+): void {
+  const opening = openingQuantity(state, order, quantity);
+  if (opening <= 0) return;
+  const needed = opening * price * contractMultiplier(order);
+  const value = valuation(state);
+  const available = value.equity - value.gross - reservedBuyingPower(state, excludeOrderId);
+  if (needed > available + 1e-6) {
+    throw new PermanentError(
+      "insufficient_funds",
+      `Insufficient buying power: this order needs ${formatMoney(needed, state.currency)}, ${formatMoney(Math.max(0, available), state.currency)} is available.`,
+    );
+  }
+}
+
+/** The part of `quantity` that opens or adds to a position (the rest closes one). */
+function openingQuantity(state: PaperAccountState, order: PaperOrder, quantity: number): number {
+  const held = state.positions[order.key]?.quantity ?? 0;
+  const closable = Math.max(0, sideDirection(order.side) === "buy" ? -held : held);
+  return Math.max(0, roundQuantity(quantity - closable));
+}
+
+/** What open orders may still need: their opening part at their limit, stop or last known price. */
+function reservedBuyingPower(state: PaperAccountState, excludeOrderId: string | null): number {
+  let reserved = 0;
+  for (const order of Object.values(state.orders)) {
+    if (order.brokerOrderId === excludeOrderId || !isOpenStatus(order.status)) continue;
+    const price = order.limitPrice ?? order.stopPrice ?? state.positions[order.key]?.lastPrice ?? null;
+    if (price === null) continue;
+    const remaining = order.quantity - order.filledQuantity;
+    reserved += openingQuantity(state, order, remaining) * price * contractMultiplier(order);
+  }
+  return reserved;
+}
+
+function valuation(state: PaperAccountState): { equity: number; gross: number; unrealized: number } {
+  let net = 0;
+  let gross = 0;
+  let unrealized = 0;
+  for (const position of Object.values(state.positions)) {
+    const multiplier = contractMultiplier(position);
+    net += position.quantity * position.lastPrice * multiplier;
+    gross += Math.abs(position.quantity) * position.lastPrice * multiplier;
+    unrealized += (position.lastPrice - position.averageCost) * position.quantity * multiplier;
+  }
+  return { equity: state.cash + net, gross, unrealized };
+}
+
+/** The price an order would likely trade at now, for the buying-power check at submission. */
+function estimatePrice(order: PaperOrder, quote: Quote | null, state: PaperAccountState): number | null {
+  const buying = sideDirection(order.side) === "buy";
+  const market = quote ? (buying ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last)) : null;
+  if (order.orderType === "limit" || order.orderType === "stop_limit") return order.limitPrice;
+  if (order.orderType === "stop") return order.stopPrice;
+  return market ?? state.positions[order.key]?.lastPrice ?? null;
+}
+
+function markPosition(state: PaperAccountState, key: string, quote: Quote): void {
+  const position = state.positions[key];
+  if (!position) return;
+  if (Date.parse(quote.timestamp) < Date.parse(position.lastPriceAt)) return;
+  position.lastPrice = quote.last;
+  position.lastPriceAt = quote.timestamp;
+  position.lastPriceSource = quote.source;
+}
+
+function rollDay(state: PaperAccountState, now: Now): void {
+  const date = iso(now).slice(0, 10);
+  if (state.day?.date === date) return;
+  state.day = { date, startEquity: money(valuation(state).equity) };
+}
+
+/** A quote is used only for its own instrument and with a real price. */
+function usableQuote(key: string, quote: Quote | null): Quote | null {
+  if (!quote || quote.symbol !== key || !Number.isFinite(quote.last) || quote.last <= 0) return null;
+  if (Number.isNaN(Date.parse(quote.timestamp))) return null;
+  return quote;
+}
+
+/**
+ * Equities and options: the next regular close (16:00 New York time);
+ * crypto trades around the clock, so its day ends at the next 00:00 UTC.
+ */
+export function dayOrderExpiry(assetClass: AssetClass, nowMs: number): string {
+  if (assetClass === "crypto") {
+    const midnight = new Date(nowMs);
+    midnight.setUTCHours(24, 0, 0, 0);
+    return midnight.toISOString();
+  }
+  const offsetMs = newYorkOffsetMs(nowMs);
+  const local = new Date(nowMs + offsetMs);
+  const close = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 16);
+  const closeLocal = close <= nowMs + offsetMs ? close + 86_400_000 : close;
+  return new Date(closeLocal - newYorkOffsetMs(closeLocal - offsetMs)).toISOString();
+}
+
+/** New York's offset from UTC at `ms` (−4 h or −5 h), from the runtime's time-zone data. */
+function newYorkOffsetMs(ms: number): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: "America/New_York",
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(ms));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+function clone(state: PaperAccountState): PaperAccountState {
+  return structuredClone(state);
+}
+
+function toMs(now: Now): number {
+  return typeof now === "number" ? now : now.getTime();
+}
+
+function iso(now: Now): string {
+  return new Date(toMs(now)).toISOString();
+}
+
+function money(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+function roundPrice(value: number): number {
+  return Math.round(value * 1e8) / 1e8;
+}
+
+function roundQuantity(value: number): number {
+  return Math.round(value * 1e9) / 1e9;
+}
+
+function formatQuantity(value: number): string {
+  return String(roundQuantity(value));
+}
+
+function formatMoney(value: number, currency: string): string {
+  return `${value.toFixed(2)} ${currency}`;
+}

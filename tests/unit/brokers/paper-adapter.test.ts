@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import type { BrokerOrderIntent } from "../../../shared/brokers/adapter";
+import { PermanentError } from "../../../shared/brokers/errors";
+import { MemoryPaperAccountStore, PaperBrokerAdapter } from "../../../shared/brokers/paper/adapter";
+import type { PaperEvent } from "../../../shared/brokers/paper/engine";
+import { type Instrument, instrumentKey } from "../../../shared/quotes/instrument";
+import type { Quote, QuoteSource } from "../../../shared/quotes/quote";
+
+/** A quote source whose prices the test sets; an unset symbol has no quote. */
+class ScriptedQuotes implements QuoteSource {
+  readonly prices = new Map<string, { bid?: number; ask?: number; last: number }>();
+  calls = 0;
+  constructor(private readonly clock: () => number) {}
+
+  async getQuote(instrument: Instrument): Promise<Quote | null> {
+    this.calls += 1;
+    const symbol = instrumentKey(instrument);
+    const price = this.prices.get(symbol);
+    if (!price) return null;
+    return { symbol, ...price, timestamp: new Date(this.clock()).toISOString(), source: "scripted", delayed: false };
+  }
+}
+
+function setup(options: { startingCash?: number } = {}) {
+  let now = Date.parse("2026-10-20T15:00:00Z");
+  const clock = () => now;
+  const quotes = new ScriptedQuotes(clock);
+  const store = new MemoryPaperAccountStore();
+  const events: PaperEvent[] = [];
+  const adapter = new PaperBrokerAdapter({
+    store,
+    quotes,
+    clock,
+    account: options,
+    onEvents: (batch) => {
+      events.push(...batch);
+    },
+  });
+  return { adapter, quotes, store, events, advance: (ms: number) => (now += ms) };
+}
+
+function intent(overrides: Partial<BrokerOrderIntent> = {}): BrokerOrderIntent {
+  return {
+    clientOrderId: crypto.randomUUID(),
+    assetClass: "equity",
+    symbol: "AAPL",
+    option: null,
+    side: "buy",
+    orderType: "market",
+    quantity: 10,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: "gtc",
+    ...overrides,
+  };
+}
+
+describe("paper broker adapter", () => {
+  it("places an order at the current quote and keeps the account in the store", async () => {
+    const { adapter, quotes, store, events } = setup();
+    quotes.prices.set("AAPL", { bid: 99.9, ask: 100, last: 100 });
+
+    const order = await adapter.placeOrder(intent());
+
+    expect(order).toMatchObject({ status: "filled", averageFillPrice: 100 });
+    expect(store.state?.cash).toBe(99_000);
+    expect(events.map((event) => event.type)).toEqual(["accepted", "filled"]);
+    expect(await adapter.getOrderByClientId(order.clientOrderId)).toEqual(order);
+    expect(await adapter.getOrderByClientId("unknown")).toBeNull();
+    await expect(adapter.getOrder("paper-404")).rejects.toMatchObject({ reason: "order_not_found" });
+  });
+
+  it("fills a waiting order when a price appears, as the executor polls it", async () => {
+    const { adapter, quotes, advance } = setup();
+    const waiting = await adapter.placeOrder(intent({ symbol: "NVDA" }));
+    expect(waiting).toMatchObject({ status: "submitted", waitingForPrice: true });
+    expect((await adapter.getOrder(waiting.brokerOrderId)).status).toBe("submitted");
+
+    advance(2_000);
+    quotes.prices.set("NVDA", { bid: 120, ask: 120.1, last: 120.05 });
+    const filled = await adapter.getOrder(waiting.brokerOrderId);
+    expect(filled).toMatchObject({ status: "filled", averageFillPrice: 120.1, waitingForPrice: false });
+    expect(await adapter.listOpenOrders()).toEqual([]);
+  });
+
+  it("refuses what the account cannot cover and leaves the store untouched", async () => {
+    const { adapter, quotes, store } = setup({ startingCash: 500 });
+    quotes.prices.set("AAPL", { ask: 100, last: 100 });
+    const refused = await adapter.placeOrder(intent()).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PermanentError);
+    expect((refused as PermanentError).reason).toBe("insufficient_funds");
+    expect(store.state).toBeNull();
+  });
+
+  it("returns the existing order for a repeated client order id and never places twice", async () => {
+    const { adapter, quotes, store } = setup();
+    quotes.prices.set("AAPL", { ask: 100, last: 100 });
+    const order = intent();
+    const [first, second] = await Promise.all([adapter.placeOrder(order), adapter.placeOrder(order)]);
+    expect(second).toEqual(first);
+    expect(Object.keys(store.state?.orders ?? {})).toHaveLength(1);
+  });
+
+  it("runs concurrent calls one at a time, so no update is lost", async () => {
+    const { adapter, quotes, store } = setup();
+    quotes.prices.set("AAPL", { ask: 100, last: 100 });
+    await Promise.all(Array.from({ length: 5 }, () => adapter.placeOrder(intent({ quantity: 1 }))));
+    expect(Object.keys(store.state?.orders ?? {})).toHaveLength(5);
+    expect(store.state?.positions.AAPL?.quantity).toBe(5);
+    expect(store.state?.cash).toBe(99_500);
+  });
+
+  it("marks positions for the account, cancels orders, and answers quotes", async () => {
+    const { adapter, quotes, advance } = setup();
+    quotes.prices.set("AAPL", { ask: 100, last: 100 });
+    await adapter.placeOrder(intent());
+    const resting = await adapter.placeOrder(intent({ orderType: "limit", limitPrice: 90, quantity: 5 }));
+
+    advance(60_000);
+    quotes.prices.set("AAPL", { bid: 104.9, ask: 105.1, last: 105 });
+    expect(await adapter.getAccount()).toMatchObject({
+      equity: 100_050,
+      cash: 99_000,
+      buyingPower: 100_050 - 1_050 - 450,
+      unrealizedPnl: 50,
+      startOfDayEquity: 100_000,
+      currency: "USD",
+    });
+    expect(await adapter.getPositions()).toMatchObject([{ symbol: "AAPL", direction: "long", marketPrice: 105 }]);
+
+    await adapter.cancelOrder(resting.brokerOrderId);
+    expect((await adapter.getOrder(resting.brokerOrderId)).status).toBe("canceled");
+    await expect(adapter.cancelOrder(resting.brokerOrderId)).rejects.toMatchObject({ reason: "order_not_cancelable" });
+    expect(await adapter.getQuote({ assetClass: "equity", symbol: "AAPL", option: null })).toMatchObject({ last: 105 });
+    expect(adapter.capabilities).toMatchObject({ broker: "paper", brackets: true, clientOrderIdLookup: true });
+  });
+});

@@ -1,0 +1,343 @@
+import { describe, expect, it } from "vitest";
+import type { BrokerOrderIntent } from "../../../shared/brokers/adapter";
+import { PermanentError } from "../../../shared/brokers/errors";
+import {
+  accountOf,
+  cancelOrder,
+  createPaperAccount,
+  dayOrderExpiry,
+  expireOrders,
+  findOrder,
+  markToMarket,
+  onQuote,
+  type PaperAccountState,
+  positionsOf,
+  submitOrder,
+} from "../../../shared/brokers/paper/engine";
+import type { Quote } from "../../../shared/quotes/quote";
+
+const T0 = Date.parse("2026-10-20T14:30:00Z");
+const at = (seconds: number) => T0 + seconds * 1000;
+
+function quote(symbol: string, prices: { bid?: number; ask?: number; last: number }, seconds = 0): Quote {
+  return {
+    symbol,
+    ...prices,
+    timestamp: new Date(at(seconds)).toISOString(),
+    source: "test-feed",
+    delayed: false,
+  };
+}
+
+let counter = 0;
+function order(overrides: Partial<BrokerOrderIntent> = {}): BrokerOrderIntent {
+  counter += 1;
+  return {
+    clientOrderId: `c-${counter}-${crypto.randomUUID()}`,
+    assetClass: "equity",
+    symbol: "AAPL",
+    option: null,
+    side: "buy",
+    orderType: "market",
+    quantity: 10,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: "gtc",
+    ...overrides,
+  };
+}
+
+function refusal(run: () => unknown): PermanentError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof PermanentError) return error;
+    throw error;
+  }
+  throw new Error("expected a PermanentError");
+}
+
+/** An account holding 10 AAPL bought at 100. */
+function holding(): PaperAccountState {
+  return submitOrder(createPaperAccount({}, T0), order(), quote("AAPL", { ask: 100, last: 100 }), T0).state;
+}
+
+describe("paper engine", () => {
+  it("Scenario: A market order fills at the ask or the bid", () => {
+    const feed = { ...quote("AAPL", { bid: 99.9, ask: 100.1, last: 100 }), delayed: true, source: "alpaca:iex" };
+    const bought = submitOrder(createPaperAccount({}, T0), order(), feed, T0);
+    expect(bought.order.status).toBe("filled");
+    expect(bought.order.averageFillPrice).toBe(100.1);
+    expect(bought.order.fills?.[0]).toMatchObject({
+      price: 100.1,
+      quantity: 10,
+      quoteSource: "alpaca:iex",
+      quoteTimestamp: feed.timestamp,
+      delayed: true,
+    });
+    expect(bought.state.cash).toBe(100_000 - 1_001);
+
+    const sold = submitOrder(bought.state, order({ side: "sell", quantity: 4 }), feed, at(1));
+    expect(sold.order.averageFillPrice).toBe(99.9);
+    const lastOnly = submitOrder(sold.state, order({ side: "sell", quantity: 6 }), quote("AAPL", { last: 101 }), at(2));
+    expect(lastOnly.order.averageFillPrice).toBe(101);
+    expect(lastOnly.state.positions.AAPL).toBeUndefined();
+    expect(lastOnly.state.realizedPnl).toBeCloseTo(4 * (99.9 - 100.1) + 6 * (101 - 100.1), 6);
+  });
+
+  it("Scenario: A limit order fills only when the price crosses", () => {
+    const placed = submitOrder(
+      createPaperAccount({}, T0),
+      order({ orderType: "limit", limitPrice: 95 }),
+      quote("AAPL", { bid: 99.9, ask: 100.1, last: 100 }),
+      T0,
+    );
+    expect(placed.order.status).toBe("submitted");
+    expect(placed.order.waitingForPrice).toBe(false);
+
+    const above = onQuote(placed.state, "AAPL", quote("AAPL", { bid: 95.5, ask: 95.6, last: 95.55 }, 5), at(5));
+    expect(above.fills).toEqual([]);
+    const crossed = onQuote(above.state, "AAPL", quote("AAPL", { bid: 94.7, ask: 94.8, last: 94.75 }, 9), at(9));
+    expect(crossed.fills).toHaveLength(1);
+    expect(crossed.fills[0]?.fill.price).toBe(94.8);
+    expect(crossed.fills[0]?.order.status).toBe("filled");
+    expect(crossed.state.positions.AAPL).toMatchObject({ quantity: 10, averageCost: 94.8 });
+
+    // A sell limit at or below the bid is marketable at once, at the bid.
+    const bidAbove = quote("AAPL", { bid: 94.7, ask: 94.8, last: 94.75 }, 9);
+    const sell = submitOrder(
+      crossed.state,
+      order({ side: "sell", orderType: "limit", limitPrice: 94 }),
+      bidAbove,
+      at(10),
+    );
+    expect(sell.order).toMatchObject({ status: "filled", averageFillPrice: 94.7 });
+  });
+
+  it("Scenario: Stop and stop-limit orders trigger at the stop price", () => {
+    let state = holding();
+    const stop = submitOrder(
+      state,
+      order({ side: "sell", orderType: "stop", stopPrice: 95, quantity: 5 }),
+      quote("AAPL", { bid: 99, ask: 99.2, last: 99.1 }),
+      at(1),
+    );
+    state = stop.state;
+    const stopLimit = submitOrder(
+      state,
+      order({ side: "sell", orderType: "stop_limit", stopPrice: 95, limitPrice: 94.5, quantity: 5 }),
+      null,
+      at(2),
+    );
+    state = stopLimit.state;
+    expect(stop.order.status).toBe("submitted");
+
+    const gap = onQuote(state, "AAPL", quote("AAPL", { bid: 94.2, ask: 94.4, last: 94.3 }, 3), at(3));
+    expect(gap.events.filter((event) => event.type === "triggered").map((event) => event.order.brokerOrderId)).toEqual([
+      stop.order.brokerOrderId,
+      stopLimit.order.brokerOrderId,
+    ]);
+    expect(gap.fills.map((report) => [report.order.brokerOrderId, report.fill.price])).toEqual([
+      [stop.order.brokerOrderId, 94.2],
+    ]);
+    expect(findOrder(gap.state, stopLimit.order.brokerOrderId)?.status).toBe("submitted");
+
+    const recovered = onQuote(gap.state, "AAPL", quote("AAPL", { bid: 94.6, ask: 94.8, last: 94.7 }, 4), at(4));
+    expect(recovered.fills.map((report) => report.fill.price)).toEqual([94.6]);
+    expect(recovered.state.positions.AAPL).toBeUndefined();
+
+    // A buy stop does nothing until the last price reaches it.
+    const buyStop = submitOrder(
+      recovered.state,
+      order({ orderType: "stop", stopPrice: 110 }),
+      quote("AAPL", { ask: 105, last: 105 }, 5),
+      at(5),
+    );
+    expect(buyStop.order.status).toBe("submitted");
+    const hit = onQuote(buyStop.state, "AAPL", quote("AAPL", { ask: 110.3, last: 110.1 }, 6), at(6));
+    expect(hit.fills[0]?.fill.price).toBe(110.3);
+  });
+
+  it("Scenario: Without a quote the order waits for a price", () => {
+    const waiting = submitOrder(createPaperAccount({}, T0), order({ symbol: "MSFT" }), null, T0);
+    expect(waiting.order).toMatchObject({ status: "submitted", waitingForPrice: true, filledQuantity: 0 });
+    expect(waiting.order.note).toContain("Waiting for a price");
+    expect(waiting.events.map((event) => event.type)).toEqual(["accepted", "waiting_for_price"]);
+    expect(waiting.state.cash).toBe(100_000);
+
+    // A quote for another symbol changes nothing; the first real one fills.
+    expect(onQuote(waiting.state, "AAPL", quote("AAPL", { last: 100 }), at(1)).fills).toEqual([]);
+    const priced = onQuote(waiting.state, "MSFT", quote("MSFT", { bid: 410, ask: 410.5, last: 410.2 }, 2), at(2));
+    expect(priced.fills[0]?.order).toMatchObject({ status: "filled", waitingForPrice: false, averageFillPrice: 410.5 });
+
+    const immediate = submitOrder(createPaperAccount({}, T0), order({ timeInForce: "ioc" }), null, T0);
+    expect(immediate.order.status).toBe("canceled");
+  });
+
+  it("Scenario: Shorting and covering realize profit and loss", () => {
+    const short = submitOrder(
+      createPaperAccount({}, T0),
+      order({ side: "sell_short", quantity: 10 }),
+      quote("AAPL", { bid: 50, ask: 50.1, last: 50 }),
+      T0,
+    );
+    expect(short.state.cash).toBe(100_500);
+    expect(positionsOf(short.state)[0]).toMatchObject({ direction: "short", quantity: 10, averageCost: 50 });
+    expect(accountOf(short.state)).toMatchObject({ equity: 100_000, buyingPower: 99_500 });
+
+    const marked = markToMarket(short.state, [quote("AAPL", { bid: 44.9, ask: 45, last: 45 }, 5)], at(5));
+    expect(marked.account.unrealizedPnl).toBe(50);
+
+    const cover = submitOrder(
+      marked.state,
+      order({ side: "buy_to_cover", quantity: 10 }),
+      quote("AAPL", { bid: 44.9, ask: 45, last: 45 }, 6),
+      at(6),
+    );
+    expect(cover.state.cash).toBe(100_050);
+    expect(cover.state.positions.AAPL).toBeUndefined();
+    expect(cover.state.realizedPnl).toBe(50);
+    expect(accountOf(cover.state)).toMatchObject({ equity: 100_050, realizedPnl: 50, unrealizedPnl: 0 });
+  });
+
+  it("Scenario: Option contracts cost one hundred times the premium", () => {
+    const contract = { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" as const };
+    const bought = submitOrder(
+      createPaperAccount({}, T0),
+      order({ assetClass: "option", option: contract, quantity: 2, orderType: "limit", limitPrice: 3.6 }),
+      quote("AAPL261220C00190000", { bid: 3.4, ask: 3.5, last: 3.45 }),
+      T0,
+    );
+    expect(bought.order).toMatchObject({ status: "filled", averageFillPrice: 3.5, symbol: "AAPL261220C00190000" });
+    expect(bought.state.cash).toBe(100_000 - 700);
+    const marked = markToMarket(bought.state, [quote("AAPL261220C00190000", { last: 4 }, 10)], at(10));
+    expect(marked.positions[0]).toMatchObject({ quantity: 2, marketPrice: 4, marketValue: 800, unrealizedPnl: 100 });
+    expect(marked.account.equity).toBe(100_100);
+  });
+
+  it("Scenario: Crypto quantities may be fractional", () => {
+    const crypto = submitOrder(
+      createPaperAccount({}, T0),
+      order({ assetClass: "crypto", symbol: "btc/usd", quantity: 0.25 }),
+      quote("BTC/USD", { bid: 60_000, ask: 60_010, last: 60_005 }),
+      T0,
+    );
+    expect(crypto.order).toMatchObject({ status: "filled", filledQuantity: 0.25, symbol: "BTC/USD" });
+    expect(crypto.state.cash).toBe(100_000 - 15_002.5);
+
+    const fractionalShares = refusal(() =>
+      submitOrder(crypto.state, order({ quantity: 1.5 }), quote("AAPL", { last: 100 }), at(1)),
+    );
+    expect(fractionalShares.reason).toBe("unsupported");
+  });
+
+  it("Scenario: Orders the account cannot cover are refused", () => {
+    const account = createPaperAccount({ startingCash: 1_000 }, T0);
+    const tooBig = refusal(() =>
+      submitOrder(account, order({ quantity: 11 }), quote("AAPL", { ask: 100, last: 100 }), T0),
+    );
+    expect(tooBig.reason).toBe("insufficient_funds");
+    expect(tooBig.message).toMatch(/needs 1100\.00 USD, 1000\.00 USD is available/);
+
+    // An open limit order holds on to the buying power it may need.
+    const resting = submitOrder(
+      account,
+      order({ orderType: "limit", limitPrice: 90, quantity: 10 }),
+      quote("AAPL", { ask: 100, last: 100 }),
+      T0,
+    );
+    const second = refusal(() =>
+      submitOrder(resting.state, order({ quantity: 2 }), quote("AAPL", { ask: 100, last: 100 }), T0),
+    );
+    expect(second.reason).toBe("insufficient_funds");
+
+    const noShorts = holding();
+    noShorts.shortingEnabled = false;
+    const oversell = refusal(() =>
+      submitOrder(noShorts, order({ side: "sell", quantity: 12 }), quote("AAPL", { bid: 100, last: 100 }), T0),
+    );
+    expect(oversell.reason).toBe("insufficient_position");
+    expect(oversell.message).toContain("You hold 10 AAPL; selling 12");
+    expect(noShorts.positions.AAPL?.quantity).toBe(10);
+    expect(Object.keys(noShorts.orders)).toHaveLength(1);
+  });
+
+  it("Scenario: The same client order id never makes a second order", () => {
+    const first = order();
+    const placed = submitOrder(createPaperAccount({}, T0), first, quote("AAPL", { ask: 100, last: 100 }), T0);
+    const again = submitOrder(placed.state, { ...first, quantity: 50 }, quote("AAPL", { ask: 120, last: 120 }), at(5));
+    expect(again.duplicate).toBe(true);
+    expect(again.state).toBe(placed.state);
+    expect(again.order).toEqual(placed.order);
+    expect(Object.keys(again.state.orders)).toHaveLength(1);
+    expect(again.order.fills).toHaveLength(1);
+  });
+
+  it("Scenario: A filled bracket entry places exits that cancel each other", () => {
+    const entry = submitOrder(
+      createPaperAccount({}, T0),
+      order({ bracket: { takeProfit: { limitPrice: 110 }, stopLoss: { stopPrice: 95, limitPrice: null } } }),
+      quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
+      T0,
+    );
+    expect(entry.order.status).toBe("filled");
+    const [takeProfit, stop] = entry.order.legs ?? [];
+    expect(takeProfit).toMatchObject({
+      side: "sell",
+      orderType: "limit",
+      limitPrice: 110,
+      quantity: 10,
+      status: "submitted",
+    });
+    expect(stop).toMatchObject({ side: "sell", orderType: "stop", stopPrice: 95, status: "submitted" });
+    expect(takeProfit?.clientOrderId).toBe(`${entry.order.clientOrderId}:tp`);
+    // Exits close the position, so they need no buying power.
+    expect(accountOf(entry.state).buyingPower).toBe(99_000);
+
+    const target = onQuote(entry.state, "AAPL", quote("AAPL", { bid: 110.2, ask: 110.4, last: 110.3 }, 60), at(60));
+    expect(target.fills.map((report) => [report.order.brokerOrderId, report.fill.price])).toEqual([
+      [takeProfit?.brokerOrderId, 110.2],
+    ]);
+    expect(findOrder(target.state, stop?.brokerOrderId ?? "")?.status).toBe("canceled");
+    expect(target.state.positions.AAPL).toBeUndefined();
+    expect(target.state.realizedPnl).toBeCloseTo(102, 6);
+  });
+
+  it("cancels open orders and refuses to cancel finished or unknown ones", () => {
+    const resting = submitOrder(createPaperAccount({}, T0), order({ orderType: "limit", limitPrice: 90 }), null, T0);
+    const canceled = cancelOrder(resting.state, resting.order.brokerOrderId, at(1));
+    expect(canceled.order.status).toBe("canceled");
+    expect(accountOf(canceled.state).buyingPower).toBe(100_000);
+    expect(() => cancelOrder(canceled.state, resting.order.brokerOrderId, at(2))).toThrow(PermanentError);
+    expect(refusal(() => cancelOrder(canceled.state, "paper-999", at(2))).reason).toBe("order_not_found");
+  });
+
+  it("expires day orders at the close, and tracks equity at the start of each UTC day", () => {
+    // 14:30 UTC on 2026-10-20 is 10:30 in New York (EDT): the day order ends at 20:00 UTC.
+    expect(dayOrderExpiry("equity", T0)).toBe("2026-10-20T20:00:00.000Z");
+    expect(dayOrderExpiry("equity", Date.parse("2026-12-01T22:00:00Z"))).toBe("2026-12-02T21:00:00.000Z");
+    expect(dayOrderExpiry("crypto", T0)).toBe("2026-10-21T00:00:00.000Z");
+
+    const day = submitOrder(holding(), order({ orderType: "limit", limitPrice: 80, timeInForce: "day" }), null, T0);
+    expect(expireOrders(day.state, Date.parse("2026-10-20T19:59:59Z")).events).toEqual([]);
+    const expired = expireOrders(day.state, Date.parse("2026-10-20T20:00:00Z"));
+    expect(expired.events.map((event) => event.type)).toEqual(["expired"]);
+    expect(findOrder(expired.state, day.order.brokerOrderId)?.status).toBe("expired");
+
+    expect(day.state.day).toEqual({ date: "2026-10-20", startEquity: 100_000 });
+    const nextDay = markToMarket(day.state, [quote("AAPL", { last: 105 }, 3_600)], Date.parse("2026-10-21T00:00:01Z"));
+    expect(nextDay.account.startOfDayEquity).toBe(100_000);
+    expect(nextDay.account.equity).toBe(100_050);
+    const later = markToMarket(nextDay.state, [], Date.parse("2026-10-22T09:00:00Z"));
+    expect(later.account.startOfDayEquity).toBe(100_050);
+  });
+
+  it("keeps the state serializable and never mutates its input", () => {
+    const state = holding();
+    const before = JSON.stringify(state);
+    onQuote(state, "AAPL", quote("AAPL", { last: 120 }, 1), at(1));
+    submitOrder(state, order(), quote("AAPL", { ask: 120, last: 120 }), at(1));
+    expect(JSON.stringify(state)).toBe(before);
+    expect(JSON.parse(before)).toEqual(state);
+  });
+});
