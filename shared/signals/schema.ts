@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { isCalendarDay } from "./dates";
+import type { SignalErrorCode } from "./errors";
+import { formatDecimal } from "./numbers";
+import { CRYPTO_SYMBOL, EQUITY_SYMBOL } from "./symbols";
+
+/** The normalized signal (design.md §5). Field names are contract. */
+
+export const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
+export const ASSET_CLASSES = ["equity", "option", "crypto"] as const;
+export const ORDER_TYPES = ["market", "limit", "stop", "stop_limit"] as const;
+export const TIMES_IN_FORCE = ["day", "gtc", "ioc", "fok"] as const;
+export const OPTION_RIGHTS = ["call", "put"] as const;
+
+/** Bounds that keep every value printable as plain decimals well inside the text length cap. */
+export const MAX_AMOUNT = 1e12;
+export const MIN_PRICE = 1e-12;
+export const MIN_AMOUNT = MIN_PRICE;
+export const MAX_LEVERAGE = 1_000;
+export const MAX_TARGETS = 20;
+
+const price = z.number().min(MIN_PRICE).max(MAX_AMOUNT);
+const percent = z.number().min(MIN_AMOUNT).max(100);
+
+export const OptionContractSchema = z.object({
+  underlying: z.string().regex(EQUITY_SYMBOL),
+  expiration: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .refine(isCalendarDate, "not a calendar date"),
+  strike: price,
+  right: z.enum(OPTION_RIGHTS),
+});
+
+export const EntrySchema = z.union([z.object({ price }).strict(), z.object({ low: price, high: price }).strict()]);
+
+export const TakeProfitSchema = z.object({ price, percent: percent.nullable() });
+
+const SignalShape = z.object({
+  action: z.enum(SIGNAL_ACTIONS),
+  assetClass: z.enum(ASSET_CLASSES),
+  symbol: z.string(),
+  option: OptionContractSchema.nullable(),
+  orderType: z.enum(ORDER_TYPES),
+  entry: EntrySchema.nullable(),
+  quantity: z.number().min(MIN_AMOUNT).max(MAX_AMOUNT).nullable(),
+  quantityPercent: percent.nullable(),
+  stopLoss: price.nullable(),
+  takeProfits: z.array(TakeProfitSchema).max(MAX_TARGETS),
+  leverage: z.number().min(1).max(MAX_LEVERAGE).nullable(),
+  timeInForce: z.enum(TIMES_IN_FORCE).nullable(),
+});
+
+export const NormalizedSignalSchema = SignalShape.superRefine((signal, ctx) => {
+  for (const violation of signalRuleViolations(signal)) {
+    ctx.addIssue({
+      code: "custom",
+      message: violation.message,
+      path: violation.path,
+      params: { signalCode: violation.code },
+    });
+  }
+});
+
+export type NormalizedSignal = z.infer<typeof SignalShape>;
+export type SignalAction = NormalizedSignal["action"];
+export type AssetClass = NormalizedSignal["assetClass"];
+export type OrderType = NormalizedSignal["orderType"];
+export type TimeInForce = NonNullable<NormalizedSignal["timeInForce"]>;
+export type Entry = NonNullable<NormalizedSignal["entry"]>;
+export type OptionContract = NonNullable<NormalizedSignal["option"]>;
+export type TakeProfit = NormalizedSignal["takeProfits"][number];
+
+export interface RuleViolation {
+  code: SignalErrorCode;
+  message: string;
+  /** Field path inside the signal, e.g. ["takeProfits", 1, "price"]. */
+  path: (string | number)[];
+}
+
+/** Fields the cross-field rules read; a parser may check a partial draft (absent fields are skipped). */
+export type RuleInput = Partial<NormalizedSignal>;
+
+/**
+ * The rules that relate fields to each other. One function, so the schema, the text parser and the
+ * structured `/signal` options agree on what a valid signal is. `reference` lets a market order written
+ * with a price ("@ 190 MKT") still have its stop and targets checked.
+ */
+export function signalRuleViolations(signal: RuleInput, reference?: Entry): RuleViolation[] {
+  const violations: RuleViolation[] = [];
+  const add = (code: SignalErrorCode, message: string, ...path: (string | number)[]) =>
+    violations.push({ code, message, path });
+
+  checkSymbol(signal, add);
+
+  const { orderType, entry } = signal;
+  if (orderType !== undefined && entry !== undefined) {
+    if (orderType === "market" && entry !== null) {
+      add("INVALID_ORDER_TYPE", "A market order has no entry price.", "entry");
+    }
+    if (orderType !== "market" && entry === null) {
+      add("MISSING_PRICE", `A ${orderType.replace("_", "-")} order needs a price.`, "entry");
+    }
+    if ((orderType === "stop" || orderType === "stop_limit") && entry !== null && "low" in entry) {
+      add("INVALID_ORDER_TYPE", "A stop order triggers at one price, not a zone.", "entry");
+    }
+  }
+  if (entry && "low" in entry && !(entry.low < entry.high)) {
+    add("INVALID_PRICE", "An entry zone's low must be below its high.", "entry");
+  }
+
+  const { quantity, quantityPercent, action } = signal;
+  if (quantity != null && quantityPercent != null) {
+    add("AMBIGUOUS_QUANTITY", "Give a quantity or a percent of the position, not both.", "quantityPercent");
+  }
+  if (quantityPercent != null && (action === "buy" || action === "short")) {
+    add(
+      "INVALID_QUANTITY",
+      "A percent sizes an exit (a part of an open position); an entry needs a quantity.",
+      "quantityPercent",
+    );
+  }
+  if (quantity != null && signal.assetClass === "option" && !Number.isInteger(quantity)) {
+    add("INVALID_QUANTITY", "Options trade in whole contracts.", "quantity");
+  }
+  if (signal.leverage != null && signal.assetClass !== undefined && signal.assetClass !== "crypto") {
+    add("INVALID_LEVERAGE", "Leverage applies to crypto signals only.", "leverage");
+  }
+
+  const targets = signal.takeProfits ?? [];
+  const percentTotal = targets.reduce((sum, target) => sum + (target.percent ?? 0), 0);
+  if (percentTotal > 100 + 1e-9) {
+    add("INVALID_PERCENT", "Take-profit percentages add up to more than 100%.", "takeProfits");
+  }
+
+  checkSides(signal, reference, add);
+  return violations;
+}
+
+type Add = (code: SignalErrorCode, message: string, ...path: (string | number)[]) => void;
+
+function checkSymbol(signal: RuleInput, add: Add): void {
+  const { assetClass, symbol, option } = signal;
+  if (assetClass === undefined || symbol === undefined) return;
+  if (assetClass === "crypto" && !CRYPTO_SYMBOL.test(symbol)) {
+    add("UNKNOWN_SYMBOL", `"${symbol}" is not a crypto pair written BASE/QUOTE.`, "symbol");
+  }
+  if (assetClass !== "crypto" && !EQUITY_SYMBOL.test(symbol)) {
+    add("UNKNOWN_SYMBOL", `"${symbol}" is not a ticker (1–5 letters, optional class suffix).`, "symbol");
+  }
+  if (option === undefined) return;
+  if (assetClass === "option" && option === null) {
+    add("OPTION_MISSING_STRIKE", "An option signal needs its contract.", "option");
+  }
+  if (assetClass !== "option" && option !== null) {
+    add("INVALID_ORDER_TYPE", "Only option signals carry an option contract.", "option");
+  }
+  if (option && option.underlying !== symbol) {
+    add("UNKNOWN_SYMBOL", "An option's symbol is its underlying.", "option", "underlying");
+  }
+}
+
+function checkSides(signal: RuleInput, reference: Entry | undefined, add: Add): void {
+  const { action, stopLoss } = signal;
+  if (action !== "buy" && action !== "short") return;
+  const entry = signal.entry ?? reference;
+  if (!entry) return;
+  const zone = "low" in entry ? entry : { low: entry.price, high: entry.price };
+  const long = action === "buy";
+  if (stopLoss != null) {
+    if (long && !(stopLoss < zone.low)) {
+      add("STOP_WRONG_SIDE", `A long stop must be below the entry (${formatDecimal(zone.low)}).`, "stopLoss");
+    }
+    if (!long && !(stopLoss > zone.high)) {
+      add("STOP_WRONG_SIDE", `A short stop must be above the entry (${formatDecimal(zone.high)}).`, "stopLoss");
+    }
+  }
+  (signal.takeProfits ?? []).forEach((target, index) => {
+    if (long && !(target.price > zone.high)) {
+      add(
+        "TARGET_WRONG_SIDE",
+        `A long target must be above the entry (${formatDecimal(zone.high)}).`,
+        "takeProfits",
+        index,
+      );
+    }
+    if (!long && !(target.price < zone.low)) {
+      add(
+        "TARGET_WRONG_SIDE",
+        `A short target must be below the entry (${formatDecimal(zone.low)}).`,
+        "takeProfits",
+        index,
+      );
+    }
+  });
+}
+
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.split("-").map(Number) as [number, number, number];
+  return year >= 1970 && isCalendarDay(year, month, day);
+}

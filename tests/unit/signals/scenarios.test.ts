@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import { MAX_SIGNAL_TEXT_LENGTH } from "../../../shared/signals/errors";
+import { parseSignal } from "../../../shared/signals/parser";
+import { NormalizedSignalSchema } from "../../../shared/signals/schema";
+import { ALL_CASES, NOW, signal } from "./cases";
+
+const parse = (text: string) => parseSignal(text, { now: NOW });
+
+function signalOf(text: string) {
+  const result = parse(text);
+  if (!result.ok) throw new Error(`expected a signal from ${JSON.stringify(text)}: ${JSON.stringify(result.errors)}`);
+  return result.signal;
+}
+
+function errorsOf(text: string) {
+  const result = parse(text);
+  if (result.ok) throw new Error(`expected errors from ${JSON.stringify(text)}`);
+  return result.errors.map((e) => ({ code: e.code, at: text.slice(e.start, e.end) }));
+}
+
+describe("signal language", () => {
+  it("Scenario: Every parsed signal satisfies the normalized schema", () => {
+    let parsed = 0;
+    for (const { text } of ALL_CASES) {
+      const result = parse(text);
+      if (!result.ok) continue;
+      parsed++;
+      expect(NormalizedSignalSchema.safeParse(result.signal).success).toBe(true);
+    }
+    expect(parsed).toBeGreaterThan(100);
+  });
+
+  it("Scenario: A decorated stock signal is read", () => {
+    expect(signalOf("🚀 **BUY $NVDA** @ 1,250.50 SL 1,200 TP 1,300 🚀")).toEqual(
+      signal({
+        action: "buy",
+        assetClass: "equity",
+        symbol: "NVDA",
+        entry: { price: 1250.5 },
+        stopLoss: 1200,
+        takeProfits: [{ price: 1300, percent: null }],
+      }),
+    );
+  });
+
+  it("Scenario: An option contract is read and a date without a year is its next occurrence", () => {
+    expect(signalOf("BTO 2x QQQ 12/11 500c @1.20")).toEqual(
+      signal({
+        action: "buy",
+        assetClass: "option",
+        symbol: "QQQ",
+        option: { underlying: "QQQ", expiration: "2026-12-11", strike: 500, right: "call" },
+        quantity: 2,
+        entry: { price: 1.2 },
+      }),
+    );
+    expect(signalOf("BTO AAPL 11/22 190C").option?.expiration).toBe("2027-11-22");
+    expect(signalOf("BTO AAPL 11/23 190C").option?.expiration).toBe("2026-11-23");
+    // Late evening in New York is still the 23rd there, though already the 24th in UTC.
+    const lateEvening = parseSignal("BTO AAPL 11/23 190C", { now: new Date("2026-11-24T03:30:00Z") });
+    expect(lateEvening.ok && lateEvening.signal.option?.expiration).toBe("2026-11-23");
+  });
+
+  it("Scenario: A multi-line crypto layout is read", () => {
+    const text = [
+      "📈 #BTC/USDT",
+      "Direction: LONG",
+      "Entry Zone: 64000 - 64500",
+      "Leverage: Cross 10x",
+      "Targets:",
+      "1) 66000",
+      "2) 68000",
+      "Stop-Loss: 62000",
+    ].join("\n");
+    expect(signalOf(text)).toEqual(
+      signal({
+        action: "buy",
+        assetClass: "crypto",
+        symbol: "BTC/USDT",
+        entry: { low: 64000, high: 64500 },
+        leverage: 10,
+        takeProfits: [
+          { price: 66000, percent: null },
+          { price: 68000, percent: null },
+        ],
+        stopLoss: 62000,
+      }),
+    );
+  });
+
+  it("Scenario: BTC before an option contract means buy to close", () => {
+    const cover = signalOf("BTC SPY 12/19 430P @ 0.50");
+    expect(cover).toMatchObject({ action: "cover", assetClass: "option", symbol: "SPY" });
+    expect(cover.option).toEqual({ underlying: "SPY", expiration: "2026-12-19", strike: 430, right: "put" });
+    expect(signalOf("BTC long 65k sl 63.5k tp 70k")).toMatchObject({
+      action: "buy",
+      assetClass: "crypto",
+      symbol: "BTC/USD",
+      entry: { price: 65000 },
+    });
+  });
+
+  it("Scenario: Trim with a percent closes part of the position", () => {
+    expect(signalOf("Trim 50% NVDA")).toEqual(
+      signal({ action: "close", assetClass: "equity", symbol: "NVDA", quantityPercent: 50 }),
+    );
+    expect(signalOf("Close AAPL")).toEqual(signal({ action: "close", assetClass: "equity", symbol: "AAPL" }));
+    expect(errorsOf("Trim NVDA")).toEqual([{ code: "MISSING_QUANTITY", at: "Trim" }]);
+  });
+
+  it("Scenario: A price makes a limit order unless market is written", () => {
+    expect(signalOf("BUY AAPL 10 @ 190")).toMatchObject({ orderType: "limit", entry: { price: 190 }, quantity: 10 });
+    expect(signalOf("BUY AAPL 10 @ 190 market")).toMatchObject({ orderType: "market", entry: null, quantity: 10 });
+    expect(signalOf("BUY 10 AAPL")).toMatchObject({ orderType: "market", entry: null });
+    // The written price still guards the stop of a market order.
+    expect(errorsOf("BUY AAPL @ 190 MKT SL 195").map((e) => e.code)).toEqual(["STOP_WRONG_SIDE"]);
+  });
+
+  it("Scenario: An unlabeled number is read from its context", () => {
+    expect(signalOf("SHORT ETHUSDT 3400 sl 3550")).toMatchObject({ entry: { price: 3400 }, quantity: null });
+    expect(signalOf("BUY AAPL 10 SL 185")).toMatchObject({ entry: null, quantity: 10, orderType: "market" });
+    expect(signalOf("BUY AAPL 10 @ 190")).toMatchObject({ quantity: 10 });
+    expect(errorsOf("BUY AAPL 190")).toEqual([{ code: "AMBIGUOUS_NUMBER", at: "190" }]);
+  });
+
+  it("Scenario: Chat is refused as not a signal", () => {
+    const text = "I think the market looks bullish today";
+    expect(parse(text)).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ code: "NOT_A_SIGNAL", start: 0, end: text.length })],
+    });
+  });
+
+  it("Scenario: A stop on the wrong side is refused at the stop", () => {
+    expect(errorsOf("BUY AAPL @ 190 SL 195")).toEqual([{ code: "STOP_WRONG_SIDE", at: "195" }]);
+    expect(errorsOf("SHORT TSLA 250-252 SL 251")).toEqual([{ code: "STOP_WRONG_SIDE", at: "251" }]);
+  });
+
+  it("Scenario: An incomplete option contract names each missing part", () => {
+    expect(
+      errorsOf("BTO AAPL 12/20 @ 2.50")
+        .map((e) => e.code)
+        .sort(),
+    ).toEqual(["OPTION_MISSING_RIGHT", "OPTION_MISSING_STRIKE"]);
+    expect(errorsOf("BTO AAPL 190C @ 2.50").map((e) => e.code)).toEqual(["OPTION_MISSING_EXPIRATION"]);
+  });
+
+  it("Scenario: Every problem is reported at once", () => {
+    expect(errorsOf("BUY 0 AAPL @ 190 SL 195 TP 180")).toEqual([
+      { code: "INVALID_QUANTITY", at: "0" },
+      { code: "STOP_WRONG_SIDE", at: "195" },
+      { code: "TARGET_WRONG_SIDE", at: "180" },
+    ]);
+  });
+
+  it("Scenario: Overlong text is refused before parsing", () => {
+    const text = `BUY AAPL 10 @ 190 ${"x".repeat(MAX_SIGNAL_TEXT_LENGTH)}`;
+    expect(parse(text)).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ code: "TOO_LONG", start: MAX_SIGNAL_TEXT_LENGTH, end: text.length })],
+    });
+    const atTheLimit = parse(`BUY AAPL 10 @ 190 ${" ".repeat(MAX_SIGNAL_TEXT_LENGTH - 18)}`);
+    expect(atTheLimit.ok).toBe(true);
+  });
+});
