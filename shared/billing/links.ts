@@ -1,0 +1,86 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import { AppError } from "../errors";
+import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
+
+/**
+ * Signed, short-lived billing links (`/billing/checkout?t=…`, `/billing/portal?t=…`)
+ * that `/subscription` and denial messages hand out while the product has no
+ * browser sessions. A link is an HS256 JWT under a key derived from
+ * SESSION_SECRET for this purpose only, so it cannot pass for a session token.
+ */
+
+export const BILLING_LINK_TTL_SECONDS = 60 * 60;
+const AUDIENCE = "dte:billing-link";
+
+export const BillingLinkClaimsSchema = z.discriminatedUnion("action", [
+  z.object({
+    action: z.literal("checkout"),
+    subject: z.enum(BILLING_SUBJECT_KINDS),
+    communityId: z.string().min(1).nullable(),
+    userId: z.string().min(1).nullable(),
+    plan: z.string().min(1),
+    interval: z.enum(BILLING_INTERVALS),
+  }),
+  z.object({
+    action: z.literal("portal"),
+    subject: z.enum(BILLING_SUBJECT_KINDS),
+    communityId: z.string().min(1).nullable(),
+    userId: z.string().min(1).nullable(),
+  }),
+]);
+export type BillingLinkClaims = z.infer<typeof BillingLinkClaimsSchema>;
+
+export class BillingLinkError extends AppError {
+  constructor(expired: boolean) {
+    super(
+      401,
+      expired ? "BILLING_LINK_EXPIRED" : "BILLING_LINK_INVALID",
+      expired
+        ? "This billing link has expired. Run /subscription in Discord for a fresh one."
+        : "This billing link is not valid. Run /subscription in Discord for a fresh one.",
+    );
+  }
+}
+
+export async function signBillingLink(
+  secret: string,
+  claims: BillingLinkClaims,
+  options: { nowMs?: number; ttlSeconds?: number } = {},
+): Promise<string> {
+  const issuedAt = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setAudience(AUDIENCE)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + (options.ttlSeconds ?? BILLING_LINK_TTL_SECONDS))
+    .sign(await linkKey(secret));
+}
+
+export async function verifyBillingLink(
+  secret: string,
+  token: string,
+  options: { nowMs?: number } = {},
+): Promise<BillingLinkClaims> {
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, await linkKey(secret), {
+      audience: AUDIENCE,
+      algorithms: ["HS256"],
+      ...(options.nowMs === undefined ? {} : { currentDate: new Date(options.nowMs) }),
+    }));
+  } catch (error) {
+    throw new BillingLinkError(error instanceof joseErrors.JWTExpired);
+  }
+  const claims = BillingLinkClaimsSchema.safeParse(payload);
+  if (!claims.success) throw new BillingLinkError(false);
+  return claims.data;
+}
+
+async function linkKey(secret: string): Promise<Uint8Array> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(AUDIENCE)));
+}

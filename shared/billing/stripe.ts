@@ -1,0 +1,354 @@
+import Stripe from "stripe";
+import { z } from "zod";
+import type { SubscriptionStatus } from "../db/schema";
+import { InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
+import {
+  type BillingEvent,
+  type BillingEventKind,
+  checkoutMetadata,
+  planFromMetadata,
+  type SubscriptionSnapshot,
+  subjectFromMetadata,
+} from "./events";
+import { type BillingInterval, type ProviderPriceIds, planForPriceId, priceKey } from "./plans";
+import {
+  type BillingCustomer,
+  type BillingProvider,
+  type CheckoutOptions,
+  type CheckoutSession,
+  type Invoice,
+  type ReturnUrls,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookRequest,
+  WebhookSignatureError,
+  WebhookTimestampError,
+} from "./provider";
+
+/**
+ * Stripe through its SDK on Workers: the fetch HTTP client, and webhook
+ * verification with the SubtleCrypto provider (the sync form throws on Workers).
+ * Subscription objects are read with a lenient schema, because fields moved
+ * between API versions (`current_period_end` now lives on subscription items,
+ * an invoice's subscription under `parent.subscription_details`).
+ */
+
+export interface StripeProviderConfig {
+  secretKey?: string;
+  webhookSecret?: string;
+  /** STRIPE_API_BASE, e.g. https://api.stripe.com or http://localhost:12111 for a fake. */
+  apiBase: string;
+  priceIds: ProviderPriceIds;
+}
+
+const idOrObject = z.union([z.string(), z.looseObject({ id: z.string() })]);
+const idOf = (value: z.infer<typeof idOrObject> | null | undefined): string | null =>
+  value == null ? null : typeof value === "string" ? value : value.id;
+
+const StripeSubscriptionSchema = z.looseObject({
+  id: z.string(),
+  customer: idOrObject,
+  status: z.string(),
+  current_period_end: z.number().nullish(),
+  cancel_at_period_end: z.boolean().nullish(),
+  cancel_at: z.number().nullish(),
+  trial_end: z.number().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  items: z.looseObject({
+    data: z.array(
+      z.looseObject({
+        current_period_end: z.number().nullish(),
+        price: z.looseObject({
+          id: z.string(),
+          recurring: z.looseObject({ interval: z.string() }).nullish(),
+        }),
+      }),
+    ),
+  }),
+});
+type StripeSubscriptionObject = z.infer<typeof StripeSubscriptionSchema>;
+
+const StripeInvoiceSchema = z.looseObject({
+  id: z.string(),
+  customer: idOrObject.nullish(),
+  amount_paid: z.number().int(),
+  currency: z.string(),
+  subscription: idOrObject.nullish(),
+  parent: z
+    .looseObject({
+      subscription_details: z
+        .looseObject({ subscription: idOrObject.nullish(), metadata: z.record(z.string(), z.string()).nullish() })
+        .nullish(),
+    })
+    .nullish(),
+  subscription_details: z.looseObject({ metadata: z.record(z.string(), z.string()).nullish() }).nullish(),
+});
+
+const StripeChargeSchema = z.looseObject({
+  id: z.string(),
+  customer: idOrObject.nullish(),
+  amount_refunded: z.number().int(),
+  currency: z.string(),
+});
+
+const EventEnvelopeSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number().int(),
+  data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const SUBSCRIPTION_EVENTS = new Set([
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "customer.subscription.paused",
+  "customer.subscription.resumed",
+  "customer.subscription.trial_will_end",
+]);
+/** Stripe sends both for one invoice; the notice key (the invoice id) makes the payer hear it once. */
+const PAYMENT_SUCCEEDED_EVENTS = new Set(["invoice.paid", "invoice.payment_succeeded"]);
+const REFUND_EVENTS = new Set(["charge.refunded"]);
+
+/** Stripe statuses we do not model: `incomplete_expired` ended, `paused` grants nothing until resumed. */
+const STATUS_MAP: Record<string, SubscriptionStatus> = {
+  trialing: "trialing",
+  active: "active",
+  past_due: "past_due",
+  canceled: "canceled",
+  incomplete: "incomplete",
+  incomplete_expired: "canceled",
+  unpaid: "unpaid",
+  paused: "unpaid",
+};
+
+export class StripeBillingProvider implements BillingProvider {
+  readonly name = "stripe" as const;
+
+  constructor(private readonly config: StripeProviderConfig) {}
+
+  async createCheckout(
+    customer: BillingCustomer,
+    plan: string,
+    interval: BillingInterval,
+    returnUrls: ReturnUrls,
+    options: CheckoutOptions = {},
+  ): Promise<CheckoutSession> {
+    const price = this.priceIdFor(customer, plan, interval);
+    const metadata = checkoutMetadata(customer.subject, plan);
+    const session = await this.call("create a checkout session", (stripe) =>
+      stripe.checkout.sessions.create({
+        mode: "subscription",
+        line_items: [{ price, quantity: 1 }],
+        success_url: returnUrls.successUrl,
+        cancel_url: returnUrls.cancelUrl,
+        client_reference_id: customer.subject.communityId ?? customer.subject.userId ?? undefined,
+        ...(customer.providerCustomerId
+          ? { customer: customer.providerCustomerId }
+          : customer.email
+            ? { customer_email: customer.email }
+            : {}),
+        metadata,
+        subscription_data: {
+          metadata,
+          ...(options.trialDays ? { trial_period_days: options.trialDays } : {}),
+        },
+      }),
+    );
+    if (!session.url) throw new UpstreamError("Stripe", "Stripe created a checkout session without a URL.");
+    return { id: session.id, url: session.url };
+  }
+
+  async createPortalSession(providerCustomerId: string, returnUrl: string): Promise<{ url: string }> {
+    const session = await this.call("create a billing portal session", (stripe) =>
+      stripe.billingPortal.sessions.create({ customer: providerCustomerId, return_url: returnUrl }),
+    );
+    return { url: session.url };
+  }
+
+  async getSubscription(providerSubscriptionId: string): Promise<SubscriptionSnapshot> {
+    const subscription = await this.call("read a subscription", (stripe) =>
+      stripe.subscriptions.retrieve(providerSubscriptionId),
+    );
+    return this.snapshotOf(parseOrThrow(StripeSubscriptionSchema, subscription, "subscription"));
+  }
+
+  async cancelSubscription(providerSubscriptionId: string, atPeriodEnd: boolean): Promise<SubscriptionSnapshot> {
+    const subscription = await this.call("cancel a subscription", (stripe) =>
+      atPeriodEnd
+        ? stripe.subscriptions.update(providerSubscriptionId, { cancel_at_period_end: true })
+        : stripe.subscriptions.cancel(providerSubscriptionId),
+    );
+    return this.snapshotOf(parseOrThrow(StripeSubscriptionSchema, subscription, "subscription"));
+  }
+
+  async listInvoices(providerCustomerId: string): Promise<Invoice[]> {
+    const page = await this.call("list invoices", (stripe) =>
+      stripe.invoices.list({ customer: providerCustomerId, limit: 24 }),
+    );
+    return page.data.map((invoice) => ({
+      id: invoice.id ?? "",
+      status: invoice.status ?? "unknown",
+      amount: invoice.total,
+      currency: invoice.currency,
+      createdAt: invoice.created * 1000,
+      url: invoice.hosted_invoice_url ?? null,
+    }));
+  }
+
+  async verifyWebhook(request: WebhookRequest): Promise<BillingEvent> {
+    const secret = this.config.webhookSecret;
+    if (!secret) throw new Error("STRIPE_WEBHOOK_SECRET is not configured.");
+    const signature = request.headers.get("stripe-signature");
+    if (!signature) throw new WebhookSignatureError("The Stripe-Signature header is required.");
+    let event: unknown;
+    try {
+      event = await Stripe.webhooks.constructEventAsync(
+        request.rawBody,
+        signature,
+        secret,
+        WEBHOOK_TOLERANCE_SECONDS,
+        Stripe.createSubtleCryptoProvider(),
+      );
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+        if (/tolerance/i.test(error.message)) throw new WebhookTimestampError();
+        throw new WebhookSignatureError();
+      }
+      if (error instanceof SyntaxError) throw new InvalidJsonError(error.message);
+      throw error;
+    }
+    return this.normalize(event);
+  }
+
+  /** Turns a verified Stripe event into the provider-neutral BillingEvent. */
+  normalize(raw: unknown): BillingEvent {
+    const envelope = parseOrThrow(EventEnvelopeSchema, raw, "event");
+    const base = {
+      provider: "stripe" as const,
+      eventId: envelope.id,
+      type: envelope.type,
+      occurredAt: envelope.created * 1000,
+      subject: null,
+      providerCustomerId: null,
+      providerSubscriptionId: null,
+      subscription: null,
+      amount: null,
+      objectId: null,
+    };
+    const object = envelope.data.object;
+    if (SUBSCRIPTION_EVENTS.has(envelope.type)) {
+      const subscription = parseOrThrow(StripeSubscriptionSchema, object, envelope.type);
+      const snapshot = this.snapshotOf(subscription);
+      return {
+        ...base,
+        kind: "subscription",
+        subject: subjectFromMetadata(subscription.metadata),
+        providerCustomerId: snapshot.providerCustomerId,
+        providerSubscriptionId: snapshot.providerSubscriptionId,
+        subscription: snapshot,
+        objectId: subscription.id,
+      };
+    }
+    if (PAYMENT_SUCCEEDED_EVENTS.has(envelope.type)) {
+      const invoice = parseOrThrow(StripeInvoiceSchema, object, envelope.type);
+      const kind: BillingEventKind = invoice.amount_paid > 0 ? "payment_succeeded" : "ignored";
+      return {
+        ...base,
+        kind,
+        // The subscription's metadata rides along, so a payment that overtakes its subscription event is attributed.
+        subject: subjectFromMetadata(
+          invoice.parent?.subscription_details?.metadata ?? invoice.subscription_details?.metadata,
+        ),
+        providerCustomerId: idOf(invoice.customer),
+        providerSubscriptionId: idOf(invoice.parent?.subscription_details?.subscription) ?? idOf(invoice.subscription),
+        amount: { value: invoice.amount_paid, currency: invoice.currency.toLowerCase() },
+        objectId: invoice.id,
+      };
+    }
+    if (REFUND_EVENTS.has(envelope.type)) {
+      const charge = parseOrThrow(StripeChargeSchema, object, envelope.type);
+      return {
+        ...base,
+        kind: "refund",
+        providerCustomerId: idOf(charge.customer),
+        amount: { value: charge.amount_refunded, currency: charge.currency.toLowerCase() },
+        objectId: `${charge.id}:${charge.amount_refunded}`,
+      };
+    }
+    return { ...base, kind: "ignored" };
+  }
+
+  private snapshotOf(subscription: StripeSubscriptionObject): SubscriptionSnapshot {
+    const item = subscription.items.data[0];
+    const priced = planForPriceId(this.config.priceIds, item?.price.id);
+    const interval = priced?.interval ?? intervalOf(item?.price.recurring?.interval);
+    const periodEnd = subscription.current_period_end ?? item?.current_period_end ?? null;
+    // The portal may schedule a cancellation with `cancel_at` instead of the flag.
+    const cancelAt = subscription.cancel_at ?? null;
+    const cancelAtPeriodEnd =
+      subscription.cancel_at_period_end === true || (cancelAt !== null && periodEnd !== null && cancelAt <= periodEnd);
+    return {
+      providerSubscriptionId: subscription.id,
+      providerCustomerId: idOf(subscription.customer) ?? "",
+      status: STATUS_MAP[subscription.status] ?? "incomplete",
+      plan: priced?.plan ?? planFromMetadata(subscription.metadata),
+      interval,
+      currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
+      cancelAtPeriodEnd,
+      trialEnd: subscription.trial_end ? subscription.trial_end * 1000 : null,
+    };
+  }
+
+  private priceIdFor(customer: BillingCustomer, plan: string, interval: BillingInterval): string {
+    const key = priceKey(customer.subject.subject, plan, interval);
+    const id = this.config.priceIds[key];
+    if (!id) {
+      throw new ValidationError(`The ${plan} plan is not sold per ${interval} here (no Stripe price for ${key}).`, {
+        code: "PLAN_NOT_AVAILABLE",
+      });
+    }
+    return id;
+  }
+
+  private async call<T>(what: string, run: (stripe: Stripe) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client());
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeError) {
+        throw new UpstreamError("Stripe", `Stripe could not ${what}: ${error.message}`, error);
+      }
+      throw error;
+    }
+  }
+
+  private client(): Stripe {
+    if (!this.config.secretKey) throw new Error("STRIPE_SECRET_KEY is not configured.");
+    const base = new URL(this.config.apiBase);
+    const protocol = base.protocol === "http:" ? "http" : "https";
+    return new Stripe(this.config.secretKey, {
+      // Late-bound so the Worker's (and tests') current fetch is used.
+      httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
+      host: base.hostname,
+      port: base.port || (protocol === "http" ? 80 : 443),
+      protocol,
+      maxNetworkRetries: 1,
+      timeout: 10_000,
+      telemetry: false,
+    });
+  }
+}
+
+function intervalOf(value: string | undefined): BillingInterval | null {
+  return value === "month" || value === "year" ? value : null;
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UnprocessableError(`The Stripe ${what} payload does not have the expected shape.`, {
+      code: "WEBHOOK_PAYLOAD_UNSUPPORTED",
+      details: parsed.error.issues.slice(0, 5).map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,270 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PolarBillingProvider } from "../../../shared/billing/polar";
+import { StripeBillingProvider } from "../../../shared/billing/stripe";
+import {
+  polarPayload,
+  polarSubscription,
+  stripeCharge,
+  stripeEvent,
+  stripeInvoice,
+  stripeSubscription,
+} from "../../support/billing";
+
+const DAY = 24 * 60 * 60 * 1000;
+const stripe = new StripeBillingProvider({
+  secretKey: "sk_test_unit",
+  webhookSecret: "whsec_unit",
+  apiBase: "http://localhost:12111",
+  priceIds: { "community.professional.month": "price_pro_m", "trader.basic.month": "price_basic_m" },
+});
+const polar = new PolarBillingProvider({
+  accessToken: "polar_oat_unit",
+  webhookSecret: "polar_whs_unit",
+  apiBase: "https://sandbox-api.polar.sh",
+  productIds: { "community.enterprise.year": "prod_ent_y" },
+});
+const PERIOD_END = Math.floor((Date.now() + 20 * DAY) / 1000) * 1000;
+
+function fakeFetch(answer: (request: Request) => unknown) {
+  const requests: Request[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    requests.push(request);
+    return new Response(JSON.stringify(answer(request)), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+  });
+  return requests;
+}
+
+describe("billing providers", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("Scenario: Stripe and Polar events normalize to one shape", () => {
+    const metadata = { dte_subject: "community", dte_community_id: "c1", dte_user_id: "u1", dte_plan: "professional" };
+    const itemsOnly = stripeSubscription({
+      id: "sub_1",
+      customer: "cus_1",
+      status: "active",
+      price: "price_pro_m",
+      periodEnd: PERIOD_END,
+      metadata,
+    });
+    const topLevel = stripeSubscription({
+      ...{ id: "sub_1", customer: "cus_1", status: "active", price: "price_pro_m" },
+      periodEnd: PERIOD_END,
+      periodEndOnSubscription: true,
+      metadata,
+    });
+    for (const object of [itemsOnly, topLevel]) {
+      expect(
+        stripe.normalize(
+          stripeEvent("customer.subscription.updated", object, { id: "evt_1", created: 1_800_000_000_000 }),
+        ),
+      ).toEqual({
+        provider: "stripe",
+        eventId: "evt_1",
+        type: "customer.subscription.updated",
+        kind: "subscription",
+        occurredAt: 1_800_000_000_000,
+        subject: { subject: "community", communityId: "c1", userId: "u1" },
+        providerCustomerId: "cus_1",
+        providerSubscriptionId: "sub_1",
+        subscription: {
+          providerSubscriptionId: "sub_1",
+          providerCustomerId: "cus_1",
+          status: "active",
+          plan: "professional",
+          interval: "month",
+          currentPeriodEnd: PERIOD_END,
+          cancelAtPeriodEnd: false,
+          trialEnd: null,
+        },
+        amount: null,
+        objectId: "sub_1",
+      });
+    }
+    // An unknown price falls back to the checkout's metadata; Stripe-only statuses map onto ours.
+    const expired = stripe.normalize(
+      stripeEvent("customer.subscription.deleted", {
+        ...itemsOnly,
+        status: "incomplete_expired",
+        items: { data: [{ price: { id: "price_legacy" } }] },
+      }),
+    );
+    expect(expired.subscription).toMatchObject({ status: "canceled", plan: "professional", currentPeriodEnd: null });
+    const cancelAt = stripe.normalize(
+      stripeEvent("customer.subscription.updated", {
+        ...itemsOnly,
+        cancel_at_period_end: false,
+        cancel_at: PERIOD_END / 1000,
+      }),
+    );
+    expect(cancelAt.subscription?.cancelAtPeriodEnd).toBe(true);
+
+    const paid = stripe.normalize(
+      stripeEvent(
+        "invoice.paid",
+        stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 4900, metadata }),
+      ),
+    );
+    expect(paid).toMatchObject({
+      kind: "payment_succeeded",
+      providerSubscriptionId: "sub_1",
+      amount: { value: 4900, currency: "usd" },
+      subject: { communityId: "c1" },
+    });
+    expect(
+      stripe.normalize(
+        stripeEvent("invoice.paid", stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 0 })),
+      ).kind,
+    ).toBe("ignored");
+    expect(
+      stripe.normalize(stripeEvent("charge.refunded", stripeCharge({ customer: "cus_1", amountRefunded: 2500 }))),
+    ).toMatchObject({
+      kind: "refund",
+      providerCustomerId: "cus_1",
+      amount: { value: 2500 },
+    });
+    expect(stripe.normalize(stripeEvent("payout.paid", { id: "po_1" })).kind).toBe("ignored");
+
+    const polarSub = polarSubscription({
+      id: "ps_1",
+      customerId: "pc_1",
+      status: "trialing",
+      productId: "prod_ent_y",
+      periodEnd: PERIOD_END,
+      trialEnd: PERIOD_END,
+      externalId: "community:c9",
+    });
+    expect(
+      polar.normalize(polarPayload("subscription.created", polarSub, { timestamp: 1_800_000_000_123 }), "msg_1", 0),
+    ).toMatchObject({
+      provider: "polar",
+      eventId: "msg_1",
+      kind: "subscription",
+      occurredAt: 1_800_000_000_123,
+      subject: { subject: "community", communityId: "c9", userId: null },
+      subscription: {
+        status: "trialing",
+        plan: "enterprise",
+        interval: "year",
+        currentPeriodEnd: PERIOD_END,
+        trialEnd: PERIOD_END,
+      },
+    });
+    const order = {
+      id: "po_1",
+      customer_id: "pc_1",
+      subscription_id: "ps_1",
+      total_amount: 299000,
+      currency: "USD",
+      metadata: {},
+    };
+    expect(polar.normalize(polarPayload("order.paid", order), "msg_2", 0)).toMatchObject({
+      kind: "payment_succeeded",
+      amount: { value: 299000, currency: "usd" },
+    });
+    expect(polar.normalize(polarPayload("order.refunded", order), "msg_3", 0).kind).toBe("ignored");
+    const refund = {
+      id: "re_1",
+      amount: 1000,
+      currency: "usd",
+      customer_id: "pc_1",
+      subscription_id: "ps_1",
+      order_id: "po_1",
+    };
+    expect(polar.normalize(polarPayload("refund.created", refund), "msg_4", 0)).toMatchObject({
+      kind: "refund",
+      objectId: "re_1",
+    });
+    expect(() => polar.normalize(polarPayload("subscription.updated", { id: "ps_1" }), "msg_5", 0)).toThrow(
+      /expected shape/,
+    );
+  });
+
+  it("Scenario: Billing provider API calls reach the configured base URL", async () => {
+    const sub = stripeSubscription({
+      id: "sub_9",
+      customer: "cus_9",
+      status: "active",
+      price: "price_basic_m",
+      periodEnd: PERIOD_END,
+    });
+    const requests = fakeFetch((request) =>
+      request.url.includes("/v1/invoices")
+        ? {
+            object: "list",
+            data: [
+              {
+                id: "in_1",
+                status: "paid",
+                total: 4900,
+                currency: "usd",
+                created: 1_800_000_000,
+                hosted_invoice_url: "https://inv",
+              },
+            ],
+            has_more: false,
+          }
+        : { ...sub, cancel_at_period_end: request.method === "POST" },
+    );
+    expect(await stripe.getSubscription("sub_9")).toMatchObject({ plan: "basic", currentPeriodEnd: PERIOD_END });
+    expect(await stripe.cancelSubscription("sub_9", true)).toMatchObject({ cancelAtPeriodEnd: true });
+    expect(await stripe.listInvoices("cus_9")).toEqual([
+      { id: "in_1", status: "paid", amount: 4900, currency: "usd", createdAt: 1_800_000_000_000, url: "https://inv" },
+    ]);
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      "GET http://localhost:12111/v1/subscriptions/sub_9",
+      "POST http://localhost:12111/v1/subscriptions/sub_9",
+      "GET http://localhost:12111/v1/invoices?customer=cus_9&limit=24",
+    ]);
+    expect(requests[0]?.headers.get("authorization")).toBe("Bearer sk_test_unit");
+    vi.restoreAllMocks();
+
+    const polarSub = polarSubscription({
+      id: "ps_9",
+      customerId: "pc_9",
+      status: "active",
+      productId: "prod_ent_y",
+      periodEnd: PERIOD_END,
+    });
+    const polarRequests = fakeFetch((request) =>
+      request.url.includes("/v1/orders/")
+        ? {
+            items: [
+              {
+                id: "o_1",
+                status: "paid",
+                customer_id: "pc_9",
+                total_amount: 299000,
+                currency: "usd",
+                created_at: "2026-11-01T00:00:00Z",
+              },
+            ],
+            pagination: { total_count: 1, max_page: 1 },
+          }
+        : request.url.includes("/v1/customer-sessions/")
+          ? {
+              token: "polar_cst_x",
+              customer_portal_url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
+            }
+          : { ...polarSub, status: request.method === "DELETE" ? "canceled" : "active" },
+    );
+    expect(await polar.getSubscription("ps_9")).toMatchObject({ plan: "enterprise", status: "active" });
+    expect(await polar.cancelSubscription("ps_9", false)).toMatchObject({ status: "canceled" });
+    expect(await polar.createPortalSession("pc_9", "https://dte.example/back")).toEqual({
+      url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
+    });
+    expect(await polar.listInvoices("pc_9")).toMatchObject([{ id: "o_1", amount: 299000 }]);
+    expect(polarRequests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      "GET /v1/subscriptions/ps_9",
+      "DELETE /v1/subscriptions/ps_9",
+      "POST /v1/customer-sessions/",
+      "GET /v1/orders/",
+    ]);
+    expect(polarRequests[0]?.headers.get("authorization")).toBe("Bearer polar_oat_unit");
+    expect(new URL(polarRequests[0]?.url ?? "").host).toBe("sandbox-api.polar.sh");
+  });
+});

@@ -1,0 +1,107 @@
+import type { SubjectRef } from "../../shared/billing/events";
+import {
+  BILLING_INTERVALS,
+  type BillingInterval,
+  type BillingSubjectKind,
+  planIdsOf,
+  planName,
+  priceOf,
+} from "../../shared/billing/plans";
+import { entitledPlan } from "../../shared/billing/subscription-state";
+import { billingFor } from "../db/tenant/billing";
+import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
+import type { BillingContext } from "./context";
+import { loadEntitlements, utcDayStart } from "./entitlements";
+
+/** What the billing API and /subscription show: plan, limits, usage and subscriptions. */
+
+export interface SubscriptionView {
+  provider: string;
+  providerSubscriptionId: string;
+  plan: string;
+  /** The plan this subscription grants right now. */
+  entitledPlan: string;
+  status: string;
+  interval: string | null;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+  trialEnd: number | null;
+  pastDueSince: number | null;
+  pendingPlan: string | null;
+}
+
+export interface PlanOffer {
+  plan: string;
+  name: string;
+  prices: Partial<Record<BillingInterval, number>>;
+}
+
+export function subscriptionView(row: SubscriptionRow, now: number): SubscriptionView {
+  return {
+    provider: row.provider,
+    providerSubscriptionId: row.providerSubscriptionId,
+    plan: row.plan,
+    entitledPlan: entitledPlan(stateOf(row), now),
+    status: row.status,
+    interval: row.interval,
+    currentPeriodEnd: row.currentPeriodEnd,
+    cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    trialEnd: row.trialEnd,
+    pastDueSince: row.pastDueSince,
+    pendingPlan: row.pendingPlan,
+  };
+}
+
+export function planOffers(ctx: BillingContext, subject: BillingSubjectKind): PlanOffer[] {
+  return planIdsOf(subject).map((plan) => {
+    const prices: Partial<Record<BillingInterval, number>> = {};
+    for (const interval of BILLING_INTERVALS) {
+      const price = priceOf(ctx.catalog, subject, plan, interval);
+      if (price !== null) prices[interval] = price;
+    }
+    return { plan, name: planName(ctx.catalog, subject, plan), prices };
+  });
+}
+
+export async function communityBilling(ctx: BillingContext, communityId: string) {
+  const ent = await loadEntitlements(ctx.db, { communityId }, { config: ctx.config });
+  const subject: SubjectRef = { subject: "community", communityId, userId: null };
+  const [usage, rows] = await Promise.all([
+    billingFor(ctx.db, communityId).usage(utcDayStart(ctx.now())),
+    ctx.dir.subscriptions.forSubject(subject),
+  ]);
+  return {
+    communityId,
+    plan: ent.communityPlan,
+    planName: ent.communityPlanName,
+    limits: ent.limits,
+    usage: { members: usage.followingMembers, providers: usage.providers, signalsToday: usage.signalsToday },
+    subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
+    checkoutProvider: ctx.config.BILLING_PROVIDER,
+    plans: planOffers(ctx, "community"),
+    trialDays: rows.length === 0 ? ctx.catalog.trialDays.community : 0,
+  };
+}
+
+export async function traderBilling(ctx: BillingContext, userId: string) {
+  const subject: SubjectRef = { subject: "trader", communityId: null, userId };
+  const [applied, rows, live] = await Promise.all([
+    ctx.dir.traders.plan(userId),
+    ctx.dir.subscriptions.forSubject(subject),
+    ctx.dir.traders.liveConnectionsOf(userId),
+  ]);
+  const plan = applied?.plan ?? "free";
+  const features =
+    ctx.catalog.trader[plan as keyof typeof ctx.catalog.trader]?.features ?? ctx.catalog.trader.free.features;
+  return {
+    userId,
+    plan,
+    planName: planName(ctx.catalog, "trader", plan),
+    features,
+    usage: { liveConnections: live.length },
+    subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
+    checkoutProvider: ctx.config.BILLING_PROVIDER,
+    plans: planOffers(ctx, "trader"),
+    trialDays: rows.length === 0 ? ctx.catalog.trialDays.trader : 0,
+  };
+}

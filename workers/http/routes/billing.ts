@@ -1,0 +1,362 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { BillingLinkError, verifyBillingLink } from "../../../shared/billing/links";
+import { BILLING_INTERVALS } from "../../../shared/billing/plans";
+import { NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { openPortal, startCheckout } from "../../billing/checkout";
+import { billingContext } from "../../billing/context";
+import { communityBilling, traderBilling } from "../../billing/summary";
+import { communityFromRoute } from "../community-scope";
+import type { App, AppContext } from "../context";
+import { requireOpsToken } from "../middleware/ops-auth";
+import { rateLimit } from "../middleware/rate-limit";
+import { errorResponse } from "../schemas";
+
+/**
+ * The billing API. Operators use OPS_TOKEN today (there are no browser
+ * sessions yet): community billing by :communityId, a trader's by `user_id`.
+ * Members reach checkout and the portal through signed, short-lived links
+ * (`/billing/checkout?t=…`, `/billing/portal?t=…`) that /subscription hands out.
+ */
+
+const security = [{ opsToken: [] }];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const CommunityParams = z.object({ communityId: z.string().min(1).max(128) });
+const UserQuery = z.object({ user_id: z.string().min(1).max(128).openapi({ description: "The trader's user id" }) });
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const CheckoutBody = z
+  .object({
+    plan: z.string().min(1).max(40).openapi({ example: "professional" }),
+    interval: z.enum(BILLING_INTERVALS).default("month"),
+    successUrl: httpUrl.optional(),
+    cancelUrl: httpUrl.optional(),
+  })
+  .strict()
+  .openapi("BillingCheckoutRequest");
+
+const PortalBody = z.object({ returnUrl: httpUrl.optional() }).strict().openapi("BillingPortalRequest");
+
+const CheckoutSchema = z
+  .object({
+    url: z.string(),
+    provider: z.enum(["stripe", "polar"]),
+    plan: z.string(),
+    planName: z.string(),
+    interval: z.enum(BILLING_INTERVALS),
+    trialDays: z.number().int().nullable(),
+  })
+  .openapi("BillingCheckout");
+const PortalSchema = z.object({ url: z.string(), provider: z.enum(["stripe", "polar"]) }).openapi("BillingPortal");
+
+const SubscriptionSchema = z
+  .object({
+    provider: z.string(),
+    providerSubscriptionId: z.string(),
+    plan: z.string(),
+    entitledPlan: z.string(),
+    status: z.string(),
+    interval: z.string().nullable(),
+    currentPeriodEnd: z.number().int().nullable(),
+    cancelAtPeriodEnd: z.boolean(),
+    trialEnd: z.number().int().nullable(),
+    pastDueSince: z.number().int().nullable(),
+    pendingPlan: z.string().nullable(),
+  })
+  .openapi("BillingSubscription");
+const PlanOfferSchema = z.object({
+  plan: z.string(),
+  name: z.string(),
+  prices: z.object({ month: z.number().int().optional(), year: z.number().int().optional() }),
+});
+
+const CommunityBillingSchema = z
+  .object({
+    communityId: z.string(),
+    plan: z.string(),
+    planName: z.string(),
+    limits: z.object({ members: z.number().int(), providers: z.number().int(), signalsPerDay: z.number().int() }),
+    usage: z.object({ members: z.number().int(), providers: z.number().int(), signalsToday: z.number().int() }),
+    subscriptions: z.array(SubscriptionSchema),
+    checkoutProvider: z.enum(["stripe", "polar"]),
+    plans: z.array(PlanOfferSchema),
+    trialDays: z.number().int(),
+  })
+  .openapi("CommunityBilling");
+
+const TraderBillingSchema = z
+  .object({
+    userId: z.string(),
+    plan: z.string(),
+    planName: z.string(),
+    features: z.object({
+      liveTrading: z.boolean(),
+      maxLiveConnections: z.number().int().nullable(),
+      analytics: z.boolean(),
+      priorityExecution: z.boolean(),
+    }),
+    usage: z.object({ liveConnections: z.number().int() }),
+    subscriptions: z.array(SubscriptionSchema),
+    checkoutProvider: z.enum(["stripe", "polar"]),
+    plans: z.array(PlanOfferSchema),
+    trialDays: z.number().int(),
+  })
+  .openapi("TraderBilling");
+
+const unauthorized = errorResponse("Missing or wrong operator token");
+const checkoutErrors = {
+  400: errorResponse("Unknown plan, or the plan is not sold at that interval (PLAN_NOT_AVAILABLE)"),
+  401: unauthorized,
+  404: errorResponse("No such community or user"),
+  409: errorResponse("A subscription already runs; use the portal (SUBSCRIPTION_EXISTS)"),
+  415: errorResponse("Body is not JSON"),
+  502: errorResponse("The billing provider failed"),
+  503: errorResponse("The billing provider is not configured"),
+};
+
+const getCommunityBilling = createRoute({
+  method: "get",
+  path: "/api/v1/communities/{communityId}/billing",
+  tags: ["billing"],
+  summary: "A community's plan, limits, usage and subscriptions",
+  security,
+  request: { params: CommunityParams },
+  responses: {
+    200: json(CommunityBillingSchema, "Billing status"),
+    401: unauthorized,
+    404: errorResponse("No such community"),
+  },
+});
+
+const communityCheckout = createRoute({
+  method: "post",
+  path: "/api/v1/communities/{communityId}/billing/checkout",
+  tags: ["billing"],
+  summary: "Start a checkout for a community plan (at BILLING_PROVIDER)",
+  security,
+  request: {
+    params: CommunityParams,
+    body: { required: true, content: { "application/json": { schema: CheckoutBody } } },
+  },
+  responses: { 200: json(CheckoutSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+});
+
+const communityPortal = createRoute({
+  method: "post",
+  path: "/api/v1/communities/{communityId}/billing/portal",
+  tags: ["billing"],
+  summary: "Open the billing portal for a community's subscription",
+  security,
+  request: {
+    params: CommunityParams,
+    body: { required: false, content: { "application/json": { schema: PortalBody } } },
+  },
+  responses: { 200: json(PortalSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+});
+
+const getMyBilling = createRoute({
+  method: "get",
+  path: "/api/v1/me/billing",
+  tags: ["billing"],
+  summary: "A trader's plan, features, usage and subscriptions (operators pass user_id)",
+  security,
+  request: { query: UserQuery },
+  responses: {
+    200: json(TraderBillingSchema, "Billing status"),
+    401: unauthorized,
+    404: errorResponse("No such user"),
+  },
+});
+
+const myCheckout = createRoute({
+  method: "post",
+  path: "/api/v1/me/billing/checkout",
+  tags: ["billing"],
+  summary: "Start a checkout for a trader plan",
+  security,
+  request: { query: UserQuery, body: { required: true, content: { "application/json": { schema: CheckoutBody } } } },
+  responses: { 200: json(CheckoutSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+});
+
+const myPortal = createRoute({
+  method: "post",
+  path: "/api/v1/me/billing/portal",
+  tags: ["billing"],
+  summary: "Open the billing portal for a trader's subscription",
+  security,
+  request: { query: UserQuery, body: { required: false, content: { "application/json": { schema: PortalBody } } } },
+  responses: { 200: json(PortalSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+});
+
+const TokenQuery = z.object({
+  t: z.string().min(20).max(2048).openapi({ description: "A signed billing link token" }),
+});
+const redirect = { 303: { description: "To the provider's hosted page" } };
+
+const linkCheckout = createRoute({
+  method: "get",
+  path: "/billing/checkout",
+  tags: ["billing"],
+  summary: "Follow a signed checkout link from /subscription (303 to the provider's checkout)",
+  request: { query: TokenQuery },
+  responses: {
+    ...redirect,
+    400: errorResponse("Missing token"),
+    401: errorResponse("Invalid or expired link"),
+    409: errorResponse("A subscription already runs"),
+  },
+});
+
+const linkPortal = createRoute({
+  method: "get",
+  path: "/billing/portal",
+  tags: ["billing"],
+  summary: "Follow a signed portal link from /subscription (303 to the provider's portal)",
+  request: { query: TokenQuery },
+  responses: { ...redirect, 401: errorResponse("Invalid or expired link"), 404: errorResponse("No billing account") },
+});
+
+const returnPage = createRoute({
+  method: "get",
+  path: "/billing/return",
+  tags: ["billing"],
+  summary: "Where the provider sends the payer back after checkout or the portal",
+  request: { query: z.object({ status: z.enum(["success", "canceled", "done"]).default("done") }) },
+  responses: { 200: { description: "A short HTML page", content: { "text/html": { schema: z.string() } } } },
+});
+
+const linkLimit = rateLimit({ name: "billing-links", keyBy: "ip", limit: 60, periodMs: 60_000 });
+
+export function registerBilling(app: App): void {
+  app.use("/api/v1/communities/:communityId/billing", requireOpsToken);
+  app.use("/api/v1/communities/:communityId/billing/*", requireOpsToken);
+  app.use("/api/v1/me/billing", requireOpsToken);
+  app.use("/api/v1/me/billing/*", requireOpsToken);
+  app.use("/billing/checkout", linkLimit);
+  app.use("/billing/portal", linkLimit);
+
+  app.openapi(getCommunityBilling, async (c) => {
+    const { communityId } = c.req.valid("param");
+    await communityFromRoute(c, communityId);
+    return c.json(await communityBilling(contextOf(c), communityId), 200);
+  });
+
+  app.openapi(communityCheckout, async (c) => {
+    const { communityId } = c.req.valid("param");
+    await communityFromRoute(c, communityId);
+    const body = c.req.valid("json");
+    const result = await startCheckout(contextOf(c), {
+      subject: { subject: "community", communityId, userId: null },
+      plan: body.plan,
+      interval: body.interval,
+      returnUrls: returnUrlsOf(c, body),
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(communityPortal, async (c) => {
+    const { communityId } = c.req.valid("param");
+    await communityFromRoute(c, communityId);
+    const body = c.req.valid("json");
+    const result = await openPortal(contextOf(c), {
+      subject: { subject: "community", communityId, userId: null },
+      returnUrl: body.returnUrl,
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(getMyBilling, async (c) => {
+    const { user_id: userId } = c.req.valid("query");
+    c.set("userId", userId);
+    const ctx = contextOf(c);
+    await assertUser(ctx, userId);
+    return c.json(await traderBilling(ctx, userId), 200);
+  });
+
+  app.openapi(myCheckout, async (c) => {
+    const { user_id: userId } = c.req.valid("query");
+    c.set("userId", userId);
+    const body = c.req.valid("json");
+    const result = await startCheckout(contextOf(c), {
+      subject: { subject: "trader", communityId: null, userId },
+      plan: body.plan,
+      interval: body.interval,
+      returnUrls: returnUrlsOf(c, body),
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(myPortal, async (c) => {
+    const { user_id: userId } = c.req.valid("query");
+    c.set("userId", userId);
+    const body = c.req.valid("json");
+    const result = await openPortal(contextOf(c), {
+      subject: { subject: "trader", communityId: null, userId },
+      returnUrl: body.returnUrl,
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(linkCheckout, async (c) => {
+    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+    if (claims.action !== "checkout") throw new BillingLinkError(false);
+    const result = await startCheckout(contextOf(c), {
+      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+      plan: claims.plan,
+      interval: claims.interval,
+    });
+    return c.redirect(result.url, 303);
+  });
+
+  app.openapi(linkPortal, async (c) => {
+    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+    if (claims.action !== "portal") throw new BillingLinkError(false);
+    const result = await openPortal(contextOf(c), {
+      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+    });
+    return c.redirect(result.url, 303);
+  });
+
+  app.openapi(returnPage, (c) => {
+    const pages = {
+      success: [
+        "Thank you!",
+        "Your payment is being confirmed. You can close this tab and return to Discord; /subscription shows the new plan in a moment.",
+      ],
+      canceled: ["Checkout canceled", "Nothing was charged. You can close this tab and return to Discord."],
+      done: ["All set", "You can close this tab and return to Discord."],
+    } as const;
+    const [title, text] = pages[c.req.valid("query").status];
+    return c.html(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`,
+      200,
+    );
+  });
+}
+
+function contextOf(c: AppContext) {
+  return billingContext(c.env, c.get("config"), c.get("logger"));
+}
+
+function sessionSecretOf(c: AppContext): string {
+  const secret = c.get("config").SESSION_SECRET;
+  if (!secret) throw new ServiceUnavailableError("Billing links need SESSION_SECRET.", "FEATURE_NOT_CONFIGURED");
+  return secret;
+}
+
+function returnUrlsOf(c: AppContext, body: { successUrl?: string; cancelUrl?: string }) {
+  if (!body.successUrl && !body.cancelUrl) return undefined;
+  const base = c.get("config").PUBLIC_BASE_URL?.replace(/\/+$/, "") ?? "";
+  return {
+    successUrl: body.successUrl ?? `${base}/billing/return?status=success`,
+    cancelUrl: body.cancelUrl ?? `${base}/billing/return?status=canceled`,
+  };
+}
+
+async function assertUser(ctx: ReturnType<typeof contextOf>, userId: string) {
+  if (!(await ctx.dir.people.userExists(userId))) {
+    throw new NotFoundError(`User ${userId} does not exist.`, "USER_NOT_FOUND");
+  }
+}
