@@ -1,0 +1,262 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  EPHEMERAL,
+  interactionResponse,
+  member,
+  modalSubmit,
+  OPTION,
+  postInteraction,
+  resolvedUser,
+  setUpCommunity,
+  slash,
+  type TestCommunity,
+  type TestMember,
+} from "../support/discord";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const userIdOf = async (discordId: string) =>
+  (await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?").bind(discordId).first<{ id: string }>())?.id;
+
+const followsOf = async (communityId: string, followerDiscordId: string) =>
+  (
+    await env.DB.prepare(
+      `SELECT u.discord_id AS provider, f.sizing_mode, f.amount, f.mode, f.enabled FROM follows f
+       JOIN users u ON u.id = f.provider_user_id
+       JOIN users me ON me.id = f.follower_user_id
+       WHERE f.community_id = ? AND me.discord_id = ?`,
+    )
+      .bind(communityId, followerDiscordId)
+      .all()
+  ).results;
+
+function follow(
+  community: TestCommunity,
+  who: TestMember,
+  provider: TestMember,
+  extra: { name: string; type: number; value: string | number }[] = [],
+) {
+  return postInteraction(
+    slash("follow", [{ name: "provider", type: OPTION.USER, value: provider.id }, ...extra], {
+      at: community.at,
+      who,
+      resolved: resolvedUser(provider),
+    }),
+  );
+}
+
+describe("/follow and /unfollow", () => {
+  it("Scenario: /follow writes a follow of a provider with its sizing", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const reply = await interactionResponse(
+      await follow(community, who, provider, [
+        { name: "sizing", type: OPTION.STRING, value: "risk_percent" },
+        { name: "amount", type: OPTION.NUMBER, value: 1.5 },
+        { name: "mode", type: OPTION.STRING, value: "confirm" },
+      ]),
+    );
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toBe(
+      `✅ You now follow <@${provider.id}> with risk percent 1.5 (% of equity at risk per trade); you confirm each order first.`,
+    );
+    expect(await followsOf(community.communityId, who.id)).toEqual([
+      { provider: provider.id, sizing_mode: "risk_percent", amount: 1.5, mode: "confirm", enabled: 1 },
+    ]);
+  });
+
+  it("Scenario: Following a member who is not a provider is refused", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const nobody = member();
+    const reply = await interactionResponse(await follow(community, who, nobody));
+    expect(reply.data?.content).toBe(
+      `<@${nobody.id}> is not a signal provider in this server, so there is nothing to follow.`,
+    );
+    expect(await followsOf(community.communityId, who.id)).toEqual([]);
+    expect(await userIdOf(nobody.id)).toBeUndefined();
+  });
+
+  it("Scenario: /follow checks that the amount fits the sizing mode", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const cases = [
+      [
+        [{ name: "sizing", type: OPTION.STRING, value: "percent_of_equity" }],
+        "`sizing:percent_of_equity` needs an `amount` (% of equity per order).",
+      ],
+      [[{ name: "amount", type: OPTION.NUMBER, value: 3 }], "`amount` needs a `sizing` mode to say what it means."],
+      [
+        [
+          { name: "sizing", type: OPTION.STRING, value: "risk_percent" },
+          { name: "amount", type: OPTION.NUMBER, value: 25 },
+        ],
+        "`amount` for risk_percent must be above 0 and at most 10 (% of equity at risk per trade).",
+      ],
+    ] as const;
+    for (const [options, message] of cases) {
+      const reply = await interactionResponse(await follow(community, who, provider, [...options]));
+      expect(reply.data?.content).toBe(`Not followed: ${message}`);
+    }
+    expect(await followsOf(community.communityId, who.id)).toEqual([]);
+  });
+
+  it("Scenario: /unfollow removes the follow", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    await follow(community, who, provider);
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash("unfollow", [{ name: "provider", type: OPTION.STRING, value: `<@${provider.id}>` }], {
+          at: community.at,
+          who,
+        }),
+      ),
+    );
+    expect(reply.data?.content).toBe(`You no longer follow <@${provider.id}>.`);
+    expect(await followsOf(community.communityId, who.id)).toEqual([]);
+    const again = await interactionResponse(
+      await postInteraction(
+        slash("unfollow", [{ name: "provider", type: OPTION.STRING, value: provider.id }], { at: community.at, who }),
+      ),
+    );
+    expect(again.data?.content).toBe(`You were not following <@${provider.id}>; nothing changed.`);
+  });
+});
+
+describe("/paper", () => {
+  const paper = (community: TestCommunity, who: TestMember, mode: string) =>
+    postInteraction(slash("paper", [{ name: "mode", type: OPTION.STRING, value: mode }], { at: community.at, who }));
+
+  it("Scenario: Live trading needs a plan that includes it and a broker connection", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const reply = await interactionResponse(await paper(community, who, "live"));
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toMatch(
+      /^You stay on paper: Your Free plan is paper trading only; live trading needs a paid trader plan\./,
+    );
+    const profile = await env.DB.prepare(
+      "SELECT trading_mode FROM risk_profiles WHERE community_id = ? AND user_id = ?",
+    )
+      .bind(community.communityId, await userIdOf(who.id))
+      .first();
+    expect(profile).toBeNull();
+  });
+
+  it("Scenario: A member with a live plan and a broker connection switches to live", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    await paper(community, who, "paper");
+    const userId = await userIdOf(who.id);
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO trader_plans (user_id, plan) VALUES (?, 'basic')").bind(userId),
+      env.DB.prepare(
+        "INSERT INTO broker_connections (id, community_id, user_id, broker, status, is_paper) VALUES (?, ?, ?, 'alpaca', 'active', 0)",
+      ).bind(crypto.randomUUID(), community.communityId, userId),
+    ]);
+    const reply = await interactionResponse(await paper(community, who, "live"));
+    expect(reply.data?.content).toMatch(/^💵 You are now trading live/);
+    const profile = await env.DB.prepare(
+      "SELECT trading_mode FROM risk_profiles WHERE community_id = ? AND user_id = ?",
+    )
+      .bind(community.communityId, userId)
+      .first();
+    expect(profile).toEqual({ trading_mode: "live" });
+    const audit = await env.DB.prepare(
+      "SELECT data FROM audit_log WHERE community_id = ? AND event = 'risk.trading_mode_changed'",
+    )
+      .bind(community.communityId)
+      .first<{ data: string }>();
+    expect(JSON.parse(audit?.data ?? "{}")).toEqual({ from: "paper", to: "live" });
+    const back = await interactionResponse(await paper(community, who, "paper"));
+    expect(back.data?.content).toBe("📝 You are now paper trading.");
+  });
+
+  it("Scenario: Every member starts on paper", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const reply = await interactionResponse(await paper(community, who, "paper"));
+    expect(reply.data?.content).toBe("You are already paper trading; nothing changed.");
+    const membership = await env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?")
+      .bind(community.communityId, await userIdOf(who.id))
+      .first();
+    expect(membership).toEqual({ role: "trader" });
+  });
+});
+
+describe("/risk", () => {
+  it("Scenario: /risk set opens a modal and its submit saves validated settings", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const modal = await interactionResponse(
+      await postInteraction(slash("risk", [{ name: "set", type: OPTION.SUB_COMMAND }], { at: community.at, who })),
+    );
+    expect(modal.type).toBe(9);
+    expect(modal.data?.custom_id).toBe("risk:settings");
+    expect(modal.data?.components).toHaveLength(5);
+
+    const saved = await interactionResponse(
+      await postInteraction(
+        modalSubmit(
+          "risk:settings",
+          {
+            maxPositionPercent: "5",
+            dailyLossLimitPercent: "3%",
+            maxOpenPositions: "2",
+            defaultStopPercent: "",
+            defaultTakeProfitPercent: "6",
+          },
+          { at: community.at, who },
+        ),
+      ),
+    );
+    expect(saved).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(saved.data?.content).toMatch(/^✅ Saved\./);
+    expect(saved.data?.content).toContain("Max position size: 5% of equity");
+    const stored = await env.DB.prepare("SELECT settings FROM risk_profiles WHERE community_id = ? AND user_id = ?")
+      .bind(community.communityId, await userIdOf(who.id))
+      .first<{ settings: string }>();
+    expect(JSON.parse(stored?.settings ?? "{}")).toEqual({
+      maxPositionPercent: 5,
+      dailyLossLimitPercent: 3,
+      maxOpenPositions: 2,
+      defaultTakeProfitPercent: 6,
+    });
+
+    const view = await interactionResponse(
+      await postInteraction(slash("risk", [{ name: "view", type: OPTION.SUB_COMMAND }], { at: community.at, who })),
+    );
+    expect(view.data?.flags).toBe(EPHEMERAL);
+    expect(view.data?.content).toContain("Daily loss limit: 3%");
+  });
+
+  it("Scenario: Invalid risk settings are refused and nothing is saved", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const reply = await interactionResponse(
+      await postInteraction(
+        modalSubmit(
+          "risk:settings",
+          { dailyLossLimitPercent: "50", maxOpenPositions: "two" },
+          { at: community.at, who },
+        ),
+      ),
+    );
+    expect(reply.data?.content).toBe('Nothing saved:\n• Max open positions: "two" is not a number.');
+    const limit = await interactionResponse(
+      await postInteraction(modalSubmit("risk:settings", { dailyLossLimitPercent: "50" }, { at: community.at, who })),
+    );
+    expect(limit.data?.content).toBe("Nothing saved:\n• Daily loss limit must be between 2% and 20%");
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM risk_profiles WHERE community_id = ?")
+      .bind(community.communityId)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+  });
+});

@@ -1,0 +1,253 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Notification } from "../../shared/notifications/message";
+import worker from "../../workers/app";
+import { directMessage, editOriginal, followUp } from "../../workers/discord/notify";
+import { backoffSeconds } from "../../workers/queues/notifications";
+import { snowflake } from "../support/discord";
+import { TEST_VARS } from "../support/test-vars";
+
+const API = "https://discord.com/api/v10";
+const APP = TEST_VARS.DISCORD_APPLICATION_ID;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function runBatch(bodies: unknown[], attempts = 1) {
+  const ids = bodies.map(() => crypto.randomUUID());
+  const batch = createMessageBatch(
+    "notifications",
+    bodies.map((body, i) => ({ id: ids[i] ?? "", timestamp: new Date(), attempts, body })),
+  );
+  const retries = batch.messages.map((message) => vi.spyOn(message, "retry"));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  /** The delay each retried message asked for (the queue result does not carry it). */
+  const delays = retries.map((spy) => (spy.mock.calls[0]?.[0] as { delaySeconds?: number } | undefined)?.delaySeconds);
+  return { result, ids, delays };
+}
+
+/** Discord's answers, in order; later calls get the last one. */
+function fakeDiscord(...answers: (() => Response)[]) {
+  let call = 0;
+  return vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+    const answer = answers[Math.min(call, answers.length - 1)];
+    call++;
+    if (!answer) throw new Error("no fake answer");
+    return answer();
+  });
+}
+
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/** A message object as Discord returns it from webhook and channel endpoints. */
+const discordMessage = (content: string) =>
+  json(200, {
+    id: snowflake(),
+    type: 0,
+    content,
+    channel_id: snowflake(),
+    author: { id: APP, username: "Trade Executor", bot: true },
+    attachments: [],
+    embeds: [],
+    mentions: [],
+    mention_roles: [],
+    pinned: false,
+    mention_everyone: false,
+    tts: false,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    flags: 0,
+    components: [],
+  });
+
+function edit(overrides: Partial<Extract<Notification, { kind: "interaction.edit" }>> = {}): Notification {
+  return {
+    kind: "interaction.edit",
+    key: `test:${crypto.randomUUID()}`,
+    communityId: null,
+    applicationId: APP,
+    token: `tok-${crypto.randomUUID()}`,
+    message: { content: "✅ accepted: 3 followers → 3 orders queued", flags: 64, allowed_mentions: { parse: [] } },
+    ...overrides,
+  } as Notification;
+}
+
+function requestOf(spy: ReturnType<typeof fakeDiscord>, index: number) {
+  const [input, init] = spy.mock.calls[index] ?? [];
+  return {
+    url: String(input),
+    method: init?.method,
+    headers: Object.fromEntries(new Headers(init?.headers).entries()),
+    body: JSON.parse(String(init?.body)) as Record<string, unknown>,
+  };
+}
+
+describe("notifications consumer", () => {
+  it("Scenario: A deferred reply is edited through the interaction webhook", async () => {
+    const spy = fakeDiscord(discordMessage("✅ accepted"));
+    const message = edit();
+    const { result, ids } = await runBatch([message]);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(spy).toHaveBeenCalledTimes(1);
+    const sent = requestOf(spy, 0);
+    expect(sent.url).toBe(`${API}/webhooks/${APP}/${(message as { token: string }).token}/messages/@original`);
+    expect(sent.method).toBe("PATCH");
+    expect(sent.headers["content-type"]).toBe("application/json");
+    expect(sent.headers["user-agent"]).toMatch(/^DiscordBot \(.+, [\d.]+\)$/);
+    expect(sent.headers.authorization).toBeUndefined();
+    // EPHEMERAL cannot be set by an edit: it is left out.
+    expect(sent.body).toEqual({
+      content: "✅ accepted: 3 followers → 3 orders queued",
+      allowed_mentions: { parse: [] },
+    });
+  });
+
+  it("Scenario: A follow-up is posted to the interaction webhook", async () => {
+    const spy = fakeDiscord(discordMessage("filled"));
+    const token = `tok-${crypto.randomUUID()}`;
+    const message = {
+      kind: "interaction.followup",
+      key: `test:${crypto.randomUUID()}`,
+      communityId: null,
+      applicationId: APP,
+      token,
+      message: { content: "Your order filled at 190.40", flags: 64 },
+    } satisfies Notification;
+    const { result, ids } = await runBatch([message]);
+    expect(result.explicitAcks).toEqual(ids);
+    const sent = requestOf(spy, 0);
+    expect(sent.url).toBe(`${API}/webhooks/${APP}/${token}`);
+    expect(sent.method).toBe("POST");
+    expect(sent.body).toEqual({ content: "Your order filled at 190.40", flags: 64 });
+  });
+
+  it("Scenario: A direct message opens a DM channel and posts with the bot token", async () => {
+    const dmChannel = snowflake();
+    const spy = fakeDiscord(
+      json(200, { id: dmChannel, type: 1, last_message_id: null, flags: 0, recipients: [{ id: "1", username: "x" }] }),
+      discordMessage("Your order filled"),
+    );
+    const recipient = snowflake();
+    const message = {
+      kind: "dm",
+      key: `dm:fill:${crypto.randomUUID()}`,
+      communityId: "c-1",
+      discordUserId: recipient,
+      message: { content: "Your order filled", flags: 64 },
+    } satisfies Notification;
+    const { result, ids } = await runBatch([message]);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(spy).toHaveBeenCalledTimes(2);
+    const open = requestOf(spy, 0);
+    expect(open).toMatchObject({
+      url: `${API}/users/@me/channels`,
+      method: "POST",
+      body: { recipient_id: recipient },
+    });
+    expect(open.headers.authorization).toBe(`Bot ${TEST_VARS.DISCORD_BOT_TOKEN}`);
+    const post = requestOf(spy, 1);
+    expect(post.url).toBe(`${API}/channels/${dmChannel}/messages`);
+    expect(post.method).toBe("POST");
+    expect(post.headers.authorization).toBe(`Bot ${TEST_VARS.DISCORD_BOT_TOKEN}`);
+    expect(post.body).toEqual({
+      content: "Your order filled",
+      nonce: expect.stringMatching(/^[0-9a-f]{25}$/),
+      enforce_nonce: true,
+    });
+  });
+
+  it("Scenario: A rate-limited notification waits for Discord's retry_after", async () => {
+    const spy = fakeDiscord(
+      json(
+        429,
+        { message: "You are being rate limited.", retry_after: 2.5, global: false },
+        { "retry-after": "3", "x-ratelimit-scope": "user", "x-ratelimit-bucket": "abcd" },
+      ),
+    );
+    const { result, ids, delays } = await runBatch([edit()]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+    expect(delays).toEqual([3]);
+  });
+
+  it("Scenario: A global rate limit holds back the rest of the batch", async () => {
+    const spy = fakeDiscord(
+      json(
+        429,
+        { message: "You are being rate limited.", retry_after: 7.2, global: true },
+        { "x-ratelimit-global": "true", "x-ratelimit-scope": "global" },
+      ),
+    );
+    const { result, ids, delays } = await runBatch([edit(), edit(), edit()]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+    expect(delays).toEqual([8, 8, 8]);
+  });
+
+  it("Scenario: A Discord server error is retried with backoff", async () => {
+    const spy = fakeDiscord(json(502, { message: "Bad Gateway", code: 0 }));
+    const { result, ids, delays } = await runBatch([edit()], 3);
+    expect(spy).toHaveBeenCalledTimes(1);
+    const delay = delays[0] ?? 0;
+    expect(result.retryMessages[0]?.msgId).toBe(ids[0]);
+    expect(delay).toBeGreaterThanOrEqual(4);
+    expect(delay).toBeLessThanOrEqual(5);
+    expect(backoffSeconds(1, 0)).toBe(1);
+    expect(backoffSeconds(4, 0)).toBe(8);
+    expect(backoffSeconds(30, 0)).toBe(120);
+  });
+
+  it("Scenario: A notification is sent once per idempotency key", async () => {
+    const spy = fakeDiscord(discordMessage("once"));
+    const message = edit();
+    await runBatch([message]);
+    const again = await runBatch([message]);
+    expect(again.result.explicitAcks).toEqual(again.ids);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("Scenario: A refusal that a retry cannot fix is dropped", async () => {
+    const spy = fakeDiscord(json(404, { message: "Unknown Webhook", code: 10015 }));
+    const { result, ids } = await runBatch([edit()]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(result.retryMessages).toEqual([]);
+  });
+
+  it("Scenario: A notification still failing after the last try is dead-lettered", async () => {
+    fakeDiscord(json(503, { message: "Service Unavailable" }));
+    const key = `test:dlq:${crypto.randomUUID()}`;
+    await env.NOTIFY_QUEUE.send(edit({ key }), { contentType: "json" });
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("SELECT queue, body FROM dead_letters WHERE body LIKE ?")
+          .bind(`%${key}%`)
+          .first();
+        expect(row?.queue).toBe("notifications");
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+  }, 20_000);
+
+  it("producers validate messages and derive keys from the interaction", async () => {
+    const send = vi.spyOn(env.NOTIFY_QUEUE, "send").mockResolvedValue(undefined as never);
+    const target = { id: snowflake(), applicationId: APP, token: "tok" };
+    await editOriginal(env, target, { content: "done" });
+    await followUp(env, target, { content: "more" }, { purpose: "fill" });
+    await directMessage(env, snowflake(), { content: "hi" }, "billing:inv_1");
+    expect(send.mock.calls.map(([body]) => (body as Notification).key)).toEqual([
+      `interaction:${target.id}:edit:result`,
+      `interaction:${target.id}:followup:fill`,
+      "dm:billing:inv_1",
+    ]);
+    await expect(directMessage(env, "not-a-snowflake", { content: "x" }, "k")).rejects.toThrow();
+  });
+});

@@ -1,0 +1,293 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  admin,
+  EPHEMERAL,
+  fakeDiscordApi,
+  guild,
+  interactionResponse,
+  member,
+  OPTION,
+  postInteraction,
+  resolvedUser,
+  setUpCommunity,
+  slash,
+  snowflake,
+} from "../support/discord";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const countRows = async (sql: string, ...params: unknown[]) =>
+  (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .first<{ n: number }>()
+  )?.n ?? 0;
+
+const auditEvents = async (communityId: string) =>
+  (
+    await env.DB.prepare("SELECT event FROM audit_log WHERE community_id = ? ORDER BY seq")
+      .bind(communityId)
+      .all<{ event: string }>()
+  ).results.map((r) => r.event);
+
+describe("/setup", () => {
+  it("Scenario: The first admin to run /setup registers the server and becomes its owner", async () => {
+    const community = await setUpCommunity();
+    const row = await env.DB.prepare("SELECT owner_user_id, settings FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ owner_user_id: string; settings: string }>();
+    const owner = await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?")
+      .bind(community.owner.id)
+      .first<{ id: string }>();
+    expect(row?.owner_user_id).toBe(owner?.id);
+    expect(JSON.parse(row?.settings ?? "{}")).toEqual({
+      providerRoleIds: [community.providerRoleId],
+      signalChannelIds: [community.signalChannelId],
+    });
+    const membership = await env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?")
+      .bind(community.communityId, owner?.id)
+      .first<{ role: string }>();
+    expect(membership?.role).toBe("owner");
+    expect(await auditEvents(community.communityId)).toEqual([
+      "community.created",
+      "community.role_changed",
+      "community.settings_changed",
+    ]);
+  });
+
+  it("Scenario: Running /setup again with the same options changes nothing", async () => {
+    const community = await setUpCommunity();
+    const before = await auditEvents(community.communityId);
+    const again = await interactionResponse(
+      await postInteraction(
+        slash(
+          "setup",
+          [
+            { name: "provider_role", type: OPTION.ROLE, value: community.providerRoleId },
+            { name: "signal_channel", type: OPTION.CHANNEL, value: community.signalChannelId },
+          ],
+          { at: community.at, who: community.owner },
+        ),
+      ),
+    );
+    expect(again).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(again.data?.content).toMatch(/^Setup is unchanged/);
+    expect(await auditEvents(community.communityId)).toEqual(before);
+    expect(await countRows("SELECT count(*) AS n FROM communities WHERE guild_id = ?", community.at.guildId)).toBe(1);
+  });
+
+  it("Scenario: /setup provider names a provider", async () => {
+    const community = await setUpCommunity();
+    const named = member();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "provider", type: OPTION.USER, value: named.id }], {
+          at: community.at,
+          who: community.owner,
+          resolved: resolvedUser(named),
+        }),
+      ),
+    );
+    expect(reply.data?.content).toContain(`Named provider: <@${named.id}>`);
+    expect(
+      await countRows(
+        "SELECT count(*) AS n FROM signal_providers sp JOIN users u ON u.id = sp.user_id WHERE sp.community_id = ? AND u.discord_id = ?",
+        community.communityId,
+        named.id,
+      ),
+    ).toBe(1);
+    expect(await auditEvents(community.communityId)).toContain("community.provider_named");
+  });
+
+  it("Scenario: A member without admin rights cannot run /setup", async () => {
+    const at = guild();
+    const reply = await interactionResponse(await postInteraction(slash("setup", [], { at, who: member() })));
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toMatch(/Only server admins/);
+    expect(await countRows("SELECT count(*) AS n FROM communities WHERE guild_id = ?", at.guildId)).toBe(0);
+  });
+
+  it("Scenario: A command from a server that has not run /setup gets a guide", async () => {
+    const at = guild();
+    const who = admin();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash("signal", [{ name: "text", type: OPTION.STRING, value: "BUY AAPL 10 @ 190" }], { at, who }),
+      ),
+    );
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toMatch(/not set up yet.*\/setup/s);
+    expect(await countRows("SELECT count(*) AS n FROM communities WHERE guild_id = ?", at.guildId)).toBe(0);
+    expect(await countRows("SELECT count(*) AS n FROM users WHERE discord_id = ?", who.id)).toBe(0);
+  });
+});
+
+describe("dispatch", () => {
+  it("Scenario: An unknown command gets an ephemeral answer with the request id", async () => {
+    const community = await setUpCommunity();
+    const res = await postInteraction(slash("moonshot", [], { at: community.at, who: member() }));
+    const requestId = res.headers.get("x-request-id");
+    const reply = await interactionResponse(res);
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toContain("Unknown command `moonshot`");
+    expect(reply.data?.content).toContain(`request id \`${requestId}\``);
+  });
+
+  it("Scenario: A handler failure is an ephemeral answer with the request id, never a 5xx", async () => {
+    const community = await setUpCommunity();
+    vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+      throw new Error("D1_ERROR: database unavailable");
+    });
+    const res = await postInteraction(slash("portfolio", [], { at: community.at, who: member() }));
+    const requestId = res.headers.get("x-request-id");
+    const reply = await interactionResponse(res);
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toBe(
+      `This command could not be completed. Quote request id \`${requestId}\` if you report it.`,
+    );
+  });
+
+  it("Scenario: Options of the wrong type are answered precisely and write nothing", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash(
+          "follow",
+          [
+            { name: "provider", type: OPTION.USER, value: provider.id },
+            { name: "amount", type: OPTION.STRING, value: "lots" },
+          ],
+          { at: community.at, who, resolved: resolvedUser(provider) },
+        ),
+      ),
+    );
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toBe("Nothing was done:\n• Option `amount` must be a number.");
+    expect(await countRows("SELECT count(*) AS n FROM users WHERE discord_id = ?", who.id)).toBe(0);
+    expect(await countRows("SELECT count(*) AS n FROM follows WHERE community_id = ?", community.communityId)).toBe(0);
+  });
+
+  // The execution engine fills these in (and /subscription is already the billing engine's): drop each from the list then.
+  it("Scenario: Commands another engine owns say they are not available yet", async () => {
+    const community = await setUpCommunity();
+    for (const [name, options] of [
+      ["portfolio", []],
+      ["orders", []],
+      ["cancel", [{ name: "order", type: OPTION.STRING, value: "ord_1" }]],
+      ["broker", [{ name: "status", type: OPTION.SUB_COMMAND }]],
+    ] as const) {
+      const res = await postInteraction(slash(name, [...options], { at: community.at, who: member() }));
+      const requestId = res.headers.get("x-request-id");
+      const reply = await interactionResponse(res);
+      expect(reply).toEqual({
+        type: 4,
+        data: {
+          content: `\`/${name}\` is not available yet. (request id \`${requestId}\`)`,
+          flags: EPHEMERAL,
+          allowed_mentions: { parse: [] },
+        },
+      });
+    }
+  });
+
+  it("Scenario: /help lists every command, even before setup", async () => {
+    const reply = await interactionResponse(await postInteraction(slash("help", [], { at: guild(), who: member() })));
+    expect(reply.data?.flags).toBe(EPHEMERAL);
+    for (const name of [
+      "/signal",
+      "/trade",
+      "/follow",
+      "/unfollow",
+      "/risk",
+      "/broker",
+      "/portfolio",
+      "/orders",
+      "/cancel",
+      "/paper",
+      "/killswitch",
+      "/setup",
+      "/subscription",
+      "/dashboard",
+      "/help",
+      "Execute as signal",
+    ]) {
+      expect(reply.data?.content).toContain(name);
+    }
+  });
+
+  it("Scenario: /dashboard answers with an ephemeral sign-in link", async () => {
+    const community = await setUpCommunity();
+    const reply = await interactionResponse(
+      await postInteraction(slash("dashboard", [], { at: community.at, who: member() })),
+    );
+    const url = `http://localhost:8787/auth/discord/login?guild=${community.at.guildId}`;
+    expect(reply.data?.flags).toBe(EPHEMERAL);
+    expect(reply.data?.content).toContain(url);
+    expect(reply.data?.components?.[0]?.components?.[0]).toMatchObject({ type: 2, style: 5, url });
+  });
+
+  it("Scenario: An interaction outside a server is refused", async () => {
+    const payload = slash("help", [], { at: guild(), who: member() });
+    const { guild_id: _g, member: m, ...direct } = payload;
+    const reply = await interactionResponse(await postInteraction({ ...direct, user: m.user, context: 1 }));
+    expect(reply).toMatchObject({
+      type: 4,
+      data: { flags: EPHEMERAL, content: "This app works inside a server, not in direct messages." },
+    });
+  });
+});
+
+describe("/killswitch", () => {
+  it("Scenario: /killswitch halts trading, audits it and tells the executor", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const payload = slash(
+      "killswitch",
+      [
+        { name: "action", type: OPTION.STRING, value: "halt" },
+        { name: "reason", type: OPTION.STRING, value: "broker outage" },
+      ],
+      { at: community.at, who: community.owner },
+    );
+    const reply = await interactionResponse(await postInteraction(payload));
+    expect(reply).toEqual({ type: 5 });
+    const edit = await discord.editOf(payload);
+    expect(edit.body.content).toBe(`🛑 Trading is halted by <@${community.owner.id}>: broker outage`);
+    const row = await env.DB.prepare("SELECT halted, halted_reason FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ halted: number; halted_reason: string }>();
+    expect(row).toEqual({ halted: 1, halted_reason: "broker outage" });
+    expect((await auditEvents(community.communityId)).filter((e) => e === "community.halted")).toHaveLength(1);
+
+    const resume = slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "resume" }], {
+      at: community.at,
+      who: community.owner,
+    });
+    await postInteraction(resume);
+    expect((await discord.editOf(resume)).body.content).toBe(`▶️ Trading is resumed by <@${community.owner.id}>.`);
+  });
+
+  it("Scenario: A member without admin rights cannot use /killswitch", async () => {
+    const community = await setUpCommunity();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], {
+          at: community.at,
+          who: community.provider(),
+        }),
+      ),
+    );
+    expect(reply.data?.content).toMatch(/Only server admins/);
+    const row = await env.DB.prepare("SELECT halted FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ halted: number }>();
+    expect(row?.halted).toBe(0);
+  });
+});
+
+void snowflake;

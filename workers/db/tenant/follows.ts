@@ -1,0 +1,90 @@
+import { and, asc, countDistinct, eq } from "drizzle-orm";
+import { type FollowMode, follows, type SizingMode, users } from "../../../shared/db/schema";
+import type { TenantScope } from "./scope";
+
+/** Who copies whom in one community, with the follower's sizing (written by /follow and /unfollow). */
+
+export type FollowRow = typeof follows.$inferSelect;
+
+export interface FollowInput {
+  followerUserId: string;
+  providerUserId: string;
+  /** null: the engine's default sizing. */
+  sizingMode: SizingMode | null;
+  amount: number | null;
+  mode: FollowMode;
+}
+
+export function followRepository(scope: TenantScope) {
+  const { db, communityId } = scope;
+  const followOf = (followerUserId: string, providerUserId: string) =>
+    and(
+      eq(follows.communityId, communityId),
+      eq(follows.followerUserId, followerUserId),
+      eq(follows.providerUserId, providerUserId),
+    );
+
+  return {
+    /** Creates or replaces a follow (re-enabling it). Returns whether it already existed. */
+    async upsert(input: FollowInput): Promise<{ follow: FollowRow; existed: boolean }> {
+      const now = Date.now();
+      const existed = Boolean(
+        await db
+          .select({ n: follows.followerUserId })
+          .from(follows)
+          .where(followOf(input.followerUserId, input.providerUserId))
+          .get(),
+      );
+      const follow = await db
+        .insert(follows)
+        .values({ communityId, ...input, enabled: true, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [follows.communityId, follows.followerUserId, follows.providerUserId],
+          set: { sizingMode: input.sizingMode, amount: input.amount, mode: input.mode, enabled: true, updatedAt: now },
+        })
+        .returning()
+        .get();
+      if (!follow) throw new Error("Upserting a follow returned no row.");
+      return { follow, existed };
+    },
+
+    /** Returns false when there was no such follow. */
+    async remove(followerUserId: string, providerUserId: string): Promise<boolean> {
+      const result = await db.delete(follows).where(followOf(followerUserId, providerUserId));
+      return result.meta.changes > 0;
+    },
+
+    async get(followerUserId: string, providerUserId: string): Promise<FollowRow | null> {
+      return (await db.select().from(follows).where(followOf(followerUserId, providerUserId)).get()) ?? null;
+    },
+
+    /** Members with at least one enabled follow (what a community plan's member limit counts). */
+    async followingMemberCount(): Promise<number> {
+      const row = await db
+        .select({ n: countDistinct(follows.followerUserId) })
+        .from(follows)
+        .where(and(eq(follows.communityId, communityId), eq(follows.enabled, true)))
+        .get();
+      return row?.n ?? 0;
+    },
+
+    /** The providers a member follows, with their Discord identity. */
+    async followedBy(followerUserId: string) {
+      return db
+        .select({
+          providerUserId: follows.providerUserId,
+          discordId: users.discordId,
+          username: users.username,
+          sizingMode: follows.sizingMode,
+          amount: follows.amount,
+          mode: follows.mode,
+          enabled: follows.enabled,
+        })
+        .from(follows)
+        .innerJoin(users, eq(users.id, follows.providerUserId))
+        .where(and(eq(follows.communityId, communityId), eq(follows.followerUserId, followerUserId)))
+        .orderBy(asc(users.username))
+        .all();
+    },
+  };
+}

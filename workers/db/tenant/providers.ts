@@ -1,0 +1,216 @@
+import { and, asc, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import { communities, memberships, signalProviders, users } from "../../../shared/db/schema";
+import type { TenantScope } from "./scope";
+
+/**
+ * Who may post signals in a community, and where: the Discord settings that
+ * /setup writes into `communities.settings` (`providerRoleIds`,
+ * `signalChannelIds`), the members an admin named as providers, and a
+ * member's identity and role looked up by Discord id.
+ */
+
+const snowflakes = z.array(z.string().regex(/^\d{17,20}$/)).catch([]);
+const DiscordSettingsSchema = z.object({
+  providerRoleIds: snowflakes.default([]),
+  signalChannelIds: snowflakes.default([]),
+});
+export type DiscordSettings = z.infer<typeof DiscordSettingsSchema>;
+
+export function discordSettingsOf(settings: Record<string, unknown> | null | undefined): DiscordSettings {
+  return DiscordSettingsSchema.parse({
+    providerRoleIds: settings?.providerRoleIds ?? [],
+    signalChannelIds: settings?.signalChannelIds ?? [],
+  });
+}
+
+export interface MemberIdentity {
+  userId: string;
+  discordId: string;
+  username: string | null;
+  role: (typeof memberships.$inferSelect)["role"] | null;
+  namedProvider: boolean;
+}
+
+export interface ProviderListing {
+  userId: string;
+  discordId: string;
+  username: string | null;
+}
+
+export function providerRepository(scope: TenantScope) {
+  const { db, communityId, auditedWrite } = scope;
+  const byCommunity = eq(communities.id, communityId);
+
+  const repository = {
+    async discordSettings(): Promise<DiscordSettings> {
+      const row = await db.select({ settings: communities.settings }).from(communities).where(byCommunity).get();
+      return discordSettingsOf(row?.settings);
+    },
+
+    /**
+     * Adds provider roles and signal channels (a union: running /setup twice
+     * changes nothing). Audited as community.settings_changed when it changes.
+     * Only these two keys of the settings JSON are written.
+     */
+    async addDiscordSettings(
+      add: { providerRoleIds?: string[]; signalChannelIds?: string[] },
+      actorId: string | null,
+    ): Promise<{ changed: boolean; settings: DiscordSettings }> {
+      const { result } = await auditedWrite<{ changed: boolean; settings: DiscordSettings }>(async () => {
+        const current = await repository.discordSettings();
+        const next: DiscordSettings = {
+          providerRoleIds: [...new Set([...current.providerRoleIds, ...(add.providerRoleIds ?? [])])],
+          signalChannelIds: [...new Set([...current.signalChannelIds, ...(add.signalChannelIds ?? [])])],
+        };
+        const changed =
+          next.providerRoleIds.length !== current.providerRoleIds.length ||
+          next.signalChannelIds.length !== current.signalChannelIds.length;
+        if (!changed) return { skip: { changed: false, settings: current } };
+        return {
+          entry: { event: "community.settings_changed", actorId, data: { before: current, after: next } },
+          statements: [
+            db
+              .update(communities)
+              .set({
+                settings: sql`json_set(${communities.settings}, '$.providerRoleIds', json(${JSON.stringify(next.providerRoleIds)}), '$.signalChannelIds', json(${JSON.stringify(next.signalChannelIds)}))`,
+                updatedAt: Date.now(),
+              })
+              .where(byCommunity),
+          ],
+          result: { changed: true, settings: next },
+        };
+      });
+      return result;
+    },
+
+    /** The first admin to run /setup owns a community that has no owner yet. Returns false if it has one. */
+    async claimOwnership(userId: string): Promise<boolean> {
+      const result = await db
+        .update(communities)
+        .set({ ownerUserId: userId, updatedAt: Date.now() })
+        .where(and(byCommunity, isNull(communities.ownerUserId)));
+      return result.meta.changes === 1;
+    },
+
+    /** Names a member as a provider (audited as community.provider_named). Returns false if already named. */
+    async name(userId: string, actorId: string | null): Promise<boolean> {
+      const { result } = await auditedWrite<boolean>(async () => {
+        const existing = await db
+          .select({ userId: signalProviders.userId })
+          .from(signalProviders)
+          .where(and(eq(signalProviders.communityId, communityId), eq(signalProviders.userId, userId)))
+          .get();
+        if (existing) return { skip: false };
+        const now = Date.now();
+        return {
+          entry: { event: "community.provider_named", actorId, target: userId, data: { userId } },
+          statements: [
+            db
+              .insert(signalProviders)
+              .values({ communityId, userId, addedBy: actorId, createdAt: now, updatedAt: now })
+              .onConflictDoNothing(),
+          ],
+          result: true,
+        };
+      });
+      return result;
+    },
+
+    /** A member by Discord id: their user, role here (or null) and whether an admin named them a provider. */
+    async memberByDiscordId(discordId: string): Promise<MemberIdentity | null> {
+      const row = await db
+        .select({
+          userId: users.id,
+          discordId: users.discordId,
+          username: users.username,
+          role: memberships.role,
+          namedProvider: sql<number>`${signalProviders.userId} is not null`,
+        })
+        .from(users)
+        .leftJoin(memberships, and(eq(memberships.communityId, communityId), eq(memberships.userId, users.id)))
+        .leftJoin(
+          signalProviders,
+          and(eq(signalProviders.communityId, communityId), eq(signalProviders.userId, users.id)),
+        )
+        .where(eq(users.discordId, discordId))
+        .get();
+      return row ? { ...row, namedProvider: Boolean(row.namedProvider) } : null;
+    },
+
+    /** How many members an admin named as providers (what a community plan's provider limit counts). */
+    async namedCount(): Promise<number> {
+      const row = await db
+        .select({ n: sql<number>`count(*)` })
+        .from(signalProviders)
+        .where(eq(signalProviders.communityId, communityId))
+        .get();
+      return row?.n ?? 0;
+    },
+
+    /** Named providers and members with the provider role (or above), matching a name or id prefix. */
+    async list(search = "", limit = 25): Promise<ProviderListing[]> {
+      const pattern = `${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const named = db
+        .select({ userId: signalProviders.userId })
+        .from(signalProviders)
+        .where(eq(signalProviders.communityId, communityId));
+      const byRole = db
+        .select({ userId: memberships.userId })
+        .from(memberships)
+        .where(
+          and(eq(memberships.communityId, communityId), inArray(memberships.role, ["provider", "admin", "owner"])),
+        );
+      return db
+        .select({ userId: users.id, discordId: users.discordId, username: users.username })
+        .from(users)
+        .where(
+          and(
+            or(inArray(users.id, named), inArray(users.id, byRole)),
+            search ? or(sql`${users.username} like ${pattern} escape '\\'`, like(users.discordId, pattern)) : undefined,
+          ),
+        )
+        .orderBy(asc(users.username))
+        .limit(limit)
+        .all();
+    },
+  };
+  return repository;
+}
+
+/**
+ * The community of a guild, and a member's identity in it, in one D1 round
+ * trip: every interaction starts with this lookup, so it is on the
+ * acknowledgement's critical path. Keyed by guild id like the community
+ * directory; the membership and named-provider rows are those of that
+ * guild's community only.
+ */
+export async function guildMember(
+  db: TenantScope["db"],
+  guildId: string,
+  discordId: string,
+): Promise<{ community: typeof communities.$inferSelect | null; identity: MemberIdentity | null }> {
+  const communityOfGuild = db.select({ id: communities.id }).from(communities).where(eq(communities.guildId, guildId));
+  const [communityRows, identityRows] = await db.batch([
+    db.select().from(communities).where(eq(communities.guildId, guildId)).limit(1),
+    db
+      .select({
+        userId: users.id,
+        discordId: users.discordId,
+        username: users.username,
+        role: memberships.role,
+        namedProvider: sql<number>`${signalProviders.userId} is not null`,
+      })
+      .from(users)
+      .leftJoin(memberships, and(inArray(memberships.communityId, communityOfGuild), eq(memberships.userId, users.id)))
+      .leftJoin(
+        signalProviders,
+        and(inArray(signalProviders.communityId, communityOfGuild), eq(signalProviders.userId, users.id)),
+      )
+      .where(eq(users.discordId, discordId))
+      .limit(1),
+  ]);
+  const community = communityRows[0] ?? null;
+  const row = community ? identityRows[0] : undefined;
+  return { community, identity: row ? { ...row, namedProvider: Boolean(row.namedProvider) } : null };
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+import { canFollow } from "../../../shared/billing/entitlements";
+import type { SizingMode } from "../../../shared/db/schema";
+import { loadEntitlements } from "../../billing/entitlements";
+import { upsertUser } from "../../db/directory";
+import { type CommunityContext, resolvedOf } from "../context";
+import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { isProvider } from "../permissions";
+import { ephemeral, type InteractionResponse } from "../respond";
+
+export type FollowOptions = OptionsFor<typeof DEFINITIONS.follow>;
+
+/** What each sizing mode's amount means, and its allowed range (above `above`, at most `max`). */
+const SIZING_RULES: Record<SizingMode, { unit: string; above: number; max: number }> = {
+  fixed_quantity: { unit: "shares/contracts/units per order", above: 0, max: 1_000_000 },
+  fixed_notional: { unit: "$ per order", above: 0, max: 10_000_000 },
+  percent_of_equity: { unit: "% of equity per order", above: 0, max: 100 },
+  risk_percent: { unit: "% of equity at risk per trade", above: 0, max: 10 },
+  multiplier: { unit: "× the provider's quantity", above: 0, max: 100 },
+};
+
+const SIZING_MODES = Object.keys(SIZING_RULES) as [SizingMode, ...SizingMode[]];
+
+/** sizing and amount come together (or neither: the default sizing), and the amount fits the mode. */
+const SizingSchema = z
+  .object({ sizing: z.enum(SIZING_MODES).optional(), amount: z.number().finite().optional() })
+  .transform((value, ctx) => {
+    if (value.sizing === undefined && value.amount === undefined) return { sizingMode: null, amount: null };
+    if (value.sizing === undefined) {
+      ctx.addIssue({ code: "custom", message: "`amount` needs a `sizing` mode to say what it means." });
+      return z.NEVER;
+    }
+    const rule = SIZING_RULES[value.sizing];
+    if (value.amount === undefined) {
+      ctx.addIssue({ code: "custom", message: `\`sizing:${value.sizing}\` needs an \`amount\` (${rule.unit}).` });
+      return z.NEVER;
+    }
+    if (!(value.amount > rule.above && value.amount <= rule.max)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `\`amount\` for ${value.sizing} must be above ${rule.above} and at most ${rule.max} (${rule.unit}).`,
+      });
+      return z.NEVER;
+    }
+    return { sizingMode: value.sizing, amount: value.amount };
+  });
+
+export function describeSizing(sizingMode: SizingMode | null, amount: number | null): string {
+  if (!sizingMode || amount === null) return "default sizing (1% risk with a stop, else 2% of equity)";
+  return `${sizingMode.replaceAll("_", " ")} ${amount} (${SIZING_RULES[sizingMode].unit})`;
+}
+
+/** /follow provider:<user> sizing:<mode> amount:<number> mode:auto|confirm. Only providers can be followed. */
+export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promise<InteractionResponse> {
+  const providerDiscordId = ctx.options.provider;
+  if (providerDiscordId === ctx.member.discordId) return ephemeral("You cannot follow yourself.");
+
+  const sizing = SizingSchema.safeParse({ sizing: ctx.options.sizing, amount: ctx.options.amount });
+  if (!sizing.success) return ephemeral(`Not followed: ${sizing.error.issues.map((i) => i.message).join(" ")}`);
+
+  const resolved = resolvedOf(ctx.interaction);
+  const discordUser = resolved.users?.[providerDiscordId];
+  const identity = await ctx.tenant.providers.memberByDiscordId(providerDiscordId);
+  const providerFacts = {
+    discordRoles: resolved.members?.[providerDiscordId]?.roles ?? [],
+    permissions: "0",
+    role: identity?.role ?? null,
+    namedProvider: identity?.namedProvider ?? false,
+  };
+  if (discordUser?.bot || !isProvider(providerFacts, ctx.settings)) {
+    return ephemeral(`<@${providerDiscordId}> is not a signal provider in this server, so there is nothing to follow.`);
+  }
+
+  const followerUserId = ctx.member.user.id;
+  // A member who already follows someone is already counted against the plan's member limit.
+  const alreadyFollowing = (await ctx.tenant.follows.followedBy(followerUserId)).some((f) => f.enabled);
+  const plan = canFollow(
+    await loadEntitlements(ctx.db, { communityId: ctx.community.id }, { config: ctx.config }),
+    await ctx.tenant.follows.followingMemberCount(),
+    { alreadyFollowing },
+  );
+  if (!plan.allowed) return ephemeral(`Not followed: ${plan.reason}`);
+
+  const provider =
+    identity && (!discordUser || identity.username === discordUser.username)
+      ? { id: identity.userId }
+      : await upsertUser(ctx.db, { discordId: providerDiscordId, username: discordUser?.username ?? null });
+  const mode = ctx.options.mode ?? "auto";
+  const { existed } = await ctx.tenant.follows.upsert({
+    followerUserId,
+    providerUserId: provider.id,
+    sizingMode: sizing.data.sizingMode,
+    amount: sizing.data.amount,
+    mode,
+  });
+  const how = mode === "auto" ? "orders are placed automatically" : "you confirm each order first";
+  return ephemeral(
+    `${existed ? "Updated: you follow" : "✅ You now follow"} <@${providerDiscordId}> with ${describeSizing(sizing.data.sizingMode, sizing.data.amount)}; ${how}.`,
+  );
+}

@@ -1,0 +1,24 @@
+import type { CommunityContext } from "../context";
+import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { ephemeral, type InteractionResponse } from "../respond";
+import { liveTradingDecision } from "./live-trading";
+
+export type PaperOptions = OptionsFor<typeof DEFINITIONS.paper>;
+
+/**
+ * /paper mode:paper|live — every member starts on paper. Live needs an active
+ * connection to a real broker and a trader plan that includes live trading.
+ */
+export async function handlePaper(ctx: CommunityContext<PaperOptions>): Promise<InteractionResponse> {
+  const userId = ctx.member.user.id;
+  if (ctx.options.mode === "paper") {
+    const changed = await ctx.tenant.riskProfiles.setTradingMode(userId, "paper", userId);
+    return ephemeral(changed ? "📝 You are now paper trading." : "You are already paper trading; nothing changed.");
+  }
+  const current = (await ctx.tenant.riskProfiles.get(userId))?.tradingMode ?? "paper";
+  if (current === "live") return ephemeral("You are already trading live; nothing changed.");
+  const decision = await liveTradingDecision(ctx);
+  if (!decision.allowed) return ephemeral(`You stay on paper: ${decision.reason}`);
+  await ctx.tenant.riskProfiles.setTradingMode(userId, "live", userId);
+  return ephemeral("💵 You are now trading live: your followed signals go to your connected broker.");
+}

@@ -1,0 +1,41 @@
+import { snowflakeTime } from "../../../shared/execution/submit";
+import type { CommunityContext } from "../context";
+import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { ephemeral, type InteractionResponse } from "../respond";
+import { intakeSignal } from "../signal-intake";
+import { readingErrors, readSignalOptions, readSignalText } from "../signal-language";
+
+export type SignalOptions = OptionsFor<typeof DEFINITIONS.signal>;
+
+const STRUCTURED = ["action", "symbol", "quantity", "entry", "stop", "targets"] as const;
+
+/**
+ * /signal text:<free text>, or the structured options: both give the same
+ * normalized signal. A signal that does not parse gets the errors (ephemeral)
+ * and nothing is stored. The interaction id is the source id, so a
+ * redelivered interaction stores nothing new.
+ */
+export async function handleSignal(ctx: CommunityContext<SignalOptions>): Promise<InteractionResponse> {
+  const { text, ...structured } = ctx.options;
+  const usesStructured = STRUCTURED.some((name) => structured[name] !== undefined);
+  if (text !== undefined && usesStructured) {
+    return ephemeral("Give the signal either as `text:` or with the structured options, not both. Nothing was posted.");
+  }
+  if (text === undefined && !usesStructured) {
+    return ephemeral(
+      "Write the signal in `text:` (e.g. `BUY AAPL 10 @ 190.50 SL 185 TP 195`) or use `action:` and `symbol:`.",
+    );
+  }
+  const sourceTimestamp = snowflakeTime(ctx.interaction.id);
+  const reading =
+    text !== undefined ? readSignalText(text, sourceTimestamp) : readSignalOptions(structured, sourceTimestamp);
+  if (!reading.ok) return ephemeral(readingErrors(reading));
+  return intakeSignal(ctx, {
+    signal: reading.signal,
+    rawText: reading.text,
+    source: "slash",
+    sourceId: ctx.interaction.id,
+    sourceTimestamp,
+    channelId: ctx.channelId,
+  });
+}

@@ -1,0 +1,120 @@
+import { snowflakeTime } from "../../../shared/execution/submit";
+import { AWAITING_CONFIRMATION } from "../../db/tenant/signals";
+import { type ComponentRef, signComponentId } from "../components";
+import type { CommunityContext } from "../context";
+import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { submitManualTrade } from "../handoff";
+import { editOriginal } from "../notify";
+import {
+  ButtonStyle,
+  buttonRow,
+  deferredUpdate,
+  ephemeral,
+  type InteractionResponse,
+  messageBody,
+  updateMessage,
+} from "../respond";
+import { describeSignal, readingErrors, readSignalOptions } from "../signal-language";
+
+export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
+
+/**
+ * /trade: a manual order for the member's own account. It is shown first
+ * (ephemeral) with Confirm and Cancel buttons whose custom_ids are signed,
+ * short-lived references to the pending trade, stored as a signal awaiting
+ * confirmation. Only the member who created it can press them, once.
+ */
+export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<InteractionResponse> {
+  const secret = ctx.config.SESSION_SECRET;
+  if (!secret) return ephemeral(`Manual trades are not configured (SESSION_SECRET). (request id \`${ctx.requestId}\`)`);
+  const sourceTimestamp = snowflakeTime(ctx.interaction.id);
+  const reading = readSignalOptions(
+    {
+      action: ctx.options.action,
+      symbol: ctx.options.symbol,
+      quantity: ctx.options.quantity,
+      entry: ctx.options.price === undefined ? undefined : String(ctx.options.price),
+      stop: ctx.options.stop,
+    },
+    sourceTimestamp,
+  );
+  if (!reading.ok) return ephemeral(readingErrors(reading));
+
+  const { signal: pending, created } = await ctx.tenant.signals.store({
+    providerUserId: ctx.member.user.id,
+    source: "slash",
+    sourceId: ctx.interaction.id,
+    sourceTimestamp,
+    channelId: ctx.channelId,
+    rawText: reading.text,
+    normalized: reading.signal as unknown as Record<string, unknown>,
+    statusReason: AWAITING_CONFIRMATION,
+  });
+  if (!created && pending.statusReason !== AWAITING_CONFIRMATION) {
+    return ephemeral("This trade was already confirmed or canceled.");
+  }
+  const ref = (action: string): ComponentRef => ({ kind: "trade", action, id: pending.id });
+  const [confirmId, cancelId] = await Promise.all([
+    signComponentId(secret, ref("confirm")),
+    signComponentId(secret, ref("cancel")),
+  ]);
+  return ephemeral(
+    `Place this order on your account?\n**${describeSignal(reading.signal)}**\nThe buttons expire in 5 minutes.`,
+    [
+      buttonRow([
+        { customId: confirmId, label: "Confirm", style: ButtonStyle.SUCCESS },
+        { customId: cancelId, label: "Cancel", style: ButtonStyle.SECONDARY },
+      ]),
+    ],
+  );
+}
+
+/** A verified Confirm or Cancel press. */
+export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef): Promise<InteractionResponse> {
+  const pending = await ctx.tenant.signals.get(ref.id);
+  if (!pending || pending.providerUserId !== ctx.member.user.id) {
+    return ephemeral("Only the member who created this trade can confirm or cancel it.");
+  }
+  if (ref.action !== "confirm" && ref.action !== "cancel")
+    return ephemeral("This button is not valid, so nothing was done.");
+  if (
+    !(await ctx.tenant.signals.settlePendingTrade(
+      pending.id,
+      ctx.member.user.id,
+      ref.action === "confirm" ? "confirmed" : "canceled",
+    ))
+  ) {
+    return ephemeral("This trade was already confirmed or canceled.");
+  }
+  const summary = describeSignal(pending.normalized as never);
+  if (ref.action === "cancel") return updateMessage(`Canceled: ${summary}. Nothing was placed.`);
+
+  ctx.waitUntil(
+    (async () => {
+      const outcome = await submitManualTrade(ctx.env, {
+        signalId: pending.id,
+        communityId: ctx.community.id,
+        userId: ctx.member.user.id,
+        signal: pending.normalized,
+        sourceId: pending.sourceId,
+        sourceTimestamp: pending.sourceTimestamp,
+        interaction: { applicationId: ctx.target.applicationId, token: ctx.target.token },
+      });
+      let text: string;
+      if (outcome.ok) {
+        text = `${outcome.summary.status === "accepted" ? "✅" : "⚠️"} ${summary}: ${outcome.summary.message}`;
+      } else {
+        ctx.logger.error("trade.handoff_failed", { signalId: pending.id, reason: outcome.reason });
+        await ctx.tenant.signals.markFailed(pending.id, `handoff: ${outcome.reason}`);
+        text = `⚠️ Not placed: ${summary}: ${outcome.reason}. Quote request id \`${ctx.requestId}\`.`;
+      }
+      await editOriginal(
+        ctx.env,
+        ctx.target,
+        { ...messageBody(text), components: [] },
+        { communityId: ctx.community.id },
+      );
+    })().catch((error) => ctx.logger.error("trade.followup_failed", { error: String(error) })),
+  );
+  return deferredUpdate();
+}

@@ -1,0 +1,105 @@
+import type { AppConfig } from "../../shared/config";
+import type { MembershipRole } from "../../shared/db/schema";
+import { AppError } from "../../shared/errors";
+import type { Logger } from "../../shared/logging";
+import type { DiscordMessage } from "../../shared/notifications/message";
+import type { Database } from "../db/client";
+import type { User } from "../db/directory";
+import type { Community, TenantRepository } from "../db/tenant";
+import type { DiscordSettings } from "../db/tenant/providers";
+import { InteractionType, type MemberInteraction, type Resolved } from "./interaction-schema";
+import { editOriginal, type InteractionTarget } from "./notify";
+import type { MemberFacts } from "./permissions";
+import { deferred, type InteractionResponse, messageBody } from "./respond";
+
+/** What every handler receives. Built once per interaction by dispatch.ts. */
+
+export interface Member extends MemberFacts {
+  /** The platform's user (upserted before a handler runs). */
+  user: Pick<User, "id" | "discordId" | "username">;
+  discordId: string;
+  username: string;
+  role: MembershipRole | null;
+}
+
+export interface BaseContext {
+  env: Env;
+  config: AppConfig;
+  db: Database;
+  /** Carries the request id (and the community id once known). */
+  logger: Logger;
+  requestId: string;
+  interaction: MemberInteraction;
+  target: InteractionTarget;
+  guildId: string;
+  channelId: string | null;
+  member: Member;
+  settings: DiscordSettings;
+  waitUntil(promise: Promise<unknown>): void;
+  /**
+   * Answers type 5 now and finishes `work` after the response (ctx.waitUntil):
+   * its message edits @original through NOTIFY_QUEUE. If `work` throws, the
+   * edit says so, with the request id.
+   */
+  defer(work: () => Promise<DiscordMessage>, options: { ephemeral: boolean }): InteractionResponse;
+}
+
+/** Commands that need a registered community (everything but /setup and /help). */
+export interface CommunityContext<O = Record<never, never>> extends BaseContext {
+  community: Community;
+  tenant: TenantRepository;
+  options: O;
+}
+
+/** /setup and /help: the guild may not be registered yet. */
+export interface GuildContext<O = Record<never, never>> extends BaseContext {
+  community: Community | null;
+  tenant: TenantRepository | null;
+  options: O;
+}
+
+/** The text a member sees for a failure: an AppError's own message, otherwise a generic one. Always with the request id. */
+export function failureText(error: unknown, requestId: string, what = "This command"): string {
+  if (error instanceof AppError && error.status < 500) return `${error.message} (request id \`${requestId}\`)`;
+  return `${what} could not be completed. Quote request id \`${requestId}\` if you report it.`;
+}
+
+export function makeDefer(
+  base: Pick<BaseContext, "env" | "logger" | "requestId" | "target" | "waitUntil">,
+  communityId: () => string | null,
+): BaseContext["defer"] {
+  return (work, options) => {
+    base.waitUntil(
+      (async () => {
+        let message: DiscordMessage;
+        try {
+          message = await work();
+        } catch (error) {
+          base.logger.error("interaction.deferred_failed", { error: describe(error) });
+          message = messageBody(failureText(error, base.requestId));
+        }
+        try {
+          await editOriginal(base.env, base.target, message, { communityId: communityId() });
+        } catch (error) {
+          base.logger.error("interaction.notify_failed", { error: describe(error) });
+        }
+      })(),
+    );
+    return deferred(options);
+  };
+}
+
+export function describe(error: unknown) {
+  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error;
+}
+
+/** Users, members, roles, channels and messages Discord resolved for a command's options. */
+export function resolvedOf(interaction: MemberInteraction): Resolved {
+  if (
+    interaction.type === InteractionType.APPLICATION_COMMAND ||
+    interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE
+  ) {
+    return interaction.data.resolved ?? {};
+  }
+  return {};
+}

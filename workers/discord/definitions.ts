@@ -1,0 +1,379 @@
+/**
+ * Every Discord command, defined once (design.md §5): name, description,
+ * options, the role it needs. Pure data with no bindings, so the registration
+ * script (Node) and the Worker read the same definitions. The registry
+ * (registry.ts) binds each one to its handler; the registration payload
+ * (registration.ts) and the option validation (options.ts) are derived from it.
+ */
+
+export type RequiredRole = "member" | "provider" | "admin";
+export type AutocompleteSource = "symbols" | "providers";
+
+interface OptionBase {
+  name: string;
+  description: string;
+  required?: boolean;
+}
+
+export interface StringOption extends OptionBase {
+  type: "string";
+  choices?: readonly { name: string; value: string }[];
+  minLength?: number;
+  maxLength?: number;
+  autocomplete?: AutocompleteSource;
+}
+
+export interface NumericOption extends OptionBase {
+  type: "integer" | "number";
+  choices?: readonly { name: string; value: number }[];
+  minValue?: number;
+  maxValue?: number;
+}
+
+export interface BooleanOption extends OptionBase {
+  type: "boolean";
+}
+
+export interface EntityOption extends OptionBase {
+  type: "user" | "role" | "mentionable";
+}
+
+export interface ChannelOption extends OptionBase {
+  type: "channel";
+  /** Discord channel types (0 text, 5 announcement, 15 forum). */
+  channelTypes?: readonly number[];
+}
+
+export type OptionDefinition = StringOption | NumericOption | BooleanOption | EntityOption | ChannelOption;
+
+export interface SubcommandDefinition {
+  name: string;
+  description: string;
+  options?: readonly OptionDefinition[];
+}
+
+interface CommandBase {
+  name: string;
+  requiredRole: RequiredRole;
+  /** false only for commands that make sense before /setup (/setup itself and /help). */
+  requiresSetup: boolean;
+}
+
+export interface ChatCommandDefinition extends CommandBase {
+  kind: "chat";
+  description: string;
+  options?: readonly OptionDefinition[];
+  subcommands?: readonly SubcommandDefinition[];
+}
+
+/** A message context-menu command: it acts on the message it was run on. */
+export interface MessageCommandDefinition extends CommandBase {
+  kind: "message";
+}
+
+export type CommandDefinition = ChatCommandDefinition | MessageCommandDefinition;
+
+export const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
+export const TRADE_ACTIONS = ["buy", "sell", "short", "cover"] as const;
+export const SIZING_MODES = [
+  "fixed_quantity",
+  "fixed_notional",
+  "percent_of_equity",
+  "risk_percent",
+  "multiplier",
+] as const;
+export const BROKER_NAMES = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
+
+const choices = <const V extends readonly string[]>(values: V): { name: V[number]; value: V[number] }[] =>
+  values.map((value) => ({ name: value, value }));
+
+const symbolOption = (required: boolean) =>
+  ({
+    name: "symbol",
+    description: "Ticker or pair, e.g. AAPL, BTC/USDT",
+    type: "string",
+    required,
+    maxLength: 32,
+    autocomplete: "symbols",
+  }) as const satisfies StringOption;
+
+const PRICE_LIMITS = { minValue: 0.000001, maxValue: 100_000_000 } as const;
+
+export const DEFINITIONS = {
+  signal: {
+    kind: "chat",
+    name: "signal",
+    description: "Post a trade signal to your followers (free text, or the structured options)",
+    requiredRole: "provider",
+    requiresSetup: true,
+    options: [
+      {
+        name: "text",
+        description: "The signal as you would write it, e.g. BUY AAPL 10 @ 190.50 SL 185 TP 195",
+        type: "string",
+        maxLength: 2000,
+      },
+      { name: "action", description: "What to do", type: "string", choices: choices(SIGNAL_ACTIONS) },
+      symbolOption(false),
+      { name: "quantity", description: "Shares, contracts or units", type: "number", ...PRICE_LIMITS },
+      {
+        name: "entry",
+        description: "Entry price, or a zone like 250-252 (empty: market)",
+        type: "string",
+        maxLength: 40,
+      },
+      { name: "stop", description: "Stop-loss price", type: "number", ...PRICE_LIMITS },
+      {
+        name: "targets",
+        description: "Take-profit prices, comma separated, e.g. 260, 270",
+        type: "string",
+        maxLength: 200,
+      },
+    ],
+  },
+  trade: {
+    kind: "chat",
+    name: "trade",
+    description: "Place a manual order for your own account (you confirm it first)",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      {
+        name: "action",
+        description: "buy, sell, short or cover",
+        type: "string",
+        required: true,
+        choices: choices(TRADE_ACTIONS),
+      },
+      symbolOption(true),
+      { name: "quantity", description: "Shares, contracts or units", type: "number", required: true, ...PRICE_LIMITS },
+      { name: "price", description: "Limit price (empty: market order)", type: "number", ...PRICE_LIMITS },
+      { name: "stop", description: "Stop-loss price", type: "number", ...PRICE_LIMITS },
+    ],
+  },
+  follow: {
+    kind: "chat",
+    name: "follow",
+    description: "Copy a provider's signals into your account",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      { name: "provider", description: "The signal provider to follow", type: "user", required: true },
+      {
+        name: "sizing",
+        description: "How each order is sized (default: 1% risk)",
+        type: "string",
+        choices: choices(SIZING_MODES),
+      },
+      {
+        name: "amount",
+        description: "The sizing amount (shares, $, % or multiplier)",
+        type: "number",
+        minValue: 0.0001,
+        maxValue: 10_000_000,
+      },
+      {
+        name: "mode",
+        description: "auto: place orders at once; confirm: ask me first",
+        type: "string",
+        choices: choices(["auto", "confirm"] as const),
+      },
+    ],
+  },
+  unfollow: {
+    kind: "chat",
+    name: "unfollow",
+    description: "Stop copying a provider",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      {
+        name: "provider",
+        description: "The provider to stop following",
+        type: "string",
+        required: true,
+        maxLength: 64,
+        autocomplete: "providers",
+      },
+    ],
+  },
+  risk: {
+    kind: "chat",
+    name: "risk",
+    description: "View or set your risk limits",
+    requiredRole: "member",
+    requiresSetup: true,
+    subcommands: [
+      { name: "view", description: "Show the limits that apply to you" },
+      { name: "set", description: "Edit your risk limits" },
+    ],
+  },
+  broker: {
+    kind: "chat",
+    name: "broker",
+    description: "Connect, check or disconnect your brokerage account",
+    requiredRole: "member",
+    requiresSetup: true,
+    subcommands: [
+      {
+        name: "connect",
+        description: "Connect a broker account",
+        options: [
+          {
+            name: "broker",
+            description: "Which broker",
+            type: "string",
+            required: true,
+            choices: choices(BROKER_NAMES),
+          },
+        ],
+      },
+      { name: "status", description: "Show your broker connections" },
+      {
+        name: "disconnect",
+        description: "Disconnect a broker account",
+        options: [{ name: "broker", description: "Which broker", type: "string", choices: choices(BROKER_NAMES) }],
+      },
+    ],
+  },
+  portfolio: {
+    kind: "chat",
+    name: "portfolio",
+    description: "Your positions and P&L",
+    requiredRole: "member",
+    requiresSetup: true,
+  },
+  orders: {
+    kind: "chat",
+    name: "orders",
+    description: "Your recent orders",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      {
+        name: "status",
+        description: "Only orders in this state",
+        type: "string",
+        choices: choices(["open", "filled", "canceled", "rejected", "all"] as const),
+      },
+    ],
+  },
+  cancel: {
+    kind: "chat",
+    name: "cancel",
+    description: "Cancel one of your open orders",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      { name: "order", description: "The order id (from /orders)", type: "string", required: true, maxLength: 64 },
+    ],
+  },
+  paper: {
+    kind: "chat",
+    name: "paper",
+    description: "Switch between paper and live trading",
+    requiredRole: "member",
+    requiresSetup: true,
+    options: [
+      {
+        name: "mode",
+        description: "paper or live",
+        type: "string",
+        required: true,
+        choices: choices(["paper", "live"] as const),
+      },
+    ],
+  },
+  killswitch: {
+    kind: "chat",
+    name: "killswitch",
+    description: "Halt or resume all trading in this community (admins)",
+    requiredRole: "admin",
+    requiresSetup: true,
+    options: [
+      {
+        name: "action",
+        description: "halt or resume",
+        type: "string",
+        required: true,
+        choices: choices(["halt", "resume"] as const),
+      },
+      { name: "reason", description: "Why (shown in the audit log)", type: "string", maxLength: 500 },
+    ],
+  },
+  setup: {
+    kind: "chat",
+    name: "setup",
+    description: "Register this server: provider roles, signal channels, named providers (admins)",
+    requiredRole: "admin",
+    requiresSetup: false,
+    options: [
+      { name: "provider_role", description: "Members with this role may post signals", type: "role" },
+      {
+        name: "signal_channel",
+        description: "A channel where signals are posted",
+        type: "channel",
+        channelTypes: [0, 5],
+      },
+      { name: "provider", description: "A member who may post signals", type: "user" },
+    ],
+  },
+  subscription: {
+    kind: "chat",
+    name: "subscription",
+    description: "Billing status, checkout and portal links",
+    requiredRole: "member",
+    requiresSetup: true,
+  },
+  dashboard: {
+    kind: "chat",
+    name: "dashboard",
+    description: "A sign-in link to your dashboard",
+    requiredRole: "member",
+    requiresSetup: true,
+  },
+  help: {
+    kind: "chat",
+    name: "help",
+    description: "What this bot can do",
+    requiredRole: "member",
+    requiresSetup: false,
+  },
+  executeAsSignal: {
+    kind: "message",
+    name: "Execute as signal",
+    requiredRole: "provider",
+    requiresSetup: true,
+  },
+} as const satisfies Record<string, CommandDefinition>;
+
+export type CommandKey = keyof typeof DEFINITIONS;
+
+export const ALL_DEFINITIONS: readonly CommandDefinition[] = Object.values(DEFINITIONS);
+
+// ---- option types, derived from the definitions ----
+
+type ValueOf<O> = O extends { type: "string"; choices: readonly { value: infer V }[] }
+  ? V
+  : O extends { type: "string" }
+    ? string
+    : O extends { type: "integer" | "number" }
+      ? number
+      : O extends { type: "boolean" }
+        ? boolean
+        : string; // user, role, mentionable, channel: a snowflake
+
+type OptionsOf<Os> = Os extends readonly OptionDefinition[]
+  ? { [O in Os[number] as O["name"]]: O extends { required: true } ? ValueOf<O> : ValueOf<O> | undefined }
+  : Record<never, never>;
+
+type SubcommandOptions<S> = S extends SubcommandDefinition
+  ? { subcommand: S["name"] } & OptionsOf<S extends { options: infer Os } ? Os : undefined>
+  : never;
+
+/** The validated options a handler receives for a definition. */
+export type OptionsFor<D> = D extends { subcommands: readonly (infer S)[] }
+  ? SubcommandOptions<S>
+  : D extends { options: infer Os }
+    ? OptionsOf<Os>
+    : Record<never, never>;

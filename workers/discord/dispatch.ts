@@ -1,0 +1,236 @@
+import type { AppConfig } from "../../shared/config";
+import type { Logger } from "../../shared/logging";
+import { database } from "../db/client";
+import { upsertUser } from "../db/directory";
+import { type Community, forCommunity, type TenantRepository } from "../db/tenant";
+import { type DiscordSettings, discordSettingsOf, guildMember, type MemberIdentity } from "../db/tenant/providers";
+import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
+import { handleTradeButton } from "./commands/trade";
+import { verifyComponentId } from "./components";
+import {
+  type BaseContext,
+  type CommunityContext,
+  describe,
+  failureText,
+  type GuildContext,
+  type Member,
+  makeDefer,
+} from "./context";
+import type { ChatCommandDefinition, RequiredRole } from "./definitions";
+import {
+  type AutocompleteInteraction,
+  type CommandInteraction,
+  type ComponentInteraction,
+  type Interaction,
+  InteractionType,
+  type MemberInteraction,
+  type ModalSubmitInteraction,
+  modalValues,
+} from "./interaction-schema";
+import { focusedOption, parseCommandOptions } from "./options";
+import { authorize } from "./permissions";
+import { findCommand } from "./registry";
+import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
+
+/**
+ * Routes a verified, validated interaction: builds the handler's context
+ * (community by guild, member and role, validated options, a logger with the
+ * request id), checks the command's role in one place, and turns any failure
+ * into an ephemeral answer carrying the request id. Discord never sees a 5xx.
+ */
+
+export interface DispatchInput {
+  env: Env;
+  config: AppConfig;
+  logger: Logger;
+  requestId: string;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+const NOT_SET_UP =
+  "This server is not set up yet. An admin runs `/setup` first (optionally with `provider_role:` and `signal_channel:`); `/help` lists the commands.";
+const GUILD_ONLY = "This app works inside a server, not in direct messages.";
+const NO_SETTINGS: DiscordSettings = { providerRoleIds: [], signalChannelIds: [] };
+
+export async function dispatchInteraction(
+  input: DispatchInput,
+  interaction: Interaction,
+): Promise<InteractionResponse> {
+  if (interaction.type === InteractionType.PING) return pong();
+  try {
+    switch (interaction.type) {
+      case InteractionType.APPLICATION_COMMAND:
+        return await runCommand(input, interaction);
+      case InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+        return await autocomplete(input, interaction);
+      case InteractionType.MESSAGE_COMPONENT:
+        return await pressComponent(input, interaction);
+      case InteractionType.MODAL_SUBMIT:
+        return await submitModal(input, interaction);
+    }
+  } catch (error) {
+    input.logger.error("interaction.failed", { interactionType: interaction.type, error: describe(error) });
+    if (interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE) return autocompleteResult([]);
+    return ephemeral(failureText(error, input.requestId));
+  }
+}
+
+type Built<C> = { ok: true; ctx: C } | { ok: false; response: InteractionResponse };
+
+/** Everything a handler needs, or the refusal to send instead. Writes nothing unless the member passes the role check. */
+async function buildContext(
+  input: DispatchInput,
+  interaction: MemberInteraction,
+  rule: { requiredRole: RequiredRole; requiresSetup: boolean },
+): Promise<Built<GuildContext<unknown>>> {
+  const guildId = interaction.guild_id;
+  const discordMember = interaction.member;
+  if (!guildId || !discordMember) return { ok: false, response: ephemeral(GUILD_ONLY) };
+
+  const db = database(input.env.DB);
+  const { community, identity } = await guildMember(db, guildId, discordMember.user.id);
+  if (!community && rule.requiresSetup) return { ok: false, response: ephemeral(NOT_SET_UP) };
+  const tenant = community ? forCommunity(db, community.id) : null;
+  const settings = community ? discordSettingsOf(community.settings) : NO_SETTINGS;
+  const facts = {
+    discordRoles: discordMember.roles,
+    permissions: discordMember.permissions,
+    role: identity?.role ?? null,
+    namedProvider: identity?.namedProvider ?? false,
+  };
+  const allowed = authorize(rule.requiredRole, facts, settings);
+  if (!allowed.ok) return { ok: false, response: ephemeral(allowed.message) };
+
+  const member = await ensureMember(db, tenant, discordMember.user, identity, facts);
+  const logger = input.logger.child({ communityId: community?.id, userId: member.user.id, guildId });
+  const target = { id: interaction.id, applicationId: interaction.application_id, token: interaction.token };
+  const base: BaseContext = {
+    env: input.env,
+    config: input.config,
+    db,
+    logger,
+    requestId: input.requestId,
+    interaction,
+    target,
+    guildId,
+    channelId: interaction.channel_id ?? interaction.channel?.id ?? null,
+    member,
+    settings,
+    waitUntil: input.waitUntil,
+    defer: makeDefer(
+      { env: input.env, logger, requestId: input.requestId, target, waitUntil: input.waitUntil },
+      () => community?.id ?? null,
+    ),
+  };
+  return { ok: true, ctx: { ...base, community, tenant, options: {} } };
+}
+
+/** The member's user row and (in a registered community) a membership: every member trades on paper from their first command. */
+async function ensureMember(
+  db: ReturnType<typeof database>,
+  tenant: TenantRepository | null,
+  discordUser: { id: string; username: string },
+  identity: MemberIdentity | null,
+  facts: Omit<Member, "user" | "discordId" | "username">,
+): Promise<Member> {
+  const user =
+    identity && identity.username === discordUser.username
+      ? { id: identity.userId, discordId: identity.discordId, username: identity.username }
+      : await upsertUser(db, { discordId: discordUser.id, username: discordUser.username });
+  let role = identity?.role ?? null;
+  if (tenant && role === null) role = (await tenant.memberships.upsert(user.id, "trader")).role;
+  return { ...facts, role, user, discordId: discordUser.id, username: discordUser.username };
+}
+
+function asCommunityContext<O>(ctx: GuildContext<unknown>, options: O): CommunityContext<O> {
+  if (!ctx.community || !ctx.tenant) throw new Error("A community context needs a registered community.");
+  return { ...ctx, community: ctx.community as Community, tenant: ctx.tenant, options };
+}
+
+async function runCommand(input: DispatchInput, interaction: CommandInteraction): Promise<InteractionResponse> {
+  const { data } = interaction;
+  const entry = findCommand(data.name, data.type);
+  if (!entry) {
+    input.logger.warn("interaction.unknown_command", { command: data.name, commandType: data.type });
+    return ephemeral(
+      `Unknown command \`${data.name}\`; \`/help\` lists what this app can do. (request id \`${input.requestId}\`)`,
+    );
+  }
+  let options: Record<string, unknown> = {};
+  if (entry.definition.kind === "chat") {
+    const parsed = parseCommandOptions(entry.definition, data.options);
+    if (!parsed.ok) return ephemeral(`Nothing was done:\n${parsed.errors.map((e) => `• ${e}`).join("\n")}`);
+    options = parsed.options;
+  }
+  const built = await buildContext(input, interaction, entry.definition);
+  if (!built.ok) return built.response;
+  built.ctx.logger.info("interaction.command", { command: entry.definition.name });
+  return entry.handler({ ...built.ctx, options });
+}
+
+async function autocomplete(input: DispatchInput, interaction: AutocompleteInteraction): Promise<InteractionResponse> {
+  const entry = findCommand(interaction.data.name, interaction.data.type);
+  const focused = focusedOption(interaction.data.options);
+  if (entry?.definition.kind !== "chat" || !focused) return autocompleteResult([]);
+  const source = autocompleteSource(entry.definition, focused.name);
+  const guildId = interaction.guild_id;
+  if (!source || !guildId || !interaction.member) return autocompleteResult([]);
+  const db = database(input.env.DB);
+  const { community, identity: me } = await guildMember(db, guildId, interaction.member.user.id);
+  if (!community) return autocompleteResult([]);
+  const tenant = forCommunity(db, community.id);
+  const search = focused.value.trim();
+  let choices: AutocompleteChoice[];
+  if (source === "symbols") {
+    choices = (await tenant.signals.tradedSymbols(search.replace(/^\$/, ""))).map((symbol) => ({
+      name: symbol,
+      value: symbol,
+    }));
+  } else {
+    const followed = me ? await tenant.follows.followedBy(me.userId) : [];
+    const listed = await tenant.providers.list(search);
+    const seen = new Set<string>();
+    choices = [...followed.filter((f) => matches(f, search)), ...listed]
+      .filter((p) => !seen.has(p.discordId) && seen.add(p.discordId))
+      .map((p) => ({ name: p.username ?? p.discordId, value: p.discordId }));
+  }
+  return autocompleteResult(choices);
+}
+
+function matches(provider: { username: string | null; discordId: string }, search: string): boolean {
+  const needle = search.toLowerCase();
+  return !needle || (provider.username ?? "").toLowerCase().startsWith(needle) || provider.discordId.startsWith(needle);
+}
+
+function autocompleteSource(definition: ChatCommandDefinition, optionName: string) {
+  const options = [...(definition.options ?? []), ...(definition.subcommands ?? []).flatMap((s) => s.options ?? [])];
+  const option = options.find((o) => o.name === optionName);
+  return option?.type === "string" ? (option.autocomplete ?? null) : null;
+}
+
+async function pressComponent(input: DispatchInput, interaction: ComponentInteraction): Promise<InteractionResponse> {
+  const secret = input.config.SESSION_SECRET;
+  if (!secret) return ephemeral(`Buttons are not configured (SESSION_SECRET). (request id \`${input.requestId}\`)`);
+  const verified = await verifyComponentId(secret, interaction.data.custom_id);
+  if (!verified.ok) {
+    input.logger.warn("interaction.component_refused", { reason: verified.reason });
+    return ephemeral(
+      verified.reason === "expired"
+        ? "This button has expired, so nothing was done. Run the command again."
+        : "This button is not valid (altered or not issued by this app), so nothing was done.",
+    );
+  }
+  const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
+  if (!built.ok) return built.response;
+  if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
+  return ephemeral("This button is not valid (unknown kind), so nothing was done.");
+}
+
+async function submitModal(input: DispatchInput, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
+  if (interaction.data.custom_id !== RISK_MODAL_ID) {
+    return ephemeral(`This form is not known to this app; nothing was saved. (request id \`${input.requestId}\`)`);
+  }
+  const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
+  if (!built.ok) return built.response;
+  return handleRiskModalSubmit(asCommunityContext(built.ctx, {}), modalValues(interaction));
+}

@@ -1,0 +1,108 @@
+import { z } from "zod";
+import type { SubmitSignalInput } from "../../shared/execution/submit";
+
+/**
+ * The one place the Discord side hands work to the community's executor
+ * (CommunityExecutor, one object per community). Whatever the executor
+ * answers, or fails with, comes back as a value the follow-up can show; a
+ * failure is never reported as success.
+ */
+
+const SummarySchema = z.looseObject({
+  status: z.enum(["accepted", "expired", "refused", "duplicate"]),
+  message: z.string(),
+  code: z.string().optional(),
+});
+export type ExecutorSummary = z.infer<typeof SummarySchema>;
+
+export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
+
+function executorFor(env: Env, communityId: string) {
+  return env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+}
+
+/** The reason as a clause (no trailing period), ready to be embedded in a reply. */
+function clause(text: string): string {
+  return text.trim().replace(/[.\s]+$/, "");
+}
+
+function failure(error: unknown): HandoffOutcome {
+  const message = clause(error instanceof Error ? error.message : String(error));
+  return { ok: false, reason: message || "the executor failed without a message" };
+}
+
+function checked(answer: unknown): HandoffOutcome {
+  const parsed = SummarySchema.safeParse(answer);
+  return parsed.success
+    ? { ok: true, summary: parsed.data }
+    : { ok: false, reason: "the executor answered without a status and message" };
+}
+
+/** Hands a stored signal to its community's executor: `submitSignal` (design.md §7). */
+export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<HandoffOutcome> {
+  try {
+    return checked(await executorFor(env, input.communityId).submitSignal(input));
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** A member's own confirmed /trade: one order for that member's account, no fan-out to followers. */
+export interface ManualTradeInput {
+  signalId: string;
+  communityId: string;
+  userId: string;
+  signal: Record<string, unknown>;
+  sourceId: string;
+  sourceTimestamp: number;
+  interaction: { applicationId: string; token: string };
+}
+
+interface ManualTradeExecutor {
+  submitManualTrade?(input: ManualTradeInput): Promise<unknown>;
+}
+
+/**
+ * Hands a confirmed /trade to the executor's `submitManualTrade`. It is not
+ * sent through `submitSignal`, which would fan the member's order out to
+ * their followers instead of placing it on their own account.
+ */
+export async function submitManualTrade(env: Env, input: ManualTradeInput): Promise<HandoffOutcome> {
+  try {
+    const executor = executorFor(env, input.communityId) as unknown as Required<ManualTradeExecutor>;
+    return checked(await executor.submitManualTrade(input));
+  } catch (error) {
+    // An RPC stub answers any method name; a method the class lacks fails only when called.
+    if (error instanceof Error && /does not implement|is not a function/i.test(error.message)) {
+      return { ok: false, reason: "manual trades are not implemented by the executor yet (submitManualTrade)" };
+    }
+    return failure(error);
+  }
+}
+
+export type KillSwitchOutcome = { ok: true; canceledOrders: number | null } | { ok: false; reason: string };
+
+/** Tells the executor about the kill switch: on halt it stops fan-outs under way and cancels orders not yet sent. */
+export async function setExecutorHalted(
+  env: Env,
+  input: { communityId: string; halted: boolean; reason: string | null; actorId: string | null },
+): Promise<KillSwitchOutcome> {
+  try {
+    const executor = executorFor(env, input.communityId);
+    if (input.halted) {
+      const result = await executor.halt({
+        communityId: input.communityId,
+        reason: input.reason,
+        actorId: input.actorId,
+      });
+      return { ok: true, canceledOrders: typeof result?.canceledOrders === "number" ? result.canceledOrders : null };
+    }
+    await executor.resume({ communityId: input.communityId, actorId: input.actorId });
+    return { ok: true, canceledOrders: null };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: clause(error instanceof Error ? error.message : String(error)) || "the executor failed",
+    };
+  }
+}

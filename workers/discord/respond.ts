@@ -1,0 +1,137 @@
+import type { DiscordMessage } from "../../shared/notifications/message";
+
+/** Interaction responses (Discord "Interaction Callback Type") and the message bodies they carry. */
+
+export const ResponseType = {
+  PONG: 1,
+  CHANNEL_MESSAGE_WITH_SOURCE: 4,
+  DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
+  DEFERRED_UPDATE_MESSAGE: 6,
+  UPDATE_MESSAGE: 7,
+  APPLICATION_COMMAND_AUTOCOMPLETE_RESULT: 8,
+  MODAL: 9,
+} as const;
+
+export const EPHEMERAL = 64;
+export const MAX_CONTENT = 2000;
+
+export type InteractionResponse =
+  | { type: typeof ResponseType.PONG }
+  | { type: typeof ResponseType.CHANNEL_MESSAGE_WITH_SOURCE; data: DiscordMessage }
+  | { type: typeof ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE; data?: { flags?: number } }
+  | { type: typeof ResponseType.DEFERRED_UPDATE_MESSAGE }
+  | { type: typeof ResponseType.UPDATE_MESSAGE; data: DiscordMessage }
+  | {
+      type: typeof ResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT;
+      data: { choices: AutocompleteChoice[] };
+    }
+  | { type: typeof ResponseType.MODAL; data: ModalData };
+
+export interface AutocompleteChoice {
+  name: string;
+  value: string | number;
+}
+
+export interface TextInput {
+  customId: string;
+  label: string;
+  value?: string;
+  placeholder?: string;
+  required?: boolean;
+  maxLength?: number;
+  /** 1 short (default), 2 paragraph. */
+  style?: 1 | 2;
+}
+
+export interface ModalData {
+  custom_id: string;
+  title: string;
+  components: Record<string, unknown>[];
+}
+
+/** Cuts text to Discord's 2,000-character limit, marking the cut. */
+export function truncate(content: string, max = MAX_CONTENT): string {
+  return content.length <= max ? content : `${content.slice(0, max - 1)}…`;
+}
+
+/** No pings from what members typed (a signal's text may contain @everyone). */
+const NO_MENTIONS = { parse: [] as string[] };
+
+export function messageBody(content: string, options: { ephemeral?: boolean } = {}): DiscordMessage {
+  return {
+    content: truncate(content),
+    allowed_mentions: NO_MENTIONS,
+    ...(options.ephemeral ? { flags: EPHEMERAL } : {}),
+  };
+}
+
+export const pong = (): InteractionResponse => ({ type: ResponseType.PONG });
+
+export function reply(
+  content: string,
+  options: { ephemeral?: boolean; components?: DiscordMessage["components"] } = {},
+) {
+  const data = messageBody(content, options);
+  if (options.components) data.components = options.components;
+  return { type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, data } satisfies InteractionResponse;
+}
+
+/** Only the member who ran the command sees it. Everything personal goes this way. */
+export const ephemeral = (content: string, components?: DiscordMessage["components"]) =>
+  reply(content, { ephemeral: true, components });
+
+export function deferred(options: { ephemeral: boolean }): InteractionResponse {
+  return options.ephemeral
+    ? { type: ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, data: { flags: EPHEMERAL } }
+    : { type: ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE };
+}
+
+export const deferredUpdate = (): InteractionResponse => ({ type: ResponseType.DEFERRED_UPDATE_MESSAGE });
+
+export function updateMessage(content: string, components: DiscordMessage["components"] = []): InteractionResponse {
+  return { type: ResponseType.UPDATE_MESSAGE, data: { ...messageBody(content), components } };
+}
+
+export function autocompleteResult(choices: AutocompleteChoice[]): InteractionResponse {
+  return {
+    type: ResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT,
+    data: { choices: choices.slice(0, 25).map((c) => ({ name: truncate(c.name, 100), value: c.value })) },
+  };
+}
+
+/** A modal of text inputs, each in a Label (type 18), the layout Discord documents today. */
+export function modal(customId: string, title: string, inputs: TextInput[]): InteractionResponse {
+  return {
+    type: ResponseType.MODAL,
+    data: {
+      custom_id: customId,
+      title: truncate(title, 45),
+      components: inputs.slice(0, 5).map((input) => ({
+        type: 18,
+        label: truncate(input.label, 45),
+        component: {
+          type: 4,
+          custom_id: input.customId,
+          style: input.style ?? 1,
+          required: input.required ?? false,
+          ...(input.value !== undefined ? { value: input.value } : {}),
+          ...(input.placeholder ? { placeholder: truncate(input.placeholder, 100) } : {}),
+          ...(input.maxLength ? { max_length: input.maxLength } : {}),
+        },
+      })),
+    },
+  };
+}
+
+export const ButtonStyle = { PRIMARY: 1, SECONDARY: 2, SUCCESS: 3, DANGER: 4, LINK: 5 } as const;
+
+export function buttonRow(buttons: { customId: string; label: string; style: number }[]): Record<string, unknown> {
+  return {
+    type: 1,
+    components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
+  };
+}
+
+export function linkButtonRow(label: string, url: string): Record<string, unknown> {
+  return { type: 1, components: [{ type: 2, style: ButtonStyle.LINK, label, url }] };
+}

@@ -1,0 +1,226 @@
+import { type AppConfig, configFor } from "../../shared/config";
+import { sha256Hex } from "../../shared/crypto/constant-time";
+import type { Logger } from "../../shared/logging";
+import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
+import { database } from "../db/client";
+import { notificationDeliveryLog } from "../db/notification-deliveries";
+
+/**
+ * The `notifications` consumer: sends each NOTIFY_QUEUE message to Discord
+ * through DISCORD_API_BASE, at most once per idempotency key. A 429 waits for
+ * Discord's `retry_after` (a global limit holds back the rest of the batch
+ * too), 5xx and network errors back off exponentially, and a message still
+ * failing after the last try goes to notifications-dlq. Other 4xx answers
+ * (an expired interaction token, a member who blocks DMs) cannot succeed on a
+ * retry and would count against Discord's invalid-request limit: they are
+ * logged and dropped.
+ */
+
+const BACKOFF_BASE_SECONDS = 1;
+const BACKOFF_CAP_SECONDS = 120;
+/** Discord message flags allowed when editing a message or posting in a channel (not EPHEMERAL). */
+const SUPPRESS_EMBEDS = 1 << 2;
+const SUPPRESS_NOTIFICATIONS = 1 << 12;
+const IS_COMPONENTS_V2 = 1 << 15;
+const VERSION = "0.1.0";
+
+type SendOutcome =
+  | { kind: "sent" }
+  | { kind: "rate_limited"; retryAfterSeconds: number; global: boolean; scope: string | null }
+  | { kind: "transient"; reason: string }
+  | { kind: "permanent"; status: number; reason: string };
+
+/** Exponential backoff with jitter: about 1, 2, 4, ... seconds, capped. */
+export function backoffSeconds(attempts: number, random = Math.random()): number {
+  const exponential = Math.min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));
+  return Math.max(1, Math.ceil(exponential * (1 + 0.2 * random)));
+}
+
+export async function consumeNotifications(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+  logger: Logger,
+) {
+  const configResult = configFor(env);
+  if (!configResult.ok) {
+    logger.error("notification.config_invalid", { variables: configResult.problems.map((p) => p.variable) });
+    for (const message of batch.messages) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+    return;
+  }
+  const config = configResult.config;
+  const deliveries = notificationDeliveryLog(database(env.DB));
+  let globalPause: number | null = null;
+
+  for (const message of batch.messages) {
+    const log = logger.child({ messageId: message.id, attempts: message.attempts });
+    if (globalPause !== null) {
+      message.retry({ delaySeconds: globalPause });
+      continue;
+    }
+    const parsed = NotificationSchema.safeParse(message.body);
+    if (!parsed.success) {
+      log.error("notification.invalid", { alert: true, issues: parsed.error.issues.map((i) => i.message) });
+      message.ack();
+      continue;
+    }
+    const notification = parsed.data;
+    const fields = {
+      key: notification.key,
+      kind: notification.kind,
+      communityId: notification.communityId ?? undefined,
+    };
+
+    try {
+      if (await deliveries.wasSent(notification.key)) {
+        log.info("notification.already_sent", fields);
+        message.ack();
+        continue;
+      }
+    } catch (error) {
+      log.error("notification.delivery_log_unavailable", { ...fields, error });
+      message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+      continue;
+    }
+
+    let outcome: SendOutcome;
+    try {
+      outcome = await send(notification, config);
+    } catch (error) {
+      outcome = { kind: "transient", reason: error instanceof Error ? error.message : String(error) };
+    }
+
+    switch (outcome.kind) {
+      case "sent":
+        try {
+          await deliveries.recordSent(notification.key, notification.kind);
+        } catch (error) {
+          // Sent but not recorded: a redelivery could send it again, which is better than retrying now.
+          log.error("notification.record_failed", { ...fields, error });
+        }
+        log.info("notification.sent", fields);
+        message.ack();
+        break;
+      case "rate_limited": {
+        const delaySeconds = Math.max(1, Math.ceil(outcome.retryAfterSeconds));
+        log.warn("notification.rate_limited", {
+          ...fields,
+          delaySeconds,
+          global: outcome.global,
+          scope: outcome.scope,
+        });
+        message.retry({ delaySeconds });
+        if (outcome.global) globalPause = delaySeconds;
+        break;
+      }
+      case "transient": {
+        const delaySeconds = backoffSeconds(message.attempts);
+        log.warn("notification.retry", { ...fields, reason: outcome.reason, delaySeconds });
+        message.retry({ delaySeconds });
+        break;
+      }
+      case "permanent":
+        log.error("notification.refused", { ...fields, status: outcome.status, reason: outcome.reason });
+        message.ack();
+        break;
+    }
+  }
+}
+
+async function send(notification: Notification, config: AppConfig): Promise<SendOutcome> {
+  const base = config.DISCORD_API_BASE.replace(/\/+$/, "");
+  const userAgent = `DiscordBot (${config.PUBLIC_BASE_URL ?? "https://github.com/discord-trade-executor"}, ${VERSION})`;
+  switch (notification.kind) {
+    case "interaction.edit":
+      return request(
+        `${base}/webhooks/${notification.applicationId}/${encodeURIComponent(notification.token)}/messages/@original`,
+        "PATCH",
+        withFlags(notification.message, SUPPRESS_EMBEDS | IS_COMPONENTS_V2),
+        { userAgent },
+      );
+    case "interaction.followup":
+      return request(
+        `${base}/webhooks/${notification.applicationId}/${encodeURIComponent(notification.token)}`,
+        "POST",
+        notification.message,
+        { userAgent },
+      );
+    case "dm": {
+      if (!config.DISCORD_BOT_TOKEN) return { kind: "transient", reason: "DISCORD_BOT_TOKEN is not configured" };
+      const auth = { userAgent, botToken: config.DISCORD_BOT_TOKEN };
+      const channel = await request(
+        `${base}/users/@me/channels`,
+        "POST",
+        { recipient_id: notification.discordUserId },
+        auth,
+      );
+      if (channel.kind !== "sent") return channel;
+      const channelId = (channel as { body?: { id?: unknown } }).body?.id;
+      if (typeof channelId !== "string") return { kind: "transient", reason: "Discord returned no DM channel id" };
+      // Discord drops a second message with the same nonce (enforce_nonce), so a resend after a lost answer is harmless.
+      const nonce = (await sha256Hex(notification.key)).slice(0, 25);
+      return request(
+        `${base}/channels/${channelId}/messages`,
+        "POST",
+        {
+          ...withFlags(notification.message, SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2),
+          nonce,
+          enforce_nonce: true,
+        },
+        auth,
+      );
+    }
+  }
+}
+
+function withFlags(message: DiscordMessage, allowed: number): DiscordMessage {
+  const { flags, ...rest } = message;
+  const kept = (flags ?? 0) & allowed;
+  return kept ? { ...rest, flags: kept } : rest;
+}
+
+async function request(
+  url: string,
+  method: "POST" | "PATCH",
+  body: unknown,
+  auth: { userAgent: string; botToken?: string },
+): Promise<SendOutcome & { body?: unknown }> {
+  const headers: Record<string, string> = { "content-type": "application/json", "user-agent": auth.userAgent };
+  if (auth.botToken) headers.authorization = `Bot ${auth.botToken}`;
+  const response = await fetch(url, { method, headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  const json = parseJson(text);
+  if (response.ok) return { kind: "sent", body: json };
+  if (response.status === 429) {
+    const retryAfter = Number((json as { retry_after?: unknown })?.retry_after ?? response.headers.get("retry-after"));
+    const scope = response.headers.get("x-ratelimit-scope");
+    const global =
+      (json as { global?: unknown })?.global === true ||
+      response.headers.get("x-ratelimit-global")?.toLowerCase() === "true" ||
+      scope === "global";
+    return { kind: "rate_limited", retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : 5, global, scope };
+  }
+  const reason = `Discord answered ${response.status} to ${method} ${redactToken(url)}: ${describeError(json, text)}`;
+  if (response.status >= 500 || response.status === 408) return { kind: "transient", reason };
+  return { kind: "permanent", status: response.status, reason };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function describeError(json: unknown, text: string): string {
+  const error = json as { code?: unknown; message?: unknown } | null;
+  if (error && typeof error.message === "string")
+    return `${error.message}${error.code !== undefined ? ` (code ${error.code})` : ""}`;
+  return text.slice(0, 200) || "(empty body)";
+}
+
+/** Interaction tokens are credentials: never log them. */
+function redactToken(url: string): string {
+  return url.replace(/(\/webhooks\/\d+\/)[^/]+/, "$1[token]");
+}
