@@ -1,17 +1,695 @@
 import { DurableObject } from "cloudflare:workers";
-import { NotImplementedError } from "../shared/errors";
+import { configFor } from "../shared/config";
+import { MAX_SEND_BATCH, type OrderSubmission } from "../shared/execution/messages";
+import {
+  conflictSymbol,
+  DEFAULT_MAX_SIGNAL_AGE_SECONDS,
+  DOUBLE_POST_WINDOW_MS,
+  directionOf,
+  gateSignal,
+  signalFingerprint,
+} from "../shared/execution/signal-gate";
+import {
+  type ManualTradeInput,
+  ManualTradeInputSchema,
+  type SubmitSignalInput,
+  SubmitSignalInputSchema,
+} from "../shared/execution/submit";
+import { acceptedMessage, describeSkip, type SignalSummary } from "../shared/execution/summary";
+import { type Logger, rootLogger } from "../shared/logging";
+import { isMarketRemainderExpired, nextFollowUpAt } from "../shared/orders/timing";
+import type { RiskSignal } from "../shared/risk/types";
+import { database } from "../workers/db/client";
+import { forCommunity, type TenantRepository } from "../workers/db/tenant";
+import { type NewOrder, OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
+import { signComponentId } from "../workers/discord/components";
+import { executionEntitlements } from "../workers/execution/entitlements";
+import { eventSinkFor } from "../workers/execution/event-sink";
+import { notifyMember } from "../workers/execution/notify-member";
+import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
+import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
+import { ExecutorLocalState, utcDay } from "./executor/local-state";
+import {
+  applyBrokerOrder,
+  describeOrder,
+  type OrderFlowContext,
+  publishOrder,
+  sendQueuedOrder,
+} from "./executor/order-flow";
+import { PAPER_ACCOUNT_REF, PaperDesk } from "./executor/paper-desk";
+
+/** How long a confirm-mode follower has to confirm an order. */
+const CONFIRM_TIMEOUT_MS = 5 * 60_000;
+/** How long after we cancel an order a late fill at the broker is still looked for. */
+const LATE_FILL_WINDOW_MS = 24 * 3600_000;
+/** An order pending longer than this is flagged as stale. */
+const STALE_ORDER_MS = 3600_000;
+
+export interface ReconcileReport {
+  checked: number;
+  updated: number;
+  stale: number;
+  adopted: number;
+  errors: number;
+  unknownPositions: { userId: string; symbol: string; brokerQuantity: number; recordedQuantity: number }[];
+}
+
+/** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
+const FAN_OUT_CHUNK = 500;
 
 /**
  * The single writer of one community's execution state (design.md §7).
- * The execution-engine issue fills this in; until then every execution call
- * fails loudly instead of pretending to succeed.
+ * Decisions that must not race (duplicates, conflicts, counters, the kill
+ * switch, reservations) are made in synchronous code over the object's own
+ * SQLite; D1, the queue and quotes are awaited only around them.
  */
 export class CommunityExecutor extends DurableObject<Env> {
+  private readonly local: ExecutorLocalState;
+  private readonly paper: PaperDesk;
+  private readonly logger: Logger;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.local = new ExecutorLocalState(ctx.storage.sql);
+    this.logger = rootLogger.child({ component: "community-executor" });
+    this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
+  }
+
   ping(): "pong" {
     return "pong";
   }
 
-  submitSignal(_signal: unknown, _source: unknown): never {
-    throw new NotImplementedError("Signal execution (CommunityExecutor.submitSignal)");
+  private tenant(communityId: string): TenantRepository {
+    const known = this.local.getMeta("communityId");
+    if (known && known !== communityId) {
+      throw new Error(`This executor belongs to community ${known}, not ${communityId}.`);
+    }
+    if (!known) this.local.setMeta("communityId", communityId);
+    return forCommunity(database(this.env.DB), communityId);
+  }
+
+  /** Runs a signal through the gates, then fans it out to every enabled follower. Never throws for bad input. */
+  async submitSignal(raw: SubmitSignalInput): Promise<SignalSummary> {
+    const parsed = SubmitSignalInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      return refusal(
+        String((raw as { signalId?: unknown })?.signalId ?? ""),
+        "INVALID_SIGNAL_INPUT",
+        parsed.error.message,
+      );
+    }
+    const input = parsed.data;
+    const signal = input.signal as unknown as RiskSignal;
+    const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
+    const now = Date.now();
+
+    // Synchronous from here to the first await: two submissions cannot interleave these checks.
+    const seen = this.local.seenSource(input.sourceId);
+    if (seen) {
+      return {
+        ...emptyCounts(),
+        status: "duplicate",
+        signalId: seen.signalId,
+        code: "DUPLICATE_SOURCE",
+        message: "This signal was already received; it is not executed twice.",
+      };
+    }
+    const maxAgeSeconds = Number(this.local.getMeta("maxSignalAgeSeconds") ?? DEFAULT_MAX_SIGNAL_AGE_SECONDS);
+    const fingerprint = signalFingerprint(signal);
+    const verdict = gateSignal({
+      signal,
+      fingerprint,
+      sourceTimestamp: input.sourceTimestamp,
+      now,
+      maxAgeSeconds,
+      recentFromProvider: this.local.recentFrom(input.providerUserId, now - DOUBLE_POST_WINDOW_MS),
+    });
+    this.local.rememberSource(input.sourceId, input.signalId, verdict.kind, now);
+    if (verdict.kind !== "expired") {
+      this.local.rememberRecent({
+        signalId: input.signalId,
+        provider: input.providerUserId,
+        symbol: conflictSymbol(signal),
+        direction: directionOf(signal),
+        fingerprint,
+        at: now,
+      });
+    }
+    const tenant = this.tenant(input.communityId);
+
+    if (verdict.kind === "expired") {
+      await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
+      logger.warn("signal.expired", { reason: verdict.reason });
+      return {
+        ...emptyCounts(),
+        status: "expired",
+        signalId: input.signalId,
+        code: "SIGNAL_EXPIRED",
+        message: verdict.reason,
+      };
+    }
+    if (verdict.kind === "duplicate") {
+      await tenant.execution.setSignalOutcome(input.signalId, "duplicate", verdict.reason, { of: verdict.of });
+      return {
+        ...emptyCounts(),
+        status: "duplicate",
+        signalId: input.signalId,
+        code: "DOUBLE_POST",
+        message: verdict.reason,
+      };
+    }
+    if (verdict.kind === "conflict") {
+      const canceled = await tenant.execution.cancelQueued("conflicting_signal", { signalId: verdict.with });
+      await Promise.all([
+        tenant.execution.setSignalOutcome(input.signalId, "refused", verdict.reason, null),
+        tenant.execution.setSignalOutcome(verdict.with, "refused", verdict.reason, { canceledOrders: canceled.length }),
+      ]);
+      this.local.release(canceled);
+      logger.warn("signal.conflict_refused", { with: verdict.with, canceledOrders: canceled.length });
+      return refusal(input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
+    }
+
+    if (this.local.halted) {
+      const reason = "Trading is halted in this community (kill switch); the signal is not executed.";
+      await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
+      return refusal(input.signalId, "COMMUNITY_HALTED", reason);
+    }
+
+    const day = utcDay(now);
+    const entitlements = await executionEntitlements(this.env, input.communityId);
+    const quota = entitlements.checkSignals(this.local.counter(day, "signals"));
+    if (!quota.allowed) {
+      await tenant.execution.setSignalOutcome(input.signalId, "refused", quota.reason, null);
+      logger.warn("signal.quota_reached", { plan: entitlements.plan, limit: entitlements.signalsPerDay });
+      return refusal(input.signalId, quota.code, quota.reason);
+    }
+    this.local.addCounter(day, "signals", 1);
+
+    const quote = await this.paper.quoteFor(signal);
+    const followers = await tenant.execution.followersOf(input.providerUserId);
+    await entitlements.loadMembers(followers.filter((f) => f.tradingMode === "live").map((f) => f.userId));
+    const counts: FanOutCounts = emptyCounts();
+    counts.followers = followers.length;
+    const sink = eventSinkFor(this.env, logger);
+
+    for (let i = 0; i < followers.length; i += FAN_OUT_CHUNK) {
+      if (this.local.halted) {
+        counts.stoppedByHalt = true;
+        break;
+      }
+      // Decisions and reservations for the chunk happen in one synchronous pass.
+      const planned = planFollowerOrders({
+        communityId: input.communityId,
+        signalId: input.signalId,
+        signal,
+        followers: followers.slice(i, i + FAN_OUT_CHUNK),
+        quotePrice: quote?.last ?? null,
+        local: this.local,
+        paper: this.paper,
+        entitlements,
+        now,
+        counts,
+      });
+      const orders: NewOrder[] = await planned.withClientOrderIds();
+      if (this.local.halted) {
+        this.local.release(orders.map((o) => o.id));
+        counts.ordersQueued -= planned.entryCount;
+        counts.stoppedByHalt = true;
+        break;
+      }
+      await tenant.execution.insertOrders(orders, now);
+      const awaiting = orders.filter((o) => o.intent.awaitingConfirmation === true);
+      for (const order of awaiting) this.local.awaitConfirmation(order.id, order.userId, now + CONFIRM_TIMEOUT_MS);
+      await sendOrders(
+        this.env.ORDER_QUEUE,
+        input.communityId,
+        orders.filter((o) => o.intent.awaitingConfirmation !== true),
+      );
+      await Promise.all([
+        ...awaiting.map((order) => this.askToConfirm(input.communityId, order)),
+        ...planned.pausedMembers.map((paused) =>
+          notifyMember(
+            this.env,
+            input.communityId,
+            paused.userId,
+            `pause:${paused.userId}:${paused.until}`,
+            `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
+          ),
+        ),
+      ]);
+      if (awaiting.length > 0) await this.scheduleAlarm();
+    }
+
+    const summary: SignalSummary = {
+      ...counts,
+      status: "accepted",
+      signalId: input.signalId,
+      message: acceptedMessage(counts),
+    };
+    await tenant.execution.setSignalOutcome(input.signalId, "accepted", null, { ...summary });
+    await sink.publish({
+      type: "signal.accepted",
+      communityId: input.communityId,
+      audience: "community",
+      data: { signalId: input.signalId, ...counts },
+      at: Date.now(),
+    });
+    logger.info("signal.accepted", { ...counts });
+    return summary;
+  }
+
+  /** A member's own confirmed /trade: the risk engine sizes and checks it for that member's account only. */
+  async submitManualTrade(raw: ManualTradeInput): Promise<SignalSummary> {
+    const parsed = ManualTradeInputSchema.safeParse(raw);
+    if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
+    const input = parsed.data;
+    const signal = input.signal as unknown as RiskSignal;
+    const now = Date.now();
+    const seen = this.local.seenSource(input.sourceId);
+    if (seen)
+      return {
+        ...emptyCounts(),
+        status: "duplicate",
+        signalId: seen.signalId,
+        message: "This trade was already placed.",
+      };
+    this.local.rememberSource(input.sourceId, input.signalId, "manual", now);
+    const tenant = this.tenant(input.communityId);
+    if (this.local.halted) {
+      const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
+      await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
+      return refusal(input.signalId, "COMMUNITY_HALTED", reason);
+    }
+    const [profile, entitlements, quote] = await Promise.all([
+      tenant.riskProfiles.get(input.userId),
+      executionEntitlements(this.env, input.communityId),
+      this.paper.quoteFor(signal),
+    ]);
+    await entitlements.loadMembers([input.userId]);
+    const counts = emptyCounts();
+    counts.followers = 1;
+    const planned = planFollowerOrders({
+      communityId: input.communityId,
+      signalId: input.signalId,
+      signal,
+      followers: [
+        {
+          userId: input.userId,
+          sizingMode: signal.quantity ? "fixed_quantity" : null,
+          amount: signal.quantity,
+          mode: "auto",
+          tradingMode: profile?.tradingMode ?? "paper",
+          riskSettings: (profile?.settings as Record<string, unknown> | undefined) ?? {},
+        },
+      ],
+      quotePrice: quote?.last ?? null,
+      local: this.local,
+      paper: this.paper,
+      entitlements,
+      now,
+      counts,
+    });
+    const orders = await planned.withClientOrderIds();
+    await tenant.execution.insertOrders(orders, now);
+    await sendOrders(this.env.ORDER_QUEUE, input.communityId, orders);
+    const [entry] = orders.filter((o) => o.cause === "signal");
+    const skipped = Object.keys(counts.skipped)[0];
+    const message = entry
+      ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
+      : `Not placed: ${describeSkip(skipped ?? "unknown")}`;
+    const summary: SignalSummary = {
+      ...counts,
+      status: entry ? "accepted" : "refused",
+      signalId: input.signalId,
+      message,
+    };
+    if (!entry && skipped) summary.code = skipped.toUpperCase();
+    await tenant.execution.setSignalOutcome(input.signalId, entry ? "accepted" : "refused", entry ? null : message, {
+      ...summary,
+    });
+    return summary;
+  }
+
+  /** /cancel: a member cancels one of their own open orders. */
+  async cancelOrder(input: { communityId: string; orderId: string; userId: string }) {
+    const tenant = this.tenant(input.communityId);
+    const order = await tenant.execution.getOrder(input.orderId);
+    if (!order || order.userId !== input.userId) return { ok: false, message: "You have no such order." };
+    if (order.status === "queued") {
+      this.local.takeConfirmation(order.id);
+      const canceled = await this.cancelUnconfirmed(tenant, order, "canceled_by_member");
+      return canceled
+        ? { ok: true, message: `Canceled: ${describeOrder(order)}.` }
+        : { ok: false, message: "The order moved on; try again." };
+    }
+    if (!OPEN_ORDER_STATUSES.includes(order.status) || !order.brokerOrderId) {
+      return { ok: false, message: `The order is already ${order.status.replaceAll("_", " ")}.` };
+    }
+    const flow = this.orderFlow(input.communityId, tenant, order.userId);
+    await flow.adapter.cancelOrder(order.brokerOrderId);
+    const after = await applyBrokerOrder(flow, order, await flow.adapter.getOrder(order.brokerOrderId));
+    return after.status === "canceled"
+      ? { ok: true, message: `Canceled: ${describeOrder(order)}.` }
+      : { ok: false, message: `The broker reports the order as ${after.status.replaceAll("_", " ")}.` };
+  }
+
+  /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
+  private async askToConfirm(communityId: string, order: NewOrder): Promise<void> {
+    const secret = configFor(this.env);
+    const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
+    if (!sessionSecret) {
+      this.logger.error("order.confirm_unavailable", {
+        communityId,
+        orderId: order.id,
+        reason: "SESSION_SECRET missing",
+      });
+      return;
+    }
+    const lifetimeSeconds = CONFIRM_TIMEOUT_MS / 1000;
+    const [confirm, cancel] = await Promise.all([
+      signComponentId(sessionSecret, { kind: "order", action: "confirm", id: order.id }, { lifetimeSeconds }),
+      signComponentId(sessionSecret, { kind: "order", action: "cancel", id: order.id }, { lifetimeSeconds }),
+    ]);
+    await notifyMember(this.env, communityId, order.userId, `order:${order.id}:confirm`, {
+      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds / 60} minutes.`,
+      components: [
+        {
+          type: 1,
+          components: [
+            { type: 2, style: 3, label: "Confirm", custom_id: confirm },
+            { type: 2, style: 4, label: "Cancel", custom_id: cancel },
+          ],
+        },
+      ],
+    });
+  }
+
+  /** The member's answer to a confirm-mode order (from the signed buttons). Only the order's owner may answer. */
+  async confirmOrder(input: { communityId: string; orderId: string; userId: string; decision: "confirm" | "cancel" }) {
+    const tenant = this.tenant(input.communityId);
+    const order = await tenant.execution.getOrder(input.orderId);
+    if (!order || order.userId !== input.userId)
+      return { ok: false, message: "This order is not yours or no longer exists." };
+    const pending = this.local.takeConfirmation(input.orderId);
+    if (!pending || order.status !== "queued") {
+      return { ok: false, message: "This order is no longer waiting for your confirmation." };
+    }
+    if (input.decision === "cancel" || this.local.halted) {
+      await this.cancelUnconfirmed(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
+      return {
+        ok: true,
+        message: input.decision === "cancel" ? "Order canceled." : "Trading is halted; the order is canceled.",
+      };
+    }
+    await sendOrders(this.env.ORDER_QUEUE, input.communityId, [order]);
+    return { ok: true, message: `Confirmed: ${describeOrder(order)} is on its way.` };
+  }
+
+  private async cancelUnconfirmed(tenant: TenantRepository, order: OrderRow, cause: string) {
+    const canceled = await tenant.execution.transition(order.id, {
+      from: ["queued"],
+      to: "canceled",
+      cause,
+      patch: { statusReason: cause.replaceAll("_", " ") },
+    });
+    this.local.release([order.id]);
+    if (canceled) await publishOrder(this.orderFlow(tenant.communityId, tenant, order.userId), canceled);
+    return canceled;
+  }
+
+  /** The kill switch: stops fan-outs under way at their next step and cancels orders not yet sent. */
+  async halt(input: { communityId: string; reason: string | null; actorId: string | null }) {
+    this.local.setHalted(true);
+    const tenant = this.tenant(input.communityId);
+    const changed = await tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason });
+    const canceled = await tenant.execution.cancelQueued("kill_switch");
+    this.local.release(canceled);
+    await eventSinkFor(this.env, this.logger).publish({
+      type: "killswitch.changed",
+      communityId: input.communityId,
+      audience: "community",
+      data: { halted: true, reason: input.reason, canceledOrders: canceled.length },
+      at: Date.now(),
+    });
+    return { halted: true, changed, canceledOrders: canceled.length };
+  }
+
+  async resume(input: { communityId: string; actorId: string | null }) {
+    const tenant = this.tenant(input.communityId);
+    const changed = await tenant.community.setHalted(false, { actorId: input.actorId });
+    this.local.setHalted(false);
+    await eventSinkFor(this.env, this.logger).publish({
+      type: "killswitch.changed",
+      communityId: input.communityId,
+      audience: "community",
+      data: { halted: false },
+      at: Date.now(),
+    });
+    return { halted: false, changed };
+  }
+
+  /** Sends one order from ORDER_QUEUE (only if still queued) and says whether the message is done. */
+  async submitOrder(input: { communityId: string; orderId: string; attempt: number }): Promise<OrderSubmissionOutcome> {
+    const tenant = this.tenant(input.communityId);
+    const order = await tenant.execution.getOrder(input.orderId);
+    if (!order) return { outcome: "done", note: "unknown order" };
+    if (order.status !== "queued") return { outcome: "done", status: order.status, note: "already handled" };
+    if (this.local.halted) {
+      const canceled = await tenant.execution.transition(order.id, {
+        from: ["queued"],
+        to: "canceled",
+        cause: "kill_switch",
+        patch: { statusReason: "kill switch" },
+      });
+      this.local.release([order.id]);
+      return { outcome: "done", status: canceled?.status ?? order.status };
+    }
+    if (this.local.isAwaitingConfirmation(order.id))
+      return { outcome: "done", note: "awaiting the member's confirmation" };
+    const flow = this.orderFlow(input.communityId, tenant, order.userId);
+    return sendQueuedOrder(flow, order, input.attempt);
+  }
+
+  /** The DLQ gave up on an order: it is `failed`, and its member is told. */
+  async orderDeadLettered(input: { communityId: string; orderId: string; lastError: string | null }) {
+    const tenant = this.tenant(input.communityId);
+    const failed = await tenant.execution.transition(input.orderId, {
+      from: ["queued"],
+      to: "failed",
+      cause: "dead_lettered",
+      data: { lastError: input.lastError },
+      patch: { statusReason: input.lastError ?? "delivery to the broker failed after every retry" },
+    });
+    this.local.release([input.orderId]);
+    if (failed) {
+      const flow = this.orderFlow(input.communityId, tenant, failed.userId);
+      await publishOrder(flow, failed);
+      await flow.notifyMember(
+        failed.userId,
+        `order:${failed.id}:failed`,
+        `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry; nothing was placed. An operator has been alerted.`,
+      );
+    }
+    return { failed: failed !== null };
+  }
+
+  /** Prompt fill tracking: follows up each open order on its schedule (1, 2, 5, 10, 30 s, then every minute). */
+  override async alarm(): Promise<void> {
+    const communityId = this.local.getMeta("communityId");
+    if (!communityId) return;
+    const tenant = this.tenant(communityId);
+    const now = Date.now();
+    for (const due of this.local.dueTracking(now)) {
+      const order = await tenant.execution.getOrder(due.orderId);
+      if (!order?.brokerOrderId || !OPEN_ORDER_STATUSES.includes(order.status)) {
+        this.local.untrack(due.orderId);
+        continue;
+      }
+      const flow = this.orderFlow(communityId, tenant, order.userId);
+      try {
+        const broker = await flow.adapter.getOrder(order.brokerOrderId);
+        await applyBrokerOrder(flow, order, broker);
+        await this.expireMarketRemainder(flow, order);
+      } catch (error) {
+        this.logger.warn("order.follow_up_failed", { communityId, orderId: order.id, error });
+        flow.track(order.id, due.submittedAt);
+      }
+    }
+    for (const orderId of this.local.dueConfirmations(now)) {
+      if (!this.local.takeConfirmation(orderId)) continue;
+      const order = await tenant.execution.getOrder(orderId);
+      if (order?.status !== "queued") continue;
+      const canceled = await this.cancelUnconfirmed(tenant, order, "confirmation_timeout");
+      if (canceled) {
+        await notifyMember(
+          this.env,
+          communityId,
+          order.userId,
+          `order:${order.id}:confirm_timeout`,
+          `⌛ Your order ${describeOrder(order)} was not confirmed in time and is canceled.`,
+        );
+      }
+    }
+    this.local.prune(now);
+    await this.scheduleAlarm();
+  }
+
+  private async expireMarketRemainder(flow: OrderFlowContext, order: OrderRow): Promise<void> {
+    const fresh = await flow.tenant.execution.getOrder(order.id);
+    if (!fresh?.brokerOrderId || !isMarketRemainderExpired(fresh, Date.now())) return;
+    await flow.adapter.cancelOrder(fresh.brokerOrderId);
+    const broker = await flow.adapter.getOrder(fresh.brokerOrderId);
+    await applyBrokerOrder(flow, fresh, broker);
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.local.nextDue();
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
+  }
+
+  private orderFlow(communityId: string, tenant: TenantRepository, userId: string): OrderFlowContext {
+    const logger = this.logger.child({ communityId });
+    return {
+      communityId,
+      tenant,
+      adapter: this.paper.adapterFor(userId),
+      guard: null,
+      logger,
+      sink: eventSinkFor(this.env, logger),
+      release: (ids) => this.local.release(ids),
+      track: (orderId, submittedAt) => {
+        const next = nextFollowUpAt(submittedAt, Date.now());
+        if (next === null) this.local.untrack(orderId);
+        else {
+          this.local.track(orderId, submittedAt, next);
+          this.ctx.waitUntil(this.scheduleAlarm());
+        }
+      },
+      untrack: (orderId) => this.local.untrack(orderId),
+      enqueue: (orders) => sendOrders(this.env.ORDER_QUEUE, communityId, orders),
+      notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
+      now: () => Date.now(),
+    };
+  }
+
+  /**
+   * Reconciliation (the 5-minute cron): polls every open order, adopts fills
+   * that arrived after we canceled, flags orders pending for over an hour,
+   * and reports positions at the broker that we do not know.
+   */
+  async reconcile(input: { communityId: string }): Promise<ReconcileReport> {
+    const tenant = this.tenant(input.communityId);
+    const now = Date.now();
+    const report: ReconcileReport = { checked: 0, updated: 0, stale: 0, adopted: 0, errors: 0, unknownPositions: [] };
+    const candidates = await tenant.execution.reconcilable(now - LATE_FILL_WINDOW_MS);
+    for (const order of candidates) {
+      if (!order.brokerOrderId) continue;
+      report.checked += 1;
+      const flow = this.orderFlow(input.communityId, tenant, order.userId);
+      try {
+        const broker = await flow.adapter.getOrder(order.brokerOrderId);
+        const after = await applyBrokerOrder(flow, order, broker);
+        if (after.status !== order.status || after.filledQuantity !== order.filledQuantity) report.updated += 1;
+        if (order.status === "canceled" && after.status !== "canceled") {
+          report.adopted += 1;
+          this.logger.error("order.late_fill_adopted", {
+            alert: true,
+            communityId: input.communityId,
+            orderId: order.id,
+          });
+          await flow.notifyMember(
+            order.userId,
+            `order:${order.id}:adopted`,
+            `⚠️ Your ${describeOrder(order)} was canceled, but the broker filled it afterwards (${after.filledQuantity} @ ${after.averageFillPrice ?? "?"}). The fill is now recorded.`,
+          );
+        }
+        await this.expireMarketRemainder(flow, after);
+        if (
+          OPEN_ORDER_STATUSES.includes(after.status) &&
+          !after.staleFlaggedAt &&
+          now - after.createdAt > STALE_ORDER_MS
+        ) {
+          report.stale += 1;
+          await tenant.execution.touch(after.id, { staleFlaggedAt: now });
+          this.logger.error("order.stale", { alert: true, communityId: input.communityId, orderId: after.id });
+          await flow.notifyMember(
+            after.userId,
+            `order:${after.id}:stale`,
+            `⏳ Your ${describeOrder(after)} has been pending for over an hour. The community's admins have been told.`,
+          );
+        }
+      } catch (error) {
+        report.errors += 1;
+        this.logger.warn("order.reconcile_failed", { communityId: input.communityId, orderId: order.id, error });
+      }
+    }
+    report.unknownPositions = await this.unknownPaperPositions(tenant);
+    for (const unknown of report.unknownPositions) {
+      this.logger.error("position.unknown_at_broker", { alert: true, communityId: input.communityId, ...unknown });
+    }
+    return report;
+  }
+
+  /** Positions a paper account holds that no recorded position explains. */
+  private async unknownPaperPositions(tenant: TenantRepository) {
+    const known = await tenant.execution.positionsOf();
+    const unknown: ReconcileReport["unknownPositions"] = [];
+    for (const userId of this.local.paperAccountUsers()) {
+      for (const held of await this.paper.adapterFor(userId).getPositions()) {
+        const recorded = known.find(
+          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === held.symbol,
+        );
+        const signed = held.direction === "short" ? -held.quantity : held.quantity;
+        if (!recorded || Math.abs(recorded.quantity - signed) > 1e-9) {
+          unknown.push({
+            userId,
+            symbol: held.symbol,
+            brokerQuantity: signed,
+            recordedQuantity: recorded?.quantity ?? 0,
+          });
+        }
+      }
+    }
+    return unknown;
+  }
+
+  /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
+  async syncSettings(input: { communityId: string }) {
+    const community = await this.tenant(input.communityId).community.get();
+    if (!community) return { ok: false };
+    const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
+    this.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
+    this.local.setHalted(community.halted);
+    return { ok: true, halted: community.halted };
+  }
+}
+
+function emptyCounts(): FanOutCounts {
+  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
+}
+
+function refusal(signalId: string, code: string, message: string): SignalSummary {
+  return { ...emptyCounts(), status: "refused", signalId, code, message };
+}
+
+async function sendOrders(
+  queue: Queue,
+  communityId: string,
+  orders: readonly Pick<NewOrder, "id" | "clientOrderId">[],
+): Promise<void> {
+  const sendable = orders;
+  const batches: MessageSendRequest<OrderSubmission>[][] = [];
+  for (let i = 0; i < sendable.length; i += MAX_SEND_BATCH) {
+    batches.push(
+      sendable
+        .slice(i, i + MAX_SEND_BATCH)
+        .map((o) => ({ body: { communityId, orderId: o.id, clientOrderId: o.clientOrderId }, contentType: "json" })),
+    );
+  }
+  const PARALLEL = 10;
+  for (let i = 0; i < batches.length; i += PARALLEL) {
+    await Promise.all(batches.slice(i, i + PARALLEL).map((batch) => queue.sendBatch(batch)));
   }
 }

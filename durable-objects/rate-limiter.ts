@@ -1,4 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import {
+  admit,
+  type BreakerState,
+  type BreakerVerdict,
+  CLOSED_BREAKER,
+  record,
+} from "../shared/execution/circuit-breaker";
 import { rootLogger } from "../shared/logging";
 import { gcra, type RateLimitPolicy } from "../shared/rate-limit";
 
@@ -19,6 +26,40 @@ export class RateLimiter extends DurableObject<Env> {
     super(ctx, env);
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tat REAL NOT NULL, expires_at REAL NOT NULL)",
+    );
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS breakers (name TEXT PRIMARY KEY, state TEXT NOT NULL)");
+  }
+
+  /** A broker's circuit breaker lives in the object named `breaker:<broker>`; reads and writes are synchronous. */
+  breakerAdmit(name: string): BreakerVerdict {
+    const verdict = admit(this.breakerState(name), Date.now());
+    this.saveBreaker(name, verdict.state);
+    return verdict;
+  }
+
+  breakerRecord(name: string, ok: boolean): { state: BreakerState; changed: "opened" | "closed" | null } {
+    const result = record(this.breakerState(name), ok, Date.now());
+    this.saveBreaker(name, result.state);
+    if (result.changed === "opened") {
+      rootLogger.error("broker.circuit_opened", { alert: true, breaker: name, trips: result.state.trips });
+    } else if (result.changed === "closed") {
+      rootLogger.warn("broker.circuit_closed", { breaker: name });
+    }
+    return result;
+  }
+
+  breakerState(name: string): BreakerState {
+    const row = this.ctx.storage.sql
+      .exec<{ state: string }>("SELECT state FROM breakers WHERE name = ?", name)
+      .toArray()[0];
+    return row ? (JSON.parse(row.state) as BreakerState) : CLOSED_BREAKER;
+  }
+
+  private saveBreaker(name: string, state: BreakerState): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO breakers (name, state) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state",
+      name,
+      JSON.stringify(state),
     );
   }
 

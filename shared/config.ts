@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PlanOverridesSchema, ProviderPriceIdsSchema } from "./billing/plans";
 
 /**
  * One schema for every var and secret (design.md §3). `loadConfig` is the only
@@ -22,6 +23,19 @@ const retiredKeys = z
     }
   })
   .pipe(z.record(z.string().min(1), base64Key32));
+/** A var holding JSON (wrangler vars must be strings for the config gate to read them). */
+const jsonVar = <T extends z.ZodType>(schema: T, what: string) =>
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: `must be JSON: ${what}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 export const ENVIRONMENTS = ["development", "test", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -62,6 +76,12 @@ export const configSchema = z.object({
     .optional(),
   POLAR_ACCESS_TOKEN: optionalSecret,
   POLAR_WEBHOOK_SECRET: optionalSecret,
+  /** Stripe price ids by plan: {"community.professional.month":"price_…","trader.basic.month":"price_…"}. */
+  STRIPE_PRICE_IDS: jsonVar(ProviderPriceIdsSchema, "plan keys to Stripe price ids").optional(),
+  /** Polar product ids by plan (a Polar product is one plan at one interval), keyed like STRIPE_PRICE_IDS. */
+  POLAR_PRODUCT_IDS: jsonVar(ProviderPriceIdsSchema, "plan keys to Polar product ids").optional(),
+  /** Names, prices and limits that differ from the default plan table (shared/billing/plans.ts). */
+  BILLING_PLAN_OVERRIDES: jsonVar(PlanOverridesSchema, "plan overrides").optional(),
 
   ALPACA_CLIENT_ID: optionalSecret,
   ALPACA_CLIENT_SECRET: optionalSecret,
@@ -93,6 +113,8 @@ export const configSchema = z.object({
   POLAR_API_BASE: url("https://api.polar.sh"),
   QUOTES_CRYPTO_API_BASE: url("https://api.exchange.coinbase.com"),
   QUOTES_EQUITY_API_BASE: url("https://data.alpaca.markets"),
+  /** `deterministic`: a simulated price walk for development and tests only; production refuses it. */
+  QUOTE_FEED: z.enum(["live", "deterministic"]).default("live"),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -152,9 +174,11 @@ export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
   if (config.ENVIRONMENT === "production") {
     const required = [...PRODUCTION_REQUIRED, ...BILLING_REQUIRED[config.BILLING_PROVIDER]];
     const missing = required.filter((key) => config[key] === undefined);
-    if (missing.length > 0) {
-      return { ok: false, problems: missing.map((variable) => ({ variable, problem: "missing" })) };
+    const problems: ConfigProblem[] = missing.map((variable) => ({ variable, problem: "missing" }));
+    if (config.QUOTE_FEED === "deterministic") {
+      problems.push({ variable: "QUOTE_FEED", problem: "the deterministic feed is for development and tests only" });
     }
+    if (problems.length > 0) return { ok: false, problems };
   }
   return { ok: true, config };
 }

@@ -70,6 +70,8 @@ export function generateDevSecrets(options: DevVarsOptions = {}): DevSecrets {
     BILLING_PROVIDER: "stripe",
     STRIPE_SECRET_KEY: `sk_test_local${randomHex(24)}`,
     STRIPE_WEBHOOK_SECRET: `whsec_local${randomHex(24)}`,
+    // The embedded default has no market data: paper fills use the seeded walk (production refuses it).
+    QUOTE_FEED: "deterministic",
   };
   const keys: DevKeys = {
     createdAt: now.toISOString(),
@@ -89,7 +91,8 @@ export function devVarsProblems(vars: Record<string, string>, options: { complet
   const asIs = loadConfig(vars);
   if (!asIs.ok) for (const p of asIs.problems) problems.push(`${p.variable}: ${p.problem}`);
   if (options.complete) {
-    const asProduction = loadConfig({ ...vars, ENVIRONMENT: "production" });
+    // The development-only quote feed is judged as if swapped for the live one.
+    const asProduction = loadConfig({ ...vars, ENVIRONMENT: "production", QUOTE_FEED: "live" });
     if (!asProduction.ok) for (const p of asProduction.problems) problems.push(`${p.variable}: ${p.problem}`);
   }
   return [...new Set(problems)];

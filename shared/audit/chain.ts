@@ -16,6 +16,9 @@ export const AUDIT_EVENTS = [
   "community.role_changed",
   "community.halted",
   "community.resumed",
+  "community.settings_changed",
+  "community.provider_named",
+  "risk.trading_mode_changed",
   "auth.oauth2_token_exchange",
   "auth.oauth2_token_refresh",
   "auth.key_rotated",
@@ -25,6 +28,7 @@ export const AUDIT_EVENTS = [
   "auth.mfa_verified",
   "auth.mfa_failed",
   "billing.plan_changed",
+  "billing.trader_plan_changed",
   "flags.override_set",
   "flags.override_cleared",
 ] as const;

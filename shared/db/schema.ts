@@ -105,10 +105,15 @@ export const webhookEvents = sqliteTable(
     communityId: text("community_id"),
     receivedAt: integer("received_at").notNull().default(now),
     processedAt: integer("processed_at"),
+    /** The normalized event waiting for BILLING_QUEUE (the outbox); null when there is nothing to apply. */
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** When the payload reached BILLING_QUEUE; null while it waits (the billing lifecycle cron drains it). */
+    enqueuedAt: integer("enqueued_at"),
   },
   (t) => [
     uniqueIndex("webhook_events_provider_event_uq").on(t.provider, t.eventId),
     index("webhook_events_received_idx").on(t.receivedAt),
+    index("webhook_events_outbox_idx").on(t.enqueuedAt, t.receivedAt),
   ],
 );
 
@@ -443,6 +448,28 @@ export const subscriptions = sqliteTable(
     uniqueIndex("subscriptions_provider_uq").on(t.provider, t.providerSubscriptionId),
     index("subscriptions_subject_idx").on(t.subject, t.communityId, t.userId),
   ],
+);
+
+/** A trader's applied plan. Global, not tenant data: a trader's plan follows the user into every community. */
+export const traderPlans = sqliteTable("trader_plans", {
+  userId: text("user_id").primaryKey(),
+  plan: text("plan").notNull().default("free"),
+  ...timestamps,
+});
+
+/**
+ * NOTIFY_QUEUE idempotency: each notification key that reached Discord (global
+ * delivery bookkeeping, not tenant data). A redelivered message finds its key
+ * here and is not sent again.
+ */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    key: text("key").primaryKey(),
+    kind: text("kind").notNull(),
+    sentAt: integer("sent_at").notNull(),
+  },
+  (t) => [index("notification_deliveries_sent_idx").on(t.sentAt)],
 );
 
 /** Tables whose rows belong to one community. Reach them only through forCommunity(). */

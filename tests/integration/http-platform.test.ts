@@ -177,7 +177,7 @@ describe("platform HTTP surface", () => {
 
   it("Scenario: Production with a missing secret answers 503 CONFIG_INVALID everywhere", async () => {
     const { OPS_TOKEN: _ops, ...rest } = env as unknown as Record<string, unknown>;
-    const broken = { ...rest, ENVIRONMENT: "production" };
+    const broken = { ...rest, ENVIRONMENT: "production", QUOTE_FEED: "live" };
     const app = createApp();
     for (const path of ["/health", "/api/v1/openapi.json", "/nope"]) {
       const res = await callApp(app, path, undefined, broken);

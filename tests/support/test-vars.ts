@@ -17,6 +17,26 @@ export const TEST_VARS = {
   BILLING_PROVIDER: "stripe",
   STRIPE_SECRET_KEY: "sk_test_0000000000000000000000",
   STRIPE_WEBHOOK_SECRET: "whsec_test0000000000000000000000",
+  STRIPE_PRICE_IDS: JSON.stringify({
+    "community.professional.month": "price_test_pro_month",
+    "community.professional.year": "price_test_pro_year",
+    "community.enterprise.month": "price_test_ent_month",
+    "community.enterprise.year": "price_test_ent_year",
+    "trader.basic.month": "price_test_basic_month",
+    "trader.pro.month": "price_test_traderpro_month",
+    "trader.premium.month": "price_test_premium_month",
+  }),
+  POLAR_PRODUCT_IDS: JSON.stringify({
+    "community.professional.month": "polar_prod_pro_month",
+    "community.professional.year": "polar_prod_pro_year",
+    "community.enterprise.month": "polar_prod_ent_month",
+    "community.enterprise.year": "polar_prod_ent_year",
+    "trader.basic.month": "polar_prod_basic_month",
+    "trader.pro.month": "polar_prod_traderpro_month",
+    "trader.premium.month": "polar_prod_premium_month",
+  }),
+  /** Prices in tests come from the seeded walk (production refuses it). */
+  QUOTE_FEED: "deterministic",
 } as const;
 
 /** The Ed25519 private key (hex seed) matching DISCORD_PUBLIC_KEY, so tests sign interactions as Discord does. */

@@ -1,6 +1,8 @@
 import { NotImplementedError } from "../../shared/errors";
 import { type Logger, rootLogger } from "../../shared/logging";
+import { runBillingLifecycle } from "../billing/lifecycle";
 import { runHousekeeping } from "./housekeeping";
+import { runReconciliation } from "./reconcile-orders";
 
 export const CRONS = {
   reconcileOrders: "*/5 * * * *",
@@ -22,8 +24,11 @@ const notYetImplemented = (name: string, feature: string): CronJob => ({
 
 /** Which jobs each Cron Trigger runs. Jobs run independently: one failure does not skip the others. */
 export const JOBS_BY_CRON: Record<string, CronJob[]> = {
-  [CRONS.reconcileOrders]: [notYetImplemented("reconcile_orders", "Order reconciliation")],
-  [CRONS.refreshBrokerTokens]: [notYetImplemented("refresh_broker_tokens", "Broker token refresh")],
+  [CRONS.reconcileOrders]: [{ name: "reconcile_orders", run: runReconciliation }],
+  [CRONS.refreshBrokerTokens]: [
+    notYetImplemented("refresh_broker_tokens", "Broker token refresh"),
+    { name: "billing_lifecycle", run: runBillingLifecycle },
+  ],
   [CRONS.daily]: [
     notYetImplemented("rotate_data_keys", "Data key rotation"),
     { name: "housekeeping", run: runHousekeeping },

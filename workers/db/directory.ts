@@ -92,3 +92,7 @@ export async function upsertUser(db: Database, input: { discordId: string; usern
   if (!user) throw new Error(`Upserting user ${input.discordId} returned no row.`);
   return user;
 }
+
+export async function userById(db: Database, userId: string): Promise<User | null> {
+  return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
+}

@@ -12,7 +12,12 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors";
 import { evaluateFlag, type FlagEvaluation } from "../../shared/flags";
 import type { Database } from "./client";
+import { executionRepository } from "./tenant/execution";
+import { followRepository } from "./tenant/follows";
+import { providerRepository } from "./tenant/providers";
+import { riskProfileRepository } from "./tenant/risk-profiles";
 import { type AuditEntry, type AuditEntryInput, createTenantScope } from "./tenant/scope";
+import { signalRepository } from "./tenant/signals";
 
 export type { AuditEntry, AuditEntryInput } from "./tenant/scope";
 
@@ -43,7 +48,8 @@ export function forCommunity(db: Database, communityId: string) {
   const overrideOf = (flagKey: string) =>
     and(eq(featureFlagOverrides.communityId, communityId), eq(featureFlagOverrides.flagKey, flagKey));
 
-  const { auditedWrite, readHead } = createTenantScope(db, communityId);
+  const scope = createTenantScope(db, communityId);
+  const { auditedWrite, readHead } = scope;
 
   const community = {
     async get(): Promise<Community | null> {
@@ -269,7 +275,18 @@ export function forCommunity(db: Database, communityId: string) {
     },
   };
 
-  return { communityId, community, memberships: membershipRepository, audit, flags };
+  return {
+    communityId,
+    community,
+    memberships: membershipRepository,
+    audit,
+    flags,
+    execution: executionRepository(scope),
+    signals: signalRepository(scope),
+    providers: providerRepository(scope),
+    follows: followRepository(scope),
+    riskProfiles: riskProfileRepository(scope),
+  };
 }
 
 function roleChanged(

@@ -8,12 +8,21 @@ import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
 import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
+import { registerBilling } from "./routes/billing";
+import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
+import { registerCommunityOrders } from "./routes/community-orders";
+import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
+import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
+import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
+import { registerSignalsParse } from "./routes/signals-parse";
+import { registerPolarWebhook } from "./routes/webhooks-polar";
+import { registerStripeWebhook } from "./routes/webhooks-stripe";
 
 /** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
 export const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
@@ -42,11 +51,20 @@ export function createApp(): App {
 
   registerHealth(app);
   registerReady(app);
+  registerInteractions(app);
   registerOpenApi(app);
   registerCommunityAudit(app);
+  registerStripeWebhook(app);
+  registerPolarWebhook(app);
+  registerBilling(app);
+  registerCommunities(app);
+  registerCommunityOrders(app);
+  registerCommunitySignals(app);
+  registerSignalsParse(app);
 
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
+  registerOpsMetrics(app);
   registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));

@@ -1,4 +1,5 @@
 import { deadLetters } from "../../shared/db/schema";
+import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 
@@ -26,6 +27,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
         .onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
       if (inserted.meta.changes === 0) {
         logger.info("queue.dead_letter_redelivered", { sourceQueue, messageId: message.id });
+        await afterDeadLetter(sourceQueue, message.body, env);
         message.ack();
         continue;
       }
@@ -35,12 +37,26 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
         messageId: message.id,
         communityId: communityIdOf(message.body) ?? undefined,
       });
+      await afterDeadLetter(sourceQueue, message.body, env);
       message.ack();
     } catch (error) {
       logger.error("queue.dead_letter_store_failed", { messageId: message.id, error });
       message.retry({ delaySeconds: 30 });
     }
   }
+}
+
+/** An order that dead-letters is `failed`, and its member is told (the executor does both, idempotently). */
+async function afterDeadLetter(sourceQueue: string, body: unknown, env: Env): Promise<void> {
+  if (sourceQueue !== "order-submissions") return;
+  const order = OrderSubmissionSchema.safeParse(body);
+  if (!order.success) return;
+  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(order.data.communityId));
+  await executor.orderDeadLettered({
+    communityId: order.data.communityId,
+    orderId: order.data.orderId,
+    lastError: null,
+  });
 }
 
 function communityIdOf(body: unknown): string | null {

@@ -1,5 +1,8 @@
 import { type Logger, rootLogger } from "../../shared/logging";
+import { consumeBillingEvents } from "./billing-events";
 import { storeDeadLetters } from "./dead-letters";
+import { consumeNotifications } from "./notifications";
+import { consumeOrderSubmissions } from "./order-submissions";
 
 export const QUEUES = {
   orderSubmissions: "order-submissions",
@@ -17,7 +20,11 @@ export type QueueConsumer = (
 ) => Promise<void>;
 
 /** One consumer per queue. A queue without one keeps its messages (retried, then dead-lettered), never drops them. */
-const CONSUMERS: Partial<Record<string, QueueConsumer>> = {};
+const CONSUMERS: Partial<Record<string, QueueConsumer>> = {
+  [QUEUES.orderSubmissions]: consumeOrderSubmissions,
+  [QUEUES.notifications]: consumeNotifications,
+  [QUEUES.billingEvents]: consumeBillingEvents,
+};
 const RETRY_DELAY_SECONDS = 60;
 
 export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {

@@ -1,0 +1,231 @@
+import type { SignalSummary } from "../../shared/execution/summary";
+import { clientOrderId } from "../../shared/orders/client-order-id";
+import { decide } from "../../shared/risk/decide";
+import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
+import type { OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
+import type { Follower, NewOrder } from "../../workers/db/tenant/execution";
+import type { ExecutionEntitlements } from "../../workers/execution/entitlements";
+import { type ExecutorLocalState, utcDay } from "./local-state";
+import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
+
+export type FanOutCounts = Pick<
+  SignalSummary,
+  "followers" | "ordersQueued" | "ordersReduced" | "skipped" | "stoppedByHalt"
+>;
+
+interface PlannedOrder extends Omit<NewOrder, "clientOrderId"> {
+  intentLegs: OrderIntent[];
+}
+
+/**
+ * Runs the risk engine for a chunk of followers, synchronously, reserving
+ * each decision's exposure and counting it against today's orders, so that
+ * two signals in flight can never both pass a limit only one of them fits.
+ * Client order ids are hashed afterwards (async), outside the critical part.
+ */
+export function planFollowerOrders(input: {
+  communityId: string;
+  signalId: string;
+  signal: RiskSignal;
+  followers: readonly Follower[];
+  quotePrice: number | null;
+  local: ExecutorLocalState;
+  paper: PaperDesk;
+  entitlements: ExecutionEntitlements;
+  now: number;
+  counts: FanOutCounts;
+}) {
+  const { local, now, counts } = input;
+  const day = utcDay(now);
+  const planned: PlannedOrder[] = [];
+  const pausedMembers: { userId: string; reason: string; until: number }[] = [];
+  const communityLimits = input.entitlements.communityRiskDefaults;
+  const marketOpen = isRegularSession(now);
+  const skip = (reason: string) => {
+    const key = reason as keyof typeof counts.skipped;
+    counts.skipped[key] = (counts.skipped[key] ?? 0) + 1;
+  };
+
+  for (const follower of input.followers) {
+    const paused = local.pausedUntil(follower.userId, now);
+    if (paused) {
+      skip(paused.reason);
+      continue;
+    }
+    const account = input.paper.riskAccount(follower.userId, local.counter(day, `orders:${follower.userId}`));
+    const reserved = local.reservedFor(follower.userId);
+    const limits = effectiveLimits(communityLimits, parseMemberRiskSettingsSafe(follower.riskSettings)).limits;
+    const decision = decide({
+      signal: input.signal,
+      sizing: sizingOf(follower),
+      limits,
+      member: {
+        tradingMode: follower.tradingMode,
+        paperOnly: !input.entitlements.liveTradingFor(follower.userId),
+      },
+      accounts: [account],
+      quotePrice: input.quotePrice,
+      marketOpen,
+      reserved: {
+        notional: reserved.notional,
+        openPositions: reserved.openPositions,
+        ordersToday: 0,
+        symbols: reserved.symbols,
+        closing: {},
+      },
+      now,
+    });
+    if (decision.kind === "skip") {
+      skip(decision.reason);
+      if (decision.flattenAndPauseUntil) {
+        local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
+        planned.push(...flattenOrders(input.signalId, follower.userId, input.paper, decision.reason));
+        pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
+      }
+      continue;
+    }
+    const entry = decision.intents.find((i) => i.leg === "entry" || i.leg === "exit") ?? decision.intents[0];
+    if (!entry) continue;
+    const orderId = crypto.randomUUID();
+    local.reserve(
+      orderId,
+      follower.userId,
+      decision.reservation.notional,
+      decision.reservation.openPositions,
+      decision.reservation.symbol,
+      now,
+    );
+    local.addCounter(day, `orders:${follower.userId}`, decision.reservation.ordersToday || 1);
+    counts.ordersQueued += 1;
+    if (decision.reductions.length > 0) counts.ordersReduced += 1;
+    planned.push({
+      id: orderId,
+      signalId: input.signalId,
+      userId: follower.userId,
+      accountRef: decision.accountId,
+      broker: "paper",
+      leg: entry.leg,
+      parentOrderId: null,
+      symbol: entry.symbol,
+      assetClass: entry.assetClass,
+      intent: {
+        ...entry,
+        orderClass: decision.orderClass,
+        exits: decision.intents.filter((i) => i !== entry),
+        reductions: decision.reductions,
+        notes: decision.notes,
+        awaitingConfirmation: follower.mode === "confirm",
+      },
+      side: entry.side,
+      orderType: entry.orderType,
+      quantity: entry.quantity,
+      limitPrice: entry.limitPrice,
+      stopPrice: entry.stopPrice,
+      cause: "signal",
+      intentLegs: decision.intents,
+    });
+  }
+
+  return {
+    entryCount: planned.filter((o) => o.cause === "signal").length,
+    pausedMembers,
+    async withClientOrderIds(): Promise<NewOrder[]> {
+      return Promise.all(
+        planned.map(async ({ intentLegs: _legs, ...order }) => ({
+          ...order,
+          clientOrderId: await clientOrderId({
+            communityId: input.communityId,
+            signalId: input.signalId,
+            followerId: order.userId,
+            leg: order.leg,
+          }),
+        })),
+      );
+    },
+  };
+}
+
+function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
+  try {
+    return parseMemberRiskSettings(settings);
+  } catch {
+    return null;
+  }
+}
+
+function sizingOf(follower: Follower): Sizing | null {
+  const amount = follower.amount;
+  if (!follower.sizingMode || amount === null || !(amount > 0)) return null;
+  switch (follower.sizingMode) {
+    case "fixed_quantity":
+      return { mode: "fixed_quantity", quantity: amount };
+    case "fixed_notional":
+      return { mode: "fixed_notional", notional: amount };
+    case "percent_of_equity":
+      return { mode: "percent_of_equity", percent: amount };
+    case "risk_percent":
+      return { mode: "risk_percent", percent: amount };
+    case "multiplier":
+      return { mode: "multiplier", multiplier: amount };
+  }
+}
+
+const NEW_YORK_CLOCK = new Intl.DateTimeFormat("en-US", {
+  timeZone: "America/New_York",
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+/** US regular session, 09:30–16:00 America/New_York, Monday to Friday (holidays are not modelled). */
+export function isRegularSession(now: number): boolean {
+  const parts = NEW_YORK_CLOCK.formatToParts(new Date(now));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  const weekday = get("weekday");
+  if (weekday === "Sat" || weekday === "Sun") return false;
+  const minutes = Number(get("hour")) * 60 + Number(get("minute"));
+  return minutes >= 9 * 60 + 30 && minutes < 16 * 60;
+}
+
+/** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */
+function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string): PlannedOrder[] {
+  return paper.positions(userId).map((position) => {
+    const side = position.direction === "long" ? "sell" : "buy_to_cover";
+    const leg = `flatten-${position.symbol}`.slice(0, 40);
+    const intent: OrderIntent = {
+      leg: "exit",
+      side,
+      positionEffect: "close",
+      assetClass: position.assetClass,
+      symbol: position.option ? position.option.underlying : position.symbol,
+      option: position.option,
+      orderType: "market",
+      quantity: position.quantity,
+      limitPrice: null,
+      stopPrice: null,
+      timeInForce: "day",
+      nativeBracket: false,
+      placeAfterFill: false,
+    };
+    return {
+      id: crypto.randomUUID(),
+      signalId,
+      userId,
+      accountRef: PAPER_ACCOUNT_REF,
+      broker: "paper" as const,
+      leg,
+      parentOrderId: null,
+      symbol: intent.symbol,
+      assetClass: position.assetClass,
+      intent: { ...intent, leg, exits: [], flattenReason: reason },
+      side,
+      orderType: "market",
+      quantity: position.quantity,
+      limitPrice: null,
+      stopPrice: null,
+      cause: `flatten_${reason}`,
+      intentLegs: [intent],
+    };
+  });
+}

@@ -1,0 +1,287 @@
+/**
+ * The CommunityExecutor's own SQLite: what must be decided atomically inside
+ * the object (duplicate and conflict windows, the kill switch, daily counters,
+ * in-flight reservations, paper accounts, the fill-tracking schedule). Every
+ * function here is synchronous, so no other request can interleave between a
+ * read and the write that depends on it.
+ */
+
+const SCHEMA = [
+  `create table if not exists meta (key text primary key, value text not null)`,
+  `create table if not exists sources (source_id text primary key, signal_id text not null, status text not null, at integer not null)`,
+  `create table if not exists recent_signals (signal_id text primary key, provider text not null, symbol text not null,
+     direction text not null, fingerprint text not null, at integer not null)`,
+  `create index if not exists recent_signals_provider on recent_signals (provider, at)`,
+  `create table if not exists counters (day text not null, key text not null, value real not null, primary key (day, key))`,
+  `create table if not exists reservations (order_id text primary key, user_id text not null, notional real not null,
+     open_positions integer not null, symbol text, created_at integer not null)`,
+  `create index if not exists reservations_user on reservations (user_id)`,
+  `create table if not exists paper_accounts (user_id text primary key, state text not null, updated_at integer not null)`,
+  `create table if not exists tracking (order_id text primary key, due_at integer not null, submitted_at integer not null,
+     checks integer not null default 0)`,
+  `create index if not exists tracking_due on tracking (due_at)`,
+  `create table if not exists pauses (user_id text primary key, until integer not null, reason text not null)`,
+  `create table if not exists confirmations (order_id text primary key, user_id text not null, due_at integer not null)`,
+];
+
+export interface RecentSignal {
+  signalId: string;
+  provider: string;
+  symbol: string;
+  direction: "long" | "short" | "flat";
+  fingerprint: string;
+  at: number;
+}
+
+export interface UserReservation {
+  notional: number;
+  openPositions: number;
+  symbols: string[];
+}
+
+/** Seconds a source id is remembered (well beyond any redelivery), and the double-post window. */
+const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
+export const DOUBLE_POST_WINDOW_MS = 5_000;
+
+export const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
+
+export class ExecutorLocalState {
+  constructor(private readonly sql: SqlStorage) {
+    for (const statement of SCHEMA) sql.exec(statement);
+  }
+
+  private one<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T | null {
+    const rows = this.sql.exec<T>(query, ...bindings).toArray();
+    return rows[0] ?? null;
+  }
+
+  getMeta(key: string): string | null {
+    return this.one<{ value: string }>("select value from meta where key = ?", key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string | null): void {
+    if (value === null) this.sql.exec("delete from meta where key = ?", key);
+    else
+      this.sql.exec(
+        "insert into meta (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
+        key,
+        value,
+      );
+  }
+
+  get halted(): boolean {
+    return this.getMeta("halted") === "1";
+  }
+
+  setHalted(halted: boolean): void {
+    this.setMeta("halted", halted ? "1" : null);
+  }
+
+  /** The stored outcome of a source already seen, or null. */
+  seenSource(sourceId: string): { signalId: string; status: string } | null {
+    const row = this.one<{ signal_id: string; status: string }>(
+      "select signal_id, status from sources where source_id = ?",
+      sourceId,
+    );
+    return row ? { signalId: row.signal_id, status: row.status } : null;
+  }
+
+  rememberSource(sourceId: string, signalId: string, status: string, at: number): void {
+    this.sql.exec(
+      "insert into sources (source_id, signal_id, status, at) values (?, ?, ?, ?) on conflict(source_id) do update set status = excluded.status",
+      sourceId,
+      signalId,
+      status,
+      at,
+    );
+  }
+
+  recentFrom(provider: string, since: number): RecentSignal[] {
+    return this.sql
+      .exec<{
+        signal_id: string;
+        provider: string;
+        symbol: string;
+        direction: string;
+        fingerprint: string;
+        at: number;
+      }>("select * from recent_signals where provider = ? and at >= ? order by at", provider, since)
+      .toArray()
+      .map((r) => ({
+        signalId: r.signal_id,
+        provider: r.provider,
+        symbol: r.symbol,
+        direction: r.direction as RecentSignal["direction"],
+        fingerprint: r.fingerprint,
+        at: r.at,
+      }));
+  }
+
+  rememberRecent(signal: RecentSignal): void {
+    this.sql.exec(
+      "insert or replace into recent_signals (signal_id, provider, symbol, direction, fingerprint, at) values (?, ?, ?, ?, ?, ?)",
+      signal.signalId,
+      signal.provider,
+      signal.symbol,
+      signal.direction,
+      signal.fingerprint,
+      signal.at,
+    );
+  }
+
+  counter(day: string, key: string): number {
+    return this.one<{ value: number }>("select value from counters where day = ? and key = ?", day, key)?.value ?? 0;
+  }
+
+  addCounter(day: string, key: string, delta: number): number {
+    const row = this.one<{ value: number }>(
+      "insert into counters (day, key, value) values (?, ?, ?) on conflict(day, key) do update set value = value + excluded.value returning value",
+      day,
+      key,
+      delta,
+    );
+    return row?.value ?? delta;
+  }
+
+  reservedFor(userId: string): UserReservation {
+    const rows = this.sql
+      .exec<{ notional: number; open_positions: number; symbol: string | null }>(
+        "select notional, open_positions, symbol from reservations where user_id = ?",
+        userId,
+      )
+      .toArray();
+    return {
+      notional: rows.reduce((sum, r) => sum + r.notional, 0),
+      openPositions: rows.reduce((sum, r) => sum + r.open_positions, 0),
+      symbols: rows.flatMap((r) => (r.symbol ? [r.symbol] : [])),
+    };
+  }
+
+  reserve(orderId: string, userId: string, notional: number, openPositions: number, symbol: string | null, at: number) {
+    this.sql.exec(
+      "insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, created_at) values (?, ?, ?, ?, ?, ?)",
+      orderId,
+      userId,
+      notional,
+      openPositions,
+      symbol,
+      at,
+    );
+  }
+
+  release(orderIds: readonly string[]): void {
+    for (const id of orderIds) this.sql.exec("delete from reservations where order_id = ?", id);
+  }
+
+  pausedUntil(userId: string, now: number): { until: number; reason: string } | null {
+    const row = this.one<{ until: number; reason: string }>(
+      "select until, reason from pauses where user_id = ?",
+      userId,
+    );
+    return row && row.until > now ? row : null;
+  }
+
+  pause(userId: string, until: number, reason: string): void {
+    this.sql.exec(
+      "insert into pauses (user_id, until, reason) values (?, ?, ?) on conflict(user_id) do update set until = excluded.until, reason = excluded.reason",
+      userId,
+      until,
+      reason,
+    );
+  }
+
+  loadPaperAccount<T>(userId: string): T | null {
+    const row = this.one<{ state: string }>("select state from paper_accounts where user_id = ?", userId);
+    return row ? (JSON.parse(row.state) as T) : null;
+  }
+
+  savePaperAccount(userId: string, state: unknown, at: number): void {
+    this.sql.exec(
+      "insert into paper_accounts (user_id, state, updated_at) values (?, ?, ?) on conflict(user_id) do update set state = excluded.state, updated_at = excluded.updated_at",
+      userId,
+      JSON.stringify(state),
+      at,
+    );
+  }
+
+  paperAccountUsers(): string[] {
+    return this.sql
+      .exec<{ user_id: string }>("select user_id from paper_accounts order by user_id")
+      .toArray()
+      .map((r) => r.user_id);
+  }
+
+  track(orderId: string, submittedAt: number, dueAt: number): void {
+    this.sql.exec(
+      "insert into tracking (order_id, due_at, submitted_at) values (?, ?, ?) on conflict(order_id) do update set due_at = excluded.due_at",
+      orderId,
+      dueAt,
+      submittedAt,
+    );
+  }
+
+  untrack(orderId: string): void {
+    this.sql.exec("delete from tracking where order_id = ?", orderId);
+  }
+
+  dueTracking(now: number, limit = 200): { orderId: string; submittedAt: number }[] {
+    return this.sql
+      .exec<{ order_id: string; submitted_at: number }>(
+        "select order_id, submitted_at from tracking where due_at <= ? order by due_at limit ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ orderId: r.order_id, submittedAt: r.submitted_at }));
+  }
+
+  /** The earliest follow-up or confirmation deadline: the alarm is always set to it. */
+  nextDue(): number | null {
+    return (
+      this.one<{ due: number | null }>(
+        "select min(due) as due from (select min(due_at) as due from tracking union all select min(due_at) from confirmations)",
+      )?.due ?? null
+    );
+  }
+
+  awaitConfirmation(orderId: string, userId: string, dueAt: number): void {
+    this.sql.exec(
+      "insert or ignore into confirmations (order_id, user_id, due_at) values (?, ?, ?)",
+      orderId,
+      userId,
+      dueAt,
+    );
+  }
+
+  /** Takes the pending confirmation (once): null when it was already confirmed, canceled or timed out. */
+  takeConfirmation(orderId: string): { userId: string; dueAt: number } | null {
+    const row = this.one<{ user_id: string; due_at: number }>(
+      "delete from confirmations where order_id = ? returning user_id, due_at",
+      orderId,
+    );
+    return row ? { userId: row.user_id, dueAt: row.due_at } : null;
+  }
+
+  isAwaitingConfirmation(orderId: string): boolean {
+    return this.one("select 1 as yes from confirmations where order_id = ?", orderId) !== null;
+  }
+
+  dueConfirmations(now: number, limit = 200): string[] {
+    return this.sql
+      .exec<{ order_id: string }>(
+        "select order_id from confirmations where due_at <= ? order by due_at limit ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => r.order_id);
+  }
+
+  /** Drops memory that can no longer matter: old sources, old recent signals, old counters. */
+  prune(now: number): void {
+    this.sql.exec("delete from sources where at < ?", now - SOURCE_MEMORY_MS);
+    this.sql.exec("delete from recent_signals where at < ?", now - 60_000);
+    this.sql.exec("delete from counters where day < ?", utcDay(now - 3 * 24 * 3600_000));
+    this.sql.exec("delete from pauses where until < ?", now);
+  }
+}

@@ -1,0 +1,111 @@
+import type { BrokerPosition } from "../../shared/brokers/adapter";
+import { type PaperAccountStore, PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
+import {
+  accountOf,
+  createPaperAccount,
+  PAPER_CAPABILITIES,
+  type PaperAccountState,
+  positionsOf,
+} from "../../shared/brokers/paper/engine";
+import type { ConfigResult } from "../../shared/config";
+import { ConfigInvalidError } from "../../shared/errors";
+import type { Logger } from "../../shared/logging";
+import { createQuoteSource, type Instrument, type Quote, type QuoteSource } from "../../shared/quotes";
+import type { RiskAccount, RiskSignal } from "../../shared/risk/types";
+import type { ExecutorLocalState } from "./local-state";
+
+/** The id of every member's built-in paper account (orders.account_ref). */
+export const PAPER_ACCOUNT_REF = "paper";
+
+/**
+ * Every member's paper account, kept in the executor's own SQLite: the paper
+ * broker adapter for sending orders, and the synchronous snapshot the risk
+ * engine reads. Exits are placed by the engine after the fill (no native
+ * brackets here), which is the path for brokers without brackets too.
+ */
+export class PaperDesk {
+  private readonly adapters = new Map<string, PaperBrokerAdapter>();
+  private quoteSource: QuoteSource | null = null;
+
+  constructor(
+    private readonly local: ExecutorLocalState,
+    private readonly config: () => ConfigResult,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Built on first use, so a misconfigured deployment fails the call that needs prices, not the object. */
+  get quotes(): QuoteSource {
+    if (!this.quoteSource) {
+      const result = this.config();
+      if (!result.ok) throw new ConfigInvalidError(result.problems.map((p) => p.variable));
+      this.quoteSource = createQuoteSource(result.config);
+    }
+    return this.quoteSource;
+  }
+
+  adapterFor(userId: string): PaperBrokerAdapter {
+    let adapter = this.adapters.get(userId);
+    if (!adapter) {
+      const store: PaperAccountStore = {
+        load: async () => this.local.loadPaperAccount<PaperAccountState>(userId),
+        save: async (state) => this.local.savePaperAccount(userId, state, Date.now()),
+      };
+      adapter = new PaperBrokerAdapter({ store, quotes: this.quotes });
+      this.adapters.set(userId, adapter);
+    }
+    return adapter;
+  }
+
+  /** The member's paper account as the risk engine sees it, read synchronously from storage. */
+  riskAccount(userId: string, ordersToday: number): RiskAccount {
+    const state = this.local.loadPaperAccount<PaperAccountState>(userId) ?? createPaperAccount({}, Date.now());
+    const account = accountOf(state);
+    return {
+      id: PAPER_ACCOUNT_REF,
+      broker: "paper",
+      mode: "paper",
+      status: "active",
+      capabilities: {
+        assetClasses: PAPER_CAPABILITIES.assetClasses,
+        fractional: PAPER_CAPABILITIES.fractional,
+        shorting: PAPER_CAPABILITIES.shorting,
+        brackets: false,
+      },
+      snapshot: {
+        equity: account.equity,
+        startOfDayEquity: account.startOfDayEquity ?? account.equity,
+        realizedPnlToday: 0,
+        unrealizedPnl: account.unrealizedPnl ?? 0,
+        buyingPower: account.buyingPower,
+        positions: positionsOf(state).map((p) => ({
+          assetClass: p.assetClass,
+          symbol: p.option ? p.option.underlying : p.symbol,
+          option: p.option,
+          direction: p.direction,
+          quantity: p.quantity,
+          marketPrice: p.marketPrice,
+        })),
+        ordersToday,
+      },
+    };
+  }
+
+  /** The member's open paper positions, read synchronously from storage. */
+  positions(userId: string): BrokerPosition[] {
+    const state = this.local.loadPaperAccount<PaperAccountState>(userId);
+    return state ? positionsOf(state) : [];
+  }
+
+  /** The current price of a signal's instrument; the development feed starts its walk at the signal's price. */
+  async quoteFor(signal: RiskSignal): Promise<Quote | null> {
+    const instrument: Instrument = { assetClass: signal.assetClass, symbol: signal.symbol, option: signal.option };
+    const price = signal.entry ? ("price" in signal.entry ? signal.entry.price : signal.entry.high) : null;
+    try {
+      if (price !== null) this.quotes.anchor?.(instrument, price);
+      return await this.quotes.getQuote(instrument);
+    } catch (error) {
+      this.logger.warn("quote.unavailable", { symbol: signal.symbol, error });
+      return null;
+    }
+  }
+}

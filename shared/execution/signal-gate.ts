@@ -1,0 +1,102 @@
+/**
+ * The checks a signal passes before any follower is looked at: staleness, the
+ * double-post window and conflicting directions. Pure: the executor supplies
+ * what it remembers and applies the verdict.
+ */
+
+export const DEFAULT_MAX_SIGNAL_AGE_SECONDS = 60;
+export const DOUBLE_POST_WINDOW_MS = 5_000;
+/** A signal stamped further in the future than this is not trusted either. */
+export const MAX_CLOCK_SKEW_MS = 30_000;
+
+export type Direction = "long" | "short" | "flat";
+
+export interface GateSignal {
+  action: "buy" | "sell" | "short" | "cover" | "close";
+  symbol: string;
+  option: { underlying: string } | null;
+}
+
+export interface RecentSignalRef {
+  signalId: string;
+  symbol: string;
+  direction: Direction;
+  fingerprint: string;
+  at: number;
+}
+
+export type GateVerdict =
+  | { kind: "pass" }
+  | { kind: "expired"; reason: string }
+  | { kind: "duplicate"; of: string; reason: string }
+  | { kind: "conflict"; with: string; reason: string };
+
+/** Which way a signal pushes the position: opening a long or short, or exiting. */
+export function directionOf(signal: GateSignal): Direction {
+  if (signal.action === "buy") return "long";
+  if (signal.action === "short") return "short";
+  return "flat";
+}
+
+/** The symbol that conflicts are judged on (the underlying for options). */
+export const conflictSymbol = (signal: GateSignal) => (signal.option?.underlying ?? signal.symbol).toUpperCase();
+
+/** A stable text of the normalized signal: key order does not matter. */
+export function signalFingerprint(signal: unknown): string {
+  return JSON.stringify(sortKeys(signal));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+export function gateSignal(input: {
+  signal: GateSignal;
+  fingerprint: string;
+  sourceTimestamp: number;
+  now: number;
+  maxAgeSeconds: number;
+  recentFromProvider: readonly RecentSignalRef[];
+}): GateVerdict {
+  const age = input.now - input.sourceTimestamp;
+  if (age > input.maxAgeSeconds * 1000) {
+    return {
+      kind: "expired",
+      reason: `The signal is ${Math.round(age / 1000)} s old; signals older than ${input.maxAgeSeconds} s are never executed.`,
+    };
+  }
+  if (-age > MAX_CLOCK_SKEW_MS) {
+    return { kind: "expired", reason: "The signal's timestamp is in the future; it is not executed." };
+  }
+  const windowStart = input.now - DOUBLE_POST_WINDOW_MS;
+  const recent = input.recentFromProvider.filter((r) => r.at >= windowStart);
+  const twin = recent.find((r) => r.fingerprint === input.fingerprint);
+  if (twin) {
+    return {
+      kind: "duplicate",
+      of: twin.signalId,
+      reason: "The same signal was posted less than 5 s ago; it is executed once.",
+    };
+  }
+  const direction = directionOf(input.signal);
+  const symbol = conflictSymbol(input.signal);
+  const opposite = recent.find(
+    (r) => r.symbol === symbol && direction !== "flat" && r.direction !== "flat" && r.direction !== direction,
+  );
+  if (opposite) {
+    return {
+      kind: "conflict",
+      with: opposite.signalId,
+      reason: `Conflicting signals: ${symbol} was signalled ${opposite.direction} and ${direction} within 5 s, so both are refused.`,
+    };
+  }
+  return { kind: "pass" };
+}

@@ -1,0 +1,413 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { signComponentId } from "../../workers/discord/components";
+import {
+  AAPL_LONG,
+  communityWithFollowers,
+  deliver,
+  executorOf,
+  fakeDiscordApi,
+  queuedMessages,
+  settle,
+  snowflakeAt,
+  submit,
+  type TestCommunity,
+} from "../support/execution";
+import { TEST_VARS } from "../support/test-vars";
+
+const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
+
+let discord: ReturnType<typeof fakeDiscordApi>;
+beforeEach(() => {
+  discord = fakeDiscordApi();
+});
+afterEach(() => discord.restore());
+
+async function ordersOf(community: TestCommunity, signalId?: string) {
+  return community.tenant.execution.listOrders({ limit: 1000, ...(signalId ? { signalId } : {}) });
+}
+
+async function dmsTo(userId: string) {
+  const user = await env.DB.prepare("select discord_id from users where id = ?")
+    .bind(userId)
+    .first<{ discord_id: string }>();
+  return discord.sent.filter((s) => (s.body as { recipient_id?: string } | null)?.recipient_id === user?.discord_id);
+}
+
+describe("signal gates", () => {
+  it("Scenario: A signal fans out to every enabled follower", async () => {
+    const community = await communityWithFollowers(3);
+    const { summary, signalId } = await submit(community, MARKET_BUY);
+    expect(summary).toMatchObject({ status: "accepted", followers: 3, ordersQueued: 3 });
+    expect(summary.message).toBe("accepted: 3 followers → 3 orders queued");
+    const orders = await ordersOf(community, signalId);
+    expect(orders.map((o) => o.status)).toEqual(["queued", "queued", "queued"]);
+    expect(new Set(orders.map((o) => o.clientOrderId)).size).toBe(3);
+    for (const order of orders) expect(order.clientOrderId).toMatch(/^[A-Za-z0-9]{1,20}$/);
+    const events = await community.tenant.execution.orderEvents(orders[0]?.id ?? "");
+    expect(events).toMatchObject([{ fromStatus: null, toStatus: "queued", cause: "signal" }]);
+    await settle(community);
+  });
+
+  it("Scenario: A redelivered signal is executed once", async () => {
+    const community = await communityWithFollowers(2);
+    const first = await submit(community, MARKET_BUY);
+    const again = await executorOf(community.communityId).submitSignal({
+      signalId: first.signalId,
+      communityId: community.communityId,
+      providerUserId: community.providerId,
+      signal: MARKET_BUY,
+      source: "slash",
+      sourceId: first.sourceId,
+      sourceTimestamp: Date.now(),
+    });
+    expect(again).toMatchObject({ status: "duplicate", code: "DUPLICATE_SOURCE", ordersQueued: 0 });
+    expect(await ordersOf(community)).toHaveLength(2);
+    await settle(community);
+  });
+
+  it("Scenario: A double post within five seconds is one signal", async () => {
+    const community = await communityWithFollowers(2);
+    await submit(community, MARKET_BUY);
+    const second = await submit(community, { ...MARKET_BUY });
+    expect(second.summary).toMatchObject({ status: "duplicate", code: "DOUBLE_POST" });
+    expect(await ordersOf(community)).toHaveLength(2);
+    await settle(community);
+  });
+
+  it("Scenario: Opposite signals within five seconds are both refused", async () => {
+    const community = await communityWithFollowers(2);
+    const long = await submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } });
+    const short = await submit(community, { ...MARKET_BUY, action: "short" });
+    expect(short.summary).toMatchObject({ status: "refused", code: "CONFLICTING_SIGNALS" });
+    expect(short.summary.message).toContain("both are refused");
+    const firstOrders = await ordersOf(community, long.signalId);
+    expect(firstOrders.every((o) => o.status === "canceled")).toBe(true);
+    const stored = await community.tenant.execution.getSignal(long.signalId);
+    expect(stored?.status).toBe("refused");
+    await settle(community);
+  });
+
+  it("Scenario: A stale signal is expired and never executed", async () => {
+    const community = await communityWithFollowers(2);
+    const { summary, signalId } = await submit(community, MARKET_BUY, { sourceTimestamp: Date.now() - 61_000 });
+    expect(summary).toMatchObject({ status: "expired", code: "SIGNAL_EXPIRED" });
+    expect(await ordersOf(community)).toHaveLength(0);
+    const stored = await community.tenant.execution.getSignal(signalId);
+    expect(stored).toMatchObject({ status: "expired" });
+    expect(stored?.statusReason).toContain("older than 60 s");
+  });
+});
+
+describe("kill switch", () => {
+  it("Scenario: A halt stops a fan-out under way", { timeout: 60_000 }, async () => {
+    const FOLLOWERS = 3000;
+    const community = await communityWithFollowers(0);
+    await addFollowersInBulk(community, FOLLOWERS);
+    const signal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
+    const sourceId = snowflakeAt();
+    const { signal: row } = await community.tenant.signals.store({
+      providerUserId: community.providerId,
+      source: "slash",
+      sourceId,
+      sourceTimestamp: Date.now(),
+      channelId: null,
+      rawText: null,
+      normalized: signal,
+    });
+    // In the object itself: the halt arrives while the first chunk is being sent, as a concurrent request would.
+    const { summary, halted } = await runInDurableObject(executorOf(community.communityId), async (executor) => {
+      const queue = (executor as unknown as { env: Env }).env.ORDER_QUEUE;
+      const sendBatch = queue.sendBatch.bind(queue);
+      let halting: Promise<{ halted: boolean }> | null = null;
+      queue.sendBatch = (messages, options) => {
+        halting ??= executor.halt({ communityId: community.communityId, reason: "test halt", actorId: null });
+        return sendBatch(messages, options);
+      };
+      try {
+        const summary = await executor.submitSignal({
+          signalId: row.id,
+          communityId: community.communityId,
+          providerUserId: community.providerId,
+          signal,
+          source: "slash",
+          sourceId,
+          sourceTimestamp: Date.now(),
+        });
+        return { summary, halted: await (halting ?? Promise.resolve({ halted: false })) };
+      } finally {
+        queue.sendBatch = sendBatch;
+      }
+    });
+    expect(halted.halted).toBe(true);
+    expect(summary.stoppedByHalt).toBe(true);
+    expect(summary.message).toContain("the kill switch stopped the rest");
+    const orders = await ordersOf(community);
+    expect(orders.length).toBeGreaterThan(0);
+    expect(orders.filter((o) => o.leg === "entry").length).toBeLessThan(FOLLOWERS);
+    expect(orders.filter((o) => o.status === "queued")).toHaveLength(0);
+    const refused = await submit(community, { ...MARKET_BUY, symbol: "MSFT" });
+    expect(refused.summary).toMatchObject({ status: "refused", code: "COMMUNITY_HALTED" });
+    expect((await community.tenant.community.get())?.halted).toBe(true);
+    await settle(community);
+  });
+});
+
+describe("risk limits in flight", () => {
+  it("Scenario: Two signals in flight cannot both pass a limit that only one fits", async () => {
+    const community = await communityWithFollowers(1);
+    const [follower] = community.followerIds;
+    await community.tenant.riskProfiles.setSettings(follower ?? "", { maxOpenPositions: 1 });
+    const [a, b] = await Promise.all([
+      submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } }),
+      submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 }, symbol: "MSFT" }),
+    ]);
+    expect(a.summary.ordersQueued + b.summary.ordersQueued).toBe(1);
+    const skipped = { ...a.summary.skipped, ...b.summary.skipped };
+    expect(skipped).toEqual({ max_open_positions: 1 });
+    expect(await ordersOf(community)).toHaveLength(1);
+    await settle(community);
+  });
+
+  it("Scenario: An over-limit quantity is reduced to fit", async () => {
+    const community = await communityWithFollowers(1, { sizingMode: "fixed_quantity", amount: 1000 });
+    const { summary, signalId } = await submit(community, {
+      ...AAPL_LONG,
+      entry: { price: 100 },
+      stopLoss: 95,
+      takeProfits: [{ price: 110, percent: null }],
+    });
+    expect(summary).toMatchObject({ ordersQueued: 1, ordersReduced: 1 });
+    expect(summary.message).toContain("(1 reduced to fit)");
+    const [order] = await ordersOf(community, signalId);
+    expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
+    const intent = order?.intent as { reductions: { reason: string; from: number; to: number }[] } | undefined;
+    expect(intent?.reductions[0]).toMatchObject({
+      reason: "max_position_size",
+      from: 1000,
+      to: 100,
+    });
+    await settle(community);
+  });
+
+  it("Scenario: The daily loss limit flattens and pauses the member", async () => {
+    const community = await communityWithFollowers(1);
+    const [follower = ""] = community.followerIds;
+    // The member bought 50 AAPL at 200 this morning, from 100,000 of equity; AAPL now marks at 100.
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      const today = new Date().toISOString().slice(0, 10);
+      const account = {
+        version: 1,
+        currency: "USD",
+        startingCash: 100_000,
+        cash: 90_000,
+        realizedPnl: 0,
+        shortingEnabled: true,
+        positions: {
+          AAPL: {
+            key: "AAPL",
+            assetClass: "equity",
+            symbol: "AAPL",
+            option: null,
+            quantity: 50,
+            averageCost: 200,
+            lastPrice: 100,
+            lastPriceAt: new Date().toISOString(),
+            realizedPnl: 0,
+            openedAt: new Date().toISOString(),
+          },
+        },
+        orders: {},
+        clientOrderIds: {},
+        nextOrderSeq: 1,
+        day: { date: today, startEquity: 100_000 },
+        createdAt: new Date().toISOString(),
+      };
+      state.storage.sql.exec(
+        "insert into paper_accounts (user_id, state, updated_at) values (?, ?, ?)",
+        follower,
+        JSON.stringify(account),
+        Date.now(),
+      );
+    });
+    const { summary, signalId } = await submit(community, { ...MARKET_BUY, symbol: "MSFT" });
+    expect(summary.skipped).toEqual({ daily_loss_limit: 1 });
+    const flatten = (await ordersOf(community, signalId)).filter((o) => o.leg.startsWith("flatten"));
+    expect(flatten).toMatchObject([{ symbol: "AAPL", side: "sell", quantity: 50, orderType: "market" }]);
+    const next = await submit(community, { ...MARKET_BUY, symbol: "NVDA" });
+    expect(next.summary.skipped).toEqual({ daily_loss_limit: 1 });
+    await settle(community);
+  });
+});
+
+describe("orders and fills", () => {
+  it("Scenario: Default exits are placed after the entry fills", async () => {
+    const community = await communityWithFollowers(1);
+    const { signalId } = await submit(community, MARKET_BUY);
+    await deliver("order-submissions", await queuedMessages(community));
+    const orders = await ordersOf(community, signalId);
+    const entry = orders.find((o) => o.leg === "entry");
+    expect(entry).toMatchObject({ status: "filled" });
+    const fill = entry?.averageFillPrice ?? 0;
+    const stop = orders.find((o) => o.leg === "stop");
+    const target = orders.find((o) => o.leg === "tp1");
+    expect(stop).toMatchObject({ side: "sell", orderType: "stop", parentOrderId: entry?.id });
+    expect(target).toMatchObject({ side: "sell", orderType: "limit", parentOrderId: entry?.id });
+    expect(stop?.stopPrice).toBeCloseTo(fill * 0.98, 0);
+    expect(target?.limitPrice).toBeCloseTo(fill * 1.04, 0);
+    const [position] = await community.tenant.execution.positionsOf(community.followerIds[0]);
+    expect(position).toMatchObject({ symbol: "AAPL", quantity: entry?.filledQuantity });
+    await settle(community);
+  });
+
+  it("Scenario: A redelivered order message sends nothing twice", async () => {
+    const community = await communityWithFollowers(1);
+    await submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } });
+    const messages = await queuedMessages(community);
+    await deliver("order-submissions", messages);
+    const again = await deliver("order-submissions", messages, 2);
+    expect(again.explicitAcks).toHaveLength(1);
+    const order = (await ordersOf(community)).find((o) => o.leg === "entry");
+    const events = await community.tenant.execution.orderEvents(order?.id ?? "");
+    expect(events.filter((e) => e.toStatus === "submitted")).toHaveLength(1);
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      const [row] = state.storage.sql.exec<{ state: string }>("select state from paper_accounts").toArray();
+      expect(Object.keys(JSON.parse(row?.state ?? "{}").orders)).toHaveLength(1);
+    });
+    await settle(community);
+  });
+
+  it("Scenario: A dead-lettered order is failed and its member told", async () => {
+    const community = await communityWithFollowers(1);
+    await submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } });
+    const [message] = await queuedMessages(community);
+    await deliver("order-submissions-dlq", [message]);
+    const [order] = await ordersOf(community);
+    expect(order).toMatchObject({ status: "failed" });
+    await waitFor(async () => (await dmsTo(order?.userId ?? "")).length > 0);
+    await settle(community);
+  });
+
+  it("Scenario: Confirm mode waits for the member's confirmation", async () => {
+    const community = await communityWithFollowers(1, { mode: "confirm" });
+    const [follower = ""] = community.followerIds;
+    await submit(community, MARKET_BUY);
+    const [order] = await ordersOf(community);
+    expect(order?.status).toBe("queued");
+    const skipped = await deliver("order-submissions", await queuedMessages(community));
+    expect(skipped.explicitAcks).toHaveLength(1);
+    expect((await ordersOf(community))[0]?.status).toBe("queued");
+    await waitFor(async () => (await dmsTo(follower)).length > 0);
+    const dm = discord.sent.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
+    const body = dm?.body as { components: { components: { custom_id: string }[] }[] } | undefined;
+    const customId = body?.components[0]?.components[0]?.custom_id;
+    expect(customId).toBe(
+      await signComponentId(
+        TEST_VARS.SESSION_SECRET,
+        { kind: "order", action: "confirm", id: order?.id ?? "" },
+        { lifetimeSeconds: 300, nowMs: Number.parseInt(customId?.split(":")[3] ?? "0", 36) * 1000 - 300_000 },
+      ),
+    );
+    const answer = await executorOf(community.communityId).confirmOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: follower,
+      decision: "confirm",
+    });
+    expect(answer.ok).toBe(true);
+    await waitFor(async () => (await ordersOf(community)).some((o) => o.leg === "entry" && o.status === "filled"));
+    await settle(community);
+  });
+
+  it("Scenario: An unconfirmed order is canceled at its deadline", async () => {
+    const community = await communityWithFollowers(1, { mode: "confirm" });
+    await submit(community, MARKET_BUY);
+    const executor = executorOf(community.communityId);
+    await runInDurableObject(executor, async (_instance, state) => {
+      state.storage.sql.exec("update confirmations set due_at = ?", Date.now() - 1);
+    });
+    await runDurableObjectAlarm(executor);
+    const [order] = await ordersOf(community);
+    expect(order).toMatchObject({ status: "canceled", statusReason: "confirmation timeout" });
+    const late = await executor.confirmOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: order?.userId ?? "",
+      decision: "confirm",
+    });
+    expect(late.ok).toBe(false);
+    await settle(community);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000) {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Many followers at once (test set-up only): users, memberships and follows in a few batched statements. */
+async function addFollowersInBulk(community: TestCommunity, count: number) {
+  const now = Date.now();
+  const users = Array.from({ length: count }, () => ({ id: crypto.randomUUID(), discordId: snowflakeAt() }));
+  const payload = JSON.stringify(users);
+  await env.DB.batch([
+    env.DB.prepare(
+      "insert into users (id, discord_id, username, created_at, updated_at) select j.value ->> 'id', j.value ->> 'discordId', 'bulk', ?2, ?2 from json_each(?1) j",
+    ).bind(payload, now),
+    env.DB.prepare(
+      "insert into memberships (community_id, user_id, role, created_at, updated_at) select ?3, j.value ->> 'id', 'trader', ?2, ?2 from json_each(?1) j",
+    ).bind(payload, now, community.communityId),
+    env.DB.prepare(
+      "insert into follows (community_id, follower_user_id, provider_user_id, mode, enabled, created_at, updated_at) select ?3, j.value ->> 'id', ?4, 'auto', 1, ?2, ?2 from json_each(?1) j",
+    ).bind(payload, now, community.communityId, community.providerId),
+  ]);
+  community.followerIds.push(...users.map((u) => u.id));
+}
+
+describe("a member's own orders", () => {
+  it("Scenario: A member's own trade goes through their risk limits", async () => {
+    const community = await communityWithFollowers(1);
+    const [member = ""] = community.followerIds;
+    const signalId = crypto.randomUUID();
+    const sourceId = snowflakeAt();
+    const trade = { ...AAPL_LONG, entry: { price: 100 }, stopLoss: 95, quantity: 500, takeProfits: [] };
+    const summary = await executorOf(community.communityId).submitManualTrade({
+      signalId,
+      communityId: community.communityId,
+      userId: member,
+      signal: trade,
+      sourceId,
+      sourceTimestamp: Date.now(),
+    });
+    expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1, ordersReduced: 1 });
+    expect(summary.message).toContain("reduced to fit");
+    const [order] = await ordersOf(community, signalId);
+    expect(order).toMatchObject({ userId: member, quantity: 100, leg: "entry" });
+    await settle(community);
+  });
+
+  it("Scenario: A member cancels an open order", async () => {
+    const community = await communityWithFollowers(1, { mode: "confirm" });
+    await submit(community, MARKET_BUY);
+    const [order] = await ordersOf(community);
+    const executor = executorOf(community.communityId);
+    const stranger = await executor.cancelOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: "someone-else",
+    });
+    expect(stranger.ok).toBe(false);
+    const mine = await executor.cancelOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: order?.userId ?? "",
+    });
+    expect(mine.ok).toBe(true);
+    expect((await ordersOf(community))[0]?.status).toBe("canceled");
+    await settle(community);
+  });
+});

@@ -1,0 +1,125 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import {
+  AAPL_LONG,
+  communityWithFollowers,
+  deliver,
+  executorOf,
+  fakeDiscordApi,
+  queuedMessages,
+  settle,
+  submit,
+  type TestCommunity,
+} from "../support/execution";
+
+interface ScheduledFetcher {
+  scheduled(options: { cron: string; scheduledTime: number }): Promise<unknown>;
+}
+
+let discord: ReturnType<typeof fakeDiscordApi>;
+beforeEach(() => {
+  discord = fakeDiscordApi();
+});
+afterEach(() => discord.restore());
+
+/** Moves the development price walk of a symbol (the paper broker's market) to a new price. */
+async function movePrice(community: TestCommunity, symbol: string, price: number) {
+  await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
+    const desk = (instance as unknown as { paper: { quotes: { anchor?(s: string, p: number): void } } }).paper;
+    desk.quotes.anchor?.(symbol, price);
+  });
+}
+
+/** A follower's paper limit buy at 190 that rests at the broker, because the market is far above it. */
+async function restingLimitBuy() {
+  const community = await communityWithFollowers(1);
+  const { signalId } = await submit(community, { ...AAPL_LONG, takeProfits: [{ price: 200, percent: null }] });
+  await movePrice(community, "AAPL", 400);
+  await deliver("order-submissions", await queuedMessages(community));
+  const [entry] = await community.tenant.execution.listOrders({ signalId });
+  expect(entry).toMatchObject({ status: "submitted", leg: "entry" });
+  return { community, entry: entry ?? expect.fail("no entry") };
+}
+
+describe("fill tracking", () => {
+  it("Scenario: Fill tracking sees a fill within seconds and places the exits", async () => {
+    const { community, entry } = await restingLimitBuy();
+    const executor = executorOf(community.communityId);
+    await movePrice(community, "AAPL", 150);
+    await runInDurableObject(executor, async (_instance, state) => {
+      const [due] = state.storage.sql.exec<{ due_at: number }>("select due_at from tracking").toArray();
+      expect(due?.due_at).toBeLessThanOrEqual((entry.submittedAt ?? 0) + 1_000);
+      state.storage.sql.exec("update tracking set due_at = ?", Date.now());
+    });
+    await runDurableObjectAlarm(executor);
+    const orders = await community.tenant.execution.listOrders({ signalId: entry.signalId ?? "" });
+    expect(orders.find((o) => o.id === entry.id)?.status).toBe("filled");
+    expect(
+      orders
+        .filter((o) => o.parentOrderId === entry.id)
+        .map((o) => o.leg)
+        .sort(),
+    ).toEqual(["stop", "tp1"]);
+    await settle(community);
+  });
+});
+
+describe("reconciliation cron", () => {
+  it("Scenario: Reconciliation records fills missed by tracking and writes a report", async () => {
+    const { community, entry } = await restingLimitBuy();
+    await movePrice(community, "AAPL", 150);
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      state.storage.sql.exec("delete from tracking");
+      await state.storage.deleteAlarm();
+    });
+    const scheduledTime = Date.now();
+    await (exports.default as unknown as ScheduledFetcher).scheduled({ cron: "*/5 * * * *", scheduledTime });
+    expect((await community.tenant.execution.getOrder(entry.id))?.status).toBe("filled");
+    const run = await env.DB.prepare("select * from reconciliation_runs where started_at = ?")
+      .bind(scheduledTime)
+      .first<{ checked: number; updated: number; finished_at: number | null }>();
+    expect(run?.checked).toBeGreaterThanOrEqual(1);
+    expect(run?.updated).toBeGreaterThanOrEqual(1);
+    expect(run?.finished_at).not.toBeNull();
+    await settle(community);
+  });
+
+  it("Scenario: An order pending for over an hour is flagged stale", async () => {
+    const { community, entry } = await restingLimitBuy();
+    await env.DB.prepare("update orders set created_at = ? where id = ?")
+      .bind(Date.now() - 2 * 3600_000, entry.id)
+      .run();
+    const report = await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    expect(report.stale).toBe(1);
+    expect((await community.tenant.execution.getOrder(entry.id))?.staleFlaggedAt).not.toBeNull();
+    const again = await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    expect(again.stale).toBe(0);
+    await settle(community);
+  });
+
+  it("Scenario: Two reconciliation runs at once are safe", async () => {
+    const { community, entry } = await restingLimitBuy();
+    await movePrice(community, "AAPL", 150);
+    const executor = executorOf(community.communityId);
+    await Promise.all([
+      executor.reconcile({ communityId: community.communityId }),
+      executor.reconcile({ communityId: community.communityId }),
+    ]);
+    const events = await community.tenant.execution.orderEvents(entry.id);
+    expect(events.filter((e) => e.toStatus === "filled")).toHaveLength(1);
+    expect(await community.tenant.execution.fillsOf(entry.id)).toHaveLength(1);
+    await settle(community);
+  });
+
+  it("Scenario: A position at the broker that we do not know is reported", async () => {
+    const community = await communityWithFollowers(1);
+    await submit(community, { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] });
+    await deliver("order-submissions", await queuedMessages(community));
+    await settle(community);
+    await env.DB.prepare("delete from positions where community_id = ?").bind(community.communityId).run();
+    const report = await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    expect(report.unknownPositions).toMatchObject([{ symbol: "AAPL", recordedQuantity: 0 }]);
+  });
+});

@@ -1,0 +1,166 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { SubmitSignalInput } from "../../shared/execution/submit";
+import worker from "../../workers/app";
+import { database } from "../../workers/db/client";
+import { communityDirectory, upsertUser } from "../../workers/db/directory";
+import { forCommunity } from "../../workers/db/tenant";
+import type { FollowInput } from "../../workers/db/tenant/follows";
+
+export const db = database(env.DB);
+
+let snowflakeCounter = 0n;
+/** A Discord-like snowflake for "now" (so the signal is fresh), unique per call. */
+export function snowflakeAt(ms = Date.now()): string {
+  snowflakeCounter += 1n;
+  return String(((BigInt(ms) - 1420070400000n) << 22n) | (snowflakeCounter & 0x3fffffn));
+}
+
+export interface TestCommunity {
+  communityId: string;
+  providerId: string;
+  followerIds: string[];
+  tenant: ReturnType<typeof forCommunity>;
+}
+
+/** A community with one provider and `followers` members following them (auto mode, default sizing). */
+export async function communityWithFollowers(
+  followers: number,
+  follow: Partial<Omit<FollowInput, "followerUserId" | "providerUserId">> = {},
+): Promise<TestCommunity> {
+  const { community } = await communityDirectory(db).create({ guildId: snowflakeAt(), name: "Test community" });
+  const tenant = forCommunity(db, community.id);
+  const provider = await upsertUser(db, { discordId: snowflakeAt(), username: "provider" });
+  await tenant.memberships.upsert(provider.id, "provider");
+  const followerIds: string[] = [];
+  for (let i = 0; i < followers; i++) {
+    const user = await upsertUser(db, { discordId: snowflakeAt(), username: `follower-${i}` });
+    await tenant.memberships.upsert(user.id, "trader");
+    await tenant.follows.upsert({
+      followerUserId: user.id,
+      providerUserId: provider.id,
+      sizingMode: null,
+      amount: null,
+      mode: "auto",
+      ...follow,
+    });
+    followerIds.push(user.id);
+  }
+  return { communityId: community.id, providerId: provider.id, followerIds, tenant };
+}
+
+export function executorOf(communityId: string) {
+  return env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+}
+
+export const AAPL_LONG = {
+  action: "buy",
+  assetClass: "equity",
+  symbol: "AAPL",
+  option: null,
+  orderType: "limit",
+  entry: { price: 190 },
+  quantity: 10,
+  quantityPercent: null,
+  stopLoss: 185,
+  takeProfits: [{ price: 195, percent: null }],
+  leverage: null,
+  timeInForce: null,
+} as const;
+
+/** Stores a signal as a provider's slash command would, and submits it to the executor. */
+export async function submit(
+  community: TestCommunity,
+  signal: Record<string, unknown> = AAPL_LONG,
+  source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
+) {
+  const sourceId = source.sourceId ?? snowflakeAt(source.sourceTimestamp);
+  const sourceTimestamp = source.sourceTimestamp ?? Date.now();
+  const providerUserId = source.providerUserId ?? community.providerId;
+  const { signal: row } = await community.tenant.signals.store({
+    providerUserId,
+    source: "slash",
+    sourceId,
+    sourceTimestamp,
+    channelId: null,
+    rawText: null,
+    normalized: signal,
+  });
+  const summary = await executorOf(community.communityId).submitSignal({
+    signalId: row.id,
+    communityId: community.communityId,
+    providerUserId,
+    signal,
+    source: "slash",
+    sourceId,
+    sourceTimestamp,
+  });
+  return { summary, signalId: row.id, sourceId };
+}
+
+/** Delivers messages to a queue consumer, as the Queues runtime would. */
+export async function deliver(queue: string, bodies: unknown[], attempts = 1) {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** Order submission messages for every queued order of a community (what the executor sent). */
+export async function queuedMessages(community: TestCommunity) {
+  const queued = await community.tenant.execution.listOrders({ status: "queued", limit: 1000 });
+  return queued.map((o) => ({ communityId: community.communityId, orderId: o.id, clientOrderId: o.clientOrderId }));
+}
+
+/** Answers the Discord API calls the notifications consumer makes (DM channel, message) as Discord would. */
+export function fakeDiscordApi() {
+  const sent: { url: string; body: unknown }[] = [];
+  const original = globalThis.fetch;
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    if (!request.url.startsWith("https://discord.com/api/")) return original(input, init);
+    const body = request.method === "GET" ? null : await request.json().catch(() => null);
+    sent.push({ url: request.url, body });
+    if (request.url.endsWith("/users/@me/channels")) {
+      return Response.json({
+        id: snowflakeAt(),
+        type: 1,
+        recipients: [{ id: (body as { recipient_id: string }).recipient_id }],
+      });
+    }
+    return Response.json({
+      id: snowflakeAt(),
+      channel_id: snowflakeAt(),
+      content: (body as { content?: string })?.content ?? "",
+    });
+  });
+  return { sent, restore: () => spy.mockRestore() };
+}
+
+/**
+ * Waits until the community's orders stop changing (the real queue delivers
+ * engine-placed exits a moment later), then clears the executor's alarm so
+ * nothing runs after the test.
+ */
+export async function settle(community: TestCommunity, quietMs = 300, maxMs = 5000) {
+  const started = Date.now();
+  let last = "";
+  let stableSince = Date.now();
+  while (Date.now() - started < maxMs) {
+    const snapshot = JSON.stringify(
+      (await community.tenant.execution.listOrders({ limit: 1000 })).map((o) => [o.id, o.status, o.filledQuantity]),
+    );
+    if (snapshot !== last) {
+      last = snapshot;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+    await state.storage.deleteAlarm();
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * A fake Alpaca Trading API v2 at the HTTP boundary: it parses the requests
+ * the real adapter sends and answers with Alpaca's JSON shapes (order objects
+ * with string decimals, error bodies `{code, message}`). Faults can be
+ * scripted per call or drawn at random, and every order it accepted is
+ * counted by client order id, so a test can prove nothing was placed twice.
+ */
+
+export type Fault = "5xx" | "timeout_after_accept" | "429" | "insufficient_funds";
+
+export interface FakeAlpacaOptions {
+  /** Faults for the next order placements, in order (then none). */
+  script?: Fault[];
+  /** Random faults for every call: probabilities of each fault. */
+  random?: { "5xx"?: number; timeout_after_accept?: number; "429"?: number };
+  /** How long a "timeout" waits (longer than the adapter's timeout). */
+  hangMs?: number;
+  retryAfterSeconds?: number;
+  /** Fill price for market orders. */
+  price?: number;
+  rng?: () => number;
+}
+
+interface AlpacaOrder {
+  id: string;
+  client_order_id: string;
+  created_at: string;
+  updated_at: string;
+  submitted_at: string;
+  filled_at: string | null;
+  canceled_at: string | null;
+  asset_class: string;
+  symbol: string;
+  qty: string;
+  filled_qty: string;
+  filled_avg_price: string | null;
+  order_class: string;
+  order_type: string;
+  type: string;
+  side: string;
+  time_in_force: string;
+  limit_price: string | null;
+  stop_price: string | null;
+  status: string;
+  extended_hours: boolean;
+  legs: null;
+}
+
+export class FakeAlpaca {
+  readonly orders = new Map<string, AlpacaOrder>();
+  /** How many times each client order id was accepted as a new order (must never exceed 1). */
+  readonly placements = new Map<string, number>();
+  readonly calls: { method: string; path: string }[] = [];
+  private readonly script: Fault[];
+
+  constructor(private readonly options: FakeAlpacaOptions = {}) {
+    this.script = [...(options.script ?? [])];
+  }
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    this.calls.push({ method: request.method, path: url.pathname + url.search });
+    const isPlacement = request.method === "POST" && url.pathname === "/v2/orders";
+    const fault = isPlacement ? (this.script.shift() ?? this.randomFault()) : this.randomFault();
+    if (fault === "5xx") return Response.json({ code: 50010000, message: "internal server error" }, { status: 503 });
+    if (fault === "429") {
+      return Response.json(
+        { code: 42910000, message: "rate limit exceeded" },
+        { status: 429, headers: { "retry-after": String(this.options.retryAfterSeconds ?? 1) } },
+      );
+    }
+    if (fault === "insufficient_funds" && isPlacement) {
+      return Response.json({ code: 40310000, message: "insufficient buying power" }, { status: 403 });
+    }
+    const response = this.route(request.method, url, isPlacement ? await request.json() : null);
+    if (fault === "timeout_after_accept") {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, this.options.hangMs ?? 2_000);
+        init?.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(init.signal?.reason ?? new DOMException("aborted", "AbortError"));
+        });
+      });
+    }
+    return response;
+  };
+
+  private randomFault(): Fault | null {
+    const random = this.options.random;
+    if (!random) return null;
+    const roll = (this.options.rng ?? Math.random)();
+    let edge = 0;
+    for (const fault of ["5xx", "timeout_after_accept", "429"] as const) {
+      edge += random[fault] ?? 0;
+      if (roll < edge) return fault;
+    }
+    return null;
+  }
+
+  private route(method: string, url: URL, body: unknown): Response {
+    if (method === "POST" && url.pathname === "/v2/orders") return this.place(body as Record<string, string>);
+    if (method === "GET" && url.pathname === "/v2/orders:by_client_order_id") {
+      const order = this.orders.get(url.searchParams.get("client_order_id") ?? "");
+      return order ? Response.json(order) : notFound();
+    }
+    const byId = url.pathname.match(/^\/v2\/orders\/([^/]+)$/);
+    if (byId) {
+      const order = [...this.orders.values()].find((o) => o.id === decodeURIComponent(byId[1] ?? ""));
+      if (!order) return notFound();
+      if (method === "DELETE") {
+        if (order.status !== "filled") Object.assign(order, { status: "canceled", canceled_at: now() });
+        return new Response(null, { status: 204 });
+      }
+      return Response.json(order);
+    }
+    if (method === "GET" && url.pathname === "/v2/orders") {
+      return Response.json([...this.orders.values()].filter((o) => !["filled", "canceled"].includes(o.status)));
+    }
+    if (method === "GET" && url.pathname === "/v2/positions") return Response.json([]);
+    if (method === "GET" && url.pathname === "/v2/account") {
+      return Response.json({ equity: "100000", cash: "100000", buying_power: "200000", currency: "USD" });
+    }
+    return notFound();
+  }
+
+  private place(body: Record<string, string>): Response {
+    const clientOrderId = body.client_order_id ?? "";
+    if (this.orders.has(clientOrderId)) {
+      return Response.json({ code: 40010001, message: "client_order_id must be unique" }, { status: 422 });
+    }
+    this.placements.set(clientOrderId, (this.placements.get(clientOrderId) ?? 0) + 1);
+    const at = now();
+    const price = this.options.price ?? 100;
+    const market = body.type === "market";
+    const order: AlpacaOrder = {
+      id: crypto.randomUUID(),
+      client_order_id: clientOrderId,
+      created_at: at,
+      updated_at: at,
+      submitted_at: at,
+      filled_at: market ? at : null,
+      canceled_at: null,
+      asset_class: "us_equity",
+      symbol: body.symbol ?? "",
+      qty: String(body.qty ?? "0"),
+      filled_qty: market ? String(body.qty ?? "0") : "0",
+      filled_avg_price: market ? String(price) : null,
+      order_class: body.order_class ?? "",
+      order_type: body.type ?? "market",
+      type: body.type ?? "market",
+      side: body.side ?? "buy",
+      time_in_force: body.time_in_force ?? "day",
+      limit_price: body.limit_price ?? null,
+      stop_price: body.stop_price ?? null,
+      status: market ? "filled" : "new",
+      extended_hours: false,
+      legs: null,
+    };
+    this.orders.set(clientOrderId, order);
+    return Response.json(order);
+  }
+
+  /** Moves a working order to partially filled or filled, as the exchange would. */
+  fill(clientOrderId: string, quantity: number, price: number): void {
+    const order = this.orders.get(clientOrderId);
+    if (!order) throw new Error(`no order ${clientOrderId}`);
+    const filled = Number(order.filled_qty) + quantity;
+    Object.assign(order, {
+      filled_qty: String(filled),
+      filled_avg_price: String(price),
+      status: filled >= Number(order.qty) ? "filled" : "partially_filled",
+      updated_at: now(),
+      filled_at: filled >= Number(order.qty) ? now() : null,
+    });
+  }
+}
+
+const now = () => new Date().toISOString();
+const notFound = () => Response.json({ code: 40410000, message: "order not found" }, { status: 404 });

@@ -1,0 +1,46 @@
+import type { Logger } from "../../shared/logging";
+import { database } from "../db/client";
+import { communitiesToReconcile, finishReconciliationRun, startReconciliationRun } from "../db/tenant/reconciliation";
+
+const LATE_FILL_WINDOW_MS = 24 * 3600_000;
+/** Communities reconciled at once: each is one executor call, which polls its own orders. */
+const PARALLEL_COMMUNITIES = 10;
+
+/**
+ * The 5-minute reconciliation: fans out to each community's executor (the
+ * only writer of its orders) and writes one report row for the run. Two runs
+ * overlapping are safe: every order change is a conditional transition.
+ */
+export async function runReconciliation(env: Env, logger: Logger, scheduledTime: number) {
+  const db = database(env.DB);
+  const runId = await startReconciliationRun(db, scheduledTime);
+  const communities = await communitiesToReconcile(db, scheduledTime - LATE_FILL_WINDOW_MS);
+  const totals = { checked: 0, updated: 0, stale: 0, adopted: 0, errors: 0 };
+  const unknownPositions: unknown[] = [];
+  const failedCommunities: string[] = [];
+  for (let i = 0; i < communities.length; i += PARALLEL_COMMUNITIES) {
+    await Promise.all(
+      communities.slice(i, i + PARALLEL_COMMUNITIES).map(async (communityId) => {
+        try {
+          const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+          const report = await executor.reconcile({ communityId });
+          totals.checked += report.checked;
+          totals.updated += report.updated;
+          totals.stale += report.stale;
+          totals.adopted += report.adopted;
+          totals.errors += report.errors;
+          unknownPositions.push(...report.unknownPositions.map((p) => ({ communityId, ...p })));
+        } catch (error) {
+          totals.errors += 1;
+          failedCommunities.push(communityId);
+          logger.error("reconcile.community_failed", { communityId, error });
+        }
+      }),
+    );
+  }
+  await finishReconciliationRun(db, runId, {
+    ...totals,
+    details: { communities: communities.length, unknownPositions, failedCommunities },
+  });
+  return { runId, communities: communities.length, ...totals, unknownPositions: unknownPositions.length };
+}

@@ -1,0 +1,478 @@
+import { and, asc, count, countDistinct, desc, eq, gt, gte, inArray, notExists, type SQL, sql } from "drizzle-orm";
+import {
+  type FOLLOW_MODES,
+  fills,
+  follows,
+  memberships,
+  ORDER_STATUSES,
+  type OrderStatus,
+  orderEvents,
+  orders,
+  positions,
+  riskProfiles,
+  signalProviders,
+  signals,
+} from "../../../shared/db/schema";
+import { assertTransition } from "../../../shared/orders/state-machine";
+import type { TenantScope } from "./scope";
+
+/**
+ * The execution state of one community in D1: followers, orders with their
+ * event history, fills and positions. The CommunityExecutor is the only
+ * writer; every statement here is scoped to the scope's community.
+ */
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderEventRow = typeof orderEvents.$inferSelect;
+export type FillRow = typeof fills.$inferSelect;
+export type PositionRow = typeof positions.$inferSelect;
+
+export interface Follower {
+  userId: string;
+  sizingMode: (typeof follows.$inferSelect)["sizingMode"];
+  amount: number | null;
+  mode: (typeof FOLLOW_MODES)[number];
+  tradingMode: "paper" | "live";
+  riskSettings: Record<string, unknown>;
+}
+
+/** A new order as the executor decided it; inserted with status `queued` and its first event. */
+export interface NewOrder {
+  id: string;
+  signalId: string | null;
+  userId: string;
+  accountRef: string;
+  broker: OrderRow["broker"];
+  clientOrderId: string;
+  leg: string;
+  parentOrderId: string | null;
+  symbol: string;
+  assetClass: string;
+  intent: Record<string, unknown>;
+  side: string;
+  orderType: string;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  /** `queued` is sent now; `held` (engine-placed exits) waits for the entry's fill. Stored as queued + nextCheckAt null. */
+  cause: string;
+}
+
+export interface OrderTransition {
+  from: readonly OrderStatus[];
+  to: OrderStatus;
+  cause: string;
+  data?: Record<string, unknown>;
+  /** Reconciliation only: a fill reported after we marked the order canceled. */
+  adoptLateFill?: boolean;
+  patch?: Partial<
+    Pick<
+      OrderRow,
+      | "brokerOrderId"
+      | "statusReason"
+      | "filledQuantity"
+      | "averageFillPrice"
+      | "attempts"
+      | "submittedAt"
+      | "nextCheckAt"
+      | "staleFlaggedAt"
+    >
+  >;
+}
+
+/** Rows per bulk statement: each insert binds one JSON parameter, far below D1's 100-parameter limit. */
+const BULK_ROWS = 400;
+
+export function executionRepository(scope: TenantScope) {
+  const { db, communityId } = scope;
+  const orderOf = (orderId: string) => and(eq(orders.communityId, communityId), eq(orders.id, orderId));
+
+  const d1 = db.$client;
+
+  function insertOrderChunk(chunk: readonly NewOrder[], now: number): D1PreparedStatement[] {
+    const payload = JSON.stringify(
+      chunk.map((o) => ({
+        ...o,
+        intent: JSON.stringify(o.intent),
+        eventId: crypto.randomUUID(),
+      })),
+    );
+    return [
+      d1
+        .prepare(
+          `insert or ignore into orders (id, community_id, signal_id, user_id, account_ref, broker, client_order_id, leg,
+            parent_order_id, symbol, asset_class, intent, side, order_type, quantity, limit_price, stop_price, status,
+            created_at, updated_at)
+          select j.value ->> 'id', ?1, j.value ->> 'signalId', j.value ->> 'userId', j.value ->> 'accountRef',
+            j.value ->> 'broker', j.value ->> 'clientOrderId', j.value ->> 'leg', j.value ->> 'parentOrderId',
+            j.value ->> 'symbol', j.value ->> 'assetClass', j.value ->> 'intent', j.value ->> 'side',
+            j.value ->> 'orderType', j.value ->> 'quantity', j.value ->> 'limitPrice', j.value ->> 'stopPrice',
+            'queued', ?3, ?3
+          from json_each(?2) j`,
+        )
+        .bind(communityId, payload, now),
+      d1
+        .prepare(
+          `insert or ignore into order_events (id, community_id, order_id, from_status, to_status, cause, data, created_at)
+          select j.value ->> 'eventId', ?1, j.value ->> 'id', null, 'queued', j.value ->> 'cause',
+            json_object('leg', j.value ->> 'leg', 'quantity', j.value ->> 'quantity'), ?3
+          from json_each(?2) j
+          where exists (select 1 from orders o where o.id = j.value ->> 'id' and o.community_id = ?1 and o.status = 'queued')
+            and not exists (select 1 from order_events e where e.community_id = ?1 and e.order_id = j.value ->> 'id')`,
+        )
+        .bind(communityId, payload, now),
+    ];
+  }
+
+  const repository = {
+    /** Enabled followers of a provider, with their trading mode and risk settings. */
+    async followersOf(providerUserId: string): Promise<Follower[]> {
+      const rows = await db
+        .select({
+          userId: follows.followerUserId,
+          sizingMode: follows.sizingMode,
+          amount: follows.amount,
+          mode: follows.mode,
+          tradingMode: riskProfiles.tradingMode,
+          riskSettings: riskProfiles.settings,
+        })
+        .from(follows)
+        .leftJoin(
+          riskProfiles,
+          and(eq(riskProfiles.communityId, follows.communityId), eq(riskProfiles.userId, follows.followerUserId)),
+        )
+        .where(
+          and(
+            eq(follows.communityId, communityId),
+            eq(follows.providerUserId, providerUserId),
+            eq(follows.enabled, true),
+          ),
+        )
+        .orderBy(asc(follows.followerUserId))
+        .all();
+      return rows.map((r) => ({
+        ...r,
+        tradingMode: r.tradingMode ?? "paper",
+        riskSettings: r.riskSettings ?? {},
+      }));
+    },
+
+    /** Inserts orders (idempotent by client order id) with their first event, in few statements. */
+    async insertOrders(newOrders: readonly NewOrder[], now = Date.now()): Promise<void> {
+      const statements: D1PreparedStatement[] = [];
+      for (let i = 0; i < newOrders.length; i += BULK_ROWS) {
+        statements.push(...insertOrderChunk(newOrders.slice(i, i + BULK_ROWS), now));
+      }
+      if (statements.length > 0) await d1.batch(statements);
+    },
+
+    async getOrder(orderId: string): Promise<OrderRow | null> {
+      return (await db.select().from(orders).where(orderOf(orderId)).get()) ?? null;
+    },
+
+    async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
+      if (orderIds.length === 0) return [];
+      return db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.communityId, communityId), inArray(orders.id, [...orderIds])))
+        .all();
+    },
+
+    /**
+     * Moves an order between states only from one of the expected states, and
+     * records the event in the same batch. Returns the updated row, or null
+     * when the order was not in an expected state (someone else moved it).
+     */
+    async transition(orderId: string, change: OrderTransition, now = Date.now()): Promise<OrderRow | null> {
+      const current = await repository.getOrder(orderId);
+      if (!current || !change.from.includes(current.status)) return null;
+      assertTransition(current.status, change.to, { adoptLateFill: change.adoptLateFill });
+      // The event is written only if the guarded update changed the row (same batch, same connection).
+      const [updated] = await db.batch([
+        db
+          .update(orders)
+          .set({ ...change.patch, status: change.to, updatedAt: now })
+          .where(and(orderOf(orderId), eq(orders.status, current.status), eq(orders.updatedAt, current.updatedAt)))
+          .returning(),
+        db.insert(orderEvents).select(
+          db
+            .select({
+              id: sql<string>`${crypto.randomUUID()}`.as("id"),
+              communityId: sql<string>`${communityId}`.as("community_id"),
+              orderId: sql<string>`${orderId}`.as("order_id"),
+              fromStatus: sql<OrderStatus>`${current.status}`.as("from_status"),
+              toStatus: sql<OrderStatus>`${change.to}`.as("to_status"),
+              cause: sql<string>`${change.cause}`.as("cause"),
+              data: sql<string>`${JSON.stringify(change.data ?? {})}`.as("data"),
+              createdAt: sql<number>`${now}`.as("created_at"),
+            })
+            .from(orders)
+            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now))),
+        ),
+      ]);
+      return updated[0] ?? null;
+    },
+
+    /** Updates progress fields of an order without a state change (e.g. attempts, next check). */
+    async touch(orderId: string, patch: OrderTransition["patch"], now = Date.now()): Promise<void> {
+      await db
+        .update(orders)
+        .set({ ...patch, updatedAt: now })
+        .where(orderOf(orderId));
+    },
+
+    /** Cancels every still-queued order (of one signal, or all), with an event each. Returns the canceled ids. */
+    async cancelQueued(cause: string, filter: { signalId?: string } = {}, now = Date.now()): Promise<string[]> {
+      const queuedHere = filter.signalId
+        ? and(eq(orders.communityId, communityId), eq(orders.status, "queued"), eq(orders.signalId, filter.signalId))
+        : and(eq(orders.communityId, communityId), eq(orders.status, "queued"));
+      const [, canceled] = await db.batch([
+        db.insert(orderEvents).select(
+          db
+            .select({
+              id: sql<string>`lower(hex(randomblob(16)))`.as("id"),
+              communityId: orders.communityId,
+              orderId: orders.id,
+              fromStatus: orders.status,
+              toStatus: sql<OrderStatus>`'canceled'`.as("to_status"),
+              cause: sql<string>`${cause}`.as("cause"),
+              data: sql<string>`'{}'`.as("data"),
+              createdAt: sql<number>`${now}`.as("created_at"),
+            })
+            .from(orders)
+            .where(queuedHere),
+        ),
+        db
+          .update(orders)
+          .set({ status: "canceled", statusReason: cause, updatedAt: now })
+          .where(
+            filter.signalId
+              ? and(
+                  eq(orders.communityId, communityId),
+                  eq(orders.status, "queued"),
+                  eq(orders.signalId, filter.signalId),
+                )
+              : and(eq(orders.communityId, communityId), eq(orders.status, "queued")),
+          )
+          .returning({ id: orders.id }),
+      ]);
+      return canceled.map((r) => r.id);
+    },
+
+    listOrders(filter: { status?: OrderStatus; userId?: string; signalId?: string; limit?: number } = {}) {
+      const conditions = [eq(orders.communityId, communityId)];
+      if (filter.status) conditions.push(eq(orders.status, filter.status));
+      if (filter.userId) conditions.push(eq(orders.userId, filter.userId));
+      if (filter.signalId) conditions.push(eq(orders.signalId, filter.signalId));
+      return db
+        .select()
+        .from(orders)
+        .where(and(...conditions))
+        .orderBy(desc(orders.createdAt), asc(orders.id))
+        .limit(Math.min(Math.max(filter.limit ?? 100, 1), 1000))
+        .all();
+    },
+
+    /** Orders reconciliation looks at: open ones, and recent cancels that a late fill could still reach. */
+    reconcilable(canceledSince: number): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(
+            eq(orders.communityId, communityId),
+            sql`(${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}))`,
+          ),
+        )
+        .orderBy(asc(orders.createdAt))
+        .limit(5000)
+        .all();
+    },
+
+    orderEvents(orderId: string): Promise<OrderEventRow[]> {
+      return db
+        .select()
+        .from(orderEvents)
+        .where(and(eq(orderEvents.communityId, communityId), eq(orderEvents.orderId, orderId)))
+        .orderBy(asc(orderEvents.createdAt))
+        .all();
+    },
+
+    /** Records a fill once (by execution id). Returns false when it was already recorded. */
+    async recordFill(fill: Omit<FillRow, "id" | "communityId">): Promise<boolean> {
+      const inserted = await db
+        .insert(fills)
+        .values({ id: crypto.randomUUID(), communityId, ...fill })
+        .onConflictDoNothing()
+        .returning({ id: fills.id });
+      return inserted.length > 0;
+    },
+
+    fillsOf(orderId: string): Promise<FillRow[]> {
+      return db
+        .select()
+        .from(fills)
+        .where(and(eq(fills.communityId, communityId), eq(fills.orderId, orderId)))
+        .orderBy(asc(fills.filledAt))
+        .all();
+    },
+
+    async upsertPosition(position: Omit<PositionRow, "communityId" | "createdAt" | "updatedAt">, now = Date.now()) {
+      await db
+        .insert(positions)
+        .values({ communityId, ...position, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [positions.communityId, positions.userId, positions.accountRef, positions.symbol],
+          set: {
+            quantity: position.quantity,
+            averagePrice: position.averagePrice,
+            realizedPnl: position.realizedPnl,
+            unrealizedPnl: position.unrealizedPnl,
+            assetClass: position.assetClass,
+            updatedAt: now,
+          },
+        });
+    },
+
+    positionsOf(userId?: string): Promise<PositionRow[]> {
+      return db
+        .select()
+        .from(positions)
+        .where(
+          userId
+            ? and(eq(positions.communityId, communityId), eq(positions.userId, userId))
+            : eq(positions.communityId, communityId),
+        )
+        .orderBy(asc(positions.userId), asc(positions.symbol))
+        .all();
+    },
+
+    async setSignalOutcome(
+      signalId: string,
+      status: (typeof signals.$inferSelect)["status"],
+      reason: string | null,
+      summary: Record<string, unknown> | null,
+    ): Promise<void> {
+      await db
+        .update(signals)
+        .set({ status, statusReason: reason, summary, updatedAt: Date.now() })
+        .where(and(eq(signals.communityId, communityId), eq(signals.id, signalId)));
+    },
+
+    async getSignal(signalId: string) {
+      return (
+        (await db
+          .select()
+          .from(signals)
+          .where(and(eq(signals.communityId, communityId), eq(signals.id, signalId)))
+          .get()) ?? null
+      );
+    },
+
+    /** Operator API: the events of many orders, each order's oldest first. */
+    eventsOfOrders(orderIds: readonly string[]): Promise<OrderEventRow[]> {
+      if (orderIds.length === 0) return Promise.resolve([]);
+      return db
+        .select()
+        .from(orderEvents)
+        .where(and(eq(orderEvents.communityId, communityId), inArray(orderEvents.orderId, anyOf(orderIds))))
+        .orderBy(asc(orderEvents.orderId), asc(orderEvents.createdAt), asc(orderEvents.id))
+        .all();
+    },
+
+    /** Operator API: the fills of many orders, each order's oldest first. */
+    fillsOfOrders(orderIds: readonly string[]): Promise<FillRow[]> {
+      if (orderIds.length === 0) return Promise.resolve([]);
+      return db
+        .select()
+        .from(fills)
+        .where(and(eq(fills.communityId, communityId), inArray(fills.orderId, anyOf(orderIds))))
+        .orderBy(asc(fills.orderId), asc(fills.filledAt), asc(fills.id))
+        .all();
+    },
+
+    /**
+     * Operator API: a signal's orders for one page of followers (the next
+     * `limit` follower ids after `afterUserId`), ordered by follower.
+     */
+    signalOrdersByFollower(signalId: string, page: { afterUserId?: string; limit: number }): Promise<OrderRow[]> {
+      const ofSignal = and(eq(orders.communityId, communityId), eq(orders.signalId, signalId));
+      const followerPage = db
+        .selectDistinct({ userId: orders.userId })
+        .from(orders)
+        .where(and(ofSignal, page.afterUserId === undefined ? undefined : gt(orders.userId, page.afterUserId)))
+        .orderBy(asc(orders.userId))
+        .limit(page.limit);
+      return db
+        .select()
+        .from(orders)
+        .where(and(ofSignal, inArray(orders.userId, followerPage)))
+        .orderBy(asc(orders.userId), asc(orders.createdAt), asc(orders.leg), asc(orders.id))
+        .all();
+    },
+
+    /**
+     * Operator API: members by role, providers (named, or holding the provider
+     * role), followers with an enabled follow, signals received since `since`,
+     * and open orders (not yet in a final state).
+     */
+    async activityCounts(since: number) {
+      const namedProvider = and(
+        eq(signalProviders.communityId, communityId),
+        eq(signalProviders.userId, memberships.userId),
+      );
+      const [roles, named, roleOnlyProviders, following, signalsSince, open] = await db.batch([
+        db
+          .select({ role: memberships.role, n: count() })
+          .from(memberships)
+          .where(eq(memberships.communityId, communityId))
+          .groupBy(memberships.role),
+        db.select({ n: count() }).from(signalProviders).where(eq(signalProviders.communityId, communityId)),
+        db
+          .select({ n: count() })
+          .from(memberships)
+          .where(
+            and(
+              eq(memberships.communityId, communityId),
+              eq(memberships.role, "provider"),
+              notExists(db.select({ one: sql`1` }).from(signalProviders).where(namedProvider)),
+            ),
+          ),
+        db
+          .select({ followers: countDistinct(follows.followerUserId), follows: count() })
+          .from(follows)
+          .where(and(eq(follows.communityId, communityId), eq(follows.enabled, true))),
+        db
+          .select({ n: count() })
+          .from(signals)
+          .where(and(eq(signals.communityId, communityId), gte(signals.createdAt, since))),
+        db
+          .select({ n: count() })
+          .from(orders)
+          .where(and(eq(orders.communityId, communityId), inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]))),
+      ]);
+      return {
+        membersByRole: Object.fromEntries(roles.map((r) => [r.role, r.n])) as Partial<
+          Record<(typeof memberships.$inferSelect)["role"], number>
+        >,
+        providers: (named[0]?.n ?? 0) + (roleOnlyProviders[0]?.n ?? 0),
+        followers: following[0]?.followers ?? 0,
+        enabledFollows: following[0]?.follows ?? 0,
+        signalsSince: signalsSince[0]?.n ?? 0,
+        openOrders: open[0]?.n ?? 0,
+      };
+    },
+  };
+  return repository;
+}
+
+/** Orders not yet in a final state (queued includes engine-placed exits waiting for their entry's fill). */
+export const UNSETTLED_ORDER_STATUSES: readonly OrderStatus[] = ["queued", "submitted", "partially_filled"];
+
+/** Any number of ids as one bound parameter (D1 allows at most 100 per statement). */
+const anyOf = (ids: readonly string[]): SQL => sql`(select value from json_each(${JSON.stringify(ids)}))`;
+
+export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = ["submitted", "partially_filled"];
+export const isOrderStatus = (value: string): value is OrderStatus =>
+  (ORDER_STATUSES as readonly string[]).includes(value);

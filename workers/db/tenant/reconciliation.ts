@@ -1,0 +1,41 @@
+import { eq, sql } from "drizzle-orm";
+import { orders, reconciliationRuns } from "../../../shared/db/schema";
+import type { Database } from "../client";
+
+/**
+ * Cross-tenant reads for the reconciliation cron: which communities have
+ * orders to look at. The work itself is done per community, by its executor.
+ */
+export async function communitiesToReconcile(db: Database, since: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ communityId: orders.communityId })
+    .from(orders)
+    .where(
+      sql`${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${since})`,
+    )
+    .all();
+  return rows.map((r) => r.communityId);
+}
+
+export type ReconciliationRun = typeof reconciliationRuns.$inferSelect;
+
+export async function startReconciliationRun(db: Database, now: number): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.insert(reconciliationRuns).values({ id, startedAt: now });
+  return id;
+}
+
+export async function finishReconciliationRun(
+  db: Database,
+  id: string,
+  totals: Pick<ReconciliationRun, "checked" | "updated" | "stale" | "adopted" | "errors" | "details">,
+): Promise<void> {
+  await db
+    .update(reconciliationRuns)
+    .set({ ...totals, finishedAt: Date.now() })
+    .where(eq(reconciliationRuns.id, id));
+}
+
+export function recentReconciliationRuns(db: Database, limit = 20): Promise<ReconciliationRun[]> {
+  return db.select().from(reconciliationRuns).orderBy(sql`${reconciliationRuns.startedAt} desc`).limit(limit).all();
+}

@@ -1,0 +1,14 @@
+import { BROKERS } from "../../shared/db/schema";
+import type { BreakerState } from "../../shared/execution/circuit-breaker";
+import { breakerName } from "./broker-guard";
+
+/** Every live broker's breaker, for GET /api/v1/ops/metrics. */
+export async function breakerStates(env: Env): Promise<{ broker: string; state: BreakerState }[]> {
+  const live = BROKERS.filter((b) => b !== "paper");
+  return Promise.all(
+    live.map(async (broker) => ({
+      broker,
+      state: await env.RATE_LIMITER.getByName(breakerName(broker)).breakerState(breakerName(broker)),
+    })),
+  );
+}

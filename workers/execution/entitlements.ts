@@ -1,0 +1,52 @@
+import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
+import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
+import { configFor } from "../../shared/config";
+import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from "../../shared/risk/limits";
+import { planCatalogFor } from "../billing/context";
+import { loadEntitlements, loadMemberEntitlements } from "../billing/entitlements";
+import { database } from "../db/client";
+import { forCommunity } from "../db/tenant";
+
+/**
+ * What the executor needs from `entitlements()` (the one place that answers
+ * what a plan allows) and from the community's settings, for one signal.
+ */
+export interface ExecutionEntitlements {
+  plan: string;
+  signalsPerDay: number;
+  /** Whether one more signal fits today's quota; `signalsToday` is the executor's own exact count. */
+  checkSignals(signalsToday: number): Decision;
+  communityRiskDefaults: RiskLimits;
+  /** Live trading for a member, as their trader plan allows (load the members first). */
+  liveTradingFor(userId: string): boolean;
+  /** Reads the trader plans of the members who asked for live trading (paper members need none). */
+  loadMembers(userIds: readonly string[]): Promise<void>;
+}
+
+export async function executionEntitlements(env: Env, communityId: string): Promise<ExecutionEntitlements> {
+  const db = database(env.DB);
+  const configResult = configFor(env);
+  const config = configResult.ok ? configResult.config : undefined;
+  const catalog = config ? planCatalogFor(config) : DEFAULT_PLAN_CATALOG;
+  const [ent, community] = await Promise.all([
+    loadEntitlements(db, { communityId }, config ? { config } : {}),
+    forCommunity(db, communityId).community.get(),
+  ]);
+  const settings = (community?.settings ?? {}) as Record<string, unknown>;
+  const defaults = validateCommunityRiskSettings({ ...RISK_DEFAULTS, ...(settings.riskDefaults as object) });
+  const live = new Map<string, boolean>();
+  return {
+    plan: ent.communityPlan,
+    signalsPerDay: ent.limits.signalsPerDay,
+    checkSignals: (signalsToday) => checkSignalQuota(ent, signalsToday),
+    communityRiskDefaults: defaults.ok ? defaults.value : { ...RISK_DEFAULTS },
+    liveTradingFor: (userId) => live.get(userId) ?? false,
+    async loadMembers(userIds) {
+      const wanted = userIds.filter((id) => !live.has(id));
+      if (wanted.length === 0) return;
+      for (const [userId, member] of await loadMemberEntitlements(db, wanted, catalog)) {
+        live.set(userId, member.liveTrading);
+      }
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ORDER_STATUSES } from "../../../shared/db/schema";
+import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
+import { database } from "../../db/client";
+import { platformFigures } from "../../db/tenant/ops-metrics";
+import { breakerStates } from "../../execution/broker-breakers";
+import type { App } from "../context";
+import { errorResponse } from "../schemas";
+
+const WINDOW_MS = 24 * 3600_000;
+
+const ReconciliationRunSchema = z
+  .object({
+    id: z.string(),
+    startedAt: z.number().int(),
+    finishedAt: z.number().int().nullable().openapi({ description: "null while the run is still going" }),
+    checked: z.number().int(),
+    updated: z.number().int(),
+    stale: z.number().int(),
+    adopted: z.number().int(),
+    errors: z.number().int(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi("ReconciliationRun");
+
+const BrokerBreakerSchema = z
+  .object({
+    broker: z.string().openapi({ example: "alpaca" }),
+    state: z
+      .enum(["closed", "open", "half_open"])
+      .openapi({ description: "closed; open: submissions paused for a cool-down; half_open: one probe decides" }),
+    openedAt: z.number().int().nullable(),
+    coolDownEndsAt: z.number().int().nullable().openapi({ description: "When an open breaker lets a probe through" }),
+    trips: z.number().int().openapi({ description: "How many times it opened" }),
+    recentCalls: z.number().int().openapi({ description: "Calls in the window the breaker judges on" }),
+    recentFailures: z.number().int().openapi({ description: "Of those, server errors and timeouts" }),
+  })
+  .openapi("BrokerBreaker");
+
+const MetricsSchema = z
+  .object({
+    generatedAt: z.number().int(),
+    orders: z.object({
+      windowMs: z.number().int(),
+      byStatus: z
+        .record(z.enum(ORDER_STATUSES), z.number().int())
+        .openapi({ description: "Orders created in the window, by their current status" }),
+    }),
+    deadLetters: z.object({
+      notReplayed: z.number().int(),
+      byQueue: z.record(z.string(), z.number().int()),
+    }),
+    reconciliation: z.object({ lastRun: ReconciliationRunSchema.nullable() }),
+    brokers: z.array(BrokerBreakerSchema).openapi({ description: "Each broker's circuit breaker" }),
+  })
+  .openapi("OpsMetrics");
+
+const route = createRoute({
+  method: "get",
+  path: "/api/v1/ops/metrics",
+  tags: ["operations"],
+  summary: "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers",
+  security: [{ opsToken: [] }],
+  responses: {
+    200: { description: "Current figures", content: { "application/json": { schema: MetricsSchema } } },
+    401: errorResponse("Missing or invalid operator token"),
+  },
+});
+
+function breakerView(broker: string, state: BreakerState): z.infer<typeof BrokerBreakerSchema> {
+  return {
+    broker,
+    state: state.phase,
+    openedAt: state.openedAt,
+    coolDownEndsAt:
+      state.phase === "open" && state.openedAt !== null ? state.openedAt + BREAKER_DEFAULTS.coolDownMs : null,
+    trips: state.trips,
+    recentCalls: state.outcomes.length,
+    recentFailures: state.outcomes.filter((ok) => !ok).length,
+  };
+}
+
+/** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
+export function registerOpsMetrics(app: App): void {
+  app.openapi(route, async (c) => {
+    const now = Date.now();
+    const [figures, breakers] = await Promise.all([
+      platformFigures(database(c.env.DB), now - WINDOW_MS),
+      breakerStates(c.env),
+    ]);
+    const byQueue = figures.deadLettersNotReplayed;
+    return c.json(
+      {
+        generatedAt: now,
+        orders: { windowMs: WINDOW_MS, byStatus: figures.ordersByStatus },
+        deadLetters: { notReplayed: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
+        reconciliation: { lastRun: figures.lastReconciliationRun },
+        brokers: breakers.map(({ broker, state }) => breakerView(broker, state)),
+      },
+      200,
+    );
+  });
+}
