@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     let signalsSent = 1;
     /** Waits until every /signal's deferred follow-up reached the fake Discord, so phases do not overlap. */
     const drain = async () => {
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + 180_000;
       while (discord.calls() < signalsSent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     };
     const signalLoad = async (options: Omit<Parameters<typeof runLoad>[0], "url" | "init">) => {

@@ -208,7 +208,8 @@ describe("notifications consumer", () => {
   it("Scenario: A notification is sent once per idempotency key", async () => {
     const spy = fakeDiscord(discordMessage("once"));
     const message = edit();
-    await runBatch([message]);
+    const first = await runBatch([message, message]);
+    expect(first.result.explicitAcks.sort()).toEqual([...first.ids].sort());
     const again = await runBatch([message]);
     expect(again.result.explicitAcks).toEqual(again.ids);
     expect(spy).toHaveBeenCalledTimes(1);

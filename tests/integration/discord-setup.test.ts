@@ -12,7 +12,6 @@ import {
   resolvedUser,
   setUpCommunity,
   slash,
-  snowflake,
 } from "../support/discord";
 
 afterEach(() => {
@@ -289,5 +288,3 @@ describe("/killswitch", () => {
     expect(row?.halted).toBe(0);
   });
 });
-
-void snowflake;

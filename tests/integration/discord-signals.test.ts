@@ -106,6 +106,20 @@ describe("/signal", () => {
     });
   });
 
+  it("Scenario: A signal runs through the community's real executor", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50 SL 185 TP 195"), {
+      at: community.at,
+      who: community.provider(),
+    });
+    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5 });
+    const edit = await discord.editOf(payload);
+    expect(edit.body.content).toMatch(/\n✅ accepted: 0 followers → 0 orders queued$/);
+    const [row] = await signalRows(community.communityId);
+    expect(row?.status).toBe("accepted");
+  });
+
   it("Scenario: Structured options give the same normalized signal as text", async () => {
     const discord = fakeDiscordApi();
     executorAnswers(() => accepted("accepted: 0 followers → 0 orders queued"));

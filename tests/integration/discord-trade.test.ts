@@ -17,12 +17,8 @@ import {
 } from "../support/discord";
 import { TEST_VARS } from "../support/test-vars";
 
-type Manual = { submitManualTrade?: (input: unknown) => Promise<unknown> };
-const executorPrototype = CommunityExecutor.prototype as unknown as Manual;
-
 afterEach(() => {
   vi.restoreAllMocks();
-  delete executorPrototype.submitManualTrade;
 });
 
 const tradeOptions = [
@@ -78,11 +74,15 @@ describe("/trade and its buttons", () => {
 
   it("Scenario: Confirm hands the trade to the executor and edits the preview", async () => {
     const discord = fakeDiscordApi();
-    const calls: unknown[] = [];
-    executorPrototype.submitManualTrade = async (input) => {
-      calls.push(input);
-      return { status: "accepted", message: "order queued on your paper account" };
-    };
+    const manual = vi.spyOn(CommunityExecutor.prototype, "submitManualTrade").mockResolvedValue({
+      status: "accepted",
+      signalId: "s",
+      message: "order queued on your paper account",
+      followers: 1,
+      ordersQueued: 1,
+      ordersReduced: 0,
+      skipped: {},
+    });
     const community = await setUpCommunity();
     const who = member();
     const { confirm, pending } = await preview(community, who);
@@ -94,7 +94,7 @@ describe("/trade and its buttons", () => {
       allowed_mentions: { parse: [] },
       components: [],
     });
-    expect(calls).toEqual([
+    expect(manual.mock.calls.map(([input]) => input)).toEqual([
       expect.objectContaining({
         signalId: pending?.id,
         communityId: community.communityId,
@@ -105,11 +105,31 @@ describe("/trade and its buttons", () => {
 
     const twice = await interactionResponse(await postInteraction(buttonPress(confirm, { at: community.at, who })));
     expect(twice.data?.content).toBe("This trade was already confirmed or canceled.");
-    expect(calls).toHaveLength(1);
+    expect(manual).toHaveBeenCalledTimes(1);
+  });
+
+  it("Scenario: A confirmed trade is placed on the member's own account", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    const { confirm, pending } = await preview(community, who);
+    const press = buttonPress(confirm, { at: community.at, who });
+    expect(await interactionResponse(await postInteraction(press))).toEqual({ type: 6 });
+    const edit = await discord.editOf(press);
+    expect(edit.body.content).toMatch(/^✅ BUY \$AAPL QTY 5 @ 190\.5 SL 185: /);
+    const orders = await env.DB.prepare(
+      "SELECT o.symbol, o.side, o.quantity FROM orders o JOIN users u ON u.id = o.user_id WHERE o.signal_id = ? AND u.discord_id = ?",
+    )
+      .bind(pending?.id, who.id)
+      .all();
+    expect(orders.results).toContainEqual(expect.objectContaining({ symbol: "AAPL", side: "buy", quantity: 5 }));
   });
 
   it("Scenario: A confirmed trade the executor cannot place says so", async () => {
     const discord = fakeDiscordApi();
+    vi.spyOn(CommunityExecutor.prototype, "submitManualTrade").mockRejectedValue(
+      new Error("Durable Object reset because its code was updated."),
+    );
     const community = await setUpCommunity();
     const who = member();
     const { confirm, pending } = await preview(community, who);
@@ -117,7 +137,7 @@ describe("/trade and its buttons", () => {
     await postInteraction(press);
     const edit = await discord.editOf(press);
     expect(edit.body.content).toMatch(
-      /^⚠️ Not placed: BUY \$AAPL QTY 5 @ 190\.5 SL 185: manual trades are not implemented by the executor yet \(submitManualTrade\)\. Quote request id `/,
+      /^⚠️ Not placed: BUY \$AAPL QTY 5 @ 190\.5 SL 185: Durable Object reset because its code was updated\. Quote request id `/,
     );
     expect((await statusOf(pending?.id))?.status).toBe("failed");
   });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { SubmitSignalInput } from "../../shared/execution/submit";
+import type { ManualTradeInput, SubmitSignalInput } from "../../shared/execution/submit";
 
 /**
  * The one place the Discord side hands work to the community's executor
@@ -47,35 +47,15 @@ export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<
   }
 }
 
-/** A member's own confirmed /trade: one order for that member's account, no fan-out to followers. */
-export interface ManualTradeInput {
-  signalId: string;
-  communityId: string;
-  userId: string;
-  signal: Record<string, unknown>;
-  sourceId: string;
-  sourceTimestamp: number;
-  interaction: { applicationId: string; token: string };
-}
-
-interface ManualTradeExecutor {
-  submitManualTrade?(input: ManualTradeInput): Promise<unknown>;
-}
-
 /**
- * Hands a confirmed /trade to the executor's `submitManualTrade`. It is not
- * sent through `submitSignal`, which would fan the member's order out to
- * their followers instead of placing it on their own account.
+ * Hands a confirmed /trade to the executor's `submitManualTrade`: one order
+ * for the member's own account. Not `submitSignal`, which would fan the
+ * member's order out to their followers instead.
  */
 export async function submitManualTrade(env: Env, input: ManualTradeInput): Promise<HandoffOutcome> {
   try {
-    const executor = executorFor(env, input.communityId) as unknown as Required<ManualTradeExecutor>;
-    return checked(await executor.submitManualTrade(input));
+    return checked(await executorFor(env, input.communityId).submitManualTrade(input));
   } catch (error) {
-    // An RPC stub answers any method name; a method the class lacks fails only when called.
-    if (error instanceof Error && /does not implement|is not a function/i.test(error.message)) {
-      return { ok: false, reason: "manual trades are not implemented by the executor yet (submitManualTrade)" };
-    }
     return failure(error);
   }
 }

@@ -36,6 +36,9 @@ export function backoffSeconds(attempts: number, random = Math.random()): number
   return Math.max(1, Math.ceil(exponential * (1 + 0.2 * random)));
 }
 
+/** Messages of one batch sent at once (each interaction token is its own Discord bucket). */
+const SEND_CONCURRENCY = 5;
+
 export async function consumeNotifications(
   batch: MessageBatch<unknown>,
   env: Env,
@@ -50,81 +53,101 @@ export async function consumeNotifications(
   }
   const config = configResult.config;
   const deliveries = notificationDeliveryLog(database(env.DB));
-  let globalPause: number | null = null;
 
+  const pending: { message: Message<unknown>; notification: Notification }[] = [];
   for (const message of batch.messages) {
-    const log = logger.child({ messageId: message.id, attempts: message.attempts });
-    if (globalPause !== null) {
-      message.retry({ delaySeconds: globalPause });
-      continue;
-    }
     const parsed = NotificationSchema.safeParse(message.body);
-    if (!parsed.success) {
-      log.error("notification.invalid", { alert: true, issues: parsed.error.issues.map((i) => i.message) });
+    if (parsed.success && pending.some((p) => p.notification.key === parsed.data.key)) {
+      logger.info("notification.duplicate_in_batch", { messageId: message.id, key: parsed.data.key });
       message.ack();
-      continue;
+    } else if (parsed.success) {
+      pending.push({ message, notification: parsed.data });
+    } else {
+      logger.error("notification.invalid", {
+        alert: true,
+        messageId: message.id,
+        issues: parsed.error.issues.map((i) => i.message),
+      });
+      message.ack();
     }
-    const notification = parsed.data;
-    const fields = {
+  }
+  if (pending.length === 0) return;
+
+  let sent: Set<string>;
+  try {
+    sent = await deliveries.sentKeys(pending.map((p) => p.notification.key));
+  } catch (error) {
+    logger.error("notification.delivery_log_unavailable", { error });
+    for (const { message } of pending) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+    return;
+  }
+
+  let globalPause: number | null = null;
+  const deliver = async ({ message, notification }: (typeof pending)[number]) => {
+    const log = logger.child({
+      messageId: message.id,
+      attempts: message.attempts,
       key: notification.key,
       kind: notification.kind,
       communityId: notification.communityId ?? undefined,
-    };
-
-    try {
-      if (await deliveries.wasSent(notification.key)) {
-        log.info("notification.already_sent", fields);
-        message.ack();
-        continue;
-      }
-    } catch (error) {
-      log.error("notification.delivery_log_unavailable", { ...fields, error });
-      message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-      continue;
+    });
+    if (sent.has(notification.key)) {
+      log.info("notification.already_sent");
+      message.ack();
+      return;
     }
-
+    if (globalPause !== null) {
+      message.retry({ delaySeconds: globalPause });
+      return;
+    }
     let outcome: SendOutcome;
     try {
       outcome = await send(notification, config);
     } catch (error) {
       outcome = { kind: "transient", reason: error instanceof Error ? error.message : String(error) };
     }
-
     switch (outcome.kind) {
       case "sent":
         try {
           await deliveries.recordSent(notification.key, notification.kind);
         } catch (error) {
           // Sent but not recorded: a redelivery could send it again, which is better than retrying now.
-          log.error("notification.record_failed", { ...fields, error });
+          log.error("notification.record_failed", { error });
         }
-        log.info("notification.sent", fields);
+        log.info("notification.sent");
         message.ack();
-        break;
+        return;
       case "rate_limited": {
         const delaySeconds = Math.max(1, Math.ceil(outcome.retryAfterSeconds));
-        log.warn("notification.rate_limited", {
-          ...fields,
-          delaySeconds,
-          global: outcome.global,
-          scope: outcome.scope,
-        });
+        log.warn("notification.rate_limited", { delaySeconds, global: outcome.global, scope: outcome.scope });
         message.retry({ delaySeconds });
-        if (outcome.global) globalPause = delaySeconds;
-        break;
+        if (outcome.global) globalPause = Math.max(globalPause ?? 0, delaySeconds);
+        return;
       }
       case "transient": {
         const delaySeconds = backoffSeconds(message.attempts);
-        log.warn("notification.retry", { ...fields, reason: outcome.reason, delaySeconds });
+        log.warn("notification.retry", { reason: outcome.reason, delaySeconds });
         message.retry({ delaySeconds });
-        break;
+        return;
       }
       case "permanent":
-        log.error("notification.refused", { ...fields, status: outcome.status, reason: outcome.reason });
+        log.error("notification.refused", { status: outcome.status, reason: outcome.reason });
         message.ack();
-        break;
+        return;
     }
-  }
+  };
+
+  // The first message goes alone: if Discord answers with a global limit, nothing else is sent.
+  const [first, ...rest] = pending;
+  if (first) await deliver(first);
+  let next = 0;
+  const worker = async () => {
+    while (next < rest.length) {
+      const item = rest[next++];
+      if (item) await deliver(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, rest.length) }, worker));
 }
 
 async function send(notification: Notification, config: AppConfig): Promise<SendOutcome> {
