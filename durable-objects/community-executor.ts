@@ -32,6 +32,7 @@ import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
   applyBrokerOrder,
   describeOrder,
+  isExit,
   type OrderFlowContext,
   publishOrder,
   sendQueuedOrder,
@@ -225,8 +226,18 @@ export class CommunityExecutor extends DurableObject<Env> {
         input.communityId,
         orders.filter((o) => o.intent.awaitingConfirmation !== true),
       );
+      const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
       await Promise.all([
         ...awaiting.map((order) => this.askToConfirm(input.communityId, order)),
+        ...reduced.map((order) =>
+          notifyMember(
+            this.env,
+            input.communityId,
+            order.userId,
+            `order:${order.id}:reduced`,
+            `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions as { message: string }[]).map((r) => r.message).join(" ")}`,
+          ),
+        ),
         ...planned.pausedMembers.map((paused) =>
           notifyMember(
             this.env,
@@ -487,7 +498,9 @@ export class CommunityExecutor extends DurableObject<Env> {
       await flow.notifyMember(
         failed.userId,
         `order:${failed.id}:failed`,
-        `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry; nothing was placed. An operator has been alerted.`,
+        isExit(failed)
+          ? `🚨 Exit failed, position still open: your ${describeOrder(failed)} could not be sent to the broker after every retry. Manage the position yourself; an operator has been alerted.`
+          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry; nothing was placed. An operator has been alerted.`,
       );
     }
     return { failed: failed !== null };

@@ -105,7 +105,9 @@ export async function sendQueuedOrder(
         await ctx.notifyMember(
           order.userId,
           `order:${order.id}:rejected`,
-          `❌ Your ${describeOrder(order)} was rejected: ${error.message}`,
+          isExit(order)
+            ? `🚨 Exit failed, position still open: your ${describeOrder(order)} was rejected (${error.message}). Manage the position yourself or retry the exit.`
+            : `❌ Your ${describeOrder(order)} was rejected: ${error.message}`,
         );
       }
       return { outcome: "done", status: "rejected" };
@@ -363,6 +365,11 @@ export async function publishOrder(ctx: OrderFlowContext, order: OrderRow): Prom
     },
     at: ctx.now(),
   });
+}
+
+/** Stops, take-profits and flattening orders protect or close a position; their failure is an alert to the member. */
+export function isExit(order: Pick<OrderRow, "leg" | "parentOrderId">): boolean {
+  return order.parentOrderId !== null || order.leg.startsWith("flatten");
 }
 
 export function describeOrder(order: Pick<OrderRow, "side" | "quantity" | "symbol" | "leg" | "orderType">): string {

@@ -182,6 +182,9 @@ describe("risk limits in flight", () => {
     expect(summary.message).toContain("(1 reduced to fit)");
     const [order] = await ordersOf(community, signalId);
     expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
+    await waitFor(async () =>
+      discord.sent.some((s) => JSON.stringify(s.body).includes("was reduced to fit your limits")),
+    );
     const intent = order?.intent as { reductions: { reason: string; from: number; to: number }[] } | undefined;
     expect(intent?.reductions[0]).toMatchObject({
       reason: "max_position_size",
