@@ -174,12 +174,7 @@ describe("dispatch", () => {
   // The execution engine fills these in (and /subscription is already the billing engine's): drop each from the list then.
   it("Scenario: Commands another engine owns say they are not available yet", async () => {
     const community = await setUpCommunity();
-    for (const [name, options] of [
-      ["portfolio", []],
-      ["orders", []],
-      ["cancel", [{ name: "order", type: OPTION.STRING, value: "ord_1" }]],
-      ["broker", [{ name: "status", type: OPTION.SUB_COMMAND }]],
-    ] as const) {
+    for (const [name, options] of [["broker", [{ name: "status", type: OPTION.SUB_COMMAND }]]] as const) {
       const res = await postInteraction(slash(name, [...options], { at: community.at, who: member() }));
       const requestId = res.headers.get("x-request-id");
       const reply = await interactionResponse(res);

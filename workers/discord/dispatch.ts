@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import { upsertUser } from "../db/directory";
 import { type Community, forCommunity, type TenantRepository } from "../db/tenant";
 import { type DiscordSettings, discordSettingsOf, guildMember, type MemberIdentity } from "../db/tenant/providers";
+import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import { verifyComponentId } from "./components";
@@ -219,6 +220,11 @@ async function pressComponent(input: DispatchInput, interaction: ComponentIntera
         ? "This button has expired, so nothing was done. Run the command again."
         : "This button is not valid (altered or not issued by this app), so nothing was done.",
     );
+  }
+  if (verified.kind === "order") {
+    const presser = interaction.member?.user ?? interaction.user;
+    if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
+    return handleOrderButton(input.env, presser, verified);
   }
   const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
   if (!built.ok) return built.response;

@@ -1,15 +1,18 @@
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import type { InteractionResponse } from "../respond";
-import { notAvailableYet } from "./not-available";
+import { type InteractionResponse, messageBody } from "../respond";
 
 export type CancelOptions = OptionsFor<typeof DEFINITIONS.cancel>;
 
-/**
- * /cancel: Cancels one of the member's open orders through the executor (deferred, ephemeral).
- * To be filled in by the engine that owns it; the context carries the member,
- * the tenant repository and `ctx.defer` for anything slow.
- */
+/** /cancel: the executor cancels one of the member's own open orders (deferred: it may call the broker). */
 export async function handleCancel(ctx: CommunityContext<CancelOptions>): Promise<InteractionResponse> {
-  return notAvailableYet(ctx, "cancel");
+  const orderId = ctx.options.order.trim().replaceAll("`", "");
+  return ctx.defer(
+    async () => {
+      const executor = ctx.env.COMMUNITY_EXECUTOR.get(ctx.env.COMMUNITY_EXECUTOR.idFromName(ctx.community.id));
+      const answer = await executor.cancelOrder({ communityId: ctx.community.id, orderId, userId: ctx.member.user.id });
+      return messageBody(answer.ok ? `✅ ${answer.message}` : `⚠️ ${answer.message}`, { ephemeral: true });
+    },
+    { ephemeral: true },
+  );
 }

@@ -1,15 +1,31 @@
+import type { OrderStatus } from "../../../shared/db/schema";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import type { InteractionResponse } from "../respond";
-import { notAvailableYet } from "./not-available";
+import { ephemeral, type InteractionResponse } from "../respond";
 
 export type OrdersOptions = OptionsFor<typeof DEFINITIONS.orders>;
 
-/**
- * /orders: The member's recent orders, optionally by status (ephemeral).
- * To be filled in by the engine that owns it; the context carries the member,
- * the tenant repository and `ctx.defer` for anything slow.
- */
+const SHOWN = 15;
+const FILTERS: Record<string, readonly OrderStatus[] | null> = {
+  open: ["queued", "submitted", "partially_filled"],
+  filled: ["filled"],
+  canceled: ["canceled", "expired"],
+  rejected: ["rejected", "failed"],
+  all: null,
+};
+
+/** /orders: the member's recent orders, newest first, with the ids /cancel takes (ephemeral). */
 export async function handleOrders(ctx: CommunityContext<OrdersOptions>): Promise<InteractionResponse> {
-  return notAvailableYet(ctx, "orders");
+  const wanted = FILTERS[ctx.options.status ?? "all"] ?? null;
+  const orders = (await ctx.tenant.execution.listOrders({ userId: ctx.member.user.id, limit: 200 }))
+    .filter((o) => !wanted || wanted.includes(o.status))
+    .slice(0, SHOWN);
+  if (orders.length === 0) return ephemeral("You have no such orders in this community.");
+  const lines = orders.map((o) => {
+    const price = o.limitPrice ?? o.stopPrice;
+    const fill = o.filledQuantity > 0 ? `, filled ${o.filledQuantity} @ ${o.averageFillPrice}` : "";
+    const why = o.statusReason ? ` (${o.statusReason})` : "";
+    return `• \`${o.id}\` ${o.side.replaceAll("_", " ")} ${o.quantity} ${o.symbol} ${o.orderType}${price ? ` ${price}` : ""} [${o.leg}] — **${o.status.replaceAll("_", " ")}**${why}${fill}`;
+  });
+  return ephemeral(`**Your recent orders**\n${lines.join("\n")}`);
 }

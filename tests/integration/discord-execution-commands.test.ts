@@ -1,0 +1,156 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { forCommunity } from "../../workers/db/tenant";
+import { signComponentId } from "../../workers/discord/components";
+import {
+  buttonPress,
+  EPHEMERAL,
+  fakeDiscordApi,
+  interactionResponse,
+  member,
+  OPTION,
+  postInteraction,
+  setUpCommunity,
+  slash,
+} from "../support/discord";
+import {
+  AAPL_LONG,
+  communityWithFollowers,
+  db,
+  deliver,
+  executorOf,
+  settle,
+  snowflakeAt,
+  submit,
+} from "../support/execution";
+import { TEST_VARS } from "../support/test-vars";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] };
+
+async function userIdOf(discordId: string) {
+  const row = await env.DB.prepare("select id from users where discord_id = ?").bind(discordId).first<{ id: string }>();
+  return row?.id ?? expect.fail(`no user ${discordId}`);
+}
+
+describe("a member's portfolio and orders in Discord", () => {
+  it("Scenario: /portfolio, /orders and /cancel show and act on the member's own orders only", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const trader = member();
+    const other = member();
+    const empty = await interactionResponse(
+      await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
+    );
+    expect(empty).toMatchObject({
+      type: 4,
+      data: { content: "You hold no positions in this community.", flags: EPHEMERAL },
+    });
+
+    const traderId = await userIdOf(trader.id);
+    const signalId = crypto.randomUUID();
+    await executorOf(community.communityId).submitManualTrade({
+      signalId,
+      communityId: community.communityId,
+      userId: traderId,
+      signal: { ...MARKET_BUY, quantity: 3 },
+      sourceId: snowflakeAt(),
+      sourceTimestamp: Date.now(),
+    });
+    const queued = await env.DB.prepare("select id, client_order_id from orders where community_id = ? and user_id = ?")
+      .bind(community.communityId, traderId)
+      .all<{ id: string; client_order_id: string }>();
+    await deliver(
+      "order-submissions",
+      queued.results.map((o) => ({
+        communityId: community.communityId,
+        orderId: o.id,
+        clientOrderId: o.client_order_id,
+      })),
+    );
+
+    const portfolio = await interactionResponse(
+      await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
+    );
+    expect(portfolio.data?.flags).toBe(EPHEMERAL);
+    expect(portfolio.data?.content).toMatch(/AAPL \(paper\): long 3 @/);
+    const orders = await interactionResponse(
+      await postInteraction(slash("orders", [], { at: community.at, who: trader })),
+    );
+    const entryId = queued.results[0]?.id ?? "";
+    expect(orders.data?.content).toContain(entryId);
+    expect(orders.data?.content).toContain("**filled**");
+    const others = await interactionResponse(
+      await postInteraction(slash("orders", [], { at: community.at, who: other })),
+    );
+    expect(others.data?.content).toBe("You have no such orders in this community.");
+
+    const cancelPayload = slash("cancel", [{ name: "order", type: OPTION.STRING, value: entryId }], {
+      at: community.at,
+      who: other,
+    });
+    expect(await interactionResponse(await postInteraction(cancelPayload))).toEqual({
+      type: 5,
+      data: { flags: EPHEMERAL },
+    });
+    expect((await discord.editOf(cancelPayload)).body.content).toBe("⚠️ You have no such order.");
+    const ownCancel = slash("cancel", [{ name: "order", type: OPTION.STRING, value: entryId }], {
+      at: community.at,
+      who: trader,
+    });
+    await postInteraction(ownCancel);
+    expect((await discord.editOf(ownCancel)).body.content).toBe("⚠️ The order is already filled.");
+    const tenant = forCommunity(db, community.communityId);
+    await settle({ communityId: community.communityId, tenant, providerId: "", followerIds: [] });
+  });
+});
+
+describe("confirm mode in Discord", () => {
+  it("Scenario: A confirm-mode order is confirmed from its direct message button", async () => {
+    fakeDiscordApi();
+    const community = await communityWithFollowers(1, { mode: "confirm" });
+    const [followerId = ""] = community.followerIds;
+    await submit(community, MARKET_BUY);
+    const [order] = await community.tenant.execution.listOrders({});
+    const follower = await env.DB.prepare("select discord_id, username from users where id = ?")
+      .bind(followerId)
+      .first<{ discord_id: string; username: string }>();
+    const customId = await signComponentId(TEST_VARS.SESSION_SECRET, {
+      kind: "order",
+      action: "confirm",
+      id: order?.id ?? "",
+    });
+    const dmPress = (who: { id: string; username: string }) => {
+      const {
+        guild_id: _g,
+        guild: _guild,
+        member: _m,
+        channel: _c,
+        ...rest
+      } = buttonPress(customId, {
+        at: { guildId: snowflakeAt(), channelId: snowflakeAt() } as never,
+        who: member(),
+      });
+      return { ...rest, context: 1, user: { id: who.id, username: who.username, global_name: null } };
+    };
+
+    const stranger = await interactionResponse(await postInteraction(dmPress({ id: snowflakeAt(), username: "x" })));
+    expect(stranger.data?.content).toBe("Only the member this order is for can confirm or cancel it.");
+    const pressed = await interactionResponse(
+      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
+    );
+    expect(pressed).toMatchObject({ type: 7, data: { content: expect.stringMatching(/^Confirmed: buy/) } });
+    await deliver("order-submissions", [
+      { communityId: community.communityId, orderId: order?.id, clientOrderId: order?.clientOrderId },
+    ]);
+    expect((await community.tenant.execution.getOrder(order?.id ?? ""))?.status).toBe("filled");
+    const again = await interactionResponse(
+      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
+    );
+    expect(again.data?.content).toBe("This order is no longer waiting for your confirmation.");
+    await settle(community);
+  });
+});

@@ -1,0 +1,32 @@
+import { database } from "../../db/client";
+import { upsertUser } from "../../db/directory";
+import { orderOwner } from "../../db/tenant/order-owner";
+import type { ComponentRef } from "../components";
+import { ephemeral, type InteractionResponse, updateMessage } from "../respond";
+
+/**
+ * Confirm and Cancel on a confirm-mode order (sent by DM, so there is no guild):
+ * the signed custom_id names the order, and only the member who owns it may
+ * answer. The executor decides (it refuses after the deadline or a halt).
+ */
+export async function handleOrderButton(
+  env: Env,
+  presser: { id: string; username: string },
+  ref: ComponentRef,
+): Promise<InteractionResponse> {
+  if (ref.action !== "confirm" && ref.action !== "cancel")
+    return ephemeral("This button is not valid, so nothing was done.");
+  const db = database(env.DB);
+  const owner = await orderOwner(db, ref.id);
+  const user = await upsertUser(db, { discordId: presser.id, username: presser.username });
+  if (!owner || owner.userId !== user.id)
+    return ephemeral("Only the member this order is for can confirm or cancel it.");
+  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(owner.communityId));
+  const answer = await executor.confirmOrder({
+    communityId: owner.communityId,
+    orderId: ref.id,
+    userId: user.id,
+    decision: ref.action,
+  });
+  return answer.ok ? updateMessage(answer.message) : ephemeral(answer.message);
+}
