@@ -1,3 +1,4 @@
+import { sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
 import { DEMO_COMMUNITY } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
@@ -155,6 +156,27 @@ const productionChecks: Check[] = [
   },
 ];
 
+const embeddedDemoCheck: Check = {
+  name: "a signed /signal from the demo provider becomes filled paper orders for its three followers",
+  async run({ baseUrl, vars, keys }) {
+    const opsToken = vars.OPS_TOKEN ?? "";
+    const sent = await sendDemoSignal({
+      baseUrl,
+      text: "BUY 10 AAPL MKT",
+      privateKeyJwk: keys.discord.privateKeyJwk,
+      applicationId: vars.DISCORD_APPLICATION_ID ?? "",
+    });
+    expect(sent.status === 200 && JSON.stringify(sent.body) === '{"type":5}', `/interactions answered ${sent.status}`);
+    const orders = await waitForOrders(
+      baseUrl,
+      opsToken,
+      (all) => all.filter((o) => o.leg === "entry" && o.status === "filled").length >= 3,
+    );
+    const filled = orders.filter((o) => o.leg === "entry" && o.status === "filled");
+    expect(filled.length === 3, `entries: ${JSON.stringify(orders.map((o) => [o.userId, o.leg, o.status]))}`);
+  },
+};
+
 async function runChecks(label: string, server: DevServer, checks: Check[]): Promise<number> {
   let failed = 0;
   for (const check of checks) {
@@ -173,12 +195,12 @@ async function main(): Promise<void> {
   let failed = 0;
   const development = await startWranglerDev({ seed: true });
   try {
-    failed += await runChecks("development", development, developmentChecks);
+    failed += await runChecks("development", development, [...developmentChecks, embeddedDemoCheck]);
   } finally {
     await development.stop();
   }
   const production = await startWranglerDev({
-    vars: { ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://trade.example.com" },
+    vars: { ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://trade.example.com", QUOTE_FEED: "live" },
     omitVars: ["OPS_TOKEN"],
     readyStatus: 503,
   });
@@ -187,7 +209,7 @@ async function main(): Promise<void> {
   } finally {
     await production.stop();
   }
-  const total = developmentChecks.length + productionChecks.length;
+  const total = developmentChecks.length + 1 + productionChecks.length;
   console.log(`smoke: ${total - failed} of ${total} contract checks ok`);
   if (failed > 0) process.exit(1);
 }

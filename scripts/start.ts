@@ -75,7 +75,10 @@ function banner(port: number): string {
     ` curl ${ops} \\`,
     `   "${base}/api/v1/communities/${DEMO_COMMUNITY.id}/audit?verify=1"`,
     "",
-    ` Demo community: ${DEMO_COMMUNITY.id} (guild ${DEMO_COMMUNITY.guildId}). Ctrl-C stops.`,
+    ` Demo community: ${DEMO_COMMUNITY.id} (guild ${DEMO_COMMUNITY.guildId}): a provider and three followers.`,
+    ` Send a signal and watch it become paper orders (in another terminal):`,
+    `   npm run demo:signal -- "BUY 10 AAPL MKT"${port === 8787 ? "" : ` --port ${port}`}`,
+    ` Ctrl-C stops.`,
     "──────────────────────────────────────────────────────────────────────",
     "",
   ].join("\n");

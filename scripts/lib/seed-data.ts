@@ -75,8 +75,22 @@ export async function seedStatements(): Promise<string[]> {
       `INSERT INTO memberships (community_id, user_id, role) VALUES (${[c.id, user.id, user.role].map(quote).join(", ")}) ON CONFLICT DO NOTHING;`,
     );
   }
+  for (const follow of DEMO_FOLLOWS) {
+    statements.push(
+      `INSERT INTO follows (community_id, follower_user_id, provider_user_id, sizing_mode, amount, mode) VALUES (${[c.id, follow.follower, DEMO_PROVIDER.id].map(quote).join(", ")}, ${follow.sizingMode ? quote(follow.sizingMode) : "NULL"}, ${follow.amount ?? "NULL"}, 'auto') ON CONFLICT DO NOTHING;`,
+    );
+  }
   return statements;
 }
+
+export const DEMO_PROVIDER = DEMO_USERS[1] as DemoUser;
+
+/** The three demo traders follow the provider: default sizing, a fixed quantity, and a multiplier. */
+export const DEMO_FOLLOWS: readonly { follower: string; sizingMode: string | null; amount: number | null }[] = [
+  { follower: "demo-trader-1", sizingMode: null, amount: null },
+  { follower: "demo-trader-2", sizingMode: "fixed_quantity", amount: 5 },
+  { follower: "demo-trader-3", sizingMode: "multiplier", amount: 0.5 },
+];
 
 export async function seedSql(): Promise<string> {
   return `-- Demo community seed (scripts/seed.ts). Idempotent.\n${(await seedStatements()).join("\n")}\n`;

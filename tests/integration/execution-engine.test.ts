@@ -100,6 +100,24 @@ describe("signal gates", () => {
   });
 });
 
+describe("plan limits", () => {
+  it("Scenario: The plan's signals-per-day limit refuses further signals", async () => {
+    const community = await communityWithFollowers(1);
+    const executor = executorOf(community.communityId);
+    await runInDurableObject(executor, async (_instance, state) => {
+      state.storage.sql.exec(
+        "insert into counters (day, key, value) values (?, 'signals', 50)",
+        new Date().toISOString().slice(0, 10),
+      );
+    });
+    const { summary, signalId } = await submit(community, MARKET_BUY);
+    expect(summary).toMatchObject({ status: "refused", code: "SIGNAL_LIMIT_REACHED", ordersQueued: 0 });
+    expect(summary.message).toContain("allows 50 signals a day");
+    expect(summary.message).toContain("/subscription");
+    expect(await ordersOf(community, signalId)).toHaveLength(0);
+  });
+});
+
 describe("kill switch", () => {
   it("Scenario: A halt stops a fan-out under way", { timeout: 60_000 }, async () => {
     const FOLLOWERS = 3000;
