@@ -1,5 +1,11 @@
 import { and, isNotNull, lt, or } from "drizzle-orm";
-import { deadLetters, sessions, webhookEvents } from "../../shared/db/schema";
+import {
+  deadLetters,
+  notificationDeliveries,
+  reconciliationRuns,
+  sessions,
+  webhookEvents,
+} from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 
@@ -11,9 +17,14 @@ export const SESSION_RETENTION_MS = 7 * DAY_MS;
 /** Dead letters that were replayed are kept 30 days; unreplayed ones stay until an operator acts. */
 export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
+/** Sent-notification keys outlive any redelivery of their queue message by far. */
+export const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
+/** Reconciliation reports are kept a quarter for operators. */
+export const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
+
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
-  const [expiredSessions, oldWebhookEvents, replayedDeadLetters] = await db.batch([
+  const [expiredSessions, oldWebhookEvents, replayedDeadLetters, oldDeliveries, oldRuns] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -31,10 +42,18 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
           lt(deadLetters.replayedAt, scheduledTime - REPLAYED_DEAD_LETTER_RETENTION_MS),
         ),
       ),
+    db
+      .delete(notificationDeliveries)
+      .where(lt(notificationDeliveries.sentAt, scheduledTime - NOTIFICATION_DELIVERY_RETENTION_MS)),
+    db
+      .delete(reconciliationRuns)
+      .where(lt(reconciliationRuns.startedAt, scheduledTime - RECONCILIATION_RUN_RETENTION_MS)),
   ]);
   return {
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
     deadLettersDeleted: replayedDeadLetters.meta.changes,
+    notificationDeliveriesDeleted: oldDeliveries.meta.changes,
+    reconciliationRunsDeleted: oldRuns.meta.changes,
   };
 }
