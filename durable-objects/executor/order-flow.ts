@@ -24,8 +24,8 @@ export interface OrderFlowContext {
   /** Starts (or continues) prompt fill tracking for an open order. */
   track(orderId: string, submittedAt: number): void;
   untrack(orderId: string): void;
-  /** Queues new orders (engine-placed exits) to ORDER_QUEUE. */
-  enqueue(orders: readonly NewOrder[]): Promise<void>;
+  /** Queues orders (engine-placed exits that could not be sent at once) to ORDER_QUEUE. */
+  enqueue(orders: readonly Pick<NewOrder, "id" | "clientOrderId">[]): Promise<void>;
   /** Tells the member something about their order (a DM through NOTIFY_QUEUE). */
   notifyMember(userId: string, key: string, text: string): Promise<void>;
   now(): number;
@@ -309,8 +309,23 @@ async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow): Promise
     });
   }
   await ctx.tenant.execution.insertOrders(orders, ctx.now());
-  await ctx.enqueue(orders);
-  ctx.logger.info("order.exits_placed", { orderId: entry.id, exits: orders.length, filledAt: entry.updatedAt });
+  // Sent at once rather than behind the queue's backlog, so a position is never left without its stop;
+  // an exit that cannot be sent right now goes through the queue and its retries.
+  const stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
+  const later: OrderRow[] = [];
+  for (const exit of stored) {
+    const outcome = await sendQueuedOrder(ctx, exit, 1).catch((error: unknown) => {
+      ctx.logger.warn("order.exit_send_deferred", { orderId: exit.id, error });
+      return { outcome: "retry" as const, delaySeconds: 1, reason: "error" };
+    });
+    if (outcome.outcome === "retry") later.push(exit);
+  }
+  if (later.length > 0) await ctx.enqueue(later);
+  ctx.logger.info("order.exits_placed", {
+    orderId: entry.id,
+    exits: orders.length,
+    sentAtOnce: stored.length - later.length,
+  });
 }
 
 function scaleQuantity(quantity: number, ratio: number, assetClass: string): number {

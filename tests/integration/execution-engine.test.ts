@@ -273,8 +273,8 @@ describe("orders and fills", () => {
     const fill = entry?.averageFillPrice ?? 0;
     const stop = orders.find((o) => o.leg === "stop");
     const target = orders.find((o) => o.leg === "tp1");
-    expect(stop).toMatchObject({ side: "sell", orderType: "stop", parentOrderId: entry?.id });
-    expect(target).toMatchObject({ side: "sell", orderType: "limit", parentOrderId: entry?.id });
+    expect(stop).toMatchObject({ side: "sell", orderType: "stop", parentOrderId: entry?.id, status: "submitted" });
+    expect(target).toMatchObject({ side: "sell", orderType: "limit", parentOrderId: entry?.id, status: "submitted" });
     expect(stop?.stopPrice).toBeCloseTo(fill * 0.98, 0);
     expect(target?.limitPrice).toBeCloseTo(fill * 1.04, 0);
     const [position] = await community.tenant.execution.positionsOf(community.followerIds[0]);
@@ -294,7 +294,8 @@ describe("orders and fills", () => {
     expect(events.filter((e) => e.toStatus === "submitted")).toHaveLength(1);
     await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
       const [row] = state.storage.sql.exec<{ state: string }>("select state from paper_accounts").toArray();
-      expect(Object.keys(JSON.parse(row?.state ?? "{}").orders)).toHaveLength(1);
+      const paperOrders = Object.values(JSON.parse(row?.state ?? "{}").orders) as { clientOrderId: string }[];
+      expect(paperOrders.filter((o) => o.clientOrderId === order?.clientOrderId)).toHaveLength(1);
     });
     await settle(community);
   });
