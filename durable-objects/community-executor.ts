@@ -30,6 +30,7 @@ import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions
 import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
+  adoptIfPlaced,
   applyBrokerOrder,
   describeOrder,
   isExit,
@@ -598,9 +599,22 @@ export class CommunityExecutor extends DurableObject<Env> {
     const report: ReconcileReport = { checked: 0, updated: 0, stale: 0, adopted: 0, errors: 0, unknownPositions: [] };
     const candidates = await tenant.execution.reconcilable(now - LATE_FILL_WINDOW_MS);
     for (const order of candidates) {
+      const flow = this.orderFlow(input.communityId, tenant, order.userId);
+      if (order.status === "failed") {
+        report.checked += 1;
+        const adopted = await adoptIfPlaced(flow, order).catch(() => null);
+        if (adopted) {
+          report.adopted += 1;
+          this.logger.error("order.failed_order_adopted", {
+            alert: true,
+            communityId: input.communityId,
+            orderId: order.id,
+          });
+        }
+        continue;
+      }
       if (!order.brokerOrderId) continue;
       report.checked += 1;
-      const flow = this.orderFlow(input.communityId, tenant, order.userId);
       try {
         const broker = await flow.adapter.getOrder(order.brokerOrderId);
         const after = await applyBrokerOrder(flow, order, broker);

@@ -194,6 +194,33 @@ export async function applyBrokerOrder(ctx: OrderFlowContext, order: OrderRow, b
   return current;
 }
 
+/**
+ * A `failed` (dead-lettered) order whose last attempt may have reached the
+ * broker: looked up by its client order id and, if the broker has it working
+ * or filled, adopted and brought up to date. Returns the order, or null when
+ * the broker never got it.
+ */
+export async function adoptIfPlaced(ctx: OrderFlowContext, order: OrderRow): Promise<OrderRow | null> {
+  if (order.status !== "failed") return null;
+  const found = await ctx.adapter.getOrderByClientId(order.clientOrderId);
+  if (!found || !["submitted", "partially_filled", "filled"].includes(found.status)) return null;
+  const adopted = await ctx.tenant.execution.transition(order.id, {
+    from: ["failed"],
+    to: "submitted",
+    cause: "late_fill_adopted",
+    adoptLateFill: true,
+    data: { brokerOrderId: found.brokerOrderId, brokerStatus: found.status },
+    patch: {
+      brokerOrderId: found.brokerOrderId,
+      submittedAt: ctx.now(),
+      statusReason: "found at the broker after failing",
+    },
+  });
+  if (!adopted) return null;
+  await publishOrder(ctx, adopted);
+  return applyBrokerOrder(ctx, adopted, found);
+}
+
 /** Which of our states may move to the broker's state (null: none, nothing to do). */
 function allowedFrom(target: BrokerOrder["status"], current: OrderRow["status"]): OrderRow["status"][] | null {
   switch (target) {

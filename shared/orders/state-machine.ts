@@ -57,6 +57,8 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[
 /** Only with `{ adoptLateFill: true }`, used by reconciliation. */
 export const LATE_FILL_TRANSITIONS: Readonly<Partial<Record<OrderState, readonly OrderState[]>>> = {
   canceled: ["partially_filled", "filled"],
+  // A dead-lettered order whose last attempt reached the broker after all (an unknown outcome).
+  failed: ["submitted", "partially_filled", "filled"],
 };
 
 export interface TransitionOptions {

@@ -1,6 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { applyBrokerOrder, type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
+import {
+  adoptIfPlaced,
+  applyBrokerOrder,
+  brokerIntentOf,
+  type OrderFlowContext,
+  sendQueuedOrder,
+} from "../../durable-objects/executor/order-flow";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { clientOrderId } from "../../shared/orders/client-order-id";
@@ -171,6 +177,26 @@ describe("following up orders", () => {
       "queued→submitted:broker_accepted",
       "submitted→canceled:test_cancel",
       "canceled→filled:late_fill_adopted",
+    ]);
+  });
+
+  it("Scenario: A failed order found at the broker is adopted", async () => {
+    const { community, broker, flow, order, coid } = await liveOrder({ script: ["timeout_after_accept"], hangMs: 300 });
+    // The last attempt timed out after the broker accepted it, and the message dead-lettered before any lookup.
+    await expect(flow.adapter.placeOrder(brokerIntentOf(await order()))).rejects.toThrow();
+    await community.tenant.execution.transition((await order()).id, {
+      from: ["queued"],
+      to: "failed",
+      cause: "dead_lettered",
+    });
+    const adopted = await adoptIfPlaced(flow, await order());
+    expect(adopted).toMatchObject({ status: "filled", filledQuantity: 10 });
+    expect(broker.placements.get(coid)).toBe(1);
+    expect(await eventsOf(community, (await order()).id)).toEqual([
+      "null→queued:signal",
+      "queued→failed:dead_lettered",
+      "failed→submitted:late_fill_adopted",
+      "submitted→filled:broker_filled",
     ]);
   });
 

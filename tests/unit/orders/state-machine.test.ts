@@ -62,9 +62,12 @@ describe("order state machine", () => {
     expect(canTransition("canceled", "filled", { adoptLateFill: true })).toBe(true);
     expect(canTransition("canceled", "partially_filled", { adoptLateFill: true })).toBe(true);
     expect(() => assertTransition("canceled", "filled", { adoptLateFill: true })).not.toThrow();
-    for (const from of ["expired", "rejected", "failed", "filled"] as const) {
+    for (const from of ["expired", "rejected", "filled"] as const) {
       expect(canTransition(from, "filled", { adoptLateFill: true })).toBe(false);
     }
+    // A dead-lettered order that reached the broker after all is adopted the same way.
+    expect(canTransition("failed", "submitted")).toBe(false);
+    expect(canTransition("failed", "submitted", { adoptLateFill: true })).toBe(true);
     expect(canTransition("canceled", "submitted", { adoptLateFill: true })).toBe(false);
   });
 });

@@ -274,7 +274,7 @@ export function executionRepository(scope: TenantScope) {
         .all();
     },
 
-    /** Orders reconciliation looks at: open ones, and recent cancels that a late fill could still reach. */
+    /** Orders reconciliation looks at: open ones, and recent cancels and failures that a late fill could still reach. */
     reconcilable(canceledSince: number): Promise<OrderRow[]> {
       return db
         .select()
@@ -282,7 +282,7 @@ export function executionRepository(scope: TenantScope) {
         .where(
           and(
             eq(orders.communityId, communityId),
-            sql`(${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}))`,
+            sql`(${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}) or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${canceledSince}))`,
           ),
         )
         .orderBy(asc(orders.createdAt))
