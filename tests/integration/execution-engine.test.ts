@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { signComponentId } from "../../workers/discord/components";
 import {
   AAPL_LONG,
+  addFollowersInBulk,
   communityWithFollowers,
   deliver,
   executorOf,
@@ -370,66 +371,3 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
-
-/** Many followers at once (test set-up only): users, memberships and follows in a few batched statements. */
-async function addFollowersInBulk(community: TestCommunity, count: number) {
-  const now = Date.now();
-  const users = Array.from({ length: count }, () => ({ id: crypto.randomUUID(), discordId: snowflakeAt() }));
-  const payload = JSON.stringify(users);
-  await env.DB.batch([
-    env.DB.prepare(
-      "insert into users (id, discord_id, username, created_at, updated_at) select j.value ->> 'id', j.value ->> 'discordId', 'bulk', ?2, ?2 from json_each(?1) j",
-    ).bind(payload, now),
-    env.DB.prepare(
-      "insert into memberships (community_id, user_id, role, created_at, updated_at) select ?3, j.value ->> 'id', 'trader', ?2, ?2 from json_each(?1) j",
-    ).bind(payload, now, community.communityId),
-    env.DB.prepare(
-      "insert into follows (community_id, follower_user_id, provider_user_id, mode, enabled, created_at, updated_at) select ?3, j.value ->> 'id', ?4, 'auto', 1, ?2, ?2 from json_each(?1) j",
-    ).bind(payload, now, community.communityId, community.providerId),
-  ]);
-  community.followerIds.push(...users.map((u) => u.id));
-}
-
-describe("a member's own orders", () => {
-  it("Scenario: A member's own trade goes through their risk limits", async () => {
-    const community = await communityWithFollowers(1);
-    const [member = ""] = community.followerIds;
-    const signalId = crypto.randomUUID();
-    const sourceId = snowflakeAt();
-    const trade = { ...AAPL_LONG, entry: { price: 100 }, stopLoss: 95, quantity: 500, takeProfits: [] };
-    const summary = await executorOf(community.communityId).submitManualTrade({
-      signalId,
-      communityId: community.communityId,
-      userId: member,
-      signal: trade,
-      sourceId,
-      sourceTimestamp: Date.now(),
-    });
-    expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1, ordersReduced: 1 });
-    expect(summary.message).toContain("reduced to fit");
-    const [order] = await ordersOf(community, signalId);
-    expect(order).toMatchObject({ userId: member, quantity: 100, leg: "entry" });
-    await settle(community);
-  });
-
-  it("Scenario: A member cancels an open order", async () => {
-    const community = await communityWithFollowers(1, { mode: "confirm" });
-    await submit(community, MARKET_BUY);
-    const [order] = await ordersOf(community);
-    const executor = executorOf(community.communityId);
-    const stranger = await executor.cancelOrder({
-      communityId: community.communityId,
-      orderId: order?.id ?? "",
-      userId: "someone-else",
-    });
-    expect(stranger.ok).toBe(false);
-    const mine = await executor.cancelOrder({
-      communityId: community.communityId,
-      orderId: order?.id ?? "",
-      userId: order?.userId ?? "",
-    });
-    expect(mine.ok).toBe(true);
-    expect((await ordersOf(community))[0]?.status).toBe("canceled");
-    await settle(community);
-  });
-});

@@ -1,0 +1,67 @@
+import { env } from "cloudflare:workers";
+import { summarize } from "../../lib/load";
+
+/** A knob the runner passed as a string binding (bench/workerd/vitest.config.ts). */
+export function benchVar(name: string, fallback: string): string {
+  const value = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" && value !== "" ? value : fallback;
+}
+
+/** Prints one bench's figures; bench/execution.ts collects every line with this marker. */
+export function emitFigures(name: string, figures: Record<string, unknown>): void {
+  console.log(`BENCH_JSON ${JSON.stringify({ name, ...figures })}`);
+}
+
+/** A progress line on the runner's stderr (kept by the bench config's console filter). */
+export function progress(message: string): void {
+  console.log(`BENCH_LOG ${message}`);
+}
+
+/** mulberry32: a small seeded PRNG, so fault sequences are reproducible from the printed seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function latencyFigures(values: readonly number[]) {
+  const { p50Ms, p95Ms, p99Ms, maxMs, meanMs } = summarize(values);
+  return { count: values.length, p50Ms, p95Ms, p99Ms, maxMs, meanMs };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Drops the engine's info and warn log lines at the console. In workerd under
+ * vitest every console call is captured with its stack and shipped to the
+ * Node process, which costs far more than logging does in production and
+ * would dominate the figures; errors still show. Returns the undo.
+ */
+export function muteEngineLogs(): () => void {
+  const { log, info, warn } = console;
+  const quiet =
+    (write: (...args: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      const first = args[0];
+      if (typeof first === "string" && (first.startsWith('{"level":"info"') || first.startsWith('{"level":"warn"')))
+        return;
+      write(...args);
+    };
+  console.log = quiet(log);
+  console.info = quiet(info);
+  console.warn = quiet(warn);
+  return () => {
+    Object.assign(console, { log, info, warn });
+  };
+}
