@@ -371,3 +371,47 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+describe("a member's own orders", () => {
+  it("Scenario: A member's own trade goes through their risk limits", async () => {
+    const community = await communityWithFollowers(1);
+    const [member = ""] = community.followerIds;
+    const signalId = crypto.randomUUID();
+    const sourceId = snowflakeAt();
+    const trade = { ...AAPL_LONG, entry: { price: 100 }, stopLoss: 95, quantity: 500, takeProfits: [] };
+    const summary = await executorOf(community.communityId).submitManualTrade({
+      signalId,
+      communityId: community.communityId,
+      userId: member,
+      signal: trade,
+      sourceId,
+      sourceTimestamp: Date.now(),
+    });
+    expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1, ordersReduced: 1 });
+    expect(summary.message).toContain("reduced to fit");
+    const [order] = await ordersOf(community, signalId);
+    expect(order).toMatchObject({ userId: member, quantity: 100, leg: "entry" });
+    await settle(community);
+  });
+
+  it("Scenario: A member cancels an open order", async () => {
+    const community = await communityWithFollowers(1, { mode: "confirm" });
+    await submit(community, MARKET_BUY);
+    const [order] = await ordersOf(community);
+    const executor = executorOf(community.communityId);
+    const stranger = await executor.cancelOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: "someone-else",
+    });
+    expect(stranger.ok).toBe(false);
+    const mine = await executor.cancelOrder({
+      communityId: community.communityId,
+      orderId: order?.id ?? "",
+      userId: order?.userId ?? "",
+    });
+    expect(mine.ok).toBe(true);
+    expect((await ordersOf(community))[0]?.status).toBe("canceled");
+    await settle(community);
+  });
+});
