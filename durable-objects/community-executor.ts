@@ -485,6 +485,16 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** The DLQ gave up on an order: it is `failed`, and its member is told. */
   async orderDeadLettered(input: { communityId: string; orderId: string; lastError: string | null }) {
     const tenant = this.tenant(input.communityId);
+    // The last attempt may have reached the broker (an unknown outcome): look before calling it failed.
+    const queued = await tenant.execution.getOrder(input.orderId);
+    if (queued?.status === "queued") {
+      const flow = this.orderFlow(input.communityId, tenant, queued.userId);
+      const found = await flow.adapter.getOrderByClientId(queued.clientOrderId).catch(() => null);
+      if (found) {
+        const adopted = await applyBrokerOrder(flow, queued, found);
+        return { failed: false, status: adopted.status };
+      }
+    }
     const failed = await tenant.execution.transition(input.orderId, {
       from: ["queued"],
       to: "failed",
@@ -501,7 +511,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         `order:${failed.id}:failed`,
         isExit(failed)
           ? `🚨 Exit failed, position still open: your ${describeOrder(failed)} could not be sent to the broker after every retry. Manage the position yourself; an operator has been alerted.`
-          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry; nothing was placed. An operator has been alerted.`,
+          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry, and the broker does not show it. Reconciliation keeps looking for a day; an operator has been alerted.`,
       );
     }
     return { failed: failed !== null };
@@ -549,6 +559,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   }
 
   private async expireMarketRemainder(flow: OrderFlowContext, order: OrderRow): Promise<void> {
+    if (order.orderType !== "market") return;
     const fresh = await flow.tenant.execution.getOrder(order.id);
     if (!fresh?.brokerOrderId || !isMarketRemainderExpired(fresh, Date.now())) return;
     await flow.adapter.cancelOrder(fresh.brokerOrderId);

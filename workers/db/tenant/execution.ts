@@ -170,13 +170,20 @@ export function executionRepository(scope: TenantScope) {
       return (await db.select().from(orders).where(orderOf(orderId)).get()) ?? null;
     },
 
+    /** In chunks of 90 ids: D1 binds at most 100 parameters per statement. */
     async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
-      if (orderIds.length === 0) return [];
-      return db
-        .select()
-        .from(orders)
-        .where(and(eq(orders.communityId, communityId), inArray(orders.id, [...orderIds])))
-        .all();
+      const rows: OrderRow[] = [];
+      for (let i = 0; i < orderIds.length; i += 90) {
+        const chunk = orderIds.slice(i, i + 90);
+        rows.push(
+          ...(await db
+            .select()
+            .from(orders)
+            .where(and(eq(orders.communityId, communityId), inArray(orders.id, chunk)))
+            .all()),
+        );
+      }
+      return rows;
     },
 
     /**
