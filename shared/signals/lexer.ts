@@ -420,8 +420,14 @@ function readNumeric(
     push({ kind: "index", start, end: end + 1 });
     return end + 1;
   }
+  // "08" is a mistyped price, never an item's number
   const digitsOnly =
-    !dollar && !negative && match[2] === undefined && match[3] === undefined && !match[0].includes(",");
+    !dollar &&
+    !negative &&
+    match[2] === undefined &&
+    match[3] === undefined &&
+    !match[0].includes(",") &&
+    !(match[0].length > 1 && match[0].startsWith("0"));
   push({
     kind: "number",
     value: signed(numberFrom(match), negative),

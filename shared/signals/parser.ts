@@ -141,8 +141,9 @@ class Resolver {
     this.optionHints = optionHints;
     const strongOption = optionHints.length + scan.strikes.length + rights.length + scan.zeroDte.length > 0;
     let optionIntent = strongOption || dates.length > 0;
-    if (optionIntent && !strongOption && this.chooseSymbol(scan.candidates, false)?.crypto) {
-      optionIntent = false; // a date beside a coin is not an option expiration
+    const optionSide = scan.sides.some((side) => side.value.option);
+    if (optionIntent && !strongOption && !optionSide && this.chooseSymbol(scan.candidates, false)?.crypto) {
+      optionIntent = false; // a date beside a coin is not an option expiration (but "BTO SOL 12/20" is an option)
     }
 
     let sides = scan.sides;

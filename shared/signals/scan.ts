@@ -1,12 +1,21 @@
 import type { SignalError } from "./errors";
 import type { DateToken, NumberToken, RatioToken, Token, WordToken } from "./lexer";
 import { type Entry, MAX_TARGETS, type OrderType, type TimeInForce } from "./schema";
-import { EQUITY_SYMBOL, isPerpetualWord, KNOWN_CRYPTO_BASES, readSymbolWord, type SymbolReading } from "./symbols";
+import {
+  CRYPTO_QUOTES,
+  type CryptoQuote,
+  EQUITY_SYMBOL,
+  isPerpetualWord,
+  KNOWN_CRYPTO_BASES,
+  readSymbolWord,
+  type SymbolReading,
+} from "./symbols";
 import {
   BUY_TO_CLOSE_ABBREVIATION,
   DAY_NOT_TIF_NEXT,
   DAY_NOT_TIF_PREVIOUS,
   EQUITY_HINT_WORDS,
+  FOREIGN_KEYWORDS,
   FULL_MONTHS,
   LABEL_FILLER,
   LABEL_PHRASES,
@@ -438,9 +447,7 @@ class Scanner {
   /** "BUY MA qty 1": remembers a capitalized word right after the first side, followed by no plain word. */
   private noteTickerFallback(word: WordToken, i: number): void {
     if (this.scan.tickerFallback !== null || this.scan.sides.length !== 1 || this.lastSideToken !== i - 1) return;
-    if (word.tag !== null || !word.upper || !EQUITY_SYMBOL.test(word.text) || NOT_AFTER_SIDE_TICKERS.has(word.lower)) {
-      return;
-    }
+    if (word.tag !== null || !word.upper || !EQUITY_SYMBOL.test(word.text) || !mayBeTickerAfterSide(word.lower)) return;
     const next = this.tokens[i + 1];
     if (next?.kind === "word" && next.tag === null && !isKeyword(next.lower)) return;
     this.scan.tickerFallback = i;
@@ -718,7 +725,7 @@ class Scanner {
 
     const dash = isPunct(next, "-");
     const price = dash ? this.tokens[i + 2] : next;
-    if (price?.kind !== "number" || price.negative || price.value <= 0) return null;
+    if (price?.kind !== "number" || price.negative || price.value <= 0) return this.loneItemNumber(token, i, kind);
     const last = dash ? i + 1 : i;
     const ratio = token.value / price.value;
     if (ratio < 0.1 || ratio > 10) return this.numberedItem(kind, last);
@@ -737,8 +744,9 @@ class Scanner {
   }
 
   /**
-   * "Target 2:3", "SL 1:2900": an item's number and its price written without a space, read where the number
-   * counts the items of a target or stop list so far; anywhere else "2:3" is a time or a ratio and is ignored.
+   * "Target 2:3": an item's number and its price, or a ratio ("TP 1:2" risk to reward)? Where the number would count
+   * the items of a target or stop list so far it is refused; anywhere else "2:3" is a time or a ratio and ignored.
+   * ("Target 1:64000", with more digits, is read as the item's number and its price.)
    */
   private onRatio(token: RatioToken, i: number): void {
     const mode = this.mode;
@@ -746,13 +754,28 @@ class Scanner {
     const previous = this.tokens[i - 1];
     const afterLabel = mode.labelIndex === i - 1 || (mode.labelIndex === i - 2 && isPunct(previous, ":"));
     if (!(afterLabel || token.lineStart) || token.left !== this.itemsSoFar(mode.kind) + 1) return;
-    const start = token.end - String(token.right).length;
-    if (mode.kind === "targets") this.pushTarget(token.right, { start, end: token.end }, i);
-    else {
-      this.scan.stops.push({ value: token.right, start, end: token.end });
-      this.mode = null;
-    }
-    this.scan.structured = true;
+    const item = mode.kind === "targets" ? "Target" : "Stop";
+    this.error(
+      "AMBIGUOUS_NUMBER",
+      `Is ${token.left}:${token.right} the item's number and its price, or a ratio? Write "${item} ${token.left}: ${token.right}" for a numbered item.`,
+      token,
+    );
+  }
+
+  /**
+   * A number alone opening the line of the next target ("1) 39" then "2" then "3) 36.5") that counts the items and is far
+   * below the target before it is an item's number whose price is missing: refused, not read as a target of 2.
+   */
+  private loneItemNumber(token: NumberToken, i: number, kind: LabelKind): number | null {
+    const previous = this.scan.targets[this.scan.targets.length - 1];
+    if (kind !== "targets" || !token.lineStart || !previous || token.value !== this.itemsSoFar(kind) + 1) return null;
+    if (token.value / previous.price >= 0.1) return null;
+    this.error(
+      "AMBIGUOUS_NUMBER",
+      `${token.value} looks like the number of target ${token.value} without its price: write "Target ${token.value}: <price>".`,
+      token,
+    );
+    return i;
   }
 
   /** The item number is read; the list goes on (an "Entry 1:" label starts a list of entry prices). */
@@ -868,5 +891,20 @@ function isKeyword(lower: string): boolean {
     TIME_IN_FORCE_WORDS[lower] !== undefined ||
     UNIT_WORDS.has(lower) ||
     lower === "stop"
+  );
+}
+
+/**
+ * The symbol-position fallback takes a common word (MA, ON) or a foreign keyword (ALVO, VENTA), never an English
+ * keyword (SL, TP, GTC, SELL, STO), a quote currency (USDT), or a word that often follows a side (MORE, NOW).
+ */
+function mayBeTickerAfterSide(lower: string): boolean {
+  if (NOT_AFTER_SIDE_TICKERS.has(lower) || CRYPTO_QUOTES.includes(lower.toUpperCase() as CryptoQuote)) return false;
+  if (FOREIGN_KEYWORDS.has(lower)) return true;
+  return !(
+    isKeyword(lower) ||
+    SIDE_WORDS[lower] !== undefined ||
+    RIGHT_WORDS[lower] !== undefined ||
+    lower === BUY_TO_CLOSE_ABBREVIATION
   );
 }

@@ -18,6 +18,8 @@ export const CRYPTO_QUOTES = [
   "ETH",
 ] as const;
 
+export type CryptoQuote = (typeof CRYPTO_QUOTES)[number];
+
 /** Quotes that only exist in crypto: `XYZUSDT` is a pair whatever XYZ is. */
 const STABLE_QUOTES = new Set(["FDUSD", "USDT", "USDC", "BUSD", "TUSD"]);
 

@@ -453,6 +453,41 @@ export const CONDITIONAL_WORDS = new Set([
 ]);
 
 /**
+ * The non-English keywords (sides and labels): one of them in the symbol's place after a side ("BUY ALVO 10 @ 12")
+ * may still be the ticker, where no other word is.
+ */
+export const FOREIGN_KEYWORDS: ReadonlySet<string> = new Set([
+  "лонг",
+  "покупка",
+  "шорт",
+  "продажа",
+  "compra",
+  "venta",
+  "venda",
+  "вход",
+  "входа",
+  "тп",
+  "тейк",
+  "тейки",
+  "цель",
+  "цели",
+  "сл",
+  "стоп",
+  "плечо",
+  "entrada",
+  "objetivo",
+  "objetivos",
+  "alvo",
+  "alvos",
+  "apalancamiento",
+  "alavancagem",
+  "dirección",
+  "direccion",
+  "direção",
+  "direcao",
+]);
+
+/**
  * Words often written in capitals right after a side that are not the symbol ("BUY MORE @ 185", "BUY NOW"): never
  * read as a ticker by the symbol-position fallback, even where one exists (tag it: $NOW).
  */
@@ -692,6 +727,7 @@ win wins won lose loses lost gain gains loss bag bags pump pumps dump dumps rip 
 bull bulls bear bears bleed red green chop dead ready
 please thanks thank cheers hello hi hey yo sup hf rofl haha hehe omg wow dope
 lit based cope shill ape apes degen rekt
+til till
 `;
 
 export const STOPWORDS: ReadonlySet<string> = new Set(STOPWORD_TEXT.split(/\s+/).filter((word) => word !== ""));

@@ -422,7 +422,8 @@ const TARGET_STYLES: { write: (n: number, p: string) => string; weak: boolean; h
   { write: (n, p) => `Take-Profit ${n}: ${p}`, weak: false },
   { write: (n, p) => `TP #${n} ${p}`, weak: false },
   { write: (n, p) => `target ${n} at ${p}`, weak: false },
-  { write: (n, p) => `Target ${n}:${p}`, weak: false },
+  // "2:3" could be a ratio, so a small price written this way may be refused
+  { write: (n, p) => `Target ${n}:${p}`, weak: true },
   { write: (n, p) => `🎯 Target ${n} - ${p}`, weak: true },
   { write: (n, p) => `Target ${n} ${p}`, weak: true },
   { write: (n, p) => `(${n}) ${p}`, weak: false, header: "Targets:" },

@@ -90,6 +90,9 @@ export const LIST_LABEL_CASES: SignalCase[] = [
   ),
   bad("list-label", "LONG XRP/USDT entry 0.9 SL 0.8 Target 1 - 1.2", "AMBIGUOUS_NUMBER"),
   bad("list-label", "LONG ADA/USDT TP 1 2 SL 0.5", "AMBIGUOUS_NUMBER"),
+  bad("list-label", "LONG ADA/USDT @ 0.5 SL 0.4 TP 1:2", "AMBIGUOUS_NUMBER"),
+  bad("list-label", "AVAX/USDT SHORT\nEntry: 40.5\nTargets:\n1) 39\n2\n3) 36.5\nStop: 42", "AMBIGUOUS_NUMBER"),
+  bad("list-label", "🔴 SHORT $DOGE\nEntry: 0.40\nTargets: 08 - 0.36 - 0.34\nSL: 0.42", "TARGET_WRONG_SIDE"),
 ];
 
 /** An exit never carries a stop or targets; SELL reads as a short only where leverage or a perpetual says so. */
@@ -387,7 +390,10 @@ export const NOISE_CASES: SignalCase[] = [
   bad("noise", "BUY THE DIP", "NOT_A_SIGNAL"),
   bad("noise", "BUY MORE @ 185", "UNKNOWN_SYMBOL"),
   bad("noise", "BUY NOW @ 190 SL 185", "UNKNOWN_SYMBOL"),
+  bad("noise", "BUY STO 10 @ 190", "AMBIGUOUS_SIDE", "UNKNOWN_SYMBOL"),
+  bad("noise", "LONG GTC", "NOT_A_SIGNAL"),
   bad("noise", "SPY calls\nBTO @ .85", "OPTION_MISSING_EXPIRATION", "OPTION_MISSING_STRIKE"),
+  bad("noise", "BTO SOL 12/20 @ 150", "OPTION_MISSING_STRIKE", "OPTION_MISSING_RIGHT"),
 ];
 
 /** Perpetual futures: `.P`, `PERP`, `-PERP` are the pair itself; SELL with leverage opens a short. */
