@@ -81,13 +81,12 @@ export function readCommentary(tokens: Token[]): Commentary {
 }
 
 class CommentaryReader {
-  private readonly ignored: boolean[];
+  /** Sparse: most messages ignore nothing. */
+  private readonly ignored: boolean[] = [];
   private readonly refusals: SignalError[] = [];
   private later: SignalError | null = null;
 
-  constructor(private readonly tokens: Token[]) {
-    this.ignored = new Array<boolean>(tokens.length).fill(false);
-  }
+  constructor(private readonly tokens: Token[]) {}
 
   run(): Commentary {
     for (let i = 0; i < this.tokens.length; i++) {

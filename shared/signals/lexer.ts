@@ -158,8 +158,8 @@ function matchAt(pattern: RegExp, text: string, at: number): RegExpExecArray | n
   return pattern.exec(text);
 }
 
-type Push = (token: DistributiveOmit<Token, "line" | "sentence">) => void;
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Tokens are written with `line: 0, sentence: 0`, filled in here, so every token of a kind has one shape. */
+type Push = (token: Token) => void;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -169,10 +169,9 @@ export function tokenize(text: string): Token[] {
   let sentence = 0;
   let sentenceOpen = false;
   const push: Push = (token) => {
-    const placed = token as Token;
-    placed.line = line;
-    placed.sentence = sentence;
-    tokens.push(placed);
+    token.line = line;
+    token.sentence = sentence;
+    tokens.push(token);
     lineStart = false;
     sentenceOpen = true;
   };
@@ -205,11 +204,11 @@ export function tokenize(text: string): Token[] {
       sentenceOpen = false;
       i++;
     } else if (CHECK_MARKS.has(ch)) {
-      push({ kind: "check", start: i, end: i + 1 });
+      push({ line: 0, sentence: 0, kind: "check", start: i, end: i + 1 });
       i++;
     } else if (ch === "#" && isDigit(next) && matchAt(HASH_INDEX, text, i)) {
       const end = i + (matchAt(HASH_INDEX, text, i)?.[0].length ?? 1);
-      push({ kind: "index", start: i, end });
+      push({ line: 0, sentence: 0, kind: "index", start: i, end });
       i = end;
     } else if (isSpace(ch)) {
       i++;
@@ -229,12 +228,12 @@ export function tokenize(text: string): Token[] {
       } else if (isDigit(next) && (isSpace(text[i - 1]) || text[i - 1] === ":") && !endsWithNumber(tokens)) {
         i = readNumeric(text, i + 1, i, false, true, false, push);
       } else {
-        push({ kind: "punct", char: "-", start: i, end: i + 1 });
+        push({ line: 0, sentence: 0, kind: "punct", char: "-", start: i, end: i + 1 });
         i++;
       }
     } else if (PUNCT.has(ch)) {
       const char = ch === ";" ? "," : (ch as PunctToken["char"]);
-      push({ kind: "punct", char, start: i, end: i + 1 });
+      push({ line: 0, sentence: 0, kind: "punct", char, start: i, end: i + 1 });
       i++;
     } else {
       i++; // decoration: emoji, markdown, quote markers, bullets
@@ -264,6 +263,8 @@ function readWord(text: string, at: number, start: number, tag: "$" | "#" | null
   const written = text.slice(at, end);
   const word = written.includes("\u2019") ? written.replace(/\u2019/g, "'") : written;
   push({
+    line: 0,
+    sentence: 0,
     kind: "word",
     text: word,
     lower: word.toLowerCase(),
@@ -279,13 +280,13 @@ function readWord(text: string, at: number, start: number, tag: "$" | "#" | null
 function readMultiplierPrefix(text: string, at: number, push: Push): number {
   const match = matchAt(NUMBER, text, at + 1);
   if (!match) {
-    push({ kind: "junk", start: at, end: at + 1 });
+    push({ line: 0, sentence: 0, kind: "junk", start: at, end: at + 1 });
     return at + 1;
   }
   const end = at + 1 + match[0].length;
   const joined = isLetter(text[end]) || ("/_-".includes(text[end] ?? " ") && isLetter(text[end + 1]));
   if (joined) return readWord(text, at, at, null, push); // "X0/USDT" is a pair
-  push({ kind: "mult", value: numberFrom(match), start: at, end });
+  push({ line: 0, sentence: 0, kind: "mult", value: numberFrom(match), start: at, end });
   return end;
 }
 
@@ -308,6 +309,8 @@ function readNumeric(
   if (iso && !dollar && !negative && plausibleDate(Number(iso[2]), Number(iso[3]))) {
     const [, year, month, day] = iso;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       year: Number(year),
       month: Number(month),
@@ -322,6 +325,8 @@ function readNumeric(
   if (slash && !dollar && !negative && plausibleDate(Number(slash[1]), Number(slash[2]))) {
     const [, month, day, year] = slash;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       month: Number(month),
       day: Number(day),
@@ -336,6 +341,8 @@ function readNumeric(
   if (compact && !dollar && !negative) {
     const [, day, month, year] = compact;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       day: Number(day),
       month: MONTHS[(month ?? "").toLowerCase()] ?? 0,
@@ -351,16 +358,25 @@ function readNumeric(
     const parts = /^(\d+):(\d+)$/.exec(clock[0]);
     const end = at + clock[0].length;
     if (parts && !dollar && !negative) {
-      push({ kind: "ratio", left: Number(parts[1]), right: Number(parts[2]), lineStart, start, end });
+      push({
+        line: 0,
+        sentence: 0,
+        kind: "ratio",
+        left: Number(parts[1]),
+        right: Number(parts[2]),
+        lineStart,
+        start,
+        end,
+      });
     } else {
-      push({ kind: "junk", start, end });
+      push({ line: 0, sentence: 0, kind: "junk", start, end });
     }
     return end;
   }
 
   const match = matchAt(NUMBER, text, at);
   if (!match) {
-    push({ kind: "junk", start, end: at + 1 });
+    push({ line: 0, sentence: 0, kind: "junk", start, end: at + 1 });
     return at + 1;
   }
   let end = at + match[0].length;
@@ -368,12 +384,31 @@ function readNumeric(
 
   if (after === "%") {
     const change = negative || ["+", "-", "\u2212"].includes(text[at - 1] ?? "");
-    push({ kind: "percent", value: signed(numberFrom(match), negative), change, start, end: end + 1 });
+    push({
+      line: 0,
+      sentence: 0,
+      kind: "percent",
+      value: signed(numberFrom(match), negative),
+      change,
+      start,
+      end: end + 1,
+    });
     return end + 1;
   }
   if ((after === "k" || after === "K") && !isWordLetter(text[end + 1]) && !isDigit(text[end + 1])) {
     const value = signed(numberFrom(match, 3), negative);
-    push({ kind: "number", value, dollar, negative, digitsOnly: false, lineStart, start, end: end + 1 });
+    push({
+      line: 0,
+      sentence: 0,
+      kind: "number",
+      value,
+      dollar,
+      negative,
+      digitsOnly: false,
+      lineStart,
+      start,
+      end: end + 1,
+    });
     return end + 1;
   }
   // "10x", and "10х" with the Cyrillic letter, as Russian channels type it
@@ -383,30 +418,30 @@ function readNumeric(
     !isWordLetter(text[end + 1]) &&
     !isDigit(text[end + 1])
   ) {
-    push({ kind: "mult", value: signed(numberFrom(match), negative), start, end: end + 1 });
+    push({ line: 0, sentence: 0, kind: "mult", value: signed(numberFrom(match), negative), start, end: end + 1 });
     return end + 1;
   }
   const right = matchAt(RIGHT_SUFFIX, text, end);
   if (right) {
     const value = signed(numberFrom(match), negative);
     const kind = (right[1] ?? "").toLowerCase().startsWith("c") ? "call" : "put";
-    push({ kind: "strike", value, right: kind, start, end: end + right[0].length });
+    push({ line: 0, sentence: 0, kind: "strike", value, right: kind, start, end: end + right[0].length });
     return end + right[0].length;
   }
   const dte = matchAt(DTE_SUFFIX, text, end);
   if (dte && match[2] === undefined) {
-    push({ kind: "dte", days: numberFrom(match), start, end: end + dte[0].length });
+    push({ line: 0, sentence: 0, kind: "dte", days: numberFrom(match), start, end: end + dte[0].length });
     return end + dte[0].length;
   }
   const keycap = matchAt(KEYCAP, text, end);
   if (keycap) {
-    push({ kind: "index", start, end: end + keycap[0].length });
+    push({ line: 0, sentence: 0, kind: "index", start, end: end + keycap[0].length });
     return end + keycap[0].length;
   }
   if (isLetter(after)) {
     const letters = matchAt(LETTERS, text, end);
     end += letters?.[0].length ?? 1;
-    push({ kind: "junk", start, end }); // "4H", "15m", "1st": timeframes and ordinals
+    push({ line: 0, sentence: 0, kind: "junk", start, end }); // "4H", "15m", "1st": timeframes and ordinals
     return end;
   }
   const isListIndex =
@@ -417,7 +452,7 @@ function readNumeric(
     text[start - 1] !== "(" &&
     (after === ")" || (lineStart && after === "." && isSpace(text[end + 1])));
   if (isListIndex) {
-    push({ kind: "index", start, end: end + 1 });
+    push({ line: 0, sentence: 0, kind: "index", start, end: end + 1 });
     return end + 1;
   }
   // "08" is a mistyped price, never an item's number
@@ -429,6 +464,8 @@ function readNumeric(
     !match[0].includes(",") &&
     !(match[0].length > 1 && match[0].startsWith("0"));
   push({
+    line: 0,
+    sentence: 0,
     kind: "number",
     value: signed(numberFrom(match), negative),
     dollar,
