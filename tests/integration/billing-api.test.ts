@@ -26,7 +26,7 @@ import {
 } from "../support/billing";
 import { admin, guild, interactionResponse, member, postInteraction, slash } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
-import { TEST_VARS } from "../support/test-vars";
+import { POLAR_PRODUCTS, TEST_VARS } from "../support/test-vars";
 
 const json = (body: unknown) => ({
   method: "POST",
@@ -193,7 +193,7 @@ describe("billing API, links and entitlements", () => {
     expect(await viaApi.json()).toMatchObject({ provider: "polar", plan: "pro", trialDays: 7 });
     expect(api.calls[0]?.authorization).toBe(`Bearer ${POLAR_TEST_SECRETS.POLAR_ACCESS_TOKEN}`);
     expect(JSON.parse(api.calls[0]?.body ?? "{}")).toMatchObject({
-      products: ["polar_prod_traderpro_month"],
+      products: [POLAR_PRODUCTS["trader.pro.month"]],
       external_customer_id: `user:${trader.userId}`,
       allow_trial: true,
       trial_interval: "day",

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { PolarBillingProvider } from "../../../shared/billing/polar";
 import { StripeBillingProvider } from "../../../shared/billing/stripe";
 import {
+  polarCustomerSession,
+  polarOrder,
   polarPayload,
+  polarRefund,
   polarSubscription,
   stripeCharge,
   stripeEvent,
@@ -87,13 +90,19 @@ describe("billing providers", () => {
     }
     // An unknown price falls back to the checkout's metadata; Stripe-only statuses map onto ours.
     const expired = stripe.normalize(
-      stripeEvent("customer.subscription.deleted", {
-        ...itemsOnly,
-        status: "incomplete_expired",
-        items: { data: [{ price: { id: "price_legacy" } }] },
-      }),
+      stripeEvent(
+        "customer.subscription.deleted",
+        stripeSubscription({
+          id: "sub_1",
+          customer: "cus_1",
+          status: "incomplete_expired",
+          price: "price_legacy",
+          periodEnd: PERIOD_END,
+          metadata,
+        }),
+      ),
     );
-    expect(expired.subscription).toMatchObject({ status: "canceled", plan: "professional", currentPeriodEnd: null });
+    expect(expired.subscription).toMatchObject({ status: "canceled", plan: "professional", interval: "month" });
     const cancelAt = stripe.normalize(
       stripeEvent("customer.subscription.updated", {
         ...itemsOnly,
@@ -154,30 +163,17 @@ describe("billing providers", () => {
         trialEnd: PERIOD_END,
       },
     });
-    const order = {
-      id: "po_1",
-      customer_id: "pc_1",
-      subscription_id: "ps_1",
-      total_amount: 299000,
-      currency: "USD",
-      metadata: {},
-    };
+    const order = { ...polarOrder({ customerId: "pc_1", subscriptionId: "ps_1", amount: 299000 }), currency: "USD" };
     expect(polar.normalize(polarPayload("order.paid", order), "msg_2", 0)).toMatchObject({
       kind: "payment_succeeded",
       amount: { value: 299000, currency: "usd" },
     });
     expect(polar.normalize(polarPayload("order.refunded", order), "msg_3", 0).kind).toBe("ignored");
-    const refund = {
-      id: "re_1",
-      amount: 1000,
-      currency: "usd",
-      customer_id: "pc_1",
-      subscription_id: "ps_1",
-      order_id: "po_1",
-    };
+    const refund = polarRefund({ customerId: "pc_1", orderId: order.id, subscriptionId: "ps_1", amount: 1000 });
     expect(polar.normalize(polarPayload("refund.created", refund), "msg_4", 0)).toMatchObject({
       kind: "refund",
-      objectId: "re_1",
+      objectId: refund.id,
+      amount: { value: 1000, currency: "usd" },
     });
     expect(() => polar.normalize(polarPayload("subscription.updated", { id: "ps_1" }), "msg_5", 0)).toThrow(
       /expected shape/,
@@ -198,10 +194,7 @@ describe("billing providers", () => {
             object: "list",
             data: [
               {
-                id: "in_1",
-                status: "paid",
-                total: 4900,
-                currency: "usd",
+                ...stripeInvoice({ id: "in_1", customer: "cus_9", subscription: "sub_9", amountPaid: 4900 }),
                 created: 1_800_000_000,
                 hosted_invoice_url: "https://inv",
               },
@@ -235,21 +228,17 @@ describe("billing providers", () => {
         ? {
             items: [
               {
-                id: "o_1",
-                status: "paid",
-                customer_id: "pc_9",
-                total_amount: 299000,
-                currency: "usd",
+                ...polarOrder({ id: "o_1", customerId: "pc_9", subscriptionId: "ps_9", amount: 299000 }),
                 created_at: "2026-11-01T00:00:00Z",
               },
             ],
             pagination: { total_count: 1, max_page: 1 },
           }
         : request.url.includes("/v1/customer-sessions/")
-          ? {
-              token: "polar_cst_x",
-              customer_portal_url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
-            }
+          ? polarCustomerSession({
+              customerId: "pc_9",
+              url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
+            })
           : { ...polarSub, status: request.method === "DELETE" ? "canceled" : "active" },
     );
     expect(await polar.getSubscription("ps_9")).toMatchObject({ plan: "enterprise", status: "active" });
