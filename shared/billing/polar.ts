@@ -47,9 +47,13 @@ const PolarSubscriptionSchema = z.looseObject({
   recurring_interval: z.string().nullish(),
   current_period_end: isoTime,
   cancel_at_period_end: z.boolean().nullish(),
+  ends_at: isoTime,
+  ended_at: isoTime,
   trial_end: isoTime,
   modified_at: isoTime,
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** A change Polar applies at the beginning of the next period (a downgrade chosen in the portal). */
+  pending_update: z.looseObject({ product_id: z.string().nullish(), applies_at: isoTime }).nullish(),
 });
 type PolarSubscription = z.infer<typeof PolarSubscriptionSchema>;
 
@@ -63,6 +67,8 @@ const PolarOrderSchema = z.looseObject({
   currency: z.string(),
   created_at: isoTime,
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  product_id: z.string().nullish(),
+  customer: z.looseObject({ external_id: z.string().nullish() }).nullish(),
 });
 
 const PolarRefundSchema = z.looseObject({
@@ -86,9 +92,14 @@ const SUBSCRIPTION_EVENTS = new Set([
   "subscription.active",
   "subscription.canceled",
   "subscription.uncanceled",
+  "subscription.cycled",
   "subscription.revoked",
   "subscription.past_due",
+  "subscription.paused",
+  "subscription.resumed",
 ]);
+/** "Sent when a subscription is revoked and the user loses access immediately" (Polar's webhook reference). */
+const REVOKED = "subscription.revoked";
 
 const STATUS_MAP: Record<string, SubscriptionStatus> = {
   trialing: "trialing",
@@ -98,6 +109,7 @@ const STATUS_MAP: Record<string, SubscriptionStatus> = {
   incomplete: "incomplete",
   incomplete_expired: "canceled",
   unpaid: "unpaid",
+  paused: "paused",
 };
 
 export class PolarBillingProvider implements BillingProvider {
@@ -208,12 +220,18 @@ export class PolarBillingProvider implements BillingProvider {
       providerCustomerId: null,
       providerSubscriptionId: null,
       subscription: null,
+      paidPlan: null,
       amount: null,
       objectId: null,
     };
     if (SUBSCRIPTION_EVENTS.has(envelope.type)) {
       const subscription = parseOrThrow(PolarSubscriptionSchema, data, envelope.type);
-      const snapshot = this.snapshotOf(subscription);
+      const read = this.snapshotOf(subscription);
+      // A revoke ends access now, whatever remains of the period or the grace (status `canceled` or `unpaid`).
+      const snapshot =
+        envelope.type === REVOKED
+          ? { ...read, status: "canceled" as const, endedAt: read.endedAt ?? occurredAt }
+          : read;
       return {
         ...base,
         kind: "subscription",
@@ -231,7 +249,8 @@ export class PolarBillingProvider implements BillingProvider {
       return {
         ...base,
         kind: value > 0 ? "payment_succeeded" : "ignored",
-        subject: subjectFromMetadata(order.metadata),
+        subject: subjectFromMetadata(order.metadata) ?? subjectFromExternalId(order.customer?.external_id),
+        paidPlan: planForPriceId(this.config.productIds, order.product_id)?.plan ?? null,
         providerCustomerId: order.customer_id,
         providerSubscriptionId: order.subscription_id ?? null,
         amount: { value, currency: order.currency.toLowerCase() },
@@ -264,7 +283,11 @@ export class PolarBillingProvider implements BillingProvider {
       interval,
       currentPeriodEnd: parseTime(subscription.current_period_end),
       cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
+      cancelAt: subscription.cancel_at_period_end === true ? parseTime(subscription.ends_at) : null,
+      endedAt: parseTime(subscription.ended_at),
       trialEnd: parseTime(subscription.trial_end),
+      // Applied at `applies_at`, the start of the next period (our period end).
+      pendingPlan: planForPriceId(this.config.productIds, subscription.pending_update?.product_id)?.plan ?? null,
     };
   }
 

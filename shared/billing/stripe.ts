@@ -51,6 +51,7 @@ const StripeSubscriptionSchema = z.looseObject({
   current_period_end: z.number().nullish(),
   cancel_at_period_end: z.boolean().nullish(),
   cancel_at: z.number().nullish(),
+  ended_at: z.number().nullish(),
   trial_end: z.number().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   items: z.looseObject({
@@ -81,6 +82,19 @@ const StripeInvoiceSchema = z.looseObject({
     })
     .nullish(),
   subscription_details: z.looseObject({ metadata: z.record(z.string(), z.string()).nullish() }).nullish(),
+  lines: z
+    .looseObject({
+      data: z.array(
+        z.looseObject({
+          amount: z.number().int(),
+          // API versions from 2025-03-31 on name the price here; older ones in `price` (and `plan`).
+          pricing: z.looseObject({ price_details: z.looseObject({ price: idOrObject }).nullish() }).nullish(),
+          price: idOrObject.nullish(),
+          plan: idOrObject.nullish(),
+        }),
+      ),
+    })
+    .nullish(),
 });
 
 const StripeChargeSchema = z.looseObject({
@@ -94,7 +108,11 @@ const EventEnvelopeSchema = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
   created: z.number().int(),
-  data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
+  data: z.looseObject({
+    object: z.record(z.string(), z.unknown()),
+    /** The changed fields' values before this event (update events only). */
+    previous_attributes: z.record(z.string(), z.unknown()).nullish(),
+  }),
 });
 
 const SUBSCRIPTION_EVENTS = new Set([
@@ -109,7 +127,10 @@ const SUBSCRIPTION_EVENTS = new Set([
 const PAYMENT_SUCCEEDED_EVENTS = new Set(["invoice.paid", "invoice.payment_succeeded"]);
 const REFUND_EVENTS = new Set(["charge.refunded"]);
 
-/** Stripe statuses we do not model: `incomplete_expired` ended, `paused` grants nothing until resumed. */
+/**
+ * `incomplete_expired` has ended; `paused` (a trial that ended without a payment method, or the pause endpoint)
+ * is its own state: no payment was attempted, so it is not dunning, and it grants nothing until resumed.
+ */
 const STATUS_MAP: Record<string, SubscriptionStatus> = {
   trialing: "trialing",
   active: "active",
@@ -118,7 +139,7 @@ const STATUS_MAP: Record<string, SubscriptionStatus> = {
   incomplete: "incomplete",
   incomplete_expired: "canceled",
   unpaid: "unpaid",
-  paused: "unpaid",
+  paused: "paused",
 };
 
 export class StripeBillingProvider implements BillingProvider {
@@ -232,6 +253,7 @@ export class StripeBillingProvider implements BillingProvider {
       providerCustomerId: null,
       providerSubscriptionId: null,
       subscription: null,
+      paidPlan: null,
       amount: null,
       objectId: null,
     };
@@ -255,6 +277,7 @@ export class StripeBillingProvider implements BillingProvider {
       return {
         ...base,
         kind,
+        paidPlan: this.planPaidBy(invoice),
         // The subscription's metadata rides along, so a payment that overtakes its subscription event is attributed.
         subject: subjectFromMetadata(
           invoice.parent?.subscription_details?.metadata ?? invoice.subscription_details?.metadata,
@@ -267,11 +290,14 @@ export class StripeBillingProvider implements BillingProvider {
     }
     if (REFUND_EVENTS.has(envelope.type)) {
       const charge = parseOrThrow(StripeChargeSchema, object, envelope.type);
+      // `amount_refunded` is the charge's running total; this event's refund is the change from before it.
+      const before = envelope.data.previous_attributes?.amount_refunded;
+      const refunded = charge.amount_refunded - (typeof before === "number" ? before : 0);
       return {
         ...base,
-        kind: "refund",
+        kind: refunded > 0 ? "refund" : "ignored",
         providerCustomerId: idOf(charge.customer),
-        amount: { value: charge.amount_refunded, currency: charge.currency.toLowerCase() },
+        amount: { value: refunded, currency: charge.currency.toLowerCase() },
         objectId: `${charge.id}:${charge.amount_refunded}`,
       };
     }
@@ -283,7 +309,7 @@ export class StripeBillingProvider implements BillingProvider {
     const priced = planForPriceId(this.config.priceIds, item?.price.id);
     const interval = priced?.interval ?? intervalOf(item?.price.recurring?.interval);
     const periodEnd = subscription.current_period_end ?? item?.current_period_end ?? null;
-    // The portal may schedule a cancellation with `cancel_at` instead of the flag.
+    // The portal may schedule a cancellation with `cancel_at` instead of the flag, on any date.
     const cancelAt = subscription.cancel_at ?? null;
     const cancelAtPeriodEnd =
       subscription.cancel_at_period_end === true || (cancelAt !== null && periodEnd !== null && cancelAt <= periodEnd);
@@ -295,8 +321,28 @@ export class StripeBillingProvider implements BillingProvider {
       interval,
       currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
       cancelAtPeriodEnd,
+      cancelAt:
+        cancelAt === null
+          ? subscription.cancel_at_period_end && periodEnd
+            ? periodEnd * 1000
+            : null
+          : cancelAt * 1000,
+      endedAt: subscription.ended_at ? subscription.ended_at * 1000 : null,
       trialEnd: subscription.trial_end ? subscription.trial_end * 1000 : null,
+      // Stripe's `pending_update` is a change waiting for a payment, not a scheduled one: it grants nothing yet.
+      pendingPlan: null,
     };
+  }
+
+  /** The plan an invoice paid for: the first charged line whose price is ours (not the subscription's plan now). */
+  private planPaidBy(invoice: z.infer<typeof StripeInvoiceSchema>): string | null {
+    for (const line of invoice.lines?.data ?? []) {
+      if (line.amount <= 0) continue;
+      const price = idOf(line.pricing?.price_details?.price) ?? idOf(line.price) ?? idOf(line.plan);
+      const priced = planForPriceId(this.config.priceIds, price);
+      if (priced) return priced.plan;
+    }
+    return null;
   }
 
   private priceIdFor(customer: BillingCustomer, plan: string, interval: BillingInterval): string {

@@ -25,6 +25,10 @@ export interface SubscriptionView {
   interval: string | null;
   currentPeriodEnd: number | null;
   cancelAtPeriodEnd: boolean;
+  /** When a scheduled cancellation takes effect (may precede the period end). */
+  cancelAt: number | null;
+  /** When the provider ended the subscription. */
+  endedAt: number | null;
   trialEnd: number | null;
   pastDueSince: number | null;
   pendingPlan: string | null;
@@ -46,6 +50,8 @@ export function subscriptionView(row: SubscriptionRow, now: number): Subscriptio
     interval: row.interval,
     currentPeriodEnd: row.currentPeriodEnd,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    cancelAt: row.cancelAt,
+    endedAt: row.endedAt,
     trialEnd: row.trialEnd,
     pastDueSince: row.pastDueSince,
     pendingPlan: row.pendingPlan,

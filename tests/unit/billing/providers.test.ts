@@ -82,8 +82,12 @@ describe("billing providers", () => {
           interval: "month",
           currentPeriodEnd: PERIOD_END,
           cancelAtPeriodEnd: false,
+          cancelAt: null,
+          endedAt: null,
           trialEnd: null,
+          pendingPlan: null,
         },
+        paidPlan: null,
         amount: null,
         objectId: "sub_1",
       });
@@ -110,7 +114,12 @@ describe("billing providers", () => {
         cancel_at: PERIOD_END / 1000,
       }),
     );
-    expect(cancelAt.subscription?.cancelAtPeriodEnd).toBe(true);
+    expect(cancelAt.subscription).toMatchObject({ cancelAtPeriodEnd: true, cancelAt: PERIOD_END });
+    // Paused is its own state (no payment was attempted), not dunning.
+    expect(
+      stripe.normalize(stripeEvent("customer.subscription.paused", { ...itemsOnly, status: "paused" })).subscription
+        ?.status,
+    ).toBe("paused");
 
     const paid = stripe.normalize(
       stripeEvent(
@@ -123,7 +132,15 @@ describe("billing providers", () => {
       providerSubscriptionId: "sub_1",
       amount: { value: 4900, currency: "usd" },
       subject: { communityId: "c1" },
+      // The line's price is not one of this test's prices: the plan paid for is unknown, never guessed.
+      paidPlan: null,
     });
+    const legacyLine = stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 4900, metadata });
+    const line = { ...legacyLine.lines.data[0], pricing: null, price: { id: "price_basic_m" } };
+    expect(
+      stripe.normalize(stripeEvent("invoice.paid", { ...legacyLine, lines: { ...legacyLine.lines, data: [line] } }))
+        .paidPlan,
+    ).toBe("basic");
     expect(
       stripe.normalize(
         stripeEvent("invoice.paid", stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 0 })),
@@ -136,6 +153,14 @@ describe("billing providers", () => {
       providerCustomerId: "cus_1",
       amount: { value: 2500 },
     });
+    // A second partial refund: the amount is the difference from `previous_attributes`, not the running total.
+    expect(
+      stripe.normalize(
+        stripeEvent("charge.refunded", stripeCharge({ customer: "cus_1", amountRefunded: 4000 }), {
+          previousAttributes: { amount_refunded: 2500 },
+        }),
+      ).amount,
+    ).toEqual({ value: 1500, currency: "usd" });
     expect(stripe.normalize(stripeEvent("payout.paid", { id: "po_1" })).kind).toBe("ignored");
 
     const polarSub = polarSubscription({
@@ -168,6 +193,41 @@ describe("billing providers", () => {
       kind: "payment_succeeded",
       amount: { value: 299000, currency: "usd" },
     });
+    const yearly = polarOrder({ customerId: "pc_1", subscriptionId: "ps_1", productId: "prod_ent_y", amount: 299000 });
+    expect(polar.normalize(polarPayload("order.paid", yearly), "msg_6", 0).paidPlan).toBe("enterprise");
+    // A pending_update names the plan of the next period; revoked ends access at once; paused is its own state.
+    const pending = polar.normalize(
+      polarPayload(
+        "subscription.updated",
+        polarSubscription({
+          ...{ id: "ps_1", customerId: "pc_1", status: "active", productId: "prod_ent_y", periodEnd: PERIOD_END },
+          pendingUpdate: { productId: "prod_ent_y", appliesAt: PERIOD_END },
+        }),
+      ),
+      "msg_7",
+      0,
+    );
+    expect(pending.subscription?.pendingPlan).toBe("enterprise");
+    const revoked = polar.normalize(
+      polarPayload(
+        "subscription.revoked",
+        polarSubscription({ id: "ps_1", customerId: "pc_1", status: "unpaid", periodEnd: PERIOD_END }),
+        { timestamp: 1_800_000_000_000 },
+      ),
+      "msg_8",
+      0,
+    );
+    expect(revoked.subscription).toMatchObject({ status: "canceled", endedAt: 1_800_000_000_000 });
+    expect(
+      polar.normalize(
+        polarPayload(
+          "subscription.paused",
+          polarSubscription({ id: "ps_1", customerId: "pc_1", status: "paused", periodEnd: PERIOD_END }),
+        ),
+        "msg_9",
+        0,
+      ).subscription?.status,
+    ).toBe("paused");
     expect(polar.normalize(polarPayload("order.refunded", order), "msg_3", 0).kind).toBe("ignored");
     const refund = polarRefund({ customerId: "pc_1", orderId: order.id, subscriptionId: "ps_1", amount: 1000 });
     expect(polar.normalize(polarPayload("refund.created", refund), "msg_4", 0)).toMatchObject({

@@ -11,6 +11,7 @@ import {
   subscriptions,
   traderPlans,
   users,
+  type WebhookOutcome,
   webhookEvents,
 } from "../../../shared/db/schema";
 import type { Database } from "../client";
@@ -39,6 +40,8 @@ export function stateOf(row: SubscriptionRow): SubscriptionState {
     interval: row.interval === "month" || row.interval === "year" ? row.interval : null,
     currentPeriodEnd: row.currentPeriodEnd,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    cancelAt: row.cancelAt,
+    endedAt: row.endedAt,
     trialEnd: row.trialEnd,
     pastDueSince: row.pastDueSince,
     pendingPlan: row.pendingPlan,
@@ -78,6 +81,7 @@ export function billingDirectory(db: Database) {
           communityId: event.subject?.communityId ?? null,
           receivedAt: now,
           processedAt: needsWork ? null : now,
+          outcome: needsWork ? null : "ignored",
           payload: needsWork ? (event as unknown as Record<string, unknown>) : null,
           enqueuedAt: null,
         })
@@ -108,10 +112,10 @@ export function billingDirectory(db: Database) {
         .where(and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId)));
     },
 
-    async markProcessed(provider: string, eventId: string, now: number): Promise<void> {
+    async markProcessed(provider: string, eventId: string, now: number, outcome: WebhookOutcome): Promise<void> {
       await db
         .update(webhookEvents)
-        .set({ processedAt: now })
+        .set({ processedAt: now, outcome })
         .where(
           and(
             eq(webhookEvents.provider, provider),
@@ -119,6 +123,27 @@ export function billingDirectory(db: Database) {
             isNull(webhookEvents.processedAt),
           ),
         );
+    },
+
+    /**
+     * Whether a subscription event of this provider customer still waits to be applied: a payment can overtake
+     * the subscription event that makes its customer known.
+     */
+    async subscriptionEventPendingFor(provider: BillingProviderName, providerCustomerId: string) {
+      const row = await db
+        .select({ id: webhookEvents.id })
+        .from(webhookEvents)
+        .where(
+          and(
+            eq(webhookEvents.provider, provider),
+            isNull(webhookEvents.processedAt),
+            sql`json_extract(${webhookEvents.payload}, '$.kind') = 'subscription'`,
+            sql`json_extract(${webhookEvents.payload}, '$.providerCustomerId') = ${providerCustomerId}`,
+          ),
+        )
+        .limit(1)
+        .get();
+      return row !== undefined;
     },
 
     /** Events whose enqueue did not happen (or not yet) after `receivedBefore`, oldest first. */
@@ -232,6 +257,8 @@ export function billingDirectory(db: Database) {
         interval: state.interval,
         currentPeriodEnd: state.currentPeriodEnd,
         cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+        cancelAt: state.cancelAt,
+        endedAt: state.endedAt,
         trialEnd: state.trialEnd,
         pastDueSince: state.pastDueSince,
         pendingPlan: state.pendingPlan,

@@ -61,6 +61,8 @@ const SubscriptionSchema = z
     interval: z.string().nullable(),
     currentPeriodEnd: z.number().int().nullable(),
     cancelAtPeriodEnd: z.boolean(),
+    cancelAt: z.number().int().nullable(),
+    endedAt: z.number().int().nullable(),
     trialEnd: z.number().int().nullable(),
     pastDueSince: z.number().int().nullable(),
     pendingPlan: z.string().nullable(),
