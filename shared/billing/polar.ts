@@ -10,14 +10,15 @@ import {
   subjectFromMetadata,
 } from "./events";
 import { type BillingInterval, type ProviderPriceIds, planForPriceId, priceKey } from "./plans";
-import type {
-  BillingCustomer,
-  BillingProvider,
-  CheckoutOptions,
-  CheckoutSession,
-  Invoice,
-  ReturnUrls,
-  WebhookRequest,
+import {
+  type BillingCustomer,
+  type BillingProvider,
+  type CheckoutOptions,
+  type CheckoutSession,
+  type Invoice,
+  QUOTE_REQUEST_ID,
+  type ReturnUrls,
+  type WebhookRequest,
 } from "./provider";
 import { verifyStandardWebhook } from "./standard-webhooks";
 
@@ -145,7 +146,9 @@ export class PolarBillingProvider implements BillingProvider {
         : { allow_trial: false }),
     });
     const parsed = z.looseObject({ id: z.string(), url: z.string().url() }).safeParse(checkout);
-    if (!parsed.success) throw new UpstreamError("Polar", "Polar created a checkout session without a URL.");
+    if (!parsed.success) {
+      throw new UpstreamError("Polar", `Polar created a checkout session without a URL. ${QUOTE_REQUEST_ID}`);
+    }
     return { id: parsed.data.id, url: parsed.data.url };
   }
 
@@ -155,7 +158,9 @@ export class PolarBillingProvider implements BillingProvider {
       return_url: returnUrl,
     });
     const parsed = z.looseObject({ customer_portal_url: z.string().url() }).safeParse(session);
-    if (!parsed.success) throw new UpstreamError("Polar", "Polar created a customer session without a portal URL.");
+    if (!parsed.success) {
+      throw new UpstreamError("Polar", `Polar created a customer session without a portal URL. ${QUOTE_REQUEST_ID}`);
+    }
     return { url: parsed.data.customer_portal_url };
   }
 
@@ -307,16 +312,22 @@ export class PolarBillingProvider implements BillingProvider {
         signal: AbortSignal.timeout(10_000),
       });
     } catch (error) {
-      throw new UpstreamError("Polar", `Polar could not be reached to ${what}.`, error);
+      throw new UpstreamError("Polar", `Polar could not be reached to ${what}. ${QUOTE_REQUEST_ID}`, error);
     }
     const text = await response.text();
     if (!response.ok) {
-      throw new UpstreamError("Polar", `Polar answered ${response.status} when asked to ${what}.`);
+      // Polar's status and error body go to the log as the cause, never to the caller.
+      const cause = new Error(`Polar answered ${response.status}: ${text.slice(0, 500)}`);
+      throw new UpstreamError("Polar", `Polar could not ${what}. ${QUOTE_REQUEST_ID}`, cause);
     }
     try {
       return text === "" ? {} : (JSON.parse(text) as unknown);
     } catch (error) {
-      throw new UpstreamError("Polar", `Polar answered with malformed JSON when asked to ${what}.`, error);
+      throw new UpstreamError(
+        "Polar",
+        `Polar answered malformed JSON when asked to ${what}. ${QUOTE_REQUEST_ID}`,
+        error,
+      );
     }
   }
 }

@@ -76,6 +76,9 @@ export class WebhookTimestampError extends AppError {
   }
 }
 
+/** Ends every provider failure's message: the provider's own text is logged under that request id, never shown. */
+export const QUOTE_REQUEST_ID = "Quote the request id when reporting it.";
+
 /** Standard Webhooks and Stripe both allow five minutes of clock difference. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 

@@ -17,6 +17,7 @@ import {
   type CheckoutOptions,
   type CheckoutSession,
   type Invoice,
+  QUOTE_REQUEST_ID,
   type ReturnUrls,
   WEBHOOK_TOLERANCE_SECONDS,
   type WebhookRequest,
@@ -175,7 +176,9 @@ export class StripeBillingProvider implements BillingProvider {
         },
       }),
     );
-    if (!session.url) throw new UpstreamError("Stripe", "Stripe created a checkout session without a URL.");
+    if (!session.url) {
+      throw new UpstreamError("Stripe", `Stripe created a checkout session without a URL. ${QUOTE_REQUEST_ID}`);
+    }
     return { id: session.id, url: session.url };
   }
 
@@ -221,6 +224,11 @@ export class StripeBillingProvider implements BillingProvider {
     if (!secret) throw new Error("STRIPE_WEBHOOK_SECRET is not configured.");
     const signature = request.headers.get("stripe-signature");
     if (!signature) throw new WebhookSignatureError("The Stripe-Signature header is required.");
+    // Stripe's library only refuses old timestamps; one from the future is refused here, before verifying.
+    const signedAt = /(?:^|,)\s*t=(\d{1,12})(?:,|$)/.exec(signature)?.[1];
+    if (signedAt !== undefined && Number(signedAt) > Math.floor(Date.now() / 1000) + WEBHOOK_TOLERANCE_SECONDS) {
+      throw new WebhookTimestampError();
+    }
     let event: unknown;
     try {
       event = await Stripe.webhooks.constructEventAsync(
@@ -356,12 +364,13 @@ export class StripeBillingProvider implements BillingProvider {
     return id;
   }
 
+  /** Stripe's own error text (it may quote a masked key) goes to the log as the cause, never to the caller. */
   private async call<T>(what: string, run: (stripe: Stripe) => Promise<T>): Promise<T> {
     try {
       return await run(this.client());
     } catch (error) {
       if (error instanceof Stripe.errors.StripeError) {
-        throw new UpstreamError("Stripe", `Stripe could not ${what}: ${error.message}`, error);
+        throw new UpstreamError("Stripe", `Stripe could not ${what}. ${QUOTE_REQUEST_ID}`, error);
       }
       throw error;
     }

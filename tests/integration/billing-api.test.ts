@@ -251,7 +251,8 @@ describe("billing API, links and entitlements", () => {
     await acceptedSignals(world.communityId, provider.userId, 49);
     const config = { config: (await import("../../shared/config")).loadConfig(env as never) };
     if (!config.config.ok) throw new Error("test config invalid");
-    const options = { config: config.config.config };
+    // The reader is an owner or admin of the community: the refusal carries its checkout link.
+    const options = { config: config.config.config, communityLink: true };
 
     let ent = await loadEntitlements(db, { communityId: world.communityId }, options);
     expect(checkSignalQuota(ent, await signalsAcceptedToday(db, world.communityId))).toEqual({ allowed: true });
@@ -316,7 +317,7 @@ describe("billing API, links and entitlements", () => {
     expect(refused).toMatchObject({ allowed: false, code: "MEMBER_LIMIT_REACHED" });
     if (refused.allowed) throw new Error("unreachable");
     expect(refused.reason).toContain("allows 10 following members");
-    expect(refused.reason).toContain("upgrade to Professional with /subscription");
+    expect(refused.reason).toContain("Ask an owner or admin to upgrade to Professional");
 
     // Someone already following may change how they follow.
     const existing = followers[0]?.userId ?? "";

@@ -45,6 +45,7 @@ export async function runBillingLifecycle(env: Env, logger: Logger, scheduledTim
     await env.BILLING_QUEUE.sendBatch(messages);
   }
   await deliveryFailuresOf(ctx.db).purgeOlderThan(scheduledTime - DELIVERY_FAILURE_RETENTION_MS);
+  await ctx.dir.linkClaims.purgeExpired(scheduledTime);
   return { outboxDrained: pending.length, lifecycleQueued: ids.length };
 }
 

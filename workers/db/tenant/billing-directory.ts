@@ -4,6 +4,7 @@ import type { SubscriptionState } from "../../../shared/billing/subscription-sta
 import {
   type BillingProviderName,
   billingCustomers,
+  billingLinkClaims,
   brokerConnections,
   communities,
   memberships,
@@ -427,7 +428,24 @@ export function billingDirectory(db: Database) {
     },
   };
 
-  return { webhooks, customers, subscriptions: subscriptionStore, traders, people };
+  const linkClaims = {
+    /** Claims a single-use link: true the first time, false when it was claimed before. */
+    async claim(jti: string, action: string, expiresAt: number, now: number): Promise<boolean> {
+      const inserted = await db
+        .insert(billingLinkClaims)
+        .values({ jti, action, claimedAt: now, expiresAt })
+        .onConflictDoNothing({ target: billingLinkClaims.jti })
+        .returning({ jti: billingLinkClaims.jti });
+      return inserted.length > 0;
+    },
+
+    /** Claims of links that have expired anyway (a replay is refused as expired). */
+    async purgeExpired(now: number): Promise<void> {
+      await db.delete(billingLinkClaims).where(lt(billingLinkClaims.expiresAt, now));
+    },
+  };
+
+  return { webhooks, customers, subscriptions: subscriptionStore, traders, people, linkClaims };
 }
 
 export type BillingDirectory = ReturnType<typeof billingDirectory>;

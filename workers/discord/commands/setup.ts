@@ -54,7 +54,7 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
     const known = await tenant.providers.memberByDiscordId(ctx.options.provider);
     if (!known?.namedProvider) {
       const plan = canAddProvider(
-        await loadEntitlements(db, { communityId: community.id }, { config: ctx.config }),
+        await loadEntitlements(db, { communityId: community.id }, { config: ctx.config, communityLink: true }),
         await tenant.providers.namedCount(),
       );
       if (!plan.allowed)
