@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { SubscriptionStatus } from "../db/schema";
-import { InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
+import { type AppError, InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
 import {
   type BillingEvent,
   checkoutMetadata,
@@ -11,13 +11,18 @@ import {
 } from "./events";
 import { type BillingInterval, type ProviderPriceIds, planForPriceId, priceKey } from "./plans";
 import {
+  alreadyRefunded,
   type BillingCustomer,
   type BillingProvider,
   type CheckoutOptions,
   type CheckoutSession,
   type Invoice,
+  paymentNotFound,
   QUOTE_REQUEST_ID,
+  type RefundRequest,
+  type RefundResult,
   type ReturnUrls,
+  refundTooLarge,
   type WebhookRequest,
 } from "./provider";
 import { verifyStandardWebhook } from "./standard-webhooks";
@@ -38,6 +43,8 @@ export interface PolarProviderConfig {
 }
 
 const isoTime = z.string().nullish();
+/** Polar's ids are UUIDs (`format: uuid4` in its OpenAPI). */
+export const POLAR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const PolarSubscriptionSchema = z.looseObject({
   id: z.string(),
@@ -70,10 +77,13 @@ const PolarOrderSchema = z.looseObject({
   metadata: z.record(z.string(), z.unknown()).nullish(),
   product_id: z.string().nullish(),
   customer: z.looseObject({ external_id: z.string().nullish() }).nullish(),
+  refunded_amount: z.number().int().nullish(),
+  refundable_amount: z.number().int().nullish(),
 });
 
 const PolarRefundSchema = z.looseObject({
   id: z.string(),
+  status: z.string().nullish(),
   amount: z.number().int(),
   currency: z.string(),
   customer_id: z.string(),
@@ -195,6 +205,57 @@ export class PolarBillingProvider implements BillingProvider {
     }));
   }
 
+  /** `POST /v1/refunds/` for an order of one of the customers, after checking what is left to refund. */
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const notFound = () => paymentNotFound(request.paymentId);
+    if (!POLAR_ID.test(request.paymentId)) throw notFound();
+    const read = await this.request(
+      "read an order",
+      "GET",
+      `/v1/orders/${encodeURIComponent(request.paymentId)}`,
+      undefined,
+      { 404: notFound },
+    );
+    const parsed = PolarOrderSchema.safeParse(read);
+    if (!parsed.success || !request.customerIds.includes(parsed.data.customer_id)) throw notFound();
+    const order = parsed.data;
+    const currency = order.currency.toLowerCase();
+    const refundable =
+      order.refundable_amount ?? (order.total_amount ?? order.amount ?? 0) - (order.refunded_amount ?? 0);
+    if (refundable <= 0) throw alreadyRefunded(request.paymentId);
+    const amount = request.amount ?? refundable;
+    if (amount > refundable) throw refundTooLarge(amount, refundable, currency);
+    const created = await this.request(
+      "create a refund",
+      "POST",
+      "/v1/refunds/",
+      {
+        order_id: order.id,
+        reason: request.reason,
+        amount,
+        comment: request.comment ?? null,
+        metadata: request.metadata,
+        // Subscriptions lose their benefits when revoked, not when refunded (Polar allows this only for purchases).
+        revoke_benefits: false,
+      },
+      { 403: () => alreadyRefunded(request.paymentId) },
+    );
+    const refund = PolarRefundSchema.safeParse(created);
+    if (!refund.success)
+      throw new UpstreamError("Polar", `Polar answered a refund of another shape. ${QUOTE_REQUEST_ID}`);
+    return {
+      refundId: refund.data.id,
+      paymentId: order.id,
+      providerCustomerId: order.customer_id,
+      amount: refund.data.amount,
+      currency: refund.data.currency.toLowerCase(),
+      status: refund.data.status ?? "pending",
+      full: refund.data.amount >= refundable,
+      // refund.created is announced under the refund's id.
+      noticeKey: refund.data.id,
+    };
+  }
+
   async verifyWebhook(request: WebhookRequest): Promise<BillingEvent> {
     const secret = this.config.webhookSecret;
     if (!secret) throw new Error("POLAR_WEBHOOK_SECRET is not configured.");
@@ -296,7 +357,14 @@ export class PolarBillingProvider implements BillingProvider {
     };
   }
 
-  private async request(what: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  /** `statusErrors` turn a provider status that means something to the caller (404, 403) into our own error. */
+  private async request(
+    what: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    statusErrors: Partial<Record<number, () => AppError>> = {},
+  ): Promise<unknown> {
     if (!this.config.accessToken) throw new Error("POLAR_ACCESS_TOKEN is not configured.");
     const url = new URL(path, this.config.apiBase.endsWith("/") ? this.config.apiBase : `${this.config.apiBase}/`);
     let response: Response;
@@ -315,6 +383,8 @@ export class PolarBillingProvider implements BillingProvider {
       throw new UpstreamError("Polar", `Polar could not be reached to ${what}. ${QUOTE_REQUEST_ID}`, error);
     }
     const text = await response.text();
+    const mapped = statusErrors[response.status];
+    if (mapped) throw mapped();
     if (!response.ok) {
       // Polar's status and error body go to the log as the cause, never to the caller.
       const cause = new Error(`Polar answered ${response.status}: ${text.slice(0, 500)}`);

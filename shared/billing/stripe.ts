@@ -1,7 +1,14 @@
 import Stripe from "stripe";
 import { z } from "zod";
 import type { SubscriptionStatus } from "../db/schema";
-import { InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
+import {
+  type AppError,
+  ConflictError,
+  InvalidJsonError,
+  UnprocessableError,
+  UpstreamError,
+  ValidationError,
+} from "../errors";
 import {
   type BillingEvent,
   type BillingEventKind,
@@ -12,13 +19,19 @@ import {
 } from "./events";
 import { type BillingInterval, type ProviderPriceIds, planForPriceId, priceKey } from "./plans";
 import {
+  alreadyRefunded,
   type BillingCustomer,
   type BillingProvider,
   type CheckoutOptions,
   type CheckoutSession,
   type Invoice,
+  paymentNotFound,
   QUOTE_REQUEST_ID,
+  type RefundReason,
+  type RefundRequest,
+  type RefundResult,
   type ReturnUrls,
+  refundTooLarge,
   WEBHOOK_TOLERANCE_SECONDS,
   type WebhookRequest,
   WebhookSignatureError,
@@ -101,9 +114,48 @@ const StripeInvoiceSchema = z.looseObject({
 const StripeChargeSchema = z.looseObject({
   id: z.string(),
   customer: idOrObject.nullish(),
+  amount: z.number().int(),
+  amount_captured: z.number().int().nullish(),
   amount_refunded: z.number().int(),
   currency: z.string(),
 });
+type StripeChargeObject = z.infer<typeof StripeChargeSchema>;
+
+/** What a Stripe payment id looks like: an invoice, a payment intent or a charge. */
+export const STRIPE_PAYMENT_ID = /^(in|pi|ch)_[A-Za-z0-9]+$/;
+
+const StripeRefundSchema = z.looseObject({
+  id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.string().nullish(),
+});
+
+/** An invoice with its payments expanded (API versions from 2025-03-31 on). */
+const StripeInvoicePaymentsSchema = z.looseObject({
+  id: z.string(),
+  customer: idOrObject.nullish(),
+  payments: z
+    .looseObject({
+      data: z.array(
+        z.looseObject({
+          status: z.string(),
+          payment: z.looseObject({ charge: idOrObject.nullish(), payment_intent: idOrObject.nullish() }),
+        }),
+      ),
+    })
+    .nullish(),
+});
+
+/** Stripe takes three refund reasons; ours are kept in the refund's metadata. */
+const STRIPE_REFUND_REASON: Record<RefundReason, "duplicate" | "fraudulent" | "requested_by_customer"> = {
+  customer_request: "requested_by_customer",
+  duplicate: "duplicate",
+  fraudulent: "fraudulent",
+  service_disruption: "requested_by_customer",
+  satisfaction_guarantee: "requested_by_customer",
+  other: "requested_by_customer",
+};
 
 const EventEnvelopeSchema = z.looseObject({
   id: z.string().min(1),
@@ -217,6 +269,86 @@ export class StripeBillingProvider implements BillingProvider {
       createdAt: invoice.created * 1000,
       url: invoice.hosted_invoice_url ?? null,
     }));
+  }
+
+  /** `POST /v1/refunds` against the payment's charge, after checking whose it is and what is left. */
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const charge = await this.chargeOf(request);
+    const customerId = idOf(charge.customer);
+    if (!customerId || !request.customerIds.includes(customerId)) throw paymentNotFound(request.paymentId);
+    const refundable = (charge.amount_captured ?? charge.amount) - charge.amount_refunded;
+    if (refundable <= 0) throw alreadyRefunded(request.paymentId);
+    const amount = request.amount ?? refundable;
+    if (amount > refundable) throw refundTooLarge(amount, refundable, charge.currency);
+    const created = await this.call("create a refund", (stripe) =>
+      stripe.refunds.create(
+        {
+          charge: charge.id,
+          amount,
+          reason: STRIPE_REFUND_REASON[request.reason],
+          metadata: {
+            ...request.metadata,
+            dte_reason: request.reason,
+            ...(request.comment ? { dte_comment: request.comment.slice(0, 500) } : {}),
+          },
+        },
+        request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : undefined,
+      ),
+    );
+    const refund = StripeRefundSchema.safeParse(created);
+    if (!refund.success)
+      throw new UpstreamError("Stripe", `Stripe answered a refund of another shape. ${QUOTE_REQUEST_ID}`);
+    return {
+      refundId: refund.data.id,
+      paymentId: request.paymentId,
+      providerCustomerId: customerId,
+      amount: refund.data.amount,
+      currency: refund.data.currency.toLowerCase(),
+      status: refund.data.status ?? "pending",
+      full: refund.data.amount >= refundable,
+      // charge.refunded is announced under the charge and its new running total.
+      noticeKey: `${charge.id}:${charge.amount_refunded + refund.data.amount}`,
+    };
+  }
+
+  /** The charge behind a payment id: a charge, a payment intent's latest charge, or an invoice's paid payment. */
+  private async chargeOf(request: RefundRequest): Promise<StripeChargeObject> {
+    const id = request.paymentId;
+    const notFound = () => paymentNotFound(id);
+    const asCharge = (value: unknown) => {
+      const parsed = StripeChargeSchema.safeParse(value);
+      if (!parsed.success) throw notFound();
+      return parsed.data;
+    };
+    if (id.startsWith("ch_")) {
+      return asCharge(await this.call("read a charge", (stripe) => stripe.charges.retrieve(id), notFound));
+    }
+    let intentId: string | null = id.startsWith("pi_") ? id : null;
+    if (id.startsWith("in_")) {
+      const read = await this.call(
+        "read an invoice",
+        (stripe) => stripe.invoices.retrieve(id, { expand: ["payments"] }),
+        notFound,
+      );
+      const invoice = StripeInvoicePaymentsSchema.safeParse(read);
+      const customerId = invoice.success ? idOf(invoice.data.customer) : null;
+      if (!invoice.success || !customerId || !request.customerIds.includes(customerId)) throw notFound();
+      const paid = invoice.data.payments?.data.find((payment) => payment.status === "paid");
+      if (!paid) throw new ConflictError(`Invoice ${id} has no paid payment to refund.`, "PAYMENT_NOT_PAID");
+      const chargeId = idOf(paid.payment.charge);
+      if (chargeId) {
+        return asCharge(await this.call("read a charge", (stripe) => stripe.charges.retrieve(chargeId), notFound));
+      }
+      intentId = idOf(paid.payment.payment_intent);
+    }
+    if (!intentId) throw notFound();
+    const paymentIntentId = intentId;
+    const intent = await this.call(
+      "read a payment",
+      (stripe) => stripe.paymentIntents.retrieve(paymentIntentId, { expand: ["latest_charge"] }),
+      notFound,
+    );
+    return asCharge(intent.latest_charge);
   }
 
   async verifyWebhook(request: WebhookRequest): Promise<BillingEvent> {
@@ -365,10 +497,11 @@ export class StripeBillingProvider implements BillingProvider {
   }
 
   /** Stripe's own error text (it may quote a masked key) goes to the log as the cause, never to the caller. */
-  private async call<T>(what: string, run: (stripe: Stripe) => Promise<T>): Promise<T> {
+  private async call<T>(what: string, run: (stripe: Stripe) => Promise<T>, notFound?: () => AppError): Promise<T> {
     try {
       return await run(this.client());
     } catch (error) {
+      if (notFound && error instanceof Stripe.errors.StripeError && error.statusCode === 404) throw notFound();
       if (error instanceof Stripe.errors.StripeError) {
         throw new UpstreamError("Stripe", `Stripe could not ${what}. ${QUOTE_REQUEST_ID}`, error);
       }

@@ -218,6 +218,21 @@ describe("billing API, links and entitlements", () => {
     expect(new URLSearchParams(stripeApi.calls[0]?.body).get("subscription_data[metadata][dte_user_id]")).toBe(
       trader.userId,
     );
+    expect(new URLSearchParams(stripeApi.calls[0]?.body).get("subscription_data[trial_period_days]")).toBe("7");
+    // The top trader plan keeps the original billing spec's 14-day trial.
+    const premium = await signBillingLink(TEST_VARS.SESSION_SECRET, {
+      action: "checkout",
+      subject: "trader",
+      communityId: null,
+      userId: trader.userId,
+      plan: "premium",
+      interval: "month",
+    });
+    const premiumLink = await call(`/billing/checkout?t=${premium}`, { redirect: "manual" });
+    expect(premiumLink.status).toBe(303);
+    const premiumForm = new URLSearchParams(stripeApi.calls[1]?.body);
+    expect(premiumForm.get("line_items[0][price]")).toBe("price_test_premium_month");
+    expect(premiumForm.get("subscription_data[trial_period_days]")).toBe("14");
   });
 
   it("Scenario: A tampered or expired billing link is refused", async () => {

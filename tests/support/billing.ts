@@ -780,18 +780,33 @@ export async function fireBillingCron(scheduledTime = Date.now(), withEnv: Env =
 // ---------------------------------------------------------------- outside APIs
 
 export interface FakeApi {
-  calls: { method: string; url: URL; body: string; authorization: string | null }[];
+  calls: {
+    method: string;
+    url: URL;
+    body: string;
+    authorization: string | null;
+    idempotencyKey: string | null;
+  }[];
   restore(): void;
 }
 
-/** Fakes Stripe and Polar at the HTTP boundary; `routes` answers by "METHOD path-prefix". */
+/**
+ * Fakes Stripe and Polar at the HTTP boundary; `routes` answers by "METHOD host/path-prefix". A route returns the
+ * JSON body of a 200, or a Response for any other status (Polar answers a created refund with 201).
+ */
 export function fakeBillingApis(routes: Record<string, (url: URL, body: string) => unknown>): FakeApi {
   const calls: FakeApi["calls"] = [];
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
     const body = request.method === "GET" ? "" : new TextDecoder().decode(await request.arrayBuffer());
-    calls.push({ method: request.method, url, body, authorization: request.headers.get("authorization") });
+    calls.push({
+      method: request.method,
+      url,
+      body,
+      authorization: request.headers.get("authorization"),
+      idempotencyKey: request.headers.get("idempotency-key"),
+    });
     const entry = Object.entries(routes)
       .sort(([a], [b]) => b.length - a.length)
       .find(([key]) => {
@@ -802,7 +817,9 @@ export function fakeBillingApis(routes: Record<string, (url: URL, body: string) 
       return new Response(JSON.stringify({ error: { message: `no fake for ${request.method} ${url}` } }), {
         status: 404,
       });
-    return new Response(JSON.stringify(entry[1](url, body)), {
+    const answer = entry[1](url, body);
+    if (answer instanceof Response) return answer;
+    return new Response(JSON.stringify(answer), {
       status: 200,
       headers: { "content-type": "application/json", "request-id": "req_test" },
     });
