@@ -332,7 +332,12 @@ describe("billing events read as the providers document them", () => {
     const order = polarOrder({ customerId: stranger, amount: 2_500, productId: crypto.randomUUID() });
     const orderId = uid("msg");
     const refundId = uid("msg");
-    for (const event of [charge, invoice]) expect((await postStripe(event)).status).toBe(200);
+    // And a subscription of that other product (no metadata of ours, a customer we never created).
+    const foreignSubscription = stripeEvent(
+      "customer.subscription.created",
+      stripeSubscription({ id: uid("sub"), customer: uid("cus"), status: "active", periodEnd: Date.now() + 20 * DAY }),
+    );
+    for (const event of [charge, invoice, foreignSubscription]) expect((await postStripe(event)).status).toBe(200);
     expect((await postPolar(polarPayload("order.paid", order), { id: orderId })).status).toBe(200);
     expect(
       (
@@ -348,6 +353,7 @@ describe("billing events read as the providers document them", () => {
     for (const [provider, eventId] of [
       ["stripe", charge.id],
       ["stripe", invoice.id],
+      ["stripe", foreignSubscription.id],
       ["polar", orderId],
       ["polar", refundId],
     ] as const) {
