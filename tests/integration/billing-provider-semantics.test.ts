@@ -5,11 +5,11 @@ import worker from "../../workers/app";
 import {
   type CapturedQueues,
   captureQueues,
-  communityMetadata,
   DAY,
   fireBillingCron,
   newCommunity,
   newMember,
+  polarCommunitySubscription,
   polarOrder,
   polarPayload,
   polarRefund,
@@ -18,6 +18,7 @@ import {
   postStripe,
   resetEnv,
   stripeCharge,
+  stripeCommunitySubscription,
   stripeEvent,
   stripeInvoice,
   stripeSubscription,
@@ -106,36 +107,14 @@ describe("billing events read as the providers document them", () => {
   it("Scenario: A trial ended at once ends the plan at once", async () => {
     // Stripe: the trial is ended now (customer.subscription.deleted), two weeks before its planned end.
     const stripeWorld = await newCommunity("Trial Ended Now");
-    const sub = uid("sub");
-    const customer = uid("cus");
     const trialEnd = Date.now() + 14 * DAY;
-    const metadata = communityMetadata(stripeWorld.communityId, stripeWorld.ownerId);
+    const trial = stripeCommunitySubscription(stripeWorld, { periodEnd: trialEnd, trialEnd });
     const t0 = Date.now() - HOUR;
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({ id: sub, customer, status: "trialing", periodEnd: trialEnd, trialEnd, metadata }),
-        { created: t0 },
-      ),
-    );
+    await trial.send("customer.subscription.created", { status: "trialing" }, { created: t0 });
     await queues.drain();
     expect(await tierOf(stripeWorld.communityId)).toBe("professional");
     const endedAt = Date.now() - 60_000;
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.deleted",
-        stripeSubscription({
-          id: sub,
-          customer,
-          status: "canceled",
-          periodEnd: trialEnd,
-          trialEnd,
-          endedAt,
-          metadata,
-        }),
-        { created: endedAt },
-      ),
-    );
+    await trial.send("customer.subscription.deleted", { status: "canceled", endedAt }, { created: endedAt });
     await queues.drain();
     expect(await tierOf(stripeWorld.communityId)).toBe("free");
     const stripeTold = queues.dmsTo(stripeWorld.ownerDiscordId);
@@ -144,36 +123,9 @@ describe("billing events read as the providers document them", () => {
 
     // Polar: `subscription.revoked` means access ends now, whatever remains of the period.
     const polarWorld = await newCommunity("Revoked on Polar");
-    const polarSub = crypto.randomUUID();
-    const polarCustomer = crypto.randomUUID();
-    const periodEnd = Date.now() + 20 * DAY;
-    const polarMetadata = communityMetadata(polarWorld.communityId, polarWorld.ownerId);
-    await postPolar(
-      polarPayload(
-        "subscription.active",
-        polarSubscription({
-          id: polarSub,
-          customerId: polarCustomer,
-          status: "active",
-          periodEnd,
-          metadata: polarMetadata,
-        }),
-        { timestamp: t0 },
-      ),
-    );
-    await postPolar(
-      polarPayload(
-        "subscription.revoked",
-        polarSubscription({
-          id: polarSub,
-          customerId: polarCustomer,
-          status: "canceled",
-          periodEnd,
-          endedAt: Date.now() - 30_000,
-          metadata: polarMetadata,
-        }),
-      ),
-    );
+    const revoked = polarCommunitySubscription(polarWorld, { periodEnd: Date.now() + 20 * DAY });
+    await revoked.send("subscription.active", { status: "active" }, { timestamp: t0 });
+    await revoked.send("subscription.revoked", { status: "canceled", endedAt: Date.now() - 30_000 });
     await queues.drain();
     expect(await tierOf(polarWorld.communityId)).toBe("free");
     expect(queues.dmsTo(polarWorld.ownerDiscordId).some((text) => text.includes("subscription has ended"))).toBe(true);
@@ -182,27 +134,13 @@ describe("billing events read as the providers document them", () => {
   it("Scenario: A paused subscription grants nothing on either provider", async () => {
     // Stripe pauses a trial that ends without a payment method: no payment was attempted, nothing failed.
     const stripeWorld = await newCommunity("Paused Trial");
-    const sub = uid("sub");
-    const customer = uid("cus");
     const trialEnd = Date.now() - 10 * 60_000;
-    const metadata = communityMetadata(stripeWorld.communityId, stripeWorld.ownerId);
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({ id: sub, customer, status: "trialing", periodEnd: trialEnd, trialEnd, metadata }),
-        { created: trialEnd - 14 * DAY },
-      ),
-    );
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.paused",
-        stripeSubscription({ id: sub, customer, status: "paused", periodEnd: trialEnd, trialEnd, metadata }),
-        { created: trialEnd + 60_000 },
-      ),
-    );
+    const trial = stripeCommunitySubscription(stripeWorld, { periodEnd: trialEnd, trialEnd });
+    await trial.send("customer.subscription.created", { status: "trialing" }, { created: trialEnd - 14 * DAY });
+    await trial.send("customer.subscription.paused", { status: "paused" }, { created: trialEnd + 60_000 });
     await queues.drain();
     expect(await tierOf(stripeWorld.communityId)).toBe("free");
-    expect(await subscriptionRow("stripe", sub)).toMatchObject({ status: "paused", past_due_since: null });
+    expect(await subscriptionRow("stripe", trial.id)).toMatchObject({ status: "paused", past_due_since: null });
     await tick(Date.now() + 3 * DAY);
     const stripeTold = queues.dmsTo(stripeWorld.ownerDiscordId);
     expect(stripeTold.filter((text) => text.includes("is paused"))).toHaveLength(1);
@@ -210,66 +148,24 @@ describe("billing events read as the providers document them", () => {
 
     // Polar pauses a subscription: the same state, the same notice.
     const polarWorld = await newCommunity("Paused on Polar");
-    const polarSub = crypto.randomUUID();
-    const polarCustomer = crypto.randomUUID();
-    const polarMetadata = communityMetadata(polarWorld.communityId, polarWorld.ownerId);
-    const periodEnd = Date.now() + 20 * DAY;
-    const t0 = Date.now() - HOUR;
-    await postPolar(
-      polarPayload(
-        "subscription.active",
-        polarSubscription({
-          id: polarSub,
-          customerId: polarCustomer,
-          status: "active",
-          periodEnd,
-          metadata: polarMetadata,
-        }),
-        { timestamp: t0 },
-      ),
-    );
-    await postPolar(
-      polarPayload(
-        "subscription.paused",
-        polarSubscription({
-          id: polarSub,
-          customerId: polarCustomer,
-          status: "paused",
-          periodEnd,
-          metadata: polarMetadata,
-        }),
-      ),
-    );
+    const paused = polarCommunitySubscription(polarWorld, { periodEnd: Date.now() + 20 * DAY });
+    await paused.send("subscription.active", { status: "active" }, { timestamp: Date.now() - HOUR });
+    await paused.send("subscription.paused", { status: "paused" });
     await queues.drain();
     expect(await tierOf(polarWorld.communityId)).toBe("free");
-    expect(await subscriptionRow("polar", polarSub)).toMatchObject({ status: "paused" });
+    expect(await subscriptionRow("polar", paused.id)).toMatchObject({ status: "paused" });
     expect(queues.dmsTo(polarWorld.ownerDiscordId).filter((text) => text.includes("is paused"))).toHaveLength(1);
   });
 
   it("Scenario: A cancellation dated inside the period ends the plan on that date", async () => {
     const world = await newCommunity("Cancel At");
-    const sub = uid("sub");
-    const customer = uid("cus");
-    const periodEnd = Date.now() + 30 * DAY;
     const cancelAt = Date.now() + 5 * DAY;
-    const metadata = communityMetadata(world.communityId, world.ownerId);
+    const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 30 * DAY });
     const t0 = Date.now() - HOUR;
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({ id: sub, customer, status: "active", periodEnd, metadata }),
-        { created: t0 },
-      ),
-    );
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.updated",
-        stripeSubscription({ id: sub, customer, status: "active", periodEnd, cancelAt, metadata }),
-        { created: t0 + 60_000 },
-      ),
-    );
+    await subscription.send("customer.subscription.created", { status: "active" }, { created: t0 });
+    await subscription.send("customer.subscription.updated", { status: "active", cancelAt }, { created: t0 + 60_000 });
     await queues.drain();
-    expect(await subscriptionRow("stripe", sub)).toMatchObject({
+    expect(await subscriptionRow("stripe", subscription.id)).toMatchObject({
       cancel_at: Math.floor(cancelAt / 1000) * 1000,
       cancel_at_period_end: 1,
     });
@@ -285,15 +181,8 @@ describe("billing events read as the providers document them", () => {
 
   it("Scenario: Partial refunds are announced by the amount refunded each time", async () => {
     const world = await newCommunity("Partial Refunds");
-    const sub = uid("sub");
-    const customer = uid("cus");
-    const metadata = communityMetadata(world.communityId, world.ownerId);
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({ id: sub, customer, status: "active", periodEnd: Date.now() + 20 * DAY, metadata }),
-      ),
-    );
+    const { customer, send } = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
+    await send("customer.subscription.created", { status: "active" });
     await queues.drain();
     const chargeId = uid("ch");
     // `amount_refunded` is cumulative; `previous_attributes` holds what it was before this refund.
@@ -367,22 +256,14 @@ describe("billing events read as the providers document them", () => {
 
     // A refund of ours that overtakes the subscription event naming its customer waits for that event only.
     const world = await newCommunity("Overtaken");
-    const customer = uid("cus");
-    const refund = stripeEvent("charge.refunded", stripeCharge({ customer, amountRefunded: 9_900 }));
+    const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
+    const refund = stripeEvent(
+      "charge.refunded",
+      stripeCharge({ customer: subscription.customer, amountRefunded: 9_900 }),
+    );
     await postStripe(refund);
     const refundMessage = queues.billing.at(-1);
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer,
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(world.communityId, world.ownerId),
-        }),
-      ),
-    );
+    await subscription.send("customer.subscription.created", { status: "active" });
     expect((await queues.drain()).retried).toHaveLength(1);
     expect(await webhookRow("stripe", refund.id)).toMatchObject({ processed_at: null });
     queues.billing.push(refundMessage);
@@ -393,13 +274,9 @@ describe("billing events read as the providers document them", () => {
 
   it("Scenario: A dead-lettered billing message keeps its attempt count and last error", async () => {
     const world = await newCommunity("Dead Letter");
-    const sub = uid("sub");
-    const customer = uid("cus");
-    const metadata = communityMetadata(world.communityId, world.ownerId);
+    const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     const at = Date.now() - HOUR;
-    const snapshot = (status: string) =>
-      stripeSubscription({ id: sub, customer, status, periodEnd: Date.now() + 20 * DAY, metadata });
-    await postStripe(stripeEvent("customer.subscription.created", snapshot("active"), { created: at }));
+    await subscription.send("customer.subscription.created", { status: "active" }, { created: at });
     await queues.drain();
     // A same-second snapshot that disagrees needs Stripe's current state, and Stripe is down.
     const stripeDown = vi.spyOn(globalThis, "fetch").mockImplementation(
@@ -409,7 +286,9 @@ describe("billing events read as the providers document them", () => {
           headers: { "content-type": "application/json", "request-id": "req_down" },
         }),
     );
-    const tie = stripeEvent("customer.subscription.updated", snapshot("past_due"), { created: at });
+    const tie = stripeEvent("customer.subscription.updated", subscription.snapshot({ status: "past_due" }), {
+      created: at,
+    });
     await postStripe(tie);
     const body = queues.billing.at(-1);
 
@@ -438,16 +317,14 @@ describe("billing events read as the providers document them", () => {
 
   it("Scenario: A payment notice names the plan the invoice paid for", async () => {
     const world = await newCommunity("Paid For");
-    const sub = uid("sub");
-    const customer = uid("cus");
-    const metadata = communityMetadata(world.communityId, world.ownerId);
     const periodEnd = Date.now() + 20 * DAY;
+    const { id, customer, metadata, send } = stripeCommunitySubscription(world, { periodEnd });
     const t0 = Date.now() - HOUR;
-    const snapshot = (price: string) =>
-      stripeSubscription({ id: sub, customer, status: "active", price, periodEnd, metadata });
-    await postStripe(stripeEvent("customer.subscription.created", snapshot("price_test_pro_month"), { created: t0 }));
-    await postStripe(
-      stripeEvent("customer.subscription.updated", snapshot("price_test_ent_month"), { created: t0 + 1000 }),
+    await send("customer.subscription.created", { status: "active", price: "price_test_pro_month" }, { created: t0 });
+    await send(
+      "customer.subscription.updated",
+      { status: "active", price: "price_test_ent_month" },
+      { created: t0 + 1000 },
     );
     // The Professional invoice is delivered after the upgrade to Enterprise.
     await postStripe(
@@ -455,7 +332,7 @@ describe("billing events read as the providers document them", () => {
         "invoice.paid",
         stripeInvoice({
           customer,
-          subscription: sub,
+          subscription: id,
           amountPaid: 9_900,
           metadata,
           lines: [{ price: "price_test_pro_month", amount: 9_900 }],
@@ -469,31 +346,20 @@ describe("billing events read as the providers document them", () => {
 
     // Polar: the order's product names the plan.
     const polarWorld = await newCommunity("Polar Paid For");
-    const polarSub = crypto.randomUUID();
-    const polarCustomer = crypto.randomUUID();
-    const polarMetadata = communityMetadata(polarWorld.communityId, polarWorld.ownerId);
-    await postPolar(
-      polarPayload(
-        "subscription.active",
-        polarSubscription({
-          id: polarSub,
-          customerId: polarCustomer,
-          status: "active",
-          productId: POLAR_PRODUCTS["community.enterprise.month"],
-          periodEnd,
-          metadata: polarMetadata,
-        }),
-      ),
-    );
+    const polar = polarCommunitySubscription(polarWorld, {
+      periodEnd,
+      productId: POLAR_PRODUCTS["community.enterprise.month"],
+    });
+    await polar.send("subscription.active", { status: "active" });
     await postPolar(
       polarPayload(
         "order.paid",
         polarOrder({
-          customerId: polarCustomer,
-          subscriptionId: polarSub,
+          customerId: polar.customerId,
+          subscriptionId: polar.id,
           productId: POLAR_PRODUCTS["community.professional.month"],
           amount: 9_900,
-          metadata: polarMetadata,
+          metadata: polar.metadata,
         }),
       ),
     );

@@ -11,25 +11,24 @@ import {
   type BillingWorld,
   type CapturedQueues,
   captureQueues,
-  communityMetadata,
   DAY,
   fakeBillingApis,
   newCommunity,
   newMember,
+  polarCommunitySubscription,
   polarOrder,
   polarPayload,
   polarRefund,
-  polarSubscription,
   postPolar,
   postStripe,
   resetEnv,
   stripeCharge,
+  stripeCommunitySubscription,
   stripeEvent,
   stripeInvoice,
   stripeInvoicePayment,
   stripePaymentIntent,
   stripeRefund,
-  stripeSubscription,
   uid,
   useEnv,
 } from "../support/billing";
@@ -49,22 +48,18 @@ const refundRequest = (body: unknown, headers: Record<string, string> = {}) => (
 
 /** A community billed by Stripe, with a paid $299.00 invoice whose charge has `refunded` already refunded. */
 async function stripeCustomer(world: BillingWorld) {
-  const customer = uid("cus");
-  const sub = uid("sub");
-  await postStripe(
-    stripeEvent(
-      "customer.subscription.created",
-      stripeSubscription({
-        id: sub,
-        customer,
-        status: "active",
-        price: "price_test_ent_month",
-        periodEnd: Date.now() + 20 * DAY,
-        metadata: communityMetadata(world.communityId, world.ownerId),
-      }),
-    ),
-  );
-  return { customer, sub, invoice: uid("in"), intent: uid("pi"), charge: uid("ch") };
+  const subscription = stripeCommunitySubscription(world, {
+    price: "price_test_ent_month",
+    periodEnd: Date.now() + 20 * DAY,
+  });
+  await subscription.send("customer.subscription.created", { status: "active" });
+  return {
+    customer: subscription.customer,
+    sub: subscription.id,
+    invoice: uid("in"),
+    intent: uid("pi"),
+    charge: uid("ch"),
+  };
 }
 
 function fakeStripePayment(
@@ -214,21 +209,9 @@ describe("refunds by an admin", () => {
   it("Scenario: An operator refunds a Polar order", async () => {
     const polarEnv = useEnv({ BILLING_PROVIDER: "polar" });
     const world = await newCommunity("Polar Refunds");
-    const customerId = crypto.randomUUID();
-    const subscriptionId = crypto.randomUUID();
-    const metadata = communityMetadata(world.communityId, world.ownerId);
-    await postPolar(
-      polarPayload(
-        "subscription.active",
-        polarSubscription({
-          id: subscriptionId,
-          customerId,
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata,
-        }),
-      ),
-    );
+    const subscription = polarCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
+    const { customerId, metadata, id: subscriptionId } = subscription;
+    await subscription.send("subscription.active", { status: "active" });
     await queues.drain();
     const order = polarOrder({ customerId, subscriptionId, amount: 9_900, metadata });
     let refundId = "";

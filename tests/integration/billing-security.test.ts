@@ -10,12 +10,13 @@ import {
   fakeBillingApis,
   newCommunity,
   POLAR_TEST_SECRETS,
+  polarCommunitySubscription,
   polarPayload,
-  polarSubscription,
   postPolar,
   postStripe,
   resetEnv,
   standardWebhookHeaders,
+  stripeCommunitySubscription,
   stripeEvent,
   stripeSubscription,
   uid,
@@ -146,19 +147,8 @@ describe("billing security", () => {
 
   it("Scenario: A portal link opens the portal once", async () => {
     const world = await newCommunity();
-    const customer = uid("cus");
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer,
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(world.communityId, world.ownerId),
-        }),
-      ),
-    );
+    const { customer, send } = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
+    await send("customer.subscription.created", { status: "active" });
     await queues.drain();
     const api = fakeBillingApis({
       "POST api.stripe.com/v1/billing_portal/sessions": () => ({
@@ -211,18 +201,8 @@ describe("billing security", () => {
 
   it("Scenario: A Polar signature header without a v1 entry is refused", async () => {
     const world = await newCommunity();
-    const body = JSON.stringify(
-      polarPayload(
-        "subscription.active",
-        polarSubscription({
-          id: crypto.randomUUID(),
-          customerId: crypto.randomUUID(),
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(world.communityId),
-        }),
-      ),
-    );
+    const subscription = polarCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
+    const body = JSON.stringify(polarPayload("subscription.active", subscription.snapshot({ status: "active" })));
     const id = uid("msg");
     const valid = await standardWebhookHeaders(id, body);
     const signature = valid["webhook-signature"]?.replace(/^v1,/, "") ?? "";

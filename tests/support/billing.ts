@@ -676,6 +676,54 @@ export const traderMetadata = (userId: string, plan = "basic") => ({
   dte_plan: plan,
 });
 
+/**
+ * A community's subscription made by our checkout (its metadata names the community): `snapshot` builds the
+ * provider's object as it is at one moment, `send` posts it as a signed event.
+ */
+export function stripeCommunitySubscription(
+  world: BillingWorld,
+  base: Omit<StripeSubscriptionInput, "id" | "customer" | "metadata" | "status">,
+) {
+  const id = uid("sub");
+  const customer = uid("cus");
+  const metadata = communityMetadata(world.communityId, world.ownerId);
+  const snapshot = (changes: Partial<StripeSubscriptionInput> & { status: string }) =>
+    stripeSubscription({ id, customer, metadata, ...base, ...changes });
+  return {
+    id,
+    customer,
+    metadata,
+    snapshot,
+    send: (
+      type: string,
+      changes: Partial<StripeSubscriptionInput> & { status: string },
+      options: { created?: number } = {},
+    ) => postStripe(stripeEvent(type, snapshot(changes), options)),
+  };
+}
+
+export function polarCommunitySubscription(
+  world: BillingWorld,
+  base: Omit<PolarSubscriptionInput, "id" | "customerId" | "metadata" | "status">,
+) {
+  const id = crypto.randomUUID();
+  const customerId = crypto.randomUUID();
+  const metadata = communityMetadata(world.communityId, world.ownerId);
+  const snapshot = (changes: Partial<PolarSubscriptionInput> & { status: string }) =>
+    polarSubscription({ id, customerId, metadata, ...base, ...changes });
+  return {
+    id,
+    customerId,
+    metadata,
+    snapshot,
+    send: (
+      type: string,
+      changes: Partial<PolarSubscriptionInput> & { status: string },
+      options: { timestamp?: number } = {},
+    ) => postPolar(polarPayload(type, snapshot(changes), options)),
+  };
+}
+
 export async function tierOf(communityId: string): Promise<string | undefined> {
   const row = await env.DB.prepare("SELECT tier FROM communities WHERE id = ?")
     .bind(communityId)
