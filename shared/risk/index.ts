@@ -43,10 +43,13 @@ export { allocateTakeProfits, resolveStop, resolveTakeProfits } from "./exits";
 export {
   DEFAULT_CRYPTO_LOT_STEP,
   FRACTIONAL_SHARE_STEP,
+  fromLots,
   instrumentKey,
   lotStep,
   OPTION_CONTRACT_MULTIPLIER,
   roundDownToLot,
+  scaleQuantity,
+  toLots,
   underlyingSymbol,
   unitMultiplier,
 } from "./instruments";

@@ -54,7 +54,7 @@ describe("risk engine: closing positions", () => {
       }),
     ]);
     expect(close.closes).toEqual({
-      instrument: "equity:AAPL",
+      instrument: "AAPL",
       direction: "long",
       positionQuantity: 40,
       remainingQuantity: 0,
