@@ -104,6 +104,25 @@ async function liveOrder(
   return { community, broker, flow, order, coid, notices };
 }
 
+/** An exit the engine places after the entry fills, as the risk engine stores it with the entry. */
+function engineExit(leg: string, fields: Record<string, unknown>) {
+  return {
+    leg,
+    side: "sell",
+    positionEffect: "close",
+    assetClass: "equity",
+    symbol: "AAPL",
+    option: null,
+    quantity: 10,
+    timeInForce: "gtc",
+    nativeBracket: false,
+    placeAfterFill: true,
+    lotStep: 1,
+    priceSource: "signal",
+    ...fields,
+  };
+}
+
 async function eventsOf(community: TestCommunity, orderId: string) {
   return (await community.tenant.execution.orderEvents(orderId)).map((e) => `${e.fromStatus}→${e.toStatus}:${e.cause}`);
 }
@@ -270,32 +289,12 @@ describe("following up orders", () => {
   });
 
   it("Scenario: An entry partly filled then canceled gets exits for the part that filled", async () => {
-    const exit = (leg: string, fields: Record<string, unknown>) => ({
-      leg,
-      side: "sell",
-      positionEffect: "close",
-      assetClass: "equity",
-      symbol: "AAPL",
-      option: null,
-      quantity: 10,
-      timeInForce: "gtc",
-      nativeBracket: false,
-      placeAfterFill: true,
-      lotStep: 1,
-      ...fields,
-    });
     const { community, broker, flow, order, coid } = await liveOrder({
       orderType: "limit",
       orderClass: "engine",
       exits: [
-        exit("stop", { orderType: "stop", limitPrice: null, stopPrice: 90, priceSource: "signal" }),
-        exit("tp1", {
-          orderType: "limit",
-          limitPrice: 110,
-          stopPrice: null,
-          priceSource: "signal",
-          targetPercent: null,
-        }),
+        engineExit("stop", { orderType: "stop", limitPrice: null, stopPrice: 90 }),
+        engineExit("tp1", { orderType: "limit", limitPrice: 110, stopPrice: null, targetPercent: null }),
       ],
     });
     await sendQueuedOrder(flow, await order(), 1);
@@ -317,6 +316,30 @@ describe("following up orders", () => {
       ["stop", "4"],
       ["limit", "4"],
     ]);
+  });
+
+  it("Scenario: A failure after the fill leaves the exits in place", async () => {
+    const { community, broker, flow, order } = await liveOrder({
+      orderClass: "engine",
+      exits: [
+        engineExit("stop", { orderType: "stop", limitPrice: null, stopPrice: 90 }),
+        engineExit("tp1", { orderType: "limit", limitPrice: 110, stopPrice: null, targetPercent: null }),
+      ],
+    });
+    flow.notifyMember = async () => {
+      throw new Error("the notification queue is down");
+    };
+    await expect(sendQueuedOrder(flow, await order(), 1)).rejects.toThrow("the notification queue is down");
+    const entry = await order();
+    expect(entry.status).toBe("filled");
+    const exits = (await community.tenant.execution.listOrders({ userId: entry.userId })).filter(
+      (o) => o.parentOrderId === entry.id,
+    );
+    expect(exits.map((o) => [o.leg, o.status]).sort()).toEqual([
+      ["stop", "submitted"],
+      ["tp1", "submitted"],
+    ]);
+    expect(broker.placementRequests).toBe(3);
   });
 
   it("Scenario: A fill after a cancel is adopted and reported", async () => {
