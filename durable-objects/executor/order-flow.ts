@@ -205,7 +205,7 @@ export async function applyBrokerOrder(
       patch: {
         filledQuantity: broker.filledQuantity,
         averageFillPrice: broker.averageFillPrice,
-        statusReason: broker.rejectReason ?? (broker.waitingForPrice ? "waiting for a price" : null),
+        statusReason: statusReasonOf(step.to, broker),
       },
     });
     if (!moved) break;
@@ -218,7 +218,8 @@ export async function applyBrokerOrder(
   const notes: string[] = [];
   try {
     if (isFinishedEntry(current)) notes.push(...(await placeEngineExits(ctx, current, held?.quantity)));
-    if (options.fitExits !== false && held && closesPosition(current)) {
+    const shrank = held !== null && (closesPosition(current) || shrankPosition(current, order, held.quantity));
+    if (options.fitExits !== false && held && shrank) {
       notes.push(...(await fitExitsToHeld(ctx, current, held.quantity)));
     }
   } catch (error) {
@@ -245,6 +246,22 @@ export async function applyBrokerOrder(
     await ctx.notifyMember(current.userId, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
   }
   return current;
+}
+
+/** Why an order ended, in words: the broker's reason, or what the end means. */
+function statusReasonOf(to: OrderRow["status"], broker: BrokerOrder): string | null {
+  if (broker.rejectReason) return broker.rejectReason;
+  if (to === "canceled" || to === "expired") return broker.note ?? `${to} at the broker`;
+  return broker.waitingForPrice ? "waiting for a price" : null;
+}
+
+/** Whether the fills between `before` and `after` made the position smaller or turned it over (an opposite entry). */
+function shrankPosition(after: OrderRow, before: OrderRow, heldNow: number): boolean {
+  const filled = after.filledQuantity - before.filledQuantity;
+  if (!(filled > 0)) return false;
+  const delta = after.side === "buy" || after.side === "buy_to_cover" ? filled : -filled;
+  const heldBefore = heldNow - delta;
+  return Math.abs(heldNow) < Math.abs(heldBefore) - 1e-12 || Math.sign(heldNow) * Math.sign(heldBefore) < 0;
 }
 
 /**
