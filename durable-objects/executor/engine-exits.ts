@@ -41,14 +41,22 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
   });
   const orders = await Promise.all(planned.intents.map((exit) => exitOrder(ctx, entry, exit)));
   await ctx.tenant.execution.insertOrders(orders, ctx.now());
-  const stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
+  let stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
   const later: OrderRow[] = [];
-  for (const exit of stored) {
+  for (let i = 0; i < stored.length; i++) {
+    const exit = stored[i] as OrderRow;
     const outcome = await sendQueuedOrder(ctx, exit, 1).catch((error: unknown) => {
       ctx.logger.warn("order.exit_send_deferred", { orderId: exit.id, error });
       return { outcome: "retry" as const, delaySeconds: 1, reason: "error" };
     });
     if (outcome.outcome === "retry") later.push(exit);
+    // An exit that filled at once (one already through the market) may have canceled the others: read them again.
+    if (outcome.outcome === "done" && (outcome.status === "filled" || outcome.status === "partially_filled")) {
+      stored = [
+        ...stored.slice(0, i + 1),
+        ...(await ctx.tenant.execution.getOrdersByIds(stored.slice(i + 1).map((o) => o.id))),
+      ];
+    }
   }
   if (later.length > 0) await ctx.enqueue(later);
   ctx.logger.info("order.exits_placed", {

@@ -235,8 +235,12 @@ describe("exits priced from the fill", () => {
       status: "filled",
     });
     // The market stop closed the position, so the take-profit (still at the signal's 200) is canceled with it.
-    expect(orders.find((o) => o.leg === "tp1")).toMatchObject({ limitPrice: 200, status: "canceled" });
-    expect((await paperAccount(community, userId)).positions.AAPL).toBeUndefined();
+    const target = orders.find((o) => o.leg === "tp1");
+    expect(target).toMatchObject({ limitPrice: 200, status: "canceled" });
+    const account = await paperAccount(community, userId);
+    expect(account.positions.AAPL).toBeUndefined();
+    // It never reached the broker: a sell with nothing left to sell is not sent.
+    expect(Object.values(account.orders).map((o) => o.clientOrderId)).not.toContain(target?.clientOrderId);
     await dmContaining("stop: The stop 191.00 was already through the market at the fill");
     await settle(community);
   });

@@ -169,19 +169,8 @@ describe("sending to a broker", () => {
   });
 
   it("Scenario: A native bracket carries its stop and take-profit legs", async () => {
-    const exit = (leg: string, fields: Record<string, unknown>) => ({
-      leg,
-      side: "sell",
-      positionEffect: "close",
-      assetClass: "equity",
-      symbol: "AAPL",
-      option: null,
-      quantity: 10,
-      timeInForce: "gtc",
-      nativeBracket: true,
-      placeAfterFill: false,
-      ...fields,
-    });
+    const exit = (leg: string, fields: Record<string, unknown>) =>
+      engineExit(leg, { nativeBracket: true, placeAfterFill: false, ...fields });
     const { broker, flow, order, coid } = await liveOrder({
       orderType: "limit",
       orderClass: "bracket",
