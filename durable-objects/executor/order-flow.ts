@@ -72,9 +72,18 @@ export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
     limitPrice: order.limitPrice,
     stopPrice: order.stopPrice,
     timeInForce: intent.timeInForce,
-    bracket: intent.bracket ?? nativeBracketOf(intent, intent.exits ?? []),
+    bracket: intent.bracket ?? bracketOf(intent),
     reduceOnly: intent.positionEffect === "close",
   };
+}
+
+/** A native bracket's legs; an entry whose decided stop cannot ride on it is refused, never sent bare. */
+function bracketOf(intent: StoredIntent): BrokerOrderIntent["bracket"] {
+  try {
+    return nativeBracketOf(intent, intent.exits ?? []);
+  } catch (error) {
+    throw new PermanentError("invalid_order", error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
