@@ -324,7 +324,7 @@ describe("orders and fills", () => {
     await settle(community);
   });
 
-  it("Scenario: Confirm mode waits for the member's confirmation", async () => {
+  it("Scenario: Confirm mode waits for the member's confirmation", { timeout: 15_000 }, async () => {
     const community = await communityWithFollowers(1, { mode: "confirm" });
     const [follower = ""] = community.followerIds;
     await submit(community, MARKET_BUY);
