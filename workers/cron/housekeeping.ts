@@ -1,4 +1,4 @@
-import { and, isNotNull, lt, or } from "drizzle-orm";
+import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import {
   deadLetters,
   notificationDeliveries,
@@ -14,8 +14,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
 /** Revoked or expired sessions are kept a week for investigation, then removed. */
 export const SESSION_RETENTION_MS = 7 * DAY_MS;
-/** Dead letters that were replayed are kept 30 days; unreplayed ones stay until an operator acts. */
-export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+/**
+ * Dead letters are kept 30 days: from their last replay, or, when nobody
+ * replayed them, from when they were stored (each one raised an alert then).
+ */
+export const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 /** Sent-notification keys outlive any redelivery of their queue message by far. */
 export const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
@@ -24,7 +27,8 @@ export const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
-  const [expiredSessions, oldWebhookEvents, replayedDeadLetters, oldDeliveries, oldRuns] = await db.batch([
+  const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
+  const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -37,9 +41,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db
       .delete(deadLetters)
       .where(
-        and(
-          isNotNull(deadLetters.replayedAt),
-          lt(deadLetters.replayedAt, scheduledTime - REPLAYED_DEAD_LETTER_RETENTION_MS),
+        or(
+          and(isNotNull(deadLetters.replayedAt), lt(deadLetters.replayedAt, deadLetterCutoff)),
+          and(isNull(deadLetters.replayedAt), lt(deadLetters.createdAt, deadLetterCutoff)),
         ),
       ),
     db
@@ -52,7 +56,7 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
   return {
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
-    deadLettersDeleted: replayedDeadLetters.meta.changes,
+    deadLettersDeleted: oldDeadLetters.meta.changes,
     notificationDeliveriesDeleted: oldDeliveries.meta.changes,
     reconciliationRunsDeleted: oldRuns.meta.changes,
   };
