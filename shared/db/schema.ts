@@ -496,6 +496,21 @@ export const operatorActions = sqliteTable(
   (t) => [index("operator_actions_at_idx").on(t.at), index("operator_actions_community_idx").on(t.communityId, t.at)],
 );
 
+/**
+ * Discord interaction ids already received (platform bookkeeping, not tenant
+ * data). A signed interaction is accepted for 5 minutes around its timestamp,
+ * so a captured one could be sent again: its id is found here and nothing
+ * runs twice. Rows are kept well beyond that window (housekeeping prunes them).
+ */
+export const interactionReceipts = sqliteTable(
+  "interaction_receipts",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("interaction_receipts_received_idx").on(t.receivedAt)],
+);
+
 /** Tables whose rows belong to one community. Reach them only through forCommunity(). */
 export const TENANT_TABLES = {
   memberships: "memberships",

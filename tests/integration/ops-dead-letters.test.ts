@@ -156,7 +156,9 @@ describe("operator dead-letter API", () => {
       },
     ]);
     // Recorded, not delivered: the DM would otherwise go to Discord after the test.
-    const send = vi.spyOn(env.NOTIFY_QUEUE, "send").mockResolvedValue(undefined);
+    const send = vi
+      .spyOn(env.NOTIFY_QUEUE, "send")
+      .mockResolvedValue({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } });
     try {
       const edit = await storedRow(editId as string);
       const refused = await call(`/api/v1/ops/dead-letters/${edit?.id}/replay?force=1`, {

@@ -1,6 +1,7 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import {
   deadLetters,
+  interactionReceipts,
   notificationDeliveries,
   reconciliationRuns,
   sessions,
@@ -8,6 +9,7 @@ import {
 } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
+import { INTERACTION_RECEIPT_RETENTION_MS } from "../discord/replay-guard";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Stripe redelivers for up to 3 days; keep ids far longer so a late replay is still recognised. */
@@ -28,7 +30,7 @@ export const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
   const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
-  const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns] = await db.batch([
+  const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns, oldReceipts] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -52,6 +54,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db
       .delete(reconciliationRuns)
       .where(lt(reconciliationRuns.startedAt, scheduledTime - RECONCILIATION_RUN_RETENTION_MS)),
+    db
+      .delete(interactionReceipts)
+      .where(lt(interactionReceipts.receivedAt, scheduledTime - INTERACTION_RECEIPT_RETENTION_MS)),
   ]);
   return {
     sessionsDeleted: expiredSessions.meta.changes,
@@ -59,5 +64,6 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     deadLettersDeleted: oldDeadLetters.meta.changes,
     notificationDeliveriesDeleted: oldDeliveries.meta.changes,
     reconciliationRunsDeleted: oldRuns.meta.changes,
+    interactionReceiptsDeleted: oldReceipts.meta.changes,
   };
 }

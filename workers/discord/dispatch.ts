@@ -31,6 +31,7 @@ import {
 import { focusedOption, parseCommandOptions } from "./options";
 import { authorize } from "./permissions";
 import { findCommand } from "./registry";
+import { InteractionReplayedError, REPLAYED_MESSAGE, rememberInteraction } from "./replay-guard";
 import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
 
 /**
@@ -38,6 +39,8 @@ import { type AutocompleteChoice, autocompleteResult, ephemeral, type Interactio
  * (community by guild, member and role, validated options, a logger with the
  * request id), checks the command's role in one place, and turns any failure
  * into an ephemeral answer carrying the request id. Discord never sees a 5xx.
+ * Every interaction that can act is remembered by id first (replay-guard.ts):
+ * nothing with an effect runs before its id is known to be new.
  */
 
 export interface DispatchInput {
@@ -53,11 +56,22 @@ const NOT_SET_UP =
 const GUILD_ONLY = "This app works inside a server, not in direct messages.";
 const NO_SETTINGS: DiscordSettings = { providerRoleIds: [], signalChannelIds: [] };
 
+/** The dispatch input plus the interaction's receipt: resolves once its id is known to be new. */
+interface Dispatch extends DispatchInput {
+  firstSeen: Promise<void>;
+}
+
 export async function dispatchInteraction(
-  input: DispatchInput,
+  dispatchInput: DispatchInput,
   interaction: Interaction,
 ): Promise<InteractionResponse> {
   if (interaction.type === InteractionType.PING) return pong();
+  // Autocomplete only reads; everything else is remembered before it can act.
+  const firstSeen =
+    interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE
+      ? Promise.resolve()
+      : rememberInteraction(database(dispatchInput.env.DB), interaction.id);
+  const input: Dispatch = { ...dispatchInput, firstSeen };
   try {
     switch (interaction.type) {
       case InteractionType.APPLICATION_COMMAND:
@@ -70,6 +84,10 @@ export async function dispatchInteraction(
         return await submitModal(input, interaction);
     }
   } catch (error) {
+    if (error instanceof InteractionReplayedError) {
+      input.logger.error("interaction.replayed", { alert: true, interactionId: error.interactionId });
+      return ephemeral(REPLAYED_MESSAGE);
+    }
     input.logger.error("interaction.failed", { interactionType: interaction.type, error: describe(error) });
     if (interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE) return autocompleteResult([]);
     return ephemeral(failureText(error, input.requestId));
@@ -80,7 +98,7 @@ type Built<C> = { ok: true; ctx: C } | { ok: false; response: InteractionRespons
 
 /** Everything a handler needs, or the refusal to send instead. Writes nothing unless the member passes the role check. */
 async function buildContext(
-  input: DispatchInput,
+  input: Dispatch,
   interaction: MemberInteraction,
   rule: { requiredRole: RequiredRole; requiresSetup: boolean },
 ): Promise<Built<GuildContext<unknown>>> {
@@ -89,7 +107,10 @@ async function buildContext(
   if (!guildId || !discordMember) return { ok: false, response: ephemeral(GUILD_ONLY) };
 
   const db = database(input.env.DB);
-  const { community, identity } = await guildMember(db, guildId, discordMember.user.id);
+  const [{ community, identity }] = await Promise.all([
+    guildMember(db, guildId, discordMember.user.id),
+    input.firstSeen,
+  ]);
   if (!community && rule.requiresSetup) return { ok: false, response: ephemeral(NOT_SET_UP) };
   const tenant = community ? forCommunity(db, community.id) : null;
   const settings = community ? discordSettingsOf(community.settings) : NO_SETTINGS;
@@ -148,7 +169,7 @@ function asCommunityContext<O>(ctx: GuildContext<unknown>, options: O): Communit
   return { ...ctx, community: ctx.community as Community, tenant: ctx.tenant, options };
 }
 
-async function runCommand(input: DispatchInput, interaction: CommandInteraction): Promise<InteractionResponse> {
+async function runCommand(input: Dispatch, interaction: CommandInteraction): Promise<InteractionResponse> {
   const { data } = interaction;
   const entry = findCommand(data.name, data.type);
   if (!entry) {
@@ -209,7 +230,7 @@ function autocompleteSource(definition: ChatCommandDefinition, optionName: strin
   return option?.type === "string" ? (option.autocomplete ?? null) : null;
 }
 
-async function pressComponent(input: DispatchInput, interaction: ComponentInteraction): Promise<InteractionResponse> {
+async function pressComponent(input: Dispatch, interaction: ComponentInteraction): Promise<InteractionResponse> {
   const secret = input.config.SESSION_SECRET;
   if (!secret) return ephemeral(`Buttons are not configured (SESSION_SECRET). (request id \`${input.requestId}\`)`);
   const verified = await verifyComponentId(secret, interaction.data.custom_id);
@@ -224,6 +245,7 @@ async function pressComponent(input: DispatchInput, interaction: ComponentIntera
   if (verified.kind === "order") {
     const presser = interaction.member?.user ?? interaction.user;
     if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
+    await input.firstSeen;
     return handleOrderButton(input.env, presser, verified);
   }
   const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
@@ -232,7 +254,7 @@ async function pressComponent(input: DispatchInput, interaction: ComponentIntera
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
 }
 
-async function submitModal(input: DispatchInput, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
+async function submitModal(input: Dispatch, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
   if (interaction.data.custom_id !== RISK_MODAL_ID) {
     return ephemeral(`This form is not known to this app; nothing was saved. (request id \`${input.requestId}\`)`);
   }

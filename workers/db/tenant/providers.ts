@@ -49,23 +49,28 @@ export function providerRepository(scope: TenantScope) {
     },
 
     /**
-     * Adds provider roles and signal channels (a union: running /setup twice
-     * changes nothing). Audited as community.settings_changed when it changes.
-     * Only these two keys of the settings JSON are written.
+     * Adds and removes provider roles and signal channels (a union, then a
+     * difference: running /setup twice changes nothing). Audited as
+     * community.settings_changed when it changes. Only these two keys of the
+     * settings JSON are written.
      */
-    async addDiscordSettings(
-      add: { providerRoleIds?: string[]; signalChannelIds?: string[] },
+    async changeDiscordSettings(
+      change: { add?: Partial<DiscordSettings>; remove?: Partial<DiscordSettings> },
       actorId: string | null,
     ): Promise<{ changed: boolean; settings: DiscordSettings }> {
+      const apply = (current: string[], add: string[] = [], remove: string[] = []) =>
+        [...new Set([...current, ...add])].filter((id) => !remove.includes(id));
       const { result } = await auditedWrite<{ changed: boolean; settings: DiscordSettings }>(async () => {
         const current = await repository.discordSettings();
         const next: DiscordSettings = {
-          providerRoleIds: [...new Set([...current.providerRoleIds, ...(add.providerRoleIds ?? [])])],
-          signalChannelIds: [...new Set([...current.signalChannelIds, ...(add.signalChannelIds ?? [])])],
+          providerRoleIds: apply(current.providerRoleIds, change.add?.providerRoleIds, change.remove?.providerRoleIds),
+          signalChannelIds: apply(
+            current.signalChannelIds,
+            change.add?.signalChannelIds,
+            change.remove?.signalChannelIds,
+          ),
         };
-        const changed =
-          next.providerRoleIds.length !== current.providerRoleIds.length ||
-          next.signalChannelIds.length !== current.signalChannelIds.length;
+        const changed = JSON.stringify(next) !== JSON.stringify(current);
         if (!changed) return { skip: { changed: false, settings: current } };
         return {
           entry: { event: "community.settings_changed", actorId, data: { before: current, after: next } },
@@ -111,6 +116,25 @@ export function providerRepository(scope: TenantScope) {
               .values({ communityId, userId, addedBy: actorId, createdAt: now, updatedAt: now })
               .onConflictDoNothing(),
           ],
+          result: true,
+        };
+      });
+      return result;
+    },
+
+    /** Un-names a provider (audited as community.provider_removed). Returns false if they were not named. */
+    async unname(userId: string, actorId: string | null): Promise<boolean> {
+      const namedRow = and(eq(signalProviders.communityId, communityId), eq(signalProviders.userId, userId));
+      const { result } = await auditedWrite<boolean>(async () => {
+        const existing = await db
+          .select({ userId: signalProviders.userId })
+          .from(signalProviders)
+          .where(namedRow)
+          .get();
+        if (!existing) return { skip: false };
+        return {
+          entry: { event: "community.provider_removed", actorId, target: userId, data: { userId } },
+          statements: [db.delete(signalProviders).where(namedRow)],
           result: true,
         };
       });
