@@ -31,7 +31,13 @@ import {
 import { focusedOption, parseCommandOptions } from "./options";
 import { authorize } from "./permissions";
 import { findCommand } from "./registry";
-import { InteractionReplayedError, REPLAYED_MESSAGE, rememberInteraction } from "./replay-guard";
+import {
+  assertFirstSeen,
+  InteractionReplayedError,
+  REPLAYED_MESSAGE,
+  receiptStatement,
+  rememberInteraction,
+} from "./replay-guard";
 import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
 
 /**
@@ -56,9 +62,9 @@ const NOT_SET_UP =
 const GUILD_ONLY = "This app works inside a server, not in direct messages.";
 const NO_SETTINGS: DiscordSettings = { providerRoleIds: [], signalChannelIds: [] };
 
-/** The dispatch input plus the interaction's receipt: resolves once its id is known to be new. */
+/** The dispatch input, plus whether the interaction's id must be remembered (everything that can act). */
 interface Dispatch extends DispatchInput {
-  firstSeen: Promise<void>;
+  remember: boolean;
 }
 
 export async function dispatchInteraction(
@@ -67,11 +73,10 @@ export async function dispatchInteraction(
 ): Promise<InteractionResponse> {
   if (interaction.type === InteractionType.PING) return pong();
   // Autocomplete only reads; everything else is remembered before it can act.
-  const firstSeen =
-    interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE
-      ? Promise.resolve()
-      : rememberInteraction(database(dispatchInput.env.DB), interaction.id);
-  const input: Dispatch = { ...dispatchInput, firstSeen };
+  const input: Dispatch = {
+    ...dispatchInput,
+    remember: interaction.type !== InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
+  };
   try {
     switch (interaction.type) {
       case InteractionType.APPLICATION_COMMAND:
@@ -107,10 +112,9 @@ async function buildContext(
   if (!guildId || !discordMember) return { ok: false, response: ephemeral(GUILD_ONLY) };
 
   const db = database(input.env.DB);
-  const [{ community, identity }] = await Promise.all([
-    guildMember(db, guildId, discordMember.user.id),
-    input.firstSeen,
-  ]);
+  const receipt = input.remember ? receiptStatement(db, interaction.id) : undefined;
+  const { community, identity, alongside } = await guildMember(db, guildId, discordMember.user.id, receipt);
+  if (receipt) assertFirstSeen(interaction.id, alongside);
   if (!community && rule.requiresSetup) return { ok: false, response: ephemeral(NOT_SET_UP) };
   const tenant = community ? forCommunity(db, community.id) : null;
   const settings = community ? discordSettingsOf(community.settings) : NO_SETTINGS;
@@ -245,7 +249,7 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
   if (verified.kind === "order") {
     const presser = interaction.member?.user ?? interaction.user;
     if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
-    await input.firstSeen;
+    await rememberInteraction(database(input.env.DB), interaction.id);
     return handleOrderButton(input.env, presser, verified);
   }
   const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });

@@ -9,7 +9,7 @@ import type { Database } from "../db/client";
  * is answered without running anything.
  */
 
-/** Ids are kept at least this long: twice the signature window, so a replay on either side of it is caught. */
+/** Ids are kept at least this long: well beyond the signature window on either side. */
 export const INTERACTION_RECEIPT_RETENTION_MS = 60 * 60_000;
 
 export class InteractionReplayedError extends Error {
@@ -22,19 +22,24 @@ export class InteractionReplayedError extends Error {
 export const REPLAYED_MESSAGE = "This interaction was already received, so nothing was done again.";
 
 /**
- * Records the id; the promise resolves the first time and rejects with
- * InteractionReplayedError on a repeat. Started as soon as an interaction
- * arrives and awaited alongside the first lookup, so it adds no round trip.
+ * The statement that records an interaction id; it changes no row when the
+ * id is known. Sent in the batch of the interaction's first lookup
+ * (guildMember), so it adds no round trip.
  */
-export function rememberInteraction(db: Database, interactionId: string, now = Date.now()): Promise<void> {
-  const receipt = (async () => {
-    const inserted = await db
-      .insert(interactionReceipts)
-      .values({ id: interactionId, receivedAt: now })
-      .onConflictDoNothing({ target: interactionReceipts.id });
-    if (inserted.meta.changes !== 1) throw new InteractionReplayedError(interactionId);
-  })();
-  // Awaited where it matters; this only keeps an early return from leaving it unhandled.
-  receipt.catch(() => undefined);
-  return receipt;
+export function receiptStatement(db: Database, interactionId: string, now = Date.now()) {
+  return db
+    .insert(interactionReceipts)
+    .values({ id: interactionId, receivedAt: now })
+    .onConflictDoNothing({ target: interactionReceipts.id });
+}
+
+/** Throws InteractionReplayedError unless the receipt statement recorded a new id. */
+export function assertFirstSeen(interactionId: string, result: unknown): void {
+  const changes = (result as { meta?: { changes?: unknown } } | undefined)?.meta?.changes;
+  if (changes !== 1) throw new InteractionReplayedError(interactionId);
+}
+
+/** Records an interaction id on its own (for paths without a guild lookup). */
+export async function rememberInteraction(db: Database, interactionId: string, now = Date.now()): Promise<void> {
+  assertFirstSeen(interactionId, await receiptStatement(db, interactionId, now));
 }
