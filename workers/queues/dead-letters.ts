@@ -1,6 +1,6 @@
 import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
-import { isSensitiveKey, type Logger, REDACTED } from "../../shared/logging";
+import { type Logger, REDACTED, redact } from "../../shared/logging";
 import { database } from "../db/client";
 
 /**
@@ -82,20 +82,12 @@ const WEBHOOK_TOKEN_IN_PATH = /(\/webhooks\/\d+\/)[^/?#\s"'<>)\]]+/g;
  * so a dead letter can still be understood and, where it needs no secret,
  * replayed.
  */
-export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (depth > 16) return REDACTED;
-  if (typeof value === "string") {
-    return value.replace(SECRET_QUERY_PARAM, `$1${REDACTED}`).replace(WEBHOOK_TOKEN_IN_PATH, `$1${REDACTED}`);
-  }
-  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      out[key] = isSensitiveKey(key) ? REDACTED : redactSecrets(inner, depth + 1);
-    }
-    return out;
-  }
-  return value;
+export function redactSecrets(value: unknown): unknown {
+  return redact(value, 0, scrubCredentials);
+}
+
+function scrubCredentials(text: string): string {
+  return text.replace(SECRET_QUERY_PARAM, `$1${REDACTED}`).replace(WEBHOOK_TOKEN_IN_PATH, `$1${REDACTED}`);
 }
 
 /**

@@ -33,6 +33,15 @@ export interface MemberIdentity {
   namedProvider: boolean;
 }
 
+/** The columns of a MemberIdentity, joined from users, memberships and signal_providers. */
+const memberIdentityColumns = {
+  userId: users.id,
+  discordId: users.discordId,
+  username: users.username,
+  role: memberships.role,
+  namedProvider: sql<number>`${signalProviders.userId} is not null`,
+};
+
 export interface ProviderListing {
   userId: string;
   discordId: string;
@@ -145,13 +154,7 @@ export function providerRepository(scope: TenantScope) {
     /** A member by Discord id: their user, role here (or null) and whether an admin named them a provider. */
     async memberByDiscordId(discordId: string): Promise<MemberIdentity | null> {
       const row = await db
-        .select({
-          userId: users.id,
-          discordId: users.discordId,
-          username: users.username,
-          role: memberships.role,
-          namedProvider: sql<number>`${signalProviders.userId} is not null`,
-        })
+        .select(memberIdentityColumns)
         .from(users)
         .leftJoin(memberships, and(eq(memberships.communityId, communityId), eq(memberships.userId, users.id)))
         .leftJoin(
@@ -225,13 +228,7 @@ export async function guildMember(
   const communityOfGuild = db.select({ id: communities.id }).from(communities).where(eq(communities.guildId, guildId));
   const communityQuery = db.select().from(communities).where(eq(communities.guildId, guildId)).limit(1);
   const identityQuery = db
-    .select({
-      userId: users.id,
-      discordId: users.discordId,
-      username: users.username,
-      role: memberships.role,
-      namedProvider: sql<number>`${signalProviders.userId} is not null`,
-    })
+    .select(memberIdentityColumns)
     .from(users)
     .leftJoin(memberships, and(inArray(memberships.communityId, communityOfGuild), eq(memberships.userId, users.id)))
     .leftJoin(
