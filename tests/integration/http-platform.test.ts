@@ -212,7 +212,12 @@ describe("platform HTTP surface", () => {
 
   it("Scenario: Production with a missing secret answers 503 CONFIG_INVALID everywhere", async () => {
     const { OPS_TOKEN: _ops, ...rest } = env as unknown as Record<string, unknown>;
-    const broken = { ...rest, ENVIRONMENT: "production", QUOTE_FEED: "live" };
+    const broken = {
+      ...rest,
+      ENVIRONMENT: "production",
+      QUOTE_FEED: "live",
+      PUBLIC_BASE_URL: "https://trade.example.com",
+    };
     const app = createApp();
     for (const path of ["/health", "/api/v1/openapi.json", "/nope"]) {
       const res = await callApp(app, path, undefined, broken);
