@@ -47,6 +47,11 @@ export const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
   await recordMutation(c, fingerprint, next);
 });
 
+function pathAndQuery(url: string): string {
+  const { pathname, search } = new URL(url);
+  return pathname + search;
+}
+
 function bearerToken(header: string | undefined): string | null {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
   const token = match?.[1]?.trim();
@@ -77,7 +82,7 @@ async function recordMutation(c: AppContext, fingerprint: string, next: () => Pr
     actionId = await log.begin({
       tokenFingerprint: fingerprint,
       method: c.req.method,
-      path: new URL(c.req.url).pathname + new URL(c.req.url).search,
+      path: pathAndQuery(c.req.url),
       communityId: c.req.param("communityId") ?? null,
       requestId: c.get("requestId"),
       at: Date.now(),
