@@ -8,7 +8,7 @@ import { openPortal, startCheckout } from "../../billing/checkout";
 import { billingContext } from "../../billing/context";
 import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
-import { communityFromRoute, OPERATOR_ACTOR } from "../community-scope";
+import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App, AppContext } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -390,7 +390,7 @@ export function registerBilling(app: App): void {
       communityId,
       // The API's only authentication is OPS_TOKEN until browser sessions exist; a signed-in member will pass
       // { kind: "member", userId } and be checked for the owner or admin role.
-      actor: { kind: "operator", actorId: OPERATOR_ACTOR },
+      actor: { kind: "operator", actorId: operatorActor(c) },
       paymentId: body.paymentId,
       amount: body.amount ?? null,
       reason: body.reason,
