@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
 import { loadEntitlements, loadMemberEntitlements, signalsAcceptedToday } from "../../workers/billing/entitlements";
@@ -7,8 +7,6 @@ import { communityDirectory } from "../../workers/db/directory";
 import { forCommunity } from "../../workers/db/tenant";
 import { billingFor } from "../../workers/db/tenant/billing";
 import {
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   db,
@@ -17,11 +15,11 @@ import {
   newMember,
   POLAR_TEST_SECRETS,
   postStripe,
-  resetEnv,
   stripeEvent,
   stripeSubscription,
   traderMetadata,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import { admin, guild, interactionResponse, member, postInteraction, slash } from "../support/discord";
@@ -54,15 +52,7 @@ async function acceptedSignals(communityId: string, providerUserId: string, coun
 }
 
 describe("billing API, links and entitlements", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: Operators read a community's billing and start checkout and portal", async () => {
     const world = await newCommunity();

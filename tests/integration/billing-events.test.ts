@@ -1,10 +1,8 @@
 import { createExecutionContext } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import worker from "../../workers/app";
 import {
   auditEvents,
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   fakeBillingApis,
@@ -16,7 +14,6 @@ import {
   polarSubscription,
   postPolar,
   postStripe,
-  resetEnv,
   stripeCharge,
   stripeEvent,
   stripeInvoice,
@@ -24,21 +21,14 @@ import {
   subscriptionRow,
   tierOf,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import { BASE, opsHeaders } from "../support/http";
 import { POLAR_PRODUCTS } from "../support/test-vars";
 
 describe("billing-events consumer", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: Out-of-order events cannot move a plan backwards", async () => {
     const world = await newCommunity();

@@ -1,10 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../../workers/app";
 import {
-  type CapturedQueues,
-  captureQueues,
   DAY,
   fireBillingCron,
   newCommunity,
@@ -16,7 +14,6 @@ import {
   polarSubscription,
   postPolar,
   postStripe,
-  resetEnv,
   stripeCharge,
   stripeCommunitySubscription,
   stripeEvent,
@@ -27,6 +24,7 @@ import {
   traderMetadata,
   traderPlanOf,
   uid,
+  useCapturedQueues,
 } from "../support/billing";
 import { POLAR_PRODUCTS } from "../support/test-vars";
 
@@ -46,15 +44,7 @@ async function webhookRow(provider: string, eventId: string) {
 }
 
 describe("billing events read as the providers document them", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   async function tick(at: number) {
     await fireBillingCron(at);

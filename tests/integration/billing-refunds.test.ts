@@ -1,6 +1,6 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config";
 import { rootLogger } from "../../shared/logging";
 import worker from "../../workers/app";
@@ -9,8 +9,6 @@ import { refundPayment } from "../../workers/billing/refunds";
 import {
   auditEvents,
   type BillingWorld,
-  type CapturedQueues,
-  captureQueues,
   DAY,
   fakeBillingApis,
   newCommunity,
@@ -21,7 +19,6 @@ import {
   polarRefund,
   postPolar,
   postStripe,
-  resetEnv,
   stripeCharge,
   stripeCommunitySubscription,
   stripeEvent,
@@ -30,6 +27,7 @@ import {
   stripePaymentIntent,
   stripeRefund,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import { call, errorOf, opsHeaders } from "../support/http";
@@ -104,15 +102,7 @@ function fakeStripePayment(
 }
 
 describe("refunds by an admin", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: An operator refunds a Stripe payment in part and then in full", async () => {
     const world = await newCommunity("Refund Traders");

@@ -1,10 +1,8 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { signBillingLink } from "../../shared/billing/links";
 import {
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   fakeBillingApis,
@@ -14,12 +12,12 @@ import {
   polarPayload,
   postPolar,
   postStripe,
-  resetEnv,
   standardWebhookHeaders,
   stripeCommunitySubscription,
   stripeEvent,
   stripeSubscription,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import {
@@ -101,15 +99,7 @@ function follow(community: TestCommunity, who: TestMember, provider: TestMember)
 }
 
 describe("billing security", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: Only owners and admins are shown community checkout links", async () => {
     const community = await setUpCommunity();

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
-import { type MockInstance, vi } from "vitest";
+import { afterEach, beforeEach, type MockInstance, vi } from "vitest";
 import type { Notification } from "../../shared/notifications/message";
 import worker from "../../workers/app";
 import { database } from "../../workers/db/client";
@@ -816,6 +816,41 @@ export function captureQueues(): CapturedQueues {
     restore() {
       for (const spy of spies) spy.mockRestore();
     },
+  };
+}
+
+/**
+ * Captures the queues around each test of the calling suite (fresh captures per test; the env, spies and mocks
+ * are put back after it). The returned object always speaks for the running test's capture.
+ */
+export function useCapturedQueues(): CapturedQueues {
+  let current: CapturedQueues | null = null;
+  beforeEach(() => {
+    current = captureQueues();
+  });
+  afterEach(() => {
+    current?.restore();
+    current = null;
+    resetEnv();
+    vi.restoreAllMocks();
+  });
+  const now = () => {
+    if (!current) throw new Error("Queues are captured only while a test runs.");
+    return current;
+  };
+  return {
+    get billing() {
+      return now().billing;
+    },
+    get dms() {
+      return now().dms;
+    },
+    get spies() {
+      return now().spies;
+    },
+    drain: (withEnv) => now().drain(withEnv),
+    dmsTo: (discordUserId) => now().dmsTo(discordUserId),
+    restore: () => now().restore(),
   };
 }
 
