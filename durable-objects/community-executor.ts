@@ -18,6 +18,7 @@ import {
 import { acceptedMessage, describeSkip, type SignalSummary } from "../shared/execution/summary";
 import { type Logger, rootLogger } from "../shared/logging";
 import { isMarketRemainderExpired, nextFollowUpAt } from "../shared/orders/timing";
+import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
 import { database } from "../workers/db/client";
 import { forCommunity, type TenantRepository } from "../workers/db/tenant";
@@ -27,7 +28,10 @@ import { executionEntitlements } from "../workers/execution/entitlements";
 import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
+import { restoreMissingExits } from "./executor/engine-exits";
 import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
+import { assertOwnCommunity } from "./executor/identity";
+import { KillSwitch } from "./executor/kill-switch";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
   adoptIfPlaced,
@@ -69,24 +73,25 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly local: ExecutorLocalState;
   private readonly paper: PaperDesk;
   private readonly logger: Logger;
+  /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
+  private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
+  private readonly killSwitch: KillSwitch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.local = new ExecutorLocalState(ctx.storage.sql);
     this.logger = rootLogger.child({ component: "community-executor" });
     this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
+    this.killSwitch = new KillSwitch(this.local, this.logger);
   }
 
   ping(): "pong" {
     return "pong";
   }
 
+  /** The community's repository, after checking the caller named this object's own community. */
   private tenant(communityId: string): TenantRepository {
-    const known = this.local.getMeta("communityId");
-    if (known && known !== communityId) {
-      throw new Error(`This executor belongs to community ${known}, not ${communityId}.`);
-    }
-    if (!known) this.local.setMeta("communityId", communityId);
+    assertOwnCommunity(this.ctx.id, this.local, communityId);
     return forCommunity(database(this.env.DB), communityId);
   }
 
@@ -101,6 +106,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       );
     }
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
     const now = Date.now();
@@ -137,7 +143,6 @@ export class CommunityExecutor extends DurableObject<Env> {
         at: now,
       });
     }
-    const tenant = this.tenant(input.communityId);
 
     if (verdict.kind === "expired") {
       await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
@@ -171,7 +176,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       return refusal(input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
     }
 
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const reason = "Trading is halted in this community (kill switch); the signal is not executed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -195,7 +200,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const sink = eventSinkFor(this.env, logger);
 
     for (let i = 0; i < followers.length; i += FAN_OUT_CHUNK) {
-      if (this.local.halted) {
+      if (await this.killSwitch.isHalted(tenant)) {
         counts.stoppedByHalt = true;
         break;
       }
@@ -213,7 +218,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         counts,
       });
       const orders: NewOrder[] = await planned.withClientOrderIds();
-      if (this.local.halted) {
+      if (this.killSwitch.haltedLocally) {
         this.local.release(orders.map((o) => o.id));
         counts.ordersQueued -= planned.entryCount;
         counts.stoppedByHalt = true;
@@ -275,6 +280,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const parsed = ManualTradeInputSchema.safeParse(raw);
     if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const now = Date.now();
     const seen = this.local.seenSource(input.sourceId);
@@ -286,8 +292,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         message: "This trade was already placed.",
       };
     this.local.rememberSource(input.sourceId, input.signalId, "manual", now);
-    const tenant = this.tenant(input.communityId);
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -406,7 +411,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!pending || order.status !== "queued") {
       return { ok: false, message: "This order is no longer waiting for your confirmation." };
     }
-    if (input.decision === "cancel" || this.local.halted) {
+    if (input.decision === "cancel" || (await this.killSwitch.isHalted(tenant))) {
       await this.cancelUnconfirmed(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
       return {
         ok: true,
@@ -431,9 +436,10 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   /** The kill switch: stops fan-outs under way at their next step and cancels orders not yet sent. */
   async halt(input: { communityId: string; reason: string | null; actorId: string | null }) {
-    this.local.setHalted(true);
     const tenant = this.tenant(input.communityId);
-    const changed = await tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason });
+    const changed = await this.killSwitch.halting(() =>
+      tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
+    );
     const canceled = await tenant.execution.cancelQueued("kill_switch");
     this.local.release(canceled);
     await eventSinkFor(this.env, this.logger).publish({
@@ -448,8 +454,7 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   async resume(input: { communityId: string; actorId: string | null }) {
     const tenant = this.tenant(input.communityId);
-    const changed = await tenant.community.setHalted(false, { actorId: input.actorId });
-    this.local.setHalted(false);
+    const changed = await this.killSwitch.resuming(() => tenant.community.setHalted(false, { actorId: input.actorId }));
     await eventSinkFor(this.env, this.logger).publish({
       type: "killswitch.changed",
       communityId: input.communityId,
@@ -465,8 +470,9 @@ export class CommunityExecutor extends DurableObject<Env> {
     const tenant = this.tenant(input.communityId);
     const order = await tenant.execution.getOrder(input.orderId);
     if (!order) return { outcome: "done", note: "unknown order" };
+    // Redeliveries of handled orders are most messages after a halt or a storm: they need no read of the switch.
     if (order.status !== "queued") return { outcome: "done", status: order.status, note: "already handled" };
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const canceled = await tenant.execution.transition(order.id, {
         from: ["queued"],
         to: "canceled",
@@ -506,13 +512,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (failed) {
       const flow = this.orderFlow(input.communityId, tenant, failed.userId);
       await publishOrder(flow, failed);
-      await flow.notifyMember(
-        failed.userId,
-        `order:${failed.id}:failed`,
-        isExit(failed)
-          ? `🚨 Exit failed, position still open: your ${describeOrder(failed)} could not be sent to the broker after every retry. Manage the position yourself; an operator has been alerted.`
-          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry, and the broker does not show it. Reconciliation keeps looking for a day; an operator has been alerted.`,
-      );
+      await flow.notifyMember(failed.userId, `order:${failed.id}:failed`, deadLetterNotice(failed));
     }
     return { failed: failed !== null };
   }
@@ -593,6 +593,20 @@ export class CommunityExecutor extends DurableObject<Env> {
         }
       },
       untrack: (orderId) => this.local.untrack(orderId),
+      sendOnce: async (orderId, send) => {
+        const running = this.sending.get(orderId);
+        if (running) {
+          await running.catch(() => undefined);
+          return { outcome: "done", note: "sent by another delivery of the same order" };
+        }
+        const sent = send();
+        this.sending.set(orderId, sent);
+        try {
+          return await sent;
+        } finally {
+          this.sending.delete(orderId);
+        }
+      },
       enqueue: (orders) => sendOrders(this.env.ORDER_QUEUE, communityId, orders),
       notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
       now: () => Date.now(),
@@ -663,6 +677,9 @@ export class CommunityExecutor extends DurableObject<Env> {
         this.logger.warn("order.reconcile_failed", { communityId: input.communityId, orderId: order.id, error });
       }
     }
+    await restoreMissingExits(tenant, now - LATE_FILL_WINDOW_MS, (userId) =>
+      this.orderFlow(input.communityId, tenant, userId),
+    );
     report.unknownPositions = await this.unknownPaperPositions(tenant);
     for (const unknown of report.unknownPositions) {
       this.logger.error("position.unknown_at_broker", { alert: true, communityId: input.communityId, ...unknown });
@@ -670,14 +687,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     return report;
   }
 
-  /** Positions a paper account holds that no recorded position explains. */
+  /** Positions a paper account holds that no recorded position explains (matched by instrument key). */
   private async unknownPaperPositions(tenant: TenantRepository) {
     const known = await tenant.execution.positionsOf();
     const unknown: ReconcileReport["unknownPositions"] = [];
     for (const userId of this.local.paperAccountUsers()) {
       for (const held of await this.paper.adapterFor(userId).getPositions()) {
         const recorded = known.find(
-          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === held.symbol,
+          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === instrumentKey(held),
         );
         const signed = held.direction === "short" ? -held.quantity : held.quantity;
         if (!recorded || Math.abs(recorded.quantity - signed) > 1e-9) {
@@ -693,15 +710,23 @@ export class CommunityExecutor extends DurableObject<Env> {
     return unknown;
   }
 
-  /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
+  /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */
   async syncSettings(input: { communityId: string }) {
-    const community = await this.tenant(input.communityId).community.get();
+    const tenant = this.tenant(input.communityId);
+    const community = await tenant.community.get();
     if (!community) return { ok: false };
     const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
     this.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
-    this.local.setHalted(community.halted);
-    return { ok: true, halted: community.halted };
+    return { ok: true, halted: await this.killSwitch.isHalted(tenant) };
   }
+}
+
+/** Which order failed (by its words and its /orders id) and what the member can do about it. */
+function deadLetterNotice(failed: OrderRow): string {
+  const which = `your ${describeOrder(failed)} (order \`${failed.id}\`)`;
+  return isExit(failed)
+    ? `🚨 Exit failed, position still open: ${which} could not be sent to the broker after every retry. Close or protect the position yourself now with /trade or at your broker; an operator has been alerted.`
+    : `⚠️ Not placed: ${which} could not be sent to the broker after every retry, and the broker does not show it, so nothing was traded. Place it again with /trade if you still want it; reconciliation keeps looking for it for a day and an operator has been alerted.`;
 }
 
 function emptyCounts(): FanOutCounts {
