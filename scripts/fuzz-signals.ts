@@ -1,8 +1,9 @@
 /**
  * Bounded fuzzing of the signal parser, for CI: `npx tsx scripts/fuzz-signals.ts [--seconds 20] [--seed N]`.
  * Hammers parseSignal with random, signal-like and mutated texts (it must never throw and must always
- * answer a well-formed result) and checks that every generated valid signal survives formatSignal →
- * parseSignal unchanged. Exits 1 on the first failure, printing the seed and the counterexample.
+ * answer a well-formed result), checks that every generated valid signal survives formatSignal →
+ * parseSignal unchanged, and that no numbered-list layout has an item's number read as a price. Exits 1 on
+ * the first failure, printing the seed and the counterexample.
  */
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
@@ -11,11 +12,12 @@ import { parseSignal } from "../shared/signals/parser.ts";
 import {
   anyTextArb,
   mutatedSignalTextArb,
+  numberedLayoutArb,
   signalishTextArb,
   validSignalArb,
 } from "../tests/unit/signals/arbitraries.ts";
 import { ALL_CASES, NOW } from "../tests/unit/signals/cases.ts";
-import { wellFormedProblem } from "../tests/unit/signals/well-formed.ts";
+import { listLayoutProblem, wellFormedProblem } from "../tests/unit/signals/well-formed.ts";
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,7 +32,7 @@ if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seed)) {
 }
 
 const seeds = ALL_CASES.map((c) => c.text);
-const runs = { totality: 0, "round-trip": 0 };
+const runs = { totality: 0, "round-trip": 0, "list-labels": 0 };
 
 const totality = fc.property(fc.oneof(anyTextArb, signalishTextArb, mutatedSignalTextArb(seeds)), (text) => {
   runs.totality++;
@@ -44,6 +46,12 @@ const roundTrip = fc.property(validSignalArb, (signal) => {
   if (!result.ok || !isDeepStrictEqual(result.signal, signal)) {
     throw new Error(`round trip failed for ${JSON.stringify(text)}: ${JSON.stringify(result)}`);
   }
+});
+
+const listLabels = fc.property(numberedLayoutArb, (layout) => {
+  runs["list-labels"]++;
+  const problem = listLayoutProblem(layout, parseSignal(layout.text, { now: NOW }));
+  if (problem) throw new Error(`${problem} for ${JSON.stringify(layout.text)}`);
 });
 
 function run<T>(name: keyof typeof runs, property: fc.IProperty<[T]>, budgetMs: number): void {
@@ -67,4 +75,5 @@ function run<T>(name: keyof typeof runs, property: fc.IProperty<[T]>, budgetMs: 
 
 console.log(`[fuzz-signals] seed ${seed}, ${seconds} s`);
 run("totality", totality, (seconds * 1000) / 2);
-run("round-trip", roundTrip, (seconds * 1000) / 2);
+run("round-trip", roundTrip, seconds * 1000 * 0.3);
+run("list-labels", listLabels, seconds * 1000 * 0.2);

@@ -30,6 +30,9 @@ export const SIGNAL_ERROR_CODES = [
   "OPTION_MISSING_STRIKE",
   "OPTION_MISSING_RIGHT",
   "OPTION_MISSING_EXPIRATION",
+  "NEGATED_SIGNAL",
+  "MANAGEMENT_MESSAGE",
+  "RESULT_REPORT",
 ] as const;
 
 export type SignalErrorCode = (typeof SIGNAL_ERROR_CODES)[number];

@@ -2,14 +2,18 @@ import { decimalValue } from "./numbers";
 
 /**
  * Splits a message into tokens that keep their character offsets. Decoration (emoji, markdown, quote
- * markers, bullets) is skipped; numbers are read with thousands separators, `k` suffixes, `$` prefixes;
- * dates, `190C` strikes, `5x` multipliers and `50%` percents are recognized here because their meaning
- * depends on characters that touch the digits.
+ * markers, bullets, mentions, links) is skipped; numbers are read with thousands separators, `k` suffixes,
+ * `$` prefixes; dates, `190C` strikes, `5x` multipliers and `50%` percents are recognized here because their
+ * meaning depends on characters that touch the digits. Every token knows its line and sentence.
  */
 
 interface At {
   start: number;
   end: number;
+  /** Line of the message (0-based). */
+  line: number;
+  /** Sentence: a new one starts at each line and after ". ", "! " or "? ". */
+  sentence: number;
 }
 
 export interface WordToken extends At {
@@ -27,6 +31,10 @@ export interface NumberToken extends At {
   dollar: boolean;
   /** A minus sign touched the digits ("-5"). */
   negative: boolean;
+  /** Written as bare digits ("3", not "3.0", "3k", "$3" or "1,000"): what a list item's number looks like. */
+  digitsOnly: boolean;
+  /** First token of its line. */
+  lineStart: boolean;
 }
 export interface PercentToken extends At {
   kind: "percent";
@@ -58,12 +66,23 @@ export interface DteToken extends At {
 export interface IndexToken extends At {
   kind: "index";
 }
+/** ✅ / ✔️ / ☑️: beside a label ("TP1 ✅") it reports a result. */
+export interface CheckToken extends At {
+  kind: "check";
+}
 export interface PunctToken extends At {
   kind: "punct";
   char: "@" | "-" | "," | "/" | ":" | "(" | ")" | "&" | "+";
 }
 export interface JunkToken extends At {
   kind: "junk";
+}
+/** "2:3" with no am/pm: a time or a ratio, or in a target list an item's number and its price ("Target 2:3"). */
+export interface RatioToken extends At {
+  kind: "ratio";
+  left: number;
+  right: number;
+  lineStart: boolean;
 }
 
 export type Token =
@@ -75,7 +94,9 @@ export type Token =
   | DateToken
   | DteToken
   | IndexToken
+  | CheckToken
   | PunctToken
+  | RatioToken
   | JunkToken;
 
 const MONTHS: Record<string, number> = {
@@ -93,25 +114,41 @@ const MONTHS: Record<string, number> = {
   dec: 12,
 };
 
+// Character tests by code, not by regular expression: the lexer runs them on every character.
 const isDigit = (ch: string | undefined) => ch !== undefined && ch >= "0" && ch <= "9";
-const isLetter = (ch: string | undefined) => ch !== undefined && /^[A-Za-z]$/.test(ch);
+const isLetter = (ch: string | undefined) => ch !== undefined && ((ch >= "a" && ch <= "z") || (ch >= "A" && ch <= "Z"));
+/** Letters a keyword may be written in: Latin (with accents, not × or ÷) and Cyrillic. Tickers stay ASCII. */
+const isWordLetter = (ch: string | undefined) =>
+  isLetter(ch) ||
+  (ch !== undefined &&
+    ((ch >= "\u00C0" && ch <= "\u024F" && ch !== "\u00D7" && ch !== "\u00F7") || (ch >= "\u0400" && ch <= "\u04FF")));
 const isAlnum = (ch: string | undefined) => isDigit(ch) || isLetter(ch);
-const isSpace = (ch: string | undefined) => ch !== undefined && /^\s$/.test(ch);
+const isSpace = (ch: string | undefined) => ch === " " || (ch !== undefined && /^\s$/.test(ch));
 
 const ISO_DATE = /(\d{4})-(\d{2})-(\d{2})(?![\d])/y;
 const SLASH_DATE = /(\d{1,2})\/(\d{1,2})(?:\/(\d{4}|\d{2}))?(?![\d/])/y;
 const COMPACT_DATE = /(\d{1,2})(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(\d{4}|\d{2})?(?![A-Za-z0-9])/iy;
-const CLOCK = /\d+(?::\d+)+(?:\s?[ap]m)?(?![A-Za-z0-9])/iy;
+/** Times and ratios ("10:30", "1:3"); "1:64000" is a list number and its price. */
+const CLOCK = /\d{1,2}(?::\d{1,2})+(?:\s?[ap]m)?(?![A-Za-z0-9]|[.,]\d)/iy;
 const NUMBER = /(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(\d+))?|\.(\d+)/y;
 const RIGHT_SUFFIX = /(calls?|puts?|c|p)(?![A-Za-z0-9])/iy;
 const DTE_SUFFIX = /dte(?![A-Za-z0-9])/iy;
-const WORD = /[A-Za-z][A-Za-z0-9']*/y;
+const WORD =
+  /[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u0400-\u04FF][A-Za-z0-9'\u2019\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u0400-\u04FF]*/y;
 const WORD_JOIN = /([./_-])([A-Za-z][A-Za-z0-9]*)/y;
 const LETTERS = /[A-Za-z]+/y;
 const KEYCAP = /\uFE0F?\u20E3/y;
 /** Discord mentions, channels, custom emoji and timestamps: <@123>, <@&123>, <#123>, <:name:123>, <t:123:R>. */
 const DISCORD_MARKUP = /<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|t:\d+(?::[A-Za-z])?)>/y;
 const LINK = /(?:https?:\/\/|www\.)\S*/iy;
+/** "@everyone", "@here", "@TraderJoe": a mention typed as text. */
+const AT_NAME = /@([A-Za-z][\w.]*)/y;
+/** Words that may follow "@" without a space and are not a name: "@market". */
+const AT_KEYWORDS = new Set(["market", "mkt", "cmp", "now", "limit", "lmt"]);
+const CHECK_MARKS = new Set(["\u2705", "\u2714", "\u2611"]);
+const SENTENCE_END = new Set([".", "!", "?"]);
+/** "#1", "TP #2": a number tagged with # counts items, never a price. */
+const HASH_INDEX = /#(\d{1,3})(?![\d.,])/y;
 
 const PUNCT = new Set(["@", ",", "/", ":", "(", ")", "&", "+", ";"]);
 const DASHES = new Set(["-", "\u2013", "\u2014", "\u2212"]);
@@ -121,29 +158,58 @@ function matchAt(pattern: RegExp, text: string, at: number): RegExpExecArray | n
   return pattern.exec(text);
 }
 
+/** Tokens are written with `line: 0, sentence: 0`, filled in here, so every token of a kind has one shape. */
+type Push = (token: Token) => void;
+
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let lineStart = true;
-  const push = (token: Token) => {
+  let line = 0;
+  let sentence = 0;
+  let sentenceOpen = false;
+  const push: Push = (token) => {
+    token.line = line;
+    token.sentence = sentence;
     tokens.push(token);
     lineStart = false;
+    sentenceOpen = true;
   };
 
   while (i < text.length) {
     const ch = text[i] as string;
+    if (ch === " ") {
+      i++;
+      continue;
+    }
     const next = text[i + 1];
     const skip =
       ch === "<"
         ? matchAt(DISCORD_MARKUP, text, i)
         : ch === "h" || ch === "H" || ch === "w" || ch === "W"
           ? matchAt(LINK, text, i)
-          : null;
-    if (skip && (skip[0].startsWith("<") || !isAlnum(text[i - 1]))) {
-      i += skip[0].length; // chart links and mentions carry numbers that are not part of the signal
+          : ch === "@" && isLetter(next)
+            ? mentionAt(text, i)
+            : null;
+    if (skip && (skip[0].startsWith("<") || skip[0].startsWith("@") || !isAlnum(text[i - 1]))) {
+      i += skip[0].length; // chart links and mentions carry numbers and names that are not part of the signal
     } else if (ch === "\n") {
       lineStart = true;
+      line++;
+      if (sentenceOpen) sentence++;
+      sentenceOpen = false;
       i++;
+    } else if (SENTENCE_END.has(ch) && (next === undefined || isSpace(next))) {
+      if (sentenceOpen) sentence++;
+      sentenceOpen = false;
+      i++;
+    } else if (CHECK_MARKS.has(ch)) {
+      push({ line: 0, sentence: 0, kind: "check", start: i, end: i + 1 });
+      i++;
+    } else if (ch === "#" && isDigit(next) && matchAt(HASH_INDEX, text, i)) {
+      const end = i + (matchAt(HASH_INDEX, text, i)?.[0].length ?? 1);
+      push({ line: 0, sentence: 0, kind: "index", start: i, end });
+      i = end;
     } else if (isSpace(ch)) {
       i++;
     } else if (isDigit(ch) || (ch === "." && isDigit(next) && !isAlnum(text[i - 1]))) {
@@ -154,7 +220,7 @@ export function tokenize(text: string): Token[] {
       i = readWord(text, i + 1, i, ch, push);
     } else if ((ch === "x" || ch === "X") && isDigit(next) && !isAlnum(text[i - 1])) {
       i = readMultiplierPrefix(text, i, push);
-    } else if (isLetter(ch)) {
+    } else if (isWordLetter(ch)) {
       i = readWord(text, i, i, null, push);
     } else if (DASHES.has(ch)) {
       if (lineStart) {
@@ -162,12 +228,12 @@ export function tokenize(text: string): Token[] {
       } else if (isDigit(next) && (isSpace(text[i - 1]) || text[i - 1] === ":") && !endsWithNumber(tokens)) {
         i = readNumeric(text, i + 1, i, false, true, false, push);
       } else {
-        push({ kind: "punct", char: "-", start: i, end: i + 1 });
+        push({ line: 0, sentence: 0, kind: "punct", char: "-", start: i, end: i + 1 });
         i++;
       }
     } else if (PUNCT.has(ch)) {
       const char = ch === ";" ? "," : (ch as PunctToken["char"]);
-      push({ kind: "punct", char, start: i, end: i + 1 });
+      push({ line: 0, sentence: 0, kind: "punct", char, start: i, end: i + 1 });
       i++;
     } else {
       i++; // decoration: emoji, markdown, quote markers, bullets
@@ -176,18 +242,17 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
+function mentionAt(text: string, at: number): RegExpExecArray | null {
+  const mention = matchAt(AT_NAME, text, at);
+  return mention && !AT_KEYWORDS.has((mention[1] ?? "").toLowerCase()) ? mention : null;
+}
+
 function endsWithNumber(tokens: Token[]): boolean {
   const last = tokens[tokens.length - 1];
   return last !== undefined && last.kind === "number";
 }
 
-function readWord(
-  text: string,
-  at: number,
-  start: number,
-  tag: "$" | "#" | null,
-  push: (token: Token) => void,
-): number {
+function readWord(text: string, at: number, start: number, tag: "$" | "#" | null, push: Push): number {
   const first = matchAt(WORD, text, at);
   let end = at + (first?.[0].length ?? 1);
   for (;;) {
@@ -195,30 +260,33 @@ function readWord(
     if (!join) break;
     end += join[0].length;
   }
-  const word = text.slice(at, end);
-  const letters = word.replace(/[^A-Za-z]/g, "");
+  const written = text.slice(at, end);
+  const word = written.includes("\u2019") ? written.replace(/\u2019/g, "'") : written;
   push({
+    line: 0,
+    sentence: 0,
     kind: "word",
     text: word,
     lower: word.toLowerCase(),
     tag,
-    upper: letters === letters.toUpperCase(),
+    // every letter in capitals (digits and separators do not change case)
+    upper: word.toUpperCase() === word,
     start,
     end,
   });
   return end;
 }
 
-function readMultiplierPrefix(text: string, at: number, push: (token: Token) => void): number {
+function readMultiplierPrefix(text: string, at: number, push: Push): number {
   const match = matchAt(NUMBER, text, at + 1);
   if (!match) {
-    push({ kind: "junk", start: at, end: at + 1 });
+    push({ line: 0, sentence: 0, kind: "junk", start: at, end: at + 1 });
     return at + 1;
   }
   const end = at + 1 + match[0].length;
   const joined = isLetter(text[end]) || ("/_-".includes(text[end] ?? " ") && isLetter(text[end + 1]));
   if (joined) return readWord(text, at, at, null, push); // "X0/USDT" is a pair
-  push({ kind: "mult", value: numberFrom(match), start: at, end });
+  push({ line: 0, sentence: 0, kind: "mult", value: numberFrom(match), start: at, end });
   return end;
 }
 
@@ -235,12 +303,14 @@ function readNumeric(
   dollar: boolean,
   negative: boolean,
   lineStart: boolean,
-  push: (token: Token) => void,
+  push: Push,
 ): number {
   const iso = matchAt(ISO_DATE, text, at);
   if (iso && !dollar && !negative && plausibleDate(Number(iso[2]), Number(iso[3]))) {
     const [, year, month, day] = iso;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       year: Number(year),
       month: Number(month),
@@ -255,6 +325,8 @@ function readNumeric(
   if (slash && !dollar && !negative && plausibleDate(Number(slash[1]), Number(slash[2]))) {
     const [, month, day, year] = slash;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       month: Number(month),
       day: Number(day),
@@ -269,6 +341,8 @@ function readNumeric(
   if (compact && !dollar && !negative) {
     const [, day, month, year] = compact;
     push({
+      line: 0,
+      sentence: 0,
       kind: "date",
       day: Number(day),
       month: MONTHS[(month ?? "").toLowerCase()] ?? 0,
@@ -281,13 +355,28 @@ function readNumeric(
   }
   const clock = matchAt(CLOCK, text, at);
   if (clock) {
-    push({ kind: "junk", start, end: at + clock[0].length });
-    return at + clock[0].length;
+    const parts = /^(\d+):(\d+)$/.exec(clock[0]);
+    const end = at + clock[0].length;
+    if (parts && !dollar && !negative) {
+      push({
+        line: 0,
+        sentence: 0,
+        kind: "ratio",
+        left: Number(parts[1]),
+        right: Number(parts[2]),
+        lineStart,
+        start,
+        end,
+      });
+    } else {
+      push({ line: 0, sentence: 0, kind: "junk", start, end });
+    }
+    return end;
   }
 
   const match = matchAt(NUMBER, text, at);
   if (!match) {
-    push({ kind: "junk", start, end: at + 1 });
+    push({ line: 0, sentence: 0, kind: "junk", start, end: at + 1 });
     return at + 1;
   }
   let end = at + match[0].length;
@@ -295,38 +384,64 @@ function readNumeric(
 
   if (after === "%") {
     const change = negative || ["+", "-", "\u2212"].includes(text[at - 1] ?? "");
-    push({ kind: "percent", value: signed(numberFrom(match), negative), change, start, end: end + 1 });
+    push({
+      line: 0,
+      sentence: 0,
+      kind: "percent",
+      value: signed(numberFrom(match), negative),
+      change,
+      start,
+      end: end + 1,
+    });
     return end + 1;
   }
-  if ((after === "k" || after === "K") && !isAlnum(text[end + 1])) {
-    push({ kind: "number", value: signed(numberFrom(match, 3), negative), dollar, negative, start, end: end + 1 });
+  if ((after === "k" || after === "K") && !isWordLetter(text[end + 1]) && !isDigit(text[end + 1])) {
+    const value = signed(numberFrom(match, 3), negative);
+    push({
+      line: 0,
+      sentence: 0,
+      kind: "number",
+      value,
+      dollar,
+      negative,
+      digitsOnly: false,
+      lineStart,
+      start,
+      end: end + 1,
+    });
     return end + 1;
   }
-  if ((after === "x" || after === "X") && !isAlnum(text[end + 1])) {
-    push({ kind: "mult", value: signed(numberFrom(match), negative), start, end: end + 1 });
+  // "10x", and "10х" with the Cyrillic letter, as Russian channels type it
+  if (
+    after !== undefined &&
+    "xX\u00D7\u0445\u0425".includes(after) &&
+    !isWordLetter(text[end + 1]) &&
+    !isDigit(text[end + 1])
+  ) {
+    push({ line: 0, sentence: 0, kind: "mult", value: signed(numberFrom(match), negative), start, end: end + 1 });
     return end + 1;
   }
   const right = matchAt(RIGHT_SUFFIX, text, end);
   if (right) {
     const value = signed(numberFrom(match), negative);
     const kind = (right[1] ?? "").toLowerCase().startsWith("c") ? "call" : "put";
-    push({ kind: "strike", value, right: kind, start, end: end + right[0].length });
+    push({ line: 0, sentence: 0, kind: "strike", value, right: kind, start, end: end + right[0].length });
     return end + right[0].length;
   }
   const dte = matchAt(DTE_SUFFIX, text, end);
   if (dte && match[2] === undefined) {
-    push({ kind: "dte", days: numberFrom(match), start, end: end + dte[0].length });
+    push({ line: 0, sentence: 0, kind: "dte", days: numberFrom(match), start, end: end + dte[0].length });
     return end + dte[0].length;
   }
   const keycap = matchAt(KEYCAP, text, end);
   if (keycap) {
-    push({ kind: "index", start, end: end + keycap[0].length });
+    push({ line: 0, sentence: 0, kind: "index", start, end: end + keycap[0].length });
     return end + keycap[0].length;
   }
   if (isLetter(after)) {
     const letters = matchAt(LETTERS, text, end);
     end += letters?.[0].length ?? 1;
-    push({ kind: "junk", start, end }); // "4H", "15m", "1st": timeframes and ordinals
+    push({ line: 0, sentence: 0, kind: "junk", start, end }); // "4H", "15m", "1st": timeframes and ordinals
     return end;
   }
   const isListIndex =
@@ -337,10 +452,29 @@ function readNumeric(
     text[start - 1] !== "(" &&
     (after === ")" || (lineStart && after === "." && isSpace(text[end + 1])));
   if (isListIndex) {
-    push({ kind: "index", start, end: end + 1 });
+    push({ line: 0, sentence: 0, kind: "index", start, end: end + 1 });
     return end + 1;
   }
-  push({ kind: "number", value: signed(numberFrom(match), negative), dollar, negative, start, end });
+  // "08" is a mistyped price, never an item's number
+  const digitsOnly =
+    !dollar &&
+    !negative &&
+    match[2] === undefined &&
+    match[3] === undefined &&
+    !match[0].includes(",") &&
+    !(match[0].length > 1 && match[0].startsWith("0"));
+  push({
+    line: 0,
+    sentence: 0,
+    kind: "number",
+    value: signed(numberFrom(match), negative),
+    dollar,
+    negative,
+    digitsOnly,
+    lineStart,
+    start,
+    end,
+  });
   return end;
 }
 

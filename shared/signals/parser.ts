@@ -1,8 +1,18 @@
+import { readCommentary } from "./commentary";
 import { daysFromToday, resolveExpiration } from "./dates";
 import { MAX_SIGNAL_TEXT_LENGTH, type ParseResult, type SignalError, type SignalErrorCode } from "./errors";
 import { tokenize } from "./lexer";
 import { formatDecimal } from "./numbers";
-import { type BareNumber, type Candidate, type Mark, type Scan, type Span, scanTokens } from "./scan";
+import {
+  type BareNumber,
+  type Candidate,
+  type Mark,
+  type RightMark,
+  type Scan,
+  type SideMark,
+  type Span,
+  scanTokens,
+} from "./scan";
 import {
   type AssetClass,
   type Entry,
@@ -44,7 +54,32 @@ export function parseSignal(text: string, options: ParseOptions = {}): ParseResu
     ]);
   }
   const now = options.now && !Number.isNaN(options.now.getTime()) ? options.now : new Date();
-  return new Resolver(text, scanTokens(tokenize(text)), now).resolve();
+  // U+2024 (one dot leader) stands in for a decimal point where apps would otherwise turn "245.50" into a link.
+  const tokens = tokenize(text.includes("\u2024") ? text.replace(/\u2024/g, ".") : text);
+  const { refusals, ignored, later } = readCommentary(tokens);
+  if (refusals.length > 0) return failure([primaryRefusal(refusals)]);
+  const scan = scanTokens(tokens, { ignored });
+  // "Close half AAPL if TP1 hit": an exit that waits for a condition is not an exit now
+  if (later && scan.sides.some((side) => isExit(side.value.action))) return failure([later]);
+  const resolver = new Resolver(text, scan, now);
+  const result = resolver.resolve();
+  if (result.ok || !resolver.symbolMissing || scan.tickerFallback === null) return result;
+  // "BUY MA qty 1": with no other symbol, the capitalized word in the symbol's place is the symbol.
+  const forced = scanTokens(tokens, { ignored, forcedTicker: scan.tickerFallback });
+  const second = new Resolver(text, forced, now).resolve();
+  return second.ok ? second : result;
+}
+
+function isExit(action: SignalAction): boolean {
+  return action === "sell" || action === "cover" || action === "close";
+}
+
+/** A management instruction outranks a result report, which outranks a negation, when a message has several. */
+const REFUSAL_ORDER: SignalErrorCode[] = ["MANAGEMENT_MESSAGE", "RESULT_REPORT", "NEGATED_SIGNAL"];
+
+function primaryRefusal(refusals: SignalError[]): SignalError {
+  const rank = (error: SignalError) => REFUSAL_ORDER.indexOf(error.code);
+  return refusals.reduce((best, error) => (rank(error) < rank(best) ? error : best));
 }
 
 function failure(errors: SignalError[]): ParseResult {
@@ -75,6 +110,12 @@ interface SymbolChoice {
 class Resolver {
   private readonly errors: SignalError[];
   private readonly whole: Span;
+  /** No word could be a symbol (a second reading may take the word in the symbol's place). */
+  symbolMissing = false;
+  /** The side and symbol as written ("BUY MSFT"), for the corrected examples in messages. */
+  private head: { side: Span; symbol: Span } | null = null;
+  /** Option words that count (in the trade's sentence). */
+  private optionHints: Span[] = [];
 
   constructor(
     private readonly text: string,
@@ -96,21 +137,28 @@ class Resolver {
     // Numbers and dates written before both the side and the symbol are decoration ("Signal #12 · 11/23").
     const begin = Math.min(firstSide, firstCandidate);
     const dates = scan.dates.filter((d) => d.tokenIndex > begin);
-    const strongOption = scan.optionHints.length + scan.strikes.length + scan.rights.length + scan.zeroDte.length > 0;
+    const { rights, optionHints } = this.optionWordsInTrade();
+    this.optionHints = optionHints;
+    const strongOption = optionHints.length + scan.strikes.length + rights.length + scan.zeroDte.length > 0;
     let optionIntent = strongOption || dates.length > 0;
-    if (optionIntent && !strongOption && this.chooseSymbol(scan.candidates, false)?.crypto) {
-      optionIntent = false; // a date beside a coin is not an option expiration
+    const optionSide = scan.sides.some((side) => side.value.option);
+    if (optionIntent && !strongOption && !optionSide && this.chooseSymbol(scan.candidates, false)?.crypto) {
+      optionIntent = false; // a date beside a coin is not an option expiration (but "BTO SOL 12/20" is an option)
     }
 
     let sides = scan.sides;
     let candidates = scan.candidates;
     const btc = scan.btcWords[0];
-    if (btc && optionIntent && candidates.some((c) => c.tokenIndex > btc.tokenIndex)) {
-      // "BTC SPY 450P ...": buy to close an option, not Bitcoin.
-      sides = [
-        ...sides,
-        { value: { action: "cover", option: true }, start: btc.start, end: btc.end, tokenIndex: btc.tokenIndex },
-      ];
+    if (btc && this.buyToClose(btc, optionIntent)) {
+      // "BTC SPY 450P ..." and "BTC AAPL 10 @ 180": buy to close, not Bitcoin.
+      const cover: SideMark = {
+        value: { action: "cover", option: true },
+        start: btc.start,
+        end: btc.end,
+        tokenIndex: btc.tokenIndex,
+        sentence: btc.sentence,
+      };
+      sides = [...sides, cover];
       candidates = candidates.filter((c) => c !== btc);
     }
 
@@ -135,7 +183,7 @@ class Resolver {
       return failure([notASignal(this.whole)]);
     }
 
-    const action = this.resolveSide(sides, sideProblem);
+    const sideWritten = this.resolveSide(sides, sideProblem);
     const partial = sides.some((s) => s.value.partial);
 
     const choice = this.chooseSymbol(candidates, optionIntent, true);
@@ -146,12 +194,15 @@ class Resolver {
           ? "crypto"
           : "equity"
       : undefined;
+    const sideSpan = sides.length > 0 ? spanOf(sides) : undefined;
+    if (sideSpan && choice) this.head = { side: sideSpan, symbol: choice.span };
 
     const anchor = choice?.tokenIndex ?? (Number.isFinite(firstCandidate) ? firstCandidate : Number.POSITIVE_INFINITY);
-    const numbers = this.assignNumbers(begin, anchor, optionIntent, assetClass === "crypto");
+    const numbers = this.assignNumbers(begin, anchor, optionIntent, assetClass);
+    const action = this.opensShort(sideWritten, sides, assetClass, numbers.leverages) ? "short" : sideWritten;
 
-    const option = optionIntent && choice ? this.resolveOption(choice.symbol, numbers.strikes, dates) : null;
-    if (optionIntent && !choice) this.resolveOption("", numbers.strikes, dates); // report its own problems too
+    const option = optionIntent && choice ? this.resolveOption(choice.symbol, numbers.strikes, dates, rights) : null;
+    if (optionIntent && !choice) this.resolveOption("", numbers.strikes, dates, rights); // report its own problems too
 
     const quantity = this.pickNumber(numbers.quantities, "AMBIGUOUS_QUANTITY", "quantity");
     const quantityPercent = this.pickNumber(scan.percents, "AMBIGUOUS_QUANTITY", "percent of the position");
@@ -159,7 +210,9 @@ class Resolver {
     let stop = this.pickNumber(scan.stops, "AMBIGUOUS_STOP", "stop-loss");
     let entry = this.pick(numbers.entries, entryText, "AMBIGUOUS_ENTRY", "entry");
     const timeInForce = this.pick(scan.timesInForce, String, "AMBIGUOUS_TIME_IN_FORCE", "time in force");
-    const orderTypeMark = this.pick(scan.orderTypes, String, "AMBIGUOUS_ORDER_TYPE", "order type");
+    const orderTypes =
+      scan.triggers.length > 0 ? [...scan.orderTypes, ...this.triggerOrderTypes(action)] : scan.orderTypes;
+    const orderTypeMark = this.pick(orderTypes, String, "AMBIGUOUS_ORDER_TYPE", "order type");
 
     // An invalid value is reported once, not again by the rules that would compare it.
     const validQuantity = this.checkQuantity(quantity) ? quantity : undefined;
@@ -189,6 +242,7 @@ class Resolver {
       timeInForce: draftValue(timeInForce),
     };
     this.reportRuleViolations(draft, order?.reference, {
+      action: sideSpan,
       symbol: choice?.span,
       entry: entry?.span ?? orderTypeMark?.span ?? undefined,
       quantity: quantity?.span ?? undefined,
@@ -211,6 +265,79 @@ class Resolver {
         end: this.text.length,
       })),
     );
+  }
+
+  private written(span: Span): string {
+    return this.text.slice(span.start, span.end);
+  }
+
+  /**
+   * "call(s)", "put(s)" and option words written without a strike count where the trade is written: in a sentence
+   * with the side, unless the symbol is only named elsewhere ("SPY calls\nBTO @ .85"). So "NVDA calls printing.
+   * BUY NVDA 15 @ 121.40" stays a stock trade.
+   */
+  private optionWordsInTrade(): { rights: RightMark[]; optionHints: Span[] } {
+    const { scan } = this;
+    const bare = scan.rights.some((r) => r.bare);
+    if (!bare && scan.optionHints.length === 0) return { rights: scan.rights, optionHints: scan.optionHints };
+    const tradeSentences = new Set<number>();
+    for (const side of scan.sides) tradeSentences.add(side.sentence);
+    let symbolInTrade = false;
+    for (const candidate of scan.candidates) if (tradeSentences.has(candidate.sentence)) symbolInTrade = true;
+    if (!symbolInTrade) return { rights: scan.rights, optionHints: scan.optionHints };
+    return {
+      rights: scan.rights.filter((r) => !r.bare || tradeSentences.has(r.sentence)),
+      optionHints: scan.optionHints.filter((hint) => tradeSentences.has(hint.sentence)),
+    };
+  }
+
+  /**
+   * An untagged "BTC" is buy to close when an option contract follows it, or, with no other side, when a stock
+   * ticker comes right after it ("BTC AAPL 10 @ 180"); otherwise it is Bitcoin.
+   */
+  private buyToClose(btc: Candidate, optionIntent: boolean): boolean {
+    const after = this.scan.candidates.filter((c) => c.tokenIndex > btc.tokenIndex);
+    if (optionIntent) return after.length > 0;
+    const next = after[0];
+    return this.scan.sides.length === 0 && next?.tokenIndex === btc.tokenIndex + 1 && next.reading.form === "equity";
+  }
+
+  /**
+   * A crypto SELL opens a short where the layout makes that certain: with leverage, or on a perpetual with a stop
+   * or targets. Any other exit with a stop or targets is refused by the rules (an exit carries neither).
+   */
+  private opensShort(
+    action: SignalAction | undefined,
+    sides: SideMark[],
+    assetClass: AssetClass | undefined,
+    leverages: Mark<number>[],
+  ): boolean {
+    if (action !== "sell" || assetClass !== "crypto" || sides.some((s) => s.value.option)) return false;
+    const protectedTrade = this.scan.stops.length > 0 || this.scan.targets.length > 0;
+    return leverages.length > 0 || (this.scan.perpetual && protectedTrade);
+  }
+
+  /**
+   * Breakout words: buying above (or selling below) a level is a stop order there, buying below (or selling
+   * above) a limit order; "break" is a stop order either way. A close could be either side, so it is refused.
+   */
+  private triggerOrderTypes(action: SignalAction | undefined): Mark<OrderType>[] {
+    const marks: Mark<OrderType>[] = [];
+    if (action === undefined) return marks;
+    for (const trigger of this.scan.triggers) {
+      if (action === "close") {
+        this.error(
+          "AMBIGUOUS_ORDER_TYPE",
+          `"${this.written(trigger)}" on a close depends on whether the position is long or short: write SELL or COVER, or the order type ("stop" or "limit").`,
+          trigger,
+        );
+        continue;
+      }
+      const buying = action === "buy" || action === "cover";
+      const breakout = trigger.value === "break" || (trigger.value === "above") === buying;
+      marks.push({ value: breakout ? "stop" : "limit", start: trigger.start, end: trigger.end });
+    }
+    return marks;
   }
 
   /** The cross-field rules (schema.ts), each located at the value it is about. */
@@ -278,14 +405,18 @@ class Resolver {
             tagged,
           );
         } else {
-          this.error("UNKNOWN_SYMBOL", "No symbol: write a ticker (AAPL, $TSLA, BRK.B) or a crypto pair (BTC/USDT).");
+          this.symbolMissing = true;
+          this.error(
+            "UNKNOWN_SYMBOL",
+            'No symbol: write a ticker or a crypto pair, e.g. "BUY AAPL @ 190" or "LONG BTC/USDT"; a ticker that is also a word can be tagged ($ON).',
+          );
         }
       }
       return undefined;
     }
     const tier = Math.min(...usable.map((u) => u.candidate.tier));
     const top = usable.filter((u) => u.candidate.tier === tier);
-    const distinct = [...new Map(top.map((u) => [`${u.crypto}:${u.symbol}`, u])).values()];
+    const distinct = withoutCoinsOfAPair([...new Map(top.map((u) => [`${u.crypto}:${u.symbol}`, u])).values()]);
     if (distinct.length > 1) {
       if (report) {
         const names = distinct.map((u) => u.symbol).join(", ");
@@ -297,7 +428,8 @@ class Resolver {
       }
       return undefined;
     }
-    const first = top[0] as (typeof top)[number];
+    const chosen = distinct[0] as (typeof top)[number];
+    const first = top.find((u) => u.symbol === chosen.symbol && u.crypto === chosen.crypto) ?? chosen;
     return {
       symbol: first.symbol,
       crypto: first.crypto,
@@ -312,7 +444,8 @@ class Resolver {
    * otherwise a number is the quantity when the price is known, the price when the quantity is known, and
    * when neither is, the price if it is within a factor of 2 of the stop (or first target), else the quantity.
    */
-  private assignNumbers(begin: number, anchor: number, option: boolean, crypto: boolean) {
+  private assignNumbers(begin: number, anchor: number, option: boolean, assetClass: AssetClass | undefined) {
+    const crypto = assetClass === "crypto";
     const { scan } = this;
     const entries: Mark<Entry>[] = [...scan.entries, ...scan.bareRanges.filter((r) => r.tokenIndex > begin)];
     const quantities: Mark<number>[] = [...scan.quantities];
@@ -345,29 +478,45 @@ class Resolver {
         if (ratio >= 0.5 && ratio <= 2) asEntry();
         else quantities.push(n);
       } else {
-        this.ambiguousNumbers(after);
+        this.ambiguousNumbers(after, assetClass);
       }
     } else if (after.length > 1) {
-      this.ambiguousNumbers(after);
+      this.ambiguousNumbers(after, assetClass);
     }
     return { entries, quantities, leverages, strikes };
   }
 
-  private ambiguousNumbers(numbers: BareNumber[]): void {
+  /** "Is 5 the quantity or the price?", with both corrected texts: "BUY MSFT 5 shares", "BUY MSFT @ 5". */
+  private ambiguousNumbers(numbers: BareNumber[], assetClass: AssetClass | undefined): void {
+    const head = this.head ? `${this.written(this.head.side)} ${this.written(this.head.symbol)}` : "BUY AAPL";
     for (const n of numbers) {
-      const written = this.text.slice(n.start, n.end);
+      const written = this.written(n);
+      const amount =
+        assetClass === "option"
+          ? `${written} contracts`
+          : assetClass === "crypto"
+            ? `qty ${written}`
+            : `${written} shares`;
       this.error(
         "AMBIGUOUS_NUMBER",
-        `Is ${written} a quantity or a price? Write "@ ${written}" for a price or "${written} shares" / "qty ${written}" for a quantity.`,
+        `Is ${written} the quantity or the price? For a quantity write "${head} ${amount}"; for a limit price write "${head} @ ${written}".`,
         n,
       );
     }
   }
 
-  private resolveOption(underlying: string, strikes: Mark<number>[], dates: Scan["dates"]): OptionContract | undefined {
+  private resolveOption(
+    underlying: string,
+    strikes: Mark<number>[],
+    dates: Scan["dates"],
+    rights: RightMark[],
+  ): OptionContract | undefined {
     const { scan } = this;
     const strike = this.pickNumber(strikes, "AMBIGUOUS_OPTION", "strike");
-    const right = this.pick(scan.rights, String, "AMBIGUOUS_OPTION", "call or put");
+    const right = this.pick(rights, String, "AMBIGUOUS_OPTION", "call or put");
+    // A missing part is pointed at the contract as written so far ("calls", "12/20", "190C").
+    const parts: Span[] = [...strikes, ...rights, ...dates, ...scan.zeroDte, ...this.optionHints];
+    const contract = parts.length > 0 ? spanOf(parts) : this.whole;
     const expirations: Mark<string>[] = [];
     for (const date of dates) {
       const iso = resolveExpiration(date, this.now);
@@ -380,15 +529,21 @@ class Resolver {
     if (strike === null)
       this.error(
         "OPTION_MISSING_STRIKE",
-        'The option has no strike: write it with its right, e.g. "190C" or "190 call".',
+        'The option has no strike: write it with its right, e.g. "BTO AAPL 12/20 190C @ 2.50". For shares, leave out "calls"/"puts".',
+        contract,
       );
     if (right === null)
-      this.error("OPTION_MISSING_RIGHT", 'Call or put? Write the strike as "190C"/"190P" or add "call"/"put".');
+      this.error(
+        "OPTION_MISSING_RIGHT",
+        'Call or put? Write the strike as "190C"/"190P" or add "call"/"put", e.g. "BTO AAPL 12/20 190C @ 2.50".',
+        contract,
+      );
     const dateProblem = this.errors.some((e) => e.code === "INVALID_DATE");
     if (expiration === null && !dateProblem) {
       this.error(
         "OPTION_MISSING_EXPIRATION",
-        'The option has no expiration: write a date such as "12/20", "1/15/2027" or "2026-12-18".',
+        'The option has no expiration: write a date such as "12/20", "1/15/2027" or "2026-12-18", e.g. "BTO AAPL 12/20 190C @ 2.50".',
+        contract,
       );
     }
     if (strike) this.checkPrice(strike.value, strike.span, "strike");
@@ -484,6 +639,7 @@ class Resolver {
 }
 
 interface FieldSpans {
+  action?: Span;
   symbol?: Span;
   entry?: Span;
   quantity?: Span;
@@ -517,11 +673,26 @@ function entryText(entry: Entry): string {
   return "price" in entry ? String(entry.price) : `${entry.low}-${entry.high}`;
 }
 
+/**
+ * "#SOL … SOL/USDT": a bare coin and a pair of the same coin name one market, the pair. Anything else stays
+ * as it is (two different symbols remain ambiguous).
+ */
+function withoutCoinsOfAPair<T extends { candidate: Candidate; symbol: string }>(usable: T[]): T[] {
+  if (usable.length < 2) return usable;
+  const pairBases = new Set(
+    usable.filter((u) => u.candidate.reading.form === "pair").map((u) => u.symbol.split("/")[0] as string),
+  );
+  return usable.filter((u) => u.candidate.reading.form !== "coin" || !pairBases.has(u.symbol.split("/")[0] as string));
+}
+
 function spanOf(spans: Span[]): Span {
-  return {
-    start: Math.min(...spans.map((s) => s.start)),
-    end: Math.max(...spans.map((s) => s.end)),
-  };
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const span of spans) {
+    if (span.start < start) start = span.start;
+    if (span.end > end) end = span.end;
+  }
+  return { start, end };
 }
 
 const FIELD_CODES: Record<string, SignalErrorCode> = {

@@ -126,6 +126,7 @@ export function signalRuleViolations(signal: RuleInput, reference?: Entry): Rule
   if (signal.leverage != null && signal.assetClass !== undefined && signal.assetClass !== "crypto") {
     add("INVALID_LEVERAGE", "Leverage applies to crypto signals only.", "leverage");
   }
+  checkExit(signal, add);
 
   const targets = signal.takeProfits ?? [];
   const percentTotal = targets.reduce((sum, target) => sum + (target.percent ?? 0), 0);
@@ -157,6 +158,25 @@ function checkSymbol(signal: RuleInput, add: Add): void {
   }
   if (option && option.underlying !== symbol) {
     add("UNKNOWN_SYMBOL", "An option's symbol is its underlying.", "option", "underlying");
+  }
+}
+
+/**
+ * An exit (sell, cover, close) reduces a position: it carries no stop-loss, no targets and no leverage. "SELL X
+ * SL 66000 TP 64000" is either a short written as a sell or a mistake, so it is refused, never guessed.
+ */
+function checkExit(signal: RuleInput, add: Add): void {
+  const { action } = signal;
+  if (action === undefined || action === "buy" || action === "short") return;
+  if (signal.stopLoss != null || (signal.takeProfits?.length ?? 0) > 0) {
+    add(
+      "AMBIGUOUS_SIDE",
+      `${action.toUpperCase()} with a stop-loss or targets could be an exit or a new position. To open a short write SHORT (e.g. "SHORT BTC/USDT @ 65000 SL 66000 TP 64000"); an exit has no stop or targets.`,
+      "action",
+    );
+  }
+  if (signal.leverage != null) {
+    add("INVALID_LEVERAGE", "Leverage opens a position (buy/long or short); an exit has none.", "leverage");
   }
 }
 

@@ -18,6 +18,8 @@ export const CRYPTO_QUOTES = [
   "ETH",
 ] as const;
 
+export type CryptoQuote = (typeof CRYPTO_QUOTES)[number];
+
 /** Quotes that only exist in crypto: `XYZUSDT` is a pair whatever XYZ is. */
 const STABLE_QUOTES = new Set(["FDUSD", "USDT", "USDC", "BUSD", "TUSD"]);
 
@@ -96,32 +98,46 @@ export const KNOWN_CRYPTO_BASES = new Set([
 ]);
 
 export type SymbolReading =
-  | { form: "pair"; symbol: string }
+  | { form: "pair"; symbol: string; perpetual: boolean }
   | { form: "coin"; symbol: string }
   | { form: "equity"; symbol: string };
 
+const PERPETUAL_SUFFIX = /(\.P|[-_]?PERP)$/;
+
 /**
  * How one word (already upper-cased, without `$`/`#`) reads as a symbol, or null if it cannot be one.
- * Pairs: BTC/USDT, BTC-USDT, BTC_USDT, ETHUSDT, BTCUSDT.P (perpetual suffix dropped). A known coin alone
- * is its USD pair. Anything else of ticker shape is an equity.
+ * Pairs: BTC/USDT, BTC-USDT, BTC_USDT, ETHUSDT, and perpetuals BTCUSDT.P, SOLUSDT-PERP, BTC-PERP (the suffix is
+ * dropped, the pair remembers it). A known coin alone is its USD pair. Anything else of ticker shape is an equity.
  */
 export function readSymbolWord(word: string): SymbolReading | null {
-  const upper = word.replace(/(\.P|[-_]?PERP)$/, "");
+  const upper = word.replace(PERPETUAL_SUFFIX, "");
+  const perpetual = upper !== word;
   const separated = /^([A-Z][A-Z0-9]{1,9})[/_-]([A-Z]{3,5})$/.exec(upper);
   if (separated) {
     const [, base = "", quote = ""] = separated;
-    if (QUOTES.has(quote) && base !== quote) return { form: "pair", symbol: `${base}/${quote}` };
+    if (QUOTES.has(quote) && base !== quote) return { form: "pair", symbol: `${base}/${quote}`, perpetual };
     return null;
   }
   for (const quote of CRYPTO_QUOTES) {
     if (!upper.endsWith(quote) || upper.length === quote.length) continue;
     const base = upper.slice(0, -quote.length);
     if (!CRYPTO_BASE.test(base) || base === quote) continue;
-    if (STABLE_QUOTES.has(quote) || KNOWN_CRYPTO_BASES.has(base)) return { form: "pair", symbol: `${base}/${quote}` };
+    if (STABLE_QUOTES.has(quote) || KNOWN_CRYPTO_BASES.has(base)) {
+      return { form: "pair", symbol: `${base}/${quote}`, perpetual };
+    }
   }
-  if (KNOWN_CRYPTO_BASES.has(upper)) return { form: "coin", symbol: `${upper}/USD` };
+  if (KNOWN_CRYPTO_BASES.has(upper)) {
+    return perpetual ? { form: "pair", symbol: `${upper}/USD`, perpetual } : { form: "coin", symbol: `${upper}/USD` };
+  }
   if (EQUITY_SYMBOL.test(word)) return { form: "equity", symbol: word };
   return null;
+}
+
+/** Words that say the pair is a perpetual future: with SELL and leverage that opens a short. */
+const PERPETUAL_WORDS = new Set(["perp", "perps", "perpetual", "perpetuals", "futures", "future"]);
+
+export function isPerpetualWord(lower: string): boolean {
+  return PERPETUAL_WORDS.has(lower);
 }
 
 /** True when `$SYMBOL` alone would not read as this equity ticker (it reads as a coin or a pair). */

@@ -2,6 +2,11 @@ import type { SignalAction } from "./schema";
 
 /** The words the parser knows, all lower case. Words not listed here may be tickers. */
 
+/** A lookup table without a prototype, so a word such as "constructor" finds nothing. */
+function table<T>(entries: Record<string, T>): Readonly<Record<string, T | undefined>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
 export interface SideWord {
   action: SignalAction;
   /** The word itself says "option" (BTO, STC, ...). */
@@ -10,7 +15,7 @@ export interface SideWord {
   partial?: boolean;
 }
 
-export const SIDE_WORDS: Record<string, SideWord> = {
+export const SIDE_WORDS = table<SideWord>({
   buy: { action: "buy", option: false },
   buying: { action: "buy", option: false },
   bought: { action: "buy", option: false },
@@ -41,10 +46,18 @@ export const SIDE_WORDS: Record<string, SideWord> = {
   trim: { action: "close", option: false, partial: true },
   trimming: { action: "close", option: false, partial: true },
   trimmed: { action: "close", option: false, partial: true },
-};
+  // Russian, Spanish and Portuguese crypto groups (the spec lists them)
+  лонг: { action: "buy", option: false },
+  покупка: { action: "buy", option: false },
+  шорт: { action: "short", option: false },
+  продажа: { action: "sell", option: false },
+  compra: { action: "buy", option: false },
+  venta: { action: "sell", option: false },
+  venda: { action: "sell", option: false },
+});
 
 /** "buy to open" written as three words: first word → second → third → meaning. */
-export const SIDE_PHRASES: Record<string, SideWord> = {
+export const SIDE_PHRASES = table<SideWord>({
   "buy to open": SIDE_WORDS["buy-to-open"] as SideWord,
   "buy to close": SIDE_WORDS["buy-to-close"] as SideWord,
   "sell to open": SIDE_WORDS["sell-to-open"] as SideWord,
@@ -52,7 +65,7 @@ export const SIDE_PHRASES: Record<string, SideWord> = {
   "sell short": SIDE_WORDS.short as SideWord,
   "selling short": SIDE_WORDS.short as SideWord,
   "sold short": SIDE_WORDS.short as SideWord,
-};
+});
 
 /** "BTC" is Bitcoin unless it opens an option order (buy to close); resolved with the whole message. */
 export const BUY_TO_CLOSE_ABBREVIATION = "btc";
@@ -121,10 +134,34 @@ const LABELS: Record<string, LabelKind> = {
   expiration: "expiration",
   expiring: "expiration",
   expires: "expiration",
+  enter: "entry",
+  // Russian
+  вход: "entry",
+  входа: "entry",
+  тп: "targets",
+  тейк: "targets",
+  тейки: "targets",
+  цель: "targets",
+  цели: "targets",
+  сл: "stop",
+  стоп: "stop",
+  плечо: "leverage",
+  // Spanish and Portuguese
+  entrada: "entry",
+  objetivo: "targets",
+  objetivos: "targets",
+  alvo: "targets",
+  alvos: "targets",
+  apalancamiento: "leverage",
+  alavancagem: "leverage",
+  dirección: "direction",
+  direccion: "direction",
+  direção: "direction",
+  direcao: "direction",
 };
 
-const NUMBERED_TARGET = /^(tp|pt|tgt|target|t)\d{1,2}$/;
-const NUMBERED_STOP = /^sl\d$/;
+const NUMBERED_TARGET = /^(tp|pt|tgt|target|t|тп|alvo|objetivo)\d{1,2}$/;
+const NUMBERED_STOP = /^(sl|сл)\d$/;
 
 export function labelOf(lower: string): LabelKind | undefined {
   if (NUMBERED_TARGET.test(lower)) return "targets";
@@ -133,7 +170,7 @@ export function labelOf(lower: string): LabelKind | undefined {
 }
 
 /** Two-word labels: "stop loss", "take profit", "entry zone", "buy zone". */
-export const LABEL_PHRASES: Record<string, LabelKind> = {
+export const LABEL_PHRASES = table<LabelKind>({
   "stop loss": "stop",
   "stop target": "stop",
   "stop targets": "stop",
@@ -157,7 +194,9 @@ export const LABEL_PHRASES: Record<string, LabelKind> = {
   "entry levels": "entries",
   "entry price": "entry",
   "limit price": "entry",
-};
+  // Cornix's "Amount per trade 5%" is sizing advice, read like "risk"
+  "amount per": "risk",
+});
 
 /** Words that may sit between a label and its value without ending the label. */
 export const LABEL_FILLER: Record<LabelKind, ReadonlySet<string>> = {
@@ -197,8 +236,35 @@ export const LABEL_FILLER: Record<LabelKind, ReadonlySet<string>> = {
     "levels",
     "zone",
     "area",
+    "above",
+    "below",
+    "over",
+    "under",
   ]),
-  leverage: new Set(["cross", "isolated", "iso", "isolate", "max", "up", "to", "of", "is", "use", "margin"]),
+  leverage: new Set([
+    "cross",
+    "isolated",
+    "iso",
+    "isolate",
+    "max",
+    "up",
+    "to",
+    "of",
+    "is",
+    "use",
+    "margin",
+    "cruzado",
+    "cruzada",
+    "aislado",
+    "isolado",
+    "isolada",
+    "sugerido",
+    "sugerida",
+    "recomendado",
+    "recomendada",
+    "кросс",
+    "изолированная",
+  ]),
   quantity: new Set(["of", "is", "position"]),
   risk: new Set(["reward", "of", "is", "per", "trade"]),
   direction: new Set(["is"]),
@@ -206,9 +272,271 @@ export const LABEL_FILLER: Record<LabelKind, ReadonlySet<string>> = {
   expiration: new Set(["date", "on", "is", "of", "at"]),
 };
 
+/**
+ * Breakout words: the entry triggers when the price crosses the level. Which order that is depends on the side
+ * (parser.ts): buying above or selling below is a stop order, buying below or selling above a limit order.
+ */
+export type TriggerWord = "above" | "below" | "break";
+export const TRIGGER_WORDS = table<TriggerWord>({
+  above: "above",
+  over: "above",
+  below: "below",
+  under: "below",
+  break: "break",
+  breaks: "break",
+  breaking: "break",
+  breakout: "break",
+  breakdown: "break",
+  "break-out": "break",
+  "break-down": "break",
+});
+
+/** Words between a breakout word and its price: "on a break of 190", "breakout above the 190 level". */
+export const TRIGGER_FILLER = new Set(["of", "the", "a", "at", "level", "above", "below", "over", "under", "to"]);
+
+/** Words that negate a side written just after them ("don't short", "no longer long", "never buy"). */
+export const NEGATORS = new Set([
+  "don't",
+  "dont",
+  "not",
+  "no",
+  "never",
+  "avoid",
+  "avoiding",
+  "wouldn't",
+  "won't",
+  "shouldn't",
+  "can't",
+  "cannot",
+  "не",
+  "nunca",
+  "não",
+  "nao",
+]);
+
+/** Words that may sit between a negator and the side it negates. */
+export const NEGATION_FILLER = new Set([
+  "longer",
+  "more",
+  "be",
+  "go",
+  "get",
+  "going",
+  "getting",
+  "to",
+  "a",
+  "an",
+  "the",
+  "any",
+  "want",
+  "i",
+  "we",
+  "you",
+  "it",
+  "this",
+  "that",
+  "here",
+  "ever",
+  "even",
+  "try",
+  "trying",
+  "do",
+  "would",
+  "should",
+  "recommend",
+]);
+
+/** "not yet", "not now": hold off, whatever the rest says. */
+export const NOT_NOW = new Set(["yet", "now"]);
+
+/** After a negator, advice about how to trade, not a trade: "don't chase below 245". */
+export const ADVICE_VERBS = new Set(["chase", "chasing", "fomo", "overleverage", "overtrade"]);
+
+/** Instructions about a trade posted earlier (a later capability gives them a meaning; today they are refused). */
+export const MANAGEMENT_WORDS = new Set([
+  "cancel",
+  "cancels",
+  "cancelled",
+  "canceled",
+  "cancelling",
+  "canceling",
+  "cancellation",
+  "update",
+  "updated",
+  "updating",
+  "breakeven",
+  "break-even",
+  "отмена",
+  "отменить",
+  "отменяем",
+  "безубыток",
+  "cancelar",
+  "cancelado",
+  "cancelada",
+  "cancelamos",
+]);
+
+/** Verbs that change a stop or target when written beside one: "move SL to 188", "stop raised", "new stop". */
+export const ADJUST_VERBS = new Set([
+  "move",
+  "moving",
+  "moved",
+  "raise",
+  "raising",
+  "raised",
+  "lower",
+  "lowering",
+  "lowered",
+  "adjust",
+  "adjusting",
+  "adjusted",
+  "trail",
+  "trailing",
+  "trailed",
+  "tighten",
+  "tightening",
+  "tightened",
+  "new",
+  "mover",
+  "movemos",
+  "переносим",
+  "двигаем",
+]);
+
+/** Words that report what happened to a trade when written beside a level: "TP1 hit", "Entry filled". */
+export const REPORT_VERBS = new Set([
+  "hit",
+  "hits",
+  "reached",
+  "reaching",
+  "achieved",
+  "done",
+  "smashed",
+  "filled",
+  "triggered",
+  "touched",
+  "tagged",
+  "completed",
+  "secured",
+  "booked",
+  "alcanzado",
+  "alcanzada",
+  "atingido",
+  "atingida",
+  "достигнут",
+  "достигнута",
+  "взят",
+  "взята",
+]);
+
+/** "stopped out": a result wherever it is written. */
+export const STOPPED_WORDS = new Set(["stopped", "stopped-out"]);
+
+/** "Profit: 69%", "Loss: 133.3%": a result line. */
+export const RESULT_WORDS = new Set(["profit", "loss", "pnl", "lucro", "ganancia", "прибыль", "профит", "убыток"]);
+
+/** Words that make the rest of their sentence a condition for later: "move SL to BE after TP1". */
+export const CONDITIONAL_WORDS = new Set([
+  "if",
+  "once",
+  "when",
+  "after",
+  "unless",
+  "until",
+  "si",
+  "cuando",
+  "quando",
+  "después",
+  "depois",
+  "после",
+  "если",
+]);
+
+/**
+ * The non-English keywords (sides and labels): one of them in the symbol's place after a side ("BUY ALVO 10 @ 12")
+ * may still be the ticker, where no other word is.
+ */
+export const FOREIGN_KEYWORDS: ReadonlySet<string> = new Set([
+  "лонг",
+  "покупка",
+  "шорт",
+  "продажа",
+  "compra",
+  "venta",
+  "venda",
+  "вход",
+  "входа",
+  "тп",
+  "тейк",
+  "тейки",
+  "цель",
+  "цели",
+  "сл",
+  "стоп",
+  "плечо",
+  "entrada",
+  "objetivo",
+  "objetivos",
+  "alvo",
+  "alvos",
+  "apalancamiento",
+  "alavancagem",
+  "dirección",
+  "direccion",
+  "direção",
+  "direcao",
+]);
+
+/**
+ * Words often written in capitals right after a side that are not the symbol ("BUY MORE @ 185", "BUY NOW"): never
+ * read as a ticker by the symbol-position fallback, even where one exists (tag it: $NOW).
+ */
+export const NOT_AFTER_SIDE_TICKERS = new Set([
+  "more",
+  "now",
+  "here",
+  "all",
+  "again",
+  "some",
+  "back",
+  "in",
+  "out",
+  "the",
+  "it",
+  "this",
+  "that",
+  "at",
+  "and",
+  "or",
+  "a",
+  "an",
+  "every",
+  "any",
+  "asap",
+  "today",
+  "later",
+  "soon",
+  "too",
+  "also",
+  "only",
+  "just",
+  "half",
+  "rest",
+  "into",
+  "up",
+  "down",
+  "big",
+  "small",
+  "order",
+  "signal",
+]);
+
+/** "good til cancelled" spelled as words. */
+export const UNTIL_WORDS = new Set(["til", "till", "until", "'til"]);
+
 export type OrderTypeWord = "market" | "limit" | "stop" | "stop_limit";
 
-export const ORDER_TYPE_WORDS: Record<string, OrderTypeWord> = {
+export const ORDER_TYPE_WORDS = table<OrderTypeWord>({
   market: "market",
   mkt: "market",
   cmp: "market",
@@ -217,9 +545,9 @@ export const ORDER_TYPE_WORDS: Record<string, OrderTypeWord> = {
   "stop-limit": "stop_limit",
   stoplimit: "stop_limit",
   "stp-lmt": "stop_limit",
-};
+});
 
-export const TIME_IN_FORCE_WORDS: Record<string, "day" | "gtc" | "ioc" | "fok"> = {
+export const TIME_IN_FORCE_WORDS = table<"day" | "gtc" | "ioc" | "fok">({
   gtc: "gtc",
   "good-til-canceled": "gtc",
   "good-till-canceled": "gtc",
@@ -228,7 +556,7 @@ export const TIME_IN_FORCE_WORDS: Record<string, "day" | "gtc" | "ioc" | "fok"> 
   ioc: "ioc",
   fok: "fok",
   day: "day",
-};
+});
 
 /** "day" is a time in force unless these words around it say it is something else ("day trade"). */
 export const DAY_NOT_TIF_NEXT = new Set([
@@ -275,7 +603,7 @@ export const DAY_NOT_TIF_PREVIOUS = new Set([
   "green",
 ]);
 
-export const RIGHT_WORDS: Record<string, "call" | "put"> = { call: "call", calls: "call", put: "put", puts: "put" };
+export const RIGHT_WORDS = table<"call" | "put">({ call: "call", calls: "call", put: "put", puts: "put" });
 
 /** After a number: what it counts. "100 shares", "2 contracts". */
 export const UNIT_WORDS = new Set([
@@ -299,7 +627,7 @@ export const EQUITY_HINT_WORDS = new Set(["stock", "stocks", "shares", "share", 
 /** Words that say the message is about options even without a contract ("AAPL calls"). */
 export const OPTION_HINT_WORDS = new Set(["contracts", "contract", "cons", "option", "options", "0dte"]);
 
-export const FULL_MONTHS: Record<string, number> = {
+export const FULL_MONTHS = table<number>({
   jan: 1,
   january: 1,
   feb: 2,
@@ -324,7 +652,7 @@ export const FULL_MONTHS: Record<string, number> = {
   november: 11,
   dec: 12,
   december: 12,
-};
+});
 
 /**
  * Common English words and chat/trading jargon of ticker length. Written untagged they are never a ticker
@@ -399,6 +727,7 @@ win wins won lose loses lost gain gains loss bag bags pump pumps dump dumps rip 
 bull bulls bear bears bleed red green chop dead ready
 please thanks thank cheers hello hi hey yo sup hf rofl haha hehe omg wow dope
 lit based cope shill ape apes degen rekt
+til till
 `;
 
 export const STOPWORDS: ReadonlySet<string> = new Set(STOPWORD_TEXT.split(/\s+/).filter((word) => word !== ""));

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { formatSignal } from "../../../shared/signals/format";
+import { formatDecimal } from "../../../shared/signals/numbers";
 import {
   MAX_AMOUNT,
   MIN_PRICE,
@@ -113,8 +114,11 @@ const entryArb = (orderType: NormalizedSignal["orderType"]) =>
         )
       : priceArb.map((price) => ({ price }));
 
-/** Stop and targets on the right side of the entry for an entry order; anything positive otherwise. */
+/** Stop and targets on the right side of the entry for an entry order; none on an exit. */
 function protectionArb(action: NormalizedSignal["action"], entry: NormalizedSignal["entry"]) {
+  if (action !== "buy" && action !== "short") {
+    return fc.constant({ stopLoss: null, takeProfits: [] as NormalizedSignal["takeProfits"] });
+  }
   const long = action === "buy";
   const checked = entry !== null && (action === "buy" || action === "short");
   const low = entry === null ? 0 : "price" in entry ? entry.price : entry.low;
@@ -139,7 +143,7 @@ export const validSignalArb: fc.Arbitrary<NormalizedSignal> = frameArb
             protection: protectionArb(frame.action, entry),
             sizing: sizingArb(frame),
             leverage:
-              frame.assetClass === "crypto"
+              frame.assetClass === "crypto" && (frame.action === "buy" || frame.action === "short")
                 ? fc.option(fc.integer({ min: 1, max: 125 }), { nil: null })
                 : fc.constant(null),
             timeInForce: fc.option(fc.constantFrom(...TIMES_IN_FORCE), { nil: null }),
@@ -295,6 +299,54 @@ const PIECES = [
   "•",
   "`",
   "~~",
+  "above",
+  "below",
+  "on break of",
+  "breakout",
+  "Target 1:",
+  "TP #1",
+  "(1)",
+  "1:64000",
+  "2:3",
+  "target 2 at",
+  "Stop Loss 1:",
+  "don't",
+  "no longer",
+  "not yet",
+  "cancel",
+  "move SL to",
+  "breakeven",
+  "hit",
+  "reached",
+  "stopped out",
+  "Profit:",
+  "✅",
+  "after",
+  "if",
+  "@everyone",
+  "@Trader",
+  "(swing trade)",
+  ".P",
+  "-PERP",
+  "perp",
+  "Leverage: Cross",
+  "ЛОНГ",
+  "ШОРТ",
+  "Вход:",
+  "ТП1:",
+  "СЛ",
+  "Плечо",
+  "20х",
+  "COMPRA",
+  "VENTA",
+  "VENDA",
+  "ENTRADA",
+  "OBJETIVO",
+  "ALVO",
+  "245․50",
+  "good til cancelled",
+  "MA",
+  "ON",
 ];
 
 export const signalishTextArb: fc.Arbitrary<string> = fc
@@ -350,3 +402,104 @@ export const anyTextArb: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: "binary", maxLength: 200 }),
   fc.string({ unit: "grapheme", maxLength: 100 }),
 );
+
+/** A copy-trading layout with numbered targets and stops, and the prices it was written from. */
+export interface NumberedLayout {
+  text: string;
+  side: "buy" | "short";
+  entry: number | null;
+  stopLoss: number;
+  targets: number[];
+  /** Every item number is written with ":", ")", "#", "@" or "at", so the text can only mean one thing. */
+  unambiguous: boolean;
+}
+
+/** How item n with price p is written; `weak` styles put only "-" or a space between number and price. */
+const TARGET_STYLES: { write: (n: number, p: string) => string; weak: boolean; header?: string }[] = [
+  { write: (n, p) => `Target ${n}: ${p}`, weak: false },
+  { write: (n, p) => `TP ${n}: ${p}`, weak: false },
+  { write: (n, p) => `PT ${n}: ${p}`, weak: false },
+  { write: (n, p) => `Take-Profit ${n}: ${p}`, weak: false },
+  { write: (n, p) => `TP #${n} ${p}`, weak: false },
+  { write: (n, p) => `target ${n} at ${p}`, weak: false },
+  // "2:3" could be a ratio, so a small price written this way may be refused
+  { write: (n, p) => `Target ${n}:${p}`, weak: true },
+  { write: (n, p) => `🎯 Target ${n} - ${p}`, weak: true },
+  { write: (n, p) => `Target ${n} ${p}`, weak: true },
+  { write: (n, p) => `(${n}) ${p}`, weak: false, header: "Targets:" },
+  { write: (n, p) => `${n}) ${p}`, weak: false, header: "Targets:" },
+  { write: (n, p) => `${n} - ${p}`, weak: true, header: "Targets:" },
+  { write: (n, p) => `${n}. ${p}`, weak: false, header: "Take-Profit Targets:" },
+  { write: (n, p) => `${n}\uFE0F\u20E3 ${p}`, weak: false, header: "🎯 Targets:" },
+  { write: (n, p) => `TP${n} - ${p}`, weak: false },
+  { write: (n, p) => `Alvo ${n}: ${p}`, weak: false },
+  { write: (n, p) => `ТП${n}: ${p}`, weak: false },
+];
+
+const STOP_STYLES: { write: (p: string) => string; weak: boolean }[] = [
+  { write: (p) => `SL: ${p}`, weak: false },
+  { write: (p) => `Stop Loss 1: ${p}`, weak: false },
+  { write: (p) => `SL 1: ${p}`, weak: false },
+  { write: (p) => `Stop 1 - ${p}`, weak: true },
+  { write: (p) => `Stop Targets:\n1) ${p}`, weak: false },
+];
+
+const ENTRY_STYLES: { write: (p: string) => string; weak: boolean }[] = [
+  { write: (p) => `Entry: ${p}`, weak: false },
+  { write: (p) => `Entry 1: ${p}`, weak: false },
+  { write: (p) => `@ ${p}`, weak: false },
+];
+
+/** Prices of every scale, including the small ones a list number could be confused with. */
+const layoutPriceArb = fc.oneof(
+  fc.integer({ min: 1, max: 30 }),
+  fc.integer({ min: 1, max: 100_000 }),
+  fc.integer({ min: 1, max: 10_000_000 }).map((cents) => cents / 100),
+  fc.integer({ min: 1, max: 100_000 }).map((n) => n / 1e6),
+);
+
+export const numberedLayoutArb: fc.Arbitrary<NumberedLayout> = fc
+  .record({
+    side: fc.constantFrom("buy" as const, "short" as const),
+    pair: fc.constantFrom("BTC/USDT", "ETH/USDT", "SOL/USDT", "DOGE/USDT", "$AAPL", "TSLA"),
+    entry: layoutPriceArb,
+    stopRatio: fc.double({ min: 0.5, max: 0.99, noNaN: true }),
+    targetRatios: fc.array(fc.double({ min: 1.01, max: 3, noNaN: true }), { minLength: 1, maxLength: 5 }),
+    withEntry: fc.boolean(),
+    targetStyle: fc.constantFrom(...TARGET_STYLES),
+    stopStyle: fc.constantFrom(...STOP_STYLES),
+    entryStyle: fc.constantFrom(...ENTRY_STYLES),
+    separator: fc.constantFrom("\n", "\n", ", ", " "),
+    percents: fc.boolean(),
+  })
+  .map((draw) => {
+    const long = draw.side === "buy";
+    const price = (value: number) => Number(value.toPrecision(6));
+    const entry = price(draw.entry);
+    const stopLoss = price(long ? entry * draw.stopRatio : entry / draw.stopRatio);
+    const targets = draw.targetRatios.map((r) => price(long ? entry * r : entry / r));
+    const ordered = [...new Set(targets)].sort((a, b) => (long ? a - b : b - a));
+    const share = Math.floor(100 / ordered.length);
+    const items = ordered.map((p, index) => {
+      const written = draw.targetStyle.write(index + 1, formatDecimal(p));
+      return draw.percents && !draw.targetStyle.weak ? `${written} - ${share}%` : written;
+    });
+    const header = draw.targetStyle.header;
+    // a line-start style needs each item on its own line
+    const separator = header ? "\n" : draw.separator;
+    const lines = [
+      `${draw.side === "buy" ? "LONG" : "SHORT"} ${draw.pair}`,
+      ...(draw.withEntry ? [draw.entryStyle.write(formatDecimal(entry))] : []),
+      [header, ...items].filter((x) => x !== undefined).join(header ? "\n" : separator),
+      draw.stopStyle.write(formatDecimal(stopLoss)),
+    ];
+    return {
+      text: lines.join("\n"),
+      side: draw.side,
+      entry: draw.withEntry ? entry : null,
+      stopLoss,
+      targets: ordered,
+      unambiguous: !draw.targetStyle.weak && !draw.stopStyle.weak,
+    } satisfies NumberedLayout;
+  })
+  .filter((layout) => layout.stopLoss > 0 && layout.targets.every((t) => t > 0));

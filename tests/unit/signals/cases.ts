@@ -1,60 +1,7 @@
-import type { SignalErrorCode } from "../../../shared/signals/errors";
-import type { NormalizedSignal } from "../../../shared/signals/schema";
+import { bad, crypto, equity, ok, option, type SignalCase, tp } from "./case-builders";
+import { CHANNEL_CASES } from "./channel-cases";
 
-/** Every date case is read as if posted at this moment (a Monday, 10:00 in New York). */
-export const NOW = new Date("2026-11-23T15:00:00Z");
-
-export type SignalCase =
-  | { family: string; text: string; signal: NormalizedSignal }
-  | { family: string; text: string; errors: SignalErrorCode[] };
-
-type Fields = Pick<NormalizedSignal, "action" | "assetClass" | "symbol"> & Partial<NormalizedSignal>;
-type Rest = Partial<NormalizedSignal>;
-
-/** A full expected signal from the fields that differ from "market order, nothing else". */
-export function signal(fields: Fields): NormalizedSignal {
-  return {
-    option: null,
-    orderType: fields.entry ? "limit" : "market",
-    entry: null,
-    quantity: null,
-    quantityPercent: null,
-    stopLoss: null,
-    takeProfits: [],
-    leverage: null,
-    timeInForce: null,
-    ...fields,
-  };
-}
-
-const tp = (...prices: (number | [number, number])[]) =>
-  prices.map((p) => (Array.isArray(p) ? { price: p[0], percent: p[1] } : { price: p, percent: null }));
-
-const equity = (action: NormalizedSignal["action"], symbol: string, rest: Rest = {}) =>
-  signal({ action, assetClass: "equity", symbol, ...rest });
-const crypto = (action: NormalizedSignal["action"], symbol: string, rest: Rest = {}) =>
-  signal({ action, assetClass: "crypto", symbol, ...rest });
-const option = (
-  action: NormalizedSignal["action"],
-  contract: [string, string, number, "call" | "put"],
-  rest: Rest = {},
-) => {
-  const [underlying, expiration, strike, right] = contract;
-  return signal({
-    action,
-    assetClass: "option",
-    symbol: underlying,
-    option: { underlying, expiration, strike, right },
-    ...rest,
-  });
-};
-
-const ok = (family: string, text: string, expected: NormalizedSignal): SignalCase => ({
-  family,
-  text,
-  signal: expected,
-});
-const bad = (family: string, text: string, ...errors: SignalErrorCode[]): SignalCase => ({ family, text, errors });
+export { NOW, type SignalCase, signal } from "./case-builders";
 
 export const STOCK_CASES: SignalCase[] = [
   ok(
@@ -723,4 +670,10 @@ export const ERROR_CASES: SignalCase[] = [
   bad("error", "LONG BTC/USDT entry 64000 SL 62000 leverage 5x 10x", "AMBIGUOUS_LEVERAGE"),
 ];
 
-export const ALL_CASES: SignalCase[] = [...STOCK_CASES, ...OPTION_CASES, ...CRYPTO_CASES, ...ERROR_CASES];
+export const ALL_CASES: SignalCase[] = [
+  ...STOCK_CASES,
+  ...OPTION_CASES,
+  ...CRYPTO_CASES,
+  ...ERROR_CASES,
+  ...CHANNEL_CASES,
+];

@@ -59,7 +59,8 @@ describe("signalFromOptions", () => {
       [{ action: "buy", symbol: "AAPL", entry: "soon" }, "INVALID_PRICE", "entry"],
       [{ action: "buy", symbol: "AAPL", entry: 190, targets: "195, 180" }, "TARGET_WRONG_SIDE", "targets"],
       [{ action: "buy", symbol: "AAPL", stop: "low" }, "INVALID_PRICE", "stop"],
-      [{ action: "buy", symbol: "AAPL 12/20" }, "OPTION_MISSING_STRIKE", null],
+      // the missing strike is located at the contract written in the symbol option ("12/20")
+      [{ action: "buy", symbol: "AAPL 12/20" }, "OPTION_MISSING_STRIKE", "symbol"],
     ];
     for (const [options, code, field] of cases) {
       const result = fromOptions(options);

@@ -4,12 +4,30 @@ import { parseSignal } from "../../../shared/signals/parser";
 import { NormalizedSignalSchema } from "../../../shared/signals/schema";
 import { ALL_CASES, CRYPTO_CASES, ERROR_CASES, NOW, OPTION_CASES, STOCK_CASES } from "./cases";
 
+/** The layouts of real channels (channel-cases.ts), each family with its own cases. */
+const CHANNEL_FAMILIES = [
+  "list-label",
+  "exit",
+  "breakout",
+  "refusal",
+  "layout",
+  "shares-abbreviation",
+  "noise",
+  "perpetual",
+  "russian",
+  "spanish",
+  "portuguese",
+];
+
 describe("signal parser table", () => {
-  it("has at least 150 cases covering every family", () => {
-    expect(ALL_CASES.length).toBeGreaterThanOrEqual(150);
+  it("has at least 300 cases covering every family and every error code", () => {
+    expect(ALL_CASES.length).toBeGreaterThanOrEqual(300);
     for (const family of [STOCK_CASES, OPTION_CASES, CRYPTO_CASES, ERROR_CASES])
       expect(family.length).toBeGreaterThan(25);
-    const codes = new Set(ERROR_CASES.flatMap((c) => ("errors" in c ? c.errors : [])));
+    for (const family of CHANNEL_FAMILIES) {
+      expect(ALL_CASES.filter((c) => c.family === family).length, family).toBeGreaterThanOrEqual(3);
+    }
+    const codes = new Set(ALL_CASES.flatMap((c) => ("errors" in c ? c.errors : [])));
     expect([...SIGNAL_ERROR_CODES].filter((code) => !codes.has(code))).toEqual([]);
   });
 

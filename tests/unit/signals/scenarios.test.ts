@@ -2,21 +2,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_SIGNAL_TEXT_LENGTH } from "../../../shared/signals/errors";
 import { parseSignal } from "../../../shared/signals/parser";
 import { NormalizedSignalSchema } from "../../../shared/signals/schema";
-import { ALL_CASES, NOW, signal } from "./cases";
-
-const parse = (text: string) => parseSignal(text, { now: NOW });
-
-function signalOf(text: string) {
-  const result = parse(text);
-  if (!result.ok) throw new Error(`expected a signal from ${JSON.stringify(text)}: ${JSON.stringify(result.errors)}`);
-  return result.signal;
-}
-
-function errorsOf(text: string) {
-  const result = parse(text);
-  if (result.ok) throw new Error(`expected errors from ${JSON.stringify(text)}`);
-  return result.errors.map((e) => ({ code: e.code, at: text.slice(e.start, e.end) }));
-}
+import { ALL_CASES, signal } from "./cases";
+import { errorsOf, parse, signalOf } from "./read";
 
 describe("signal language", () => {
   it("Scenario: Every parsed signal satisfies the normalized schema", () => {

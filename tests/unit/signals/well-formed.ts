@@ -1,5 +1,7 @@
+import { isDeepStrictEqual } from "node:util";
 import { type ParseResult, SIGNAL_ERROR_CODES } from "../../../shared/signals/errors";
 import { NormalizedSignalSchema } from "../../../shared/signals/schema";
+import type { NumberedLayout } from "./arbitraries";
 
 /**
  * Why a parse result is malformed, or null when it is well formed: a schema-valid signal, or a non-empty
@@ -21,4 +23,33 @@ export function wellFormedProblem(text: string, result: ParseResult): string | n
     }
   }
   return null;
+}
+
+/**
+ * Why a numbered-list layout was misread, or null: it must give exactly the prices it was written from (no item
+ * number as a target, stop, entry or quantity), or, where a number could also be a price, refuse with
+ * AMBIGUOUS_NUMBER.
+ */
+export function listLayoutProblem(layout: NumberedLayout, result: ParseResult): string | null {
+  if (!result.ok) {
+    const codes = [...new Set(result.errors.map((e) => e.code))];
+    if (layout.unambiguous) return `an unambiguous layout was refused: ${JSON.stringify(result.errors)}`;
+    return isDeepStrictEqual(codes, ["AMBIGUOUS_NUMBER"]) ? null : `refused with ${codes.join(", ")}`;
+  }
+  const { signal } = result;
+  const read = {
+    side: signal.action,
+    entry: signal.entry,
+    stopLoss: signal.stopLoss,
+    targets: signal.takeProfits.map((t) => t.price),
+    quantity: signal.quantity,
+  };
+  const written = {
+    side: layout.side,
+    entry: layout.entry === null ? null : { price: layout.entry },
+    stopLoss: layout.stopLoss,
+    targets: layout.targets,
+    quantity: null,
+  };
+  return isDeepStrictEqual(read, written) ? null : `read ${JSON.stringify(read)}, written ${JSON.stringify(written)}`;
 }
