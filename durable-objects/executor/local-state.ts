@@ -6,6 +6,9 @@
  * read and the write that depends on it.
  */
 
+import { utcDay } from "../../shared/risk/daily-loss";
+import { EquityDays } from "./equity-days";
+
 const SCHEMA = [
   `create table if not exists meta (key text primary key, value text not null)`,
   `create table if not exists sources (source_id text primary key, signal_id text not null, status text not null, at integer not null)`,
@@ -43,11 +46,15 @@ export interface UserReservation {
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
 export const DOUBLE_POST_WINDOW_MS = 5_000;
 
-export const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
+export { utcDay };
 
 export class ExecutorLocalState {
+  /** Each account's trading day, for the daily loss limit and the circuit breaker. */
+  readonly equityDays: EquityDays;
+
   constructor(private readonly sql: SqlStorage) {
     for (const statement of SCHEMA) sql.exec(statement);
+    this.equityDays = new EquityDays(sql);
   }
 
   private one<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T | null {
@@ -283,5 +290,6 @@ export class ExecutorLocalState {
     this.sql.exec("delete from recent_signals where at < ?", now - 60_000);
     this.sql.exec("delete from counters where day < ?", utcDay(now - 3 * 24 * 3600_000));
     this.sql.exec("delete from pauses where until < ?", now);
+    this.equityDays.prune(now);
   }
 }

@@ -37,7 +37,15 @@
  * community defaults with `communityRiskSettingsSchema` (missing fields take RISK_DEFAULTS).
  */
 
-export { type DailyLossState, type DailyLossStatus, dailyLossStatus, nextUtcMidnight } from "./daily-loss";
+export {
+  type DailyLossState,
+  type DailyLossStatus,
+  dailyLossStatus,
+  type EquityDay,
+  nextUtcMidnight,
+  observeEquity,
+  utcDay,
+} from "./daily-loss";
 export { decide, EMPTY_RESERVED, skip } from "./decide";
 export { allocateTakeProfits, resolveStop, resolveTakeProfits } from "./exits";
 export {

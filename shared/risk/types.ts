@@ -50,13 +50,12 @@ export interface RiskPosition {
 
 /** The account's figures as the executor last saw them (from positions, fills and the broker's balances). */
 export interface AccountSnapshot {
+  /** Current equity: cash plus positions at their last price (realized and unrealized P&L both in it). */
   equity: number;
-  /** Equity at 00:00 UTC; the daily loss limit is measured from it. */
+  /** Equity at 00:00 UTC; the daily loss limit is measured from it (`observeEquity`). */
   startOfDayEquity: number;
   /** Highest equity seen today; optional, defaults to max(start of day, current). */
   intradayPeakEquity?: number | null;
-  realizedPnlToday: number;
-  unrealizedPnl: number;
   buyingPower: number;
   positions: readonly RiskPosition[];
   /** Orders this member placed on this account since 00:00 UTC. */

@@ -97,8 +97,8 @@ describe("risk engine: limits", () => {
       paperAccount(overrides, snap),
     ];
     const cases: Record<SkipReason, Parameters<typeof input>[0]> = {
-      daily_loss_limit: { accounts: account({ realizedPnlToday: -5_000 }) },
-      circuit_breaker: { accounts: account({ realizedPnlToday: 1_000, intradayPeakEquity: 110_000 }) },
+      daily_loss_limit: { accounts: account({ equity: 95_000 }) },
+      circuit_breaker: { accounts: account({ equity: 101_000, intradayPeakEquity: 110_000 }) },
       max_open_positions: {
         accounts: account({ positions: ["MSFT", "TSLA", "NVDA"].map((symbol) => position({ symbol })) }),
       },
