@@ -1,27 +1,21 @@
-import type { SignalSummary } from "../../shared/execution/summary";
-import { clientOrderId } from "../../shared/orders/client-order-id";
 import { decide } from "../../shared/risk/decide";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
 import type { OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
-import type { Follower, NewOrder } from "../../workers/db/tenant/execution";
+import type { Follower } from "../../workers/db/tenant/execution";
 import type { ExecutionEntitlements } from "../../workers/execution/entitlements";
+import type { FanOutCounts } from "./fan-out-journal";
 import { type ExecutorLocalState, utcDay } from "./local-state";
+import type { PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
 
-export type FanOutCounts = Pick<
-  SignalSummary,
-  "followers" | "ordersQueued" | "ordersReduced" | "skipped" | "stoppedByHalt"
->;
-
-interface PlannedOrder extends Omit<NewOrder, "clientOrderId"> {
-  intentLegs: OrderIntent[];
-}
+export type { FanOutCounts } from "./fan-out-journal";
 
 /**
  * Runs the risk engine for a chunk of followers, synchronously, reserving
  * each decision's exposure and counting it against today's orders, so that
  * two signals in flight can never both pass a limit only one of them fits.
- * Client order ids are hashed afterwards (async), outside the critical part.
+ * The caller stages the result in the outbox in the same synchronous step;
+ * client order ids are hashed afterwards (async), outside the critical part.
  */
 export function planFollowerOrders(input: {
   communityId: string;
@@ -38,7 +32,7 @@ export function planFollowerOrders(input: {
   const { local, now, counts } = input;
   const day = utcDay(now);
   const planned: PlannedOrder[] = [];
-  const pausedMembers: { userId: string; reason: string; until: number }[] = [];
+  const pausedMembers: PausedMember[] = [];
   const communityLimits = input.entitlements.communityRiskDefaults;
   const marketOpen = isRegularSession(now);
   const skip = (reason: string) => {
@@ -87,14 +81,7 @@ export function planFollowerOrders(input: {
     const entry = decision.intents.find((i) => i.leg === "entry" || i.leg === "exit") ?? decision.intents[0];
     if (!entry) continue;
     const orderId = crypto.randomUUID();
-    local.reserve(
-      orderId,
-      follower.userId,
-      decision.reservation.notional,
-      decision.reservation.openPositions,
-      decision.reservation.symbol,
-      now,
-    );
+    local.reserve(orderId, follower.userId, decision.reservation, now);
     local.addCounter(day, `orders:${follower.userId}`, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
@@ -122,27 +109,10 @@ export function planFollowerOrders(input: {
       limitPrice: entry.limitPrice,
       stopPrice: entry.stopPrice,
       cause: "signal",
-      intentLegs: decision.intents,
     });
   }
 
-  return {
-    entryCount: planned.filter((o) => o.cause === "signal").length,
-    pausedMembers,
-    async withClientOrderIds(): Promise<NewOrder[]> {
-      return Promise.all(
-        planned.map(async ({ intentLegs: _legs, ...order }) => ({
-          ...order,
-          clientOrderId: await clientOrderId({
-            communityId: input.communityId,
-            signalId: input.signalId,
-            followerId: order.userId,
-            leg: order.leg,
-          }),
-        })),
-      );
-    },
-  };
+  return { orders: planned, pausedMembers };
 }
 
 function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
@@ -225,7 +195,6 @@ function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reaso
       limitPrice: null,
       stopPrice: null,
       cause: `flatten_${reason}`,
-      intentLegs: [intent],
     };
   });
 }

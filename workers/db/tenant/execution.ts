@@ -229,11 +229,22 @@ export function executionRepository(scope: TenantScope) {
         .where(orderOf(orderId));
     },
 
-    /** Cancels every still-queued order (of one signal, or all), with an event each. Returns the canceled ids. */
-    async cancelQueued(cause: string, filter: { signalId?: string } = {}, now = Date.now()): Promise<string[]> {
-      const queuedHere = filter.signalId
-        ? and(eq(orders.communityId, communityId), eq(orders.status, "queued"), eq(orders.signalId, filter.signalId))
-        : and(eq(orders.communityId, communityId), eq(orders.status, "queued"));
+    /**
+     * Cancels still-queued orders (all, one signal's, or the given ids), with an event each.
+     * Returns the canceled ids.
+     */
+    async cancelQueued(
+      cause: string,
+      filter: { signalId?: string; orderIds?: readonly string[] } = {},
+      now = Date.now(),
+    ): Promise<string[]> {
+      if (filter.orderIds?.length === 0) return [];
+      const queuedHere = and(
+        eq(orders.communityId, communityId),
+        eq(orders.status, "queued"),
+        filter.signalId ? eq(orders.signalId, filter.signalId) : undefined,
+        filter.orderIds ? inArray(orders.id, anyOf(filter.orderIds)) : undefined,
+      );
       const [, canceled] = await db.batch([
         db.insert(orderEvents).select(
           db
@@ -253,18 +264,37 @@ export function executionRepository(scope: TenantScope) {
         db
           .update(orders)
           .set({ status: "canceled", statusReason: cause, updatedAt: now })
-          .where(
-            filter.signalId
-              ? and(
-                  eq(orders.communityId, communityId),
-                  eq(orders.status, "queued"),
-                  eq(orders.signalId, filter.signalId),
-                )
-              : and(eq(orders.communityId, communityId), eq(orders.status, "queued")),
-          )
+          .where(queuedHere)
           .returning({ id: orders.id }),
       ]);
       return canceled.map((r) => r.id);
+    },
+
+    /** The status of each order that exists here, by id (in one statement per 5,000 ids). */
+    async statusesOf(orderIds: readonly string[]): Promise<Map<string, OrderStatus>> {
+      const statuses = new Map<string, OrderStatus>();
+      for (let i = 0; i < orderIds.length; i += 5_000) {
+        const rows = await db
+          .select({ id: orders.id, status: orders.status })
+          .from(orders)
+          .where(and(eq(orders.communityId, communityId), inArray(orders.id, anyOf(orderIds.slice(i, i + 5_000)))))
+          .all();
+        for (const row of rows) statuses.set(row.id, row.status);
+      }
+      return statuses;
+    },
+
+    /** Orders still `queued` that nothing has touched since `before` (oldest first). */
+    queuedSince(before: number, limit = 500): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(eq(orders.communityId, communityId), eq(orders.status, "queued"), sql`${orders.updatedAt} < ${before}`),
+        )
+        .orderBy(asc(orders.updatedAt))
+        .limit(limit)
+        .all();
     },
 
     listOrders(filter: { status?: OrderStatus; userId?: string; signalId?: string; limit?: number } = {}) {
