@@ -40,6 +40,7 @@ import {
 } from "./executor/order-flow";
 import { OrderOutbox, sendOrderMessages } from "./executor/outbox";
 import { PAPER_ACCOUNT_REF, PaperDesk } from "./executor/paper-desk";
+import { ProviderBook } from "./executor/provider-book";
 import { emptyCounts, SignalFanOut } from "./executor/signal-fan-out";
 import { resendQueuedWithoutMessage, type SweeperContext, sweep } from "./executor/sweeper";
 
@@ -71,6 +72,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly outbox: OrderOutbox;
   private readonly dispatch: OrderDispatch;
   private readonly fanOut: SignalFanOut;
+  private readonly book: ProviderBook;
   /** Orders being sent right now by this instance: a second message for one waits for the first. */
   private readonly sending = new Set<string>();
 
@@ -90,7 +92,14 @@ export class CommunityExecutor extends DurableObject<Env> {
       scheduleAlarm: () => this.scheduleAlarm(),
     };
     this.dispatch = new OrderDispatch(parts);
-    this.fanOut = new SignalFanOut({ ...parts, journal: this.journal, dispatch: this.dispatch, paper: this.paper });
+    this.book = new ProviderBook(ctx.storage.sql);
+    this.fanOut = new SignalFanOut({
+      ...parts,
+      journal: this.journal,
+      dispatch: this.dispatch,
+      paper: this.paper,
+      book: this.book,
+    });
   }
 
   ping(): "pong" {
@@ -248,6 +257,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       local: this.local,
       paper: this.paper,
       entitlements,
+      exitQuantityOf: { kind: "own" },
       now,
       counts,
     });
@@ -486,6 +496,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     await sweep(this.sweeper(tenant), now);
     this.local.prune(now);
     this.journal.prune(now);
+    this.book.prune(now);
     await this.scheduleAlarm();
   }
 

@@ -20,6 +20,8 @@ export interface FanOutRun {
   cursor: string | null;
   /** Every follower has been planned (or the rest was given up). */
   planned: boolean;
+  /** For an exit that names a quantity: the provider's position it is a part of. */
+  exitBase: number | null;
   counts: FanOutCounts;
   startedAt: number;
   updatedAt: number;
@@ -40,8 +42,8 @@ export class FanOutJournal {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(
       `create table if not exists fanouts (signal_id text primary key, input text not null, status text not null,
-        cursor text, planned integer not null default 0, counts text not null, started_at integer not null,
-        updated_at integer not null)`,
+        cursor text, planned integer not null default 0, exit_base real, counts text not null,
+        started_at integer not null, updated_at integer not null)`,
     );
     sql.exec("create index if not exists fanouts_status on fanouts (status, updated_at)");
   }
@@ -67,6 +69,7 @@ export class FanOutJournal {
         status: string;
         cursor: string | null;
         planned: number;
+        exit_base: number | null;
         counts: string;
         started_at: number;
         updated_at: number;
@@ -79,6 +82,7 @@ export class FanOutJournal {
       status: row.status as FanOutStatus,
       cursor: row.cursor,
       planned: row.planned === 1,
+      exitBase: row.exit_base,
       counts: JSON.parse(row.counts) as FanOutCounts,
       startedAt: row.started_at,
       updatedAt: row.updated_at,
@@ -86,12 +90,13 @@ export class FanOutJournal {
   }
 
   /** Saves a step: status, cursor and counts together (call it in the step's synchronous part). */
-  save(run: Pick<FanOutRun, "signalId" | "status" | "cursor" | "planned" | "counts">, now: number): void {
+  save(run: Pick<FanOutRun, "signalId" | "status" | "cursor" | "planned" | "exitBase" | "counts">, now: number): void {
     this.sql.exec(
-      "update fanouts set status = ?, cursor = ?, planned = ?, counts = ?, updated_at = ? where signal_id = ?",
+      "update fanouts set status = ?, cursor = ?, planned = ?, exit_base = ?, counts = ?, updated_at = ? where signal_id = ?",
       run.status,
       run.cursor,
       run.planned ? 1 : 0,
+      run.exitBase,
       JSON.stringify(run.counts),
       now,
       run.signalId,

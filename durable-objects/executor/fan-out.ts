@@ -1,6 +1,7 @@
 import { decide } from "../../shared/risk/decide";
+import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
-import type { OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
+import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
 import type { Follower } from "../../workers/db/tenant/execution";
 import type { ExecutionEntitlements } from "../../workers/execution/entitlements";
 import type { FanOutCounts } from "./fan-out-journal";
@@ -26,6 +27,8 @@ export function planFollowerOrders(input: {
   local: ExecutorLocalState;
   paper: PaperDesk;
   entitlements: ExecutionEntitlements;
+  /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
+  exitQuantityOf: DecideInput["exitQuantityOf"];
   now: number;
   counts: FanOutCounts;
 }) {
@@ -65,15 +68,25 @@ export function planFollowerOrders(input: {
         openPositions: reserved.openPositions,
         ordersToday: 0,
         symbols: reserved.symbols,
-        closing: {},
+        closing: reserved.closing,
       },
+      exitQuantityOf: input.exitQuantityOf,
       now,
     });
     if (decision.kind === "skip") {
       skip(decision.reason);
       if (decision.flattenAndPauseUntil) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
-        planned.push(...flattenOrders(input.signalId, follower.userId, input.paper, decision.reason));
+        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason)) {
+          // A flatten closes the whole position: exits in flight must not close it again.
+          local.reserve(
+            order.id,
+            order.userId,
+            { notional: 0, openPositions: 0, symbol: null, closing: order.closing },
+            now,
+          );
+          planned.push(order.planned);
+        }
         pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
       }
       continue;
@@ -159,16 +172,17 @@ export function isRegularSession(now: number): boolean {
 }
 
 /** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */
-function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string): PlannedOrder[] {
+function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string) {
   return paper.positions(userId).map((position) => {
     const side = position.direction === "long" ? "sell" : "buy_to_cover";
     const leg = `flatten-${position.symbol}`.slice(0, 40);
+    const symbol = position.option ? position.option.underlying : position.symbol;
     const intent: OrderIntent = {
       leg: "exit",
       side,
       positionEffect: "close",
       assetClass: position.assetClass,
-      symbol: position.option ? position.option.underlying : position.symbol,
+      symbol,
       option: position.option,
       orderType: "market",
       quantity: position.quantity,
@@ -178,7 +192,7 @@ function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reaso
       nativeBracket: false,
       placeAfterFill: false,
     };
-    return {
+    const planned: PlannedOrder = {
       id: crypto.randomUUID(),
       signalId,
       userId,
@@ -196,5 +210,10 @@ function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reaso
       stopPrice: null,
       cause: `flatten_${reason}`,
     };
+    const closing = {
+      instrument: instrumentKey({ assetClass: position.assetClass, symbol, option: position.option }),
+      quantity: position.quantity,
+    };
+    return { id: planned.id, userId, planned, closing };
   });
 }

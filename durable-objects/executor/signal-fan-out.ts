@@ -1,6 +1,7 @@
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
+import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
 import type { TenantRepository } from "../../workers/db/tenant";
 import type { Follower } from "../../workers/db/tenant/execution";
@@ -12,6 +13,7 @@ import type { ExecutorLocalState } from "./local-state";
 import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
 import type { OrderOutbox } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
+import type { ProviderBook } from "./provider-book";
 
 /** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
 export const FAN_OUT_CHUNK = 500;
@@ -23,6 +25,7 @@ export interface FanOutContext {
   outbox: OrderOutbox;
   dispatch: OrderDispatch;
   paper: PaperDesk;
+  book: ProviderBook;
   logger: Logger;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -69,9 +72,12 @@ export class SignalFanOut {
     }
   }
 
-  /** The kill switch and the plan's quota, checked and counted atomically before anything executes. */
+  /**
+   * The kill switch, an exit quantity's provider position and the plan's quota, checked and counted
+   * atomically (with the provider's position updated) before anything executes.
+   */
   private async start(run: FanOutRun): Promise<SignalSummary | null> {
-    const { local, journal } = this.ctx;
+    const { local, journal, book } = this.ctx;
     const { input } = run;
     if (local.halted) {
       return this.refuse(
@@ -82,6 +88,11 @@ export class SignalFanOut {
     }
     const entitlements = await executionEntitlements(this.ctx.env, input.communityId);
     // Synchronous from here: two signals cannot both take the last one of today's quota.
+    const signal = input.signal as unknown as RiskSignal;
+    if (namesExitQuantity(signal)) {
+      run.exitBase = positionClosedBy(book.held(input.providerUserId, signal), signal)?.quantity ?? null;
+      if (run.exitBase === null) return this.refuse(run, "EXIT_QUANTITY_UNKNOWN", unknownExitQuantityMessage(signal));
+    }
     const now = Date.now();
     const day = utcDay(now);
     const quota = entitlements.checkSignals(local.counter(day, "signals"));
@@ -90,6 +101,7 @@ export class SignalFanOut {
       return this.refuse(run, quota.code, quota.reason);
     }
     local.addCounter(day, "signals", 1);
+    book.apply(input.providerUserId, signal, now);
     run.status = "running";
     journal.save(run, now);
     return null;
@@ -149,6 +161,7 @@ export class SignalFanOut {
         local,
         paper,
         entitlements,
+        exitQuantityOf: { kind: "provider", position: run.exitBase },
         now,
         counts: run.counts,
       });

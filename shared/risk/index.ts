@@ -12,6 +12,7 @@
  *     accounts,                     // every connection incl. the paper one (PAPER_CAPABILITIES), each with a snapshot
  *     quotePrice, marketOpen, cryptoLotStep, now,
  *     reserved,                     // what earlier in-flight decisions of this member already hold
+ *     exitQuantityOf,               // an exit's quantity: {kind: "provider", position} (a fraction of it) or {kind: "own"}
  *   });
  *
  *   decision.kind === "skip":  { reason (SKIP_REASONS code), message (for the member), details }.
@@ -76,6 +77,13 @@ export {
   validateCommunityRiskSettings,
   validateMemberRiskSettings,
 } from "./limits";
+export {
+  afterSignal,
+  namesExitQuantity,
+  type ProviderPosition,
+  positionClosedBy,
+  unknownExitQuantityMessage,
+} from "./provider-positions";
 export { addReservation, emptyReserved, releaseReservation } from "./reservations";
 export { PAPER_CAPABILITIES, type RouteResult, routeAccount } from "./routing";
 export { defaultSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";

@@ -109,6 +109,12 @@ export interface DecideInput {
   /** Units per option contract. Default 100. */
   contractMultiplier?: number;
   reserved?: Reserved;
+  /**
+   * Whose units an exit's `quantity` is in. A followed signal's quantity is part of the provider's position
+   * (as their signals stated it; null when not known): each follower closes the same fraction of theirs.
+   * A member's own trade names their own units. Left out, a quantity is treated as the provider's, unknown.
+   */
+  exitQuantityOf?: { kind: "provider"; position: number | null } | { kind: "own" };
   now: number;
 }
 

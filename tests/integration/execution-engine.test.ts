@@ -312,7 +312,8 @@ describe("orders and fills", () => {
     await settle(community);
   });
 
-  it("Scenario: Confirm mode waits for the member's confirmation", async () => {
+  // The queue consumer may still be draining the halt test's 500 messages when this one is sent.
+  it("Scenario: Confirm mode waits for the member's confirmation", { timeout: 15_000 }, async () => {
     const community = await communityWithFollowers(1, { mode: "confirm" });
     const [follower = ""] = community.followerIds;
     await submit(community, MARKET_BUY);

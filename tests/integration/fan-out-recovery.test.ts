@@ -1,8 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
-import type { OrderSubmission } from "../../shared/execution/messages";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import {
   AAPL_LONG,
@@ -15,6 +13,7 @@ import {
   submit,
   type TestCommunity,
 } from "../support/execution";
+import { interceptOrderQueue } from "../support/order-queue";
 import { seedPaperAccount } from "../support/paper-accounts";
 
 const RESTING_BUY = { ...AAPL_LONG, orderType: "limit", entry: { price: 1 }, stopLoss: null, takeProfits: [] } as const;
@@ -25,32 +24,6 @@ beforeEach(() => {
   discord = fakeDiscordApi();
 });
 afterEach(() => discord.restore());
-
-/**
- * Replaces the ORDER_QUEUE producer (one object, shared by the test and every executor here): messages are
- * recorded instead of consumed, and a community's `failing[communityId]`-th sendBatch call (1-based) throws,
- * as a queue outage part way would.
- */
-function interceptQueue(failing: Record<string, number> = {}) {
-  const queue = env.ORDER_QUEUE as Queue & { sendBatch: Queue["sendBatch"] };
-  const sent: OrderSubmission[] = [];
-  const calls = new Map<string, number>();
-  queue.sendBatch = async (messages) => {
-    const bodies = [...messages].map((message) => message.body as OrderSubmission);
-    const communityId = bodies[0]?.communityId ?? "";
-    const call = (calls.get(communityId) ?? 0) + 1;
-    calls.set(communityId, call);
-    if (failing[communityId] === call) throw new Error("queue unavailable");
-    sent.push(...bodies);
-    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date() } } };
-  };
-  return {
-    sentFor: (community: TestCommunity) => sent.filter((m) => m.communityId === community.communityId),
-    restore: () => {
-      delete (queue as { sendBatch?: unknown }).sendBatch;
-    },
-  };
-}
 
 /** Submits inside the object, so that a failure comes back as a value rather than an RPC rejection. */
 async function submitFailing(community: TestCommunity, input: SubmitSignalInput): Promise<string> {
@@ -109,7 +82,7 @@ describe("resumable fan-out", () => {
     await addFollowersInBulk(community, 1_100);
     const input = await storedSignal(community, RESTING_BUY);
     // Steps of 500: the first step's orders go out in 5 calls, the 6th call (second step) fails.
-    const queue = interceptQueue({ [community.communityId]: 6 });
+    const queue = interceptOrderQueue({ [community.communityId]: 6 });
     const executor = executorOf(community.communityId);
     expect(await submitFailing(community, input)).toContain("queue unavailable");
 
@@ -133,7 +106,7 @@ describe("resumable fan-out", () => {
     const community = await communityWithFollowers(0);
     await addFollowersInBulk(community, 1_100);
     const input = await storedSignal(community, RESTING_BUY);
-    const queue = interceptQueue({ [community.communityId]: 6 });
+    const queue = interceptOrderQueue({ [community.communityId]: 6 });
     const executor = executorOf(community.communityId);
     expect(await submitFailing(community, input)).toContain("queue unavailable");
     expect(new Set(queue.sentFor(community).map((m) => m.orderId)).size).toBeLessThan(1_100);
@@ -158,7 +131,7 @@ describe("resumable fan-out", () => {
       positions: [{ symbol: "AAPL", quantity: 20, averageCost: 200, lastPrice: 200 }],
       day: null,
     });
-    const queue = interceptQueue({ [entries.communityId]: 1, [exits.communityId]: 1 });
+    const queue = interceptOrderQueue({ [entries.communityId]: 1, [exits.communityId]: 1 });
     const entry = await storedSignal(entries, RESTING_BUY);
     const exit = await storedSignal(exits, MARKET_SELL);
     expect(await submitFailing(entries, entry)).toContain("queue unavailable");
@@ -191,7 +164,7 @@ describe("resumable fan-out", () => {
 describe("reservation lifetime", () => {
   it("Scenario: A reservation outliving its order is released at the end of its lifetime", async () => {
     const community = await communityWithFollowers(1);
-    const queue = interceptQueue();
+    const queue = interceptOrderQueue();
     const first = await submit(community, RESTING_BUY);
     const [order] = await community.tenant.execution.listOrders({ signalId: first.signalId });
     // The order ends without its reservation being released (as a path that forgot to would leave it).

@@ -2,7 +2,6 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
-import type { OrderSubmission } from "../../shared/execution/messages";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import {
   AAPL_LONG,
@@ -14,6 +13,7 @@ import {
   settle,
   submit,
 } from "../support/execution";
+import { interceptOrderQueue } from "../support/order-queue";
 
 interface ScheduledFetcher {
   scheduled(options: { cron: string; scheduledTime: number }): Promise<unknown>;
@@ -103,19 +103,14 @@ describe("reconciliation backstops", () => {
       Date.now() - 11 * 60_000,
     );
 
-    const queue = env.ORDER_QUEUE as Queue & { sendBatch: Queue["sendBatch"] };
-    const sent: OrderSubmission[] = [];
-    queue.sendBatch = async (messages) => {
-      sent.push(...[...messages].map((m) => m.body as OrderSubmission));
-      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date() } } };
-    };
+    const queue = interceptOrderQueue();
     try {
       await runReconciliationCron();
       await runReconciliationCron();
     } finally {
-      delete (queue as { sendBatch?: unknown }).sendBatch;
+      queue.restore();
     }
-    const mine = sent.filter((m) => m.communityId === community.communityId);
+    const mine = queue.sentFor(community);
     expect(mine.map((m) => m.orderId)).toEqual([id]);
 
     await deliver("order-submissions", mine);

@@ -131,6 +131,11 @@ describe("risk engine: limits", () => {
       },
       invalid_stop: { signal: signal({ stopLoss: 105 }) },
       invalid_take_profit: { signal: signal({ takeProfits: [{ price: 95, percent: null }] }) },
+      exit_quantity_unknown: {
+        signal: signal({ action: "sell", quantity: 10 }),
+        accounts: account({ positions: [position()] }),
+        exitQuantityOf: { kind: "provider", position: null },
+      },
     };
 
     expect(Object.keys(cases).sort()).toEqual([...SKIP_REASON_CODES].sort());
