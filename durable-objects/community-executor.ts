@@ -27,7 +27,7 @@ import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
-import { ExecutorLocalState } from "./executor/local-state";
+import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import { OrderDispatch } from "./executor/order-dispatch";
 import {
   adoptIfPlaced,
@@ -664,6 +664,13 @@ export class CommunityExecutor extends DurableObject<Env> {
       }
     }
     return unknown;
+  }
+
+  /** Provider signals counted against the plan today (UTC): the one counter that `/subscription` shows. */
+  signalUsage(input: { communityId: string }): { day: string; signals: number } {
+    this.tenant(input.communityId);
+    const day = utcDay(Date.now());
+    return { day, signals: this.local.counter(day, "signals") };
   }
 
   /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
