@@ -215,7 +215,8 @@ export function executionRepository(scope: TenantScope) {
               createdAt: sql<number>`${now}`.as("created_at"),
             })
             .from(orders)
-            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now))),
+            // changes(): the update above moved this row (a concurrent move in the same millisecond did not).
+            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now), sql`changes() = 1`)),
         ),
       ]);
       return updated[0] ?? null;
@@ -336,11 +337,31 @@ export function executionRepository(scope: TenantScope) {
         .all();
     },
 
-    /** Records a fill once (by execution id). Returns false when it was already recorded. */
+    /**
+     * Records a fill once (by execution id), only for an order of this community. Returns false when it
+     * was already recorded or the order is not this community's.
+     */
     async recordFill(fill: Omit<FillRow, "id" | "communityId">): Promise<boolean> {
       const inserted = await db
         .insert(fills)
-        .values({ id: crypto.randomUUID(), communityId, ...fill })
+        .select(
+          db
+            .select({
+              id: sql<string>`${crypto.randomUUID()}`.as("id"),
+              communityId: orders.communityId,
+              orderId: orders.id,
+              userId: sql<string>`${fill.userId}`.as("user_id"),
+              executionId: sql<string>`${fill.executionId}`.as("execution_id"),
+              quantity: sql<number>`${fill.quantity}`.as("quantity"),
+              price: sql<number>`${fill.price}`.as("price"),
+              quoteSource: sql<string | null>`${fill.quoteSource}`.as("quote_source"),
+              quoteTimestamp: sql<number | null>`${fill.quoteTimestamp}`.as("quote_timestamp"),
+              delayed: sql<boolean>`${fill.delayed ? 1 : 0}`.as("delayed"),
+              filledAt: sql<number>`${fill.filledAt}`.as("filled_at"),
+            })
+            .from(orders)
+            .where(orderOf(fill.orderId)),
+        )
         .onConflictDoNothing()
         .returning({ id: fills.id });
       return inserted.length > 0;
