@@ -170,7 +170,9 @@ describe("tenant isolation", () => {
       filledAt: Date.now(),
     };
 
-    expect(await a.execution.transition(orderId, { from: ["queued"], to: "canceled", cause: "kill_switch" })).toBeNull();
+    expect(
+      await a.execution.transition(orderId, { from: ["queued"], to: "canceled", cause: "kill_switch" }),
+    ).toBeNull();
     await a.execution.touch(orderId, { attempts: 5, statusReason: "touched by A" });
     expect(await a.execution.cancelQueued("kill_switch", { orderIds: [orderId] })).toEqual([]);
     expect(await a.execution.cancelQueued("kill_switch", { signalId: signal.id })).toEqual([]);
