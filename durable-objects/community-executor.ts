@@ -38,7 +38,7 @@ import {
   publishOrder,
   sendQueuedOrder,
 } from "./executor/order-flow";
-import { OrderOutbox, sendOrderMessages } from "./executor/outbox";
+import { confirmedEntry, OrderOutbox, sendOrderMessages } from "./executor/outbox";
 import { PAPER_ACCOUNT_REF, PaperDesk } from "./executor/paper-desk";
 import { ProviderBook } from "./executor/provider-book";
 import { emptyCounts, SignalFanOut } from "./executor/signal-fan-out";
@@ -261,18 +261,21 @@ export class CommunityExecutor extends DurableObject<Env> {
       now,
       counts,
     });
-    const batch = this.outbox.stage(
-      {
-        communityId: input.communityId,
-        signalId: input.signalId,
-        phase: "planned",
-        orders: planned.orders,
-        paused: planned.pausedMembers,
-      },
-      now,
-    );
-    const delivered = await this.dispatch.deliver(batch);
-    if (delivered.haltedEntries > 0) {
+    const batch =
+      planned.orders.length > 0 || planned.pausedMembers.length > 0
+        ? this.outbox.stage(
+            {
+              communityId: input.communityId,
+              signalId: input.signalId,
+              phase: "planned",
+              orders: planned.orders,
+              paused: planned.pausedMembers,
+            },
+            now,
+          )
+        : null;
+    const delivered = batch ? await this.dispatch.deliver(batch) : null;
+    if (delivered && delivered.haltedEntries > 0) {
       const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -341,7 +344,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         communityId: input.communityId,
         signalId: order.signalId,
         phase: "stored",
-        orders: [storedOrder(order)],
+        orders: [confirmedEntry(order)],
         paused: [],
       },
       Date.now(),
@@ -686,27 +689,4 @@ export class CommunityExecutor extends DurableObject<Env> {
 
 function refusal(signalId: string, code: string, message: string): SignalSummary {
   return { ...emptyCounts(), status: "refused", signalId, code, message };
-}
-
-/** A stored order as an outbox entry (its client order id is derived again from the same parts). */
-function storedOrder(order: OrderRow) {
-  return {
-    id: order.id,
-    clientOrderId: order.clientOrderId,
-    signalId: order.signalId,
-    userId: order.userId,
-    accountRef: order.accountRef,
-    broker: order.broker,
-    leg: order.leg,
-    parentOrderId: order.parentOrderId,
-    symbol: order.symbol,
-    assetClass: order.assetClass,
-    intent: { ...order.intent, awaitingConfirmation: false },
-    side: order.side,
-    orderType: order.orderType,
-    quantity: order.quantity,
-    limitPrice: order.limitPrice,
-    stopPrice: order.stopPrice,
-    cause: "confirmed_by_member",
-  };
 }

@@ -1,6 +1,6 @@
 import { MAX_SEND_BATCH, type OrderSubmission } from "../../shared/execution/messages";
 import { clientOrderId } from "../../shared/orders/client-order-id";
-import type { NewOrder } from "../../workers/db/tenant/execution";
+import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 
 /** An order as the executor decided it; its client order id is derived (deterministically) unless already known. */
 export type PlannedOrder = Omit<NewOrder, "clientOrderId"> & { clientOrderId?: string };
@@ -178,4 +178,27 @@ export async function sendOrderMessages(
   for (let i = 0; i < batches.length; i += PARALLEL) {
     await Promise.all(batches.slice(i, i + PARALLEL).map((batch) => queue.sendBatch(batch)));
   }
+}
+
+/** A stored order the member just confirmed, as an outbox entry to send (no longer awaiting confirmation). */
+export function confirmedEntry(order: OrderRow): PlannedOrder {
+  return {
+    id: order.id,
+    clientOrderId: order.clientOrderId,
+    signalId: order.signalId,
+    userId: order.userId,
+    accountRef: order.accountRef,
+    broker: order.broker,
+    leg: order.leg,
+    parentOrderId: order.parentOrderId,
+    symbol: order.symbol,
+    assetClass: order.assetClass,
+    intent: { ...order.intent, awaitingConfirmation: false },
+    side: order.side,
+    orderType: order.orderType,
+    quantity: order.quantity,
+    limitPrice: order.limitPrice,
+    stopPrice: order.stopPrice,
+    cause: "confirmed_by_member",
+  };
 }

@@ -86,6 +86,13 @@ export class SignalFanOut {
         "Trading is halted in this community (kill switch); the signal is not executed.",
       );
     }
+    if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
+      return this.refuse(
+        run,
+        "SIGNAL_EXPIRED",
+        "The executor was interrupted before this signal could run, and it is now too old to execute.",
+      );
+    }
     const entitlements = await executionEntitlements(this.ctx.env, input.communityId);
     // Synchronous from here: two signals cannot both take the last one of today's quota.
     const signal = input.signal as unknown as RiskSignal;
