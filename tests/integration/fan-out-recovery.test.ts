@@ -9,7 +9,7 @@ import {
   executorOf,
   fakeDiscordApi,
   settle,
-  snowflakeAt,
+  storedSignal,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -33,30 +33,6 @@ async function submitFailing(community: TestCommunity, input: SubmitSignalInput)
       (error: unknown) => String(error),
     ),
   );
-}
-
-/** Stores a signal and builds the executor input, so the same submission can be repeated. */
-async function storedSignal(community: TestCommunity, signal: Record<string, unknown>): Promise<SubmitSignalInput> {
-  const sourceId = snowflakeAt();
-  const sourceTimestamp = Date.now();
-  const { signal: row } = await community.tenant.signals.store({
-    providerUserId: community.providerId,
-    source: "slash",
-    sourceId,
-    sourceTimestamp,
-    channelId: null,
-    rawText: null,
-    normalized: signal,
-  });
-  return {
-    signalId: row.id,
-    communityId: community.communityId,
-    providerUserId: community.providerId,
-    signal,
-    source: "slash",
-    sourceId,
-    sourceTimestamp,
-  };
 }
 
 /** Moves the executor's fan-out journal and outbox back in time, as if `ms` had passed. */

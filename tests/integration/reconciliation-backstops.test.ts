@@ -2,7 +2,6 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
-import { clientOrderId } from "../../shared/orders/client-order-id";
 import {
   AAPL_LONG,
   communityWithFollowers,
@@ -55,66 +54,33 @@ describe("reconciliation backstops", () => {
 
   it("Scenario: Reconciliation sends another message for a queued order left without one", async () => {
     const community = await communityWithFollowers(1);
-    const [userId = ""] = community.followerIds;
-    const id = crypto.randomUUID();
-    const intent = {
-      leg: "entry",
-      side: "buy",
-      positionEffect: "open",
-      assetClass: "equity",
-      symbol: "AAPL",
-      option: null,
-      orderType: "limit",
-      quantity: 1,
-      limitPrice: 1,
-      stopPrice: null,
-      timeInForce: "day",
-      nativeBracket: false,
-      placeAfterFill: false,
-      exits: [],
-    };
-    await community.tenant.execution.insertOrders(
-      [
-        {
-          id,
-          signalId: null,
-          userId,
-          accountRef: "paper",
-          broker: "paper",
-          clientOrderId: await clientOrderId({
-            communityId: community.communityId,
-            signalId: id,
-            followerId: userId,
-            leg: "entry",
-          }),
-          leg: "entry",
-          parentOrderId: null,
-          symbol: "AAPL",
-          assetClass: "equity",
-          intent,
-          side: "buy",
-          orderType: "limit",
-          quantity: 1,
-          limitPrice: 1,
-          stopPrice: null,
-          cause: "signal",
-        },
-      ],
-      Date.now() - 11 * 60_000,
-    );
-
     const queue = interceptOrderQueue();
     try {
+      // The order's message is recorded here and never consumed: as good as lost.
+      const { signalId } = await submit(community, {
+        ...AAPL_LONG,
+        entry: { price: 1 },
+        stopLoss: null,
+        takeProfits: [],
+      });
+      const [order] = await community.tenant.execution.listOrders({ signalId });
+      expect(queue.sentFor(community).map((m) => m.orderId)).toEqual([order?.id]);
+      await env.DB.prepare("update orders set updated_at = ? where id = ?")
+        .bind(Date.now() - 11 * 60_000, order?.id ?? "")
+        .run();
+
       await runReconciliationCron();
       await runReconciliationCron();
+      const messages = queue.sentFor(community);
+      expect(messages.map((m) => m.orderId)).toEqual([order?.id, order?.id]);
+
+      await deliver("order-submissions", messages.slice(1));
+      const reached = await community.tenant.execution.getOrder(order?.id ?? "");
+      expect(reached?.brokerOrderId).toEqual(expect.any(String));
+      expect(reached?.status).not.toBe("queued");
     } finally {
       queue.restore();
     }
-    const mine = queue.sentFor(community);
-    expect(mine.map((m) => m.orderId)).toEqual([id]);
-
-    await deliver("order-submissions", mine);
-    expect(await community.tenant.execution.getOrder(id)).toMatchObject({ status: "submitted" });
     await settle(community);
   });
 });

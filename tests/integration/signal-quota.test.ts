@@ -11,7 +11,7 @@ import {
   executorOf,
   fakeDiscordApi,
   settle,
-  snowflakeAt,
+  storedSignal,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -38,24 +38,18 @@ async function signalsLine(community: TestCommunity): Promise<string | undefined
 
 /** A member's own confirmed /trade, stored and handed over as the Discord side does. */
 async function ownTrade(community: TestCommunity, userId: string, symbol: string) {
-  const signal = { ...RESTING_BUY, symbol };
-  const sourceId = snowflakeAt();
-  const { signal: row } = await community.tenant.signals.store({
-    providerUserId: userId,
-    source: "slash",
-    sourceId,
-    sourceTimestamp: Date.now(),
-    channelId: null,
-    rawText: null,
-    normalized: signal,
-  });
+  const { signalId, signal, sourceId, sourceTimestamp } = await storedSignal(
+    community,
+    { ...RESTING_BUY, symbol },
+    { providerUserId: userId },
+  );
   return executorOf(community.communityId).submitManualTrade({
-    signalId: row.id,
+    signalId,
     communityId: community.communityId,
     userId,
     signal,
     sourceId,
-    sourceTimestamp: Date.now(),
+    sourceTimestamp,
   });
 }
 
