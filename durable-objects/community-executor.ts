@@ -74,7 +74,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly fanOut: SignalFanOut;
   private readonly book: ProviderBook;
   /** Orders being sent right now by this instance: a second message for one waits for the first. */
-  private readonly sending = new Set<string>();
+  private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -414,11 +414,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     if (this.local.isAwaitingConfirmation(order.id))
       return { outcome: "done", note: "awaiting the member's confirmation" };
-    if (this.sending.has(order.id)) return { outcome: "retry", delaySeconds: 5, reason: "already being sent" };
-    this.sending.add(order.id);
+    // A second message for an order being sent (a redelivery, a sweeper's resend) waits for the first, then looks again.
+    const inFlight = this.sending.get(order.id);
+    if (inFlight) {
+      await inFlight.catch(() => undefined);
+      return this.submitOrder(input);
+    }
+    const sent = sendQueuedOrder(this.orderFlow(input.communityId, tenant, order.userId), order, input.attempt);
+    this.sending.set(order.id, sent);
     try {
-      const flow = this.orderFlow(input.communityId, tenant, order.userId);
-      return await sendQueuedOrder(flow, order, input.attempt);
+      return await sent;
     } finally {
       this.sending.delete(order.id);
     }
