@@ -17,6 +17,7 @@ import {
 import { describeSkip, type SignalSummary } from "../shared/execution/summary";
 import { type Logger, rootLogger } from "../shared/logging";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
+import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
 import { database } from "../workers/db/client";
 import { forCommunity, type TenantRepository } from "../workers/db/tenant";
@@ -25,8 +26,11 @@ import { executionEntitlements } from "../workers/execution/entitlements";
 import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
+import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
+import { assertOwnCommunity } from "./executor/identity";
+import { KillSwitch } from "./executor/kill-switch";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import { OrderDispatch } from "./executor/order-dispatch";
 import {
@@ -73,19 +77,23 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly dispatch: OrderDispatch;
   private readonly fanOut: SignalFanOut;
   private readonly book: ProviderBook;
-  /** Orders being sent right now by this instance: a second message for one waits for the first. */
+  /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
   private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
+  private readonly killSwitch: KillSwitch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.local = new ExecutorLocalState(ctx.storage.sql);
     this.logger = rootLogger.child({ component: "community-executor" });
     this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
+    this.killSwitch = new KillSwitch(this.local, this.logger);
     this.journal = new FanOutJournal(ctx.storage.sql);
     this.outbox = new OrderOutbox(ctx.storage.sql);
     const parts = {
-      env,
+      // Read at each use rather than captured: the object's bindings are the one place they live.
+      env: () => this.env,
       local: this.local,
+      killSwitch: this.killSwitch,
       outbox: this.outbox,
       logger: this.logger,
       tenant: (communityId: string) => this.tenant(communityId),
@@ -106,12 +114,9 @@ export class CommunityExecutor extends DurableObject<Env> {
     return "pong";
   }
 
+  /** The community's repository, after checking the caller named this object's own community. */
   private tenant(communityId: string): TenantRepository {
-    const known = this.local.getMeta("communityId");
-    if (known && known !== communityId) {
-      throw new Error(`This executor belongs to community ${known}, not ${communityId}.`);
-    }
-    if (!known) this.local.setMeta("communityId", communityId);
+    assertOwnCommunity(this.ctx.id, this.local, communityId);
     return forCommunity(database(this.env.DB), communityId);
   }
 
@@ -129,6 +134,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       );
     }
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
     const now = Date.now();
@@ -172,7 +178,6 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     // Journaled with the source, so a retry after any failure from here on continues this run.
     const run = verdict.kind === "pass" ? this.journal.open(input, now) : null;
-    const tenant = this.tenant(input.communityId);
 
     if (verdict.kind === "expired") {
       await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
@@ -214,6 +219,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const parsed = ManualTradeInputSchema.safeParse(raw);
     if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const now = Date.now();
     const seen = this.local.seenSource(input.sourceId);
@@ -225,8 +231,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         message: "This trade was already placed.",
       };
     this.local.rememberSource(input.sourceId, input.signalId, "manual", now);
-    const tenant = this.tenant(input.communityId);
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -331,7 +336,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!pending || order.status !== "queued") {
       return { ok: false, message: "This order is no longer waiting for your confirmation." };
     }
-    if (input.decision === "cancel" || this.local.halted) {
+    if (input.decision === "cancel" || (await this.killSwitch.isHalted(tenant))) {
       await this.cancelUnconfirmed(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
       return {
         ok: true,
@@ -367,8 +372,8 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   /** The kill switch: stops fan-outs under way at their next step and cancels orders not yet sent. */
   async halt(input: { communityId: string; reason: string | null; actorId: string | null }) {
-    this.local.setHalted(true);
     const tenant = this.tenant(input.communityId);
+    this.killSwitch.markHalted();
     const changed = await tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason });
     const canceled = await tenant.execution.cancelQueued("kill_switch");
     this.local.release(canceled);
@@ -385,7 +390,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   async resume(input: { communityId: string; actorId: string | null }) {
     const tenant = this.tenant(input.communityId);
     const changed = await tenant.community.setHalted(false, { actorId: input.actorId });
-    this.local.setHalted(false);
+    this.killSwitch.markResumed();
     await eventSinkFor(this.env, this.logger).publish({
       type: "killswitch.changed",
       communityId: input.communityId,
@@ -399,10 +404,13 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** Sends one order from ORDER_QUEUE (only if still queued) and says whether the message is done. */
   async submitOrder(input: { communityId: string; orderId: string; attempt: number }): Promise<OrderSubmissionOutcome> {
     const tenant = this.tenant(input.communityId);
-    const order = await tenant.execution.getOrder(input.orderId);
+    const [order, halted] = await Promise.all([
+      tenant.execution.getOrder(input.orderId),
+      this.killSwitch.isHalted(tenant),
+    ]);
     if (!order) return { outcome: "done", note: "unknown order" };
     if (order.status !== "queued") return { outcome: "done", status: order.status, note: "already handled" };
-    if (this.local.halted) {
+    if (halted) {
       const canceled = await tenant.execution.transition(order.id, {
         from: ["queued"],
         to: "canceled",
@@ -414,19 +422,8 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     if (this.local.isAwaitingConfirmation(order.id))
       return { outcome: "done", note: "awaiting the member's confirmation" };
-    // A second message for an order being sent (a redelivery, a sweeper's resend) waits for the first, then looks again.
-    const inFlight = this.sending.get(order.id);
-    if (inFlight) {
-      await inFlight.catch(() => undefined);
-      return this.submitOrder(input);
-    }
-    const sent = sendQueuedOrder(this.orderFlow(input.communityId, tenant, order.userId), order, input.attempt);
-    this.sending.set(order.id, sent);
-    try {
-      return await sent;
-    } finally {
-      this.sending.delete(order.id);
-    }
+    const flow = this.orderFlow(input.communityId, tenant, order.userId);
+    return sendQueuedOrder(flow, order, input.attempt);
   }
 
   /** The DLQ gave up on an order: it is `failed`, and its member is told. */
@@ -453,13 +450,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (failed) {
       const flow = this.orderFlow(input.communityId, tenant, failed.userId);
       await publishOrder(flow, failed);
-      await flow.notifyMember(
-        failed.userId,
-        `order:${failed.id}:failed`,
-        isExit(failed)
-          ? `🚨 Exit failed, position still open: your ${describeOrder(failed)} could not be sent to the broker after every retry. Manage the position yourself; an operator has been alerted.`
-          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry, and the broker does not show it. Reconciliation keeps looking for a day; an operator has been alerted.`,
-      );
+      await flow.notifyMember(failed.userId, `order:${failed.id}:failed`, deadLetterNotice(failed));
     }
     return { failed: failed !== null };
   }
@@ -562,6 +553,20 @@ export class CommunityExecutor extends DurableObject<Env> {
         }
       },
       untrack: (orderId) => this.local.untrack(orderId),
+      sendOnce: async (orderId, send) => {
+        const running = this.sending.get(orderId);
+        if (running) {
+          await running.catch(() => undefined);
+          return { outcome: "done", note: "sent by another delivery of the same order" };
+        }
+        const sent = send();
+        this.sending.set(orderId, sent);
+        try {
+          return await sent;
+        } finally {
+          this.sending.delete(orderId);
+        }
+      },
       enqueue: (orders) => sendOrderMessages(this.env.ORDER_QUEUE, communityId, orders),
       notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
       now: () => Date.now(),
@@ -644,6 +649,9 @@ export class CommunityExecutor extends DurableObject<Env> {
         this.logger.warn("order.reconcile_failed", { communityId: input.communityId, orderId: order.id, error });
       }
     }
+    await restoreMissingExits(tenant, now - LATE_FILL_WINDOW_MS, (userId) =>
+      this.orderFlow(input.communityId, tenant, userId),
+    );
     report.unknownPositions = await this.unknownPaperPositions(tenant);
     for (const unknown of report.unknownPositions) {
       this.logger.error("position.unknown_at_broker", { alert: true, communityId: input.communityId, ...unknown });
@@ -651,14 +659,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     return report;
   }
 
-  /** Positions a paper account holds that no recorded position explains. */
+  /** Positions a paper account holds that no recorded position explains (matched by instrument key). */
   private async unknownPaperPositions(tenant: TenantRepository) {
     const known = await tenant.execution.positionsOf();
     const unknown: ReconcileReport["unknownPositions"] = [];
     for (const userId of this.local.paperAccountUsers()) {
       for (const held of await this.paper.adapterFor(userId).getPositions()) {
         const recorded = known.find(
-          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === held.symbol,
+          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === instrumentKey(held),
         );
         const signed = held.direction === "short" ? -held.quantity : held.quantity;
         if (!recorded || Math.abs(recorded.quantity - signed) > 1e-9) {
@@ -681,15 +689,23 @@ export class CommunityExecutor extends DurableObject<Env> {
     return { day, signals: this.local.counter(day, "signals") };
   }
 
-  /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
+  /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */
   async syncSettings(input: { communityId: string }) {
-    const community = await this.tenant(input.communityId).community.get();
+    const tenant = this.tenant(input.communityId);
+    const community = await tenant.community.get();
     if (!community) return { ok: false };
     const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
     this.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
-    this.local.setHalted(community.halted);
-    return { ok: true, halted: community.halted };
+    return { ok: true, halted: await this.killSwitch.isHalted(tenant) };
   }
+}
+
+/** Which order failed (by its words and its /orders id) and what the member can do about it. */
+function deadLetterNotice(failed: OrderRow): string {
+  const which = `your ${describeOrder(failed)} (order \`${failed.id}\`)`;
+  return isExit(failed)
+    ? `🚨 Exit failed, position still open: ${which} could not be sent to the broker after every retry. Close or protect the position yourself now with /trade or at your broker; an operator has been alerted.`
+    : `⚠️ Not placed: ${which} could not be sent to the broker after every retry, and the broker does not show it, so nothing was traded. Place it again with /trade if you still want it; reconciliation keeps looking for it for a day and an operator has been alerted.`;
 }
 
 function refusal(signalId: string, code: string, message: string): SignalSummary {

@@ -4,6 +4,7 @@ import type { TenantRepository } from "../../workers/db/tenant";
 import type { NewOrder } from "../../workers/db/tenant/execution";
 import { notifyMember } from "../../workers/execution/notify-member";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
+import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { describeOrder } from "./order-flow";
 import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
@@ -12,8 +13,9 @@ import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderI
 export const SEND_WINDOW_MS = 2 * 60_000;
 
 export interface DispatchContext {
-  env: Env;
+  env(): Env;
   local: ExecutorLocalState;
+  killSwitch: KillSwitch;
   outbox: OrderOutbox;
   logger: Logger;
   tenant(communityId: string): TenantRepository;
@@ -38,13 +40,14 @@ export class OrderDispatch {
   constructor(private readonly ctx: DispatchContext) {}
 
   async deliver(batch: OutboxBatch): Promise<Delivered> {
-    const { env, local, outbox } = this.ctx;
+    const { local, outbox } = this.ctx;
+    const env = this.ctx.env();
     const tenant = this.ctx.tenant(batch.communityId);
     const orders = await withClientOrderIds(batch.communityId, batch.orders);
     const awaiting = orders.filter(isAwaitingConfirmation);
     if (batch.phase === "planned") {
-      // Checked after the last await: the kill switch stops whatever is not stored yet.
-      if (local.halted) {
+      // The object's copy of the kill switch, checked after the last await: a halt stops whatever is not stored yet.
+      if (this.ctx.killSwitch.haltedLocally) {
         local.release(orders.map((o) => o.id));
         outbox.remove(batch.id);
         return { haltedEntries: orders.filter(isEntry).length, lateEntries: 0 };
@@ -95,7 +98,7 @@ export class OrderDispatch {
         .filter((o) => stored.has(o.id))
         .map((order) =>
           notifyMember(
-            this.ctx.env,
+            this.ctx.env(),
             batch.communityId,
             order.userId,
             `order:${order.id}:stranded`,
@@ -108,7 +111,8 @@ export class OrderDispatch {
   }
 
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
-    const { env, logger } = this.ctx;
+    const { logger } = this.ctx;
+    const env = this.ctx.env();
     const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
     await Promise.all([
       ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),

@@ -9,6 +9,7 @@ import { type ExecutionEntitlements, executionEntitlements } from "../../workers
 import { eventSinkFor } from "../../workers/execution/event-sink";
 import { planFollowerOrders } from "./fan-out";
 import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
+import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
 import type { OrderOutbox } from "./outbox";
@@ -19,8 +20,9 @@ import type { ProviderBook } from "./provider-book";
 export const FAN_OUT_CHUNK = 500;
 
 export interface FanOutContext {
-  env: Env;
+  env(): Env;
   local: ExecutorLocalState;
+  killSwitch: KillSwitch;
   journal: FanOutJournal;
   outbox: OrderOutbox;
   dispatch: OrderDispatch;
@@ -77,9 +79,9 @@ export class SignalFanOut {
    * atomically (with the provider's position updated) before anything executes.
    */
   private async start(run: FanOutRun): Promise<SignalSummary | null> {
-    const { local, journal, book } = this.ctx;
+    const { local, journal, book, killSwitch } = this.ctx;
     const { input } = run;
-    if (local.halted) {
+    if (await killSwitch.isHalted(this.ctx.tenant(input.communityId))) {
       return this.refuse(
         run,
         "COMMUNITY_HALTED",
@@ -93,7 +95,7 @@ export class SignalFanOut {
         "The executor was interrupted before this signal could run, and it is now too old to execute.",
       );
     }
-    const entitlements = await executionEntitlements(this.ctx.env, input.communityId);
+    const entitlements = await executionEntitlements(this.ctx.env(), input.communityId);
     // Synchronous from here: two signals cannot both take the last one of today's quota.
     const signal = input.signal as unknown as RiskSignal;
     if (namesExitQuantity(signal)) {
@@ -134,7 +136,7 @@ export class SignalFanOut {
     const signal = input.signal as unknown as RiskSignal;
     const tenant = this.ctx.tenant(input.communityId);
     const [entitlements, quote, followers] = await Promise.all([
-      executionEntitlements(this.ctx.env, input.communityId),
+      executionEntitlements(this.ctx.env(), input.communityId),
       paper.quoteFor(signal),
       tenant.execution.followersOf(input.providerUserId),
     ]);
@@ -150,7 +152,8 @@ export class SignalFanOut {
     }
     await loadLiveMembers(entitlements, rest);
     for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
-      if (local.halted) {
+      // Read from its one source before every step (a failed read counts as halted).
+      if (await this.ctx.killSwitch.isHalted(tenant)) {
         run.counts.stoppedByHalt = true;
         run.planned = true;
         journal.save(run, Date.now());
@@ -218,7 +221,7 @@ export class SignalFanOut {
     };
     const logger = this.logger(run);
     await this.ctx.tenant(input.communityId).execution.setSignalOutcome(run.signalId, "accepted", null, { ...summary });
-    await eventSinkFor(this.ctx.env, logger).publish({
+    await eventSinkFor(this.ctx.env(), logger).publish({
       type: "signal.accepted",
       communityId: input.communityId,
       audience: "community",

@@ -59,9 +59,10 @@ export interface EquityDay {
 }
 
 /**
- * Carries an account's day forward to an equity seen at `now`. A new UTC day
- * starts from the broker's own start of day for that date when it reports one,
- * else from the last equity seen before midnight, else from this equity.
+ * Carries an account's day forward to an equity seen at `now`. The day starts
+ * from the broker's own start of day for that date whenever it reports one;
+ * otherwise a new UTC day starts from the last equity seen before midnight,
+ * else from this equity.
  */
 export function observeEquity(
   previous: EquityDay | null,
@@ -70,14 +71,12 @@ export function observeEquity(
   brokerStartOfDay: { date: string; startEquity: number } | null,
 ): EquityDay {
   const day = utcDay(now);
-  if (previous?.day === day) {
-    return { ...previous, peakEquity: Math.max(previous.peakEquity, equity), lastEquity: equity };
-  }
-  const startEquity =
-    brokerStartOfDay?.date === day && brokerStartOfDay.startEquity > 0
-      ? brokerStartOfDay.startEquity
-      : (previous?.lastEquity ?? equity);
-  return { day, startEquity, peakEquity: Math.max(startEquity, equity), lastEquity: equity };
+  const reported =
+    brokerStartOfDay?.date === day && brokerStartOfDay.startEquity > 0 ? brokerStartOfDay.startEquity : null;
+  const sameDay = previous?.day === day;
+  const startEquity = reported ?? (sameDay ? previous.startEquity : (previous?.lastEquity ?? equity));
+  const peakBefore = sameDay ? previous.peakEquity : startEquity;
+  return { day, startEquity, peakEquity: Math.max(peakBefore, startEquity, equity), lastEquity: equity };
 }
 
 /** The UTC date of a moment, YYYY-MM-DD: the key of daily counters and of an account's day. */

@@ -81,5 +81,12 @@ describe("risk engine: daily loss and circuit breaker", () => {
     expect(reported).toMatchObject({ startEquity: 97_000, peakEquity: 97_000 });
     const stale = observeEquity(null, 95_000, morning, { date: "2026-03-09", startEquity: 97_000 });
     expect(stale).toMatchObject({ startEquity: 95_000 });
+    // Reported later in the day, it still wins over what the executor had assumed.
+    expect(observeEquity(day, 101_000, morning + 3 * 3600_000, { date: "2026-03-10", startEquity: 120_000 })).toEqual({
+      day: "2026-03-10",
+      startEquity: 120_000,
+      peakEquity: 120_000,
+      lastEquity: 101_000,
+    });
   });
 });

@@ -55,7 +55,7 @@ describe("risk engine: closing positions", () => {
       }),
     ]);
     expect(close.closes).toEqual({
-      instrument: "equity:AAPL",
+      instrument: "AAPL",
       direction: "long",
       positionQuantity: 40,
       remainingQuantity: 0,
@@ -64,7 +64,7 @@ describe("risk engine: closing positions", () => {
     expect(close.reservation).toMatchObject({
       notional: 0,
       openPositions: 0,
-      closing: { instrument: "equity:AAPL", quantity: 40 },
+      closing: { instrument: "AAPL", quantity: 40 },
     });
 
     // Trim 50% at a limit.
@@ -152,7 +152,7 @@ describe("risk engine: closing positions", () => {
       openPositions: 0,
       ordersToday: 1,
       symbol: null,
-      closing: { instrument: "equity:AAPL", quantity: 30 },
+      closing: { instrument: "AAPL", quantity: 30 },
     });
     const rest = placed(decide(input({ signal: close, accounts: holding, reserved })));
     expect(rest.intents[0]?.quantity).toBe(10);

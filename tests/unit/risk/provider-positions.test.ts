@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { afterSignal, namesExitQuantity, type ProviderPosition, positionClosedBy } from "../../../shared/risk";
 import { signal } from "./fixtures";
 
-const NVDA = "equity:NVDA";
+const NVDA = "NVDA";
 const nvda = (overrides: Parameters<typeof signal>[0]) => signal({ symbol: "NVDA", ...overrides });
 
 describe("a provider's position from their signals", () => {
