@@ -152,8 +152,10 @@ export class SignalFanOut {
     }
     await loadLiveMembers(entitlements, rest);
     for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
-      // Read from its one source before every step (a failed read counts as halted).
-      if (await this.ctx.killSwitch.isHalted(tenant)) {
+      // Read from its one source before every step (a failed read counts as halted). A halt() already taken
+      // here stops the run without a read, which could still see D1 from before that halt was written.
+      const { killSwitch } = this.ctx;
+      if (killSwitch.haltedLocally || (await killSwitch.isHalted(tenant))) {
         run.counts.stoppedByHalt = true;
         run.planned = true;
         journal.save(run, Date.now());
