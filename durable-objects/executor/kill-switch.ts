@@ -12,12 +12,14 @@ import type { ExecutorLocalState } from "./local-state";
  *
  * The copy in the object's SQLite is what a fan-out checks synchronously
  * between its awaits, so a halt() under way stops it at once. A read that
- * began before a halt() or resume() of this object finished must not undo it:
- * each of those moves the epoch, and a read is adopted only if the epoch it
- * began in is still current.
+ * overlaps a halt() or resume() of this object must not undo it (it may see D1
+ * before the write lands): each of those moves the epoch when it starts and
+ * when its write settles, and a read is adopted only if no change was in
+ * flight and the epoch it began in is still current.
  */
 export class KillSwitch {
   private epoch = 0;
+  private inFlight = 0;
 
   constructor(
     private readonly local: ExecutorLocalState,
@@ -41,7 +43,7 @@ export class KillSwitch {
       this.logger.error("killswitch.unreadable", { alert: true, communityId: tenant.communityId, error });
       return true;
     }
-    if (epoch !== this.epoch) return this.local.halted; // a halt() or resume() here is newer than this read
+    if (epoch !== this.epoch || this.inFlight > 0) return this.local.halted; // a halt() or resume() overlapped this read
     if (halted !== this.local.halted) {
       this.local.setHalted(halted);
       this.logger.warn("killswitch.adopted", { communityId: tenant.communityId, halted });
@@ -49,15 +51,27 @@ export class KillSwitch {
     return halted;
   }
 
-  /** halt(): takes effect in this object at once, before D1 is written. */
-  markHalted(): void {
-    this.epoch += 1;
-    this.local.setHalted(true);
+  /** halt(): takes effect in this object at once, before D1 is written; reads overlapping the write keep it. */
+  async halting<T>(writeToD1: () => Promise<T>): Promise<T> {
+    return this.changing(true, writeToD1);
   }
 
-  /** resume(): called once D1 says resumed. */
-  markResumed(): void {
+  /** resume(): takes effect in this object once D1 says resumed. */
+  async resuming<T>(writeToD1: () => Promise<T>): Promise<T> {
+    return this.changing(false, writeToD1);
+  }
+
+  private async changing<T>(halted: boolean, writeToD1: () => Promise<T>): Promise<T> {
     this.epoch += 1;
-    this.local.setHalted(false);
+    this.inFlight += 1;
+    if (halted) this.local.setHalted(true);
+    try {
+      const written = await writeToD1();
+      if (!halted) this.local.setHalted(false);
+      return written;
+    } finally {
+      this.inFlight -= 1;
+      this.epoch += 1;
+    }
   }
 }

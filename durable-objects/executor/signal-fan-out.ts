@@ -62,12 +62,14 @@ export class SignalFanOut {
     try {
       // Set before the work, so a restart part way still wakes the sweeper.
       await this.ctx.scheduleAlarm();
+      let entitlements: ExecutionEntitlements | null = null;
       if (run.status === "pending") {
-        const refused = await this.start(run);
-        if (refused) return refused;
+        const started = await this.start(run);
+        if ("refused" in started) return started.refused;
+        entitlements = started.entitlements;
       }
       await this.finishBatches(run);
-      if (!run.planned) await this.planTheRest(run);
+      if (!run.planned) await this.planTheRest(run, entitlements);
       return await this.finish(run);
     } finally {
       this.active.delete(run.signalId);
@@ -78,42 +80,44 @@ export class SignalFanOut {
    * The kill switch, an exit quantity's provider position and the plan's quota, checked and counted
    * atomically (with the provider's position updated) before anything executes.
    */
-  private async start(run: FanOutRun): Promise<SignalSummary | null> {
+  private async start(run: FanOutRun): Promise<{ refused: SignalSummary } | { entitlements: ExecutionEntitlements }> {
     const { local, journal, book, killSwitch } = this.ctx;
     const { input } = run;
-    if (await killSwitch.isHalted(this.ctx.tenant(input.communityId))) {
-      return this.refuse(
-        run,
+    const [halted, entitlements] = await Promise.all([
+      killSwitch.isHalted(this.ctx.tenant(input.communityId)),
+      executionEntitlements(this.ctx.env(), input.communityId),
+    ]);
+    const refuse = async (code: string, reason: string) => ({ refused: await this.refuse(run, code, reason) });
+    if (halted) {
+      return refuse(
         "COMMUNITY_HALTED",
         "Trading is halted in this community (kill switch); the signal is not executed.",
       );
     }
     if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
-      return this.refuse(
-        run,
+      return refuse(
         "SIGNAL_EXPIRED",
         "The executor was interrupted before this signal could run, and it is now too old to execute.",
       );
     }
-    const entitlements = await executionEntitlements(this.ctx.env(), input.communityId);
     // Synchronous from here: two signals cannot both take the last one of today's quota.
     const signal = input.signal as unknown as RiskSignal;
     if (namesExitQuantity(signal)) {
       run.exitBase = positionClosedBy(book.held(input.providerUserId, signal), signal)?.quantity ?? null;
-      if (run.exitBase === null) return this.refuse(run, "EXIT_QUANTITY_UNKNOWN", unknownExitQuantityMessage(signal));
+      if (run.exitBase === null) return refuse("EXIT_QUANTITY_UNKNOWN", unknownExitQuantityMessage(signal));
     }
     const now = Date.now();
     const day = utcDay(now);
     const quota = entitlements.checkSignals(local.counter(day, "signals"));
     if (!quota.allowed) {
       this.logger(run).warn("signal.quota_reached", { plan: entitlements.plan, limit: entitlements.signalsPerDay });
-      return this.refuse(run, quota.code, quota.reason);
+      return refuse(quota.code, quota.reason);
     }
     local.addCounter(day, "signals", 1);
     book.apply(input.providerUserId, signal, now);
     run.status = "running";
     journal.save(run, now);
-    return null;
+    return { entitlements };
   }
 
   private async refuse(run: FanOutRun, code: string, reason: string): Promise<SignalSummary> {
@@ -130,13 +134,14 @@ export class SignalFanOut {
     }
   }
 
-  private async planTheRest(run: FanOutRun): Promise<void> {
+  /** `known`: the entitlements `start` just read (a resumed run reads them again). */
+  private async planTheRest(run: FanOutRun, known: ExecutionEntitlements | null): Promise<void> {
     const { local, paper, journal, outbox } = this.ctx;
     const { input } = run;
     const signal = input.signal as unknown as RiskSignal;
     const tenant = this.ctx.tenant(input.communityId);
     const [entitlements, quote, followers] = await Promise.all([
-      executionEntitlements(this.ctx.env(), input.communityId),
+      known ?? executionEntitlements(this.ctx.env(), input.communityId),
       paper.quoteFor(signal),
       tenant.execution.followersOf(input.providerUserId),
     ]);

@@ -155,10 +155,18 @@ describe("kill switch: one source of truth", () => {
         community: { get: () => new Promise<{ halted: boolean }>((resolve) => (answer = resolve)) },
       };
       const reading = killSwitch.isHalted(slow as never);
-      killSwitch.markHalted(); // halt() arrives while the read is on its way
+      let written: () => void = () => undefined;
+      // halt() arrives while the read is on its way, and its D1 write is still in flight
+      const halting = killSwitch.halting(() => new Promise<void>((resolve) => (written = resolve)));
       answer({ halted: false }); // the read saw D1 before the halt was written
       expect(await reading).toBe(true);
       expect(local.halted).toBe(true);
+      // A read that starts while the halt's write is in flight also sees the old row: it must not undo the halt.
+      const stale = { communityId: "c-slow", community: { get: async () => ({ halted: false }) } };
+      expect(await killSwitch.isHalted(stale as never)).toBe(true);
+      expect(local.halted).toBe(true);
+      written();
+      await halting;
       const fresh = { communityId: "c-slow", community: { get: async () => ({ halted: false }) } };
       expect(await killSwitch.isHalted(fresh as never)).toBe(false); // a later read is adopted
     });
