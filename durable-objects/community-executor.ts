@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { configFor } from "../shared/config";
-import { MAX_SEND_BATCH, type OrderSubmission } from "../shared/execution/messages";
 import {
   conflictSymbol,
   DEFAULT_MAX_SIGNAL_AGE_SECONDS,
@@ -15,24 +14,25 @@ import {
   type SubmitSignalInput,
   SubmitSignalInputSchema,
 } from "../shared/execution/submit";
-import { acceptedMessage, describeSkip, type SignalSummary } from "../shared/execution/summary";
+import { describeSkip, type SignalSummary } from "../shared/execution/summary";
 import { type Logger, rootLogger } from "../shared/logging";
-import { isMarketRemainderExpired, nextFollowUpAt } from "../shared/orders/timing";
+import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
 import { database } from "../workers/db/client";
 import { forCommunity, type TenantRepository } from "../workers/db/tenant";
-import { type NewOrder, OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
-import { signComponentId } from "../workers/discord/components";
+import { OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
 import { executionEntitlements } from "../workers/execution/entitlements";
 import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { restoreMissingExits } from "./executor/engine-exits";
-import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
+import { planFollowerOrders } from "./executor/fan-out";
+import { FanOutJournal } from "./executor/fan-out-journal";
 import { assertOwnCommunity } from "./executor/identity";
 import { KillSwitch } from "./executor/kill-switch";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
+import { OrderDispatch } from "./executor/order-dispatch";
 import {
   adoptIfPlaced,
   applyBrokerOrder,
@@ -42,12 +42,12 @@ import {
   publishOrder,
   sendQueuedOrder,
 } from "./executor/order-flow";
+import { confirmedEntry, OrderOutbox, sendOrderMessages } from "./executor/outbox";
 import { PAPER_ACCOUNT_REF, PaperDesk } from "./executor/paper-desk";
+import { ProviderBook } from "./executor/provider-book";
+import { emptyCounts, SignalFanOut } from "./executor/signal-fan-out";
+import { resendQueuedWithoutMessage, type SweeperContext, sweep } from "./executor/sweeper";
 
-/** How long a confirm-mode follower has to confirm an order. */
-const CONFIRM_TIMEOUT_MS = 5 * 60_000;
-/** How long after we cancel an order a late fill at the broker is still looked for. */
-const LATE_FILL_WINDOW_MS = 24 * 3600_000;
 /** An order pending longer than this is flagged as stale. */
 const STALE_ORDER_MS = 3600_000;
 
@@ -57,11 +57,10 @@ export interface ReconcileReport {
   stale: number;
   adopted: number;
   errors: number;
+  /** Queued orders sent another message because theirs may have been lost. */
+  resent: number;
   unknownPositions: { userId: string; symbol: string; brokerQuantity: number; recordedQuantity: number }[];
 }
-
-/** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
-const FAN_OUT_CHUNK = 500;
 
 /**
  * The single writer of one community's execution state (design.md §7).
@@ -73,6 +72,11 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly local: ExecutorLocalState;
   private readonly paper: PaperDesk;
   private readonly logger: Logger;
+  private readonly journal: FanOutJournal;
+  private readonly outbox: OrderOutbox;
+  private readonly dispatch: OrderDispatch;
+  private readonly fanOut: SignalFanOut;
+  private readonly book: ProviderBook;
   /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
   private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
   private readonly killSwitch: KillSwitch;
@@ -83,6 +87,27 @@ export class CommunityExecutor extends DurableObject<Env> {
     this.logger = rootLogger.child({ component: "community-executor" });
     this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
     this.killSwitch = new KillSwitch(this.local, this.logger);
+    this.journal = new FanOutJournal(ctx.storage.sql);
+    this.outbox = new OrderOutbox(ctx.storage.sql);
+    const parts = {
+      // Read at each use rather than captured: the object's bindings are the one place they live.
+      env: () => this.env,
+      local: this.local,
+      killSwitch: this.killSwitch,
+      outbox: this.outbox,
+      logger: this.logger,
+      tenant: (communityId: string) => this.tenant(communityId),
+      scheduleAlarm: () => this.scheduleAlarm(),
+    };
+    this.dispatch = new OrderDispatch(parts);
+    this.book = new ProviderBook(ctx.storage.sql);
+    this.fanOut = new SignalFanOut({
+      ...parts,
+      journal: this.journal,
+      dispatch: this.dispatch,
+      paper: this.paper,
+      book: this.book,
+    });
   }
 
   ping(): "pong" {
@@ -95,7 +120,10 @@ export class CommunityExecutor extends DurableObject<Env> {
     return forCommunity(database(this.env.DB), communityId);
   }
 
-  /** Runs a signal through the gates, then fans it out to every enabled follower. Never throws for bad input. */
+  /**
+   * Runs a signal through the gates, then fans it out to every enabled follower. Never throws for bad input.
+   * A retry of a signal whose fan-out stopped part way continues it.
+   */
   async submitSignal(raw: SubmitSignalInput): Promise<SignalSummary> {
     const parsed = SubmitSignalInputSchema.safeParse(raw);
     if (!parsed.success) {
@@ -114,6 +142,11 @@ export class CommunityExecutor extends DurableObject<Env> {
     // Synchronous from here to the first await: two submissions cannot interleave these checks.
     const seen = this.local.seenSource(input.sourceId);
     if (seen) {
+      const unfinished = this.fanOut.resumable(seen.signalId);
+      if (unfinished) {
+        logger.warn("signal.fan_out_retried", { cursor: unfinished.cursor });
+        return this.fanOut.run(unfinished);
+      }
       return {
         ...emptyCounts(),
         status: "duplicate",
@@ -143,6 +176,8 @@ export class CommunityExecutor extends DurableObject<Env> {
         at: now,
       });
     }
+    // Journaled with the source, so a retry after any failure from here on continues this run.
+    const run = verdict.kind === "pass" ? this.journal.open(input, now) : null;
 
     if (verdict.kind === "expired") {
       await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
@@ -175,104 +210,8 @@ export class CommunityExecutor extends DurableObject<Env> {
       logger.warn("signal.conflict_refused", { with: verdict.with, canceledOrders: canceled.length });
       return refusal(input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
     }
-
-    if (await this.killSwitch.isHalted(tenant)) {
-      const reason = "Trading is halted in this community (kill switch); the signal is not executed.";
-      await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
-      return refusal(input.signalId, "COMMUNITY_HALTED", reason);
-    }
-
-    const day = utcDay(now);
-    const entitlements = await executionEntitlements(this.env, input.communityId);
-    const quota = entitlements.checkSignals(this.local.counter(day, "signals"));
-    if (!quota.allowed) {
-      await tenant.execution.setSignalOutcome(input.signalId, "refused", quota.reason, null);
-      logger.warn("signal.quota_reached", { plan: entitlements.plan, limit: entitlements.signalsPerDay });
-      return refusal(input.signalId, quota.code, quota.reason);
-    }
-    this.local.addCounter(day, "signals", 1);
-
-    const quote = await this.paper.quoteFor(signal);
-    const followers = await tenant.execution.followersOf(input.providerUserId);
-    await entitlements.loadMembers(followers.filter((f) => f.tradingMode === "live").map((f) => f.userId));
-    const counts: FanOutCounts = emptyCounts();
-    counts.followers = followers.length;
-    const sink = eventSinkFor(this.env, logger);
-
-    for (let i = 0; i < followers.length; i += FAN_OUT_CHUNK) {
-      if (await this.killSwitch.isHalted(tenant)) {
-        counts.stoppedByHalt = true;
-        break;
-      }
-      // Decisions and reservations for the chunk happen in one synchronous pass.
-      const planned = planFollowerOrders({
-        communityId: input.communityId,
-        signalId: input.signalId,
-        signal,
-        followers: followers.slice(i, i + FAN_OUT_CHUNK),
-        quotePrice: quote?.last ?? null,
-        local: this.local,
-        paper: this.paper,
-        entitlements,
-        now,
-        counts,
-      });
-      const orders: NewOrder[] = await planned.withClientOrderIds();
-      if (this.killSwitch.haltedLocally) {
-        this.local.release(orders.map((o) => o.id));
-        counts.ordersQueued -= planned.entryCount;
-        counts.stoppedByHalt = true;
-        break;
-      }
-      await tenant.execution.insertOrders(orders, now);
-      const awaiting = orders.filter((o) => o.intent.awaitingConfirmation === true);
-      for (const order of awaiting) this.local.awaitConfirmation(order.id, order.userId, now + CONFIRM_TIMEOUT_MS);
-      await sendOrders(
-        this.env.ORDER_QUEUE,
-        input.communityId,
-        orders.filter((o) => o.intent.awaitingConfirmation !== true),
-      );
-      const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
-      await Promise.all([
-        ...awaiting.map((order) => this.askToConfirm(input.communityId, order)),
-        ...reduced.map((order) =>
-          notifyMember(
-            this.env,
-            input.communityId,
-            order.userId,
-            `order:${order.id}:reduced`,
-            `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions as { message: string }[]).map((r) => r.message).join(" ")}`,
-          ),
-        ),
-        ...planned.pausedMembers.map((paused) =>
-          notifyMember(
-            this.env,
-            input.communityId,
-            paused.userId,
-            `pause:${paused.userId}:${paused.until}`,
-            `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
-          ),
-        ),
-      ]);
-      if (awaiting.length > 0) await this.scheduleAlarm();
-    }
-
-    const summary: SignalSummary = {
-      ...counts,
-      status: "accepted",
-      signalId: input.signalId,
-      message: acceptedMessage(counts),
-    };
-    await tenant.execution.setSignalOutcome(input.signalId, "accepted", null, { ...summary });
-    await sink.publish({
-      type: "signal.accepted",
-      communityId: input.communityId,
-      audience: "community",
-      data: { signalId: input.signalId, ...counts },
-      at: Date.now(),
-    });
-    logger.info("signal.accepted", { ...counts });
-    return summary;
+    if (!run) throw new Error("unreachable: a signal that passed the gates has a run");
+    return this.fanOut.run(run);
   }
 
   /** A member's own confirmed /trade: the risk engine sizes and checks it for that member's account only. */
@@ -323,13 +262,30 @@ export class CommunityExecutor extends DurableObject<Env> {
       local: this.local,
       paper: this.paper,
       entitlements,
+      exitQuantityOf: { kind: "own" },
       now,
       counts,
     });
-    const orders = await planned.withClientOrderIds();
-    await tenant.execution.insertOrders(orders, now);
-    await sendOrders(this.env.ORDER_QUEUE, input.communityId, orders);
-    const [entry] = orders.filter((o) => o.cause === "signal");
+    const batch =
+      planned.orders.length > 0 || planned.pausedMembers.length > 0
+        ? this.outbox.stage(
+            {
+              communityId: input.communityId,
+              signalId: input.signalId,
+              phase: "planned",
+              orders: planned.orders,
+              paused: planned.pausedMembers,
+            },
+            now,
+          )
+        : null;
+    const delivered = batch ? await this.dispatch.deliver(batch) : null;
+    if (delivered && delivered.haltedEntries > 0) {
+      const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
+      await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
+      return refusal(input.signalId, "COMMUNITY_HALTED", reason);
+    }
+    const [entry] = planned.orders.filter((o) => o.cause === "signal");
     const skipped = Object.keys(counts.skipped)[0];
     const message = entry
       ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
@@ -370,37 +326,6 @@ export class CommunityExecutor extends DurableObject<Env> {
       : { ok: false, message: `The broker reports the order as ${after.status.replaceAll("_", " ")}.` };
   }
 
-  /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
-  private async askToConfirm(communityId: string, order: NewOrder): Promise<void> {
-    const secret = configFor(this.env);
-    const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
-    if (!sessionSecret) {
-      this.logger.error("order.confirm_unavailable", {
-        communityId,
-        orderId: order.id,
-        reason: "SESSION_SECRET missing",
-      });
-      return;
-    }
-    const lifetimeSeconds = CONFIRM_TIMEOUT_MS / 1000;
-    const [confirm, cancel] = await Promise.all([
-      signComponentId(sessionSecret, { kind: "order", action: "confirm", id: order.id }, { lifetimeSeconds }),
-      signComponentId(sessionSecret, { kind: "order", action: "cancel", id: order.id }, { lifetimeSeconds }),
-    ]);
-    await notifyMember(this.env, communityId, order.userId, `order:${order.id}:confirm`, {
-      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds / 60} minutes.`,
-      components: [
-        {
-          type: 1,
-          components: [
-            { type: 2, style: 3, label: "Confirm", custom_id: confirm },
-            { type: 2, style: 4, label: "Cancel", custom_id: cancel },
-          ],
-        },
-      ],
-    });
-  }
-
   /** The member's answer to a confirm-mode order (from the signed buttons). Only the order's owner may answer. */
   async confirmOrder(input: { communityId: string; orderId: string; userId: string; decision: "confirm" | "cancel" }) {
     const tenant = this.tenant(input.communityId);
@@ -418,7 +343,18 @@ export class CommunityExecutor extends DurableObject<Env> {
         message: input.decision === "cancel" ? "Order canceled." : "Trading is halted; the order is canceled.",
       };
     }
-    await sendOrders(this.env.ORDER_QUEUE, input.communityId, [order]);
+    // Staged first: if the send fails, the sweeper sends it (the confirmation itself is already taken).
+    const batch = this.outbox.stage(
+      {
+        communityId: input.communityId,
+        signalId: order.signalId,
+        phase: "stored",
+        orders: [confirmedEntry(order)],
+        paused: [],
+      },
+      Date.now(),
+    );
+    await this.dispatch.deliver(batch);
     return { ok: true, message: `Confirmed: ${describeOrder(order)} is on its way.` };
   }
 
@@ -554,8 +490,24 @@ export class CommunityExecutor extends DurableObject<Env> {
         );
       }
     }
+    await sweep(this.sweeper(tenant), now);
     this.local.prune(now);
+    this.journal.prune(now);
+    this.book.prune(now);
     await this.scheduleAlarm();
+  }
+
+  private sweeper(tenant: TenantRepository): SweeperContext {
+    return {
+      env: this.env,
+      local: this.local,
+      journal: this.journal,
+      outbox: this.outbox,
+      dispatch: this.dispatch,
+      fanOut: this.fanOut,
+      logger: this.logger,
+      tenant,
+    };
   }
 
   private async expireMarketRemainder(flow: OrderFlowContext, order: OrderRow): Promise<void> {
@@ -567,9 +519,15 @@ export class CommunityExecutor extends DurableObject<Env> {
     await applyBrokerOrder(flow, fresh, broker);
   }
 
+  /** One alarm for every schedule: follow-ups, confirmations, reservation checks and the sweeper's work. */
   private async scheduleAlarm(): Promise<void> {
-    const next = this.local.nextDue();
-    if (next === null) return;
+    const now = Date.now();
+    const sweeps = [this.journal.nextDue(), this.outbox.nextDue()].filter((due): due is number => due !== null);
+    // The sweeper's work waits at least a second, so an alarm never spins on a run still under way.
+    const sweepAt = sweeps.length > 0 ? Math.max(Math.min(...sweeps), now + 1_000) : null;
+    const dues = [this.local.nextDue(), sweepAt].filter((due): due is number => due !== null);
+    if (dues.length === 0) return;
+    const next = Math.min(...dues);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
   }
@@ -607,7 +565,7 @@ export class CommunityExecutor extends DurableObject<Env> {
           this.sending.delete(orderId);
         }
       },
-      enqueue: (orders) => sendOrders(this.env.ORDER_QUEUE, communityId, orders),
+      enqueue: (orders) => sendOrderMessages(this.env.ORDER_QUEUE, communityId, orders),
       notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
       now: () => Date.now(),
     };
@@ -621,7 +579,19 @@ export class CommunityExecutor extends DurableObject<Env> {
   async reconcile(input: { communityId: string }): Promise<ReconcileReport> {
     const tenant = this.tenant(input.communityId);
     const now = Date.now();
-    const report: ReconcileReport = { checked: 0, updated: 0, stale: 0, adopted: 0, errors: 0, unknownPositions: [] };
+    const report: ReconcileReport = {
+      checked: 0,
+      updated: 0,
+      stale: 0,
+      adopted: 0,
+      errors: 0,
+      resent: 0,
+      unknownPositions: [],
+    };
+    // A backstop for the alarm: whatever a failure or restart left behind is picked up here too.
+    const sweeper = this.sweeper(tenant);
+    await sweep(sweeper, now);
+    report.resent = await resendQueuedWithoutMessage(sweeper, now);
     const candidates = await tenant.execution.reconcilable(now - LATE_FILL_WINDOW_MS);
     for (const order of candidates) {
       const flow = this.orderFlow(input.communityId, tenant, order.userId);
@@ -710,6 +680,13 @@ export class CommunityExecutor extends DurableObject<Env> {
     return unknown;
   }
 
+  /** Provider signals counted against the plan today (UTC): the one counter that `/subscription` shows. */
+  signalUsage(input: { communityId: string }): { day: string; signals: number } {
+    this.tenant(input.communityId);
+    const day = utcDay(Date.now());
+    return { day, signals: this.local.counter(day, "signals") };
+  }
+
   /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */
   async syncSettings(input: { communityId: string }) {
     const tenant = this.tenant(input.communityId);
@@ -729,30 +706,6 @@ function deadLetterNotice(failed: OrderRow): string {
     : `⚠️ Not placed: ${which} could not be sent to the broker after every retry, and the broker does not show it, so nothing was traded. Place it again with /trade if you still want it; reconciliation keeps looking for it for a day and an operator has been alerted.`;
 }
 
-function emptyCounts(): FanOutCounts {
-  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
-}
-
 function refusal(signalId: string, code: string, message: string): SignalSummary {
   return { ...emptyCounts(), status: "refused", signalId, code, message };
-}
-
-async function sendOrders(
-  queue: Queue,
-  communityId: string,
-  orders: readonly Pick<NewOrder, "id" | "clientOrderId">[],
-): Promise<void> {
-  const sendable = orders;
-  const batches: MessageSendRequest<OrderSubmission>[][] = [];
-  for (let i = 0; i < sendable.length; i += MAX_SEND_BATCH) {
-    batches.push(
-      sendable
-        .slice(i, i + MAX_SEND_BATCH)
-        .map((o) => ({ body: { communityId, orderId: o.id, clientOrderId: o.clientOrderId }, contentType: "json" })),
-    );
-  }
-  const PARALLEL = 10;
-  for (let i = 0; i < batches.length; i += PARALLEL) {
-    await Promise.all(batches.slice(i, i + PARALLEL).map((batch) => queue.sendBatch(batch)));
-  }
 }

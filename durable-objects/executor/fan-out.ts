@@ -1,27 +1,22 @@
-import type { SignalSummary } from "../../shared/execution/summary";
-import { clientOrderId } from "../../shared/orders/client-order-id";
 import { decide } from "../../shared/risk/decide";
+import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
-import type { OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
-import type { Follower, NewOrder } from "../../workers/db/tenant/execution";
+import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
+import type { Follower } from "../../workers/db/tenant/execution";
 import type { ExecutionEntitlements } from "../../workers/execution/entitlements";
+import type { FanOutCounts } from "./fan-out-journal";
 import { type ExecutorLocalState, utcDay } from "./local-state";
+import type { PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
 
-export type FanOutCounts = Pick<
-  SignalSummary,
-  "followers" | "ordersQueued" | "ordersReduced" | "skipped" | "stoppedByHalt"
->;
-
-interface PlannedOrder extends Omit<NewOrder, "clientOrderId"> {
-  intentLegs: OrderIntent[];
-}
+export type { FanOutCounts } from "./fan-out-journal";
 
 /**
  * Runs the risk engine for a chunk of followers, synchronously, reserving
  * each decision's exposure and counting it against today's orders, so that
  * two signals in flight can never both pass a limit only one of them fits.
- * Client order ids are hashed afterwards (async), outside the critical part.
+ * The caller stages the result in the outbox in the same synchronous step;
+ * client order ids are hashed afterwards (async), outside the critical part.
  */
 export function planFollowerOrders(input: {
   communityId: string;
@@ -32,13 +27,15 @@ export function planFollowerOrders(input: {
   local: ExecutorLocalState;
   paper: PaperDesk;
   entitlements: ExecutionEntitlements;
+  /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
+  exitQuantityOf: DecideInput["exitQuantityOf"];
   now: number;
   counts: FanOutCounts;
 }) {
   const { local, now, counts } = input;
   const day = utcDay(now);
   const planned: PlannedOrder[] = [];
-  const pausedMembers: { userId: string; reason: string; until: number }[] = [];
+  const pausedMembers: PausedMember[] = [];
   const communityLimits = input.entitlements.communityRiskDefaults;
   const marketOpen = isRegularSession(now);
   const skip = (reason: string) => {
@@ -71,15 +68,25 @@ export function planFollowerOrders(input: {
         openPositions: reserved.openPositions,
         ordersToday: 0,
         symbols: reserved.symbols,
-        closing: {},
+        closing: reserved.closing,
       },
+      exitQuantityOf: input.exitQuantityOf,
       now,
     });
     if (decision.kind === "skip") {
       skip(decision.reason);
       if (decision.flattenAndPauseUntil) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
-        planned.push(...flattenOrders(input.signalId, follower.userId, input.paper, decision.reason));
+        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason)) {
+          // A flatten closes the whole position: exits in flight must not close it again.
+          local.reserve(
+            order.id,
+            order.userId,
+            { notional: 0, openPositions: 0, symbol: null, closing: order.closing },
+            now,
+          );
+          planned.push(order.planned);
+        }
         pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
       }
       continue;
@@ -87,14 +94,7 @@ export function planFollowerOrders(input: {
     const entry = decision.intents.find((i) => i.leg === "entry" || i.leg === "exit") ?? decision.intents[0];
     if (!entry) continue;
     const orderId = crypto.randomUUID();
-    local.reserve(
-      orderId,
-      follower.userId,
-      decision.reservation.notional,
-      decision.reservation.openPositions,
-      decision.reservation.symbol,
-      now,
-    );
+    local.reserve(orderId, follower.userId, decision.reservation, now);
     local.addCounter(day, `orders:${follower.userId}`, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
@@ -123,27 +123,10 @@ export function planFollowerOrders(input: {
       limitPrice: entry.limitPrice,
       stopPrice: entry.stopPrice,
       cause: "signal",
-      intentLegs: decision.intents,
     });
   }
 
-  return {
-    entryCount: planned.filter((o) => o.cause === "signal").length,
-    pausedMembers,
-    async withClientOrderIds(): Promise<NewOrder[]> {
-      return Promise.all(
-        planned.map(async ({ intentLegs: _legs, ...order }) => ({
-          ...order,
-          clientOrderId: await clientOrderId({
-            communityId: input.communityId,
-            signalId: input.signalId,
-            followerId: order.userId,
-            leg: order.leg,
-          }),
-        })),
-      );
-    },
-  };
+  return { orders: planned, pausedMembers };
 }
 
 function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
@@ -190,16 +173,17 @@ export function isRegularSession(now: number): boolean {
 }
 
 /** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */
-function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string): PlannedOrder[] {
+function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string) {
   return paper.positions(userId).map((position) => {
     const side = position.direction === "long" ? "sell" : "buy_to_cover";
     const leg = `flatten-${position.symbol}`.slice(0, 40);
+    const symbol = position.option ? position.option.underlying : position.symbol;
     const intent: OrderIntent = {
       leg: "exit",
       side,
       positionEffect: "close",
       assetClass: position.assetClass,
-      symbol: position.option ? position.option.underlying : position.symbol,
+      symbol,
       option: position.option,
       orderType: "market",
       quantity: position.quantity,
@@ -209,7 +193,7 @@ function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reaso
       nativeBracket: false,
       placeAfterFill: false,
     };
-    return {
+    const planned: PlannedOrder = {
       id: crypto.randomUUID(),
       signalId,
       userId,
@@ -226,7 +210,11 @@ function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reaso
       limitPrice: null,
       stopPrice: null,
       cause: `flatten_${reason}`,
-      intentLegs: [intent],
     };
+    const closing = {
+      instrument: instrumentKey({ assetClass: position.assetClass, symbol, option: position.option }),
+      quantity: position.quantity,
+    };
+    return { id: planned.id, userId, planned, closing };
   });
 }

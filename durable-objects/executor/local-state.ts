@@ -6,6 +6,9 @@
  * read and the write that depends on it.
  */
 
+import { utcDay } from "../../shared/risk/daily-loss";
+import { EquityDays } from "./equity-days";
+
 const SCHEMA = [
   `create table if not exists meta (key text primary key, value text not null)`,
   `create table if not exists sources (source_id text primary key, signal_id text not null, status text not null, at integer not null)`,
@@ -24,6 +27,15 @@ const SCHEMA = [
   `create table if not exists confirmations (order_id text primary key, user_id text not null, due_at integer not null)`,
 ];
 
+/** Columns added after a table first shipped: objects created earlier get them on start-up. */
+const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  reservations: {
+    closing_instrument: "text",
+    closing_quantity: "real not null default 0",
+    expires_at: "integer not null default 0",
+  },
+};
+
 export interface RecentSignal {
   signalId: string;
   provider: string;
@@ -37,17 +49,49 @@ export interface UserReservation {
   notional: number;
   openPositions: number;
   symbols: string[];
+  /** Units being closed per instrument key. */
+  closing: Record<string, number>;
 }
+
+/** What one in-flight order holds of its member's limits (the risk engine's `Reservation`). */
+export interface OrderReservation {
+  notional: number;
+  openPositions: number;
+  symbol: string | null;
+  closing: { instrument: string; quantity: number } | null;
+}
+
+/**
+ * A reservation lives this long before the sweeper checks its order again:
+ * it is renewed while the order is unsettled and released otherwise, so a
+ * reservation can outlive its order by one lifetime at most.
+ */
+export const RESERVATION_LIFETIME_MS = 15 * 60_000;
 
 /** Seconds a source id is remembered (well beyond any redelivery), and the double-post window. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
 export const DOUBLE_POST_WINDOW_MS = 5_000;
 
-export const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
+export { utcDay };
 
 export class ExecutorLocalState {
+  /** Each account's trading day, for the daily loss limit and the circuit breaker. */
+  readonly equityDays: EquityDays;
+
   constructor(private readonly sql: SqlStorage) {
     for (const statement of SCHEMA) sql.exec(statement);
+    for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
+      const present = new Set(
+        sql
+          .exec<{ name: string }>(`pragma table_info(${table})`)
+          .toArray()
+          .map((c) => c.name),
+      );
+      for (const [column, type] of Object.entries(columns)) {
+        if (!present.has(column)) sql.exec(`alter table ${table} add column ${column} ${type}`);
+      }
+    }
+    this.equityDays = new EquityDays(sql);
   }
 
   private one<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T | null {
@@ -145,32 +189,67 @@ export class ExecutorLocalState {
 
   reservedFor(userId: string): UserReservation {
     const rows = this.sql
-      .exec<{ notional: number; open_positions: number; symbol: string | null }>(
-        "select notional, open_positions, symbol from reservations where user_id = ?",
+      .exec<{
+        notional: number;
+        open_positions: number;
+        symbol: string | null;
+        closing_instrument: string | null;
+        closing_quantity: number;
+      }>(
+        "select notional, open_positions, symbol, closing_instrument, closing_quantity from reservations where user_id = ?",
         userId,
       )
       .toArray();
+    const closing: Record<string, number> = {};
+    for (const row of rows) {
+      if (row.closing_instrument && row.closing_quantity > 0) {
+        closing[row.closing_instrument] = (closing[row.closing_instrument] ?? 0) + row.closing_quantity;
+      }
+    }
     return {
       notional: rows.reduce((sum, r) => sum + r.notional, 0),
       openPositions: rows.reduce((sum, r) => sum + r.open_positions, 0),
       symbols: rows.flatMap((r) => (r.symbol ? [r.symbol] : [])),
+      closing,
     };
   }
 
-  reserve(orderId: string, userId: string, notional: number, openPositions: number, symbol: string | null, at: number) {
+  reserve(orderId: string, userId: string, reservation: OrderReservation, at: number) {
     this.sql.exec(
-      "insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, created_at) values (?, ?, ?, ?, ?, ?)",
+      `insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, closing_instrument,
+        closing_quantity, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       orderId,
       userId,
-      notional,
-      openPositions,
-      symbol,
+      reservation.notional,
+      reservation.openPositions,
+      reservation.symbol,
+      reservation.closing?.instrument ?? null,
+      reservation.closing?.quantity ?? 0,
       at,
+      at + RESERVATION_LIFETIME_MS,
     );
   }
 
   release(orderIds: readonly string[]): void {
     for (const id of orderIds) this.sql.exec("delete from reservations where order_id = ?", id);
+  }
+
+  /** Order ids whose reservation has reached the end of its lifetime. */
+  expiredReservations(now: number, limit = 5_000): string[] {
+    return this.sql
+      .exec<{ order_id: string }>(
+        "select order_id from reservations where expires_at <= ? order by expires_at limit ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => r.order_id);
+  }
+
+  renewReservations(orderIds: readonly string[], now: number): void {
+    for (const id of orderIds) {
+      this.sql.exec("update reservations set expires_at = ? where order_id = ?", now + RESERVATION_LIFETIME_MS, id);
+    }
   }
 
   pausedUntil(userId: string, now: number): { until: number; reason: string } | null {
@@ -235,11 +314,12 @@ export class ExecutorLocalState {
       .map((r) => ({ orderId: r.order_id, submittedAt: r.submitted_at }));
   }
 
-  /** The earliest follow-up or confirmation deadline: the alarm is always set to it. */
+  /** The earliest follow-up, confirmation deadline or reservation check: the alarm is always set to it. */
   nextDue(): number | null {
     return (
       this.one<{ due: number | null }>(
-        "select min(due) as due from (select min(due_at) as due from tracking union all select min(due_at) from confirmations)",
+        `select min(due) as due from (select min(due_at) as due from tracking union all select min(due_at) from confirmations
+          union all select min(expires_at) from reservations)`,
       )?.due ?? null
     );
   }
@@ -283,5 +363,6 @@ export class ExecutorLocalState {
     this.sql.exec("delete from recent_signals where at < ?", now - 60_000);
     this.sql.exec("delete from counters where day < ?", utcDay(now - 3 * 24 * 3600_000));
     this.sql.exec("delete from pauses where until < ?", now);
+    this.equityDays.prune(now);
   }
 }

@@ -11,6 +11,7 @@ import type { ConfigResult } from "../../shared/config";
 import { ConfigInvalidError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import { createQuoteSource, type Instrument, type Quote, type QuoteSource } from "../../shared/quotes";
+import type { EquityDay } from "../../shared/risk/daily-loss";
 import type { RiskAccount, RiskSignal } from "../../shared/risk/types";
 import type { ExecutorLocalState } from "./local-state";
 
@@ -48,7 +49,11 @@ export class PaperDesk {
     if (!adapter) {
       const store: PaperAccountStore = {
         load: async () => this.local.loadPaperAccount<PaperAccountState>(userId),
-        save: async (state) => this.local.savePaperAccount(userId, state, Date.now()),
+        save: async (state) => {
+          const now = Date.now();
+          this.local.savePaperAccount(userId, state, now);
+          this.observeDay(userId, state, now);
+        },
       };
       adapter = new PaperBrokerAdapter({ store, quotes: this.quotes });
       this.adapters.set(userId, adapter);
@@ -58,8 +63,10 @@ export class PaperDesk {
 
   /** The member's paper account as the risk engine sees it, read synchronously from storage. */
   riskAccount(userId: string, ordersToday: number): RiskAccount {
-    const state = this.local.loadPaperAccount<PaperAccountState>(userId) ?? createPaperAccount({}, Date.now());
+    const now = Date.now();
+    const state = this.local.loadPaperAccount<PaperAccountState>(userId) ?? createPaperAccount({}, now);
     const account = accountOf(state);
+    const day = this.observeDay(userId, state, now);
     return {
       id: PAPER_ACCOUNT_REF,
       broker: "paper",
@@ -73,9 +80,8 @@ export class PaperDesk {
       },
       snapshot: {
         equity: account.equity,
-        startOfDayEquity: account.startOfDayEquity ?? account.equity,
-        realizedPnlToday: 0,
-        unrealizedPnl: account.unrealizedPnl ?? 0,
+        startOfDayEquity: day.startEquity,
+        intradayPeakEquity: day.peakEquity,
         buyingPower: account.buyingPower,
         positions: positionsOf(state).map((p) => ({
           assetClass: p.assetClass,
@@ -88,6 +94,11 @@ export class PaperDesk {
         ordersToday,
       },
     };
+  }
+
+  /** Every equity the desk sees moves the account's day (start of day, intraday peak). */
+  private observeDay(userId: string, state: PaperAccountState, now: number): EquityDay {
+    return this.local.equityDays.observe(`${userId}:${PAPER_ACCOUNT_REF}`, accountOf(state).equity, now, state.day);
   }
 
   /** The member's open paper positions, read synchronously from storage. */

@@ -15,6 +15,8 @@ export interface SignalSummary {
   skipped: Partial<Record<SkipReason | "paused" | "halted", number>>;
   /** Set when a halt stopped the fan-out part way. */
   stoppedByHalt?: boolean;
+  /** Followers given up after an interruption, because the signal had grown too old to execute. */
+  notReached?: number;
 }
 
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };
@@ -41,5 +43,8 @@ export function acceptedMessage(summary: Omit<SignalSummary, "message" | "status
     text += `, ${skippedTotal} skipped: ${parts.join(", ")}`;
   }
   if (summary.stoppedByHalt) text += "; the kill switch stopped the rest";
+  if (summary.notReached) {
+    text += `; ${summary.notReached} not reached: the fan-out was interrupted and the signal is now too old`;
+  }
   return text;
 }

@@ -4,6 +4,12 @@
  */
 import type { OrderState } from "./state-machine";
 
+/** How long after we cancel (or fail) an order a late fill at the broker is still looked for. */
+export const LATE_FILL_WINDOW_MS = 24 * 3600_000;
+
+/** A queued order untouched this long may have lost its message: reconciliation sends it another. */
+export const QUEUED_WITHOUT_MESSAGE_MS = 10 * 60_000;
+
 /** A market order still (partly) unfilled this long after submission has its remainder canceled. */
 export const MARKET_REMAINDER_TIMEOUT_MS = 5 * 60_000;
 

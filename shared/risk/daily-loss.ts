@@ -11,20 +11,18 @@ export interface DailyLossStatus {
   state: DailyLossState;
   /** Next 00:00 UTC, when the state is not ok. */
   pausedUntil?: number;
-  /** Realized plus unrealized loss today, as % of start-of-day equity (0 when up). */
+  /** Start-of-day equity less current equity, as % of start-of-day equity (0 when up). */
   lossPercent: number;
   /** Drop from the day's highest equity, in %. */
   drawdownPercent: number;
 }
 
-type DailyFigures = Pick<
-  AccountSnapshot,
-  "startOfDayEquity" | "realizedPnlToday" | "unrealizedPnl" | "intradayPeakEquity"
->;
+type DailyFigures = Pick<AccountSnapshot, "equity" | "startOfDayEquity" | "intradayPeakEquity">;
 
 /**
- * The loss limit compares today's P&L (realized plus unrealized) with
- * start-of-day equity. The circuit breaker compares current equity with the
+ * The loss limit compares current equity with start-of-day equity, so it sees
+ * what was realized today and what is unrealized now, and nothing carried in
+ * from an earlier day. The circuit breaker compares current equity with the
  * day's peak, so it also trips after a run-up is given back; without a known
  * peak it measures from the start of the day.
  */
@@ -34,11 +32,10 @@ export function dailyLossStatus(
   now: number,
 ): DailyLossStatus {
   const start = account.startOfDayEquity;
-  if (!(start > 0)) return { state: "ok", lossPercent: 0, drawdownPercent: 0 };
-  const pnl = account.realizedPnlToday + account.unrealizedPnl;
-  const current = start + pnl;
+  const current = account.equity;
+  if (!(start > 0) || !Number.isFinite(current)) return { state: "ok", lossPercent: 0, drawdownPercent: 0 };
   const peak = Math.max(start, current, account.intradayPeakEquity ?? start);
-  const lossPercent = round4((Math.max(0, -pnl) / start) * 100);
+  const lossPercent = round4((Math.max(0, start - current) / start) * 100);
   const drawdownPercent = round4(((peak - current) / peak) * 100);
 
   const state: DailyLossState =
@@ -49,6 +46,42 @@ export function dailyLossStatus(
         : "ok";
   if (state === "ok") return { state, lossPercent, drawdownPercent };
   return { state, pausedUntil: nextUtcMidnight(now), lossPercent, drawdownPercent };
+}
+
+/** One account's trading day as the executor has seen it. */
+export interface EquityDay {
+  /** The UTC date, YYYY-MM-DD. */
+  day: string;
+  startEquity: number;
+  peakEquity: number;
+  /** The equity seen most recently: tomorrow's start if nothing is seen after it before midnight. */
+  lastEquity: number;
+}
+
+/**
+ * Carries an account's day forward to an equity seen at `now`. The day starts
+ * from the broker's own start of day for that date whenever it reports one;
+ * otherwise a new UTC day starts from the last equity seen before midnight,
+ * else from this equity.
+ */
+export function observeEquity(
+  previous: EquityDay | null,
+  equity: number,
+  now: number,
+  brokerStartOfDay: { date: string; startEquity: number } | null,
+): EquityDay {
+  const day = utcDay(now);
+  const reported =
+    brokerStartOfDay?.date === day && brokerStartOfDay.startEquity > 0 ? brokerStartOfDay.startEquity : null;
+  const sameDay = previous?.day === day;
+  const startEquity = reported ?? (sameDay ? previous.startEquity : (previous?.lastEquity ?? equity));
+  const peakBefore = sameDay ? previous.peakEquity : startEquity;
+  return { day, startEquity, peakEquity: Math.max(peakBefore, startEquity, equity), lastEquity: equity };
+}
+
+/** The UTC date of a moment, YYYY-MM-DD: the key of daily counters and of an account's day. */
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
 }
 
 export function nextUtcMidnight(now: number): number {

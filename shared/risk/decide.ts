@@ -28,6 +28,7 @@ import type {
   RiskAccount,
   RiskPosition,
   RiskSignal,
+  SkipDecision,
 } from "./types";
 
 export { skip } from "./skip-reasons";
@@ -251,19 +252,19 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
   }
 
   const notes: string[] = [];
-  let quantity = available;
-  if (signal.quantityPercent !== null && signal.quantityPercent < 100) {
-    quantity = roundDownToLot((available * Math.max(0, signal.quantityPercent)) / 100, step);
-    notes.push(`Closes ${signal.quantityPercent}% of your ${amount(available)} ${units}.`);
-  } else if (input.sizing?.mode === "multiplier" && signal.quantity !== null && signal.quantity > 0) {
-    quantity = Math.min(available, roundDownToLot(signal.quantity * input.sizing.multiplier, step));
-    notes.push(`Closes ${input.sizing.multiplier}× the provider's ${amount(signal.quantity)} ${units}.`);
-  }
+  const part = exitPart(input, available, step, units);
+  if (part.kind === "skip") return part;
+  if (part.note) notes.push(part.note);
+  const { quantity } = part;
   if (quantity <= 0) {
     return skip(
       "quantity_rounds_to_zero",
-      `${signal.quantityPercent}% of your ${amount(available)} ${units} rounds down to zero.`,
-      { position: available, quantityPercent: signal.quantityPercent, lotStep: step },
+      `${part.describe} of your ${amount(available)} ${units} rounds down to zero.`,
+      {
+        position: available,
+        part: part.describe,
+        lotStep: step,
+      },
     );
   }
   if (signal.assetClass !== "crypto" && input.limits.regularHoursOnly && !input.marketOpen) {
@@ -313,6 +314,51 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
       closing: { instrument: key, quantity },
     },
   };
+}
+
+/**
+ * How much of the available units an exit closes: all of them, its percent, or for a quantity the same
+ * fraction of them as it is of the provider's position (a member's own trade: that many of their units).
+ */
+function exitPart(
+  input: DecideInput,
+  available: number,
+  step: number,
+  units: string,
+): { kind: "part"; quantity: number; describe: string; note: string | null } | SkipDecision {
+  const { signal } = input;
+  const share = (percent: number, note: string | null) => ({
+    kind: "part" as const,
+    quantity: percent >= 100 ? available : roundDownToLot((available * percent) / 100, step),
+    describe: `${round2(percent)}%`,
+    note,
+  });
+  if (signal.quantityPercent !== null) {
+    const percent = Math.min(100, Math.max(0, signal.quantityPercent));
+    return share(percent, percent < 100 ? `Closes ${percent}% of your ${amount(available)} ${units}.` : null);
+  }
+  if (signal.quantity === null || !(signal.quantity > 0)) return share(100, null);
+  const of = input.exitQuantityOf ?? { kind: "provider", position: null };
+  if (of.kind === "own") {
+    const quantity = Math.min(available, roundDownToLot(signal.quantity, step));
+    return { kind: "part", quantity, describe: `${amount(signal.quantity)} ${units}`, note: null };
+  }
+  if (of.position === null || !(of.position > 0)) {
+    return skip(
+      "exit_quantity_unknown",
+      `The exit names ${amount(signal.quantity)} ${units}, but the provider's position is not known, so it cannot be scaled to yours; the provider can post it as a percentage.`,
+      { quantity: signal.quantity },
+    );
+  }
+  const percent = Math.min(100, (signal.quantity / of.position) * 100);
+  return share(
+    percent,
+    `Closes ${round2(percent)}% of your ${amount(available)} ${units}: the provider's ${amount(signal.quantity)} of their ${amount(of.position)}.`,
+  );
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 /** sell closes a long, cover a short, close whichever is held. */

@@ -12,6 +12,7 @@
  *     accounts,                     // every connection incl. the paper one (PAPER_CAPABILITIES), each with a snapshot
  *     quotePrice, marketOpen, cryptoLotStep, now,
  *     reserved,                     // what earlier in-flight decisions of this member already hold
+ *     exitQuantityOf,               // an exit's quantity: {kind: "provider", position} (a fraction of it) or {kind: "own"}
  *   });
  *
  *   decision.kind === "skip":  { reason (SKIP_REASONS code), message (for the member), details }.
@@ -40,7 +41,15 @@
  * community defaults with `communityRiskSettingsSchema` (missing fields take RISK_DEFAULTS).
  */
 
-export { type DailyLossState, type DailyLossStatus, dailyLossStatus, nextUtcMidnight } from "./daily-loss";
+export {
+  type DailyLossState,
+  type DailyLossStatus,
+  dailyLossStatus,
+  type EquityDay,
+  nextUtcMidnight,
+  observeEquity,
+  utcDay,
+} from "./daily-loss";
 export { decide, EMPTY_RESERVED, skip } from "./decide";
 export { allocateTakeProfits, resolveStop, resolveTakeProfits } from "./exits";
 export { type EntryFill, type ExitsAfterFill, exitsAfterFill } from "./exits-after-fill";
@@ -76,6 +85,13 @@ export {
   validateCommunityRiskSettings,
   validateMemberRiskSettings,
 } from "./limits";
+export {
+  afterSignal,
+  namesExitQuantity,
+  type ProviderPosition,
+  positionClosedBy,
+  unknownExitQuantityMessage,
+} from "./provider-positions";
 export { addReservation, emptyReserved, releaseReservation } from "./reservations";
 export { PAPER_CAPABILITIES, type RouteResult, routeAccount } from "./routing";
 export { defaultSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";

@@ -20,6 +20,8 @@ export const SKIP_REASONS = {
   below_min_price: "The price is below your minimum price.",
   max_orders_per_day: "You reached your maximum number of orders for today.",
   no_position_to_close: "You hold no position that this signal could close.",
+  exit_quantity_unknown:
+    "The exit names a number of units, but the provider's position it is part of is not known, so it cannot be scaled to yours.",
   live_not_allowed: "Your plan allows paper trading only; switch to paper with /paper or upgrade your plan.",
   no_broker_account: "None of your connected brokers can trade this asset class.",
   quantity_rounds_to_zero: "The order size rounds down to zero for this instrument.",

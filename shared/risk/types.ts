@@ -50,13 +50,12 @@ export interface RiskPosition {
 
 /** The account's figures as the executor last saw them (from positions, fills and the broker's balances). */
 export interface AccountSnapshot {
+  /** Current equity: cash plus positions at their last price (realized and unrealized P&L both in it). */
   equity: number;
-  /** Equity at 00:00 UTC; the daily loss limit is measured from it. */
+  /** Equity at 00:00 UTC; the daily loss limit is measured from it (`observeEquity`). */
   startOfDayEquity: number;
   /** Highest equity seen today; optional, defaults to max(start of day, current). */
   intradayPeakEquity?: number | null;
-  realizedPnlToday: number;
-  unrealizedPnl: number;
   buyingPower: number;
   positions: readonly RiskPosition[];
   /** Orders this member placed on this account since 00:00 UTC. */
@@ -110,6 +109,12 @@ export interface DecideInput {
   /** Units per option contract. Default 100. */
   contractMultiplier?: number;
   reserved?: Reserved;
+  /**
+   * Whose units an exit's `quantity` is in. A followed signal's quantity is part of the provider's position
+   * (as their signals stated it; null when not known): each follower closes the same fraction of theirs.
+   * A member's own trade names their own units. Left out, a quantity is treated as the provider's, unknown.
+   */
+  exitQuantityOf?: { kind: "provider"; position: number | null } | { kind: "own" };
   now: number;
 }
 

@@ -1,11 +1,13 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
-import { loadEntitlements, loadMemberEntitlements, signalsAcceptedToday } from "../../workers/billing/entitlements";
+import { loadEntitlements, loadMemberEntitlements } from "../../workers/billing/entitlements";
 import { communityDirectory } from "../../workers/db/directory";
 import { forCommunity } from "../../workers/db/tenant";
 import { billingFor } from "../../workers/db/tenant/billing";
+import { signalsCountedToday } from "../../workers/execution/signal-usage";
 import {
   communityMetadata,
   DAY,
@@ -41,14 +43,16 @@ const checkoutSession = () => ({
   url: "https://checkout.stripe.com/c/pay/cs_test_a1",
 });
 
-async function acceptedSignals(communityId: string, providerUserId: string, count: number) {
-  const now = Date.now();
-  const statements = Array.from({ length: count }, () =>
-    env.DB.prepare(
-      "INSERT INTO signals (id, community_id, provider_user_id, source, source_id, source_timestamp, normalized, status, created_at, updated_at) VALUES (?, ?, ?, 'slash', ?, ?, '{}', 'accepted', ?, ?)",
-    ).bind(crypto.randomUUID(), communityId, providerUserId, crypto.randomUUID(), now, now, now),
-  );
-  await env.DB.batch(statements);
+/** Provider signals the community's executor counted today (its signals-per-day counter). */
+async function countedSignals(communityId: string, count: number) {
+  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+  await runInDurableObject(executor, async (_instance, state) => {
+    state.storage.sql.exec(
+      "insert into counters (day, key, value) values (?, 'signals', ?) on conflict(day, key) do update set value = value + excluded.value",
+      new Date().toISOString().slice(0, 10),
+      count,
+    );
+  });
 }
 
 describe("billing API, links and entitlements", () => {
@@ -252,18 +256,18 @@ describe("billing API, links and entitlements", () => {
 
   it("Scenario: The signals-per-day limit stops execution with an upgrade link", async () => {
     const world = await newCommunity();
-    const provider = await newMember(world, "provider");
-    await acceptedSignals(world.communityId, provider.userId, 49);
+    const _provider = await newMember(world, "provider");
+    await countedSignals(world.communityId, 49);
     const config = { config: (await import("../../shared/config")).loadConfig(env as never) };
     if (!config.config.ok) throw new Error("test config invalid");
     // The reader is an owner or admin of the community: the refusal carries its checkout link.
     const options = { config: config.config.config, communityLink: true };
 
     let ent = await loadEntitlements(db, { communityId: world.communityId }, options);
-    expect(checkSignalQuota(ent, await signalsAcceptedToday(db, world.communityId))).toEqual({ allowed: true });
+    expect(checkSignalQuota(ent, await signalsCountedToday(env, world.communityId))).toEqual({ allowed: true });
 
-    await acceptedSignals(world.communityId, provider.userId, 1);
-    const denied = checkSignalQuota(ent, await signalsAcceptedToday(db, world.communityId));
+    await countedSignals(world.communityId, 1);
+    const denied = checkSignalQuota(ent, await signalsCountedToday(env, world.communityId));
     expect(denied).toMatchObject({ allowed: false, code: "SIGNAL_LIMIT_REACHED", upgrade: { plan: "professional" } });
     if (denied.allowed) throw new Error("unreachable");
     expect(denied.reason).toContain("allows 50 signals a day");
@@ -292,7 +296,7 @@ describe("billing API, links and entitlements", () => {
     await queues.drain();
     ent = await loadEntitlements(db, { communityId: world.communityId }, options);
     expect(ent.limits.signalsPerDay).toBe(1_000);
-    expect(checkSignalQuota(ent, await signalsAcceptedToday(db, world.communityId))).toEqual({ allowed: true });
+    expect(checkSignalQuota(ent, await signalsCountedToday(env, world.communityId))).toEqual({ allowed: true });
   });
 
   it("Scenario: A member over the member limit cannot follow", async () => {
@@ -312,7 +316,7 @@ describe("billing API, links and entitlements", () => {
     }
     const newcomer = await newMember(world);
     const repository = billingFor(db, world.communityId);
-    const usage = await repository.usage(0);
+    const usage = await repository.usage();
     expect(usage).toMatchObject({ followingMembers: 10, providers: 1 });
 
     const ent = await loadEntitlements(db, { communityId: world.communityId, userId: newcomer.userId });

@@ -352,7 +352,11 @@ describe("orders and fills", () => {
       decision: "confirm",
     });
     expect(answer.ok).toBe(true);
-    await waitFor(async () => (await ordersOf(community)).some((o) => o.leg === "entry" && o.status === "filled"));
+    // Sent through the real queue, behind whatever earlier tests left in it (the halt test's 500 messages).
+    await waitFor(
+      async () => (await ordersOf(community)).some((o) => o.leg === "entry" && o.status === "filled"),
+      12_000,
+    );
     await settle(community);
   });
 

@@ -188,6 +188,71 @@ describe("tenant isolation", () => {
     expect(await b.audit.verify()).toMatchObject({ ok: true, count: 2 });
   });
 
+  it("Scenario: A community cannot change another community's orders or fills", async () => {
+    const a = await newCommunity("A");
+    const b = await newCommunity("B");
+    const bob = await newUser();
+    const { signal } = await b.signals.store({
+      providerUserId: bob.id,
+      source: "slash",
+      sourceId: crypto.randomUUID(),
+      sourceTimestamp: Date.now(),
+      channelId: null,
+      rawText: null,
+      normalized: { action: "buy", symbol: "AAPL" },
+    });
+    const orderId = crypto.randomUUID();
+    await b.execution.insertOrders([
+      {
+        id: orderId,
+        signalId: signal.id,
+        userId: bob.id,
+        accountRef: "paper",
+        broker: "paper",
+        clientOrderId: crypto.randomUUID().replaceAll("-", "").slice(0, 20),
+        leg: "entry",
+        parentOrderId: null,
+        symbol: "AAPL",
+        assetClass: "equity",
+        intent: {},
+        side: "buy",
+        orderType: "market",
+        quantity: 1,
+        limitPrice: null,
+        stopPrice: null,
+        cause: "signal",
+      },
+    ]);
+    const before = await b.execution.getOrder(orderId);
+    const fill = {
+      orderId,
+      userId: bob.id,
+      executionId: "exec-1",
+      quantity: 1,
+      price: 100,
+      quoteSource: null,
+      quoteTimestamp: null,
+      delayed: false,
+      filledAt: Date.now(),
+    };
+
+    expect(
+      await a.execution.transition(orderId, { from: ["queued"], to: "canceled", cause: "kill_switch" }),
+    ).toBeNull();
+    await a.execution.touch(orderId, { attempts: 5, statusReason: "touched by A" });
+    expect(await a.execution.cancelQueued("kill_switch", { orderIds: [orderId] })).toEqual([]);
+    expect(await a.execution.cancelQueued("kill_switch", { signalId: signal.id })).toEqual([]);
+    expect(await a.execution.cancelQueued("kill_switch")).toEqual([]);
+    expect(await a.execution.recordFill(fill)).toBe(false);
+    await a.execution.setSignalOutcome(signal.id, "refused", "by A", null);
+
+    expect(await b.execution.getOrder(orderId)).toEqual(before);
+    expect(await b.execution.orderEvents(orderId)).toHaveLength(1);
+    expect(await b.execution.fillsOf(orderId)).toEqual([]);
+    expect(await b.execution.recordFill(fill)).toBe(true);
+    expect((await b.execution.getSignal(signal.id))?.status).toBe("received");
+  });
+
   it("Scenario: A community never sees or changes another community's flag overrides", async () => {
     const key = `tenancy_${crypto.randomUUID().slice(0, 8)}`;
     await featureFlagDefinitions(db).define({ key, enabledByDefault: false });

@@ -69,12 +69,12 @@ export const AAPL_LONG = {
   timeInForce: null,
 } as const;
 
-/** Stores a signal as a provider's slash command would, and submits it to the executor. */
-export async function submit(
+/** Stores a signal as a provider's slash command would, and returns the executor's input for it. */
+export async function storedSignal(
   community: TestCommunity,
   signal: Record<string, unknown> = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
-) {
+): Promise<SubmitSignalInput> {
   const sourceId = source.sourceId ?? snowflakeAt(source.sourceTimestamp);
   const sourceTimestamp = source.sourceTimestamp ?? Date.now();
   const providerUserId = source.providerUserId ?? community.providerId;
@@ -87,7 +87,7 @@ export async function submit(
     rawText: null,
     normalized: signal,
   });
-  const summary = await executorOf(community.communityId).submitSignal({
+  return {
     signalId: row.id,
     communityId: community.communityId,
     providerUserId,
@@ -95,8 +95,18 @@ export async function submit(
     source: "slash",
     sourceId,
     sourceTimestamp,
-  });
-  return { summary, signalId: row.id, sourceId };
+  };
+}
+
+/** Stores a signal as a provider's slash command would, and submits it to the executor. */
+export async function submit(
+  community: TestCommunity,
+  signal: Record<string, unknown> = AAPL_LONG,
+  source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
+) {
+  const input = await storedSignal(community, signal, source);
+  const summary = await executorOf(community.communityId).submitSignal(input);
+  return { summary, signalId: input.signalId, sourceId: input.sourceId };
 }
 
 /** Delivers messages to a queue consumer, as the Queues runtime would. */

@@ -15,7 +15,6 @@ import {
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
 import type { Database } from "../db/client";
-import { billingFor } from "../db/tenant/billing";
 import { billingDirectory } from "../db/tenant/billing-directory";
 import { planCatalogFor } from "./context";
 
@@ -64,11 +63,6 @@ export async function loadMemberEntitlements(
 ): Promise<Map<string, MemberEntitlements>> {
   const plans = await billingDirectory(db).traders.plans(userIds);
   return new Map(userIds.map((userId) => [userId, memberEntitlements(userId, plans.get(userId) ?? "free", catalog)]));
-}
-
-/** Signals the community had accepted this UTC day, from D1 (the executor keeps its own exact counter). */
-export async function signalsAcceptedToday(db: Database, communityId: string, nowMs = Date.now()): Promise<number> {
-  return (await billingFor(db, communityId).usage(utcDayStart(nowMs))).signalsToday;
 }
 
 export function utcDayStart(nowMs: number): number {

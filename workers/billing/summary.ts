@@ -12,8 +12,9 @@ import {
 import { entitledPlan } from "../../shared/billing/subscription-state";
 import { billingFor } from "../db/tenant/billing";
 import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
+import { signalsCountedToday } from "../execution/signal-usage";
 import type { BillingContext } from "./context";
-import { loadEntitlements, utcDayStart } from "./entitlements";
+import { loadEntitlements } from "./entitlements";
 
 /** What the billing API and /subscription show: plan, limits, usage and subscriptions. */
 
@@ -83,8 +84,9 @@ function nextTrialDays(ctx: BillingContext, subject: BillingSubjectKind, plan: s
 export async function communityBilling(ctx: BillingContext, communityId: string) {
   const ent = await loadEntitlements(ctx.db, { communityId }, { config: ctx.config });
   const subject: SubjectRef = { subject: "community", communityId, userId: null };
-  const [usage, rows] = await Promise.all([
-    billingFor(ctx.db, communityId).usage(utcDayStart(ctx.now())),
+  const [usage, signalsToday, rows] = await Promise.all([
+    billingFor(ctx.db, communityId).usage(),
+    signalsCountedToday(ctx.env, communityId),
     ctx.dir.subscriptions.forSubject(subject),
   ]);
   return {
@@ -92,7 +94,7 @@ export async function communityBilling(ctx: BillingContext, communityId: string)
     plan: ent.communityPlan,
     planName: ent.communityPlanName,
     limits: ent.limits,
-    usage: { members: usage.followingMembers, providers: usage.providers, signalsToday: usage.signalsToday },
+    usage: { members: usage.followingMembers, providers: usage.providers, signalsToday },
     subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
     checkoutProvider: ctx.config.BILLING_PROVIDER,
     plans: planOffers(ctx, "community", rows.length === 0),

@@ -1,8 +1,8 @@
 import type { Logger } from "../../shared/logging";
+import { LATE_FILL_WINDOW_MS, QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
 import { database } from "../db/client";
 import { communitiesToReconcile, finishReconciliationRun, startReconciliationRun } from "../db/tenant/reconciliation";
 
-const LATE_FILL_WINDOW_MS = 24 * 3600_000;
 /** Communities reconciled at once: each is one executor call, which polls its own orders. */
 const PARALLEL_COMMUNITIES = 10;
 
@@ -14,8 +14,12 @@ const PARALLEL_COMMUNITIES = 10;
 export async function runReconciliation(env: Env, logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
   const runId = await startReconciliationRun(db, scheduledTime);
-  const communities = await communitiesToReconcile(db, scheduledTime - LATE_FILL_WINDOW_MS);
+  const communities = await communitiesToReconcile(db, {
+    lateFillSince: scheduledTime - LATE_FILL_WINDOW_MS,
+    queuedBefore: scheduledTime - QUEUED_WITHOUT_MESSAGE_MS,
+  });
   const totals = { checked: 0, updated: 0, stale: 0, adopted: 0, errors: 0 };
+  let resent = 0;
   const unknownPositions: unknown[] = [];
   const failedCommunities: string[] = [];
   for (let i = 0; i < communities.length; i += PARALLEL_COMMUNITIES) {
@@ -29,6 +33,7 @@ export async function runReconciliation(env: Env, logger: Logger, scheduledTime:
           totals.stale += report.stale;
           totals.adopted += report.adopted;
           totals.errors += report.errors;
+          resent += report.resent;
           unknownPositions.push(...report.unknownPositions.map((p) => ({ communityId, ...p })));
         } catch (error) {
           totals.errors += 1;
@@ -40,7 +45,7 @@ export async function runReconciliation(env: Env, logger: Logger, scheduledTime:
   }
   await finishReconciliationRun(db, runId, {
     ...totals,
-    details: { communities: communities.length, unknownPositions, failedCommunities },
+    details: { communities: communities.length, unknownPositions, failedCommunities, resent },
   });
-  return { runId, communities: communities.length, ...totals, unknownPositions: unknownPositions.length };
+  return { runId, communities: communities.length, ...totals, resent, unknownPositions: unknownPositions.length };
 }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { dailyLossStatus, decide, nextUtcMidnight } from "../../../shared/risk";
+import { dailyLossStatus, decide, nextUtcMidnight, observeEquity } from "../../../shared/risk";
 import { input, limits, NOW, paperAccount, placed, position, signal, skipped, snapshot } from "./fixtures";
 
 const MIDNIGHT = Date.UTC(2026, 2, 11);
 
 describe("risk engine: daily loss and circuit breaker", () => {
   it("Scenario: The daily loss limit skips, flattens and pauses until 00:00 UTC", () => {
-    const figures = (realized: number, unrealized: number) =>
-      snapshot({ realizedPnlToday: realized, unrealizedPnl: unrealized, equity: 100_000 + realized + unrealized });
+    // Start-of-day equity less current equity: what was realized today and what is unrealized now.
+    const figures = (realized: number, unrealized: number) => snapshot({ equity: 100_000 + realized + unrealized });
 
     expect(dailyLossStatus(figures(-2_000, -2_999), limits(), NOW)).toEqual({
       state: "ok",
@@ -44,7 +44,7 @@ describe("risk engine: daily loss and circuit breaker", () => {
 
   it("Scenario: The circuit breaker trips 8% below the day's high", () => {
     // Up 10% earlier today, now only 1% up: 8.18% below the high, although no loss on the day.
-    const gaveBack = snapshot({ realizedPnlToday: 1_000, intradayPeakEquity: 110_000 });
+    const gaveBack = snapshot({ equity: 101_000, intradayPeakEquity: 110_000 });
     expect(dailyLossStatus(gaveBack, limits(), NOW)).toEqual({
       state: "circuit_breaker",
       pausedUntil: MIDNIGHT,
@@ -53,14 +53,40 @@ describe("risk engine: daily loss and circuit breaker", () => {
     });
 
     // Without a known peak it measures from the start of the day; it wins over a wider daily limit.
-    const down8 = snapshot({ realizedPnlToday: -8_000 });
+    const down8 = snapshot({ equity: 92_000 });
     expect(dailyLossStatus(down8, limits({ dailyLossLimitPercent: 20 }), NOW).state).toBe("circuit_breaker");
-    expect(
-      dailyLossStatus(snapshot({ realizedPnlToday: -7_999 }), limits({ dailyLossLimitPercent: 20 }), NOW).state,
-    ).toBe("ok");
+    expect(dailyLossStatus(snapshot({ equity: 92_001 }), limits({ dailyLossLimitPercent: 20 }), NOW).state).toBe("ok");
 
     const decision = skipped(decide(input({ accounts: [paperAccount({}, gaveBack)] })));
     expect(decision).toMatchObject({ reason: "circuit_breaker", flattenAndPauseUntil: MIDNIGHT });
     expect(decision.details).toMatchObject({ drawdownPercent: 8.1818, limitPercent: 8 });
+  });
+
+  it("Scenario: The account's day rolls at 00:00 UTC and keeps its peak", () => {
+    const morning = Date.UTC(2026, 2, 10, 9);
+    let day = observeEquity(null, 100_000, morning, null);
+    day = observeEquity(day, 104_000, morning + 3600_000, null);
+    day = observeEquity(day, 101_000, morning + 7200_000, null);
+    expect(day).toEqual({ day: "2026-03-10", startEquity: 100_000, peakEquity: 104_000, lastEquity: 101_000 });
+
+    // After midnight the day starts from the last equity seen before it, and the peak starts over.
+    const next = observeEquity(day, 99_000, Date.UTC(2026, 2, 11, 0, 5), null);
+    expect(next).toEqual({ day: "2026-03-11", startEquity: 101_000, peakEquity: 101_000, lastEquity: 99_000 });
+    expect(
+      dailyLossStatus({ equity: 99_000, startOfDayEquity: 101_000, intradayPeakEquity: 101_000 }, limits(), NOW),
+    ).toMatchObject({ state: "ok", lossPercent: 1.9802 });
+
+    // The broker's own start of day for today wins; one for another day is ignored.
+    const reported = observeEquity(null, 95_000, morning, { date: "2026-03-10", startEquity: 97_000 });
+    expect(reported).toMatchObject({ startEquity: 97_000, peakEquity: 97_000 });
+    const stale = observeEquity(null, 95_000, morning, { date: "2026-03-09", startEquity: 97_000 });
+    expect(stale).toMatchObject({ startEquity: 95_000 });
+    // Reported later in the day, it still wins over what the executor had assumed.
+    expect(observeEquity(day, 101_000, morning + 3 * 3600_000, { date: "2026-03-10", startEquity: 120_000 })).toEqual({
+      day: "2026-03-10",
+      startEquity: 120_000,
+      peakEquity: 120_000,
+      lastEquity: 101_000,
+    });
   });
 });

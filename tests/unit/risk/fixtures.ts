@@ -35,8 +35,6 @@ export function snapshot(overrides: Partial<AccountSnapshot> = {}): AccountSnaps
   return {
     equity: 100_000,
     startOfDayEquity: 100_000,
-    realizedPnlToday: 0,
-    unrealizedPnl: 0,
     buyingPower: 200_000,
     positions: [],
     ordersToday: 0,

@@ -97,8 +97,8 @@ describe("risk engine: limits", () => {
       paperAccount(overrides, snap),
     ];
     const cases: Record<SkipReason, Parameters<typeof input>[0]> = {
-      daily_loss_limit: { accounts: account({ realizedPnlToday: -5_000 }) },
-      circuit_breaker: { accounts: account({ realizedPnlToday: 1_000, intradayPeakEquity: 110_000 }) },
+      daily_loss_limit: { accounts: account({ equity: 95_000 }) },
+      circuit_breaker: { accounts: account({ equity: 101_000, intradayPeakEquity: 110_000 }) },
       max_open_positions: {
         accounts: account({ positions: ["MSFT", "TSLA", "NVDA"].map((symbol) => position({ symbol })) }),
       },
@@ -131,6 +131,11 @@ describe("risk engine: limits", () => {
       },
       invalid_stop: { signal: signal({ stopLoss: 105 }) },
       invalid_take_profit: { signal: signal({ takeProfits: [{ price: 95, percent: null }] }) },
+      exit_quantity_unknown: {
+        signal: signal({ action: "sell", quantity: 10 }),
+        accounts: account({ positions: [position()] }),
+        exitQuantityOf: { kind: "provider", position: null },
+      },
     };
 
     expect(Object.keys(cases).sort()).toEqual([...SKIP_REASON_CODES].sort());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   addReservation,
+  type DecideInput,
   decide,
   emptyReserved,
   instrumentKey,
@@ -94,18 +95,6 @@ describe("risk engine: closing positions", () => {
     );
     expect(cover.intents[0]).toMatchObject({ side: "buy_to_cover", quantity: 30, limitPrice: 92 });
 
-    // A multiplier follower closes its multiple of the provider's quantity.
-    const multiple = placed(
-      decide(
-        input({
-          signal: signal({ action: "sell", quantity: 10 }),
-          sizing: { mode: "multiplier", multiplier: 2 },
-          accounts: holding(position()),
-        }),
-      ),
-    );
-    expect(multiple.intents[0]?.quantity).toBe(20);
-
     // No position (or only one in the other direction, or another instrument): skipped.
     const none = skipped(decide(input({ signal: signal({ action: "close" }) })));
     expect(none.reason).toBe("no_position_to_close");
@@ -131,6 +120,47 @@ describe("risk engine: closing positions", () => {
       ),
     );
     expect(trimOne.reason).toBe("quantity_rounds_to_zero");
+  });
+
+  it("Scenario: An exit quantity is a fraction of the provider's position", () => {
+    const sell10 = (exitQuantityOf: DecideInput["exitQuantityOf"]) =>
+      decide(
+        input({
+          signal: signal({ action: "sell", quantity: 10 }),
+          sizing: { mode: "fixed_quantity", quantity: 5 },
+          accounts: [paperAccount({}, { positions: [position()] })],
+          exitQuantityOf,
+        }),
+      );
+    const quarter = placed(sell10({ kind: "provider", position: 40 }));
+    expect(quarter.intents[0]).toMatchObject({ side: "sell", quantity: 10 });
+    expect(quarter.notes).toContain("Closes 25% of your 40 shares: the provider's 10 of their 40.");
+    expect(placed(sell10({ kind: "provider", position: 5 })).intents[0]?.quantity).toBe(40);
+    const unknown = skipped(sell10({ kind: "provider", position: null }));
+    expect(unknown.reason).toBe("exit_quantity_unknown");
+    expect(unknown.message).toContain("post it as a percentage");
+    // Without being told whose units they are, a quantity is never read as the whole position.
+    expect(skipped(sell10(undefined)).reason).toBe("exit_quantity_unknown");
+    expect(placed(sell10({ kind: "own" })).intents[0]?.quantity).toBe(10);
+  });
+
+  it("Scenario: Units already being closed are not closed twice", () => {
+    const holding = [paperAccount({}, { positions: [position()] })];
+    const close = signal({ action: "close", orderType: "market", entry: null });
+    const reserved = addReservation(emptyReserved(), {
+      notional: 0,
+      openPositions: 0,
+      ordersToday: 1,
+      symbol: null,
+      closing: { instrument: "AAPL", quantity: 30 },
+    });
+    const rest = placed(decide(input({ signal: close, accounts: holding, reserved })));
+    expect(rest.intents[0]?.quantity).toBe(10);
+    const again = skipped(
+      decide(input({ signal: close, accounts: holding, reserved: addReservation(reserved, rest.reservation) })),
+    );
+    expect(again.reason).toBe("no_position_to_close");
+    expect(again.message).toBe("Your AAPL position is already being closed by an earlier signal.");
   });
 });
 

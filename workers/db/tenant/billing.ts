@@ -1,4 +1,4 @@
-import { and, countDistinct, desc, eq, gte, inArray, ne, notInArray, sql } from "drizzle-orm";
+import { and, countDistinct, desc, eq, inArray, ne, notInArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import {
   auditLog,
@@ -9,7 +9,6 @@ import {
   memberships,
   riskProfiles,
   signalProviders,
-  signals,
 } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import type { Database } from "../client";
@@ -32,8 +31,6 @@ export interface CommunityUsage {
   followingMembers: number;
   /** Named providers and members with the provider role. */
   providers: number;
-  /** Signals accepted since `dayStart` (the UTC day). */
-  signalsToday: number;
 }
 
 export interface PlanChangeCause {
@@ -56,10 +53,11 @@ export function billingFor(db: Database, communityId: string) {
   const repository = {
     communityId,
 
-    async usage(dayStart: number): Promise<CommunityUsage> {
+    /** Members and providers against the plan's limits (signals per day are the executor's own counter). */
+    async usage(): Promise<CommunityUsage> {
       const providerIds = sql`select ${signalProviders.userId} from ${signalProviders} where ${signalProviders.communityId} = ${communityId}
         union select ${memberships.userId} from ${memberships} where ${memberships.communityId} = ${communityId} and ${memberships.role} = 'provider'`;
-      const [following, providers, todays] = await db.batch([
+      const [following, providers] = await db.batch([
         db
           .select({ count: countDistinct(follows.followerUserId) })
           .from(follows)
@@ -68,17 +66,10 @@ export function billingFor(db: Database, communityId: string) {
           .select({ count: sql<number>`(select count(*) from (${providerIds}))` })
           .from(communities)
           .where(byCommunity),
-        db
-          .select({ count: sql<number>`count(*)` })
-          .from(signals)
-          .where(
-            and(eq(signals.communityId, communityId), eq(signals.status, "accepted"), gte(signals.createdAt, dayStart)),
-          ),
       ]);
       return {
         followingMembers: following[0]?.count ?? 0,
         providers: Number(providers[0]?.count ?? 0),
-        signalsToday: Number(todays[0]?.count ?? 0),
       };
     },
 

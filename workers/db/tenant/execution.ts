@@ -229,7 +229,8 @@ export function executionRepository(scope: TenantScope) {
               createdAt: sql<number>`${now}`.as("created_at"),
             })
             .from(orders)
-            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now))),
+            // changes(): the update above moved this row (a concurrent move in the same millisecond did not).
+            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now), sql`changes() = 1`)),
         ),
       ]);
       return updated[0] ?? null;
@@ -243,11 +244,22 @@ export function executionRepository(scope: TenantScope) {
         .where(orderOf(orderId));
     },
 
-    /** Cancels every still-queued order (of one signal, or all), with an event each. Returns the canceled ids. */
-    async cancelQueued(cause: string, filter: { signalId?: string } = {}, now = Date.now()): Promise<string[]> {
-      const queuedHere = filter.signalId
-        ? and(eq(orders.communityId, communityId), eq(orders.status, "queued"), eq(orders.signalId, filter.signalId))
-        : and(eq(orders.communityId, communityId), eq(orders.status, "queued"));
+    /**
+     * Cancels still-queued orders (all, one signal's, or the given ids), with an event each.
+     * Returns the canceled ids.
+     */
+    async cancelQueued(
+      cause: string,
+      filter: { signalId?: string; orderIds?: readonly string[] } = {},
+      now = Date.now(),
+    ): Promise<string[]> {
+      if (filter.orderIds?.length === 0) return [];
+      const queuedHere = and(
+        eq(orders.communityId, communityId),
+        eq(orders.status, "queued"),
+        filter.signalId ? eq(orders.signalId, filter.signalId) : undefined,
+        filter.orderIds ? inArray(orders.id, anyOf(filter.orderIds)) : undefined,
+      );
       const [, canceled] = await db.batch([
         db.insert(orderEvents).select(
           db
@@ -267,18 +279,37 @@ export function executionRepository(scope: TenantScope) {
         db
           .update(orders)
           .set({ status: "canceled", statusReason: cause, updatedAt: now })
-          .where(
-            filter.signalId
-              ? and(
-                  eq(orders.communityId, communityId),
-                  eq(orders.status, "queued"),
-                  eq(orders.signalId, filter.signalId),
-                )
-              : and(eq(orders.communityId, communityId), eq(orders.status, "queued")),
-          )
+          .where(queuedHere)
           .returning({ id: orders.id }),
       ]);
       return canceled.map((r) => r.id);
+    },
+
+    /** The status of each order that exists here, by id (in one statement per 5,000 ids). */
+    async statusesOf(orderIds: readonly string[]): Promise<Map<string, OrderStatus>> {
+      const statuses = new Map<string, OrderStatus>();
+      for (let i = 0; i < orderIds.length; i += 5_000) {
+        const rows = await db
+          .select({ id: orders.id, status: orders.status })
+          .from(orders)
+          .where(and(eq(orders.communityId, communityId), inArray(orders.id, anyOf(orderIds.slice(i, i + 5_000)))))
+          .all();
+        for (const row of rows) statuses.set(row.id, row.status);
+      }
+      return statuses;
+    },
+
+    /** Orders still `queued` that nothing has touched since `before` (oldest first). */
+    queuedSince(before: number, limit = 500): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(eq(orders.communityId, communityId), eq(orders.status, "queued"), sql`${orders.updatedAt} < ${before}`),
+        )
+        .orderBy(asc(orders.updatedAt))
+        .limit(limit)
+        .all();
     },
 
     listOrders(filter: { status?: OrderStatus; userId?: string; signalId?: string; limit?: number } = {}) {
@@ -368,11 +399,31 @@ export function executionRepository(scope: TenantScope) {
         .all();
     },
 
-    /** Records a fill once (by execution id). Returns false when it was already recorded. */
+    /**
+     * Records a fill once (by execution id), only for an order of this community. Returns false when it
+     * was already recorded or the order is not this community's.
+     */
     async recordFill(fill: Omit<FillRow, "id" | "communityId">): Promise<boolean> {
       const inserted = await db
         .insert(fills)
-        .values({ id: crypto.randomUUID(), communityId, ...fill })
+        .select(
+          db
+            .select({
+              id: sql<string>`${crypto.randomUUID()}`.as("id"),
+              communityId: orders.communityId,
+              orderId: orders.id,
+              userId: sql<string>`${fill.userId}`.as("user_id"),
+              executionId: sql<string>`${fill.executionId}`.as("execution_id"),
+              quantity: sql<number>`${fill.quantity}`.as("quantity"),
+              price: sql<number>`${fill.price}`.as("price"),
+              quoteSource: sql<string | null>`${fill.quoteSource}`.as("quote_source"),
+              quoteTimestamp: sql<number | null>`${fill.quoteTimestamp}`.as("quote_timestamp"),
+              delayed: sql<boolean>`${fill.delayed ? 1 : 0}`.as("delayed"),
+              filledAt: sql<number>`${fill.filledAt}`.as("filled_at"),
+            })
+            .from(orders)
+            .where(orderOf(fill.orderId)),
+        )
         .onConflictDoNothing()
         .returning({ id: fills.id });
       return inserted.length > 0;

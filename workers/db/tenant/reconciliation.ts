@@ -4,14 +4,23 @@ import type { Database } from "../client";
 
 /**
  * Cross-tenant reads for the reconciliation cron: which communities have
- * orders to look at. The work itself is done per community, by its executor.
+ * orders to look at. The work itself is done per community, by its executor:
+ * open orders; canceled (with a broker id) and failed (dead-lettered) ones a
+ * late fill could still reach; and orders queued but untouched for a while,
+ * whose message may have been lost.
  */
-export async function communitiesToReconcile(db: Database, since: number): Promise<string[]> {
+export async function communitiesToReconcile(
+  db: Database,
+  window: { lateFillSince: number; queuedBefore: number },
+): Promise<string[]> {
   const rows = await db
     .selectDistinct({ communityId: orders.communityId })
     .from(orders)
     .where(
-      sql`${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${since})`,
+      sql`${orders.status} in ('submitted', 'partially_filled')
+        or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${window.lateFillSince})
+        or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${window.lateFillSince})
+        or (${orders.status} = 'queued' and ${orders.updatedAt} < ${window.queuedBefore})`,
     )
     .all();
   return rows.map((r) => r.communityId);

@@ -1,0 +1,142 @@
+import { describeSkip } from "../../shared/execution/summary";
+import type { Logger } from "../../shared/logging";
+import type { TenantRepository } from "../../workers/db/tenant";
+import type { NewOrder } from "../../workers/db/tenant/execution";
+import { notifyMember } from "../../workers/execution/notify-member";
+import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
+import type { KillSwitch } from "./kill-switch";
+import type { ExecutorLocalState } from "./local-state";
+import { describeOrder } from "./order-flow";
+import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
+
+/** An entry not sent within this time of its decision is never sent: the price it was sized at is gone. */
+export const SEND_WINDOW_MS = 2 * 60_000;
+
+export interface DispatchContext {
+  env(): Env;
+  local: ExecutorLocalState;
+  killSwitch: KillSwitch;
+  outbox: OrderOutbox;
+  logger: Logger;
+  tenant(communityId: string): TenantRepository;
+  scheduleAlarm(): Promise<void>;
+}
+
+export interface Delivered {
+  /** Entries dropped because the kill switch was on before they were stored. */
+  haltedEntries: number;
+  /** Entries given up because they could not be sent within the send window. */
+  lateEntries: number;
+}
+
+/**
+ * Takes outbox batches the rest of the way: stores their orders in D1 (once),
+ * sends one ORDER_QUEUE message per order not awaiting confirmation, tells the
+ * members what needs telling, and only then forgets the batch. Every step can
+ * be repeated: the insert ignores orders already stored and the consumer
+ * sends only orders still `queued`.
+ */
+export class OrderDispatch {
+  constructor(private readonly ctx: DispatchContext) {}
+
+  async deliver(batch: OutboxBatch): Promise<Delivered> {
+    const { local, outbox } = this.ctx;
+    const env = this.ctx.env();
+    const tenant = this.ctx.tenant(batch.communityId);
+    const orders = await withClientOrderIds(batch.communityId, batch.orders);
+    const awaiting = orders.filter(isAwaitingConfirmation);
+    if (batch.phase === "planned") {
+      // The object's copy of the kill switch, checked after the last await: a halt stops whatever is not stored yet.
+      if (this.ctx.killSwitch.haltedLocally) {
+        local.release(orders.map((o) => o.id));
+        outbox.remove(batch.id);
+        return { haltedEntries: orders.filter(isEntry).length, lateEntries: 0 };
+      }
+      await tenant.execution.insertOrders(orders, batch.createdAt);
+      outbox.markStored(batch.id);
+      for (const order of awaiting) {
+        local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
+      }
+    }
+    await sendOrderMessages(
+      env.ORDER_QUEUE,
+      batch.communityId,
+      orders.filter((o) => !isAwaitingConfirmation(o)),
+    );
+    outbox.remove(batch.id);
+    await this.notices(batch, orders, awaiting);
+    if (awaiting.length > 0) await this.ctx.scheduleAlarm();
+    return { haltedEntries: 0, lateEntries: 0 };
+  }
+
+  /**
+   * A batch left behind by a failure or restart. Entries older than the send
+   * window are canceled (or never stored) and their reservations released;
+   * exits are always sent, late or not, since they only reduce a position.
+   */
+  async recover(batch: OutboxBatch, now: number): Promise<Delivered> {
+    const late = now - batch.createdAt > SEND_WINDOW_MS ? batch.orders.filter(isEntry) : [];
+    if (late.length === 0) return this.deliver(batch);
+    const lateIds = late.map((o) => o.id);
+    const canceled = await this.ctx
+      .tenant(batch.communityId)
+      .execution.cancelQueued("stranded", { orderIds: lateIds }, now);
+    this.ctx.local.release(lateIds);
+    const rest = batch.orders.filter((o) => !lateIds.includes(o.id));
+    if (rest.length > 0) this.ctx.outbox.replaceOrders(batch.id, rest);
+    else this.ctx.outbox.remove(batch.id);
+    this.ctx.logger.error("order.stranded_entries_canceled", {
+      alert: true,
+      communityId: batch.communityId,
+      signalId: batch.signalId,
+      entries: late.length,
+      stored: canceled.length,
+    });
+    const stored = new Set(canceled);
+    await Promise.all(
+      late
+        .filter((o) => stored.has(o.id))
+        .map((order) =>
+          notifyMember(
+            this.ctx.env(),
+            batch.communityId,
+            order.userId,
+            `order:${order.id}:stranded`,
+            `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
+          ),
+        ),
+    );
+    const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }) : null;
+    return { haltedEntries: delivered?.haltedEntries ?? 0, lateEntries: late.length };
+  }
+
+  private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
+    const { logger } = this.ctx;
+    const env = this.ctx.env();
+    const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
+    await Promise.all([
+      ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
+      ...reduced.map((order) =>
+        notifyMember(
+          env,
+          batch.communityId,
+          order.userId,
+          `order:${order.id}:reduced`,
+          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions as { message: string }[]).map((r) => r.message).join(" ")}`,
+        ),
+      ),
+      ...batch.paused.map((paused) =>
+        notifyMember(
+          env,
+          batch.communityId,
+          paused.userId,
+          `pause:${paused.userId}:${paused.until}`,
+          `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
+        ),
+      ),
+    ]);
+  }
+}
+
+const isEntry = (order: Pick<NewOrder, "leg">) => order.leg === "entry";
+const isAwaitingConfirmation = (order: Pick<NewOrder, "intent">) => order.intent.awaitingConfirmation === true;

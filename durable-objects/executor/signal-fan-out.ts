@@ -1,0 +1,256 @@
+import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
+import type { Logger } from "../../shared/logging";
+import { utcDay } from "../../shared/risk/daily-loss";
+import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
+import type { RiskSignal } from "../../shared/risk/types";
+import type { TenantRepository } from "../../workers/db/tenant";
+import type { Follower } from "../../workers/db/tenant/execution";
+import { type ExecutionEntitlements, executionEntitlements } from "../../workers/execution/entitlements";
+import { eventSinkFor } from "../../workers/execution/event-sink";
+import { planFollowerOrders } from "./fan-out";
+import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
+import type { KillSwitch } from "./kill-switch";
+import type { ExecutorLocalState } from "./local-state";
+import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
+import type { OrderOutbox } from "./outbox";
+import type { PaperDesk } from "./paper-desk";
+import type { ProviderBook } from "./provider-book";
+
+/** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
+export const FAN_OUT_CHUNK = 500;
+
+export interface FanOutContext {
+  env(): Env;
+  local: ExecutorLocalState;
+  killSwitch: KillSwitch;
+  journal: FanOutJournal;
+  outbox: OrderOutbox;
+  dispatch: OrderDispatch;
+  paper: PaperDesk;
+  book: ProviderBook;
+  logger: Logger;
+  tenant(communityId: string): TenantRepository;
+  scheduleAlarm(): Promise<void>;
+}
+
+/**
+ * Executes accepted signals: the kill switch and the plan's signal quota,
+ * then every enabled follower in steps of `FAN_OUT_CHUNK`. Each step decides
+ * and reserves its followers, stages their orders in the outbox and moves
+ * the journal's cursor in one synchronous write, then stores and sends them.
+ * A run stopped by a failure or restart is continued from its cursor by a
+ * retry of the same signal or by the sweeper, never started over.
+ */
+export class SignalFanOut {
+  private readonly active = new Set<string>();
+
+  constructor(private readonly ctx: FanOutContext) {}
+
+  isActive(signalId: string): boolean {
+    return this.active.has(signalId);
+  }
+
+  /** A run neither finished nor under way in this instance, which a retry or the sweeper may continue. */
+  resumable(signalId: string): FanOutRun | null {
+    const run = this.ctx.journal.get(signalId);
+    if (!run || (run.status !== "pending" && run.status !== "running") || this.active.has(signalId)) return null;
+    return run;
+  }
+
+  async run(run: FanOutRun): Promise<SignalSummary> {
+    this.active.add(run.signalId);
+    try {
+      // Set before the work, so a restart part way still wakes the sweeper.
+      await this.ctx.scheduleAlarm();
+      let entitlements: ExecutionEntitlements | null = null;
+      if (run.status === "pending") {
+        const started = await this.start(run);
+        if ("refused" in started) return started.refused;
+        entitlements = started.entitlements;
+      }
+      await this.finishBatches(run);
+      if (!run.planned) await this.planTheRest(run, entitlements);
+      return await this.finish(run);
+    } finally {
+      this.active.delete(run.signalId);
+    }
+  }
+
+  /**
+   * The kill switch, an exit quantity's provider position and the plan's quota, checked and counted
+   * atomically (with the provider's position updated) before anything executes.
+   */
+  private async start(run: FanOutRun): Promise<{ refused: SignalSummary } | { entitlements: ExecutionEntitlements }> {
+    const { local, journal, book, killSwitch } = this.ctx;
+    const { input } = run;
+    const [halted, entitlements] = await Promise.all([
+      killSwitch.isHalted(this.ctx.tenant(input.communityId)),
+      executionEntitlements(this.ctx.env(), input.communityId),
+    ]);
+    const refuse = async (code: string, reason: string) => ({ refused: await this.refuse(run, code, reason) });
+    if (halted) {
+      return refuse(
+        "COMMUNITY_HALTED",
+        "Trading is halted in this community (kill switch); the signal is not executed.",
+      );
+    }
+    if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
+      return refuse(
+        "SIGNAL_EXPIRED",
+        "The executor was interrupted before this signal could run, and it is now too old to execute.",
+      );
+    }
+    // Synchronous from here: two signals cannot both take the last one of today's quota.
+    const signal = input.signal as unknown as RiskSignal;
+    if (namesExitQuantity(signal)) {
+      run.exitBase = positionClosedBy(book.held(input.providerUserId, signal), signal)?.quantity ?? null;
+      if (run.exitBase === null) return refuse("EXIT_QUANTITY_UNKNOWN", unknownExitQuantityMessage(signal));
+    }
+    const now = Date.now();
+    const day = utcDay(now);
+    const quota = entitlements.checkSignals(local.counter(day, "signals"));
+    if (!quota.allowed) {
+      this.logger(run).warn("signal.quota_reached", { plan: entitlements.plan, limit: entitlements.signalsPerDay });
+      return refuse(quota.code, quota.reason);
+    }
+    local.addCounter(day, "signals", 1);
+    book.apply(input.providerUserId, signal, now);
+    run.status = "running";
+    journal.save(run, now);
+    return { entitlements };
+  }
+
+  private async refuse(run: FanOutRun, code: string, reason: string): Promise<SignalSummary> {
+    run.status = "refused";
+    this.ctx.journal.save(run, Date.now());
+    await this.ctx.tenant(run.input.communityId).execution.setSignalOutcome(run.signalId, "refused", reason, null);
+    return { ...emptyCounts(), status: "refused", signalId: run.signalId, code, message: reason };
+  }
+
+  /** Batches a failed or interrupted attempt staged but did not finish. */
+  private async finishBatches(run: FanOutRun): Promise<void> {
+    for (const batch of this.ctx.outbox.ofSignal(run.signalId)) {
+      this.count(run, await this.ctx.dispatch.recover(batch, Date.now()));
+    }
+  }
+
+  /** `known`: the entitlements `start` just read (a resumed run reads them again). */
+  private async planTheRest(run: FanOutRun, known: ExecutionEntitlements | null): Promise<void> {
+    const { local, paper, journal, outbox } = this.ctx;
+    const { input } = run;
+    const signal = input.signal as unknown as RiskSignal;
+    const tenant = this.ctx.tenant(input.communityId);
+    const [entitlements, quote, followers] = await Promise.all([
+      known ?? executionEntitlements(this.ctx.env(), input.communityId),
+      paper.quoteFor(signal),
+      tenant.execution.followersOf(input.providerUserId),
+    ]);
+    const rest = run.cursor === null ? followers : followers.filter((f) => f.userId > (run.cursor as string));
+    if (run.cursor === null) run.counts.followers = followers.length;
+    if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
+      // Resumed too late to act on the signal: the followers not yet reached are reported, not traded.
+      run.counts.notReached = (run.counts.notReached ?? 0) + rest.length;
+      run.planned = true;
+      journal.save(run, Date.now());
+      this.logger(run).error("signal.fan_out_given_up", { alert: true, notReached: rest.length });
+      return;
+    }
+    await loadLiveMembers(entitlements, rest);
+    for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
+      // Read from its one source before every step (a failed read counts as halted). A halt() already taken
+      // here stops the run without a read, which could still see D1 from before that halt was written.
+      const { killSwitch } = this.ctx;
+      if (killSwitch.haltedLocally || (await killSwitch.isHalted(tenant))) {
+        run.counts.stoppedByHalt = true;
+        run.planned = true;
+        journal.save(run, Date.now());
+        return;
+      }
+      const chunk = rest.slice(i, i + FAN_OUT_CHUNK);
+      // One synchronous step: decisions, reservations, the staged orders and the cursor are written together.
+      const now = Date.now();
+      const planned = planFollowerOrders({
+        communityId: input.communityId,
+        signalId: run.signalId,
+        signal,
+        followers: chunk,
+        quotePrice: quote?.last ?? null,
+        local,
+        paper,
+        entitlements,
+        exitQuantityOf: { kind: "provider", position: run.exitBase },
+        now,
+        counts: run.counts,
+      });
+      const batch =
+        planned.orders.length > 0 || planned.pausedMembers.length > 0
+          ? outbox.stage(
+              {
+                communityId: input.communityId,
+                signalId: run.signalId,
+                phase: "planned",
+                orders: planned.orders,
+                paused: planned.pausedMembers,
+              },
+              now,
+            )
+          : null;
+      run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
+      run.planned = i + FAN_OUT_CHUNK >= rest.length;
+      journal.save(run, now);
+      if (batch) this.count(run, await this.ctx.dispatch.deliver(batch));
+      if (run.counts.stoppedByHalt) return;
+    }
+    run.planned = true;
+    journal.save(run, Date.now());
+  }
+
+  /** Orders that a delivery dropped no longer count as queued. */
+  private count(run: FanOutRun, delivered: Delivered): void {
+    const dropped = delivered.haltedEntries + delivered.lateEntries;
+    if (dropped === 0) return;
+    run.counts.ordersQueued = Math.max(0, run.counts.ordersQueued - dropped);
+    if (delivered.haltedEntries > 0) {
+      run.counts.stoppedByHalt = true;
+      run.planned = true;
+    }
+    if (delivered.lateEntries > 0) run.counts.notReached = (run.counts.notReached ?? 0) + delivered.lateEntries;
+    this.ctx.journal.save(run, Date.now());
+  }
+
+  private async finish(run: FanOutRun): Promise<SignalSummary> {
+    const { input } = run;
+    const summary: SignalSummary = {
+      ...run.counts,
+      status: "accepted",
+      signalId: run.signalId,
+      message: acceptedMessage(run.counts),
+    };
+    const logger = this.logger(run);
+    await this.ctx.tenant(input.communityId).execution.setSignalOutcome(run.signalId, "accepted", null, { ...summary });
+    await eventSinkFor(this.ctx.env(), logger).publish({
+      type: "signal.accepted",
+      communityId: input.communityId,
+      audience: "community",
+      data: { signalId: run.signalId, ...run.counts },
+      at: Date.now(),
+    });
+    run.status = "done";
+    this.ctx.journal.save(run, Date.now());
+    logger.info("signal.accepted", { ...run.counts });
+    return summary;
+  }
+
+  private logger(run: FanOutRun): Logger {
+    return this.ctx.logger.child({ communityId: run.input.communityId, signalId: run.signalId });
+  }
+}
+
+/** Reads the trader plans of the members who asked for live trading (paper members need none). */
+function loadLiveMembers(entitlements: ExecutionEntitlements, followers: readonly Follower[]): Promise<void> {
+  return entitlements.loadMembers(followers.filter((f) => f.tradingMode === "live").map((f) => f.userId));
+}
+
+export function emptyCounts(): FanOutCounts {
+  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
+}

@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
+import {
+  AAPL_LONG,
+  communityWithFollowers,
+  deliver,
+  executorOf,
+  fakeDiscordApi,
+  settle,
+  submit,
+  type TestCommunity,
+} from "../support/execution";
+import { interceptOrderQueue } from "../support/order-queue";
+
+const RESTING_BUY = { ...AAPL_LONG, entry: { price: 1 }, stopLoss: null, takeProfits: [] } as const;
+
+let discord: ReturnType<typeof fakeDiscordApi>;
+beforeEach(() => {
+  discord = fakeDiscordApi();
+});
+afterEach(() => {
+  discord.restore();
+  vi.restoreAllMocks();
+});
+
+async function queuedOrder(community: TestCommunity) {
+  const { signalId } = await submit(community, RESTING_BUY);
+  const [order] = await community.tenant.execution.listOrders({ signalId });
+  expect(order).toMatchObject({ status: "queued" });
+  return order ?? expect.fail("no order");
+}
+
+describe("kill switch guards", () => {
+  it("Scenario: A halt cancels only its own community's queued orders", async () => {
+    const halted = await communityWithFollowers(1);
+    const other = await communityWithFollowers(1);
+    const queue = interceptOrderQueue();
+    try {
+      const mine = await queuedOrder(halted);
+      const theirs = await queuedOrder(other);
+      const result = await executorOf(halted.communityId).halt({
+        communityId: halted.communityId,
+        reason: "test",
+        actorId: null,
+      });
+      expect(result.canceledOrders).toBe(1);
+      expect(await halted.tenant.execution.getOrder(mine.id)).toMatchObject({ status: "canceled" });
+      expect((await halted.tenant.execution.orderEvents(mine.id)).at(-1)).toMatchObject({ cause: "kill_switch" });
+      expect(await other.tenant.execution.getOrder(theirs.id)).toMatchObject({
+        status: "queued",
+        updatedAt: theirs.updatedAt,
+      });
+    } finally {
+      queue.restore();
+    }
+    await settle(halted);
+    await settle(other);
+  });
+
+  it("Scenario: An order message delivered while halted never reaches the broker", async () => {
+    const community = await communityWithFollowers(1);
+    const queue = interceptOrderQueue();
+    const placements = vi.spyOn(PaperBrokerAdapter.prototype, "placeOrder");
+    try {
+      const order = await queuedOrder(community);
+      // The executor learns of the halt from the community's settings; its queued orders are not swept here.
+      await community.tenant.community.setHalted(true, { actorId: null, reason: "test" });
+      expect(await executorOf(community.communityId).syncSettings({ communityId: community.communityId })).toEqual({
+        ok: true,
+        halted: true,
+      });
+      expect(await community.tenant.execution.getOrder(order.id)).toMatchObject({ status: "queued" });
+
+      const result = await deliver("order-submissions", queue.sentFor(community));
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(await community.tenant.execution.getOrder(order.id)).toMatchObject({ status: "canceled" });
+      expect((await community.tenant.execution.orderEvents(order.id)).at(-1)).toMatchObject({
+        fromStatus: "queued",
+        toStatus: "canceled",
+        cause: "kill_switch",
+      });
+      expect(placements).not.toHaveBeenCalled();
+    } finally {
+      queue.restore();
+    }
+    await settle(community);
+  });
+});
