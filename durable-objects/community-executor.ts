@@ -16,6 +16,7 @@ import {
 } from "../shared/execution/submit";
 import { describeSkip, type SignalSummary } from "../shared/execution/summary";
 import { type Logger, rootLogger } from "../shared/logging";
+import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
@@ -231,7 +232,8 @@ export class CommunityExecutor extends DurableObject<Env> {
         message: "This trade was already placed.",
       };
     this.local.rememberSource(input.sourceId, input.signalId, "manual", now);
-    if (await this.killSwitch.isHalted(tenant)) {
+    // A member may always reduce their own position; only trades that open exposure wait for a resume.
+    if (opensExposureAction(signal.action) && (await this.killSwitch.isHalted(tenant))) {
       const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -336,7 +338,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!pending || order.status !== "queued") {
       return { ok: false, message: "This order is no longer waiting for your confirmation." };
     }
-    if (input.decision === "cancel" || (await this.killSwitch.isHalted(tenant))) {
+    if (input.decision === "cancel" || (opensExposure(order) && (await this.killSwitch.isHalted(tenant)))) {
       await this.cancelUnconfirmed(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
       return {
         ok: true,
@@ -370,13 +372,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     return canceled;
   }
 
-  /** The kill switch: stops fan-outs under way at their next step and cancels orders not yet sent. */
+  /**
+   * The kill switch: stops fan-outs under way at their next step and cancels entries not yet sent. Orders that
+   * only reduce a position (stops, targets, exits, flattens) keep working, so a halt never strips a stop.
+   */
   async halt(input: { communityId: string; reason: string | null; actorId: string | null }) {
     const tenant = this.tenant(input.communityId);
     const changed = await this.killSwitch.halting(() =>
       tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
     );
-    const canceled = await tenant.execution.cancelQueued("kill_switch");
+    const canceled = await tenant.execution.cancelQueued("kill_switch", { entriesOnly: true });
     this.local.release(canceled);
     await eventSinkFor(this.env, this.logger).publish({
       type: "killswitch.changed",
@@ -408,7 +413,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!order) return { outcome: "done", note: "unknown order" };
     // Redeliveries of handled orders are most messages after a halt or a storm: they need no read of the switch.
     if (order.status !== "queued") return { outcome: "done", status: order.status, note: "already handled" };
-    if (await this.killSwitch.isHalted(tenant)) {
+    if (opensExposure(order) && (await this.killSwitch.isHalted(tenant))) {
       const canceled = await tenant.execution.transition(order.id, {
         from: ["queued"],
         to: "canceled",

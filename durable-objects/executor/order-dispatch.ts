@@ -1,5 +1,6 @@
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
+import { opensExposure } from "../../shared/orders/legs";
 import type { TenantRepository } from "../../workers/db/tenant";
 import type { NewOrder } from "../../workers/db/tenant/execution";
 import { notifyMember } from "../../workers/execution/notify-member";
@@ -50,7 +51,7 @@ export class OrderDispatch {
       if (this.ctx.killSwitch.haltedLocally) {
         local.release(orders.map((o) => o.id));
         outbox.remove(batch.id);
-        return { haltedEntries: orders.filter(isEntry).length, lateEntries: 0 };
+        return { haltedEntries: orders.filter(opensExposure).length, lateEntries: 0 };
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);
@@ -75,7 +76,7 @@ export class OrderDispatch {
    * exits are always sent, late or not, since they only reduce a position.
    */
   async recover(batch: OutboxBatch, now: number): Promise<Delivered> {
-    const late = now - batch.createdAt > SEND_WINDOW_MS ? batch.orders.filter(isEntry) : [];
+    const late = now - batch.createdAt > SEND_WINDOW_MS ? batch.orders.filter(opensExposure) : [];
     if (late.length === 0) return this.deliver(batch);
     const lateIds = late.map((o) => o.id);
     const canceled = await this.ctx
@@ -138,5 +139,4 @@ export class OrderDispatch {
   }
 }
 
-const isEntry = (order: Pick<NewOrder, "leg">) => order.leg === "entry";
 const isAwaitingConfirmation = (order: Pick<NewOrder, "intent">) => order.intent.awaitingConfirmation === true;

@@ -16,6 +16,7 @@
  */
 export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelayMs, parseRetryAfterMs, toDelaySeconds } from "./backoff";
 export { CLIENT_ORDER_ID_LENGTH, type ClientOrderIdParts, clientOrderId, isClientOrderId } from "./client-order-id";
+export { ENTRY_LEG, opensExposure, opensExposureAction } from "./legs";
 export {
   assertTransition,
   canTransition,

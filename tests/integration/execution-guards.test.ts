@@ -7,6 +7,7 @@ import {
   executorOf,
   fakeDiscordApi,
   settle,
+  snowflakeAt,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -80,6 +81,77 @@ describe("kill switch guards", () => {
         cause: "kill_switch",
       });
       expect(placements).not.toHaveBeenCalled();
+    } finally {
+      queue.restore();
+    }
+    await settle(community);
+  });
+});
+
+describe("kill switch and orders that reduce a position", () => {
+  const MARKET_AAPL = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
+  const SELL_AAPL = { ...MARKET_AAPL, action: "sell", quantity: null } as const;
+
+  it("Scenario: A halt keeps orders that only reduce a position working", async () => {
+    const community = await communityWithFollowers(1);
+    const queue = interceptOrderQueue();
+    const placements = vi.spyOn(PaperBrokerAdapter.prototype, "placeOrder");
+    try {
+      await submit(community, MARKET_AAPL);
+      await deliver("order-submissions", queue.sentFor(community));
+      const [entry] = await community.tenant.execution.listOrders({ status: "filled" });
+      expect(entry).toMatchObject({ leg: "entry", symbol: "AAPL" });
+      const exitSignal = await submit(community, SELL_AAPL);
+      const openingSignal = await submit(community, { ...RESTING_BUY, symbol: "MSFT" });
+      const [exit] = await community.tenant.execution.listOrders({ signalId: exitSignal.signalId });
+      const [opening] = await community.tenant.execution.listOrders({ signalId: openingSignal.signalId });
+      expect(exit).toMatchObject({ leg: "exit", status: "queued" });
+      expect(opening).toMatchObject({ leg: "entry", status: "queued" });
+
+      const halt = await executorOf(community.communityId).halt({
+        communityId: community.communityId,
+        reason: "test",
+        actorId: null,
+      });
+      expect(halt.canceledOrders).toBe(1);
+      expect(await community.tenant.execution.getOrder(opening?.id ?? "")).toMatchObject({ status: "canceled" });
+      expect(await community.tenant.execution.getOrder(exit?.id ?? "")).toMatchObject({ status: "queued" });
+
+      const before = placements.mock.calls.length;
+      await deliver("order-submissions", queue.sentFor(community));
+      expect(await community.tenant.execution.getOrder(exit?.id ?? "")).toMatchObject({ status: "filled" });
+      expect(placements.mock.calls.length - before).toBe(1);
+      const positions = await community.tenant.execution.positionsOf();
+      expect(positions.find((p) => p.symbol === "AAPL")?.quantity ?? 0).toBe(0);
+    } finally {
+      queue.restore();
+    }
+    await settle(community);
+  });
+
+  it("Scenario: A member can reduce their own position during a halt", async () => {
+    const community = await communityWithFollowers(1);
+    const [member = ""] = community.followerIds;
+    const queue = interceptOrderQueue();
+    try {
+      await submit(community, MARKET_AAPL);
+      await deliver("order-submissions", queue.sentFor(community));
+      await executorOf(community.communityId).halt({
+        communityId: community.communityId,
+        reason: "test",
+        actorId: null,
+      });
+      const trade = (signal: Record<string, unknown>) =>
+        executorOf(community.communityId).submitManualTrade({
+          signalId: crypto.randomUUID(),
+          communityId: community.communityId,
+          userId: member,
+          signal,
+          sourceId: snowflakeAt(),
+          sourceTimestamp: Date.now(),
+        });
+      expect(await trade(MARKET_AAPL)).toMatchObject({ status: "refused", code: "COMMUNITY_HALTED" });
+      expect(await trade(SELL_AAPL)).toMatchObject({ status: "accepted", ordersQueued: 1 });
     } finally {
       queue.restore();
     }

@@ -27,6 +27,7 @@ import {
   signalProviders,
   signals,
 } from "../../../shared/db/schema";
+import { ENTRY_LEG } from "../../../shared/orders/legs";
 import { assertTransition } from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
 
@@ -245,12 +246,12 @@ export function executionRepository(scope: TenantScope) {
     },
 
     /**
-     * Cancels still-queued orders (all, one signal's, or the given ids), with an event each.
+     * Cancels still-queued orders (all, one signal's, the given ids, or only entries), with an event each.
      * Returns the canceled ids.
      */
     async cancelQueued(
       cause: string,
-      filter: { signalId?: string; orderIds?: readonly string[] } = {},
+      filter: { signalId?: string; orderIds?: readonly string[]; entriesOnly?: boolean } = {},
       now = Date.now(),
     ): Promise<string[]> {
       if (filter.orderIds?.length === 0) return [];
@@ -259,6 +260,7 @@ export function executionRepository(scope: TenantScope) {
         eq(orders.status, "queued"),
         filter.signalId ? eq(orders.signalId, filter.signalId) : undefined,
         filter.orderIds ? inArray(orders.id, anyOf(filter.orderIds)) : undefined,
+        filter.entriesOnly ? eq(orders.leg, ENTRY_LEG) : undefined,
       );
       const [, canceled] = await db.batch([
         db.insert(orderEvents).select(
