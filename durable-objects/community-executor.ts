@@ -1,4 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { database } from "../platform/db/client";
+import { forCommunity, type TenantRepository } from "../platform/db/tenant";
+import { OPEN_ORDER_STATUSES, type OrderRow } from "../platform/db/tenant/execution";
 import { configFor } from "../shared/config";
 import {
   conflictSymbol,
@@ -20,9 +23,6 @@ import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
-import { database } from "../workers/db/client";
-import { forCommunity, type TenantRepository } from "../workers/db/tenant";
-import { OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
 import { executionEntitlements } from "../workers/execution/entitlements";
 import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";

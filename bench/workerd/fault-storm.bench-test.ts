@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
+import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { addFollowersInBulk, communityWithFollowers, type TestCommunity } from "../../tests/support/execution";
 import { FakeAlpaca } from "../../tests/support/fake-alpaca";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import { breakerStates } from "../../workers/execution/broker-breakers";
 import { brokerGuard } from "../../workers/execution/broker-guard";
 import { eventSinkFor } from "../../workers/execution/event-sink";

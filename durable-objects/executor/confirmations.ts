@@ -1,6 +1,6 @@
+import type { NewOrder } from "../../platform/db/tenant/execution";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
-import type { NewOrder } from "../../workers/db/tenant/execution";
 import { signComponentId } from "../../workers/discord/components";
 import { notifyMember } from "../../workers/execution/notify-member";
 import { describeOrder } from "./order-flow";

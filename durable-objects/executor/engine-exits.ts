@@ -1,8 +1,8 @@
+import type { TenantRepository } from "../../platform/db/tenant";
+import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
 import type { OrderIntent } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import { fitExitsToHeld } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
 import { refreshPosition } from "./positions";

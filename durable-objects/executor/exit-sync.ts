@@ -1,10 +1,10 @@
+import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import { isOpenStatus } from "../../shared/brokers/adapter";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";
 import type { AssetClass, OrderIntent, OrderSide, PlaceDecision } from "../../shared/risk/types";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import { applyBrokerOrder, type OrderFlowContext, publishOrder, sendQueuedOrder } from "./order-flow";
 import { heldAtBroker, signedQuantity } from "./positions";
 

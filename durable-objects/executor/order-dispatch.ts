@@ -1,8 +1,8 @@
+import type { TenantRepository } from "../../platform/db/tenant";
+import type { NewOrder } from "../../platform/db/tenant/execution";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { opensExposure } from "../../shared/orders/legs";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder } from "../../workers/db/tenant/execution";
 import { notifyMember } from "../../workers/execution/notify-member";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";

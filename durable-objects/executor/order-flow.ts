@@ -1,3 +1,5 @@
+import type { TenantRepository } from "../../platform/db/tenant";
+import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import {
   type BrokerAdapter,
   type BrokerOrder,
@@ -11,8 +13,6 @@ import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { nativeBracketOf } from "../../shared/risk/intents";
 import type { OrderIntent } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import type { BrokerGuard } from "../../workers/execution/broker-guard";
 import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";

@@ -1,10 +1,10 @@
+import type { TenantRepository } from "../../platform/db/tenant";
+import type { Follower } from "../../platform/db/tenant/execution";
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { Follower } from "../../workers/db/tenant/execution";
 import { type ExecutionEntitlements, executionEntitlements } from "../../workers/execution/entitlements";
 import { eventSinkFor } from "../../workers/execution/event-sink";
 import { planFollowerOrders } from "./fan-out";

@@ -1,12 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { communityDirectory } from "../../platform/db/directory";
+import { forCommunity } from "../../platform/db/tenant";
+import { billingFor } from "../../platform/db/tenant/billing";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
 import { loadEntitlements, loadMemberEntitlements } from "../../workers/billing/entitlements";
-import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
-import { billingFor } from "../../workers/db/tenant/billing";
 import { signalsCountedToday } from "../../workers/execution/signal-usage";
 import {
   communityMetadata,

@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CommunityExecutor } from "../../durable-objects/community-executor";
 import { KillSwitch } from "../../durable-objects/executor/kill-switch";
 import { ExecutorLocalState } from "../../durable-objects/executor/local-state";
+import { database } from "../../platform/db/client";
+import { upsertUser } from "../../platform/db/directory";
+import { forCommunity } from "../../platform/db/tenant";
 import { rootLogger } from "../../shared/logging";
-import { database } from "../../workers/db/client";
-import { upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import {
   fakeDiscordApi,
   interactionResponse,

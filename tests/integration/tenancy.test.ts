@@ -1,11 +1,11 @@
 /// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory, upsertUser } from "../../platform/db/directory";
+import { featureFlagDefinitions } from "../../platform/db/feature-flags";
+import { forCommunity } from "../../platform/db/tenant";
 import { TENANT_TABLES } from "../../shared/db/schema";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { featureFlagDefinitions } from "../../workers/db/feature-flags";
-import { forCommunity } from "../../workers/db/tenant";
 
 const db = database(env.DB);
 
@@ -19,8 +19,8 @@ async function newUser() {
 }
 
 /** Modules allowed to name tenant tables: the tenant repository (and its modules) and the community directory. */
-const TENANT_GATEWAYS = new Set(["workers/db/tenant.ts", "workers/db/directory.ts"]);
-const TENANT_GATEWAY_FOLDER = "workers/db/tenant/";
+const TENANT_GATEWAYS = new Set(["platform/db/tenant.ts", "platform/db/directory.ts"]);
+const TENANT_GATEWAY_FOLDER = "platform/db/tenant/";
 const isTenantGateway = (file: string) => TENANT_GATEWAYS.has(file) || file.startsWith(TENANT_GATEWAY_FOLDER);
 
 /**
@@ -31,15 +31,15 @@ const isTenantGateway = (file: string) => TENANT_GATEWAYS.has(file) || file.star
  */
 const CROSS_COMMUNITY_HELPERS: Record<string, readonly string[]> = {
   /** Billing customers and subscriptions by provider id, before the community is known. */
-  "workers/db/tenant/billing-directory.ts": ["billingDirectory"],
+  "platform/db/tenant/billing-directory.ts": ["billingDirectory"],
   /** Platform figures for operators (orders by status, dead letters). */
-  "workers/db/tenant/ops-metrics.ts": ["platformFigures"],
+  "platform/db/tenant/ops-metrics.ts": ["platformFigures"],
   /** A DM button carries only an order id: which community and member it belongs to. */
-  "workers/db/tenant/order-owner.ts": ["orderOwner"],
+  "platform/db/tenant/order-owner.ts": ["orderOwner"],
   /** Every interaction starts from a guild id: its community and the member in it, in one round trip. */
-  "workers/db/tenant/providers.ts": ["guildMember"],
+  "platform/db/tenant/providers.ts": ["guildMember"],
   /** The reconciliation cron: which communities have open orders, and its own run log. */
-  "workers/db/tenant/reconciliation.ts": [
+  "platform/db/tenant/reconciliation.ts": [
     "communitiesToReconcile",
     "startReconciliationRun",
     "finishReconciliationRun",
@@ -137,11 +137,14 @@ function withoutComments(source: string): string {
 }
 
 function projectSources(): Record<string, string> {
-  const modules = import.meta.glob<string>(["../../workers/**/*.ts", "../../durable-objects/**/*.ts"], {
-    query: "?raw",
-    import: "default",
-    eager: true,
-  });
+  const modules = import.meta.glob<string>(
+    ["../../workers/**/*.ts", "../../durable-objects/**/*.ts", "../../platform/**/*.ts"],
+    {
+      query: "?raw",
+      import: "default",
+      eager: true,
+    },
+  );
   return Object.fromEntries(Object.entries(modules).map(([path, source]) => [path.replace(/^(\.\.\/)+/, ""), source]));
 }
 
@@ -269,7 +272,7 @@ describe("tenant isolation", () => {
 
   it("Scenario: Only the tenant repository and the directory touch tenant tables", () => {
     const sources = projectSources();
-    expect(Object.keys(sources)).toContain("workers/db/tenant.ts");
+    expect(Object.keys(sources)).toContain("platform/db/tenant.ts");
     expect(Object.keys(sources)).toContain("workers/http/app.ts");
     expect(Object.keys(sources)).toContain("durable-objects/community-executor.ts");
     expect(tenantTableViolations(sources)).toEqual([]);
@@ -278,7 +281,7 @@ describe("tenant isolation", () => {
 
   it("Scenario: Cross-community helpers in the tenant repository are listed by name", () => {
     const sources = {
-      "workers/db/tenant/leaky.ts": [
+      "platform/db/tenant/leaky.ts": [
         'import { orders } from "../../../shared/db/schema";',
         "export async function everyOrder(db: Database, status: string) { return db.select().from(orders); }",
         "const byUser = async (db: TenantScope['db'], userId: string) => db.select().from(orders);",
@@ -286,14 +289,14 @@ describe("tenant isolation", () => {
         "export async function scopedByArgs(db: Database, communityId: string) { return db.select().from(orders); }",
         "export function pure(row: { communityId: string }) { return row.communityId; }",
       ].join("\n"),
-      "workers/db/tenant/order-owner.ts":
+      "platform/db/tenant/order-owner.ts":
         "export async function orderOwner(\n  db: Database,\n  orderId: string,\n): Promise<{ id: string } | null> { return null; }",
-      "workers/db/tenant/providers.ts": "export function providerRepository(scope: TenantScope) { return {}; }",
+      "platform/db/tenant/providers.ts": "export function providerRepository(scope: TenantScope) { return {}; }",
     };
     expect(crossCommunityViolations(sources)).toEqual([
-      "workers/db/tenant/leaky.ts: everyOrder() takes a database without a community scope and is not a listed helper",
-      "workers/db/tenant/leaky.ts: byUser() takes a database without a community scope and is not a listed helper",
-      "workers/db/tenant/providers.ts: listed helper guildMember() no longer exists",
+      "platform/db/tenant/leaky.ts: everyOrder() takes a database without a community scope and is not a listed helper",
+      "platform/db/tenant/leaky.ts: byUser() takes a database without a community scope and is not a listed helper",
+      "platform/db/tenant/providers.ts: listed helper guildMember() no longer exists",
     ]);
   });
 
@@ -312,7 +315,7 @@ describe("tenant isolation", () => {
         "// reads from memberships only through forCommunity()",
         "await forCommunity(db, id).memberships.list();",
       ].join("\n"),
-      "workers/db/tenant.ts": 'import { memberships } from "../../shared/db/schema"; // SELECT * FROM memberships',
+      "platform/db/tenant.ts": 'import { memberships } from "../../shared/db/schema"; // SELECT * FROM memberships',
     };
     expect(tenantTableViolations(bad)).toEqual([
       "workers/http/routes/leaky.ts: imports memberships from shared/db/schema",

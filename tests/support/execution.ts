@@ -1,12 +1,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory, upsertUser } from "../../platform/db/directory";
+import { forCommunity } from "../../platform/db/tenant";
+import type { FollowInput } from "../../platform/db/tenant/follows";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import worker from "../../workers/app";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
-import type { FollowInput } from "../../workers/db/tenant/follows";
 
 export const db = database(env.DB);
 

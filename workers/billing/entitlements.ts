@@ -1,3 +1,5 @@
+import type { Database } from "../../platform/db/client";
+import { billingDirectory } from "../../platform/db/tenant/billing-directory";
 import {
   type Entitlements,
   entitlements,
@@ -14,8 +16,6 @@ import {
 } from "../../shared/billing/plans";
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
-import type { Database } from "../db/client";
-import { billingDirectory } from "../db/tenant/billing-directory";
 import { planCatalogFor } from "./context";
 
 /**

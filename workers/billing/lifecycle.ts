@@ -1,7 +1,7 @@
+import { stateOf, subjectOf } from "../../platform/db/tenant/billing-directory";
 import { dueNotices, type NoticeContext, scheduledNoticeText } from "../../shared/billing/notices";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
-import { stateOf, subjectOf } from "../db/tenant/billing-directory";
 import { deliveryFailuresOf } from "../queues/delivery-failures";
 import { type BillingContext, billingContext } from "./context";
 import { type BillingQueueMessage, eventMessage } from "./messages";

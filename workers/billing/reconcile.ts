@@ -1,3 +1,5 @@
+import { type BillingRepository, billingFor, type PlanChangeCause } from "../../platform/db/tenant/billing";
+import { type SubscriptionRow, stateOf } from "../../platform/db/tenant/billing-directory";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   liveFeaturesRemovedText,
@@ -7,8 +9,6 @@ import {
 } from "../../shared/billing/notices";
 import { type CommunityPlanId, normalizePlan, type TraderPlanId } from "../../shared/billing/plans";
 import { highestEntitledPlan } from "../../shared/billing/subscription-state";
-import { type BillingRepository, billingFor, type PlanChangeCause } from "../db/tenant/billing";
-import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
 import type { BillingContext } from "./context";
 import { MANAGE_HINT, payerOf, sendDirectMessage } from "./notify";
 

@@ -1,3 +1,5 @@
+import { billingFor } from "../../platform/db/tenant/billing";
+import { type SubscriptionRow, stateOf } from "../../platform/db/tenant/billing-directory";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   BILLING_INTERVALS,
@@ -10,8 +12,6 @@ import {
   trialDaysOf,
 } from "../../shared/billing/plans";
 import { entitledPlan } from "../../shared/billing/subscription-state";
-import { billingFor } from "../db/tenant/billing";
-import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
 import { signalsCountedToday } from "../execution/signal-usage";
 import type { BillingContext } from "./context";
 import { loadEntitlements } from "./entitlements";

@@ -1,7 +1,11 @@
+import { database } from "../../platform/db/client";
+import {
+  communitiesToReconcile,
+  finishReconciliationRun,
+  startReconciliationRun,
+} from "../../platform/db/tenant/reconciliation";
 import type { Logger } from "../../shared/logging";
 import { LATE_FILL_WINDOW_MS, QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
-import { database } from "../db/client";
-import { communitiesToReconcile, finishReconciliationRun, startReconciliationRun } from "../db/tenant/reconciliation";
 
 /** Communities reconciled at once: each is one executor call, which polls its own orders. */
 const PARALLEL_COMMUNITIES = 10;

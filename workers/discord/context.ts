@@ -1,12 +1,12 @@
+import type { Database } from "../../platform/db/client";
+import type { User } from "../../platform/db/directory";
+import type { Community, TenantRepository } from "../../platform/db/tenant";
+import type { DiscordSettings } from "../../platform/db/tenant/providers";
 import type { AppConfig } from "../../shared/config";
 import type { MembershipRole } from "../../shared/db/schema";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import type { DiscordMessage } from "../../shared/notifications/message";
-import type { Database } from "../db/client";
-import type { User } from "../db/directory";
-import type { Community, TenantRepository } from "../db/tenant";
-import type { DiscordSettings } from "../db/tenant/providers";
 import { InteractionType, type MemberInteraction, type Resolved } from "./interaction-schema";
 import { editOriginal, type InteractionTarget } from "./notify";
 import type { MemberFacts } from "./permissions";

@@ -1,9 +1,14 @@
+import { database } from "../../platform/db/client";
+import { upsertUser } from "../../platform/db/directory";
+import { type Community, forCommunity, type TenantRepository } from "../../platform/db/tenant";
+import {
+  type DiscordSettings,
+  discordSettingsOf,
+  guildMember,
+  type MemberIdentity,
+} from "../../platform/db/tenant/providers";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
-import { database } from "../db/client";
-import { upsertUser } from "../db/directory";
-import { type Community, forCommunity, type TenantRepository } from "../db/tenant";
-import { type DiscordSettings, discordSettingsOf, guildMember, type MemberIdentity } from "../db/tenant/providers";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";

@@ -1,7 +1,7 @@
+import { database } from "../../platform/db/client";
 import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import { type Logger, REDACTED, redact } from "../../shared/logging";
-import { database } from "../db/client";
 import { deliveryFailuresOf } from "./delivery-failures";
 
 /**

@@ -1,6 +1,6 @@
-import { database } from "../../db/client";
-import { upsertUser } from "../../db/directory";
-import { orderOwner } from "../../db/tenant/order-owner";
+import { database } from "../../../platform/db/client";
+import { upsertUser } from "../../../platform/db/directory";
+import { orderOwner } from "../../../platform/db/tenant/order-owner";
 import type { ComponentRef } from "../components";
 import { ephemeral, type InteractionResponse, updateMessage } from "../respond";
 

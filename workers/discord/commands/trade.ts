@@ -1,5 +1,5 @@
+import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { snowflakeTime } from "../../../shared/execution/submit";
-import { AWAITING_CONFIRMATION } from "../../db/tenant/signals";
 import { type ComponentRef, signComponentId } from "../components";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";

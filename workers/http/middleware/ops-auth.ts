@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
+import { database } from "../../../platform/db/client";
+import { operatorActionLog } from "../../../platform/db/operator-actions";
 import { matchingSecret, secretFingerprint } from "../../../shared/crypto/constant-time";
 import { RateLimitedError, ServiceUnavailableError, UnauthorizedError } from "../../../shared/errors";
 import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-limit";
-import { database } from "../../db/client";
-import { operatorActionLog } from "../../db/operator-actions";
 import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
