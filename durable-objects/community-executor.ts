@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../platform/db/client";
-import { forCommunity, type TenantRepository } from "../platform/db/tenant";
 import { OPEN_ORDER_STATUSES, type OrderRow } from "../platform/db/tenant/execution";
+import { forCommunity, type TenantRepository } from "../platform/db/tenant/for-community";
 import { configFor } from "../shared/config";
 import {
   conflictSymbol,

@@ -1,4 +1,4 @@
-import type { TenantRepository } from "../../platform/db/tenant";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { Logger } from "../../shared/logging";
 import type { ExecutorLocalState } from "./local-state";
 

@@ -1,5 +1,5 @@
-import type { TenantRepository } from "../../platform/db/tenant";
 import type { NewOrder } from "../../platform/db/tenant/execution";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { opensExposure } from "../../shared/orders/legs";

@@ -1,5 +1,5 @@
-import type { TenantRepository } from "../../platform/db/tenant";
 import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import {
   type BrokerAdapter,
   type BrokerOrder,

@@ -1,5 +1,5 @@
-import type { TenantRepository } from "../../platform/db/tenant";
 import { UNSETTLED_ORDER_STATUSES } from "../../platform/db/tenant/execution";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { Logger } from "../../shared/logging";
 import { QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
 import { FAN_OUT_RESUME_AFTER_MS, type FanOutJournal } from "./fan-out-journal";

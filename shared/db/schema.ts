@@ -3,7 +3,7 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 
 /**
  * The one D1 schema. Tenant tables carry `community_id` and are reached only
- * through `forCommunity()` (platform/db/tenant.ts); TENANT_TABLES lists them so
+ * through `forCommunity()` (platform/db/tenant/for-community.ts); TENANT_TABLES lists them so
  * the guard test can find direct use anywhere else.
  *
  * No ON DELETE CASCADE: drizzle-kit may rebuild a table, and D1 ignores

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/directory";
-import { type AuditEntry, forCommunity } from "../../platform/db/tenant";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import type { AuditEntry } from "../../platform/db/tenant/scope";
 import { computeEntryHash, GENESIS_HASH } from "../../shared/audit/chain";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 

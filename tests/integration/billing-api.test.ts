@@ -1,9 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { communityDirectory } from "../../platform/db/directory";
-import { forCommunity } from "../../platform/db/tenant";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { billingFor } from "../../platform/db/tenant/billing";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
 import { loadEntitlements, loadMemberEntitlements } from "../../workers/billing/entitlements";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { DEMO_COMMUNITY, DEMO_USERS, seedStatements } from "../../scripts/lib/seed-data.ts";
 
 async function seed() {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { signComponentId } from "../../workers/discord/components";
 import {
   buttonPress,

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { roundPrice } from "../../shared/risk/instruments";
 import { EPHEMERAL, interactionResponse, member, postInteraction, setUpCommunity, slash } from "../support/discord";

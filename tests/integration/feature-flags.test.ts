@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/directory";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { featureFlagDefinitions } from "../../platform/db/feature-flags";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { rolloutBucket } from "../../shared/flags";
 
 const db = database(env.DB);

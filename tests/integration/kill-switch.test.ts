@@ -5,8 +5,8 @@ import { CommunityExecutor } from "../../durable-objects/community-executor";
 import { KillSwitch } from "../../durable-objects/executor/kill-switch";
 import { ExecutorLocalState } from "../../durable-objects/executor/local-state";
 import { database } from "../../platform/db/client";
-import { upsertUser } from "../../platform/db/directory";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { rootLogger } from "../../shared/logging";
 import {
   fakeDiscordApi,

@@ -2,9 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory, upsertUser } from "../../platform/db/directory";
-import { forCommunity } from "../../platform/db/tenant";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import type { FollowInput } from "../../platform/db/tenant/follows";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import worker from "../../workers/app";
 

@@ -1,4 +1,4 @@
-import { type BillingCustomerRow, stateOf, subjectOf } from "../../platform/db/tenant/billing-directory";
+import { type BillingCustomerRow, stateOf, subjectOf } from "../../platform/db/cross-community/billing-directory";
 import {
   type BillingEvent,
   BillingEventSchema,

@@ -1,5 +1,5 @@
 import { type Database, database } from "../../platform/db/client";
-import { type BillingDirectory, billingDirectory } from "../../platform/db/tenant/billing-directory";
+import { type BillingDirectory, billingDirectory } from "../../platform/db/cross-community/billing-directory";
 import { buildPlanCatalog, type PlanCatalog } from "../../shared/billing/plans";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";

@@ -1,5 +1,5 @@
 import type { Database } from "../../platform/db/client";
-import { billingDirectory } from "../../platform/db/tenant/billing-directory";
+import { billingDirectory } from "../../platform/db/cross-community/billing-directory";
 import {
   type Entitlements,
   entitlements,

@@ -1,4 +1,4 @@
-import { stateOf, subjectOf } from "../../platform/db/tenant/billing-directory";
+import { stateOf, subjectOf } from "../../platform/db/cross-community/billing-directory";
 import { dueNotices, type NoticeContext, scheduledNoticeText } from "../../shared/billing/notices";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";

@@ -1,5 +1,5 @@
+import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
 import { billingFor } from "../../platform/db/tenant/billing";
-import { type SubscriptionRow, stateOf } from "../../platform/db/tenant/billing-directory";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   BILLING_INTERVALS,

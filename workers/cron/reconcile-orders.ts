@@ -3,7 +3,7 @@ import {
   communitiesToReconcile,
   finishReconciliationRun,
   startReconciliationRun,
-} from "../../platform/db/tenant/reconciliation";
+} from "../../platform/db/cross-community/reconciliation";
 import type { Logger } from "../../shared/logging";
 import { LATE_FILL_WINDOW_MS, QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
 

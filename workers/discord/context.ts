@@ -1,7 +1,8 @@
 import type { Database } from "../../platform/db/client";
-import type { User } from "../../platform/db/directory";
-import type { Community, TenantRepository } from "../../platform/db/tenant";
+import type { Community } from "../../platform/db/tenant/community";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { DiscordSettings } from "../../platform/db/tenant/providers";
+import type { User } from "../../platform/db/users";
 import type { AppConfig } from "../../shared/config";
 import type { MembershipRole } from "../../shared/db/schema";
 import { AppError } from "../../shared/errors";

@@ -1,12 +1,9 @@
 import { database } from "../../platform/db/client";
-import { upsertUser } from "../../platform/db/directory";
-import { type Community, forCommunity, type TenantRepository } from "../../platform/db/tenant";
-import {
-  type DiscordSettings,
-  discordSettingsOf,
-  guildMember,
-  type MemberIdentity,
-} from "../../platform/db/tenant/providers";
+import { guildMember } from "../../platform/db/cross-community/guild-member";
+import type { Community } from "../../platform/db/tenant/community";
+import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
+import { type DiscordSettings, discordSettingsOf, type MemberIdentity } from "../../platform/db/tenant/providers";
+import { upsertUser } from "../../platform/db/users";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
 import { handleOrderButton } from "./commands/order-buttons";

@@ -1,5 +1,5 @@
 import { database } from "../../platform/db/client";
-import { forCommunity } from "../../platform/db/tenant";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
 import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";

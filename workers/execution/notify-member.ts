@@ -1,5 +1,5 @@
 import { database } from "../../platform/db/client";
-import { userById } from "../../platform/db/directory";
+import { userById } from "../../platform/db/users";
 import type { DiscordMessage, Notification } from "../../shared/notifications/message";
 
 /**

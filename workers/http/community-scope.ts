@@ -1,5 +1,5 @@
 import { database } from "../../platform/db/client";
-import { forCommunity, type TenantRepository } from "../../platform/db/tenant";
+import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
 import { NotFoundError } from "../../shared/errors";
 import type { AppContext } from "./context";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { upsertUser } from "../../../platform/db/directory";
+import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
 import { loadEntitlements } from "../../billing/entitlements";

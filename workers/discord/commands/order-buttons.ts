@@ -1,6 +1,6 @@
 import { database } from "../../../platform/db/client";
-import { upsertUser } from "../../../platform/db/directory";
-import { orderOwner } from "../../../platform/db/tenant/order-owner";
+import { orderOwner } from "../../../platform/db/cross-community/order-owner";
+import { upsertUser } from "../../../platform/db/users";
 import type { ComponentRef } from "../components";
 import { ephemeral, type InteractionResponse, updateMessage } from "../respond";
 

@@ -1,6 +1,7 @@
-import { communityDirectory, upsertUser } from "../../../platform/db/directory";
-import { forCommunity, type TenantRepository } from "../../../platform/db/tenant";
+import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
+import { forCommunity, type TenantRepository } from "../../../platform/db/tenant/for-community";
 import type { DiscordSettings } from "../../../platform/db/tenant/providers";
+import { upsertUser } from "../../../platform/db/users";
 import { canAddProvider } from "../../../shared/billing/entitlements";
 import { loadEntitlements } from "../../billing/entitlements";
 import { type GuildContext, resolvedOf } from "../context";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
-import { communityDirectory } from "../../../platform/db/directory";
-import type { Community } from "../../../platform/db/tenant";
+import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
+import type { Community } from "../../../platform/db/tenant/community";
 import { COMMUNITY_TIERS, MEMBERSHIP_ROLES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import { communityFromRoute } from "../community-scope";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
-import { platformFigures } from "../../../platform/db/tenant/ops-metrics";
+import { platformFigures } from "../../../platform/db/cross-community/ops-metrics";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
 import { breakerStates } from "../../execution/broker-breakers";

@@ -1,0 +1,24 @@
+import { eq } from "drizzle-orm";
+import { users } from "../../shared/db/schema";
+import type { Database } from "./client";
+
+/** Users are global (one per Discord account), not tenant data. */
+
+export type User = typeof users.$inferSelect;
+
+export async function upsertUser(db: Database, input: { discordId: string; username?: string | null }): Promise<User> {
+  const now = Date.now();
+  const username = input.username ?? null;
+  const user = await db
+    .insert(users)
+    .values({ id: crypto.randomUUID(), discordId: input.discordId, username, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: users.discordId, set: { username, updatedAt: now } })
+    .returning()
+    .get();
+  if (!user) throw new Error(`Upserting user ${input.discordId} returned no row.`);
+  return user;
+}
+
+export async function userById(db: Database, userId: string): Promise<User | null> {
+  return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
+}
