@@ -1,8 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../platform/db/client";
-import { OPEN_ORDER_STATUSES, type OrderRow } from "../platform/db/tenant/execution";
+import { OPEN_ORDER_STATUSES } from "../platform/db/tenant/execution";
 import { forCommunity, type TenantRepository } from "../platform/db/tenant/for-community";
+import { executionEntitlements } from "../platform/execution/entitlements";
+import { eventSinkFor } from "../platform/execution/event-sink";
+import { notifyMember } from "../platform/notifications/notify-member";
 import { configFor } from "../shared/config";
+import type { OrderRow } from "../shared/execution/orders";
+import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
 import {
   conflictSymbol,
   DEFAULT_MAX_SIGNAL_AGE_SECONDS,
@@ -23,10 +28,6 @@ import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
-import { executionEntitlements } from "../workers/execution/entitlements";
-import { eventSinkFor } from "../workers/execution/event-sink";
-import { notifyMember } from "../workers/execution/notify-member";
-import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
@@ -51,17 +52,6 @@ import { resendQueuedWithoutMessage, type SweeperContext, sweep } from "./execut
 
 /** An order pending longer than this is flagged as stale. */
 const STALE_ORDER_MS = 3600_000;
-
-export interface ReconcileReport {
-  checked: number;
-  updated: number;
-  stale: number;
-  adopted: number;
-  errors: number;
-  /** Queued orders sent another message because theirs may have been lost. */
-  resent: number;
-  unknownPositions: { userId: string; symbol: string; brokerQuantity: number; recordedQuantity: number }[];
-}
 
 /**
  * The single writer of one community's execution state (design.md §7).

@@ -1,5 +1,5 @@
-import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
 import type { OrderIntent } from "../../shared/risk/types";

@@ -1,6 +1,6 @@
-import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import { isOpenStatus } from "../../shared/brokers/adapter";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";

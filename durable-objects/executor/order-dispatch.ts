@@ -1,9 +1,9 @@
-import type { NewOrder } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { notifyMember } from "../../platform/notifications/notify-member";
+import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { opensExposure } from "../../shared/orders/legs";
-import { notifyMember } from "../../workers/execution/notify-member";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";

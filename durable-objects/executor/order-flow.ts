@@ -1,5 +1,5 @@
-import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { BrokerGuard } from "../../platform/execution/broker-guard";
 import {
   type BrokerAdapter,
   type BrokerOrder,
@@ -9,12 +9,12 @@ import {
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
 import type { EventSink } from "../../shared/execution/events";
 import { describeOrder } from "../../shared/execution/order-label";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
+import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { nativeBracketOf } from "../../shared/risk/intents";
 import type { OrderIntent } from "../../shared/risk/types";
-import type { BrokerGuard } from "../../workers/execution/broker-guard";
-import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";
 import { closesPosition, fitExitsToHeld } from "./exit-sync";
 import { refreshPosition } from "./positions";

@@ -1,5 +1,5 @@
-import type { NewOrder, OrderRow } from "../../platform/db/tenant/execution";
 import { MAX_SEND_BATCH, type OrderSubmission } from "../../shared/execution/messages";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 
 /** An order as the executor decided it; its client order id is derived (deterministically) unless already known. */

@@ -1,6 +1,6 @@
-import type { OrderRow } from "../../platform/db/tenant/execution";
 import type { BrokerPosition } from "../../shared/brokers/adapter";
 import { orderInstrumentKey, positionName } from "../../shared/execution/order-label";
+import type { OrderRow } from "../../shared/execution/orders";
 import { instrumentKey } from "../../shared/quotes/instrument";
 import type { OrderFlowContext } from "./order-flow";
 

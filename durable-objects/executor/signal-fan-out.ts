@@ -1,12 +1,12 @@
-import type { Follower } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/entitlements";
+import { eventSinkFor } from "../../platform/execution/event-sink";
+import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
-import { type ExecutionEntitlements, executionEntitlements } from "../../workers/execution/entitlements";
-import { eventSinkFor } from "../../workers/execution/event-sink";
 import { planFollowerOrders } from "./fan-out";
 import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";

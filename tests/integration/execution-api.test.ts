@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { breakerName } from "../../workers/execution/broker-guard";
+import { breakerName } from "../../platform/execution/broker-guard";
 import {
   AAPL_LONG,
   communityWithFollowers,

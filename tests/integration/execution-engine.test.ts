@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
-import { signComponentId } from "../../workers/discord/components";
+import { signComponentId } from "../../shared/discord/components";
 import {
   AAPL_LONG,
   addFollowersInBulk,

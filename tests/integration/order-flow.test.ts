@@ -7,13 +7,13 @@ import {
   type OrderFlowContext,
   sendQueuedOrder,
 } from "../../durable-objects/executor/order-flow";
+import { breakerStates } from "../../platform/execution/broker-breakers";
+import { brokerGuard } from "../../platform/execution/broker-guard";
+import { eventSinkFor } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
+import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import { rootLogger } from "../../shared/logging";
 import { clientOrderId } from "../../shared/orders/client-order-id";
-import { breakerStates } from "../../workers/execution/broker-breakers";
-import { brokerGuard } from "../../workers/execution/broker-guard";
-import { eventSinkFor } from "../../workers/execution/event-sink";
-import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { communityWithFollowers, type TestCommunity } from "../support/execution";
 import { FakeAlpaca, type FakeAlpacaOptions } from "../support/fake-alpaca";
 

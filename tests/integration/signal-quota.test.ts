@@ -1,9 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { billingContext } from "../../platform/billing/context";
 import { configFor } from "../../shared/config";
 import { rootLogger } from "../../shared/logging";
-import { billingContext } from "../../workers/billing/context";
 import { subscriptionReply } from "../../workers/discord/commands/subscription";
 import {
   AAPL_LONG,

@@ -6,6 +6,7 @@ import { communityDirectory } from "../../platform/db/cross-community/community-
 import type { FollowInput } from "../../platform/db/tenant/follows";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
+import { executorFor } from "../../platform/objects";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import worker from "../../workers/app";
 
@@ -52,7 +53,7 @@ export async function communityWithFollowers(
 }
 
 export function executorOf(communityId: string) {
-  return env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+  return executorFor(env, communityId);
 }
 
 export const AAPL_LONG = {

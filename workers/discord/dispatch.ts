@@ -5,11 +5,11 @@ import { forCommunity, type TenantRepository } from "../../platform/db/tenant/fo
 import { type DiscordSettings, discordSettingsOf, type MemberIdentity } from "../../platform/db/tenant/providers";
 import { upsertUser } from "../../platform/db/users";
 import type { AppConfig } from "../../shared/config";
+import { verifyComponentId } from "../../shared/discord/components";
 import type { Logger } from "../../shared/logging";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
-import { verifyComponentId } from "./components";
 import {
   type BaseContext,
   type CommunityContext,

@@ -1,6 +1,6 @@
-import { database } from "../../platform/db/client";
-import { userById } from "../../platform/db/users";
 import type { DiscordMessage, Notification } from "../../shared/notifications/message";
+import { database } from "../db/client";
+import { userById } from "../db/users";
 
 /**
  * Tells a member something about their trading by Discord DM, through

@@ -1,11 +1,11 @@
-import { database } from "../../platform/db/client";
-import { forCommunity } from "../../platform/db/tenant/for-community";
 import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
 import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
 import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
 import { loadEntitlements, loadMemberEntitlements } from "../billing/entitlements";
+import { database } from "../db/client";
+import { forCommunity } from "../db/tenant/for-community";
 
 /**
  * What the executor needs from `entitlements()` (the one place that answers

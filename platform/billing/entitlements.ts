@@ -1,5 +1,3 @@
-import type { Database } from "../../platform/db/client";
-import { billingDirectory } from "../../platform/db/cross-community/billing-directory";
 import {
   type Entitlements,
   entitlements,
@@ -16,6 +14,8 @@ import {
 } from "../../shared/billing/plans";
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
+import type { Database } from "../db/client";
+import { billingDirectory } from "../db/cross-community/billing-directory";
 import { planCatalogFor } from "./context";
 
 /**
