@@ -27,7 +27,6 @@ import { type Logger, rootLogger } from "../shared/logging";
 import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
-import type { RiskSignal } from "../shared/risk/types";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
@@ -126,7 +125,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     const input = parsed.data;
     const tenant = this.tenant(input.communityId);
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
     const now = Date.now();
 
@@ -211,7 +210,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
     const input = parsed.data;
     const tenant = this.tenant(input.communityId);
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     const now = Date.now();
     const seen = this.local.seenSource(input.sourceId);
     if (seen)

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   addFollowersInBulk,
@@ -33,7 +34,13 @@ const QUIET_RUNS = 10;
 const POLL_MS = 100;
 
 /** No stop and no targets: the engine adds the default stop (2%) and take-profit (4%), placed after the fill. */
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
+const MARKET_BUY = {
+  ...AAPL_LONG,
+  orderType: "market",
+  entry: null,
+  stopLoss: null,
+  takeProfits: [],
+} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 let unmute: () => void;

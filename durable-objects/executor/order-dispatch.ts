@@ -114,7 +114,7 @@ export class OrderDispatch {
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
     const { logger } = this.ctx;
     const env = this.ctx.env();
-    const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
+    const reduced = orders.filter((o) => (o.intent.reductions?.length ?? 0) > 0);
     await Promise.all([
       ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
       ...reduced.map((order) =>
@@ -123,7 +123,7 @@ export class OrderDispatch {
           batch.communityId,
           order.userId,
           `order:${order.id}:reduced`,
-          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions as { message: string }[]).map((r) => r.message).join(" ")}`,
+          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
         ),
       ),
       ...batch.paused.map((paused) =>

@@ -1,4 +1,5 @@
 import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions } from "../db/schema";
+import type { StoredOrderIntent } from "./order-intent";
 
 /**
  * The execution domain's records: orders with their event history, fills and
@@ -32,7 +33,7 @@ export interface NewOrder {
   parentOrderId: string | null;
   symbol: string;
   assetClass: string;
-  intent: Record<string, unknown>;
+  intent: StoredOrderIntent;
   side: string;
   orderType: string;
   quantity: number;

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { signComponentId } from "../../shared/discord/components";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   buttonPress,
   EPHEMERAL,
@@ -29,7 +30,13 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] };
+const MARKET_BUY = {
+  ...AAPL_LONG,
+  orderType: "market",
+  entry: null,
+  stopLoss: null,
+  takeProfits: [],
+} satisfies NormalizedSignal;
 
 async function userIdOf(discordId: string) {
   const row = await env.DB.prepare("select id from users where discord_id = ?").bind(discordId).first<{ id: string }>();

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   communityWithFollowers,
@@ -24,7 +25,7 @@ const EXIT = {
   quantityPercent: null,
   stopLoss: null,
   takeProfits: [],
-} as const;
+} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {

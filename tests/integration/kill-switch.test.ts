@@ -8,6 +8,7 @@ import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { rootLogger } from "../../shared/logging";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   fakeDiscordApi,
   interactionResponse,
@@ -21,7 +22,13 @@ import {
 import { AAPL_LONG, communityWithFollowers, executorOf, settle, submit } from "../support/execution";
 
 const db = database(env.DB);
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
+const MARKET_BUY = {
+  ...AAPL_LONG,
+  orderType: "market",
+  entry: null,
+  stopLoss: null,
+  takeProfits: [],
+} satisfies NormalizedSignal;
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -8,6 +8,7 @@ import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { executorFor } from "../../platform/objects";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import worker from "../../workers/app";
 
 export const db = database(env.DB);
@@ -56,7 +57,7 @@ export function executorOf(communityId: string) {
   return executorFor(env, communityId);
 }
 
-export const AAPL_LONG = {
+export const AAPL_LONG: NormalizedSignal = {
   action: "buy",
   assetClass: "equity",
   symbol: "AAPL",
@@ -69,12 +70,12 @@ export const AAPL_LONG = {
   takeProfits: [{ price: 195, percent: null }],
   leverage: null,
   timeInForce: null,
-} as const;
+};
 
 /** Stores a signal as a provider's slash command would, and returns the executor's input for it. */
 export async function storedSignal(
   community: TestCommunity,
-  signal: Record<string, unknown> = AAPL_LONG,
+  signal: NormalizedSignal = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
 ): Promise<SubmitSignalInput> {
   const sourceId = source.sourceId ?? snowflakeAt(source.sourceTimestamp);
@@ -103,7 +104,7 @@ export async function storedSignal(
 /** Stores a signal as a provider's slash command would, and submits it to the executor. */
 export async function submit(
   community: TestCommunity,
-  signal: Record<string, unknown> = AAPL_LONG,
+  signal: NormalizedSignal = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
 ) {
   const input = await storedSignal(community, signal, source);

@@ -47,7 +47,7 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
     sourceTimestamp,
     channelId: ctx.channelId,
     rawText: reading.text,
-    normalized: reading.signal as unknown as Record<string, unknown>,
+    normalized: reading.signal,
     statusReason: AWAITING_CONFIRMATION,
   });
   if (!created && pending.statusReason !== AWAITING_CONFIRMATION) {
@@ -86,7 +86,7 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
   ) {
     return ephemeral("This trade was already confirmed or canceled.");
   }
-  const summary = describeSignal(pending.normalized as never);
+  const summary = describeSignal(pending.normalized);
   if (ref.action === "cancel") return updateMessage(`Canceled: ${summary}. Nothing was placed.`);
 
   ctx.waitUntil(
