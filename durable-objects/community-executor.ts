@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
 import { MAX_SEND_BATCH, type OrderSubmission } from "../shared/execution/messages";
 import {
@@ -694,6 +695,11 @@ export class CommunityExecutor extends DurableObject<Env> {
   }
 
   /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
+  /** The daily audit check: verifies this community's hash chain here, so the cron only fans out. */
+  async verifyAuditChain(input: { communityId: string }): Promise<ChainVerification> {
+    return this.tenant(input.communityId).audit.verify();
+  }
+
   async syncSettings(input: { communityId: string }) {
     const community = await this.tenant(input.communityId).community.get();
     if (!community) return { ok: false };
