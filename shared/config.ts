@@ -8,6 +8,12 @@ import { PlanOverridesSchema, ProviderPriceIdsSchema } from "./billing/plans";
 
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
 const optionalSecret = z.string().min(1).optional();
+/** `https://<public key>@<host>/<project id>`, as Sentry shows it in a project's Client Keys. */
+const sentryDsn = z.url({ protocol: /^https?$/ }).refine((value) => {
+  // zod runs refinements after a failed check too: only a parsable URL can be a DSN.
+  const dsn = URL.canParse(value) ? new URL(value) : null;
+  return dsn !== null && dsn.username !== "" && /\/\d+$/.test(dsn.pathname);
+}, "must be a Sentry DSN: https://<public key>@<host>/<project id>");
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (an Ed25519 public key)");
 const base64Key32 = z
   .string()
@@ -115,6 +121,8 @@ export const configSchema = z.object({
   QUOTES_EQUITY_API_BASE: url("https://data.alpaca.markets"),
   /** `deterministic`: a simulated price walk for development and tests only; production refuses it. */
   QUOTE_FEED: z.enum(["live", "deterministic"]).default("live"),
+  /** Error tracking (Sentry); nothing is sent without it. */
+  SENTRY_DSN: sentryDsn.optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -175,6 +183,9 @@ export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
     const required = [...PRODUCTION_REQUIRED, ...BILLING_REQUIRED[config.BILLING_PROVIDER]];
     const missing = required.filter((key) => config[key] === undefined);
     const problems: ConfigProblem[] = missing.map((variable) => ({ variable, problem: "missing" }));
+    if (config.SENTRY_DSN?.startsWith("http:")) {
+      problems.push({ variable: "SENTRY_DSN", problem: "must use https in production" });
+    }
     if (config.QUOTE_FEED === "deterministic") {
       problems.push({ variable: "QUOTE_FEED", problem: "the deterministic feed is for development and tests only" });
     }
