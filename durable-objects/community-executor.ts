@@ -28,6 +28,7 @@ import { executionEntitlements } from "../workers/execution/entitlements";
 import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
+import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
@@ -695,6 +696,11 @@ export class CommunityExecutor extends DurableObject<Env> {
   }
 
   /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
+  /** The operator consistency check: this executor's kill switch and open orders against D1, and the audit chain. */
+  async checkConsistency(input: { communityId: string }): Promise<CommunityConsistency> {
+    return checkCommunityConsistency(this.local, this.tenant(input.communityId));
+  }
+
   /** The daily audit check: verifies this community's hash chain here, so the cron only fans out. */
   async verifyAuditChain(input: { communityId: string }): Promise<ChainVerification> {
     return this.tenant(input.communityId).audit.verify();
