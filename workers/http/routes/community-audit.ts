@@ -9,7 +9,7 @@ import { auditUserIds } from "../../db/tenant/audit-search";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
+import { AuditVerificationSchema, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
@@ -30,20 +30,6 @@ const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const VerificationSchema = z
-  .object({
-    ok: z.boolean(),
-    count: z.number().int().openapi({ description: "Rows verified before the first break (all rows when ok)" }),
-    headHash: z.string().optional(),
-    brokenAt: z
-      .object({
-        seq: z.number().int(),
-        reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "seq_gap", "head_mismatch"]),
-      })
-      .optional(),
-  })
-  .openapi("AuditVerification");
-
 const AuditPageSchema = z
   .object({
     entries: z.array(AuditEntrySchema),
@@ -52,7 +38,7 @@ const AuditPageSchema = z
       .int()
       .nullable()
       .openapi({ description: "Pass as after_seq for the next page; null at the end" }),
-    verification: VerificationSchema.optional(),
+    verification: AuditVerificationSchema.optional(),
   })
   .openapi("AuditPage");
 

@@ -3,20 +3,11 @@ import { NotFoundError } from "../../../shared/errors";
 import { database } from "../../db/client";
 import { communityDirectory } from "../../db/directory";
 import type { App } from "../context";
-import { errorResponse } from "../schemas";
+import { AuditVerificationSchema, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 100;
 /** Communities checked at once: each is one executor call. */
 const PARALLEL_COMMUNITIES = 10;
-
-const ChainSchema = z
-  .object({
-    ok: z.boolean(),
-    count: z.number().int(),
-    headHash: z.string().optional(),
-    brokenAt: z.object({ seq: z.number().int(), reason: z.string() }).optional(),
-  })
-  .openapi("ConsistencyAuditChain");
 
 const CommunityConsistencySchema = z
   .object({
@@ -36,7 +27,7 @@ const CommunityConsistencySchema = z
         liveNotCompared: z.number().int().openapi({ description: "Open live-broker orders, not compared" }),
       })
       .optional(),
-    auditChain: ChainSchema.optional(),
+    auditChain: AuditVerificationSchema.optional(),
   })
   .openapi("CommunityConsistency");
 
