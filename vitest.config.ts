@@ -52,6 +52,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
         include: ["shared/**/*.ts", "durable-objects/**/*.ts"],
         reporter: ["text-summary", "json-summary"],
         reportsDirectory: ".ci/results/coverage",
+        // CI prints the figures even when a test fails.
+        reportOnFailure: true,
       },
     },
   };
