@@ -19,6 +19,7 @@ import {
 import { acceptedMessage, describeSkip, type SignalSummary } from "../shared/execution/summary";
 import { type Logger, rootLogger } from "../shared/logging";
 import { isMarketRemainderExpired, nextFollowUpAt } from "../shared/orders/timing";
+import { instrumentKey } from "../shared/quotes/instrument";
 import type { RiskSignal } from "../shared/risk/types";
 import { database } from "../workers/db/client";
 import { forCommunity, type TenantRepository } from "../workers/db/tenant";
@@ -29,6 +30,7 @@ import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
+import { restoreMissingExits } from "./executor/engine-exits";
 import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
@@ -71,6 +73,8 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly local: ExecutorLocalState;
   private readonly paper: PaperDesk;
   private readonly logger: Logger;
+  /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
+  private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -508,13 +512,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (failed) {
       const flow = this.orderFlow(input.communityId, tenant, failed.userId);
       await publishOrder(flow, failed);
-      await flow.notifyMember(
-        failed.userId,
-        `order:${failed.id}:failed`,
-        isExit(failed)
-          ? `🚨 Exit failed, position still open: your ${describeOrder(failed)} could not be sent to the broker after every retry. Manage the position yourself; an operator has been alerted.`
-          : `⚠️ Your ${describeOrder(failed)} could not be sent to the broker after every retry, and the broker does not show it. Reconciliation keeps looking for a day; an operator has been alerted.`,
-      );
+      await flow.notifyMember(failed.userId, `order:${failed.id}:failed`, deadLetterNotice(failed));
     }
     return { failed: failed !== null };
   }
@@ -595,6 +593,20 @@ export class CommunityExecutor extends DurableObject<Env> {
         }
       },
       untrack: (orderId) => this.local.untrack(orderId),
+      sendOnce: async (orderId, send) => {
+        const running = this.sending.get(orderId);
+        if (running) {
+          await running.catch(() => undefined);
+          return { outcome: "done", note: "sent by another delivery of the same order" };
+        }
+        const sent = send();
+        this.sending.set(orderId, sent);
+        try {
+          return await sent;
+        } finally {
+          this.sending.delete(orderId);
+        }
+      },
       enqueue: (orders) => sendOrders(this.env.ORDER_QUEUE, communityId, orders),
       notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
       now: () => Date.now(),
@@ -665,6 +677,9 @@ export class CommunityExecutor extends DurableObject<Env> {
         this.logger.warn("order.reconcile_failed", { communityId: input.communityId, orderId: order.id, error });
       }
     }
+    await restoreMissingExits(tenant, now - LATE_FILL_WINDOW_MS, (userId) =>
+      this.orderFlow(input.communityId, tenant, userId),
+    );
     report.unknownPositions = await this.unknownPaperPositions(tenant);
     for (const unknown of report.unknownPositions) {
       this.logger.error("position.unknown_at_broker", { alert: true, communityId: input.communityId, ...unknown });
@@ -672,14 +687,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     return report;
   }
 
-  /** Positions a paper account holds that no recorded position explains. */
+  /** Positions a paper account holds that no recorded position explains (matched by instrument key). */
   private async unknownPaperPositions(tenant: TenantRepository) {
     const known = await tenant.execution.positionsOf();
     const unknown: ReconcileReport["unknownPositions"] = [];
     for (const userId of this.local.paperAccountUsers()) {
       for (const held of await this.paper.adapterFor(userId).getPositions()) {
         const recorded = known.find(
-          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === held.symbol,
+          (p) => p.userId === userId && p.accountRef === PAPER_ACCOUNT_REF && p.symbol === instrumentKey(held),
         );
         const signed = held.direction === "short" ? -held.quantity : held.quantity;
         if (!recorded || Math.abs(recorded.quantity - signed) > 1e-9) {
@@ -714,6 +729,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     this.local.setHalted(community.halted);
     return { ok: true, halted: community.halted };
   }
+}
+
+/** Which order failed (by its words and its /orders id) and what the member can do about it. */
+function deadLetterNotice(failed: OrderRow): string {
+  const which = `your ${describeOrder(failed)} (order \`${failed.id}\`)`;
+  return isExit(failed)
+    ? `🚨 Exit failed, position still open: ${which} could not be sent to the broker after every retry. Close or protect the position yourself now with /trade or at your broker; an operator has been alerted.`
+    : `⚠️ Not placed: ${which} could not be sent to the broker after every retry, and the broker does not show it, so nothing was traded. Place it again with /trade if you still want it; reconciliation keeps looking for it for a day and an operator has been alerted.`;
 }
 
 function emptyCounts(): FanOutCounts {

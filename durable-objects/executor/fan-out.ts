@@ -114,6 +114,7 @@ export function planFollowerOrders(input: {
         exits: decision.intents.filter((i) => i !== entry),
         reductions: decision.reductions,
         notes: decision.notes,
+        closes: decision.closes,
         awaitingConfirmation: follower.mode === "confirm",
       },
       side: entry.side,

@@ -1,14 +1,25 @@
-import type { BrokerAdapter, BrokerOrder, BrokerOrderIntent, BrokerPosition } from "../../shared/brokers/adapter";
+import {
+  type BrokerAdapter,
+  type BrokerOrder,
+  type BrokerOrderIntent,
+  isOpenStatus,
+} from "../../shared/brokers/adapter";
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
 import type { EventSink } from "../../shared/execution/events";
+import { describeOrder } from "../../shared/execution/order-label";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
-import { clientOrderId } from "../../shared/orders/client-order-id";
+import { nativeBracketOf } from "../../shared/risk/intents";
 import type { OrderIntent } from "../../shared/risk/types";
 import type { TenantRepository } from "../../workers/db/tenant";
 import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import type { BrokerGuard } from "../../workers/execution/broker-guard";
 import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
+import { isFinishedEntry, placeEngineExits } from "./engine-exits";
+import { closesPosition, fitExitsToHeld } from "./exit-sync";
+import { refreshPosition } from "./positions";
+
+export { describeOrder } from "../../shared/execution/order-label";
 
 /** What one order's life needs from the executor around it. */
 export interface OrderFlowContext {
@@ -29,13 +40,27 @@ export interface OrderFlowContext {
   /** Tells the member something about their order (a DM through NOTIFY_QUEUE). */
   notifyMember(userId: string, key: string, text: string): Promise<void>;
   now(): number;
+  /**
+   * Runs `send` unless a send of the same order is already under way in this
+   * executor, in which case it waits for that one instead: two copies of one
+   * message never both reach the broker.
+   */
+  sendOnce?(orderId: string, send: () => Promise<OrderSubmissionOutcome>): Promise<OrderSubmissionOutcome>;
+}
+
+/** What applying a broker update may do beyond recording it. */
+export interface ApplyOptions {
+  /** Fit the position's other exits after a fill that shrinks it (off while those exits are being withdrawn). */
+  fitExits?: boolean;
 }
 
 const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "failed"]);
 
-/** The broker intent for a stored order. */
+type StoredIntent = OrderIntent & { exits?: OrderIntent[]; bracket?: BrokerOrderIntent["bracket"] };
+
+/** The broker intent for a stored order: exits are reduce-only, and a native bracket carries its legs. */
 export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
-  const intent = order.intent as unknown as OrderIntent & { bracket?: BrokerOrderIntent["bracket"] };
+  const intent = order.intent as unknown as StoredIntent;
   return {
     clientOrderId: order.clientOrderId,
     assetClass: intent.assetClass,
@@ -47,14 +72,25 @@ export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
     limitPrice: order.limitPrice,
     stopPrice: order.stopPrice,
     timeInForce: intent.timeInForce,
-    bracket: intent.bracket ?? null,
+    bracket: intent.bracket ?? bracketOf(intent),
+    reduceOnly: intent.positionEffect === "close",
   };
+}
+
+/** A native bracket's legs; an entry whose decided stop cannot ride on it is refused, never sent bare. */
+function bracketOf(intent: StoredIntent): BrokerOrderIntent["bracket"] {
+  try {
+    return nativeBracketOf(intent, intent.exits ?? []);
+  } catch (error) {
+    throw new PermanentError("invalid_order", error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
  * Sends one queued order. Only an order still `queued` is sent, so a
- * redelivered message does nothing. An unknown outcome is resolved by looking
- * the order up by its client id, never by a blind resend.
+ * redelivered message does nothing, and only one send of an order runs at a
+ * time. An unknown outcome (or a broker saying it already has the client id)
+ * is resolved by looking the order up by its client id, never by a blind resend.
  */
 export async function sendQueuedOrder(
   ctx: OrderFlowContext,
@@ -62,6 +98,11 @@ export async function sendQueuedOrder(
   attempt: number,
 ): Promise<OrderSubmissionOutcome> {
   if (order.status !== "queued") return { outcome: "done", status: order.status, note: "not queued" };
+  const send = () => sendClaimed(ctx, order, attempt);
+  return ctx.sendOnce ? ctx.sendOnce(order.id, send) : send();
+}
+
+async function sendClaimed(ctx: OrderFlowContext, order: OrderRow, attempt: number): Promise<OrderSubmissionOutcome> {
   if (ctx.guard) {
     const admitted = await ctx.guard.admit();
     if (!admitted.ok) {
@@ -81,7 +122,8 @@ export async function sendQueuedOrder(
     const unhealthy =
       error instanceof UnknownOutcomeError || (error instanceof TransientError && error.httpStatus !== 429);
     await ctx.guard?.record(!unhealthy);
-    if (error instanceof UnknownOutcomeError) {
+    const alreadyThere = error instanceof PermanentError && error.reason === "duplicate_client_order_id";
+    if (error instanceof UnknownOutcomeError || alreadyThere) {
       placed = await ctx.adapter.getOrderByClientId(order.clientOrderId).catch(() => null);
       if (!placed) {
         await ctx.tenant.execution.touch(order.id, { attempts: attempt });
@@ -125,12 +167,23 @@ function retryLater(attempt: number, retryAfterMs: number | undefined, reason: s
 }
 
 /**
- * Brings our order in line with what the broker says: submitted, partially
- * filled, filled, or ended. Records new fills once each, updates the position,
- * places engine exits after an entry's fill, and ends tracking when terminal.
+ * Brings our order in line with what the broker says, in three steps:
+ * 1. record: submitted, new fills (once each), partially filled, filled or
+ *    ended, and the member's position;
+ * 2. protect: an entry that ended with a fill gets its engine-placed exits,
+ *    and a fill that shrinks a position fits that position's other exits to
+ *    what is still held;
+ * 3. tell: events and direct messages, last, so a failure there can never
+ *    leave a position without its exits.
  */
-export async function applyBrokerOrder(ctx: OrderFlowContext, order: OrderRow, broker: BrokerOrder): Promise<OrderRow> {
+export async function applyBrokerOrder(
+  ctx: OrderFlowContext,
+  order: OrderRow,
+  broker: BrokerOrder,
+  options: ApplyOptions = {},
+): Promise<OrderRow> {
   const now = ctx.now();
+  const changed: OrderRow[] = [];
   let current = order;
   if (current.status === "queued") {
     const moved = await ctx.tenant.execution.transition(current.id, {
@@ -144,46 +197,43 @@ export async function applyBrokerOrder(ctx: OrderFlowContext, order: OrderRow, b
         statusReason: broker.waitingForPrice ? "waiting for a price" : null,
       },
     });
-    if (!moved) return (await ctx.tenant.execution.getOrder(current.id)) ?? current;
+    if (!moved) return settleRacedSend(ctx, current, broker, options);
     current = moved;
-    await publishOrder(ctx, current);
+    changed.push(current);
   }
 
+  // 1. Record.
   const newFills = await recordFills(ctx, current, broker);
-  const target = broker.status;
-  if (target !== current.status || broker.filledQuantity !== current.filledQuantity) {
-    const fromStates = allowedFrom(target, current.status);
-    if (fromStates && (target !== current.status || target === "partially_filled")) {
-      const moved = await ctx.tenant.execution.transition(current.id, {
-        from: fromStates,
-        to: target,
-        cause: current.status === "canceled" ? "late_fill_adopted" : `broker_${target}`,
-        adoptLateFill: current.status === "canceled",
-        data: { filledQuantity: broker.filledQuantity, averageFillPrice: broker.averageFillPrice },
-        patch: {
-          filledQuantity: broker.filledQuantity,
-          averageFillPrice: broker.averageFillPrice,
-          statusReason: broker.rejectReason ?? (broker.waitingForPrice ? "waiting for a price" : null),
-        },
-      });
-      if (moved) {
-        current = moved;
-        await publishOrder(ctx, current);
-      }
-    }
+  for (const step of transitionsTowards(current, broker)) {
+    const moved = await ctx.tenant.execution.transition(current.id, {
+      from: step.from,
+      to: step.to,
+      cause: current.status === "canceled" ? "late_fill_adopted" : `broker_${step.to}`,
+      adoptLateFill: current.status === "canceled",
+      data: { filledQuantity: broker.filledQuantity, averageFillPrice: broker.averageFillPrice },
+      patch: {
+        filledQuantity: broker.filledQuantity,
+        averageFillPrice: broker.averageFillPrice,
+        statusReason: statusReasonOf(step.to, broker),
+      },
+    });
+    if (!moved) break;
+    current = moved;
+    changed.push(current);
   }
+  const held = newFills > 0 ? await refreshPosition(ctx, current) : null;
 
-  if (newFills > 0) {
-    await refreshPosition(ctx, current);
-    await ctx.notifyMember(
-      current.userId,
-      `order:${current.id}:fill:${current.filledQuantity}`,
-      `✅ ${current.status === "filled" ? "Filled" : "Partly filled"}: ${describeOrder(current)} — ${current.filledQuantity} @ ${current.averageFillPrice ?? "?"}`,
-    );
-  }
-  if (current.status === "filled") {
-    await placeEngineExits(ctx, current);
-    await cancelSiblingExitsIfFlat(ctx, current);
+  // 2. Protect.
+  const notes: string[] = [];
+  try {
+    if (isFinishedEntry(current)) notes.push(...(await placeEngineExits(ctx, current, held?.quantity)));
+    const shrank = held !== null && (closesPosition(current) || shrankPosition(current, order, held.quantity));
+    if (options.fitExits !== false && held && shrank) {
+      notes.push(...(await fitExitsToHeld(ctx, current, held.quantity)));
+    }
+  } catch (error) {
+    // Reconciliation finds a finished entry without its exits and places them.
+    ctx.logger.error("order.exits_failed", { alert: true, orderId: current.id, error });
   }
   if (TERMINAL.has(current.status)) {
     ctx.release([current.id]);
@@ -191,7 +241,82 @@ export async function applyBrokerOrder(ctx: OrderFlowContext, order: OrderRow, b
   } else if (current.submittedAt) {
     ctx.track(current.id, current.submittedAt);
   }
+
+  // 3. Tell.
+  for (const row of changed) await publishOrder(ctx, row);
+  if (held) await held.publish();
+  if (newFills > 0) {
+    await ctx.notifyMember(
+      current.userId,
+      `order:${current.id}:fill:${current.filledQuantity}`,
+      `✅ ${current.status === "filled" ? "Filled" : "Partly filled"}: ${describeOrder(current)} — ${current.filledQuantity} @ ${current.averageFillPrice ?? "?"}${notes.length > 0 ? `\n${notes.join("\n")}` : ""}`,
+    );
+  } else if (notes.length > 0) {
+    await ctx.notifyMember(current.userId, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
+  }
   return current;
+}
+
+/** Why an order ended, in words: the broker's reason, or what the end means. */
+function statusReasonOf(to: OrderRow["status"], broker: BrokerOrder): string | null {
+  if (broker.rejectReason) return broker.rejectReason;
+  if (to === "canceled" || to === "expired") return broker.note ?? `${to} at the broker`;
+  return broker.waitingForPrice ? "waiting for a price" : null;
+}
+
+/** Whether the fills between `before` and `after` made the position smaller or turned it over (an opposite entry). */
+function shrankPosition(after: OrderRow, before: OrderRow, heldNow: number): boolean {
+  const filled = after.filledQuantity - before.filledQuantity;
+  if (!(filled > 0)) return false;
+  const delta = after.side === "buy" || after.side === "buy_to_cover" ? filled : -filled;
+  const heldBefore = heldNow - delta;
+  return Math.abs(heldNow) < Math.abs(heldBefore) - 1e-12 || Math.sign(heldNow) * Math.sign(heldBefore) < 0;
+}
+
+/**
+ * The broker moved an order we no longer hold as `queued`. When we canceled
+ * it meanwhile (a halt, a conflicting signal, the member, a confirmation
+ * timeout), the broker's order is still the member's: it is canceled there
+ * if it is still working, its broker id recorded, and any fill adopted with
+ * its exits. A dead-lettered (`failed`) one is adopted as reconciliation would.
+ */
+async function settleRacedSend(
+  ctx: OrderFlowContext,
+  sent: OrderRow,
+  broker: BrokerOrder,
+  options: ApplyOptions,
+): Promise<OrderRow> {
+  const fresh = (await ctx.tenant.execution.getOrder(sent.id)) ?? sent;
+  if (fresh.status === "failed") return (await adoptIfPlaced(ctx, fresh)) ?? fresh;
+  if (fresh.status !== "canceled" || fresh.brokerOrderId) return fresh;
+
+  let latest = broker;
+  if (isOpenStatus(broker.status)) {
+    await ctx.adapter.cancelOrder(broker.brokerOrderId).catch((error: unknown) => {
+      ctx.logger.warn("order.raced_cancel_failed", { orderId: fresh.id, error });
+    });
+    latest = await ctx.adapter.getOrder(broker.brokerOrderId).catch(() => broker);
+  }
+  await ctx.tenant.execution.touch(fresh.id, {
+    brokerOrderId: latest.brokerOrderId,
+    submittedAt: ctx.now(),
+    statusReason: `${fresh.statusReason ?? "canceled"}; it had reached the broker (${latest.status.replaceAll("_", " ")})`,
+  });
+  ctx.logger.error("order.cancel_raced_send", {
+    alert: latest.filledQuantity > 0,
+    orderId: fresh.id,
+    brokerStatus: latest.status,
+    filledQuantity: latest.filledQuantity,
+  });
+  const adopted = await applyBrokerOrder(ctx, { ...fresh, brokerOrderId: latest.brokerOrderId }, latest, options);
+  if (adopted.filledQuantity > 0) {
+    await ctx.notifyMember(
+      adopted.userId,
+      `order:${adopted.id}:raced`,
+      `⚠️ Your ${describeOrder(adopted)} was canceled (${fresh.statusReason ?? "canceled"}) while it was being sent, but the broker had already filled ${adopted.filledQuantity} @ ${adopted.averageFillPrice ?? "?"}. The fill is recorded and its exits are placed.`,
+    );
+  }
+  return adopted;
 }
 
 /**
@@ -221,6 +346,30 @@ export async function adoptIfPlaced(ctx: OrderFlowContext, order: OrderRow): Pro
   return applyBrokerOrder(ctx, adopted, found);
 }
 
+/**
+ * The state changes that bring our order to the broker's. A canceled order
+ * the broker partly filled before the cancel took is adopted as partially
+ * filled first, then canceled again, so its history tells the truth.
+ */
+function transitionsTowards(
+  current: OrderRow,
+  broker: BrokerOrder,
+): { from: OrderRow["status"][]; to: OrderRow["status"] }[] {
+  const target = broker.status;
+  const filledMore = broker.filledQuantity > current.filledQuantity;
+  if (target === current.status && !(filledMore && target === "partially_filled")) {
+    return [];
+  }
+  if (current.status === "canceled" && filledMore && (target === "canceled" || target === "expired")) {
+    return [
+      { from: ["canceled"], to: "partially_filled" },
+      { from: ["partially_filled"], to: target },
+    ];
+  }
+  const from = allowedFrom(target, current.status);
+  return from ? [{ from, to: target }] : [];
+}
+
 /** Which of our states may move to the broker's state (null: none, nothing to do). */
 function allowedFrom(target: BrokerOrder["status"], current: OrderRow["status"]): OrderRow["status"][] | null {
   switch (target) {
@@ -237,21 +386,14 @@ function allowedFrom(target: BrokerOrder["status"], current: OrderRow["status"])
   }
 }
 
+/**
+ * Records the broker's fills once each. A broker that lists its executions
+ * gives each one's price; one that reports only the cumulative quantity and
+ * average gives the new part's price as the change in total cost.
+ */
 async function recordFills(ctx: OrderFlowContext, order: OrderRow, broker: BrokerOrder): Promise<number> {
-  const fills =
-    broker.fills ??
-    (broker.filledQuantity > order.filledQuantity && broker.averageFillPrice !== null
-      ? [
-          {
-            fillId: `${broker.brokerOrderId}:${broker.filledQuantity}`,
-            price: broker.averageFillPrice,
-            quantity: broker.filledQuantity - order.filledQuantity,
-            at: broker.updatedAt,
-          },
-        ]
-      : []);
   let recorded = 0;
-  for (const fill of fills) {
+  for (const fill of broker.fills ?? cumulativeFill(order, broker)) {
     const inserted = await ctx.tenant.execution.recordFill({
       orderId: order.id,
       userId: order.userId,
@@ -268,128 +410,23 @@ async function recordFills(ctx: OrderFlowContext, order: OrderRow, broker: Broke
   return recorded;
 }
 
-async function refreshPosition(ctx: OrderFlowContext, order: OrderRow): Promise<void> {
-  let held: BrokerPosition | undefined;
-  try {
-    const positions = await ctx.adapter.getPositions();
-    held = positions.find((p) => p.symbol === order.symbol && p.assetClass === order.assetClass);
-  } catch (error) {
-    ctx.logger.warn("position.refresh_failed", { orderId: order.id, error });
-    return;
-  }
-  const existing = (await ctx.tenant.execution.positionsOf(order.userId)).find(
-    (p) => p.accountRef === order.accountRef && p.symbol === order.symbol,
-  );
-  const signed = held ? (held.direction === "short" ? -held.quantity : held.quantity) : 0;
-  await ctx.tenant.execution.upsertPosition({
-    userId: order.userId,
-    accountRef: order.accountRef,
-    symbol: order.symbol,
-    assetClass: order.assetClass,
-    quantity: signed,
-    averagePrice: held?.averageCost ?? existing?.averagePrice ?? 0,
-    realizedPnl: existing?.realizedPnl ?? 0,
-    unrealizedPnl: held?.unrealizedPnl ?? 0,
-  });
-  await ctx.sink.publish({
-    type: "position.updated",
-    communityId: ctx.communityId,
-    audience: { userId: order.userId },
-    data: { symbol: order.symbol, quantity: signed, averagePrice: held?.averageCost ?? null },
-    at: ctx.now(),
-  });
-}
-
-/** Exits the engine places itself once the entry has filled (brokers without native brackets, and paper). */
-async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow): Promise<void> {
-  const intent = entry.intent as { exits?: OrderIntent[] };
-  const exits = (intent.exits ?? []).filter((e) => e.placeAfterFill);
-  if (exits.length === 0 || !entry.signalId) return;
-  const ratio = entry.quantity > 0 ? Math.min(1, entry.filledQuantity / entry.quantity) : 0;
-  const orders: NewOrder[] = [];
-  for (const exit of exits) {
-    const quantity = scaleQuantity(exit.quantity, ratio, exit.assetClass);
-    if (quantity <= 0) continue;
-    orders.push({
-      id: `${entry.id}:${exit.leg}`,
-      signalId: entry.signalId,
-      userId: entry.userId,
-      accountRef: entry.accountRef,
-      broker: entry.broker,
-      clientOrderId: await clientOrderId({
-        communityId: ctx.communityId,
-        signalId: entry.signalId,
-        followerId: entry.userId,
-        leg: exit.leg,
-      }),
-      leg: exit.leg,
-      parentOrderId: entry.id,
-      symbol: exit.symbol,
-      assetClass: exit.assetClass,
-      intent: { ...exit, quantity },
-      side: exit.side,
-      orderType: exit.orderType,
-      quantity,
-      limitPrice: exit.limitPrice,
-      stopPrice: exit.stopPrice,
-      cause: "entry_filled",
-    });
-  }
-  await ctx.tenant.execution.insertOrders(orders, ctx.now());
-  // Sent at once rather than behind the queue's backlog, so a position is never left without its stop;
-  // an exit that cannot be sent right now goes through the queue and its retries.
-  const stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
-  const later: OrderRow[] = [];
-  for (const exit of stored) {
-    const outcome = await sendQueuedOrder(ctx, exit, 1).catch((error: unknown) => {
-      ctx.logger.warn("order.exit_send_deferred", { orderId: exit.id, error });
-      return { outcome: "retry" as const, delaySeconds: 1, reason: "error" };
-    });
-    if (outcome.outcome === "retry") later.push(exit);
-  }
-  if (later.length > 0) await ctx.enqueue(later);
-  ctx.logger.info("order.exits_placed", {
-    orderId: entry.id,
-    exits: orders.length,
-    sentAtOnce: stored.length - later.length,
-  });
-}
-
-function scaleQuantity(quantity: number, ratio: number, assetClass: string): number {
-  const scaled = quantity * ratio;
-  if (assetClass === "crypto") return Math.floor(scaled * 1e8) / 1e8;
-  return Math.floor(scaled + 1e-9);
-}
-
-/** When an exit leaves the position flat, the other exits of that entry are canceled (one-cancels-other). */
-async function cancelSiblingExitsIfFlat(ctx: OrderFlowContext, exit: OrderRow): Promise<void> {
-  if (!exit.parentOrderId) return;
-  const positions = await ctx.tenant.execution.positionsOf(exit.userId);
-  const position = positions.find((p) => p.accountRef === exit.accountRef && p.symbol === exit.symbol);
-  if (position && Math.abs(position.quantity) > 1e-9) return;
-  const siblings = (
-    await ctx.tenant.execution.listOrders({ userId: exit.userId, signalId: exit.signalId ?? undefined })
-  )
-    .filter((o) => o.parentOrderId === exit.parentOrderId && o.id !== exit.id)
-    .filter((o) => o.status === "queued" || o.status === "submitted" || o.status === "partially_filled");
-  for (const sibling of siblings) {
-    if (sibling.brokerOrderId) {
-      await ctx.adapter.cancelOrder(sibling.brokerOrderId).catch((error: unknown) => {
-        ctx.logger.warn("order.sibling_cancel_failed", { orderId: sibling.id, error });
-      });
-    }
-    const canceled = await ctx.tenant.execution.transition(sibling.id, {
-      from: ["queued", "submitted", "partially_filled"],
-      to: "canceled",
-      cause: "position_closed_by_other_exit",
-      patch: { statusReason: "position closed by another exit" },
-    });
-    if (canceled) {
-      ctx.release([sibling.id]);
-      ctx.untrack(sibling.id);
-      await publishOrder(ctx, canceled);
-    }
-  }
+/** The fill a cumulative report adds: its quantity, and its price from the change in total cost. */
+export function cumulativeFill(
+  order: Pick<OrderRow, "filledQuantity" | "averageFillPrice">,
+  broker: Pick<BrokerOrder, "brokerOrderId" | "filledQuantity" | "averageFillPrice" | "updatedAt">,
+): NonNullable<BrokerOrder["fills"]> {
+  const quantity = broker.filledQuantity - order.filledQuantity;
+  if (!(quantity > 1e-12) || broker.averageFillPrice === null) return [];
+  const costBefore = order.filledQuantity * (order.averageFillPrice ?? 0);
+  const price = (broker.filledQuantity * broker.averageFillPrice - costBefore) / quantity;
+  return [
+    {
+      fillId: `${broker.brokerOrderId}:${broker.filledQuantity}`,
+      price: Math.round(price * 1e8) / 1e8,
+      quantity: Number(quantity.toFixed(10)),
+      at: broker.updatedAt,
+    },
+  ];
 }
 
 export async function publishOrder(ctx: OrderFlowContext, order: OrderRow): Promise<void> {
@@ -412,9 +449,4 @@ export async function publishOrder(ctx: OrderFlowContext, order: OrderRow): Prom
 /** Stops, take-profits and flattening orders protect or close a position; their failure is an alert to the member. */
 export function isExit(order: Pick<OrderRow, "leg" | "parentOrderId">): boolean {
   return order.parentOrderId !== null || order.leg.startsWith("flatten");
-}
-
-export function describeOrder(order: Pick<OrderRow, "side" | "quantity" | "symbol" | "leg" | "orderType">): string {
-  const leg = order.leg === "entry" ? "" : ` (${order.leg})`;
-  return `${order.side.replaceAll("_", " ")} ${order.quantity} ${order.symbol} ${order.orderType}${leg}`;
 }

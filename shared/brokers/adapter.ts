@@ -11,6 +11,8 @@
  *   `throttlePolicy(capabilities)` is the RATE_LIMITER policy with 50% headroom.
  * - `placeOrder(intent)`: the intent carries `clientOrderId`; placing the same id
  *   twice never makes a second order (the adapter returns the existing one).
+ *   `reduceOnly` marks an exit: it may only shrink the position (the paper
+ *   broker refuses one that would flip it; see each adapter for live brokers).
  * - `getOrder(brokerOrderId)` (PermanentError `order_not_found` when unknown),
  *   `getOrderByClientId(clientOrderId)` (null when not found), `cancelOrder(id)`,
  *   `listOpenOrders()`, `getAccount()`, `getPositions()`, `getQuote(instrument)`.
@@ -112,6 +114,12 @@ export interface BrokerOrderIntent extends Instrument {
   stopPrice: number | null;
   timeInForce: TimeInForce;
   bracket?: BracketLegs | null;
+  /**
+   * Reduce-only (every exit: stops, take-profits, closes): the order may only
+   * shrink the position. A broker that supports it refuses the part that
+   * would flip the position instead of opening the opposite side.
+   */
+  reduceOnly?: boolean;
 }
 
 export type BrokerOrderStatus = "submitted" | "partially_filled" | "filled" | "canceled" | "rejected" | "expired";
@@ -220,6 +228,7 @@ export const orderIntentSchema = z
     stopPrice: price.nullable().default(null),
     timeInForce: z.enum(["day", "gtc", "ioc", "fok"]),
     bracket: bracketSchema.nullable().default(null),
+    reduceOnly: z.boolean().default(false),
   })
   .superRefine((intent, ctx) => {
     const instrument = instrumentSchema.safeParse(intent);

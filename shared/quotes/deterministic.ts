@@ -1,4 +1,4 @@
-import { type Instrument, instrumentKey } from "./instrument";
+import { type Instrument, instrumentKey, parseOccSymbol } from "./instrument";
 import type { Quote, QuoteSource } from "./quote";
 
 /**
@@ -97,9 +97,16 @@ export class DeterministicQuoteSource implements QuoteSource {
   }
 }
 
-/** A reproducible price in [20, 520) for a symbol, from its name and the seed. */
+/**
+ * A reproducible price for a symbol, from its name and the seed: in [20, 520)
+ * for a share or a coin, and for an option contract (an OCC symbol) a premium
+ * of 0.5–10% of its strike, so a contract is never priced like its underlying.
+ */
 export function hashedAnchor(seed: number | string, symbol: string): number {
-  return roundPrice(20 + uniform(`${seed}:anchor:${symbol}`) * 500);
+  const draw = uniform(`${seed}:anchor:${symbol}`);
+  const option = parseOccSymbol(symbol);
+  if (option) return roundPrice(option.strike * (0.005 + draw * 0.095));
+  return roundPrice(20 + draw * 500);
 }
 
 function roundPrice(price: number): number {

@@ -6,7 +6,15 @@ import { isProtectiveSide, resolveStop, resolveTakeProfits } from "./exits";
 import { type Cap, fitToLimits } from "./fit";
 import { accountLabel, amount, instrumentLabel, money, price, unitName } from "./format";
 import { entryGate } from "./gates";
-import { instrumentKey, lotStep, roundDownToLot, underlyingSymbol, unitMultiplier } from "./instruments";
+import {
+  fromLots,
+  instrumentKey,
+  lotStep,
+  roundDownToLot,
+  toLots,
+  underlyingSymbol,
+  unitMultiplier,
+} from "./instruments";
 import { assignOrderClass, defaultTimeInForce, entryIntents, orderPrices } from "./intents";
 import { routeAccount } from "./routing";
 import { describeSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";
@@ -231,7 +239,8 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
     );
   }
   const alreadyClosing = reserved.closing[key] ?? 0;
-  const available = Number((position.quantity - alreadyClosing).toFixed(10));
+  const step = lotStep(signal.assetClass, account.capabilities, input.cryptoLotStep);
+  const available = fromLots(toLots(position.quantity, step) - toLots(alreadyClosing, step), step);
   if (available <= 0) {
     return skip("no_position_to_close", `Your ${label} position is already being closed by an earlier signal.`, {
       symbol: signal.symbol,
@@ -241,7 +250,6 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
     });
   }
 
-  const step = lotStep(signal.assetClass, account.capabilities, input.cryptoLotStep);
   const notes: string[] = [];
   let quantity = available;
   if (signal.quantityPercent !== null && signal.quantityPercent < 100) {
@@ -261,7 +269,7 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
   if (signal.assetClass !== "crypto" && input.limits.regularHoursOnly && !input.marketOpen) {
     notes.push("The market is closed; an exit is not held back by your regular-hours setting.");
   }
-  const remaining = Math.max(0, Number((available - quantity).toFixed(10)));
+  const remaining = fromLots(toLots(available, step) - toLots(quantity, step), step);
   notes.push(
     remaining > 0
       ? `${amount(remaining)} ${units} stay open: resize that position's stop and take-profits.`
@@ -281,6 +289,7 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
     timeInForce: signal.timeInForce ?? defaultTimeInForce(signal),
     nativeBracket: false,
     placeAfterFill: false,
+    lotStep: step,
   };
   return {
     kind: "place",

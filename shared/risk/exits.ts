@@ -9,6 +9,8 @@ import type { AssetClass, PositionDirection, RiskSignal } from "./types";
 export interface ResolvedStop {
   price: number;
   source: "signal" | "default";
+  /** The default distance, in percent, when `source` is default. */
+  percent?: number;
 }
 
 export interface ResolvedTakeProfit {
@@ -17,6 +19,8 @@ export interface ResolvedTakeProfit {
   price: number;
   percent: number | null;
   source: "signal" | "default";
+  /** The default distance, in percent, when `source` is default. */
+  defaultPercent?: number;
 }
 
 /** The signal's stop, else `defaultPercent` below a long entry / above a short one; null when off. */
@@ -30,7 +34,7 @@ export function resolveStop(
   if (signalStop !== null) return { price: signalStop, source: "signal" };
   if (defaultPercent === null) return null;
   const factor = direction === "long" ? 1 - defaultPercent / 100 : 1 + defaultPercent / 100;
-  return { price: roundPrice(reference * factor, assetClass), source: "default" };
+  return { price: roundPrice(reference * factor, assetClass), source: "default", percent: defaultPercent };
 }
 
 /** The signal's targets, else one target `defaultPercent` beyond the entry; none when off. */
@@ -51,7 +55,15 @@ export function resolveTakeProfits(
   }
   if (defaultPercent === null) return [];
   const factor = direction === "long" ? 1 + defaultPercent / 100 : 1 - defaultPercent / 100;
-  return [{ index: 1, price: roundPrice(reference * factor, assetClass), percent: null, source: "default" }];
+  return [
+    {
+      index: 1,
+      price: roundPrice(reference * factor, assetClass),
+      percent: null,
+      source: "default",
+      defaultPercent,
+    },
+  ];
 }
 
 /** A long's stop is below the entry and its targets above; a short's the other way round. */

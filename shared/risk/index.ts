@@ -23,7 +23,10 @@
  *     - orderClass "bracket"/"oto": send the entry with its exits as one native order (`nativeBracket`).
  *     - orderClass "engine": submit the exits (`placeAfterFill: true`) once the entry fills, sized to the fill.
  *     - `reductions` say how a quantity was cut to fit a limit; `notes` explain defaults and fallbacks.
- *     - `closes` (exits only): the position being reduced; resize or cancel its stop and take-profits.
+ *     - `closes` (exits only): the position being reduced; store it with the exit order, whose fill fits that
+ *       position's stops and take-profits to what is left (`fitExitsToPosition`).
+ *     - after an entry fills, `exitsAfterFill` sizes its engine-placed exits to the fill (in whole lots of the
+ *       intents' `lotStep`) and prices default levels from the average fill price.
  *     - `reservation`: `addReservation(reserved, decision.reservation)` before deciding the next signal for
  *       this member, and `releaseReservation` when the orders fill (the snapshot then shows them) or end,
  *       so two in-flight signals cannot both pass a limit only one of them fits (buying power, open
@@ -40,13 +43,18 @@
 export { type DailyLossState, type DailyLossStatus, dailyLossStatus, nextUtcMidnight } from "./daily-loss";
 export { decide, EMPTY_RESERVED, skip } from "./decide";
 export { allocateTakeProfits, resolveStop, resolveTakeProfits } from "./exits";
+export { type EntryFill, type ExitsAfterFill, exitsAfterFill } from "./exits-after-fill";
+export { type ExitFit, fitExitsToPosition, type HeldPosition, type WorkingExit } from "./exits-to-position";
 export {
   DEFAULT_CRYPTO_LOT_STEP,
   FRACTIONAL_SHARE_STEP,
+  fromLots,
   instrumentKey,
   lotStep,
   OPTION_CONTRACT_MULTIPLIER,
   roundDownToLot,
+  scaleQuantity,
+  toLots,
   underlyingSymbol,
   unitMultiplier,
 } from "./instruments";

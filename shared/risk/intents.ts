@@ -29,6 +29,7 @@ export function entryIntents(
     option: signal.option,
     nativeBracket: false,
     placeAfterFill: false,
+    lotStep: step,
   };
   const exitSide = buying ? "sell" : "buy_to_cover";
   const intents: OrderIntent[] = [
@@ -53,6 +54,8 @@ export function entryIntents(
       limitPrice: null,
       stopPrice: stop.price,
       timeInForce: "gtc",
+      priceSource: stop.source,
+      ...(stop.percent !== undefined ? { defaultPercent: stop.percent } : {}),
     });
   }
   const lots = allocateTakeProfits(
@@ -72,6 +75,9 @@ export function entryIntents(
       limitPrice: target.price,
       stopPrice: null,
       timeInForce: "gtc",
+      priceSource: target.source,
+      targetPercent: target.percent,
+      ...(target.defaultPercent !== undefined ? { defaultPercent: target.defaultPercent } : {}),
     });
   });
   return intents;
@@ -128,4 +134,33 @@ export function orderPrices(
 /** Day orders for equities and options; crypto trades around the clock. */
 export function defaultTimeInForce(signal: Pick<RiskSignal, "assetClass">): TimeInForce {
   return signal.assetClass === "crypto" ? "gtc" : "day";
+}
+
+/** A native bracket's attached exits, in the shape broker adapters take (`BracketLegs`). */
+export interface NativeBracket {
+  takeProfit: { limitPrice: number } | null;
+  stopLoss: { stopPrice: number; limitPrice: number | null } | null;
+}
+
+/**
+ * The legs an entry carries as one native bracket or OTO order: its stop and
+ * its take-profit, from the exits the decision marked `nativeBracket`. Null
+ * when the entry is not a native bracket. Throws when a stop was decided but
+ * cannot ride on the order, so a bracket is never sent without its stop.
+ */
+export function nativeBracketOf(
+  entry: Pick<OrderIntent, "nativeBracket">,
+  exits: readonly OrderIntent[],
+): NativeBracket | null {
+  if (!entry.nativeBracket) return null;
+  const attached = exits.filter((exit) => exit.nativeBracket);
+  const stop = attached.find((exit) => exit.leg === "stop");
+  const target = attached.find((exit) => exit.leg.startsWith("tp"));
+  const decidedStop = exits.some((exit) => exit.leg === "stop");
+  if (decidedStop && !stop?.stopPrice) throw new Error("A native bracket must carry the stop that was decided for it.");
+  const legs: NativeBracket = {
+    takeProfit: target?.limitPrice ? { limitPrice: target.limitPrice } : null,
+    stopLoss: stop?.stopPrice ? { stopPrice: stop.stopPrice, limitPrice: null } : null,
+  };
+  return legs.takeProfit || legs.stopLoss ? legs : null;
 }

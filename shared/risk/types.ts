@@ -135,6 +135,16 @@ export interface OrderIntent {
   nativeBracket: boolean;
   /** The engine submits this exit itself once the entry has filled. */
   placeAfterFill: boolean;
+  /** The lot step the quantity is counted in (exits are scaled to a fill in whole lots of it). */
+  lotStep?: number;
+  /** Exits: the signal's own level, or a default distance from the entry (re-priced from the fill). */
+  priceSource?: "signal" | "default";
+  /** A default exit's distance from the entry, in percent. */
+  defaultPercent?: number;
+  /** Take-profits: the share of the position the target closes (null: an even share of what the others leave). */
+  targetPercent?: number | null;
+  /** Why the engine changed this exit from the decision (re-priced from the fill, sent at market...). */
+  adjustments?: string[];
 }
 
 export interface Reduction {

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import { signComponentId } from "../../workers/discord/components";
 import {
   AAPL_LONG,
@@ -287,8 +288,13 @@ describe("orders and fills", () => {
     const community = await communityWithFollowers(1);
     await submit(community, { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } });
     const messages = await queuedMessages(community);
+    // Counted at the broker: every placement request the paper broker receives.
+    const placements = vi.spyOn(PaperBrokerAdapter.prototype, "placeOrder");
     await deliver("order-submissions", messages);
     const again = await deliver("order-submissions", messages, 2);
+    const sentOnce = placements.mock.calls.filter(([intent]) => intent.clientOrderId === messages[0]?.clientOrderId);
+    placements.mockRestore();
+    expect(sentOnce).toHaveLength(1);
     expect(again.explicitAcks).toHaveLength(1);
     const order = (await ordersOf(community)).find((o) => o.leg === "entry");
     const events = await community.tenant.execution.orderEvents(order?.id ?? "");
@@ -309,10 +315,16 @@ describe("orders and fills", () => {
     const [order] = await ordersOf(community);
     expect(order).toMatchObject({ status: "failed" });
     await waitFor(async () => (await dmsTo(order?.userId ?? "")).length > 0);
+    // The message says which order failed and what to do about it.
+    const text = await waitForDm((content) => content.includes(`order \`${order?.id}\``));
+    expect(text).toContain(`Not placed: your buy ${order?.quantity} AAPL limit (order \`${order?.id}\`)`);
+    expect(text).toContain("could not be sent to the broker after every retry");
+    expect(text).toContain("nothing was traded");
+    expect(text).toContain("Place it again with /trade");
     await settle(community);
   });
 
-  it("Scenario: Confirm mode waits for the member's confirmation", async () => {
+  it("Scenario: Confirm mode waits for the member's confirmation", { timeout: 15_000 }, async () => {
     const community = await communityWithFollowers(1, { mode: "confirm" });
     const [follower = ""] = community.followerIds;
     await submit(community, MARKET_BUY);
@@ -363,6 +375,13 @@ describe("orders and fills", () => {
     await settle(community);
   });
 });
+
+/** The first direct message whose text passes `match`, once it has gone out. */
+async function waitForDm(match: (content: string) => boolean): Promise<string> {
+  const contents = () => discord.sent.map((s) => (s.body as { content?: string } | null)?.content ?? "");
+  await waitFor(async () => contents().some(match));
+  return contents().find(match) ?? "";
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000) {
   const started = Date.now();

@@ -13,11 +13,21 @@ import { clientOrderId } from "../../shared/orders/client-order-id";
 import { breakerStates } from "../../workers/execution/broker-breakers";
 import { brokerGuard } from "../../workers/execution/broker-guard";
 import { eventSinkFor } from "../../workers/execution/event-sink";
+import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { communityWithFollowers, type TestCommunity } from "../support/execution";
 import { FakeAlpaca, type FakeAlpacaOptions } from "../support/fake-alpaca";
 
 /** One live order on a (fake) Alpaca account, and the order flow around it as the executor builds it. */
-async function liveOrder(options: FakeAlpacaOptions & { orderType?: "market" | "limit"; guarded?: boolean } = {}) {
+async function liveOrder(
+  options: FakeAlpacaOptions & {
+    orderType?: "market" | "limit";
+    guarded?: boolean;
+    /** Exit intents stored with the entry (engine-placed after the fill, or a native bracket). */
+    exits?: Record<string, unknown>[];
+    orderClass?: string;
+    nativeBracket?: boolean;
+  } = {},
+) {
   const community = await communityWithFollowers(1);
   const [userId = ""] = community.followerIds;
   const broker = new FakeAlpaca(options);
@@ -59,9 +69,11 @@ async function liveOrder(options: FakeAlpacaOptions & { orderType?: "market" | "
         limitPrice: orderType === "limit" ? 99 : null,
         stopPrice: null,
         timeInForce: "day",
-        nativeBracket: false,
+        nativeBracket: options.nativeBracket ?? false,
         placeAfterFill: false,
-        exits: [],
+        lotStep: 1,
+        orderClass: options.orderClass ?? "simple",
+        exits: options.exits ?? [],
       },
       side: "buy",
       orderType,
@@ -92,6 +104,25 @@ async function liveOrder(options: FakeAlpacaOptions & { orderType?: "market" | "
   return { community, broker, flow, order, coid, notices };
 }
 
+/** An exit the engine places after the entry fills, as the risk engine stores it with the entry. */
+function engineExit(leg: string, fields: Record<string, unknown>) {
+  return {
+    leg,
+    side: "sell",
+    positionEffect: "close",
+    assetClass: "equity",
+    symbol: "AAPL",
+    option: null,
+    quantity: 10,
+    timeInForce: "gtc",
+    nativeBracket: false,
+    placeAfterFill: true,
+    lotStep: 1,
+    priceSource: "signal",
+    ...fields,
+  };
+}
+
 async function eventsOf(community: TestCommunity, orderId: string) {
   return (await community.tenant.execution.orderEvents(orderId)).map((e) => `${e.fromStatus}→${e.toStatus}:${e.cause}`);
 }
@@ -101,9 +132,79 @@ describe("sending to a broker", () => {
     const { broker, flow, order, coid } = await liveOrder({ script: ["timeout_after_accept"], hangMs: 300 });
     const outcome = await sendQueuedOrder(flow, await order(), 1);
     expect(outcome).toMatchObject({ outcome: "done", status: "filled" });
+    expect(broker.placementRequests).toBe(1);
     expect(broker.placements.get(coid)).toBe(1);
-    expect(broker.calls.some((c) => c.path.startsWith("/v2/orders:by_client_order_id"))).toBe(true);
+    const orderCalls = broker.calls.filter((c) => c.path.startsWith("/v2/orders"));
+    expect(orderCalls).toEqual([
+      { method: "POST", path: "/v2/orders" },
+      { method: "GET", path: `/v2/orders:by_client_order_id?client_order_id=${coid}&nested=true` },
+    ]);
     expect(await order()).toMatchObject({ status: "filled", filledQuantity: 10, averageFillPrice: 100 });
+  });
+
+  it("Scenario: An order no longer queued places nothing at the broker", async () => {
+    const { broker, flow, order } = await liveOrder({ orderType: "limit" });
+    await sendQueuedOrder(flow, await order(), 1);
+    const submitted = await order();
+    expect(submitted.status).toBe("submitted");
+    expect(broker.placementRequests).toBe(1);
+    // Handed the submitted order, and again as a redelivered message would read it: no placement request.
+    expect(await sendQueuedOrder(flow, submitted, 2)).toMatchObject({ outcome: "done", status: "submitted" });
+    expect(await sendQueuedOrder(flow, await order(), 3)).toMatchObject({ outcome: "done" });
+    expect(broker.placementRequests).toBe(1);
+    // Two copies of a message at once: the second waits for the first, so the broker sees one request.
+    const fresh = await liveOrder({ orderType: "limit" });
+    let running: Promise<OrderSubmissionOutcome> | null = null;
+    fresh.flow.sendOnce = async (_orderId, send) => {
+      if (running) {
+        await running;
+        return { outcome: "done" };
+      }
+      running = send();
+      return running;
+    };
+    const queued = await fresh.order();
+    await Promise.all([sendQueuedOrder(fresh.flow, queued, 1), sendQueuedOrder(fresh.flow, queued, 1)]);
+    expect(fresh.broker.placementRequests).toBe(1);
+  });
+
+  it("Scenario: A native bracket carries its stop and take-profit legs", async () => {
+    const exit = (leg: string, fields: Record<string, unknown>) =>
+      engineExit(leg, { nativeBracket: true, placeAfterFill: false, ...fields });
+    const { broker, flow, order, coid } = await liveOrder({
+      orderType: "limit",
+      orderClass: "bracket",
+      nativeBracket: true,
+      exits: [
+        exit("stop", { orderType: "stop", limitPrice: null, stopPrice: 95 }),
+        exit("tp1", { orderType: "limit", limitPrice: 110, stopPrice: null }),
+      ],
+    });
+    const intent = brokerIntentOf(await order());
+    expect(intent).toMatchObject({
+      reduceOnly: false,
+      bracket: { stopLoss: { stopPrice: 95, limitPrice: null }, takeProfit: { limitPrice: 110 } },
+    });
+    await sendQueuedOrder(flow, await order(), 1);
+    expect(broker.placedBodies[0]).toMatchObject({
+      client_order_id: coid,
+      order_class: "bracket",
+      stop_loss: { stop_price: "95" },
+      take_profit: { limit_price: "110" },
+    });
+    // Exits are reduce-only; an entry whose decided stop cannot ride on its bracket is never sent.
+    const stored = await order();
+    expect(
+      brokerIntentOf({ ...stored, leg: "stop", intent: { ...stored.intent, positionEffect: "close" } }).reduceOnly,
+    ).toBe(true);
+    const withoutStop = {
+      ...stored,
+      intent: {
+        ...stored.intent,
+        exits: [exit("stop", { orderType: "stop", limitPrice: null, stopPrice: 95, nativeBracket: false })],
+      },
+    };
+    expect(() => brokerIntentOf(withoutStop)).toThrow(/must carry the stop/);
   });
 
   it("Scenario: A transient broker error is retried after Retry-After", async () => {
@@ -158,6 +259,76 @@ describe("following up orders", () => {
     await applyBrokerOrder(flow, await order(), await flow.adapter.getOrder(brokerOrderId));
     expect(await order()).toMatchObject({ status: "partially_filled", filledQuantity: 4, averageFillPrice: 99 });
     expect(await community.tenant.execution.fillsOf((await order()).id)).toHaveLength(1);
+  });
+
+  it("Scenario: A cumulative fill report gives each new fill its own price", async () => {
+    const { community, broker, flow, order, coid } = await liveOrder({ orderType: "limit" });
+    await sendQueuedOrder(flow, await order(), 1);
+    const brokerOrderId = (await order()).brokerOrderId ?? "";
+    broker.fill(coid, 4, 99);
+    await applyBrokerOrder(flow, await order(), await flow.adapter.getOrder(brokerOrderId));
+    broker.fill(coid, 6, 101);
+    await applyBrokerOrder(flow, await order(), await flow.adapter.getOrder(brokerOrderId));
+    expect(await order()).toMatchObject({ status: "filled", filledQuantity: 10, averageFillPrice: 100.2 });
+    const fills = await community.tenant.execution.fillsOf((await order()).id);
+    expect(fills.map((f) => [f.quantity, f.price])).toEqual([
+      [4, 99],
+      [6, 101],
+    ]);
+  });
+
+  it("Scenario: An entry partly filled then canceled gets exits for the part that filled", async () => {
+    const { community, broker, flow, order, coid } = await liveOrder({
+      orderType: "limit",
+      orderClass: "engine",
+      exits: [
+        engineExit("stop", { orderType: "stop", limitPrice: null, stopPrice: 90 }),
+        engineExit("tp1", { orderType: "limit", limitPrice: 110, stopPrice: null, targetPercent: null }),
+      ],
+    });
+    await sendQueuedOrder(flow, await order(), 1);
+    const brokerOrderId = (await order()).brokerOrderId ?? "";
+    broker.fill(coid, 4, 99);
+    await applyBrokerOrder(flow, await order(), await flow.adapter.getOrder(brokerOrderId));
+    expect(await community.tenant.execution.listOrders({ userId: (await order()).userId })).toHaveLength(1);
+    await flow.adapter.cancelOrder(brokerOrderId);
+    const after = await applyBrokerOrder(flow, await order(), await flow.adapter.getOrder(brokerOrderId));
+    expect(after).toMatchObject({ status: "canceled", filledQuantity: 4 });
+    const exits = (await community.tenant.execution.listOrders({ userId: after.userId })).filter(
+      (o) => o.parentOrderId === after.id,
+    );
+    expect(exits.map((o) => [o.leg, o.quantity, o.status]).sort()).toEqual([
+      ["stop", 4, "submitted"],
+      ["tp1", 4, "submitted"],
+    ]);
+    expect(broker.placedBodies.slice(1).map((b) => [b.type, b.qty])).toEqual([
+      ["stop", "4"],
+      ["limit", "4"],
+    ]);
+  });
+
+  it("Scenario: A failure after the fill leaves the exits in place", async () => {
+    const { community, broker, flow, order } = await liveOrder({
+      orderClass: "engine",
+      exits: [
+        engineExit("stop", { orderType: "stop", limitPrice: null, stopPrice: 90 }),
+        engineExit("tp1", { orderType: "limit", limitPrice: 110, stopPrice: null, targetPercent: null }),
+      ],
+    });
+    flow.notifyMember = async () => {
+      throw new Error("the notification queue is down");
+    };
+    await expect(sendQueuedOrder(flow, await order(), 1)).rejects.toThrow("the notification queue is down");
+    const entry = await order();
+    expect(entry.status).toBe("filled");
+    const exits = (await community.tenant.execution.listOrders({ userId: entry.userId })).filter(
+      (o) => o.parentOrderId === entry.id,
+    );
+    expect(exits.map((o) => [o.leg, o.status]).sort()).toEqual([
+      ["stop", "submitted"],
+      ["tp1", "submitted"],
+    ]);
+    expect(broker.placementRequests).toBe(3);
   });
 
   it("Scenario: A fill after a cancel is adopted and reported", async () => {

@@ -113,6 +113,57 @@ describe("reconciliation cron", () => {
     await settle(community);
   });
 
+  it("Scenario: Reconciliation places the exits of a filled entry that has none", async () => {
+    const community = await communityWithFollowers(1);
+    const [userId = ""] = community.followerIds;
+    const { signalId } = await submit(community, {
+      ...AAPL_LONG,
+      orderType: "market",
+      entry: null,
+      stopLoss: null,
+      takeProfits: [],
+    });
+    const messages = await queuedMessages(community);
+    await deliver("order-submissions", messages);
+    const [entry] = (await community.tenant.execution.listOrders({ signalId })).filter((o) => o.leg === "entry");
+    expect(entry).toMatchObject({ status: "filled" });
+    // The executor failed between the fill and the exits: none exists, at the broker or in our books.
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      const [row] = state.storage.sql
+        .exec<{ state: string }>("select state from paper_accounts where user_id = ?", userId)
+        .toArray();
+      const account = JSON.parse(row?.state ?? "{}") as {
+        orders: Record<string, { status: string; clientOrderId: string }>;
+        clientOrderIds: Record<string, string>;
+      };
+      for (const [id, order] of Object.entries(account.orders)) {
+        if (order.status !== "submitted") continue;
+        delete account.orders[id];
+        delete account.clientOrderIds[order.clientOrderId];
+      }
+      state.storage.sql.exec("update paper_accounts set state = ? where user_id = ?", JSON.stringify(account), userId);
+      state.storage.sql.exec("delete from tracking");
+    });
+    await env.DB.prepare("delete from orders where community_id = ? and parent_order_id is not null")
+      .bind(community.communityId)
+      .run();
+
+    // The retried message places nothing: the entry is already filled.
+    await deliver("order-submissions", messages, 2);
+    const afterRetry = await community.tenant.execution.listOrders({ signalId });
+    expect(afterRetry.filter((o) => o.parentOrderId === entry?.id)).toEqual([]);
+
+    await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    const restored = (await community.tenant.execution.listOrders({ signalId })).filter(
+      (o) => o.parentOrderId === entry?.id,
+    );
+    expect(restored.map((o) => [o.leg, o.quantity, o.status]).sort()).toEqual([
+      ["stop", entry?.filledQuantity, "submitted"],
+      ["tp1", entry?.filledQuantity, "submitted"],
+    ]);
+    await settle(community);
+  });
+
   it("Scenario: A position at the broker that we do not know is reported", async () => {
     const community = await communityWithFollowers(1);
     await submit(community, { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] });

@@ -50,7 +50,13 @@ export class FakeAlpaca {
   readonly orders = new Map<string, AlpacaOrder>();
   /** How many times each client order id was accepted as a new order (must never exceed 1). */
   readonly placements = new Map<string, number>();
+  /** Every placement request received (POST /v2/orders), accepted or not. */
+  placementRequests = 0;
+  /** The bodies of the orders it accepted, in order. */
+  readonly placedBodies: Record<string, unknown>[] = [];
   readonly calls: { method: string; path: string }[] = [];
+  /** Shares held per symbol (signed), as the fills left them. */
+  readonly positions = new Map<string, { quantity: number; cost: number }>();
   private readonly script: Fault[];
 
   constructor(private readonly options: FakeAlpacaOptions = {}) {
@@ -62,6 +68,7 @@ export class FakeAlpaca {
     const url = new URL(request.url);
     this.calls.push({ method: request.method, path: url.pathname + url.search });
     const isPlacement = request.method === "POST" && url.pathname === "/v2/orders";
+    if (isPlacement) this.placementRequests += 1;
     const fault = isPlacement ? (this.script.shift() ?? this.randomFault()) : this.randomFault();
     if (fault === "5xx") return Response.json({ code: 50010000, message: "internal server error" }, { status: 503 });
     if (fault === "429") {
@@ -109,7 +116,9 @@ export class FakeAlpaca {
       const order = [...this.orders.values()].find((o) => o.id === decodeURIComponent(byId[1] ?? ""));
       if (!order) return notFound();
       if (method === "DELETE") {
-        if (order.status !== "filled") Object.assign(order, { status: "canceled", canceled_at: now() });
+        if (order.status !== "filled" && order.status !== "canceled") {
+          Object.assign(order, { status: "canceled", canceled_at: now(), updated_at: now() });
+        }
         return new Response(null, { status: 204 });
       }
       return Response.json(order);
@@ -117,7 +126,23 @@ export class FakeAlpaca {
     if (method === "GET" && url.pathname === "/v2/orders") {
       return Response.json([...this.orders.values()].filter((o) => !["filled", "canceled"].includes(o.status)));
     }
-    if (method === "GET" && url.pathname === "/v2/positions") return Response.json([]);
+    if (method === "GET" && url.pathname === "/v2/positions") {
+      return Response.json(
+        [...this.positions].flatMap(([symbol, held]) =>
+          held.quantity === 0
+            ? []
+            : [
+                {
+                  symbol,
+                  asset_class: "us_equity",
+                  qty: String(held.quantity),
+                  side: held.quantity < 0 ? "short" : "long",
+                  avg_entry_price: String(Math.abs(held.cost / held.quantity)),
+                },
+              ],
+        ),
+      );
+    }
     if (method === "GET" && url.pathname === "/v2/account") {
       return Response.json({ equity: "100000", cash: "100000", buying_power: "200000", currency: "USD" });
     }
@@ -130,6 +155,7 @@ export class FakeAlpaca {
       return Response.json({ code: 40010001, message: "client_order_id must be unique" }, { status: 422 });
     }
     this.placements.set(clientOrderId, (this.placements.get(clientOrderId) ?? 0) + 1);
+    this.placedBodies.push(body);
     const at = now();
     const price = this.options.price ?? 100;
     const market = body.type === "market";
@@ -158,17 +184,30 @@ export class FakeAlpaca {
       legs: null,
     };
     this.orders.set(clientOrderId, order);
+    if (market) this.move(order.symbol, order.side, Number(order.qty), price);
     return Response.json(order);
   }
 
-  /** Moves a working order to partially filled or filled, as the exchange would. */
+  private move(symbol: string, side: string, quantity: number, price: number): void {
+    const held = this.positions.get(symbol) ?? { quantity: 0, cost: 0 };
+    const signed = side === "buy" ? quantity : -quantity;
+    this.positions.set(symbol, { quantity: held.quantity + signed, cost: held.cost + signed * price });
+  }
+
+  /**
+   * Moves a working order to partially filled or filled, as the exchange would.
+   * Like Alpaca, the order reports only its cumulative quantity and average price.
+   */
   fill(clientOrderId: string, quantity: number, price: number): void {
     const order = this.orders.get(clientOrderId);
     if (!order) throw new Error(`no order ${clientOrderId}`);
-    const filled = Number(order.filled_qty) + quantity;
+    const before = Number(order.filled_qty);
+    const filled = before + quantity;
+    this.move(order.symbol, order.side, quantity, price);
+    const average = (before * Number(order.filled_avg_price ?? 0) + quantity * price) / filled;
     Object.assign(order, {
       filled_qty: String(filled),
-      filled_avg_price: String(price),
+      filled_avg_price: String(Math.round(average * 1e6) / 1e6),
       status: filled >= Number(order.qty) ? "filled" : "partially_filled",
       updated_at: now(),
       filled_at: filled >= Number(order.qty) ? now() : null,

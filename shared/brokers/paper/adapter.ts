@@ -24,6 +24,7 @@ import {
   type PaperAccountState,
   type PaperEvent,
   positionsOf,
+  type QuoteContext,
   submitOrder,
 } from "./engine";
 
@@ -72,8 +73,8 @@ export class PaperBrokerAdapter implements BrokerAdapter {
 
   placeOrder(intent: BrokerOrderIntent): Promise<BrokerOrder> {
     return this.exclusive(async () => {
-      const quote = await this.quote(intent);
-      const result = submitOrder(await this.load(), intent, quote, this.clock());
+      const [quote, context] = await Promise.all([this.quote(intent), this.quoteContext(intent)]);
+      const result = submitOrder(await this.load(), intent, quote, this.clock(), context);
       if (!result.duplicate) await this.commit(result.state, result.events);
       return result.order;
     });
@@ -151,7 +152,12 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     if (withPositions) {
       for (const position of positionsOf(before)) instruments.set(position.symbol, position);
     }
-    const quotes = await Promise.all([...instruments.values()].map((instrument) => this.quote(instrument)));
+    const quotes = await Promise.all(
+      [...instruments.values()].map(async (instrument) => {
+        const [quote, context] = await Promise.all([this.quote(instrument), this.quoteContext(instrument)]);
+        return quote ? { quote, context } : null;
+      }),
+    );
 
     const now = this.clock();
     const loaded = await this.load();
@@ -160,9 +166,9 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     const expired = expireOrders(state, now);
     state = expired.state;
     events.push(...expired.events);
-    for (const quote of quotes) {
-      if (!quote) continue;
-      const result = onQuote(state, quote.symbol, quote, now);
+    for (const priced of quotes) {
+      if (!priced) continue;
+      const result = onQuote(state, priced.quote.symbol, priced.quote, now, priced.context);
       state = result.state;
       events.push(...result.events);
     }
@@ -176,6 +182,13 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     } catch {
       return null;
     }
+  }
+
+  /** An option's underlying price, so a premium no contract can be worth is never filled at. */
+  private async quoteContext(instrument: Instrument): Promise<QuoteContext> {
+    if (instrument.assetClass !== "option" || !instrument.option) return {};
+    const underlying = await this.quote({ assetClass: "equity", symbol: instrument.option.underlying, option: null });
+    return { underlyingLast: underlying?.last ?? null };
   }
 
   private async load(): Promise<PaperAccountState> {

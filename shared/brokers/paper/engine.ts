@@ -9,7 +9,13 @@
  *   or the sell side's bid (else last) at or above it, at that better price;
  * - stop: triggers when the last price reaches the stop (buy: at or above,
  *   sell: at or below), then fills as a market order; stop-limit becomes a limit;
- * - no quote: the order waits (`waitingForPrice`); a price is never invented.
+ * - no quote: the order waits (`waitingForPrice`); a price is never invented;
+ * - an implausible quote is no quote: an option premium above its strike (a
+ *   put) or above its underlying's price (a call), or a bid above the ask, is
+ *   never filled at, and the order waits with a note saying why;
+ * - reduce-only orders (every exit) may only shrink the position: one that
+ *   would sell more than is held, or cover more than is short, is refused at
+ *   submission and rejected if it comes to fill after the position shrank.
  * Whole quantity per fill. Options cost premium × 100 per contract; crypto
  * quantities may be fractional, equity shares and option contracts may not.
  * Buying power is equity less the gross value of all positions (no leverage)
@@ -102,6 +108,8 @@ export interface PaperOrder {
   legIds: string[];
   /** Orders in the same group cancel each other when one fills (a bracket's exits). */
   ocoGroup: string | null;
+  /** May only shrink the position (exits). Absent on orders stored before it existed: false. */
+  reduceOnly?: boolean;
   seq: number;
 }
 
@@ -135,6 +143,11 @@ export type PaperEvent =
 export interface PaperFillReport {
   order: BrokerOrder;
   fill: BrokerFill;
+}
+
+/** What else the engine may know about an instrument's price: the underlying's last price, for an option. */
+export interface QuoteContext {
+  underlyingLast?: number | null;
 }
 
 export interface PaperAccountOptions {
@@ -183,6 +196,7 @@ export function submitOrder(
   input: BrokerOrderIntent,
   quote: Quote | null,
   now: Now,
+  context: QuoteContext = {},
 ): SubmitResult {
   const existingId = state.clientOrderIds[input.clientOrderId];
   const existing = existingId ? state.orders[existingId] : undefined;
@@ -192,12 +206,15 @@ export function submitOrder(
   const next = clone(state);
   rollDay(next, now);
   const key = instrumentKey(intent);
-  const usable = usableQuote(key, quote);
+  const priced = usableQuote(key, quote);
+  const implausible = priced ? implausibility(intent, priced, context) : null;
+  const usable = implausible ? null : priced;
   checkSupported(intent);
 
   const order = newOrder(next, intent, key, now);
   const events: PaperEvent[] = [];
   const referencePrice = estimatePrice(order, usable, next);
+  checkReduceOnly(next, order, order.quantity);
   checkShorting(next, order, order.quantity);
   if (referencePrice !== null) checkBuyingPower(next, order, order.quantity, referencePrice, null);
 
@@ -208,7 +225,9 @@ export function submitOrder(
 
   if (!usable) {
     order.waitingForPrice = true;
-    order.note = "Waiting for a price: no quote is available yet.";
+    order.note = implausible
+      ? `Waiting for a plausible price: ${implausible}`
+      : "Waiting for a price: no quote is available yet.";
     if (order.timeInForce === "ioc" || order.timeInForce === "fok") {
       finish(next, order, "canceled", now, "No price was available to fill this immediate order.", events);
     } else {
@@ -235,9 +254,18 @@ export interface QuoteResult {
  * expires day orders past their time, and fills or triggers the open orders
  * the price reaches, oldest first.
  */
-export function onQuote(state: PaperAccountState, symbol: string, quote: Quote, now: Now): QuoteResult {
+export function onQuote(
+  state: PaperAccountState,
+  symbol: string,
+  quote: Quote,
+  now: Now,
+  context: QuoteContext = {},
+): QuoteResult {
   const usable = usableQuote(symbol, quote);
   if (!usable) return { state, fills: [], events: [] };
+  const sample = Object.values(state.orders).find((order) => order.key === symbol) ?? state.positions[symbol];
+  const implausible = sample ? implausibility(sample, usable, context) : null;
+  if (implausible) return { state: holdForPlausiblePrice(state, symbol, implausible), fills: [], events: [] };
   const next = clone(state);
   rollDay(next, now);
   const events: PaperEvent[] = [];
@@ -444,6 +472,7 @@ function newOrder(state: PaperAccountState, intent: BrokerOrderIntent, key: stri
     parentOrderId: null,
     legIds: [],
     ocoGroup: null,
+    reduceOnly: intent.reduceOnly ?? false,
     seq,
   };
 }
@@ -475,6 +504,7 @@ function tryFill(
 
   const quantity = roundQuantity(order.quantity - order.filledQuantity);
   try {
+    checkReduceOnly(state, order, quantity);
     checkShorting(state, order, quantity);
     checkBuyingPower(state, order, quantity, marketPrice, order.brokerOrderId);
   } catch (error) {
@@ -567,7 +597,14 @@ function placeBracketLegs(state: PaperAccountState, parent: PaperOrder, now: Now
   const legs = parent.bracket as BracketLegs;
   const exitSide: OrderSide = sideDirection(parent.side) === "buy" ? "sell" : "buy_to_cover";
   const timeInForce: TimeInForce = parent.timeInForce === "day" ? "day" : "gtc";
-  const base = { ...parent, side: exitSide, timeInForce, quantity: parent.filledQuantity, bracket: null };
+  const base = {
+    ...parent,
+    side: exitSide,
+    timeInForce,
+    quantity: parent.filledQuantity,
+    bracket: null,
+    reduceOnly: true,
+  };
   const specs: Array<{ suffix: string; orderType: OrderType; limitPrice: number | null; stopPrice: number | null }> =
     [];
   if (legs.takeProfit) {
@@ -621,6 +658,60 @@ function expireInto(state: PaperAccountState, now: Now, events: PaperEvent[], sy
     if (!isOpenStatus(order.status) || order.expiresAt === null || Date.parse(order.expiresAt) > nowMs) continue;
     finish(state, order, "expired", now, "The day order expired unfilled.", events);
   }
+}
+
+/** A reduce-only order may close what is held in the other direction, never more: the rest would flip the position. */
+function checkReduceOnly(state: PaperAccountState, order: PaperOrder, quantity: number): void {
+  if (!order.reduceOnly) return;
+  const held = state.positions[order.key]?.quantity ?? 0;
+  const buying = sideDirection(order.side) === "buy";
+  const closable = Math.max(0, buying ? -held : held);
+  if (quantity <= closable + 1e-9) return;
+  const holding = held === 0 ? "no position" : `${held > 0 ? "long" : "short"} ${formatQuantity(Math.abs(held))}`;
+  throw new PermanentError(
+    "insufficient_position",
+    `Reduce-only: this exit would ${buying ? "buy" : "sell"} ${formatQuantity(quantity)} ${order.key} but the account holds ${holding}; it would ${held === 0 ? "open" : "flip"} a position instead of closing one.`,
+  );
+}
+
+/**
+ * Why a quote cannot be a real price for the instrument, or null when it can:
+ * an option is worth less than its strike (a put) and less than its underlying
+ * (a call), and a bid is never above the ask.
+ */
+export function implausibility(
+  instrument: Pick<Instrument, "assetClass" | "option">,
+  quote: Quote,
+  context: QuoteContext = {},
+): string | null {
+  if (quote.bid !== undefined && quote.ask !== undefined && quote.bid > quote.ask) {
+    return `the quote for ${quote.symbol} is crossed (bid ${quote.bid} above ask ${quote.ask}).`;
+  }
+  const option = instrument.assetClass === "option" ? instrument.option : null;
+  if (!option) return null;
+  const premium = Math.max(quote.last, quote.ask ?? 0, quote.bid ?? 0);
+  const label = `${option.underlying} ${option.expiration} ${option.strike} ${option.right}`;
+  if (option.right === "put" && premium > option.strike) {
+    return `the quote ${premium} for ${label} is above its strike, which no put is worth.`;
+  }
+  const underlying = context.underlyingLast;
+  if (option.right === "call" && underlying && premium > underlying) {
+    return `the quote ${premium} for ${label} is above its underlying's ${underlying}, which no call is worth.`;
+  }
+  return null;
+}
+
+/** Open orders of an instrument whose only quote is implausible wait, and say why. */
+function holdForPlausiblePrice(state: PaperAccountState, key: string, reason: string): PaperAccountState {
+  const waiting = Object.values(state.orders).filter((order) => order.key === key && isOpenStatus(order.status));
+  if (waiting.length === 0) return state;
+  const next = clone(state);
+  for (const order of Object.values(next.orders)) {
+    if (order.key !== key || !isOpenStatus(order.status)) continue;
+    order.waitingForPrice = true;
+    order.note = `Waiting for a plausible price: ${reason}`;
+  }
+  return next;
 }
 
 function checkShorting(state: PaperAccountState, order: PaperOrder, quantity: number): void {

@@ -14,6 +14,7 @@ import {
   positionsOf,
   submitOrder,
 } from "../../../shared/brokers/paper/engine";
+import { hashedAnchor } from "../../../shared/quotes/deterministic";
 import type { Quote } from "../../../shared/quotes/quote";
 
 const T0 = Date.parse("2026-10-20T14:30:00Z");
@@ -301,6 +302,110 @@ describe("paper engine", () => {
     expect(findOrder(target.state, stop?.brokerOrderId ?? "")?.status).toBe("canceled");
     expect(target.state.positions.AAPL).toBeUndefined();
     expect(target.state.realizedPnl).toBeCloseTo(102, 6);
+  });
+
+  it("Scenario: A reduce-only exit that would flip the position is refused", () => {
+    // 20 AAPL held; a take-profit and a stop each for all 20, both reduce-only (an exit pair without OCO).
+    let state = submitOrder(
+      createPaperAccount({}, T0),
+      order({ quantity: 20 }),
+      quote("AAPL", { ask: 100, last: 100 }),
+      T0,
+    ).state;
+    const market = quote("AAPL", { bid: 99.9, ask: 100.1, last: 100 });
+    const target = submitOrder(
+      state,
+      order({ side: "sell", orderType: "limit", limitPrice: 104, quantity: 20, reduceOnly: true }),
+      market,
+      at(1),
+    );
+    const stop = submitOrder(
+      target.state,
+      order({ side: "sell", orderType: "stop", stopPrice: 98, quantity: 20, reduceOnly: true }),
+      market,
+      at(2),
+    );
+    state = onQuote(stop.state, "AAPL", quote("AAPL", { bid: 104.5, ask: 104.6, last: 104.5 }, 3), at(3)).state;
+    expect(findOrder(state, target.order.brokerOrderId)?.status).toBe("filled");
+    expect(state.positions.AAPL).toBeUndefined();
+    // The price falls through the stop: it is rejected, not filled into a short of 20.
+    const fell = onQuote(state, "AAPL", quote("AAPL", { bid: 97, ask: 97.1, last: 97 }, 4), at(4));
+    expect(fell.fills).toEqual([]);
+    expect(findOrder(fell.state, stop.order.brokerOrderId)).toMatchObject({ status: "rejected" });
+    expect(findOrder(fell.state, stop.order.brokerOrderId)?.rejectReason).toMatch(/^Reduce-only/);
+    expect(fell.state.positions.AAPL).toBeUndefined();
+
+    // Selling 30 reduce-only on 20 held is refused at once, naming both quantities; nothing changes.
+    const held = holding();
+    const refused = refusal(() =>
+      submitOrder(held, order({ side: "sell", quantity: 30, reduceOnly: true }), market, at(5)),
+    );
+    expect(refused.reason).toBe("insufficient_position");
+    expect(refused.message).toContain("sell 30 AAPL but the account holds long 10");
+    // Without reduce-only (an explicit short entry), the same sell opens a short as asked.
+    const shorted = submitOrder(held, order({ side: "sell", quantity: 30 }), market, at(5));
+    expect(shorted.state.positions.AAPL?.quantity).toBe(-20);
+  });
+
+  it("Scenario: An option quote no contract can be worth is never filled at", () => {
+    const call = { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" as const };
+    const key = "AAPL261220C00190000";
+    const option = (overrides: Partial<BrokerOrderIntent>) =>
+      order({ assetClass: "option", symbol: "AAPL", option: call, quantity: 2, ...overrides });
+    const bought = submitOrder(
+      createPaperAccount({}, T0),
+      option({}),
+      quote(key, { bid: 2.45, ask: 2.5, last: 2.48 }),
+      T0,
+      { underlyingLast: 190 },
+    );
+    expect(bought.order).toMatchObject({ status: "filled", averageFillPrice: 2.5 });
+    const target = submitOrder(
+      bought.state,
+      option({ side: "sell", orderType: "limit", limitPrice: 2.6, reduceOnly: true }),
+      quote(key, { bid: 2.45, ask: 2.5, last: 2.48 }),
+      at(1),
+      { underlyingLast: 190 },
+    );
+    expect(target.order.status).toBe("submitted");
+    // The feed answers the underlying's level for the contract: no fill, the order waits and says why.
+    const wild = onQuote(target.state, key, quote(key, { bid: 453.89, ask: 454, last: 453.89 }, 2), at(2), {
+      underlyingLast: 190,
+    });
+    expect(wild.fills).toEqual([]);
+    expect(findOrder(wild.state, target.order.brokerOrderId)).toMatchObject({
+      status: "submitted",
+      waitingForPrice: true,
+    });
+    expect(findOrder(wild.state, target.order.brokerOrderId)?.note).toContain("above its underlying's 190");
+    expect(wild.state.positions[key]?.lastPrice).toBe(2.48);
+    // A put is never worth more than its strike, underlying or not; a crossed quote is no price either.
+    const put = { ...call, right: "put" as const, strike: 50 };
+    const putOrder = submitOrder(
+      createPaperAccount({}, T0),
+      order({ assetClass: "option", symbol: "AAPL", option: put, quantity: 1 }),
+      quote("AAPL261220P00050000", { last: 60 }),
+      T0,
+    );
+    expect(putOrder.order).toMatchObject({ status: "submitted", waitingForPrice: true });
+    expect(putOrder.order.note).toContain("above its strike");
+    const crossed = submitOrder(
+      createPaperAccount({}, T0),
+      order(),
+      quote("AAPL", { bid: 101, ask: 100, last: 100 }),
+      T0,
+    );
+    expect(crossed.order.status).toBe("submitted");
+    expect(crossed.order.note).toContain("crossed");
+    // The first plausible quote fills it.
+    const plausible = onQuote(wild.state, key, quote(key, { bid: 2.61, ask: 2.65, last: 2.62 }, 3), at(3), {
+      underlyingLast: 190,
+    });
+    expect(plausible.fills[0]?.fill.price).toBe(2.61);
+    // The development feed prices a contract it never saw as a premium, not at its underlying's level.
+    const anchor = hashedAnchor(1, key);
+    expect(anchor).toBeGreaterThanOrEqual(190 * 0.005);
+    expect(anchor).toBeLessThan(190 * 0.1);
   });
 
   it("cancels open orders and refuses to cancel finished or unknown ones", () => {

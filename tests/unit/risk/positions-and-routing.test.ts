@@ -54,7 +54,7 @@ describe("risk engine: closing positions", () => {
       }),
     ]);
     expect(close.closes).toEqual({
-      instrument: "equity:AAPL",
+      instrument: "AAPL",
       direction: "long",
       positionQuantity: 40,
       remainingQuantity: 0,
@@ -63,7 +63,7 @@ describe("risk engine: closing positions", () => {
     expect(close.reservation).toMatchObject({
       notional: 0,
       openPositions: 0,
-      closing: { instrument: "equity:AAPL", quantity: 40 },
+      closing: { instrument: "AAPL", quantity: 40 },
     });
 
     // Trim 50% at a limit.

@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   allocateTakeProfits,
   decide,
+  fromLots,
   lotStep,
   PAPER_CAPABILITIES,
   type RiskSignal,
   type Sizing,
+  toLots,
   unitMultiplier,
 } from "../../../shared/risk";
 import { input, limits, paperAccount, position, signal } from "./fixtures";
@@ -111,9 +113,11 @@ describe("risk engine: properties", () => {
           if (c.maxNotional !== null) expect(notional).toBeLessThanOrEqual(c.maxNotional - heldNotional + tolerance);
           expect(notional).toBeLessThanOrEqual(c.buyingPower + tolerance);
 
+          // On the lot grid exactly: the quantity is the decimal its whole lots spell, with no float dust.
           const step = lotStep(c.assetClass, { fractional: c.fractional });
-          const lots = entry.quantity / step;
-          expect(Math.abs(lots - Math.round(lots))).toBeLessThan(1e-6);
+          expect(fromLots(toLots(entry.quantity, step), step)).toBe(entry.quantity);
+          for (const intent of decision.intents)
+            expect(fromLots(toLots(intent.quantity, step), step)).toBe(intent.quantity);
 
           const tpTotal = decision.intents
             .filter((i) => i.leg.startsWith("tp"))

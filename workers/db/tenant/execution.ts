@@ -1,4 +1,18 @@
-import { and, asc, count, countDistinct, desc, eq, gt, gte, inArray, notExists, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  countDistinct,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  notExists,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import {
   type FOLLOW_MODES,
   fills,
@@ -294,6 +308,54 @@ export function executionRepository(scope: TenantScope) {
         )
         .orderBy(asc(orders.createdAt))
         .limit(5000)
+        .all();
+    },
+
+    /**
+     * A member's engine-placed exits (stops and take-profits) still working on
+     * one account and symbol (an option's underlying: filter by instrument key),
+     * oldest first.
+     */
+    workingExitsOf(userId: string, accountRef: string, symbol: string): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(
+            eq(orders.communityId, communityId),
+            eq(orders.userId, userId),
+            eq(orders.accountRef, accountRef),
+            eq(orders.symbol, symbol),
+            isNotNull(orders.parentOrderId),
+            inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]),
+          ),
+        )
+        .orderBy(asc(orders.createdAt), asc(orders.id))
+        .all();
+    },
+
+    /**
+     * Entries that ended with a fill (filled, or partly filled then canceled or
+     * expired) since `since`, whose exits the engine places itself, but which
+     * have no exit order at all: a failure between the fill and the exits.
+     */
+    entriesMissingExits(since: number, limit = 500): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(
+            eq(orders.communityId, communityId),
+            eq(orders.leg, "entry"),
+            inArray(orders.status, ["filled", "canceled", "expired"]),
+            gt(orders.filledQuantity, 0),
+            gte(orders.updatedAt, since),
+            sql`json_extract(${orders.intent}, '$.orderClass') = 'engine'`,
+            sql`not exists (select 1 from orders child where child.community_id = ${orders.communityId} and child.parent_order_id = ${orders.id})`,
+          ),
+        )
+        .orderBy(asc(orders.updatedAt))
+        .limit(limit)
         .all();
     },
 

@@ -1,4 +1,5 @@
 import type { OrderStatus } from "../../../shared/db/schema";
+import { describeOrder } from "../../../shared/execution/order-label";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -25,7 +26,7 @@ export async function handleOrders(ctx: CommunityContext<OrdersOptions>): Promis
     const price = o.limitPrice ?? o.stopPrice;
     const fill = o.filledQuantity > 0 ? `, filled ${o.filledQuantity} @ ${o.averageFillPrice}` : "";
     const why = o.statusReason ? ` (${o.statusReason})` : "";
-    return `• \`${o.id}\` ${o.side.replaceAll("_", " ")} ${o.quantity} ${o.symbol} ${o.orderType}${price ? ` ${price}` : ""} [${o.leg}] — **${o.status.replaceAll("_", " ")}**${why}${fill}`;
+    return `• \`${o.id}\` ${describeOrder({ ...o, leg: "entry" })}${price ? ` ${price}` : ""} [${o.leg}] — **${o.status.replaceAll("_", " ")}**${why}${fill}`;
   });
   return ephemeral(`**Your recent orders**\n${lines.join("\n")}`);
 }

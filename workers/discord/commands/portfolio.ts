@@ -1,3 +1,4 @@
+import { positionName } from "../../../shared/execution/order-label";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -15,7 +16,7 @@ export async function handlePortfolio(ctx: CommunityContext<PortfolioOptions>): 
   const lines = positions.map((p) => {
     const side = p.quantity < 0 ? "short" : "long";
     const unrealized = p.unrealizedPnl === null ? "" : `, unrealized ${money(p.unrealizedPnl)}`;
-    return `• ${p.symbol} (${p.accountRef}): ${side} ${Math.abs(p.quantity)} @ ${money(p.averagePrice)}${unrealized}, realized ${money(p.realizedPnl)}`;
+    return `• ${positionName(p.symbol)} (${p.accountRef}): ${side} ${Math.abs(p.quantity)} @ ${money(p.averagePrice)}${unrealized}, realized ${money(p.realizedPnl)}`;
   });
   return ephemeral(`**Your positions**\n${lines.join("\n")}`);
 }

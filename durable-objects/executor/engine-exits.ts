@@ -1,0 +1,131 @@
+import { clientOrderId } from "../../shared/orders/client-order-id";
+import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
+import type { OrderIntent } from "../../shared/risk/types";
+import type { TenantRepository } from "../../workers/db/tenant";
+import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
+import { fitExitsToHeld } from "./exit-sync";
+import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
+import { refreshPosition } from "./positions";
+
+const FINISHED_WITH_FILL = new Set(["filled", "canceled", "expired"]);
+
+type EntryIntent = OrderIntent & { exits?: OrderIntent[] };
+
+/** An entry that will not fill any further and filled something: its exits are due (for the part that filled). */
+export function isFinishedEntry(order: OrderRow): boolean {
+  return (
+    order.parentOrderId === null &&
+    order.leg === "entry" &&
+    FINISHED_WITH_FILL.has(order.status) &&
+    order.filledQuantity > 0
+  );
+}
+
+/**
+ * Places the exits the engine places itself once an entry has filled (paper,
+ * and brokers without native brackets): sized to the part that filled, with
+ * default levels measured from the fill (`exitsAfterFill`). Sent at once, not
+ * behind the queue's backlog; an exit that cannot be sent now goes through
+ * the queue and its retries. Idempotent: each exit's id is the entry's id and
+ * its leg. When the position already holds less than the entry filled (closed
+ * in between), the exits are fitted to it. Returns notes for the member.
+ */
+export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, heldNow?: number): Promise<string[]> {
+  const intent = entry.intent as unknown as EntryIntent;
+  const exits = (intent.exits ?? []).filter((exit) => exit.placeAfterFill);
+  if (exits.length === 0 || !isFinishedEntry(entry)) return [];
+  const planned = exitsAfterFill(intent, exits, {
+    orderedQuantity: entry.quantity,
+    filledQuantity: entry.filledQuantity,
+    averagePrice: entry.averageFillPrice,
+  });
+  const orders = await Promise.all(planned.intents.map((exit) => exitOrder(ctx, entry, exit)));
+  await ctx.tenant.execution.insertOrders(orders, ctx.now());
+  let stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
+  const later: OrderRow[] = [];
+  for (let i = 0; i < stored.length; i++) {
+    const exit = stored[i] as OrderRow;
+    const outcome = await sendQueuedOrder(ctx, exit, 1).catch((error: unknown) => {
+      ctx.logger.warn("order.exit_send_deferred", { orderId: exit.id, error });
+      return { outcome: "retry" as const, delaySeconds: 1, reason: "error" };
+    });
+    if (outcome.outcome === "retry") later.push(exit);
+    // An exit that filled at once (one already through the market) may have canceled the others: read them again.
+    if (outcome.outcome === "done" && (outcome.status === "filled" || outcome.status === "partially_filled")) {
+      stored = [
+        ...stored.slice(0, i + 1),
+        ...(await ctx.tenant.execution.getOrdersByIds(stored.slice(i + 1).map((o) => o.id))),
+      ];
+    }
+  }
+  if (later.length > 0) await ctx.enqueue(later);
+  ctx.logger.info("order.exits_placed", {
+    orderId: entry.id,
+    exits: orders.length,
+    sentAtOnce: stored.length - later.length,
+    skipped: planned.skipped,
+  });
+
+  const notes = planned.atMarket.map(({ leg, reason }) => `${leg}: ${reason}`);
+  for (const skipped of planned.skipped) notes.push(`${skipped.leg} is not placed: ${skipped.reason}.`);
+  const filledSigned = entry.side === "buy" ? entry.filledQuantity : -entry.filledQuantity;
+  const shrunk =
+    heldNow !== undefined &&
+    (Math.sign(heldNow) !== Math.sign(filledSigned) || Math.abs(heldNow) < Math.abs(filledSigned));
+  if (shrunk) notes.push(...(await fitExitsToHeld(ctx, entry, heldNow)));
+  return notes;
+}
+
+async function exitOrder(ctx: OrderFlowContext, entry: OrderRow, exit: OrderIntent): Promise<NewOrder> {
+  const signalId = entry.signalId ?? entry.id;
+  return {
+    id: `${entry.id}:${exit.leg}`,
+    signalId: entry.signalId,
+    userId: entry.userId,
+    accountRef: entry.accountRef,
+    broker: entry.broker,
+    clientOrderId: await clientOrderId({
+      communityId: ctx.communityId,
+      signalId,
+      followerId: entry.userId,
+      leg: exit.leg,
+    }),
+    leg: exit.leg,
+    parentOrderId: entry.id,
+    symbol: exit.symbol,
+    assetClass: exit.assetClass,
+    intent: { ...exit },
+    side: exit.side,
+    orderType: exit.orderType,
+    quantity: exit.quantity,
+    limitPrice: exit.limitPrice,
+    stopPrice: exit.stopPrice,
+    cause: "entry_filled",
+  };
+}
+
+/**
+ * Reconciliation: entries that ended with a fill since `since` but have no
+ * exit at all (a failure between the fill and the exits) get them now,
+ * fitted to the position as it stands, with an alert for the operators.
+ */
+export async function restoreMissingExits(
+  tenant: TenantRepository,
+  since: number,
+  flowFor: (userId: string) => OrderFlowContext,
+): Promise<number> {
+  let restored = 0;
+  for (const entry of await tenant.execution.entriesMissingExits(since)) {
+    const flow = flowFor(entry.userId);
+    try {
+      const held = await refreshPosition(flow, entry);
+      await placeEngineExits(flow, entry, held?.quantity);
+      await held?.publish();
+      restored += 1;
+      flow.logger.error("order.missing_exits_placed", { alert: true, orderId: entry.id });
+    } catch (error) {
+      flow.logger.error("order.missing_exits_failed", { alert: true, orderId: entry.id, error });
+    }
+  }
+  return restored;
+}

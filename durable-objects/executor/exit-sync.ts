@@ -1,0 +1,162 @@
+import { isOpenStatus } from "../../shared/brokers/adapter";
+import { orderInstrumentKey } from "../../shared/execution/order-label";
+import { clientOrderId } from "../../shared/orders/client-order-id";
+import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
+import { lotStep } from "../../shared/risk/instruments";
+import type { AssetClass, OrderIntent, OrderSide, PlaceDecision } from "../../shared/risk/types";
+import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
+import { applyBrokerOrder, type OrderFlowContext, publishOrder, sendQueuedOrder } from "./order-flow";
+import { heldAtBroker, signedQuantity } from "./positions";
+
+/** Rounds of fitting when an exit fills while it is being withdrawn (each round reads the position again). */
+const MAX_ROUNDS = 3;
+
+/** Whether a fill of this order shrinks a position (exits, closes, flattens, stops and take-profits). */
+export function closesPosition(order: Pick<OrderRow, "side" | "intent">): boolean {
+  return (order.intent as { positionEffect?: string }).positionEffect === "close" || isClosingSide(order.side);
+}
+
+function isClosingSide(side: string): boolean {
+  return side === "sell" || side === "buy_to_cover";
+}
+
+/**
+ * Fits the engine-placed exits of `order`'s position (same member, account
+ * and instrument key) to the `heldSigned` units it now holds: resized down to
+ * what is held, all canceled when it is flat or on the other side
+ * (`fitExitsToPosition`). A resized exit is canceled at the broker and placed
+ * again for the smaller quantity under a new client order id. When an exit
+ * fills while it is being withdrawn, the fill is recorded and the position
+ * read again. Returns what changed, for the member.
+ */
+export async function fitExitsToHeld(ctx: OrderFlowContext, order: OrderRow, heldSigned: number): Promise<string[]> {
+  // An exit signal's decision names the position it closes and what should stay open (`decision.closes`).
+  const closes = (order.intent as { closes?: PlaceDecision["closes"] }).closes ?? null;
+  const key = closes?.instrument ?? orderInstrumentKey(order);
+  if (closes && order.status === "filled" && Math.abs(Math.abs(heldSigned) - closes.remainingQuantity) > 1e-9) {
+    ctx.logger.warn("position.close_left_other_quantity", {
+      orderId: order.id,
+      expectedRemaining: closes.remainingQuantity,
+      held: heldSigned,
+    });
+  }
+  const notes: string[] = [];
+  let held = heldSigned;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const working = (await ctx.tenant.execution.workingExitsOf(order.userId, order.accountRef, order.symbol)).filter(
+      (exit) => orderInstrumentKey(exit) === key,
+    );
+    if (working.length === 0) return notes;
+    const step = stepOf(working[0] as OrderRow);
+    const fits = fitExitsToPosition(
+      held === 0 ? null : { direction: held > 0 ? "long" : "short", quantity: Math.abs(held) },
+      working.map(toWorkingExit),
+      step,
+    );
+    if (fits.length === 0) return notes;
+    let filledMeanwhile = false;
+    for (const fit of fits) {
+      const exit = working.find((candidate) => candidate.id === fit.id);
+      if (!exit) continue;
+      const withdrawn = await withdraw(ctx, exit, fit);
+      if (withdrawn === "filled_meanwhile") {
+        filledMeanwhile = true;
+        break;
+      }
+      if (withdrawn === "withdrawn" && fit.action === "resize") await placeResized(ctx, exit, fit.quantity);
+      if (withdrawn === "withdrawn") {
+        notes.push(fit.action === "cancel" ? `${exit.leg} canceled: ${fit.reason}.` : `${exit.leg} ${fit.reason}.`);
+      }
+    }
+    if (!filledMeanwhile) break;
+    held = signedQuantity(await heldAtBroker(ctx, key));
+  }
+  return notes;
+}
+
+function toWorkingExit(exit: OrderRow): WorkingExit {
+  return {
+    id: exit.id,
+    leg: exit.leg,
+    side: exit.side as OrderSide,
+    remaining: Math.max(0, exit.quantity - exit.filledQuantity),
+  };
+}
+
+function stepOf(exit: OrderRow): number {
+  const intent = exit.intent as Partial<OrderIntent>;
+  return intent.lotStep ?? lotStep(exit.assetClass as AssetClass, { fractional: false });
+}
+
+/**
+ * Takes an exit off the market: canceled at the broker (or never sent, when
+ * still queued), then recorded as canceled with the reason. When the broker
+ * filled some of it first, that fill is recorded instead.
+ */
+async function withdraw(
+  ctx: OrderFlowContext,
+  exit: OrderRow,
+  fit: ExitFit,
+): Promise<"withdrawn" | "filled_meanwhile" | "gone"> {
+  if (exit.brokerOrderId) {
+    await ctx.adapter.cancelOrder(exit.brokerOrderId).catch((error: unknown) => {
+      ctx.logger.warn("order.exit_cancel_failed", { orderId: exit.id, error });
+    });
+    const broker = await ctx.adapter.getOrder(exit.brokerOrderId);
+    if (broker.filledQuantity > exit.filledQuantity) {
+      await applyBrokerOrder(ctx, exit, broker, { fitExits: false });
+      return "filled_meanwhile";
+    }
+    if (isOpenStatus(broker.status)) {
+      ctx.logger.error("order.exit_not_withdrawn", { alert: true, orderId: exit.id, brokerStatus: broker.status });
+      return "gone";
+    }
+  }
+  const canceled = await ctx.tenant.execution.transition(exit.id, {
+    from: ["queued", "submitted", "partially_filled"],
+    to: "canceled",
+    cause: fit.action === "cancel" ? "position_reduced" : "exit_resized",
+    data: { reason: fit.reason, ...(fit.action === "resize" ? { quantity: fit.quantity } : {}) },
+    patch: { statusReason: fit.reason },
+  });
+  ctx.release([exit.id]);
+  ctx.untrack(exit.id);
+  if (!canceled) return "gone";
+  await publishOrder(ctx, canceled);
+  return "withdrawn";
+}
+
+/** The same exit for a smaller quantity, under a new id and client order id (both derived, so a retry reuses them). */
+async function placeResized(ctx: OrderFlowContext, exit: OrderRow, quantity: number): Promise<void> {
+  const parent = exit.parentOrderId ?? exit.id;
+  const leg = `${exit.leg}:${quantity}`;
+  const replacement: NewOrder = {
+    id: `${parent}:${leg}`,
+    signalId: exit.signalId,
+    userId: exit.userId,
+    accountRef: exit.accountRef,
+    broker: exit.broker,
+    clientOrderId: await clientOrderId({
+      communityId: ctx.communityId,
+      signalId: exit.signalId ?? parent,
+      followerId: exit.userId,
+      leg,
+    }),
+    leg: exit.leg,
+    parentOrderId: exit.parentOrderId,
+    symbol: exit.symbol,
+    assetClass: exit.assetClass,
+    intent: { ...exit.intent, quantity, resizedFrom: exit.id },
+    side: exit.side,
+    orderType: exit.orderType,
+    quantity,
+    limitPrice: exit.limitPrice,
+    stopPrice: exit.stopPrice,
+    cause: "exit_resized",
+  };
+  await ctx.tenant.execution.insertOrders([replacement], ctx.now());
+  const [stored] = await ctx.tenant.execution.getOrdersByIds([replacement.id]);
+  if (!stored) return;
+  const outcome = await sendQueuedOrder(ctx, stored, 1).catch(() => ({ outcome: "retry" as const }));
+  if (outcome.outcome === "retry") await ctx.enqueue([stored]);
+}

@@ -1,0 +1,77 @@
+/**
+ * Keeping a position's working exits within what it still holds. After every
+ * fill that shrinks a position (an exit, a take-profit, a flatten, a close),
+ * its stops together may cover at most what is held, and so may its
+ * take-profits; the rest are resized down, and when the position is flat (or
+ * now on the other side) every one of them is canceled. An exit never
+ * outlives its position.
+ *
+ * Stops keep their order of placement (the oldest is kept whole first);
+ * take-profits keep the nearest target first (tp1 before tp2), so a trim
+ * takes the furthest targets away.
+ */
+import { amount } from "./format";
+import { fromLots, toLots } from "./instruments";
+import type { OrderSide, PositionDirection } from "./types";
+
+export interface WorkingExit {
+  id: string;
+  /** "stop", "tp1", "tp2"... */
+  leg: string;
+  side: OrderSide;
+  /** Units still to fill (ordered less filled). */
+  remaining: number;
+}
+
+export interface HeldPosition {
+  direction: PositionDirection;
+  /** Units held, positive. */
+  quantity: number;
+}
+
+export type ExitFit =
+  | { id: string; action: "cancel"; reason: string }
+  | { id: string; action: "resize"; quantity: number; reason: string };
+
+/** The changes that bring `exits` (in order of placement) within `held` (null: flat). Unchanged exits are not listed. */
+export function fitExitsToPosition(held: HeldPosition | null, exits: readonly WorkingExit[], step: number): ExitFit[] {
+  const heldLots = held ? toLots(held.quantity, step) : 0;
+  const closingSide: OrderSide | null = held ? (held.direction === "long" ? "sell" : "buy_to_cover") : null;
+  const fits: ExitFit[] = [];
+  const stops = exits.filter((exit) => exit.leg === "stop");
+  const targets = exits
+    .filter((exit) => exit.leg.startsWith("tp"))
+    .map((exit, order) => ({ exit, order, index: Number(exit.leg.slice(2)) || 0 }))
+    .sort((a, b) => a.index - b.index || a.order - b.order)
+    .map(({ exit }) => exit);
+
+  for (const group of [stops, targets]) {
+    let room = heldLots;
+    for (const exit of group) {
+      if (heldLots <= 0 || exit.side !== closingSide) {
+        fits.push({
+          id: exit.id,
+          action: "cancel",
+          reason: held ? `the position is now ${held.direction}` : "the position is closed",
+        });
+        continue;
+      }
+      const lots = toLots(exit.remaining, step);
+      const kept = Math.min(lots, room);
+      room -= kept;
+      if (kept === lots) continue;
+      const holding = `the position holds ${amount(fromLots(heldLots, step))}`;
+      fits.push(
+        kept <= 0
+          ? { id: exit.id, action: "cancel", reason: `other exits already cover what is held (${holding})` }
+          : {
+              id: exit.id,
+              action: "resize",
+              quantity: fromLots(kept, step),
+              reason: `resized to ${amount(fromLots(kept, step))}: ${holding}`,
+            },
+      );
+    }
+  }
+  return fits;
+}
