@@ -86,7 +86,8 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   );
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on("data", (chunk: Buffer) => {
-      out.write(chunk);
+      // Output can still arrive after stop() closed the log (the pipe drains late): drop it, never crash on it.
+      if (!out.writableEnded) out.write(chunk);
       if (verbose) process.stderr.write(chunk);
     });
   }
