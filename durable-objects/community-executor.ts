@@ -32,6 +32,8 @@ import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { type FanOutCounts, planFollowerOrders } from "./executor/fan-out";
+import { assertOwnCommunity } from "./executor/identity";
+import { KillSwitch } from "./executor/kill-switch";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
 import {
   adoptIfPlaced,
@@ -75,24 +77,23 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly logger: Logger;
   /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
   private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
+  private readonly killSwitch: KillSwitch;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.local = new ExecutorLocalState(ctx.storage.sql);
     this.logger = rootLogger.child({ component: "community-executor" });
     this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
+    this.killSwitch = new KillSwitch(this.local, this.logger);
   }
 
   ping(): "pong" {
     return "pong";
   }
 
+  /** The community's repository, after checking the caller named this object's own community. */
   private tenant(communityId: string): TenantRepository {
-    const known = this.local.getMeta("communityId");
-    if (known && known !== communityId) {
-      throw new Error(`This executor belongs to community ${known}, not ${communityId}.`);
-    }
-    if (!known) this.local.setMeta("communityId", communityId);
+    assertOwnCommunity(this.ctx.id, this.local, communityId);
     return forCommunity(database(this.env.DB), communityId);
   }
 
@@ -107,6 +108,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       );
     }
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
     const now = Date.now();
@@ -143,7 +145,6 @@ export class CommunityExecutor extends DurableObject<Env> {
         at: now,
       });
     }
-    const tenant = this.tenant(input.communityId);
 
     if (verdict.kind === "expired") {
       await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
@@ -177,7 +178,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       return refusal(input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
     }
 
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const reason = "Trading is halted in this community (kill switch); the signal is not executed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -201,7 +202,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const sink = eventSinkFor(this.env, logger);
 
     for (let i = 0; i < followers.length; i += FAN_OUT_CHUNK) {
-      if (this.local.halted) {
+      if (await this.killSwitch.isHalted(tenant)) {
         counts.stoppedByHalt = true;
         break;
       }
@@ -219,7 +220,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         counts,
       });
       const orders: NewOrder[] = await planned.withClientOrderIds();
-      if (this.local.halted) {
+      if (this.killSwitch.haltedLocally) {
         this.local.release(orders.map((o) => o.id));
         counts.ordersQueued -= planned.entryCount;
         counts.stoppedByHalt = true;
@@ -281,6 +282,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const parsed = ManualTradeInputSchema.safeParse(raw);
     if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
     const input = parsed.data;
+    const tenant = this.tenant(input.communityId);
     const signal = input.signal as unknown as RiskSignal;
     const now = Date.now();
     const seen = this.local.seenSource(input.sourceId);
@@ -292,8 +294,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         message: "This trade was already placed.",
       };
     this.local.rememberSource(input.sourceId, input.signalId, "manual", now);
-    const tenant = this.tenant(input.communityId);
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const reason = "Trading is halted in this community (kill switch); the trade is not placed.";
       await tenant.execution.setSignalOutcome(input.signalId, "refused", reason, null);
       return refusal(input.signalId, "COMMUNITY_HALTED", reason);
@@ -412,7 +413,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!pending || order.status !== "queued") {
       return { ok: false, message: "This order is no longer waiting for your confirmation." };
     }
-    if (input.decision === "cancel" || this.local.halted) {
+    if (input.decision === "cancel" || (await this.killSwitch.isHalted(tenant))) {
       await this.cancelUnconfirmed(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
       return {
         ok: true,
@@ -437,9 +438,10 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   /** The kill switch: stops fan-outs under way at their next step and cancels orders not yet sent. */
   async halt(input: { communityId: string; reason: string | null; actorId: string | null }) {
-    this.local.setHalted(true);
     const tenant = this.tenant(input.communityId);
-    const changed = await tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason });
+    const changed = await this.killSwitch.halting(() =>
+      tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
+    );
     const canceled = await tenant.execution.cancelQueued("kill_switch");
     this.local.release(canceled);
     await eventSinkFor(this.env, this.logger).publish({
@@ -454,8 +456,7 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   async resume(input: { communityId: string; actorId: string | null }) {
     const tenant = this.tenant(input.communityId);
-    const changed = await tenant.community.setHalted(false, { actorId: input.actorId });
-    this.local.setHalted(false);
+    const changed = await this.killSwitch.resuming(() => tenant.community.setHalted(false, { actorId: input.actorId }));
     await eventSinkFor(this.env, this.logger).publish({
       type: "killswitch.changed",
       communityId: input.communityId,
@@ -471,8 +472,9 @@ export class CommunityExecutor extends DurableObject<Env> {
     const tenant = this.tenant(input.communityId);
     const order = await tenant.execution.getOrder(input.orderId);
     if (!order) return { outcome: "done", note: "unknown order" };
+    // Redeliveries of handled orders are most messages after a halt or a storm: they need no read of the switch.
     if (order.status !== "queued") return { outcome: "done", status: order.status, note: "already handled" };
-    if (this.local.halted) {
+    if (await this.killSwitch.isHalted(tenant)) {
       const canceled = await tenant.execution.transition(order.id, {
         from: ["queued"],
         to: "canceled",
@@ -710,7 +712,6 @@ export class CommunityExecutor extends DurableObject<Env> {
     return unknown;
   }
 
-  /** Community settings the executor keeps a copy of (maximum signal age, halted flag). */
   /** The operator consistency check: this executor's kill switch and open orders against D1, and the audit chain. */
   async checkConsistency(input: { communityId: string }): Promise<CommunityConsistency> {
     return checkCommunityConsistency(this.local, this.tenant(input.communityId));
@@ -721,13 +722,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     return this.tenant(input.communityId).audit.verify();
   }
 
+  /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */
   async syncSettings(input: { communityId: string }) {
-    const community = await this.tenant(input.communityId).community.get();
+    const tenant = this.tenant(input.communityId);
+    const community = await tenant.community.get();
     if (!community) return { ok: false };
     const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
     this.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
-    this.local.setHalted(community.halted);
-    return { ok: true, halted: community.halted };
+    return { ok: true, halted: await this.killSwitch.isHalted(tenant) };
   }
 }
 

@@ -65,9 +65,26 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Callers validate the policy once, where it is declared (assertValidPolicy). */
   limit(key: string, policy: RateLimitPolicy, cost = 1): LimitResult {
+    return this.decide(key, policy, cost, true);
+  }
+
+  /**
+   * A budget of failures (operator sign-in attempts): once `policy.limit`
+   * failures are spent, every attempt is refused, right or wrong, so a guess
+   * cannot be confirmed while the key is throttled. A success spends nothing.
+   * Synchronous like limit(), so concurrent attempts cannot overshoot.
+   */
+  attempt(key: string, policy: RateLimitPolicy, succeeded: boolean): LimitResult {
+    return this.decide(key, policy, 1, !succeeded);
+  }
+
+  private decide(key: string, policy: RateLimitPolicy, cost: number, spend: boolean): LimitResult {
     const now = Date.now();
     const row = this.ctx.storage.sql.exec<{ tat: number }>("SELECT tat FROM buckets WHERE key = ?", key).toArray()[0];
     const decision = gcra(policy, row?.tat, now, cost);
+    if (decision.allowed && !spend) {
+      return { allowed: true, remaining: Math.min(policy.limit, decision.remaining + cost), retryAfterMs: 0 };
+    }
     if (decision.allowed) {
       const expiresAt = decision.tat + policy.periodMs;
       this.ctx.storage.sql.exec(

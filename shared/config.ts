@@ -6,7 +6,8 @@ import { PlanOverridesSchema, ProviderPriceIdsSchema } from "./billing/plans";
  * reader of raw env strings; everything else receives the parsed `AppConfig`.
  */
 
-const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
+const httpUrl = z.url({ protocol: /^https?$/ });
+const url = (fallback: string) => httpUrl.default(fallback);
 const optionalSecret = z.string().min(1).optional();
 /** `https://<public key>@<host>/<project id>`, as Sentry shows it in a project's Client Keys. */
 const sentryDsn = z.url({ protocol: /^https?$/ }).refine((value) => {
@@ -29,6 +30,11 @@ const retiredKeys = z
     }
   })
   .pipe(z.record(z.string().min(1), base64Key32));
+const OPS_TOKEN_RULE = "must be one or more tokens of at least 32 characters, separated by commas";
+const opsTokens = z
+  .string()
+  .transform((raw) => raw.split(",").map((token) => token.trim()))
+  .pipe(z.array(z.string().min(32, OPS_TOKEN_RULE)).min(1, OPS_TOKEN_RULE).max(5, "lists at most 5 tokens"));
 /** A var holding JSON (wrangler vars must be strings for the config gate to read them). */
 const jsonVar = <T extends z.ZodType>(schema: T, what: string) =>
   z
@@ -48,7 +54,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(ENVIRONMENTS),
-  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PUBLIC_BASE_URL: httpUrl.optional(),
 
   DISCORD_APPLICATION_ID: z
     .string()
@@ -69,7 +75,8 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be a short key id")
     .optional(),
   MASTER_KEYS_RETIRED: retiredKeys.optional(),
-  OPS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  /** One token, or several separated by commas while operators rotate (every listed token is accepted). */
+  OPS_TOKEN: opsTokens.optional(),
 
   BILLING_PROVIDER: z.enum(["stripe", "polar"]).default("stripe"),
   STRIPE_SECRET_KEY: z
@@ -156,10 +163,17 @@ export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; proble
 
 const KNOWN_KEYS = new Set(Object.keys(configSchema.shape));
 
+/** Every URL var: in production each one must be https (PUBLIC_BASE_URL and the outbound bases). */
+const URL_KEYS = Object.keys(configSchema.shape).filter(
+  (key) => key.endsWith("_URL") || key.endsWith("_BASE") || key === "SENTRY_DSN",
+);
+
 /**
- * Parses the raw env. Problems name variables and never quote their values.
- * Outside production, missing secrets are allowed (features that need them answer
- * 503 when used), but a secret that is present must be well formed.
+ * Parses the raw env and reports every problem at once: malformed values,
+ * then (in production) missing required secrets and URLs that are not https.
+ * Problems name variables and never quote their values. Outside production,
+ * missing secrets are allowed (features that need them answer 503 when used),
+ * but a secret that is present must be well formed.
  */
 export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
   const input: Record<string, unknown> = {};
@@ -170,28 +184,31 @@ export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
   }
 
   const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? "(env)"),
-      problem: issue.code === "invalid_type" && issue.input === undefined ? "missing" : issue.message,
-    }));
-    return { ok: false, problems: dedupeByVariable(problems) };
-  }
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? "(env)"),
+        problem: issue.code === "invalid_type" && issue.input === undefined ? "missing" : issue.message,
+      }));
 
-  const config = parsed.data;
-  if (config.ENVIRONMENT === "production") {
-    const required = [...PRODUCTION_REQUIRED, ...BILLING_REQUIRED[config.BILLING_PROVIDER]];
-    const missing = required.filter((key) => config[key] === undefined);
-    const problems: ConfigProblem[] = missing.map((variable) => ({ variable, problem: "missing" }));
-    if (config.SENTRY_DSN?.startsWith("http:")) {
-      problems.push({ variable: "SENTRY_DSN", problem: "must use https in production" });
+  if (input.ENVIRONMENT === "production") {
+    const provider = input.BILLING_PROVIDER === "polar" ? "polar" : "stripe";
+    const required = [...PRODUCTION_REQUIRED, ...BILLING_REQUIRED[provider]];
+    for (const variable of required) {
+      if (input[variable] === undefined) problems.push({ variable, problem: "missing" });
     }
-    if (config.QUOTE_FEED === "deterministic") {
+    for (const variable of URL_KEYS) {
+      const value = input[variable];
+      if (typeof value === "string" && /^https?:/i.test(value) && !/^https:/i.test(value)) {
+        problems.push({ variable, problem: "must be an https: URL in production" });
+      }
+    }
+    if (input.QUOTE_FEED === "deterministic") {
       problems.push({ variable: "QUOTE_FEED", problem: "the deterministic feed is for development and tests only" });
     }
-    if (problems.length > 0) return { ok: false, problems };
   }
-  return { ok: true, config };
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupeByVariable(problems) };
+  return { ok: true, config: parsed.data };
 }
 
 const cache = new WeakMap<object, ConfigResult>();

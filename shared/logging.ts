@@ -26,15 +26,20 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key) || SENSITIVE_EXACT_KEY.test(key);
 }
 
-/** Deep copy with every sensitive key's value replaced. Errors become {name, message}. */
-export function redact(value: unknown, depth = 0): unknown {
+/**
+ * Deep copy with every sensitive key's value replaced. Errors become {name,
+ * message}. `scrubText`, when given, also rewrites every string (credentials
+ * inside text, such as a signed link's query).
+ */
+export function redact(value: unknown, depth = 0, scrubText?: (text: string) => string): unknown {
   if (depth > 8) return "[depth]";
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (typeof value === "string") return scrubText ? scrubText(value) : value;
+  if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1, scrubText) };
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, scrubText));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
-      out[key] = isSensitiveKey(key) ? REDACTED : redact(inner, depth + 1);
+      out[key] = isSensitiveKey(key) ? REDACTED : redact(inner, depth + 1, scrubText);
     }
     return out;
   }

@@ -21,6 +21,7 @@ export const AUDIT_EVENTS = [
   "community.resumed",
   "community.settings_changed",
   "community.provider_named",
+  "community.provider_removed",
   "risk.trading_mode_changed",
   "auth.oauth2_token_exchange",
   "auth.oauth2_token_refresh",

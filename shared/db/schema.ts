@@ -472,6 +472,45 @@ export const notificationDeliveries = sqliteTable(
   (t) => [index("notification_deliveries_sent_idx").on(t.sentAt)],
 );
 
+/**
+ * Every mutating call to the operator API (design.md §4 and §5), written
+ * before the handler runs (no record, no mutation) and given its status once
+ * it has answered. Append-only (database triggers). Operators carry no user
+ * identity, so the actor is the fingerprint of the token used: the first 12
+ * hex digits of its SHA-256, never the token. Platform data, not tenant data:
+ * `community_id` only says which community a call was about.
+ */
+export const operatorActions = sqliteTable(
+  "operator_actions",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at").notNull(),
+    tokenFingerprint: text("token_fingerprint").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    communityId: text("community_id"),
+    requestId: text("request_id").notNull(),
+    /** The HTTP status answered; null only between the call and its answer (or if the Worker died meanwhile). */
+    status: integer("status"),
+  },
+  (t) => [index("operator_actions_at_idx").on(t.at), index("operator_actions_community_idx").on(t.communityId, t.at)],
+);
+
+/**
+ * Discord interaction ids already received (platform bookkeeping, not tenant
+ * data). A signed interaction is accepted for 5 minutes around its timestamp,
+ * so a captured one could be sent again: its id is found here and nothing
+ * runs twice. Rows are kept well beyond that window (housekeeping prunes them).
+ */
+export const interactionReceipts = sqliteTable(
+  "interaction_receipts",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("interaction_receipts_received_idx").on(t.receivedAt)],
+);
+
 /** Tables whose rows belong to one community. Reach them only through forCommunity(). */
 export const TENANT_TABLES = {
   memberships: "memberships",

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { GENESIS_HASH } from "../../shared/audit/chain";
+import { computeEntryHash, GENESIS_HASH } from "../../shared/audit/chain";
 import { database } from "../../workers/db/client";
 import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
+import { type AuditEntry, forCommunity } from "../../workers/db/tenant";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 
 const db = database(env.DB);
@@ -78,6 +78,57 @@ describe("audit log", () => {
       tamperSql(`UPDATE audit_log SET data = '{"attempt":99}' WHERE community_id = ? AND seq = 3`, community.id),
     );
     expect(await tenant.audit.verify()).toEqual({ ok: false, count: 2, brokenAt: { seq: 3, reason: "hash_mismatch" } });
+  });
+
+  it("Scenario: An edited first entry is detected", async () => {
+    const edits = [
+      `data = '{"forged":true}'`,
+      `actor_id = 'u-attacker'`,
+      `event = 'community.resumed'`,
+      "created_at = created_at + 1",
+      `target = 'elsewhere'`,
+    ];
+    for (const edit of edits) {
+      const { community, tenant } = await communityWithEntries(3);
+      await asAttacker(() =>
+        tamperSql(`UPDATE audit_log SET ${edit} WHERE community_id = ? AND seq = 1`, community.id),
+      );
+      expect(await tenant.audit.verify(), edit).toEqual({
+        ok: false,
+        count: 0,
+        brokenAt: { seq: 1, reason: "hash_mismatch" },
+      });
+    }
+    // Rewriting the first entry and its hash still breaks the link from the second one.
+    const { community, tenant } = await communityWithEntries(3);
+    const [first] = await tenant.audit.list({ limit: 1 });
+    const forged = await computeEntryHash(GENESIS_HASH, { ...(first as AuditEntry), actorId: "u-attacker" });
+    await asAttacker(() =>
+      tamperSql(
+        "UPDATE audit_log SET actor_id = 'u-attacker', hash = ? WHERE community_id = ? AND seq = 1",
+        forged,
+        community.id,
+      ),
+    );
+    expect(await tenant.audit.verify()).toEqual({
+      ok: false,
+      count: 1,
+      brokenAt: { seq: 2, reason: "prev_hash_mismatch" },
+    });
+    // And a first entry that claims another predecessor than the genesis hash is refused.
+    const other = await communityWithEntries(1);
+    await asAttacker(() =>
+      tamperSql(
+        "UPDATE audit_log SET prev_hash = ? WHERE community_id = ? AND seq = 1",
+        "f".repeat(64),
+        other.community.id,
+      ),
+    );
+    expect(await other.tenant.audit.verify()).toEqual({
+      ok: false,
+      count: 0,
+      brokenAt: { seq: 1, reason: "prev_hash_mismatch" },
+    });
   });
 
   it("Scenario: A deleted middle row is detected", async () => {

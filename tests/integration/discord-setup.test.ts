@@ -1,17 +1,22 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../workers/db/client";
+import { upsertUser } from "../../workers/db/directory";
+import { forCommunity } from "../../workers/db/tenant";
 import {
   admin,
   EPHEMERAL,
   fakeDiscordApi,
   guild,
   interactionResponse,
+  MEMBER_PERMISSIONS,
   member,
   OPTION,
   postInteraction,
   resolvedUser,
   setUpCommunity,
   slash,
+  snowflake,
 } from "../support/discord";
 
 afterEach(() => {
@@ -121,6 +126,177 @@ describe("/setup", () => {
     expect(reply.data?.content).toMatch(/not set up yet.*\/setup/s);
     expect(await countRows("SELECT count(*) AS n FROM communities WHERE guild_id = ?", at.guildId)).toBe(0);
     expect(await countRows("SELECT count(*) AS n FROM users WHERE discord_id = ?", who.id)).toBe(0);
+  });
+});
+
+describe("admin rights follow Discord", () => {
+  const text = (value: string) => [{ name: "text", type: OPTION.STRING, value }];
+  const haltedOf = async (communityId: string) =>
+    (await env.DB.prepare("SELECT halted FROM communities WHERE id = ?").bind(communityId).first<{ halted: number }>())
+      ?.halted;
+
+  it("Scenario: An admin who loses Manage Server in Discord loses admin rights", async () => {
+    const community = await setUpCommunity();
+    // A second admin registers too, then both lose Manage Server in Discord.
+    const second = admin();
+    await interactionResponse(await postInteraction(slash("setup", [], { at: community.at, who: second })));
+    for (const who of [community.owner, second].map((m) => ({ ...m, permissions: MEMBER_PERMISSIONS }))) {
+      const halt = await interactionResponse(
+        await postInteraction(
+          slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], { at: community.at, who }),
+        ),
+      );
+      expect(halt.data?.content).toMatch(/^Only server admins/);
+      const setup = await interactionResponse(
+        await postInteraction(
+          slash("setup", [{ name: "provider_role", type: OPTION.ROLE, value: snowflake() }], { at: community.at, who }),
+        ),
+      );
+      expect(setup.data?.content).toMatch(/^Only server admins/);
+      const signal = await interactionResponse(
+        await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who })),
+      );
+      expect(signal.data?.content).toMatch(/^Only signal providers/);
+      const subscription = await interactionResponse(
+        await postInteraction(slash("subscription", [], { at: community.at, who })),
+      );
+      expect(subscription.data?.content).toContain("Your trader plan");
+      expect(subscription.data?.content).not.toContain("Community plan");
+    }
+    expect(await haltedOf(community.communityId)).toBe(0);
+    expect(await countRows("SELECT count(*) AS n FROM signals WHERE community_id = ?", community.communityId)).toBe(0);
+    const settings = await env.DB.prepare("SELECT settings FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ settings: string }>();
+    expect(JSON.parse(settings?.settings ?? "{}").providerRoleIds).toEqual([community.providerRoleId]);
+  });
+
+  it("Scenario: Manage Server alone makes a member an admin", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const manager = member({ permissions: String(0x20n) });
+    const halt = slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], {
+      at: community.at,
+      who: manager,
+    });
+    expect(await interactionResponse(await postInteraction(halt))).toEqual({ type: 5 });
+    await discord.editOf(halt);
+    expect(await haltedOf(community.communityId)).toBe(1);
+    // Running /setup records nothing about them: the right came from Discord and leaves with it.
+    await interactionResponse(await postInteraction(slash("setup", [], { at: community.at, who: manager })));
+    const role = await env.DB.prepare(
+      "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND u.discord_id = ?",
+    )
+      .bind(community.communityId, manager.id)
+      .first<{ role: string }>();
+    expect(role?.role).toBe("trader");
+  });
+
+  it("Scenario: /setup remove_provider un-names a provider", async () => {
+    const community = await setUpCommunity();
+    const named = member();
+    await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "provider", type: OPTION.USER, value: named.id }], {
+          at: community.at,
+          who: community.owner,
+          resolved: resolvedUser(named),
+        }),
+      ),
+    );
+    const before = await interactionResponse(
+      await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: named })),
+    );
+    expect(before.data?.content).toContain("NOT_A_SIGNAL");
+
+    const removed = await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "remove_provider", type: OPTION.USER, value: named.id }], {
+          at: community.at,
+          who: community.owner,
+          resolved: resolvedUser(named),
+        }),
+      ),
+    );
+    expect(removed.data?.content).toContain(`Removed provider: <@${named.id}>`);
+    const after = await interactionResponse(
+      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: named })),
+    );
+    expect(after.data?.content).toMatch(/^Only signal providers/);
+    expect(
+      await countRows(
+        "SELECT count(*) AS n FROM signal_providers sp JOIN users u ON u.id = sp.user_id WHERE sp.community_id = ? AND u.discord_id = ?",
+        community.communityId,
+        named.id,
+      ),
+    ).toBe(0);
+    expect(await auditEvents(community.communityId)).toContain("community.provider_removed");
+
+    // Removing again changes nothing; removing someone never named says so.
+    const again = await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "remove_provider", type: OPTION.USER, value: named.id }], {
+          at: community.at,
+          who: community.owner,
+        }),
+      ),
+    );
+    expect(again.data?.content).toMatch(/^Setup is unchanged/);
+  });
+
+  it("Scenario: /setup remove_provider demotes a member granted the provider role", async () => {
+    const community = await setUpCommunity();
+    const granted = member();
+    const db = database(env.DB);
+    const user = await upsertUser(db, { discordId: granted.id, username: granted.username });
+    await forCommunity(db, community.communityId).memberships.upsert(user.id, "provider", { actorId: "u-test" });
+    const before = await interactionResponse(
+      await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: granted })),
+    );
+    expect(before.data?.content).toContain("NOT_A_SIGNAL");
+
+    await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "remove_provider", type: OPTION.USER, value: granted.id }], {
+          at: community.at,
+          who: community.owner,
+        }),
+      ),
+    );
+    expect((await forCommunity(db, community.communityId).memberships.get(user.id))?.role).toBe("trader");
+    const after = await interactionResponse(
+      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: granted })),
+    );
+    expect(after.data?.content).toMatch(/^Only signal providers/);
+  });
+
+  it("Scenario: /setup remove_provider_role and remove_signal_channel undo the settings", async () => {
+    const community = await setUpCommunity();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash(
+          "setup",
+          [
+            { name: "remove_provider_role", type: OPTION.ROLE, value: community.providerRoleId },
+            { name: "remove_signal_channel", type: OPTION.CHANNEL, value: community.signalChannelId },
+          ],
+          { at: community.at, who: community.owner },
+        ),
+      ),
+    );
+    expect(reply.data?.content).toMatch(/^✅ Setup updated/);
+    expect(reply.data?.content).toContain("Provider roles: none");
+    const row = await env.DB.prepare("SELECT settings FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ settings: string }>();
+    expect(JSON.parse(row?.settings ?? "{}")).toEqual({ providerRoleIds: [], signalChannelIds: [] });
+    const signal = await interactionResponse(
+      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: community.provider() })),
+    );
+    expect(signal.data?.content).toMatch(/^Only signal providers/);
+    expect((await auditEvents(community.communityId)).filter((e) => e === "community.settings_changed")).toHaveLength(
+      2,
+    );
   });
 });
 
@@ -264,6 +440,35 @@ describe("/killswitch", () => {
     });
     await postInteraction(resume);
     expect((await discord.editOf(resume)).body.content).toBe(`▶️ Trading is resumed by <@${community.owner.id}>.`);
+  });
+
+  it("Scenario: A replayed signed /killswitch halt does nothing", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const halt = slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], {
+      at: community.at,
+      who: community.owner,
+    });
+    expect(await interactionResponse(await postInteraction(halt))).toEqual({ type: 5 });
+    await discord.editOf(halt);
+    const resume = slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "resume" }], {
+      at: community.at,
+      who: community.owner,
+    });
+    await interactionResponse(await postInteraction(resume));
+    await discord.editOf(resume);
+
+    // The captured halt, re-sent within Discord's 5-minute window with a valid signature.
+    const replayed = await interactionResponse(await postInteraction(halt));
+    expect(replayed).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(replayed.data?.content).toMatch(/already received/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const row = await env.DB.prepare("SELECT halted FROM communities WHERE id = ?")
+      .bind(community.communityId)
+      .first<{ halted: number }>();
+    expect(row?.halted).toBe(0);
+    expect((await auditEvents(community.communityId)).filter((e) => e === "community.halted")).toHaveLength(1);
+    expect(discord.calls.filter((c) => c.url.includes(encodeURIComponent(halt.token)))).toHaveLength(1);
   });
 
   it("Scenario: A member without admin rights cannot use /killswitch", async () => {

@@ -1,7 +1,22 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMINISTRATOR, guild, member, ping, postInteraction, signedRequest, slash } from "../support/discord";
+import {
+  ADMINISTRATOR,
+  EPHEMERAL,
+  guild,
+  interactionResponse,
+  member,
+  ping,
+  postInteraction,
+  signedRequest,
+  slash,
+} from "../support/discord";
 import { BASE, errorOf } from "../support/http";
+
+/** The test-only service_binding_extra_handlers flag adds scheduled() to the entry's binding. */
+interface ScheduledFetcher {
+  scheduled(options: { cron: string; scheduledTime: number }): Promise<unknown>;
+}
 
 const post = (init: RequestInit) => exports.default.fetch(new Request(`${BASE}/interactions`, init));
 
@@ -11,6 +26,37 @@ describe("interaction verification", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ type: 1 });
+  });
+
+  it("Scenario: A replayed interaction id is answered without running again", async () => {
+    const at = guild();
+    const help = slash("help", [], { at, who: member() });
+    const first = await interactionResponse(await postInteraction(help));
+    expect(first.data?.content).toContain("/signal");
+    // Same id, same body, a fresh valid signature: only a replay can look like this.
+    const again = await interactionResponse(await postInteraction(help));
+    expect(again).toMatchObject({
+      type: 4,
+      data: { flags: EPHEMERAL, content: "This interaction was already received, so nothing was done again." },
+    });
+    // PINGs are not remembered: Discord may check the endpoint with the same one again.
+    const pingPayload = ping();
+    for (let i = 0; i < 2; i++) expect(await (await postInteraction(pingPayload)).json()).toEqual({ type: 1 });
+  });
+
+  it("Scenario: Interaction ids are remembered for an hour", async () => {
+    const now = Date.now();
+    const [old, recent] = [crypto.randomUUID(), crypto.randomUUID()];
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO interaction_receipts (id, received_at) VALUES (?, ?)").bind(old, now - 61 * 60_000),
+      env.DB.prepare("INSERT INTO interaction_receipts (id, received_at) VALUES (?, ?)").bind(
+        recent,
+        now - 59 * 60_000,
+      ),
+    ]);
+    await (exports.default as unknown as ScheduledFetcher).scheduled({ cron: "0 2 * * *", scheduledTime: now });
+    const left = await env.DB.prepare("SELECT id FROM interaction_receipts WHERE id IN (?, ?)").bind(old, recent).all();
+    expect(left.results.map((r) => r.id)).toEqual([recent]);
   });
 
   it("Scenario: A request without signature headers is refused", async () => {

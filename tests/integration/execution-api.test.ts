@@ -180,11 +180,15 @@ describe("operator API access", () => {
       `/api/v1/communities/${unknown}/signals/${crypto.randomUUID()}`,
       "/api/v1/ops/metrics",
     ];
-    for (const path of paths) {
-      const none = await call(path);
+    for (const [i, path] of paths.entries()) {
+      // Failures are throttled per address (10 per 15 minutes): each path gets its own.
+      const ip = `203.0.113.${200 + i}`;
+      const none = await call(path, { headers: { "cf-connecting-ip": ip } });
       expect(none.status, path).toBe(401);
       expect((await errorOf(none)).code).toBe("UNAUTHORIZED");
-      const wrong = await call(path, { headers: { authorization: "Bearer not-the-ops-token" } });
+      const wrong = await call(path, {
+        headers: { authorization: "Bearer not-the-ops-token", "cf-connecting-ip": ip },
+      });
       expect(wrong.status, path).toBe(401);
       expect((await errorOf(wrong)).code).toBe("INVALID_TOKEN");
     }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { NotImplementedError } from "../../shared/errors";
 import { createApp } from "../../workers/http/app";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../../workers/http/middleware/body-limit";
-import { call, callApp, errorOf } from "../support/http";
+import { call, callApp, errorOf, opsHeaders } from "../support/http";
 
 /** The real app plus a few test-only routes that exercise the shared middleware. */
 function appWithProbeRoutes() {
@@ -74,6 +74,41 @@ describe("platform HTTP surface", () => {
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, HEAD");
     expect((await errorOf(res)).code).toBe("METHOD_NOT_ALLOWED");
+  });
+
+  it("Scenario: A GET with a trailing slash is a 404 like the router", async () => {
+    for (const path of ["/health/", "/api/v1/openapi.json/"]) {
+      const res = await call(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("allow")).toBeNull();
+      expect((await errorOf(res)).code).toBe("ROUTE_NOT_FOUND");
+    }
+    const ops = await call("/api/v1/ops/metrics/", { headers: opsHeaders() });
+    expect(ops.status).toBe(404);
+    await ops.arrayBuffer();
+  });
+
+  it("Scenario: API and billing responses are never cached", async () => {
+    const responses = [
+      await call("/api/v1/openapi.json"),
+      await call("/api/v1/nope"),
+      await call("/api/v1/ops/metrics"),
+      await call("/billing/return?status=success"),
+      await call("/billing/portal"),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      await res.arrayBuffer();
+    }
+  });
+
+  it("Scenario: Static HTML carries a default-src 'none' content security policy", async () => {
+    const res = await call("/billing/return?status=success");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'(;|$)/);
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    await res.text();
   });
 
   it("Scenario: Body too big", async () => {
@@ -177,7 +212,12 @@ describe("platform HTTP surface", () => {
 
   it("Scenario: Production with a missing secret answers 503 CONFIG_INVALID everywhere", async () => {
     const { OPS_TOKEN: _ops, ...rest } = env as unknown as Record<string, unknown>;
-    const broken = { ...rest, ENVIRONMENT: "production", QUOTE_FEED: "live" };
+    const broken = {
+      ...rest,
+      ENVIRONMENT: "production",
+      QUOTE_FEED: "live",
+      PUBLIC_BASE_URL: "https://trade.example.com",
+    };
     const app = createApp();
     for (const path of ["/health", "/api/v1/openapi.json", "/nope"]) {
       const res = await callApp(app, path, undefined, broken);

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../workers/http/app";
 import { rateLimit } from "../../workers/http/middleware/rate-limit";
 import { callApp, errorOf } from "../support/http";
@@ -50,6 +50,10 @@ describe("RateLimiter Durable Object", () => {
 });
 
 describe("rate-limit middleware", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("Scenario: An invalid policy is refused where it is declared", () => {
     expect(() => rateLimit({ name: "bad", keyBy: "ip", limit: 0, periodMs: 1000 })).toThrow(/positive integer/);
   });
@@ -77,6 +81,56 @@ describe("rate-limit middleware", () => {
       }
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it("Scenario: Retry-After is the period divided by the limit", async () => {
+    // A fake clock: the refused request arrives at the very instant of the burst, whatever the machine's speed.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.UTC(2026, 5, 1, 12, 0, 0));
+    const key = uniqueKey("retry-after");
+    const policy = { limit: 3, periodMs: 60_000 };
+    const stub = env.RATE_LIMITER.getByName(key);
+    for (let i = 0; i < 3; i++) expect((await stub.limit(key, policy)).allowed).toBe(true);
+    expect(await stub.limit(key, policy)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 20_000 });
+
+    const app = limitedApp(uniqueKey("mw-retry-after"));
+    const headers = { "cf-connecting-ip": "203.0.113.99" };
+    for (let i = 0; i < 3; i++) await (await callApp(app, "/__probe/limited", { headers })).json();
+    const refused = await callApp(app, "/__probe/limited", { headers });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("20");
+    await refused.json();
+    vi.setSystemTime(Date.UTC(2026, 5, 1, 12, 0, 20));
+    const later = await callApp(app, "/__probe/limited", { headers });
+    expect(later.status).toBe(200);
+    await later.json();
+  });
+
+  it("Scenario: Requests without cf-connecting-ip share one bucket", async () => {
+    const app = limitedApp(uniqueKey("mw-no-ip"));
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await callApp(app, "/__probe/limited", {
+        headers: { "x-real-ip": `192.0.2.${i}`, "x-forwarded-for": `192.0.2.${i}`, "true-client-ip": `192.0.2.${i}` },
+      });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it("Scenario: The client identity is cf-connecting-ip only", async () => {
+    const app = limitedApp(uniqueKey("mw-spoof"));
+    const ip = "198.51.100.77";
+    for (let i = 0; i < 3; i++) {
+      const headers = { "cf-connecting-ip": ip, "x-real-ip": `10.0.0.${i}`, "x-forwarded-for": `10.0.0.${i}` };
+      await (await callApp(app, "/__probe/limited", { headers })).json();
+    }
+    const spent = await callApp(app, "/__probe/limited", {
+      headers: { "cf-connecting-ip": ip, "x-real-ip": "10.9.9.9", "true-client-ip": "10.9.9.9" },
+    });
+    expect(spent.status).toBe(429);
+    await spent.json();
   });
 
   it("Scenario: Limits keyed by IP are independent per client", async () => {

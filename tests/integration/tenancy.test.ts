@@ -23,6 +23,72 @@ const TENANT_GATEWAYS = new Set(["workers/db/tenant.ts", "workers/db/directory.t
 const TENANT_GATEWAY_FOLDER = "workers/db/tenant/";
 const isTenantGateway = (file: string) => TENANT_GATEWAYS.has(file) || file.startsWith(TENANT_GATEWAY_FOLDER);
 
+/**
+ * The tenant repository's modules may name tenant tables, but only from
+ * functions scoped to one community (they take a `TenantScope`, or a database
+ * together with a `communityId`). These functions are the exceptions: each
+ * works across communities on purpose, and each is listed here by name.
+ */
+const CROSS_COMMUNITY_HELPERS: Record<string, readonly string[]> = {
+  /** Billing customers and subscriptions by provider id, before the community is known. */
+  "workers/db/tenant/billing-directory.ts": ["billingDirectory"],
+  /** Platform figures for operators (orders by status, dead letters). */
+  "workers/db/tenant/ops-metrics.ts": ["platformFigures"],
+  /** A DM button carries only an order id: which community and member it belongs to. */
+  "workers/db/tenant/order-owner.ts": ["orderOwner"],
+  /** Every interaction starts from a guild id: its community and the member in it, in one round trip. */
+  "workers/db/tenant/providers.ts": ["guildMember"],
+  /** The reconciliation cron: which communities have open orders, and its own run log. */
+  "workers/db/tenant/reconciliation.ts": [
+    "communitiesToReconcile",
+    "startReconciliationRun",
+    "finishReconciliationRun",
+    "recentReconciliationRuns",
+  ],
+};
+
+/** Functions in the tenant folder that take a database without a community scope and are not listed. */
+function crossCommunityViolations(sources: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const found = new Set<string>();
+  for (const [file, source] of Object.entries(sources)) {
+    if (!file.startsWith(TENANT_GATEWAY_FOLDER)) continue;
+    const allowed = CROSS_COMMUNITY_HELPERS[file] ?? [];
+    for (const { name, params } of functionsOf(withoutComments(source))) {
+      const takesDatabase = /:\s*(?:(?:Database|D1Database)\b|TenantScope\s*\[\s*["']db["']\s*\])/.test(params);
+      const scoped = /:\s*TenantScope\b(?!\s*\[)/.test(params) || /\bcommunityId\s*:\s*string\b/.test(params);
+      if (!takesDatabase || scoped) continue;
+      if (allowed.includes(name)) found.add(`${file}#${name}`);
+      else problems.push(`${file}: ${name}() takes a database without a community scope and is not a listed helper`);
+    }
+  }
+  for (const [file, names] of Object.entries(CROSS_COMMUNITY_HELPERS)) {
+    if (!(file in sources)) continue;
+    for (const name of names) {
+      if (!found.has(`${file}#${name}`)) problems.push(`${file}: listed helper ${name}() no longer exists`);
+    }
+  }
+  return problems;
+}
+
+/** Named functions (declarations and arrow constants) with their parameter lists, nested parentheses included. */
+function functionsOf(code: string): { name: string; params: string }[] {
+  const functions: { name: string; params: string }[] = [];
+  const starts = /\bfunction\s+(\w+)\s*(?:<[^>]*>)?\s*\(|\b(?:const|let)\s+(\w+)\s*(?::[^=]+)?=\s*(?:async\s*)?\(/g;
+  for (const match of code.matchAll(starts)) {
+    const name = match[1] ?? match[2] ?? "";
+    let depth = 1;
+    let i = (match.index ?? 0) + match[0].length;
+    const from = i;
+    for (; i < code.length && depth > 0; i++) {
+      if (code[i] === "(") depth++;
+      else if (code[i] === ")") depth--;
+    }
+    functions.push({ name, params: code.slice(from, i - 1) });
+  }
+  return functions;
+}
+
 const GUARDED = { ...TENANT_TABLES, communities: "communities" } as const;
 const SYMBOLS = Object.keys(GUARDED);
 const SQL_NAMES = Object.values(GUARDED);
@@ -142,6 +208,28 @@ describe("tenant isolation", () => {
     expect(Object.keys(sources)).toContain("workers/http/app.ts");
     expect(Object.keys(sources)).toContain("durable-objects/community-executor.ts");
     expect(tenantTableViolations(sources)).toEqual([]);
+    expect(crossCommunityViolations(sources)).toEqual([]);
+  });
+
+  it("Scenario: Cross-community helpers in the tenant repository are listed by name", () => {
+    const sources = {
+      "workers/db/tenant/leaky.ts": [
+        'import { orders } from "../../../shared/db/schema";',
+        "export async function everyOrder(db: Database, status: string) { return db.select().from(orders); }",
+        "const byUser = async (db: TenantScope['db'], userId: string) => db.select().from(orders);",
+        "export function scoped(scope: TenantScope) { return scope.db.select().from(orders); }",
+        "export async function scopedByArgs(db: Database, communityId: string) { return db.select().from(orders); }",
+        "export function pure(row: { communityId: string }) { return row.communityId; }",
+      ].join("\n"),
+      "workers/db/tenant/order-owner.ts":
+        "export async function orderOwner(\n  db: Database,\n  orderId: string,\n): Promise<{ id: string } | null> { return null; }",
+      "workers/db/tenant/providers.ts": "export function providerRepository(scope: TenantScope) { return {}; }",
+    };
+    expect(crossCommunityViolations(sources)).toEqual([
+      "workers/db/tenant/leaky.ts: everyOrder() takes a database without a community scope and is not a listed helper",
+      "workers/db/tenant/leaky.ts: byUser() takes a database without a community scope and is not a listed helper",
+      "workers/db/tenant/providers.ts: listed helper guildMember() no longer exists",
+    ]);
   });
 
   it("Scenario: The tenancy guard catches a direct tenant table access", () => {

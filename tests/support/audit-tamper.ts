@@ -9,7 +9,7 @@ const TRIGGERS = ["audit_log_no_update", "audit_log_no_delete"];
  */
 export async function asAttacker<T>(tamper: () => Promise<T>): Promise<T> {
   const recreate = env.TEST_MIGRATIONS.flatMap((migration) => migration.queries).filter((query) =>
-    /\bCREATE TRIGGER\b/i.test(query),
+    /\bCREATE TRIGGER\b[\s\S]*\bON\s+[`"]?audit_log\b/i.test(query),
   );
   if (recreate.length !== TRIGGERS.length)
     throw new Error("The append-only triggers were not found in the migrations.");

@@ -29,7 +29,11 @@ describe("configuration", () => {
   });
 
   it("Scenario: An outbound base URL can point at a local fake", () => {
-    const result = loadConfig({ ...production, DISCORD_API_BASE: "http://127.0.0.1:9999/api/v10" });
+    const result = loadConfig({
+      ...production,
+      ENVIRONMENT: "development",
+      DISCORD_API_BASE: "http://127.0.0.1:9999/api/v10",
+    });
     if (!result.ok) throw new Error("expected a valid config");
     expect(result.config.DISCORD_API_BASE).toBe("http://127.0.0.1:9999/api/v10");
   });
@@ -43,6 +47,60 @@ describe("configuration", () => {
       { variable: "SESSION_SECRET", problem: "missing" },
       { variable: "OPS_TOKEN", problem: "missing" },
     ]);
+  });
+
+  it("Scenario: Production requires https for the public URL and every outbound base", () => {
+    const result = loadConfig({
+      ...production,
+      PUBLIC_BASE_URL: "http://trade.example.com",
+      DISCORD_API_BASE: "http://127.0.0.1:9999/api/v10",
+      STRIPE_API_BASE: "HTTP://api.stripe.test",
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      { variable: "PUBLIC_BASE_URL", problem: "must be an https: URL in production" },
+      { variable: "DISCORD_API_BASE", problem: "must be an https: URL in production" },
+      { variable: "STRIPE_API_BASE", problem: "must be an https: URL in production" },
+    ]);
+    const development = loadConfig({
+      ...production,
+      ENVIRONMENT: "development",
+      PUBLIC_BASE_URL: "http://localhost:8787",
+    });
+    expect(development.ok).toBe(true);
+  });
+
+  it("Scenario: Every configuration problem is reported at once", () => {
+    const { OPS_TOKEN: _ops, SESSION_SECRET: _session, ...rest } = production;
+    const result = loadConfig({
+      ...rest,
+      MASTER_KEY: "not-base64-SECRETVALUE",
+      PUBLIC_BASE_URL: "http://trade.example.com",
+      ALPACA_API_BASE: "not a url",
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(Object.fromEntries(result.problems.map((p) => [p.variable, p.problem]))).toEqual({
+      MASTER_KEY: "must be the base64 encoding of exactly 32 bytes",
+      ALPACA_API_BASE: expect.stringMatching(/url/i),
+      PUBLIC_BASE_URL: "must be an https: URL in production",
+      SESSION_SECRET: "missing",
+      OPS_TOKEN: "missing",
+    });
+    expect(JSON.stringify(result.problems)).not.toContain("SECRETVALUE");
+  });
+
+  it("Scenario: OPS_TOKEN may list several tokens for rotation", () => {
+    const next = "next-ops-token-0123456789abcdef0123456789";
+    const result = loadConfig({ ...production, OPS_TOKEN: ` ${next} , ${TEST_VARS.OPS_TOKEN} ` });
+    expect(result.ok && result.config.OPS_TOKEN).toEqual([next, TEST_VARS.OPS_TOKEN]);
+    const short = loadConfig({ ...production, OPS_TOKEN: `${next},short-SECRETVALUE` });
+    expect(short.ok).toBe(false);
+    if (short.ok) return;
+    expect(short.problems.map((p) => p.variable)).toEqual(["OPS_TOKEN"]);
+    expect(JSON.stringify(short.problems)).not.toContain("SECRETVALUE");
+    expect(loadConfig({ ...production, OPS_TOKEN: `${next},,` }).ok).toBe(false);
   });
 
   it("Scenario: Production requires the selected billing provider's secrets", () => {

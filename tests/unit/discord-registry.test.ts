@@ -91,6 +91,9 @@ describe("command registry", () => {
       ["provider_role", 8],
       ["signal_channel", 7],
       ["provider", 6],
+      ["remove_provider", 6],
+      ["remove_provider_role", 8],
+      ["remove_signal_channel", 7],
     ]);
     expect(JSON.stringify(payload).length).toBeLessThan(8000 * payload.length);
   });

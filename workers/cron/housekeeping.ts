@@ -1,6 +1,7 @@
-import { and, isNotNull, lt, or } from "drizzle-orm";
+import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import {
   deadLetters,
+  interactionReceipts,
   notificationDeliveries,
   reconciliationRuns,
   sessions,
@@ -8,14 +9,18 @@ import {
 } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
+import { INTERACTION_RECEIPT_RETENTION_MS } from "../discord/replay-guard";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Stripe redelivers for up to 3 days; keep ids far longer so a late replay is still recognised. */
 export const WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
 /** Revoked or expired sessions are kept a week for investigation, then removed. */
 export const SESSION_RETENTION_MS = 7 * DAY_MS;
-/** Dead letters that were replayed are kept 30 days; unreplayed ones stay until an operator acts. */
-export const REPLAYED_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+/**
+ * Dead letters are kept 30 days: from their last replay, or, when nobody
+ * replayed them, from when they were stored (each one raised an alert then).
+ */
+export const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 /** Sent-notification keys outlive any redelivery of their queue message by far. */
 export const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
@@ -24,7 +29,8 @@ export const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
-  const [expiredSessions, oldWebhookEvents, replayedDeadLetters, oldDeliveries, oldRuns] = await db.batch([
+  const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
+  const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns, oldReceipts] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -37,9 +43,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db
       .delete(deadLetters)
       .where(
-        and(
-          isNotNull(deadLetters.replayedAt),
-          lt(deadLetters.replayedAt, scheduledTime - REPLAYED_DEAD_LETTER_RETENTION_MS),
+        or(
+          and(isNotNull(deadLetters.replayedAt), lt(deadLetters.replayedAt, deadLetterCutoff)),
+          and(isNull(deadLetters.replayedAt), lt(deadLetters.createdAt, deadLetterCutoff)),
         ),
       ),
     db
@@ -48,12 +54,16 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db
       .delete(reconciliationRuns)
       .where(lt(reconciliationRuns.startedAt, scheduledTime - RECONCILIATION_RUN_RETENTION_MS)),
+    db
+      .delete(interactionReceipts)
+      .where(lt(interactionReceipts.receivedAt, scheduledTime - INTERACTION_RECEIPT_RETENTION_MS)),
   ]);
   return {
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
-    deadLettersDeleted: replayedDeadLetters.meta.changes,
+    deadLettersDeleted: oldDeadLetters.meta.changes,
     notificationDeliveriesDeleted: oldDeliveries.meta.changes,
     reconciliationRunsDeleted: oldRuns.meta.changes,
+    interactionReceiptsDeleted: oldReceipts.meta.changes,
   };
 }

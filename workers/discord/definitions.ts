@@ -304,7 +304,7 @@ export const DEFINITIONS = {
   setup: {
     kind: "chat",
     name: "setup",
-    description: "Register this server: provider roles, signal channels, named providers (admins)",
+    description: "Register this server: provider roles, signal channels, named providers, and removals (admins)",
     requiredRole: "admin",
     requiresSetup: false,
     options: [
@@ -316,6 +316,14 @@ export const DEFINITIONS = {
         channelTypes: [0, 5],
       },
       { name: "provider", description: "A member who may post signals", type: "user" },
+      { name: "remove_provider", description: "A member who may no longer post signals", type: "user" },
+      { name: "remove_provider_role", description: "A role that no longer makes its members providers", type: "role" },
+      {
+        name: "remove_signal_channel",
+        description: "A channel that is no longer a signal channel",
+        type: "channel",
+        channelTypes: [0, 5],
+      },
     ],
   },
   subscription: {

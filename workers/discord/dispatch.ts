@@ -31,6 +31,13 @@ import {
 import { focusedOption, parseCommandOptions } from "./options";
 import { authorize } from "./permissions";
 import { findCommand } from "./registry";
+import {
+  assertFirstSeen,
+  InteractionReplayedError,
+  REPLAYED_MESSAGE,
+  receiptStatement,
+  rememberInteraction,
+} from "./replay-guard";
 import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
 
 /**
@@ -38,6 +45,8 @@ import { type AutocompleteChoice, autocompleteResult, ephemeral, type Interactio
  * (community by guild, member and role, validated options, a logger with the
  * request id), checks the command's role in one place, and turns any failure
  * into an ephemeral answer carrying the request id. Discord never sees a 5xx.
+ * Every interaction that can act is remembered by id first (replay-guard.ts):
+ * nothing with an effect runs before its id is known to be new.
  */
 
 export interface DispatchInput {
@@ -53,11 +62,21 @@ const NOT_SET_UP =
 const GUILD_ONLY = "This app works inside a server, not in direct messages.";
 const NO_SETTINGS: DiscordSettings = { providerRoleIds: [], signalChannelIds: [] };
 
+/** The dispatch input, plus whether the interaction's id must be remembered (everything that can act). */
+interface Dispatch extends DispatchInput {
+  remember: boolean;
+}
+
 export async function dispatchInteraction(
-  input: DispatchInput,
+  dispatchInput: DispatchInput,
   interaction: Interaction,
 ): Promise<InteractionResponse> {
   if (interaction.type === InteractionType.PING) return pong();
+  // Autocomplete only reads; everything else is remembered before it can act.
+  const input: Dispatch = {
+    ...dispatchInput,
+    remember: interaction.type !== InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
+  };
   try {
     switch (interaction.type) {
       case InteractionType.APPLICATION_COMMAND:
@@ -70,6 +89,10 @@ export async function dispatchInteraction(
         return await submitModal(input, interaction);
     }
   } catch (error) {
+    if (error instanceof InteractionReplayedError) {
+      input.logger.error("interaction.replayed", { alert: true, interactionId: error.interactionId });
+      return ephemeral(REPLAYED_MESSAGE);
+    }
     input.logger.error("interaction.failed", { interactionType: interaction.type, error: describe(error) });
     if (interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE) return autocompleteResult([]);
     return ephemeral(failureText(error, input.requestId));
@@ -80,7 +103,7 @@ type Built<C> = { ok: true; ctx: C } | { ok: false; response: InteractionRespons
 
 /** Everything a handler needs, or the refusal to send instead. Writes nothing unless the member passes the role check. */
 async function buildContext(
-  input: DispatchInput,
+  input: Dispatch,
   interaction: MemberInteraction,
   rule: { requiredRole: RequiredRole; requiresSetup: boolean },
 ): Promise<Built<GuildContext<unknown>>> {
@@ -89,7 +112,9 @@ async function buildContext(
   if (!guildId || !discordMember) return { ok: false, response: ephemeral(GUILD_ONLY) };
 
   const db = database(input.env.DB);
-  const { community, identity } = await guildMember(db, guildId, discordMember.user.id);
+  const receipt = input.remember ? receiptStatement(db, interaction.id) : undefined;
+  const { community, identity, alongside } = await guildMember(db, guildId, discordMember.user.id, receipt);
+  if (receipt) assertFirstSeen(interaction.id, alongside);
   if (!community && rule.requiresSetup) return { ok: false, response: ephemeral(NOT_SET_UP) };
   const tenant = community ? forCommunity(db, community.id) : null;
   const settings = community ? discordSettingsOf(community.settings) : NO_SETTINGS;
@@ -148,7 +173,7 @@ function asCommunityContext<O>(ctx: GuildContext<unknown>, options: O): Communit
   return { ...ctx, community: ctx.community as Community, tenant: ctx.tenant, options };
 }
 
-async function runCommand(input: DispatchInput, interaction: CommandInteraction): Promise<InteractionResponse> {
+async function runCommand(input: Dispatch, interaction: CommandInteraction): Promise<InteractionResponse> {
   const { data } = interaction;
   const entry = findCommand(data.name, data.type);
   if (!entry) {
@@ -209,7 +234,7 @@ function autocompleteSource(definition: ChatCommandDefinition, optionName: strin
   return option?.type === "string" ? (option.autocomplete ?? null) : null;
 }
 
-async function pressComponent(input: DispatchInput, interaction: ComponentInteraction): Promise<InteractionResponse> {
+async function pressComponent(input: Dispatch, interaction: ComponentInteraction): Promise<InteractionResponse> {
   const secret = input.config.SESSION_SECRET;
   if (!secret) return ephemeral(`Buttons are not configured (SESSION_SECRET). (request id \`${input.requestId}\`)`);
   const verified = await verifyComponentId(secret, interaction.data.custom_id);
@@ -224,6 +249,7 @@ async function pressComponent(input: DispatchInput, interaction: ComponentIntera
   if (verified.kind === "order") {
     const presser = interaction.member?.user ?? interaction.user;
     if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
+    await rememberInteraction(database(input.env.DB), interaction.id);
     return handleOrderButton(input.env, presser, verified);
   }
   const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
@@ -232,7 +258,7 @@ async function pressComponent(input: DispatchInput, interaction: ComponentIntera
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
 }
 
-async function submitModal(input: DispatchInput, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
+async function submitModal(input: Dispatch, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
   if (interaction.data.custom_id !== RISK_MODAL_ID) {
     return ephemeral(`This form is not known to this app; nothing was saved. (request id \`${input.requestId}\`)`);
   }

@@ -4,11 +4,18 @@ import type { RequiredRole } from "./definitions";
 import { PERMISSION } from "./registration";
 
 /**
- * Role checks for every command, in one place. Admins: Discord's
- * ADMINISTRATOR or MANAGE_GUILD permission bootstraps admin rights, as does a
- * membership role of admin or owner. Providers: a configured provider role, a
- * member an admin named with /setup provider:, or a membership role of
- * provider, admin or owner.
+ * Who may do what, decided in one place for every interaction.
+ *
+ * Admin rights follow Discord: a member is an admin exactly while the live
+ * `member.permissions` of the interaction (Discord computes them for each
+ * interaction; a guild's owner always has them all) include ADMINISTRATOR or
+ * MANAGE_GUILD. The stored membership role records ownership (`owner`) and
+ * explicit grants (`provider`); it never makes anyone an admin, so a right
+ * taken away in Discord is gone at the member's next interaction. A stored
+ * `admin` is a snapshot older /setup runs wrote and grants nothing.
+ *
+ * Providers: admins, members holding a configured provider role, members an
+ * admin named with `/setup provider:`, and members granted the provider role.
  */
 
 export interface MemberFacts {
@@ -20,25 +27,23 @@ export interface MemberFacts {
   namedProvider: boolean;
 }
 
+/** Discord sends a permission bit set as a non-negative decimal string; anything else grants nothing. */
 export function hasDiscordAdminPermission(permissions: string): boolean {
-  let bits: bigint;
-  try {
-    bits = BigInt(permissions);
-  } catch {
-    return false;
-  }
-  return (bits & (PERMISSION.ADMINISTRATOR | PERMISSION.MANAGE_GUILD)) !== 0n;
+  if (!/^\d{1,40}$/.test(permissions)) return false;
+  return (BigInt(permissions) & (PERMISSION.ADMINISTRATOR | PERMISSION.MANAGE_GUILD)) !== 0n;
 }
 
-export function isAdmin(member: MemberFacts): boolean {
-  return member.role === "owner" || member.role === "admin" || hasDiscordAdminPermission(member.permissions);
+export function isAdmin(member: Pick<MemberFacts, "permissions">): boolean {
+  return hasDiscordAdminPermission(member.permissions);
 }
 
 export function isProvider(member: MemberFacts, settings: DiscordSettings): boolean {
-  if (member.role === "provider" || member.role === "admin" || member.role === "owner") return true;
-  if (member.namedProvider) return true;
+  if (isAdmin(member) || member.role === "provider" || member.namedProvider) return true;
   return member.discordRoles.some((role) => settings.providerRoleIds.includes(role));
 }
+
+/** Stored roles that an admin's "remove provider" takes back (ownership stays; it is a record, not a right). */
+export const REVOCABLE_ROLES: readonly MembershipRole[] = ["provider", "admin"];
 
 export type Authorization = { ok: true } | { ok: false; message: string };
 

@@ -8,6 +8,7 @@ import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
 import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
+import { responsePolicy } from "./middleware/response-policy";
 import { registerBilling } from "./routes/billing";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
@@ -46,6 +47,7 @@ export function createApp(): App {
 
   app.use("*", requestContext);
   app.use("*", secureHeaders());
+  app.use("*", responsePolicy);
   app.use("*", configGate(["/ready"]));
   app.use("*", bodyLimit(BODY_LIMIT_OVERRIDES));
   app.use("/api/*", requireJsonBody);

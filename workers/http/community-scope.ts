@@ -13,5 +13,12 @@ export async function communityFromRoute(c: AppContext, communityId: string): Pr
   return tenant;
 }
 
-/** Audit actor for calls authenticated with OPS_TOKEN, which carries no user identity. */
-export const OPERATOR_ACTOR = "operator";
+/**
+ * Audit actor for calls authenticated with OPS_TOKEN, which carries no user
+ * identity: `ops:` and the fingerprint of the token used, never the token.
+ */
+export function operatorActor(c: AppContext): string {
+  const operator = c.get("operator");
+  if (!operator) throw new Error("operatorActor() needs a route behind requireOpsToken.");
+  return `ops:${operator.fingerprint}`;
+}

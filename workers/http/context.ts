@@ -9,6 +9,8 @@ export interface AppVariables {
   /** Set by the config gate; every route behind it can rely on a valid config. */
   config: AppConfig;
   communityId?: string;
+  /** Set once OPS_TOKEN authentication passes: the fingerprint of the token used (never the token). */
+  operator?: { fingerprint: string };
   userId?: string;
 }
 

@@ -33,7 +33,11 @@ function fromHttpException(error: HTTPException): AppError {
   return new AppError(error.status, "HTTP_ERROR", error.message || "Request failed.");
 }
 
-/** 404 for unknown paths, 405 (with Allow) when the path exists under another method. */
+/**
+ * 404 for unknown paths, 405 (with Allow) when the path exists under another
+ * method. Paths match exactly as the router matches them (strict: a trailing
+ * slash is another path), so `GET /health/` is a 404, not a 405.
+ */
 export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
   return (c: AppContext): Response => {
     const allowed = allowedMethods(app, c.req.path);
@@ -64,7 +68,7 @@ function routePattern(path: string): RegExp {
       .split("/")
       .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
       .join("/");
-    pattern = new RegExp(`^${source}/?$`);
+    pattern = new RegExp(`^${source}$`);
     patternCache.set(path, pattern);
   }
   return pattern;

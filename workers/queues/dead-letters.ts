@@ -1,12 +1,15 @@
 import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
-import type { Logger } from "../../shared/logging";
+import { type Logger, REDACTED, redact } from "../../shared/logging";
 import { database } from "../db/client";
 
 /**
  * DLQ consumer: keeps every exhausted message in `dead_letters` for an operator
  * to inspect and replay, and raises an error-level alert. Idempotent by
- * (queue, message id), so a redelivered dead letter is stored once.
+ * (queue, message id), so a redelivered dead letter is stored once. Secrets
+ * are redacted before the body is stored (redactSecrets): a Discord
+ * interaction token is a credential for 15 minutes, and a dead letter outlives
+ * that by far.
  */
 export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, logger: Logger): Promise<void> {
   const db = database(env.DB);
@@ -20,7 +23,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
           queue: sourceQueue,
           messageId: message.id,
           communityId: communityIdOf(message.body),
-          body: message.body,
+          body: redactSecrets(message.body),
           attempts: message.attempts,
           lastError: null,
         })
@@ -63,6 +66,41 @@ function communityIdOf(body: unknown): string | null {
   if (body && typeof body === "object" && "communityId" in body) {
     const value = (body as { communityId: unknown }).communityId;
     return typeof value === "string" ? value : null;
+  }
+  return null;
+}
+
+/** Query parameters and path parts that carry credentials inside text (signed links, webhook URLs). */
+const SECRET_QUERY_PARAM = /([?&](?:t|token|access_token|code|state|sig|signature|secret|key)=)[^&#\s"'<>)\]]+/gi;
+const WEBHOOK_TOKEN_IN_PATH = /(\/webhooks\/\d+\/)[^/?#\s"'<>)\]]+/g;
+
+/**
+ * A deep copy of a queue body without secrets: the value of every key that
+ * names one (token, secret, authorization, signature, code, ... as the logger
+ * redacts them) and credentials inside text (a signed link's `?t=`, the token
+ * in a Discord webhook URL) become "[redacted]". Ids and idempotency keys stay,
+ * so a dead letter can still be understood and, where it needs no secret,
+ * replayed.
+ */
+export function redactSecrets(value: unknown): unknown {
+  return redact(value, 0, scrubCredentials);
+}
+
+function scrubCredentials(text: string): string {
+  return text.replace(SECRET_QUERY_PARAM, `$1${REDACTED}`).replace(WEBHOOK_TOKEN_IN_PATH, `$1${REDACTED}`);
+}
+
+/**
+ * Why a stored dead letter cannot be replayed, or null when it can. A
+ * follow-up to an interaction needs the interaction's token, which is not
+ * stored; it expires 15 minutes after the interaction anyway, long before a
+ * message exhausts its retries, so Discord would refuse the replay.
+ */
+export function notReplayableReason(queue: string, body: unknown): string | null {
+  if (queue !== "notifications" || !body || typeof body !== "object") return null;
+  const { kind, token } = body as { kind?: unknown; token?: unknown };
+  if ((kind === "interaction.edit" || kind === "interaction.followup") && token === REDACTED) {
+    return "This follow-up needs its Discord interaction token, which is never stored; interaction tokens expire 15 minutes after the interaction, so it cannot be delivered any more.";
   }
   return null;
 }

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { z } from "zod";
 import { communities, memberships, signalProviders, users } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
@@ -32,6 +33,15 @@ export interface MemberIdentity {
   namedProvider: boolean;
 }
 
+/** The columns of a MemberIdentity, joined from users, memberships and signal_providers. */
+const memberIdentityColumns = {
+  userId: users.id,
+  discordId: users.discordId,
+  username: users.username,
+  role: memberships.role,
+  namedProvider: sql<number>`${signalProviders.userId} is not null`,
+};
+
 export interface ProviderListing {
   userId: string;
   discordId: string;
@@ -49,23 +59,28 @@ export function providerRepository(scope: TenantScope) {
     },
 
     /**
-     * Adds provider roles and signal channels (a union: running /setup twice
-     * changes nothing). Audited as community.settings_changed when it changes.
-     * Only these two keys of the settings JSON are written.
+     * Adds and removes provider roles and signal channels (a union, then a
+     * difference: running /setup twice changes nothing). Audited as
+     * community.settings_changed when it changes. Only these two keys of the
+     * settings JSON are written.
      */
-    async addDiscordSettings(
-      add: { providerRoleIds?: string[]; signalChannelIds?: string[] },
+    async changeDiscordSettings(
+      change: { add?: Partial<DiscordSettings>; remove?: Partial<DiscordSettings> },
       actorId: string | null,
     ): Promise<{ changed: boolean; settings: DiscordSettings }> {
+      const apply = (current: string[], add: string[] = [], remove: string[] = []) =>
+        [...new Set([...current, ...add])].filter((id) => !remove.includes(id));
       const { result } = await auditedWrite<{ changed: boolean; settings: DiscordSettings }>(async () => {
         const current = await repository.discordSettings();
         const next: DiscordSettings = {
-          providerRoleIds: [...new Set([...current.providerRoleIds, ...(add.providerRoleIds ?? [])])],
-          signalChannelIds: [...new Set([...current.signalChannelIds, ...(add.signalChannelIds ?? [])])],
+          providerRoleIds: apply(current.providerRoleIds, change.add?.providerRoleIds, change.remove?.providerRoleIds),
+          signalChannelIds: apply(
+            current.signalChannelIds,
+            change.add?.signalChannelIds,
+            change.remove?.signalChannelIds,
+          ),
         };
-        const changed =
-          next.providerRoleIds.length !== current.providerRoleIds.length ||
-          next.signalChannelIds.length !== current.signalChannelIds.length;
+        const changed = JSON.stringify(next) !== JSON.stringify(current);
         if (!changed) return { skip: { changed: false, settings: current } };
         return {
           entry: { event: "community.settings_changed", actorId, data: { before: current, after: next } },
@@ -117,16 +132,29 @@ export function providerRepository(scope: TenantScope) {
       return result;
     },
 
+    /** Un-names a provider (audited as community.provider_removed). Returns false if they were not named. */
+    async unname(userId: string, actorId: string | null): Promise<boolean> {
+      const namedRow = and(eq(signalProviders.communityId, communityId), eq(signalProviders.userId, userId));
+      const { result } = await auditedWrite<boolean>(async () => {
+        const existing = await db
+          .select({ userId: signalProviders.userId })
+          .from(signalProviders)
+          .where(namedRow)
+          .get();
+        if (!existing) return { skip: false };
+        return {
+          entry: { event: "community.provider_removed", actorId, target: userId, data: { userId } },
+          statements: [db.delete(signalProviders).where(namedRow)],
+          result: true,
+        };
+      });
+      return result;
+    },
+
     /** A member by Discord id: their user, role here (or null) and whether an admin named them a provider. */
     async memberByDiscordId(discordId: string): Promise<MemberIdentity | null> {
       const row = await db
-        .select({
-          userId: users.id,
-          discordId: users.discordId,
-          username: users.username,
-          role: memberships.role,
-          namedProvider: sql<number>`${signalProviders.userId} is not null`,
-        })
+        .select(memberIdentityColumns)
         .from(users)
         .leftJoin(memberships, and(eq(memberships.communityId, communityId), eq(memberships.userId, users.id)))
         .leftJoin(
@@ -183,34 +211,40 @@ export function providerRepository(scope: TenantScope) {
  * trip: every interaction starts with this lookup, so it is on the
  * acknowledgement's critical path. Keyed by guild id like the community
  * directory; the membership and named-provider rows are those of that
- * guild's community only.
+ * guild's community only. `alongside` is one more statement for the same
+ * batch (the interaction's receipt), so it costs no round trip of its own;
+ * its result comes back as `alongside`.
  */
 export async function guildMember(
   db: TenantScope["db"],
   guildId: string,
   discordId: string,
-): Promise<{ community: typeof communities.$inferSelect | null; identity: MemberIdentity | null }> {
+  alongside?: BatchItem<"sqlite">,
+): Promise<{
+  community: typeof communities.$inferSelect | null;
+  identity: MemberIdentity | null;
+  alongside: unknown;
+}> {
   const communityOfGuild = db.select({ id: communities.id }).from(communities).where(eq(communities.guildId, guildId));
-  const [communityRows, identityRows] = await db.batch([
-    db.select().from(communities).where(eq(communities.guildId, guildId)).limit(1),
-    db
-      .select({
-        userId: users.id,
-        discordId: users.discordId,
-        username: users.username,
-        role: memberships.role,
-        namedProvider: sql<number>`${signalProviders.userId} is not null`,
-      })
-      .from(users)
-      .leftJoin(memberships, and(inArray(memberships.communityId, communityOfGuild), eq(memberships.userId, users.id)))
-      .leftJoin(
-        signalProviders,
-        and(inArray(signalProviders.communityId, communityOfGuild), eq(signalProviders.userId, users.id)),
-      )
-      .where(eq(users.discordId, discordId))
-      .limit(1),
-  ]);
+  const communityQuery = db.select().from(communities).where(eq(communities.guildId, guildId)).limit(1);
+  const identityQuery = db
+    .select(memberIdentityColumns)
+    .from(users)
+    .leftJoin(memberships, and(inArray(memberships.communityId, communityOfGuild), eq(memberships.userId, users.id)))
+    .leftJoin(
+      signalProviders,
+      and(inArray(signalProviders.communityId, communityOfGuild), eq(signalProviders.userId, users.id)),
+    )
+    .where(eq(users.discordId, discordId))
+    .limit(1);
+  const [communityRows, identityRows, alongsideResult] = alongside
+    ? await db.batch([communityQuery, identityQuery, alongside])
+    : [...(await db.batch([communityQuery, identityQuery])), undefined];
   const community = communityRows[0] ?? null;
   const row = community ? identityRows[0] : undefined;
-  return { community, identity: row ? { ...row, namedProvider: Boolean(row.namedProvider) } : null };
+  return {
+    community,
+    identity: row ? { ...row, namedProvider: Boolean(row.namedProvider) } : null,
+    alongside: alongsideResult,
+  };
 }

@@ -63,7 +63,7 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
   const identity = await ctx.tenant.providers.memberByDiscordId(providerDiscordId);
   const providerFacts = {
     discordRoles: resolved.members?.[providerDiscordId]?.roles ?? [],
-    permissions: "0",
+    permissions: resolved.members?.[providerDiscordId]?.permissions ?? "0",
     role: identity?.role ?? null,
     namedProvider: identity?.namedProvider ?? false,
   };

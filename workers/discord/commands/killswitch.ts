@@ -1,31 +1,48 @@
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { setExecutorHalted } from "../handoff";
+import { setExecutorHalted, sleep } from "../handoff";
 import { type InteractionResponse, messageBody } from "../respond";
 
 export type KillswitchOptions = OptionsFor<typeof DEFINITIONS.killswitch>;
 
+/** Pauses between attempts at saving the switch in D1 (three attempts in all). */
+const SAVE_RETRY_DELAYS_MS = [200, 800] as const;
+
 /**
  * /killswitch (admins): halts or resumes all trading in the community. The
- * flag is written first (audited, so it holds even if the executor cannot be
- * reached), then the executor is told, which stops fan-outs under way and
- * cancels orders not yet sent. Deferred: it touches the Durable Object.
+ * flag saved in D1 is the switch: the executor reads it before every fan-out
+ * step and every order it sends, so once saved a halt holds even if the
+ * executor cannot be told. Then the executor is told, which stops fan-outs
+ * under way at once and cancels orders not yet sent. A halt that cannot be
+ * saved says plainly that trading is not halted, and alerts; so does a halt
+ * the executor could not be told about (it holds, but queued orders are
+ * canceled as they come up rather than at once). Deferred: it touches D1 and
+ * the Durable Object.
  */
 export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>): Promise<InteractionResponse> {
   const halted = ctx.options.action === "halt";
   const reason = ctx.options.reason?.trim() || null;
   const actorId = ctx.member.user.id;
+  const communityId = ctx.community.id;
   return ctx.defer(
     async () => {
-      const changed = await ctx.tenant.community.setHalted(halted, { actorId, reason });
-      const executor = await setExecutorHalted(ctx.env, { communityId: ctx.community.id, halted, reason, actorId });
+      const saved = await saveSwitch(ctx, halted, reason);
+      if (!saved.ok) {
+        ctx.logger.error("killswitch.not_saved", { alert: halted, communityId, halted, error: saved.error });
+        return messageBody(
+          halted
+            ? `⚠️ The halt could not be saved, so trading is NOT halted. Run \`/killswitch action:halt\` again; operators have been alerted. (request id \`${ctx.requestId}\`)`
+            : `⚠️ The resume could not be saved, so trading is still halted. Try again in a moment. (request id \`${ctx.requestId}\`)`,
+        );
+      }
+      const executor = await setExecutorHalted(ctx.env, { communityId, halted, reason, actorId });
       const who = `<@${ctx.member.discordId}>`;
       const lines = [
         halted
-          ? changed
+          ? saved.changed
             ? `🛑 Trading is halted by ${who}${reason ? `: ${reason}` : "."}`
             : "🛑 Trading was already halted."
-          : changed
+          : saved.changed
             ? `▶️ Trading is resumed by ${who}.`
             : "▶️ Trading was not halted.",
       ];
@@ -33,13 +50,41 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
         lines.push(`${executor.canceledOrders} order(s) not yet sent were canceled.`);
       }
       if (!executor.ok) {
-        ctx.logger.error("killswitch.executor_unreachable", { reason: executor.reason, communityId: ctx.community.id });
+        ctx.logger.error("killswitch.executor_unreachable", {
+          alert: halted,
+          communityId,
+          halted,
+          reason: executor.reason,
+        });
         lines.push(
-          `The switch is saved, but the executor could not be told (${executor.reason}). Quote request id \`${ctx.requestId}\`.`,
+          halted
+            ? `⚠️ The executor could not be told at once (${executor.reason}), but the halt is saved and in force: it is checked before every signal step and every order sent, so nothing new is placed, and orders already queued are canceled as they come up. Operators have been alerted. (request id \`${ctx.requestId}\`)`
+            : `The executor could not be told at once (${executor.reason}); it reads the switch before every signal, so trading resumes anyway. (request id \`${ctx.requestId}\`)`,
         );
       }
       return messageBody(lines.join("\n"));
     },
     { ephemeral: false },
   );
+}
+
+/** Saves the switch in D1 (audited), retrying a failed write; setHalted is idempotent. */
+async function saveSwitch(
+  ctx: CommunityContext<KillswitchOptions>,
+  halted: boolean,
+  reason: string | null,
+): Promise<{ ok: true; changed: boolean } | { ok: false; error: unknown }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt <= SAVE_RETRY_DELAYS_MS.length; attempt++) {
+    if (attempt > 0) await sleep(SAVE_RETRY_DELAYS_MS[attempt - 1] ?? 0);
+    try {
+      return {
+        ok: true,
+        changed: await ctx.tenant.community.setHalted(halted, { actorId: ctx.member.user.id, reason }),
+      };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  return { ok: false, error: lastError };
 }

@@ -1,21 +1,24 @@
 import { canAddProvider } from "../../../shared/billing/entitlements";
 import { loadEntitlements } from "../../billing/entitlements";
 import { communityDirectory, upsertUser } from "../../db/directory";
-import { forCommunity } from "../../db/tenant";
+import { forCommunity, type TenantRepository } from "../../db/tenant";
 import type { DiscordSettings } from "../../db/tenant/providers";
 import { type GuildContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { REVOCABLE_ROLES } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type SetupOptions = OptionsFor<typeof DEFINITIONS.setup>;
 
 /**
- * /setup (admins): registers the server, adds provider roles, signal channels
- * and named providers. Idempotent: running it again with the same options
- * changes nothing. The first admin to run it becomes the owner.
+ * /setup (admins): registers the server, adds or removes provider roles and
+ * signal channels, names providers and takes providers back. Idempotent:
+ * running it again with the same options changes nothing. The first admin to
+ * run it becomes the owner (recorded; admin rights themselves always come
+ * from the member's live Discord permissions, see permissions.ts).
  */
 export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<InteractionResponse> {
-  const { db, member } = ctx;
+  const { db, member, options } = ctx;
   const actorId = member.user.id;
   let community = ctx.community;
   let becameOwner = false;
@@ -31,50 +34,68 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
   const tenant = forCommunity(db, community.id);
 
   if (!becameOwner && community.ownerUserId === null) becameOwner = await tenant.providers.claimOwnership(actorId);
-  const currentRole = (await tenant.memberships.get(actorId))?.role ?? null;
-  if (becameOwner || community.ownerUserId === actorId) {
-    await tenant.memberships.upsert(actorId, "owner", { actorId });
-  } else if (currentRole !== "admin" && currentRole !== "owner") {
-    await tenant.memberships.upsert(actorId, "admin", { actorId });
-  }
+  if (becameOwner || community.ownerUserId === actorId) await tenant.memberships.upsert(actorId, "owner", { actorId });
 
-  const { changed, settings } = await tenant.providers.addDiscordSettings(
+  const { changed, settings } = await tenant.providers.changeDiscordSettings(
     {
-      providerRoleIds: ctx.options.provider_role ? [ctx.options.provider_role] : [],
-      signalChannelIds: ctx.options.signal_channel ? [ctx.options.signal_channel] : [],
+      add: {
+        providerRoleIds: options.provider_role ? [options.provider_role] : [],
+        signalChannelIds: options.signal_channel ? [options.signal_channel] : [],
+      },
+      remove: {
+        providerRoleIds: options.remove_provider_role ? [options.remove_provider_role] : [],
+        signalChannelIds: options.remove_signal_channel ? [options.remove_signal_channel] : [],
+      },
     },
     actorId,
   );
 
+  const removed = options.remove_provider ? await removeProvider(tenant, options.remove_provider, actorId) : false;
+
   let namedProvider: string | null = null;
   let named = false;
-  if (ctx.options.provider) {
-    const discordUser = resolvedOf(ctx.interaction).users?.[ctx.options.provider];
+  if (options.provider) {
+    const discordUser = resolvedOf(ctx.interaction).users?.[options.provider];
     if (discordUser?.bot) return ephemeral("A bot cannot be a signal provider.");
-    const known = await tenant.providers.memberByDiscordId(ctx.options.provider);
+    const known = await tenant.providers.memberByDiscordId(options.provider);
     if (!known?.namedProvider) {
       const plan = canAddProvider(
         await loadEntitlements(db, { communityId: community.id }, { config: ctx.config }),
         await tenant.providers.namedCount(),
       );
       if (!plan.allowed)
-        return ephemeral(
-          `The rest of the setup is saved, but <@${ctx.options.provider}> was not named: ${plan.reason}`,
-        );
+        return ephemeral(`The rest of the setup is saved, but <@${options.provider}> was not named: ${plan.reason}`);
     }
-    const provider = await upsertUser(db, { discordId: ctx.options.provider, username: discordUser?.username ?? null });
+    const provider = await upsertUser(db, { discordId: options.provider, username: discordUser?.username ?? null });
     named = await tenant.providers.name(provider.id, actorId);
     if (!(await tenant.memberships.get(provider.id)))
       await tenant.memberships.upsert(provider.id, "trader", { actorId });
-    namedProvider = ctx.options.provider;
+    namedProvider = options.provider;
   }
 
   const headline = becameOwner
     ? "✅ This server is registered, and you are its owner."
-    : changed || named
+    : changed || named || removed
       ? "✅ Setup updated."
       : "Setup is unchanged: everything you gave was already configured.";
-  return ephemeral([headline, ...describeSetup(settings, namedProvider)].join("\n"));
+  const lines = [headline, ...describeSetup(settings, namedProvider)];
+  if (removed && options.remove_provider) lines.splice(1, 0, `Removed provider: <@${options.remove_provider}>`);
+  return ephemeral(lines.join("\n"));
+}
+
+/**
+ * Takes a member's provider rights back: un-names them and returns a stored
+ * provider (or legacy admin) role to trader, each audited. Ownership stays:
+ * it is a record, not a right. A provider role they hold in Discord is the
+ * server's to take away.
+ */
+async function removeProvider(tenant: TenantRepository, discordId: string, actorId: string): Promise<boolean> {
+  const known = await tenant.providers.memberByDiscordId(discordId);
+  if (!known) return false;
+  const unnamed = await tenant.providers.unname(known.userId, actorId);
+  const demoted = known.role !== null && REVOCABLE_ROLES.includes(known.role);
+  if (demoted) await tenant.memberships.upsert(known.userId, "trader", { actorId });
+  return unnamed || demoted;
 }
 
 function describeSetup(settings: DiscordSettings, namedProvider: string | null): string[] {

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { RateLimitedError, ServiceUnavailableError } from "../../../shared/errors";
 import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-limit";
+import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
 export type RateLimitKeyBy = "ip" | "user" | "route";
@@ -13,7 +14,8 @@ export interface RateLimitOptions extends RateLimitPolicy {
 
 /**
  * Asks the key's RateLimiter object before the handler runs; 429 with
- * Retry-After when the budget is spent. If the limiter cannot be reached the
+ * Retry-After when the budget is spent. Per-IP limits key on
+ * `cf-connecting-ip` only (see client-ip.ts). If the limiter cannot be reached the
  * request is refused (503): a limit that silently stops limiting is a hole.
  */
 export function rateLimit(options: RateLimitOptions) {
@@ -46,9 +48,9 @@ export function rateLimit(options: RateLimitOptions) {
 function subjectFor(c: AppContext, keyBy: RateLimitKeyBy): string {
   switch (keyBy) {
     case "ip":
-      return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown-ip";
+      return clientSubject(c);
     case "user":
-      return c.get("userId") ?? `anon:${c.req.header("cf-connecting-ip") ?? "unknown-ip"}`;
+      return c.get("userId") ?? `anon:${clientSubject(c)}`;
     case "route":
       return `${c.req.method} ${c.req.routePath}`;
   }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { FLAG_KEY, featureFlagDefinitions } from "../../db/feature-flags";
-import { communityFromRoute, OPERATOR_ACTOR } from "../community-scope";
+import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
@@ -148,14 +148,14 @@ export function registerFeatureFlags(app: App): void {
   app.openapi(setOverride, async (c) => {
     const { communityId, key } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);
-    await tenant.flags.setOverride(key, c.req.valid("json").enabled, OPERATOR_ACTOR);
+    await tenant.flags.setOverride(key, c.req.valid("json").enabled, operatorActor(c));
     return c.json({ key, ...(await tenant.flags.evaluate(key)) }, 200);
   });
 
   app.openapi(clearOverride, async (c) => {
     const { communityId, key } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);
-    const cleared = await tenant.flags.clearOverride(key, OPERATOR_ACTOR);
+    const cleared = await tenant.flags.clearOverride(key, operatorActor(c));
     return c.json({ key, ...(await tenant.flags.evaluate(key)), cleared }, 200);
   });
 }

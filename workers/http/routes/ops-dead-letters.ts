@@ -3,6 +3,7 @@ import { and, desc, eq, isNotNull, isNull, lt } from "drizzle-orm";
 import { deadLetters } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { database } from "../../db/client";
+import { notReplayableReason, redactSecrets } from "../../queues/dead-letters";
 import { producerFor } from "../../queues/producers";
 import type { App } from "../context";
 import { errorResponse } from "../schemas";
@@ -67,7 +68,7 @@ const replayRoute = createRoute({
     },
     401: errorResponse("Missing or wrong operator token"),
     404: errorResponse("No such dead letter"),
-    409: errorResponse("Already replayed (pass force=1 to replay again)"),
+    409: errorResponse("Already replayed (pass force=1 to replay again), or not replayable (NOT_REPLAYABLE)"),
   },
 });
 
@@ -89,7 +90,8 @@ export function registerOpsDeadLetters(app: App): void {
       .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
       .limit(limit);
     const nextBefore = rows.length === limit ? (rows.at(-1)?.createdAt ?? null) : null;
-    return c.json({ deadLetters: rows, nextBefore }, 200);
+    // Bodies are redacted when stored; redacting again covers letters stored before that rule.
+    return c.json({ deadLetters: rows.map((row) => ({ ...row, body: redactSecrets(row.body) })), nextBefore }, 200);
   });
 
   app.openapi(replayRoute, async (c) => {
@@ -100,6 +102,8 @@ export function registerOpsDeadLetters(app: App): void {
     if (!row) throw new NotFoundError(`No dead letter ${id}.`, "DEAD_LETTER_NOT_FOUND");
     const producer = producerFor(c.env, row.queue);
     if (!producer) throw new ConflictError(`Queue ${row.queue} cannot be replayed.`, "QUEUE_NOT_REPLAYABLE");
+    const notReplayable = notReplayableReason(row.queue, row.body);
+    if (notReplayable) throw new ConflictError(notReplayable, "NOT_REPLAYABLE");
 
     // Claim the replay first, so two operators clicking at once send it once.
     const now = Date.now();
@@ -135,6 +139,9 @@ export function registerOpsDeadLetters(app: App): void {
       );
     }
     c.get("logger").warn("ops.dead_letter_replayed", { deadLetterId: id, queue: row.queue, force });
-    return c.json({ deadLetter: { ...row, replayedAt: now, replayCount: row.replayCount + 1 } }, 202);
+    return c.json(
+      { deadLetter: { ...row, body: redactSecrets(row.body), replayedAt: now, replayCount: row.replayCount + 1 } },
+      202,
+    );
   });
 }
