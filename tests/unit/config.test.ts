@@ -154,7 +154,7 @@ describe("configuration", () => {
     const http = loadConfig({ ...production, SENTRY_DSN: "http://key@sentry.internal/42" });
     expect(http).toEqual({
       ok: false,
-      problems: [{ variable: "SENTRY_DSN", problem: "must use https in production" }],
+      problems: [{ variable: "SENTRY_DSN", problem: "must be an https: URL in production" }],
     });
     expect(loadConfig({ ...TEST_VARS, SENTRY_DSN: "http://key@127.0.0.1:9000/42" }).ok).toBe(true);
     for (const malformed of ["not a url", "https://sentry.io/42", "https://key@sentry.io/project"]) {
