@@ -45,7 +45,10 @@ export interface EntitlementsInput {
   community: { id: string; plan: string };
   member?: { userId: string; plan: string };
   catalog?: PlanCatalog;
-  /** Links that start an upgrade to the next plan up, for denial messages. */
+  /**
+   * Links that start an upgrade to the next plan up, for denial messages. A community link only when the reader
+   * is the community's owner or admin; a trader link only for that trader.
+   */
   upgradeUrls?: { community?: string | null; trader?: string | null };
 }
 
@@ -187,9 +190,16 @@ export function canUseAnalytics(ent: Entitlements): Decision {
 
 function deny(ent: Entitlements, subject: "community" | "trader", code: DenialCode, base: string): Decision {
   const upgrade = ent.upgrade[subject];
-  const who = subject === "community" ? "An owner or admin can upgrade" : "Upgrade";
-  const how = upgrade
-    ? ` ${who} to ${upgrade.planName} with ${upgrade.command}${upgrade.url ? ` or at ${upgrade.url}` : ""}.`
-    : "";
-  return { allowed: false, code, reason: `${base}${how}`, upgrade };
+  return { allowed: false, code, reason: `${base}${upgrade ? ` ${upgradeHint(subject, upgrade)}` : ""}`, upgrade };
+}
+
+/**
+ * Where the upgrade is. A community's checkout link is only ever signed for its owners and admins; anyone else is
+ * told to ask them. A URL is followed by a space before the full stop, so chat clients do not take the stop into it.
+ */
+function upgradeHint(subject: "community" | "trader", upgrade: UpgradeOffer): string {
+  if (upgrade.url) return `Upgrade to ${upgrade.planName} with ${upgrade.command} or at ${upgrade.url} .`;
+  return subject === "community"
+    ? `Ask an owner or admin to upgrade to ${upgrade.planName} (they can use ${upgrade.command}).`
+    : `Upgrade to ${upgrade.planName} with ${upgrade.command}.`;
 }

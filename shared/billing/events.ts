@@ -17,8 +17,15 @@ export const SubscriptionSnapshotSchema = z.object({
   plan: z.string().nullable(),
   interval: z.enum(BILLING_INTERVALS).nullable(),
   currentPeriodEnd: z.number().int().nullable(),
+  /** A cancellation is scheduled inside the current period (at `cancelAt`, else at the period end). */
   cancelAtPeriodEnd: z.boolean(),
+  /** When a scheduled cancellation takes effect (Stripe `cancel_at`, Polar `ends_at`); may precede the period end. */
+  cancelAt: z.number().int().nullable().default(null),
+  /** When the provider ended the subscription (`ended_at`; a Polar revoke ends it at the event). */
+  endedAt: z.number().int().nullable().default(null),
   trialEnd: z.number().int().nullable(),
+  /** Our plan of a change the provider applies at the next period (Polar `pending_update.product_id`). */
+  pendingPlan: z.string().nullable().default(null),
 });
 export type SubscriptionSnapshot = z.infer<typeof SubscriptionSnapshotSchema>;
 
@@ -55,7 +62,9 @@ export const BillingEventSchema = z.object({
   providerCustomerId: z.string().nullable(),
   providerSubscriptionId: z.string().nullable(),
   subscription: SubscriptionSnapshotSchema.nullable(),
-  /** Payments and refunds: the amount in the smallest currency unit. */
+  /** Payments: our plan the money paid for (the invoice line's price, the order's product); null when unknown. */
+  paidPlan: z.string().nullable().default(null),
+  /** Payments and refunds: the amount in the smallest currency unit (a refund's own amount, not a running total). */
   amount: z.object({ value: z.number().int(), currency: z.string().min(3).max(3) }).nullable(),
   /** The invoice, order, charge or refund the event is about. */
   objectId: z.string().nullable(),

@@ -8,10 +8,19 @@ import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
  * that `/subscription` and denial messages hand out while the product has no
  * browser sessions. A link is an HS256 JWT under a key derived from
  * SESSION_SECRET for this purpose only, so it cannot pass for a session token.
+ * Every link carries `iat`, `exp` (one hour at most) and a random `jti`; a link
+ * without them is refused. Portal links are single-use: the route claims the
+ * `jti` before opening the portal.
  */
 
 export const BILLING_LINK_TTL_SECONDS = 60 * 60;
 const AUDIENCE = "dte:billing-link";
+
+const RegisteredClaims = {
+  jti: z.string().min(16).max(64),
+  iat: z.number().int(),
+  exp: z.number().int(),
+};
 
 export const BillingLinkClaimsSchema = z.discriminatedUnion("action", [
   z.object({
@@ -30,6 +39,20 @@ export const BillingLinkClaimsSchema = z.discriminatedUnion("action", [
   }),
 ]);
 export type BillingLinkClaims = z.infer<typeof BillingLinkClaimsSchema>;
+/** What a verified link says, with the registered claims every link must carry. */
+export type VerifiedBillingLink = BillingLinkClaims & { jti: string; iat: number; exp: number };
+const VerifiedClaimsSchema = z.intersection(BillingLinkClaimsSchema, z.object(RegisteredClaims));
+
+/** 410: a single-use link (the portal) was followed before. */
+export class BillingLinkUsedError extends AppError {
+  constructor() {
+    super(
+      410,
+      "BILLING_LINK_USED",
+      "This billing link was already used. Each portal link opens the portal once: run /subscription in Discord for a fresh one.",
+    );
+  }
+}
 
 export class BillingLinkError extends AppError {
   constructor(expired: boolean) {
@@ -53,7 +76,8 @@ export async function signBillingLink(
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setAudience(AUDIENCE)
     .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + (options.ttlSeconds ?? BILLING_LINK_TTL_SECONDS))
+    .setExpirationTime(issuedAt + Math.min(options.ttlSeconds ?? BILLING_LINK_TTL_SECONDS, BILLING_LINK_TTL_SECONDS))
+    .setJti(crypto.randomUUID())
     .sign(await linkKey(secret));
 }
 
@@ -61,18 +85,21 @@ export async function verifyBillingLink(
   secret: string,
   token: string,
   options: { nowMs?: number } = {},
-): Promise<BillingLinkClaims> {
+): Promise<VerifiedBillingLink> {
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, await linkKey(secret), {
       audience: AUDIENCE,
       algorithms: ["HS256"],
+      requiredClaims: ["exp", "iat", "jti"],
+      // Issued at most one link lifetime ago, whatever `exp` says.
+      maxTokenAge: BILLING_LINK_TTL_SECONDS,
       ...(options.nowMs === undefined ? {} : { currentDate: new Date(options.nowMs) }),
     }));
   } catch (error) {
     throw new BillingLinkError(error instanceof joseErrors.JWTExpired);
   }
-  const claims = BillingLinkClaimsSchema.safeParse(payload);
+  const claims = VerifiedClaimsSchema.safeParse(payload);
   if (!claims.success) throw new BillingLinkError(false);
   return claims.data;
 }

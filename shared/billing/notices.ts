@@ -161,6 +161,14 @@ export function cancellationText(endsAt: number | null, context: NoticeContext):
     : `${capitalize(subjectLabel(context.subject, context.communityName))} ${name} subscription has ended. ${context.manageHint}`;
 }
 
+/** A paused subscription grants nothing; after a trial that ended without a payment method, nothing was charged. */
+export function pausedText(context: NoticeContext, options: { afterTrial: boolean }): string {
+  const what = `${capitalize(subjectLabel(context.subject, context.communityName))} ${planName(context.catalog, context.subject, context.plan)} subscription is paused`;
+  return options.afterTrial
+    ? `${what}: the trial ended without a payment method, so nothing was charged and the plan is Free until it resumes. Add a payment method in the billing portal to resume it. ${context.manageHint}`
+    : `${what}, so the plan is Free until it resumes. ${context.manageHint}`;
+}
+
 export function downgradeScheduledText(toPlan: string, at: number | null, context: NoticeContext): string {
   const when = at ? `on ${discordDate(at)}` : "at the end of the paid period";
   return `${capitalize(subjectLabel(context.subject, context.communityName))} plan changes from ${planName(context.catalog, context.subject, context.plan)} to ${planName(context.catalog, context.subject, toPlan)} ${when}. ${context.manageHint}`;

@@ -38,6 +38,8 @@ export interface CommunityPlan {
   name: string;
   prices: PlanPrices;
   limits: CommunityLimits;
+  /** Days of trial on a subject's first subscription (0: none). */
+  trialDays: number;
 }
 
 export interface TraderFeatures {
@@ -53,12 +55,13 @@ export interface TraderPlan {
   name: string;
   prices: PlanPrices;
   features: TraderFeatures;
+  /** Days of trial on a subject's first subscription (0: none). */
+  trialDays: number;
 }
 
 export interface PlanCatalog {
   community: Record<CommunityPlanId, CommunityPlan>;
   trader: Record<TraderPlanId, TraderPlan>;
-  trialDays: Record<BillingSubjectKind, number>;
 }
 
 export const DEFAULT_PLAN_CATALOG: PlanCatalog = {
@@ -68,18 +71,21 @@ export const DEFAULT_PLAN_CATALOG: PlanCatalog = {
       name: "Free",
       prices: { month: 0, year: 0 },
       limits: { members: 10, providers: 2, signalsPerDay: 50 },
+      trialDays: 0,
     },
     professional: {
       id: "professional",
       name: "Professional",
       prices: { month: 9_900, year: 99_000 },
       limits: { members: 100, providers: 10, signalsPerDay: 1_000 },
+      trialDays: 14,
     },
     enterprise: {
       id: "enterprise",
       name: "Enterprise",
       prices: { month: 29_900, year: 299_000 },
       limits: { members: 1_000, providers: 50, signalsPerDay: 10_000 },
+      trialDays: 14,
     },
   },
   trader: {
@@ -88,38 +94,44 @@ export const DEFAULT_PLAN_CATALOG: PlanCatalog = {
       name: "Free",
       prices: { month: 0, year: 0 },
       features: { liveTrading: false, maxLiveConnections: 0, analytics: false, priorityExecution: false },
+      trialDays: 0,
     },
     basic: {
       id: "basic",
       name: "Basic",
       prices: { month: 4_900, year: null },
       features: { liveTrading: true, maxLiveConnections: 1, analytics: false, priorityExecution: false },
+      trialDays: 7,
     },
     pro: {
       id: "pro",
       name: "Pro",
       prices: { month: 9_900, year: null },
       features: { liveTrading: true, maxLiveConnections: 3, analytics: true, priorityExecution: false },
+      trialDays: 7,
     },
     premium: {
       id: "premium",
       name: "Premium",
       prices: { month: 29_900, year: null },
       features: { liveTrading: true, maxLiveConnections: null, analytics: true, priorityExecution: true },
+      // The original billing spec's trial for the top trader plan.
+      trialDays: 14,
     },
   },
-  trialDays: { community: 14, trader: 7 },
 };
 
 const cents = z.number().int().nonnegative();
 const prices = z.object({ month: cents.nullable(), year: cents.nullable() }).partial().strict();
 const count = z.number().int().nonnegative();
+const trialDays = z.number().int().min(0).max(90);
 
 const communityPlanOverride = z
   .object({
     name: z.string().min(1).max(40),
     prices,
     limits: z.object({ members: count, providers: count, signalsPerDay: count }).partial().strict(),
+    trialDays,
   })
   .partial()
   .strict();
@@ -137,11 +149,16 @@ const traderPlanOverride = z
       })
       .partial()
       .strict(),
+    trialDays,
   })
   .partial()
   .strict();
 
-/** BILLING_PLAN_OVERRIDES: `{"community":{"professional":{"limits":{"members":150}}},"trialDays":{"trader":14}}`. */
+/**
+ * BILLING_PLAN_OVERRIDES: `{"community":{"professional":{"limits":{"members":150}}},"trader":{"pro":{"trialDays":14}}}`.
+ * The top-level `trialDays: {community, trader}` sets the trial of every paid plan of a table; a plan's own
+ * `trialDays` wins over it.
+ */
 export const PlanOverridesSchema = z
   .object({
     community: z
@@ -168,33 +185,35 @@ export type PlanOverrides = z.infer<typeof PlanOverridesSchema>;
 
 /** The default catalog with the operator's overrides applied. Free plans always cost nothing. */
 export function buildPlanCatalog(overrides: PlanOverrides = {}): PlanCatalog {
+  const trialOf = (subject: BillingSubjectKind, id: string, base: number, own: number | undefined) =>
+    id === FREE_PLAN ? 0 : (own ?? overrides.trialDays?.[subject] ?? base);
   const community = { ...DEFAULT_PLAN_CATALOG.community };
   for (const id of COMMUNITY_PLAN_IDS) {
     const base = community[id];
-    const change = overrides.community?.[id];
-    if (!change) continue;
+    const change = overrides.community?.[id] ?? {};
     community[id] = {
       ...base,
       name: change.name ?? base.name,
       prices: { ...base.prices, ...change.prices },
       limits: { ...base.limits, ...change.limits },
+      trialDays: trialOf("community", id, base.trialDays, change.trialDays),
     };
   }
   const trader = { ...DEFAULT_PLAN_CATALOG.trader };
   for (const id of TRADER_PLAN_IDS) {
     const base = trader[id];
-    const change = overrides.trader?.[id];
-    if (!change) continue;
+    const change = overrides.trader?.[id] ?? {};
     trader[id] = {
       ...base,
       name: change.name ?? base.name,
       prices: { ...base.prices, ...change.prices },
       features: { ...base.features, ...change.features },
+      trialDays: trialOf("trader", id, base.trialDays, change.trialDays),
     };
   }
   community.free = { ...community.free, prices: { month: 0, year: 0 } };
   trader.free = { ...trader.free, prices: { month: 0, year: 0 } };
-  return { community, trader, trialDays: { ...DEFAULT_PLAN_CATALOG.trialDays, ...overrides.trialDays } };
+  return { community, trader };
 }
 
 export function planIdsOf(subject: BillingSubjectKind): readonly string[] {
@@ -228,6 +247,12 @@ export function planName(catalog: PlanCatalog, subject: BillingSubjectKind, plan
   return subject === "community"
     ? catalog.community[isCommunityPlan(plan) ? plan : "free"].name
     : catalog.trader[isTraderPlan(plan) ? plan : "free"].name;
+}
+
+/** The trial a first subscription to this plan gets, in days (0: none). */
+export function trialDaysOf(catalog: PlanCatalog, subject: BillingSubjectKind, plan: string): number {
+  if (subject === "community") return isCommunityPlan(plan) ? catalog.community[plan].trialDays : 0;
+  return isTraderPlan(plan) ? catalog.trader[plan].trialDays : 0;
 }
 
 export function priceOf(

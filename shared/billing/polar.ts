@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { SubscriptionStatus } from "../db/schema";
-import { InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
+import { type AppError, InvalidJsonError, UnprocessableError, UpstreamError, ValidationError } from "../errors";
 import {
   type BillingEvent,
   checkoutMetadata,
@@ -10,14 +10,20 @@ import {
   subjectFromMetadata,
 } from "./events";
 import { type BillingInterval, type ProviderPriceIds, planForPriceId, priceKey } from "./plans";
-import type {
-  BillingCustomer,
-  BillingProvider,
-  CheckoutOptions,
-  CheckoutSession,
-  Invoice,
-  ReturnUrls,
-  WebhookRequest,
+import {
+  alreadyRefunded,
+  type BillingCustomer,
+  type BillingProvider,
+  type CheckoutOptions,
+  type CheckoutSession,
+  type Invoice,
+  paymentNotFound,
+  QUOTE_REQUEST_ID,
+  type RefundRequest,
+  type RefundResult,
+  type ReturnUrls,
+  refundTooLarge,
+  type WebhookRequest,
 } from "./provider";
 import { verifyStandardWebhook } from "./standard-webhooks";
 
@@ -37,6 +43,8 @@ export interface PolarProviderConfig {
 }
 
 const isoTime = z.string().nullish();
+/** Polar's ids are UUIDs (`format: uuid4` in its OpenAPI). */
+export const POLAR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const PolarSubscriptionSchema = z.looseObject({
   id: z.string(),
@@ -47,9 +55,13 @@ const PolarSubscriptionSchema = z.looseObject({
   recurring_interval: z.string().nullish(),
   current_period_end: isoTime,
   cancel_at_period_end: z.boolean().nullish(),
+  ends_at: isoTime,
+  ended_at: isoTime,
   trial_end: isoTime,
   modified_at: isoTime,
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** A change Polar applies at the beginning of the next period (a downgrade chosen in the portal). */
+  pending_update: z.looseObject({ product_id: z.string().nullish(), applies_at: isoTime }).nullish(),
 });
 type PolarSubscription = z.infer<typeof PolarSubscriptionSchema>;
 
@@ -63,10 +75,15 @@ const PolarOrderSchema = z.looseObject({
   currency: z.string(),
   created_at: isoTime,
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  product_id: z.string().nullish(),
+  customer: z.looseObject({ external_id: z.string().nullish() }).nullish(),
+  refunded_amount: z.number().int().nullish(),
+  refundable_amount: z.number().int().nullish(),
 });
 
 const PolarRefundSchema = z.looseObject({
   id: z.string(),
+  status: z.string().nullish(),
   amount: z.number().int(),
   currency: z.string(),
   customer_id: z.string(),
@@ -86,9 +103,14 @@ const SUBSCRIPTION_EVENTS = new Set([
   "subscription.active",
   "subscription.canceled",
   "subscription.uncanceled",
+  "subscription.cycled",
   "subscription.revoked",
   "subscription.past_due",
+  "subscription.paused",
+  "subscription.resumed",
 ]);
+/** "Sent when a subscription is revoked and the user loses access immediately" (Polar's webhook reference). */
+const REVOKED = "subscription.revoked";
 
 const STATUS_MAP: Record<string, SubscriptionStatus> = {
   trialing: "trialing",
@@ -98,6 +120,7 @@ const STATUS_MAP: Record<string, SubscriptionStatus> = {
   incomplete: "incomplete",
   incomplete_expired: "canceled",
   unpaid: "unpaid",
+  paused: "paused",
 };
 
 export class PolarBillingProvider implements BillingProvider {
@@ -133,7 +156,9 @@ export class PolarBillingProvider implements BillingProvider {
         : { allow_trial: false }),
     });
     const parsed = z.looseObject({ id: z.string(), url: z.string().url() }).safeParse(checkout);
-    if (!parsed.success) throw new UpstreamError("Polar", "Polar created a checkout session without a URL.");
+    if (!parsed.success) {
+      throw new UpstreamError("Polar", `Polar created a checkout session without a URL. ${QUOTE_REQUEST_ID}`);
+    }
     return { id: parsed.data.id, url: parsed.data.url };
   }
 
@@ -143,7 +168,9 @@ export class PolarBillingProvider implements BillingProvider {
       return_url: returnUrl,
     });
     const parsed = z.looseObject({ customer_portal_url: z.string().url() }).safeParse(session);
-    if (!parsed.success) throw new UpstreamError("Polar", "Polar created a customer session without a portal URL.");
+    if (!parsed.success) {
+      throw new UpstreamError("Polar", `Polar created a customer session without a portal URL. ${QUOTE_REQUEST_ID}`);
+    }
     return { url: parsed.data.customer_portal_url };
   }
 
@@ -178,6 +205,57 @@ export class PolarBillingProvider implements BillingProvider {
     }));
   }
 
+  /** `POST /v1/refunds/` for an order of one of the customers, after checking what is left to refund. */
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const notFound = () => paymentNotFound(request.paymentId);
+    if (!POLAR_ID.test(request.paymentId)) throw notFound();
+    const read = await this.request(
+      "read an order",
+      "GET",
+      `/v1/orders/${encodeURIComponent(request.paymentId)}`,
+      undefined,
+      { 404: notFound },
+    );
+    const parsed = PolarOrderSchema.safeParse(read);
+    if (!parsed.success || !request.customerIds.includes(parsed.data.customer_id)) throw notFound();
+    const order = parsed.data;
+    const currency = order.currency.toLowerCase();
+    const refundable =
+      order.refundable_amount ?? (order.total_amount ?? order.amount ?? 0) - (order.refunded_amount ?? 0);
+    if (refundable <= 0) throw alreadyRefunded(request.paymentId);
+    const amount = request.amount ?? refundable;
+    if (amount > refundable) throw refundTooLarge(amount, refundable, currency);
+    const created = await this.request(
+      "create a refund",
+      "POST",
+      "/v1/refunds/",
+      {
+        order_id: order.id,
+        reason: request.reason,
+        amount,
+        comment: request.comment ?? null,
+        metadata: request.metadata,
+        // Subscriptions lose their benefits when revoked, not when refunded (Polar allows this only for purchases).
+        revoke_benefits: false,
+      },
+      { 403: () => alreadyRefunded(request.paymentId) },
+    );
+    const refund = PolarRefundSchema.safeParse(created);
+    if (!refund.success)
+      throw new UpstreamError("Polar", `Polar answered a refund of another shape. ${QUOTE_REQUEST_ID}`);
+    return {
+      refundId: refund.data.id,
+      paymentId: order.id,
+      providerCustomerId: order.customer_id,
+      amount: refund.data.amount,
+      currency: refund.data.currency.toLowerCase(),
+      status: refund.data.status ?? "pending",
+      full: refund.data.amount >= refundable,
+      // refund.created is announced under the refund's id.
+      noticeKey: refund.data.id,
+    };
+  }
+
   async verifyWebhook(request: WebhookRequest): Promise<BillingEvent> {
     const secret = this.config.webhookSecret;
     if (!secret) throw new Error("POLAR_WEBHOOK_SECRET is not configured.");
@@ -208,12 +286,18 @@ export class PolarBillingProvider implements BillingProvider {
       providerCustomerId: null,
       providerSubscriptionId: null,
       subscription: null,
+      paidPlan: null,
       amount: null,
       objectId: null,
     };
     if (SUBSCRIPTION_EVENTS.has(envelope.type)) {
       const subscription = parseOrThrow(PolarSubscriptionSchema, data, envelope.type);
-      const snapshot = this.snapshotOf(subscription);
+      const read = this.snapshotOf(subscription);
+      // A revoke ends access now, whatever remains of the period or the grace (status `canceled` or `unpaid`).
+      const snapshot =
+        envelope.type === REVOKED
+          ? { ...read, status: "canceled" as const, endedAt: read.endedAt ?? occurredAt }
+          : read;
       return {
         ...base,
         kind: "subscription",
@@ -231,7 +315,8 @@ export class PolarBillingProvider implements BillingProvider {
       return {
         ...base,
         kind: value > 0 ? "payment_succeeded" : "ignored",
-        subject: subjectFromMetadata(order.metadata),
+        subject: subjectFromMetadata(order.metadata) ?? subjectFromExternalId(order.customer?.external_id),
+        paidPlan: planForPriceId(this.config.productIds, order.product_id)?.plan ?? null,
         providerCustomerId: order.customer_id,
         providerSubscriptionId: order.subscription_id ?? null,
         amount: { value, currency: order.currency.toLowerCase() },
@@ -264,11 +349,22 @@ export class PolarBillingProvider implements BillingProvider {
       interval,
       currentPeriodEnd: parseTime(subscription.current_period_end),
       cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
+      cancelAt: subscription.cancel_at_period_end === true ? parseTime(subscription.ends_at) : null,
+      endedAt: parseTime(subscription.ended_at),
       trialEnd: parseTime(subscription.trial_end),
+      // Applied at `applies_at`, the start of the next period (our period end).
+      pendingPlan: planForPriceId(this.config.productIds, subscription.pending_update?.product_id)?.plan ?? null,
     };
   }
 
-  private async request(what: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  /** `statusErrors` turn a provider status that means something to the caller (404, 403) into our own error. */
+  private async request(
+    what: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    statusErrors: Partial<Record<number, () => AppError>> = {},
+  ): Promise<unknown> {
     if (!this.config.accessToken) throw new Error("POLAR_ACCESS_TOKEN is not configured.");
     const url = new URL(path, this.config.apiBase.endsWith("/") ? this.config.apiBase : `${this.config.apiBase}/`);
     let response: Response;
@@ -284,16 +380,24 @@ export class PolarBillingProvider implements BillingProvider {
         signal: AbortSignal.timeout(10_000),
       });
     } catch (error) {
-      throw new UpstreamError("Polar", `Polar could not be reached to ${what}.`, error);
+      throw new UpstreamError("Polar", `Polar could not be reached to ${what}. ${QUOTE_REQUEST_ID}`, error);
     }
     const text = await response.text();
+    const mapped = statusErrors[response.status];
+    if (mapped) throw mapped();
     if (!response.ok) {
-      throw new UpstreamError("Polar", `Polar answered ${response.status} when asked to ${what}.`);
+      // Polar's status and error body go to the log as the cause, never to the caller.
+      const cause = new Error(`Polar answered ${response.status}: ${text.slice(0, 500)}`);
+      throw new UpstreamError("Polar", `Polar could not ${what}. ${QUOTE_REQUEST_ID}`, cause);
     }
     try {
       return text === "" ? {} : (JSON.parse(text) as unknown);
     } catch (error) {
-      throw new UpstreamError("Polar", `Polar answered with malformed JSON when asked to ${what}.`, error);
+      throw new UpstreamError(
+        "Polar",
+        `Polar answered malformed JSON when asked to ${what}. ${QUOTE_REQUEST_ID}`,
+        error,
+      );
     }
   }
 }

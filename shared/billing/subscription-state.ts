@@ -12,7 +12,10 @@ import { type BillingInterval, type BillingSubjectKind, FREE_PLAN, normalizePlan
  *      │           │  └────────┘ payment recovered
  *      │           └─► cancel at period end / downgrade ─► at period end: free / lower plan
  *      └─► trial over without payment (canceled) ─► free
- *   incomplete, unpaid after the grace, canceled after the paid period ─► free
+ *   incomplete, paused, unpaid after the grace, canceled after the paid period ─► free
+ *
+ * A cancellation dated inside the period (`cancelAt`) ends the plan then, and a subscription the provider
+ * ended (`endedAt`: a trial ended early, a Polar revoke) grants nothing from that moment on.
  */
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -27,7 +30,12 @@ export interface SubscriptionState {
   plan: string;
   interval: BillingInterval | null;
   currentPeriodEnd: number | null;
+  /** A cancellation is scheduled inside the current period: at `cancelAt`, else at `currentPeriodEnd`. */
   cancelAtPeriodEnd: boolean;
+  /** When a scheduled cancellation takes effect, when the provider dates it (it may precede the period end). */
+  cancelAt: number | null;
+  /** When the provider ended the subscription: nothing is granted from then on. */
+  endedAt: number | null;
   trialEnd: number | null;
   /** When the subscription first fell behind on payment (start of the grace period). */
   pastDueSince: number | null;
@@ -45,7 +53,8 @@ export type Transition =
   | "cancel_withdrawn"
   | "ended"
   | "downgrade_scheduled"
-  | "plan_raised";
+  | "plan_raised"
+  | "paused";
 
 export type ApplyResult =
   | { outcome: "stale" }
@@ -81,6 +90,9 @@ export function applySnapshot(
     planRank(subject, offered) < planRank(subject, paidPlan) &&
     previous.currentPeriodEnd !== null &&
     occurredAt < previous.currentPeriodEnd;
+  // A change the provider itself schedules for the next period (Polar's pending_update).
+  const scheduled =
+    snapshot.pendingPlan !== null && PAYING.has(status) ? normalizePlan(subject, snapshot.pendingPlan) : null;
 
   const state: SubscriptionState = {
     status,
@@ -88,13 +100,15 @@ export function applySnapshot(
     interval: snapshot.interval ?? previous?.interval ?? null,
     currentPeriodEnd: downgradeWaits ? (previous?.currentPeriodEnd ?? null) : snapshot.currentPeriodEnd,
     cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
+    cancelAt: snapshot.cancelAt,
+    endedAt: snapshot.endedAt,
     trialEnd: snapshot.trialEnd,
     pastDueSince: DUNNING.has(status)
       ? (previous?.pastDueSince ?? occurredAt)
       : status === "canceled"
         ? (previous?.pastDueSince ?? null)
         : null,
-    pendingPlan: downgradeWaits ? offered : null,
+    pendingPlan: downgradeWaits ? offered : scheduled !== null && scheduled !== offered ? scheduled : null,
     lastEventAt: Math.max(previous?.lastEventAt ?? occurredAt, occurredAt),
   };
   return { outcome: "applied", state, transitions: transitionsBetween(subject, previous, state) };
@@ -114,7 +128,8 @@ function transitionsBetween(
   const wasDunning = before !== null && DUNNING.has(before.status);
   if (DUNNING.has(after.status) && !wasDunning) transitions.push("entered_past_due");
   if (wasDunning && (after.status === "active" || after.status === "trialing")) transitions.push("payment_recovered");
-  if (after.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd && after.status !== "canceled") {
+  const cancelMoved = before?.cancelAtPeriodEnd === true && before.cancelAt !== after.cancelAt;
+  if (after.cancelAtPeriodEnd && (!before?.cancelAtPeriodEnd || cancelMoved) && after.status !== "canceled") {
     transitions.push("cancel_scheduled");
   }
   if (!after.cancelAtPeriodEnd && before?.cancelAtPeriodEnd && after.status !== "canceled") {
@@ -124,21 +139,32 @@ function transitionsBetween(
   if (after.status === "canceled" && before !== null && before.status !== "canceled" && !before.cancelAtPeriodEnd) {
     transitions.push("ended");
   }
-  if (after.pendingPlan && after.pendingPlan !== before?.pendingPlan) transitions.push("downgrade_scheduled");
+  if (
+    after.pendingPlan &&
+    after.pendingPlan !== before?.pendingPlan &&
+    planRank(subject, after.pendingPlan) < planRank(subject, after.plan)
+  ) {
+    transitions.push("downgrade_scheduled");
+  }
+  if (after.status === "paused" && before?.status !== "paused") transitions.push("paused");
   return transitions;
 }
 
 /** The plan the state grants at `now` (free when it grants nothing). */
 export function entitledPlan(state: SubscriptionState, now: number): string {
+  if (state.endedAt !== null && now >= state.endedAt) return FREE_PLAN;
   switch (state.status) {
     case "incomplete":
+    case "paused":
       return FREE_PLAN;
     case "past_due":
     case "unpaid":
       return withinGrace(state, now) ? planForPeriod(state, now) : FREE_PLAN;
-    case "canceled":
+    case "canceled": {
       if (state.pastDueSince !== null) return withinGrace(state, now) ? planForPeriod(state, now) : FREE_PLAN;
-      return state.currentPeriodEnd !== null && now < state.currentPeriodEnd ? state.plan : FREE_PLAN;
+      const end = earliest(state.currentPeriodEnd, state.cancelAt);
+      return end !== null && now < end ? state.plan : FREE_PLAN;
+    }
     case "trialing": {
       const end = state.trialEnd ?? state.currentPeriodEnd;
       if (end !== null && now >= end + TRIAL_SETTLE_MS) return FREE_PLAN;
@@ -149,11 +175,26 @@ export function entitledPlan(state: SubscriptionState, now: number): string {
   }
 }
 
+/**
+ * When the plan stops because of a cancellation or an end: the provider's end, else the scheduled
+ * cancellation (dated, or at the period end), else the paid period of a canceled subscription; null: none known.
+ */
+export function accessEndsAt(state: SubscriptionState): number | null {
+  const scheduled = state.cancelAt ?? (state.cancelAtPeriodEnd ? state.currentPeriodEnd : null);
+  return earliest(state.endedAt, scheduled, state.status === "canceled" ? state.currentPeriodEnd : null);
+}
+
+function earliest(...times: (number | null)[]): number | null {
+  const known = times.filter((time): time is number => time !== null);
+  return known.length === 0 ? null : Math.min(...known);
+}
+
 function withinGrace(state: SubscriptionState, now: number): boolean {
   return state.pastDueSince !== null && now < state.pastDueSince + GRACE_PERIOD_MS;
 }
 
 function planForPeriod(state: SubscriptionState, now: number): string {
+  if (state.cancelAt !== null && now >= state.cancelAt) return FREE_PLAN;
   if (state.currentPeriodEnd === null || now < state.currentPeriodEnd) return state.plan;
   if (state.cancelAtPeriodEnd) return FREE_PLAN;
   return state.pendingPlan ?? state.plan;
@@ -164,6 +205,7 @@ export function nextScheduledChange(state: SubscriptionState, now: number): { at
   const current = entitledPlan(state, now);
   const candidates: number[] = [];
   if (state.currentPeriodEnd !== null && state.currentPeriodEnd > now) candidates.push(state.currentPeriodEnd);
+  for (const at of [state.cancelAt, state.endedAt]) if (at !== null && at > now) candidates.push(at);
   if (state.pastDueSince !== null && state.pastDueSince + GRACE_PERIOD_MS > now) {
     candidates.push(state.pastDueSince + GRACE_PERIOD_MS);
   }

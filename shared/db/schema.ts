@@ -95,6 +95,10 @@ export const featureFlagOverrides = sqliteTable(
   (t) => [primaryKey({ columns: [t.communityId, t.flagKey] })],
 );
 
+/** What the billing consumer made of a recorded webhook event. */
+export const WEBHOOK_OUTCOMES = ["applied", "ignored", "stale", "unattributed"] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
 export const webhookEvents = sqliteTable(
   "webhook_events",
   {
@@ -109,6 +113,8 @@ export const webhookEvents = sqliteTable(
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>(),
     /** When the payload reached BILLING_QUEUE; null while it waits (the billing lifecycle cron drains it). */
     enqueuedAt: integer("enqueued_at"),
+    /** What processing made of it (WEBHOOK_OUTCOMES), e.g. `unattributed` for money that is not this product's. */
+    outcome: text("outcome", { enum: WEBHOOK_OUTCOMES }),
   },
   (t) => [
     uniqueIndex("webhook_events_provider_event_uq").on(t.provider, t.eventId),
@@ -135,6 +141,23 @@ export const deadLetters = sqliteTable(
     uniqueIndex("dead_letters_queue_message_uq").on(t.queue, t.messageId),
     index("dead_letters_created_idx").on(t.createdAt),
   ],
+);
+
+/**
+ * The real attempt count and last error of a queue message that keeps failing, keyed by a digest of its body:
+ * a message moved to a dead-letter queue starts again at attempt 1 and carries no error, so the DLQ consumer
+ * reads them from here. Deleted when the message succeeds or is dead-lettered.
+ */
+export const deliveryFailures = sqliteTable(
+  "delivery_failures",
+  {
+    queue: text("queue").notNull(),
+    bodyDigest: text("body_digest").notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error").notNull(),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.bodyDigest] }), index("delivery_failures_updated_idx").on(t.updatedAt)],
 );
 
 export const sessions = sqliteTable(
@@ -398,7 +421,15 @@ export type BillingProviderName = (typeof BILLING_PROVIDERS)[number];
 export const BILLING_SUBJECTS = ["community", "trader"] as const;
 export type BillingSubject = (typeof BILLING_SUBJECTS)[number];
 
-export const SUBSCRIPTION_STATUSES = ["trialing", "active", "past_due", "canceled", "incomplete", "unpaid"] as const;
+export const SUBSCRIPTION_STATUSES = [
+  "trialing",
+  "active",
+  "past_due",
+  "canceled",
+  "incomplete",
+  "unpaid",
+  "paused",
+] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export const billingCustomers = sqliteTable(
@@ -434,7 +465,12 @@ export const subscriptions = sqliteTable(
     interval: text("interval"),
     status: text("status", { enum: SUBSCRIPTION_STATUSES }).notNull(),
     currentPeriodEnd: integer("current_period_end"),
+    /** A cancellation is scheduled inside the current period (at `cancel_at`, else at `current_period_end`). */
     cancelAtPeriodEnd: integer("cancel_at_period_end", { mode: "boolean" }).notNull().default(false),
+    /** When a scheduled cancellation takes effect (Stripe `cancel_at`, Polar `ends_at`); may precede the period end. */
+    cancelAt: integer("cancel_at"),
+    /** When the provider ended the subscription (`ended_at`): nothing is granted after it. */
+    endedAt: integer("ended_at"),
     trialEnd: integer("trial_end"),
     pastDueSince: integer("past_due_since"),
     /** Plan that takes effect at the end of the paid period (downgrade). */
@@ -462,6 +498,18 @@ export const traderPlans = sqliteTable("trader_plans", {
  * delivery bookkeeping, not tenant data). A redelivered message finds its key
  * here and is not sent again.
  */
+/** Single-use billing links (portal links): the link's `jti`, claimed once. Rows expire with the link. */
+export const billingLinkClaims = sqliteTable(
+  "billing_link_claims",
+  {
+    jti: text("jti").primaryKey(),
+    action: text("action").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("billing_link_claims_expires_idx").on(t.expiresAt)],
+);
+
 export const notificationDeliveries = sqliteTable(
   "notification_deliveries",
   {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
 import { loadEntitlements, loadMemberEntitlements, signalsAcceptedToday } from "../../workers/billing/entitlements";
@@ -7,8 +7,6 @@ import { communityDirectory } from "../../workers/db/directory";
 import { forCommunity } from "../../workers/db/tenant";
 import { billingFor } from "../../workers/db/tenant/billing";
 import {
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   db,
@@ -17,16 +15,16 @@ import {
   newMember,
   POLAR_TEST_SECRETS,
   postStripe,
-  resetEnv,
   stripeEvent,
   stripeSubscription,
   traderMetadata,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import { admin, guild, interactionResponse, member, postInteraction, slash } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
-import { TEST_VARS } from "../support/test-vars";
+import { POLAR_PRODUCTS, TEST_VARS } from "../support/test-vars";
 
 const json = (body: unknown) => ({
   method: "POST",
@@ -54,15 +52,7 @@ async function acceptedSignals(communityId: string, providerUserId: string, coun
 }
 
 describe("billing API, links and entitlements", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: Operators read a community's billing and start checkout and portal", async () => {
     const world = await newCommunity();
@@ -193,7 +183,7 @@ describe("billing API, links and entitlements", () => {
     expect(await viaApi.json()).toMatchObject({ provider: "polar", plan: "pro", trialDays: 7 });
     expect(api.calls[0]?.authorization).toBe(`Bearer ${POLAR_TEST_SECRETS.POLAR_ACCESS_TOKEN}`);
     expect(JSON.parse(api.calls[0]?.body ?? "{}")).toMatchObject({
-      products: ["polar_prod_traderpro_month"],
+      products: [POLAR_PRODUCTS["trader.pro.month"]],
       external_customer_id: `user:${trader.userId}`,
       allow_trial: true,
       trial_interval: "day",
@@ -218,6 +208,21 @@ describe("billing API, links and entitlements", () => {
     expect(new URLSearchParams(stripeApi.calls[0]?.body).get("subscription_data[metadata][dte_user_id]")).toBe(
       trader.userId,
     );
+    expect(new URLSearchParams(stripeApi.calls[0]?.body).get("subscription_data[trial_period_days]")).toBe("7");
+    // The top trader plan keeps the original billing spec's 14-day trial.
+    const premium = await signBillingLink(TEST_VARS.SESSION_SECRET, {
+      action: "checkout",
+      subject: "trader",
+      communityId: null,
+      userId: trader.userId,
+      plan: "premium",
+      interval: "month",
+    });
+    const premiumLink = await call(`/billing/checkout?t=${premium}`, { redirect: "manual" });
+    expect(premiumLink.status).toBe(303);
+    const premiumForm = new URLSearchParams(stripeApi.calls[1]?.body);
+    expect(premiumForm.get("line_items[0][price]")).toBe("price_test_premium_month");
+    expect(premiumForm.get("subscription_data[trial_period_days]")).toBe("14");
   });
 
   it("Scenario: A tampered or expired billing link is refused", async () => {
@@ -251,7 +256,8 @@ describe("billing API, links and entitlements", () => {
     await acceptedSignals(world.communityId, provider.userId, 49);
     const config = { config: (await import("../../shared/config")).loadConfig(env as never) };
     if (!config.config.ok) throw new Error("test config invalid");
-    const options = { config: config.config.config };
+    // The reader is an owner or admin of the community: the refusal carries its checkout link.
+    const options = { config: config.config.config, communityLink: true };
 
     let ent = await loadEntitlements(db, { communityId: world.communityId }, options);
     expect(checkSignalQuota(ent, await signalsAcceptedToday(db, world.communityId))).toEqual({ allowed: true });
@@ -316,7 +322,7 @@ describe("billing API, links and entitlements", () => {
     expect(refused).toMatchObject({ allowed: false, code: "MEMBER_LIMIT_REACHED" });
     if (refused.allowed) throw new Error("unreachable");
     expect(refused.reason).toContain("allows 10 following members");
-    expect(refused.reason).toContain("upgrade to Professional with /subscription");
+    expect(refused.reason).toContain("Ask an owner or admin to upgrade to Professional");
 
     // Someone already following may change how they follow.
     const existing = followers[0]?.userId ?? "";

@@ -1,20 +1,19 @@
 import { createExecutionContext } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import worker from "../../workers/app";
 import {
   auditEvents,
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   fakeBillingApis,
   fireBillingCron,
   newCommunity,
+  polarOrder,
   polarPayload,
+  polarRefund,
   polarSubscription,
   postPolar,
   postStripe,
-  resetEnv,
   stripeCharge,
   stripeEvent,
   stripeInvoice,
@@ -22,20 +21,14 @@ import {
   subscriptionRow,
   tierOf,
   uid,
+  useCapturedQueues,
   useEnv,
 } from "../support/billing";
 import { BASE, opsHeaders } from "../support/http";
+import { POLAR_PRODUCTS } from "../support/test-vars";
 
 describe("billing-events consumer", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: Out-of-order events cannot move a plan backwards", async () => {
     const world = await newCommunity();
@@ -169,28 +162,19 @@ describe("billing-events consumer", () => {
         }),
       ),
     );
-    const order = {
-      id: uid("polar_order"),
-      status: "paid",
-      billing_reason: "subscription_create",
-      customer_id: polarCustomer,
-      subscription_id: polarSub,
-      total_amount: 9900,
-      currency: "usd",
+    const order = polarOrder({
+      customerId: polarCustomer,
+      subscriptionId: polarSub,
+      amount: 9900,
       metadata: polarMetadata,
-    };
+      billingReason: "subscription_create",
+    });
     await postPolar(polarPayload("order.paid", order));
     await postPolar(
-      polarPayload("refund.created", {
-        id: uid("polar_refund"),
-        status: "succeeded",
-        reason: "customer_request",
-        amount: 4950,
-        currency: "usd",
-        order_id: order.id,
-        subscription_id: polarSub,
-        customer_id: polarCustomer,
-      }),
+      polarPayload(
+        "refund.created",
+        polarRefund({ customerId: polarCustomer, orderId: order.id, subscriptionId: polarSub, amount: 4950 }),
+      ),
     );
     await postPolar(polarPayload("order.refunded", { ...order, status: "partially_refunded", refunded_amount: 4950 }));
     await queues.drain();
@@ -251,7 +235,7 @@ describe("billing-events consumer", () => {
     expect(await checkout.json()).toMatchObject({ provider: "polar", url: "https://buy.polar.sh/chk_1" });
     expect(api.calls.map((call) => call.url.host)).toEqual(["api.polar.sh"]);
     expect(JSON.parse(api.calls[0]?.body ?? "{}")).toMatchObject({
-      products: ["polar_prod_ent_month"],
+      products: [POLAR_PRODUCTS["community.enterprise.month"]],
       metadata: { dte_subject: "community", dte_community_id: world.communityId },
       external_customer_id: `community:${world.communityId}`,
     });
@@ -266,7 +250,7 @@ describe("billing-events consumer", () => {
           id: polarSub,
           customerId: uid("polar_cus"),
           status: "active",
-          productId: "polar_prod_ent_month",
+          productId: POLAR_PRODUCTS["community.enterprise.month"],
           periodEnd: Date.now() + 30 * DAY,
           metadata: { ...metadata, dte_plan: "enterprise" },
           externalId: `community:${world.communityId}`,

@@ -1,17 +1,14 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   auditEvents,
   type BillingWorld,
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   DAY,
   fireBillingCron,
   newCommunity,
   newMember,
   postStripe,
-  resetEnv,
   stripeEvent,
   stripeSubscription,
   subscriptionRow,
@@ -19,6 +16,7 @@ import {
   traderMetadata,
   traderPlanOf,
   uid,
+  useCapturedQueues,
 } from "../support/billing";
 
 const HOUR = 60 * 60 * 1000;
@@ -68,15 +66,7 @@ async function positionsOf(userId: string) {
 }
 
 describe("billing lifecycle", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    resetEnv();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   async function tick(at: number) {
     await fireBillingCron(at);

@@ -1,8 +1,6 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type CapturedQueues,
-  captureQueues,
   communityMetadata,
   fireBillingCron,
   newCommunity,
@@ -16,6 +14,7 @@ import {
   stripeSubscription,
   tierOf,
   uid,
+  useCapturedQueues,
 } from "../support/billing";
 import { errorOf } from "../support/http";
 
@@ -41,14 +40,7 @@ const subscriptionEvent = (communityId: string, created = Date.now()) =>
   );
 
 describe("billing webhooks", () => {
-  let queues: CapturedQueues;
-  beforeEach(() => {
-    queues = captureQueues();
-  });
-  afterEach(() => {
-    queues.restore();
-    vi.restoreAllMocks();
-  });
+  const queues = useCapturedQueues();
 
   it("Scenario: A billing webhook with a bad signature is refused", async () => {
     const { communityId } = await newCommunity();

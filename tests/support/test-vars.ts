@@ -1,3 +1,14 @@
+/** Polar product ids are UUIDs (its OpenAPI `Product.id` is `uuid4`); one product per plan and interval. */
+export const POLAR_PRODUCTS = {
+  "community.professional.month": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d01",
+  "community.professional.year": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d02",
+  "community.enterprise.month": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d03",
+  "community.enterprise.year": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d04",
+  "trader.basic.month": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d05",
+  "trader.pro.month": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d06",
+  "trader.premium.month": "5e0c1a27-7d3b-4c59-9a57-0a1c2b3c4d07",
+} as const;
+
 /**
  * Vars and secrets the test Worker runs with (vitest.config.ts binds them).
  * Test-only values: none of them protects anything real.
@@ -26,15 +37,7 @@ export const TEST_VARS = {
     "trader.pro.month": "price_test_traderpro_month",
     "trader.premium.month": "price_test_premium_month",
   }),
-  POLAR_PRODUCT_IDS: JSON.stringify({
-    "community.professional.month": "polar_prod_pro_month",
-    "community.professional.year": "polar_prod_pro_year",
-    "community.enterprise.month": "polar_prod_ent_month",
-    "community.enterprise.year": "polar_prod_ent_year",
-    "trader.basic.month": "polar_prod_basic_month",
-    "trader.pro.month": "polar_prod_traderpro_month",
-    "trader.premium.month": "polar_prod_premium_month",
-  }),
+  POLAR_PRODUCT_IDS: JSON.stringify(POLAR_PRODUCTS),
   /** Prices in tests come from the seeded walk (production refuses it). */
   QUOTE_FEED: "deterministic",
 } as const;

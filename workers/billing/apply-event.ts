@@ -8,18 +8,20 @@ import {
   cancellationText,
   downgradeScheduledText,
   type NoticeContext,
+  pausedText,
   paymentFailedText,
   paymentSucceededText,
   refundText,
 } from "../../shared/billing/notices";
 import type { BillingProvider } from "../../shared/billing/provider";
 import {
+  accessEndsAt,
   applySnapshot,
   GRACE_PERIOD_MS,
   type SubscriptionState,
   type Transition,
 } from "../../shared/billing/subscription-state";
-import type { BillingProviderName } from "../../shared/db/schema";
+import type { BillingProviderName, SubscriptionStatus, WebhookOutcome } from "../../shared/db/schema";
 import { ServiceUnavailableError } from "../../shared/errors";
 import { type BillingCustomerRow, stateOf, subjectOf } from "../db/tenant/billing-directory";
 import type { BillingContext } from "./context";
@@ -38,11 +40,25 @@ import { reconcileSubject } from "./reconcile";
 /** Thrown when an event cannot be applied yet (its subscription event has not arrived): retry later. */
 export class BillingNotReadyError extends Error {}
 
+/**
+ * Events about money or subscriptions this product did not sell (no metadata of ours, a customer we never
+ * created): recorded as processed with outcome `unattributed`, never retried, never an alert, because a Stripe
+ * account or Polar organization may sell other things too.
+ */
+function unattributed(ctx: BillingContext, event: BillingEvent, reason: string): WebhookOutcome {
+  ctx.logger.info("billing.event_unattributed", {
+    reason,
+    providerCustomerId: event.providerCustomerId ?? undefined,
+    providerSubscriptionId: event.providerSubscriptionId ?? undefined,
+  });
+  return "unattributed";
+}
+
 export async function processBillingEvent(
   ctx: BillingContext,
   provider: BillingProviderName,
   eventId: string,
-): Promise<"applied" | "already_processed" | "missing"> {
+): Promise<WebhookOutcome | "already_processed" | "missing"> {
   const row = await ctx.dir.webhooks.find(provider, eventId);
   if (!row) {
     ctx.logger.warn("billing.event_missing", { provider, eventId });
@@ -52,22 +68,24 @@ export async function processBillingEvent(
   const event = BillingEventSchema.parse(row.payload);
   const log = ctx.logger.child({ provider, eventId, eventType: event.type });
 
+  let outcome: WebhookOutcome;
   switch (event.kind) {
     case "subscription":
-      await applySubscriptionEvent({ ...ctx, logger: log }, event);
+      outcome = await applySubscriptionEvent({ ...ctx, logger: log }, event);
       break;
     case "payment_succeeded":
     case "refund":
-      await announcePayment({ ...ctx, logger: log }, event);
+      outcome = await announcePayment({ ...ctx, logger: log }, event);
       break;
     case "ignored":
+      outcome = "ignored";
       break;
   }
-  await ctx.dir.webhooks.markProcessed(provider, eventId, ctx.now());
-  return "applied";
+  await ctx.dir.webhooks.markProcessed(provider, eventId, ctx.now(), outcome);
+  return outcome;
 }
 
-async function applySubscriptionEvent(ctx: BillingContext, event: BillingEvent): Promise<void> {
+async function applySubscriptionEvent(ctx: BillingContext, event: BillingEvent): Promise<WebhookOutcome> {
   if (!event.subscription) throw new Error(`Event ${event.eventId} has no subscription snapshot.`);
   const existing = await ctx.dir.subscriptions.find(event.provider, event.subscription.providerSubscriptionId);
   const snapshot = await tieBroken(ctx, event, existing ? stateOf(existing) : null);
@@ -75,23 +93,18 @@ async function applySubscriptionEvent(ctx: BillingContext, event: BillingEvent):
   const subject = existing
     ? subjectOf(existing)
     : (event.subject ?? (knownCustomer ? customerSubject(knownCustomer) : null));
-  if (!subject || !(await subjectExists(ctx, subject))) {
-    ctx.logger.error("billing.subscription_unattributed", {
-      alert: true,
-      providerSubscriptionId: snapshot.providerSubscriptionId,
-      subject,
-    });
-    return;
-  }
+  if (!subject) return unattributed(ctx, event, "no metadata of ours and an unknown customer");
+  if (!(await subjectExists(ctx, subject))) return subjectMissing(ctx, event, subject);
 
-  const result = applySnapshot(subject.subject, existing ? stateOf(existing) : null, snapshot, event.occurredAt);
+  const previous = existing ? stateOf(existing) : null;
+  const result = applySnapshot(subject.subject, previous, snapshot, event.occurredAt);
   if (result.outcome === "stale") {
     ctx.logger.info("billing.stale_event_ignored", {
       providerSubscriptionId: snapshot.providerSubscriptionId,
       occurredAt: event.occurredAt,
       lastEventAt: existing?.lastEventAt,
     });
-    return;
+    return "stale";
   }
   const customer =
     knownCustomer ??
@@ -103,6 +116,7 @@ async function applySubscriptionEvent(ctx: BillingContext, event: BillingEvent):
 
   await announceTransitions(ctx, {
     subject,
+    previousStatus: previous?.status ?? null,
     state: result.state,
     transitions: result.transitions,
     keyPrefix: `billing:${event.provider}:${snapshot.providerSubscriptionId}`,
@@ -120,12 +134,25 @@ async function applySubscriptionEvent(ctx: BillingContext, event: BillingEvent):
     provider: event.provider,
     subscriptionId: snapshot.providerSubscriptionId,
   });
+  return "applied";
+}
+
+/** Our metadata names a community or user that no longer exists: someone may still be paying for it. */
+function subjectMissing(ctx: BillingContext, event: BillingEvent, subject: SubjectRef): WebhookOutcome {
+  ctx.logger.error("billing.subject_missing", {
+    alert: true,
+    subject,
+    providerCustomerId: event.providerCustomerId ?? undefined,
+    providerSubscriptionId: event.providerSubscriptionId ?? undefined,
+  });
+  return "unattributed";
 }
 
 async function announceTransitions(
   ctx: BillingContext,
   input: {
     subject: SubjectRef;
+    previousStatus: SubscriptionStatus | null;
     state: SubscriptionState;
     transitions: readonly Transition[];
     keyPrefix: string;
@@ -133,6 +160,7 @@ async function announceTransitions(
   },
 ): Promise<void> {
   const { state, subject } = input;
+  const endsAt = accessEndsAt(state);
   const notices: { key: string; content: (context: NoticeContext) => string }[] = [];
   for (const transition of input.transitions) {
     switch (transition) {
@@ -144,18 +172,20 @@ async function announceTransitions(
         break;
       case "cancel_scheduled":
         notices.push({
-          key: `cancel_scheduled:${state.currentPeriodEnd}`,
-          content: (context) => cancellationText(state.currentPeriodEnd, context),
+          key: `cancel_scheduled:${endsAt}`,
+          content: (context) => cancellationText(endsAt, context),
         });
         break;
       case "ended":
         notices.push({
           key: "ended",
-          content: (context) =>
-            cancellationText(
-              state.currentPeriodEnd !== null && state.currentPeriodEnd > ctx.now() ? state.currentPeriodEnd : null,
-              context,
-            ),
+          content: (context) => cancellationText(endsAt !== null && endsAt > ctx.now() ? endsAt : null, context),
+        });
+        break;
+      case "paused":
+        notices.push({
+          key: `paused:${state.lastEventAt}`,
+          content: (context) => pausedText(context, { afterTrial: input.previousStatus === "trialing" }),
         });
         break;
       case "downgrade_scheduled":
@@ -189,9 +219,9 @@ async function announceTransitions(
 }
 
 /** Payment succeeded and refund notices go to the payer of the subscription or customer they belong to. */
-async function announcePayment(ctx: BillingContext, event: BillingEvent): Promise<void> {
+async function announcePayment(ctx: BillingContext, event: BillingEvent): Promise<WebhookOutcome> {
   const amount = event.amount;
-  if (!amount) return;
+  if (!amount) return "ignored";
   const customer = event.providerCustomerId
     ? await ctx.dir.customers.find(event.provider, event.providerCustomerId)
     : null;
@@ -200,11 +230,16 @@ async function announcePayment(ctx: BillingContext, event: BillingEvent): Promis
     : null;
   const subject = subscription ? subjectOf(subscription) : customer ? customerSubject(customer) : event.subject;
   if (!subject) {
-    // A payment can overtake the subscription event that names its customer.
-    throw new BillingNotReadyError(`No customer known yet for ${event.provider} event ${event.eventId}.`);
+    // A payment can overtake the subscription event that names its customer: wait for that one only.
+    const customerId = event.providerCustomerId;
+    if (customerId && (await ctx.dir.webhooks.subscriptionEventPendingFor(event.provider, customerId))) {
+      throw new BillingNotReadyError(`${event.provider} event ${event.eventId} waits for its customer's events.`);
+    }
+    return unattributed(ctx, event, customerId ? "an unknown customer" : "no customer");
   }
+  if (!(await subjectExists(ctx, subject))) return subjectMissing(ctx, event, subject);
   const payer = await payerOf(ctx, subject, customer?.userId ?? subject.userId);
-  if (!payer) return;
+  if (!payer) return "applied";
   const communityName = await communityNameOf(ctx, subject);
   const content =
     event.kind === "refund"
@@ -213,7 +248,7 @@ async function announcePayment(ctx: BillingContext, event: BillingEvent): Promis
           catalog: ctx.catalog,
           subject: subject.subject,
           communityName,
-          plan: subscription?.plan ?? null,
+          plan: event.paidPlan,
           manageHint: MANAGE_HINT,
         });
   await sendDirectMessage(ctx, {
@@ -222,6 +257,7 @@ async function announcePayment(ctx: BillingContext, event: BillingEvent): Promis
     communityId: subject.communityId,
     content,
   });
+  return "applied";
 }
 
 /**

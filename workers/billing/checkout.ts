@@ -1,5 +1,5 @@
 import type { SubjectRef } from "../../shared/billing/events";
-import { type BillingInterval, FREE_PLAN, planIdsOf, planName, priceOf } from "../../shared/billing/plans";
+import { type BillingInterval, FREE_PLAN, planIdsOf, planName, priceOf, trialDaysOf } from "../../shared/billing/plans";
 import type { ReturnUrls } from "../../shared/billing/provider";
 import { isLive } from "../../shared/billing/subscription-state";
 import type { BillingProviderName } from "../../shared/db/schema";
@@ -51,7 +51,7 @@ export async function startCheckout(
   const providerName = ctx.config.BILLING_PROVIDER;
   const provider = billingProvider(ctx.config, providerName, "api");
   const customer = (await ctx.dir.customers.forSubject(subject)).find((row) => row.provider === providerName);
-  const trialDays = existing.length === 0 ? ctx.catalog.trialDays[subject.subject] || null : null;
+  const trialDays = existing.length === 0 ? trialDaysOf(ctx.catalog, subject.subject, plan) || null : null;
   const session = await provider.createCheckout(
     {
       subject,

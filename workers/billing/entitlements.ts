@@ -22,13 +22,15 @@ import { planCatalogFor } from "./context";
 /**
  * The D1 side of `entitlements()`: reads the applied plans (the community's
  * tier, the member's trader plan) and, with a config, the plan overrides and
- * signed upgrade links for denial messages.
+ * signed upgrade links for denial messages: the member's own trader link, and
+ * the community's checkout link only when `communityLink` says the reader is
+ * one of its owners or admins.
  */
 
 export async function loadEntitlements(
   db: Database,
   subject: { communityId: string; userId?: string | null },
-  options: { config?: AppConfig; nowMs?: number } = {},
+  options: { config?: AppConfig; nowMs?: number; communityLink?: boolean } = {},
 ): Promise<Entitlements> {
   const dir = billingDirectory(db);
   const community = await dir.people.community(subject.communityId);
@@ -37,7 +39,9 @@ export async function loadEntitlements(
   const catalog = options.config ? planCatalogFor(options.config) : DEFAULT_PLAN_CATALOG;
   const links = options.config
     ? {
-        community: await upgradeLink(options.config, catalog, "community", community.tier, subject.communityId, null),
+        community: options.communityLink
+          ? await upgradeLink(options.config, catalog, "community", community.tier, subject.communityId, null)
+          : null,
         trader:
           subject.userId && traderPlan
             ? await upgradeLink(options.config, catalog, "trader", traderPlan, null, subject.userId)

@@ -2,6 +2,7 @@ import { dueNotices, type NoticeContext, scheduledNoticeText } from "../../share
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
 import { stateOf, subjectOf } from "../db/tenant/billing-directory";
+import { deliveryFailuresOf } from "../queues/delivery-failures";
 import { type BillingContext, billingContext } from "./context";
 import { type BillingQueueMessage, eventMessage } from "./messages";
 import { MANAGE_HINT, payerOf, sendDirectMessage } from "./notify";
@@ -19,6 +20,8 @@ export const OUTBOX_GRACE_MS = 60_000;
 const OUTBOX_BATCH = 100;
 const CANDIDATES_PER_RUN = 5_000;
 const SEND_BATCH = 100;
+/** A failure record nothing claimed (its message was neither retried to success nor dead-lettered) is dropped. */
+const DELIVERY_FAILURE_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 
 export async function runBillingLifecycle(env: Env, logger: Logger, scheduledTime: number) {
   const config = configFor(env);
@@ -41,6 +44,8 @@ export async function runBillingLifecycle(env: Env, logger: Logger, scheduledTim
       .map((subscriptionId) => ({ body: { type: "billing.lifecycle", subscriptionId, asOf: scheduledTime } }));
     await env.BILLING_QUEUE.sendBatch(messages);
   }
+  await deliveryFailuresOf(ctx.db).purgeOlderThan(scheduledTime - DELIVERY_FAILURE_RETENTION_MS);
+  await ctx.dir.linkClaims.purgeExpired(scheduledTime);
   return { outboxDrained: pending.length, lifecycleQueued: ids.length };
 }
 

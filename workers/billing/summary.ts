@@ -3,9 +3,11 @@ import {
   BILLING_INTERVALS,
   type BillingInterval,
   type BillingSubjectKind,
+  nextPlanUp,
   planIdsOf,
   planName,
   priceOf,
+  trialDaysOf,
 } from "../../shared/billing/plans";
 import { entitledPlan } from "../../shared/billing/subscription-state";
 import { billingFor } from "../db/tenant/billing";
@@ -25,6 +27,10 @@ export interface SubscriptionView {
   interval: string | null;
   currentPeriodEnd: number | null;
   cancelAtPeriodEnd: boolean;
+  /** When a scheduled cancellation takes effect (may precede the period end). */
+  cancelAt: number | null;
+  /** When the provider ended the subscription. */
+  endedAt: number | null;
   trialEnd: number | null;
   pastDueSince: number | null;
   pendingPlan: string | null;
@@ -34,6 +40,8 @@ export interface PlanOffer {
   plan: string;
   name: string;
   prices: Partial<Record<BillingInterval, number>>;
+  /** The trial a checkout of this plan gets now: 0 once the subject has had a subscription. */
+  trialDays: number;
 }
 
 export function subscriptionView(row: SubscriptionRow, now: number): SubscriptionView {
@@ -46,21 +54,30 @@ export function subscriptionView(row: SubscriptionRow, now: number): Subscriptio
     interval: row.interval,
     currentPeriodEnd: row.currentPeriodEnd,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    cancelAt: row.cancelAt,
+    endedAt: row.endedAt,
     trialEnd: row.trialEnd,
     pastDueSince: row.pastDueSince,
     pendingPlan: row.pendingPlan,
   };
 }
 
-export function planOffers(ctx: BillingContext, subject: BillingSubjectKind): PlanOffer[] {
+export function planOffers(ctx: BillingContext, subject: BillingSubjectKind, firstSubscription: boolean): PlanOffer[] {
   return planIdsOf(subject).map((plan) => {
     const prices: Partial<Record<BillingInterval, number>> = {};
     for (const interval of BILLING_INTERVALS) {
       const price = priceOf(ctx.catalog, subject, plan, interval);
       if (price !== null) prices[interval] = price;
     }
-    return { plan, name: planName(ctx.catalog, subject, plan), prices };
+    const trialDays = firstSubscription ? trialDaysOf(ctx.catalog, subject, plan) : 0;
+    return { plan, name: planName(ctx.catalog, subject, plan), prices, trialDays };
   });
+}
+
+/** The trial of the plan a subject is offered first (the next one up), as `trialDays` on the summary. */
+function nextTrialDays(ctx: BillingContext, subject: BillingSubjectKind, plan: string, firstSubscription: boolean) {
+  const next = nextPlanUp(subject, plan);
+  return firstSubscription && next ? trialDaysOf(ctx.catalog, subject, next) : 0;
 }
 
 export async function communityBilling(ctx: BillingContext, communityId: string) {
@@ -78,8 +95,8 @@ export async function communityBilling(ctx: BillingContext, communityId: string)
     usage: { members: usage.followingMembers, providers: usage.providers, signalsToday: usage.signalsToday },
     subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
     checkoutProvider: ctx.config.BILLING_PROVIDER,
-    plans: planOffers(ctx, "community"),
-    trialDays: rows.length === 0 ? ctx.catalog.trialDays.community : 0,
+    plans: planOffers(ctx, "community", rows.length === 0),
+    trialDays: nextTrialDays(ctx, "community", ent.communityPlan, rows.length === 0),
   };
 }
 
@@ -101,7 +118,7 @@ export async function traderBilling(ctx: BillingContext, userId: string) {
     usage: { liveConnections: live.length },
     subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
     checkoutProvider: ctx.config.BILLING_PROVIDER,
-    plans: planOffers(ctx, "trader"),
-    trialDays: rows.length === 0 ? ctx.catalog.trialDays.trader : 0,
+    plans: planOffers(ctx, "trader", rows.length === 0),
+    trialDays: nextTrialDays(ctx, "trader", plan, rows.length === 0),
   };
 }

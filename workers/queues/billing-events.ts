@@ -4,6 +4,8 @@ import { BillingNotReadyError, processBillingEvent } from "../billing/apply-even
 import { billingContext } from "../billing/context";
 import { runSubscriptionLifecycle } from "../billing/lifecycle";
 import { BillingQueueMessageSchema } from "../billing/messages";
+import { database } from "../db/client";
+import { deliveryFailuresOf } from "./delivery-failures";
 
 /**
  * The billing-events consumer: applies recorded webhook events and lifecycle
@@ -32,6 +34,7 @@ export async function consumeBillingEvents(
     return;
   }
 
+  const failures = deliveryFailuresOf(database(env.DB));
   for (const message of batch.messages) {
     const log = logger.child({ messageId: message.id, attempts: message.attempts });
     const parsed = BillingQueueMessageSchema.safeParse(message.body);
@@ -50,8 +53,13 @@ export async function consumeBillingEvents(
       } else {
         await runSubscriptionLifecycle(ctx, body.subscriptionId);
       }
+      if (message.attempts > 1) await failures.clear(batch.queue, message.body);
       message.ack();
     } catch (error) {
+      // The DLQ resets attempts to 1: keep the real count and the error for the dead letter.
+      await failures
+        .record(batch.queue, message.body, message.attempts, error)
+        .catch((recordError) => log.warn("billing.failure_not_recorded", { error: recordError }));
       if (error instanceof BillingNotReadyError) {
         log.warn("billing.event_not_ready", { message: error.message });
         message.retry({ delaySeconds: NOT_READY_DELAY_SECONDS });

@@ -2,6 +2,7 @@ import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import { type Logger, REDACTED, redact } from "../../shared/logging";
 import { database } from "../db/client";
+import { deliveryFailuresOf } from "./delivery-failures";
 
 /**
  * DLQ consumer: keeps every exhausted message in `dead_letters` for an operator
@@ -14,8 +15,11 @@ import { database } from "../db/client";
 export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, logger: Logger): Promise<void> {
   const db = database(env.DB);
   const sourceQueue = batch.queue.replace(/-dlq$/, "");
+  const failures = deliveryFailuresOf(db);
   for (const message of batch.messages) {
     try {
+      // What the source consumer recorded: the DLQ restarts `attempts` at 1 and carries no error.
+      const failure = await failures.find(sourceQueue, message.body);
       const inserted = await db
         .insert(deadLetters)
         .values({
@@ -24,8 +28,8 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
           messageId: message.id,
           communityId: communityIdOf(message.body),
           body: redactSecrets(message.body),
-          attempts: message.attempts,
-          lastError: null,
+          attempts: failure?.attempts ?? message.attempts,
+          lastError: failure ? String(redactSecrets(failure.lastError)) : null,
         })
         .onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
       if (inserted.meta.changes === 0) {
@@ -34,6 +38,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
         message.ack();
         continue;
       }
+      if (failure) await failures.clear(sourceQueue, message.body);
       logger.error("queue.dead_lettered", {
         alert: true,
         sourceQueue,

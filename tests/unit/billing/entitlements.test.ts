@@ -50,7 +50,7 @@ describe("entitlements", () => {
     const live = canTradeLive(free);
     expect(live).toMatchObject({ allowed: false, code: "LIVE_TRADING_NOT_IN_PLAN", upgrade: { plan: "basic" } });
     expect(!live.allowed && live.reason).toBe(
-      "Your Free plan is paper trading only; live trading needs a paid trader plan. Upgrade to Basic with /subscription or at https://x/up-t.",
+      "Your Free plan is paper trading only; live trading needs a paid trader plan. Upgrade to Basic with /subscription or at https://x/up-t .",
     );
     expect(canAddLiveConnection(free, 0)).toMatchObject({ allowed: false, code: "LIVE_TRADING_NOT_IN_PLAN" });
     expect(canAddLiveConnection(ent("free", "basic"), 0)).toEqual({ allowed: true });
@@ -63,9 +63,7 @@ describe("entitlements", () => {
 
     expect(canAddProvider(free, 1)).toEqual({ allowed: true });
     const providers = canAddProvider(free, 2);
-    expect(!providers.allowed && providers.reason).toContain(
-      "An owner or admin can upgrade to Professional with /subscription",
-    );
+    expect(!providers.allowed && providers.reason).toContain("Upgrade to Professional with /subscription or at ");
     expect(canFollow(free, 9)).toEqual({ allowed: true });
     expect(canFollow(free, 10)).toMatchObject({ allowed: false, code: "MEMBER_LIMIT_REACHED" });
     expect(checkSignalQuota(free, 49)).toEqual({ allowed: true });
@@ -76,8 +74,11 @@ describe("entitlements", () => {
     expect(!top.allowed && top.reason).toBe(
       "This community's Enterprise plan allows 10000 signals a day (UTC), and today's are used up, so nothing was executed.",
     );
-    // Without a link, the command is the way.
+    // Without a link (the reader is not an owner or admin of the community), they are told whom to ask.
     const noLink = canFollow(entitlements({ community: { id: "c", plan: "free" } }), 10);
-    expect(!noLink.allowed && noLink.reason.endsWith("upgrade to Professional with /subscription.")).toBe(true);
+    expect(
+      !noLink.allowed &&
+        noLink.reason.endsWith("Ask an owner or admin to upgrade to Professional (they can use /subscription)."),
+    ).toBe(true);
   });
 });

@@ -10,6 +10,8 @@ const pastDue: SubscriptionState = {
   interval: "month",
   currentPeriodEnd: SINCE + 20 * DAY_MS,
   cancelAtPeriodEnd: false,
+  cancelAt: null,
+  endedAt: null,
   trialEnd: null,
   pastDueSince: SINCE,
   pendingPlan: null,

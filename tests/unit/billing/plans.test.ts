@@ -1,17 +1,20 @@
 import { describe, expect, it } from "vitest";
 import {
   buildPlanCatalog,
+  COMMUNITY_PLAN_IDS,
   DEFAULT_PLAN_CATALOG,
   nextPlanUp,
   ProviderPriceIdsSchema,
   planForPriceId,
   planRank,
+  TRADER_PLAN_IDS,
+  trialDaysOf,
 } from "../../../shared/billing/plans";
 import { loadConfig } from "../../../shared/config";
 
 describe("plan table", () => {
   it("Scenario: Default plans follow the billing spec", () => {
-    const { community, trader, trialDays } = DEFAULT_PLAN_CATALOG;
+    const { community, trader } = DEFAULT_PLAN_CATALOG;
     expect(community.free).toMatchObject({
       prices: { month: 0 },
       limits: { members: 10, providers: 2, signalsPerDay: 50 },
@@ -42,7 +45,9 @@ describe("plan table", () => {
       prices: { month: 29_900 },
       features: { maxLiveConnections: null, analytics: true, priorityExecution: true },
     });
-    expect(trialDays).toEqual({ community: 14, trader: 7 });
+    // Trials: 14 days for community plans and for Premium (the original's top trader plan), 7 for Basic and Pro.
+    expect(COMMUNITY_PLAN_IDS.map((plan) => trialDaysOf(DEFAULT_PLAN_CATALOG, "community", plan))).toEqual([0, 14, 14]);
+    expect(TRADER_PLAN_IDS.map((plan) => trialDaysOf(DEFAULT_PLAN_CATALOG, "trader", plan))).toEqual([0, 7, 7, 14]);
     expect(planRank("community", "enterprise")).toBeGreaterThan(planRank("community", "professional"));
     expect(planRank("trader", "unknown-plan")).toBe(0);
     expect(nextPlanUp("trader", "pro")).toBe("premium");
@@ -55,8 +60,8 @@ describe("plan table", () => {
         professional: { name: "Pro Community", limits: { members: 150 } },
         free: { prices: { month: 500 } },
       },
-      trader: { basic: { prices: { year: 49_000 } } },
-      trialDays: { trader: 14 },
+      trader: { basic: { prices: { year: 49_000 } }, pro: { trialDays: 21 } },
+      trialDays: { trader: 10 },
     });
     expect(catalog.community.professional).toMatchObject({
       name: "Pro Community",
@@ -65,7 +70,9 @@ describe("plan table", () => {
     });
     expect(catalog.community.free.prices).toEqual({ month: 0, year: 0 });
     expect(catalog.trader.basic.prices).toEqual({ month: 4_900, year: 49_000 });
-    expect(catalog.trialDays).toEqual({ community: 14, trader: 14 });
+    // A table-wide trial applies to its paid plans; a plan's own wins; free plans never have one.
+    expect(TRADER_PLAN_IDS.map((plan) => trialDaysOf(catalog, "trader", plan))).toEqual([0, 10, 21, 10]);
+    expect(trialDaysOf(catalog, "community", "professional")).toBe(14);
     expect(DEFAULT_PLAN_CATALOG.community.professional.limits.members).toBe(100);
 
     // Through the config: JSON vars, validated, and problems name the variable without quoting it.

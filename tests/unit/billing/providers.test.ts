@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { PolarBillingProvider } from "../../../shared/billing/polar";
 import { StripeBillingProvider } from "../../../shared/billing/stripe";
 import {
+  polarCustomerSession,
+  polarOrder,
   polarPayload,
+  polarRefund,
   polarSubscription,
   stripeCharge,
   stripeEvent,
@@ -79,21 +82,31 @@ describe("billing providers", () => {
           interval: "month",
           currentPeriodEnd: PERIOD_END,
           cancelAtPeriodEnd: false,
+          cancelAt: null,
+          endedAt: null,
           trialEnd: null,
+          pendingPlan: null,
         },
+        paidPlan: null,
         amount: null,
         objectId: "sub_1",
       });
     }
     // An unknown price falls back to the checkout's metadata; Stripe-only statuses map onto ours.
     const expired = stripe.normalize(
-      stripeEvent("customer.subscription.deleted", {
-        ...itemsOnly,
-        status: "incomplete_expired",
-        items: { data: [{ price: { id: "price_legacy" } }] },
-      }),
+      stripeEvent(
+        "customer.subscription.deleted",
+        stripeSubscription({
+          id: "sub_1",
+          customer: "cus_1",
+          status: "incomplete_expired",
+          price: "price_legacy",
+          periodEnd: PERIOD_END,
+          metadata,
+        }),
+      ),
     );
-    expect(expired.subscription).toMatchObject({ status: "canceled", plan: "professional", currentPeriodEnd: null });
+    expect(expired.subscription).toMatchObject({ status: "canceled", plan: "professional", interval: "month" });
     const cancelAt = stripe.normalize(
       stripeEvent("customer.subscription.updated", {
         ...itemsOnly,
@@ -101,7 +114,12 @@ describe("billing providers", () => {
         cancel_at: PERIOD_END / 1000,
       }),
     );
-    expect(cancelAt.subscription?.cancelAtPeriodEnd).toBe(true);
+    expect(cancelAt.subscription).toMatchObject({ cancelAtPeriodEnd: true, cancelAt: PERIOD_END });
+    // Paused is its own state (no payment was attempted), not dunning.
+    expect(
+      stripe.normalize(stripeEvent("customer.subscription.paused", { ...itemsOnly, status: "paused" })).subscription
+        ?.status,
+    ).toBe("paused");
 
     const paid = stripe.normalize(
       stripeEvent(
@@ -114,7 +132,15 @@ describe("billing providers", () => {
       providerSubscriptionId: "sub_1",
       amount: { value: 4900, currency: "usd" },
       subject: { communityId: "c1" },
+      // The line's price is not one of this test's prices: the plan paid for is unknown, never guessed.
+      paidPlan: null,
     });
+    const legacyLine = stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 4900, metadata });
+    const line = { ...legacyLine.lines.data[0], pricing: null, price: { id: "price_basic_m" } };
+    expect(
+      stripe.normalize(stripeEvent("invoice.paid", { ...legacyLine, lines: { ...legacyLine.lines, data: [line] } }))
+        .paidPlan,
+    ).toBe("basic");
     expect(
       stripe.normalize(
         stripeEvent("invoice.paid", stripeInvoice({ customer: "cus_1", subscription: "sub_1", amountPaid: 0 })),
@@ -127,6 +153,14 @@ describe("billing providers", () => {
       providerCustomerId: "cus_1",
       amount: { value: 2500 },
     });
+    // A second partial refund: the amount is the difference from `previous_attributes`, not the running total.
+    expect(
+      stripe.normalize(
+        stripeEvent("charge.refunded", stripeCharge({ customer: "cus_1", amountRefunded: 4000 }), {
+          previousAttributes: { amount_refunded: 2500 },
+        }),
+      ).amount,
+    ).toEqual({ value: 1500, currency: "usd" });
     expect(stripe.normalize(stripeEvent("payout.paid", { id: "po_1" })).kind).toBe("ignored");
 
     const polarSub = polarSubscription({
@@ -154,30 +188,52 @@ describe("billing providers", () => {
         trialEnd: PERIOD_END,
       },
     });
-    const order = {
-      id: "po_1",
-      customer_id: "pc_1",
-      subscription_id: "ps_1",
-      total_amount: 299000,
-      currency: "USD",
-      metadata: {},
-    };
+    const order = { ...polarOrder({ customerId: "pc_1", subscriptionId: "ps_1", amount: 299000 }), currency: "USD" };
     expect(polar.normalize(polarPayload("order.paid", order), "msg_2", 0)).toMatchObject({
       kind: "payment_succeeded",
       amount: { value: 299000, currency: "usd" },
     });
+    const yearly = polarOrder({ customerId: "pc_1", subscriptionId: "ps_1", productId: "prod_ent_y", amount: 299000 });
+    expect(polar.normalize(polarPayload("order.paid", yearly), "msg_6", 0).paidPlan).toBe("enterprise");
+    // A pending_update names the plan of the next period; revoked ends access at once; paused is its own state.
+    const pending = polar.normalize(
+      polarPayload(
+        "subscription.updated",
+        polarSubscription({
+          ...{ id: "ps_1", customerId: "pc_1", status: "active", productId: "prod_ent_y", periodEnd: PERIOD_END },
+          pendingUpdate: { productId: "prod_ent_y", appliesAt: PERIOD_END },
+        }),
+      ),
+      "msg_7",
+      0,
+    );
+    expect(pending.subscription?.pendingPlan).toBe("enterprise");
+    const revoked = polar.normalize(
+      polarPayload(
+        "subscription.revoked",
+        polarSubscription({ id: "ps_1", customerId: "pc_1", status: "unpaid", periodEnd: PERIOD_END }),
+        { timestamp: 1_800_000_000_000 },
+      ),
+      "msg_8",
+      0,
+    );
+    expect(revoked.subscription).toMatchObject({ status: "canceled", endedAt: 1_800_000_000_000 });
+    expect(
+      polar.normalize(
+        polarPayload(
+          "subscription.paused",
+          polarSubscription({ id: "ps_1", customerId: "pc_1", status: "paused", periodEnd: PERIOD_END }),
+        ),
+        "msg_9",
+        0,
+      ).subscription?.status,
+    ).toBe("paused");
     expect(polar.normalize(polarPayload("order.refunded", order), "msg_3", 0).kind).toBe("ignored");
-    const refund = {
-      id: "re_1",
-      amount: 1000,
-      currency: "usd",
-      customer_id: "pc_1",
-      subscription_id: "ps_1",
-      order_id: "po_1",
-    };
+    const refund = polarRefund({ customerId: "pc_1", orderId: order.id, subscriptionId: "ps_1", amount: 1000 });
     expect(polar.normalize(polarPayload("refund.created", refund), "msg_4", 0)).toMatchObject({
       kind: "refund",
-      objectId: "re_1",
+      objectId: refund.id,
+      amount: { value: 1000, currency: "usd" },
     });
     expect(() => polar.normalize(polarPayload("subscription.updated", { id: "ps_1" }), "msg_5", 0)).toThrow(
       /expected shape/,
@@ -198,10 +254,7 @@ describe("billing providers", () => {
             object: "list",
             data: [
               {
-                id: "in_1",
-                status: "paid",
-                total: 4900,
-                currency: "usd",
+                ...stripeInvoice({ id: "in_1", customer: "cus_9", subscription: "sub_9", amountPaid: 4900 }),
                 created: 1_800_000_000,
                 hosted_invoice_url: "https://inv",
               },
@@ -235,21 +288,17 @@ describe("billing providers", () => {
         ? {
             items: [
               {
-                id: "o_1",
-                status: "paid",
-                customer_id: "pc_9",
-                total_amount: 299000,
-                currency: "usd",
+                ...polarOrder({ id: "o_1", customerId: "pc_9", subscriptionId: "ps_9", amount: 299000 }),
                 created_at: "2026-11-01T00:00:00Z",
               },
             ],
             pagination: { total_count: 1, max_page: 1 },
           }
         : request.url.includes("/v1/customer-sessions/")
-          ? {
-              token: "polar_cst_x",
-              customer_portal_url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
-            }
+          ? polarCustomerSession({
+              customerId: "pc_9",
+              url: "https://polar.sh/acme/portal?customer_session_token=polar_cst_x",
+            })
           : { ...polarSub, status: request.method === "DELETE" ? "canceled" : "active" },
     );
     expect(await polar.getSubscription("ps_9")).toMatchObject({ plan: "enterprise", status: "active" });

@@ -24,7 +24,10 @@ const snapshot = (overrides: Partial<SubscriptionSnapshot> = {}): SubscriptionSn
   interval: "month",
   currentPeriodEnd: PERIOD_END,
   cancelAtPeriodEnd: false,
+  cancelAt: null,
+  endedAt: null,
   trialEnd: null,
+  pendingPlan: null,
   ...overrides,
 });
 
@@ -93,6 +96,12 @@ describe("subscription state machine", () => {
     // A trial grants its plan until it ends (with a day for the provider's news to arrive).
     expect(at({ status: "trialing", trialEnd: NOW }, NOW + TRIAL_SETTLE_MS - 1)).toBe("professional");
     expect(at({ status: "trialing", trialEnd: NOW }, NOW + TRIAL_SETTLE_MS)).toBe("free");
+    // Paused grants nothing; a dated cancellation ends the plan on its date; an ended subscription grants nothing.
+    expect(at({ status: "paused" }, NOW)).toBe("free");
+    expect(at({ cancelAtPeriodEnd: true, cancelAt: NOW + DAY_MS }, NOW + DAY_MS - 1)).toBe("professional");
+    expect(at({ cancelAtPeriodEnd: true, cancelAt: NOW + DAY_MS }, NOW + DAY_MS)).toBe("free");
+    expect(at({ status: "canceled", endedAt: NOW }, NOW)).toBe("free");
+    expect(at({ status: "canceled", trialEnd: PERIOD_END, endedAt: NOW - 1 }, NOW)).toBe("free");
 
     const pastDue = apply(base, snapshot({ status: "past_due" }), NOW + 60_000);
     expect(pastDue.state.pastDueSince).toBe(NOW + 60_000);
@@ -105,6 +114,14 @@ describe("subscription state machine", () => {
     expect(recovered.transitions).toEqual(["payment_recovered"]);
     const revoked = apply(base, snapshot({ status: "canceled" }), NOW + DAY_MS);
     expect(revoked.transitions).toEqual(["ended"]);
+    const paused = apply(base, snapshot({ status: "paused" }), NOW + DAY_MS);
+    expect(paused.transitions).toEqual(["paused"]);
+    expect(paused.state.pastDueSince).toBeNull();
+    // A plan change the provider schedules for the next period (Polar's pending_update) is a pending downgrade.
+    const scheduled = apply(base, snapshot({ plan: "enterprise", pendingPlan: "professional" }), NOW + DAY_MS);
+    expect(scheduled.state).toMatchObject({ plan: "enterprise", pendingPlan: "professional" });
+    expect(scheduled.transitions).toContain("downgrade_scheduled");
+    expect(entitledPlan(scheduled.state, PERIOD_END)).toBe("professional");
 
     expect(highestEntitledPlan("community", [base, { ...base, plan: "enterprise", status: "incomplete" }], NOW)).toBe(
       "professional",

@@ -4,6 +4,7 @@ import type { SubscriptionState } from "../../../shared/billing/subscription-sta
 import {
   type BillingProviderName,
   billingCustomers,
+  billingLinkClaims,
   brokerConnections,
   communities,
   memberships,
@@ -11,6 +12,7 @@ import {
   subscriptions,
   traderPlans,
   users,
+  type WebhookOutcome,
   webhookEvents,
 } from "../../../shared/db/schema";
 import type { Database } from "../client";
@@ -39,6 +41,8 @@ export function stateOf(row: SubscriptionRow): SubscriptionState {
     interval: row.interval === "month" || row.interval === "year" ? row.interval : null,
     currentPeriodEnd: row.currentPeriodEnd,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    cancelAt: row.cancelAt,
+    endedAt: row.endedAt,
     trialEnd: row.trialEnd,
     pastDueSince: row.pastDueSince,
     pendingPlan: row.pendingPlan,
@@ -78,6 +82,7 @@ export function billingDirectory(db: Database) {
           communityId: event.subject?.communityId ?? null,
           receivedAt: now,
           processedAt: needsWork ? null : now,
+          outcome: needsWork ? null : "ignored",
           payload: needsWork ? (event as unknown as Record<string, unknown>) : null,
           enqueuedAt: null,
         })
@@ -108,10 +113,10 @@ export function billingDirectory(db: Database) {
         .where(and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId)));
     },
 
-    async markProcessed(provider: string, eventId: string, now: number): Promise<void> {
+    async markProcessed(provider: string, eventId: string, now: number, outcome: WebhookOutcome): Promise<void> {
       await db
         .update(webhookEvents)
-        .set({ processedAt: now })
+        .set({ processedAt: now, outcome })
         .where(
           and(
             eq(webhookEvents.provider, provider),
@@ -119,6 +124,27 @@ export function billingDirectory(db: Database) {
             isNull(webhookEvents.processedAt),
           ),
         );
+    },
+
+    /**
+     * Whether a subscription event of this provider customer still waits to be applied: a payment can overtake
+     * the subscription event that makes its customer known.
+     */
+    async subscriptionEventPendingFor(provider: BillingProviderName, providerCustomerId: string) {
+      const row = await db
+        .select({ id: webhookEvents.id })
+        .from(webhookEvents)
+        .where(
+          and(
+            eq(webhookEvents.provider, provider),
+            isNull(webhookEvents.processedAt),
+            sql`json_extract(${webhookEvents.payload}, '$.kind') = 'subscription'`,
+            sql`json_extract(${webhookEvents.payload}, '$.providerCustomerId') = ${providerCustomerId}`,
+          ),
+        )
+        .limit(1)
+        .get();
+      return row !== undefined;
     },
 
     /** Events whose enqueue did not happen (or not yet) after `receivedBefore`, oldest first. */
@@ -232,6 +258,8 @@ export function billingDirectory(db: Database) {
         interval: state.interval,
         currentPeriodEnd: state.currentPeriodEnd,
         cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+        cancelAt: state.cancelAt,
+        endedAt: state.endedAt,
         trialEnd: state.trialEnd,
         pastDueSince: state.pastDueSince,
         pendingPlan: state.pendingPlan,
@@ -400,7 +428,24 @@ export function billingDirectory(db: Database) {
     },
   };
 
-  return { webhooks, customers, subscriptions: subscriptionStore, traders, people };
+  const linkClaims = {
+    /** Claims a single-use link: true the first time, false when it was claimed before. */
+    async claim(jti: string, action: string, expiresAt: number, now: number): Promise<boolean> {
+      const inserted = await db
+        .insert(billingLinkClaims)
+        .values({ jti, action, claimedAt: now, expiresAt })
+        .onConflictDoNothing({ target: billingLinkClaims.jti })
+        .returning({ jti: billingLinkClaims.jti });
+      return inserted.length > 0;
+    },
+
+    /** Claims of links that have expired anyway (a replay is refused as expired). */
+    async purgeExpired(now: number): Promise<void> {
+      await db.delete(billingLinkClaims).where(lt(billingLinkClaims.expiresAt, now));
+    },
+  };
+
+  return { webhooks, customers, subscriptions: subscriptionStore, traders, people, linkClaims };
 }
 
 export type BillingDirectory = ReturnType<typeof billingDirectory>;

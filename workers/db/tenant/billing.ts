@@ -23,6 +23,7 @@ import { type AuditEntry, createTenantScope } from "./scope";
 
 export const COMMUNITY_PLAN_CHANGED = "billing.plan_changed";
 export const TRADER_PLAN_CHANGED = "billing.trader_plan_changed";
+export const REFUND_ISSUED = "billing.refund_issued";
 /** Actor recorded on plan changes the billing engine makes. */
 export const BILLING_ACTOR = "billing";
 
@@ -124,6 +125,29 @@ export function billingFor(db: Database, communityId: string) {
         };
       });
       return { changed: result, from, entry };
+    },
+
+    /** Audits a refund the provider has made (`billing.refund_issued`, actor: who asked for it). */
+    async recordRefund(
+      actorId: string,
+      refund: {
+        provider: string;
+        paymentId: string;
+        refundId: string;
+        amount: number;
+        currency: string;
+        status: string;
+        full: boolean;
+        reason: string;
+        comment: string | null;
+      },
+    ): Promise<AuditEntry | null> {
+      const { entry } = await scope.auditedWrite(async () => ({
+        entry: { event: REFUND_ISSUED, actorId, target: refund.paymentId, data: { ...refund } },
+        statements: [],
+        result: undefined,
+      }));
+      return entry;
     },
 
     /** The trader plan last audited for this member here, if any. */

@@ -5,7 +5,7 @@ import { loadEntitlements } from "../../billing/entitlements";
 import { upsertUser } from "../../db/directory";
 import { type CommunityContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isProvider } from "../permissions";
+import { isAdmin, isProvider } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type FollowOptions = OptionsFor<typeof DEFINITIONS.follow>;
@@ -74,8 +74,13 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
   const followerUserId = ctx.member.user.id;
   // A member who already follows someone is already counted against the plan's member limit.
   const alreadyFollowing = (await ctx.tenant.follows.followedBy(followerUserId)).some((f) => f.enabled);
+  // Only owners and admins can pay for the community: nobody else is handed its checkout link.
   const plan = canFollow(
-    await loadEntitlements(ctx.db, { communityId: ctx.community.id }, { config: ctx.config }),
+    await loadEntitlements(
+      ctx.db,
+      { communityId: ctx.community.id },
+      { config: ctx.config, communityLink: isAdmin(ctx.member) },
+    ),
     await ctx.tenant.follows.followingMemberCount(),
     { alreadyFollowing },
   );

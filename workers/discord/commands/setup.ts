@@ -60,7 +60,7 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
     const known = await tenant.providers.memberByDiscordId(options.provider);
     if (!known?.namedProvider) {
       const plan = canAddProvider(
-        await loadEntitlements(db, { communityId: community.id }, { config: ctx.config }),
+        await loadEntitlements(db, { communityId: community.id }, { config: ctx.config, communityLink: true }),
         await tenant.providers.namedCount(),
       );
       if (!plan.allowed)

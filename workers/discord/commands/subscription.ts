@@ -79,13 +79,16 @@ function describeSubscription(ctx: BillingContext, subject: BillingSubjectKind, 
   switch (view.status) {
     case "trialing":
       return `${name} trial${view.trialEnd ? ` until ${discordDate(view.trialEnd)}` : ""}.`;
-    case "active":
-      if (view.cancelAtPeriodEnd && view.currentPeriodEnd)
-        return `${name}, canceled: ends ${discordDate(view.currentPeriodEnd)}.`;
+    case "active": {
+      const endsAt = view.cancelAt ?? view.currentPeriodEnd;
+      if (view.cancelAtPeriodEnd && endsAt) return `${name}, canceled: ends ${discordDate(endsAt)}.`;
       if (view.pendingPlan && view.currentPeriodEnd) {
         return `${name} until ${discordDate(view.currentPeriodEnd)}, then ${planName(ctx.catalog, subject, view.pendingPlan)}.`;
       }
       return `${name}${view.currentPeriodEnd ? `, renews ${discordDate(view.currentPeriodEnd)}` : ""} (${view.provider}).`;
+    }
+    case "paused":
+      return `${name}, paused: the plan is Free until the subscription resumes (add a payment method in the portal).`;
     case "past_due":
     case "unpaid":
       return `${name}: payment failed${view.pastDueSince ? ` on ${discordDate(view.pastDueSince)}` : ""}; update the payment method in the portal.`;

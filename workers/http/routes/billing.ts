@@ -1,11 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { BillingLinkError, verifyBillingLink } from "../../../shared/billing/links";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { BillingLinkError, BillingLinkUsedError, verifyBillingLink } from "../../../shared/billing/links";
 import { BILLING_INTERVALS } from "../../../shared/billing/plans";
-import { NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { REFUND_REASONS } from "../../../shared/billing/provider";
+import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { openPortal, startCheckout } from "../../billing/checkout";
 import { billingContext } from "../../billing/context";
+import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
-import { communityFromRoute } from "../community-scope";
+import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App, AppContext } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
 import { rateLimit } from "../middleware/rate-limit";
@@ -39,6 +42,60 @@ const CheckoutBody = z
 
 const PortalBody = z.object({ returnUrl: httpUrl.optional() }).strict().openapi("BillingPortalRequest");
 
+const RefundBody = z
+  .object({
+    paymentId: z.string().min(3).max(255).openapi({
+      description:
+        "A payment from `GET .../billing/payments`: a Stripe invoice (in_), payment intent (pi_) or charge (ch_), or a Polar order id",
+      example: "in_1Pgc6tB7WZ01zgkWu9fdqL6I",
+    }),
+    amount: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000_000)
+      .optional()
+      .openapi({ description: "In the smallest currency unit; omitted refunds everything still refundable" }),
+    reason: z.enum(REFUND_REASONS).default("customer_request"),
+    comment: z.string().trim().min(1).max(500).optional().openapi({ description: "Kept with the refund and audited" }),
+  })
+  .strict()
+  .openapi("BillingRefundRequest");
+const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "Retrying with the same key never refunds twice (Stripe dedupes by it)" }),
+});
+const RefundSchema = z
+  .object({
+    refundId: z.string(),
+    provider: z.enum(["stripe", "polar"]),
+    paymentId: z.string(),
+    amount: z.number().int(),
+    currency: z.string(),
+    status: z.string(),
+    full: z.boolean(),
+  })
+  .openapi("BillingRefund");
+const PaymentListSchema = z
+  .object({
+    payments: z.array(
+      z.object({
+        id: z.string(),
+        provider: z.enum(["stripe", "polar"]),
+        status: z.string(),
+        amount: z.number().int(),
+        currency: z.string(),
+        createdAt: z.number().int(),
+        url: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi("BillingPayments");
+
 const CheckoutSchema = z
   .object({
     url: z.string(),
@@ -61,6 +118,8 @@ const SubscriptionSchema = z
     interval: z.string().nullable(),
     currentPeriodEnd: z.number().int().nullable(),
     cancelAtPeriodEnd: z.boolean(),
+    cancelAt: z.number().int().nullable(),
+    endedAt: z.number().int().nullable(),
     trialEnd: z.number().int().nullable(),
     pastDueSince: z.number().int().nullable(),
     pendingPlan: z.string().nullable(),
@@ -70,6 +129,10 @@ const PlanOfferSchema = z.object({
   plan: z.string(),
   name: z.string(),
   prices: z.object({ month: z.number().int().optional(), year: z.number().int().optional() }),
+  trialDays: z
+    .number()
+    .int()
+    .openapi({ description: "The trial a checkout of this plan gets now (0 once subscribed)" }),
 });
 
 const CommunityBillingSchema = z
@@ -82,7 +145,7 @@ const CommunityBillingSchema = z
     subscriptions: z.array(SubscriptionSchema),
     checkoutProvider: z.enum(["stripe", "polar"]),
     plans: z.array(PlanOfferSchema),
-    trialDays: z.number().int(),
+    trialDays: z.number().int().openapi({ description: "The trial of the next plan up (0 once subscribed)" }),
   })
   .openapi("CommunityBilling");
 
@@ -101,7 +164,7 @@ const TraderBillingSchema = z
     subscriptions: z.array(SubscriptionSchema),
     checkoutProvider: z.enum(["stripe", "polar"]),
     plans: z.array(PlanOfferSchema),
-    trialDays: z.number().int(),
+    trialDays: z.number().int().openapi({ description: "The trial of the next plan up (0 once subscribed)" }),
   })
   .openapi("TraderBilling");
 
@@ -154,6 +217,47 @@ const communityPortal = createRoute({
     body: { required: false, content: { "application/json": { schema: PortalBody } } },
   },
   responses: { 200: json(PortalSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+});
+
+const communityPayments = createRoute({
+  method: "get",
+  path: "/api/v1/communities/{communityId}/billing/payments",
+  tags: ["billing"],
+  summary: "A community's payments at every provider that bills it, newest first",
+  security,
+  request: { params: CommunityParams },
+  responses: {
+    200: json(PaymentListSchema, "Payments"),
+    401: unauthorized,
+    404: errorResponse("No such community"),
+    502: errorResponse("The billing provider failed"),
+    503: errorResponse("The billing provider is not configured"),
+  },
+});
+
+const communityRefund = createRoute({
+  method: "post",
+  path: "/api/v1/communities/{communityId}/billing/refunds",
+  tags: ["billing"],
+  summary: "Refund all or part of a community payment through the provider that took it (audited; the payer is told)",
+  security,
+  request: {
+    params: CommunityParams,
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: RefundBody } } },
+  },
+  responses: {
+    201: json(RefundSchema, "The provider's refund"),
+    400: errorResponse("Invalid body or payment id (VALIDATION_FAILED, PAYMENT_ID_INVALID)"),
+    401: unauthorized,
+    403: errorResponse("Not an owner or admin of the community"),
+    404: errorResponse("No such community, or no such payment of it (PAYMENT_NOT_FOUND)"),
+    409: errorResponse("Nothing left to refund (ALREADY_REFUNDED), or the invoice is not paid (PAYMENT_NOT_PAID)"),
+    415: errorResponse("Body is not JSON"),
+    422: errorResponse("More than the refundable amount (REFUND_TOO_LARGE)"),
+    502: errorResponse("The billing provider failed"),
+    503: errorResponse("The billing provider is not configured"),
+  },
 });
 
 const getMyBilling = createRoute({
@@ -213,9 +317,14 @@ const linkPortal = createRoute({
   method: "get",
   path: "/billing/portal",
   tags: ["billing"],
-  summary: "Follow a signed portal link from /subscription (303 to the provider's portal)",
+  summary: "Follow a signed, single-use portal link from /subscription (303 to the provider's portal)",
   request: { query: TokenQuery },
-  responses: { ...redirect, 401: errorResponse("Invalid or expired link"), 404: errorResponse("No billing account") },
+  responses: {
+    ...redirect,
+    401: errorResponse("Invalid or expired link"),
+    404: errorResponse("No billing account"),
+    410: errorResponse("The link was already used (BILLING_LINK_USED)"),
+  },
 });
 
 const returnPage = createRoute({
@@ -267,6 +376,31 @@ export function registerBilling(app: App): void {
     return c.json(result, 200);
   });
 
+  app.openapi(communityPayments, async (c) => {
+    const { communityId } = c.req.valid("param");
+    await communityFromRoute(c, communityId);
+    return c.json({ payments: await paymentsOf(contextOf(c), communityId) }, 200);
+  });
+
+  app.openapi(communityRefund, async (c) => {
+    const { communityId } = c.req.valid("param");
+    await communityFromRoute(c, communityId);
+    const body = c.req.valid("json");
+    const refund = await refundPayment(contextOf(c), {
+      communityId,
+      // The API's only authentication is OPS_TOKEN until browser sessions exist; a signed-in member will pass
+      // { kind: "member", userId } and be checked for the owner or admin role.
+      actor: { kind: "operator", actorId: operatorActor(c) },
+      paymentId: body.paymentId,
+      amount: body.amount ?? null,
+      reason: body.reason,
+      comment: body.comment ?? null,
+      idempotencyKey: c.req.valid("header")["idempotency-key"] ?? null,
+    });
+    const { refundId, provider, paymentId, amount, currency, status, full } = refund;
+    return c.json({ refundId, provider, paymentId, amount, currency, status, full }, 201);
+  });
+
   app.openapi(getMyBilling, async (c) => {
     const { user_id: userId } = c.req.valid("query");
     c.set("userId", userId);
@@ -299,25 +433,34 @@ export function registerBilling(app: App): void {
     return c.json(result, 200);
   });
 
-  app.openapi(linkCheckout, async (c) => {
-    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
-    if (claims.action !== "checkout") throw new BillingLinkError(false);
-    const result = await startCheckout(contextOf(c), {
-      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
-      plan: claims.plan,
-      interval: claims.interval,
-    });
-    return c.redirect(result.url, 303);
-  });
+  app.openapi(linkCheckout, (c) =>
+    followLink(c, async () => {
+      const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+      if (claims.action !== "checkout") throw new BillingLinkError(false);
+      const result = await startCheckout(contextOf(c), {
+        subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+        plan: claims.plan,
+        interval: claims.interval,
+      });
+      return c.redirect(result.url, 303);
+    }),
+  );
 
-  app.openapi(linkPortal, async (c) => {
-    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
-    if (claims.action !== "portal") throw new BillingLinkError(false);
-    const result = await openPortal(contextOf(c), {
-      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
-    });
-    return c.redirect(result.url, 303);
-  });
+  app.openapi(linkPortal, (c) =>
+    followLink(c, async () => {
+      const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+      if (claims.action !== "portal") throw new BillingLinkError(false);
+      const ctx = contextOf(c);
+      // Claimed before the portal opens: two concurrent uses cannot both get a portal session.
+      if (!(await ctx.dir.linkClaims.claim(claims.jti, claims.action, claims.exp * 1000, ctx.now()))) {
+        throw new BillingLinkUsedError();
+      }
+      const result = await openPortal(ctx, {
+        subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+      });
+      return c.redirect(result.url, 303);
+    }),
+  );
 
   app.openapi(returnPage, (c) => {
     const pages = {
@@ -329,11 +472,35 @@ export function registerBilling(app: App): void {
       done: ["All set", "You can close this tab and return to Discord."],
     } as const;
     const [title, text] = pages[c.req.valid("query").status];
-    return c.html(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`,
-      200,
-    );
+    return c.html(page(title, text), 200);
   });
+}
+
+/**
+ * Billing links are followed in a browser: a refusal there is a short page that says what happened and what to do
+ * (any other client gets the usual JSON error).
+ */
+async function followLink(c: AppContext, run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof AppError) || !(c.req.header("accept") ?? "").includes("text/html")) throw error;
+    const requestId = c.get("requestId");
+    c.get("logger").warn("billing.link_refused", { errorCode: error.code, status: error.status });
+    if (error.status >= 500) c.get("logger").error("request.failed", { errorCode: error.code, error: error.cause });
+    const title = error.status >= 500 ? "Billing is unavailable" : "This link cannot be used";
+    return c.html(page(title, `${error.message} (request id ${requestId})`), error.status as ContentfulStatusCode, {
+      "x-request-id": requestId,
+    });
+  }
+}
+
+function page(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function contextOf(c: AppContext) {
