@@ -1,7 +1,6 @@
 import { and, eq, gt, gte, inArray, lt, or, type SQL } from "drizzle-orm";
 import type { AuditSearch } from "../../../shared/audit/search";
-import { auditLog, users } from "../../../shared/db/schema";
-import type { Database } from "../client";
+import { auditLog } from "../../../shared/db/schema";
 
 /** The WHERE clause of one community's audit search, from `afterSeq` on. */
 export function auditSearchWhere(communityId: string, search: AuditSearch, afterSeq: number): SQL | undefined {
@@ -19,14 +18,4 @@ export function auditSearchWhere(communityId: string, search: AuditSearch, after
   if (search.from !== undefined) conditions.push(gte(auditLog.createdAt, search.from));
   if (search.to !== undefined) conditions.push(lt(auditLog.createdAt, search.to));
   return and(...conditions);
-}
-
-/**
- * A user as the audit log may name them: the internal id, plus the internal id of the user with that Discord id
- * (operators usually know the Discord id).
- */
-export async function auditUserIds(db: Database, id: string): Promise<string[]> {
-  if (!/^\d{17,20}$/.test(id)) return [id];
-  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
-  return user ? [id, user.id] : [id];
 }
