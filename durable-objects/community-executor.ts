@@ -5,6 +5,7 @@ import { forCommunity, type TenantRepository } from "../platform/db/tenant/for-c
 import { executionEntitlements } from "../platform/execution/entitlements";
 import { eventSinkFor } from "../platform/execution/event-sink";
 import { notifyMember } from "../platform/notifications/notify-member";
+import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
 import type { OrderRow } from "../shared/execution/orders";
 import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
@@ -27,6 +28,7 @@ import { type Logger, rootLogger } from "../shared/logging";
 import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
+import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
@@ -679,6 +681,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     this.tenant(input.communityId);
     const day = utcDay(Date.now());
     return { day, signals: this.local.counter(day, "signals") };
+  }
+
+  /** The operator consistency check: this executor's kill switch and open orders against D1, and the audit chain. */
+  async checkConsistency(input: { communityId: string }): Promise<CommunityConsistency> {
+    return checkCommunityConsistency(this.local, this.tenant(input.communityId));
+  }
+
+  /** The daily audit check: verifies this community's hash chain here, so the cron only fans out. */
+  async verifyAuditChain(input: { communityId: string }): Promise<ChainVerification> {
+    return this.tenant(input.communityId).audit.verify();
   }
 
   /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */

@@ -22,3 +22,13 @@ export async function upsertUser(db: Database, input: { discordId: string; usern
 export async function userById(db: Database, userId: string): Promise<User | null> {
   return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
 }
+
+/**
+ * A user as the audit log may name them: the internal id, plus the internal id of the user with that Discord id
+ * (operators usually know the Discord id).
+ */
+export async function auditUserIds(db: Database, id: string): Promise<string[]> {
+  if (!/^\d{17,20}$/.test(id)) return [id];
+  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
+  return user ? [id, user.id] : [id];
+}

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { asc, eq, gt } from "drizzle-orm";
 import { GENESIS_HASH, nextChainRow } from "../../../shared/audit/chain";
 import { auditLog, communities } from "../../../shared/db/schema";
 import type { Database } from "../client";
@@ -13,6 +13,18 @@ export function communityDirectory(db: Database) {
   const directory = {
     async findById(id: string): Promise<Community | null> {
       return (await db.select().from(communities).where(eq(communities.id, id)).get()) ?? null;
+    },
+
+    /** Community ids in id order after `afterId`, for jobs that visit every community page by page. */
+    async idsAfter(afterId: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: communities.id })
+        .from(communities)
+        .where(gt(communities.id, afterId))
+        .orderBy(asc(communities.id))
+        .limit(limit)
+        .all();
+      return rows.map((row) => row.id);
     },
 
     async findByGuildId(guildId: string): Promise<Community | null> {

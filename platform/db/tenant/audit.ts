@@ -1,6 +1,8 @@
 import { and, asc, eq, gt, lte, max } from "drizzle-orm";
 import { type ChainVerification, ChainVerifier } from "../../../shared/audit/chain";
+import type { AuditSearch } from "../../../shared/audit/search";
 import { auditLog } from "../../../shared/db/schema";
+import { auditSearchWhere } from "./audit-search";
 import type { AuditEntry, AuditEntryInput, TenantScope } from "./scope";
 
 /** The community's hash-chained audit log: append, list, and verify the chain. */
@@ -18,12 +20,13 @@ export function auditRepository(scope: TenantScope) {
       return entry;
     },
 
-    list(options: { limit?: number; afterSeq?: number } = {}): Promise<AuditEntry[]> {
+    /** Entries after `afterSeq` in seq order, at most `limit`, matching every criterion of `search`. */
+    list(options: { limit?: number; afterSeq?: number; search?: AuditSearch } = {}): Promise<AuditEntry[]> {
       const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST_LIMIT);
       return db
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.communityId, communityId), gt(auditLog.seq, options.afterSeq ?? 0)))
+        .where(auditSearchWhere(communityId, options.search ?? {}, options.afterSeq ?? 0))
         .orderBy(asc(auditLog.seq))
         .limit(limit)
         .all();
