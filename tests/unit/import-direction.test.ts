@@ -22,7 +22,7 @@ const ALLOWED_EXCEPTIONS: readonly { from: string; to: string; why: string }[] =
   {
     from: "workers/app.ts",
     to: "durable-objects/index.ts",
-    why: "the Worker's entry module re-exports the Durable Object classes, as the runtime requires",
+    why: "the Worker's entry module re-exports the Durable Object classes (wrapped for error tracking), as the runtime requires",
   },
 ];
 
