@@ -1,13 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
-  AAPL_LONG,
   addFollowersInBulk,
   communityWithFollowers,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   snowflakeAt,
   type TestCommunity,
 } from "../../tests/support/execution";
@@ -32,15 +31,6 @@ const EXITS_RUN_FOLLOWERS = 500;
 /** Single-follower signals: fill-to-exits with nothing else in the queue. */
 const QUIET_RUNS = 10;
 const POLL_MS = 100;
-
-/** No stop and no targets: the engine adds the default stop (2%) and take-profit (4%), placed after the fill. */
-const MARKET_BUY = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 let unmute: () => void;

@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { signComponentId } from "../../shared/discord/components";
-import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   buttonPress,
   EPHEMERAL,
@@ -15,11 +14,11 @@ import {
   slash,
 } from "../support/discord";
 import {
-  AAPL_LONG,
   communityWithFollowers,
   db,
   deliver,
   executorOf,
+  AAPL_MARKET_BUY as MARKET_BUY,
   settle,
   snowflakeAt,
   submit,
@@ -29,14 +28,6 @@ import { TEST_VARS } from "../support/test-vars";
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-const MARKET_BUY = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 async function userIdOf(discordId: string) {
   const row = await env.DB.prepare("select id from users where discord_id = ?").bind(discordId).first<{ id: string }>();

@@ -7,6 +7,7 @@ import {
   communityWithFollowers,
   deliver,
   executorOf,
+  AAPL_MARKET_BUY as MARKET_AAPL,
   queuedMessages,
   snowflakeAt,
   submit,
@@ -77,14 +78,6 @@ interface MetricsBody {
   brokers: { broker: string; state: string; openedAt: number | null; coolDownEndsAt: number | null; trips: number }[];
 }
 
-/** A market order without stop or targets: the paper broker fills it, then the engine places the default exits. */
-const MARKET_AAPL = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 const MSFT_LIMIT = {
   ...AAPL_LONG,
   symbol: "MSFT",

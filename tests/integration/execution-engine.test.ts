@@ -11,6 +11,7 @@ import {
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
   snowflakeAt,
@@ -19,14 +20,6 @@ import {
   type TestCommunity,
 } from "../support/execution";
 import { TEST_VARS } from "../support/test-vars";
-
-const MARKET_BUY = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {

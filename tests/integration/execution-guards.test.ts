@@ -7,6 +7,7 @@ import {
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_AAPL,
   settle,
   snowflakeAt,
   submit,
@@ -90,13 +91,6 @@ describe("kill switch guards", () => {
 });
 
 describe("kill switch and orders that reduce a position", () => {
-  const MARKET_AAPL = {
-    ...AAPL_LONG,
-    orderType: "market",
-    entry: null,
-    stopLoss: null,
-    takeProfits: [],
-  } satisfies NormalizedSignal;
   const SELL_AAPL = { ...MARKET_AAPL, action: "sell", quantity: null } satisfies NormalizedSignal;
 
   it("Scenario: A halt keeps orders that only reduce a position working", async () => {

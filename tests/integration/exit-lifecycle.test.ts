@@ -14,6 +14,7 @@ import {
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
   snowflakeAt,
@@ -21,13 +22,6 @@ import {
   type TestCommunity,
 } from "../support/execution";
 
-const MARKET_BUY = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 const SELL_ALL = { ...MARKET_BUY, action: "sell", quantity: null } satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;

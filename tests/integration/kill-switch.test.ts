@@ -8,7 +8,6 @@ import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { rootLogger } from "../../shared/logging";
-import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   fakeDiscordApi,
   interactionResponse,
@@ -19,16 +18,15 @@ import {
   slash,
   type TestCommunity,
 } from "../support/discord";
-import { AAPL_LONG, communityWithFollowers, executorOf, settle, submit } from "../support/execution";
+import {
+  communityWithFollowers,
+  executorOf,
+  AAPL_MARKET_BUY as MARKET_BUY,
+  settle,
+  submit,
+} from "../support/execution";
 
 const db = database(env.DB);
-const MARKET_BUY = {
-  ...AAPL_LONG,
-  orderType: "market",
-  entry: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 afterEach(() => {
   vi.restoreAllMocks();

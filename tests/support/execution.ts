@@ -72,6 +72,15 @@ export const AAPL_LONG: NormalizedSignal = {
   timeInForce: null,
 };
 
+/** AAPL_LONG at market, without stop or targets: the paper broker fills it, then the engine adds the default exits. */
+export const AAPL_MARKET_BUY: NormalizedSignal = {
+  ...AAPL_LONG,
+  orderType: "market",
+  entry: null,
+  stopLoss: null,
+  takeProfits: [],
+};
+
 /** Stores a signal as a provider's slash command would, and returns the executor's input for it. */
 export async function storedSignal(
   community: TestCommunity,
