@@ -1,37 +1,62 @@
-import type { ExecutionEntitlements } from "../../platform/execution/entitlements";
+import type { ExecutionEntitlements } from "../../platform/execution/execution-entitlements";
 import type { Follower } from "../../shared/execution/orders";
+import type { FanOutCounts } from "../../shared/execution/summary";
+import { isRegularSession } from "../../shared/market/new-york";
+import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
 import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
-import type { FanOutCounts } from "./fan-out-journal";
-import { type ExecutorLocalState, utcDay } from "./local-state";
-import type { PausedMember, PlannedOrder } from "./outbox";
+import type { ExecutorLocalState } from "./local-state";
+import type { OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
 
-export type { FanOutCounts } from "./fan-out-journal";
-
-/**
- * Runs the risk engine for a chunk of followers, synchronously, reserving
- * each decision's exposure and counting it against today's orders, so that
- * two signals in flight can never both pass a limit only one of them fits.
- * The caller stages the result in the outbox in the same synchronous step;
- * client order ids are hashed afterwards (async), outside the critical part.
- */
-export function planFollowerOrders(input: {
+export interface StepInput {
   communityId: string;
   signalId: string;
   signal: RiskSignal;
   followers: readonly Follower[];
   quotePrice: number | null;
-  local: ExecutorLocalState;
-  paper: PaperDesk;
   entitlements: ExecutionEntitlements;
   /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
   exitQuantityOf: DecideInput["exitQuantityOf"];
   now: number;
   counts: FanOutCounts;
-}) {
+}
+
+/**
+ * One step of a fan-out, or a member's own trade (a step of one): decides the followers' orders and stages them
+ * in the outbox, in one synchronous stretch, so that what was decided and reserved is never lost if what follows
+ * fails. Returns the orders decided and the batch to deliver (null when there is nothing to send or tell).
+ */
+export function planStep(
+  parts: { local: ExecutorLocalState; paper: PaperDesk; outbox: OrderOutbox },
+  input: StepInput,
+): { orders: PlannedOrder[]; batch: OutboxBatch | null } {
+  const planned = planFollowerOrders({ ...input, local: parts.local, paper: parts.paper });
+  const batch =
+    planned.orders.length > 0 || planned.pausedMembers.length > 0
+      ? parts.outbox.stage(
+          {
+            communityId: input.communityId,
+            signalId: input.signalId,
+            phase: "planned",
+            orders: planned.orders,
+            paused: planned.pausedMembers,
+          },
+          input.now,
+        )
+      : null;
+  return { orders: planned.orders, batch };
+}
+
+/**
+ * Runs the risk engine for a chunk of followers, synchronously, reserving
+ * each decision's exposure and counting it against today's orders, so that
+ * two signals in flight can never both pass a limit only one of them fits.
+ * Client order ids are hashed afterwards (async), outside the critical part.
+ */
+function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; paper: PaperDesk }) {
   const { local, now, counts } = input;
   const day = utcDay(now);
   const planned: PlannedOrder[] = [];
@@ -152,24 +177,6 @@ function sizingOf(follower: Follower): Sizing | null {
     case "multiplier":
       return { mode: "multiplier", multiplier: amount };
   }
-}
-
-const NEW_YORK_CLOCK = new Intl.DateTimeFormat("en-US", {
-  timeZone: "America/New_York",
-  weekday: "short",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-});
-
-/** US regular session, 09:30–16:00 America/New_York, Monday to Friday (holidays are not modelled). */
-export function isRegularSession(now: number): boolean {
-  const parts = NEW_YORK_CLOCK.formatToParts(new Date(now));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  const weekday = get("weekday");
-  if (weekday === "Sat" || weekday === "Sun") return false;
-  const minutes = Number(get("hour")) * 60 + Number(get("minute"));
-  return minutes >= 9 * 60 + 30 && minutes < 16 * 60;
 }
 
 /** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */

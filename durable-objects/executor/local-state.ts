@@ -6,6 +6,7 @@
  * read and the write that depends on it.
  */
 
+import type { OrderRow } from "../../shared/execution/orders";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { EquityDays } from "./equity-days";
 
@@ -34,6 +35,15 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     closing_quantity: "real not null default 0",
     expires_at: "integer not null default 0",
   },
+  // What D1 held when the order was last followed up: a paper order the desk still reports the same is not read again.
+  tracking: {
+    user_id: "text",
+    broker: "text",
+    broker_order_id: "text",
+    order_type: "text",
+    status: "text",
+    filled_quantity: "real",
+  },
 };
 
 export interface RecentSignal {
@@ -43,6 +53,13 @@ export interface RecentSignal {
   direction: "long" | "short" | "flat";
   fingerprint: string;
   at: number;
+}
+
+/** An order due for a follow-up, with what D1 held at the last one (null for rows tracked before it was kept). */
+export interface DueFollowUp {
+  orderId: string;
+  submittedAt: number;
+  last: Pick<OrderRow, "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity"> | null;
 }
 
 export interface UserReservation {
@@ -68,11 +85,8 @@ export interface OrderReservation {
  */
 export const RESERVATION_LIFETIME_MS = 15 * 60_000;
 
-/** Seconds a source id is remembered (well beyond any redelivery), and the double-post window. */
+/** How long a source id is remembered: well beyond any redelivery. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
-export const DOUBLE_POST_WINDOW_MS = 5_000;
-
-export { utcDay };
 
 export class ExecutorLocalState {
   /** Each account's trading day, for the daily loss limit and the circuit breaker. */
@@ -290,28 +304,70 @@ export class ExecutorLocalState {
       .map((r) => r.user_id);
   }
 
-  track(orderId: string, submittedAt: number, dueAt: number): void {
+  track(
+    order: Pick<OrderRow, "id" | "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity">,
+    submittedAt: number,
+    dueAt: number,
+  ): void {
     this.sql.exec(
-      "insert into tracking (order_id, due_at, submitted_at) values (?, ?, ?) on conflict(order_id) do update set due_at = excluded.due_at",
-      orderId,
+      `insert into tracking (order_id, due_at, submitted_at, user_id, broker, broker_order_id, order_type, status,
+        filled_quantity) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(order_id) do update set due_at = excluded.due_at,
+        user_id = excluded.user_id, broker = excluded.broker, broker_order_id = excluded.broker_order_id,
+        order_type = excluded.order_type, status = excluded.status, filled_quantity = excluded.filled_quantity`,
+      order.id,
       dueAt,
       submittedAt,
+      order.userId,
+      order.broker,
+      order.brokerOrderId,
+      order.orderType,
+      order.status,
+      order.filledQuantity,
     );
+  }
+
+  /** The next follow-up of an order whose state has not changed since the last one. */
+  followUpAgain(orderId: string, dueAt: number): void {
+    this.sql.exec("update tracking set due_at = ? where order_id = ?", dueAt, orderId);
   }
 
   untrack(orderId: string): void {
     this.sql.exec("delete from tracking where order_id = ?", orderId);
   }
 
-  dueTracking(now: number, limit = 200): { orderId: string; submittedAt: number }[] {
+  dueTracking(now: number, limit = 200): DueFollowUp[] {
     return this.sql
-      .exec<{ order_id: string; submitted_at: number }>(
-        "select order_id, submitted_at from tracking where due_at <= ? order by due_at limit ?",
+      .exec<{
+        order_id: string;
+        submitted_at: number;
+        user_id: string | null;
+        broker: string | null;
+        broker_order_id: string | null;
+        order_type: string | null;
+        status: string | null;
+        filled_quantity: number | null;
+      }>(
+        `select order_id, submitted_at, user_id, broker, broker_order_id, order_type, status, filled_quantity
+          from tracking where due_at <= ? order by due_at limit ?`,
         now,
         limit,
       )
       .toArray()
-      .map((r) => ({ orderId: r.order_id, submittedAt: r.submitted_at }));
+      .map((r) => ({
+        orderId: r.order_id,
+        submittedAt: r.submitted_at,
+        last:
+          r.user_id !== null && r.broker !== null && r.order_type !== null && r.status !== null
+            ? {
+                userId: r.user_id,
+                broker: r.broker as OrderRow["broker"],
+                brokerOrderId: r.broker_order_id,
+                orderType: r.order_type as OrderRow["orderType"],
+                status: r.status as OrderRow["status"],
+                filledQuantity: r.filled_quantity ?? 0,
+              }
+            : null,
+      }));
   }
 
   /** The earliest follow-up, confirmation deadline or reservation check: the alarm is always set to it. */

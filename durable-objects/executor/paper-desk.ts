@@ -3,7 +3,7 @@ import { type PaperAccountStore, PaperBrokerAdapter } from "../../shared/brokers
 import {
   accountOf,
   createPaperAccount,
-  PAPER_CAPABILITIES,
+  PAPER_RISK_CAPABILITIES,
   type PaperAccountState,
   positionsOf,
 } from "../../shared/brokers/paper/engine";
@@ -72,12 +72,7 @@ export class PaperDesk {
       broker: "paper",
       mode: "paper",
       status: "active",
-      capabilities: {
-        assetClasses: PAPER_CAPABILITIES.assetClasses,
-        fractional: PAPER_CAPABILITIES.fractional,
-        shorting: PAPER_CAPABILITIES.shorting,
-        brackets: false,
-      },
+      capabilities: PAPER_RISK_CAPABILITIES,
       snapshot: {
         equity: account.equity,
         startOfDayEquity: day.startEquity,

@@ -27,7 +27,8 @@ afterEach(() => discord.restore());
 /** Moves the development price walk of a symbol (the paper broker's market) to a new price. */
 async function movePrice(community: TestCommunity, symbol: string, price: number) {
   await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
-    const desk = (instance as unknown as { paper: { quotes: { anchor?(s: string, p: number): void } } }).paper;
+    const desk = (instance as unknown as { parts: { paper: { quotes: { anchor?(s: string, p: number): void } } } })
+      .parts.paper;
     desk.quotes.anchor?.(symbol, price);
   });
 }

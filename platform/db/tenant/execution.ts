@@ -17,8 +17,6 @@ import {
   fills,
   follows,
   memberships,
-  ORDER_STATUSES,
-  type OrderStatus,
   orderEvents,
   orders,
   positions,
@@ -35,7 +33,7 @@ import type {
   PositionRow,
 } from "../../../shared/execution/orders";
 import { ENTRY_LEG } from "../../../shared/orders/legs";
-import { assertTransition } from "../../../shared/orders/state-machine";
+import { assertTransition, type OrderStatus, UNSETTLED_STATUSES } from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
 
 /**
@@ -156,20 +154,14 @@ export function executionRepository(scope: TenantScope) {
       return (await db.select().from(orders).where(orderOf(orderId)).get()) ?? null;
     },
 
-    /** In chunks of 90 ids: D1 binds at most 100 parameters per statement. */
+    /** One query for any number of ids (bound as one JSON parameter), in no particular order. */
     async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
-      const rows: OrderRow[] = [];
-      for (let i = 0; i < orderIds.length; i += 90) {
-        const chunk = orderIds.slice(i, i + 90);
-        rows.push(
-          ...(await db
-            .select()
-            .from(orders)
-            .where(and(eq(orders.communityId, communityId), inArray(orders.id, chunk)))
-            .all()),
-        );
-      }
-      return rows;
+      if (orderIds.length === 0) return [];
+      return db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.communityId, communityId), inArray(orders.id, anyOf(orderIds))))
+        .all();
     },
 
     /**
@@ -331,7 +323,7 @@ export function executionRepository(scope: TenantScope) {
             eq(orders.accountRef, accountRef),
             eq(orders.symbol, symbol),
             isNotNull(orders.parentOrderId),
-            inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]),
+            inArray(orders.status, [...UNSETTLED_STATUSES]),
           ),
         )
         .orderBy(asc(orders.createdAt), asc(orders.id))
@@ -543,7 +535,7 @@ export function executionRepository(scope: TenantScope) {
         db
           .select({ n: count() })
           .from(orders)
-          .where(and(eq(orders.communityId, communityId), inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]))),
+          .where(and(eq(orders.communityId, communityId), inArray(orders.status, [...UNSETTLED_STATUSES]))),
       ]);
       return {
         membersByRole: Object.fromEntries(roles.map((r) => [r.role, r.n])) as Partial<
@@ -560,12 +552,5 @@ export function executionRepository(scope: TenantScope) {
   return repository;
 }
 
-/** Orders not yet in a final state (queued includes engine-placed exits waiting for their entry's fill). */
-export const UNSETTLED_ORDER_STATUSES: readonly OrderStatus[] = ["queued", "submitted", "partially_filled"];
-
 /** Any number of ids as one bound parameter (D1 allows at most 100 per statement). */
 const anyOf = (ids: readonly string[]): SQL => sql`(select value from json_each(${JSON.stringify(ids)}))`;
-
-export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = ["submitted", "partially_filled"];
-export const isOrderStatus = (value: string): value is OrderStatus =>
-  (ORDER_STATUSES as readonly string[]).includes(value);

@@ -1,5 +1,6 @@
+import { linkButtonRow } from "../../../shared/discord/components";
 import type { CommunityContext } from "../context";
-import { ephemeral, type InteractionResponse, linkButtonRow } from "../respond";
+import { ephemeral, type InteractionResponse } from "../respond";
 
 /** A sign-in link to the web dashboard for this server; ephemeral, like every link. */
 export async function handleDashboard(ctx: CommunityContext): Promise<InteractionResponse> {

@@ -1,4 +1,4 @@
-import { executionEntitlements } from "../../../platform/execution/entitlements";
+import { executionEntitlements } from "../../../platform/execution/execution-entitlements";
 import {
   effectiveLimits,
   type MemberRiskSettings,
