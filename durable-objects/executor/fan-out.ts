@@ -5,11 +5,12 @@ import { isRegularSession } from "../../shared/market/new-york";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
-import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
+import { effectiveLimits, type MemberRiskSettings, parseMemberRiskSettings } from "../../shared/risk/limits";
 import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
 import type { ExecutorLocalState } from "./local-state";
 import type { OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
+import { StepMembers } from "./step-members";
 
 export interface StepInput {
   communityId: string;
@@ -59,6 +60,14 @@ export function planStep(
 function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; paper: PaperDesk }) {
   const { local, now, counts } = input;
   const day = utcDay(now);
+  const members = new StepMembers(
+    local,
+    input.paper,
+    input.followers.map((f) => f.userId),
+    day,
+    now,
+  );
+  const memberSettings = new MemberSettings();
   const planned: PlannedOrder[] = [];
   const pausedMembers: PausedMember[] = [];
   const communityLimits = input.entitlements.communityRiskDefaults;
@@ -69,14 +78,13 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
   };
 
   for (const follower of input.followers) {
-    const paused = local.pausedUntil(follower.userId, now);
-    if (paused) {
-      skip(paused.reason);
+    const member = members.get(follower.userId);
+    if (member.paused) {
+      skip(member.paused.reason);
       continue;
     }
-    const account = input.paper.riskAccount(follower.userId, local.counter(day, `orders:${follower.userId}`));
-    const reserved = local.reservedFor(follower.userId);
-    const limits = effectiveLimits(communityLimits, parseMemberRiskSettingsSafe(follower.riskSettings)).limits;
+    const { account, reserved } = member;
+    const limits = effectiveLimits(communityLimits, memberSettings.of(follower.riskSettings)).limits;
     const decision = decide({
       signal: input.signal,
       sizing: sizingOf(follower),
@@ -104,12 +112,12 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
         for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason)) {
           // A flatten closes the whole position: exits in flight must not close it again.
-          local.reserve(
-            order.id,
-            order.userId,
-            { notional: 0, openPositions: 0, symbol: null, closing: order.closing },
-            now,
-          );
+          members.reserve(order.id, order.userId, {
+            notional: 0,
+            openPositions: 0,
+            symbol: null,
+            closing: order.closing,
+          });
           planned.push(order.planned);
         }
         pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
@@ -119,8 +127,8 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     const entry = decision.intents.find((i) => i.leg === "entry" || i.leg === "exit") ?? decision.intents[0];
     if (!entry) continue;
     const orderId = crypto.randomUUID();
-    local.reserve(orderId, follower.userId, decision.reservation, now);
-    local.addCounter(day, `orders:${follower.userId}`, decision.reservation.ordersToday || 1);
+    members.reserve(orderId, follower.userId, decision.reservation);
+    members.countOrders(follower.userId, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
     planned.push({
@@ -151,10 +159,26 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     });
   }
 
+  members.write();
   return { orders: planned, pausedMembers };
 }
 
-function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
+/** Members' own risk settings, parsed once per distinct settings in a step (most members share theirs). */
+class MemberSettings {
+  private readonly parsed = new Map<string, MemberRiskSettings | null>();
+
+  of(settings: Record<string, unknown>): MemberRiskSettings | null {
+    const key = JSON.stringify(settings);
+    let member = this.parsed.get(key);
+    if (member === undefined) {
+      member = parseOrNull(settings);
+      this.parsed.set(key, member);
+    }
+    return member;
+  }
+}
+
+function parseOrNull(settings: Record<string, unknown>): MemberRiskSettings | null {
   try {
     return parseMemberRiskSettings(settings);
   } catch {

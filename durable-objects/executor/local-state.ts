@@ -9,6 +9,7 @@
 import type { OrderRow } from "../../shared/execution/orders";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { EquityDays } from "./equity-days";
+import { inGroupsOf } from "./sql-groups";
 
 const SCHEMA = [
   `create table if not exists meta (key text primary key, value text not null)`,
@@ -70,6 +71,13 @@ export interface UserReservation {
   closing: Record<string, number>;
 }
 
+/** What a fan-out step reads of one member before deciding: a pause, today's orders, what is in flight. */
+export interface MemberState {
+  paused: { until: number; reason: string } | null;
+  ordersToday: number;
+  reserved: UserReservation;
+}
+
 /** What one in-flight order holds of its member's limits (the risk engine's `Reservation`). */
 export interface OrderReservation {
   notional: number;
@@ -84,6 +92,10 @@ export interface OrderReservation {
  * reservation can outlive its order by one lifetime at most.
  */
 export const RESERVATION_LIFETIME_MS = 15 * 60_000;
+
+/** A Durable Object's SQL statement binds at most 100 parameters (`inGroupsOf` keeps to it). */
+const RESERVATIONS_PER_STATEMENT = 11;
+const COUNTERS_PER_STATEMENT = 33;
 
 /** How long a source id is remembered: well beyond any redelivery. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
@@ -201,47 +213,98 @@ export class ExecutorLocalState {
     return row?.value ?? delta;
   }
 
-  reservedFor(userId: string): UserReservation {
-    const rows = this.sql
-      .exec<{
-        notional: number;
-        open_positions: number;
-        symbol: string | null;
-        closing_instrument: string | null;
-        closing_quantity: number;
-      }>(
-        "select notional, open_positions, symbol, closing_instrument, closing_quantity from reservations where user_id = ?",
-        userId,
-      )
-      .toArray();
-    const closing: Record<string, number> = {};
-    for (const row of rows) {
-      if (row.closing_instrument && row.closing_quantity > 0) {
-        closing[row.closing_instrument] = (closing[row.closing_instrument] ?? 0) + row.closing_quantity;
-      }
-    }
-    return {
-      notional: rows.reduce((sum, r) => sum + r.notional, 0),
-      openPositions: rows.reduce((sum, r) => sum + r.open_positions, 0),
-      symbols: rows.flatMap((r) => (r.symbol ? [r.symbol] : [])),
-      closing,
+  /**
+   * Each member's pause, today's order count and reservations, in three queries however many members: what a
+   * fan-out step reads before it decides. Members without any have none (an empty reservation, zero orders).
+   */
+  membersState(userIds: readonly string[], day: string, now: number): Map<string, MemberState> {
+    const ids = JSON.stringify(userIds);
+    const rows = new Map<string, { paused: MemberState["paused"]; ordersToday: number; reservations: Row[] }>();
+    type Row = {
+      user_id: string;
+      notional: number;
+      open_positions: number;
+      symbol: string | null;
+      closing_instrument: string | null;
+      closing_quantity: number;
     };
+    for (const userId of userIds) rows.set(userId, { paused: null, ordersToday: 0, reservations: [] });
+    for (const row of this.sql.exec<{ user_id: string; until: number; reason: string }>(
+      "select user_id, until, reason from pauses where user_id in (select value from json_each(?)) and until > ?",
+      ids,
+      now,
+    )) {
+      const member = rows.get(row.user_id);
+      if (member) member.paused = { until: row.until, reason: row.reason };
+    }
+    for (const row of this.sql.exec<{ key: string; value: number }>(
+      "select key, value from counters where day = ? and key in (select 'orders:' || value from json_each(?))",
+      day,
+      ids,
+    )) {
+      const member = rows.get(row.key.slice("orders:".length));
+      if (member) member.ordersToday = row.value;
+    }
+    // In each member's own order, so the sums are the same as reading one member at a time.
+    for (const row of this.sql.exec<Row>(
+      `select user_id, notional, open_positions, symbol, closing_instrument, closing_quantity from reservations
+        where user_id in (select value from json_each(?)) order by user_id, rowid`,
+      ids,
+    )) {
+      rows.get(row.user_id)?.reservations.push(row);
+    }
+    const state = new Map<string, MemberState>();
+    for (const [userId, member] of rows) {
+      const closing: Record<string, number> = {};
+      for (const row of member.reservations) {
+        if (row.closing_instrument && row.closing_quantity > 0) {
+          closing[row.closing_instrument] = (closing[row.closing_instrument] ?? 0) + row.closing_quantity;
+        }
+      }
+      state.set(userId, {
+        paused: member.paused,
+        ordersToday: member.ordersToday,
+        reserved: {
+          notional: member.reservations.reduce((sum, r) => sum + r.notional, 0),
+          openPositions: member.reservations.reduce((sum, r) => sum + r.open_positions, 0),
+          symbols: member.reservations.flatMap((r) => (r.symbol ? [r.symbol] : [])),
+          closing,
+        },
+      });
+    }
+    return state;
   }
 
-  reserve(orderId: string, userId: string, reservation: OrderReservation, at: number) {
-    this.sql.exec(
-      `insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, closing_instrument,
-        closing_quantity, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      orderId,
-      userId,
-      reservation.notional,
-      reservation.openPositions,
-      reservation.symbol,
-      reservation.closing?.instrument ?? null,
-      reservation.closing?.quantity ?? 0,
-      at,
-      at + RESERVATION_LIFETIME_MS,
-    );
+  /** Reserves what each order holds of its member's limits, eleven orders a statement (amounts bound exactly). */
+  reserve(entries: readonly { orderId: string; userId: string; reservation: OrderReservation }[], at: number): void {
+    for (const rows of inGroupsOf(entries, RESERVATIONS_PER_STATEMENT)) {
+      this.sql.exec(
+        `insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, closing_instrument,
+          closing_quantity, created_at, expires_at) values ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+        ...rows.flatMap(({ orderId, userId, reservation }) => [
+          orderId,
+          userId,
+          reservation.notional,
+          reservation.openPositions,
+          reservation.symbol,
+          reservation.closing?.instrument ?? null,
+          reservation.closing?.quantity ?? 0,
+          at,
+          at + RESERVATION_LIFETIME_MS,
+        ]),
+      );
+    }
+  }
+
+  /** Adds to many of one day's counters, thirty a statement. */
+  addCounters(day: string, deltas: ReadonlyMap<string, number>): void {
+    for (const rows of inGroupsOf([...deltas], COUNTERS_PER_STATEMENT)) {
+      this.sql.exec(
+        `insert into counters (day, key, value) values ${rows.map(() => "(?, ?, ?)").join(", ")}
+          on conflict(day, key) do update set value = value + excluded.value`,
+        ...rows.flatMap(([key, delta]) => [day, key, delta]),
+      );
+    }
   }
 
   release(orderIds: readonly string[]): void {
@@ -266,14 +329,6 @@ export class ExecutorLocalState {
     }
   }
 
-  pausedUntil(userId: string, now: number): { until: number; reason: string } | null {
-    const row = this.one<{ until: number; reason: string }>(
-      "select until, reason from pauses where user_id = ?",
-      userId,
-    );
-    return row && row.until > now ? row : null;
-  }
-
   pause(userId: string, until: number, reason: string): void {
     this.sql.exec(
       "insert into pauses (user_id, until, reason) values (?, ?, ?) on conflict(user_id) do update set until = excluded.until, reason = excluded.reason",
@@ -286,6 +341,18 @@ export class ExecutorLocalState {
   loadPaperAccount<T>(userId: string): T | null {
     const row = this.one<{ state: string }>("select state from paper_accounts where user_id = ?", userId);
     return row ? (JSON.parse(row.state) as T) : null;
+  }
+
+  /** The paper accounts of many members, in one query (members without one are absent). */
+  loadPaperAccounts<T>(userIds: readonly string[]): Map<string, T> {
+    const accounts = new Map<string, T>();
+    for (const row of this.sql.exec<{ user_id: string; state: string }>(
+      "select user_id, state from paper_accounts where user_id in (select value from json_each(?))",
+      JSON.stringify(userIds),
+    )) {
+      accounts.set(row.user_id, JSON.parse(row.state) as T);
+    }
+    return accounts;
   }
 
   savePaperAccount(userId: string, state: unknown, at: number): void {

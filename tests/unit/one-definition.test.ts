@@ -46,10 +46,14 @@ function declaresStatusList(code: string): boolean {
   return false;
 }
 
+/** A declaration of `name` (not a use, not an import): a constant, a function, a class, an interface or a type. */
 function declares(code: string, name: string): boolean {
-  return new RegExp(
-    `\\b(?:const|let|var|function|interface|type|class)\\s+${name}\\b|\\bexport\\s+(?:async\\s+)?function\\s+${name}\\b`,
-  ).test(code);
+  return [
+    `\\b(?:const|let|var)\\s+${name}\\s*(?::[^=;]+)?=`,
+    `\\bfunction\\s+${name}\\s*[<(]`,
+    `\\b(?:class|interface)\\s+${name}\\b[^;{]*\\{`,
+    `\\btype\\s+${name}\\s*(?:<[^>]*>)?\\s*=`,
+  ].some((pattern) => new RegExp(pattern).test(code));
 }
 
 function duplicateDefinitions(sources: Record<string, string>): string[] {
