@@ -336,7 +336,7 @@ export const DEFINITIONS = {
   dashboard: {
     kind: "chat",
     name: "dashboard",
-    description: "A sign-in link to your dashboard",
+    description: "A sign-in link to your web dashboard (planned: not available yet)",
     requiredRole: "member",
     requiresSetup: true,
   },
