@@ -9,7 +9,7 @@ import { type LoadResult, runLoad } from "./lib/load.ts";
 /**
  * Discord interaction acknowledgement on workerd (wrangler dev, local): a
  * signed PING, and a signed `/signal` that is verified, validated, checked
- * for its provider, parsed and deferred (type 5). Target (design.md §10):
+ * for its provider, parsed and deferred (type 5). Target (docs/architecture.md §10):
  * p99 < 30 ms at 50 concurrent. 50 concurrent requests on a 2-core machine
  * that also runs the load generator and wrangler are CPU-bound, so a serial
  * and a paced run are reported too. The deferred work (storing, the executor,

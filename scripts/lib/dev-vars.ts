@@ -2,7 +2,7 @@ import { generateKeyPairSync, type JsonWebKey, randomBytes } from "node:crypto";
 import { loadConfig } from "../../shared/config.ts";
 
 /**
- * Local secrets for `npm start` and the benchmarks (design.md §3). Pure: no file
+ * Local secrets for `npm start` and the benchmarks (docs/architecture.md §3). Pure: no file
  * or network I/O, only randomness. The caller decides where the values go and
  * must never print them.
  */

@@ -1,7 +1,7 @@
 import { sha256Hex } from "../crypto/constant-time";
 
 /**
- * The per-community audit hash chain (design.md §8). Each row stores the hash
+ * The per-community audit hash chain (docs/architecture.md §8). Each row stores the hash
  * of the row before it; the community stores the hash and seq of the last row
  * (the head), so editing, deleting, reordering or truncating rows shows.
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The plan table (design.md §9): one place for names, prices and limits of
+ * The plan table (docs/architecture.md §9): one place for names, prices and limits of
  * every plan. Defaults follow the product's original billing spec; an operator
  * may override names, prices and limits with BILLING_PLAN_OVERRIDES.
  */

@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from "../errors";
 
 /**
- * What a broker call's failure means for the caller (design.md §7, step 3):
+ * What a broker call's failure means for the caller (docs/architecture.md §7, step 3):
  * - `TransientError`: nothing happened that matters; retry with backoff, waiting
  *   at least `retryAfterMs` when the broker said so.
  * - `PermanentError`: the broker refused; retrying the same request cannot help.

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * What a quote or an order is about. The fields mirror the normalized signal
- * (design.md §5: `assetClass`, `symbol`, `option`), so a signal, a risk-engine
+ * (docs/architecture.md §5: `assetClass`, `symbol`, `option`), so a signal, a risk-engine
  * order intent or a position is an `Instrument` as it stands.
  */
 

@@ -4,7 +4,7 @@ import type { SignalErrorCode } from "./errors";
 import { formatDecimal } from "./numbers";
 import { CRYPTO_SYMBOL, EQUITY_SYMBOL } from "./symbols";
 
-/** The normalized signal (design.md §5). Field names are contract. */
+/** The normalized signal (docs/architecture.md §5). Field names are contract. */
 
 export const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
 export const ASSET_CLASSES = ["equity", "option", "crypto"] as const;

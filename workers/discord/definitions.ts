@@ -1,5 +1,5 @@
 /**
- * Every Discord command, defined once (design.md §5): name, description,
+ * Every Discord command, defined once (docs/architecture.md §5): name, description,
  * options, the role it needs. Pure data with no bindings, so the registration
  * script (Node) and the Worker read the same definitions. The registry
  * (registry.ts) binds each one to its handler; the registration payload
