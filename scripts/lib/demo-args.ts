@@ -7,14 +7,14 @@
 export const DEFAULT_DEMO_SIGNAL = "BUY 10 AAPL MKT";
 export const DEFAULT_DEMO_PORT = 8787;
 
-export interface DemoArgs {
+interface DemoArgs {
   text: string;
   port: number;
 }
 
 export type DemoArgsResult = { ok: true; args: DemoArgs } | { ok: false; message: string };
 
-export const DEMO_USAGE = 'Usage: npm run demo:signal -- ["BUY 10 AAPL MKT"] [--port 8787]';
+const DEMO_USAGE = 'Usage: npm run demo:signal -- ["BUY 10 AAPL MKT"] [--port 8787]';
 
 export function parseDemoArgs(argv: readonly string[], envPort?: string): DemoArgsResult {
   const words: string[] = [];

@@ -37,8 +37,6 @@ export const AUDIT_EVENTS = [
   "flags.override_cleared",
 ] as const;
 
-export type KnownAuditEvent = (typeof AUDIT_EVENTS)[number];
-
 export function isValidAuditEventName(event: string): boolean {
   return EVENT_NAME.test(event);
 }
@@ -92,7 +90,7 @@ function stringifySorted(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function canonicalEntryContent(content: AuditEntryContent): string {
+function canonicalEntryContent(content: AuditEntryContent): string {
   const { communityId, seq, event, actorId, target, data, createdAt } = content;
   return canonicalJson({ communityId, seq, event, actorId, target, data, createdAt });
 }

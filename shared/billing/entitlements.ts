@@ -18,7 +18,7 @@ import {
  * denial and point at the upgrade.
  */
 
-export interface UpgradeOffer {
+interface UpgradeOffer {
   plan: string;
   planName: string;
   /** A link that starts the upgrade, when the caller could make one; else use `command`. */
@@ -96,7 +96,7 @@ function offer(
   return { plan: next, planName, url: url ?? null, command: "/subscription" };
 }
 
-export type DenialCode =
+type DenialCode =
   | "SIGNAL_LIMIT_REACHED"
   | "MEMBER_LIMIT_REACHED"
   | "PROVIDER_LIMIT_REACHED"

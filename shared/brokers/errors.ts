@@ -97,10 +97,6 @@ export class UnknownOutcomeError extends BrokerError {
   }
 }
 
-export function isBrokerError(error: unknown): error is BrokerError {
-  return error instanceof BrokerError;
-}
-
 /**
  * Retry-After as milliseconds from `nowMs`: delay-seconds ("120") or an
  * HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"). Undefined when absent or malformed.

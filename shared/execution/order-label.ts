@@ -15,7 +15,7 @@ export interface StoredOrderShape {
 }
 
 /** The instrument an order trades (the option contract from its intent, for an option). */
-export function orderInstrument(order: StoredOrderShape): Instrument {
+function orderInstrument(order: StoredOrderShape): Instrument {
   const option = order.intent.option ?? null;
   const assetClass = (order.assetClass === "option" || order.assetClass === "crypto" ? order.assetClass : "equity") as
     | "equity"
@@ -30,7 +30,7 @@ export function orderInstrumentKey(order: StoredOrderShape): string {
 }
 
 /** "AAPL", "BTC/USDT", or "AAPL 2026-12-20 190 call contracts". */
-export function instrumentName(instrument: Pick<Instrument, "symbol" | "option">): string {
+function instrumentName(instrument: Pick<Instrument, "symbol" | "option">): string {
   return instrument.option ? `${instrumentLabel(instrument)} contracts` : instrument.symbol;
 }
 

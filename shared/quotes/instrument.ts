@@ -24,7 +24,7 @@ export interface Instrument {
 }
 
 /** Units per option contract: premiums are quoted per share, a contract covers 100. */
-export const OPTION_CONTRACT_MULTIPLIER = 100;
+const OPTION_CONTRACT_MULTIPLIER = 100;
 
 export const optionContractSchema = z.object({
   underlying: z

@@ -47,7 +47,6 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
     "communitiesToReconcile",
     "startReconciliationRun",
     "finishReconciliationRun",
-    "recentReconciliationRuns",
   ],
 };
 

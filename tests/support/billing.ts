@@ -40,12 +40,11 @@ export const uid = (prefix: string) =>
   `${prefix}_${Date.now().toString(36)}${(++counter).toString(36)}${crypto.randomUUID().slice(0, 8)}`;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 let snowflakeCounter = 0n;
-export const snowflake = () =>
-  String(((BigInt(Date.now()) - 1420070400000n) << 22n) | (++snowflakeCounter & 0x3fffffn));
+const snowflake = () => String(((BigInt(Date.now()) - 1420070400000n) << 22n) | (++snowflakeCounter & 0x3fffffn));
 
 // ---------------------------------------------------------------- senders
 
-export async function stripeSignature(payload: string, options: { timestamp?: number; secret?: string } = {}) {
+async function stripeSignature(payload: string, options: { timestamp?: number; secret?: string } = {}) {
   return Stripe.webhooks.generateTestHeaderStringAsync({
     payload,
     secret: options.secret ?? TEST_VARS.STRIPE_WEBHOOK_SECRET,
@@ -127,7 +126,7 @@ export function useEnv(next: Partial<Record<string, unknown>>): Env {
   currentEnv = billingEnv(next);
   return currentEnv;
 }
-export function resetEnv(): void {
+function resetEnv(): void {
   currentEnv = billingEnv();
 }
 
@@ -772,7 +771,7 @@ export interface CapturedQueues {
  * in the Worker's isolate, so the bindings are the same objects), so a test
  * can run the consumer deterministically and read every DM.
  */
-export function captureQueues(): CapturedQueues {
+function captureQueues(): CapturedQueues {
   const billing: unknown[] = [];
   const dms: Extract<Notification, { kind: "dm" }>[] = [];
   const spies: MockInstance[] = [

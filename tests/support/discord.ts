@@ -41,12 +41,12 @@ function privateKey(): Promise<CryptoKey> {
   return signingKey;
 }
 
-export async function sign(timestamp: string, body: string): Promise<string> {
+async function sign(timestamp: string, body: string): Promise<string> {
   const signature = await crypto.subtle.sign("Ed25519", await privateKey(), new TextEncoder().encode(timestamp + body));
   return bytesToHex(new Uint8Array(signature));
 }
 
-export const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
 
 export interface SignedOptions {
   timestamp?: string;
@@ -174,7 +174,7 @@ export function ping() {
   };
 }
 
-export type OptionValue = string | number | boolean;
+type OptionValue = string | number | boolean;
 export type Option = { name: string; type: number; value?: OptionValue; focused?: boolean; options?: Option[] };
 
 export const OPTION = {

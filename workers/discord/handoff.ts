@@ -14,7 +14,7 @@ const SummarySchema = z.looseObject({
   message: z.string(),
   code: z.string().optional(),
 });
-export type ExecutorSummary = z.infer<typeof SummarySchema>;
+type ExecutorSummary = z.infer<typeof SummarySchema>;
 
 export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
 

@@ -25,7 +25,7 @@ import { registerReady } from "./routes/ready";
 import { registerSignalsParse } from "./routes/signals-parse";
 
 /** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
-export const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
 
 /**
  * Builds the Hono app: cross-cutting middleware first, then one register call per route module. Who may call a route

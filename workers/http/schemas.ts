@@ -9,10 +9,10 @@ import type { OrderRow } from "../../shared/execution/orders";
  */
 
 /** Every `error.code` (the one list in shared/errors.ts), so the OpenAPI document enumerates them. */
-export const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode");
+const ErrorCodeSchema = z.enum(ERROR_CODES).openapi("ErrorCode");
 
 /** The error body every route shares (openspec/project.md, "The HTTP contract"). */
-export const ErrorBodySchema = z
+const ErrorBodySchema = z
   .object({
     error: z.object({
       code: ErrorCodeSchema,
@@ -33,7 +33,7 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { "application/json": { schema } },
 });
 
-export const CommunityIdParam = z.string().min(1).max(128).openapi({ example: "demo-community" });
+const CommunityIdParam = z.string().min(1).max(128).openapi({ example: "demo-community" });
 export const CommunityParams = z.object({ communityId: CommunityIdParam });
 
 /** User ids are opaque (UUIDs, or readable ids in the demo seed). */

@@ -9,7 +9,7 @@ import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
 /** Failed operator authentications allowed per client address: 10 per 15 minutes (one more every 90 s). */
-export const OPS_AUTH_FAILURE_POLICY: RateLimitPolicy = { limit: 10, periodMs: 15 * 60_000 };
+const OPS_AUTH_FAILURE_POLICY: RateLimitPolicy = { limit: 10, periodMs: 15 * 60_000 };
 assertValidPolicy(OPS_AUTH_FAILURE_POLICY);
 
 const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -25,7 +25,7 @@ export const OPS_TOKEN_SCHEME = "opsToken";
  * 429, the right token included. Mutations are recorded in the operator action
  * log, with the token's fingerprint, before they run.
  */
-export const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
+const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
   const tokens = c.get("config").OPS_TOKEN;
   if (!tokens) {
     throw new ServiceUnavailableError("Operator access is not configured (OPS_TOKEN).", "FEATURE_NOT_CONFIGURED");
