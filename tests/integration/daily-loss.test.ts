@@ -1,11 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  communityWithFollowers,
-  fakeDiscordApi,
-  AAPL_MARKET_BUY as MARKET_BUY,
-  settle,
-  submit,
-} from "../support/execution";
+import { fakeDiscordApi } from "../support/discord";
+import { communityWithFollowers, AAPL_MARKET_BUY as MARKET_BUY, settle, submit } from "../support/execution";
 import { seedPaperAccount, utcDate } from "../support/paper-accounts";
 
 const DAY_MS = 24 * 3600_000;

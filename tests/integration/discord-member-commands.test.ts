@@ -7,10 +7,10 @@ import {
   modalSubmit,
   OPTION,
   postInteraction,
+  type RegisteredCommunity,
   resolvedUser,
   setUpCommunity,
   slash,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 
@@ -34,7 +34,7 @@ const followsOf = async (communityId: string, followerDiscordId: string) =>
   ).results;
 
 function follow(
-  community: TestCommunity,
+  community: RegisteredCommunity,
   who: TestMember,
   provider: TestMember,
   extra: { name: string; type: number; value: string | number }[] = [],
@@ -131,7 +131,7 @@ describe("/follow and /unfollow", () => {
 });
 
 describe("/paper", () => {
-  const paper = (community: TestCommunity, who: TestMember, mode: string) =>
+  const paper = (community: RegisteredCommunity, who: TestMember, mode: string) =>
     postInteraction(slash("paper", [{ name: "mode", type: OPTION.STRING, value: mode }], { at: community.at, who }));
 
   it("Scenario: Live trading needs a plan that includes it and a broker connection", async () => {
