@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { BASE } from "./http";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 import { TEST_DISCORD_PRIVATE_KEY_HEX, TEST_VARS } from "./test-vars";
 
 /**
@@ -345,6 +346,7 @@ export async function setUpCommunity(): Promise<TestCommunity> {
     .bind(at.guildId)
     .first<{ id: string }>();
   if (!row) throw new Error("/setup did not register the community");
+  await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
   return {
     at,
     communityId: row.id,
