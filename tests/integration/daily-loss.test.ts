@@ -1,14 +1,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { upsertUser } from "../../workers/db/directory";
+import { upsertUser } from "../../platform/db/users";
 import {
-  AAPL_LONG,
   communityWithFollowers,
   db,
   directMessagesTo,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   settle,
   snowflakeAt,
   submit,
@@ -16,7 +16,6 @@ import {
 } from "../support/execution";
 import { seedPaperAccount, utcDate } from "../support/paper-accounts";
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 const DAY_MS = 24 * 3600_000;
 
 let discord: ReturnType<typeof fakeDiscordApi>;

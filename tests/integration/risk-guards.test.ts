@@ -6,12 +6,12 @@ import {
   directMessagesTo,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   settle,
   submit,
 } from "../support/execution";
 import { seedPaperAccount, utcDate } from "../support/paper-accounts";
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 /** Saturday 5 December 2026, 10:00 in New York: the regular session is closed. */
 const SATURDAY_MORNING = Date.UTC(2026, 11, 5, 15, 0, 0);
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
-import { loadEntitlements } from "../../billing/entitlements";
-import { upsertUser } from "../../db/directory";
 import { type CommunityContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { isAdmin, isProvider } from "../permissions";

@@ -1,9 +1,9 @@
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
-import { userById } from "../db/directory";
-import { forCommunity } from "../db/tenant";
+import { forCommunity } from "../db/tenant/for-community";
+import { userById } from "../db/users";
+import { notifyMember } from "../notifications/notify-member";
 import { eventSinkFor } from "./event-sink";
-import { notifyMember } from "./notify-member";
 
 /** A circuit-breaker trip as the executor records it for the alert. */
 export interface LockedAccount {
