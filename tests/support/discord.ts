@@ -306,8 +306,11 @@ export interface TestCommunity {
   provider(): TestMember;
 }
 
-/** Runs a real /setup as a server admin (provider role + signal channel) and returns the community. */
-export async function setUpCommunity(): Promise<TestCommunity> {
+/**
+ * Runs a real /setup as a server admin (provider role + signal channel) and returns the community.
+ * `aroundTheClock`: the community lets its members trade outside regular hours, for tests that place equity orders.
+ */
+export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<TestCommunity> {
   const at = guild();
   const owner = admin();
   const providerRoleId = snowflake();
@@ -346,7 +349,7 @@ export async function setUpCommunity(): Promise<TestCommunity> {
     .bind(at.guildId)
     .first<{ id: string }>();
   if (!row) throw new Error("/setup did not register the community");
-  await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
+  if (options.aroundTheClock) await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
   return {
     at,
     communityId: row.id,
