@@ -185,6 +185,7 @@ describe("/paper", () => {
     ]);
     const reply = await interactionResponse(await paper(community, who, "live"));
     expect(reply.data?.content).toMatch(/^💵 You are now trading live/);
+    expect(reply.data?.content).toContain("Auto-trading is off for live money: you confirm each order within 30 s");
     const profile = await env.DB.prepare(
       "SELECT trading_mode FROM risk_profiles WHERE community_id = ? AND user_id = ?",
     )

@@ -296,9 +296,11 @@ describe("risk engine: limits", () => {
     ];
     const wide = limits({ maxPositionPercent: 30, maxOpenPositions: 10 });
     const reserved = { ...EMPTY_RESERVED, notional: 15_000, openPositions: 1, symbols: ["NVDA"] };
-    const seven = { mode: "fixed_quantity" as const, quantity: 100 };
+    const hundredShares = { mode: "fixed_quantity" as const, quantity: 100 };
     const reduced = placed(
-      decide(input({ limits: wide, sizing: seven, reserved, accounts: [paperAccount({}, { positions: held })] })),
+      decide(
+        input({ limits: wide, sizing: hundredShares, reserved, accounts: [paperAccount({}, { positions: held })] }),
+      ),
     );
     expect(leg(reduced, "entry").quantity).toBe(50);
     expect(reduced.reductions).toEqual([
@@ -313,7 +315,9 @@ describe("risk engine: limits", () => {
     // A member who tightened it to 70% has no room left: nothing fits.
     const tight = effectiveLimits(wide, { maxTotalExposurePercent: 70 }).limits;
     const refused = skipped(
-      decide(input({ limits: tight, sizing: seven, reserved, accounts: [paperAccount({}, { positions: held })] })),
+      decide(
+        input({ limits: tight, sizing: hundredShares, reserved, accounts: [paperAccount({}, { positions: held })] }),
+      ),
     );
     expect(refused).toMatchObject({ reason: "max_total_exposure", details: { available: 0 } });
     // An exit is never held back by it.
