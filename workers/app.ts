@@ -2,7 +2,7 @@ import { dispatchScheduled } from "./cron";
 import { createApp } from "./http/app";
 import { dispatchQueue } from "./queues";
 
-export { CommunityExecutor, RateLimiter, RealtimeHub } from "../durable-objects";
+export { CommunityExecutor, DiscordGateway, RateLimiter, RealtimeHub } from "../durable-objects";
 
 const app = createApp();
 

@@ -19,6 +19,7 @@ import { registerHealth } from "./routes/health";
 import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
+import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
 import { registerSignalsParse } from "./routes/signals-parse";
@@ -67,6 +68,7 @@ export function createApp(): App {
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
+  registerOpsGateway(app);
   registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));
