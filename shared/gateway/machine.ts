@@ -83,7 +83,7 @@ export interface DurableGatewayState {
   fatal: FatalStop | null;
   /** Consecutive attempts that did not reach READY or RESUMED. */
   failures: number;
-  /** When each reconnect of the last hour began. */
+  /** When each reconnect of the last hour began: a READY session lost, or the object restarted while running. */
   reconnects: number[];
   identifyBudget: IdentifyBudget | null;
 }
@@ -175,11 +175,13 @@ export interface StepResult {
   actions: GatewayAction[];
 }
 
+const RESTORED = "restored";
+
 /** The state after a restart of the object: a running gateway reconnects (resuming if it can) at once. */
 export function restoreState(durable: DurableGatewayState, now: number): GatewayState {
   const phase: Phase =
     durable.running && durable.fatal === null
-      ? { name: "waiting", until: now, next: planFor(durable), reason: "restored" }
+      ? { name: "waiting", until: now, next: planFor(durable), reason: RESTORED }
       : { name: "idle" };
   return { durable, phase, attempt: 0, resumeUrlFailed: false, lastAckLatencyMs: null, lastAckAt: null };
 }
@@ -235,6 +237,29 @@ class Transition {
   }
 
   apply(event: GatewayEvent): void {
+    const before = this.state.phase;
+    this.handle(event);
+    if (event.type !== "stop" && event.type !== "restart") this.countLostConnection(before);
+  }
+
+  /**
+   * A reconnect is a working session lost (closed, zombie, RECONNECT, INVALID_SESSION) or an object restarted while
+   * running; retries of one reconnect and waits for an IDENTIFY slot are not counted again.
+   */
+  private countLostConnection(before: Phase): void {
+    if (before.name !== "open" || before.stage !== "ready" || this.state.durable.fatal !== null) return;
+    const phase = this.state.phase;
+    if (phase.name === "open" && phase.attempt === before.attempt) return;
+    this.recordReconnect();
+  }
+
+  private recordReconnect(): void {
+    const now = this.context.now;
+    const recent = this.state.durable.reconnects.filter((at) => at > now - RECONNECT_WINDOW_MS);
+    this.updateDurable({ reconnects: [...recent, now] });
+  }
+
+  private handle(event: GatewayEvent): void {
     switch (event.type) {
       case "start":
         this.start();
@@ -347,10 +372,7 @@ class Transition {
     const { now } = this.context;
     const attempt = this.state.attempt + 1;
     this.state = { ...this.state, attempt };
-    if (reason !== "start") {
-      const recent = this.state.durable.reconnects.filter((at) => at > now - RECONNECT_WINDOW_MS);
-      this.updateDurable({ reconnects: [...recent, now] });
-    }
+    if (reason === RESTORED) this.recordReconnect();
     const session = this.state.durable.session;
     if (plan === "resume" && session !== null) {
       const base = this.state.resumeUrlFailed && this.state.durable.gatewayUrl ? this.state.durable.gatewayUrl : null;
@@ -629,7 +651,7 @@ class Transition {
       this.haltForGood({ source: "close_code", code, name, reason, at: this.context.now });
       return;
     }
-    this.log("warn", "gateway.closed", { code, name, reason });
+    this.log("warn", "gateway.closed", { closeCode: code, name, reason });
     if (SESSION_ENDING_CLOSE_CODES.has(code)) {
       this.updateDurable({ session: null });
       this.failed("identify", `closed with ${code}`);
@@ -658,9 +680,12 @@ class Transition {
   }
 
   private haltForGood(fatal: FatalStop): void {
+    // Logged as closeCode/status: the logger redacts any field named `code`.
+    const { code, ...rest } = fatal;
     this.log("error", "gateway.stopped_for_good", {
       alert: true,
-      ...fatal,
+      ...rest,
+      ...(fatal.source === "close_code" ? { closeCode: code } : { status: code }),
       action: "Fix the bot token, shard count or intents, then POST /api/v1/ops/gateway/restart.",
     });
     this.updateDurable({ fatal, session: null });

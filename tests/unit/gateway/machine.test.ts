@@ -289,6 +289,33 @@ describe("Gateway protocol machine", () => {
     expect(driver.state.durable.reconnects).toHaveLength(1);
   });
 
+  it("counts a reconnect per READY session lost or restart while running, not per retry or IDENTIFY wait", () => {
+    const driver = new Driver();
+    driver.connect();
+    driver.feed({ type: "socket_closed", attempt: driver.state.attempt, code: 4009, reason: "" });
+    driver.feed({ type: "gateway_info", attempt: driver.state.attempt, info: GATEWAY_BOT });
+    driver.feed({ type: "identify_slot", attempt: driver.state.attempt, granted: false, retryAfterMs: 5_000 });
+    driver.advance(5_000);
+    driver.feed({ type: "gateway_info", attempt: driver.state.attempt, info: GATEWAY_BOT });
+    expect(driver.state.durable.reconnects).toEqual([driver.now - 5_000]);
+    driver.feed({ type: "stop", reason: "disabled" });
+    expect(driver.state.durable.reconnects).toHaveLength(1);
+    const restored = new Driver();
+    restored.connect();
+    restored.state = restoreState(restored.state.durable, restored.now);
+    restored.advance(0);
+    expect(restored.state.durable.reconnects).toEqual([restored.now]);
+  });
+
+  it("logs a fatal close code as closeCode, which the logger does not redact", () => {
+    const driver = new Driver();
+    driver.connect();
+    const actions = driver.feed({ type: "socket_closed", attempt: driver.state.attempt, code: 4014, reason: "x" });
+    const fatal = ofType(actions, "log").find((action) => action.msg === "gateway.stopped_for_good");
+    expect(fatal?.fields).toMatchObject({ closeCode: 4014, name: "DisallowedIntents", reason: "x" });
+    expect(fatal?.fields).not.toHaveProperty("code");
+  });
+
   it("restores a running gateway after eviction as due to resume at once", () => {
     const driver = new Driver();
     driver.connect();
