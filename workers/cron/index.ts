@@ -4,6 +4,7 @@ import { runBillingLifecycle } from "../billing/lifecycle";
 import { runGatewayWatchdog } from "./gateway-watchdog";
 import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
+import { runAuditChainVerification } from "./verify-audit-chains";
 
 export const CRONS = {
   reconcileOrders: "*/5 * * * *",
@@ -36,6 +37,7 @@ export const JOBS_BY_CRON: Record<string, CronJob[]> = {
   [CRONS.daily]: [
     notYetImplemented("rotate_data_keys", "Data key rotation"),
     { name: "housekeeping", run: runHousekeeping },
+    { name: "verify_audit_chains", run: runAuditChainVerification },
   ],
 };
 

@@ -18,6 +18,7 @@ import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
 import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
+import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
@@ -69,6 +70,7 @@ export function createApp(): App {
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
   registerOpsGateway(app);
+  registerOpsConsistency(app);
   registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));
