@@ -122,8 +122,8 @@ export class DispatchInbox {
         "select type, received, replayed from dispatch_counts",
       )
       .toArray()) {
-      counts.received[row.type] = row.received;
-      counts.replayed[row.type] = row.replayed;
+      if (row.received > 0) counts.received[row.type] = row.received;
+      if (row.replayed > 0) counts.replayed[row.type] = row.replayed;
     }
     return counts;
   }

@@ -2,6 +2,12 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DiscordGateway } from "../../durable-objects/discord-gateway";
+import { fetchGatewayBot, openGatewaySocket } from "../../durable-objects/gateway/discord-api";
+import {
+  DISPATCH_KEY_RETENTION_MS,
+  DispatchInbox,
+  MAX_HAND_OFF_ATTEMPTS,
+} from "../../durable-objects/gateway/dispatch-inbox";
 import { GATEWAY_INTENTS } from "../../shared/gateway/protocol";
 import { PRODUCTION_FLEET, type ShardIdentity } from "../../shared/gateway/shards";
 import { rootLogger } from "../../shared/logging";
@@ -12,6 +18,8 @@ import {
   fakeDiscord,
   GATEWAY_BOT_URL,
   gatewayOf,
+  memberRemove,
+  memberUpdate,
   messageCreate,
   OP,
   testShard,
@@ -218,6 +226,19 @@ describe("resuming", () => {
     const identify = await discord.next(OP.Identify, 0, 8_000);
     expect(identify.d).toMatchObject({ intents: GATEWAY_INTENTS });
     await waitForStatus(shard, (s) => expect(s.connected).toBe(true));
+  });
+
+  it("Scenario: A resume URL that does not connect is replaced by the URL from GET /gateway/bot", async () => {
+    const discord = await fakeDiscord();
+    const shard = await connected();
+    await discord.configure({ refuseUpgradeHost: "resume.discord.test" });
+    await discord.drop();
+    const resume = await discord.next(OP.Resume);
+    expect(resume.d).toMatchObject({ seq: 1 });
+    const upgrades = discord.requests.map((request) => new URL(request.url).hostname).slice(1);
+    expect(upgrades).toEqual(["gateway.discord.test", "resume.discord.test", "gateway.discord.test"]);
+    const status = await waitForStatus(shard, (s) => expect(s.connected).toBe(true));
+    expect(status).toMatchObject({ reconnectsLastHour: 1, consecutiveFailures: 0 });
   });
 
   it("Scenario: A zombie connection is closed and resumed", { timeout: 15_000 }, async () => {
@@ -533,6 +554,108 @@ describe("bad input", () => {
     const status = await waitForStatus(shard, (s) => expect(s.lastSequence).toBe(5));
     expect(status.dispatches.received).toEqual({ MESSAGE_CREATE: 1 });
     expect(status.dispatches.recent.map((dispatch) => dispatch.subjectId)).toEqual(["1300000000000000404"]);
+  });
+
+  it("Scenario: Member departures, role changes and edits are handed on under keys that name the event", async () => {
+    const discord = await fakeDiscord({ replayOverlap: 3 });
+    const shard = await connected();
+    const edited = "2026-10-01T12:00:20.000000+00:00";
+    await discord.dispatch("MESSAGE_UPDATE", messageCreate({ id: "1300000000000000501", edited_timestamp: edited }));
+    await discord.dispatch("GUILD_MEMBER_UPDATE", memberUpdate());
+    await discord.dispatch("GUILD_MEMBER_REMOVE", memberRemove());
+    await discord.dispatch(
+      "GUILD_MEMBER_REMOVE",
+      memberRemove({ user: { id: "1000000000000000078", username: "other-bot", bot: true } }),
+    );
+    const before = await waitForStatus(shard, (s) => expect(s.lastSequence).toBe(5));
+    const session = (await runInDurableObject(gatewayOf(shard), (_instance, state) =>
+      JSON.parse(state.storage.sql.exec<{ value: string }>("select value from gateway_state").one().value),
+    )) as { session: { id: string } };
+    expect(before.dispatches.recent.map((dispatch) => dispatch.key).sort()).toEqual([
+      `guild_member_remove:1100000000000000001:1000000000000000010:${session.session.id}:4`,
+      `guild_member_update:1100000000000000001:1000000000000000010:${session.session.id}:3`,
+      `message_update:1300000000000000501:${edited}`,
+    ]);
+    // A RESUME replays the last three: the same events, so nothing is handed on twice.
+    await discord.drop();
+    const after = await waitForStatus(shard, (s) => expect(s.lastSequence).toBe(6));
+    expect(after.dispatches.received).toEqual({ MESSAGE_UPDATE: 1, GUILD_MEMBER_UPDATE: 1, GUILD_MEMBER_REMOVE: 1 });
+    expect(after.dispatches.replayed).toEqual({ GUILD_MEMBER_UPDATE: 1, GUILD_MEMBER_REMOVE: 1 });
+  });
+
+  it("Scenario: A failed hand-off stays pending in storage and is given up after 5 attempts", async () => {
+    await runInDurableObject(gatewayOf(newShard()), (_instance, state) => {
+      const inbox = new DispatchInbox(state.storage.sql);
+      const dispatch = {
+        type: "GUILD_MEMBER_REMOVE" as const,
+        key: `guild_member_remove:1:2:session:${crypto.randomUUID()}`,
+        seq: 7,
+        shardId: 0,
+        receivedAt: Date.now(),
+        guildId: "1100000000000000001",
+        user: { id: "1000000000000000010", username: "follower", bot: false },
+      };
+      expect(inbox.accept(dispatch)).toBe(true);
+      expect(inbox.accept(dispatch)).toBe(false);
+      for (let attempt = 1; attempt < MAX_HAND_OFF_ATTEMPTS; attempt++) {
+        expect(inbox.handOffFailed(dispatch.key, `executor unavailable ${attempt}`)).toBe(false);
+        expect(inbox.pending()).toEqual([dispatch]);
+      }
+      expect(inbox.handOffFailed(dispatch.key, "executor unavailable 5")).toBe(true);
+      expect(inbox.pending()).toEqual([]);
+      expect(inbox.recent()[0]).toMatchObject({
+        key: dispatch.key,
+        status: "failed",
+        attempts: MAX_HAND_OFF_ATTEMPTS,
+        lastError: "executor unavailable 5",
+      });
+      // Keys outlive any RESUME replay, then are pruned; a pending dispatch is never pruned.
+      expect(inbox.prune(Date.now() + DISPATCH_KEY_RETENTION_MS - 1_000)).toBe(0);
+      expect(inbox.prune(Date.now() + DISPATCH_KEY_RETENTION_MS + 1_000)).toBe(1);
+      expect(inbox.counts()).toMatchObject({
+        received: { GUILD_MEMBER_REMOVE: 1 },
+        replayed: { GUILD_MEMBER_REMOVE: 1 },
+      });
+    });
+  });
+
+  it("Scenario: GET /gateway/bot answers that are not JSON, refused or rate limited are failed attempts", async () => {
+    const discord = await fakeDiscord();
+    const userAgent = "DiscordBot (http://localhost:8787, 0.1.0)";
+    const api = "https://discord.com/api/v10/";
+    await discord.configure({ gatewayBotOverride: { status: 200, body: "<html>maintenance</html>" } });
+    expect(await fetchGatewayBot(api, TEST_VARS.DISCORD_BOT_TOKEN, userAgent)).toEqual({
+      ok: false,
+      status: 200,
+      error: "the answer is not JSON",
+      retryAfterMs: null,
+    });
+    await discord.configure({
+      gatewayBotOverride: {
+        status: 429,
+        body: '{"retry_after": 3.5, "global": false}',
+        headers: { "retry-after": "4" },
+      },
+    });
+    expect(await fetchGatewayBot(api, TEST_VARS.DISCORD_BOT_TOKEN, userAgent)).toMatchObject({
+      ok: false,
+      status: 429,
+      retryAfterMs: 4_000,
+    });
+    await discord.configure({ gatewayBotOverride: null });
+    const ok = await fetchGatewayBot(api, TEST_VARS.DISCORD_BOT_TOKEN, userAgent);
+    expect(ok).toMatchObject({ ok: true, info: { url: `wss://gateway.discord.test/${discord.id}` } });
+    vi.mocked(globalThis.fetch).mockRejectedValueOnce(new TypeError("Network connection lost."));
+    expect(await fetchGatewayBot(api, TEST_VARS.DISCORD_BOT_TOKEN, userAgent)).toEqual({
+      ok: false,
+      status: null,
+      error: "Network connection lost.",
+      retryAfterMs: null,
+    });
+    await discord.configure({ refuseUpgradeHost: "gateway.discord.test" });
+    await expect(openGatewaySocket(`wss://gateway.discord.test/${discord.id}?v=10&encoding=json`)).rejects.toThrow(
+      "the WebSocket upgrade was refused (HTTP 503)",
+    );
   });
 
   it("Scenario: A Gateway object whose name is not a shard refuses to run", async () => {

@@ -150,3 +150,36 @@ export function messageCreate(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+const MEMBER_USER = {
+  id: "1000000000000000010",
+  username: "follower",
+  discriminator: "0",
+  global_name: "Follower",
+  avatar: null,
+};
+
+/** GUILD_MEMBER_REMOVE as Discord documents it: the guild and the user who left (or was kicked or banned). */
+export function memberRemove(overrides: Record<string, unknown> = {}) {
+  return { guild_id: "1100000000000000001", user: MEMBER_USER, ...overrides };
+}
+
+/** GUILD_MEMBER_UPDATE as Discord documents it: the member's roles and user after the change. */
+export function memberUpdate(overrides: Record<string, unknown> = {}) {
+  return {
+    guild_id: "1100000000000000001",
+    roles: ["1400000000000000002"],
+    user: MEMBER_USER,
+    nick: null,
+    avatar: null,
+    banner: null,
+    joined_at: "2026-01-01T00:00:00.000000+00:00",
+    premium_since: null,
+    deaf: false,
+    mute: false,
+    pending: false,
+    communication_disabled_until: null,
+    flags: 0,
+    ...overrides,
+  };
+}

@@ -28,8 +28,10 @@ export interface FakeConfig {
   replayOverlap: number;
   /** Answer IDENTIFY by closing with this code (4013/4014: the intents; 4004: the token), or null. */
   refuseIdentifyWith: number | null;
-  /** Answer GET /gateway/bot with this status and raw body instead (bad input from Discord's side), or null. */
-  gatewayBotOverride: { status: number; body: string } | null;
+  /** Answer GET /gateway/bot with this status, raw body and headers instead (bad input from Discord's side), or null. */
+  gatewayBotOverride: { status: number; body: string; headers?: Record<string, string> } | null;
+  /** Refuse WebSocket upgrades to this host (503), e.g. the resume host going away; null accepts all. */
+  refuseUpgradeHost: string | null;
 }
 
 /** A frame the client sent; `json` is its `d` as JSON text (RPC types cannot carry `unknown`). */
@@ -58,6 +60,7 @@ const DEFAULTS: FakeConfig = {
   replayOverlap: 0,
   refuseIdentifyWith: null,
   gatewayBotOverride: null,
+  refuseUpgradeHost: null,
 };
 
 /** Discord's close reasons ("Opcodes and Status Codes": Gateway close event codes). */
@@ -103,8 +106,8 @@ export class FakeGateway extends DurableObject<FakeEnv> {
       return Response.json({ message: "401: Unauthorized", code: 0 }, { status: 401 });
     }
     if (config.gatewayBotOverride) {
-      const { status, body } = config.gatewayBotOverride;
-      return new Response(body, { status, headers: { "content-type": "application/json" } });
+      const { status, body, headers } = config.gatewayBotOverride;
+      return new Response(body, { status, headers: { "content-type": "application/json", ...headers } });
     }
     const now = Date.now();
     const exhausted = now < config.exhaustedUntil;
@@ -123,6 +126,8 @@ export class FakeGateway extends DurableObject<FakeEnv> {
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket", { status: 426 });
+    if (new URL(request.url).hostname === this.config().refuseUpgradeHost)
+      return new Response("upstream unavailable", { status: 503 });
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     server.accept();
