@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { rateLimiterFor } from "../platform/objects";
 import { configFor } from "../shared/config";
 import { discordUserAgent } from "../shared/discord/user-agent";
 import type { GatewayDispatch } from "../shared/gateway/dispatches";
@@ -195,7 +196,7 @@ export class DiscordGateway extends DurableObject<Env> {
   private async acquireIdentifySlot(attempt: number, maxConcurrency: number): Promise<void> {
     const key = identifyBucketKey(this.identity(), maxConcurrency);
     try {
-      const verdict = await this.env.RATE_LIMITER.getByName(key).limit(key, IDENTIFY_POLICY);
+      const verdict = await rateLimiterFor(this.env, key).limit(key, IDENTIFY_POLICY);
       this.enqueue({ type: "identify_slot", attempt, granted: verdict.allowed, retryAfterMs: verdict.retryAfterMs });
     } catch (error) {
       // Fail closed: an IDENTIFY over the limit costs a session start, waiting costs seconds.

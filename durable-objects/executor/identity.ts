@@ -2,7 +2,7 @@ import type { ExecutorLocalState } from "./local-state";
 
 /**
  * Which community an executor belongs to. Each object is named after its
- * community (`idFromName(communityId)`), and `ctx.id.name` says so; the id is
+ * community (`executorFor` in platform/objects.ts), and `ctx.id.name` says so; the id is
  * also bound in the object's storage on first use, for ids created without a
  * name. Every RPC names a community, and a call that names another one is
  * refused before it reads or writes anything: the caller's word is never

@@ -40,6 +40,11 @@ export function fleetShards(fleet: string, shardCount = GATEWAY_SHARD_COUNT): Sh
   return Array.from({ length: shardCount }, (_, shardId) => ({ fleet, shardId, shardCount }));
 }
 
+/** The bot's shards in production, in order. */
+export function productionShards(): ShardIdentity[] {
+  return fleetShards(PRODUCTION_FLEET);
+}
+
 /**
  * Shards whose `shard_id % max_concurrency` match share one IDENTIFY bucket:
  * one IDENTIFY per bucket every 5 seconds, across the fleet.

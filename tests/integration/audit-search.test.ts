@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { computeEntryHash, nextChainRow } from "../../shared/audit/chain";
 import { auditLog, communities } from "../../shared/db/schema";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import { call, errorOf, opsHeaders } from "../support/http";
 
 const db = database(env.DB);

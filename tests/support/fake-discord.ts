@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import type { GatewayStatus } from "../../durable-objects/discord-gateway";
-import { gatewayShard } from "../../platform/gateway";
+import { gatewayShardFor } from "../../platform/objects";
 import type { ShardIdentity } from "../../shared/gateway/shards";
 import type { FakeConfig, FakeConnection } from "./fake-discord/worker";
 import { TEST_VARS } from "./test-vars";
@@ -102,7 +102,7 @@ export function testShard(): ShardIdentity {
 }
 
 export function gatewayOf(shard: ShardIdentity) {
-  return gatewayShard(env, shard);
+  return gatewayShardFor(env, shard);
 }
 
 export async function waitForStatus(

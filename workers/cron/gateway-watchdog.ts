@@ -1,5 +1,6 @@
-import { gatewayShard, productionShards } from "../../platform/gateway";
+import { gatewayShardFor } from "../../platform/objects";
 import { configFor } from "../../shared/config";
+import { productionShards } from "../../shared/gateway/shards";
 import type { Logger } from "../../shared/logging";
 
 /**
@@ -15,7 +16,7 @@ export async function runGatewayWatchdog(env: Env, logger: Logger): Promise<Reco
   const shards = productionShards();
   const results = await Promise.allSettled(
     shards.map((shard) => {
-      const stub = gatewayShard(env, shard);
+      const stub = gatewayShardFor(env, shard);
       return enabled ? stub.start() : stub.stop("GATEWAY_ENABLED is not true");
     }),
   );

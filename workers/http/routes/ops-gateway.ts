@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { gatewayShard, productionShards } from "../../../platform/gateway";
+import { gatewayShardFor } from "../../../platform/objects";
 import { ConflictError } from "../../../shared/errors";
+import { productionShards } from "../../../shared/gateway/shards";
 import type { App } from "../context";
 import { errorResponse } from "../schemas";
 
@@ -101,7 +102,7 @@ const restartRoute = createRoute({
 /** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
 export function registerOpsGateway(app: App): void {
   app.openapi(statusRoute, async (c) => {
-    const shards = await Promise.all(productionShards().map((shard) => gatewayShard(c.env, shard).status()));
+    const shards = await Promise.all(productionShards().map((shard) => gatewayShardFor(c.env, shard).status()));
     return c.json({ enabled: c.get("config").GATEWAY_ENABLED, shards }, 200);
   });
 
@@ -109,7 +110,7 @@ export function registerOpsGateway(app: App): void {
     if (!c.get("config").GATEWAY_ENABLED) {
       throw new ConflictError("The Gateway is disabled: set GATEWAY_ENABLED=true first.", "GATEWAY_DISABLED");
     }
-    const shards = await Promise.all(productionShards().map((shard) => gatewayShard(c.env, shard).restart()));
+    const shards = await Promise.all(productionShards().map((shard) => gatewayShardFor(c.env, shard).restart()));
     c.get("logger").warn("gateway.restarted_by_operator", { shards: shards.map((shard) => shard.shardId) });
     return c.json({ enabled: true, shards }, 200);
   });

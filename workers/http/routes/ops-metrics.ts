@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { platformFigures } from "../../../platform/db/cross-community/ops-metrics";
+import { breakerStates } from "../../../platform/execution/broker-breakers";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
-import { database } from "../../db/client";
-import { platformFigures } from "../../db/tenant/ops-metrics";
-import { breakerStates } from "../../execution/broker-breakers";
 import type { App } from "../context";
 import { errorResponse } from "../schemas";
 

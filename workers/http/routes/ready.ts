@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { gatewayShard, productionShards } from "../../../platform/gateway";
+import { executorFor, gatewayShardFor, rateLimiterFor, realtimeHubFor } from "../../../platform/objects";
 import { configFor } from "../../../shared/config";
+import { productionShards } from "../../../shared/gateway/shards";
 import type { App } from "../context";
 
 const CheckSchema = z.object({
@@ -71,6 +72,9 @@ async function timed(probe: () => Promise<unknown>): Promise<Check> {
   }
 }
 
+/** The name of the object each namespace answers readiness from: no community or key is ever named this way. */
+const READINESS_PROBE = "__readiness__";
+
 const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
 export function registerReady(app: App): void {
@@ -83,9 +87,9 @@ export function registerReady(app: App): void {
     const gatewayEnabled = configResult.ok && configResult.config.GATEWAY_ENABLED;
     const [d1, communityExecutor, realtimeHub, rateLimiter, gateway] = await Promise.all([
       timed(() => c.env.DB.prepare("SELECT 1 AS one").first()),
-      timed(() => c.env.COMMUNITY_EXECUTOR.getByName("__readiness__").ping()),
-      timed(() => c.env.REALTIME_HUB.getByName("__readiness__").ping()),
-      timed(() => c.env.RATE_LIMITER.getByName("__readiness__").ping()),
+      timed(() => executorFor(c.env, READINESS_PROBE).ping()),
+      timed(() => realtimeHubFor(c.env, READINESS_PROBE).ping()),
+      timed(() => rateLimiterFor(c.env, READINESS_PROBE).ping()),
       gatewayEnabled ? gatewayCheck(c.env) : Promise.resolve(undefined),
     ]);
     const checks = { config, d1, communityExecutor, realtimeHub, rateLimiter, ...(gateway ? { gateway } : {}) };
@@ -98,7 +102,7 @@ export function registerReady(app: App): void {
 async function gatewayCheck(env: Env): Promise<z.infer<typeof GatewayCheckSchema>> {
   let shards: NonNullable<z.infer<typeof GatewayCheckSchema>["shards"]> = [];
   const check = await timed(async () => {
-    const statuses = await Promise.all(productionShards().map((shard) => gatewayShard(env, shard).status()));
+    const statuses = await Promise.all(productionShards().map((shard) => gatewayShardFor(env, shard).status()));
     shards = statuses.map(({ shardId, phase, connected, fatal }) => ({
       shardId,
       phase,

@@ -1,6 +1,6 @@
 import type { DiscordMessage, Notification } from "../../shared/notifications/message";
 import { database } from "../db/client";
-import { userById } from "../db/directory";
+import { userById } from "../db/users";
 
 /**
  * Tells a member something about their trading by Discord DM, through
