@@ -3,6 +3,7 @@ import { expect, vi } from "vitest";
 import type { GatewayStatus } from "../../durable-objects/discord-gateway";
 import { gatewayShardFor } from "../../platform/objects";
 import type { ShardIdentity } from "../../shared/gateway/shards";
+import { messageObject } from "./discord";
 import type { FakeConfig, FakeConnection } from "./fake-discord/worker";
 import { TEST_VARS } from "./test-vars";
 
@@ -122,31 +123,18 @@ export async function waitForStatus(
   return last;
 }
 
-/** A MESSAGE_CREATE payload as Discord documents it (a message object plus guild_id, member and mentions). */
+/** A MESSAGE_CREATE payload as Discord documents it: a message object plus `guild_id`, `member` and `mentions`. */
 export function messageCreate(overrides: Record<string, unknown> = {}) {
   return {
-    id: "1300000000000000001",
-    channel_id: "1200000000000000001",
+    ...messageObject({
+      id: "1300000000000000001",
+      channelId: "1200000000000000001",
+      content: "BUY AAPL @ 150",
+      author: { id: "1000000000000000009", username: "provider", global_name: "Provider" },
+      timestamp: "2026-10-01T12:00:00.000000+00:00",
+    }),
     guild_id: "1100000000000000001",
-    author: {
-      id: "1000000000000000009",
-      username: "provider",
-      discriminator: "0",
-      global_name: "Provider",
-      avatar: null,
-    },
     member: { roles: ["1400000000000000001"], joined_at: "2026-01-01T00:00:00.000000+00:00", deaf: false, mute: false },
-    content: "BUY AAPL @ 150",
-    timestamp: "2026-10-01T12:00:00.000000+00:00",
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    embeds: [],
-    pinned: false,
-    type: 0,
     ...overrides,
   };
 }
