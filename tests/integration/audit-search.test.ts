@@ -134,7 +134,7 @@ describe("audit search and export", () => {
 
   it("Scenario: An audit user filter accepts a Discord user id", async () => {
     const { id, tenant } = await newCommunity();
-    const discordId = `9${Date.now()}${Math.floor(Math.random() * 1000)}`.slice(0, 18);
+    const discordId = `9${Date.now()}${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
     const user = await upsertUser(db, { discordId });
     await tenant.audit.append({ event: "community.role_changed", actorId: "admin-a", target: user.id });
     await tenant.audit.append({ event: "community.role_changed", actorId: user.id, target: "someone-else" });
