@@ -95,34 +95,39 @@ describe("connecting", () => {
     });
   });
 
-  it("Scenario: Heartbeats start after interval × jitter and carry the last sequence", async () => {
+  it("Scenario: Heartbeats start after interval × jitter and carry the last sequence", {
+    timeout: 15_000,
+  }, async () => {
     vi.spyOn(Math, "random").mockReturnValue(0.25);
-    const discord = await fakeDiscord({ heartbeatIntervalMs: 1_200 });
+    const interval = 2_400;
+    const discord = await fakeDiscord({ heartbeatIntervalMs: interval });
     const shard = await connected();
     const [connection] = await discord.connections();
-    const first = await discord.next(OP.Heartbeat, -1, 3_000);
+    const first = await discord.next(OP.Heartbeat, -1, 2 * interval);
     expect(first.d).toBe(1);
-    expect(first.at - (connection?.openedAt ?? 0)).toBeGreaterThanOrEqual(300 - 50);
-    expect(first.at - (connection?.openedAt ?? 0)).toBeLessThan(1_200 - 100);
+    // Due 600 ms after HELLO: well before a whole interval (the alarm may fire a little late on a loaded machine).
+    expect(first.at - (connection?.openedAt ?? 0)).toBeGreaterThanOrEqual(interval * 0.25 - 50);
+    expect(first.at - (connection?.openedAt ?? 0)).toBeLessThan(interval * 0.75);
     await discord.dispatch("TYPING_START", { channel_id: "1200000000000000001", user_id: "1", timestamp: 1 });
-    const second = await discord.next(OP.Heartbeat, first.index, 3_000);
+    const second = await discord.next(OP.Heartbeat, first.index, 2 * interval);
     expect(second.d).toBe(2);
-    expect(second.at - first.at).toBeGreaterThanOrEqual(1_200 - 50);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(interval - 50);
     const status = await waitForStatus(shard, (s) => expect(s.lastHeartbeatAckAt).not.toBeNull());
-    expect(status.heartbeatIntervalMs).toBe(1_200);
+    expect(status.heartbeatIntervalMs).toBe(interval);
     expect(status.heartbeatAckLatencyMs).toBeGreaterThanOrEqual(0);
-    expect(status.heartbeatAckLatencyMs).toBeLessThan(1_000);
+    expect(status.heartbeatAckLatencyMs).toBeLessThan(interval);
   });
 
   it("Scenario: A heartbeat request from Discord is answered at once", async () => {
-    const discord = await fakeDiscord();
+    vi.spyOn(Math, "random").mockReturnValue(0.99); // the first periodic heartbeat is 44.5 s away
+    const discord = await fakeDiscord({ heartbeatIntervalMs: 45_000 });
     await connected();
     const before = (await discord.received()).length - 1;
     const asked = Date.now();
     await discord.send({ op: OP.Heartbeat, d: null });
-    const heartbeat = await discord.next(OP.Heartbeat, before, 1_000);
+    const heartbeat = await discord.next(OP.Heartbeat, before, 3_000);
     expect(heartbeat.d).toBe(1);
-    expect(heartbeat.at - asked).toBeLessThan(1_000);
+    expect(heartbeat.at - asked).toBeLessThan(3_000);
   });
 });
 
@@ -193,7 +198,7 @@ describe("resuming", () => {
     await discord.send({ op: OP.InvalidSession, d: true });
     const resume = await discord.next(OP.Resume, -1, 8_000);
     expect(resume.at - asked).toBeGreaterThanOrEqual(1_000 - 50);
-    expect(resume.at - asked).toBeLessThan(3_000);
+    expect(resume.at - asked).toBeLessThan(5_000);
     expect((await discord.received()).filter((frame) => frame.op === OP.Identify)).toHaveLength(1);
     await waitForStatus(shard, (s) => expect(s.connected).toBe(true));
   });
@@ -383,12 +388,15 @@ describe("the watchdog", () => {
     await waitForStatus(shard, (s) => expect(s.connected).toBe(true));
   });
 
-  it("Scenario: The 5-minute cron starts the watcher when GATEWAY_ENABLED is true and stops it otherwise", async () => {
+  it("Scenario: The 5-minute cron starts the watcher when GATEWAY_ENABLED is true and stops it otherwise", {
+    timeout: 15_000,
+  }, async () => {
     const discord = await fakeDiscord();
     const shard = newShard(PRODUCTION_SHARD);
     const summary = await runGatewayWatchdog(WITH_GATEWAY, rootLogger);
     expect(summary).toMatchObject({ enabled: true, shards: [{ shardId: 0 }] });
-    await waitForStatus(shard, (s) => expect(s.connected).toBe(true));
+    // Earlier tests identified this fleet: its IDENTIFY bucket may hold the start for up to 5 s.
+    await waitForStatus(shard, (s) => expect(s.connected).toBe(true), 10_000);
     // Running again while connected changes nothing.
     await runGatewayWatchdog(WITH_GATEWAY, rootLogger);
     expect(await discord.connections()).toHaveLength(1);
