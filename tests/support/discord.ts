@@ -214,6 +214,34 @@ export function resolvedUser(who: TestMember) {
   return { users: { [who.id]: user }, members: { [who.id]: { ...rest, permissions: undefined } } };
 }
 
+/** Discord's message object (the fields every message carries), as a message command resolves it or a Gateway dispatch sends it. */
+export function messageObject(message: {
+  id: string;
+  channelId: string;
+  content: string;
+  author: { id: string; username: string; global_name?: string | null };
+  timestamp?: string;
+}) {
+  return {
+    id: message.id,
+    channel_id: message.channelId,
+    content: message.content,
+    author: { global_name: null, discriminator: "0", avatar: null, ...message.author },
+    timestamp: message.timestamp ?? new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: 0,
+    flags: 0,
+    components: [],
+  };
+}
+
 /** The message command "Execute as signal" run on a message. */
 export function messageCommand(
   message: { id?: string; content: string; channelId?: string; author?: TestMember },
@@ -232,24 +260,12 @@ export function messageCommand(
       target_id: messageId,
       resolved: {
         messages: {
-          [messageId]: {
+          [messageId]: messageObject({
             id: messageId,
-            channel_id: channelId,
+            channelId,
             content: message.content,
-            author: { id: author.id, username: author.username, global_name: null, discriminator: "0", avatar: null },
-            timestamp: new Date().toISOString(),
-            edited_timestamp: null,
-            tts: false,
-            mention_everyone: false,
-            mentions: [],
-            mention_roles: [],
-            attachments: [],
-            embeds: [],
-            pinned: false,
-            type: 0,
-            flags: 0,
-            components: [],
-          },
+            author: { id: author.id, username: author.username },
+          }),
         },
       },
     },
