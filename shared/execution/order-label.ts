@@ -30,7 +30,7 @@ export function orderInstrumentKey(order: StoredOrderShape): string {
 }
 
 /** "AAPL", "BTC/USDT", or "AAPL 2026-12-20 190 call contracts". */
-function instrumentName(instrument: Pick<Instrument, "symbol" | "option">): string {
+export function instrumentName(instrument: Pick<Instrument, "symbol" | "option">): string {
   return instrument.option ? `${instrumentLabel(instrument)} contracts` : instrument.symbol;
 }
 

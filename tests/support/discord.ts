@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { BASE } from "./http";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 import { TEST_DISCORD_PRIVATE_KEY_HEX, TEST_VARS } from "./test-vars";
 
 /**
@@ -215,6 +216,34 @@ export function resolvedUser(who: TestMember) {
   return { users: { [who.id]: user }, members: { [who.id]: { ...rest, permissions: undefined } } };
 }
 
+/** Discord's message object (the fields every message carries), as a message command resolves it or a Gateway dispatch sends it. */
+export function messageObject(message: {
+  id: string;
+  channelId: string;
+  content: string;
+  author: { id: string; username: string; global_name?: string | null };
+  timestamp?: string;
+}) {
+  return {
+    id: message.id,
+    channel_id: message.channelId,
+    content: message.content,
+    author: { global_name: null, discriminator: "0", avatar: null, ...message.author },
+    timestamp: message.timestamp ?? new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: 0,
+    flags: 0,
+    components: [],
+  };
+}
+
 /** The message command "Execute as signal" run on a message. */
 export function messageCommand(
   message: { id?: string; content: string; channelId?: string; author?: TestMember },
@@ -233,24 +262,12 @@ export function messageCommand(
       target_id: messageId,
       resolved: {
         messages: {
-          [messageId]: {
+          [messageId]: messageObject({
             id: messageId,
-            channel_id: channelId,
+            channelId,
             content: message.content,
-            author: { id: author.id, username: author.username, global_name: null, discriminator: "0", avatar: null },
-            timestamp: new Date().toISOString(),
-            edited_timestamp: null,
-            tts: false,
-            mention_everyone: false,
-            mentions: [],
-            mention_roles: [],
-            attachments: [],
-            embeds: [],
-            pinned: false,
-            type: 0,
-            flags: 0,
-            components: [],
-          },
+            author: { id: author.id, username: author.username },
+          }),
         },
       },
     },
@@ -308,8 +325,11 @@ export interface RegisteredCommunity {
   provider(): TestMember;
 }
 
-/** Runs a real /setup as a server admin (provider role + signal channel) and returns the community. */
-export async function setUpCommunity(): Promise<RegisteredCommunity> {
+/**
+ * Runs a real /setup as a server admin (provider role + signal channel) and returns the community.
+ * `aroundTheClock`: the community lets its members trade outside regular hours, for tests that place equity orders.
+ */
+export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<RegisteredCommunity> {
   const at = guild();
   const owner = admin();
   const providerRoleId = snowflake();
@@ -348,6 +368,7 @@ export async function setUpCommunity(): Promise<RegisteredCommunity> {
     .bind(at.guildId)
     .first<{ id: string }>();
   if (!row) throw new Error("/setup did not register the community");
+  if (options.aroundTheClock) await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
   return {
     at,
     communityId: row.id,
@@ -375,6 +396,9 @@ const DISCORD_API = "https://discord.com/api/";
  */
 export function fakeDiscordApi() {
   const calls: DiscordCall[] = [];
+  /** Direct messages as their recipients get them: the DM channel opened, then the message posted to it. */
+  const dms: { recipient: string; content: string }[] = [];
+  const recipients = new Map<string, string>();
   const original = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
@@ -388,8 +412,13 @@ export function fakeDiscordApi() {
       body,
     });
     if (request.method === "POST" && request.url.endsWith("/users/@me/channels")) {
-      return Response.json({ id: snowflake(), type: 1, recipients: [{ id: body.recipient_id, username: "member" }] });
+      const channelId = snowflake();
+      recipients.set(channelId, String(body.recipient_id));
+      return Response.json({ id: channelId, type: 1, recipients: [{ id: body.recipient_id, username: "member" }] });
     }
+    const channel = /\/channels\/(\d+)\/messages$/.exec(new URL(request.url).pathname)?.[1];
+    const recipient = channel ? recipients.get(channel) : undefined;
+    if (recipient) dms.push({ recipient, content: typeof body.content === "string" ? body.content : "" });
     return Response.json({
       id: snowflake(),
       type: 0,
@@ -403,6 +432,7 @@ export function fakeDiscordApi() {
   });
   return {
     calls,
+    dms,
     restore: () => spy.mockRestore(),
     /** Waits for the deferred reply's edit (PATCH @original) of one interaction. */
     async editOf(interaction: { token: string }, timeout = 5_000): Promise<DiscordCall> {
@@ -417,4 +447,12 @@ export function fakeDiscordApi() {
       );
     },
   };
+}
+
+/** The texts of the direct messages a member (by internal user id) was sent through a `fakeDiscordApi()`. */
+export async function directMessagesTo(discord: ReturnType<typeof fakeDiscordApi>, userId: string): Promise<string[]> {
+  const user = await env.DB.prepare("select discord_id from users where id = ?")
+    .bind(userId)
+    .first<{ discord_id: string }>();
+  return discord.dms.filter((dm) => dm.recipient === user?.discord_id).map((dm) => dm.content);
 }

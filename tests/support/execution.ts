@@ -10,6 +10,7 @@ import type { NormalizedSignal } from "../../shared/signals/schema";
 import { newCommunity } from "./communities";
 import { snowflake } from "./discord";
 import { runBatch } from "./queues";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 
 export const db = database(env.DB);
 
@@ -24,8 +25,10 @@ export interface TestCommunity {
 export async function communityWithFollowers(
   followers: number,
   follow: Partial<Omit<FollowInput, "followerUserId" | "providerUserId">> = {},
+  riskDefaults: Record<string, unknown> = AROUND_THE_CLOCK,
 ): Promise<TestCommunity> {
   const { communityId, tenant } = await newCommunity();
+  await setCommunityRiskDefaults(communityId, riskDefaults);
   const provider = await upsertUser(db, { discordId: snowflake(), username: "provider" });
   await tenant.memberships.upsert(provider.id, "provider");
   const followerIds: string[] = [];

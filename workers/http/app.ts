@@ -20,6 +20,7 @@ import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
+import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
 import { registerSignalsParse } from "./routes/signals-parse";
@@ -67,6 +68,7 @@ export function createApp(): App {
   registerSignalsParse(app);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
+  registerOpsGateway(app);
   registerOpsConsistency(app);
   registerFeatureFlags(app);
 
