@@ -325,7 +325,7 @@ describe("a cancel that races a send", () => {
 
 describe("options", () => {
   it("Scenario: An option trade is recorded and shown as contracts of its contract", async () => {
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const trader = member();
     await postInteraction(slash("portfolio", [], { at: community.at, who: trader }));
     const userId =

@@ -44,7 +44,9 @@ async function anonymous(method: string, path: string): Promise<Response> {
 }
 
 describe("route access", () => {
-  it("Scenario: Every API route requires authentication unless it is listed as public", async () => {
+  it("Scenario: Every API route requires authentication unless it is listed as public", {
+    timeout: 30_000,
+  }, async () => {
     const routes = apiRoutes();
     expect(routes.length).toBeGreaterThan(10);
     const keys = routes.map((route) => route.key);
@@ -52,11 +54,13 @@ describe("route access", () => {
     expect(keys).toEqual(expect.arrayContaining(Object.keys(PUBLIC_API_ROUTES)));
 
     const answers: Record<string, number> = {};
-    for (const { method, path, key } of routes) {
-      const res = await anonymous(method, path);
-      answers[key] = res.status;
-      await res.arrayBuffer();
-    }
+    await Promise.all(
+      routes.map(async ({ method, path, key }) => {
+        const res = await anonymous(method, path);
+        answers[key] = res.status;
+        await res.arrayBuffer();
+      }),
+    );
     const expected = Object.fromEntries(
       keys.map((key) => [key, key in PUBLIC_API_ROUTES ? answers[key] : 401] as const),
     );
