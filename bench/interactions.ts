@@ -35,6 +35,8 @@ const PACED_RPS = Number(process.env.BENCH_PACED_RPS ?? 20);
 const SIDE_REQUESTS = Number(process.env.BENCH_SIDE_REQUESTS ?? 500);
 const SIDE_CONCURRENCY = [1, 10, 50] as const;
 const SIDE_TARGET_RATIO = 1.1;
+/** A loaded 2-core machine runs the deferred /signal work slowly: each side-by-side run may take this long. */
+const SIDE_MAX_DURATION_MS = 300_000;
 const ONLY_SIDE_BY_SIDE = process.env.BENCH_ONLY === "side-by-side";
 const DISCORD_EPOCH = 1420070400000n;
 const GUILD_ID = "200000000000000001";
@@ -127,12 +129,14 @@ async function sideBySide(health: Lane, interaction: Lane, after: (result: LoadR
       lanes: [health, interaction],
       requestsPerLane: Math.min(100, SIDE_REQUESTS),
       concurrency,
+      maxDurationMs: SIDE_MAX_DURATION_MS,
     });
     await after(warmUp[1] as LoadResult);
     const [h, i] = (await runInterleaved({
       lanes: [health, interaction],
       requestsPerLane: SIDE_REQUESTS,
       concurrency,
+      maxDurationMs: SIDE_MAX_DURATION_MS,
     })) as [LoadResult, LoadResult];
     await after(i);
     for (const [name, result] of [
