@@ -4,6 +4,7 @@ import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/executio
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
 import type { SignalSummary } from "../shared/execution/summary";
 import { utcDay } from "../shared/risk/daily-loss";
+import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
 import { reconcile } from "./executor/broker-reconciliation";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
@@ -34,7 +35,8 @@ export class CommunityExecutor extends DurableObject<Env> {
     return "pong";
   }
 
-  // Trades in: a provider's signal to every follower, a member's own /trade, and the kill switch over both.
+  // Trades in: a provider's signal to every follower, a member's own /trade, and what holds them (the kill switch
+  // over the community, the circuit breaker's lock over a member).
 
   /**
    * Runs a signal through the gates, then fans it out to every enabled follower. Never throws for bad input.
@@ -56,6 +58,20 @@ export class CommunityExecutor extends DurableObject<Env> {
 
   async resume(input: { communityId: string; actorId: string | null }) {
     return resumeTrading(this.parts, this.parts.tenant(input.communityId), input);
+  }
+
+  /**
+   * /risk unlock: lifts the circuit breaker's lock on a member's account, asked by the member or an admin (the
+   * caller checked which), audited as risk.account_unlocked. The day's pause still holds until 00:00 UTC.
+   */
+  async unlockAccount(input: { communityId: string; userId: string; actorId: string }) {
+    return unlockAccount(this.parts, this.parts.tenant(input.communityId), input);
+  }
+
+  /** What holds a member's new entries now: the circuit breaker's lock, the day's pause (for /risk view). */
+  tradingHold(input: { communityId: string; userId: string }) {
+    this.parts.tenant(input.communityId);
+    return tradingHoldOf(this.parts.local, input.userId, Date.now());
   }
 
   // Orders out: the queue's deliveries, the member's answers, and what comes back from the broker.

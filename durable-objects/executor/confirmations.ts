@@ -2,6 +2,7 @@ import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { directMessage } from "../../platform/notifications/notify-queue";
 import { configFor } from "../../shared/config";
 import { confirmationButtons } from "../../shared/discord/components";
+import { CONFIRM_WINDOW_SECONDS } from "../../shared/execution/follow-mode";
 import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
@@ -13,7 +14,7 @@ import type { OrderFlows } from "./order-flows";
 import { confirmedEntry, type OrderOutbox } from "./outbox";
 
 /** How long a confirm-mode follower has to confirm an order. */
-export const CONFIRM_TIMEOUT_MS = 5 * 60_000;
+export const CONFIRM_TIMEOUT_MS = CONFIRM_WINDOW_SECONDS * 1000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
 export async function askToConfirm(env: Env, logger: Logger, communityId: string, order: NewOrder): Promise<void> {
@@ -29,7 +30,7 @@ export async function askToConfirm(env: Env, logger: Logger, communityId: string
     communityId,
     event: `order:${order.id}:confirm`,
     message: {
-      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds / 60} minutes.`,
+      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds} seconds.`,
       components: await confirmationButtons(sessionSecret, order.id, lifetimeSeconds),
     },
   });

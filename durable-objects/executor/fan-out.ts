@@ -1,4 +1,6 @@
 import type { ExecutionEntitlements } from "../../platform/execution/execution-entitlements";
+import type { BrokerPosition } from "../../shared/brokers/adapter";
+import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { Follower } from "../../shared/execution/orders";
 import type { FanOutCounts } from "../../shared/execution/summary";
 import { isRegularSession } from "../../shared/market/new-york";
@@ -6,9 +8,9 @@ import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, type MemberRiskSettings, parseMemberRiskSettings } from "../../shared/risk/limits";
-import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
-import type { ExecutorLocalState } from "./local-state";
-import type { OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
+import type { DecideInput, OrderIntent, RiskSignal, Sizing, TradingHold } from "../../shared/risk/types";
+import type { AccountLock, ExecutorLocalState, UserReservation } from "./local-state";
+import type { MemberNotice, OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
 import { StepMembers } from "./step-members";
 
@@ -21,22 +23,27 @@ export interface StepInput {
   entitlements: ExecutionEntitlements;
   /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
   exitQuantityOf: DecideInput["exitQuantityOf"];
+  /** A same-direction add combined with the provider's entry of a moment ago (see `DecideInput.addsToRecentEntry`). */
+  addsToRecentEntry?: boolean;
   now: number;
   counts: FanOutCounts;
 }
 
 /**
  * One step of a fan-out, or a member's own trade (a step of one): decides the followers' orders and stages them
- * in the outbox, in one synchronous stretch, so that what was decided and reserved is never lost if what follows
- * fails. Returns the orders decided and the batch to deliver (null when there is nothing to send or tell).
+ * in the outbox with the members' notices (`noticesFor` the skipped), in one synchronous stretch, so that what was
+ * decided and reserved is never lost if what follows fails. Returns the orders decided, the members skipped, and
+ * the batch to deliver (null when there is nothing to send or tell).
  */
 export function planStep(
   parts: { local: ExecutorLocalState; paper: PaperDesk; outbox: OrderOutbox },
   input: StepInput,
-): { orders: PlannedOrder[]; batch: OutboxBatch | null } {
+  noticesFor: (skipped: readonly SkippedMember[]) => MemberNotice[] = () => [],
+): { orders: PlannedOrder[]; skipped: SkippedMember[]; batch: OutboxBatch | null } {
   const planned = planFollowerOrders({ ...input, local: parts.local, paper: parts.paper });
+  const notices = noticesFor(planned.skipped);
   const batch =
-    planned.orders.length > 0 || planned.pausedMembers.length > 0
+    planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0
       ? parts.outbox.stage(
           {
             communityId: input.communityId,
@@ -44,11 +51,12 @@ export function planStep(
             phase: "planned",
             orders: planned.orders,
             paused: planned.pausedMembers,
+            notices,
           },
           input.now,
         )
       : null;
-  return { orders: planned.orders, batch };
+  return { orders: planned.orders, skipped: planned.skipped, batch };
 }
 
 /**
@@ -70,6 +78,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
   const memberSettings = new MemberSettings();
   const planned: PlannedOrder[] = [];
   const pausedMembers: PausedMember[] = [];
+  const skipped: SkippedMember[] = [];
   const communityLimits = input.entitlements.communityRiskDefaults;
   const marketOpen = isRegularSession(now);
   const skip = (reason: string) => {
@@ -78,12 +87,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
   };
 
   for (const follower of input.followers) {
-    const member = members.get(follower.userId);
-    if (member.paused) {
-      skip(member.paused.reason);
-      continue;
-    }
-    const { account, reserved } = member;
+    const { account, reserved, lock, paused } = members.get(follower.userId);
     const limits = effectiveLimits(communityLimits, memberSettings.of(follower.riskSettings)).limits;
     const decision = decide({
       signal: input.signal,
@@ -102,15 +106,23 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         ordersToday: 0,
         symbols: reserved.symbols,
         closing: reserved.closing,
+        entries: reserved.entries,
       },
+      hold: tradingHold(lock, paused),
+      // Disarmed while locked, and for the rest of the day it tripped on (an unlock must not trip it again).
+      circuitBreakerArmed: lock === null || (lock.unlockedAt !== null && lock.day !== day),
+      addsToRecentEntry: input.addsToRecentEntry === true,
       exitQuantityOf: input.exitQuantityOf,
       now,
     });
     if (decision.kind === "skip") {
       skip(decision.reason);
+      skipped.push({ userId: follower.userId, reason: decision.reason, message: decision.message });
       if (decision.flattenAndPauseUntil) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
-        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason)) {
+        const lossPercent = Number(decision.details.lossPercent ?? 0);
+        if (decision.lockAccount) local.lock(follower.userId, now, lossPercent);
+        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason, reserved)) {
           // A flatten closes the whole position: exits in flight must not close it again.
           members.reserve(order.id, order.userId, {
             notional: 0,
@@ -120,7 +132,14 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
           });
           planned.push(order.planned);
         }
-        pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
+        pausedMembers.push({
+          userId: follower.userId,
+          reason: decision.reason,
+          until: decision.flattenAndPauseUntil,
+          locked: decision.lockAccount === true,
+          lossPercent,
+          limitPercent: Number(decision.details.limitPercent ?? 0),
+        });
       }
       continue;
     }
@@ -148,7 +167,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         reductions: decision.reductions,
         notes: decision.notes,
         closes: decision.closes,
-        awaitingConfirmation: follower.mode === "confirm",
+        awaitingConfirmation: effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm",
       },
       side: entry.side,
       orderType: entry.orderType,
@@ -160,7 +179,32 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
   }
 
   members.write();
-  return { orders: planned, pausedMembers };
+  return { orders: planned, pausedMembers, skipped };
+}
+
+/** A follower whose decision was a skip, with the member's words for it. */
+export interface SkippedMember {
+  userId: string;
+  reason: string;
+  message: string;
+}
+
+/** The lock comes first: it outlasts the day's pause, and only the member or an admin lifts it. */
+function tradingHold(lock: AccountLock | null, paused: { until: number; reason: string } | null): TradingHold | null {
+  if (lock && lock.unlockedAt === null) {
+    return {
+      reason: "account_locked",
+      message: `Your account is locked since your circuit breaker tripped on ${lock.day} (down ${lock.lossPercent}% that day): nothing new is placed until you unlock it with /risk unlock or an admin does.`,
+    };
+  }
+  if (!paused) return null;
+  const reason = paused.reason === "circuit_breaker" ? "circuit_breaker" : "daily_loss_limit";
+  const why =
+    reason === "circuit_breaker" ? "your circuit breaker tripped today" : "your daily loss limit was reached today";
+  return {
+    reason,
+    message: `Trading is paused until ${new Date(paused.until).toISOString()} (00:00 UTC): ${why}. Exits still go out.`,
+  };
 }
 
 /** Members' own risk settings, parsed once per distinct settings in a step (most members share theirs). */
@@ -203,49 +247,63 @@ function sizingOf(follower: Follower): Sizing | null {
   }
 }
 
-/** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */
-function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string) {
-  return paper.positions(userId).map((position) => {
-    const side = position.direction === "long" ? "sell" : "buy_to_cover";
-    const leg = `flatten-${position.symbol}`.slice(0, 40);
-    const symbol = position.option ? position.option.underlying : position.symbol;
-    const intent: OrderIntent = {
-      leg: "exit",
-      side,
-      positionEffect: "close",
-      assetClass: position.assetClass,
-      symbol,
-      option: position.option,
-      orderType: "market",
-      quantity: position.quantity,
-      limitPrice: null,
-      stopPrice: null,
-      timeInForce: "day",
-      nativeBracket: false,
-      placeAfterFill: false,
-    };
-    const planned: PlannedOrder = {
-      id: crypto.randomUUID(),
-      signalId,
-      userId,
-      accountRef: PAPER_ACCOUNT_REF,
-      broker: "paper" as const,
-      leg,
-      parentOrderId: null,
-      symbol: intent.symbol,
-      assetClass: position.assetClass,
-      intent: { ...intent, leg, exits: [], flattenReason: reason },
-      side,
-      orderType: "market",
-      quantity: position.quantity,
-      limitPrice: null,
-      stopPrice: null,
-      cause: `flatten_${reason}`,
-    };
-    const closing = {
-      instrument: instrumentKey({ assetClass: position.assetClass, symbol, option: position.option }),
-      quantity: position.quantity,
-    };
-    return { id: planned.id, userId, planned, closing };
+/**
+ * Market orders that close every position of a member whose daily loss limit or circuit breaker tripped, less
+ * what exits in flight (an earlier flatten included) are already closing.
+ */
+function flattenOrders(
+  signalId: string,
+  userId: string,
+  paper: PaperDesk,
+  reason: string,
+  reserved: Pick<UserReservation, "closing">,
+) {
+  return paper.positions(userId).flatMap((held) => {
+    const symbol = held.option ? held.option.underlying : held.symbol;
+    const key = instrumentKey({ assetClass: held.assetClass, symbol, option: held.option });
+    // Exact to the units held (no lot rounding): a flatten must leave nothing behind.
+    const open = Number((held.quantity - (reserved.closing[key] ?? 0)).toFixed(10));
+    return open > 0 ? [flattenOrder(signalId, userId, reason, { ...held, quantity: open }, key)] : [];
   });
+}
+
+function flattenOrder(signalId: string, userId: string, reason: string, position: BrokerPosition, key: string) {
+  const side = position.direction === "long" ? "sell" : "buy_to_cover";
+  const leg = `flatten-${position.symbol}`.slice(0, 40);
+  const symbol = position.option ? position.option.underlying : position.symbol;
+  const intent: OrderIntent = {
+    leg: "exit",
+    side,
+    positionEffect: "close",
+    assetClass: position.assetClass,
+    symbol,
+    option: position.option,
+    orderType: "market",
+    quantity: position.quantity,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: "day",
+    nativeBracket: false,
+    placeAfterFill: false,
+  };
+  const planned: PlannedOrder = {
+    id: crypto.randomUUID(),
+    signalId,
+    userId,
+    accountRef: PAPER_ACCOUNT_REF,
+    broker: "paper" as const,
+    leg,
+    parentOrderId: null,
+    symbol: intent.symbol,
+    assetClass: position.assetClass,
+    intent: { ...intent, leg, exits: [], flattenReason: reason },
+    side,
+    orderType: "market",
+    quantity: position.quantity,
+    limitPrice: null,
+    stopPrice: null,
+    cause: `flatten_${reason}`,
+  };
+  const closing = { instrument: key, quantity: position.quantity };
+  return { id: planned.id, userId, planned, closing };
 }

@@ -27,6 +27,8 @@ const SCHEMA = [
   `create index if not exists tracking_due on tracking (due_at)`,
   `create table if not exists pauses (user_id text primary key, until integer not null, reason text not null)`,
   `create table if not exists confirmations (order_id text primary key, user_id text not null, due_at integer not null)`,
+  `create table if not exists locks (user_id text primary key, day text not null, at integer not null,
+     loss_percent real not null, unlocked_at integer, unlocked_by text)`,
 ];
 
 /** Columns added after a table first shipped: objects created earlier get them on start-up. */
@@ -35,7 +37,9 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     closing_instrument: "text",
     closing_quantity: "real not null default 0",
     expires_at: "integer not null default 0",
+    position_key: "text",
   },
+  recent_signals: { instrument: "text" },
   // What D1 held when the order was last followed up: a paper order the desk still reports the same is not read again.
   tracking: {
     user_id: "text",
@@ -51,6 +55,8 @@ export interface RecentSignal {
   signalId: string;
   provider: string;
   symbol: string;
+  /** The instrument key (an option's contract, not its underlying); null for rows written before it was kept. */
+  instrument: string | null;
   direction: "long" | "short" | "flat";
   fingerprint: string;
   at: number;
@@ -63,17 +69,30 @@ export interface DueFollowUp {
   last: Pick<OrderRow, "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity"> | null;
 }
 
+/** The personal circuit breaker's lock on a member's account, kept until the member or an admin unlocks it. */
+export interface AccountLock {
+  /** The UTC day it tripped: the breaker stays disarmed for the rest of that day, even after an unlock. */
+  day: string;
+  at: number;
+  lossPercent: number;
+  unlockedAt: number | null;
+  unlockedBy: string | null;
+}
+
 export interface UserReservation {
   notional: number;
   openPositions: number;
   symbols: string[];
   /** Units being closed per instrument key. */
   closing: Record<string, number>;
+  /** Notional of entries in flight per position key. */
+  entries: Record<string, number>;
 }
 
-/** What a fan-out step reads of one member before deciding: a pause, today's orders, what is in flight. */
+/** What a fan-out step reads of one member before deciding: a pause, a lock, today's orders, what is in flight. */
 export interface MemberState {
   paused: { until: number; reason: string } | null;
+  lock: AccountLock | null;
   ordersToday: number;
   reserved: UserReservation;
 }
@@ -84,6 +103,7 @@ export interface OrderReservation {
   openPositions: number;
   symbol: string | null;
   closing: { instrument: string; quantity: number } | null;
+  position?: string | null;
 }
 
 /**
@@ -94,8 +114,24 @@ export interface OrderReservation {
 export const RESERVATION_LIFETIME_MS = 15 * 60_000;
 
 /** A Durable Object's SQL statement binds at most 100 parameters (`inGroupsOf` keeps to it). */
-const RESERVATIONS_PER_STATEMENT = 11;
+const RESERVATIONS_PER_STATEMENT = 10;
 const COUNTERS_PER_STATEMENT = 33;
+
+type LockRow = {
+  day: string;
+  at: number;
+  loss_percent: number;
+  unlocked_at: number | null;
+  unlocked_by: string | null;
+};
+const LOCK_COLUMNS = "day, at, loss_percent, unlocked_at, unlocked_by";
+const lockFrom = (row: LockRow): AccountLock => ({
+  day: row.day,
+  at: row.at,
+  lossPercent: row.loss_percent,
+  unlockedAt: row.unlocked_at,
+  unlockedBy: row.unlocked_by,
+});
 
 /** How long a source id is remembered: well beyond any redelivery. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
@@ -172,6 +208,7 @@ export class ExecutorLocalState {
         signal_id: string;
         provider: string;
         symbol: string;
+        instrument: string | null;
         direction: string;
         fingerprint: string;
         at: number;
@@ -181,6 +218,7 @@ export class ExecutorLocalState {
         signalId: r.signal_id,
         provider: r.provider,
         symbol: r.symbol,
+        instrument: r.instrument,
         direction: r.direction as RecentSignal["direction"],
         fingerprint: r.fingerprint,
         at: r.at,
@@ -189,10 +227,11 @@ export class ExecutorLocalState {
 
   rememberRecent(signal: RecentSignal): void {
     this.sql.exec(
-      "insert or replace into recent_signals (signal_id, provider, symbol, direction, fingerprint, at) values (?, ?, ?, ?, ?, ?)",
+      "insert or replace into recent_signals (signal_id, provider, symbol, instrument, direction, fingerprint, at) values (?, ?, ?, ?, ?, ?, ?)",
       signal.signalId,
       signal.provider,
       signal.symbol,
+      signal.instrument,
       signal.direction,
       signal.fingerprint,
       signal.at,
@@ -214,12 +253,11 @@ export class ExecutorLocalState {
   }
 
   /**
-   * Each member's pause, today's order count and reservations, in three queries however many members: what a
-   * fan-out step reads before it decides. Members without any have none (an empty reservation, zero orders).
+   * Each member's pause, circuit-breaker lock, today's order count and reservations, in four queries however many
+   * members: what a fan-out step reads before it decides. Members without any have none.
    */
   membersState(userIds: readonly string[], day: string, now: number): Map<string, MemberState> {
     const ids = JSON.stringify(userIds);
-    const rows = new Map<string, { paused: MemberState["paused"]; ordersToday: number; reservations: Row[] }>();
     type Row = {
       user_id: string;
       notional: number;
@@ -227,8 +265,10 @@ export class ExecutorLocalState {
       symbol: string | null;
       closing_instrument: string | null;
       closing_quantity: number;
+      position_key: string | null;
     };
-    for (const userId of userIds) rows.set(userId, { paused: null, ordersToday: 0, reservations: [] });
+    const rows = new Map<string, Omit<MemberState, "reserved"> & { reservations: Row[] }>();
+    for (const userId of userIds) rows.set(userId, { paused: null, lock: null, ordersToday: 0, reservations: [] });
     for (const row of this.sql.exec<{ user_id: string; until: number; reason: string }>(
       "select user_id, until, reason from pauses where user_id in (select value from json_each(?)) and until > ?",
       ids,
@@ -236,6 +276,13 @@ export class ExecutorLocalState {
     )) {
       const member = rows.get(row.user_id);
       if (member) member.paused = { until: row.until, reason: row.reason };
+    }
+    for (const row of this.sql.exec<LockRow & { user_id: string }>(
+      `select user_id, ${LOCK_COLUMNS} from locks where user_id in (select value from json_each(?))`,
+      ids,
+    )) {
+      const member = rows.get(row.user_id);
+      if (member) member.lock = lockFrom(row);
     }
     for (const row of this.sql.exec<{ key: string; value: number }>(
       "select key, value from counters where day = ? and key in (select 'orders:' || value from json_each(?))",
@@ -247,8 +294,8 @@ export class ExecutorLocalState {
     }
     // In each member's own order, so the sums are the same as reading one member at a time.
     for (const row of this.sql.exec<Row>(
-      `select user_id, notional, open_positions, symbol, closing_instrument, closing_quantity from reservations
-        where user_id in (select value from json_each(?)) order by user_id, rowid`,
+      `select user_id, notional, open_positions, symbol, closing_instrument, closing_quantity, position_key
+        from reservations where user_id in (select value from json_each(?)) order by user_id, rowid`,
       ids,
     )) {
       rows.get(row.user_id)?.reservations.push(row);
@@ -256,31 +303,36 @@ export class ExecutorLocalState {
     const state = new Map<string, MemberState>();
     for (const [userId, member] of rows) {
       const closing: Record<string, number> = {};
+      const entries: Record<string, number> = {};
       for (const row of member.reservations) {
         if (row.closing_instrument && row.closing_quantity > 0) {
           closing[row.closing_instrument] = (closing[row.closing_instrument] ?? 0) + row.closing_quantity;
         }
+        if (row.position_key) entries[row.position_key] = (entries[row.position_key] ?? 0) + row.notional;
       }
       state.set(userId, {
         paused: member.paused,
+        lock: member.lock,
         ordersToday: member.ordersToday,
         reserved: {
           notional: member.reservations.reduce((sum, r) => sum + r.notional, 0),
           openPositions: member.reservations.reduce((sum, r) => sum + r.open_positions, 0),
           symbols: member.reservations.flatMap((r) => (r.symbol ? [r.symbol] : [])),
           closing,
+          entries,
         },
       });
     }
     return state;
   }
 
-  /** Reserves what each order holds of its member's limits, eleven orders a statement (amounts bound exactly). */
+  /** Reserves what each order holds of its member's limits, ten orders a statement (amounts bound exactly). */
   reserve(entries: readonly { orderId: string; userId: string; reservation: OrderReservation }[], at: number): void {
     for (const rows of inGroupsOf(entries, RESERVATIONS_PER_STATEMENT)) {
       this.sql.exec(
         `insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, closing_instrument,
-          closing_quantity, created_at, expires_at) values ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+          closing_quantity, position_key, created_at, expires_at)
+          values ${rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
         ...rows.flatMap(({ orderId, userId, reservation }) => [
           orderId,
           userId,
@@ -289,6 +341,7 @@ export class ExecutorLocalState {
           reservation.symbol,
           reservation.closing?.instrument ?? null,
           reservation.closing?.quantity ?? 0,
+          reservation.position ?? null,
           at,
           at + RESERVATION_LIFETIME_MS,
         ]),
@@ -336,6 +389,50 @@ export class ExecutorLocalState {
       until,
       reason,
     );
+  }
+
+  /** The circuit breaker's lock on the member's account (also after an unlock, for the rest of that day). */
+  lockOf(userId: string): AccountLock | null {
+    const row = this.one<LockRow>(`select ${LOCK_COLUMNS} from locks where user_id = ?`, userId);
+    return row ? lockFrom(row) : null;
+  }
+
+  /** The member's pause (the daily loss limit's or the circuit breaker's) while it lasts. */
+  pausedUntil(userId: string, now: number): { until: number; reason: string } | null {
+    const row = this.one<{ until: number; reason: string }>(
+      "select until, reason from pauses where user_id = ?",
+      userId,
+    );
+    return row && row.until > now ? row : null;
+  }
+
+  /** A trip of the breaker: the account is locked (again) until someone unlocks it. */
+  lock(userId: string, at: number, lossPercent: number): void {
+    this.sql.exec(
+      `insert into locks (user_id, day, at, loss_percent, unlocked_at, unlocked_by) values (?, ?, ?, ?, null, null)
+        on conflict(user_id) do update set day = excluded.day, at = excluded.at, loss_percent = excluded.loss_percent,
+        unlocked_at = null, unlocked_by = null`,
+      userId,
+      utcDay(at),
+      at,
+      lossPercent,
+    );
+  }
+
+  /** Lifts a lock still in force; null when the account was not locked. */
+  unlock(userId: string, at: number, by: string): AccountLock | null {
+    const row = this.one<{ day: string; at: number; loss_percent: number }>(
+      "update locks set unlocked_at = ?, unlocked_by = ? where user_id = ? and unlocked_at is null returning day, at, loss_percent",
+      at,
+      by,
+      userId,
+    );
+    return row ? { day: row.day, at: row.at, lossPercent: row.loss_percent, unlockedAt: at, unlockedBy: by } : null;
+  }
+
+  /** Undoes an `unlock` whose audit entry could not be written. */
+  relock(userId: string): void {
+    this.sql.exec("update locks set unlocked_at = null, unlocked_by = null where user_id = ?", userId);
   }
 
   loadPaperAccount<T>(userId: string): T | null {
@@ -486,6 +583,8 @@ export class ExecutorLocalState {
     this.sql.exec("delete from recent_signals where at < ?", now - 60_000);
     this.sql.exec("delete from counters where day < ?", utcDay(now - 3 * 24 * 3600_000));
     this.sql.exec("delete from pauses where until < ?", now);
+    // An unlocked lock only matters for the day it tripped on (the breaker stays disarmed that day).
+    this.sql.exec("delete from locks where unlocked_at is not null and day < ?", utcDay(now));
     this.equityDays.prune(now);
   }
 }

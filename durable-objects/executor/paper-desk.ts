@@ -90,7 +90,6 @@ export class PaperDesk {
         snapshot: {
           equity: account.equity,
           startOfDayEquity: day?.startEquity ?? account.equity,
-          intradayPeakEquity: day?.peakEquity ?? account.equity,
           buyingPower: account.buyingPower,
           positions: positionsOf(state).map((p) => ({
             assetClass: p.assetClass,

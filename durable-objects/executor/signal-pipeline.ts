@@ -8,6 +8,7 @@ import {
   DOUBLE_POST_WINDOW_MS,
   directionOf,
   type GateVerdict,
+  gateInstrument,
   gateSignal,
   signalFingerprint,
 } from "../../shared/execution/signal-gate";
@@ -49,8 +50,8 @@ const TRADE_HALTED = "Trading is halted in this community (kill switch); the tra
  * 1. the door: the input against its schema (a refusal, never a throw), and the caller must name this object's
  *    community;
  * 2. the source, remembered synchronously, so a redelivery is answered and never executed twice;
- * 3. the gates: a signal's age, double posts and conflicts (a member's own trade has none), and the kill switch
- *    for whatever opens exposure;
+ * 3. the gates: a signal's age, double posts, conflicts and same-direction adds (combined into one position; a
+ *    member's own trade has none of these), and the kill switch for whatever opens exposure;
  * 4. the plan: the risk engine decides and reserves, the outbox stages (`planStep`), the dispatch stores, sends
  *    and tells. A signal does it for every follower, step by step (`SignalFanOut`); a trade for its member alone.
  */
@@ -81,9 +82,11 @@ export class SignalPipeline {
     }
     const verdict = this.gate(input, now);
     local.rememberSource(input.sourceId, input.signalId, verdict.kind, now);
-    if (verdict.kind === "pass") {
+    if (verdict.kind === "pass" || verdict.kind === "combine") {
       // Journaled with the source, so a retry after any failure from here on continues this run.
-      return fanOut.run(journal.open(input, now));
+      const run = journal.open(input, now, verdict.kind === "combine" ? verdict.with : null);
+      if (verdict.kind === "combine") this.logger(input).info("signal.combined", { with: verdict.with });
+      return fanOut.run(run);
     }
     return this.stopped(tenant, input, verdict);
   }
@@ -110,7 +113,11 @@ export class SignalPipeline {
     ]);
     await entitlements.loadMembers([input.userId]);
     const counts = { ...emptyCounts(), followers: 1 };
-    const { orders, batch } = planStep(this.parts, {
+    const {
+      orders,
+      skipped: told,
+      batch,
+    } = planStep(this.parts, {
       communityId: input.communityId,
       signalId: input.signalId,
       signal,
@@ -138,7 +145,7 @@ export class SignalPipeline {
     const skipped = Object.keys(counts.skipped)[0];
     const message = entry
       ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
-      : `Not placed: ${describeSkip(skipped ?? "unknown")}`;
+      : `Not placed: ${told[0]?.message ?? describeSkip(skipped ?? "unknown")}`;
     const summary: SignalSummary = {
       ...counts,
       status: entry ? "accepted" : "refused",
@@ -185,6 +192,7 @@ export class SignalPipeline {
         signalId: input.signalId,
         provider: input.providerUserId,
         symbol: conflictSymbol(signal),
+        instrument: gateInstrument(signal),
         direction: directionOf(signal),
         fingerprint,
         at: now,
@@ -197,7 +205,7 @@ export class SignalPipeline {
   private async stopped(
     tenant: TenantRepository,
     input: SubmitSignalInput,
-    verdict: Exclude<GateVerdict, { kind: "pass" }>,
+    verdict: Exclude<GateVerdict, { kind: "pass" | "combine" }>,
   ): Promise<SignalSummary> {
     const { execution } = tenant;
     switch (verdict.kind) {

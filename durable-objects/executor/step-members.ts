@@ -2,13 +2,11 @@ import type { RiskAccount } from "../../shared/risk/types";
 import type { ExecutorLocalState, MemberState, OrderReservation } from "./local-state";
 import type { PaperDesk } from "./paper-desk";
 
-export type StepMember =
-  | (MemberState & { paused: NonNullable<MemberState["paused"]>; account: null })
-  | (MemberState & { paused: null; account: RiskAccount });
+export type StepMember = MemberState & { account: RiskAccount };
 
 /**
- * The members of one fan-out step as the risk engine needs them (a pause, today's orders, what is in flight, the
- * paper account), read from the executor's SQLite in a few statements before the step, and what the step reserves
+ * The members of one fan-out step as the risk engine needs them (a pause, a lock, today's orders, what is in flight,
+ * the paper account), read from the executor's SQLite in a few statements before the step, and what the step reserves
  * and counts, written in a few after it. All of it is synchronous, inside the step. A member met twice in one step
  * is read again, after what the step decided so far is written, so each decision sees the ones before it.
  */
@@ -29,7 +27,7 @@ export class StepMembers {
     this.read([...new Set(userIds)]);
   }
 
-  /** The member's state and, unless they are paused, their paper account. */
+  /** The member's state and paper account. */
   get(userId: string): StepMember {
     if (this.met.has(userId)) {
       this.write();
@@ -38,10 +36,9 @@ export class StepMembers {
     this.met.add(userId);
     const member = this.members.get(userId);
     if (!member) throw new Error(`Member ${userId} is not one of this step's.`);
-    if (member.paused) return { ...member, paused: member.paused, account: null };
     const account = this.accounts.get(userId);
     if (!account) throw new Error(`No paper account was read for member ${userId}.`);
-    return { ...member, paused: null, account };
+    return { ...member, account };
   }
 
   reserve(orderId: string, userId: string, reservation: OrderReservation): void {
@@ -64,8 +61,7 @@ export class StepMembers {
   private read(userIds: readonly string[]): void {
     const members = this.local.membersState(userIds, this.day, this.now);
     for (const [userId, member] of members) this.members.set(userId, member);
-    const active = userIds.filter((userId) => !members.get(userId)?.paused);
-    const accounts = this.paper.riskAccounts(active, (userId) => members.get(userId)?.ordersToday ?? 0);
+    const accounts = this.paper.riskAccounts(userIds, (userId) => members.get(userId)?.ordersToday ?? 0);
     for (const [userId, account] of accounts) this.accounts.set(userId, account);
   }
 }

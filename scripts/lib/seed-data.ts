@@ -13,6 +13,12 @@ export const DEMO_COMMUNITY = {
   tier: "free",
 } as const;
 
+/**
+ * The demo trades paper on a seeded price walk, so it trades around the clock: `npm start`, the smoke test and the
+ * restore drill send equity signals at any hour. Real communities keep the regular-hours default.
+ */
+export const DEMO_SETTINGS = { riskDefaults: { regularHoursOnly: false } } as const;
+
 export type DemoRole = "owner" | "provider" | "trader";
 
 export interface DemoUser {
@@ -30,11 +36,11 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { id: "demo-trader-3", discordId: "100000000000000213", username: "demo_trader_3", role: "trader" },
 ];
 
-export const DEMO_OWNER = DEMO_USERS[0] as DemoUser;
+const DEMO_OWNER = DEMO_USERS[0] as DemoUser;
 
 /** Fixed, so the seeded audit entry (and its hash) is the same on every run. */
-export const DEMO_CREATED_AT = Date.UTC(2026, 0, 1);
-export const DEMO_AUDIT_ENTRY_ID = "demo-community-audit-1";
+const DEMO_CREATED_AT = Date.UTC(2026, 0, 1);
+const DEMO_AUDIT_ENTRY_ID = "demo-community-audit-1";
 
 const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -47,7 +53,7 @@ export async function seedStatements(): Promise<string[]> {
   const statements: string[] = [];
   const c = DEMO_COMMUNITY;
   statements.push(
-    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id, created_at, updated_at) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id].map(quote).join(", ")}, ${DEMO_CREATED_AT}, ${DEMO_CREATED_AT}) ON CONFLICT DO NOTHING;`,
+    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id, settings, created_at, updated_at) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id, JSON.stringify(DEMO_SETTINGS)].map(quote).join(", ")}, ${DEMO_CREATED_AT}, ${DEMO_CREATED_AT}) ON CONFLICT DO NOTHING;`,
   );
   const first = await nextChainRow(
     { seq: 0, hash: GENESIS_HASH },
@@ -86,7 +92,7 @@ export async function seedStatements(): Promise<string[]> {
 export const DEMO_PROVIDER = DEMO_USERS[1] as DemoUser;
 
 /** The three demo traders follow the provider: default sizing, a fixed quantity, and a multiplier. */
-export const DEMO_FOLLOWS: readonly { follower: string; sizingMode: string | null; amount: number | null }[] = [
+const DEMO_FOLLOWS: readonly { follower: string; sizingMode: string | null; amount: number | null }[] = [
   { follower: "demo-trader-1", sizingMode: null, amount: null },
   { follower: "demo-trader-2", sizingMode: "fixed_quantity", amount: 5 },
   { follower: "demo-trader-3", sizingMode: "multiplier", amount: 0.5 },

@@ -241,7 +241,8 @@ export const follows = sqliteTable(
     /** null: the engine's default (risk_percent 1% with a stop, else percent_of_equity 2%). */
     sizingMode: text("sizing_mode", { enum: SIZING_MODES }),
     amount: real("amount"),
-    mode: text("mode", { enum: FOLLOW_MODES }).notNull().default("auto"),
+    /** auto or confirm as the member chose; null: the default for their trading mode (`effectiveFollowMode`). */
+    mode: text("mode", { enum: FOLLOW_MODES }),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     ...timestamps,
   },
@@ -515,7 +516,7 @@ export const notificationDeliveries = sqliteTable(
 );
 
 /**
- * Every mutating call to the operator API (design.md §4 and §5), written
+ * Every mutating call to the operator API (docs/architecture.md §4 and §5), written
  * before the handler runs (no record, no mutation) and given its status once
  * it has answered. Append-only (database triggers). Operators carry no user
  * identity, so the actor is the fingerprint of the token used: the first 12

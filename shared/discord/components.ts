@@ -6,7 +6,7 @@
  */
 
 export const BUTTON_LIFETIME_SECONDS = 5 * 60;
-export const MAX_CUSTOM_ID = 100;
+const MAX_CUSTOM_ID = 100;
 /** 16 bytes of the tag (128 bits), base64url: 22 characters. */
 const TAG_BYTES = 16;
 
@@ -111,10 +111,6 @@ export function buttonRow(buttons: { customId: string; label: string; style: num
     type: 1,
     components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
   };
-}
-
-export function linkButtonRow(label: string, url: string): Record<string, unknown> {
-  return { type: 1, components: [{ type: 2, style: ButtonStyle.LINK, label, url }] };
 }
 
 /** Confirm and Cancel buttons for an order awaiting its member's answer, signed and valid for `lifetimeSeconds`. */

@@ -1,6 +1,6 @@
 import { SKIP_REASONS, type SkipReason } from "../risk/skip-reasons";
 
-export type SignalOutcomeStatus = "accepted" | "expired" | "refused" | "duplicate";
+type SignalOutcomeStatus = "accepted" | "expired" | "refused" | "duplicate";
 
 /** What `submitSignal` returns; `message` is the provider's follow-up text. */
 export interface SignalSummary {
@@ -17,6 +17,8 @@ export interface SignalSummary {
   stoppedByHalt?: boolean;
   /** Followers given up after an interruption, because the signal had grown too old to execute. */
   notReached?: number;
+  /** A same-direction add within 5 s: the provider's signal it was combined with into one position. */
+  combinedWith?: string;
 }
 
 /** What a fan-out counts as it goes. */
@@ -44,7 +46,7 @@ export function nothingExecuted(
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };
 
 /** Words for a skip reason, short enough for the summary line ("daily loss limit"). */
-export function shortReason(reason: string): string {
+function shortReason(reason: string): string {
   return EXTRA_REASON_WORDS[reason] ?? reason.replaceAll("_", " ");
 }
 

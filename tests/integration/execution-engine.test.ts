@@ -3,18 +3,18 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import { signComponentId } from "../../shared/discord/components";
+import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi, snowflake } from "../support/discord";
 import {
   AAPL_LONG,
   addFollowersInBulk,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
-  snowflakeAt,
   storedSignal,
   submit,
   type TestCommunity,
@@ -35,7 +35,7 @@ async function dmsTo(userId: string) {
   const user = await env.DB.prepare("select discord_id from users where id = ?")
     .bind(userId)
     .first<{ discord_id: string }>();
-  return discord.sent.filter((s) => (s.body as { recipient_id?: string } | null)?.recipient_id === user?.discord_id);
+  return discord.calls.filter((s) => (s.body as { recipient_id?: string } | null)?.recipient_id === user?.discord_id);
 }
 
 describe("signal gates", () => {
@@ -141,7 +141,7 @@ describe("kill switch", () => {
     const community = await communityWithFollowers(0);
     await addFollowersInBulk(community, FOLLOWERS);
     const signal: NormalizedSignal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
-    const sourceId = snowflakeAt();
+    const sourceId = snowflake();
     const { signal: row } = await community.tenant.signals.store({
       providerUserId: community.providerId,
       source: "slash",
@@ -219,7 +219,7 @@ describe("risk limits in flight", () => {
     const [order] = await ordersOf(community, signalId);
     expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
     await waitFor(async () =>
-      discord.sent.some((s) => JSON.stringify(s.body).includes("was reduced to fit your limits")),
+      discord.calls.some((s) => JSON.stringify(s.body).includes("was reduced to fit your limits")),
     );
     const intent = order?.intent as { reductions: { reason: string; from: number; to: number }[] } | undefined;
     expect(intent?.reductions[0]).toMatchObject({
@@ -350,16 +350,18 @@ describe("orders and fills", () => {
     expect(skipped.explicitAcks).toHaveLength(1);
     expect((await ordersOf(community))[0]?.status).toBe("queued");
     await waitFor(async () => (await dmsTo(follower)).length > 0);
-    const dm = discord.sent.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
+    const dm = discord.calls.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
     const body = dm?.body as { components: { components: { custom_id: string }[] }[] } | undefined;
     const customId = body?.components[0]?.components[0]?.custom_id;
+    // The buttons expire with the 30-second confirmation window, and the message says so.
     expect(customId).toBe(
       await signComponentId(
         TEST_VARS.SESSION_SECRET,
         { kind: "order", action: "confirm", id: order?.id ?? "" },
-        { lifetimeSeconds: 300, nowMs: Number.parseInt(customId?.split(":")[3] ?? "0", 36) * 1000 - 300_000 },
+        { lifetimeSeconds: 30, nowMs: Number.parseInt(customId?.split(":")[3] ?? "0", 36) * 1000 - 30_000 },
       ),
     );
+    expect(JSON.stringify(dm?.body)).toContain("It is canceled if not confirmed within 30 seconds.");
     const answer = await executorOf(community.communityId).confirmOrder({
       communityId: community.communityId,
       orderId: order?.id ?? "",
@@ -377,9 +379,14 @@ describe("orders and fills", () => {
 
   it("Scenario: An unconfirmed order is canceled at its deadline", async () => {
     const community = await communityWithFollowers(1, { mode: "confirm" });
+    const before = Date.now();
     await submit(community, MARKET_BUY);
     const executor = executorOf(community.communityId);
     await runInDurableObject(executor, async (_instance, state) => {
+      const [pending] = state.storage.sql.exec<{ due_at: number }>("select due_at from confirmations").toArray();
+      // 30 s from the decision (the original's window), never minutes.
+      expect(pending?.due_at).toBeGreaterThanOrEqual(before + 30_000);
+      expect(pending?.due_at).toBeLessThanOrEqual(Date.now() + 30_000);
       state.storage.sql.exec("update confirmations set due_at = ?", Date.now() - 1);
     });
     await runDurableObjectAlarm(executor);
@@ -396,9 +403,28 @@ describe("orders and fills", () => {
   });
 });
 
+describe("follow modes", () => {
+  it("Scenario: Without a chosen mode, paper follows trade automatically and live follows ask first", async () => {
+    // Resolved at each signal from the member's trading mode; an explicit choice always wins.
+    expect(effectiveFollowMode(null, "paper")).toBe("auto");
+    expect(effectiveFollowMode(null, "live")).toBe("confirm");
+    expect(effectiveFollowMode("auto", "live")).toBe("auto");
+    expect(effectiveFollowMode("confirm", "paper")).toBe("confirm");
+
+    const community = await communityWithFollowers(1, { mode: null });
+    const { signalId } = await submit(community, MARKET_BUY);
+    const [order] = await ordersOf(community, signalId);
+    expect(order?.intent.awaitingConfirmation).toBe(false);
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      expect(state.storage.sql.exec("select * from confirmations").toArray()).toEqual([]);
+    });
+    await settle(community);
+  });
+});
+
 /** The first direct message whose text passes `match`, once it has gone out. */
 async function waitForDm(match: (content: string) => boolean): Promise<string> {
-  const contents = () => discord.sent.map((s) => (s.body as { content?: string } | null)?.content ?? "");
+  const contents = () => discord.calls.map((s) => (s.body as { content?: string } | null)?.content ?? "");
   await waitFor(async () => contents().some(match));
   return contents().find(match) ?? "";
 }
@@ -416,7 +442,7 @@ describe("a member's own orders", () => {
     const community = await communityWithFollowers(1);
     const [member = ""] = community.followerIds;
     const signalId = crypto.randomUUID();
-    const sourceId = snowflakeAt();
+    const sourceId = snowflake();
     const trade = { ...AAPL_LONG, entry: { price: 100 }, stopLoss: 95, quantity: 500, takeProfits: [] };
     const summary = await executorOf(community.communityId).submitManualTrade({
       signalId,

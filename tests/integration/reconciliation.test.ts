@@ -3,12 +3,12 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { ExecutorParts } from "../../durable-objects/executor/parts";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   queuedMessages,
   settle,
   submit,

@@ -14,7 +14,7 @@ const SummarySchema = z.looseObject({
   message: z.string(),
   code: z.string().optional(),
 });
-export type ExecutorSummary = z.infer<typeof SummarySchema>;
+type ExecutorSummary = z.infer<typeof SummarySchema>;
 
 export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
 
@@ -35,7 +35,7 @@ function checked(answer: unknown): HandoffOutcome {
     : { ok: false, reason: "the executor answered without a status and message" };
 }
 
-/** Hands a stored signal to its community's executor: `submitSignal` (design.md §7). */
+/** Hands a stored signal to its community's executor: `submitSignal` (docs/architecture.md §7). */
 export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<HandoffOutcome> {
   try {
     return checked(await executorFor(env, input.communityId).submitSignal(input));
@@ -54,6 +54,31 @@ export async function submitManualTrade(env: Env, input: ManualTradeInput): Prom
     return checked(await executorFor(env, input.communityId).submitManualTrade(input));
   } catch (error) {
     return failure(error);
+  }
+}
+
+export type UnlockOutcome = { ok: true; unlocked: boolean; message: string } | { ok: false; reason: string };
+
+/** /risk unlock: the executor lifts the circuit breaker's lock (the caller checked the actor may). */
+export async function unlockAccount(
+  env: Env,
+  input: { communityId: string; userId: string; actorId: string },
+): Promise<UnlockOutcome> {
+  try {
+    const answer = await executorFor(env, input.communityId).unlockAccount(input);
+    return { ok: true, unlocked: answer.unlocked, message: answer.message };
+  } catch (error) {
+    const failed = failure(error);
+    return { ok: false, reason: failed.ok ? "" : failed.reason };
+  }
+}
+
+/** What holds a member's new entries (the lock, the day's pause), or null when the executor cannot be asked. */
+export async function tradingHold(env: Env, input: { communityId: string; userId: string }) {
+  try {
+    return await executorFor(env, input.communityId).tradingHold(input);
+  } catch {
+    return null;
   }
 }
 
