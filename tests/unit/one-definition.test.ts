@@ -1,6 +1,6 @@
-/// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { ORDER_STATUSES } from "../../shared/orders/state-machine";
+import { projectSources, withoutComments } from "../support/source-tree";
 
 /**
  * Things the platform defines once, and the one module that defines each. A second copy is how definitions drift
@@ -26,10 +26,6 @@ const DECLARED_ONCE = [
 const UNIQUE_FILE_NAMES = ["entitlements.ts", "new-york.ts", "notify-queue.ts"] as const;
 
 const STATUS = new Set<string>(ORDER_STATUSES);
-
-function withoutComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'\x60])\/\/.*$/gm, "$1");
-}
 
 /** A constant initialised with a list of two or more order statuses and nothing else (an array or a Set). */
 function declaresStatusList(code: string): boolean {
@@ -84,18 +80,6 @@ function duplicateDefinitions(sources: Record<string, string>): string[] {
     if (files.length > 1) problems.push(`${files.length} modules are named ${name}: ${files.join(", ")}`);
   }
   return problems;
-}
-
-function projectSources(): Record<string, string> {
-  const modules = import.meta.glob<string>(
-    ["../../workers/**/*.ts", "../../durable-objects/**/*.ts", "../../platform/**/*.ts", "../../shared/**/*.ts"],
-    { query: "?raw", import: "default", eager: true },
-  );
-  return Object.fromEntries(
-    Object.entries(modules)
-      .map(([path, source]) => [path.replace(/^(\.\.\/)+/, ""), source] as const)
-      .filter(([path]) => !path.endsWith(".d.ts")),
-  );
 }
 
 describe("one definition of each thing", () => {
