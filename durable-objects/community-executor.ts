@@ -10,6 +10,7 @@ import { type CommunityConsistency, checkCommunityConsistency } from "./executor
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
 import { cancelMemberOrder } from "./executor/member-cancel";
 import { assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
+import { sendDueDigests } from "./executor/skip-digest";
 import { sweep } from "./executor/sweeper";
 
 /**
@@ -132,6 +133,12 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** The operator consistency check: this executor's kill switch and open orders against D1, and the audit chain. */
   async checkConsistency(input: { communityId: string }): Promise<CommunityConsistency> {
     return checkCommunityConsistency(this.parts.local, this.parts.tenant(input.communityId));
+  }
+
+  /** The daily digest (cron): one DM per member and past day of the copies not made, for those who chose it. */
+  async sendSkipDigests(input: { communityId: string }): Promise<{ sent: number }> {
+    this.parts.tenant(input.communityId);
+    return sendDueDigests(this.parts, input.communityId, Date.now());
   }
 
   /** The daily audit check: verifies this community's hash chain here, so the cron only fans out. */

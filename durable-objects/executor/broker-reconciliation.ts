@@ -1,5 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { describeOrder } from "../../shared/execution/order-label";
+import { describeOrder, filledPart } from "../../shared/execution/order-label";
 import type { OrderRow } from "../../shared/execution/orders";
 import type { ReconcileReport } from "../../shared/execution/outcomes";
 import { isWorking } from "../../shared/orders/state-machine";
@@ -80,9 +80,9 @@ async function pollOrder(
       report.adopted += 1;
       logger.error("order.late_fill_adopted", { alert: true, communityId, orderId: order.id });
       await flow.notifyMember(
-        order.userId,
+        after,
         `order:${order.id}:adopted`,
-        `⚠️ Your ${describeOrder(order)} was canceled, but the broker filled it afterwards (${after.filledQuantity} @ ${after.averageFillPrice ?? "?"}). The fill is now recorded.`,
+        `⚠️ Your ${describeOrder(order)} was canceled, but the broker filled it afterwards: ${filledPart(after)}. The fill is now recorded.`,
       );
     }
     await expireMarketRemainder(flow, after);
@@ -91,7 +91,7 @@ async function pollOrder(
       await flow.tenant.execution.touch(after.id, { staleFlaggedAt: now });
       logger.error("order.stale", { alert: true, communityId, orderId: after.id });
       await flow.notifyMember(
-        after.userId,
+        after,
         `order:${after.id}:stale`,
         `⏳ Your ${describeOrder(after)} has been pending for over an hour. The community's admins have been told.`,
       );

@@ -1,14 +1,16 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { directMessage } from "../../platform/notifications/notify-queue";
 import { configFor } from "../../shared/config";
+import { badged } from "../../shared/discord/badge";
 import { confirmationButtons } from "../../shared/discord/components";
 import { CONFIRM_WINDOW_SECONDS } from "../../shared/execution/follow-mode";
 import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
+import { confirmRequestMessage } from "../../shared/notifications/order-messages";
 import { opensExposure } from "../../shared/orders/legs";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
+import { type OrderBadges, subjectOf } from "./order-badges";
 import type { OrderDispatch } from "./order-dispatch";
 import type { OrderFlows } from "./order-flows";
 import { confirmedEntry, type OrderOutbox } from "./outbox";
@@ -17,7 +19,13 @@ import { confirmedEntry, type OrderOutbox } from "./outbox";
 export const CONFIRM_TIMEOUT_MS = CONFIRM_WINDOW_SECONDS * 1000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
-export async function askToConfirm(env: Env, logger: Logger, communityId: string, order: NewOrder): Promise<void> {
+export async function askToConfirm(
+  env: Env,
+  badges: OrderBadges,
+  logger: Logger,
+  communityId: string,
+  order: NewOrder,
+): Promise<void> {
   const secret = configFor(env);
   const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
   if (!sessionSecret) {
@@ -25,14 +33,9 @@ export async function askToConfirm(env: Env, logger: Logger, communityId: string
     return;
   }
   const lifetimeSeconds = CONFIRM_TIMEOUT_MS / 1000;
-  await directMessage(env, {
-    userId: order.userId,
-    communityId,
-    event: `order:${order.id}:confirm`,
-    message: {
-      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds} seconds.`,
-      components: await confirmationButtons(sessionSecret, order.id, lifetimeSeconds),
-    },
+  await badges.tell(communityId, subjectOf(order), `order:${order.id}:confirm`, {
+    content: confirmRequestMessage(order, lifetimeSeconds),
+    components: await confirmationButtons(sessionSecret, order.id, lifetimeSeconds),
   });
 }
 
@@ -43,6 +46,7 @@ export interface ConfirmationParts {
   outbox: OrderOutbox;
   dispatch: OrderDispatch;
   flows: OrderFlows;
+  badges: OrderBadges;
   tenant(communityId: string): TenantRepository;
 }
 
@@ -64,11 +68,13 @@ export class Confirmations {
     if (!pending || order.status !== "queued") {
       return { ok: false, message: "This order is no longer waiting for your confirmation." };
     }
+    const badge = await this.parts.badges.badgeFor(input.communityId, subjectOf(order));
     if (input.decision === "cancel" || (opensExposure(order) && (await killSwitch.isHalted(tenant)))) {
       await this.cancelUnsent(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
+      const why = input.decision === "cancel" ? "you canceled it" : "trading is halted in this server";
       return {
         ok: true,
-        message: input.decision === "cancel" ? "Order canceled." : "Trading is halted; the order is canceled.",
+        message: badged(badge, `🚫 Canceled: ${describeOrder(order)}. Nothing was sent to the broker (${why}).`),
       };
     }
     // Staged first: if the send fails, the sweeper sends it (the confirmation itself is already taken).
@@ -83,7 +89,10 @@ export class Confirmations {
       Date.now(),
     );
     await dispatch.deliver(batch);
-    return { ok: true, message: `Confirmed: ${describeOrder(order)} is on its way.` };
+    return {
+      ok: true,
+      message: badged(badge, `👍 Confirmed: ${describeOrder(order)}. It is on its way to the broker.`),
+    };
   }
 
   /** Orders whose member did not answer in time are canceled, and the member told. */
@@ -95,12 +104,12 @@ export class Confirmations {
       if (order?.status !== "queued") continue;
       const canceled = await this.cancelUnsent(tenant, order, "confirmation_timeout");
       if (canceled) {
-        await directMessage(this.parts.env(), {
-          userId: order.userId,
-          communityId: tenant.communityId,
-          event: `order:${order.id}:confirm_timeout`,
-          message: `⌛ Your order ${describeOrder(order)} was not confirmed in time and is canceled.`,
-        });
+        await this.parts.badges.tell(
+          tenant.communityId,
+          subjectOf(order),
+          `order:${order.id}:confirm_timeout`,
+          `⌛ Not confirmed in time, so canceled: ${describeOrder(order)}. Nothing was sent to the broker.`,
+        );
       }
     }
   }

@@ -117,7 +117,14 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     });
     if (decision.kind === "skip") {
       skip(decision.reason);
-      skipped.push({ userId: follower.userId, reason: decision.reason, message: decision.message });
+      skipped.push({
+        userId: follower.userId,
+        reason: decision.reason,
+        message: decision.message,
+        mode: account.mode,
+        notices: follower.skipNotices ?? "each",
+        paused: decision.flattenAndPauseUntil !== undefined,
+      });
       if (decision.flattenAndPauseUntil) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
         const lossPercent = Number(decision.details.lossPercent ?? 0);
@@ -166,7 +173,9 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         exits: decision.intents.filter((i) => i !== entry),
         reductions: decision.reductions,
         notes: decision.notes,
+        ...(decision.sizing ? { sizingNote: decision.sizing.explanation } : {}),
         closes: decision.closes,
+        accountMode: account.mode,
         awaitingConfirmation: effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm",
       },
       side: entry.side,
@@ -187,6 +196,12 @@ export interface SkippedMember {
   userId: string;
   reason: string;
   message: string;
+  /** The account the copy would have traded in. */
+  mode: "paper" | "live";
+  /** How the member hears about it: a DM now, or the daily digest. */
+  notices: "each" | "digest";
+  /** The skip tripped a limit that pauses the member (told by its own message, not as a skipped copy). */
+  paused: boolean;
 }
 
 /** The lock comes first: it outlasts the day's pause, and only the member or an admin lifts it. */

@@ -1,6 +1,7 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { alertAdminsOfLock } from "../../platform/execution/account-locks";
 import { directMessage } from "../../platform/notifications/notify-queue";
+import type { AccountMode } from "../../shared/discord/badge";
 import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
@@ -9,6 +10,7 @@ import { opensExposure } from "../../shared/orders/legs";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
+import { type OrderBadges, subjectOf } from "./order-badges";
 import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
 
 /** An entry not sent within this time of its decision is never sent: the price it was sized at is gone. */
@@ -19,6 +21,7 @@ export interface DispatchContext {
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
+  badges: OrderBadges;
   logger: Logger;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -101,12 +104,12 @@ export class OrderDispatch {
       late
         .filter((o) => stored.has(o.id))
         .map((order) =>
-          directMessage(this.ctx.env(), {
-            userId: order.userId,
-            communityId: batch.communityId,
-            event: `order:${order.id}:stranded`,
-            message: `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
-          }),
+          this.ctx.badges.tell(
+            batch.communityId,
+            subjectOf(order),
+            `order:${order.id}:stranded`,
+            `⌛ Not sent: ${describeOrder(order)}. The executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
+          ),
         ),
     );
     const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }) : null;
@@ -116,17 +119,9 @@ export class OrderDispatch {
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
     const { logger } = this.ctx;
     const env = this.ctx.env();
-    const reduced = orders.filter((o) => (o.intent.reductions?.length ?? 0) > 0);
+    // A reduction is explained in the order's confirmation request or its "Order placed" message.
     await Promise.all([
-      ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
-      ...reduced.map((order) =>
-        directMessage(env, {
-          userId: order.userId,
-          communityId: batch.communityId,
-          event: `order:${order.id}:reduced`,
-          message: `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
-        }),
-      ),
+      ...awaiting.map((order) => askToConfirm(env, this.ctx.badges, logger, batch.communityId, order)),
       ...batch.paused.map((paused) =>
         directMessage(env, {
           userId: paused.userId,
@@ -141,12 +136,12 @@ export class OrderDispatch {
         .filter((paused) => paused.locked)
         .map((paused) => alertAdminsOfLock(env, logger, batch.communityId, paused)),
       ...batch.notices.map((notice) =>
-        directMessage(env, {
-          userId: notice.userId,
-          communityId: batch.communityId,
-          event: notice.key,
-          message: notice.text,
-        }),
+        this.ctx.badges.tell(
+          batch.communityId,
+          { userId: notice.userId, signalId: batch.signalId, mode: notice.mode ?? ("paper" satisfies AccountMode) },
+          notice.key,
+          notice.text,
+        ),
       ),
     ]);
   }

@@ -9,10 +9,11 @@ import {
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
 import type { EventSink } from "../../shared/execution/events";
 import type { StoredOrderIntent } from "../../shared/execution/order-intent";
-import { describeOrder } from "../../shared/execution/order-label";
+import { describeOrder, fillSentence, filledPart } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
+import { orderExplanations, orderPlacedMessage } from "../../shared/notifications/order-messages";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { isTerminal } from "../../shared/orders/state-machine";
 import { nativeBracketOf } from "../../shared/risk/intents";
@@ -36,8 +37,8 @@ export interface OrderFlowContext {
   untrack(orderId: string): void;
   /** Queues orders (engine-placed exits that could not be sent at once) to ORDER_QUEUE. */
   enqueue(orders: readonly Pick<NewOrder, "id" | "clientOrderId">[]): Promise<void>;
-  /** Tells the member something about their order (a DM through NOTIFY_QUEUE). */
-  notifyMember(userId: string, key: string, text: string): Promise<void>;
+  /** Tells the member something about their order (a badged DM through NOTIFY_QUEUE). */
+  notifyMember(order: OrderRow, key: string, text: string): Promise<void>;
   now(): number;
   /**
    * Runs `send` unless a send of the same order is already under way in this
@@ -140,7 +141,7 @@ async function sendClaimed(ctx: OrderFlowContext, order: OrderRow, attempt: numb
       if (rejected) {
         await publishOrder(ctx, rejected);
         await ctx.notifyMember(
-          order.userId,
+          order,
           `order:${order.id}:rejected`,
           isExit(order)
             ? `🚨 Exit failed, position still open: your ${describeOrder(order)} was rejected (${error.message}). Manage the position yourself or retry the exit.`
@@ -240,14 +241,24 @@ export async function applyBrokerOrder(
   // 3. Tell.
   for (const row of changed) await publishOrder(ctx, row);
   if (held) await held.publish();
+  // An entry the broker just took: its "Order placed" message says why it is what it is (sizing, defaults added,
+  // reductions); when it filled at once, the fill message says it instead.
+  const justPlaced = order.status === "queued" && isEntry(current) && current.brokerOrderId !== null;
   if (newFills > 0) {
+    const explained = justPlaced ? orderExplanations(current.intent) : [];
     await ctx.notifyMember(
-      current.userId,
+      current,
       `order:${current.id}:fill:${current.filledQuantity}`,
-      `✅ ${current.status === "filled" ? "Filled" : "Partly filled"}: ${describeOrder(current)} — ${current.filledQuantity} @ ${current.averageFillPrice ?? "?"}${notes.length > 0 ? `\n${notes.join("\n")}` : ""}`,
+      [fillSentence(current), ...explained.map((line) => `• ${line}`), ...notes].join("\n"),
+    );
+  } else if (justPlaced) {
+    await ctx.notifyMember(
+      current,
+      `order:${current.id}:placed`,
+      [orderPlacedMessage(current), ...notes].join("\n"),
     );
   } else if (notes.length > 0) {
-    await ctx.notifyMember(current.userId, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
+    await ctx.notifyMember(current, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
   }
   return current;
 }
@@ -306,9 +317,9 @@ async function settleRacedSend(
   const adopted = await applyBrokerOrder(ctx, { ...fresh, brokerOrderId: latest.brokerOrderId }, latest, options);
   if (adopted.filledQuantity > 0) {
     await ctx.notifyMember(
-      adopted.userId,
+      adopted,
       `order:${adopted.id}:raced`,
-      `⚠️ Your ${describeOrder(adopted)} was canceled (${fresh.statusReason ?? "canceled"}) while it was being sent, but the broker had already filled ${adopted.filledQuantity} @ ${adopted.averageFillPrice ?? "?"}. The fill is recorded and its exits are placed.`,
+      `⚠️ Your ${describeOrder(adopted)} was canceled (${fresh.statusReason ?? "canceled"}) while it was being sent, but the broker had already filled it: ${filledPart(adopted)}. The fill is recorded and its exits are placed.`,
     );
   }
   return adopted;
@@ -439,6 +450,11 @@ export async function publishOrder(ctx: OrderFlowContext, order: OrderRow): Prom
     },
     at: ctx.now(),
   });
+}
+
+/** An order that opens or adds to a position as the member decided it (not an exit the engine placed). */
+function isEntry(order: Pick<OrderRow, "leg" | "parentOrderId">): boolean {
+  return order.leg === "entry" && order.parentOrderId === null;
 }
 
 /** Stops, take-profits and flattening orders protect or close a position; their failure is an alert to the member. */

@@ -1,11 +1,11 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { eventSinkFor } from "../../platform/execution/event-sink";
-import { directMessage } from "../../platform/notifications/notify-queue";
 import type { OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { nextFollowUpAt } from "../../shared/orders/timing";
 import type { ExecutorLocalState } from "./local-state";
+import { type OrderBadges, subjectOf } from "./order-badges";
 import { type OrderFlowContext, publishOrder } from "./order-flow";
 import { sendOrderMessages } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
@@ -14,6 +14,7 @@ export interface OrderFlowParts {
   env(): Env;
   local: ExecutorLocalState;
   paper: PaperDesk;
+  badges: OrderBadges;
   logger: Logger;
   scheduleAlarm(): Promise<void>;
   /** Keeps the object alive for work that finishes after the call (the alarm's rescheduling). */
@@ -22,7 +23,7 @@ export interface OrderFlowParts {
 
 /**
  * What an order's life (`order-flow.ts`) needs from the executor, for one member: their paper broker, the
- * reservations, fill tracking, the queues and the one direct-message sender. Also keeps the sends under way in
+ * reservations, fill tracking, the queues and the member's order messages (badged, through the one DM sender). Also keeps the sends under way in
  * this object's memory, so a second copy of an order's message waits for the first instead of sending again.
  */
 export class OrderFlows {
@@ -45,9 +46,7 @@ export class OrderFlows {
       untrack: (orderId) => local.untrack(orderId),
       sendOnce: (orderId, send) => this.sendOnce(orderId, send),
       enqueue: (orders) => sendOrderMessages(this.parts.env().ORDER_QUEUE, communityId, orders),
-      notifyMember: async (memberId, event, text) => {
-        await directMessage(this.parts.env(), { userId: memberId, communityId, event, message: text });
-      },
+      notifyMember: (order, event, text) => this.parts.badges.tell(communityId, subjectOf(order), event, text),
       now: () => Date.now(),
     };
   }

@@ -70,7 +70,7 @@ export class OrderSending {
     if (failed) {
       const flow = flows.for(input.communityId, tenant, failed.userId);
       await publishOrder(flow, failed);
-      await flow.notifyMember(failed.userId, `order:${failed.id}:failed`, deadLetterNotice(failed));
+      await flow.notifyMember(failed, `order:${failed.id}:failed`, deadLetterNotice(failed));
     }
     return { failed: failed !== null };
   }

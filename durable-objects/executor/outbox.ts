@@ -18,12 +18,14 @@ export interface PausedMember {
   limitPercent?: number;
 }
 
-/** A direct message a member is owed about a decision (an entry refused outside regular hours). */
+/** A direct message a member is owed about a decision (a copy not made), sent badged. */
 export interface MemberNotice {
   userId: string;
   /** Idempotency key of the DM. */
   key: string;
   text: string;
+  /** The account the copy would have traded in (for the badge). */
+  mode?: "paper" | "live";
 }
 
 /**

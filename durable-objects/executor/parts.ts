@@ -8,6 +8,7 @@ import { FillTracking } from "./fill-tracking";
 import { assertOwnCommunity } from "./identity";
 import { KillSwitch } from "./kill-switch";
 import { ExecutorLocalState } from "./local-state";
+import { OrderBadges } from "./order-badges";
 import { OrderDispatch } from "./order-dispatch";
 import { OrderFlows } from "./order-flows";
 import { OrderSending } from "./order-sending";
@@ -16,6 +17,7 @@ import { PaperDesk } from "./paper-desk";
 import { ProviderBook } from "./provider-book";
 import { SignalFanOut } from "./signal-fan-out";
 import { SignalPipeline } from "./signal-pipeline";
+import { SkipDigest } from "./skip-digest";
 
 /** What the executor object lends its parts; each is read at its use, so the object stays their one source. */
 export interface ExecutorHost {
@@ -38,6 +40,8 @@ export interface ExecutorParts {
   journal: FanOutJournal;
   outbox: OrderOutbox;
   book: ProviderBook;
+  badges: OrderBadges;
+  digest: SkipDigest;
   dispatch: OrderDispatch;
   fanOut: SignalFanOut;
   flows: OrderFlows;
@@ -53,7 +57,7 @@ export interface ExecutorParts {
 export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorParts {
   const logger = rootLogger.child({ component: "community-executor" });
   const local = new ExecutorLocalState(sql);
-  const core = {
+  const base = {
     env: () => host.env(),
     logger,
     local,
@@ -68,6 +72,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     },
     scheduleAlarm: () => host.scheduleAlarm(),
   };
+  const core = { ...base, badges: new OrderBadges(base), digest: new SkipDigest(sql) };
   const dispatch = new OrderDispatch(core);
   const fanOut = new SignalFanOut({ ...core, dispatch });
   const flows = new OrderFlows({ ...core, waitUntil: (promise) => host.waitUntil(promise) });

@@ -5,6 +5,7 @@ import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
+import { ONCE_A_DAY, skippedCopyMessage } from "../../shared/notifications/order-messages";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
@@ -12,10 +13,12 @@ import { planStep, type SkippedMember } from "./fan-out";
 import type { FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
+import type { OrderBadges } from "./order-badges";
 import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
 import type { MemberNotice, OrderOutbox } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
 import type { ProviderBook } from "./provider-book";
+import type { SkipDigest } from "./skip-digest";
 
 /** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
 export const FAN_OUT_CHUNK = 500;
@@ -29,6 +32,8 @@ export interface FanOutContext {
   dispatch: OrderDispatch;
   paper: PaperDesk;
   book: ProviderBook;
+  badges: OrderBadges;
+  digest: SkipDigest;
   logger: Logger;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -156,7 +161,10 @@ export class SignalFanOut {
       this.logger(run).error("signal.fan_out_given_up", { alert: true, notReached: rest.length });
       return;
     }
-    await loadLiveMembers(entitlements, rest);
+    const [provider] = await Promise.all([
+      this.ctx.badges.username(input.providerUserId),
+      loadLiveMembers(entitlements, rest),
+    ]);
     for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
       // Read from its one source before every step (a failed read counts as halted). A halt() already taken
       // here stops the run without a read, which could still see D1 from before that halt was written.
@@ -184,7 +192,7 @@ export class SignalFanOut {
           now,
           counts: run.counts,
         },
-        (skipped) => skipNotices(run.signalId, signal, skipped),
+        (skipped) => skipNotices(this.ctx.digest, run.signalId, signal, provider, skipped, now),
       );
       run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
       run.planned = i + FAN_OUT_CHUNK >= rest.length;
@@ -241,20 +249,52 @@ export class SignalFanOut {
 }
 
 /**
- * Skips a follower is told about by DM: an entry refused outside regular hours (the member would otherwise not
- * know that a signal they follow was not copied). Other skips are in the provider's summary and the member's limits.
+ * Reasons that hold for the rest of the day whatever the signal (the market is closed, a pause, a lock, no live
+ * plan, the day's orders used up): the member is told once a day, not at every signal, so a provider posting
+ * outside market hours never floods a follower's DMs.
  */
-const TOLD_SKIPS: readonly string[] = ["outside_regular_hours"];
+const STANDING_SKIPS: readonly string[] = [
+  "outside_regular_hours",
+  "daily_loss_limit",
+  "circuit_breaker",
+  "account_locked",
+  "live_not_allowed",
+  "max_orders_per_day",
+];
 
-function skipNotices(signalId: string, signal: RiskSignal, skipped: readonly SkippedMember[]): MemberNotice[] {
+/**
+ * Every skipped copy goes to its member: by DM now ("each", the default), or into the daily digest. A skip that
+ * paused the member is told by the pause's own message instead.
+ */
+function skipNotices(
+  digest: SkipDigest,
+  signalId: string,
+  signal: RiskSignal,
+  provider: string | null,
+  skipped: readonly SkippedMember[],
+  now: number,
+): MemberNotice[] {
   const what = `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
-  return skipped
-    .filter((member) => TOLD_SKIPS.includes(member.reason))
-    .map((member) => ({
-      userId: member.userId,
-      key: `skip:${signalId}:${member.userId}`,
-      text: `⏸️ Not placed: ${what} from a provider you follow. ${member.message}`,
-    }));
+  const day = utcDay(now);
+  const told = skipped.filter((member) => !member.paused);
+  digest.add(
+    day,
+    told
+      .filter((member) => member.notices === "digest")
+      .map((member) => ({ ...member, signalId, provider, signal: what })),
+  );
+  return told
+    .filter((member) => member.notices === "each")
+    .map((member) => {
+      const standing = STANDING_SKIPS.includes(member.reason);
+      const text = skippedCopyMessage({ provider, signal: what, reason: member.reason, message: member.message });
+      return {
+        userId: member.userId,
+        key: standing ? `skip:${member.reason}:${day}:${member.userId}` : `skip:${signalId}:${member.userId}`,
+        text: standing ? `${text} ${ONCE_A_DAY}` : text,
+        mode: member.mode,
+      };
+    });
 }
 
 /** Reads the trader plans of the members who asked for live trading (paper members need none). */

@@ -22,6 +22,11 @@ async function enqueue(env: Env, notification: Notification): Promise<void> {
   await env.NOTIFY_QUEUE.send(NotificationSchema.parse(notification), { contentType: "json" });
 }
 
+/** The key an edit of the deferred reply is sent under (`purpose` tells edits apart; the result's is "result"). */
+export function editKey(interaction: Pick<InteractionTarget, "id">, purpose = "result"): string {
+  return `interaction:${interaction.id}:edit:${purpose}`;
+}
+
 /** Edits the deferred reply (PATCH /webhooks/{app}/{token}/messages/@original). */
 export function editOriginal(
   env: Env,
@@ -31,7 +36,7 @@ export function editOriginal(
 ): Promise<void> {
   return enqueue(env, {
     kind: "interaction.edit",
-    key: `interaction:${interaction.id}:edit:${options.purpose ?? "result"}`,
+    key: editKey(interaction, options.purpose),
     communityId: options.communityId ?? null,
     applicationId: interaction.applicationId,
     token: interaction.token,
@@ -39,12 +44,16 @@ export function editOriginal(
   });
 }
 
-/** An extra message in the interaction's thread (POST /webhooks/{app}/{token}); `purpose` tells follow-ups apart. */
+/**
+ * An extra message in the interaction's thread (POST /webhooks/{app}/{token}); `purpose` tells follow-ups apart.
+ * `afterKey`: a notification that must be sent first (`editKey(...)` for a follow-up that must not become the
+ * deferred reply itself).
+ */
 export function followUp(
   env: Env,
   interaction: InteractionTarget,
   message: DiscordMessage,
-  options: { communityId?: string | null; purpose: string },
+  options: { communityId?: string | null; purpose: string; afterKey?: string },
 ): Promise<void> {
   return enqueue(env, {
     kind: "interaction.followup",
@@ -53,6 +62,7 @@ export function followUp(
     applicationId: interaction.applicationId,
     token: interaction.token,
     message,
+    ...(options.afterKey ? { after: options.afterKey } : {}),
   });
 }
 

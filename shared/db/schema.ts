@@ -255,6 +255,10 @@ export const follows = sqliteTable(
 export const TRADING_MODES = ["paper", "live"] as const;
 export type TradingMode = (typeof TRADING_MODES)[number];
 
+/** How a member hears about signals they follow that were not copied: a DM each, or one daily digest. */
+export const SKIP_NOTICE_MODES = ["each", "digest"] as const;
+export type SkipNoticeMode = (typeof SKIP_NOTICE_MODES)[number];
+
 /** A member's own risk settings: overrides that may only tighten the community's defaults. */
 export const riskProfiles = sqliteTable(
   "risk_profiles",
@@ -263,6 +267,7 @@ export const riskProfiles = sqliteTable(
     userId: text("user_id").notNull(),
     tradingMode: text("trading_mode", { enum: TRADING_MODES }).notNull().default("paper"),
     settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    skipNotices: text("skip_notices", { enum: SKIP_NOTICE_MODES }).notNull().default("each"),
     ...timestamps,
   },
   (t) => [primaryKey({ columns: [t.communityId, t.userId] })],

@@ -18,8 +18,12 @@ export type StoredOrderIntent = Omit<OrderIntent, "leg"> & {
   bracket?: BrokerOrderIntent["bracket"];
   reductions?: Reduction[];
   notes?: string[];
+  /** Entries: how the quantity was sized, in the member's words (`PlaceDecision.sizing.explanation`). */
+  sizingNote?: string;
   /** Exits: the position they reduce (its other exits are fitted to what is left). */
   closes?: PlaceDecision["closes"];
+  /** The account the order trades in, paper or live money (every message about it says which). */
+  accountMode?: "paper" | "live";
   /** Confirm-mode followers: sent only after the member confirms. */
   awaitingConfirmation?: boolean;
   /** Flatten orders: the limit that tripped (daily loss, circuit breaker). */

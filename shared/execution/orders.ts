@@ -1,4 +1,4 @@
-import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions } from "../db/schema";
+import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions, SkipNoticeMode } from "../db/schema";
 import type { StoredOrderIntent } from "./order-intent";
 
 /**
@@ -20,6 +20,8 @@ export interface Follower {
   mode: (typeof FOLLOW_MODES)[number] | null;
   tradingMode: "paper" | "live";
   riskSettings: Record<string, unknown>;
+  /** How the member hears about copies not made: a DM each (default), or the daily digest. */
+  skipNotices?: SkipNoticeMode;
 }
 
 /** A new order as the executor decided it; inserted with status `queued` and its first event. */

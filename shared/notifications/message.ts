@@ -30,8 +30,18 @@ const interactionTarget = {
 export const NotificationSchema = z.discriminatedUnion("kind", [
   /** Edit the deferred reply: PATCH /webhooks/{app}/{token}/messages/@original. */
   z.object({ kind: z.literal("interaction.edit"), ...base, ...interactionTarget, message: DiscordMessageSchema }),
-  /** An extra follow-up: POST /webhooks/{app}/{token}. */
-  z.object({ kind: z.literal("interaction.followup"), ...base, ...interactionTarget, message: DiscordMessageSchema }),
+  /**
+   * An extra follow-up: POST /webhooks/{app}/{token}. `after` names a key that must be sent first: a public
+   * follow-up to an ephemeral deferral waits for the edit, since Discord makes the first follow-up of a deferred
+   * reply that reply (and its ephemeral flag).
+   */
+  z.object({
+    kind: z.literal("interaction.followup"),
+    ...base,
+    ...interactionTarget,
+    message: DiscordMessageSchema,
+    after: z.string().min(1).max(200).optional(),
+  }),
   /** A direct message to a Discord user (by Discord user id). */
   z.object({
     kind: z.literal("dm"),

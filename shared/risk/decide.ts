@@ -196,7 +196,12 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
     intents,
     reductions: fitted.reductions,
     notes,
-    sizing: { mode: sizing.sizing.mode, source: sizing.source, referencePrice: reference.price },
+    sizing: {
+      mode: sizing.sizing.mode,
+      source: sizing.source,
+      referencePrice: reference.price,
+      explanation: sizingExplanation(sizing, signal, quantity, reference.price, unitCost),
+    },
     closes: null,
     reservation: {
       notional: quantity * unitCost,
@@ -207,6 +212,20 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
       position,
     },
   };
+}
+
+/** "2% of equity (the default sizing) comes to 55 shares at $190.50, $10,477.50; the provider's signal said 10." */
+function sizingExplanation(
+  sizing: ReturnType<typeof resolveSizing>,
+  signal: RiskSignal,
+  quantity: number,
+  at: number,
+  unitCost: number,
+): string {
+  const whose = sizing.source === "default" ? "the default sizing" : "your follow's sizing";
+  const provider =
+    signal.quantity !== null && signal.quantity !== quantity ? `; the provider's signal said ${amount(signal.quantity)}` : "";
+  return `Sized at ${describeSizing(sizing.sizing)} (${whose}): ${amount(quantity)} ${unitName(signal)} at ${price(at)}, ${money(quantity * unitCost)}${provider}.`;
 }
 
 /**

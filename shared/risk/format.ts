@@ -1,17 +1,20 @@
-/** Wording shared by skip messages, reductions and notes. */
+/** Wording shared by skip messages, reductions and notes, in the one formatter's number formats. */
+import { formatMoney, formatPrice, formatQuantity, instrumentTitle } from "../discord/format";
 import type { RiskAccount, RiskSignal } from "./types";
 
+/** "$10,000.00": account figures are in US dollars. */
 export function money(value: number): string {
-  return value.toFixed(2);
+  return formatMoney(value);
 }
 
+/** "$190.50", "$0.000123". */
 export function price(value: number): string {
-  return value >= 1 ? value.toFixed(2) : String(Number(value.toPrecision(6)));
+  return formatPrice(value);
 }
 
 /** A quantity without float noise or trailing zeros. */
 export function amount(value: number): string {
-  return String(Number(value.toFixed(8)));
+  return formatQuantity(value);
 }
 
 export function unitName(signal: Pick<RiskSignal, "assetClass" | "symbol">): string {
@@ -20,10 +23,9 @@ export function unitName(signal: Pick<RiskSignal, "assetClass" | "symbol">): str
   return signal.symbol.split("/")[0] ?? "units";
 }
 
+/** "AAPL", "BTC/USDT", "AAPL 20 Dec 2026 $190 Call". */
 export function instrumentLabel(signal: Pick<RiskSignal, "symbol" | "option">): string {
-  const { option } = signal;
-  if (option) return `${option.underlying} ${option.expiration} ${option.strike} ${option.right}`;
-  return signal.symbol;
+  return instrumentTitle(signal);
 }
 
 export function accountLabel(account: Pick<RiskAccount, "mode" | "broker">): string {

@@ -131,7 +131,8 @@ function countersGate(
   }
   const open = snapshot.positions.length + reserved.openPositions;
   if (opensNewPosition && open >= limits.maxOpenPositions) {
-    return skip("max_open_positions", `You have ${open} open or pending positions (max ${limits.maxOpenPositions}).`, {
+    const pending = reserved.openPositions > 0 ? `, counting ${reserved.openPositions} on their way` : "";
+    return skip("max_open_positions", `You hold ${open} of ${limits.maxOpenPositions} open positions${pending}.`, {
       open: snapshot.positions.length,
       inFlight: reserved.openPositions,
       max: limits.maxOpenPositions,

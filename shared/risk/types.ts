@@ -193,7 +193,13 @@ export interface PlaceDecision {
   reductions: Reduction[];
   notes: string[];
   /** How an entry was sized; null for an exit. */
-  sizing: { mode: SizingMode; source: "follow" | "default"; referencePrice: number } | null;
+  sizing: {
+    mode: SizingMode;
+    source: "follow" | "default";
+    referencePrice: number;
+    /** The sizing in words, for the member: "2% of equity (the default sizing) comes to 55 shares at $190.50 …". */
+    explanation: string;
+  } | null;
   /** For an exit: the position it reduces. Resize or cancel that position's stop and take-profits to match. */
   closes: {
     instrument: string;

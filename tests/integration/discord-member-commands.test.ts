@@ -65,7 +65,11 @@ describe("/follow and /unfollow", () => {
     );
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toBe(
-      `✅ You now follow <@${provider.id}> with risk percent 1.5 (% of equity at risk per trade); you confirm each order first (within 30 s).`,
+      [
+        `✅ You now follow <@${provider.id}>; you confirm each order first (within 30 s).`,
+        "• Copies go into 🧪 PAPER: your paper account, no real money (switch with `/paper mode:live`).",
+        "• Each trade: 1.5% of your equity at risk to the stop per trade, cut to fit your limits (`/risk view`).",
+      ].join("\n"),
     );
     expect(await followsOf(community.communityId, who.id)).toEqual([
       { provider: provider.id, sizing_mode: "risk_percent", amount: 1.5, mode: "confirm", enabled: 1 },
@@ -77,8 +81,8 @@ describe("/follow and /unfollow", () => {
     const who = member();
     const provider = community.provider();
     const reply = await interactionResponse(await follow(community, who, provider));
-    expect(reply.data?.content).toBe(
-      `✅ You now follow <@${provider.id}> with default sizing (1% risk with a stop, else 2% of equity); orders are placed automatically on paper; when you trade live you confirm each one first (within 30 s), unless you choose \`mode:auto\`.`,
+    expect(reply.data?.content?.split("\n")[0]).toBe(
+      `✅ You now follow <@${provider.id}>; orders are placed automatically on paper; when you trade live you confirm each one first (within 30 s), unless you choose \`mode:auto\`.`,
     );
     // No choice is stored: the executor resolves it at each signal (auto on paper, confirm live).
     expect(await followsOf(community.communityId, who.id)).toEqual([
@@ -87,8 +91,24 @@ describe("/follow and /unfollow", () => {
     const auto = await interactionResponse(
       await follow(community, who, provider, [{ name: "mode", type: OPTION.STRING, value: "auto" }]),
     );
-    expect(auto.data?.content).toMatch(/orders are placed automatically, on paper and live\.$/);
+    expect(auto.data?.content?.split("\n")[0]).toMatch(/^✅ Updated: you follow .*; orders are placed automatically, on paper and live\.$/);
     expect((await followsOf(community.communityId, who.id))[0]).toMatchObject({ mode: "auto" });
+  });
+
+  it("Scenario: /follow says which account it copies into and how big a trade will be", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const reply = await interactionResponse(
+      await follow(community, who, provider, [
+        { name: "sizing", type: OPTION.STRING, value: "fixed_notional" },
+        { name: "amount", type: OPTION.NUMBER, value: 500 },
+      ]),
+    );
+    expect(reply.data?.content?.split("\n").slice(1)).toEqual([
+      "• Copies go into 🧪 PAPER: your paper account, no real money (switch with `/paper mode:live`).",
+      "• Each trade: $500.00 per trade, cut to fit your limits (`/risk view`).",
+    ]);
   });
 
   it("Scenario: Following a member who is not a provider is refused", async () => {
@@ -283,6 +303,28 @@ describe("/risk", () => {
     expect(rows?.n).toBe(0);
   });
 
+  it("Scenario: A bad choice for /risk notify is refused", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const notify = (skips: string) =>
+      postInteraction(
+        slash(
+          "risk",
+          [{ name: "notify", type: OPTION.SUB_COMMAND, options: [{ name: "skips", type: OPTION.STRING, value: skips }] }],
+          { at: community.at, who },
+        ),
+      );
+    const refused = await interactionResponse(await notify("weekly"));
+    expect(refused).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(refused.data?.content).toContain("must be one of each, digest");
+    expect(await skipNoticesOf(community.communityId, who.id)).toBeNull();
+    const saved = await interactionResponse(await notify("digest"));
+    expect(saved.data?.content).toBe(
+      "✅ Saved: signals you follow that are not copied are collected into one direct message a day, sent each morning at 02:00 UTC.",
+    );
+    expect(await skipNoticesOf(community.communityId, who.id)).toBe("digest");
+  });
+
   it("Scenario: /risk hours opts into extended hours where the community allows it", async () => {
     const community = await setUpCommunity();
     const who = member();
@@ -381,6 +423,15 @@ describe("/risk", () => {
     expect(audit.results).toEqual([{ actor_id: lockedId, target: lockedId }]);
   });
 });
+
+const skipNoticesOf = async (communityId: string, discordId: string) => {
+  const userId = await userIdOf(discordId);
+  if (!userId) return null;
+  const row = await env.DB.prepare("SELECT skip_notices FROM risk_profiles WHERE community_id = ? AND user_id = ?")
+    .bind(communityId, userId)
+    .first<{ skip_notices: string }>();
+  return row?.skip_notices ?? null;
+};
 
 const settingsOf = async (communityId: string, discordId: string) => {
   const row = await env.DB.prepare("SELECT settings FROM risk_profiles WHERE community_id = ? AND user_id = ?")

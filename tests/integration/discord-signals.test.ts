@@ -71,13 +71,12 @@ describe("/signal", () => {
     });
 
     const reply = await interactionResponse(await postInteraction(payload));
-    expect(reply).toEqual({ type: 5 });
+    expect(reply).toEqual({ type: 5, data: { flags: EPHEMERAL } });
 
     const edit = await discord.editOf(payload);
     expect(edit.body.content).toBe(
-      `📣 Signal from <@${provider.id}>: BUY $AAPL QTY 10 @ 190.5 SL 185 TP 195\n✅ accepted: 2 followers → 2 orders queued`,
+      "✅ Posted: BUY AAPL. 2 orders placed for your 2 followers.\nOnly you see these counts.",
     );
-    expect(edit.body.flags).toBeUndefined();
     const [row] = await signalRows(community.communityId);
     const providerUser = await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?")
       .bind(provider.id)
@@ -113,9 +112,11 @@ describe("/signal", () => {
       at: community.at,
       who: community.provider(),
     });
-    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5 });
+    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
     const edit = await discord.editOf(payload);
-    expect(edit.body.content).toMatch(/\n✅ accepted: 0 followers → 0 orders queued$/);
+    expect(edit.body.content).toBe(
+      "⚠️ Posted: BUY AAPL. Nobody follows you yet, so no orders were placed.\nOnly you see these counts.",
+    );
     const [row] = await signalRows(community.communityId);
     expect(row?.status).toBe("accepted");
   });
@@ -141,7 +142,7 @@ describe("/signal", () => {
       { at: community.at, who: provider },
     );
     for (const payload of [text, structured]) {
-      expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5 });
+      expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
       await discord.editOf(payload);
     }
     const rows = await signalRows(community.communityId);
@@ -226,14 +227,131 @@ describe("/signal", () => {
     });
     const res = await postInteraction(payload);
     const requestId = res.headers.get("x-request-id");
-    expect(await interactionResponse(res)).toEqual({ type: 5 });
+    expect(await interactionResponse(res)).toEqual({ type: 5, data: { flags: EPHEMERAL } });
     const edit = await discord.editOf(payload);
     expect(edit.body.content).toMatch(
-      /⚠️ Stored \(signal `[0-9a-f-]{36}`\) but not executed: Signal execution \(CommunityExecutor\.submitSignal\) is not implemented yet\. Quote request id `/,
+      /^⚠️ Not posted: SHORT ETH\/USDT\. It was stored but could not be executed: Signal execution \(CommunityExecutor\.submitSignal\) is not implemented yet\. Quote request id `/,
     );
     expect(edit.body.content).toContain(requestId);
     const [row] = await signalRows(community.communityId);
     expect(row).toMatchObject({ status: "failed", status_reason: expect.stringContaining("not implemented") });
+  });
+});
+
+/** The public follow-ups (POST to the interaction webhook) Discord got for one interaction. */
+const followUpsOf = (discord: ReturnType<typeof fakeDiscordApi>, payload: { token: string }) =>
+  discord.calls.filter(
+    (c) => c.method === "POST" && c.url.includes("/webhooks/") && c.url.endsWith(`/${encodeURIComponent(payload.token)}`),
+  );
+
+describe("public signal posts, private outcomes", () => {
+  it("Scenario: An accepted signal is posted in the channel as an embed", async () => {
+    const discord = fakeDiscordApi();
+    executorAnswers(() => accepted("accepted: 2 followers → 2 orders queued"));
+    const community = await setUpCommunity();
+    const provider = community.provider();
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50 SL 185 TP 195"), {
+      at: community.at,
+      who: provider,
+    });
+    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    const edit = await discord.editOf(payload);
+    expect(edit.body.content).toBe("✅ Posted: BUY AAPL. 2 orders placed for your 2 followers.\nOnly you see these counts.");
+    const post = await vi.waitFor(
+      () => {
+        const [found] = followUpsOf(discord, payload);
+        if (!found) throw new Error("no public follow-up yet");
+        return found;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    // After the provider's private reply, never before it (the first follow-up would become that reply).
+    expect(discord.calls.indexOf(post)).toBeGreaterThan(discord.calls.indexOf(edit));
+    expect(post.body.flags).toBeUndefined();
+    expect(post.body.content).toBeUndefined();
+    expect(post.body.allowed_mentions).toEqual({ parse: [] });
+    expect(post.body.embeds).toEqual([
+      {
+        title: "📣 BUY AAPL",
+        color: 0x2ecc71,
+        fields: [
+          { name: "Entry", value: "$190.50 (limit)", inline: true },
+          { name: "Provider's size", value: "10", inline: true },
+          { name: "Stop-loss", value: "$185.00", inline: true },
+          { name: "Targets", value: "1. $195.00" },
+          { name: "Provider", value: `<@${provider.id}>`, inline: true },
+        ],
+        footer: { text: "Copied to followers' accounts within their own limits." },
+      },
+    ]);
+  });
+
+  it("Scenario: A signal that placed no orders warns its provider only", async () => {
+    const discord = fakeDiscordApi();
+    executorAnswers(() => ({ ...accepted("accepted"), ordersQueued: 0, skipped: { max_open_positions: 1, outside_regular_hours: 1 } }));
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), { at: community.at, who: community.provider() });
+    await postInteraction(payload);
+    expect((await discord.editOf(payload)).body.content).toBe(
+      [
+        "⚠️ Posted: BUY AAPL. No orders were placed for your 2 followers.",
+        "Not copied for 2 followers: max open positions (1), market closed (1). Each was told why.",
+        "Only you see these counts.",
+      ].join("\n"),
+    );
+    await vi.waitFor(() => expect(followUpsOf(discord, payload)).toHaveLength(1), { timeout: 10_000 });
+    expect(JSON.stringify(followUpsOf(discord, payload)[0]?.body)).not.toMatch(/No orders|Not copied|max open positions/);
+  });
+
+  it("Scenario: A refused signal is told to its provider only", async () => {
+    const discord = fakeDiscordApi();
+    executorAnswers(() => ({
+      ...accepted("Trading is halted in this community (kill switch); the signal is not executed."),
+      status: "refused",
+      code: "COMMUNITY_HALTED",
+      followers: 0,
+      ordersQueued: 0,
+    }));
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("SHORT TSLA @ 250"), { at: community.at, who: community.provider() });
+    await postInteraction(payload);
+    expect((await discord.editOf(payload)).body.content).toBe(
+      "⚠️ Not posted: SHORT TSLA. Trading is halted in this community (kill switch); the signal is not executed.",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(followUpsOf(discord, payload)).toHaveLength(0);
+  });
+
+  it("Scenario: The daily signal limit is told to the owner privately with an upgrade button", async () => {
+    const discord = fakeDiscordApi();
+    const reason =
+      "This community's Free plan allows 50 signals a day (UTC), and today's are used up, so nothing was executed.";
+    executorAnswers(() => ({
+      ...accepted(reason),
+      status: "refused",
+      code: "SIGNAL_LIMIT_REACHED",
+      followers: 0,
+      ordersQueued: 0,
+    }));
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("BUY 10 AAPL MKT"), { at: community.at, who: community.provider() });
+    await postInteraction(payload);
+    expect((await discord.editOf(payload)).body.content).toBe(`⚠️ Not posted: BUY AAPL. ${reason}`);
+    const told = await vi.waitFor(
+      () => {
+        const dm = discord.dms.find((d) => d.recipient === community.owner.id);
+        if (!dm) throw new Error("the owner has no DM yet");
+        return discord.calls.find((c) => c.body.content === dm.content);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(told?.body.content).toMatch(/^📈 .* reached its plan's daily signal limit: This community's Free plan/);
+    const [button] = (told?.body.components as { components: { style: number; label: string; url: string }[] }[])[0]
+      ?.components ?? [];
+    expect(button).toMatchObject({ style: 5, label: "Upgrade to Professional" });
+    expect(button?.url).toMatch(/^http:\/\/localhost:8787\/billing\/checkout\?t=/);
+    expect(followUpsOf(discord, payload)).toHaveLength(0);
+    expect(JSON.stringify(discord.calls.filter((c) => c.url.includes(payload.token)))).not.toContain("checkout");
   });
 });
 
@@ -246,8 +364,10 @@ describe("Execute as signal", () => {
     const messageId = snowflake(Date.now() - 20_000);
     const content = "LONG BTC/USDT entry 64000-64500\nSL 62000\nTP1 66000\nTP2 68000\nleverage 5x";
     const payload = messageCommand({ id: messageId, content, author: provider }, { at: community.at, who: provider });
-    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5 });
-    expect((await discord.editOf(payload)).body.content).toContain("✅ accepted: 3 followers → 3 orders queued");
+    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(payload)).body.content).toContain(
+      "✅ Posted: BUY BTC/USDT. 2 orders placed for your 2 followers.",
+    );
     const [row] = await signalRows(community.communityId);
     expect(row).toMatchObject({
       source: "message",

@@ -4,6 +4,7 @@ import { runBillingLifecycle } from "../billing/lifecycle";
 import { runGatewayWatchdog } from "./gateway-watchdog";
 import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
+import { runSkipDigests } from "./skip-digests";
 import { runAuditChainVerification } from "./verify-audit-chains";
 
 const CRONS = {
@@ -38,6 +39,7 @@ export const JOBS_BY_CRON: Record<string, CronJob[]> = {
     notYetImplemented("rotate_data_keys", "Data key rotation"),
     { name: "housekeeping", run: runHousekeeping },
     { name: "verify_audit_chains", run: runAuditChainVerification },
+    { name: "skip_digests", run: runSkipDigests },
   ],
 };
 

@@ -76,6 +76,7 @@ export type CommandDefinition = ChatCommandDefinition | MessageCommandDefinition
 const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
 const TRADE_ACTIONS = ["buy", "sell", "short", "cover"] as const;
 const SIZING_MODES = ["fixed_quantity", "fixed_notional", "percent_of_equity", "risk_percent", "multiplier"] as const;
+const SKIP_NOTICE_MODES = ["each", "digest"] as const;
 const BROKER_NAMES = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
 
 const choices = <const V extends readonly string[]>(values: V): { name: V[number]; value: V[number] }[] =>
@@ -217,6 +218,19 @@ export const DEFINITIONS = {
         name: "unlock",
         description: "Unlock an account your circuit breaker locked (admins: a member's)",
         options: [{ name: "member", description: "Admins: the member to unlock (default: you)", type: "user" }],
+      },
+      {
+        name: "notify",
+        description: "How you hear about signals you follow that were not copied",
+        options: [
+          {
+            name: "skips",
+            description: "each: a direct message each time (default); digest: one message a day",
+            type: "string",
+            required: true,
+            choices: choices(SKIP_NOTICE_MODES),
+          },
+        ],
       },
     ],
   },

@@ -13,6 +13,13 @@ const SummarySchema = z.looseObject({
   status: z.enum(["accepted", "expired", "refused", "duplicate"]),
   message: z.string(),
   code: z.string().optional(),
+  followers: z.number().default(0),
+  ordersQueued: z.number().default(0),
+  ordersReduced: z.number().default(0),
+  skipped: z.record(z.string(), z.number()).default({}),
+  combinedWith: z.string().optional(),
+  stoppedByHalt: z.boolean().optional(),
+  notReached: z.number().optional(),
 });
 type ExecutorSummary = z.infer<typeof SummarySchema>;
 

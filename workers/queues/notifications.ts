@@ -36,6 +36,14 @@ export function backoffSeconds(attempts: number, random = Math.random()): number
   return Math.max(1, Math.ceil(exponential * (1 + 0.2 * random)));
 }
 
+/** How long a follow-up waits for the message it must follow (`after`) before it looks again. */
+const AFTER_DELAY_SECONDS = 2;
+
+/** The keys a notification must wait for: a follow-up's `after`. */
+function prerequisiteOf(notification: Notification): string[] {
+  return notification.kind === "interaction.followup" && notification.after ? [notification.after] : [];
+}
+
 /** Messages of one batch sent at once (each interaction token is its own Discord bucket). */
 const SEND_CONCURRENCY = 5;
 
@@ -75,7 +83,7 @@ export async function consumeNotifications(
 
   let sent: Set<string>;
   try {
-    sent = await deliveries.sentKeys(pending.map((p) => p.notification.key));
+    sent = await deliveries.sentKeys(pending.flatMap((p) => [p.notification.key, ...prerequisiteOf(p.notification)]));
   } catch (error) {
     logger.error("notification.delivery_log_unavailable", { error });
     for (const { message } of pending) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
@@ -100,6 +108,12 @@ export async function consumeNotifications(
       message.retry({ delaySeconds: globalPause });
       return;
     }
+    const waitsFor = prerequisiteOf(notification).find((key) => !sent.has(key));
+    if (waitsFor) {
+      log.info("notification.waits_for", { after: waitsFor });
+      message.retry({ delaySeconds: AFTER_DELAY_SECONDS });
+      return;
+    }
     let outcome: SendOutcome;
     try {
       outcome = await send(notification, config);
@@ -108,6 +122,7 @@ export async function consumeNotifications(
     }
     switch (outcome.kind) {
       case "sent":
+        sent.add(notification.key);
         try {
           await deliveries.recordSent(notification.key, notification.kind);
         } catch (error) {

@@ -117,6 +117,7 @@ export function executionRepository(scope: TenantScope) {
           mode: follows.mode,
           tradingMode: riskProfiles.tradingMode,
           riskSettings: riskProfiles.settings,
+          skipNotices: riskProfiles.skipNotices,
         })
         .from(follows)
         .leftJoin(
@@ -136,6 +137,7 @@ export function executionRepository(scope: TenantScope) {
         ...r,
         tradingMode: r.tradingMode ?? "paper",
         riskSettings: r.riskSettings ?? {},
+        skipNotices: r.skipNotices ?? "each",
       }));
     },
 

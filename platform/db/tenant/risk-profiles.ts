@@ -1,5 +1,5 @@
 import { and, eq, ne } from "drizzle-orm";
-import { brokerConnections, riskProfiles, type TradingMode } from "../../../shared/db/schema";
+import { brokerConnections, riskProfiles, type SkipNoticeMode, type TradingMode } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
 
 /**
@@ -60,6 +60,19 @@ export function riskProfileRepository(scope: TenantScope) {
         .get();
       if (!row) throw new Error("Saving risk settings returned no row.");
       return row;
+    },
+
+    /** How the member hears about copies not made: a DM each, or the daily digest. */
+    async setSkipNotices(userId: string, skipNotices: SkipNoticeMode): Promise<void> {
+      const now = Date.now();
+      await db
+        .insert(riskProfiles)
+        .values({ communityId, userId, skipNotices, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [riskProfiles.communityId, riskProfiles.userId],
+          set: { skipNotices, updatedAt: now },
+        })
+        .run();
     },
 
     /** Whether the member has an active connection to a real broker (live trading needs one). */

@@ -23,8 +23,8 @@ describe("risk engine: exits", () => {
     expect(leg(long, "tp1")).toMatchObject({ side: "sell", orderType: "limit", limitPrice: 104, quantity: 20 });
     expect(long.notes).toEqual(
       expect.arrayContaining([
-        "The signal has no stop: default stop 2% below the entry, at 98.00.",
-        "The signal has no target: default take-profit 4% at 104.00.",
+        "The signal has no stop: default stop 2% below the entry, at $98.00.",
+        "The signal has no target: default take-profit 4% at $104.00.",
       ]),
     );
 

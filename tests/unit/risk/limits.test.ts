@@ -26,7 +26,7 @@ describe("risk engine: limits", () => {
         reason: "max_position_size",
         from: 200,
         to: 100,
-        message: "Reduced from 200 to 100 shares to fit your max position of 10% of equity (10000.00).",
+        message: "Reduced from 200 to 100 shares to fit your max position of 10% of equity ($10,000.00).",
       },
     ]);
     // Exits follow the reduced quantity.
@@ -50,7 +50,7 @@ describe("risk engine: limits", () => {
       ),
     );
     expect(leg(adding, "entry").quantity).toBe(60);
-    expect(adding.reductions[0]?.message).toContain("4000.00 already held");
+    expect(adding.reductions[0]?.message).toContain("$4,000.00 already held");
     expect(adding.reservation.openPositions).toBe(0);
   });
 
@@ -70,15 +70,15 @@ describe("risk engine: limits", () => {
         from: 50,
         to: 25,
         message:
-          "Reduced from 50 to 25 shares to fit your buying power: the order needs 5000.00 and 2550.00 is available.",
+          "Reduced from 50 to 25 shares to fit your buying power: the order needs $5,000.00 and $2,550.00 is available.",
       },
     ]);
 
     // After an earlier limit cut 200 shares to 100, the amount needed is that of the 100.
     const afterCut = placed(decide(input({ accounts: [paperAccount({}, { buyingPower: 5_000 })] })));
     expect(afterCut.reductions.map((r) => r.message)).toEqual([
-      "Reduced from 200 to 100 shares to fit your max position of 10% of equity (10000.00).",
-      "Reduced from 100 to 50 shares to fit your buying power: the order needs 10000.00 and 5000.00 is available.",
+      "Reduced from 200 to 100 shares to fit your max position of 10% of equity ($10,000.00).",
+      "Reduced from 100 to 50 shares to fit your buying power: the order needs $10,000.00 and $5,000.00 is available.",
     ]);
 
     const refused = skipped(
@@ -89,7 +89,7 @@ describe("risk engine: limits", () => {
     expect(refused.reason).toBe("insufficient_buying_power");
     expect(refused.details).toMatchObject({ needed: 5_000, available: 50, smallestLotCost: 100 });
     expect(refused.message).toBe(
-      "Insufficient buying power: the order needs 5000.00 (50 shares of AAPL), 50.00 is available, and even one lot needs 100.00.",
+      "Insufficient buying power: the order needs $5,000.00 (50 shares of AAPL), $50.00 is available, and even one lot needs $100.00.",
     );
   });
 
@@ -309,7 +309,7 @@ describe("risk engine: limits", () => {
         from: 100,
         to: 50,
         message:
-          "Reduced from 100 to 50 shares to fit your max total exposure of 80% of equity (80000.00, 75000.00 already open or on its way).",
+          "Reduced from 100 to 50 shares to fit your max total exposure of 80% of equity ($80,000.00, $75,000.00 already open or on its way).",
       },
     ]);
     // A member who tightened it to 70% has no room left: nothing fits.

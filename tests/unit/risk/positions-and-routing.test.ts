@@ -288,7 +288,7 @@ describe("risk engine: reservations", () => {
     const joined = placed(decide(input({ ...add, addsToRecentEntry: true })));
     expect(leg(joined, "entry").quantity).toBe(40);
     expect(joined.reductions[0]?.message).toBe(
-      "Reduced from 50 to 40 shares to fit your max position of 10% of equity (10000.00, 6000.00 on its way).",
+      "Reduced from 50 to 40 shares to fit your max position of 10% of equity ($10,000.00, $6,000.00 on its way).",
     );
     expect(joined.notes).toContain(
       "Combined with the provider's AAPL entry of a moment ago: this adds to that one position.",

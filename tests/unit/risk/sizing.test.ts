@@ -18,18 +18,18 @@ describe("risk engine: sizing", () => {
     expect(entry({ sizing: { mode: "multiplier", multiplier: 2 }, signal: signal({ quantity: 30 }) })).toBe(60);
 
     const decision = placed(decide(input({ sizing: { mode: "percent_of_equity", percent: 5 } })));
-    expect(decision.sizing).toEqual({ mode: "percent_of_equity", source: "follow", referencePrice: 100 });
+    expect(decision.sizing).toMatchObject({ mode: "percent_of_equity", source: "follow", referencePrice: 100 });
   });
 
   it("Scenario: Default sizing risks 1% with a signal stop and 2% of equity without", () => {
     // 1% of 100,000 = 1,000 at risk; 10 a share to the stop at 90 → 100 shares.
     const withStop = placed(decide(input({ signal: signal({ stopLoss: 90 }) })));
-    expect(withStop.sizing).toEqual({ mode: "risk_percent", source: "default", referencePrice: 100 });
+    expect(withStop.sizing).toMatchObject({ mode: "risk_percent", source: "default", referencePrice: 100 });
     expect(leg(withStop, "entry").quantity).toBe(100);
 
     // 2% of 100,000 = 2,000 at 100 → 20 shares (the default 2% stop does not make it risk sizing).
     const withoutStop = placed(decide(input({ signal: signal({ stopLoss: null }) })));
-    expect(withoutStop.sizing).toEqual({ mode: "percent_of_equity", source: "default", referencePrice: 100 });
+    expect(withoutStop.sizing).toMatchObject({ mode: "percent_of_equity", source: "default", referencePrice: 100 });
     expect(leg(withoutStop, "entry").quantity).toBe(20);
 
     // A multiplier follow on a signal without a quantity falls back to the default, and says so.

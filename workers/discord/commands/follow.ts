@@ -2,6 +2,8 @@ import { z } from "zod";
 import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
+import { accountMark } from "../../../shared/discord/badge";
+import { formatMoney, formatPercent, formatQuantity } from "../../../shared/discord/format";
 import type { SizingMode } from "../../../shared/db/schema";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import { type CommunityContext, resolvedOf } from "../context";
@@ -46,9 +48,23 @@ const SizingSchema = z
     return { sizingMode: value.sizing, amount: value.amount };
   });
 
-function describeSizing(sizingMode: SizingMode | null, amount: number | null): string {
-  if (!sizingMode || amount === null) return "default sizing (1% risk with a stop, else 2% of equity)";
-  return `${sizingMode.replaceAll("_", " ")} ${amount} (${SIZING_RULES[sizingMode].unit})`;
+/** How big one copied trade will be, in words: "5% of your equity per trade", "$500.00 per trade". */
+function tradeSize(sizingMode: SizingMode | null, amount: number | null): string {
+  if (!sizingMode || amount === null) {
+    return "1% of your equity at risk to the stop when the signal has one, else 2% of your equity per trade (the default sizing)";
+  }
+  switch (sizingMode) {
+    case "fixed_quantity":
+      return `${formatQuantity(amount)} shares, contracts or units per trade`;
+    case "fixed_notional":
+      return `${formatMoney(amount)} per trade`;
+    case "percent_of_equity":
+      return `${formatPercent(amount)} of your equity per trade`;
+    case "risk_percent":
+      return `${formatPercent(amount)} of your equity at risk to the stop per trade`;
+    case "multiplier":
+      return `${formatQuantity(amount)}× the provider's quantity`;
+  }
 }
 
 /** /follow provider:<user> sizing:<mode> amount:<number> mode:auto|confirm. Only providers can be followed. */
@@ -106,7 +122,16 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
       : mode === "confirm"
         ? `you confirm each order first (within ${CONFIRM_WINDOW_SECONDS} s)`
         : `orders are placed automatically on paper; when you trade live you confirm each one first (within ${CONFIRM_WINDOW_SECONDS} s), unless you choose \`mode:auto\``;
+  const tradingMode = (await ctx.tenant.riskProfiles.get(followerUserId))?.tradingMode ?? "paper";
+  const account =
+    tradingMode === "live"
+      ? `${accountMark("live")}: your live broker account, real money (switch with \`/paper mode:paper\`)`
+      : `${accountMark("paper")}: your paper account, no real money (switch with \`/paper mode:live\`)`;
   return ephemeral(
-    `${existed ? "Updated: you follow" : "✅ You now follow"} <@${providerDiscordId}> with ${describeSizing(sizing.data.sizingMode, sizing.data.amount)}; ${how}.`,
+    [
+      `✅ ${existed ? "Updated: you follow" : "You now follow"} <@${providerDiscordId}>; ${how}.`,
+      `• Copies go into ${account}.`,
+      `• Each trade: ${tradeSize(sizing.data.sizingMode, sizing.data.amount)}, cut to fit your limits (\`/risk view\`).`,
+    ].join("\n"),
   );
 }

@@ -1,4 +1,5 @@
-import { describeOrder } from "../../../shared/execution/order-label";
+import { statusLabel } from "../../../shared/discord/format";
+import { describeOrder, filledPart } from "../../../shared/execution/order-label";
 import { type OrderStatus, UNSETTLED_STATUSES } from "../../../shared/orders/state-machine";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
@@ -23,10 +24,9 @@ export async function handleOrders(ctx: CommunityContext<OrdersOptions>): Promis
     .slice(0, SHOWN);
   if (orders.length === 0) return ephemeral("You have no such orders in this community.");
   const lines = orders.map((o) => {
-    const price = o.limitPrice ?? o.stopPrice;
-    const fill = o.filledQuantity > 0 ? `, filled ${o.filledQuantity} @ ${o.averageFillPrice}` : "";
+    const fill = o.filledQuantity > 0 ? `, filled ${filledPart(o)}` : "";
     const why = o.statusReason ? ` (${o.statusReason})` : "";
-    return `• \`${o.id}\` ${describeOrder({ ...o, leg: "entry" })}${price ? ` ${price}` : ""} [${o.leg}] — **${o.status.replaceAll("_", " ")}**${why}${fill}`;
+    return `• \`${o.id}\` ${describeOrder(o)} — **${statusLabel(o.status)}**${why}${fill}`;
   });
   return ephemeral(`**Your recent orders**\n${lines.join("\n")}`);
 }

@@ -70,7 +70,8 @@ async function holdText(ctx: CommunityContext<unknown>): Promise<string[]> {
 
 /**
  * /risk view shows the effective limits (and a lock or pause); /risk set opens a modal prefilled with the
- * member's own settings; /risk hours chooses regular or extended hours; /risk unlock lifts a circuit-breaker lock.
+ * member's own settings; /risk hours chooses regular or extended hours; /risk unlock lifts a circuit-breaker lock;
+ * /risk notify chooses how skipped copies are told.
  */
 export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<InteractionResponse> {
   const own = await memberSettings(ctx);
@@ -80,6 +81,7 @@ export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<In
   }
   if (ctx.options.subcommand === "hours") return handleHours(ctx, own, ctx.options.session);
   if (ctx.options.subcommand === "unlock") return handleUnlock(ctx, ctx.options.member);
+  if (ctx.options.subcommand === "notify") return handleNotify(ctx, ctx.options.skips);
   return modal(
     RISK_MODAL_ID,
     "Your risk limits",
@@ -185,4 +187,14 @@ export async function handleRiskModalSubmit(
   if (!valid.ok) return ephemeral(`Nothing saved:\n${valid.issues.map((i) => `• ${i.message}`).join("\n")}`);
   await ctx.tenant.riskProfiles.setSettings(ctx.member.user.id, valid.value);
   return ephemeral(`✅ Saved.\n${await limitsText(ctx, valid.value)}`);
+}
+
+/** Each skipped copy by DM (the default), or one digest a day for busy members. */
+async function handleNotify(ctx: CommunityContext<unknown>, skips: "each" | "digest"): Promise<InteractionResponse> {
+  await ctx.tenant.riskProfiles.setSkipNotices(ctx.member.user.id, skips);
+  return ephemeral(
+    skips === "digest"
+      ? "✅ Saved: signals you follow that are not copied are collected into one direct message a day, sent each morning at 02:00 UTC."
+      : "✅ Saved: each signal you follow that is not copied is told to you by direct message, with the reason and what you can do.",
+  );
 }

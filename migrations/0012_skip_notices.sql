@@ -1,0 +1,1 @@
+ALTER TABLE `risk_profiles` ADD `skip_notices` text DEFAULT 'each' NOT NULL;
