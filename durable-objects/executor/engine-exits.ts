@@ -1,4 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { legLabel } from "../../shared/discord/format";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { isTerminal, ORDER_TRANSITIONS } from "../../shared/orders/state-machine";
@@ -66,7 +67,7 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     skipped: planned.skipped,
   });
 
-  const notes = planned.atMarket.map(({ leg, reason }) => `${leg}: ${reason}`);
+  const notes = planned.atMarket.map(({ leg, reason }) => `${capitalized(legLabel(leg))}: ${reason}`);
   for (const skipped of planned.skipped) notes.push(`${skipped.leg} is not placed: ${skipped.reason}.`);
   const filledSigned = entry.side === "buy" ? entry.filledQuantity : -entry.filledQuantity;
   const shrunk =
@@ -128,4 +129,8 @@ export async function restoreMissingExits(
     }
   }
   return restored;
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -2,7 +2,13 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
 import { upsertUser } from "../../platform/db/users";
-import { directMessage, directMessageKey, editOriginal, followUp } from "../../platform/notifications/notify-queue";
+import {
+  directMessage,
+  directMessageKey,
+  editKey,
+  editOriginal,
+  followUp,
+} from "../../platform/notifications/notify-queue";
 import type { Notification } from "../../shared/notifications/message";
 import { backoffSeconds } from "../../workers/queues/notifications";
 import { snowflake } from "../support/discord";
@@ -112,6 +118,32 @@ describe("notifications consumer", () => {
     expect(sent.url).toBe(`${API}/webhooks/${APP}/${token}`);
     expect(sent.method).toBe("POST");
     expect(sent.body).toEqual({ content: "Your order filled at 190.40", flags: 64 });
+  });
+
+  it("Scenario: A public follow-up waits for the private reply it follows", async () => {
+    const spy = fakeDiscord(discordMessage("posted"));
+    const token = `tok-${crypto.randomUUID()}`;
+    const interaction = { id: snowflake(), applicationId: APP, token };
+    const post = {
+      kind: "interaction.followup",
+      key: `test:${crypto.randomUUID()}`,
+      communityId: null,
+      applicationId: APP,
+      token,
+      message: { embeds: [{ title: "📣 BUY AAPL" }] },
+      after: editKey(interaction),
+    } satisfies Notification;
+    const early = await runBatch("notifications", [post]);
+    expect(early.result.explicitAcks).toEqual([]);
+    expect(early.delays).toEqual([2]);
+    expect(spy).not.toHaveBeenCalled();
+
+    await runBatch("notifications", [edit({ key: editKey(interaction), token })]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    const later = await runBatch("notifications", [post], { attempts: 2 });
+    expect(later.result.explicitAcks).toEqual(later.ids);
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(requestOf(spy, 1)).toMatchObject({ url: `${API}/webhooks/${APP}/${token}`, method: "POST" });
   });
 
   it("Scenario: A direct message opens a DM channel and posts with the bot token", async () => {

@@ -251,7 +251,7 @@ describe("exits priced from the fill", () => {
     expect(account.positions.AAPL).toBeUndefined();
     // It never reached the broker: a sell with nothing left to sell is not sent.
     expect(Object.values(account.orders).map((o) => o.clientOrderId)).not.toContain(target?.clientOrderId);
-    await dmContaining("stop: The stop 191.00 was already through the market at the fill");
+    await dmContaining("Stop-loss: The stop $191.00 was already through the market at the fill");
     await settle(community);
   });
 });
@@ -302,7 +302,7 @@ describe("a cancel that races a send", () => {
       ["stop", 10, "submitted"],
       ["tp1", 10, "submitted"],
     ]);
-    await dmContaining("while it was being sent, but the broker had already filled 10");
+    await dmContaining("while it was being sent, but the broker had already filled it: 10 × AAPL @ $");
     await executorOf(community.communityId).resume({ communityId: community.communityId, actorId: null });
     await settle(community);
   });
@@ -373,17 +373,17 @@ describe("options", () => {
 
     const positions = await tenant.execution.positionsOf(userId);
     expect(positions).toMatchObject([{ symbol: "AAPL261220C00190000", assetClass: "option", quantity: 2 }]);
-    await dmContaining("Filled: buy 2 AAPL 2026-12-20 190 call contracts limit — 2 @");
+    await dmContaining("✅ Filled: bought 2 × AAPL 20 Dec 2026 $190 Call @ $");
 
     const portfolio = await interactionResponse(
       await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
     );
     expect(portfolio.data?.flags).toBe(EPHEMERAL);
-    expect(portfolio.data?.content).toMatch(/AAPL 2026-12-20 190 call contracts \(paper\): long 2 @/);
+    expect(portfolio.data?.content).toMatch(/• AAPL 20 Dec 2026 \$190 Call \(🧪 PAPER\): long 2 @ \$\d\.\d\d/);
     const listed = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
-    expect(listed.data?.content).toContain("sell 2 AAPL 2026-12-20 190 call contracts stop");
+    expect(listed.data?.content).toMatch(/sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\) — \*\*sent to broker\*\*/);
 
     const report = await executorOf(community.communityId).reconcile({ communityId: community.communityId });
     expect(report.unknownPositions).toEqual([]);

@@ -27,6 +27,8 @@ async function liveOrder(
     exits?: OrderIntent[];
     orderClass?: PlaceDecision["orderClass"];
     nativeBracket?: boolean;
+    /** The engine's explanations stored with the entry. */
+    explanations?: { notes?: string[]; sizingNote?: string };
   } = {},
 ) {
   const community = await communityWithFollowers(1);
@@ -75,6 +77,7 @@ async function liveOrder(
         lotStep: 1,
         orderClass: options.orderClass ?? "simple",
         exits: options.exits ?? [],
+        ...options.explanations,
       },
       side: "buy",
       orderType,
@@ -169,6 +172,28 @@ describe("sending to a broker", () => {
     const queued = await fresh.order();
     await Promise.all([sendQueuedOrder(fresh.flow, queued, 1), sendQueuedOrder(fresh.flow, queued, 1)]);
     expect(fresh.broker.placementRequests).toBe(1);
+  });
+
+  it("Scenario: An order placed says why it is what it is", async () => {
+    const { flow, order, notices } = await liveOrder({
+      orderType: "limit",
+      orderClass: "engine",
+      exits: [engineExit("stop", { orderType: "stop", limitPrice: null, stopPrice: 97.02 })],
+      explanations: {
+        sizingNote: "Sized at 1% of equity at risk (the default sizing): 10 shares at $99.00, $990.00.",
+        notes: ["The signal has no stop: default stop 2% below the entry, at $97.02."],
+      },
+    });
+    await sendQueuedOrder(flow, await order(), 1);
+    expect((await order()).status).toBe("submitted");
+    expect(notices).toEqual([
+      [
+        "📨 Order placed: buy 10 × AAPL limit $99.00. It is working at the broker until it fills or is canceled (for the day): you get a message when it fills. Cancel it with /cancel.",
+        "• Exits: stop-loss $97.02 for 10.",
+        "• Sized at 1% of equity at risk (the default sizing): 10 shares at $99.00, $990.00.",
+        "• The signal has no stop: default stop 2% below the entry, at $97.02.",
+      ].join("\n"),
+    ]);
   });
 
   it("Scenario: A native bracket carries its stop and take-profit legs", async () => {

@@ -49,11 +49,9 @@ describe("trading hours in the executor", () => {
     expect(crypto.summary).toMatchObject({ ordersQueued: 2, skipped: {} });
     await vi.waitFor(async () => {
       const told = await directMessagesTo(discord, regular);
-      expect(told).toContain(
-        "⏸️ Not placed: BUY AAPL from a provider you follow. The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
-      );
+      expect(told.some((text) => text.includes("⏭️ Not copied — @provider · BUY AAPL. The market is closed"))).toBe(true);
     });
-    expect((await directMessagesTo(discord, extended)).some((text) => text.startsWith("⏸️ Not placed"))).toBe(false);
+    expect((await directMessagesTo(discord, extended)).some((text) => text.includes("⏭️ Not copied"))).toBe(false);
     await settle(community);
   });
 });
@@ -88,7 +86,7 @@ describe("total exposure in the executor", () => {
         from: 300,
         to: 100,
         message:
-          "Reduced from 300 to 100 shares to fit your max total exposure of 70% of equity (70000.00, 60000.00 already open or on its way).",
+          "Reduced from 300 to 100 shares to fit your max total exposure of 70% of equity ($70,000.00, $60,000.00 already open or on its way).",
       },
     ]);
     await vi.waitFor(async () => {
