@@ -9,7 +9,7 @@ import {
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
 import type { EventSink } from "../../shared/execution/events";
 import type { StoredOrderIntent } from "../../shared/execution/order-intent";
-import { describeOrder, fillSentence, filledPart } from "../../shared/execution/order-label";
+import { describeOrder, filledPart, fillSentence } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
@@ -252,11 +252,7 @@ export async function applyBrokerOrder(
       [fillSentence(current), ...explained.map((line) => `• ${line}`), ...notes].join("\n"),
     );
   } else if (justPlaced) {
-    await ctx.notifyMember(
-      current,
-      `order:${current.id}:placed`,
-      [orderPlacedMessage(current), ...notes].join("\n"),
-    );
+    await ctx.notifyMember(current, `order:${current.id}:placed`, [orderPlacedMessage(current), ...notes].join("\n"));
   } else if (notes.length > 0) {
     await ctx.notifyMember(current, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
   }

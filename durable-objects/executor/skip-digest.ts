@@ -80,7 +80,13 @@ export class SkipDigest {
       const key = `${row.user_id}:${row.day}`;
       let digest = digests.get(key);
       if (!digest) {
-        digest = { userId: row.user_id, day: row.day, mode: row.mode === "live" ? "live" : "paper", skips: [], more: 0 };
+        digest = {
+          userId: row.user_id,
+          day: row.day,
+          mode: row.mode === "live" ? "live" : "paper",
+          skips: [],
+          more: 0,
+        };
         digests.set(key, digest);
       }
       if (row.signal_id === "+more") digest.more += Number(row.message) || 0;

@@ -38,6 +38,9 @@ export function badged(badge: string, text: string): string {
 }
 
 /** Which account an order went to: only the built-in paper broker is paper money. */
-export function accountModeOf(order: { broker: string; intent?: { accountMode?: AccountMode | undefined } }): AccountMode {
+export function accountModeOf(order: {
+  broker: string;
+  intent?: { accountMode?: AccountMode | undefined };
+}): AccountMode {
   return order.intent?.accountMode ?? (order.broker === "paper" ? "paper" : "live");
 }

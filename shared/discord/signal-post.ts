@@ -82,7 +82,14 @@ function plural(n: number, word: string): string {
 /** What the provider's answer is made of: the executor's summary as the Discord side reads it. */
 export type SignalOutcome = Pick<
   SignalSummary,
-  "status" | "message" | "followers" | "ordersQueued" | "ordersReduced" | "combinedWith" | "stoppedByHalt" | "notReached"
+  | "status"
+  | "message"
+  | "followers"
+  | "ordersQueued"
+  | "ordersReduced"
+  | "combinedWith"
+  | "stoppedByHalt"
+  | "notReached"
 > & { skipped: Partial<Record<string, number>> };
 
 /** "max open positions (2), market closed (1)": the skip reasons, most frequent first. */
@@ -125,7 +132,9 @@ export function providerOutcome(summary: SignalOutcome, headline: string): strin
     );
   }
   if (skippedTotal > 0) {
-    lines.push(`Not copied for ${plural(skippedTotal, "follower")}: ${skippedText(summary.skipped)}. Each was told why.`);
+    lines.push(
+      `Not copied for ${plural(skippedTotal, "follower")}: ${skippedText(summary.skipped)}. Each was told why.`,
+    );
   }
   if (summary.combinedWith) lines.push("Combined with your signal of a moment ago into one position.");
   if (summary.stoppedByHalt) lines.push("The kill switch stopped the rest.");

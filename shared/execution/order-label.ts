@@ -3,7 +3,7 @@
  * its contract, not its underlying: it is matched by the contract's instrument
  * key and named with its expiration, strike and right, in contracts.
  */
-import { type Instrument, instrumentKey, parseOccSymbol } from "../quotes/instrument";
+
 import {
   formatQuantity,
   instrumentTitle,
@@ -15,6 +15,7 @@ import {
   sideLabel,
   tradeLine,
 } from "../discord/format";
+import { type Instrument, instrumentKey, parseOccSymbol } from "../quotes/instrument";
 import type { OptionContract } from "../risk/types";
 
 export interface StoredOrderShape {

@@ -6,8 +6,8 @@
  * one DM sender.
  */
 import { formatPrice, formatQuantity, legLabel, priceCurrency } from "../discord/format";
-import { describeOrder, type DescribableOrder } from "../execution/order-label";
 import type { StoredOrderIntent } from "../execution/order-intent";
+import { type DescribableOrder, describeOrder } from "../execution/order-label";
 
 /** What each skip reason leaves the member to do; reasons whose own words already say it have none. */
 const WAY_OUT: Record<string, string> = {

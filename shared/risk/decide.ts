@@ -224,7 +224,9 @@ function sizingExplanation(
 ): string {
   const whose = sizing.source === "default" ? "the default sizing" : "your follow's sizing";
   const provider =
-    signal.quantity !== null && signal.quantity !== quantity ? `; the provider's signal said ${amount(signal.quantity)}` : "";
+    signal.quantity !== null && signal.quantity !== quantity
+      ? `; the provider's signal said ${amount(signal.quantity)}`
+      : "";
   return `Sized at ${describeSizing(sizing.sizing)} (${whose}): ${amount(quantity)} ${unitName(signal)} at ${price(at)}, ${money(quantity * unitCost)}${provider}.`;
 }
 

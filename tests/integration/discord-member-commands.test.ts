@@ -91,7 +91,9 @@ describe("/follow and /unfollow", () => {
     const auto = await interactionResponse(
       await follow(community, who, provider, [{ name: "mode", type: OPTION.STRING, value: "auto" }]),
     );
-    expect(auto.data?.content?.split("\n")[0]).toMatch(/^✅ Updated: you follow .*; orders are placed automatically, on paper and live\.$/);
+    expect(auto.data?.content?.split("\n")[0]).toMatch(
+      /^✅ Updated: you follow .*; orders are placed automatically, on paper and live\.$/,
+    );
     expect((await followsOf(community.communityId, who.id))[0]).toMatchObject({ mode: "auto" });
   });
 
@@ -310,7 +312,13 @@ describe("/risk", () => {
       postInteraction(
         slash(
           "risk",
-          [{ name: "notify", type: OPTION.SUB_COMMAND, options: [{ name: "skips", type: OPTION.STRING, value: skips }] }],
+          [
+            {
+              name: "notify",
+              type: OPTION.SUB_COMMAND,
+              options: [{ name: "skips", type: OPTION.STRING, value: skips }],
+            },
+          ],
           { at: community.at, who },
         ),
       );

@@ -142,7 +142,10 @@ describe("/signal", () => {
       { at: community.at, who: provider },
     );
     for (const payload of [text, structured]) {
-      expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+      expect(await interactionResponse(await postInteraction(payload))).toEqual({
+        type: 5,
+        data: { flags: EPHEMERAL },
+      });
       await discord.editOf(payload);
     }
     const rows = await signalRows(community.communityId);
@@ -241,7 +244,8 @@ describe("/signal", () => {
 /** The public follow-ups (POST to the interaction webhook) Discord got for one interaction. */
 const followUpsOf = (discord: ReturnType<typeof fakeDiscordApi>, payload: { token: string }) =>
   discord.calls.filter(
-    (c) => c.method === "POST" && c.url.includes("/webhooks/") && c.url.endsWith(`/${encodeURIComponent(payload.token)}`),
+    (c) =>
+      c.method === "POST" && c.url.includes("/webhooks/") && c.url.endsWith(`/${encodeURIComponent(payload.token)}`),
   );
 
 describe("public signal posts, private outcomes", () => {
@@ -256,7 +260,9 @@ describe("public signal posts, private outcomes", () => {
     });
     expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
     const edit = await discord.editOf(payload);
-    expect(edit.body.content).toBe("✅ Posted: BUY AAPL. 2 orders placed for your 2 followers.\nOnly you see these counts.");
+    expect(edit.body.content).toBe(
+      "✅ Posted: BUY AAPL. 2 orders placed for your 2 followers.\nOnly you see these counts.",
+    );
     const post = await vi.waitFor(
       () => {
         const [found] = followUpsOf(discord, payload);
@@ -288,9 +294,16 @@ describe("public signal posts, private outcomes", () => {
 
   it("Scenario: A signal that placed no orders warns its provider only", async () => {
     const discord = fakeDiscordApi();
-    executorAnswers(() => ({ ...accepted("accepted"), ordersQueued: 0, skipped: { max_open_positions: 1, outside_regular_hours: 1 } }));
+    executorAnswers(() => ({
+      ...accepted("accepted"),
+      ordersQueued: 0,
+      skipped: { max_open_positions: 1, outside_regular_hours: 1 },
+    }));
     const community = await setUpCommunity();
-    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), { at: community.at, who: community.provider() });
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), {
+      at: community.at,
+      who: community.provider(),
+    });
     await postInteraction(payload);
     expect((await discord.editOf(payload)).body.content).toBe(
       [
@@ -300,7 +313,9 @@ describe("public signal posts, private outcomes", () => {
       ].join("\n"),
     );
     await vi.waitFor(() => expect(followUpsOf(discord, payload)).toHaveLength(1), { timeout: 10_000 });
-    expect(JSON.stringify(followUpsOf(discord, payload)[0]?.body)).not.toMatch(/No orders|Not copied|max open positions/);
+    expect(JSON.stringify(followUpsOf(discord, payload)[0]?.body)).not.toMatch(
+      /No orders|Not copied|max open positions/,
+    );
   });
 
   it("Scenario: A refused signal is told to its provider only", async () => {
@@ -346,8 +361,8 @@ describe("public signal posts, private outcomes", () => {
       { timeout: 10_000, interval: 50 },
     );
     expect(told?.body.content).toMatch(/^📈 .* reached its plan's daily signal limit: This community's Free plan/);
-    const [button] = (told?.body.components as { components: { style: number; label: string; url: string }[] }[])[0]
-      ?.components ?? [];
+    const rows = (told?.body.components ?? []) as { components: { style: number; label: string; url: string }[] }[];
+    const [button] = rows[0]?.components ?? [];
     expect(button).toMatchObject({ style: 5, label: "Upgrade to Professional" });
     expect(button?.url).toMatch(/^http:\/\/localhost:8787\/billing\/checkout\?t=/);
     expect(followUpsOf(discord, payload)).toHaveLength(0);

@@ -219,7 +219,9 @@ describe("risk limits in flight", () => {
     const [order] = await ordersOf(community, signalId);
     expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
     await waitFor(async () =>
-      discord.calls.some((s) => JSON.stringify(s.body).includes("Reduced from 1,000 to 100 shares to fit your max position")),
+      discord.calls.some((s) =>
+        JSON.stringify(s.body).includes("Reduced from 1,000 to 100 shares to fit your max position"),
+      ),
     );
     const intent = order?.intent as { reductions: { reason: string; from: number; to: number }[] } | undefined;
     expect(intent?.reductions[0]).toMatchObject({
@@ -333,7 +335,9 @@ describe("orders and fills", () => {
     await waitFor(async () => (await dmsTo(order?.userId ?? "")).length > 0);
     // The message says which order failed and what to do about it.
     const text = await waitForDm((content) => content.includes(`order \`${order?.id}\``));
-    expect(text).toContain(`Not placed: your buy ${(order?.quantity ?? 0).toLocaleString("en-US")} × AAPL limit $1.00 (order \`${order?.id}\`)`);
+    expect(text).toContain(
+      `Not placed: your buy ${(order?.quantity ?? 0).toLocaleString("en-US")} × AAPL limit $1.00 (order \`${order?.id}\`)`,
+    );
     expect(text).toContain("could not be sent to the broker after every retry");
     expect(text).toContain("nothing was traded");
     expect(text).toContain("Place it again with /trade");

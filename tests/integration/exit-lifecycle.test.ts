@@ -383,7 +383,9 @@ describe("options", () => {
     const listed = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
-    expect(listed.data?.content).toMatch(/sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\) — \*\*sent to broker\*\*/);
+    expect(listed.data?.content).toMatch(
+      /sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\) — \*\*sent to broker\*\*/,
+    );
 
     const report = await executorOf(community.communityId).reconcile({ communityId: community.communityId });
     expect(report.unknownPositions).toEqual([]);

@@ -31,7 +31,10 @@ async function dmStartingWith(userId: string, start: string): Promise<string> {
   return vi.waitFor(
     async () => {
       const found = (await directMessagesTo(discord, userId)).find((text) => text.startsWith(start));
-      if (!found) throw new Error(`no DM starting with ${JSON.stringify(start)} yet: ${JSON.stringify(await directMessagesTo(discord, userId))}`);
+      if (!found)
+        throw new Error(
+          `no DM starting with ${JSON.stringify(start)} yet: ${JSON.stringify(await directMessagesTo(discord, userId))}`,
+        );
       return found;
     },
     { timeout: 10_000, interval: 50 },
@@ -67,7 +70,9 @@ describe("order messages", () => {
     await submit(community, MARKET_BUY);
     await deliver("order-submissions", await queuedMessages(community));
     const fill = await dmStartingWith(follower, `${BADGE}\n✅ Filled`);
-    expect(fill).toMatch(/\n• Sized at .* \(the default sizing\): [\d,]+ shares at \$[\d,.]+, \$[\d,.]+; the provider's signal said 10\./);
+    expect(fill).toMatch(
+      /\n• Sized at .* \(the default sizing\): [\d,]+ shares at \$[\d,.]+, \$[\d,.]+; the provider's signal said 10\./,
+    );
     expect(fill).toContain("\n• The signal has no stop: default stop 2% below the entry, at $");
     await settle(community);
     expect((await directMessagesTo(discord, follower)).some((text) => text.includes("📨 Order placed"))).toBe(false);

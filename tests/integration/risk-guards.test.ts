@@ -49,7 +49,9 @@ describe("trading hours in the executor", () => {
     expect(crypto.summary).toMatchObject({ ordersQueued: 2, skipped: {} });
     await vi.waitFor(async () => {
       const told = await directMessagesTo(discord, regular);
-      expect(told.some((text) => text.includes("⏭️ Not copied — @provider · BUY AAPL. The market is closed"))).toBe(true);
+      expect(told.some((text) => text.includes("⏭️ Not copied — @provider · BUY AAPL. The market is closed"))).toBe(
+        true,
+      );
     });
     expect((await directMessagesTo(discord, extended)).some((text) => text.includes("⏭️ Not copied"))).toBe(false);
     await settle(community);

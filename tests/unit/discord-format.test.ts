@@ -46,9 +46,9 @@ describe("the style guide's formats", () => {
       limitPrice: 3.1,
     };
     expect(describeOrder(order)).toBe("sell 2 × AAPL 20 Dec 2026 $190 Call limit $3.10 (take-profit 1)");
-    expect(fillSentence({ ...order, side: "buy", leg: "entry", status: "filled", filledQuantity: 2, averageFillPrice: 2.5 })).toBe(
-      "✅ Filled: bought 2 × AAPL 20 Dec 2026 $190 Call @ $2.50, $500.00 total.",
-    );
+    expect(
+      fillSentence({ ...order, side: "buy", leg: "entry", status: "filled", filledQuantity: 2, averageFillPrice: 2.5 }),
+    ).toBe("✅ Filled: bought 2 × AAPL 20 Dec 2026 $190 Call @ $2.50, $500.00 total.");
     expect(
       fillSentence({
         assetClass: "equity",

@@ -91,7 +91,11 @@ export function intakeSignal(ctx: CommunityContext<unknown>, intake: SignalIntak
 async function tellOwnerOfPlanLimit(ctx: CommunityContext<unknown>, reason: string): Promise<void> {
   const ownerId = ctx.community.ownerUserId;
   if (!ownerId) return;
-  const ent = await loadEntitlements(ctx.db, { communityId: ctx.community.id }, { config: ctx.config, communityLink: true });
+  const ent = await loadEntitlements(
+    ctx.db,
+    { communityId: ctx.community.id },
+    { config: ctx.config, communityLink: true },
+  );
   const upgrade = ent.upgrade.community;
   await directMessage(ctx.env, {
     userId: ownerId,
@@ -101,7 +105,14 @@ async function tellOwnerOfPlanLimit(ctx: CommunityContext<unknown>, reason: stri
       content: `📈 ${ctx.community.name} reached its plan's daily signal limit: ${reason} Providers' signals are refused until 00:00 UTC.${upgrade ? ` Upgrading to ${upgrade.planName} raises the limit.` : ""}`,
       allowed_mentions: { parse: [] },
       ...(upgrade?.url
-        ? { components: [{ type: 1, components: [{ type: 2, style: 5, label: `Upgrade to ${upgrade.planName}`, url: upgrade.url }] }] }
+        ? {
+            components: [
+              {
+                type: 1,
+                components: [{ type: 2, style: 5, label: `Upgrade to ${upgrade.planName}`, url: upgrade.url }],
+              },
+            ],
+          }
         : {}),
     },
   });

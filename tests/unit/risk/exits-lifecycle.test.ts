@@ -87,7 +87,7 @@ describe("exits after the fill", () => {
       ["tp1", "limit", null, 200],
     ]);
     expect(through.atMarket).toEqual([
-      { leg: "stop", reason: expect.stringContaining("already through the market at the fill (189.50)") },
+      { leg: "stop", reason: expect.stringContaining("already through the market at the fill ($189.50)") },
     ]);
 
     // A short's target at 90 with a fill at 88: through the market, sent at market.
