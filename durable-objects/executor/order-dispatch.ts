@@ -71,7 +71,7 @@ export class OrderDispatch {
     // Before the batch is forgotten, so a failed write is retried with it (each lock is audited once).
     await auditLocks(tenant, batch);
     outbox.remove(batch.id);
-    await this.notices(batch, orders, awaiting);
+    await this.notices(batch, awaiting);
     if (awaiting.length > 0) await this.ctx.scheduleAlarm();
     return { haltedEntries: 0, lateEntries: 0 };
   }
@@ -116,7 +116,7 @@ export class OrderDispatch {
     return { haltedEntries: delivered?.haltedEntries ?? 0, lateEntries: late.length };
   }
 
-  private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
+  private async notices(batch: OutboxBatch, awaiting: readonly NewOrder[]) {
     const { logger } = this.ctx;
     const env = this.ctx.env();
     // A reduction is explained in the order's confirmation request or its "Order placed" message.
