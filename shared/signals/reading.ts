@@ -1,0 +1,89 @@
+import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "./index";
+
+/**
+ * The signal language as every door reads it (slash commands, channel
+ * messages, webhooks): free text and the structured options both end in the
+ * same normalized signal, and a failure carries every error with its code and
+ * the text (or option) at fault, ready to be shown to the provider.
+ */
+
+export interface ReadingError {
+  code: string;
+  message: string;
+  /** The offending text (free text), or the option at fault (structured). */
+  at: string | null;
+}
+
+export type SignalReading =
+  | { ok: true; signal: NormalizedSignal; text: string }
+  | { ok: false; errors: ReadingError[] };
+
+export interface StructuredSignalOptions {
+  action?: string;
+  symbol?: string;
+  quantity?: number;
+  entry?: string;
+  stop?: number;
+  targets?: string;
+}
+
+export function readSignalText(text: string, nowMs: number): SignalReading {
+  const result = parseSignal(text, { now: new Date(nowMs) });
+  if (result.ok) return { ok: true, signal: result.signal, text };
+  return {
+    ok: false,
+    errors: result.errors.map((error) => {
+      const excerpt = text.slice(error.start, error.end).trim();
+      return { code: error.code, message: error.message, at: excerpt ? `"${excerpt.slice(0, 80)}"` : null };
+    }),
+  };
+}
+
+/** The structured options of /signal and /trade; `text` is the canonical text they were read as. */
+export function readSignalOptions(options: StructuredSignalOptions, nowMs: number): SignalReading {
+  const missing = (["action", "symbol"] as const).filter((name) => !options[name]);
+  if (missing.length > 0) {
+    return {
+      ok: false,
+      errors: missing.map((name) => ({
+        code: name === "action" ? "UNKNOWN_SIDE" : "UNKNOWN_SYMBOL",
+        message: `The structured form needs \`${name}\`.`,
+        at: `option \`${name}\``,
+      })),
+    };
+  }
+  const result = signalFromOptions(
+    {
+      action: options.action ?? "",
+      symbol: options.symbol ?? "",
+      quantity: options.quantity ?? null,
+      entry: options.entry ?? null,
+      stop: options.stop ?? null,
+      targets: options.targets ?? null,
+    },
+    { now: new Date(nowMs) },
+  );
+  if (result.ok) return { ok: true, signal: result.signal, text: result.text };
+  return {
+    ok: false,
+    errors: result.errors.map((error) => ({
+      code: error.code,
+      message: error.message,
+      at: error.field ? `option \`${error.field}\`` : null,
+    })),
+  };
+}
+
+/** The canonical one-line text of a signal (what the bot echoes). */
+export function describeSignal(signal: NormalizedSignal): string {
+  return formatSignal(signal);
+}
+
+export function readingErrors(
+  reading: Extract<SignalReading, { ok: false }>,
+  heading = "Not a signal I can execute, so nothing was stored:",
+): string {
+  const lines = reading.errors.slice(0, 10).map((e) => `• \`${e.code}\`${e.at ? ` at ${e.at}` : ""}: ${e.message}`);
+  if (reading.errors.length > 10) lines.push(`• …and ${reading.errors.length - 10} more`);
+  return `${heading}\n${lines.join("\n")}`;
+}
