@@ -37,7 +37,8 @@ async function userIdOf(discordId: string) {
 describe("a member's portfolio and orders in Discord", () => {
   it("Scenario: /portfolio, /orders and /cancel show and act on the member's own orders only", async () => {
     const discord = fakeDiscordApi();
-    const community = await setUpCommunity();
+    // An equity order: the community trades around the clock, whatever the hour the test runs.
+    const community = await setUpCommunity({ aroundTheClock: true });
     const trader = member();
     const other = member();
     const empty = await interactionResponse(
