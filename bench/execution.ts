@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { runWorkerdBench } from "./lib/workerd-vitest";
 
 /**
- * The execution engine's benchmarks (issue 7, design.md §10), inside workerd:
+ * The execution engine's benchmarks (issue 7, docs/architecture.md §10), inside workerd:
  * runs bench/workerd/{fan-out,fault-storm}.bench-test.ts through vitest with
  * bench/workerd/vitest.config.ts, collects the `BENCH_JSON ` lines they print,
  * and prints one JSON line with every figure on stdout (vitest's output goes to

@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { runWorkerdBench } from "./lib/workerd-vitest";
 
 /**
- * Message intake (issue 16, design.md §10: a Gateway MESSAGE_CREATE to
+ * Message intake (issue 16, docs/architecture.md §10: a Gateway MESSAGE_CREATE to
  * `signal.accepted`, p99 under 50 ms serially), inside workerd: runs
  * bench/workerd/message-intake.bench-test.ts and prints one JSON line with its
  * figures, the CPU count and the load average. Knobs: BENCH_INTAKE_MESSAGES

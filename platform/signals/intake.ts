@@ -10,7 +10,7 @@ import { executorFor } from "../objects";
  * The one path every signal takes once a door has checked its provider and
  * read it (the `/signal` command, "Execute as signal", a channel message read
  * from the Gateway, a provider webhook): store it once per source id, then
- * hand it to the community's executor (`submitSignal`, design.md §7). The
+ * hand it to the community's executor (`submitSignal`, docs/architecture.md §7). The
  * source id is the idempotency key across doors: a message executed with the
  * message command and read from the Gateway is one signal.
  */

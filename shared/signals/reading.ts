@@ -7,7 +7,7 @@ import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } f
  * the text (or option) at fault, ready to be shown to the provider.
  */
 
-export interface ReadingError {
+interface ReadingError {
   code: string;
   message: string;
   /** The offending text (free text), or the option at fault (structured). */

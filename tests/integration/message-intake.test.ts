@@ -11,9 +11,9 @@ import {
   member,
   messageCommand,
   postInteraction,
+  type RegisteredCommunity,
   setUpCommunity,
   snowflake,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 import { executorOf, settle } from "../support/execution";
@@ -49,7 +49,7 @@ afterEach(async () => {
 });
 
 interface Watched {
-  community: TestCommunity;
+  community: RegisteredCommunity;
   discord: FakeDiscord;
   shard: ShardIdentity;
   /** The community's repository. */

@@ -3,8 +3,8 @@ import { expect, vi } from "vitest";
 import type { GatewayStatus } from "../../durable-objects/discord-gateway";
 import { gatewayShardFor } from "../../platform/objects";
 import type { ShardIdentity } from "../../shared/gateway/shards";
-import { messageObject } from "./discord";
-import { snowflakeAt } from "./execution";
+import { messageObject, snowflake } from "./discord";
+
 import { FAKE_BOT_USER_ID } from "./fake-discord/payloads";
 import type { FakeConfig, FakeConnection } from "./fake-discord/worker";
 import { TEST_VARS } from "./test-vars";
@@ -125,13 +125,13 @@ async function answerRest(request: Request, rest: RestCall[]): Promise<Response>
   }
   if (path.includes("/reactions/")) return new Response(null, { status: 204 });
   if (path === "/users/@me/channels") {
-    return Response.json({ id: snowflakeAt(), type: 1, recipients: [{ id: body?.recipient_id }] });
+    return Response.json({ id: snowflake(), type: 1, recipients: [{ id: body?.recipient_id }] });
   }
   const channelId = /^\/channels\/(\d+)\/messages$/.exec(path)?.[1];
   if (channelId && request.method === "POST") {
     return Response.json({
       ...messageObject({
-        id: snowflakeAt(),
+        id: snowflake(),
         channelId,
         content: String(body?.content ?? ""),
         author: { id: FAKE_BOT_USER_ID, username: "executor" },
