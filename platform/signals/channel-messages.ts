@@ -162,12 +162,9 @@ export async function takeChannelMessageEdit(
   if (!reading?.ok) {
     if (!withdrawn) return reading ? notASignal(env, checked, target, reading, revision) : ignored("no_text");
     const why = reading ? reading.errors.map((error) => `\`${error.code}\``).join(", ") : "no text";
-    await mark(env, checked, target, revision, WARNING);
-    await reply(
+    await warn(
       env,
-      checked,
-      target,
-      revision,
+      { sender: checked, target, revision },
       `✏️ This edit withdrew the signal: the new text is not a signal (${why}). ${canceledText(withdrawn.canceledOrders)}`,
     );
     return { outcome: "withdrawn", ...withdrawn };
@@ -242,9 +239,15 @@ async function answer(
 ): Promise<ChannelMessageOutcome> {
   // Left `received`: the Gateway's inbox hands the message on again, and the executor decides then.
   if (taken.kind === "handoff_failed") throw new Error(`signal ${taken.signal.id} not taken: ${taken.reason}`);
-  const status = taken.kind === "submitted" ? taken.summary.status : taken.signal.status;
-  const reason = (taken.kind === "submitted" ? taken.summary.message : taken.signal.statusReason) ?? "";
-  const redelivered = taken.kind === "submitted" && taken.summary.code === "DUPLICATE_SOURCE";
+  // The executor had already decided this source (an earlier attempt whose answer was lost): its decision is in D1.
+  const decided =
+    taken.kind === "submitted" && taken.summary.code === "DUPLICATE_SOURCE"
+      ? ((await sender.tenant.signals.get(taken.signal.id)) ?? taken.signal)
+      : null;
+  const status = decided?.status ?? (taken.kind === "submitted" ? taken.summary.status : taken.signal.status);
+  const reason =
+    (decided ? decided.statusReason : taken.kind === "submitted" ? taken.summary.message : taken.signal.statusReason) ??
+    "";
   const amended = withdrawn ? ` ${canceledText(withdrawn.canceledOrders)}` : "";
   if (status === "accepted") {
     await mark(env, sender, target, revision, ACCEPTED);
@@ -257,13 +260,10 @@ async function answer(
         `✏️ Edit applied: ${describeSignal(taken.signal.normalized)}.${amended}`,
       );
     }
-  } else if (status === "expired" || status === "refused" || (status === "duplicate" && !redelivered)) {
-    await mark(env, sender, target, revision, WARNING);
-    await reply(
+  } else if (status === "expired" || status === "refused" || status === "duplicate") {
+    await warn(
       env,
-      sender,
-      target,
-      revision,
+      { sender, target, revision },
       `${WARNING} Not executed: ${reason}${withdrawn ? `\n✏️ The edit withdrew the first version.${amended}` : ""}`,
     );
   }
@@ -279,12 +279,9 @@ async function notASignal(
 ): Promise<ChannelMessageOutcome> {
   const codes = reading.errors.map((error) => error.code);
   if (sender.settings.unparsedMessages !== "reply") return { outcome: "not_a_signal", replied: false, codes };
-  await mark(env, sender, target, revision, WARNING);
-  await reply(
+  await warn(
     env,
-    sender,
-    target,
-    revision,
+    { sender, target, revision },
     readingErrors(reading, `${WARNING} Not executed: this message is not a signal I can read.`),
   );
   return { outcome: "not_a_signal", replied: true, codes };
@@ -297,6 +294,16 @@ async function mark(env: Env, sender: Sender, target: ChannelMessageTarget, revi
   if (revision === POSTED) return;
   const other = emoji === ACCEPTED ? WARNING : ACCEPTED;
   await react(env, target, other, { communityId, purpose: `${revision}:${other}:off`, remove: true });
+}
+
+/** ⚠️ on the message, and a reply that says why. */
+async function warn(
+  env: Env,
+  on: { sender: Sender; target: ChannelMessageTarget; revision: string },
+  content: string,
+): Promise<void> {
+  await mark(env, on.sender, on.target, on.revision, WARNING);
+  await reply(env, on.sender, on.target, on.revision, content);
 }
 
 function reply(env: Env, sender: Sender, target: ChannelMessageTarget, revision: string, content: string) {

@@ -69,12 +69,18 @@ async function watchedServer(settings: { unparsedMessages?: "reply" } = {}): Pro
   return { community, discord, shard, tenant };
 }
 
-/** Members following the provider (paper accounts, default sizing). */
-async function followersOf(watched: Watched, provider: TestMember, count: number, mode: "auto" | "confirm") {
+/** Members following the provider with paper accounts, one unit each (`members`, or new ones). */
+async function followersOf(
+  watched: Watched,
+  provider: TestMember,
+  count: number,
+  mode: "auto" | "confirm",
+  members: TestMember[] = Array.from({ length: count }, () => member()),
+) {
   const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${i}` });
+  for (const who of members) {
+    const follower = await upsertUser(db, { discordId: who.id, username: who.username });
     await watched.tenant.memberships.upsert(follower.id, "trader");
     await watched.tenant.follows.upsert({
       followerUserId: follower.id,
@@ -474,16 +480,8 @@ describe("departures", { timeout: 30_000 }, () => {
     const watched = await watchedServer();
     const provider = watched.community.provider();
     const leaving = member();
+    const [leaverId = ""] = await followersOf(watched, provider, 1, "confirm", [leaving]);
     const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
-    const leaver = await upsertUser(db, { discordId: leaving.id, username: leaving.username });
-    await watched.tenant.memberships.upsert(leaver.id, "trader");
-    await watched.tenant.follows.upsert({
-      followerUserId: leaver.id,
-      providerUserId: providerUser.id,
-      sizingMode: "fixed_quantity",
-      amount: 1,
-      mode: "confirm",
-    });
     await post(watched, provider, "BUY AAPL 10 @ 190 SL 185");
     expect((await ordersOf(watched)).map((order) => order.status)).toEqual(["queued"]);
 
@@ -495,12 +493,12 @@ describe("departures", { timeout: 30_000 }, () => {
     await waitForStatus(watched.shard, (status) =>
       expect(status.dispatches.recent.find((d) => d.type === "GUILD_MEMBER_REMOVE")?.status).toBe("handed_on"),
     );
-    expect(await watched.tenant.follows.get(leaver.id, providerUser.id)).toMatchObject({ enabled: false });
+    expect(await watched.tenant.follows.get(leaverId, providerUser.id)).toMatchObject({ enabled: false });
     expect((await ordersOf(watched)).map((order) => order.status)).toEqual(["canceled"]);
     const audit = await env.DB.prepare("SELECT event, target FROM audit_log WHERE community_id = ? AND event = ?")
       .bind(watched.community.communityId, "member.departed")
       .all<{ event: string; target: string }>();
-    expect(audit.results).toEqual([{ event: "member.departed", target: leaver.id }]);
+    expect(audit.results).toEqual([{ event: "member.departed", target: leaverId }]);
     await eventually(() =>
       expect(directMessages(watched)).toContainEqual(expect.stringContaining("copy trading there is paused")),
     );
