@@ -11,11 +11,11 @@ import {
 } from "../../../shared/billing/plans";
 import type { AppConfig } from "../../../shared/config";
 import { ButtonStyle } from "../../../shared/discord/components";
+import { isAdmin } from "../../../shared/discord/permissions";
 import type { Logger } from "../../../shared/logging";
 import { communityBilling, type SubscriptionView, traderBilling } from "../../billing/summary";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isAdmin } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type SubscriptionOptions = OptionsFor<typeof DEFINITIONS.subscription>;
