@@ -36,7 +36,12 @@ import type {
   PositionRow,
 } from "../../../shared/execution/orders";
 import { ENTRY_LEG } from "../../../shared/orders/legs";
-import { assertTransition, type OrderStatus, UNSETTLED_STATUSES } from "../../../shared/orders/state-machine";
+import {
+  assertTransition,
+  type OrderStatus,
+  UNSETTLED_STATUSES,
+  WORKING_STATUSES,
+} from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
 
 /**
@@ -333,7 +338,7 @@ export function executionRepository(scope: TenantScope) {
         .where(
           and(
             eq(orders.communityId, communityId),
-            sql`(${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}) or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${canceledSince}))`,
+            sql`(${inArray(orders.status, [...WORKING_STATUSES])} or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}) or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${canceledSince}))`,
           ),
         )
         .orderBy(asc(orders.createdAt))
