@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatMoney } from "../discord/format";
 
 /**
  * The plan table (docs/architecture.md §9): one place for names, prices and limits of
@@ -268,8 +269,7 @@ export function nextPlanUp(subject: BillingSubjectKind, plan: string): string | 
 
 /** "$99.00/month". */
 export function formatPrice(centsAmount: number, interval?: BillingInterval, currency = "usd"): string {
-  const amount = (centsAmount / 100).toFixed(2);
-  const text = currency.toLowerCase() === "usd" ? `$${amount}` : `${amount} ${currency.toUpperCase()}`;
+  const text = formatMoney(centsAmount / 100, currency.toUpperCase());
   return interval ? `${text}/${interval}` : text;
 }
 

@@ -74,7 +74,7 @@ describe("a member's portfolio and orders in Discord", () => {
       await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
     );
     expect(portfolio.data?.flags).toBe(EPHEMERAL);
-    expect(portfolio.data?.content).toMatch(/AAPL \(paper\): long 3 @/);
+    expect(portfolio.data?.content).toMatch(/• AAPL \(🧪 PAPER\): long 3 @ \$[\d,]+\.\d\d/);
     const orders = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
@@ -140,7 +140,10 @@ describe("confirm mode in Discord", () => {
     const pressed = await interactionResponse(
       await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
     );
-    expect(pressed).toMatchObject({ type: 7, data: { content: expect.stringMatching(/^Confirmed: buy/) } });
+    expect(pressed).toMatchObject({
+      type: 7,
+      data: { content: expect.stringMatching(/^🧪 PAPER · [^\n]+ · from @\S+\n👍 Confirmed: buy /) },
+    });
     await deliver("order-submissions", [
       { communityId: community.communityId, orderId: order?.id, clientOrderId: order?.clientOrderId },
     ]);

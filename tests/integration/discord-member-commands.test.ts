@@ -308,20 +308,7 @@ describe("/risk", () => {
   it("Scenario: A bad choice for /risk notify is refused", async () => {
     const community = await setUpCommunity();
     const who = member();
-    const notify = (skips: string) =>
-      postInteraction(
-        slash(
-          "risk",
-          [
-            {
-              name: "notify",
-              type: OPTION.SUB_COMMAND,
-              options: [{ name: "skips", type: OPTION.STRING, value: skips }],
-            },
-          ],
-          { at: community.at, who },
-        ),
-      );
+    const notify = (skips: string) => riskSubcommand(community, who, "notify", { skips });
     const refused = await interactionResponse(await notify("weekly"));
     expect(refused).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(refused.data?.content).toContain("must be one of each, digest");
@@ -336,20 +323,7 @@ describe("/risk", () => {
   it("Scenario: /risk hours opts into extended hours where the community allows it", async () => {
     const community = await setUpCommunity();
     const who = member();
-    const hours = (session: string) =>
-      postInteraction(
-        slash(
-          "risk",
-          [
-            {
-              name: "hours",
-              type: OPTION.SUB_COMMAND,
-              options: [{ name: "session", type: OPTION.STRING, value: session }],
-            },
-          ],
-          { at: community.at, who },
-        ),
-      );
+    const hours = (session: string) => riskSubcommand(community, who, "hours", { session });
     const extended = await interactionResponse(await hours("extended"));
     expect(extended).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(extended.data?.content).toMatch(/^✅ Saved: you opted into extended hours/);
@@ -431,6 +405,28 @@ describe("/risk", () => {
     expect(audit.results).toEqual([{ actor_id: lockedId, target: lockedId }]);
   });
 });
+
+/** `/risk <subcommand>` with string options, as the member sends it. */
+function riskSubcommand(
+  community: RegisteredCommunity,
+  who: TestMember,
+  subcommand: string,
+  options: Record<string, string>,
+) {
+  return postInteraction(
+    slash(
+      "risk",
+      [
+        {
+          name: subcommand,
+          type: OPTION.SUB_COMMAND,
+          options: Object.entries(options).map(([name, value]) => ({ name, type: OPTION.STRING, value })),
+        },
+      ],
+      { at: community.at, who },
+    ),
+  );
+}
 
 const skipNoticesOf = async (communityId: string, discordId: string) => {
   const userId = await userIdOf(discordId);

@@ -218,6 +218,8 @@ describe("risk limits in flight", () => {
     expect(summary.message).toContain("(1 reduced to fit)");
     const [order] = await ordersOf(community, signalId);
     expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
+    // The reduction is explained when the broker takes the order ("Order placed", or the fill).
+    await deliver("order-submissions", await queuedMessages(community));
     await waitFor(async () =>
       discord.calls.some((s) =>
         JSON.stringify(s.body).includes("Reduced from 1,000 to 100 shares to fit your max position"),

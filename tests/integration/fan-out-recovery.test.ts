@@ -138,7 +138,7 @@ describe("resumable fan-out", () => {
     const summary = (await entries.tenant.execution.getSignal(entry.signalId))?.summary;
     expect(summary).toMatchObject({ ordersQueued: 0, notReached: 1 });
     await waitFor(() =>
-      discord.calls.some((s) => JSON.stringify(s.body).includes("was not sent: the executor was interrupted")),
+      discord.calls.some((s) => JSON.stringify(s.body).includes("The executor was interrupted before sending it")),
     );
 
     const [sell] = await exits.tenant.execution.listOrders({ signalId: exit.signalId });

@@ -78,7 +78,7 @@ describe("kill switch: one source of truth", () => {
       at: community.at,
       who: provider,
     });
-    expect(await interactionResponse(await postInteraction(signal))).toEqual({ type: 5 });
+    expect(await interactionResponse(await postInteraction(signal))).toEqual({ type: 5, data: { flags: 64 } });
     const edit = await discord.editOf(signal);
     expect(edit.body.content).toMatch(/halted/i);
     expect(await orderCount(community.communityId)).toBe(0);

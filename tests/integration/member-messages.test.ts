@@ -53,23 +53,25 @@ async function fullFollower(community: TestCommunity): Promise<string> {
   return follower;
 }
 
+/** A follower's copy of a market buy, sent to the paper broker (which fills it at once), and its fill message. */
+async function marketBuyFilled() {
+  const community = await communityWithFollowers(1);
+  const [follower = ""] = community.followerIds;
+  await submit(community, MARKET_BUY);
+  await deliver("order-submissions", await queuedMessages(community));
+  const fill = await dmStartingWith(follower, `${BADGE}\n✅ Filled`);
+  return { community, follower, fill };
+}
+
 describe("order messages", () => {
   it("Scenario: Every order message carries one badge", async () => {
-    const community = await communityWithFollowers(1);
-    const [follower = ""] = community.followerIds;
-    await submit(community, MARKET_BUY);
-    await deliver("order-submissions", await queuedMessages(community));
-    const fill = await dmStartingWith(follower, `${BADGE}\n✅ Filled`);
+    const { community, fill } = await marketBuyFilled();
     expect(fill.split("\n")[1]).toMatch(/^✅ Filled: bought [\d,]+ × AAPL @ \$[\d,]+\.\d{2,}, \$[\d,]+\.\d\d total\.$/);
     await settle(community);
   });
 
   it("Scenario: An entry filled at once carries its explanations in the fill message", async () => {
-    const community = await communityWithFollowers(1);
-    const [follower = ""] = community.followerIds;
-    await submit(community, MARKET_BUY);
-    await deliver("order-submissions", await queuedMessages(community));
-    const fill = await dmStartingWith(follower, `${BADGE}\n✅ Filled`);
+    const { community, follower, fill } = await marketBuyFilled();
     expect(fill).toMatch(
       /\n• Sized at .* \(the default sizing\): [\d,]+ shares at \$[\d,.]+, \$[\d,.]+; the provider's signal said 10\./,
     );

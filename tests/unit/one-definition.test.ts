@@ -25,6 +25,9 @@ const DECLARED_ONCE = [
   "PAPER_CAPABILITIES",
   "CONFIRM_TIMEOUT_MS",
   "directMessage",
+  "formatMoney",
+  "orderBadge",
+  "legLabel",
 ] as const;
 
 /** Base names no two modules share (each says what it is). */

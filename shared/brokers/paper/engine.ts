@@ -22,6 +22,7 @@
  * less what open opening orders may need; closing never needs buying power.
  */
 
+import { formatMoney, formatQuantity } from "../../discord/format";
 import { nextRegularClose } from "../../market/new-york";
 import {
   type AssetClass,
@@ -858,12 +859,4 @@ function roundPrice(value: number): number {
 
 function roundQuantity(value: number): number {
   return Math.round(value * 1e9) / 1e9;
-}
-
-function formatQuantity(value: number): string {
-  return String(roundQuantity(value));
-}
-
-function formatMoney(value: number, currency: string): string {
-  return `${value.toFixed(2)} ${currency}`;
 }

@@ -238,7 +238,7 @@ describe("paper engine", () => {
       submitOrder(account, order({ quantity: 11 }), quote("AAPL", { ask: 100, last: 100 }), T0),
     );
     expect(tooBig.reason).toBe("insufficient_funds");
-    expect(tooBig.message).toMatch(/needs 1100\.00 USD, 1000\.00 USD is available/);
+    expect(tooBig.message).toMatch(/needs \$1,100\.00, \$1,000\.00 is available/);
 
     // An open limit order holds on to the buying power it may need.
     const resting = submitOrder(
