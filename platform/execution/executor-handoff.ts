@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { executorFor } from "../../platform/objects";
 import type { ManualTradeInput, SubmitSignalInput } from "../../shared/execution/submit";
+import { executorFor } from "../objects";
 
 /**
- * The one place the Discord side hands work to the community's executor
- * (CommunityExecutor, one object per community). Whatever the executor
- * answers, or fails with, comes back as a value the follow-up can show; a
- * failure is never reported as success.
+ * The one place the Worker hands work to a community's executor
+ * (CommunityExecutor, one object per community): signals from every source,
+ * manual trades and the kill switch. Whatever the executor answers, or fails
+ * with, comes back as a value the caller can show; a failure is never
+ * reported as success.
  */
 
 const SummarySchema = z.looseObject({
@@ -36,7 +37,10 @@ function checked(answer: unknown): HandoffOutcome {
 }
 
 /** Hands a stored signal to its community's executor: `submitSignal` (design.md §7). */
-export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<HandoffOutcome> {
+export async function submitSignal(
+  env: Pick<Env, "COMMUNITY_EXECUTOR">,
+  input: SubmitSignalInput,
+): Promise<HandoffOutcome> {
   try {
     return checked(await executorFor(env, input.communityId).submitSignal(input));
   } catch (error) {

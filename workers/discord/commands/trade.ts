@@ -1,10 +1,10 @@
 import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
+import { submitManualTrade } from "../../../platform/execution/executor-handoff";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { submitManualTrade } from "../handoff";
 import {
   ButtonStyle,
   buttonRow,
