@@ -19,6 +19,7 @@ const CONTRACT_COMMANDS = [
   "setup",
   "subscription",
   "dashboard",
+  "webhook",
   "help",
 ];
 
@@ -107,6 +108,7 @@ describe("command registry", () => {
     ]);
     expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "provider").map((d) => d.name)).toEqual([
       "signal",
+      "webhook",
       "Execute as signal",
     ]);
   });

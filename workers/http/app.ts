@@ -23,12 +23,17 @@ import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
+import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
 import { registerPolarWebhook } from "./routes/webhooks-polar";
+import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/webhooks-signals";
 import { registerStripeWebhook } from "./routes/webhooks-stripe";
 
-/** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
-export const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+/** Billing events (an invoice with many lines) can exceed the 64 KiB default; a signal never needs 16 KiB. */
+export const BODY_LIMIT_OVERRIDES = [
+  { pathPrefix: "/webhooks/", maxBytes: 512 * 1024 },
+  { pathPrefix: "/webhooks/signals/", maxBytes: SIGNAL_WEBHOOK_BODY_LIMIT_BYTES },
+];
 
 /** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
 export function createApp(): App {
@@ -60,10 +65,12 @@ export function createApp(): App {
   registerCommunityAudit(app);
   registerStripeWebhook(app);
   registerPolarWebhook(app);
+  registerSignalWebhookIntake(app);
   registerBilling(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);
+  registerSignalWebhooks(app);
   registerSignalsParse(app);
 
   app.use("/api/v1/ops/*", requireOpsToken);
