@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { BASE } from "./http";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 import { TEST_DISCORD_PRIVATE_KEY_HEX, TEST_VARS } from "./test-vars";
 
 /**
@@ -321,8 +322,11 @@ export interface TestCommunity {
   provider(): TestMember;
 }
 
-/** Runs a real /setup as a server admin (provider role + signal channel) and returns the community. */
-export async function setUpCommunity(): Promise<TestCommunity> {
+/**
+ * Runs a real /setup as a server admin (provider role + signal channel) and returns the community.
+ * `aroundTheClock`: the community lets its members trade outside regular hours, for tests that place equity orders.
+ */
+export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<TestCommunity> {
   const at = guild();
   const owner = admin();
   const providerRoleId = snowflake();
@@ -361,6 +365,7 @@ export async function setUpCommunity(): Promise<TestCommunity> {
     .bind(at.guildId)
     .first<{ id: string }>();
   if (!row) throw new Error("/setup did not register the community");
+  if (options.aroundTheClock) await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
   return {
     at,
     communityId: row.id,
