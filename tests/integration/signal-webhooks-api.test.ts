@@ -205,4 +205,36 @@ describe("signal webhooks over the operator API", () => {
       .first<{ n: number }>();
     expect(rows?.n).toBe(0);
   });
+
+  it("Scenario: The signal webhook routes are described in the OpenAPI document", async () => {
+    const res = await call("/api/v1/openapi.json");
+    type Operation = { operationId?: string; responses: Record<string, unknown>; requestBody?: unknown };
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const intake = doc.paths["/webhooks/signals/{providerKey}"]?.post;
+    expect(intake?.operationId).toBe("receiveWebhookSignal");
+    expect(Object.keys(intake?.responses ?? {}).sort()).toEqual([
+      "202",
+      "400",
+      "401",
+      "404",
+      "413",
+      "422",
+      "429",
+      "503",
+    ]);
+    expect(JSON.stringify(intake?.requestBody)).toContain("#/components/schemas/TradersPostSignal");
+    for (const schema of ["TradersPostSignal", "NormalizedSignalBody", "TextSignalBody", "WebhookSignalReceipt"]) {
+      expect(doc.components.schemas[schema]).toBeDefined();
+    }
+    const collection = doc.paths["/api/v1/communities/{communityId}/signal-webhooks"];
+    expect(collection?.post?.operationId).toBe("createSignalWebhook");
+    expect(Object.keys(collection?.post?.responses ?? {})).toContain("201");
+    expect(collection?.get?.operationId).toBe("listSignalWebhooks");
+    expect(doc.paths["/api/v1/communities/{communityId}/signal-webhooks/{id}"]?.delete?.operationId).toBe(
+      "revokeSignalWebhook",
+    );
+  });
 });
