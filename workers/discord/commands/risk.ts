@@ -1,4 +1,5 @@
 import { executionEntitlements } from "../../../platform/execution/entitlements";
+import { tradingHold, unlockAccount } from "../../../platform/execution/executor-handoff";
 import {
   effectiveLimits,
   type MemberRiskSettings,
@@ -7,7 +8,6 @@ import {
 } from "../../../shared/risk/limits";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { tradingHold, unlockAccount } from "../../../platform/execution/executor-handoff";
 import { isAdmin } from "../permissions";
 import { ephemeral, type InteractionResponse, messageBody, modal } from "../respond";
 
