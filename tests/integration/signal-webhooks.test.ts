@@ -4,7 +4,14 @@ import { CommunityExecutor } from "../../durable-objects/community-executor";
 import { ENTRY_LEG } from "../../shared/orders/legs";
 import { gcra } from "../../shared/rate-limit";
 import { WEBHOOK_RATE_LIMITS } from "../../workers/signal-webhooks/receive";
-import { communityWithFollowers, executorOf, fakeDiscordApi, settle, type TestCommunity } from "../support/execution";
+import {
+  AAPL_MARKET_BUY,
+  communityWithFollowers,
+  executorOf,
+  fakeDiscordApi,
+  settle,
+  type TestCommunity,
+} from "../support/execution";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { createWebhook, hmacHex, postSignal, signalCount, type TestWebhook } from "../support/signal-webhooks";
 import * as docs from "../support/traderspost-payloads";
@@ -98,20 +105,7 @@ describe("signal webhook intake", () => {
     expect(text.status).toBe("accepted");
     const normalized = await receipt(
       await postSignal(webhook.path, {
-        signal: {
-          action: "buy",
-          assetClass: "equity",
-          symbol: "NVDA",
-          option: null,
-          orderType: "market",
-          entry: null,
-          quantity: 1,
-          quantityPercent: null,
-          stopLoss: null,
-          takeProfits: [],
-          leverage: null,
-          timeInForce: null,
-        },
+        signal: { ...AAPL_MARKET_BUY, symbol: "NVDA", quantity: 1 },
       }),
     );
     expect(normalized.status).toBe("accepted");
@@ -324,7 +318,7 @@ describe("signal webhook intake", () => {
     const later = await postSignal(webhook.path, {});
     expect(later.status).toBe(400);
     await later.json();
-  });
+  }, 30_000); // 62 requests: generous on a loaded machine
 
   it("Scenario: The hourly budget holds under a steady minute limit", () => {
     // The webhook's two limits as its RateLimiter object applies them (limitAll): a request passes only when both do.

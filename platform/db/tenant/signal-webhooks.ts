@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL } from "drizzle-orm";
 import { signalWebhooks, users } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
 
@@ -40,6 +40,8 @@ export function signalWebhookRepository(scope: TenantScope) {
     rotatedAt: signalWebhooks.rotatedAt,
     revokedAt: signalWebhooks.revokedAt,
   };
+  const one = async (where: SQL | undefined): Promise<SignalWebhookRow | null> =>
+    (await db.select().from(signalWebhooks).where(where).get()) ?? null;
   const views = () =>
     db.select(viewColumns).from(signalWebhooks).leftJoin(users, eq(users.id, signalWebhooks.providerUserId));
 
@@ -59,25 +61,9 @@ export function signalWebhookRepository(scope: TenantScope) {
       );
     },
 
-    async get(id: string): Promise<SignalWebhookRow | null> {
-      return (
-        (await db
-          .select()
-          .from(signalWebhooks)
-          .where(and(inCommunity, eq(signalWebhooks.id, id)))
-          .get()) ?? null
-      );
-    },
+    get: (id: string) => one(and(inCommunity, eq(signalWebhooks.id, id))),
 
-    async activeFor(providerUserId: string): Promise<SignalWebhookRow | null> {
-      return (
-        (await db
-          .select()
-          .from(signalWebhooks)
-          .where(and(active, eq(signalWebhooks.providerUserId, providerUserId)))
-          .get()) ?? null
-      );
-    },
+    activeFor: (providerUserId: string) => one(and(active, eq(signalWebhooks.providerUserId, providerUserId))),
 
     /** The new webhook, or the provider's active one (`created` false) when they already have one. */
     async create(

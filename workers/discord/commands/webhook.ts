@@ -7,7 +7,7 @@ import {
   revokeSignalWebhook,
   rotateSignalWebhook,
 } from "../../signal-webhooks/manage";
-import { type CommunityContext, resolvedOf } from "../context";
+import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { isAdmin, isProvider } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -76,17 +76,10 @@ async function providerOf(ctx: CommunityContext<WebhookOptions>): Promise<Provid
   if (!isAdmin(ctx.member)) {
     return { refusal: "Only server admins can manage another provider's webhook; leave out `provider:` for your own." };
   }
-  const resolved = resolvedOf(ctx.interaction);
-  const user = resolved.users?.[named];
+  const user = resolvedOf(ctx.interaction).users?.[named];
   if (user?.bot) return { refusal: "A bot cannot have a signal webhook." };
   const known = await ctx.tenant.providers.memberByDiscordId(named);
-  const facts = {
-    discordRoles: resolved.members?.[named]?.roles ?? [],
-    permissions: resolved.members?.[named]?.permissions ?? "0",
-    role: known?.role ?? null,
-    namedProvider: known?.namedProvider ?? false,
-  };
-  if (!isProvider(facts, ctx.settings)) {
+  if (!isProvider(resolvedMemberFacts(ctx.interaction, named, known), ctx.settings)) {
     return {
       refusal: `<@${named}> is not a signal provider here: name them with \`/setup provider:\` or give them a provider role first.`,
     };
