@@ -44,6 +44,8 @@ export interface WebhookSignalRequest {
   providerKey: string;
   rawBody: string;
   signature: string | undefined;
+  /** Told the community once the key has found its webhook (for the access log). */
+  onCommunity?: (communityId: string) => void;
 }
 
 export interface WebhookSignalReceipt {
@@ -66,6 +68,7 @@ const NOT_FOUND_MESSAGE = "No signal webhook answers at this URL.";
 export async function receiveWebhookSignal(request: WebhookSignalRequest): Promise<WebhookSignalReceipt> {
   const receivedAt = Date.now();
   const webhook = await findWebhook(request);
+  request.onCommunity?.(webhook.communityId);
   const logger = request.logger.child({ communityId: webhook.communityId, webhookId: webhook.id });
   await spendBudget(request.env, webhook, logger);
   if (request.signature !== undefined) await verifySignature(request, webhook, logger);

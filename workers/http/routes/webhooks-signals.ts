@@ -161,6 +161,7 @@ export function registerSignalWebhookIntake(app: App): void {
       providerKey: c.req.param("providerKey"),
       rawBody: await c.req.text(),
       signature: c.req.header("x-signature"),
+      onCommunity: (communityId) => c.set("communityId", communityId),
     });
     return c.json(receipt, 202);
   });
