@@ -10,7 +10,7 @@ import { seedLocal } from "../scripts/seed.ts";
 import { summarize } from "./lib/load.ts";
 
 /**
- * Webhook signal to `signal.accepted` on workerd (wrangler dev, local), serially. Target (design.md §10): p99 < 50 ms.
+ * Webhook signal to `signal.accepted` on workerd (wrangler dev, local), serially. Target (docs/architecture.md §10): p99 < 50 ms.
  * The seeded demo community (a provider with three paper followers) gets a signal webhook over the operator API;
  * then alerts as TradingView sends them (TradersPost JSON with `time`) are posted one at a time. The 202 is sent
  * after `CommunityExecutor.submitSignal()` returns, which publishes `signal.accepted` before it returns, so each

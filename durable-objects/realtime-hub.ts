@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 
 /**
- * Per-community WebSocket fan-out (design.md §7.5). The dashboards issue fills
+ * Per-community WebSocket fan-out (docs/architecture.md §7.5). The dashboards issue fills
  * this in; until then an upgrade is refused with an explicit 501.
  */
 export class RealtimeHub extends DurableObject<Env> {

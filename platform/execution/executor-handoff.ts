@@ -40,7 +40,7 @@ function checked(answer: unknown): HandoffOutcome {
     : { ok: false, reason: "the executor answered without a status and message" };
 }
 
-/** Hands a stored signal to its community's executor: `submitSignal` (design.md §7). */
+/** Hands a stored signal to its community's executor: `submitSignal` (docs/architecture.md §7). */
 export async function submitSignal(
   env: Pick<Env, "COMMUNITY_EXECUTOR">,
   input: SubmitSignalInput,

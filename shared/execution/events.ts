@@ -1,6 +1,6 @@
 /**
  * Events the execution engine publishes to a community's RealtimeHub
- * (design.md §7.5). `audience` says who may see it: the order's owner, or the
+ * (docs/architecture.md §7.5). `audience` says who may see it: the order's owner, or the
  * community's admins for aggregates.
  */
 export type ExecutionEventType =

@@ -8,10 +8,10 @@ import {
   OPTION,
   type Option,
   postInteraction,
+  type RegisteredCommunity,
   resolvedUser,
   setUpCommunity,
   slash,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 import { postSignal } from "../support/signal-webhooks";
@@ -25,7 +25,7 @@ const URL_PATTERN = new RegExp(`${TEST_VARS.PUBLIC_BASE_URL}(/webhooks/signals/[
 const SECRET_PATTERN = /\*\*Signing secret\*\*: \|\|`([A-Za-z0-9_-]{43})`\|\|/;
 
 async function webhookCommand(
-  community: TestCommunity,
+  community: RegisteredCommunity,
   who: TestMember,
   subcommand: "create" | "rotate" | "revoke",
   forProvider?: TestMember,

@@ -4,14 +4,8 @@ import { CommunityExecutor } from "../../durable-objects/community-executor";
 import { ENTRY_LEG } from "../../shared/orders/legs";
 import { gcra } from "../../shared/rate-limit";
 import { WEBHOOK_RATE_LIMITS } from "../../workers/signal-webhooks/receive";
-import {
-  AAPL_MARKET_BUY,
-  communityWithFollowers,
-  executorOf,
-  fakeDiscordApi,
-  settle,
-  type TestCommunity,
-} from "../support/execution";
+import { fakeDiscordApi } from "../support/discord";
+import { AAPL_MARKET_BUY, communityWithFollowers, executorOf, settle, type TestCommunity } from "../support/execution";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { createWebhook, hmacHex, postSignal, signalCount, type TestWebhook } from "../support/signal-webhooks";
 import * as docs from "../support/traderspost-payloads";

@@ -6,10 +6,10 @@ import { handleError, notFoundOrMethodNotAllowed } from "./errors";
 import { bodyLimit } from "./middleware/body-limit";
 import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
-import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
 import { responsePolicy } from "./middleware/response-policy";
 import { registerBilling } from "./routes/billing";
+import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
 import { registerCommunityOrders } from "./routes/community-orders";
@@ -23,19 +23,21 @@ import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
+import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/signal-webhook-intake";
 import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
-import { registerPolarWebhook } from "./routes/webhooks-polar";
-import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/webhooks-signals";
-import { registerStripeWebhook } from "./routes/webhooks-stripe";
 
 /** Billing events (an invoice with many lines) can exceed the 64 KiB default; a signal never needs 16 KiB. */
-export const BODY_LIMIT_OVERRIDES = [
+const BODY_LIMIT_OVERRIDES = [
   { pathPrefix: "/webhooks/", maxBytes: 512 * 1024 },
   { pathPrefix: "/webhooks/signals/", maxBytes: SIGNAL_WEBHOOK_BODY_LIMIT_BYTES },
 ];
 
-/** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
+/**
+ * Builds the Hono app: cross-cutting middleware first, then one register call per route module. Who may call a route
+ * (the operator token, a rate limit) is declared with the route itself (`createRoute({ middleware })`), so the order
+ * of these calls does not matter.
+ */
 export function createApp(): App {
   const app: App = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -63,8 +65,7 @@ export function createApp(): App {
   registerInteractions(app);
   registerOpenApi(app);
   registerCommunityAudit(app);
-  registerStripeWebhook(app);
-  registerPolarWebhook(app);
+  registerBillingWebhooks(app);
   registerSignalWebhookIntake(app);
   registerBilling(app);
   registerCommunities(app);
@@ -72,8 +73,6 @@ export function createApp(): App {
   registerCommunitySignals(app);
   registerSignalWebhooks(app);
   registerSignalsParse(app);
-
-  app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
   registerOpsGateway(app);

@@ -5,6 +5,7 @@ import { breakerStates } from "../../../platform/execution/broker-breakers";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
 import type { App } from "../context";
+import { operatorOnly } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
 const WINDOW_MS = 24 * 3600_000;
@@ -56,11 +57,11 @@ const MetricsSchema = z
   .openapi("OpsMetrics");
 
 const route = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/metrics",
   tags: ["operations"],
   summary: "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers",
-  security: [{ opsToken: [] }],
   responses: {
     200: { description: "Current figures", content: { "application/json": { schema: MetricsSchema } } },
     401: errorResponse("Missing or invalid operator token"),
@@ -80,7 +81,6 @@ function breakerView(broker: string, state: BreakerState): z.infer<typeof Broker
   };
 }
 
-/** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
 export function registerOpsMetrics(app: App): void {
   app.openapi(route, async (c) => {
     const now = Date.now();

@@ -3,12 +3,10 @@ import { ConflictError, NotFoundError } from "../../../shared/errors";
 import { createSignalWebhook, providerForWebhook, revokeSignalWebhook } from "../../signal-webhooks/manage";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
-import { CommunityIdParam } from "./communities";
+import { operatorOnly } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse, jsonResponse } from "../schemas";
 
 const PATH = "/api/v1/communities/{communityId}/signal-webhooks";
-const security = [{ opsToken: [] }];
 const unauthorized = errorResponse("Missing or invalid operator token");
 
 const WebhookId = z
@@ -50,18 +48,18 @@ const WebhookSchema = z
   .openapi("SignalWebhook");
 
 const createRouteDef = createRoute({
+  ...operatorOnly,
   method: "post",
   operationId: "createSignalWebhook",
   path: PATH,
   tags: ["signal-webhooks"],
   summary: "Create a provider's signal webhook (audited); its URL and signing secret are shown once",
-  security,
   request: {
-    params: z.object({ communityId: CommunityIdParam }),
+    params: CommunityParams,
     body: { required: true, content: { "application/json": { schema: CreateRequest } } },
   },
   responses: {
-    201: { description: "The new webhook", content: { "application/json": { schema: CreatedSchema } } },
+    201: jsonResponse(CreatedSchema, "The new webhook"),
     400: errorResponse("Malformed body"),
     401: unauthorized,
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
@@ -72,23 +70,20 @@ const createRouteDef = createRoute({
 });
 
 const listRoute = createRoute({
+  ...operatorOnly,
   method: "get",
   operationId: "listSignalWebhooks",
   path: PATH,
   tags: ["signal-webhooks"],
   summary: "The community's signal webhooks (never their keys or secrets)",
-  security,
   request: {
-    params: z.object({ communityId: CommunityIdParam }),
+    params: CommunityParams,
     query: z.object({
       include_revoked: z.enum(["true", "false"]).default("false").openapi({ description: "Also list revoked ones" }),
     }),
   },
   responses: {
-    200: {
-      description: "Newest first",
-      content: { "application/json": { schema: z.object({ webhooks: z.array(WebhookSchema) }) } },
-    },
+    200: jsonResponse(z.object({ webhooks: z.array(WebhookSchema) }), "Newest first"),
     400: errorResponse("A query parameter is invalid"),
     401: unauthorized,
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
@@ -96,18 +91,15 @@ const listRoute = createRoute({
 });
 
 const revokeRoute = createRoute({
+  ...operatorOnly,
   method: "delete",
   operationId: "revokeSignalWebhook",
   path: `${PATH}/{id}`,
   tags: ["signal-webhooks"],
   summary: "Revoke a signal webhook (audited): its URL answers 404 from now on",
-  security,
-  request: { params: z.object({ communityId: CommunityIdParam, id: WebhookId }) },
+  request: { params: CommunityParams.extend({ id: WebhookId }) },
   responses: {
-    200: {
-      description: "Revoked (a second DELETE answers the same, and audits nothing)",
-      content: { "application/json": { schema: WebhookSchema } },
-    },
+    200: jsonResponse(WebhookSchema, "Revoked (a second DELETE answers the same, and audits nothing)"),
     401: unauthorized,
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND) or no such webhook in it (SIGNAL_WEBHOOK_NOT_FOUND)"),
   },
@@ -116,9 +108,6 @@ const revokeRoute = createRoute({
 const baseUrlOf = (c: AppContext) => c.get("config").PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
 
 export function registerSignalWebhooks(app: App): void {
-  app.use("/api/v1/communities/:communityId/signal-webhooks", requireOpsToken);
-  app.use("/api/v1/communities/:communityId/signal-webhooks/*", requireOpsToken);
-
   app.openapi(createRouteDef, async (c) => {
     const { communityId } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);

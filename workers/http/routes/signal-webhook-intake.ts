@@ -4,7 +4,7 @@ import { TRADERSPOST_ACTIONS } from "../../../shared/signals/traderspost";
 import { WEBHOOK_SIGNAL_ERROR_CODES } from "../../../shared/signals/webhook-errors";
 import { receiveWebhookSignal } from "../../signal-webhooks/receive";
 import type { App } from "../context";
-import { errorResponse } from "../schemas";
+import { errorResponse, jsonResponse } from "../schemas";
 
 export const SIGNAL_WEBHOOK_BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -72,23 +72,25 @@ const ReceiptSchema = z
   })
   .openapi("WebhookSignalReceipt");
 
-const SignalInvalidSchema = z.object({
+const SignalRefusedSchema = z.object({
   error: z.object({
-    code: z.literal("SIGNAL_INVALID"),
+    code: z.enum(["SIGNAL_INVALID", "SIGNAL_EXPIRED"]),
     message: z.string(),
     requestId: z.string(),
-    details: z.array(
-      z.object({
-        code: z.enum(WEBHOOK_SIGNAL_ERROR_CODES),
-        message: z.string(),
-        field: z
-          .string()
-          .nullable()
-          .openapi({ description: "The body field at fault (ticker, stopLoss.percent, signal.entry, time)" }),
-        start: z.number().int().optional().openapi({ description: "In a {text} body: offset of the offending part" }),
-        end: z.number().int().optional(),
-      }),
-    ),
+    details: z
+      .array(
+        z.object({
+          code: z.enum(WEBHOOK_SIGNAL_ERROR_CODES),
+          message: z.string(),
+          field: z.string().nullable().openapi({
+            description: "The body field at fault (ticker, stopLoss.percent, signal.entry, time)",
+          }),
+          start: z.number().int().optional().openapi({ description: "In a {text} body: offset of the offending part" }),
+          end: z.number().int().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "With SIGNAL_INVALID: every problem found" }),
   }),
 });
 
@@ -127,20 +129,18 @@ const route = createRoute({
     },
   },
   responses: {
-    202: {
-      description:
-        "Handed to the community's executor; `status` is its verdict (a double post or repeat is `duplicate`)",
-      content: { "application/json": { schema: ReceiptSchema } },
-    },
+    202: jsonResponse(
+      ReceiptSchema,
+      "Handed to the community's executor; `status` is its verdict (a double post or repeat is `duplicate`)",
+    ),
     400: errorResponse("Malformed JSON (INVALID_JSON) or none of the three body forms (UNRECOGNIZED_BODY)"),
     401: errorResponse("x-signature was sent and does not match the body (INVALID_SIGNATURE)"),
     404: errorResponse("No active webhook has this key, unknown and revoked alike (SIGNAL_WEBHOOK_NOT_FOUND)"),
     413: errorResponse(`The body is over ${SIGNAL_WEBHOOK_BODY_LIMIT_BYTES} bytes (PAYLOAD_TOO_LARGE)`),
-    422: {
-      description:
-        "Not a signal this platform executes (SIGNAL_INVALID, every problem in details), or its time is beyond the community's maximum signal age (SIGNAL_EXPIRED)",
-      content: { "application/json": { schema: SignalInvalidSchema } },
-    },
+    422: jsonResponse(
+      SignalRefusedSchema,
+      "Not a signal this platform executes (SIGNAL_INVALID, every problem in details), or its time is beyond the community's maximum signal age (SIGNAL_EXPIRED)",
+    ),
     429: errorResponse(
       "More than 60 requests a minute or 500 an hour for this webhook (RATE_LIMITED, see Retry-After)",
     ),
