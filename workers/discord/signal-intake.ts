@@ -1,15 +1,16 @@
-import { storeAndSubmitSignal } from "../../platform/signals/intake";
+import { intakeSignal as takeSignal } from "../../platform/signals/intake";
 import type { SignalSource } from "../../shared/db/schema";
+import { describeSignal } from "../../shared/signals/reading";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import type { CommunityContext } from "./context";
 import { messageBody } from "./respond";
-import { describeSignal } from "./signal-language";
 
 /**
- * The path every Discord signal takes once it has parsed: answer type 5 at
- * once, then (after the response) store it once per source id and hand it to
- * the community's executor (platform/signals/intake.ts). The executor's
- * summary, or why it could not take the signal, edits the deferred reply.
+ * A parsed signal from a command (/signal, "Execute as signal"): answer type
+ * 5 at once, then (after the response) take it through the one intake path
+ * (`platform/signals/intake.ts`: stored once per source id, handed to the
+ * community's executor). The executor's summary, or why it could not take
+ * the signal, edits the deferred reply.
  */
 
 export interface SignalIntake {
@@ -28,26 +29,27 @@ export function intakeSignal(ctx: CommunityContext<unknown>, intake: SignalIntak
     async () => {
       const provider = `<@${ctx.member.discordId}>`;
       const heading = `📣 Signal from ${provider}: ${describeSignal(intake.signal)}`;
-      const outcome = await storeAndSubmitSignal(
-        { env: ctx.env, tenant: ctx.tenant, logger: ctx.logger },
+      const taken = await takeSignal(
+        ctx.env,
+        ctx.tenant,
         {
           ...intake,
-          communityId: ctx.community.id,
           providerUserId: ctx.member.user.id,
           interaction: { applicationId: ctx.target.applicationId, token: ctx.target.token },
         },
+        ctx.logger,
       );
-      switch (outcome.kind) {
-        case "redelivered":
+      switch (taken.kind) {
+        case "already_received":
           return messageBody(
-            `${heading}\nThis signal was already received (signal \`${outcome.signal.id}\`); nothing new was stored or sent.`,
+            `${heading}\nThis signal was already received (signal \`${taken.signal.id}\`); nothing new was stored or sent.`,
           );
         case "handoff_failed":
           return messageBody(
-            `${heading}\n⚠️ Stored (signal \`${outcome.signal.id}\`) but not executed: ${outcome.reason}. Quote request id \`${ctx.requestId}\`.`,
+            `${heading}\n⚠️ Stored (signal \`${taken.signal.id}\`) but not executed: ${taken.reason}. Quote request id \`${ctx.requestId}\`.`,
           );
-        case "handed_off": {
-          const { status, message } = outcome.summary;
+        case "submitted": {
+          const { status, message } = taken.summary;
           const mark = status === "accepted" ? "✅" : "⚠️";
           return messageBody(`${heading}\n${mark} ${status === "accepted" ? message : `Signal ${status}: ${message}`}`);
         }

@@ -1,9 +1,9 @@
 import { database } from "../../platform/db/client";
 import { activeWebhookByKeyHash, type WebhookByKey } from "../../platform/db/cross-community/signal-webhook-keys";
 import { forCommunity } from "../../platform/db/tenant/for-community";
-import type { ExecutorSummary } from "../../platform/execution/executor-handoff";
+import type { ExecutorSummary } from "../../platform/execution/executor-answer";
 import { rateLimiterFor } from "../../platform/objects";
-import { storeAndSubmitSignal } from "../../platform/signals/intake";
+import { intakeSignal } from "../../platform/signals/intake";
 import type { AppConfig } from "../../shared/config";
 import { constantTimeEqual, sha256Hex } from "../../shared/crypto/constant-time";
 import { verifySha256Signature } from "../../shared/crypto/hmac";
@@ -87,10 +87,10 @@ export async function receiveWebhookSignal(request: WebhookSignalRequest): Promi
   // A timed body names one alert: sent again, it is the same signal (the executor answers it once). Without a
   // time, each request is its own signal, and the executor's 5-second double-post window catches repeats.
   const sourceId = `webhook:${webhook.id}:${reading.sentAt !== null ? await sha256Hex(request.rawBody) : crypto.randomUUID()}`;
-  const outcome = await storeAndSubmitSignal(
-    { env: request.env, tenant, logger },
+  const outcome = await intakeSignal(
+    request.env,
+    tenant,
     {
-      communityId: webhook.communityId,
       providerUserId: webhook.providerUserId,
       signal: reading.signal,
       rawText: request.rawBody,
@@ -98,10 +98,11 @@ export async function receiveWebhookSignal(request: WebhookSignalRequest): Promi
       sourceId,
       sourceTimestamp: reading.sentAt ?? receivedAt,
       channelId: null,
+      retriedBy: "sender",
     },
-    { redelivery: "resubmit" },
+    logger,
   );
-  if (outcome.kind !== "handed_off") {
+  if (outcome.kind !== "submitted") {
     const reason = outcome.kind === "handoff_failed" ? outcome.reason : "it was not handed to the executor";
     throw new ServiceUnavailableError(
       `Signal ${outcome.signal.id} was stored but not executed: ${reason}. Send it again.`,

@@ -1,6 +1,6 @@
-import { setExecutorHalted, sleep } from "../../../platform/execution/executor-handoff";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
+import { setExecutorHalted, sleep } from "../handoff";
 import { type InteractionResponse, messageBody } from "../respond";
 
 export type KillswitchOptions = OptionsFor<typeof DEFINITIONS.killswitch>;

@@ -1,5 +1,5 @@
 import { executionEntitlements } from "../../../platform/execution/entitlements";
-import { tradingHold, unlockAccount } from "../../../platform/execution/executor-handoff";
+import { isAdmin } from "../../../shared/discord/permissions";
 import {
   effectiveLimits,
   type MemberRiskSettings,
@@ -8,7 +8,7 @@ import {
 } from "../../../shared/risk/limits";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isAdmin } from "../permissions";
+import { tradingHold, unlockAccount } from "../handoff";
 import { ephemeral, type InteractionResponse, messageBody, modal } from "../respond";
 
 export type RiskOptions = OptionsFor<typeof DEFINITIONS.risk>;

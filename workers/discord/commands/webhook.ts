@@ -1,5 +1,6 @@
 import type { SignalWebhookRow } from "../../../platform/db/tenant/signal-webhooks";
 import { upsertUser } from "../../../platform/db/users";
+import { isAdmin, isProvider } from "../../../shared/discord/permissions";
 import {
   createSignalWebhook,
   type IssuedWebhook,
@@ -9,7 +10,6 @@ import {
 } from "../../signal-webhooks/manage";
 import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isAdmin, isProvider } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type WebhookOptions = OptionsFor<typeof DEFINITIONS.webhook>;
