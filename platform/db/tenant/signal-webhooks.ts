@@ -45,6 +45,37 @@ export function signalWebhookRepository(scope: TenantScope) {
   const views = () =>
     db.select(viewColumns).from(signalWebhooks).leftJoin(users, eq(users.id, signalWebhooks.providerUserId));
 
+  /** One audited change of an active webhook; false when it is revoked or unknown. */
+  async function changeActive(
+    id: string,
+    actorId: string | null,
+    event: "signal_webhook.rotated" | "signal_webhook.revoked",
+    details: Record<string, string>,
+    changes: (now: number) => Partial<Pick<SignalWebhookRow, "keyHash" | "sealedSecret" | "rotatedAt" | "revokedAt">>,
+  ): Promise<boolean> {
+    const { result } = await auditedWrite<boolean>(async () => {
+      const current = await repository.get(id);
+      if (!current || current.revokedAt !== null) return { skip: false };
+      const now = Date.now();
+      return {
+        entry: {
+          event,
+          actorId,
+          target: current.providerUserId,
+          data: { webhookId: id, providerUserId: current.providerUserId, ...details },
+        },
+        statements: [
+          db
+            .update(signalWebhooks)
+            .set({ ...changes(now), updatedAt: now })
+            .where(and(active, eq(signalWebhooks.id, id))),
+        ],
+        result: true,
+      };
+    });
+    return result;
+  }
+
   const repository = {
     async list(options: { includeRevoked: boolean }): Promise<SignalWebhookView[]> {
       return views()
@@ -108,59 +139,16 @@ export function signalWebhookRepository(scope: TenantScope) {
     },
 
     /** New key and secret for an active webhook; false when it is revoked or unknown. */
-    async rotate(id: string, credentials: WebhookCredentialRecord, actorId: string | null): Promise<boolean> {
-      const { result } = await auditedWrite<boolean>(async () => {
-        const current = await repository.get(id);
-        if (!current || current.revokedAt !== null) return { skip: false };
-        const now = Date.now();
-        return {
-          entry: {
-            event: "signal_webhook.rotated",
-            actorId,
-            target: current.providerUserId,
-            data: { webhookId: id, providerUserId: current.providerUserId, keyFingerprint: credentials.keyFingerprint },
-          },
-          statements: [
-            db
-              .update(signalWebhooks)
-              .set({
-                keyHash: credentials.keyHash,
-                sealedSecret: credentials.sealedSecret,
-                rotatedAt: now,
-                updatedAt: now,
-              })
-              .where(and(active, eq(signalWebhooks.id, id))),
-          ],
-          result: true,
-        };
-      });
-      return result;
-    },
+    rotate: (id: string, credentials: WebhookCredentialRecord, actorId: string | null) =>
+      changeActive(id, actorId, "signal_webhook.rotated", { keyFingerprint: credentials.keyFingerprint }, (now) => ({
+        keyHash: credentials.keyHash,
+        sealedSecret: credentials.sealedSecret,
+        rotatedAt: now,
+      })),
 
     /** Revokes a webhook for good (its URL answers 404 from now on); false when it was not active. */
-    async revoke(id: string, actorId: string | null, reason: string): Promise<boolean> {
-      const { result } = await auditedWrite<boolean>(async () => {
-        const current = await repository.get(id);
-        if (!current || current.revokedAt !== null) return { skip: false };
-        const now = Date.now();
-        return {
-          entry: {
-            event: "signal_webhook.revoked",
-            actorId,
-            target: current.providerUserId,
-            data: { webhookId: id, providerUserId: current.providerUserId, reason },
-          },
-          statements: [
-            db
-              .update(signalWebhooks)
-              .set({ revokedAt: now, updatedAt: now })
-              .where(and(active, eq(signalWebhooks.id, id))),
-          ],
-          result: true,
-        };
-      });
-      return result;
-    },
+    revoke: (id: string, actorId: string | null, reason: string) =>
+      changeActive(id, actorId, "signal_webhook.revoked", { reason }, (now) => ({ revokedAt: now })),
   };
   return repository;
 }
