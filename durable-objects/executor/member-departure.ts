@@ -1,5 +1,6 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { ExecutorLocalState } from "./local-state";
+import type { OrderFlows } from "./order-flows";
 
 /**
  * A member left the server: their entries not yet sent (confirm-mode ones
@@ -9,16 +10,13 @@ import type { ExecutorLocalState } from "./local-state";
  * reaches them.
  */
 export async function cancelDepartedMemberEntries(
-  ctx: {
-    local: ExecutorLocalState;
-    tenant: TenantRepository;
-    publishCanceled(orderIds: readonly string[]): Promise<void>;
-  },
+  parts: { local: ExecutorLocalState; flows: Pick<OrderFlows, "publishAll"> },
+  tenant: TenantRepository,
   userId: string,
 ): Promise<{ canceledOrders: number }> {
-  const canceled = await ctx.tenant.execution.cancelQueued("member_left", { userId, entriesOnly: true });
-  ctx.local.release(canceled);
-  for (const orderId of canceled) ctx.local.takeConfirmation(orderId);
-  await ctx.publishCanceled(canceled);
+  const canceled = await tenant.execution.cancelQueued("member_left", { userId, entriesOnly: true });
+  parts.local.release(canceled);
+  for (const orderId of canceled) parts.local.takeConfirmation(orderId);
+  await parts.flows.publishAll(tenant, canceled);
   return { canceledOrders: canceled.length };
 }

@@ -1,6 +1,7 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { alertAdminsOfLock } from "../../platform/execution/account-locks";
-import { notifyMember } from "../../platform/notifications/notify-member";
+import { directMessage } from "../../platform/notifications/notify-queue";
+import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
@@ -8,7 +9,6 @@ import { opensExposure } from "../../shared/orders/legs";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
-import { describeOrder } from "./order-flow";
 import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
 
 /** An entry not sent within this time of its decision is never sent: the price it was sized at is gone. */
@@ -101,13 +101,12 @@ export class OrderDispatch {
       late
         .filter((o) => stored.has(o.id))
         .map((order) =>
-          notifyMember(
-            this.ctx.env(),
-            batch.communityId,
-            order.userId,
-            `order:${order.id}:stranded`,
-            `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
-          ),
+          directMessage(this.ctx.env(), {
+            userId: order.userId,
+            communityId: batch.communityId,
+            event: `order:${order.id}:stranded`,
+            message: `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
+          }),
         ),
     );
     const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }) : null;
@@ -121,29 +120,34 @@ export class OrderDispatch {
     await Promise.all([
       ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
       ...reduced.map((order) =>
-        notifyMember(
-          env,
-          batch.communityId,
-          order.userId,
-          `order:${order.id}:reduced`,
-          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
-        ),
+        directMessage(env, {
+          userId: order.userId,
+          communityId: batch.communityId,
+          event: `order:${order.id}:reduced`,
+          message: `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
+        }),
       ),
       ...batch.paused.map((paused) =>
-        notifyMember(
-          env,
-          batch.communityId,
-          paused.userId,
-          `pause:${paused.userId}:${paused.until}`,
-          paused.locked
+        directMessage(env, {
+          userId: paused.userId,
+          communityId: batch.communityId,
+          event: `pause:${paused.until}`,
+          message: paused.locked
             ? `🔒 Your personal circuit breaker tripped: you are down ${paused.lossPercent}% today (limit ${paused.limitPercent}%). Your open positions are being closed and your account is locked: nothing new is placed until you unlock it with /risk unlock or an admin does, and not before ${new Date(paused.until).toISOString()} (00:00 UTC). The community's admins have been told.`
             : `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
-        ),
+        }),
       ),
       ...batch.paused
         .filter((paused) => paused.locked)
         .map((paused) => alertAdminsOfLock(env, logger, batch.communityId, paused)),
-      ...batch.notices.map((notice) => notifyMember(env, batch.communityId, notice.userId, notice.key, notice.text)),
+      ...batch.notices.map((notice) =>
+        directMessage(env, {
+          userId: notice.userId,
+          communityId: batch.communityId,
+          event: notice.key,
+          message: notice.text,
+        }),
+      ),
     ]);
   }
 }

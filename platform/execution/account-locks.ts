@@ -2,7 +2,7 @@ import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 import { forCommunity } from "../db/tenant/for-community";
 import { userById } from "../db/users";
-import { notifyMember } from "../notifications/notify-member";
+import { directMessage } from "../notifications/notify-queue";
 import { eventSinkFor } from "./event-sink";
 
 /** A circuit-breaker trip as the executor records it for the alert. */
@@ -39,7 +39,12 @@ export async function alertAdminsOfLock(
   logger.warn("risk.account_locked", { communityId, userId: locked.userId, admins: admins.size });
   await Promise.all([
     ...[...admins].map((adminId) =>
-      notifyMember(env, communityId, adminId, `lock:${locked.userId}:${locked.until}:admin:${adminId}`, text),
+      directMessage(env, {
+        userId: adminId,
+        communityId,
+        event: `lock:${locked.userId}:${locked.until}`,
+        message: text,
+      }),
     ),
     eventSinkFor(env, logger).publish({
       type: "notification",

@@ -13,8 +13,7 @@ import { ensureMemberRecord } from "../db/member-record";
 import type { Community } from "../db/tenant/community";
 import { forCommunity, type TenantRepository } from "../db/tenant/for-community";
 import type { SignalRow } from "../db/tenant/signals";
-import { notifyMember } from "../notifications/notify-member";
-import { type ChannelMessageTarget, react, replyTo } from "../notifications/notify-queue";
+import { type ChannelMessageTarget, directMessage, react, replyTo } from "../notifications/notify-queue";
 import { executorFor } from "../objects";
 import { intakeSignal, type SignalIntakeResult } from "./intake";
 
@@ -311,8 +310,8 @@ function reply(env: Env, sender: Sender, target: ChannelMessageTarget, revision:
   return replyTo(env, target, message, { communityId: sender.community.id, purpose: revision });
 }
 
-function tellProvider(env: Env, sender: Sender, key: string, text: string) {
-  return notifyMember(env, sender.community.id, sender.providerUserId, key, text);
+async function tellProvider(env: Env, sender: Sender, event: string, text: string): Promise<void> {
+  await directMessage(env, { userId: sender.providerUserId, communityId: sender.community.id, event, message: text });
 }
 
 // --- small helpers ------------------------------------------------------------------

@@ -21,6 +21,28 @@ export interface SignalSummary {
   combinedWith?: string;
 }
 
+/** What a fan-out counts as it goes. */
+export type FanOutCounts = Pick<
+  SignalSummary,
+  "followers" | "ordersQueued" | "ordersReduced" | "skipped" | "stoppedByHalt" | "notReached"
+>;
+
+export function emptyCounts(): FanOutCounts {
+  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
+}
+
+/** A summary of a signal that executed nothing: refused, expired or a duplicate (`code` says why). */
+export function nothingExecuted(
+  status: Exclude<SignalOutcomeStatus, "accepted">,
+  signalId: string,
+  code: string | undefined,
+  message: string,
+): SignalSummary {
+  const summary: SignalSummary = { ...emptyCounts(), status, signalId, message };
+  if (code !== undefined) summary.code = code;
+  return summary;
+}
+
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };
 
 /** Words for a skip reason, short enough for the summary line ("daily loss limit"). */

@@ -119,12 +119,3 @@ export function modal(customId: string, title: string, inputs: TextInput[]): Int
     },
   };
 }
-
-export const ButtonStyle = { PRIMARY: 1, SECONDARY: 2, SUCCESS: 3, DANGER: 4, LINK: 5 } as const;
-
-export function buttonRow(buttons: { customId: string; label: string; style: number }[]): Record<string, unknown> {
-  return {
-    type: 1,
-    components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
-  };
-}

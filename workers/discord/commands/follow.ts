@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";

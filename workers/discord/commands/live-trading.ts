@@ -1,4 +1,4 @@
-import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { canTradeLive } from "../../../shared/billing/entitlements";
 import type { CommunityContext } from "../context";
 

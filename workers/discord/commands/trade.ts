@@ -1,20 +1,12 @@
 import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
-import { type ComponentRef, signComponentId } from "../../../shared/discord/components";
+import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
 import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
-import {
-  ButtonStyle,
-  buttonRow,
-  deferredUpdate,
-  ephemeral,
-  type InteractionResponse,
-  messageBody,
-  updateMessage,
-} from "../respond";
+import { deferredUpdate, ephemeral, type InteractionResponse, messageBody, updateMessage } from "../respond";
 
 export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
 

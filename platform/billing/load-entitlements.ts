@@ -4,7 +4,7 @@ import {
   type MemberEntitlements,
   memberEntitlements,
 } from "../../shared/billing/entitlements";
-import { signBillingLink } from "../../shared/billing/links";
+import { billingLinkUrl } from "../../shared/billing/links";
 import {
   type BillingSubjectKind,
   DEFAULT_PLAN_CATALOG,
@@ -78,7 +78,7 @@ async function upgradeLink(
   if (!plan || !config.SESSION_SECRET || !config.PUBLIC_BASE_URL || priceOf(catalog, subject, plan, "month") === null) {
     return null;
   }
-  const token = await signBillingLink(config.SESSION_SECRET, {
+  return billingLinkUrl(config.PUBLIC_BASE_URL, config.SESSION_SECRET, {
     action: "checkout",
     subject,
     communityId,
@@ -86,5 +86,4 @@ async function upgradeLink(
     plan,
     interval: "month",
   });
-  return `${config.PUBLIC_BASE_URL.replace(/\/+$/, "")}/billing/checkout?t=${token}`;
 }
