@@ -47,7 +47,7 @@ describe("command registry", () => {
     expect(byName.killswitch?.default_member_permissions).toBe("32");
     expect(byName.setup?.default_member_permissions).toBe("32");
     expect(byName.signal?.default_member_permissions).toBeNull();
-    expect(byName["Execute as signal"]).toMatchObject({ type: 3, description: "" });
+    expect(byName["Execute as signal"]).toMatchObject({ type: 3 });
     expect(byName.follow?.options).toEqual([
       { type: 6, name: "provider", description: "The signal provider to follow", required: true },
       {

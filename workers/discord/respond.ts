@@ -113,7 +113,8 @@ export function modal(customId: string, title: string, inputs: TextInput[]): Int
           required: input.required ?? false,
           ...(input.value !== undefined ? { value: input.value } : {}),
           ...(input.placeholder ? { placeholder: truncate(input.placeholder, 100) } : {}),
-          ...(input.maxLength ? { max_length: input.maxLength } : {}),
+          // Discord refuses a pre-filled value longer than max_length: the limit grows to fit, never cuts the value.
+          ...(input.maxLength ? { max_length: Math.max(input.maxLength, input.value?.length ?? 0) } : {}),
         },
       })),
     },
