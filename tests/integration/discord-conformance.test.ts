@@ -77,7 +77,8 @@ describe("Discord conformance", () => {
       await postInteraction(slash("risk", [{ name: "set", type: OPTION.SUB_COMMAND }], { at: community.at, who })),
     );
     const inputs = (modal.data?.components ?? []).map(
-      (label) => (label as { component: { custom_id: string; value?: string; max_length?: number } }).component,
+      (label) =>
+        (label as unknown as { component: { custom_id: string; value?: string; max_length?: number } }).component,
     );
     expect(inputs.find((i) => i.custom_id === "defaultStopPercent")?.value).toBe("1.2345678901234567");
     for (const input of inputs) expect(input.value?.length ?? 0).toBeLessThanOrEqual(input.max_length ?? 4000);

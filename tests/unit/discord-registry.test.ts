@@ -31,8 +31,8 @@ describe("command registry", () => {
       expect(command.integration_types).toEqual([0]);
       if (command.type === 1) {
         expect(command.name).toMatch(/^[-_\p{Ll}\p{N}]{1,32}$/u);
-        expect(command.description.length).toBeGreaterThan(0);
-        expect(command.description.length).toBeLessThanOrEqual(100);
+        expect(command.description?.length).toBeGreaterThan(0);
+        expect(command.description?.length).toBeLessThanOrEqual(100);
       }
       for (const option of command.options ?? []) {
         expect(option.description.length).toBeLessThanOrEqual(100);
