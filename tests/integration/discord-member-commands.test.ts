@@ -159,6 +159,12 @@ describe("/paper", () => {
   it("Scenario: Live trading needs a plan that includes it and a broker connection", async () => {
     const community = await setUpCommunity();
     const who = member();
+    await paper(community, who, "paper");
+    await env.DB.prepare(
+      "INSERT INTO broker_connections (id, community_id, user_id, broker, status, is_paper) VALUES (?, ?, ?, 'alpaca', 'active', 0)",
+    )
+      .bind(crypto.randomUUID(), community.communityId, await userIdOf(who.id))
+      .run();
     const reply = await interactionResponse(await paper(community, who, "live"));
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toMatch(
