@@ -140,7 +140,13 @@ const ComponentInteractionSchema = z.looseObject({
     component_type: z.number().int(),
     values: z.array(z.string()).optional(),
   }),
-  message: z.looseObject({ id: snowflake }).optional(),
+  /** The message the component is on; a draft button reads the text kept in its first embed. */
+  message: z
+    .looseObject({
+      id: snowflake,
+      embeds: z.array(z.looseObject({ description: z.string().max(4096).optional() })).optional(),
+    })
+    .optional(),
 });
 
 const ModalSubmitInteractionSchema = z.looseObject({

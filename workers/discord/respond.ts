@@ -67,15 +67,22 @@ export function messageBody(content: string, options: { ephemeral?: boolean } = 
 
 export const pong = (): InteractionResponse => ({ type: ResponseType.PONG });
 
-function reply(content: string, options: { ephemeral?: boolean; components?: DiscordMessage["components"] } = {}) {
+function reply(
+  content: string,
+  options: { ephemeral?: boolean; components?: DiscordMessage["components"]; embeds?: DiscordMessage["embeds"] } = {},
+) {
   const data = messageBody(content, options);
+  if (options.embeds) data.embeds = options.embeds;
   if (options.components) data.components = options.components;
   return { type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, data } satisfies InteractionResponse;
 }
 
 /** Only the member who ran the command sees it. Everything personal goes this way. */
-export const ephemeral = (content: string, components?: DiscordMessage["components"]) =>
-  reply(content, { ephemeral: true, components });
+export const ephemeral = (
+  content: string,
+  components?: DiscordMessage["components"],
+  embeds?: DiscordMessage["embeds"],
+) => reply(content, { ephemeral: true, components, embeds });
 
 export function deferred(options: { ephemeral: boolean }): InteractionResponse {
   return options.ephemeral

@@ -30,7 +30,12 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
     },
     sourceTimestamp,
   );
-  if (!reading.ok) return ephemeral(readingErrors(reading));
+  if (!reading.ok) {
+    ctx.logger.info("trade.unreadable", { codes: reading.errors.map((e) => e.code) });
+    return ephemeral(
+      ["⚠️ Not placed: this trade has a problem, so nothing was placed.", ...readingErrors(reading)].join("\n"),
+    );
+  }
 
   const { signal: pending, created } = await ctx.tenant.signals.store({
     providerUserId: ctx.member.user.id,
