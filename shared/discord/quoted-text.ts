@@ -13,7 +13,7 @@ export interface TextSpan {
   end: number;
 }
 
-const escape = (text: string) => text.replace(MARKDOWN, (char) => `\\${char}`);
+const escapeMarkdown = (text: string) => text.replace(MARKDOWN, (char) => `\\${char}`);
 
 /**
  * The text with each span highlighted (merged where they overlap). A span that covers most of the text points at no
@@ -41,11 +41,11 @@ export function quoteWithHighlights(text: string, spans: readonly TextSpan[] = [
     const inner = text.slice(span.start, span.end);
     const lead = inner.length - inner.trimStart().length;
     const trail = inner.length - inner.trimEnd().length;
-    out += escape(text.slice(at, span.start + lead));
-    out += `${OPEN}${escape(inner.trim())}${CLOSE}`;
+    out += escapeMarkdown(text.slice(at, span.start + lead));
+    out += `${OPEN}${escapeMarkdown(inner.trim())}${CLOSE}`;
     at = span.end - trail;
   }
-  return out + escape(text.slice(at));
+  return out + escapeMarkdown(text.slice(at));
 }
 
 /** The original text of a `quoteWithHighlights` result. */
