@@ -87,7 +87,9 @@ describe("/follow and /unfollow", () => {
     const auto = await interactionResponse(
       await follow(community, who, provider, [{ name: "mode", type: OPTION.STRING, value: "auto" }]),
     );
-    expect(auto.data?.content).toMatch(/orders are placed automatically, on paper and live\.$/);
+    expect(auto.data?.content).toBe(
+      `✅ You now follow <@${provider.id}> with default sizing (1% risk with a stop, else 2% of equity); orders are placed automatically, on paper and live. (This replaces your earlier settings for them.)`,
+    );
     expect((await followsOf(community.communityId, who.id))[0]).toMatchObject({ mode: "auto" });
   });
 

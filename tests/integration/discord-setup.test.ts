@@ -207,7 +207,7 @@ describe("admin rights follow Discord", () => {
     const before = await interactionResponse(
       await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: named })),
     );
-    expect(before.data?.content).toContain("NOT_A_SIGNAL");
+    expect(before.data?.content).toMatch(/^⚠️ Not posted: this did not read as a signal/);
 
     const removed = await interactionResponse(
       await postInteraction(
@@ -253,7 +253,7 @@ describe("admin rights follow Discord", () => {
     const before = await interactionResponse(
       await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: granted })),
     );
-    expect(before.data?.content).toContain("NOT_A_SIGNAL");
+    expect(before.data?.content).toMatch(/^⚠️ Not posted: this did not read as a signal/);
 
     await interactionResponse(
       await postInteraction(

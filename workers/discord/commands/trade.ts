@@ -2,6 +2,7 @@ import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { opensExposureAction } from "../../../shared/orders/legs";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
@@ -37,6 +38,12 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
     );
   }
 
+  // Checked before asking: a halted community takes no new exposure (the executor checks again at Confirm).
+  if (opensExposureAction(reading.signal.action) && ctx.community.halted) {
+    return ephemeral(
+      `🛑 Not placed: trading is halted in this server${ctx.community.haltedReason ? ` (${ctx.community.haltedReason})` : ""}. Buying and shorting wait for an admin's \`/killswitch action:resume\`; you can still sell or cover what you hold.`,
+    );
+  }
   const { signal: pending, created } = await ctx.tenant.signals.store({
     providerUserId: ctx.member.user.id,
     source: "slash",
