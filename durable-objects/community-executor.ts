@@ -3,12 +3,14 @@ import type { ChainVerification } from "../shared/audit/chain";
 import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
 import type { SignalSummary } from "../shared/execution/summary";
+import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
 import { utcDay } from "../shared/risk/daily-loss";
 import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
 import { reconcile } from "./executor/broker-reconciliation";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
 import { cancelMemberOrder } from "./executor/member-cancel";
+import { cancelDepartedMemberEntries } from "./executor/member-departure";
 import { assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
 import { sweep } from "./executor/sweeper";
 
@@ -66,6 +68,16 @@ export class CommunityExecutor extends DurableObject<Env> {
    */
   async unlockAccount(input: { communityId: string; userId: string; actorId: string }) {
     return unlockAccount(this.parts, this.parts.tenant(input.communityId), input);
+  }
+
+  /** A provider's edit takes the signal back: all its queued orders canceled, or nothing if any was sent. */
+  withdrawSignal(raw: WithdrawSignalInput): Promise<WithdrawalOutcome> {
+    return this.parts.withdrawals.withdraw(raw);
+  }
+
+  /** A member left the server (their follows are already paused): their unsent entries are canceled. */
+  memberDeparted(input: { communityId: string; userId: string }): Promise<{ canceledOrders: number }> {
+    return cancelDepartedMemberEntries(this.parts, this.parts.tenant(input.communityId), input.userId);
   }
 
   /** What holds a member's new entries now: the circuit breaker's lock, the day's pause (for /risk view). */

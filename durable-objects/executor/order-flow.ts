@@ -14,7 +14,7 @@ import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
-import { isTerminal } from "../../shared/orders/state-machine";
+import { isTerminal, WORKING_STATUSES } from "../../shared/orders/state-machine";
 import { nativeBracketOf } from "../../shared/risk/intents";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";
 import { closesPosition, fitExitsToHeld } from "./exit-sync";
@@ -323,7 +323,7 @@ async function settleRacedSend(
 export async function adoptIfPlaced(ctx: OrderFlowContext, order: OrderRow): Promise<OrderRow | null> {
   if (order.status !== "failed") return null;
   const found = await ctx.adapter.getOrderByClientId(order.clientOrderId);
-  if (!found || !["submitted", "partially_filled", "filled"].includes(found.status)) return null;
+  if (!found || !(isOpenStatus(found.status) || found.status === "filled")) return null;
   const adopted = await ctx.tenant.execution.transition(order.id, {
     from: ["failed"],
     to: "submitted",
@@ -371,13 +371,13 @@ function allowedFrom(target: BrokerOrder["status"], current: OrderRow["status"])
     case "submitted":
       return null;
     case "partially_filled":
-      return current === "canceled" ? ["canceled"] : ["submitted", "partially_filled"];
+      return current === "canceled" ? ["canceled"] : [...WORKING_STATUSES];
     case "filled":
-      return ["submitted", "partially_filled", "canceled"];
+      return [...WORKING_STATUSES, "canceled"];
     case "canceled":
     case "expired":
     case "rejected":
-      return ["submitted", "partially_filled"];
+      return [...WORKING_STATUSES];
   }
 }
 

@@ -57,6 +57,17 @@ export class OrderFlows {
     return publishOrder(this.for(tenant.communityId, tenant, order.userId), order);
   }
 
+  /** Publishes each order's change (read afresh from D1) to its member's audience: after a bulk cancel. */
+  async publishAll(tenant: TenantRepository, orderIds: readonly string[]): Promise<void> {
+    if (orderIds.length === 0) return;
+    for (const order of await tenant.execution.getOrdersByIds(orderIds)) await this.publish(tenant, order);
+  }
+
+  /** Settles once every send under way in this object now has settled (however it ended). */
+  async sendsSettled(): Promise<void> {
+    await Promise.allSettled([...this.sending.values()]);
+  }
+
   /** Schedules the order's next follow-up (1, 2, 5, 10, 30 s, then each minute), or ends its tracking. */
   private track(order: OrderRow): void {
     const submittedAt = order.submittedAt ?? Date.now();

@@ -7,11 +7,13 @@ import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { applyBrokerOrder, isExit, publishOrder, sendQueuedOrder } from "./order-flow";
 import type { OrderFlows } from "./order-flows";
+import type { Withdrawals } from "./signal-withdrawal";
 
 export interface SendingParts {
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   flows: OrderFlows;
+  withdrawals: Pick<Withdrawals, "holds">;
   tenant(communityId: string): TenantRepository;
 }
 
@@ -42,6 +44,9 @@ export class OrderSending {
       return { outcome: "done", status: canceled?.status ?? order.status };
     }
     if (local.isAwaitingConfirmation(order.id)) return { outcome: "done", note: "awaiting the member's confirmation" };
+    // Its provider is taking the signal back: the next delivery finds it canceled (or sends it if the withdrawal failed).
+    if (order.signalId && this.parts.withdrawals.holds(order.signalId))
+      return { outcome: "retry", delaySeconds: 1, reason: "its signal is being withdrawn" };
     return sendQueuedOrder(flows.for(input.communityId, tenant, order.userId), order, input.attempt);
   }
 

@@ -16,6 +16,7 @@ import { PaperDesk } from "./paper-desk";
 import { ProviderBook } from "./provider-book";
 import { SignalFanOut } from "./signal-fan-out";
 import { SignalPipeline } from "./signal-pipeline";
+import { Withdrawals } from "./signal-withdrawal";
 
 /** What the executor object lends its parts; each is read at its use, so the object stays their one source. */
 export interface ExecutorHost {
@@ -45,6 +46,7 @@ export interface ExecutorParts {
   confirmations: Confirmations;
   sending: OrderSending;
   tracking: FillTracking;
+  withdrawals: Withdrawals;
   /** The community's repository, after checking the caller named this object's own community. */
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -72,6 +74,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
   const fanOut = new SignalFanOut({ ...core, dispatch });
   const flows = new OrderFlows({ ...core, waitUntil: (promise) => host.waitUntil(promise) });
   const confirmations = new Confirmations({ ...core, dispatch, flows });
+  const withdrawals = new Withdrawals({ ...core, fanOut, flows });
   return {
     ...core,
     dispatch,
@@ -79,8 +82,9 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     flows,
     confirmations,
     pipeline: new SignalPipeline({ ...core, dispatch, fanOut }),
-    sending: new OrderSending({ ...core, flows }),
+    sending: new OrderSending({ ...core, flows, withdrawals }),
     tracking: new FillTracking({ ...core, flows }),
+    withdrawals,
   };
 }
 

@@ -55,6 +55,9 @@ export function marketDate(ms: number): { year: number; month: number; day: numb
 const SESSION_OPENS = 9 * 60 + 30;
 const SESSION_CLOSES = 16 * 60;
 
+/** The US regular session in words, for the messages that refuse or explain it. */
+export const REGULAR_SESSION = "09:30–16:00 New York time, Monday to Friday";
+
 /** The US regular session: 09:30–16:00 New York time, Monday to Friday. */
 export function isRegularSession(ms: number): boolean {
   const time = newYorkTime(ms);

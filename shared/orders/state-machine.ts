@@ -1,5 +1,5 @@
 /**
- * Order statuses (design.md §7) and the transitions between them. Every status
+ * Order statuses (docs/architecture.md §7) and the transitions between them. Every status
  * write goes through `assertTransition`, so an out-of-order broker update or
  * a redelivered message cannot move an order backwards.
  *

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ORDER_STATUSES } from "../../shared/orders/state-machine";
+import {
+  ORDER_STATUSES,
+  TERMINAL_STATUSES,
+  UNSETTLED_STATUSES,
+  WORKING_STATUSES,
+} from "../../shared/orders/state-machine";
 import { projectSources, withoutComments } from "../support/source-tree";
 
 /**
@@ -26,6 +31,32 @@ const DECLARED_ONCE = [
 const UNIQUE_FILE_NAMES = ["entitlements.ts", "new-york.ts", "notify-queue.ts"] as const;
 
 const STATUS = new Set<string>(ORDER_STATUSES);
+
+/** The state machine's named sets: written out inline elsewhere, a copy that will not follow a change to them. */
+const NAMED_STATUS_SETS: Record<string, readonly string[]> = {
+  ORDER_STATUSES,
+  TERMINAL_STATUSES,
+  UNSETTLED_STATUSES,
+  WORKING_STATUSES,
+};
+
+/** The named sets an inline list of statuses (a TypeScript array or an SQL `in (...)`) repeats. */
+function inlineNamedSets(code: string): string[] {
+  const found: string[] = [];
+  for (const match of code.matchAll(/\[([^[\]]*)\]|\bin\s*\(([^()]*)\)/g)) {
+    const items = (match[1] ?? match[2] ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+    const statuses = items.map((item) => /^["']([a-z_]+)["']$/.exec(item)?.[1]);
+    if (items.length < 2 || !statuses.every((status) => status !== undefined && STATUS.has(status))) continue;
+    const listed = new Set(statuses);
+    for (const [name, set] of Object.entries(NAMED_STATUS_SETS)) {
+      if (set.length === listed.size && set.every((status) => listed.has(status))) found.push(name);
+    }
+  }
+  return found;
+}
 
 /** A constant initialised with a list of two or more order statuses and nothing else (an array or a Set). */
 function declaresStatusList(code: string): boolean {
@@ -60,6 +91,11 @@ function duplicateDefinitions(sources: Record<string, string>): string[] {
     const code = withoutComments(source);
     if (file !== HOMES.orderStatuses && declaresStatusList(code)) {
       problems.push(`${file}: declares a list of order statuses (use ${HOMES.orderStatuses})`);
+    }
+    if (file !== HOMES.orderStatuses) {
+      for (const name of inlineNamedSets(code)) {
+        problems.push(`${file}: writes out ${name} inline (import it from ${HOMES.orderStatuses})`);
+      }
     }
     if (file !== HOMES.newYorkClock && /America\/New_York/.test(code)) {
       problems.push(`${file}: reads New York time itself (use ${HOMES.newYorkClock})`);
@@ -97,11 +133,15 @@ describe("one definition of each thing", () => {
       "durable-objects/executor/order-flow.ts": [
         'const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "failed"]);',
         'const from: OrderStatus[] = ["queued"];',
+        'await transition(order.id, { from: ["queued", "submitted", "partially_filled"], to: "canceled" });',
+        'if (["submitted", "partially_filled", "filled"].includes(found.status)) return found;',
         '// const OPEN = ["submitted", "partially_filled"];',
         'const LEGS = ["entry", "stop"];',
       ].join("\n"),
-      "platform/db/tenant/execution.ts":
+      "platform/db/tenant/execution.ts": [
         'export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = ["submitted", "partially_filled"];',
+        "const due = sql`status in ('partially_filled', 'submitted') or status = 'failed'`;",
+      ].join("\n"),
       "durable-objects/executor/fan-out.ts":
         'const CLOCK = new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York" });',
       "workers/billing/notify.ts": [
@@ -115,7 +155,11 @@ describe("one definition of each thing", () => {
     };
     expect(duplicateDefinitions(sources)).toEqual([
       "durable-objects/executor/order-flow.ts: declares a list of order statuses (use shared/orders/state-machine.ts)",
+      "durable-objects/executor/order-flow.ts: writes out TERMINAL_STATUSES inline (import it from shared/orders/state-machine.ts)",
+      "durable-objects/executor/order-flow.ts: writes out UNSETTLED_STATUSES inline (import it from shared/orders/state-machine.ts)",
       "platform/db/tenant/execution.ts: declares a list of order statuses (use shared/orders/state-machine.ts)",
+      "platform/db/tenant/execution.ts: writes out WORKING_STATUSES inline (import it from shared/orders/state-machine.ts)",
+      "platform/db/tenant/execution.ts: writes out WORKING_STATUSES inline (import it from shared/orders/state-machine.ts)",
       "durable-objects/executor/fan-out.ts: reads New York time itself (use shared/market/new-york.ts)",
       "workers/billing/notify.ts: builds a direct message itself (use directMessage in platform/notifications/notify-queue.ts)",
       "workers/billing/notify.ts: sends to NOTIFY_QUEUE itself (use the producers in platform/notifications/notify-queue.ts)",

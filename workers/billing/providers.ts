@@ -1,4 +1,3 @@
-import { type BillingInterval, type BillingSubjectKind, priceKey } from "../../shared/billing/plans";
 import { PolarBillingProvider } from "../../shared/billing/polar";
 import type { BillingProvider } from "../../shared/billing/provider";
 import { StripeBillingProvider } from "../../shared/billing/stripe";
@@ -43,20 +42,4 @@ export function billingProvider(
         apiBase: config.POLAR_API_BASE,
         productIds: config.POLAR_PRODUCT_IDS ?? {},
       });
-}
-
-/**
- * Whether a checkout of this plan can start: the checkout provider's API secret and its price (Stripe) or product
- * (Polar) for the plan and interval are configured. Nothing offers a checkout that would only answer an error.
- */
-export function canSell(
-  config: AppConfig,
-  subject: BillingSubjectKind,
-  plan: string,
-  interval: BillingInterval,
-): boolean {
-  const name = config.BILLING_PROVIDER;
-  if (!config[REQUIRED[name].api]) return false;
-  const prices = name === "stripe" ? config.STRIPE_PRICE_IDS : config.POLAR_PRODUCT_IDS;
-  return Boolean(prices?.[priceKey(subject, plan, interval)]);
 }

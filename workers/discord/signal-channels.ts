@@ -1,4 +1,4 @@
-import type { DiscordSettings } from "../../platform/db/tenant/providers";
+import type { DiscordSettings } from "../../shared/discord/settings";
 
 /**
  * The signal-channel rule, the same for `/signal`, "Execute as signal" and a signal sent from a draft: where the

@@ -2,12 +2,12 @@ import { ButtonStyle, buttonRow, signComponentId } from "../../shared/discord/co
 import { quoteWithHighlights, textOfQuote } from "../../shared/discord/quoted-text";
 import { snowflakeTime } from "../../shared/execution/submit";
 import { MAX_SIGNAL_TEXT_LENGTH } from "../../shared/signals/errors";
+import { readingErrors, readSignalText, type SignalReading } from "../../shared/signals/reading";
 import type { CommunityContext } from "./context";
 import type { ComponentInteraction } from "./interaction-schema";
 import { ephemeral, type InteractionResponse, modal } from "./respond";
 import { outsideSignalChannels } from "./signal-channels";
 import { intakeSignal } from "./signal-intake";
-import { readingErrors, readSignalText, type SignalReading } from "./signal-language";
 
 /**
  * A provider's signal text kept on an ephemeral message (an embed) so a button can open it again in a modal, ready to

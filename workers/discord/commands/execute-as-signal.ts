@@ -1,12 +1,12 @@
 import { DEFAULT_MAX_SIGNAL_AGE_SECONDS } from "../../../shared/execution/signal-gate";
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { readSignalText } from "../../../shared/signals/reading";
 import { type CommunityContext, resolvedOf } from "../context";
 import { InteractionType } from "../interaction-schema";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { outsideSignalChannels } from "../signal-channels";
 import { staleMessagePrompt, unreadableSignal } from "../signal-draft";
 import { intakeSignal } from "../signal-intake";
-import { readSignalText } from "../signal-language";
 
 /**
  * Message command "Execute as signal" (providers): an explicit, current decision to post the target message as a

@@ -1,6 +1,6 @@
+import { isAdmin, isProvider } from "../../../shared/discord/permissions";
 import type { GuildContext } from "../context";
 import { ALL_DEFINITIONS, type CommandDefinition, type RequiredRole } from "../definitions";
-import { isAdmin, isProvider } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { COMING_SOON } from "./coming-soon";
 

@@ -1,11 +1,11 @@
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { readSignalOptions, readSignalText } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { outsideSignalChannels } from "../signal-channels";
 import { unreadableSignal } from "../signal-draft";
 import { intakeSignal } from "../signal-intake";
-import { readSignalOptions, readSignalText } from "../signal-language";
 
 export type SignalOptions = OptionsFor<typeof DEFINITIONS.signal>;
 

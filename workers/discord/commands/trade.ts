@@ -3,11 +3,11 @@ import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
 import { opensExposureAction } from "../../../shared/orders/legs";
+import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
 import { deferredUpdate, ephemeral, type InteractionResponse, messageBody, updateMessage } from "../respond";
-import { describeSignal, readingErrors, readSignalOptions } from "../signal-language";
 
 export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
 

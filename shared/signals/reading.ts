@@ -1,9 +1,10 @@
-import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "../../shared/signals";
+import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "./index";
 
 /**
- * The signal language (shared/signals) as the commands use it: free text and
- * the structured options both end in the same normalized signal, and a
- * failure carries every error with its code and the text (or option) at fault.
+ * The signal language as every door reads it (slash commands, channel
+ * messages, webhooks): free text and the structured options both end in the
+ * same normalized signal, and a failure carries every error with its code and
+ * the text (or option) at fault, ready to be shown to the provider.
  */
 
 interface ReadingError {
