@@ -34,7 +34,7 @@ describe("interaction verification", () => {
     const at = guild();
     const help = slash("help", [], { at, who: member() });
     const first = await interactionResponse(await postInteraction(help));
-    expect(first.data?.content).toContain("/signal");
+    expect(first.data?.content).toContain("/follow");
     // Same id, same body, a fresh valid signature: only a replay can look like this.
     const again = await interactionResponse(await postInteraction(help));
     expect(again).toMatchObject({
