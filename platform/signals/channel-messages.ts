@@ -221,7 +221,7 @@ function take(
       sourceId,
       sourceTimestamp,
       channelId: message.channelId,
-      resumeUndecided: true,
+      retriedBy: "door",
     },
     logger,
   );

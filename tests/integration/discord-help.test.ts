@@ -29,6 +29,7 @@ const MEMBER_SECTION = [
 const PROVIDER_SECTION = [
   "**For signal providers**",
   "• `/signal` — Post a trade signal to your followers (free text, or the structured options)",
+  "• `/webhook` — Your signal webhook for TradingView and other alerts: create, rotate or revoke",
   "• **Execute as signal** (right-click a message › Apps) — post that message as a signal",
 ];
 const ADMIN_SECTION = [

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SIGNAL_AGE_SECONDS } from "../../../shared/execution/signal-gate";
+import { maxSignalAgeSeconds } from "../../../shared/execution/signal-gate";
 import { snowflakeTime } from "../../../shared/execution/submit";
 import { readSignalText } from "../../../shared/signals/reading";
 import { type CommunityContext, resolvedOf } from "../context";
@@ -40,10 +40,4 @@ export async function handleExecuteAsSignal(ctx: CommunityContext): Promise<Inte
     sourceTimestamp,
     channelId: message.channel_id,
   });
-}
-
-/** The age limit the executor applies to a signal (the community's `maxSignalAgeSeconds`, else the default). */
-function maxSignalAgeSeconds(settings: unknown): number {
-  const configured = Number((settings as Record<string, unknown> | null)?.maxSignalAgeSeconds);
-  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_SIGNAL_AGE_SECONDS;
 }
