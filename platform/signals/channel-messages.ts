@@ -281,7 +281,7 @@ async function notASignal(
   await warn(
     env,
     { sender, target, revision },
-    readingErrors(reading, `${WARNING} Not executed: this message is not a signal I can read.`),
+    [`${WARNING} Not executed: this message is not a signal I can read.`, ...readingErrors(reading)].join("\n"),
   );
   return { outcome: "not_a_signal", replied: true, codes };
 }
