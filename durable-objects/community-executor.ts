@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ChainVerification } from "../shared/audit/chain";
 import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
+import { maxSignalAgeSeconds } from "../shared/execution/signal-gate";
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
 import type { SignalSummary } from "../shared/execution/summary";
 import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
@@ -163,8 +164,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const tenant = this.parts.tenant(input.communityId);
     const community = await tenant.community.get();
     if (!community) return { ok: false };
-    const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
-    this.parts.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
+    this.parts.local.setMeta("maxSignalAgeSeconds", String(maxSignalAgeSeconds(community.settings)));
     return { ok: true, halted: await this.parts.killSwitch.isHalted(tenant) };
   }
 

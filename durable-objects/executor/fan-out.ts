@@ -156,6 +156,8 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     members.reserve(orderId, follower.userId, decision.reservation);
     members.countOrders(follower.userId, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
+    const awaitingConfirmation = effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm";
+    if (awaitingConfirmation) counts.ordersAwaitingConfirmation = (counts.ordersAwaitingConfirmation ?? 0) + 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
     planned.push({
       id: orderId,
@@ -176,7 +178,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         ...(decision.sizing ? { sizingNote: decision.sizing.explanation } : {}),
         closes: decision.closes,
         accountMode: account.mode,
-        awaitingConfirmation: effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm",
+        awaitingConfirmation,
       },
       side: entry.side,
       orderType: entry.orderType,

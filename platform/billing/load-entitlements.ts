@@ -12,6 +12,7 @@ import {
   type PlanCatalog,
   priceOf,
 } from "../../shared/billing/plans";
+import { canSell } from "../../shared/billing/sellable";
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
 import type { Database } from "../db/client";
@@ -75,7 +76,13 @@ async function upgradeLink(
   userId: string | null,
 ): Promise<string | null> {
   const plan = nextPlanUp(subject, currentPlan);
-  if (!plan || !config.SESSION_SECRET || !config.PUBLIC_BASE_URL || priceOf(catalog, subject, plan, "month") === null) {
+  if (
+    !plan ||
+    !config.SESSION_SECRET ||
+    !config.PUBLIC_BASE_URL ||
+    priceOf(catalog, subject, plan, "month") === null ||
+    !canSell(config, subject, plan, "month")
+  ) {
     return null;
   }
   return billingLinkUrl(config.PUBLIC_BASE_URL, config.SESSION_SECRET, {

@@ -10,13 +10,14 @@ const SummarySchema = z.looseObject({
   status: z.enum(["accepted", "expired", "refused", "duplicate"]),
   message: z.string(),
   code: z.string().optional(),
-  followers: z.number().default(0),
-  ordersQueued: z.number().default(0),
-  ordersReduced: z.number().default(0),
+  followers: z.number().int().default(0),
+  ordersQueued: z.number().int().default(0),
+  ordersAwaitingConfirmation: z.number().int().optional(),
+  ordersReduced: z.number().int().default(0),
   skipped: z.record(z.string(), z.number()).default({}),
   combinedWith: z.string().optional(),
   stoppedByHalt: z.boolean().optional(),
-  notReached: z.number().optional(),
+  notReached: z.number().int().optional(),
 });
 export type ExecutorSummary = z.infer<typeof SummarySchema>;
 

@@ -1,6 +1,7 @@
 import type { SignalStatus } from "../../shared/db/schema";
 import { isProvider } from "../../shared/discord/permissions";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
+import { providerOutcome, signalHeadline } from "../../shared/discord/signal-post";
 import { snowflakeTime } from "../../shared/execution/submit";
 import type { GatewayMessage } from "../../shared/gateway/dispatches";
 import type { Logger } from "../../shared/logging";
@@ -25,8 +26,9 @@ import { intakeSignal, type SignalIntakeResult } from "./intake";
  * named, by a provider (the rules of `shared/discord/permissions.ts`; admin
  * rights from the guild's roles as the Gateway keeps them). It takes the one
  * intake path under its message id, with its snowflake's time as the source
- * time. Accepted: ✅; refused by the executor: ⚠️ and a reply with the
- * reason; not a signal: ignored, or ⚠️ and the reason by the community's
+ * time. Accepted: ✅ (⚠️ when it placed no order, the counts by DM to the
+ * provider only); refused by the executor: ⚠️ and a reply with the reason;
+ * not a signal: ignored, or ⚠️ and the reason by the community's
  * `unparsed_messages` setting. Everything said goes through NOTIFY_QUEUE
  * with keys named after the message, so a retried hand-off says it once.
  *
@@ -221,7 +223,7 @@ function take(
       sourceId,
       sourceTimestamp,
       channelId: message.channelId,
-      resumeUndecided: true,
+      retriedBy: "door",
     },
     logger,
   );
@@ -249,7 +251,13 @@ async function answer(
     "";
   const amended = withdrawn ? ` ${canceledText(withdrawn.canceledOrders)}` : "";
   if (status === "accepted") {
-    await mark(env, sender, target, revision, ACCEPTED);
+    // Zero orders placed is not a success to the provider: ⚠️ on the message, and the counts by DM (only theirs).
+    const placedNothing = taken.kind === "submitted" && !decided && taken.summary.ordersQueued === 0;
+    await mark(env, sender, target, revision, placedNothing ? WARNING : ACCEPTED);
+    if (placedNothing) {
+      const outcome = providerOutcome(taken.summary, signalHeadline(taken.signal.normalized));
+      await tellProvider(env, sender, `signal-outcome:${taken.signal.id}`, outcome);
+    }
     if (withdrawn) {
       await reply(
         env,
@@ -281,7 +289,7 @@ async function notASignal(
   await warn(
     env,
     { sender, target, revision },
-    readingErrors(reading, `${WARNING} Not executed: this message is not a signal I can read.`),
+    [`${WARNING} Not executed: this message is not a signal I can read.`, ...readingErrors(reading)].join("\n"),
   );
   return { outcome: "not_a_signal", replied: true, codes };
 }

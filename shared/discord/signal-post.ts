@@ -86,6 +86,7 @@ export type SignalOutcome = Pick<
   | "message"
   | "followers"
   | "ordersQueued"
+  | "ordersAwaitingConfirmation"
   | "ordersReduced"
   | "combinedWith"
   | "stoppedByHalt"
@@ -127,8 +128,13 @@ export function providerOutcome(summary: SignalOutcome, headline: string): strin
   } else if (summary.ordersQueued === 0) {
     lines.push(`⚠️ Posted: ${headline}. No orders were placed for your ${plural(summary.followers, "follower")}.`);
   } else {
+    const awaiting = Math.min(summary.ordersAwaitingConfirmation ?? 0, summary.ordersQueued);
+    const notes = [
+      ...(summary.ordersReduced > 0 ? [`${summary.ordersReduced} reduced to fit their limits`] : []),
+      ...(awaiting > 0 ? [`${awaiting} awaiting confirmation`] : []),
+    ];
     lines.push(
-      `✅ Posted: ${headline}. ${plural(summary.ordersQueued, "order")} placed for your ${plural(summary.followers, "follower")}${summary.ordersReduced > 0 ? ` (${summary.ordersReduced} reduced to fit their limits)` : ""}.`,
+      `✅ Posted: ${headline}. ${plural(summary.ordersQueued, "order")} placed for your ${plural(summary.followers, "follower")}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}.`,
     );
   }
   if (skippedTotal > 0) {

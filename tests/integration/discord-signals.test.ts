@@ -191,15 +191,25 @@ describe("/signal", () => {
       ),
     );
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
-    expect(reply.data?.content).toMatch(
-      /^Not a signal I can execute, so nothing was stored:\n• `STOP_WRONG_SIDE` at "[^"]*195[^"]*": /,
+    expect(reply.data?.content).toBe(
+      [
+        "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
+        "• A long stop must be below the entry (190).",
+        "The words at fault are highlighted below; **Edit & resend** opens your text to fix it.",
+      ].join("\n"),
     );
     const chat = await interactionResponse(
       await postInteraction(
         slash("signal", signalText("gm everyone, great day"), { at: community.at, who: community.provider() }),
       ),
     );
-    expect(chat.data?.content).toContain("`NOT_A_SIGNAL`");
+    expect(chat.data?.content).toBe(
+      [
+        "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
+        "• This does not read as a trade signal: no side (buy, sell, short, cover, close) with a symbol.",
+        "**Edit & resend** opens your text (below) to fix it.",
+      ].join("\n"),
+    );
     expect(await signalRows(community.communityId)).toHaveLength(0);
   });
 
@@ -290,6 +300,20 @@ describe("public signal posts, private outcomes", () => {
         footer: { text: "Copied to followers' accounts within their own limits." },
       },
     ]);
+  });
+
+  it("Scenario: Orders waiting for their member's confirmation are said as such", async () => {
+    const discord = fakeDiscordApi();
+    executorAnswers(() => ({ ...accepted("accepted"), ordersAwaitingConfirmation: 1, ordersReduced: 1 }));
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), {
+      at: community.at,
+      who: community.provider(),
+    });
+    await postInteraction(payload);
+    expect((await discord.editOf(payload)).body.content).toBe(
+      "✅ Posted: BUY AAPL. 2 orders placed for your 2 followers (1 reduced to fit their limits; 1 awaiting confirmation).\nOnly you see these counts.",
+    );
   });
 
   it("Scenario: A signal that placed no orders warns its provider only", async () => {

@@ -29,6 +29,7 @@ import {
   testShard,
   waitForStatus,
 } from "../support/fake-discord";
+import { createWebhook, postSignal } from "../support/signal-webhooks";
 
 /**
  * Message intake (discord-gateway spec): messages posted in a signal channel
@@ -221,6 +222,20 @@ describe("message intake", { timeout: 30_000 }, () => {
     await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
   });
 
+  it("Scenario: A provider's message that placed no orders gets ⚠️ and the counts by DM", async () => {
+    const watched = await watchedServer();
+    const provider = watched.community.provider();
+    const message = await post(watched, provider, "BUY AAPL 10 @ 190 SL 185");
+    expect((await signalsOf(watched)).map((signal) => signal.status)).toEqual(["accepted"]);
+    expect(await ordersOf(watched)).toEqual([]);
+    await eventually(() => {
+      expect(saidAbout(watched, message)).toEqual({ reactions: ["PUT ⚠️"], replies: [] });
+      expect(directMessages(watched)).toEqual([
+        "⚠️ Posted: BUY AAPL. Nobody follows you yet, so no orders were placed.\nOnly you see these counts.",
+      ]);
+    });
+  });
+
   it("Scenario: Admins, named providers and granted providers post signals by message", async () => {
     const watched = await watchedServer();
     const { at } = watched.community;
@@ -368,7 +383,10 @@ describe("message intake", { timeout: 30_000 }, () => {
     await eventually(() => {
       const said = saidAbout(loud, typo);
       expect(said.reactions).toEqual(["PUT ⚠️"]);
-      expect(said.replies).toEqual([expect.stringContaining("`STOP_WRONG_SIDE`")]);
+      // The problem in words; the error code stays in the log.
+      expect(said.replies).toEqual([
+        "⚠️ Not executed: this message is not a signal I can read.\n• A long stop must be below the entry (190).",
+      ]);
     });
     expect(saidAbout(quiet, chat)).toEqual({ reactions: [], replies: [] });
     expect(await signalsOf(quiet)).toEqual([]);
@@ -383,7 +401,9 @@ describe("message intake", { timeout: 30_000 }, () => {
     expect(await signalsOf(watched)).toEqual([]);
     expect(await ordersOf(watched)).toEqual([]);
     await eventually(() =>
-      expect(saidAbout(watched, message).replies).toEqual([expect.stringContaining("`SEVERAL_SIGNALS`")]),
+      expect(saidAbout(watched, message).replies).toEqual([
+        expect.stringContaining("This message holds 2 signals (AAPL, TSLA). Post each signal as its own message"),
+      ]),
     );
   });
 });
@@ -506,6 +526,45 @@ describe("departures", { timeout: 30_000 }, () => {
     // The next signal reaches nobody; their position (none here) would keep its exits.
     await post(watched, provider, "BUY MSFT 1 @ 400");
     expect(await ordersOf(watched)).toHaveLength(1);
+  });
+
+  it("Scenario: A provider who leaves the server loses their webhook", async () => {
+    const watched = await watchedServer();
+    const leaving = member();
+    const provider = await upsertUser(db, { discordId: leaving.id, username: leaving.username });
+    await watched.tenant.memberships.upsert(provider.id, "trader");
+    await watched.tenant.providers.name(provider.id, null);
+    const webhook = await createWebhook(watched.community.communityId, provider.id);
+    const accepted = await postSignal(webhook.path, { text: "BUY MSFT 1 @ 400" });
+    expect(accepted.status).toBe(202);
+    await accepted.arrayBuffer();
+
+    await watched.discord.dispatch(
+      "GUILD_MEMBER_REMOVE",
+      memberRemove({
+        guild_id: watched.community.at.guildId,
+        user: { id: leaving.id, username: leaving.username, discriminator: "0", global_name: null, avatar: null },
+      }),
+    );
+    await waitForStatus(watched.shard, (status) =>
+      expect(status.dispatches.recent.find((d) => d.type === "GUILD_MEMBER_REMOVE")?.status).toBe("handed_on"),
+    );
+    const refused = await postSignal(webhook.path, { text: "BUY MSFT 1 @ 401" });
+    expect(refused.status).toBe(404);
+    await refused.arrayBuffer();
+    const revoked = await env.DB.prepare(
+      "SELECT actor_id, target, data FROM audit_log WHERE community_id = ? AND event = 'signal_webhook.revoked'",
+    )
+      .bind(watched.community.communityId)
+      .all<{ actor_id: string | null; target: string; data: string }>();
+    expect(revoked.results.map((row) => ({ ...row, data: JSON.parse(row.data) }))).toEqual([
+      {
+        actor_id: null,
+        target: provider.id,
+        data: expect.objectContaining({ webhookId: webhook.id, reason: "the provider left the server" }),
+      },
+    ]);
+    expect(await watched.tenant.providers.memberByDiscordId(leaving.id)).toMatchObject({ namedProvider: false });
   });
 });
 

@@ -16,17 +16,27 @@ import { registerCommunityOrders } from "./routes/community-orders";
 import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
-import { registerInteractions } from "./routes/interactions";
+import { INTERACTION_BODY_LIMIT_BYTES, registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
+import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/signal-webhook-intake";
+import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
 
-/** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
-const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+/**
+ * Billing events (an invoice with many lines) can exceed the 64 KiB default, and so can a message command's
+ * interaction: it carries the whole target message (up to 4,000 characters of content, ten embeds of 6,000, the
+ * message it replies to, attachments and components), each string escaped in JSON. A signal never needs 16 KiB.
+ */
+const BODY_LIMIT_OVERRIDES = [
+  { pathPrefix: "/webhooks/", maxBytes: 512 * 1024 },
+  { pathPrefix: "/webhooks/signals/", maxBytes: SIGNAL_WEBHOOK_BODY_LIMIT_BYTES },
+  { pathPrefix: "/interactions", maxBytes: INTERACTION_BODY_LIMIT_BYTES },
+];
 
 /**
  * Builds the Hono app: cross-cutting middleware first, then one register call per route module. Who may call a route
@@ -61,10 +71,12 @@ export function createApp(): App {
   registerOpenApi(app);
   registerCommunityAudit(app);
   registerBillingWebhooks(app);
+  registerSignalWebhookIntake(app);
   registerBilling(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);
+  registerSignalWebhooks(app);
   registerSignalsParse(app);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);

@@ -9,6 +9,7 @@ import {
   planRank,
   priceOf,
 } from "../../../shared/billing/plans";
+import { canSell } from "../../../shared/billing/sellable";
 import type { AppConfig } from "../../../shared/config";
 import { ButtonStyle } from "../../../shared/discord/components";
 import { isAdmin } from "../../../shared/discord/permissions";
@@ -98,7 +99,7 @@ function describeSubscription(ctx: BillingContext, subject: BillingSubjectKind, 
   }
 }
 
-/** Checkout buttons for higher plans while nothing runs; a portal button once a billing account exists. */
+/** Checkout buttons for higher plans that can be bought while nothing runs; a portal button once a billing account exists. */
 async function linkButtons(
   config: AppConfig,
   ctx: { logger: Logger; catalog: BillingContext["catalog"] },
@@ -122,7 +123,7 @@ async function linkButtons(
     for (const plan of planIdsOf(subject)) {
       if (planRank(subject, plan) <= planRank(subject, summary.plan)) continue;
       const price = priceOf(ctx.catalog, subject, plan, "month");
-      if (price === null) continue;
+      if (price === null || !canSell(config, subject, plan, "month")) continue;
       const claims = { action: "checkout", subject, communityId, userId, plan, interval: "month" } as const;
       buttons.push(
         linkButton(
