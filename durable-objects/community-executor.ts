@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { hubEventSink } from "../platform/realtime/event-sink";
 import { configFor } from "../shared/config";
+import type { EventSink } from "../shared/execution/events";
 import {
   conflictSymbol,
   DEFAULT_MAX_SIGNAL_AGE_SECONDS,
@@ -24,7 +26,6 @@ import { database } from "../workers/db/client";
 import { forCommunity, type TenantRepository } from "../workers/db/tenant";
 import { OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
 import { executionEntitlements } from "../workers/execution/entitlements";
-import { eventSinkFor } from "../workers/execution/event-sink";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { restoreMissingExits } from "./executor/engine-exits";
@@ -81,11 +82,14 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** Sends under way (this object's memory): a second copy of an order's message waits for the first. */
   private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
   private readonly killSwitch: KillSwitch;
+  /** Events for the community's RealtimeHub: queued, batched per turn and sent in order, never awaited. */
+  private readonly events: EventSink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.local = new ExecutorLocalState(ctx.storage.sql);
     this.logger = rootLogger.child({ component: "community-executor" });
+    this.events = hubEventSink({ env, logger: this.logger, waitUntil: (promise) => ctx.waitUntil(promise) });
     this.paper = new PaperDesk(this.local, () => configFor(env), this.logger);
     this.killSwitch = new KillSwitch(this.local, this.logger);
     this.journal = new FanOutJournal(ctx.storage.sql);
@@ -97,6 +101,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       killSwitch: this.killSwitch,
       outbox: this.outbox,
       logger: this.logger,
+      events: this.events,
       tenant: (communityId: string) => this.tenant(communityId),
       scheduleAlarm: () => this.scheduleAlarm(),
     };
@@ -383,7 +388,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     );
     const canceled = await tenant.execution.cancelQueued("kill_switch", { entriesOnly: true });
     this.local.release(canceled);
-    await eventSinkFor(this.env, this.logger).publish({
+    await this.events.publish({
       type: "killswitch.changed",
       communityId: input.communityId,
       audience: "community",
@@ -396,7 +401,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   async resume(input: { communityId: string; actorId: string | null }) {
     const tenant = this.tenant(input.communityId);
     const changed = await this.killSwitch.resuming(() => tenant.community.setHalted(false, { actorId: input.actorId }));
-    await eventSinkFor(this.env, this.logger).publish({
+    await this.events.publish({
       type: "killswitch.changed",
       communityId: input.communityId,
       audience: "community",
@@ -487,7 +492,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       const canceled = await this.cancelUnconfirmed(tenant, order, "confirmation_timeout");
       if (canceled) {
         await notifyMember(
-          this.env,
+          { env: this.env, events: this.events },
           communityId,
           order.userId,
           `order:${order.id}:confirm_timeout`,
@@ -545,7 +550,7 @@ export class CommunityExecutor extends DurableObject<Env> {
       adapter: this.paper.adapterFor(userId),
       guard: null,
       logger,
-      sink: eventSinkFor(this.env, logger),
+      sink: this.events,
       release: (ids) => this.local.release(ids),
       track: (orderId, submittedAt) => {
         const next = nextFollowUpAt(submittedAt, Date.now());
@@ -571,7 +576,8 @@ export class CommunityExecutor extends DurableObject<Env> {
         }
       },
       enqueue: (orders) => sendOrderMessages(this.env.ORDER_QUEUE, communityId, orders),
-      notifyMember: (memberId, key, text) => notifyMember(this.env, communityId, memberId, key, text),
+      notifyMember: (memberId, key, text) =>
+        notifyMember({ env: this.env, events: this.events }, communityId, memberId, key, text),
       now: () => Date.now(),
     };
   }

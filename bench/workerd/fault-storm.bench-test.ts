@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
+import { hubEventSink } from "../../platform/realtime/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
@@ -10,7 +11,6 @@ import { FakeAlpaca } from "../../tests/support/fake-alpaca";
 import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import { breakerStates } from "../../workers/execution/broker-breakers";
 import { brokerGuard } from "../../workers/execution/broker-guard";
-import { eventSinkFor } from "../../workers/execution/event-sink";
 import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { benchVar, emitFigures, latencyFigures, muteEngineLogs, progress, seededRandom, sleep } from "./support/bench";
 
@@ -174,7 +174,7 @@ async function storm(seed: number, guarded: boolean) {
     deadLetteredAfterHolds: 0,
     notices: 0,
   };
-  const sink = eventSinkFor(env, rootLogger);
+  const sink = hubEventSink({ env, logger: rootLogger });
   const flowFor = (order: OrderRow): OrderFlowContext => ({
     communityId: community.communityId,
     tenant: community.tenant,

@@ -1,4 +1,5 @@
 import { configFor } from "../../shared/config";
+import type { EventSink } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
 import type { NewOrder } from "../../workers/db/tenant/execution";
 import { signComponentId } from "../../workers/discord/components";
@@ -9,8 +10,13 @@ import { describeOrder } from "./order-flow";
 export const CONFIRM_TIMEOUT_MS = 5 * 60_000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
-export async function askToConfirm(env: Env, logger: Logger, communityId: string, order: NewOrder): Promise<void> {
-  const secret = configFor(env);
+export async function askToConfirm(
+  deps: { env: Env; events: EventSink },
+  logger: Logger,
+  communityId: string,
+  order: NewOrder,
+): Promise<void> {
+  const secret = configFor(deps.env);
   const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
   if (!sessionSecret) {
     logger.error("order.confirm_unavailable", { communityId, orderId: order.id, reason: "SESSION_SECRET missing" });
@@ -21,7 +27,7 @@ export async function askToConfirm(env: Env, logger: Logger, communityId: string
     signComponentId(sessionSecret, { kind: "order", action: "confirm", id: order.id }, { lifetimeSeconds }),
     signComponentId(sessionSecret, { kind: "order", action: "cancel", id: order.id }, { lifetimeSeconds }),
   ]);
-  await notifyMember(env, communityId, order.userId, `order:${order.id}:confirm`, {
+  await notifyMember(deps, communityId, order.userId, `order:${order.id}:confirm`, {
     content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds / 60} minutes.`,
     components: [
       {

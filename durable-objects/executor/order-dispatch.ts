@@ -1,3 +1,4 @@
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { opensExposure } from "../../shared/orders/legs";
@@ -19,6 +20,7 @@ export interface DispatchContext {
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
   logger: Logger;
+  events: EventSink;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
 }
@@ -55,6 +57,15 @@ export class OrderDispatch {
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);
+      await this.ctx.events.publishMany(
+        orders.map((order) =>
+          orderUpdated(
+            batch.communityId,
+            { ...order, status: "queued", filledQuantity: 0, averageFillPrice: null },
+            Date.now(),
+          ),
+        ),
+      );
       for (const order of awaiting) {
         local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
       }
@@ -99,7 +110,7 @@ export class OrderDispatch {
         .filter((o) => stored.has(o.id))
         .map((order) =>
           notifyMember(
-            this.ctx.env(),
+            { env: this.ctx.env(), events: this.ctx.events },
             batch.communityId,
             order.userId,
             `order:${order.id}:stranded`,
@@ -114,12 +125,13 @@ export class OrderDispatch {
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
     const { logger } = this.ctx;
     const env = this.ctx.env();
+    const events = this.ctx.events;
     const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
     await Promise.all([
-      ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
+      ...awaiting.map((order) => askToConfirm({ env, events }, logger, batch.communityId, order)),
       ...reduced.map((order) =>
         notifyMember(
-          env,
+          { env, events },
           batch.communityId,
           order.userId,
           `order:${order.id}:reduced`,
@@ -128,7 +140,7 @@ export class OrderDispatch {
       ),
       ...batch.paused.map((paused) =>
         notifyMember(
-          env,
+          { env, events },
           batch.communityId,
           paused.userId,
           `pause:${paused.userId}:${paused.until}`,

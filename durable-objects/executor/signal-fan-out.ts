@@ -1,3 +1,4 @@
+import type { EventSink } from "../../shared/execution/events";
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
@@ -6,7 +7,6 @@ import type { RiskSignal } from "../../shared/risk/types";
 import type { TenantRepository } from "../../workers/db/tenant";
 import type { Follower } from "../../workers/db/tenant/execution";
 import { type ExecutionEntitlements, executionEntitlements } from "../../workers/execution/entitlements";
-import { eventSinkFor } from "../../workers/execution/event-sink";
 import { planFollowerOrders } from "./fan-out";
 import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
@@ -29,6 +29,7 @@ export interface FanOutContext {
   paper: PaperDesk;
   book: ProviderBook;
   logger: Logger;
+  events: EventSink;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
 }
@@ -228,7 +229,7 @@ export class SignalFanOut {
     };
     const logger = this.logger(run);
     await this.ctx.tenant(input.communityId).execution.setSignalOutcome(run.signalId, "accepted", null, { ...summary });
-    await eventSinkFor(this.ctx.env(), logger).publish({
+    await this.ctx.events.publish({
       type: "signal.accepted",
       communityId: input.communityId,
       audience: "community",

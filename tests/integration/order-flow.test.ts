@@ -7,12 +7,12 @@ import {
   type OrderFlowContext,
   sendQueuedOrder,
 } from "../../durable-objects/executor/order-flow";
+import { hubEventSink } from "../../platform/realtime/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { breakerStates } from "../../workers/execution/broker-breakers";
 import { brokerGuard } from "../../workers/execution/broker-guard";
-import { eventSinkFor } from "../../workers/execution/event-sink";
 import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { communityWithFollowers, type TestCommunity } from "../support/execution";
 import { FakeAlpaca, type FakeAlpacaOptions } from "../support/fake-alpaca";
@@ -90,7 +90,7 @@ async function liveOrder(
     adapter,
     guard: options.guarded ? brokerGuard(env, "alpaca", `test-${crypto.randomUUID()}`, adapter.capabilities) : null,
     logger: rootLogger,
-    sink: eventSinkFor(env, rootLogger),
+    sink: hubEventSink({ env, logger: rootLogger }),
     release: () => {},
     track: () => {},
     untrack: () => {},

@@ -21,6 +21,7 @@ import { registerOpenApi } from "./routes/openapi";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
+import { registerRealtime } from "./routes/realtime";
 import { registerSignalsParse } from "./routes/signals-parse";
 import { registerPolarWebhook } from "./routes/webhooks-polar";
 import { registerStripeWebhook } from "./routes/webhooks-stripe";
@@ -62,6 +63,7 @@ export function createApp(): App {
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);
+  registerRealtime(app);
   registerSignalsParse(app);
 
   app.use("/api/v1/ops/*", requireOpsToken);

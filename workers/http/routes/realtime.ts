@@ -1,0 +1,117 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { realtimeHubFor } from "../../../platform/realtime/hub";
+import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { HANDOFF_HEADER, signHandoff } from "../../../shared/realtime/handoff";
+import { requireSession } from "../../auth/session";
+import { database } from "../../db/client";
+import { forCommunity } from "../../db/tenant";
+import type { App, AppContext } from "../context";
+import { rateLimit } from "../middleware/rate-limit";
+import { errorResponse } from "../schemas";
+import { CommunityIdParam } from "./communities";
+
+/** Connection attempts per member: enough for reconnects and a few tabs, not for a reconnect storm. */
+export const REALTIME_CONNECT_LIMIT = { limit: 30, periodMs: 60_000 };
+
+const route = createRoute({
+  method: "get",
+  path: "/api/v1/communities/{communityId}/realtime",
+  tags: ["realtime"],
+  summary: "Open a WebSocket to the community's live events (orders, portfolio, signals, notifications)",
+  description:
+    "Needs the session cookie and membership of the community. The first frame is a `welcome`; `?since=<seq>` " +
+    "replays the buffered events after that sequence number the member may see.",
+  security: [{ sessionCookie: [] }],
+  middleware: [
+    requireSession,
+    rateLimit({ name: "realtime-connect", keyBy: "user", ...REALTIME_CONNECT_LIMIT }),
+  ] as const,
+  request: {
+    params: z.object({ communityId: CommunityIdParam }),
+    query: z.object({
+      since: z
+        .string()
+        .regex(/^\d{1,15}$/, "since is the sequence number of the last event the client processed")
+        .optional()
+        .openapi({ example: "1042" }),
+    }),
+  },
+  responses: {
+    101: { description: "Switching protocols: the WebSocket is open" },
+    400: errorResponse("since is not a sequence number"),
+    401: errorResponse(
+      "No session, or an expired, revoked or forged one (SESSION_REQUIRED, SESSION_EXPIRED, SESSION_INVALID)",
+    ),
+    404: errorResponse("No such community, or not a member of it (COMMUNITY_NOT_FOUND)"),
+    426: errorResponse("Not a WebSocket upgrade (UPGRADE_REQUIRED)"),
+    429: errorResponse(
+      "Too many connection attempts, or too many open connections (RATE_LIMITED, TOO_MANY_CONNECTIONS)",
+    ),
+    503: errorResponse("Realtime is unavailable (REALTIME_UNAVAILABLE, REALTIME_FULL)"),
+  },
+});
+
+/**
+ * The WebSocket upgrade into a community's RealtimeHub. The Worker checks the
+ * session and the membership (a non-member gets the same 404 as a missing
+ * community, so communities cannot be probed), then forwards the upgrade to
+ * the hub with a signed identity. The hub accepts the socket on the
+ * hibernation API; Hono's upgrade helper would keep the object awake.
+ */
+export function registerRealtime(app: App): void {
+  app.openapi(route, async (c) => {
+    const { communityId } = c.req.valid("param");
+    const { since } = c.req.valid("query");
+    c.set("communityId", communityId);
+    const session = c.get("session");
+    const secret = c.get("config").SESSION_SECRET;
+    if (!session || !secret) throw new Error("The realtime route runs behind requireSession.");
+
+    const membership = await forCommunity(database(c.env.DB), communityId).memberships.get(session.userId);
+    if (!membership) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new AppError(426, "UPGRADE_REQUIRED", "This endpoint only accepts WebSocket upgrades.", {
+        headers: { upgrade: "websocket" },
+      });
+    }
+
+    const identity = await signHandoff(secret, {
+      communityId,
+      userId: session.userId,
+      role: membership.role,
+      sessionId: session.sessionId,
+    });
+    const target = new URL("https://realtime-hub/connect");
+    if (since !== undefined) target.searchParams.set("since", since);
+    let answer: Response;
+    try {
+      answer = await realtimeHubFor(c.env, communityId).fetch(target.toString(), {
+        headers: { upgrade: "websocket", [HANDOFF_HEADER]: identity },
+      });
+    } catch (error) {
+      throw new ServiceUnavailableError("Realtime is unavailable; reconnect shortly.", "REALTIME_UNAVAILABLE", {
+        cause: error,
+        retryAfterSeconds: 1,
+      });
+    }
+    if (answer.status === 101 && answer.webSocket) {
+      c.get("logger").info("realtime.connected", { role: membership.role, since: since ?? null });
+      return new Response(null, { status: 101, webSocket: answer.webSocket });
+    }
+    throw await hubRefusal(c, answer);
+  });
+}
+
+/** The hub's `{"error":{code,message}}` refusal as the app's error (with this request's id). */
+async function hubRefusal(c: AppContext, answer: Response): Promise<AppError> {
+  const body = (await answer.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
+  const code = typeof body?.error?.code === "string" ? body.error.code : null;
+  const message = typeof body?.error?.message === "string" ? body.error.message : null;
+  if (!code || !message || answer.status < 400) {
+    c.get("logger").error("realtime.hub_answer_unexpected", { status: answer.status });
+    return new ServiceUnavailableError("Realtime is unavailable; reconnect shortly.", "REALTIME_UNAVAILABLE", {
+      retryAfterSeconds: 1,
+    });
+  }
+  return new AppError(answer.status, code, message);
+}
