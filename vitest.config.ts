@@ -12,6 +12,9 @@ const queueConsumer = (deadLetterQueue?: string) => ({
   ...(deadLetterQueue ? { deadLetterQueue } : {}),
 });
 
+/** Instrumented code runs several times slower (and CI shares two cores): coverage runs get longer timeouts. */
+const coverageRun = process.argv.some((arg) => arg === "--coverage" || arg.startsWith("--coverage."));
+
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -36,10 +39,22 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
     test: {
       include: ["tests/**/*.test.ts"],
       setupFiles: ["./tests/support/apply-migrations.ts"],
+      testTimeout: coverageRun ? 30_000 : 5_000,
+      hookTimeout: coverageRun ? 60_000 : 10_000,
       // Access logs and expected 4xx rejections drown test output; other warnings and errors still show.
       onConsoleLog: (log: string) => !log.includes('"level":"info"') && !log.includes('"msg":"request.rejected"'),
       // CI reads the pass/fail counts from the JSON report (.ci/run).
       reporters: process.env.CI ? ["default", ["json", { outputFile: ".ci/results/vitest.json" }]] : ["default"],
+      // On with `npm test -- --coverage` (CI). Istanbul instruments the source, which works inside workerd (v8
+      // coverage does not); .ci/check-coverage.mjs compares the summary with the floor in .ci/coverage-floor.json.
+      coverage: {
+        provider: "istanbul",
+        include: ["shared/**/*.ts", "durable-objects/**/*.ts"],
+        reporter: ["text-summary", "json-summary"],
+        reportsDirectory: ".ci/results/coverage",
+        // CI prints the figures even when a test fails.
+        reportOnFailure: true,
+      },
     },
   };
 });

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { hubEventSink } from "../platform/realtime/event-sink";
+import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
 import type { EventSink } from "../shared/execution/events";
 import {
@@ -28,6 +29,7 @@ import { OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/executi
 import { executionEntitlements } from "../workers/execution/entitlements";
 import { notifyMember } from "../workers/execution/notify-member";
 import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
+import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
 import { FanOutJournal } from "./executor/fan-out-journal";
@@ -696,6 +698,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     this.tenant(input.communityId);
     const day = utcDay(Date.now());
     return { day, signals: this.local.counter(day, "signals") };
+  }
+
+  /** The operator consistency check: this executor's kill switch and open orders against D1, and the audit chain. */
+  async checkConsistency(input: { communityId: string }): Promise<CommunityConsistency> {
+    return checkCommunityConsistency(this.local, this.tenant(input.communityId));
+  }
+
+  /** The daily audit check: verifies this community's hash chain here, so the cron only fans out. */
+  async verifyAuditChain(input: { communityId: string }): Promise<ChainVerification> {
+    return this.tenant(input.communityId).audit.verify();
   }
 
   /** Community settings the executor keeps a copy of (maximum signal age); the kill switch is read, not copied. */

@@ -9,6 +9,12 @@ import { PlanOverridesSchema, ProviderPriceIdsSchema } from "./billing/plans";
 const httpUrl = z.url({ protocol: /^https?$/ });
 const url = (fallback: string) => httpUrl.default(fallback);
 const optionalSecret = z.string().min(1).optional();
+/** `https://<public key>@<host>/<project id>`, as Sentry shows it in a project's Client Keys. */
+const sentryDsn = z.url({ protocol: /^https?$/ }).refine((value) => {
+  // zod runs refinements after a failed check too: only a parsable URL can be a DSN.
+  const dsn = URL.canParse(value) ? new URL(value) : null;
+  return dsn !== null && dsn.username !== "" && /\/\d+$/.test(dsn.pathname);
+}, "must be a Sentry DSN: https://<public key>@<host>/<project id>");
 const hex64 = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (an Ed25519 public key)");
 const base64Key32 = z
   .string()
@@ -122,6 +128,8 @@ export const configSchema = z.object({
   QUOTES_EQUITY_API_BASE: url("https://data.alpaca.markets"),
   /** `deterministic`: a simulated price walk for development and tests only; production refuses it. */
   QUOTE_FEED: z.enum(["live", "deterministic"]).default("live"),
+  /** Error tracking (Sentry); nothing is sent without it. */
+  SENTRY_DSN: sentryDsn.optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -156,7 +164,9 @@ export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; proble
 const KNOWN_KEYS = new Set(Object.keys(configSchema.shape));
 
 /** Every URL var: in production each one must be https (PUBLIC_BASE_URL and the outbound bases). */
-const URL_KEYS = Object.keys(configSchema.shape).filter((key) => key.endsWith("_URL") || key.endsWith("_BASE"));
+const URL_KEYS = Object.keys(configSchema.shape).filter(
+  (key) => key.endsWith("_URL") || key.endsWith("_BASE") || key === "SENTRY_DSN",
+);
 
 /**
  * Parses the raw env and reports every problem at once: malformed values,

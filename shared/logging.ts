@@ -78,7 +78,30 @@ export class Logger {
   private write(level: LogLevel, msg: string, fields?: LogFields): void {
     const entry = redact({ level, msg, time: new Date().toISOString(), ...this.fields, ...fields });
     this.sink(JSON.stringify(entry), level);
+    if (level === "error" && errorListeners.size > 0) notifyErrorListeners(msg, { ...this.fields, ...fields });
   }
 }
 
 export const rootLogger = new Logger();
+
+/**
+ * Receives every error-level event with its raw fields (before redaction, so an Error keeps its stack): the error
+ * tracker listens here, so whatever is logged as an error is also tracked. A listener redacts what it sends.
+ */
+export type ErrorListener = (msg: string, fields: LogFields) => void;
+
+const errorListeners = new Set<ErrorListener>();
+
+export function onErrorLogged(listener: ErrorListener): void {
+  errorListeners.add(listener);
+}
+
+function notifyErrorListeners(msg: string, fields: LogFields): void {
+  for (const listener of errorListeners) {
+    try {
+      listener(msg, fields);
+    } catch {
+      // Tracking must never break logging, nor the work that logs.
+    }
+  }
+}

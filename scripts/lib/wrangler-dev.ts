@@ -29,6 +29,8 @@ export interface DevServerOptions {
   omitVars?: string[];
   /** Seed the demo community into the fresh database before starting. */
   seed?: boolean;
+  /** Use (and keep) this persist dir instead of a temporary one: the caller owns it and its data. */
+  persistTo?: string;
   /** The /health status that means "up" (503 for a deliberately misconfigured production run). */
   readyStatus?: number;
   extraArgs?: string[];
@@ -39,7 +41,7 @@ const log = (message: string) => console.error(`[wrangler-dev] ${message}`);
 
 export async function startWranglerDev(options: DevServerOptions = {}): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), "dte-bench-"));
-  const persistTo = join(dir, "state");
+  const persistTo = options.persistTo ?? join(dir, "state");
   const envFile = join(dir, "bench.env");
   const logFile = join(dir, "wrangler.log");
   const port = await freePort();
@@ -84,7 +86,8 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   );
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on("data", (chunk: Buffer) => {
-      out.write(chunk);
+      // Output can still arrive after stop() closed the log (the pipe drains late): drop it, never crash on it.
+      if (!out.writableEnded) out.write(chunk);
       if (verbose) process.stderr.write(chunk);
     });
   }

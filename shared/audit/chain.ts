@@ -10,7 +10,10 @@ export const GENESIS_HASH = "0".repeat(64);
 
 const EVENT_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
-/** Events known today; any well-formed `domain.action` name is accepted. */
+/**
+ * Known event names; any well-formed `domain.action` name is accepted. The `auth.*` names are reserved for broker
+ * OAuth, data key rotation and MFA, which are planned: nothing writes them yet (audit-log spec).
+ */
 export const AUDIT_EVENTS = [
   "community.created",
   "community.role_changed",

@@ -60,11 +60,15 @@ export interface RateLimit {
   periodMs: number;
 }
 
-/** Published limits (requests per period). Throttles use half of each (design.md §9). */
+/**
+ * Published limits (requests per period); throttles use half of each. IBKR publishes 10/s (Web API pacing,
+ * per username) and, on an older page, 50/s: the lower one counts, because a breach can put the platform's
+ * shared egress IP in IBKR's 10-minute penalty box (trade-execution spec).
+ */
 export const PUBLISHED_RATE_LIMITS = {
   alpaca: { requests: 200, periodMs: 60_000 },
   schwab: { requests: 120, periodMs: 60_000 },
-  ibkr: { requests: 50, periodMs: 1_000 },
+  ibkr: { requests: 10, periodMs: 1_000 },
 } as const satisfies Partial<Record<BrokerId, RateLimit>>;
 
 export interface BrokerCapabilities {

@@ -146,4 +146,21 @@ describe("configuration", () => {
     if (result.ok) return;
     expect(result.problems).toEqual([{ variable: "OPS_TOKEN", problem: "missing" }]);
   });
+
+  it("Scenario: The error tracker's DSN is optional, well formed, and https in production", () => {
+    expect(loadConfig(production).ok).toBe(true);
+    const dsn = "https://0123456789abcdef@o1.ingest.sentry.io/42";
+    expect(loadConfig({ ...production, SENTRY_DSN: dsn })).toMatchObject({ ok: true, config: { SENTRY_DSN: dsn } });
+    const http = loadConfig({ ...production, SENTRY_DSN: "http://key@sentry.internal/42" });
+    expect(http).toEqual({
+      ok: false,
+      problems: [{ variable: "SENTRY_DSN", problem: "must be an https: URL in production" }],
+    });
+    expect(loadConfig({ ...TEST_VARS, SENTRY_DSN: "http://key@127.0.0.1:9000/42" }).ok).toBe(true);
+    for (const malformed of ["not a url", "https://sentry.io/42", "https://key@sentry.io/project"]) {
+      const result = loadConfig({ ...production, SENTRY_DSN: malformed });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.problems.map((p) => p.variable)).toEqual(["SENTRY_DSN"]);
+    }
+  });
 });

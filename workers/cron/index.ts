@@ -3,6 +3,7 @@ import { type Logger, rootLogger } from "../../shared/logging";
 import { runBillingLifecycle } from "../billing/lifecycle";
 import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
+import { runAuditChainVerification } from "./verify-audit-chains";
 
 export const CRONS = {
   reconcileOrders: "*/5 * * * *",
@@ -32,6 +33,7 @@ export const JOBS_BY_CRON: Record<string, CronJob[]> = {
   [CRONS.daily]: [
     notYetImplemented("rotate_data_keys", "Data key rotation"),
     { name: "housekeeping", run: runHousekeeping },
+    { name: "verify_audit_chains", run: runAuditChainVerification },
   ],
 };
 

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { asc, eq, gt } from "drizzle-orm";
 import { GENESIS_HASH, nextChainRow } from "../../shared/audit/chain";
 import { auditLog, communities, users } from "../../shared/db/schema";
 import type { Database } from "./client";
@@ -15,6 +15,18 @@ export function communityDirectory(db: Database) {
   const directory = {
     async findById(id: string): Promise<Community | null> {
       return (await db.select().from(communities).where(eq(communities.id, id)).get()) ?? null;
+    },
+
+    /** Community ids in id order after `afterId`, for jobs that visit every community page by page. */
+    async idsAfter(afterId: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: communities.id })
+        .from(communities)
+        .where(gt(communities.id, afterId))
+        .orderBy(asc(communities.id))
+        .limit(limit)
+        .all();
+      return rows.map((row) => row.id);
     },
 
     async findByGuildId(guildId: string): Promise<Community | null> {
@@ -95,4 +107,14 @@ export async function upsertUser(db: Database, input: { discordId: string; usern
 
 export async function userById(db: Database, userId: string): Promise<User | null> {
   return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
+}
+
+/**
+ * A user as the audit log may name them: the internal id, plus the internal id of the user with that Discord id
+ * (operators usually know the Discord id).
+ */
+export async function auditUserIds(db: Database, id: string): Promise<string[]> {
+  if (!/^\d{17,20}$/.test(id)) return [id];
+  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
+  return user ? [id, user.id] : [id];
 }

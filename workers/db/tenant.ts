@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, lte, max } from "drizzle-orm";
 import { type ChainVerification, ChainVerifier } from "../../shared/audit/chain";
+import type { AuditSearch } from "../../shared/audit/search";
 import {
   auditLog,
   communities,
@@ -12,6 +13,7 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors";
 import { evaluateFlag, type FlagEvaluation } from "../../shared/flags";
 import type { Database } from "./client";
+import { auditSearchWhere } from "./tenant/audit-search";
 import { executionRepository } from "./tenant/execution";
 import { followRepository } from "./tenant/follows";
 import { providerRepository } from "./tenant/providers";
@@ -160,12 +162,13 @@ export function forCommunity(db: Database, communityId: string) {
       return entry;
     },
 
-    list(options: { limit?: number; afterSeq?: number } = {}): Promise<AuditEntry[]> {
+    /** Entries after `afterSeq` in seq order, at most `limit`, matching every criterion of `search`. */
+    list(options: { limit?: number; afterSeq?: number; search?: AuditSearch } = {}): Promise<AuditEntry[]> {
       const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST_LIMIT);
       return db
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.communityId, communityId), gt(auditLog.seq, options.afterSeq ?? 0)))
+        .where(auditSearchWhere(communityId, options.search ?? {}, options.afterSeq ?? 0))
         .orderBy(asc(auditLog.seq))
         .limit(limit)
         .all();

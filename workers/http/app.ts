@@ -18,6 +18,7 @@ import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
 import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
+import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerReady } from "./routes/ready";
@@ -69,6 +70,7 @@ export function createApp(): App {
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
+  registerOpsConsistency(app);
   registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));

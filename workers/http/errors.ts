@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, MethodNotAllowedError, NotFoundError, toAppError, ValidationError } from "../../shared/errors";
 import type { AppContext, AppEnv } from "./context";
+import { handlerRoute } from "./matched-route";
 
 /** Turns any throw into the JSON error body; 5xx are logged with their cause, never sent. */
 export function handleError(error: unknown, c: AppContext): Response {
@@ -12,6 +13,8 @@ export function handleError(error: unknown, c: AppContext): Response {
   if (appError.status >= 500) {
     const cause = appError.cause ?? (appError === error ? undefined : error);
     logger?.error("request.failed", {
+      route: handlerRoute(c) ?? "(unmatched)",
+      communityId: c.get("communityId"),
       errorCode: appError.code,
       status: appError.status,
       error: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : cause,

@@ -16,3 +16,18 @@ export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorBodySchema } },
 });
+
+/** A community's audit chain verification (the audit endpoint and the consistency check). */
+export const AuditVerificationSchema = z
+  .object({
+    ok: z.boolean(),
+    count: z.number().int().openapi({ description: "Rows verified before the first break (all rows when ok)" }),
+    headHash: z.string().optional(),
+    brokenAt: z
+      .object({
+        seq: z.number().int(),
+        reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "seq_gap", "head_mismatch"]),
+      })
+      .optional(),
+  })
+  .openapi("AuditVerification");

@@ -1,10 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { ChainVerification } from "../../../shared/audit/chain";
+import { AUDIT_CSV_HEADER, auditCsvRow } from "../../../shared/audit/export";
+import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter, parseInstant } from "../../../shared/audit/search";
+import { ValidationError } from "../../../shared/errors";
+import { database } from "../../db/client";
+import { auditUserIds } from "../../db/directory";
+import type { TenantRepository } from "../../db/tenant";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
+import { AuditVerificationSchema, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
+const DEFAULT_LIMIT = 100;
+/** A CSV export stops here; narrow the search (or page with after_seq) for more. */
+const MAX_EXPORT_ROWS = 100_000;
 
 const AuditEntrySchema = z
   .object({
@@ -20,20 +30,6 @@ const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const VerificationSchema = z
-  .object({
-    ok: z.boolean(),
-    count: z.number().int().openapi({ description: "Rows verified before the first break (all rows when ok)" }),
-    headHash: z.string().optional(),
-    brokenAt: z
-      .object({
-        seq: z.number().int(),
-        reason: z.enum(["hash_mismatch", "prev_hash_mismatch", "seq_gap", "head_mismatch"]),
-      })
-      .optional(),
-  })
-  .openapi("AuditVerification");
-
 const AuditPageSchema = z
   .object({
     entries: z.array(AuditEntrySchema),
@@ -42,28 +38,59 @@ const AuditPageSchema = z
       .int()
       .nullable()
       .openapi({ description: "Pass as after_seq for the next page; null at the end" }),
-    verification: VerificationSchema.optional(),
+    verification: AuditVerificationSchema.optional(),
   })
   .openapi("AuditPage");
+
+const UserFilter = z
+  .string()
+  .regex(/^[A-Za-z0-9_:-]{1,128}$/, "A user id (internal or Discord), or `operator`")
+  .openapi({ example: "100000000000000042" });
+
+const InstantQuery = z
+  .string()
+  .regex(/^[0-9T:.+Z-]{1,40}$/, "An ISO 8601 date or date-time, or Unix epoch milliseconds")
+  .openapi({ example: "2026-12-01" });
+
+const AuditQuerySchema = z.object({
+  verify: z.enum(["1", "true", "0", "false"]).optional().openapi({ description: "1 or true: verify the chain" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_EXPORT_ROWS)
+    .optional()
+    .openapi({ description: `Page size, 1–${MAX_LIMIT} (default 100); with format=csv, a cap on the rows exported` }),
+  after_seq: z.coerce.number().int().min(0).optional(),
+  actor_id: UserFilter.optional().openapi({ description: "Who did it: an internal or Discord user id, or `operator`" }),
+  subject_id: UserFilter.optional().openapi({ description: "The user it was done to (the entry's target)" }),
+  event: z
+    .string()
+    .max(1000)
+    .optional()
+    .openapi({ description: "Comma-separated event names or `domain.*`", example: "community.role_changed,flags.*" }),
+  from: InstantQuery.optional().openapi({ description: "Entries created at or after this instant" }),
+  to: InstantQuery.optional().openapi({ description: "Entries created before this instant" }),
+  format: z.enum(["json", "csv"]).default("json").openapi({ description: "csv: every matching entry as CSV" }),
+});
 
 const route = createRoute({
   method: "get",
   path: "/api/v1/communities/{communityId}/audit",
   tags: ["operations"],
-  summary: "A community's audit log, optionally with a verification of its hash chain",
+  summary: "A community's audit log: search, CSV export, and a verification of its hash chain",
   security: [{ opsToken: [] }],
   request: {
     params: z.object({ communityId: z.string().min(1).max(128) }),
-    query: z.object({
-      verify: z.enum(["1", "true", "0", "false"]).optional().openapi({ description: "1 or true: verify the chain" }),
-      limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100),
-      after_seq: z.coerce.number().int().min(0).optional(),
-    }),
+    query: AuditQuerySchema,
   },
   responses: {
     200: {
-      description: "A page of entries, in seq order",
-      content: { "application/json": { schema: AuditPageSchema } },
+      description: "A page of matching entries in seq order, or (format=csv) every matching entry as CSV",
+      content: {
+        "application/json": { schema: AuditPageSchema },
+        "text/csv": { schema: z.string().openapi({ example: AUDIT_CSV_HEADER }) },
+      },
     },
     400: errorResponse("A query parameter is invalid"),
     401: errorResponse("Missing or invalid operator token"),
@@ -71,15 +98,41 @@ const route = createRoute({
   },
 });
 
+type AuditQuery = z.infer<typeof AuditQuerySchema>;
+
 export function registerCommunityAudit(app: App): void {
   app.use("/api/v1/communities/:communityId/audit", requireOpsToken);
   app.openapi(route, async (c) => {
     const { communityId } = c.req.valid("param");
-    const { verify, limit, after_seq: afterSeq } = c.req.valid("query");
+    const query = c.req.valid("query");
+    const search = searchOf(query);
+    if (query.format === "json" && (query.limit ?? 0) > MAX_LIMIT) {
+      throw invalidQuery("limit", `Too big: a page holds at most ${MAX_LIMIT} entries.`);
+    }
     const tenant = await communityFromRoute(c, communityId);
-    const entries = await tenant.audit.list({ limit, afterSeq });
+    const db = database(c.env.DB);
+    const resolved: AuditSearch = {
+      ...search,
+      actorIds: query.actor_id ? await auditUserIds(db, query.actor_id) : undefined,
+      subjectIds: query.subject_id ? await auditUserIds(db, query.subject_id) : undefined,
+    };
+    const verify = query.verify === "1" || query.verify === "true";
+    const afterSeq = query.after_seq ?? 0;
+
+    if (query.format === "csv") {
+      const verification = verify ? await tenant.audit.verify() : undefined;
+      const headers: Record<string, string> = {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="audit-${safeFileName(communityId)}.csv"`,
+      };
+      if (verification) headers["x-audit-verification"] = verificationHeader(verification);
+      return c.body(csvExport(tenant, resolved, afterSeq, query.limit ?? MAX_EXPORT_ROWS), 200, headers);
+    }
+
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const entries = await tenant.audit.list({ limit, afterSeq, search: resolved });
     const last = entries.at(-1);
-    const verification = verify === "1" || verify === "true" ? await tenant.audit.verify() : undefined;
+    const verification = verify ? await tenant.audit.verify() : undefined;
     return c.json(
       {
         entries,
@@ -89,4 +142,74 @@ export function registerCommunityAudit(app: App): void {
       200,
     );
   });
+}
+
+/** The query's event and date filters (the user filters need a lookup); a 400 names what is wrong. */
+function searchOf(query: AuditQuery): AuditSearch {
+  const search: AuditSearch = {};
+  if (query.event !== undefined) {
+    const events = parseEventFilter(query.event);
+    if (!events) {
+      throw invalidQuery(
+        "event",
+        `Up to ${MAX_EVENT_FILTERS} comma-separated names like community.role_changed or flags.*.`,
+      );
+    }
+    Object.assign(search, events);
+  }
+  for (const bound of ["from", "to"] as const) {
+    const raw = query[bound];
+    if (raw === undefined) continue;
+    const at = parseInstant(raw);
+    if (at === null)
+      throw invalidQuery(bound, "Not a date: use 2026-12-01, 2026-12-01T09:30:00Z or epoch milliseconds.");
+    search[bound] = at;
+  }
+  if (search.from !== undefined && search.to !== undefined && search.from >= search.to) {
+    throw invalidQuery("to", "`to` must be after `from`.");
+  }
+  return search;
+}
+
+function invalidQuery(path: string, message: string): ValidationError {
+  return new ValidationError("The request does not match the expected shape.", {
+    details: [{ path, code: "invalid_value", message }],
+  });
+}
+
+/** Streams the CSV page by page, so a long log is never held in memory at once. */
+function csvExport(tenant: TenantRepository, search: AuditSearch, afterSeq: number, maxRows: number) {
+  const encoder = new TextEncoder();
+  let cursor = afterSeq;
+  let remaining = maxRows;
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(AUDIT_CSV_HEADER));
+        return;
+      }
+      const want = Math.min(MAX_LIMIT, remaining);
+      const page = want > 0 ? await tenant.audit.list({ limit: want, afterSeq: cursor, search }) : [];
+      if (page.length === 0) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(encoder.encode(page.map(auditCsvRow).join("")));
+      cursor = page.at(-1)?.seq ?? cursor;
+      // A short page is the last one.
+      remaining = page.length < want ? 0 : remaining - page.length;
+    },
+  });
+}
+
+function verificationHeader(verification: ChainVerification): string {
+  return verification.ok
+    ? `ok; count=${verification.count}`
+    : `broken; seq=${verification.brokenAt.seq}; reason=${verification.brokenAt.reason}`;
+}
+
+function safeFileName(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, "_");
 }

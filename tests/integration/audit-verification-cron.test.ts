@@ -1,0 +1,71 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../workers/app";
+import { database } from "../../workers/db/client";
+import { communityDirectory } from "../../workers/db/directory";
+import { forCommunity } from "../../workers/db/tenant";
+import { asAttacker, tamperSql } from "../support/audit-tamper";
+
+const db = database(env.DB);
+
+async function communityWithEntries(name: string) {
+  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name });
+  const tenant = forCommunity(db, community.id);
+  for (let i = 0; i < 3; i++) await tenant.audit.append({ event: "flags.override_set", data: { i } });
+  return community.id;
+}
+
+/** The JSON log lines written while `run` runs. */
+async function logsDuring(run: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
+  const lines: string[] = [];
+  const keep = (line: unknown) => void lines.push(String(line));
+  const spies = [vi.spyOn(console, "error"), vi.spyOn(console, "log")].map((spy) => spy.mockImplementation(keep));
+  try {
+    await run();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("daily audit chain verification", () => {
+  it("Scenario: The daily job verifies every community's chain and alerts on a break", async () => {
+    const intact = [await communityWithEntries("A"), await communityWithEntries("B")];
+    const tampered = await communityWithEntries("C");
+    await asAttacker(() =>
+      tamperSql(`UPDATE audit_log SET data = '{"i":9}' WHERE community_id = ? AND seq = 3`, tampered),
+    );
+
+    const logs = await logsDuring(async () => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ cron: "0 2 * * *", scheduledTime: Date.now() }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    });
+
+    const alerts = logs.filter((line) => line.msg === "audit.chain_broken");
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        level: "error",
+        alert: true,
+        communityId: tampered,
+        job: "verify_audit_chains",
+        brokenAt: { seq: 3, reason: "hash_mismatch" },
+      }),
+    ]);
+    for (const communityId of intact) {
+      expect(logs.some((line) => line.communityId === communityId)).toBe(false);
+      expect(await forCommunity(db, communityId).audit.verify()).toMatchObject({ ok: true, count: 4 });
+    }
+    const finished = logs.find((line) => line.msg === "cron.job_finished" && line.job === "verify_audit_chains");
+    expect(finished).toMatchObject({ communities: 3, verified: 2, broken: 1, failed: 0, complete: true });
+  });
+});
