@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { hubEventSink } from "../platform/realtime/event-sink";
+import { hubEventSink } from "../platform/execution/event-sink";
 import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
 import type { EventSink } from "../shared/execution/events";

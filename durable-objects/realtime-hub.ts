@@ -1,19 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import { configFor } from "../shared/config";
 import { type Logger, rootLogger } from "../shared/logging";
-import { channelsFor, inAudience } from "../shared/realtime/access";
+import { channelsFor, inAudience, streamsFor } from "../shared/realtime/access";
 import { HANDOFF_HEADER, verifyHandoff } from "../shared/realtime/handoff";
-import { CLOSE_CODES, type ControlFrame, REALTIME_LIMITS } from "../shared/realtime/protocol";
+import { CLOSE_CODES, type ControlFrame, REALTIME_LIMITS, type StreamHeads } from "../shared/realtime/protocol";
 import { PublishBatchSchema, type PublishInput } from "../shared/realtime/publish";
 import type { HubCounter, HubStats } from "../shared/realtime/stats";
 import { assertOwnCommunity } from "./executor/identity";
 import { type Connection, countAcked, newConnection, saveAttachment, tagOf } from "./realtime/connection";
 import { deliver, deliverTo, sendFrame } from "./realtime/deliver";
-import { HubStore } from "./realtime/hub-store";
+import { HubStore, type RecordedEvent } from "./realtime/hub-store";
 import { judgeClientFrame } from "./realtime/inbound";
 import { SocketRegistry } from "./realtime/socket-registry";
 import { hubError, parseSince } from "./realtime/upgrade";
-import { reportStats, sessionsEnded } from "./realtime/upkeep";
+import { endedCredentials, reportStats } from "./realtime/upkeep";
 
 export interface PublishResult {
   firstSeq: number;
@@ -26,7 +26,7 @@ export interface PublishResult {
  * One community's WebSocket fan-out, on the hibernation API. The Worker
  * authenticates a browser and forwards its upgrade here with a signed identity
  * (`shared/realtime/handoff.ts`); the hub accepts the socket tagged by member,
- * role and session, with that identity and the member's channels in the
+ * role and session (or operator token), with that identity and its channels in the
  * socket's attachment, so the object can hibernate between events and wake
  * with every socket intact. Publishers call `publish` / `publishBatch`; each
  * event is numbered, kept for replay and sent only where `shared/realtime/access.ts`
@@ -80,7 +80,7 @@ export class RealtimeHub extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [
       tagOf.user(identity.userId),
       tagOf.role(identity.role),
-      tagOf.session(identity.sessionId),
+      tagOf.credential(identity.credential),
     ]);
     const connection = newConnection(server, identity, channelsFor(identity.role), Date.now());
     saveAttachment(connection);
@@ -95,12 +95,15 @@ export class RealtimeHub extends DurableObject<Env> {
     return "pong";
   }
 
-  publish(input: PublishInput): PublishResult {
+  async publish(input: PublishInput): Promise<PublishResult> {
     return this.publishBatch([input]);
   }
 
-  /** Events in order, numbered in one storage transaction, then sent. Refuses the whole batch if one is invalid. */
-  publishBatch(inputs: readonly PublishInput[]): PublishResult {
+  /**
+   * Events in order, numbered in one storage transaction, then sent. Refuses the whole batch if one is invalid.
+   * Async only so that a refusal reaches the caller as a rejection: nothing in it awaits, so batches never interleave.
+   */
+  async publishBatch(inputs: readonly PublishInput[]): Promise<PublishResult> {
     const events = PublishBatchSchema.parse(inputs);
     for (const event of events) assertOwnCommunity(this.ctx.id, this.store, event.communityId);
     const recorded = this.store.record(events);
@@ -129,11 +132,15 @@ export class RealtimeHub extends DurableObject<Env> {
   /** Closes the sockets of revoked sessions at once (the Worker calls this on sign-out). */
   endSessions(sessionIds: readonly string[]): number {
     let closed = 0;
-    for (const sessionId of sessionIds) {
-      for (const ws of this.ctx.getWebSockets(tagOf.session(sessionId))) {
-        const connection = this.registry.get(ws);
-        if (connection) closed += this.end(connection, CLOSE_CODES.sessionEnded, "session ended", "closedSessionEnded");
-      }
+    for (const sessionId of sessionIds) closed += this.endCredential({ kind: "session", sessionId });
+    return closed;
+  }
+
+  private endCredential(credential: Connection["credential"]): number {
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets(tagOf.credential(credential))) {
+      const connection = this.registry.get(ws);
+      if (connection) closed += this.end(connection, CLOSE_CODES.sessionEnded, "session ended", "closedSessionEnded");
     }
     return closed;
   }
@@ -168,7 +175,7 @@ export class RealtimeHub extends DurableObject<Env> {
       case "close":
         this.logger.warn("realtime.client_closed", {
           userId: connection.userId,
-          code: outcome.code,
+          closeCode: outcome.code,
           reason: outcome.reason,
         });
         this.end(connection, outcome.code, outcome.reason, outcome.counter);
@@ -176,11 +183,13 @@ export class RealtimeHub extends DurableObject<Env> {
       case "reply":
         this.send(connection, outcome.frame);
         return;
-      case "channels":
+      case "channels": {
         this.registry.setChannels(connection, outcome.channels);
         saveAttachment(connection);
-        this.send(connection, outcome.frame);
+        const channels = [...connection.channels];
+        this.send(connection, { type: "subscribed", channels, streams: this.headsOf(connection) });
         return;
+      }
       case "ack":
         countAcked(connection.flow, outcome.seq);
         return;
@@ -202,8 +211,9 @@ export class RealtimeHub extends DurableObject<Env> {
     this.alarmScheduled = false;
     const communityId = this.ctx.id.name ?? this.store.getMeta("communityId");
     try {
-      const ended = await sessionsEnded(this.env, this.registry.sessionIds());
-      if (ended.size > 0) this.endSessions([...ended]);
+      const ended = await endedCredentials(this.env, this.registry.credentials());
+      this.endSessions(ended.sessionIds);
+      for (const fingerprint of ended.opsFingerprints) this.endCredential({ kind: "ops", fingerprint });
     } catch (error) {
       this.logger.error("realtime.session_check_failed", { error });
     }
@@ -221,7 +231,8 @@ export class RealtimeHub extends DurableObject<Env> {
    * The first frame, then a `?since=` replay: the buffered events after
    * `since` that this member may see, oldest first. A replay the buffer cannot
    * complete, or larger than a socket's unacknowledged-bytes limit, is not
-   * sent: the welcome says `complete: false` and the client refetches.
+   * sent: the welcome says `complete: false` and the client refetches. The
+   * welcome's stream heads are those the replayed events chain onto.
    */
   private welcome(connection: Connection, since: number | null): void {
     const backlog = since === null ? null : this.store.eventsAfter(since);
@@ -229,19 +240,24 @@ export class RealtimeHub extends DurableObject<Env> {
       (event) => connection.channels.has(event.channel) && inAudience(connection, event.audience),
     );
     const bytes = visible.reduce((sum, event) => sum + event.bytes, 0);
-    const complete = backlog !== null && backlog.complete && bytes <= REALTIME_LIMITS.maxUnackedBytes;
+    const complete = backlog?.complete === true && bytes <= REALTIME_LIMITS.maxUnackedBytes;
     const replayed = complete ? visible : [];
     this.send(connection, {
       type: "welcome",
       seq: this.store.latestSeq(),
       role: connection.role,
       channels: [...connection.channels],
+      streams: headsBefore(this.headsOf(connection), replayed),
       replay: since === null ? null : { since, complete, events: replayed.length },
     });
     if (replayed.length > 0) {
       const delivery = deliverTo(connection, replayed);
       this.store.count({ messagesOut: delivery.messages, bytesOut: delivery.bytes });
     }
+  }
+
+  private headsOf(connection: Connection): StreamHeads {
+    return this.store.heads(streamsFor(connection.role, connection.channels), connection.userId);
   }
 
   private send(connection: Connection, frame: ControlFrame): void {
@@ -267,4 +283,16 @@ export class RealtimeHub extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + REALTIME_LIMITS.sessionCheckMs);
     }
   }
+}
+
+/** Stream heads as they stood before `replayed` (oldest first): where each replayed stream's first event chains on. */
+function headsBefore(current: StreamHeads, replayed: readonly RecordedEvent[]): StreamHeads {
+  const heads = { ...current };
+  const seen = new Set<string>();
+  for (const event of replayed) {
+    if (seen.has(event.stream)) continue;
+    seen.add(event.stream);
+    heads[event.stream] = event.prev;
+  }
+  return heads;
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
-import { hubEventSink } from "../../platform/realtime/event-sink";
+import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";

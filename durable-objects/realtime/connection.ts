@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { MEMBERSHIP_ROLES, type MembershipRole } from "../../shared/db/schema";
-import { REALTIME_CHANNELS, REALTIME_LIMITS, type RealtimeChannel } from "../../shared/realtime/protocol";
+import type { RealtimeCredential } from "../../shared/realtime/handoff";
+import {
+  REALTIME_CHANNELS,
+  REALTIME_LIMITS,
+  REALTIME_ROLES,
+  type RealtimeChannel,
+  type RealtimeRole,
+} from "../../shared/realtime/protocol";
 
 /**
  * One open socket and what the hub knows of it. Identity and subscriptions
@@ -11,9 +17,11 @@ import { REALTIME_CHANNELS, REALTIME_LIMITS, type RealtimeChannel } from "../../
  */
 export interface Connection {
   readonly ws: WebSocket;
+  /** The member, or `ops:<token fingerprint>` for an operator. */
   readonly userId: string;
-  readonly role: MembershipRole;
-  readonly sessionId: string;
+  readonly role: RealtimeRole;
+  /** What keeps the socket open: a member's session, or an operator's OPS_TOKEN (by fingerprint). */
+  readonly credential: RealtimeCredential;
   readonly connectedAt: number;
   channels: Set<RealtimeChannel>;
   flow: FlowState;
@@ -35,23 +43,26 @@ const CHECKPOINT_EVERY_BYTES = 32 * 1024;
 const AttachmentSchema = z.object({
   v: z.literal(1),
   u: z.string().min(1).max(128),
-  r: z.enum(MEMBERSHIP_ROLES),
-  s: z.string().min(1).max(64),
+  r: z.enum(REALTIME_ROLES),
+  /** The session id, or the operator token's fingerprint, by `k`. */
+  k: z.enum(["s", "o"]),
+  s: z.string().min(1).max(128),
   c: z.array(z.enum(REALTIME_CHANNELS)).max(REALTIME_CHANNELS.length),
   t: z.number().int(),
 });
 type Attachment = z.infer<typeof AttachmentSchema>;
 
-/** Tags for `ctx.getWebSockets(tag)`: by member, role and session. */
+/** Tags for `ctx.getWebSockets(tag)`: by member, role and credential. */
 export const tagOf = {
   user: (userId: string) => `user:${userId}`,
-  role: (role: MembershipRole) => `role:${role}`,
-  session: (sessionId: string) => `session:${sessionId}`,
+  role: (role: RealtimeRole) => `role:${role}`,
+  credential: (credential: RealtimeCredential) =>
+    credential.kind === "session" ? `session:${credential.sessionId}` : `ops:${credential.fingerprint}`,
 };
 
 export function newConnection(
   ws: WebSocket,
-  identity: { userId: string; role: MembershipRole; sessionId: string },
+  identity: { userId: string; role: RealtimeRole; credential: RealtimeCredential },
   channels: Iterable<RealtimeChannel>,
   connectedAt: number,
 ): Connection {
@@ -67,11 +78,13 @@ export function newConnection(
 
 /** Writes the connection's identity and channels onto its socket (again after every subscription change). */
 export function saveAttachment(connection: Connection): void {
+  const { credential } = connection;
   const attachment: Attachment = {
     v: 1,
     u: connection.userId,
     r: connection.role,
-    s: connection.sessionId,
+    k: credential.kind === "session" ? "s" : "o",
+    s: credential.kind === "session" ? credential.sessionId : credential.fingerprint,
     c: [...connection.channels],
     t: connection.connectedAt,
   };
@@ -82,8 +95,10 @@ export function saveAttachment(connection: Connection): void {
 export function restoreConnection(ws: WebSocket): Connection | null {
   const parsed = AttachmentSchema.safeParse(ws.deserializeAttachment());
   if (!parsed.success) return null;
-  const { u, r, s, c, t } = parsed.data;
-  return newConnection(ws, { userId: u, role: r, sessionId: s }, c, t);
+  const { u, r, k, s, c, t } = parsed.data;
+  const credential: RealtimeCredential =
+    k === "s" ? { kind: "session", sessionId: s } : { kind: "ops", fingerprint: s };
+  return newConnection(ws, { userId: u, role: r, credential }, c, t);
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Connection } from "./connection";
 export type InboundOutcome =
   | { kind: "close"; code: number; reason: string; counter: HubCounter | null }
   | { kind: "reply"; frame: ControlFrame }
-  | { kind: "channels"; channels: Set<RealtimeChannel>; frame: ControlFrame }
+  | { kind: "channels"; channels: Set<RealtimeChannel> }
   | { kind: "ack"; seq: number };
 
 const encoder = new TextEncoder();
@@ -73,7 +73,7 @@ export function judgeClientFrame(connection: Connection, message: string | Array
     if (msg.type === "subscribe") next.add(channel);
     else next.delete(channel);
   }
-  return { kind: "channels", channels: next, frame: { type: "subscribed", channels: [...next] } };
+  return { kind: "channels", channels: next };
 }
 
 function byteLength(text: string): number {

@@ -90,8 +90,14 @@ export class SocketRegistry {
     }
   }
 
-  /** Session ids of the open sockets, each once. */
-  sessionIds(): string[] {
-    return [...new Set([...this.all.values()].map((connection) => connection.sessionId))];
+  /** What the open sockets stand on, each once: members' session ids and operators' token fingerprints. */
+  credentials(): { sessionIds: string[]; opsFingerprints: string[] } {
+    const sessionIds = new Set<string>();
+    const opsFingerprints = new Set<string>();
+    for (const { credential } of this.all.values()) {
+      if (credential.kind === "session") sessionIds.add(credential.sessionId);
+      else opsFingerprints.add(credential.fingerprint);
+    }
+    return { sessionIds: [...sessionIds], opsFingerprints: [...opsFingerprints] };
   }
 }

@@ -2,6 +2,13 @@ import { realtimeHubStats } from "../../shared/db/schema";
 import { type HubStats, HubStatsSchema } from "../../shared/realtime/stats";
 import type { Database } from "../../workers/db/client";
 
+/** One hub's last report. */
+export interface HubReport {
+  communityId: string;
+  reportedAt: number;
+  stats: HubStats;
+}
+
 /** Each RealtimeHub's last reported figures (`realtime_hub_stats`), for the operator metrics. */
 export function realtimeStatsStore(db: Database) {
   return {
@@ -17,7 +24,7 @@ export function realtimeStatsStore(db: Database) {
     },
 
     /** Every hub's last report (one row per community that ever had a socket; rows that do not parse are skipped). */
-    async all(): Promise<{ communityId: string; reportedAt: number; stats: HubStats }[]> {
+    async all(): Promise<HubReport[]> {
       const rows = await db.select().from(realtimeHubStats).all();
       return rows.flatMap((row) => {
         const stats = HubStatsSchema.safeParse(row.stats);

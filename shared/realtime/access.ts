@@ -1,13 +1,21 @@
-import type { MembershipRole } from "../db/schema";
-import { type Audience, REALTIME_CHANNELS, type RealtimeChannel } from "./protocol";
+import {
+  type Audience,
+  type AudienceKind,
+  audienceKind,
+  REALTIME_CHANNELS,
+  type RealtimeChannel,
+  type RealtimeRole,
+  streamName,
+} from "./protocol";
 
 /**
  * Who sees what on a community's realtime connection, in one place.
  *
  * - Channels by role: every member sees community signals and their own notifications; members who can trade
- *   (everyone but a viewer) also see their own orders and portfolio.
+ *   (everyone but a viewer) also see their own orders and portfolio. Operators may hold every channel, where they
+ *   get what admins get.
  * - Audiences: an event for one member reaches only that member's sockets; an event for admins (aggregates) only
- *   owners' and admins'; a community event every member subscribed to its channel.
+ *   owners', admins' and operators'; a community event every member subscribed to its channel.
  * - Which audiences a channel carries: orders and portfolio are personal (one member, or aggregates for admins),
  *   never broadcast to the community; signals are for the community (or admins); notifications may be any.
  */
@@ -15,28 +23,32 @@ import { type Audience, REALTIME_CHANNELS, type RealtimeChannel } from "./protoc
 const EVERY_CHANNEL = REALTIME_CHANNELS;
 const WITHOUT_TRADING: readonly RealtimeChannel[] = ["signals", "notifications"];
 
-export const CHANNELS_BY_ROLE: Readonly<Record<MembershipRole, readonly RealtimeChannel[]>> = {
+export const CHANNELS_BY_ROLE: Readonly<Record<RealtimeRole, readonly RealtimeChannel[]>> = {
   owner: EVERY_CHANNEL,
   admin: EVERY_CHANNEL,
   provider: EVERY_CHANNEL,
   trader: EVERY_CHANNEL,
   viewer: WITHOUT_TRADING,
+  operator: EVERY_CHANNEL,
 };
 
-const AGGREGATE_ROLES: ReadonlySet<MembershipRole> = new Set(["owner", "admin"]);
+const AGGREGATE_ROLES: ReadonlySet<RealtimeRole> = new Set(["owner", "admin", "operator"]);
 
-export function channelsFor(role: MembershipRole): readonly RealtimeChannel[] {
+export function channelsFor(role: RealtimeRole): readonly RealtimeChannel[] {
   return CHANNELS_BY_ROLE[role];
 }
 
-export function maySubscribe(role: MembershipRole, channel: RealtimeChannel): boolean {
+export function maySubscribe(role: RealtimeRole, channel: RealtimeChannel): boolean {
   return CHANNELS_BY_ROLE[role].includes(channel);
 }
 
-/** Owners and admins receive events addressed to admins (community aggregates). */
-export function seesAggregates(role: MembershipRole): boolean {
+/** Owners, admins and operators receive events addressed to admins (community aggregates). */
+export function seesAggregates(role: RealtimeRole): boolean {
   return AGGREGATE_ROLES.has(role);
 }
+
+/** Operators are nobody's "member": a member's own events never reach them. */
+const hasOwnEvents = (role: RealtimeRole) => role !== "operator";
 
 const AUDIENCES_BY_CHANNEL: Readonly<Record<RealtimeChannel, ReadonlySet<AudienceKind>>> = {
   orders: new Set(["member", "admins"]),
@@ -45,20 +57,28 @@ const AUDIENCES_BY_CHANNEL: Readonly<Record<RealtimeChannel, ReadonlySet<Audienc
   notifications: new Set(["member", "admins", "community"]),
 };
 
-export type AudienceKind = "member" | "admins" | "community";
-
-export function audienceKind(audience: Audience): AudienceKind {
-  return typeof audience === "string" ? audience : "member";
-}
-
 /** Whether `channel` may carry an event for `audience` (a member's orders are never broadcast). */
 export function channelCarries(channel: RealtimeChannel, audience: Audience): boolean {
   return AUDIENCES_BY_CHANNEL[channel].has(audienceKind(audience));
 }
 
-/** Whether a member (by id and role) is in an event's audience. Channel subscriptions are checked separately. */
-export function inAudience(member: { userId: string; role: MembershipRole }, audience: Audience): boolean {
+/** Whether a connection (by user id and role) is in an event's audience. Channel subscriptions are checked apart. */
+export function inAudience(member: { userId: string; role: RealtimeRole }, audience: Audience): boolean {
   if (audience === "community") return true;
   if (audience === "admins") return seesAggregates(member.role);
-  return audience.userId === member.userId;
+  return hasOwnEvents(member.role) && audience.userId === member.userId;
+}
+
+/** The audience kinds a role reads on a channel. */
+export function audienceKindsFor(role: RealtimeRole, channel: RealtimeChannel): AudienceKind[] {
+  const kinds: AudienceKind[] = [];
+  if (hasOwnEvents(role)) kinds.push("member");
+  if (seesAggregates(role)) kinds.push("admins");
+  kinds.push("community");
+  return kinds.filter((kind) => AUDIENCES_BY_CHANNEL[channel].has(kind));
+}
+
+/** The names of the streams a connection with `channels` reads (see protocol.ts). */
+export function streamsFor(role: RealtimeRole, channels: Iterable<RealtimeChannel>): string[] {
+  return [...channels].flatMap((channel) => audienceKindsFor(role, channel).map((kind) => streamName(channel, kind)));
 }

@@ -1,14 +1,15 @@
 import { jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { purposeKey } from "../crypto/purpose-key";
-import { MEMBERSHIP_ROLES, type MembershipRole } from "../db/schema";
+import { REALTIME_ROLES, type RealtimeRole } from "./protocol";
 
 /**
  * How the Worker tells a RealtimeHub who is connecting. The Worker checks the
  * session cookie and the membership, then forwards the upgrade to the hub with
  * this header: a short-lived HS256 token under a key derived from
  * SESSION_SECRET for this purpose only, naming the community, the member, their
- * role and their session. The hub accepts a connection only with a valid token
+ * role and their session (or, for an operator, the fingerprint of the
+ * OPS_TOKEN used). The hub accepts a connection only with a valid token
  * for its own community, so nothing a browser sends can choose an identity,
  * even if a request were ever forwarded unchecked.
  */
@@ -20,19 +21,33 @@ export const HANDOFF_TTL_SECONDS = 30;
 const PURPOSE = "dte:realtime-handoff";
 const ALGORITHM = "HS256";
 
+/** What a socket stays open on: a member's session, or an operator's token (by fingerprint, never the token). */
+export type RealtimeCredential = { kind: "session"; sessionId: string } | { kind: "ops"; fingerprint: string };
+
 export interface RealtimeIdentity {
   communityId: string;
+  /** The member's user id, or `ops:<fingerprint>` for an operator. */
   userId: string;
-  role: MembershipRole;
-  sessionId: string;
+  role: RealtimeRole;
+  credential: RealtimeCredential;
 }
 
-const ClaimsSchema = z.object({
-  sub: z.string().min(1).max(128),
-  cid: z.string().min(1).max(128),
-  role: z.enum(MEMBERSHIP_ROLES),
-  sid: z.string().min(1).max(64),
-});
+/** An operator's identity on a hub: no user, the role `operator`, the token's fingerprint. */
+export function operatorIdentity(communityId: string, fingerprint: string): RealtimeIdentity {
+  return { communityId, userId: `ops:${fingerprint}`, role: "operator", credential: { kind: "ops", fingerprint } };
+}
+
+const ClaimsSchema = z
+  .object({
+    sub: z.string().min(1).max(128),
+    cid: z.string().min(1).max(128),
+    role: z.enum(REALTIME_ROLES),
+    sid: z.string().min(1).max(64).optional(),
+    ofp: z.string().min(1).max(128).optional(),
+  })
+  .refine((claims) => (claims.role === "operator" ? claims.ofp && !claims.sid : claims.sid && !claims.ofp), {
+    message: "a member carries a session id, an operator a token fingerprint",
+  });
 
 export async function signHandoff(
   secret: string,
@@ -40,7 +55,9 @@ export async function signHandoff(
   options: { nowMs?: number } = {},
 ): Promise<string> {
   const issuedAt = Math.floor((options.nowMs ?? Date.now()) / 1000);
-  return new SignJWT({ cid: identity.communityId, role: identity.role, sid: identity.sessionId })
+  const { credential } = identity;
+  const proof = credential.kind === "session" ? { sid: credential.sessionId } : { ofp: credential.fingerprint };
+  return new SignJWT({ cid: identity.communityId, role: identity.role, ...proof })
     .setProtectedHeader({ alg: ALGORITHM })
     .setAudience(PURPOSE)
     .setSubject(identity.userId)
@@ -66,7 +83,11 @@ export async function verifyHandoff(
     });
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success || claims.data.cid !== communityId) return null;
-    return { communityId, userId: claims.data.sub, role: claims.data.role, sessionId: claims.data.sid };
+    const { sub, role, sid, ofp } = claims.data;
+    const credential: RealtimeCredential = sid
+      ? { kind: "session", sessionId: sid }
+      : { kind: "ops", fingerprint: ofp ?? "" };
+    return { communityId, userId: sub, role, credential };
   } catch {
     return null;
   }

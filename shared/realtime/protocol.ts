@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MEMBERSHIP_ROLES, type MembershipRole } from "../db/schema";
 
 /**
  * The RealtimeHub's wire protocol: what a browser receives on
@@ -6,11 +7,15 @@ import { z } from "zod";
  * limits both sides live by. Pure: no bindings.
  *
  * Server to client, one JSON text frame each:
- * - an event `{"seq","type","channel","data","at"}`: `seq` grows by one per event the hub publishes (whoever it
- *   is for), so a socket that sees a gap knows it missed something it may not have been meant to see, and refetches
- *   if in doubt;
- * - control frames, whose `type` has no dot: `welcome` (first frame: the hub's latest `seq`, the member's role and
- *   channels, and how a `?since=` replay went), `subscribed` (the channels after a change) and `error`.
+ * - an event `{"seq","type","channel","data","at","stream","prev"}`: `seq` grows by one per event the hub publishes
+ *   (whoever it is for), so it orders every event and is what `?since=` resumes from. Each event also belongs to one
+ *   stream, its channel and audience (`orders:member` is the receiving member's own orders, `signals:community`,
+ *   `portfolio:admins`, ...), and `prev` is the `seq` of the stream's previous event (0 for its first). A client keeps
+ *   the last `seq` it saw per stream: an event whose `prev` is not that number means it missed something meant for
+ *   it, and it refetches. Events not meant for it never look like gaps.
+ * - control frames, which carry no `stream`: `welcome` (first frame: the hub's latest `seq`, the connection's role
+ *   and channels, the head of each of its streams, and how a `?since=` replay went), `subscribed` (the channels
+ *   and stream heads after a change) and `error`.
  *
  * Client to server: the text `ping` (answered `pong` without waking the hub), and JSON `subscribe`, `unsubscribe`
  * and `ack` messages (ClientMessageSchema).
@@ -39,6 +44,24 @@ export const CHANNEL_OF_EVENT: Readonly<Record<EventType, RealtimeChannel>> = {
 
 /** Who may receive an event: one member, the community's admins (aggregates), or every member. */
 export type Audience = { userId: string } | "admins" | "community";
+
+export type AudienceKind = "member" | "admins" | "community";
+
+export function audienceKind(audience: Audience): AudienceKind {
+  return typeof audience === "string" ? audience : "member";
+}
+
+/** A stream as a client names it: the channel and the audience kind (`orders:member` is always the reader's own). */
+export function streamName(channel: RealtimeChannel, kind: AudienceKind): string {
+  return `${channel}:${kind}`;
+}
+
+/**
+ * Who holds a socket: a member in one of their community roles, or an operator (OPS_TOKEN), who sees what owners
+ * and admins see (community events and aggregates) but never a member's own orders, portfolio or notices.
+ */
+export const REALTIME_ROLES = [...MEMBERSHIP_ROLES, "operator"] as const;
+export type RealtimeRole = MembershipRole | "operator";
 
 export const AudienceSchema = z.union([
   z.literal("community"),
@@ -79,7 +102,7 @@ export const CLOSE_CODES = {
   internalError: 1011,
   /** A slow consumer: reconnect with `?since=<last seq processed>`. */
   tryAgainLater: 1013,
-  /** The session was revoked or expired: sign in again. */
+  /** The session was revoked or expired (or, for an operator, the token is no longer configured): sign in again. */
   sessionEnded: 4001,
   /** The member left the community or lost access to it. */
   membershipEnded: 4003,
@@ -100,7 +123,14 @@ export interface EventFrame {
   channel: RealtimeChannel;
   data: Record<string, unknown>;
   at: number;
+  /** `streamName(channel, audience kind)`. */
+  stream: string;
+  /** The `seq` of the previous event in the same stream; 0 for its first. */
+  prev: number;
 }
+
+/** The last `seq` of each stream a connection reads, by stream name (absent: no event yet, as 0). */
+export type StreamHeads = Record<string, number>;
 
 export const ERROR_CODES = {
   BAD_MESSAGE: "BAD_MESSAGE",
@@ -112,12 +142,17 @@ export type ControlFrame =
   | {
       type: "welcome";
       seq: number;
-      role: string;
+      role: RealtimeRole;
       channels: RealtimeChannel[];
+      /**
+       * Each stream's head: the current one, or, with a complete `?since=` replay, the one as of `since`, so the
+       * replayed events that follow chain onto it.
+       */
+      streams: StreamHeads;
       /** null without `?since=`; `complete: false` when the buffer no longer reaches back that far: refetch. */
       replay: { since: number; complete: boolean; events: number } | null;
     }
-  | { type: "subscribed"; channels: RealtimeChannel[] }
+  | { type: "subscribed"; channels: RealtimeChannel[]; streams: StreamHeads }
   | { type: "error"; code: keyof typeof ERROR_CODES; message: string };
 
 export const isChannel = (value: string): value is RealtimeChannel =>

@@ -7,7 +7,7 @@ import {
   type OrderFlowContext,
   sendQueuedOrder,
 } from "../../durable-objects/executor/order-flow";
-import { hubEventSink } from "../../platform/realtime/event-sink";
+import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import { rootLogger } from "../../shared/logging";
 import { clientOrderId } from "../../shared/orders/client-order-id";

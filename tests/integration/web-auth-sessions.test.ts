@@ -109,7 +109,12 @@ describe("session tokens", () => {
     expect(await problemOf(billing)).toBe("invalid");
     const handoff = await signHandoff(
       SECRET,
-      { communityId: "c1", userId: "user-1", role: "owner", sessionId: newSessionId() },
+      {
+        communityId: "c1",
+        userId: "user-1",
+        role: "owner",
+        credential: { kind: "session", sessionId: newSessionId() },
+      },
       { nowMs: NOW },
     );
     expect(await problemOf(handoff)).toBe("invalid");

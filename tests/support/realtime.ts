@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { sessionStore } from "../../platform/db/sessions";
-import { realtimeHubFor } from "../../platform/realtime/hub";
+import { realtimeHubFor } from "../../platform/objects";
 import { newSessionId, SESSION_COOKIE, SESSION_TTL_MS, signSessionToken } from "../../shared/auth/session-token";
 import type { MembershipRole } from "../../shared/db/schema";
 import { database } from "../../workers/db/client";
@@ -48,18 +48,19 @@ export async function memberOf(communityId: string | null, role: MembershipRole 
   return { communityId: id, userId: user.userId, sessionId: user.sessionId, cookie: user.cookie };
 }
 
-export function realtimePath(communityId: string, since?: number): string {
-  return `/api/v1/communities/${communityId}/realtime${since === undefined ? "" : `?since=${since}`}`;
+export function realtimePath(communityId: string, query?: string): string {
+  return `/api/v1/communities/${communityId}/realtime${query ? `?${query}` : ""}`;
 }
 
-/** Asks for the upgrade exactly as a browser would (cookie, Upgrade header). */
+/** Asks for the upgrade exactly as a browser would (cookie, Upgrade header); `query` is the raw query string. */
 export function requestUpgrade(
   communityId: string,
   cookie: string | null,
-  options: { since?: number; headers?: Record<string, string> } = {},
+  options: { since?: number; query?: string; headers?: Record<string, string> } = {},
 ) {
+  const query = options.query ?? (options.since === undefined ? undefined : `since=${options.since}`);
   return exports.default.fetch(
-    new Request(`${BASE}${realtimePath(communityId, options.since)}`, {
+    new Request(`${BASE}${realtimePath(communityId, query)}`, {
       headers: { upgrade: "websocket", ...(cookie ? { cookie } : {}), ...options.headers },
     }),
   );
@@ -89,9 +90,9 @@ export class TestSocket {
     this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
-  /** Events (frames with a seq) received so far. */
+  /** Events (frames with a stream; control frames have none) received so far. */
   events(): Frame[] {
-    return this.frames.filter((frame) => typeof frame.seq === "number" && frame.type.includes("."));
+    return this.frames.filter((frame) => typeof frame.stream === "string");
   }
 
   /** Waits until `predicate` holds over what arrived, or fails after `timeoutMs`. */

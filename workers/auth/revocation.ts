@@ -1,5 +1,5 @@
 import { sessionStore } from "../../platform/db/sessions";
-import { realtimeHubFor } from "../../platform/realtime/hub";
+import { realtimeHubFor } from "../../platform/objects";
 import type { Logger } from "../../shared/logging";
 import { within } from "../../shared/timeout";
 import { database } from "../db/client";

@@ -1,9 +1,11 @@
-import { getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { sessionStore } from "../../platform/db/sessions";
 import {
+  newSessionId,
   renewedExpiry,
   SESSION_COOKIE,
+  SESSION_TTL_MS,
   type SessionClaims,
   SessionTokenError,
   signSessionToken,
@@ -11,7 +13,9 @@ import {
 } from "../../shared/auth/session-token";
 import { ServiceUnavailableError, UnauthorizedError } from "../../shared/errors";
 import { database } from "../db/client";
+import { clientIp } from "../http/client-ip";
 import type { AppContext, AppEnv } from "../http/context";
+import { revokeSession } from "./revocation";
 
 /** A request's verified browser session. */
 export interface AuthenticatedSession {
@@ -24,14 +28,23 @@ export interface AuthenticatedSession {
 }
 
 /**
- * The browser session of a request, checked twice: the `__Host-session`
- * cookie must hold a token signed with SESSION_SECRET (algorithm, issuer,
- * audience and expiry checked), and its `jti` must name a live row in
- * `sessions` for the same user. Anything else answers 401 with one of
- * SESSION_REQUIRED (no cookie), SESSION_EXPIRED or SESSION_INVALID (forged,
- * tampered, revoked, unknown), logged without the token.
+ * The cookie a plain-http loopback origin gets outside production (`npm start` on http://localhost): browsers refuse
+ * a `__Host-` cookie without Secure, and some (Safari) refuse Secure on plain http, so there the session lives in
+ * this unprefixed, non-Secure cookie. It is read only on such an origin, never over https.
  */
-export async function authenticateSession(c: AppContext): Promise<AuthenticatedSession> {
+export const LOCAL_SESSION_COOKIE = "dte-dev-session";
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Which cookie carries the session for this request: `__Host-session` (Secure) unless on plain-http loopback. */
+export function sessionCookieFor(c: AppContext): { name: string; secure: boolean } {
+  const url = new URL(c.req.url);
+  const relaxed =
+    c.get("config").ENVIRONMENT !== "production" && url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  return relaxed ? { name: LOCAL_SESSION_COOKIE, secure: false } : { name: SESSION_COOKIE, secure: true };
+}
+
+function sessionSecret(c: AppContext): string {
   const secret = c.get("config").SESSION_SECRET;
   if (!secret) {
     throw new ServiceUnavailableError(
@@ -39,7 +52,25 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
       "FEATURE_NOT_CONFIGURED",
     );
   }
-  const token = getCookie(c, SESSION_COOKIE);
+  return secret;
+}
+
+const unauthorized = (problem: string) =>
+  problem === "expired"
+    ? new UnauthorizedError("Your session has expired: sign in again.", "SESSION_EXPIRED")
+    : new UnauthorizedError("This session is not valid: sign in again.", "SESSION_INVALID");
+
+/**
+ * The browser session of a request, checked twice: the session cookie must
+ * hold a token signed with SESSION_SECRET (algorithm, issuer, audience and
+ * expiry checked), and its `jti` must name a live row in `sessions` for the
+ * same user. Anything else answers 401 with one of SESSION_REQUIRED (no
+ * cookie), SESSION_EXPIRED or SESSION_INVALID (forged, tampered, revoked,
+ * unknown), logged with the problem, never the token.
+ */
+export async function authenticateSession(c: AppContext): Promise<AuthenticatedSession> {
+  const secret = sessionSecret(c);
+  const token = getCookie(c, sessionCookieFor(c).name);
   if (!token) throw new UnauthorizedError("Sign in first: this needs a session.", "SESSION_REQUIRED");
 
   const now = Date.now();
@@ -49,9 +80,7 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
   } catch (error) {
     const problem = error instanceof SessionTokenError ? error.problem : "invalid";
     c.get("logger").warn("session.rejected", { problem });
-    if (problem === "expired")
-      throw new UnauthorizedError("Your session has expired: sign in again.", "SESSION_EXPIRED");
-    throw new UnauthorizedError("This session is not valid: sign in again.", "SESSION_INVALID");
+    throw unauthorized(problem);
   }
 
   const sessions = sessionStore(database(c.env.DB));
@@ -67,9 +96,7 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
           : null;
   if (problem || !row) {
     c.get("logger").warn("session.rejected", { problem, userId: claims.userId });
-    if (problem === "expired")
-      throw new UnauthorizedError("Your session has expired: sign in again.", "SESSION_EXPIRED");
-    throw new UnauthorizedError("This session has ended: sign in again.", "SESSION_INVALID");
+    throw unauthorized(problem ?? "unknown");
   }
   c.set("userId", row.userId);
   c.executionCtx.waitUntil(
@@ -84,22 +111,33 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
   };
 }
 
-/** Route middleware: a verified session (401 otherwise), in `c.get("session")` for the handler. */
+/**
+ * Route middleware: a verified session (401 otherwise), in `c.get("session")`
+ * for the handler. A response that can carry a cookie (not a WebSocket's 101)
+ * also renews the session when it is due (sliding renewal).
+ */
 export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("session", await authenticateSession(c));
+  const session = await authenticateSession(c);
+  c.set("session", session);
   await next();
+  if (c.res.status === 101) return;
+  try {
+    await renewSessionIfDue(c, session);
+  } catch (error) {
+    c.get("logger").warn("session.renew_failed", { error });
+  }
 });
 
 /**
- * Sliding renewal for a response that can carry a cookie: a session whose
- * token was issued over a day ago gets a new token with the same `jti` and a
- * new 7-day expiry (never past 30 days from sign-in), in its row and its cookie.
+ * Sliding renewal: a session whose token was issued over a day ago gets a new
+ * token with the same `jti` and a new 7-day expiry (never past 30 days from
+ * sign-in), in its row and its cookie. False when not due, or no longer live.
  */
 export async function renewSessionIfDue(c: AppContext, session: AuthenticatedSession): Promise<boolean> {
-  const secret = c.get("config").SESSION_SECRET;
+  const secret = sessionSecret(c);
   const now = Date.now();
-  const expiresAt = secret ? renewedExpiry(session, session, now) : null;
-  if (!secret || expiresAt === null) return false;
+  const expiresAt = renewedExpiry(session, session, now);
+  if (expiresAt === null) return false;
   if (!(await sessionStore(database(c.env.DB)).extend(session.sessionId, expiresAt, now))) return false;
   const token = await signSessionToken(
     secret,
@@ -111,16 +149,51 @@ export async function renewSessionIfDue(c: AppContext, session: AuthenticatedSes
 }
 
 /**
- * The session cookie: `__Host-` (no Domain, Path=/, Secure), HttpOnly and
- * SameSite=Lax. Browsers accept Secure cookies on http://localhost, so local
- * development needs no exception.
+ * Signs a user in (the Discord OAuth callback's last step): a new `sessions`
+ * row with the client's user agent and address, and its token in the cookie.
+ */
+export async function startSession(c: AppContext, userId: string): Promise<AuthenticatedSession> {
+  const secret = sessionSecret(c);
+  const now = Date.now();
+  const sessionId = newSessionId();
+  const expiresAt = now + SESSION_TTL_MS;
+  const row = await sessionStore(database(c.env.DB)).create({
+    id: sessionId,
+    userId,
+    expiresAt,
+    userAgent: c.req.header("user-agent") ?? null,
+    ip: clientIp(c),
+    now,
+  });
+  const token = await signSessionToken(secret, { userId, sessionId, expiresAt }, { nowMs: now });
+  writeSessionCookie(c, token, expiresAt);
+  c.get("logger").info("session.started", { userId, sessionId });
+  return { userId, sessionId, issuedAt: now, expiresAt, createdAt: row.createdAt };
+}
+
+/**
+ * Signs the request's session out (`POST /auth/logout`): revokes its row,
+ * which also closes its realtime sockets, and clears the cookie. True when a
+ * live session was ended.
+ */
+export async function endSession(c: AppContext, session: AuthenticatedSession): Promise<boolean> {
+  const ended = await revokeSession(c.env, c.get("logger"), session.sessionId);
+  clearSessionCookie(c);
+  c.get("logger").info("session.ended", { userId: session.userId, sessionId: session.sessionId, ended });
+  return ended;
+}
+
+/**
+ * The session cookie: `__Host-session` (no Domain, Path=/, Secure), HttpOnly,
+ * SameSite=Lax, expiring with the session; on a plain-http loopback origin
+ * outside production, LOCAL_SESSION_COOKIE without Secure.
  */
 export function writeSessionCookie(c: AppContext, token: string, expiresAt: number): void {
-  setCookie(c, SESSION_COOKIE, token, {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Lax",
-    expires: new Date(expiresAt),
-  });
+  const { name, secure } = sessionCookieFor(c);
+  setCookie(c, name, token, { path: "/", secure, httpOnly: true, sameSite: "Lax", expires: new Date(expiresAt) });
+}
+
+export function clearSessionCookie(c: AppContext): void {
+  const { name, secure } = sessionCookieFor(c);
+  deleteCookie(c, name, { path: "/", secure, httpOnly: true, sameSite: "Lax" });
 }

@@ -21,6 +21,7 @@ import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsMetrics } from "./routes/ops-metrics";
+import { registerOpsNotices } from "./routes/ops-notices";
 import { registerReady } from "./routes/ready";
 import { registerRealtime } from "./routes/realtime";
 import { registerSignalsParse } from "./routes/signals-parse";
@@ -70,6 +71,7 @@ export function createApp(): App {
   app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
+  registerOpsNotices(app);
   registerOpsConsistency(app);
   registerFeatureFlags(app);
 

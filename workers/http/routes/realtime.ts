@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { realtimeHubFor } from "../../../platform/realtime/hub";
+import { realtimeHubFor } from "../../../platform/objects";
 import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
-import { HANDOFF_HEADER, signHandoff } from "../../../shared/realtime/handoff";
-import { requireSession } from "../../auth/session";
+import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } from "../../../shared/realtime/handoff";
+import { requireSessionOrOpsToken } from "../../auth/principal";
 import { database } from "../../db/client";
 import { forCommunity } from "../../db/tenant";
+import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
 import { rateLimit } from "../middleware/rate-limit";
 import { errorResponse } from "../schemas";
@@ -13,17 +14,21 @@ import { CommunityIdParam } from "./communities";
 /** Connection attempts per member: enough for reconnects and a few tabs, not for a reconnect storm. */
 export const REALTIME_CONNECT_LIMIT = { limit: 30, periodMs: 60_000 };
 
+/** Either scheme: a member's session cookie, or an operator's bearer token. */
+const MEMBER_OR_OPERATOR: Record<string, string[]>[] = [{ sessionCookie: [] }, { opsToken: [] }];
+
 const route = createRoute({
   method: "get",
   path: "/api/v1/communities/{communityId}/realtime",
   tags: ["realtime"],
   summary: "Open a WebSocket to the community's live events (orders, portfolio, signals, notifications)",
   description:
-    "Needs the session cookie and membership of the community. The first frame is a `welcome`; `?since=<seq>` " +
-    "replays the buffered events after that sequence number the member may see.",
-  security: [{ sessionCookie: [] }],
+    "Needs the session cookie and membership of the community, or an operator token (`Authorization: Bearer`, " +
+    "which sees what admins see). The first frame is a `welcome`; `?since=<seq>` replays the buffered events " +
+    "after that sequence number the connection may see.",
+  security: MEMBER_OR_OPERATOR,
   middleware: [
-    requireSession,
+    requireSessionOrOpsToken,
     rateLimit({ name: "realtime-connect", keyBy: "user", ...REALTIME_CONNECT_LIMIT }),
   ] as const,
   request: {
@@ -39,9 +44,7 @@ const route = createRoute({
   responses: {
     101: { description: "Switching protocols: the WebSocket is open" },
     400: errorResponse("since is not a sequence number"),
-    401: errorResponse(
-      "No session, or an expired, revoked or forged one (SESSION_REQUIRED, SESSION_EXPIRED, SESSION_INVALID)",
-    ),
+    401: errorResponse("No session, an expired, revoked or forged one, or a wrong operator token"),
     404: errorResponse("No such community, or not a member of it (COMMUNITY_NOT_FOUND)"),
     426: errorResponse("Not a WebSocket upgrade (UPGRADE_REQUIRED)"),
     429: errorResponse(
@@ -62,31 +65,24 @@ export function registerRealtime(app: App): void {
   app.openapi(route, async (c) => {
     const { communityId } = c.req.valid("param");
     const { since } = c.req.valid("query");
-    c.set("communityId", communityId);
-    const session = c.get("session");
     const secret = c.get("config").SESSION_SECRET;
-    if (!session || !secret) throw new Error("The realtime route runs behind requireSession.");
-
-    const membership = await forCommunity(database(c.env.DB), communityId).memberships.get(session.userId);
-    if (!membership) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+    if (!secret) {
+      throw new ServiceUnavailableError("Realtime needs SESSION_SECRET.", "FEATURE_NOT_CONFIGURED");
+    }
+    const identity = await identityFor(c, communityId);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppError(426, "UPGRADE_REQUIRED", "This endpoint only accepts WebSocket upgrades.", {
         headers: { upgrade: "websocket" },
       });
     }
 
-    const identity = await signHandoff(secret, {
-      communityId,
-      userId: session.userId,
-      role: membership.role,
-      sessionId: session.sessionId,
-    });
+    const handoff = await signHandoff(secret, identity);
     const target = new URL("https://realtime-hub/connect");
     if (since !== undefined) target.searchParams.set("since", since);
     let answer: Response;
     try {
       answer = await realtimeHubFor(c.env, communityId).fetch(target.toString(), {
-        headers: { upgrade: "websocket", [HANDOFF_HEADER]: identity },
+        headers: { upgrade: "websocket", [HANDOFF_HEADER]: handoff },
       });
     } catch (error) {
       throw new ServiceUnavailableError("Realtime is unavailable; reconnect shortly.", "REALTIME_UNAVAILABLE", {
@@ -95,11 +91,35 @@ export function registerRealtime(app: App): void {
       });
     }
     if (answer.status === 101 && answer.webSocket) {
-      c.get("logger").info("realtime.connected", { role: membership.role, since: since ?? null });
+      c.get("logger").info("realtime.connected", { role: identity.role, since: since ?? null });
       return new Response(null, { status: 101, webSocket: answer.webSocket });
     }
     throw await hubRefusal(c, answer);
   });
+}
+
+/**
+ * Who is connecting: an operator (already authenticated by token) for any
+ * existing community, or a member in their stored role. A signed-in user who
+ * is not a member gets the same 404 as for a community that does not exist.
+ */
+async function identityFor(c: AppContext, communityId: string): Promise<RealtimeIdentity> {
+  const operator = c.get("operator");
+  if (operator) {
+    await communityFromRoute(c, communityId);
+    return operatorIdentity(communityId, operator.fingerprint);
+  }
+  c.set("communityId", communityId);
+  const session = c.get("session");
+  if (!session) throw new Error("The realtime route runs behind requireSessionOrOpsToken.");
+  const membership = await forCommunity(database(c.env.DB), communityId).memberships.get(session.userId);
+  if (!membership) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+  return {
+    communityId,
+    userId: session.userId,
+    role: membership.role,
+    credential: { kind: "session", sessionId: session.sessionId },
+  };
 }
 
 /** The hub's `{"error":{code,message}}` refusal as the app's error (with this request's id). */

@@ -2,7 +2,7 @@ import type { EventSink, ExecutionEvent } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
 import { MAX_PUBLISH_BATCH } from "../../shared/realtime/publish";
 import { within } from "../../shared/timeout";
-import { type RealtimeHubStub, realtimeHubFor } from "./hub";
+import { realtimeHubFor } from "../objects";
 
 export interface HubEventSinkOptions {
   env: Pick<Env, "REALTIME_HUB">;
@@ -29,7 +29,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export function hubEventSink(options: HubEventSinkOptions): EventSink {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxPending = options.maxPending ?? 5_000;
-  const hubs = new Map<string, RealtimeHubStub>();
+  const hubs = new Map<string, ReturnType<typeof realtimeHubFor>>();
   let pending: ExecutionEvent[] = [];
   /** Events queued or on their way to a hub, not yet answered. */
   let waiting = 0;
