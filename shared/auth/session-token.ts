@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import type { Environment } from "../config";
 import { purposeKey } from "../crypto/purpose-key";
 
 /**
@@ -110,6 +111,14 @@ export async function verifySessionToken(
   };
 }
 
+/** Expiries are whole seconds, as a JWT's `exp` is, so a session's row and its token always agree. */
+const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+/** A new session's expiry: 7 days from sign-in. */
+export function newSessionExpiry(nowMs: number): number {
+  return wholeSeconds(nowMs + SESSION_TTL_MS);
+}
+
 /** Sliding renewal: a token issued more than a day ago gets a successor, unless the session hit its 30-day cap. */
 export function renewedExpiry(
   claims: Pick<SessionClaims, "issuedAt">,
@@ -117,9 +126,24 @@ export function renewedExpiry(
   nowMs: number,
 ): number | null {
   if (nowMs - claims.issuedAt < SESSION_RENEW_AFTER_MS) return null;
-  const expiresAt = Math.min(nowMs + SESSION_TTL_MS, session.createdAt + SESSION_MAX_AGE_MS);
+  const expiresAt = wholeSeconds(Math.min(nowMs + SESSION_TTL_MS, session.createdAt + SESSION_MAX_AGE_MS));
   return expiresAt > nowMs ? expiresAt : null;
 }
+
+/**
+ * Which cookie carries the session on an origin. `__Host-session` (Secure) everywhere, except plain-http loopback
+ * outside production (`npm start` on http://localhost): browsers refuse a `__Host-` cookie without Secure, and some
+ * (Safari) refuse Secure on plain http, so there the session lives in LOCAL_SESSION_COOKIE, unprefixed and not
+ * Secure. That cookie is never read anywhere else, where a sibling host could have planted it.
+ */
+export function sessionCookieFor(url: string, environment: Environment): { name: string; secure: boolean } {
+  const { protocol, hostname } = new URL(url);
+  const relaxed = environment !== "production" && protocol === "http:" && LOOPBACK_HOSTS.has(hostname);
+  return relaxed ? { name: LOCAL_SESSION_COOKIE, secure: false } : { name: SESSION_COOKIE, secure: true };
+}
+
+export const LOCAL_SESSION_COOKIE = "dte-dev-session";
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 function sessionKey(secret: string): Promise<Uint8Array> {
   return purposeKey(secret, AUDIENCE);

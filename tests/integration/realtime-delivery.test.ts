@@ -2,9 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RealtimeHub } from "../../durable-objects/realtime-hub";
+import { hubEventSink } from "../../platform/execution/event-sink";
+import { rootLogger } from "../../shared/logging";
 import type { PublishInput } from "../../shared/realtime/publish";
 import { StreamCursor } from "../../shared/realtime/stream-cursor";
-import { connect, type Frame, hubOf, memberOf, type TestSocket } from "../support/realtime";
+import { database } from "../../workers/db/client";
+import { forCommunity } from "../../workers/db/tenant";
+import { connect, type Frame, hubOf, memberOf, newCommunityId, type TestSocket } from "../support/realtime";
 
 const order = (communityId: string, userId: string, data: Record<string, unknown> = {}): PublishInput => ({
   communityId,
@@ -185,6 +189,45 @@ describe("audiences", () => {
     expect((await hub.stats()).latestSeq).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(socket.events()).toEqual([]);
+    closeAll(socket);
+  });
+});
+
+describe("tenancy", () => {
+  it("Scenario: Events of one community never reach another community's sockets", async () => {
+    const inA = await memberOf(null, "owner");
+    const communityB = await newCommunityId();
+    await forCommunity(database(env.DB), communityB).memberships.upsert(inA.userId, "owner");
+    const { socket } = await connect(inA);
+    // B's hub: the same member's order, an aggregate and a community signal, none of which is A's.
+    await hubOf(communityB).publishBatch([
+      order(communityB, inA.userId),
+      { communityId: communityB, type: "position.updated", audience: "admins", data: {}, at: Date.now() },
+      signal(communityB),
+    ]);
+    // A's hub refuses an event that names B.
+    const refused = await hubOf(inA.communityId)
+      .publish(signal(communityB))
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(Error);
+    // The execution engine's sink sends each community's events to that community's hub only.
+    const sink = hubEventSink({ env, logger: rootLogger });
+    await sink.publishMany([
+      { type: "signal.accepted", communityId: communityB, audience: "community", data: { to: "B" }, at: Date.now() },
+      {
+        type: "signal.accepted",
+        communityId: inA.communityId,
+        audience: "community",
+        data: { to: "A" },
+        at: Date.now(),
+      },
+    ]);
+    await settle([[socket, 1]]);
+    expect(socket.events().map((e) => e.data)).toEqual([{ to: "A" }]);
+    expect((await hubOf(communityB).stats()).latestSeq).toBe(4);
     closeAll(socket);
   });
 });

@@ -34,6 +34,8 @@ const CROSS_COMMUNITY_HELPERS: Record<string, readonly string[]> = {
   "workers/db/tenant/billing-directory.ts": ["billingDirectory"],
   /** Platform figures for operators (orders by status, dead letters). */
   "workers/db/tenant/ops-metrics.ts": ["platformFigures"],
+  /** Sign-out closes a session's sockets in the hub of every community its member belongs to. */
+  "workers/db/tenant/member-communities.ts": ["communitiesOfMember"],
   /** A DM button carries only an order id: which community and member it belongs to. */
   "workers/db/tenant/order-owner.ts": ["orderOwner"],
   /** Every interaction starts from a guild id: its community and the member in it, in one round trip. */

@@ -2,12 +2,12 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { sessionStore } from "../../platform/db/sessions";
 import {
+  newSessionExpiry,
   newSessionId,
   renewedExpiry,
-  SESSION_COOKIE,
-  SESSION_TTL_MS,
   type SessionClaims,
   SessionTokenError,
+  sessionCookieFor,
   signSessionToken,
   verifySessionToken,
 } from "../../shared/auth/session-token";
@@ -27,21 +27,9 @@ export interface AuthenticatedSession {
   createdAt: number;
 }
 
-/**
- * The cookie a plain-http loopback origin gets outside production (`npm start` on http://localhost): browsers refuse
- * a `__Host-` cookie without Secure, and some (Safari) refuse Secure on plain http, so there the session lives in
- * this unprefixed, non-Secure cookie. It is read only on such an origin, never over https.
- */
-export const LOCAL_SESSION_COOKIE = "dte-dev-session";
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-/** Which cookie carries the session for this request: `__Host-session` (Secure) unless on plain-http loopback. */
-export function sessionCookieFor(c: AppContext): { name: string; secure: boolean } {
-  const url = new URL(c.req.url);
-  const relaxed =
-    c.get("config").ENVIRONMENT !== "production" && url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-  return relaxed ? { name: LOCAL_SESSION_COOKIE, secure: false } : { name: SESSION_COOKIE, secure: true };
+/** Which cookie carries the session for this request (see `sessionCookieFor` in shared/auth/session-token.ts). */
+function sessionCookie(c: AppContext): { name: string; secure: boolean } {
+  return sessionCookieFor(c.req.url, c.get("config").ENVIRONMENT);
 }
 
 function sessionSecret(c: AppContext): string {
@@ -70,7 +58,7 @@ const unauthorized = (problem: string) =>
  */
 export async function authenticateSession(c: AppContext): Promise<AuthenticatedSession> {
   const secret = sessionSecret(c);
-  const token = getCookie(c, sessionCookieFor(c).name);
+  const token = getCookie(c, sessionCookie(c).name);
   if (!token) throw new UnauthorizedError("Sign in first: this needs a session.", "SESSION_REQUIRED");
 
   const now = Date.now();
@@ -156,7 +144,7 @@ export async function startSession(c: AppContext, userId: string): Promise<Authe
   const secret = sessionSecret(c);
   const now = Date.now();
   const sessionId = newSessionId();
-  const expiresAt = now + SESSION_TTL_MS;
+  const expiresAt = newSessionExpiry(now);
   const row = await sessionStore(database(c.env.DB)).create({
     id: sessionId,
     userId,
@@ -186,14 +174,14 @@ export async function endSession(c: AppContext, session: AuthenticatedSession): 
 /**
  * The session cookie: `__Host-session` (no Domain, Path=/, Secure), HttpOnly,
  * SameSite=Lax, expiring with the session; on a plain-http loopback origin
- * outside production, LOCAL_SESSION_COOKIE without Secure.
+ * outside production, the unprefixed local cookie without Secure.
  */
 export function writeSessionCookie(c: AppContext, token: string, expiresAt: number): void {
-  const { name, secure } = sessionCookieFor(c);
+  const { name, secure } = sessionCookie(c);
   setCookie(c, name, token, { path: "/", secure, httpOnly: true, sameSite: "Lax", expires: new Date(expiresAt) });
 }
 
 export function clearSessionCookie(c: AppContext): void {
-  const { name, secure } = sessionCookieFor(c);
+  const { name, secure } = sessionCookie(c);
   deleteCookie(c, name, { path: "/", secure, httpOnly: true, sameSite: "Lax" });
 }
