@@ -1,8 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
+import { database } from "../platform/db/client";
+import { OPEN_ORDER_STATUSES } from "../platform/db/tenant/execution";
+import { forCommunity, type TenantRepository } from "../platform/db/tenant/for-community";
+import { executionEntitlements } from "../platform/execution/entitlements";
 import { hubEventSink } from "../platform/execution/event-sink";
+import { notifyMember } from "../platform/notifications/notify-member";
 import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
 import type { EventSink } from "../shared/execution/events";
+import type { OrderRow } from "../shared/execution/orders";
+import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
 import {
   conflictSymbol,
   DEFAULT_MAX_SIGNAL_AGE_SECONDS,
@@ -22,13 +29,6 @@ import { type Logger, rootLogger } from "../shared/logging";
 import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
 import { instrumentKey } from "../shared/quotes/instrument";
-import type { RiskSignal } from "../shared/risk/types";
-import { database } from "../workers/db/client";
-import { forCommunity, type TenantRepository } from "../workers/db/tenant";
-import { OPEN_ORDER_STATUSES, type OrderRow } from "../workers/db/tenant/execution";
-import { executionEntitlements } from "../workers/execution/entitlements";
-import { notifyMember } from "../workers/execution/notify-member";
-import type { OrderSubmissionOutcome } from "../workers/queues/order-submissions";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { restoreMissingExits } from "./executor/engine-exits";
 import { planFollowerOrders } from "./executor/fan-out";
@@ -54,17 +54,6 @@ import { resendQueuedWithoutMessage, type SweeperContext, sweep } from "./execut
 
 /** An order pending longer than this is flagged as stale. */
 const STALE_ORDER_MS = 3600_000;
-
-export interface ReconcileReport {
-  checked: number;
-  updated: number;
-  stale: number;
-  adopted: number;
-  errors: number;
-  /** Queued orders sent another message because theirs may have been lost. */
-  resent: number;
-  unknownPositions: { userId: string; symbol: string; brokerQuantity: number; recordedQuantity: number }[];
-}
 
 /**
  * The single writer of one community's execution state (design.md §7).
@@ -143,7 +132,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     const input = parsed.data;
     const tenant = this.tenant(input.communityId);
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     const logger = this.logger.child({ communityId: input.communityId, signalId: input.signalId });
     const now = Date.now();
 
@@ -228,7 +217,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     if (!parsed.success) return refusal(String(raw?.signalId ?? ""), "INVALID_TRADE_INPUT", parsed.error.message);
     const input = parsed.data;
     const tenant = this.tenant(input.communityId);
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     const now = Date.now();
     const seen = this.local.seenSource(input.sourceId);
     if (seen)

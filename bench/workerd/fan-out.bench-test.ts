@@ -2,11 +2,11 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AAPL_LONG,
   addFollowersInBulk,
   communityWithFollowers,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   snowflakeAt,
   type TestCommunity,
 } from "../../tests/support/execution";
@@ -31,9 +31,6 @@ const EXITS_RUN_FOLLOWERS = 500;
 /** Single-follower signals: fill-to-exits with nothing else in the queue. */
 const QUIET_RUNS = 10;
 const POLL_MS = 100;
-
-/** No stop and no targets: the engine adds the default stop (2%) and take-profit (4%), placed after the fill. */
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 let unmute: () => void;

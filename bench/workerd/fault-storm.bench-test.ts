@@ -1,17 +1,17 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
+import { breakerStates } from "../../platform/execution/broker-breakers";
+import { brokerGuard } from "../../platform/execution/broker-guard";
 import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
+import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import { rootLogger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { addFollowersInBulk, communityWithFollowers, type TestCommunity } from "../../tests/support/execution";
 import { FakeAlpaca } from "../../tests/support/fake-alpaca";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
-import { breakerStates } from "../../workers/execution/broker-breakers";
-import { brokerGuard } from "../../workers/execution/broker-guard";
-import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { benchVar, emitFigures, latencyFigures, muteEngineLogs, progress, seededRandom, sleep } from "./support/bench";
 
 /**

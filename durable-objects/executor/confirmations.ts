@@ -1,9 +1,9 @@
+import { notifyMember } from "../../platform/notifications/notify-member";
 import { configFor } from "../../shared/config";
+import { signComponentId } from "../../shared/discord/components";
 import type { EventSink } from "../../shared/execution/events";
+import type { NewOrder } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
-import type { NewOrder } from "../../workers/db/tenant/execution";
-import { signComponentId } from "../../workers/discord/components";
-import { notifyMember } from "../../workers/execution/notify-member";
 import { describeOrder } from "./order-flow";
 
 /** How long a confirm-mode follower has to confirm an order. */

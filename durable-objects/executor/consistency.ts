@@ -1,8 +1,8 @@
+import { OPEN_ORDER_STATUSES } from "../../platform/db/tenant/execution";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { ChainVerification } from "../../shared/audit/chain";
 import { openOrders, type PaperAccountState } from "../../shared/brokers/paper/engine";
 import { compareExecutorWithD1, type ExecutorConsistency } from "../../shared/execution/consistency";
-import type { TenantRepository } from "../../workers/db/tenant";
-import { OPEN_ORDER_STATUSES } from "../../workers/db/tenant/execution";
 import type { ExecutorLocalState } from "./local-state";
 
 export type CommunityConsistency = ExecutorConsistency & { auditChain: ChainVerification };

@@ -1,15 +1,13 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
 import type { OrderIntent } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 import { fitExitsToHeld } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
 import { refreshPosition } from "./positions";
 
 const FINISHED_WITH_FILL = new Set(["filled", "canceled", "expired"]);
-
-type EntryIntent = OrderIntent & { exits?: OrderIntent[] };
 
 /** An entry that will not fill any further and filled something: its exits are due (for the part that filled). */
 export function isFinishedEntry(order: OrderRow): boolean {
@@ -31,7 +29,7 @@ export function isFinishedEntry(order: OrderRow): boolean {
  * in between), the exits are fitted to it. Returns notes for the member.
  */
 export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, heldNow?: number): Promise<string[]> {
-  const intent = entry.intent as unknown as EntryIntent;
+  const { intent } = entry;
   const exits = (intent.exits ?? []).filter((exit) => exit.placeAfterFill);
   if (exits.length === 0 || !isFinishedEntry(entry)) return [];
   const planned = exitsAfterFill(intent, exits, {

@@ -1,10 +1,10 @@
 import { isOpenStatus } from "../../shared/brokers/adapter";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";
-import type { AssetClass, OrderIntent, OrderSide, PlaceDecision } from "../../shared/risk/types";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
+import type { AssetClass, OrderSide } from "../../shared/risk/types";
 import { applyBrokerOrder, type OrderFlowContext, publishOrder, sendQueuedOrder } from "./order-flow";
 import { heldAtBroker, signedQuantity } from "./positions";
 
@@ -13,7 +13,7 @@ const MAX_ROUNDS = 3;
 
 /** Whether a fill of this order shrinks a position (exits, closes, flattens, stops and take-profits). */
 export function closesPosition(order: Pick<OrderRow, "side" | "intent">): boolean {
-  return (order.intent as { positionEffect?: string }).positionEffect === "close" || isClosingSide(order.side);
+  return order.intent.positionEffect === "close" || isClosingSide(order.side);
 }
 
 function isClosingSide(side: string): boolean {
@@ -31,7 +31,7 @@ function isClosingSide(side: string): boolean {
  */
 export async function fitExitsToHeld(ctx: OrderFlowContext, order: OrderRow, heldSigned: number): Promise<string[]> {
   // An exit signal's decision names the position it closes and what should stay open (`decision.closes`).
-  const closes = (order.intent as { closes?: PlaceDecision["closes"] }).closes ?? null;
+  const closes = order.intent.closes ?? null;
   const key = closes?.instrument ?? orderInstrumentKey(order);
   if (closes && order.status === "filled" && Math.abs(Math.abs(heldSigned) - closes.remainingQuantity) > 1e-9) {
     ctx.logger.warn("position.close_left_other_quantity", {
@@ -84,8 +84,7 @@ function toWorkingExit(exit: OrderRow): WorkingExit {
 }
 
 function stepOf(exit: OrderRow): number {
-  const intent = exit.intent as Partial<OrderIntent>;
-  return intent.lotStep ?? lotStep(exit.assetClass as AssetClass, { fractional: false });
+  return exit.intent.lotStep ?? lotStep(exit.assetClass as AssetClass, { fractional: false });
 }
 
 /**

@@ -1,9 +1,9 @@
+import type { ExecutionEntitlements } from "../../platform/execution/entitlements";
+import type { Follower } from "../../shared/execution/orders";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
 import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
-import type { Follower } from "../../workers/db/tenant/execution";
-import type { ExecutionEntitlements } from "../../workers/execution/entitlements";
 import type { FanOutCounts } from "./fan-out-journal";
 import { type ExecutorLocalState, utcDay } from "./local-state";
 import type { PausedMember, PlannedOrder } from "./outbox";

@@ -6,8 +6,8 @@ export interface CommunityBinding {
 
 /**
  * Which community a per-community object (the executor, the realtime hub)
- * belongs to. Each object is named after its community (`getByName` /
- * `idFromName(communityId)`), and `ctx.id.name` says so; the id is also bound
+ * belongs to. Each object is named after its community (`executorFor` /
+ * `realtimeHubFor` in platform/objects.ts), and `ctx.id.name` says so; the id is also bound
  * in the object's storage on first use, for ids created without a name. Every
  * RPC names a community, and a call that names another one is refused before
  * it reads or writes anything: the caller's word is never enough.

@@ -1,5 +1,5 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { Logger } from "../../shared/logging";
-import type { TenantRepository } from "../../workers/db/tenant";
 import type { ExecutorLocalState } from "./local-state";
 
 /**

@@ -1,10 +1,10 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { notifyMember } from "../../platform/notifications/notify-member";
 import { type EventSink, orderUpdated } from "../../shared/execution/events";
+import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { opensExposure } from "../../shared/orders/legs";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder } from "../../workers/db/tenant/execution";
-import { notifyMember } from "../../workers/execution/notify-member";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
@@ -126,7 +126,7 @@ export class OrderDispatch {
     const { logger } = this.ctx;
     const env = this.ctx.env();
     const events = this.ctx.events;
-    const reduced = orders.filter((o) => Array.isArray(o.intent.reductions) && o.intent.reductions.length > 0);
+    const reduced = orders.filter((o) => (o.intent.reductions?.length ?? 0) > 0);
     await Promise.all([
       ...awaiting.map((order) => askToConfirm({ env, events }, logger, batch.communityId, order)),
       ...reduced.map((order) =>
@@ -135,7 +135,7 @@ export class OrderDispatch {
           batch.communityId,
           order.userId,
           `order:${order.id}:reduced`,
-          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions as { message: string }[]).map((r) => r.message).join(" ")}`,
+          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
         ),
       ),
       ...batch.paused.map((paused) =>

@@ -1,3 +1,5 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { BrokerGuard } from "../../platform/execution/broker-guard";
 import {
   type BrokerAdapter,
   type BrokerOrder,
@@ -6,15 +8,13 @@ import {
 } from "../../shared/brokers/adapter";
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
 import { type EventSink, orderUpdated } from "../../shared/execution/events";
+import type { StoredOrderIntent } from "../../shared/execution/order-intent";
 import { describeOrder } from "../../shared/execution/order-label";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
+import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { nativeBracketOf } from "../../shared/risk/intents";
-import type { OrderIntent } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
-import type { BrokerGuard } from "../../workers/execution/broker-guard";
-import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";
 import { closesPosition, fitExitsToHeld } from "./exit-sync";
 import { refreshPosition } from "./positions";
@@ -56,11 +56,9 @@ export interface ApplyOptions {
 
 const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "failed"]);
 
-type StoredIntent = OrderIntent & { exits?: OrderIntent[]; bracket?: BrokerOrderIntent["bracket"] };
-
 /** The broker intent for a stored order: exits are reduce-only, and a native bracket carries its legs. */
 export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
-  const intent = order.intent as unknown as StoredIntent;
+  const { intent } = order;
   return {
     clientOrderId: order.clientOrderId,
     assetClass: intent.assetClass,
@@ -78,7 +76,7 @@ export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
 }
 
 /** A native bracket's legs; an entry whose decided stop cannot ride on it is refused, never sent bare. */
-function bracketOf(intent: StoredIntent): BrokerOrderIntent["bracket"] {
+function bracketOf(intent: StoredOrderIntent): BrokerOrderIntent["bracket"] {
   try {
     return nativeBracketOf(intent, intent.exits ?? []);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { MAX_SEND_BATCH, type OrderSubmission } from "../../shared/execution/messages";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
-import type { NewOrder, OrderRow } from "../../workers/db/tenant/execution";
 
 /** An order as the executor decided it; its client order id is derived (deterministically) unless already known. */
 export type PlannedOrder = Omit<NewOrder, "clientOrderId"> & { clientOrderId?: string };

@@ -1,7 +1,7 @@
 import type { BrokerPosition } from "../../shared/brokers/adapter";
 import { orderInstrumentKey, positionName } from "../../shared/execution/order-label";
+import type { OrderRow } from "../../shared/execution/orders";
 import { instrumentKey } from "../../shared/quotes/instrument";
-import type { OrderRow } from "../../workers/db/tenant/execution";
 import type { OrderFlowContext } from "./order-flow";
 
 export interface RefreshedPosition {

@@ -1,12 +1,11 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/entitlements";
 import type { EventSink } from "../../shared/execution/events";
+import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
-import type { RiskSignal } from "../../shared/risk/types";
-import type { TenantRepository } from "../../workers/db/tenant";
-import type { Follower } from "../../workers/db/tenant/execution";
-import { type ExecutionEntitlements, executionEntitlements } from "../../workers/execution/entitlements";
 import { planFollowerOrders } from "./fan-out";
 import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
@@ -102,7 +101,7 @@ export class SignalFanOut {
       );
     }
     // Synchronous from here: two signals cannot both take the last one of today's quota.
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     if (namesExitQuantity(signal)) {
       run.exitBase = positionClosedBy(book.held(input.providerUserId, signal), signal)?.quantity ?? null;
       if (run.exitBase === null) return refuse("EXIT_QUANTITY_UNKNOWN", unknownExitQuantityMessage(signal));
@@ -139,7 +138,7 @@ export class SignalFanOut {
   private async planTheRest(run: FanOutRun, known: ExecutionEntitlements | null): Promise<void> {
     const { local, paper, journal, outbox } = this.ctx;
     const { input } = run;
-    const signal = input.signal as unknown as RiskSignal;
+    const { signal } = input;
     const tenant = this.ctx.tenant(input.communityId);
     const [entitlements, quote, followers] = await Promise.all([
       known ?? executionEntitlements(this.ctx.env(), input.communityId),

@@ -1,7 +1,7 @@
+import { UNSETTLED_ORDER_STATUSES } from "../../platform/db/tenant/execution";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { Logger } from "../../shared/logging";
 import { QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
-import type { TenantRepository } from "../../workers/db/tenant";
-import { UNSETTLED_ORDER_STATUSES } from "../../workers/db/tenant/execution";
 import { FAN_OUT_RESUME_AFTER_MS, type FanOutJournal } from "./fan-out-journal";
 import type { ExecutorLocalState } from "./local-state";
 import type { OrderDispatch } from "./order-dispatch";

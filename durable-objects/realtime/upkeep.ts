@@ -1,9 +1,9 @@
+import { database } from "../../platform/db/client";
 import { realtimeStatsStore } from "../../platform/db/realtime-stats";
 import { sessionStore } from "../../platform/db/sessions";
 import { configFor } from "../../shared/config";
 import { secretFingerprint } from "../../shared/crypto/constant-time";
 import type { HubStats } from "../../shared/realtime/stats";
-import { database } from "../../workers/db/client";
 
 /**
  * The hub's periodic chores (its alarm, every REALTIME_LIMITS.sessionCheckMs

@@ -1,6 +1,6 @@
 import { realtimeHubStats } from "../../shared/db/schema";
 import { type HubStats, HubStatsSchema } from "../../shared/realtime/stats";
-import type { Database } from "../../workers/db/client";
+import type { Database } from "./client";
 
 /** One hub's last report. */
 export interface HubReport {

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, or } from "drizzle-orm";
 import { sessions } from "../../shared/db/schema";
-import type { Database } from "../../workers/db/client";
+import type { Database } from "./client";
 
 export type SessionRow = typeof sessions.$inferSelect;
 

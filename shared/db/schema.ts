@@ -1,9 +1,11 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { StoredOrderIntent } from "../execution/order-intent";
+import type { NormalizedSignal } from "../signals/schema";
 
 /**
  * The one D1 schema. Tenant tables carry `community_id` and are reached only
- * through `forCommunity()` (workers/db/tenant.ts); TENANT_TABLES lists them so
+ * through `forCommunity()` (platform/db/tenant/for-community.ts); TENANT_TABLES lists them so
  * the guard test can find direct use anywhere else.
  *
  * No ON DELETE CASCADE: drizzle-kit may rebuild a table, and D1 ignores
@@ -229,7 +231,7 @@ export const signals = sqliteTable(
     sourceTimestamp: integer("source_timestamp").notNull(),
     channelId: text("channel_id"),
     rawText: text("raw_text"),
-    normalized: text("normalized", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    normalized: text("normalized", { mode: "json" }).$type<NormalizedSignal>().notNull(),
     status: text("status", { enum: SIGNAL_STATUSES }).notNull().default("received"),
     statusReason: text("status_reason"),
     summary: text("summary", { mode: "json" }).$type<Record<string, unknown>>(),
@@ -342,7 +344,7 @@ export const orders = sqliteTable(
     symbol: text("symbol").notNull(),
     assetClass: text("asset_class").notNull(),
     /** The full order intent (side, type, prices, time in force, option contract, exits). */
-    intent: text("intent", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    intent: text("intent", { mode: "json" }).$type<StoredOrderIntent>().notNull(),
     side: text("side").notNull(),
     orderType: text("order_type").notNull(),
     quantity: real("quantity").notNull(),

@@ -10,12 +10,13 @@ import type { OptionContract } from "../risk/types";
 export interface StoredOrderShape {
   assetClass: string;
   symbol: string;
-  intent: Record<string, unknown>;
+  /** An option order's contract rides in its intent. */
+  intent: { option?: OptionContract | null };
 }
 
 /** The instrument an order trades (the option contract from its intent, for an option). */
 export function orderInstrument(order: StoredOrderShape): Instrument {
-  const option = (order.intent.option as OptionContract | null | undefined) ?? null;
+  const option = order.intent.option ?? null;
   const assetClass = (order.assetClass === "option" || order.assetClass === "crypto" ? order.assetClass : "equity") as
     | "equity"
     | "option"

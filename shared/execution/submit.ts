@@ -1,12 +1,13 @@
 import { z } from "zod";
+import { NormalizedSignalSchema } from "../signals/schema";
 
 /** Where a signal came from: the id that makes a redelivery recognisable, and the time the source stamped it. */
 export const SubmitSignalInputSchema = z.object({
   signalId: z.string().min(1),
   communityId: z.string().min(1),
   providerUserId: z.string().min(1),
-  /** The normalized signal (design.md §5), already validated by shared/signals. */
-  signal: z.record(z.string(), z.unknown()),
+  /** The normalized signal, validated again at the executor's door. */
+  signal: NormalizedSignalSchema,
   source: z.enum(["slash", "message", "webhook", "api"]),
   sourceId: z.string().min(1),
   /** Milliseconds since the epoch: the Discord snowflake's time, or the webhook's timestamp. */
@@ -26,7 +27,7 @@ export const ManualTradeInputSchema = z.object({
   signalId: z.string().min(1),
   communityId: z.string().min(1),
   userId: z.string().min(1),
-  signal: z.record(z.string(), z.unknown()),
+  signal: NormalizedSignalSchema,
   sourceId: z.string().min(1),
   sourceTimestamp: z.number().int().positive(),
   interaction: z.object({ applicationId: z.string(), token: z.string() }).nullable().optional(),

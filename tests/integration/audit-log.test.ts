@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import type { AuditEntry } from "../../platform/db/tenant/scope";
 import { computeEntryHash, GENESIS_HASH } from "../../shared/audit/chain";
-import { database } from "../../workers/db/client";
-import { communityDirectory } from "../../workers/db/directory";
-import { type AuditEntry, forCommunity } from "../../workers/db/tenant";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 
 const db = database(env.DB);

@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { computeEntryHash, nextChainRow } from "../../shared/audit/chain";
 import { auditLog, communities } from "../../shared/db/schema";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import { call, errorOf, opsHeaders } from "../support/http";
 
 const db = database(env.DB);
@@ -133,7 +134,7 @@ describe("audit search and export", () => {
 
   it("Scenario: An audit user filter accepts a Discord user id", async () => {
     const { id, tenant } = await newCommunity();
-    const discordId = `9${Date.now()}${Math.floor(Math.random() * 1000)}`.slice(0, 18);
+    const discordId = `9${Date.now()}${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
     const user = await upsertUser(db, { discordId });
     await tenant.audit.append({ event: "community.role_changed", actorId: "admin-a", target: user.id });
     await tenant.audit.append({ event: "community.role_changed", actorId: user.id, target: "someone-else" });

@@ -1,10 +1,10 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import worker from "../../workers/app";
-import { database } from "../../workers/db/client";
-import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 
 const db = database(env.DB);

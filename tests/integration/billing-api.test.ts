@@ -1,13 +1,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { loadEntitlements, loadMemberEntitlements } from "../../platform/billing/entitlements";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { billingFor } from "../../platform/db/tenant/billing";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { signalsCountedToday } from "../../platform/execution/signal-usage";
+import { executorFor } from "../../platform/objects";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
-import { loadEntitlements, loadMemberEntitlements } from "../../workers/billing/entitlements";
-import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
-import { billingFor } from "../../workers/db/tenant/billing";
-import { signalsCountedToday } from "../../workers/execution/signal-usage";
 import {
   communityMetadata,
   DAY,
@@ -45,7 +46,7 @@ const checkoutSession = () => ({
 
 /** Provider signals the community's executor counted today (its signals-per-day counter). */
 async function countedSignals(communityId: string, count: number) {
-  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+  const executor = executorFor(env, communityId);
   await runInDurableObject(executor, async (_instance, state) => {
     state.storage.sql.exec(
       "insert into counters (day, key, value) values (?, 'signals', ?) on conflict(day, key) do update set value = value + excluded.value",

@@ -1,10 +1,10 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { billingContext } from "../../platform/billing/context";
 import { loadConfig } from "../../shared/config";
 import { rootLogger } from "../../shared/logging";
 import worker from "../../workers/app";
-import { billingContext } from "../../workers/billing/context";
 import { refundPayment } from "../../workers/billing/refunds";
 import {
   auditEvents,

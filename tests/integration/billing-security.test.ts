@@ -274,7 +274,9 @@ describe("billing security", () => {
     expect(polarRes.status).toBe(502);
     const polarText = await polarRes.text();
     expect(polarText).not.toContain("not found");
-    expect(polarText).not.toContain("422");
+    // The provider's status stays in the log; the request id is random hex and may hold "422" itself.
+    const { error } = JSON.parse(polarText) as { error: { message: string } };
+    expect(error.message).not.toContain("422");
     expect(POLAR_TEST_SECRETS.POLAR_ACCESS_TOKEN.length).toBeGreaterThan(0);
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../workers/db/client";
-import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 import { call, errorOf, opsHeaders } from "../support/http";
 

@@ -1,8 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AAPL_LONG, communityWithFollowers, fakeDiscordApi, settle, submit } from "../support/execution";
+import {
+  communityWithFollowers,
+  fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
+  settle,
+  submit,
+} from "../support/execution";
 import { seedPaperAccount, utcDate } from "../support/paper-accounts";
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 const DAY_MS = 24 * 3600_000;
 
 let discord: ReturnType<typeof fakeDiscordApi>;

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { DEMO_COMMUNITY, DEMO_USERS, seedStatements } from "../../scripts/lib/seed-data.ts";
-import { database } from "../../workers/db/client";
-import { forCommunity } from "../../workers/db/tenant";
 
 async function seed() {
   await env.DB.batch((await seedStatements()).map((statement) => env.DB.prepare(statement)));

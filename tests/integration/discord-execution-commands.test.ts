@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { forCommunity } from "../../workers/db/tenant";
-import { signComponentId } from "../../workers/discord/components";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { signComponentId } from "../../shared/discord/components";
 import {
   buttonPress,
   EPHEMERAL,
@@ -14,11 +14,11 @@ import {
   slash,
 } from "../support/discord";
 import {
-  AAPL_LONG,
   communityWithFollowers,
   db,
   deliver,
   executorOf,
+  AAPL_MARKET_BUY as MARKET_BUY,
   settle,
   snowflakeAt,
   submit,
@@ -28,8 +28,6 @@ import { TEST_VARS } from "../support/test-vars";
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] };
 
 async function userIdOf(discordId: string) {
   const row = await env.DB.prepare("select id from users where discord_id = ?").bind(discordId).first<{ id: string }>();

@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { directMessage, editOriginal, followUp } from "../../platform/notifications/notify-queue";
 import type { Notification } from "../../shared/notifications/message";
 import worker from "../../workers/app";
-import { directMessage, editOriginal, followUp } from "../../workers/discord/notify";
 import { backoffSeconds } from "../../workers/queues/notifications";
 import { snowflake } from "../support/discord";
 import { TEST_VARS } from "../support/test-vars";

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { database } from "../../workers/db/client";
-import { upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import {
   admin,
   EPHEMERAL,

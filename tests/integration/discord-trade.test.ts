@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CommunityExecutor } from "../../durable-objects/community-executor";
-import { signComponentId } from "../../workers/discord/components";
+import { signComponentId } from "../../shared/discord/components";
 import {
   buttonPress,
   EPHEMERAL,

@@ -1,11 +1,13 @@
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { breakerName } from "../../workers/execution/broker-guard";
+import { breakerName } from "../../platform/execution/broker-guard";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
+  AAPL_MARKET_BUY as MARKET_AAPL,
   queuedMessages,
   snowflakeAt,
   submit,
@@ -76,8 +78,6 @@ interface MetricsBody {
   brokers: { broker: string; state: string; openedAt: number | null; coolDownEndsAt: number | null; trips: number }[];
 }
 
-/** A market order without stop or targets: the paper broker fills it, then the engine places the default exits. */
-const MARKET_AAPL = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] };
 const MSFT_LIMIT = {
   ...AAPL_LONG,
   symbol: "MSFT",
@@ -112,7 +112,7 @@ async function settle(community: TestCommunity, orders: number) {
   );
 }
 
-async function communityWithFilledSignal(followers: number, signal: Record<string, unknown> = MARKET_AAPL) {
+async function communityWithFilledSignal(followers: number, signal: NormalizedSignal = MARKET_AAPL) {
   const community = await communityWithFollowers(followers);
   const { signalId } = await submit(community, signal);
   await settle(community, followers * ORDERS_PER_FILLED_ENTRY);

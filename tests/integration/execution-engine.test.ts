@@ -2,7 +2,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
-import { signComponentId } from "../../workers/discord/components";
+import { signComponentId } from "../../shared/discord/components";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   addFollowersInBulk,
@@ -10,15 +11,15 @@ import {
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
   snowflakeAt,
+  storedSignal,
   submit,
   type TestCommunity,
 } from "../support/execution";
 import { TEST_VARS } from "../support/test-vars";
-
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -100,6 +101,20 @@ describe("signal gates", () => {
     expect(stored).toMatchObject({ status: "expired" });
     expect(stored?.statusReason).toContain("older than 60 s");
   });
+
+  it("Scenario: A malformed signal is refused at the executor's door", async () => {
+    const community = await communityWithFollowers(2);
+    const input = await storedSignal(community);
+    const executor = executorOf(community.communityId);
+    const stopAboveEntry = await executor.submitSignal({ ...input, signal: { ...AAPL_LONG, stopLoss: 191 } });
+    expect(stopAboveEntry).toMatchObject({ status: "refused", code: "INVALID_SIGNAL_INPUT", ordersQueued: 0 });
+    expect(stopAboveEntry.message).toContain("stopLoss");
+    const { symbol: _symbol, ...withoutSymbol } = AAPL_LONG;
+    const missing = await executor.submitSignal({ ...input, signal: withoutSymbol as NormalizedSignal });
+    expect(missing).toMatchObject({ status: "refused", code: "INVALID_SIGNAL_INPUT" });
+    expect(missing.message).toContain("symbol");
+    expect(await ordersOf(community)).toHaveLength(0);
+  });
 });
 
 describe("plan limits", () => {
@@ -125,7 +140,7 @@ describe("kill switch", () => {
     const FOLLOWERS = 3000;
     const community = await communityWithFollowers(0);
     await addFollowersInBulk(community, FOLLOWERS);
-    const signal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
+    const signal: NormalizedSignal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
     const sourceId = snowflakeAt();
     const { signal: row } = await community.tenant.signals.store({
       providerUserId: community.providerId,

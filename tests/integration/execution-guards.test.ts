@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_AAPL,
   settle,
   snowflakeAt,
   submit,
@@ -13,7 +15,7 @@ import {
 } from "../support/execution";
 import { interceptOrderQueue } from "../support/order-queue";
 
-const RESTING_BUY = { ...AAPL_LONG, entry: { price: 1 }, stopLoss: null, takeProfits: [] } as const;
+const RESTING_BUY = { ...AAPL_LONG, entry: { price: 1 }, stopLoss: null, takeProfits: [] } satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -89,8 +91,7 @@ describe("kill switch guards", () => {
 });
 
 describe("kill switch and orders that reduce a position", () => {
-  const MARKET_AAPL = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
-  const SELL_AAPL = { ...MARKET_AAPL, action: "sell", quantity: null } as const;
+  const SELL_AAPL = { ...MARKET_AAPL, action: "sell", quantity: null } satisfies NormalizedSignal;
 
   it("Scenario: A halt keeps orders that only reduce a position working", async () => {
     const community = await communityWithFollowers(1);
@@ -141,7 +142,7 @@ describe("kill switch and orders that reduce a position", () => {
         reason: "test",
         actorId: null,
       });
-      const trade = (signal: Record<string, unknown>) =>
+      const trade = (signal: NormalizedSignal) =>
         executorOf(community.communityId).submitManualTrade({
           signalId: crypto.randomUUID(),
           communityId: community.communityId,

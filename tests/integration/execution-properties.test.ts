@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   communityWithFollowers,
@@ -152,7 +153,7 @@ function signalFor(entry: Extract<Step, { kind: "entry" }>, price: number, seria
     quantity: null,
     stopLoss: entry.stop ? away(3) : null,
     takeProfits: Array.from({ length: entry.targets }, (_, i) => ({ price: toward(2 + 2 * i), percent: null })),
-  };
+  } satisfies NormalizedSignal;
 }
 
 /** The queue: delivers every waiting message (and, on request, the last few again, as a redelivery would). */

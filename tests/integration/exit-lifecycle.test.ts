@@ -2,9 +2,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { roundPrice } from "../../shared/risk/instruments";
-import { forCommunity } from "../../workers/db/tenant";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import { EPHEMERAL, interactionResponse, member, postInteraction, setUpCommunity, slash } from "../support/discord";
 import {
   AAPL_LONG,
@@ -13,6 +14,7 @@ import {
   deliver,
   executorOf,
   fakeDiscordApi,
+  AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
   snowflakeAt,
@@ -20,8 +22,7 @@ import {
   type TestCommunity,
 } from "../support/execution";
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
-const SELL_ALL = { ...MARKET_BUY, action: "sell", quantity: null } as const;
+const SELL_ALL = { ...MARKET_BUY, action: "sell", quantity: null } satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -80,7 +81,7 @@ async function dmContaining(words: string, timeoutMs = 8000): Promise<string> {
 }
 
 /** A follower who bought `quantity` AAPL at about 100 with the signal's exits, all placed. */
-async function holding(quantity: number, signal: Record<string, unknown> = MARKET_BUY) {
+async function holding(quantity: number, signal: NormalizedSignal = MARKET_BUY) {
   const community = await communityWithFollowers(1, { sizingMode: "fixed_quantity", amount: quantity });
   const [userId = ""] = community.followerIds;
   await movePrice(community, "AAPL", 100);
@@ -323,7 +324,7 @@ describe("options", () => {
     const userId =
       (await env.DB.prepare("select id from users where discord_id = ?").bind(trader.id).first<{ id: string }>())?.id ??
       expect.fail("no user");
-    const call = { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" };
+    const call = { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" } as const;
     const signalId = crypto.randomUUID();
     const summary = await executorOf(community.communityId).submitManualTrade({
       signalId,

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   communityWithFollowers,
@@ -24,7 +25,7 @@ const EXIT = {
   quantityPercent: null,
   stopLoss: null,
   takeProfits: [],
-} as const;
+} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -103,7 +104,14 @@ describe("exit signals", () => {
     const queue = interceptOrderQueue();
     try {
       // The provider's own entry: 40 shares (the followers already hold theirs, so they skip it).
-      const entry = await submit(community, { ...AAPL_LONG, symbol: "NVDA", quantity: 40, entry: { price: 100 } });
+      const entry = await submit(community, {
+        ...AAPL_LONG,
+        symbol: "NVDA",
+        quantity: 40,
+        entry: { price: 100 },
+        stopLoss: 95,
+        takeProfits: [{ price: 110, percent: null }],
+      });
       expect(entry.summary.status).toBe("accepted");
       const trim = await submit(community, { ...EXIT, symbol: "NVDA", action: "close", quantity: 10 });
       expect(trim.summary).toMatchObject({ status: "accepted", ordersQueued: 2 });
@@ -126,7 +134,14 @@ describe("exit signals", () => {
     });
     const queue = interceptOrderQueue();
     try {
-      const entry = await submit(community, { ...AAPL_LONG, symbol: "TSLA", quantity: null, entry: { price: 250 } });
+      const entry = await submit(community, {
+        ...AAPL_LONG,
+        symbol: "TSLA",
+        quantity: null,
+        entry: { price: 250 },
+        stopLoss: 240,
+        takeProfits: [{ price: 260, percent: null }],
+      });
       expect(entry.summary.status).toBe("accepted");
       const trim = await submit(community, { ...EXIT, symbol: "TSLA", action: "close", quantity: 10 });
       expect(trim.summary).toMatchObject({ status: "refused", code: "EXIT_QUANTITY_UNKNOWN", ordersQueued: 0 });

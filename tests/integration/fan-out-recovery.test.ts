@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
   addFollowersInBulk,
@@ -16,8 +17,20 @@ import {
 import { interceptOrderQueue } from "../support/order-queue";
 import { seedPaperAccount } from "../support/paper-accounts";
 
-const RESTING_BUY = { ...AAPL_LONG, orderType: "limit", entry: { price: 1 }, stopLoss: null, takeProfits: [] } as const;
-const MARKET_SELL = { ...RESTING_BUY, action: "sell", orderType: "market", entry: null, quantity: null } as const;
+const RESTING_BUY = {
+  ...AAPL_LONG,
+  orderType: "limit",
+  entry: { price: 1 },
+  stopLoss: null,
+  takeProfits: [],
+} satisfies NormalizedSignal;
+const MARKET_SELL = {
+  ...RESTING_BUY,
+  action: "sell",
+  orderType: "market",
+  entry: null,
+  quantity: null,
+} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { featureFlagDefinitions } from "../../platform/db/feature-flags";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { rolloutBucket } from "../../shared/flags";
-import { database } from "../../workers/db/client";
-import { communityDirectory } from "../../workers/db/directory";
-import { featureFlagDefinitions } from "../../workers/db/feature-flags";
-import { forCommunity } from "../../workers/db/tenant";
 
 const db = database(env.DB);
 const definitions = featureFlagDefinitions(db);

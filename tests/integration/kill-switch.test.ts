@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CommunityExecutor } from "../../durable-objects/community-executor";
 import { KillSwitch } from "../../durable-objects/executor/kill-switch";
 import { ExecutorLocalState } from "../../durable-objects/executor/local-state";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { rootLogger } from "../../shared/logging";
-import { database } from "../../workers/db/client";
-import { upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import {
   fakeDiscordApi,
   interactionResponse,
@@ -18,10 +18,15 @@ import {
   slash,
   type TestCommunity,
 } from "../support/discord";
-import { AAPL_LONG, communityWithFollowers, executorOf, settle, submit } from "../support/execution";
+import {
+  communityWithFollowers,
+  executorOf,
+  AAPL_MARKET_BUY as MARKET_BUY,
+  settle,
+  submit,
+} from "../support/execution";
 
 const db = database(env.DB);
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 
 afterEach(() => {
   vi.restoreAllMocks();

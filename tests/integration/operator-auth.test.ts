@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { sha256Hex } from "../../shared/crypto/constant-time";
-import { database } from "../../workers/db/client";
-import { communityDirectory } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import { createApp } from "../../workers/http/app";
 import { call, callApp, errorOf } from "../support/http";
 import { TEST_VARS } from "../support/test-vars";

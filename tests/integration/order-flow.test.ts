@@ -7,13 +7,14 @@ import {
   type OrderFlowContext,
   sendQueuedOrder,
 } from "../../durable-objects/executor/order-flow";
+import { breakerStates } from "../../platform/execution/broker-breakers";
+import { brokerGuard } from "../../platform/execution/broker-guard";
 import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
+import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import { rootLogger } from "../../shared/logging";
 import { clientOrderId } from "../../shared/orders/client-order-id";
-import { breakerStates } from "../../workers/execution/broker-breakers";
-import { brokerGuard } from "../../workers/execution/broker-guard";
-import type { OrderSubmissionOutcome } from "../../workers/queues/order-submissions";
+import type { Leg, OrderIntent, PlaceDecision } from "../../shared/risk/types";
 import { communityWithFollowers, type TestCommunity } from "../support/execution";
 import { FakeAlpaca, type FakeAlpacaOptions } from "../support/fake-alpaca";
 
@@ -23,8 +24,8 @@ async function liveOrder(
     orderType?: "market" | "limit";
     guarded?: boolean;
     /** Exit intents stored with the entry (engine-placed after the fill, or a native bracket). */
-    exits?: Record<string, unknown>[];
-    orderClass?: string;
+    exits?: OrderIntent[];
+    orderClass?: PlaceDecision["orderClass"];
     nativeBracket?: boolean;
   } = {},
 ) {
@@ -105,7 +106,9 @@ async function liveOrder(
 }
 
 /** An exit the engine places after the entry fills, as the risk engine stores it with the entry. */
-function engineExit(leg: string, fields: Record<string, unknown>) {
+type ExitFields = Pick<OrderIntent, "orderType" | "limitPrice" | "stopPrice"> & Partial<OrderIntent>;
+
+function engineExit(leg: Leg, fields: ExitFields): OrderIntent {
   return {
     leg,
     side: "sell",
@@ -169,7 +172,7 @@ describe("sending to a broker", () => {
   });
 
   it("Scenario: A native bracket carries its stop and take-profit legs", async () => {
-    const exit = (leg: string, fields: Record<string, unknown>) =>
+    const exit = (leg: Leg, fields: ExitFields) =>
       engineExit(leg, { nativeBracket: true, placeAfterFill: false, ...fields });
     const { broker, flow, order, coid } = await liveOrder({
       orderType: "limit",

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
 import { sessionStore } from "../../platform/db/sessions";
 import { purposeKey } from "../../shared/crypto/purpose-key";
 import { HANDOFF_HEADER, signHandoff } from "../../shared/realtime/handoff";
 import { REALTIME_LIMITS } from "../../shared/realtime/protocol";
-import { database } from "../../workers/db/client";
 import { errorOf, opsHeaders } from "../support/http";
 import { connect, hubOf, memberOf, newCommunityId, requestUpgrade, TestSocket } from "../support/realtime";
 import { TEST_VARS } from "../support/test-vars";

@@ -2,12 +2,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RealtimeHub } from "../../durable-objects/realtime-hub";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { hubEventSink } from "../../platform/execution/event-sink";
 import { rootLogger } from "../../shared/logging";
 import type { PublishInput } from "../../shared/realtime/publish";
 import { StreamCursor } from "../../shared/realtime/stream-cursor";
-import { database } from "../../workers/db/client";
-import { forCommunity } from "../../workers/db/tenant";
 import { connect, type Frame, hubOf, memberOf, newCommunityId, type TestSocket } from "../support/realtime";
 
 const order = (communityId: string, userId: string, data: Record<string, unknown> = {}): PublishInput => ({

@@ -6,7 +6,7 @@ import { Logger } from "../../shared/logging";
 import type { PublishInput } from "../../shared/realtime/publish";
 import { StreamCursor } from "../../shared/realtime/stream-cursor";
 import {
-  AAPL_LONG,
+  AAPL_MARKET_BUY,
   communityWithFollowers,
   executorOf,
   fakeDiscordApi,
@@ -16,7 +16,6 @@ import {
 } from "../support/execution";
 import { connect, type Frame, sessionFor, type TestSocket } from "../support/realtime";
 
-const MARKET_BUY = { ...AAPL_LONG, orderType: "market", entry: null, stopLoss: null, takeProfits: [] } as const;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -51,7 +50,7 @@ describe("execution events reach the hub", () => {
       calls.push([...inputs]);
       return original.call(this, inputs);
     });
-    const { summary } = await submit(community, MARKET_BUY);
+    const { summary } = await submit(community, AAPL_MARKET_BUY);
     expect(summary).toMatchObject({ status: "accepted", ordersQueued: 3 });
     const queuedFirst = (socket: TestSocket) =>
       socket.events().find((e) => e.type === "order.updated" && (e.data as { status: string }).status === "queued");
@@ -78,7 +77,7 @@ describe("execution events reach the hub", () => {
     const community = await communityWithFollowers(1, { sizingMode: "fixed_quantity", amount: 1000 });
     const [socket] = await connectFollowers(community);
     if (!socket) throw new Error("no socket");
-    await submit(community, MARKET_BUY);
+    await submit(community, AAPL_MARKET_BUY);
     await socket.until(
       (s) => typesOf(s).includes("position.updated") && typesOf(s).includes("notification"),
       5_000,
@@ -118,7 +117,7 @@ describe("execution events reach the hub", () => {
       warnings.push(msg);
       return original.call(this, msg, fields);
     });
-    const { summary, signalId } = await submit(community, MARKET_BUY);
+    const { summary, signalId } = await submit(community, AAPL_MARKET_BUY);
     expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1 });
     await vi.waitFor(
       async () => {

@@ -3,12 +3,12 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { RealtimeHub } from "../../durable-objects/realtime-hub";
+import { database } from "../../platform/db/client";
 import { sessions } from "../../shared/db/schema";
 import { rootLogger } from "../../shared/logging";
 import { CLOSE_CODES, REALTIME_LIMITS } from "../../shared/realtime/protocol";
 import type { PublishInput } from "../../shared/realtime/publish";
 import { revokeAllSessions, revokeSession } from "../../workers/auth/revocation";
-import { database } from "../../workers/db/client";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { connect, hubOf, memberOf, requestUpgrade, sessionFor, TestSocket } from "../support/realtime";
 

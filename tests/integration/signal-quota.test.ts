@@ -1,9 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { billingContext } from "../../platform/billing/context";
 import { configFor } from "../../shared/config";
 import { rootLogger } from "../../shared/logging";
-import { billingContext } from "../../workers/billing/context";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import { subscriptionReply } from "../../workers/discord/commands/subscription";
 import {
   AAPL_LONG,
@@ -17,7 +18,7 @@ import {
 } from "../support/execution";
 import { interceptOrderQueue } from "../support/order-queue";
 
-const RESTING_BUY = { ...AAPL_LONG, entry: { price: 1 }, stopLoss: null, takeProfits: [] } as const;
+const RESTING_BUY = { ...AAPL_LONG, entry: { price: 1 }, stopLoss: null, takeProfits: [] } satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {

@@ -1,11 +1,12 @@
 /// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { featureFlagDefinitions } from "../../platform/db/feature-flags";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { TENANT_TABLES } from "../../shared/db/schema";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { featureFlagDefinitions } from "../../workers/db/feature-flags";
-import { forCommunity } from "../../workers/db/tenant";
 
 const db = database(env.DB);
 
@@ -18,30 +19,33 @@ async function newUser() {
   return upsertUser(db, { discordId: crypto.randomUUID(), username: "member" });
 }
 
-/** Modules allowed to name tenant tables: the tenant repository (and its modules) and the community directory. */
-const TENANT_GATEWAYS = new Set(["workers/db/tenant.ts", "workers/db/directory.ts"]);
-const TENANT_GATEWAY_FOLDER = "workers/db/tenant/";
-const isTenantGateway = (file: string) => TENANT_GATEWAYS.has(file) || file.startsWith(TENANT_GATEWAY_FOLDER);
+/**
+ * The two folders allowed to name tenant tables: the tenant repositories (every function scoped to one community)
+ * and the cross-community queries (each listed below by name, with the reason it crosses communities).
+ */
+const TENANT_FOLDER = "platform/db/tenant/";
+const CROSS_COMMUNITY_FOLDER = "platform/db/cross-community/";
+const isTenantGateway = (file: string) => file.startsWith(TENANT_FOLDER) || file.startsWith(CROSS_COMMUNITY_FOLDER);
 
 /**
- * The tenant repository's modules may name tenant tables, but only from
- * functions scoped to one community (they take a `TenantScope`, or a database
- * together with a `communityId`). These functions are the exceptions: each
- * works across communities on purpose, and each is listed here by name.
+ * Every function in the cross-community folder that takes a database without a community scope, by module. A
+ * module of that folder missing here, an unlisted unscoped function, and a listed one that is gone all fail.
  */
-const CROSS_COMMUNITY_HELPERS: Record<string, readonly string[]> = {
+const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
   /** Billing customers and subscriptions by provider id, before the community is known. */
-  "workers/db/tenant/billing-directory.ts": ["billingDirectory"],
-  /** Platform figures for operators (orders by status, dead letters). */
-  "workers/db/tenant/ops-metrics.ts": ["platformFigures"],
-  /** Sign-out closes a session's sockets in the hub of every community its member belongs to. */
-  "workers/db/tenant/member-communities.ts": ["communitiesOfMember"],
-  /** A DM button carries only an order id: which community and member it belongs to. */
-  "workers/db/tenant/order-owner.ts": ["orderOwner"],
+  "platform/db/cross-community/billing-directory.ts": ["billingDirectory"],
+  /** A community by id or guild id, and registering a guild (before any community scope exists). */
+  "platform/db/cross-community/community-directory.ts": ["communityDirectory"],
   /** Every interaction starts from a guild id: its community and the member in it, in one round trip. */
-  "workers/db/tenant/providers.ts": ["guildMember"],
+  "platform/db/cross-community/guild-member.ts": ["guildMember"],
+  /** Sign-out closes a session's sockets in the hub of every community its member belongs to. */
+  "platform/db/cross-community/member-communities.ts": ["communitiesOfMember"],
+  /** Platform figures for operators (orders by status, dead letters). */
+  "platform/db/cross-community/ops-metrics.ts": ["platformFigures"],
+  /** A DM button carries only an order id: which community and member it belongs to. */
+  "platform/db/cross-community/order-owner.ts": ["orderOwner"],
   /** The reconciliation cron: which communities have open orders, and its own run log. */
-  "workers/db/tenant/reconciliation.ts": [
+  "platform/db/cross-community/reconciliation.ts": [
     "communitiesToReconcile",
     "startReconciliationRun",
     "finishReconciliationRun",
@@ -49,25 +53,37 @@ const CROSS_COMMUNITY_HELPERS: Record<string, readonly string[]> = {
   ],
 };
 
-/** Functions in the tenant folder that take a database without a community scope and are not listed. */
+/**
+ * Unscoped functions: none at all in the tenant folder, and in the cross-community folder only the listed ones
+ * (a function is scoped when it takes a `TenantScope`, or a database together with a `communityId`).
+ */
 function crossCommunityViolations(sources: Record<string, string>): string[] {
   const problems: string[] = [];
   const found = new Set<string>();
   for (const [file, source] of Object.entries(sources)) {
-    if (!file.startsWith(TENANT_GATEWAY_FOLDER)) continue;
-    const allowed = CROSS_COMMUNITY_HELPERS[file] ?? [];
+    const inTenantFolder = file.startsWith(TENANT_FOLDER);
+    const inCrossFolder = file.startsWith(CROSS_COMMUNITY_FOLDER);
+    if (!inTenantFolder && !inCrossFolder) continue;
+    if (inCrossFolder && !(file in CROSS_COMMUNITY_QUERIES)) {
+      problems.push(`${file}: a cross-community module that the guard does not list`);
+    }
+    const allowed = CROSS_COMMUNITY_QUERIES[file] ?? [];
     for (const { name, params } of functionsOf(withoutComments(source))) {
       const takesDatabase = /:\s*(?:(?:Database|D1Database)\b|TenantScope\s*\[\s*["']db["']\s*\])/.test(params);
       const scoped = /:\s*TenantScope\b(?!\s*\[)/.test(params) || /\bcommunityId\s*:\s*string\b/.test(params);
       if (!takesDatabase || scoped) continue;
-      if (allowed.includes(name)) found.add(`${file}#${name}`);
-      else problems.push(`${file}: ${name}() takes a database without a community scope and is not a listed helper`);
+      if (inCrossFolder && allowed.includes(name)) found.add(`${file}#${name}`);
+      else if (inTenantFolder) {
+        problems.push(
+          `${file}: ${name}() takes a database without a community scope (cross-community queries go in ${CROSS_COMMUNITY_FOLDER})`,
+        );
+      } else problems.push(`${file}: ${name}() takes a database without a community scope and is not a listed query`);
     }
   }
-  for (const [file, names] of Object.entries(CROSS_COMMUNITY_HELPERS)) {
+  for (const [file, names] of Object.entries(CROSS_COMMUNITY_QUERIES)) {
     if (!(file in sources)) continue;
     for (const name of names) {
-      if (!found.has(`${file}#${name}`)) problems.push(`${file}: listed helper ${name}() no longer exists`);
+      if (!found.has(`${file}#${name}`)) problems.push(`${file}: listed query ${name}() no longer exists`);
     }
   }
   return problems;
@@ -139,11 +155,14 @@ function withoutComments(source: string): string {
 }
 
 function projectSources(): Record<string, string> {
-  const modules = import.meta.glob<string>(["../../workers/**/*.ts", "../../durable-objects/**/*.ts"], {
-    query: "?raw",
-    import: "default",
-    eager: true,
-  });
+  const modules = import.meta.glob<string>(
+    ["../../workers/**/*.ts", "../../durable-objects/**/*.ts", "../../platform/**/*.ts"],
+    {
+      query: "?raw",
+      import: "default",
+      eager: true,
+    },
+  );
   return Object.fromEntries(Object.entries(modules).map(([path, source]) => [path.replace(/^(\.\.\/)+/, ""), source]));
 }
 
@@ -201,7 +220,20 @@ describe("tenant isolation", () => {
       sourceTimestamp: Date.now(),
       channelId: null,
       rawText: null,
-      normalized: { action: "buy", symbol: "AAPL" },
+      normalized: {
+        action: "buy",
+        assetClass: "equity",
+        symbol: "AAPL",
+        option: null,
+        orderType: "market",
+        entry: null,
+        quantity: 1,
+        quantityPercent: null,
+        stopLoss: null,
+        takeProfits: [],
+        leverage: null,
+        timeInForce: null,
+      },
     });
     const orderId = crypto.randomUUID();
     await b.execution.insertOrders([
@@ -216,7 +248,21 @@ describe("tenant isolation", () => {
         parentOrderId: null,
         symbol: "AAPL",
         assetClass: "equity",
-        intent: {},
+        intent: {
+          leg: "entry",
+          side: "buy",
+          positionEffect: "open",
+          assetClass: "equity",
+          symbol: "AAPL",
+          option: null,
+          orderType: "market",
+          quantity: 1,
+          limitPrice: null,
+          stopPrice: null,
+          timeInForce: "day",
+          nativeBracket: false,
+          placeAfterFill: false,
+        },
         side: "buy",
         orderType: "market",
         quantity: 1,
@@ -269,18 +315,19 @@ describe("tenant isolation", () => {
     expect(await b.flags.isEnabled(key)).toBe(true);
   });
 
-  it("Scenario: Only the tenant repository and the directory touch tenant tables", () => {
+  it("Scenario: Only the tenant repositories and the cross-community queries touch tenant tables", () => {
     const sources = projectSources();
-    expect(Object.keys(sources)).toContain("workers/db/tenant.ts");
+    expect(Object.keys(sources)).toContain("platform/db/tenant/for-community.ts");
+    expect(Object.keys(sources)).toContain("platform/db/cross-community/order-owner.ts");
     expect(Object.keys(sources)).toContain("workers/http/app.ts");
     expect(Object.keys(sources)).toContain("durable-objects/community-executor.ts");
     expect(tenantTableViolations(sources)).toEqual([]);
     expect(crossCommunityViolations(sources)).toEqual([]);
   });
 
-  it("Scenario: Cross-community helpers in the tenant repository are listed by name", () => {
+  it("Scenario: Cross-community queries are listed by name and tenant repositories have none", () => {
     const sources = {
-      "workers/db/tenant/leaky.ts": [
+      "platform/db/tenant/leaky.ts": [
         'import { orders } from "../../../shared/db/schema";',
         "export async function everyOrder(db: Database, status: string) { return db.select().from(orders); }",
         "const byUser = async (db: TenantScope['db'], userId: string) => db.select().from(orders);",
@@ -288,14 +335,19 @@ describe("tenant isolation", () => {
         "export async function scopedByArgs(db: Database, communityId: string) { return db.select().from(orders); }",
         "export function pure(row: { communityId: string }) { return row.communityId; }",
       ].join("\n"),
-      "workers/db/tenant/order-owner.ts":
+      "platform/db/cross-community/order-owner.ts":
         "export async function orderOwner(\n  db: Database,\n  orderId: string,\n): Promise<{ id: string } | null> { return null; }",
-      "workers/db/tenant/providers.ts": "export function providerRepository(scope: TenantScope) { return {}; }",
+      "platform/db/cross-community/guild-member.ts":
+        "export async function memberOfGuild(db: Database, guildId: string) { return null; }",
+      "platform/db/cross-community/stray.ts": "export function everything(db: Database) { return db; }",
     };
     expect(crossCommunityViolations(sources)).toEqual([
-      "workers/db/tenant/leaky.ts: everyOrder() takes a database without a community scope and is not a listed helper",
-      "workers/db/tenant/leaky.ts: byUser() takes a database without a community scope and is not a listed helper",
-      "workers/db/tenant/providers.ts: listed helper guildMember() no longer exists",
+      "platform/db/tenant/leaky.ts: everyOrder() takes a database without a community scope (cross-community queries go in platform/db/cross-community/)",
+      "platform/db/tenant/leaky.ts: byUser() takes a database without a community scope (cross-community queries go in platform/db/cross-community/)",
+      "platform/db/cross-community/guild-member.ts: memberOfGuild() takes a database without a community scope and is not a listed query",
+      "platform/db/cross-community/stray.ts: a cross-community module that the guard does not list",
+      "platform/db/cross-community/stray.ts: everything() takes a database without a community scope and is not a listed query",
+      "platform/db/cross-community/guild-member.ts: listed query guildMember() no longer exists",
     ]);
   });
 
@@ -314,7 +366,10 @@ describe("tenant isolation", () => {
         "// reads from memberships only through forCommunity()",
         "await forCommunity(db, id).memberships.list();",
       ].join("\n"),
-      "workers/db/tenant.ts": 'import { memberships } from "../../shared/db/schema"; // SELECT * FROM memberships',
+      "platform/db/tenant/memberships.ts":
+        'import { memberships } from "../../../shared/db/schema"; // SELECT * FROM memberships',
+      "platform/db/cross-community/community-directory.ts":
+        'import { communities } from "../../../shared/db/schema"; // FROM communities',
     };
     expect(tenantTableViolations(bad)).toEqual([
       "workers/http/routes/leaky.ts: imports memberships from shared/db/schema",

@@ -4,6 +4,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
 import { sessionStore } from "../../platform/db/sessions";
 import {
   newSessionId,
@@ -23,7 +24,6 @@ import { rootLogger } from "../../shared/logging";
 import { signHandoff } from "../../shared/realtime/handoff";
 import { revokeAllSessions } from "../../workers/auth/revocation";
 import { endSession, requireSession, startSession } from "../../workers/auth/session";
-import { database } from "../../workers/db/client";
 import type { AppEnv } from "../../workers/http/context";
 import { handleError } from "../../workers/http/errors";
 import { configGate } from "../../workers/http/middleware/config-gate";

@@ -2,11 +2,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, beforeEach, type MockInstance, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import type { Notification } from "../../shared/notifications/message";
 import worker from "../../workers/app";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import polarCustomerSessionDoc from "./billing-fixtures/polar/CustomerSession.json";
 import polarOrderDoc from "./billing-fixtures/polar/Order.json";
 import polarOrderProductDoc from "./billing-fixtures/polar/OrderProduct.json";

@@ -1,12 +1,15 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import type { FollowInput } from "../../platform/db/tenant/follows";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
+import { executorFor } from "../../platform/objects";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
+import type { NormalizedSignal } from "../../shared/signals/schema";
 import worker from "../../workers/app";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
-import type { FollowInput } from "../../workers/db/tenant/follows";
 
 export const db = database(env.DB);
 
@@ -51,10 +54,10 @@ export async function communityWithFollowers(
 }
 
 export function executorOf(communityId: string) {
-  return env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+  return executorFor(env, communityId);
 }
 
-export const AAPL_LONG = {
+export const AAPL_LONG: NormalizedSignal = {
   action: "buy",
   assetClass: "equity",
   symbol: "AAPL",
@@ -67,12 +70,21 @@ export const AAPL_LONG = {
   takeProfits: [{ price: 195, percent: null }],
   leverage: null,
   timeInForce: null,
-} as const;
+};
+
+/** AAPL_LONG at market, without stop or targets: the paper broker fills it, then the engine adds the default exits. */
+export const AAPL_MARKET_BUY: NormalizedSignal = {
+  ...AAPL_LONG,
+  orderType: "market",
+  entry: null,
+  stopLoss: null,
+  takeProfits: [],
+};
 
 /** Stores a signal as a provider's slash command would, and returns the executor's input for it. */
 export async function storedSignal(
   community: TestCommunity,
-  signal: Record<string, unknown> = AAPL_LONG,
+  signal: NormalizedSignal = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
 ): Promise<SubmitSignalInput> {
   const sourceId = source.sourceId ?? snowflakeAt(source.sourceTimestamp);
@@ -101,7 +113,7 @@ export async function storedSignal(
 /** Stores a signal as a provider's slash command would, and submits it to the executor. */
 export async function submit(
   community: TestCommunity,
-  signal: Record<string, unknown> = AAPL_LONG,
+  signal: NormalizedSignal = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
 ) {
   const input = await storedSignal(community, signal, source);

@@ -1,12 +1,13 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { sessionStore } from "../../platform/db/sessions";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import { realtimeHubFor } from "../../platform/objects";
 import { newSessionId, SESSION_COOKIE, SESSION_TTL_MS, signSessionToken } from "../../shared/auth/session-token";
 import type { MembershipRole } from "../../shared/db/schema";
-import { database } from "../../workers/db/client";
-import { communityDirectory, upsertUser } from "../../workers/db/directory";
-import { forCommunity } from "../../workers/db/tenant";
 import { snowflakeAt } from "./execution";
 import { BASE } from "./http";
 import { TEST_VARS } from "./test-vars";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUTTON_LIFETIME_SECONDS, signComponentId, verifyComponentId } from "../../workers/discord/components";
+import { BUTTON_LIFETIME_SECONDS, signComponentId, verifyComponentId } from "../../shared/discord/components";
 
 const SECRET = "unit-test-session-secret-0123456789abcdef";
 const REF = { kind: "trade", action: "confirm", id: crypto.randomUUID() };

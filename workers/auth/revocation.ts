@@ -1,9 +1,9 @@
+import { database } from "../../platform/db/client";
+import { communitiesOfMember } from "../../platform/db/cross-community/member-communities";
 import { sessionStore } from "../../platform/db/sessions";
 import { realtimeHubFor } from "../../platform/objects";
 import type { Logger } from "../../shared/logging";
 import { within } from "../../shared/timeout";
-import { database } from "../db/client";
-import { communitiesOfMember } from "../db/tenant/member-communities";
 
 /** How long sign-out waits for the hubs to close the session's sockets (their minute-by-minute recheck is the backstop). */
 const HUB_NOTICE_TIMEOUT_MS = 2_000;

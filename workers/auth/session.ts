@@ -1,5 +1,6 @@
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import { database } from "../../platform/db/client";
 import { sessionStore } from "../../platform/db/sessions";
 import {
   newSessionExpiry,
@@ -12,7 +13,6 @@ import {
   verifySessionToken,
 } from "../../shared/auth/session-token";
 import { ServiceUnavailableError, UnauthorizedError } from "../../shared/errors";
-import { database } from "../db/client";
 import { clientIp } from "../http/client-ip";
 import type { AppContext, AppEnv } from "../http/context";
 import { revokeSession } from "./revocation";

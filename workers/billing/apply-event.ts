@@ -1,3 +1,5 @@
+import type { BillingContext } from "../../platform/billing/context";
+import { type BillingCustomerRow, stateOf, subjectOf } from "../../platform/db/cross-community/billing-directory";
 import {
   type BillingEvent,
   BillingEventSchema,
@@ -23,8 +25,6 @@ import {
 } from "../../shared/billing/subscription-state";
 import type { BillingProviderName, SubscriptionStatus, WebhookOutcome } from "../../shared/db/schema";
 import { ServiceUnavailableError } from "../../shared/errors";
-import { type BillingCustomerRow, stateOf, subjectOf } from "../db/tenant/billing-directory";
-import type { BillingContext } from "./context";
 import { MANAGE_HINT, payerOf, sendDirectMessage } from "./notify";
 import { billingProvider } from "./providers";
 import { reconcileSubject } from "./reconcile";

@@ -1,10 +1,10 @@
+import type { BillingContext } from "../../platform/billing/context";
 import type { SubjectRef } from "../../shared/billing/events";
 import { type BillingInterval, FREE_PLAN, planIdsOf, planName, priceOf, trialDaysOf } from "../../shared/billing/plans";
 import type { ReturnUrls } from "../../shared/billing/provider";
 import { isLive } from "../../shared/billing/subscription-state";
 import type { BillingProviderName } from "../../shared/db/schema";
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from "../../shared/errors";
-import type { BillingContext } from "./context";
 import { billingProvider } from "./providers";
 
 /**

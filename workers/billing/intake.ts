@@ -1,6 +1,6 @@
+import type { BillingContext } from "../../platform/billing/context";
 import type { WebhookRequest } from "../../shared/billing/provider";
 import type { BillingProviderName } from "../../shared/db/schema";
-import type { BillingContext } from "./context";
 import { eventMessage } from "./messages";
 import { billingProvider } from "./providers";
 

@@ -1,9 +1,9 @@
+import { type BillingContext, billingContext } from "../../platform/billing/context";
+import { stateOf, subjectOf } from "../../platform/db/cross-community/billing-directory";
 import { dueNotices, type NoticeContext, scheduledNoticeText } from "../../shared/billing/notices";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
-import { stateOf, subjectOf } from "../db/tenant/billing-directory";
 import { deliveryFailuresOf } from "../queues/delivery-failures";
-import { type BillingContext, billingContext } from "./context";
 import { type BillingQueueMessage, eventMessage } from "./messages";
 import { MANAGE_HINT, payerOf, sendDirectMessage } from "./notify";
 import { reconcileSubject } from "./reconcile";

@@ -1,6 +1,6 @@
+import type { BillingContext } from "../../platform/billing/context";
 import type { SubjectRef } from "../../shared/billing/events";
 import { type Notification, NotificationSchema } from "../../shared/notifications/message";
-import type { BillingContext } from "./context";
 
 /**
  * Direct messages from billing, through NOTIFY_QUEUE. Every key is

@@ -1,3 +1,6 @@
+import type { BillingContext } from "../../platform/billing/context";
+import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
+import { type BillingRepository, billingFor, type PlanChangeCause } from "../../platform/db/tenant/billing";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   liveFeaturesRemovedText,
@@ -7,9 +10,6 @@ import {
 } from "../../shared/billing/notices";
 import { type CommunityPlanId, normalizePlan, type TraderPlanId } from "../../shared/billing/plans";
 import { highestEntitledPlan } from "../../shared/billing/subscription-state";
-import { type BillingRepository, billingFor, type PlanChangeCause } from "../db/tenant/billing";
-import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
-import type { BillingContext } from "./context";
 import { MANAGE_HINT, payerOf, sendDirectMessage } from "./notify";
 
 /**

@@ -1,3 +1,5 @@
+import type { BillingContext } from "../../platform/billing/context";
+import { billingFor } from "../../platform/db/tenant/billing";
 import type { SubjectRef } from "../../shared/billing/events";
 import { refundText } from "../../shared/billing/notices";
 import { POLAR_ID } from "../../shared/billing/polar";
@@ -5,8 +7,6 @@ import type { Invoice, RefundReason, RefundResult } from "../../shared/billing/p
 import { STRIPE_PAYMENT_ID } from "../../shared/billing/stripe";
 import type { BillingProviderName } from "../../shared/db/schema";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../shared/errors";
-import { billingFor } from "../db/tenant/billing";
-import type { BillingContext } from "./context";
 import { payerOf, sendDirectMessage } from "./notify";
 import { billingProvider } from "./providers";
 

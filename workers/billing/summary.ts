@@ -1,3 +1,8 @@
+import type { BillingContext } from "../../platform/billing/context";
+import { loadEntitlements } from "../../platform/billing/entitlements";
+import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
+import { billingFor } from "../../platform/db/tenant/billing";
+import { signalsCountedToday } from "../../platform/execution/signal-usage";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   BILLING_INTERVALS,
@@ -10,11 +15,6 @@ import {
   trialDaysOf,
 } from "../../shared/billing/plans";
 import { entitledPlan } from "../../shared/billing/subscription-state";
-import { billingFor } from "../db/tenant/billing";
-import { type SubscriptionRow, stateOf } from "../db/tenant/billing-directory";
-import { signalsCountedToday } from "../execution/signal-usage";
-import type { BillingContext } from "./context";
-import { loadEntitlements } from "./entitlements";
 
 /** What the billing API and /subscription show: plan, limits, usage and subscriptions. */
 

@@ -1,4 +1,5 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { database } from "../../platform/db/client";
 import {
   deadLetters,
   interactionReceipts,
@@ -8,7 +9,6 @@ import {
   webhookEvents,
 } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
-import { database } from "../db/client";
 import { INTERACTION_RECEIPT_RETENTION_MS } from "../discord/replay-guard";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

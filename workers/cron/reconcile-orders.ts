@@ -1,7 +1,12 @@
+import { database } from "../../platform/db/client";
+import {
+  communitiesToReconcile,
+  finishReconciliationRun,
+  startReconciliationRun,
+} from "../../platform/db/cross-community/reconciliation";
+import { executorFor } from "../../platform/objects";
 import type { Logger } from "../../shared/logging";
 import { LATE_FILL_WINDOW_MS, QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
-import { database } from "../db/client";
-import { communitiesToReconcile, finishReconciliationRun, startReconciliationRun } from "../db/tenant/reconciliation";
 
 /** Communities reconciled at once: each is one executor call, which polls its own orders. */
 const PARALLEL_COMMUNITIES = 10;
@@ -26,7 +31,7 @@ export async function runReconciliation(env: Env, logger: Logger, scheduledTime:
     await Promise.all(
       communities.slice(i, i + PARALLEL_COMMUNITIES).map(async (communityId) => {
         try {
-          const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+          const executor = executorFor(env, communityId);
           const report = await executor.reconcile({ communityId });
           totals.checked += report.checked;
           totals.updated += report.updated;

@@ -1,6 +1,7 @@
+import { database } from "../../platform/db/client";
+import { communityDirectory } from "../../platform/db/cross-community/community-directory";
+import { executorFor } from "../../platform/objects";
 import type { Logger } from "../../shared/logging";
-import { database } from "../db/client";
-import { communityDirectory } from "../db/directory";
 
 /** Community ids read per D1 query. */
 const PAGE_SIZE = 200;
@@ -43,7 +44,7 @@ async function verifyOne(
 ): Promise<void> {
   totals.communities++;
   try {
-    const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+    const executor = executorFor(env, communityId);
     const result = await executor.verifyAuditChain({ communityId });
     if (result.ok) {
       totals.verified++;

@@ -1,14 +1,15 @@
+import type { Database } from "../../platform/db/client";
+import type { Community } from "../../platform/db/tenant/community";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { DiscordSettings } from "../../platform/db/tenant/providers";
+import type { User } from "../../platform/db/users";
+import { editOriginal, type InteractionTarget } from "../../platform/notifications/notify-queue";
 import type { AppConfig } from "../../shared/config";
 import type { MembershipRole } from "../../shared/db/schema";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import type { DiscordMessage } from "../../shared/notifications/message";
-import type { Database } from "../db/client";
-import type { User } from "../db/directory";
-import type { Community, TenantRepository } from "../db/tenant";
-import type { DiscordSettings } from "../db/tenant/providers";
 import { InteractionType, type MemberInteraction, type Resolved } from "./interaction-schema";
-import { editOriginal, type InteractionTarget } from "./notify";
 import type { MemberFacts } from "./permissions";
 import { deferred, type InteractionResponse, messageBody } from "./respond";
 

@@ -1,13 +1,15 @@
+import { database } from "../../platform/db/client";
+import { guildMember } from "../../platform/db/cross-community/guild-member";
+import type { Community } from "../../platform/db/tenant/community";
+import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
+import { type DiscordSettings, discordSettingsOf, type MemberIdentity } from "../../platform/db/tenant/providers";
+import { upsertUser } from "../../platform/db/users";
 import type { AppConfig } from "../../shared/config";
+import { verifyComponentId } from "../../shared/discord/components";
 import type { Logger } from "../../shared/logging";
-import { database } from "../db/client";
-import { upsertUser } from "../db/directory";
-import { type Community, forCommunity, type TenantRepository } from "../db/tenant";
-import { type DiscordSettings, discordSettingsOf, guildMember, type MemberIdentity } from "../db/tenant/providers";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
-import { verifyComponentId } from "./components";
 import {
   type BaseContext,
   type CommunityContext,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { executorFor } from "../../platform/objects";
 import type { ManualTradeInput, SubmitSignalInput } from "../../shared/execution/submit";
 
 /**
@@ -16,10 +17,6 @@ const SummarySchema = z.looseObject({
 export type ExecutorSummary = z.infer<typeof SummarySchema>;
 
 export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
-
-function executorFor(env: Env, communityId: string) {
-  return env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
-}
 
 /** The reason as a clause (no trailing period), ready to be embedded in a reply. */
 function clause(text: string): string {

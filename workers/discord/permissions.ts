@@ -1,5 +1,5 @@
+import type { DiscordSettings } from "../../platform/db/tenant/providers";
 import type { MembershipRole } from "../../shared/db/schema";
-import type { DiscordSettings } from "../db/tenant/providers";
 import type { RequiredRole } from "./definitions";
 import { PERMISSION } from "./registration";
 

@@ -1,5 +1,5 @@
+import type { Database } from "../../platform/db/client";
 import { interactionReceipts } from "../../shared/db/schema";
-import type { Database } from "../db/client";
 
 /**
  * Discord accepts a signed interaction for 5 minutes around its timestamp

@@ -35,7 +35,7 @@ export function intakeSignal(ctx: CommunityContext<unknown>, intake: SignalIntak
         sourceTimestamp: intake.sourceTimestamp,
         channelId: intake.channelId,
         rawText: intake.rawText,
-        normalized: intake.signal as unknown as Record<string, unknown>,
+        normalized: intake.signal,
       });
       if (!created) {
         ctx.logger.info("signal.redelivered", { signalId: row.id, sourceId: intake.sourceId });
@@ -48,7 +48,7 @@ export function intakeSignal(ctx: CommunityContext<unknown>, intake: SignalIntak
         signalId: row.id,
         communityId: ctx.community.id,
         providerUserId: ctx.member.user.id,
-        signal: intake.signal as unknown as Record<string, unknown>,
+        signal: intake.signal,
         source: intake.source,
         sourceId: intake.sourceId,
         sourceTimestamp: intake.sourceTimestamp,

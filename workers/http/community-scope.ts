@@ -1,6 +1,6 @@
+import { database } from "../../platform/db/client";
+import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
 import { NotFoundError } from "../../shared/errors";
-import { database } from "../db/client";
-import { forCommunity, type TenantRepository } from "../db/tenant";
 import type { AppContext } from "./context";
 
 /** The tenant repository for a route's :communityId, after checking the community exists (404 otherwise). */

@@ -1,10 +1,10 @@
+import { billingContext } from "../../platform/billing/context";
+import { database } from "../../platform/db/client";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
 import { BillingNotReadyError, processBillingEvent } from "../billing/apply-event";
-import { billingContext } from "../billing/context";
 import { runSubscriptionLifecycle } from "../billing/lifecycle";
 import { BillingQueueMessageSchema } from "../billing/messages";
-import { database } from "../db/client";
 import { deliveryFailuresOf } from "./delivery-failures";
 
 /**

@@ -1,7 +1,8 @@
+import { database } from "../../platform/db/client";
+import { executorFor } from "../../platform/objects";
 import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import { type Logger, REDACTED, redact } from "../../shared/logging";
-import { database } from "../db/client";
 import { deliveryFailuresOf } from "./delivery-failures";
 
 /**
@@ -59,7 +60,7 @@ async function afterDeadLetter(sourceQueue: string, body: unknown, env: Env): Pr
   if (sourceQueue !== "order-submissions") return;
   const order = OrderSubmissionSchema.safeParse(body);
   if (!order.success) return;
-  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(order.data.communityId));
+  const executor = executorFor(env, order.data.communityId);
   await executor.orderDeadLettered({
     communityId: order.data.communityId,
     orderId: order.data.orderId,

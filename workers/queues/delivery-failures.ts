@@ -1,6 +1,6 @@
 import { and, eq, lt } from "drizzle-orm";
+import type { Database } from "../../platform/db/client";
 import { deliveryFailures } from "../../shared/db/schema";
-import type { Database } from "../db/client";
 
 /**
  * The real attempt count and last error of a message that keeps failing. Cloudflare moves an exhausted message

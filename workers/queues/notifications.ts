@@ -1,9 +1,9 @@
+import { database } from "../../platform/db/client";
+import { notificationDeliveryLog } from "../../platform/db/notification-deliveries";
 import { type AppConfig, configFor } from "../../shared/config";
 import { sha256Hex } from "../../shared/crypto/constant-time";
 import type { Logger } from "../../shared/logging";
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
-import { database } from "../db/client";
-import { notificationDeliveryLog } from "../db/notification-deliveries";
 
 /**
  * The `notifications` consumer: sends each NOTIFY_QUEUE message to Discord

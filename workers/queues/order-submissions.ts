@@ -1,11 +1,7 @@
+import { executorFor } from "../../platform/objects";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
-
-/** What the executor answers for one order: done (ack), or try again after a delay. */
-export type OrderSubmissionOutcome =
-  | { outcome: "done"; status?: string; note?: string }
-  | { outcome: "retry"; delaySeconds: number; reason: string };
 
 /**
  * The `order-submissions` consumer: a thin, per-message hand-off to the
@@ -29,7 +25,7 @@ export async function consumeOrderSubmissions(
       }
       const { communityId, orderId } = parsed.data;
       try {
-        const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+        const executor = executorFor(env, communityId);
         const result = await executor.submitOrder({ communityId, orderId, attempt: message.attempts });
         if (result.outcome === "retry") {
           logger.warn("order.retry_scheduled", { communityId, orderId, attempt: message.attempts, ...result });

@@ -1,3 +1,4 @@
+import { executorFor } from "../../../platform/objects";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { type InteractionResponse, messageBody } from "../respond";
@@ -9,7 +10,7 @@ export async function handleCancel(ctx: CommunityContext<CancelOptions>): Promis
   const orderId = ctx.options.order.trim().replaceAll("`", "");
   return ctx.defer(
     async () => {
-      const executor = ctx.env.COMMUNITY_EXECUTOR.get(ctx.env.COMMUNITY_EXECUTOR.idFromName(ctx.community.id));
+      const executor = executorFor(ctx.env, ctx.community.id);
       const answer = await executor.cancelOrder({ communityId: ctx.community.id, orderId, userId: ctx.member.user.id });
       return messageBody(answer.ok ? `✅ ${answer.message}` : `⚠️ ${answer.message}`, { ephemeral: true });
     },

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
-import { loadEntitlements } from "../../billing/entitlements";
-import { upsertUser } from "../../db/directory";
 import { type CommunityContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { isAdmin, isProvider } from "../permissions";

@@ -1,5 +1,5 @@
+import { loadEntitlements } from "../../../platform/billing/entitlements";
 import { canTradeLive } from "../../../shared/billing/entitlements";
-import { loadEntitlements } from "../../billing/entitlements";
 import type { CommunityContext } from "../context";
 
 export type LiveTradingDecision = { allowed: true } | { allowed: false; reason: string };

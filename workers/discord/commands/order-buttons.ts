@@ -1,7 +1,8 @@
-import { database } from "../../db/client";
-import { upsertUser } from "../../db/directory";
-import { orderOwner } from "../../db/tenant/order-owner";
-import type { ComponentRef } from "../components";
+import { database } from "../../../platform/db/client";
+import { orderOwner } from "../../../platform/db/cross-community/order-owner";
+import { upsertUser } from "../../../platform/db/users";
+import { executorFor } from "../../../platform/objects";
+import type { ComponentRef } from "../../../shared/discord/components";
 import { ephemeral, type InteractionResponse, updateMessage } from "../respond";
 
 /**
@@ -21,7 +22,7 @@ export async function handleOrderButton(
   const user = await upsertUser(db, { discordId: presser.id, username: presser.username });
   if (!owner || owner.userId !== user.id)
     return ephemeral("Only the member this order is for can confirm or cancel it.");
-  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(owner.communityId));
+  const executor = executorFor(env, owner.communityId);
   const answer = await executor.confirmOrder({
     communityId: owner.communityId,
     orderId: ref.id,

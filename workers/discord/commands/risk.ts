@@ -1,10 +1,10 @@
+import { executionEntitlements } from "../../../platform/execution/entitlements";
 import {
   effectiveLimits,
   type MemberRiskSettings,
   type RiskLimits,
   validateMemberRiskSettings,
 } from "../../../shared/risk/limits";
-import { executionEntitlements } from "../../execution/entitlements";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse, modal } from "../respond";

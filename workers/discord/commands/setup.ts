@@ -1,8 +1,9 @@
+import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
+import { forCommunity, type TenantRepository } from "../../../platform/db/tenant/for-community";
+import type { DiscordSettings } from "../../../platform/db/tenant/providers";
+import { upsertUser } from "../../../platform/db/users";
 import { canAddProvider } from "../../../shared/billing/entitlements";
-import { loadEntitlements } from "../../billing/entitlements";
-import { communityDirectory, upsertUser } from "../../db/directory";
-import { forCommunity, type TenantRepository } from "../../db/tenant";
-import type { DiscordSettings } from "../../db/tenant/providers";
 import { type GuildContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { REVOCABLE_ROLES } from "../permissions";

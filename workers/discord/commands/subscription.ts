@@ -1,3 +1,4 @@
+import { type BillingContext, billingContext } from "../../../platform/billing/context";
 import { signBillingLink } from "../../../shared/billing/links";
 import { discordDate } from "../../../shared/billing/notices";
 import {
@@ -10,7 +11,6 @@ import {
 } from "../../../shared/billing/plans";
 import type { AppConfig } from "../../../shared/config";
 import type { Logger } from "../../../shared/logging";
-import { type BillingContext, billingContext } from "../../billing/context";
 import { communityBilling, type SubscriptionView, traderBilling } from "../../billing/summary";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";

@@ -1,10 +1,10 @@
+import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
+import { editOriginal } from "../../../platform/notifications/notify-queue";
+import { type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
-import { AWAITING_CONFIRMATION } from "../../db/tenant/signals";
-import { type ComponentRef, signComponentId } from "../components";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
-import { editOriginal } from "../notify";
 import {
   ButtonStyle,
   buttonRow,
@@ -47,7 +47,7 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
     sourceTimestamp,
     channelId: ctx.channelId,
     rawText: reading.text,
-    normalized: reading.signal as unknown as Record<string, unknown>,
+    normalized: reading.signal,
     statusReason: AWAITING_CONFIRMATION,
   });
   if (!created && pending.statusReason !== AWAITING_CONFIRMATION) {
@@ -86,7 +86,7 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
   ) {
     return ephemeral("This trade was already confirmed or canceled.");
   }
-  const summary = describeSignal(pending.normalized as never);
+  const summary = describeSignal(pending.normalized);
   if (ref.action === "cancel") return updateMessage(`Canceled: ${summary}. Nothing was placed.`);
 
   ctx.waitUntil(

@@ -1,9 +1,10 @@
 import { createMiddleware } from "hono/factory";
+import { database } from "../../../platform/db/client";
+import { operatorActionLog } from "../../../platform/db/operator-actions";
+import { rateLimiterFor } from "../../../platform/objects";
 import { matchingSecret, secretFingerprint } from "../../../shared/crypto/constant-time";
 import { RateLimitedError, ServiceUnavailableError, UnauthorizedError } from "../../../shared/errors";
 import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-limit";
-import { database } from "../../db/client";
-import { operatorActionLog } from "../../db/operator-actions";
 import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
@@ -61,7 +62,7 @@ function bearerToken(header: string | undefined): string | null {
 async function failureBudget(c: AppContext, succeeded: boolean) {
   const key = `ops-auth:ip:${clientSubject(c)}`;
   try {
-    return await c.env.RATE_LIMITER.getByName(key).attempt(key, OPS_AUTH_FAILURE_POLICY, succeeded);
+    return await rateLimiterFor(c.env, key).attempt(key, OPS_AUTH_FAILURE_POLICY, succeeded);
   } catch (error) {
     c.get("logger").error("rate_limiter.unavailable", { limiter: "ops-auth", error });
     throw new ServiceUnavailableError(

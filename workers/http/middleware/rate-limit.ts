@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { rateLimiterFor } from "../../../platform/objects";
 import { RateLimitedError, ServiceUnavailableError } from "../../../shared/errors";
 import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-limit";
 import { clientSubject } from "../client-ip";
@@ -24,7 +25,7 @@ export function rateLimit(options: RateLimitOptions) {
     const key = `${options.name}:${options.keyBy}:${subjectFor(c, options.keyBy)}`;
     let result: { allowed: boolean; remaining: number; retryAfterMs: number };
     try {
-      result = await c.env.RATE_LIMITER.getByName(key).limit(key, {
+      result = await rateLimiterFor(c.env, key).limit(key, {
         limit: options.limit,
         periodMs: options.periodMs,
       });

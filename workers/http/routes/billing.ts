@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { billingContext } from "../../../platform/billing/context";
 import { BillingLinkError, BillingLinkUsedError, verifyBillingLink } from "../../../shared/billing/links";
 import { BILLING_INTERVALS } from "../../../shared/billing/plans";
 import { REFUND_REASONS } from "../../../shared/billing/provider";
 import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { openPortal, startCheckout } from "../../billing/checkout";
-import { billingContext } from "../../billing/context";
 import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
 import { communityFromRoute, operatorActor } from "../community-scope";

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
+import type { Community } from "../../../platform/db/tenant/community";
 import { COMMUNITY_TIERS, MEMBERSHIP_ROLES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
-import { database } from "../../db/client";
-import { communityDirectory } from "../../db/directory";
-import type { Community } from "../../db/tenant";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import type { TenantRepository } from "../../../platform/db/tenant/for-community";
+import { auditUserIds } from "../../../platform/db/users";
 import type { ChainVerification } from "../../../shared/audit/chain";
 import { AUDIT_CSV_HEADER, auditCsvRow } from "../../../shared/audit/export";
 import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter, parseInstant } from "../../../shared/audit/search";
 import { ValidationError } from "../../../shared/errors";
-import { database } from "../../db/client";
-import { auditUserIds } from "../../db/directory";
-import type { TenantRepository } from "../../db/tenant";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";

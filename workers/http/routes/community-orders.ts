@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BROKERS, ORDER_STATUSES } from "../../../shared/db/schema";
-import type { OrderEventRow, OrderRow } from "../../db/tenant/execution";
+import type { OrderEventRow, OrderRow } from "../../../shared/execution/orders";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";

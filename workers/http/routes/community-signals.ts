@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { SignalRow } from "../../../platform/db/tenant/signals";
 import { SIGNAL_SOURCES, SIGNAL_STATUSES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
-import type { FillRow } from "../../db/tenant/execution";
-import type { SignalRow } from "../../db/tenant/signals";
+import type { FillRow } from "../../../shared/execution/orders";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { database } from "../../db/client";
-import { FLAG_KEY, featureFlagDefinitions } from "../../db/feature-flags";
+import { database } from "../../../platform/db/client";
+import { FLAG_KEY, featureFlagDefinitions } from "../../../platform/db/feature-flags";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App } from "../context";
 import { requireOpsToken } from "../middleware/ops-auth";

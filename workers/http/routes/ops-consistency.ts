@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
+import { executorFor } from "../../../platform/objects";
 import { NotFoundError } from "../../../shared/errors";
-import { database } from "../../db/client";
-import { communityDirectory } from "../../db/directory";
 import type { App } from "../context";
 import { AuditVerificationSchema, errorResponse } from "../schemas";
 
@@ -84,7 +85,7 @@ export function registerOpsConsistency(app: App): void {
         ...(await Promise.all(
           batch.map(async (communityId): Promise<CommunityConsistency> => {
             try {
-              const executor = c.env.COMMUNITY_EXECUTOR.get(c.env.COMMUNITY_EXECUTOR.idFromName(communityId));
+              const executor = executorFor(c.env, communityId);
               return { communityId, ...(await executor.checkConsistency({ communityId })) };
             } catch (error) {
               c.get("logger").error("ops.consistency_check_failed", { communityId, error });

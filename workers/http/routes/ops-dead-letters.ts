@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNotNull, isNull, lt } from "drizzle-orm";
+import { database } from "../../../platform/db/client";
 import { deadLetters } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
-import { database } from "../../db/client";
 import { notReplayableReason, redactSecrets } from "../../queues/dead-letters";
 import { producerFor } from "../../queues/producers";
 import type { App } from "../context";

@@ -1,5 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { platformFigures } from "../../../platform/db/cross-community/ops-metrics";
 import { type HubReport, realtimeStatsStore } from "../../../platform/db/realtime-stats";
+import { breakerStates } from "../../../platform/execution/broker-breakers";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
 import {
@@ -8,9 +11,6 @@ import {
   latencyPercentile,
   REALTIME_LATENCY_BUCKETS_MS,
 } from "../../../shared/realtime/stats";
-import { database } from "../../db/client";
-import { platformFigures } from "../../db/tenant/ops-metrics";
-import { breakerStates } from "../../execution/broker-breakers";
 import type { App } from "../context";
 import { errorResponse } from "../schemas";
 

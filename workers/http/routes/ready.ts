@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { executorFor, rateLimiterFor, realtimeHubFor } from "../../../platform/objects";
 import { configFor } from "../../../shared/config";
 import { within } from "../../../shared/timeout";
 import type { App } from "../context";
@@ -46,6 +47,9 @@ async function timed(probe: () => Promise<unknown>): Promise<Check> {
   }
 }
 
+/** The name of the object each namespace answers readiness from: no community or key is ever named this way. */
+const READINESS_PROBE = "__readiness__";
+
 const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
 export function registerReady(app: App): void {
@@ -57,9 +61,9 @@ export function registerReady(app: App): void {
 
     const [d1, communityExecutor, realtimeHub, rateLimiter] = await Promise.all([
       timed(() => c.env.DB.prepare("SELECT 1 AS one").first()),
-      timed(() => c.env.COMMUNITY_EXECUTOR.getByName("__readiness__").ping()),
-      timed(() => c.env.REALTIME_HUB.getByName("__readiness__").ping()),
-      timed(() => c.env.RATE_LIMITER.getByName("__readiness__").ping()),
+      timed(() => executorFor(c.env, READINESS_PROBE).ping()),
+      timed(() => realtimeHubFor(c.env, READINESS_PROBE).ping()),
+      timed(() => rateLimiterFor(c.env, READINESS_PROBE).ping()),
     ]);
     const checks = { config, d1, communityExecutor, realtimeHub, rateLimiter };
     const ready = Object.values(checks).every((check) => check.ok);

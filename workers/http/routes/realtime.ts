@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { forCommunity } from "../../../platform/db/tenant/for-community";
 import { realtimeHubFor } from "../../../platform/objects";
 import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } from "../../../shared/realtime/handoff";
 import { requireSessionOrOpsToken } from "../../auth/principal";
-import { database } from "../../db/client";
-import { forCommunity } from "../../db/tenant";
 import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
 import { rateLimit } from "../middleware/rate-limit";

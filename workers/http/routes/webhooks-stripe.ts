@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { billingContext } from "../../billing/context";
+import { billingContext } from "../../../platform/billing/context";
 import { receiveWebhook } from "../../billing/intake";
 import type { App } from "../context";
 import { billingWebhookLimit, WebhookReceiptSchema, webhookErrors } from "./webhooks-polar";

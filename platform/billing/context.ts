@@ -2,7 +2,7 @@ import { buildPlanCatalog, type PlanCatalog } from "../../shared/billing/plans";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
 import { type Database, database } from "../db/client";
-import { type BillingDirectory, billingDirectory } from "../db/tenant/billing-directory";
+import { type BillingDirectory, billingDirectory } from "../db/cross-community/billing-directory";
 
 /** What every billing operation needs: bindings, config, the plan table, the directory and a clock. */
 export interface BillingContext {

@@ -7,6 +7,11 @@ import type { Database } from "../client";
 
 export type AuditEntry = typeof auditLog.$inferSelect;
 
+/** Who made an audited change (a platform user id, an operator, `billing`...); null when nobody in particular. */
+export interface Actor {
+  actorId?: string | null;
+}
+
 export interface AuditEntryInput {
   event: string;
   actorId?: string | null;

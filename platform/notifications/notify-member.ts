@@ -1,7 +1,7 @@
 import type { EventSink } from "../../shared/execution/events";
 import type { DiscordMessage, Notification } from "../../shared/notifications/message";
 import { database } from "../db/client";
-import { userById } from "../db/directory";
+import { userById } from "../db/users";
 
 /**
  * Tells a member something about their trading: by Discord DM, through

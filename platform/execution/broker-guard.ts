@@ -1,5 +1,6 @@
 import type { BrokerCapabilities } from "../../shared/brokers/adapter";
 import { throttlePolicy } from "../../shared/brokers/adapter";
+import { rateLimiterFor } from "../objects";
 
 /** What stands between the engine and a live broker: the broker's circuit breaker and the account's throttle. */
 export interface BrokerGuard {
@@ -16,9 +17,9 @@ export function brokerGuard(
   accountRef: string,
   capabilities: BrokerCapabilities,
 ): BrokerGuard {
-  const breaker = env.RATE_LIMITER.getByName(breakerName(broker));
+  const breaker = rateLimiterFor(env, breakerName(broker));
   const throttleKey = `throttle:${broker}:${accountRef}`;
-  const throttle = env.RATE_LIMITER.getByName(throttleKey);
+  const throttle = rateLimiterFor(env, throttleKey);
   const policy = throttlePolicy(capabilities);
   return {
     async admit() {

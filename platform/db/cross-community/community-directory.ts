@@ -1,15 +1,13 @@
 import { asc, eq, gt } from "drizzle-orm";
-import { GENESIS_HASH, nextChainRow } from "../../shared/audit/chain";
-import { auditLog, communities, users } from "../../shared/db/schema";
-import type { Database } from "./client";
-import type { Community } from "./tenant";
+import { GENESIS_HASH, nextChainRow } from "../../../shared/audit/chain";
+import { auditLog, communities } from "../../../shared/db/schema";
+import type { Database } from "../client";
+import type { Community } from "../tenant/community";
 
 /**
  * The only way into `communities` that is not already scoped to one community:
  * looking a community up, and registering one (with its first audit row).
  */
-
-export type User = typeof users.$inferSelect;
 
 export function communityDirectory(db: Database) {
   const directory = {
@@ -89,32 +87,4 @@ export function communityDirectory(db: Database) {
     },
   };
   return directory;
-}
-
-/** Users are global (one per Discord account), not tenant data. */
-export async function upsertUser(db: Database, input: { discordId: string; username?: string | null }): Promise<User> {
-  const now = Date.now();
-  const username = input.username ?? null;
-  const user = await db
-    .insert(users)
-    .values({ id: crypto.randomUUID(), discordId: input.discordId, username, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: users.discordId, set: { username, updatedAt: now } })
-    .returning()
-    .get();
-  if (!user) throw new Error(`Upserting user ${input.discordId} returned no row.`);
-  return user;
-}
-
-export async function userById(db: Database, userId: string): Promise<User | null> {
-  return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
-}
-
-/**
- * A user as the audit log may name them: the internal id, plus the internal id of the user with that Discord id
- * (operators usually know the Discord id).
- */
-export async function auditUserIds(db: Database, id: string): Promise<string[]> {
-  if (!/^\d{17,20}$/.test(id)) return [id];
-  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
-  return user ? [id, user.id] : [id];
 }

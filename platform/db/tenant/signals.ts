@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { type SignalSource, type SignalStatus, signals } from "../../../shared/db/schema";
+import type { NormalizedSignal } from "../../../shared/signals/schema";
 import type { TenantScope } from "./scope";
 
 /**
@@ -18,7 +19,7 @@ export interface NewSignal {
   sourceTimestamp: number;
   channelId: string | null;
   rawText: string | null;
-  normalized: Record<string, unknown>;
+  normalized: NormalizedSignal;
   statusReason?: string | null;
 }
 

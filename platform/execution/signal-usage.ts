@@ -1,3 +1,4 @@
+import { executorFor } from "../objects";
 /**
  * Provider signals the community's executor has counted against the plan
  * today (UTC). The executor checks and counts each signal atomically before
@@ -5,6 +6,6 @@
  * `/trade` orders are not signals and are not in it.
  */
 export async function signalsCountedToday(env: Env, communityId: string): Promise<number> {
-  const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(communityId));
+  const executor = executorFor(env, communityId);
   return (await executor.signalUsage({ communityId })).signals;
 }

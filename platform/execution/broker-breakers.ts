@@ -1,5 +1,6 @@
 import { BROKERS } from "../../shared/db/schema";
 import type { BreakerState } from "../../shared/execution/circuit-breaker";
+import { rateLimiterFor } from "../objects";
 import { breakerName } from "./broker-guard";
 
 /** Every live broker's breaker, for GET /api/v1/ops/metrics. */
@@ -8,7 +9,7 @@ export async function breakerStates(env: Env): Promise<{ broker: string; state: 
   return Promise.all(
     live.map(async (broker) => ({
       broker,
-      state: await env.RATE_LIMITER.getByName(breakerName(broker)).breakerState(breakerName(broker)),
+      state: await rateLimiterFor(env, breakerName(broker)).breakerState(breakerName(broker)),
     })),
   );
 }

@@ -14,7 +14,6 @@ import {
   sql,
 } from "drizzle-orm";
 import {
-  type FOLLOW_MODES,
   fills,
   follows,
   memberships,
@@ -27,6 +26,14 @@ import {
   signalProviders,
   signals,
 } from "../../../shared/db/schema";
+import type {
+  FillRow,
+  Follower,
+  NewOrder,
+  OrderEventRow,
+  OrderRow,
+  PositionRow,
+} from "../../../shared/execution/orders";
 import { ENTRY_LEG } from "../../../shared/orders/legs";
 import { assertTransition } from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
@@ -36,42 +43,6 @@ import type { TenantScope } from "./scope";
  * event history, fills and positions. The CommunityExecutor is the only
  * writer; every statement here is scoped to the scope's community.
  */
-
-export type OrderRow = typeof orders.$inferSelect;
-export type OrderEventRow = typeof orderEvents.$inferSelect;
-export type FillRow = typeof fills.$inferSelect;
-export type PositionRow = typeof positions.$inferSelect;
-
-export interface Follower {
-  userId: string;
-  sizingMode: (typeof follows.$inferSelect)["sizingMode"];
-  amount: number | null;
-  mode: (typeof FOLLOW_MODES)[number];
-  tradingMode: "paper" | "live";
-  riskSettings: Record<string, unknown>;
-}
-
-/** A new order as the executor decided it; inserted with status `queued` and its first event. */
-export interface NewOrder {
-  id: string;
-  signalId: string | null;
-  userId: string;
-  accountRef: string;
-  broker: OrderRow["broker"];
-  clientOrderId: string;
-  leg: string;
-  parentOrderId: string | null;
-  symbol: string;
-  assetClass: string;
-  intent: Record<string, unknown>;
-  side: string;
-  orderType: string;
-  quantity: number;
-  limitPrice: number | null;
-  stopPrice: number | null;
-  /** `queued` is sent now; `held` (engine-placed exits) waits for the entry's fill. Stored as queued + nextCheckAt null. */
-  cause: string;
-}
 
 export interface OrderTransition {
   from: readonly OrderStatus[];

@@ -5,7 +5,7 @@ import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from ".
 import { planCatalogFor } from "../billing/context";
 import { loadEntitlements, loadMemberEntitlements } from "../billing/entitlements";
 import { database } from "../db/client";
-import { forCommunity } from "../db/tenant";
+import { forCommunity } from "../db/tenant/for-community";
 
 /**
  * What the executor needs from `entitlements()` (the one place that answers

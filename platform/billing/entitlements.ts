@@ -15,7 +15,7 @@ import {
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
 import type { Database } from "../db/client";
-import { billingDirectory } from "../db/tenant/billing-directory";
+import { billingDirectory } from "../db/cross-community/billing-directory";
 import { planCatalogFor } from "./context";
 
 /**

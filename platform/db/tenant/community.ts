@@ -1,0 +1,45 @@
+import { eq } from "drizzle-orm";
+import { communities } from "../../../shared/db/schema";
+import { NotFoundError } from "../../../shared/errors";
+import type { Actor, TenantScope } from "./scope";
+
+/** The community's own row: its settings and the kill switch. */
+
+export type Community = typeof communities.$inferSelect;
+
+export function communityRepository(scope: TenantScope) {
+  const { db, communityId, auditedWrite } = scope;
+  const byCommunity = eq(communities.id, communityId);
+
+  const community = {
+    async get(): Promise<Community | null> {
+      return (await db.select().from(communities).where(byCommunity).get()) ?? null;
+    },
+
+    /** The kill switch. Returns false when the community was already in that state. */
+    async setHalted(halted: boolean, options: Actor & { reason?: string | null } = {}): Promise<boolean> {
+      const { result } = await auditedWrite<boolean>(async () => {
+        const current = await community.get();
+        if (!current) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+        if (current.halted === halted) return { skip: false };
+        const reason = options.reason ?? null;
+        return {
+          entry: {
+            event: halted ? "community.halted" : "community.resumed",
+            actorId: options.actorId,
+            data: { reason },
+          },
+          statements: [
+            db
+              .update(communities)
+              .set({ halted, haltedReason: halted ? reason : null, updatedAt: Date.now() })
+              .where(byCommunity),
+          ],
+          result: true,
+        };
+      });
+      return result;
+    },
+  };
+  return community;
+}
