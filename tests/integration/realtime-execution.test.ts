@@ -16,7 +16,6 @@ import {
 } from "../support/execution";
 import { connect, type Frame, sessionFor, type TestSocket } from "../support/realtime";
 
-
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
   discord = fakeDiscordApi();
