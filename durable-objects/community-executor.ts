@@ -7,7 +7,7 @@ import { hubEventSink } from "../platform/execution/event-sink";
 import { notifyMember } from "../platform/notifications/notify-member";
 import type { ChainVerification } from "../shared/audit/chain";
 import { configFor } from "../shared/config";
-import type { EventSink } from "../shared/execution/events";
+import { type EventSink, orderUpdated } from "../shared/execution/events";
 import type { OrderRow } from "../shared/execution/orders";
 import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
 import {
@@ -203,7 +203,8 @@ export class CommunityExecutor extends DurableObject<Env> {
         tenant.execution.setSignalOutcome(input.signalId, "refused", verdict.reason, null),
         tenant.execution.setSignalOutcome(verdict.with, "refused", verdict.reason, { canceledOrders: canceled.length }),
       ]);
-      this.local.release(canceled);
+      this.local.release(canceled.map((order) => order.id));
+      await this.events.publishMany(canceled.map((order) => orderUpdated(input.communityId, order, Date.now())));
       logger.warn("signal.conflict_refused", { with: verdict.with, canceledOrders: canceled.length });
       return refusal(input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
     }
@@ -378,7 +379,8 @@ export class CommunityExecutor extends DurableObject<Env> {
       tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
     );
     const canceled = await tenant.execution.cancelQueued("kill_switch", { entriesOnly: true });
-    this.local.release(canceled);
+    this.local.release(canceled.map((order) => order.id));
+    await this.events.publishMany(canceled.map((order) => orderUpdated(input.communityId, order, Date.now())));
     await this.events.publish({
       type: "killswitch.changed",
       communityId: input.communityId,
@@ -417,6 +419,7 @@ export class CommunityExecutor extends DurableObject<Env> {
         patch: { statusReason: "kill switch" },
       });
       this.local.release([order.id]);
+      if (canceled) await this.events.publish(orderUpdated(input.communityId, canceled, Date.now()));
       return { outcome: "done", status: canceled?.status ?? order.status };
     }
     if (this.local.isAwaitingConfirmation(order.id))

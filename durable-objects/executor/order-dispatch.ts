@@ -104,7 +104,8 @@ export class OrderDispatch {
       entries: late.length,
       stored: canceled.length,
     });
-    const stored = new Set(canceled);
+    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(batch.communityId, order, Date.now())));
+    const stored = new Set(canceled.map((order) => order.id));
     await Promise.all(
       late
         .filter((o) => stored.has(o.id))

@@ -105,6 +105,36 @@ describe("execution events reach the hub", () => {
     closeAll([socket]);
   });
 
+  it("Scenario: Orders canceled in bulk reach their owners", async () => {
+    // Confirm mode keeps the orders queued until each member confirms; the halt cancels them all at once.
+    const community = await communityWithFollowers(2, { mode: "confirm" });
+    const sockets = await connectFollowers(community);
+    await submit(community, AAPL_MARKET_BUY);
+    const statusesOf = (socket: TestSocket) =>
+      socket
+        .events()
+        .filter((e) => e.type === "order.updated")
+        .map((e) => (e.data as { status: string }).status);
+    for (const socket of sockets) await socket.until((s) => statusesOf(s).includes("queued"), 3_000, "its order");
+    await executorOf(community.communityId).halt({ communityId: community.communityId, reason: "test", actorId: null });
+    for (const socket of sockets) {
+      await socket.until((s) => statusesOf(s).includes("canceled"), 3_000, "its canceled order");
+      expect(statusesOf(socket)).toEqual(["queued", "canceled"]);
+    }
+    const orders = await community.tenant.execution.listOrders({ limit: 10 });
+    sockets.forEach((socket, i) => {
+      const ids = new Set(
+        socket
+          .events()
+          .filter((e) => e.type === "order.updated")
+          .map((e) => (e.data as { orderId: string }).orderId),
+      );
+      expect([...ids]).toEqual([orders.find((o) => o.userId === community.followerIds[i])?.id]);
+    });
+    await settle(community);
+    closeAll(sockets);
+  });
+
   it("Scenario: A failing hub never fails the money path", async () => {
     const community = await communityWithFollowers(1);
     vi.spyOn(RealtimeHub.prototype, "publishBatch").mockImplementation(async () => {

@@ -218,13 +218,13 @@ export function executionRepository(scope: TenantScope) {
 
     /**
      * Cancels still-queued orders (all, one signal's, the given ids, or only entries), with an event each.
-     * Returns the canceled ids.
+     * Returns the canceled orders as they now are (for their owners' live dashboards).
      */
     async cancelQueued(
       cause: string,
       filter: { signalId?: string; orderIds?: readonly string[]; entriesOnly?: boolean } = {},
       now = Date.now(),
-    ): Promise<string[]> {
+    ): Promise<OrderRow[]> {
       if (filter.orderIds?.length === 0) return [];
       const queuedHere = and(
         eq(orders.communityId, communityId),
@@ -253,9 +253,9 @@ export function executionRepository(scope: TenantScope) {
           .update(orders)
           .set({ status: "canceled", statusReason: cause, updatedAt: now })
           .where(queuedHere)
-          .returning({ id: orders.id }),
+          .returning(),
       ]);
-      return canceled.map((r) => r.id);
+      return canceled;
     },
 
     /** The status of each order that exists here, by id (in one statement per 5,000 ids). */
