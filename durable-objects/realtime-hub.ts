@@ -145,15 +145,6 @@ export class RealtimeHub extends DurableObject<Env> {
     return closed;
   }
 
-  /** Closes every socket of a member who left the community or lost access to it. */
-  endMembership(userId: string): number {
-    let closed = 0;
-    for (const connection of this.registry.ofUser(userId)) {
-      closed += this.end(connection, CLOSE_CODES.membershipEnded, "no longer a member");
-    }
-    return closed;
-  }
-
   stats(): HubStats {
     return {
       connections: this.registry.size,

@@ -35,10 +35,6 @@ export class SocketRegistry {
     return this.all.get(ws);
   }
 
-  connections(): IterableIterator<Connection> {
-    return this.all.values();
-  }
-
   add(connection: Connection): void {
     this.all.set(connection.ws, connection);
     let mine = this.byUser.get(connection.userId);
@@ -63,10 +59,6 @@ export class SocketRegistry {
 
   countFor(userId: string): number {
     return this.byUser.get(userId)?.size ?? 0;
-  }
-
-  ofUser(userId: string): Connection[] {
-    return [...(this.byUser.get(userId) ?? [])];
   }
 
   setChannels(connection: Connection, channels: ReadonlySet<RealtimeChannel>): void {

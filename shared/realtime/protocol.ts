@@ -104,8 +104,6 @@ export const CLOSE_CODES = {
   tryAgainLater: 1013,
   /** The session was revoked or expired (or, for an operator, the token is no longer configured): sign in again. */
   sessionEnded: 4001,
-  /** The member left the community or lost access to it. */
-  membershipEnded: 4003,
 } as const;
 
 const ChannelList = z.array(z.string().max(64)).min(1).max(REALTIME_CHANNELS.length);
