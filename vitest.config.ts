@@ -1,5 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { buildSync } from "esbuild";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
 import { TEST_VARS } from "./tests/support/test-vars.ts";
 
@@ -15,6 +16,28 @@ const queueConsumer = (deadLetterQueue?: string) => ({
 /** Instrumented code runs several times slower (and CI shares two cores): coverage runs get longer timeouts. */
 const coverageRun = process.argv.some((arg) => arg === "--coverage" || arg.startsWith("--coverage."));
 
+/**
+ * The fake Discord, an auxiliary worker bundled from tests/support/fake-discord/ (esbuild comes with the vitest
+ * plugin), so the DiscordGateway object's outbound WebSocket meets a real workerd WebSocket server.
+ */
+function fakeDiscordWorker() {
+  const bundle = buildSync({
+    entryPoints: [path.join(import.meta.dirname, "tests/support/fake-discord/worker.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["cloudflare:workers"],
+    write: false,
+  });
+  return {
+    name: "fake-discord",
+    modules: true,
+    script: bundle.outputFiles[0]?.text ?? "",
+    compatibilityDate: "2026-10-01",
+    durableObjects: { FAKE_GATEWAY: { className: "FakeGateway", useSQLite: true } },
+  };
+}
+
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -25,6 +48,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           // Test-only: lets integration tests call exports.default.queue()/scheduled(). Never deploy it.
           compatibilityFlags: ["service_binding_extra_handlers"],
           bindings: { ...TEST_VARS, TEST_MIGRATIONS: migrations },
+          // Test-only: the gateway tests route Discord's URLs here (tests/support/fake-discord.ts).
+          serviceBindings: { FAKE_DISCORD: "fake-discord" },
+          workers: [fakeDiscordWorker()],
           queueConsumers: {
             "order-submissions": queueConsumer("order-submissions-dlq"),
             notifications: queueConsumer("notifications-dlq"),

@@ -15,6 +15,7 @@ import {
   DEFAULT_MAX_SIGNAL_AGE_SECONDS,
   DOUBLE_POST_WINDOW_MS,
   directionOf,
+  gateInstrument,
   gateSignal,
   signalFingerprint,
 } from "../shared/execution/signal-gate";
@@ -168,13 +169,18 @@ export class CommunityExecutor extends DurableObject<Env> {
         signalId: input.signalId,
         provider: input.providerUserId,
         symbol: conflictSymbol(signal),
+        instrument: gateInstrument(signal),
         direction: directionOf(signal),
         fingerprint,
         at: now,
       });
     }
     // Journaled with the source, so a retry after any failure from here on continues this run.
-    const run = verdict.kind === "pass" ? this.journal.open(input, now) : null;
+    const run =
+      verdict.kind === "pass" || verdict.kind === "combine"
+        ? this.journal.open(input, now, verdict.kind === "combine" ? verdict.with : null)
+        : null;
+    if (verdict.kind === "combine") logger.info("signal.combined", { with: verdict.with });
 
     if (verdict.kind === "expired") {
       await tenant.execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
@@ -288,7 +294,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const skipped = Object.keys(counts.skipped)[0];
     const message = entry
       ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
-      : `Not placed: ${describeSkip(skipped ?? "unknown")}`;
+      : `Not placed: ${planned.skipped[0]?.message ?? describeSkip(skipped ?? "unknown")}`;
     const summary: SignalSummary = {
       ...counts,
       status: entry ? "accepted" : "refused",
@@ -300,6 +306,55 @@ export class CommunityExecutor extends DurableObject<Env> {
       ...summary,
     });
     return summary;
+  }
+
+  /**
+   * /risk unlock: lifts the circuit breaker's lock on a member's account, asked by the member or an admin (the
+   * caller checked which), audited as risk.account_unlocked. The day's pause still holds until 00:00 UTC.
+   */
+  async unlockAccount(input: { communityId: string; userId: string; actorId: string }) {
+    const tenant = this.tenant(input.communityId);
+    const now = Date.now();
+    const lifted = this.local.unlock(input.userId, now, input.actorId);
+    if (!lifted) return { unlocked: false, pausedUntil: null, message: "The account is not locked." };
+    try {
+      await tenant.audit.append({
+        event: "risk.account_unlocked",
+        actorId: input.actorId,
+        target: input.userId,
+        data: { userId: input.userId, lockedAt: lifted.at, lossPercent: lifted.lossPercent },
+      });
+    } catch (error) {
+      // Unaudited, the unlock does not stand.
+      this.local.relock(input.userId);
+      throw error;
+    }
+    const paused = this.local.pausedUntil(input.userId, now);
+    const resumes = paused
+      ? `new entries resume at ${new Date(paused.until).toISOString()} (00:00 UTC), when today's pause ends.`
+      : "new entries are placed again.";
+    if (input.actorId !== input.userId) {
+      await notifyMember(
+        { env: this.env, events: this.events },
+        input.communityId,
+        input.userId,
+        `unlock:${input.userId}:${now}`,
+        `🔓 An admin unlocked your account after your circuit breaker tripped: ${resumes}`,
+      );
+    }
+    return { unlocked: true, pausedUntil: paused?.until ?? null, message: `Unlocked: ${resumes}` };
+  }
+
+  /** What holds a member's new entries now: the circuit breaker's lock, the day's pause (for /risk view). */
+  tradingHold(input: { communityId: string; userId: string }) {
+    this.tenant(input.communityId);
+    const now = Date.now();
+    const lock = this.local.lockOf(input.userId);
+    const paused = this.local.pausedUntil(input.userId, now);
+    return {
+      locked: lock && lock.unlockedAt === null ? { day: lock.day, at: lock.at, lossPercent: lock.lossPercent } : null,
+      paused: paused ? { until: paused.until, reason: paused.reason } : null,
+    };
   }
 
   /** /cancel: a member cancels one of their own open orders. */

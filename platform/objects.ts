@@ -1,3 +1,5 @@
+import { type ShardIdentity, shardObjectName } from "../shared/gateway/shards";
+
 /**
  * One typed helper per Durable Object namespace, so a call site names the
  * object it wants and never builds an id (`idFromName` + `get`) itself. Each
@@ -19,4 +21,9 @@ export function realtimeHubFor(env: Pick<Env, "REALTIME_HUB">, communityId: stri
 /** One object per rate-limit, throttle or circuit-breaker key. */
 export function rateLimiterFor(env: Pick<Env, "RATE_LIMITER">, key: string) {
   return env.RATE_LIMITER.getByName(key);
+}
+
+/** One Discord Gateway shard; the object's name is the shard's identity (`<fleet>/shard-<id>-of-<count>`). */
+export function gatewayShardFor(env: Pick<Env, "DISCORD_GATEWAY">, shard: ShardIdentity) {
+  return env.DISCORD_GATEWAY.getByName(shardObjectName(shard));
 }

@@ -130,6 +130,11 @@ export const configSchema = z.object({
   QUOTE_FEED: z.enum(["live", "deterministic"]).default("live"),
   /** Error tracking (Sentry); nothing is sent without it. */
   SENTRY_DSN: sentryDsn.optional(),
+  /** The Discord Gateway watcher (DiscordGateway objects, kept running by the 5-minute cron); needs DISCORD_BOT_TOKEN. */
+  GATEWAY_ENABLED: z
+    .enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("false")
+    .transform((value) => value === "true"),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -206,6 +211,9 @@ export function loadConfig(rawEnv: Record<string, unknown>): ConfigResult {
     if (input.QUOTE_FEED === "deterministic") {
       problems.push({ variable: "QUOTE_FEED", problem: "the deterministic feed is for development and tests only" });
     }
+  }
+  if (input.GATEWAY_ENABLED === "true" && input.DISCORD_BOT_TOKEN === undefined) {
+    problems.push({ variable: "DISCORD_BOT_TOKEN", problem: "required when GATEWAY_ENABLED is true" });
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupeByVariable(problems) };
   return { ok: true, config: parsed.data };

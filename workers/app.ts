@@ -11,6 +11,8 @@ export const RealtimeHub = trackDurableObject(objects.RealtimeHub);
 export type RealtimeHub = objects.RealtimeHub;
 export const RateLimiter = trackDurableObject(objects.RateLimiter);
 export type RateLimiter = objects.RateLimiter;
+export const DiscordGateway = trackDurableObject(objects.DiscordGateway);
+export type DiscordGateway = objects.DiscordGateway;
 
 const app = createApp();
 

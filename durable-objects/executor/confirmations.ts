@@ -2,12 +2,13 @@ import { notifyMember } from "../../platform/notifications/notify-member";
 import { configFor } from "../../shared/config";
 import { signComponentId } from "../../shared/discord/components";
 import type { EventSink } from "../../shared/execution/events";
+import { CONFIRM_WINDOW_SECONDS } from "../../shared/execution/follow-mode";
 import type { NewOrder } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
 import { describeOrder } from "./order-flow";
 
 /** How long a confirm-mode follower has to confirm an order. */
-export const CONFIRM_TIMEOUT_MS = 5 * 60_000;
+export const CONFIRM_TIMEOUT_MS = CONFIRM_WINDOW_SECONDS * 1000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
 export async function askToConfirm(
@@ -28,7 +29,7 @@ export async function askToConfirm(
     signComponentId(sessionSecret, { kind: "order", action: "cancel", id: order.id }, { lifetimeSeconds }),
   ]);
   await notifyMember(deps, communityId, order.userId, `order:${order.id}:confirm`, {
-    content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds / 60} minutes.`,
+    content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds} seconds.`,
     components: [
       {
         type: 1,

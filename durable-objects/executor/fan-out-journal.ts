@@ -22,6 +22,8 @@ export interface FanOutRun {
   planned: boolean;
   /** For an exit that names a quantity: the provider's position it is a part of. */
   exitBase: number | null;
+  /** A same-direction add within the double-post window: the signal it is combined with into one position. */
+  combinesWith: string | null;
   counts: FanOutCounts;
   startedAt: number;
   updatedAt: number;
@@ -46,17 +48,23 @@ export class FanOutJournal {
         started_at integer not null, updated_at integer not null)`,
     );
     sql.exec("create index if not exists fanouts_status on fanouts (status, updated_at)");
+    const columns = sql
+      .exec<{ name: string }>("pragma table_info(fanouts)")
+      .toArray()
+      .map((c) => c.name);
+    if (!columns.includes("combines_with")) sql.exec("alter table fanouts add column combines_with text");
   }
 
-  open(input: SubmitSignalInput, now: number): FanOutRun {
+  open(input: SubmitSignalInput, now: number, combinesWith: string | null = null): FanOutRun {
     const counts: FanOutCounts = { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
     this.sql.exec(
-      "insert or ignore into fanouts (signal_id, input, status, counts, started_at, updated_at) values (?, ?, 'pending', ?, ?, ?)",
+      "insert or ignore into fanouts (signal_id, input, status, counts, started_at, updated_at, combines_with) values (?, ?, 'pending', ?, ?, ?, ?)",
       input.signalId,
       JSON.stringify(input),
       JSON.stringify(counts),
       now,
       now,
+      combinesWith,
     );
     return this.get(input.signalId) as FanOutRun;
   }
@@ -73,6 +81,7 @@ export class FanOutJournal {
         counts: string;
         started_at: number;
         updated_at: number;
+        combines_with: string | null;
       }>("select * from fanouts where signal_id = ?", signalId)
       .toArray();
     if (!row) return null;
@@ -83,6 +92,7 @@ export class FanOutJournal {
       cursor: row.cursor,
       planned: row.planned === 1,
       exitBase: row.exit_base,
+      combinesWith: row.combines_with,
       counts: JSON.parse(row.counts) as FanOutCounts,
       startedAt: row.started_at,
       updatedAt: row.updated_at,

@@ -1,11 +1,13 @@
 import type { ExecutionEntitlements } from "../../platform/execution/entitlements";
+import type { BrokerPosition } from "../../shared/brokers/adapter";
+import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { Follower } from "../../shared/execution/orders";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
-import type { DecideInput, OrderIntent, RiskSignal, Sizing } from "../../shared/risk/types";
+import type { DecideInput, OrderIntent, RiskSignal, Sizing, TradingHold } from "../../shared/risk/types";
 import type { FanOutCounts } from "./fan-out-journal";
-import { type ExecutorLocalState, utcDay } from "./local-state";
+import { type AccountLock, type ExecutorLocalState, type UserReservation, utcDay } from "./local-state";
 import type { PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
 
@@ -29,6 +31,8 @@ export function planFollowerOrders(input: {
   entitlements: ExecutionEntitlements;
   /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
   exitQuantityOf: DecideInput["exitQuantityOf"];
+  /** A same-direction add combined with the provider's entry of a moment ago (see `DecideInput.addsToRecentEntry`). */
+  addsToRecentEntry?: boolean;
   now: number;
   counts: FanOutCounts;
 }) {
@@ -36,6 +40,7 @@ export function planFollowerOrders(input: {
   const day = utcDay(now);
   const planned: PlannedOrder[] = [];
   const pausedMembers: PausedMember[] = [];
+  const skipped: SkippedMember[] = [];
   const communityLimits = input.entitlements.communityRiskDefaults;
   const marketOpen = isRegularSession(now);
   const skip = (reason: string) => {
@@ -44,14 +49,10 @@ export function planFollowerOrders(input: {
   };
 
   for (const follower of input.followers) {
-    const paused = local.pausedUntil(follower.userId, now);
-    if (paused) {
-      skip(paused.reason);
-      continue;
-    }
     const account = input.paper.riskAccount(follower.userId, local.counter(day, `orders:${follower.userId}`));
     const reserved = local.reservedFor(follower.userId);
     const limits = effectiveLimits(communityLimits, parseMemberRiskSettingsSafe(follower.riskSettings)).limits;
+    const lock = local.lockOf(follower.userId);
     const decision = decide({
       signal: input.signal,
       sizing: sizingOf(follower),
@@ -69,15 +70,23 @@ export function planFollowerOrders(input: {
         ordersToday: 0,
         symbols: reserved.symbols,
         closing: reserved.closing,
+        entries: reserved.entries,
       },
+      hold: tradingHold(lock, local.pausedUntil(follower.userId, now)),
+      // Disarmed while locked, and for the rest of the day it tripped on (an unlock must not trip it again).
+      circuitBreakerArmed: lock === null || (lock.unlockedAt !== null && lock.day !== day),
+      addsToRecentEntry: input.addsToRecentEntry === true,
       exitQuantityOf: input.exitQuantityOf,
       now,
     });
     if (decision.kind === "skip") {
       skip(decision.reason);
+      skipped.push({ userId: follower.userId, reason: decision.reason, message: decision.message });
       if (decision.flattenAndPauseUntil) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
-        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason)) {
+        const lossPercent = Number(decision.details.lossPercent ?? 0);
+        if (decision.lockAccount) local.lock(follower.userId, now, lossPercent);
+        for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason, reserved)) {
           // A flatten closes the whole position: exits in flight must not close it again.
           local.reserve(
             order.id,
@@ -87,7 +96,14 @@ export function planFollowerOrders(input: {
           );
           planned.push(order.planned);
         }
-        pausedMembers.push({ userId: follower.userId, reason: decision.reason, until: decision.flattenAndPauseUntil });
+        pausedMembers.push({
+          userId: follower.userId,
+          reason: decision.reason,
+          until: decision.flattenAndPauseUntil,
+          locked: decision.lockAccount === true,
+          lossPercent,
+          limitPercent: Number(decision.details.limitPercent ?? 0),
+        });
       }
       continue;
     }
@@ -115,7 +131,7 @@ export function planFollowerOrders(input: {
         reductions: decision.reductions,
         notes: decision.notes,
         closes: decision.closes,
-        awaitingConfirmation: follower.mode === "confirm",
+        awaitingConfirmation: effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm",
       },
       side: entry.side,
       orderType: entry.orderType,
@@ -126,7 +142,32 @@ export function planFollowerOrders(input: {
     });
   }
 
-  return { orders: planned, pausedMembers };
+  return { orders: planned, pausedMembers, skipped };
+}
+
+/** A follower whose decision was a skip, with the member's words for it. */
+export interface SkippedMember {
+  userId: string;
+  reason: string;
+  message: string;
+}
+
+/** The lock comes first: it outlasts the day's pause, and only the member or an admin lifts it. */
+function tradingHold(lock: AccountLock | null, paused: { until: number; reason: string } | null): TradingHold | null {
+  if (lock && lock.unlockedAt === null) {
+    return {
+      reason: "account_locked",
+      message: `Your account is locked since your circuit breaker tripped on ${lock.day} (down ${lock.lossPercent}% that day): nothing new is placed until you unlock it with /risk unlock or an admin does.`,
+    };
+  }
+  if (!paused) return null;
+  const reason = paused.reason === "circuit_breaker" ? "circuit_breaker" : "daily_loss_limit";
+  const why =
+    reason === "circuit_breaker" ? "your circuit breaker tripped today" : "your daily loss limit was reached today";
+  return {
+    reason,
+    message: `Trading is paused until ${new Date(paused.until).toISOString()} (00:00 UTC): ${why}. Exits still go out.`,
+  };
 }
 
 function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
@@ -172,49 +213,63 @@ export function isRegularSession(now: number): boolean {
   return minutes >= 9 * 60 + 30 && minutes < 16 * 60;
 }
 
-/** Market orders that close every position of a member whose daily loss limit or circuit breaker tripped. */
-function flattenOrders(signalId: string, userId: string, paper: PaperDesk, reason: string) {
-  return paper.positions(userId).map((position) => {
-    const side = position.direction === "long" ? "sell" : "buy_to_cover";
-    const leg = `flatten-${position.symbol}`.slice(0, 40);
-    const symbol = position.option ? position.option.underlying : position.symbol;
-    const intent: OrderIntent = {
-      leg: "exit",
-      side,
-      positionEffect: "close",
-      assetClass: position.assetClass,
-      symbol,
-      option: position.option,
-      orderType: "market",
-      quantity: position.quantity,
-      limitPrice: null,
-      stopPrice: null,
-      timeInForce: "day",
-      nativeBracket: false,
-      placeAfterFill: false,
-    };
-    const planned: PlannedOrder = {
-      id: crypto.randomUUID(),
-      signalId,
-      userId,
-      accountRef: PAPER_ACCOUNT_REF,
-      broker: "paper" as const,
-      leg,
-      parentOrderId: null,
-      symbol: intent.symbol,
-      assetClass: position.assetClass,
-      intent: { ...intent, leg, exits: [], flattenReason: reason },
-      side,
-      orderType: "market",
-      quantity: position.quantity,
-      limitPrice: null,
-      stopPrice: null,
-      cause: `flatten_${reason}`,
-    };
-    const closing = {
-      instrument: instrumentKey({ assetClass: position.assetClass, symbol, option: position.option }),
-      quantity: position.quantity,
-    };
-    return { id: planned.id, userId, planned, closing };
+/**
+ * Market orders that close every position of a member whose daily loss limit or circuit breaker tripped, less
+ * what exits in flight (an earlier flatten included) are already closing.
+ */
+function flattenOrders(
+  signalId: string,
+  userId: string,
+  paper: PaperDesk,
+  reason: string,
+  reserved: Pick<UserReservation, "closing">,
+) {
+  return paper.positions(userId).flatMap((held) => {
+    const symbol = held.option ? held.option.underlying : held.symbol;
+    const key = instrumentKey({ assetClass: held.assetClass, symbol, option: held.option });
+    // Exact to the units held (no lot rounding): a flatten must leave nothing behind.
+    const open = Number((held.quantity - (reserved.closing[key] ?? 0)).toFixed(10));
+    return open > 0 ? [flattenOrder(signalId, userId, reason, { ...held, quantity: open }, key)] : [];
   });
+}
+
+function flattenOrder(signalId: string, userId: string, reason: string, position: BrokerPosition, key: string) {
+  const side = position.direction === "long" ? "sell" : "buy_to_cover";
+  const leg = `flatten-${position.symbol}`.slice(0, 40);
+  const symbol = position.option ? position.option.underlying : position.symbol;
+  const intent: OrderIntent = {
+    leg: "exit",
+    side,
+    positionEffect: "close",
+    assetClass: position.assetClass,
+    symbol,
+    option: position.option,
+    orderType: "market",
+    quantity: position.quantity,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: "day",
+    nativeBracket: false,
+    placeAfterFill: false,
+  };
+  const planned: PlannedOrder = {
+    id: crypto.randomUUID(),
+    signalId,
+    userId,
+    accountRef: PAPER_ACCOUNT_REF,
+    broker: "paper" as const,
+    leg,
+    parentOrderId: null,
+    symbol: intent.symbol,
+    assetClass: position.assetClass,
+    intent: { ...intent, leg, exits: [], flattenReason: reason },
+    side,
+    orderType: "market",
+    quantity: position.quantity,
+    limitPrice: null,
+    stopPrice: null,
+    cause: `flatten_${reason}`,
+  };
+  const closing = { instrument: key, quantity: position.quantity };
+  return { id: planned.id, userId, planned, closing };
 }

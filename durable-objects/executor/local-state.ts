@@ -25,6 +25,8 @@ const SCHEMA = [
   `create index if not exists tracking_due on tracking (due_at)`,
   `create table if not exists pauses (user_id text primary key, until integer not null, reason text not null)`,
   `create table if not exists confirmations (order_id text primary key, user_id text not null, due_at integer not null)`,
+  `create table if not exists locks (user_id text primary key, day text not null, at integer not null,
+     loss_percent real not null, unlocked_at integer, unlocked_by text)`,
 ];
 
 /** Columns added after a table first shipped: objects created earlier get them on start-up. */
@@ -33,16 +35,30 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     closing_instrument: "text",
     closing_quantity: "real not null default 0",
     expires_at: "integer not null default 0",
+    position_key: "text",
   },
+  recent_signals: { instrument: "text" },
 };
 
 export interface RecentSignal {
   signalId: string;
   provider: string;
   symbol: string;
+  /** The instrument key (an option's contract, not its underlying); null for rows written before it was kept. */
+  instrument: string | null;
   direction: "long" | "short" | "flat";
   fingerprint: string;
   at: number;
+}
+
+/** The personal circuit breaker's lock on a member's account, kept until the member or an admin unlocks it. */
+export interface AccountLock {
+  /** The UTC day it tripped: the breaker stays disarmed for the rest of that day, even after an unlock. */
+  day: string;
+  at: number;
+  lossPercent: number;
+  unlockedAt: number | null;
+  unlockedBy: string | null;
 }
 
 export interface UserReservation {
@@ -51,6 +67,8 @@ export interface UserReservation {
   symbols: string[];
   /** Units being closed per instrument key. */
   closing: Record<string, number>;
+  /** Notional of entries in flight per position key. */
+  entries: Record<string, number>;
 }
 
 /** What one in-flight order holds of its member's limits (the risk engine's `Reservation`). */
@@ -59,6 +77,7 @@ export interface OrderReservation {
   openPositions: number;
   symbol: string | null;
   closing: { instrument: string; quantity: number } | null;
+  position?: string | null;
 }
 
 /**
@@ -146,6 +165,7 @@ export class ExecutorLocalState {
         signal_id: string;
         provider: string;
         symbol: string;
+        instrument: string | null;
         direction: string;
         fingerprint: string;
         at: number;
@@ -155,6 +175,7 @@ export class ExecutorLocalState {
         signalId: r.signal_id,
         provider: r.provider,
         symbol: r.symbol,
+        instrument: r.instrument,
         direction: r.direction as RecentSignal["direction"],
         fingerprint: r.fingerprint,
         at: r.at,
@@ -163,10 +184,11 @@ export class ExecutorLocalState {
 
   rememberRecent(signal: RecentSignal): void {
     this.sql.exec(
-      "insert or replace into recent_signals (signal_id, provider, symbol, direction, fingerprint, at) values (?, ?, ?, ?, ?, ?)",
+      "insert or replace into recent_signals (signal_id, provider, symbol, instrument, direction, fingerprint, at) values (?, ?, ?, ?, ?, ?, ?)",
       signal.signalId,
       signal.provider,
       signal.symbol,
+      signal.instrument,
       signal.direction,
       signal.fingerprint,
       signal.at,
@@ -195,29 +217,33 @@ export class ExecutorLocalState {
         symbol: string | null;
         closing_instrument: string | null;
         closing_quantity: number;
+        position_key: string | null;
       }>(
-        "select notional, open_positions, symbol, closing_instrument, closing_quantity from reservations where user_id = ?",
+        "select notional, open_positions, symbol, closing_instrument, closing_quantity, position_key from reservations where user_id = ?",
         userId,
       )
       .toArray();
     const closing: Record<string, number> = {};
+    const entries: Record<string, number> = {};
     for (const row of rows) {
       if (row.closing_instrument && row.closing_quantity > 0) {
         closing[row.closing_instrument] = (closing[row.closing_instrument] ?? 0) + row.closing_quantity;
       }
+      if (row.position_key) entries[row.position_key] = (entries[row.position_key] ?? 0) + row.notional;
     }
     return {
       notional: rows.reduce((sum, r) => sum + r.notional, 0),
       openPositions: rows.reduce((sum, r) => sum + r.open_positions, 0),
       symbols: rows.flatMap((r) => (r.symbol ? [r.symbol] : [])),
       closing,
+      entries,
     };
   }
 
   reserve(orderId: string, userId: string, reservation: OrderReservation, at: number) {
     this.sql.exec(
       `insert or ignore into reservations (order_id, user_id, notional, open_positions, symbol, closing_instrument,
-        closing_quantity, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        closing_quantity, position_key, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       orderId,
       userId,
       reservation.notional,
@@ -225,6 +251,7 @@ export class ExecutorLocalState {
       reservation.symbol,
       reservation.closing?.instrument ?? null,
       reservation.closing?.quantity ?? 0,
+      reservation.position ?? null,
       at,
       at + RESERVATION_LIFETIME_MS,
     );
@@ -267,6 +294,55 @@ export class ExecutorLocalState {
       until,
       reason,
     );
+  }
+
+  /** The circuit breaker's lock on the member's account (also after an unlock, for the rest of that day). */
+  lockOf(userId: string): AccountLock | null {
+    const row = this.one<{
+      day: string;
+      at: number;
+      loss_percent: number;
+      unlocked_at: number | null;
+      unlocked_by: string | null;
+    }>("select day, at, loss_percent, unlocked_at, unlocked_by from locks where user_id = ?", userId);
+    return row
+      ? {
+          day: row.day,
+          at: row.at,
+          lossPercent: row.loss_percent,
+          unlockedAt: row.unlocked_at,
+          unlockedBy: row.unlocked_by,
+        }
+      : null;
+  }
+
+  /** A trip of the breaker: the account is locked (again) until someone unlocks it. */
+  lock(userId: string, at: number, lossPercent: number): void {
+    this.sql.exec(
+      `insert into locks (user_id, day, at, loss_percent, unlocked_at, unlocked_by) values (?, ?, ?, ?, null, null)
+        on conflict(user_id) do update set day = excluded.day, at = excluded.at, loss_percent = excluded.loss_percent,
+        unlocked_at = null, unlocked_by = null`,
+      userId,
+      utcDay(at),
+      at,
+      lossPercent,
+    );
+  }
+
+  /** Lifts a lock still in force; null when the account was not locked. */
+  unlock(userId: string, at: number, by: string): AccountLock | null {
+    const row = this.one<{ day: string; at: number; loss_percent: number }>(
+      "update locks set unlocked_at = ?, unlocked_by = ? where user_id = ? and unlocked_at is null returning day, at, loss_percent",
+      at,
+      by,
+      userId,
+    );
+    return row ? { day: row.day, at: row.at, lossPercent: row.loss_percent, unlockedAt: at, unlockedBy: by } : null;
+  }
+
+  /** Undoes an `unlock` whose audit entry could not be written. */
+  relock(userId: string): void {
+    this.sql.exec("update locks set unlocked_at = null, unlocked_by = null where user_id = ?", userId);
   }
 
   loadPaperAccount<T>(userId: string): T | null {
@@ -363,6 +439,8 @@ export class ExecutorLocalState {
     this.sql.exec("delete from recent_signals where at < ?", now - 60_000);
     this.sql.exec("delete from counters where day < ?", utcDay(now - 3 * 24 * 3600_000));
     this.sql.exec("delete from pauses where until < ?", now);
+    // An unlocked lock only matters for the day it tripped on (the breaker stays disarmed that day).
+    this.sql.exec("delete from locks where unlocked_at is not null and day < ?", utcDay(now));
     this.equityDays.prune(now);
   }
 }

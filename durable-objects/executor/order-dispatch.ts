@@ -1,4 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { alertAdminsOfLock } from "../../platform/execution/account-locks";
 import { notifyMember } from "../../platform/notifications/notify-member";
 import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { NewOrder } from "../../shared/execution/orders";
@@ -75,6 +76,8 @@ export class OrderDispatch {
       batch.communityId,
       orders.filter((o) => !isAwaitingConfirmation(o)),
     );
+    // Before the batch is forgotten, so a failed write is retried with it (each lock is audited once).
+    await auditLocks(tenant, batch);
     outbox.remove(batch.id);
     await this.notices(batch, orders, awaiting);
     if (awaiting.length > 0) await this.ctx.scheduleAlarm();
@@ -145,10 +148,36 @@ export class OrderDispatch {
           batch.communityId,
           paused.userId,
           `pause:${paused.userId}:${paused.until}`,
-          `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
+          paused.locked
+            ? `🔒 Your personal circuit breaker tripped: you are down ${paused.lossPercent}% today (limit ${paused.limitPercent}%). Your open positions are being closed and your account is locked: nothing new is placed until you unlock it with /risk unlock or an admin does, and not before ${new Date(paused.until).toISOString()} (00:00 UTC). The community's admins have been told.`
+            : `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
         ),
       ),
+      ...batch.paused
+        .filter((paused) => paused.locked)
+        .map((paused) => alertAdminsOfLock({ env, events }, logger, batch.communityId, paused)),
+      ...batch.notices.map((notice) =>
+        notifyMember({ env, events }, batch.communityId, notice.userId, notice.key, notice.text),
+      ),
     ]);
+  }
+}
+
+/** Each circuit-breaker lock in a batch, in the community's audit log (once: the batch is removed right after). */
+async function auditLocks(tenant: TenantRepository, batch: OutboxBatch): Promise<void> {
+  for (const paused of batch.paused.filter((p) => p.locked)) {
+    await tenant.audit.append({
+      event: "risk.account_locked",
+      actorId: null,
+      target: paused.userId,
+      data: {
+        userId: paused.userId,
+        reason: "circuit_breaker",
+        lossPercent: paused.lossPercent ?? null,
+        limitPercent: paused.limitPercent ?? null,
+        signalId: batch.signalId,
+      },
+    });
   }
 }
 

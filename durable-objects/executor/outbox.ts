@@ -10,6 +10,20 @@ export interface PausedMember {
   userId: string;
   reason: string;
   until: number;
+  /** The circuit breaker locked the account: audited, and the community's admins are alerted. */
+  locked?: boolean;
+  /** The day's loss when it tripped, in % of start-of-day equity. */
+  lossPercent?: number;
+  /** The limit that tripped, in %. */
+  limitPercent?: number;
+}
+
+/** A direct message a member is owed about a decision (an entry refused outside regular hours). */
+export interface MemberNotice {
+  userId: string;
+  /** Idempotency key of the DM. */
+  key: string;
+  text: string;
 }
 
 /**
@@ -26,6 +40,7 @@ export interface OutboxBatch {
   phase: "planned" | "stored";
   orders: PlannedOrder[];
   paused: PausedMember[];
+  notices: MemberNotice[];
   createdAt: number;
   dueAt: number;
 }
@@ -41,6 +56,11 @@ export class OrderOutbox {
         created_at integer not null, due_at integer not null)`,
     );
     sql.exec("create index if not exists outbox_due on outbox (due_at)");
+    const columns = sql
+      .exec<{ name: string }>("pragma table_info(outbox)")
+      .toArray()
+      .map((c) => c.name);
+    if (!columns.includes("notices")) sql.exec("alter table outbox add column notices text not null default '[]'");
     sql.exec("create table if not exists resent (order_id text primary key, at integer not null)");
   }
 
@@ -67,23 +87,26 @@ export class OrderOutbox {
 
   /** Records orders just decided; call it in the same synchronous step as their reservations. */
   stage(
-    batch: Pick<OutboxBatch, "communityId" | "signalId" | "phase" | "orders" | "paused">,
+    batch: Pick<OutboxBatch, "communityId" | "signalId" | "phase" | "orders" | "paused"> &
+      Partial<Pick<OutboxBatch, "notices">>,
     now: number,
   ): OutboxBatch {
     const dueAt = now + OUTBOX_GRACE_MS;
+    const notices = batch.notices ?? [];
     const [row] = this.sql
       .exec<{ id: number }>(
-        "insert into outbox (community_id, signal_id, phase, orders, paused, created_at, due_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
+        "insert into outbox (community_id, signal_id, phase, orders, paused, notices, created_at, due_at) values (?, ?, ?, ?, ?, ?, ?, ?) returning id",
         batch.communityId,
         batch.signalId,
         batch.phase,
         JSON.stringify(batch.orders),
         JSON.stringify(batch.paused),
+        JSON.stringify(notices),
         now,
         dueAt,
       )
       .toArray();
-    return { ...batch, id: row?.id ?? 0, createdAt: now, dueAt };
+    return { ...batch, notices, id: row?.id ?? 0, createdAt: now, dueAt };
   }
 
   markStored(id: number): void {
@@ -126,6 +149,7 @@ export class OrderOutbox {
         phase: string;
         orders: string;
         paused: string;
+        notices: string;
         created_at: number;
         due_at: number;
       }>(query, ...bindings)
@@ -137,6 +161,7 @@ export class OrderOutbox {
         phase: r.phase === "stored" ? "stored" : "planned",
         orders: JSON.parse(r.orders) as PlannedOrder[],
         paused: JSON.parse(r.paused) as PausedMember[],
+        notices: JSON.parse(r.notices) as MemberNotice[],
         createdAt: r.created_at,
         dueAt: r.due_at,
       }));

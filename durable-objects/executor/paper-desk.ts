@@ -81,7 +81,6 @@ export class PaperDesk {
       snapshot: {
         equity: account.equity,
         startOfDayEquity: day.startEquity,
-        intradayPeakEquity: day.peakEquity,
         buyingPower: account.buyingPower,
         positions: positionsOf(state).map((p) => ({
           assetClass: p.assetClass,

@@ -1,17 +1,19 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/entitlements";
 import type { EventSink } from "../../shared/execution/events";
+import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
-import { planFollowerOrders } from "./fan-out";
+import type { RiskSignal } from "../../shared/risk/types";
+import { planFollowerOrders, type SkippedMember } from "./fan-out";
 import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
-import type { OrderOutbox } from "./outbox";
+import type { MemberNotice, OrderOutbox } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
 import type { ProviderBook } from "./provider-book";
 
@@ -179,11 +181,13 @@ export class SignalFanOut {
         paper,
         entitlements,
         exitQuantityOf: { kind: "provider", position: run.exitBase },
+        addsToRecentEntry: run.combinesWith !== null,
         now,
         counts: run.counts,
       });
+      const notices = skipNotices(run.signalId, signal, planned.skipped);
       const batch =
-        planned.orders.length > 0 || planned.pausedMembers.length > 0
+        planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0
           ? outbox.stage(
               {
                 communityId: input.communityId,
@@ -191,6 +195,7 @@ export class SignalFanOut {
                 phase: "planned",
                 orders: planned.orders,
                 paused: planned.pausedMembers,
+                notices,
               },
               now,
             )
@@ -224,7 +229,10 @@ export class SignalFanOut {
       ...run.counts,
       status: "accepted",
       signalId: run.signalId,
-      message: acceptedMessage(run.counts),
+      message: run.combinesWith
+        ? `combined with your signal of a moment ago into one position; ${acceptedMessage(run.counts)}`
+        : acceptedMessage(run.counts),
+      ...(run.combinesWith ? { combinedWith: run.combinesWith } : {}),
     };
     const logger = this.logger(run);
     await this.ctx.tenant(input.communityId).execution.setSignalOutcome(run.signalId, "accepted", null, { ...summary });
@@ -244,6 +252,23 @@ export class SignalFanOut {
   private logger(run: FanOutRun): Logger {
     return this.ctx.logger.child({ communityId: run.input.communityId, signalId: run.signalId });
   }
+}
+
+/**
+ * Skips a follower is told about by DM: an entry refused outside regular hours (the member would otherwise not
+ * know that a signal they follow was not copied). Other skips are in the provider's summary and the member's limits.
+ */
+const TOLD_SKIPS: readonly string[] = ["outside_regular_hours"];
+
+function skipNotices(signalId: string, signal: RiskSignal, skipped: readonly SkippedMember[]): MemberNotice[] {
+  const what = `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
+  return skipped
+    .filter((member) => TOLD_SKIPS.includes(member.reason))
+    .map((member) => ({
+      userId: member.userId,
+      key: `skip:${signalId}:${member.userId}`,
+      text: `⏸️ Not placed: ${what} from a provider you follow. ${member.message}`,
+    }));
 }
 
 /** Reads the trader plans of the members who asked for live trading (paper members need none). */

@@ -13,6 +13,12 @@ export const DEMO_COMMUNITY = {
   tier: "free",
 } as const;
 
+/**
+ * The demo trades paper on a seeded price walk, so it trades around the clock: `npm start`, the smoke test and the
+ * restore drill send equity signals at any hour. Real communities keep the regular-hours default.
+ */
+export const DEMO_SETTINGS = { riskDefaults: { regularHoursOnly: false } } as const;
+
 export type DemoRole = "owner" | "provider" | "trader";
 
 export interface DemoUser {
@@ -47,7 +53,7 @@ export async function seedStatements(): Promise<string[]> {
   const statements: string[] = [];
   const c = DEMO_COMMUNITY;
   statements.push(
-    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id, created_at, updated_at) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id].map(quote).join(", ")}, ${DEMO_CREATED_AT}, ${DEMO_CREATED_AT}) ON CONFLICT DO NOTHING;`,
+    `INSERT INTO communities (id, guild_id, name, tier, owner_user_id, settings, created_at, updated_at) VALUES (${[c.id, c.guildId, c.name, c.tier, DEMO_OWNER.id, JSON.stringify(DEMO_SETTINGS)].map(quote).join(", ")}, ${DEMO_CREATED_AT}, ${DEMO_CREATED_AT}) ON CONFLICT DO NOTHING;`,
   );
   const first = await nextChainRow(
     { seq: 0, hash: GENESIS_HASH },

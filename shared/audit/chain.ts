@@ -23,6 +23,8 @@ export const AUDIT_EVENTS = [
   "community.provider_named",
   "community.provider_removed",
   "risk.trading_mode_changed",
+  "risk.account_locked",
+  "risk.account_unlocked",
   "auth.oauth2_token_exchange",
   "auth.oauth2_token_refresh",
   "auth.key_rotated",

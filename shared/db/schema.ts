@@ -264,7 +264,8 @@ export const follows = sqliteTable(
     /** null: the engine's default (risk_percent 1% with a stop, else percent_of_equity 2%). */
     sizingMode: text("sizing_mode", { enum: SIZING_MODES }),
     amount: real("amount"),
-    mode: text("mode", { enum: FOLLOW_MODES }).notNull().default("auto"),
+    /** auto or confirm as the member chose; null: the default for their trading mode (`effectiveFollowMode`). */
+    mode: text("mode", { enum: FOLLOW_MODES }),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     ...timestamps,
   },

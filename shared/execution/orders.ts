@@ -16,7 +16,8 @@ export interface Follower {
   userId: string;
   sizingMode: (typeof follows.$inferSelect)["sizingMode"];
   amount: number | null;
-  mode: (typeof FOLLOW_MODES)[number];
+  /** null: the default for the trading mode (`effectiveFollowMode`). */
+  mode: (typeof FOLLOW_MODES)[number] | null;
   tradingMode: "paper" | "live";
   riskSettings: Record<string, unknown>;
 }

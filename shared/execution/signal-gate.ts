@@ -1,8 +1,10 @@
 /**
  * The checks a signal passes before any follower is looked at: staleness, the
- * double-post window and conflicting directions. Pure: the executor supplies
- * what it remembers and applies the verdict.
+ * double-post window, conflicting directions and same-direction adds. Pure:
+ * the executor supplies what it remembers and applies the verdict.
  */
+import { instrumentKey } from "../quotes/instrument";
+import type { OptionContract } from "../risk/types";
 
 export const DEFAULT_MAX_SIGNAL_AGE_SECONDS = 60;
 export const DOUBLE_POST_WINDOW_MS = 5_000;
@@ -13,13 +15,16 @@ export type Direction = "long" | "short" | "flat";
 
 export interface GateSignal {
   action: "buy" | "sell" | "short" | "cover" | "close";
+  assetClass: "equity" | "option" | "crypto";
   symbol: string;
-  option: { underlying: string } | null;
+  option: OptionContract | null;
 }
 
 export interface RecentSignalRef {
   signalId: string;
   symbol: string;
+  /** The instrument key; null for a signal remembered before it was kept (never combined with). */
+  instrument: string | null;
   direction: Direction;
   fingerprint: string;
   at: number;
@@ -29,7 +34,8 @@ export type GateVerdict =
   | { kind: "pass" }
   | { kind: "expired"; reason: string }
   | { kind: "duplicate"; of: string; reason: string }
-  | { kind: "conflict"; with: string; reason: string };
+  | { kind: "conflict"; with: string; reason: string }
+  | { kind: "combine"; with: string; reason: string };
 
 /** Which way a signal pushes the position: opening a long or short, or exiting. */
 export function directionOf(signal: GateSignal): Direction {
@@ -40,6 +46,9 @@ export function directionOf(signal: GateSignal): Direction {
 
 /** The symbol that conflicts are judged on (the underlying for options). */
 export const conflictSymbol = (signal: GateSignal) => (signal.option?.underlying ?? signal.symbol).toUpperCase();
+
+/** The instrument a signal trades, as positions are keyed (an option's contract, not its underlying). */
+export const gateInstrument = (signal: GateSignal) => instrumentKey(signal);
 
 /** A stable text of the normalized signal: key order does not matter. */
 export function signalFingerprint(signal: unknown): string {
@@ -96,6 +105,16 @@ export function gateSignal(input: {
       kind: "conflict",
       with: opposite.signalId,
       reason: `Conflicting signals: ${symbol} was signalled ${opposite.direction} and ${direction} within 5 s, so both are refused.`,
+    };
+  }
+  // Not identical (that is a double post), so an add: the two make one position for every follower.
+  const instrument = gateInstrument(input.signal);
+  const sameWay = recent.find((r) => direction !== "flat" && r.direction === direction && r.instrument === instrument);
+  if (sameWay) {
+    return {
+      kind: "combine",
+      with: sameWay.signalId,
+      reason: `Combined with the ${direction} ${instrument} signal posted ${Math.max(0, Math.round((input.now - sameWay.at) / 1000))} s earlier: an add within 5 s is one position.`,
     };
   }
   return { kind: "pass" };

@@ -17,6 +17,8 @@ export interface SignalSummary {
   stoppedByHalt?: boolean;
   /** Followers given up after an interruption, because the signal had grown too old to execute. */
   notReached?: number;
+  /** A same-direction add within 5 s: the provider's signal it was combined with into one position. */
+  combinedWith?: string;
 }
 
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };

@@ -1,6 +1,9 @@
 /**
- * The daily loss limit and the personal circuit breaker. Either one means:
- * flatten the account and pause its trading until the next 00:00 UTC.
+ * The daily loss limit and the personal circuit breaker, both measured as the
+ * loss since 00:00 UTC. The limit flattens the account and pauses it until the
+ * next 00:00 UTC; the breaker (a larger loss, or one that a member's wider
+ * limit lets through) flattens it, pauses it and locks it until the member or
+ * an admin unlocks it.
  */
 import type { RiskLimits } from "./limits";
 import type { AccountSnapshot } from "./types";
@@ -13,18 +16,16 @@ export interface DailyLossStatus {
   pausedUntil?: number;
   /** Start-of-day equity less current equity, as % of start-of-day equity (0 when up). */
   lossPercent: number;
-  /** Drop from the day's highest equity, in %. */
-  drawdownPercent: number;
 }
 
-type DailyFigures = Pick<AccountSnapshot, "equity" | "startOfDayEquity" | "intradayPeakEquity">;
+type DailyFigures = Pick<AccountSnapshot, "equity" | "startOfDayEquity">;
 
 /**
- * The loss limit compares current equity with start-of-day equity, so it sees
- * what was realized today and what is unrealized now, and nothing carried in
- * from an earlier day. The circuit breaker compares current equity with the
- * day's peak, so it also trips after a run-up is given back; without a known
- * peak it measures from the start of the day.
+ * Both compare current equity with start-of-day equity, so they see what was
+ * realized today and what is unrealized now, and nothing carried in from an
+ * earlier day. The breaker wins when both are reached: it is the stronger one.
+ * Gains given back within the day trip neither (a member still up on the day
+ * is not stopped).
  */
 export function dailyLossStatus(
   account: DailyFigures,
@@ -33,19 +34,17 @@ export function dailyLossStatus(
 ): DailyLossStatus {
   const start = account.startOfDayEquity;
   const current = account.equity;
-  if (!(start > 0) || !Number.isFinite(current)) return { state: "ok", lossPercent: 0, drawdownPercent: 0 };
-  const peak = Math.max(start, current, account.intradayPeakEquity ?? start);
+  if (!(start > 0) || !Number.isFinite(current)) return { state: "ok", lossPercent: 0 };
   const lossPercent = round4((Math.max(0, start - current) / start) * 100);
-  const drawdownPercent = round4(((peak - current) / peak) * 100);
 
   const state: DailyLossState =
-    drawdownPercent >= limits.circuitBreakerPercent
+    lossPercent >= limits.circuitBreakerPercent
       ? "circuit_breaker"
       : lossPercent >= limits.dailyLossLimitPercent
         ? "loss_limit"
         : "ok";
-  if (state === "ok") return { state, lossPercent, drawdownPercent };
-  return { state, pausedUntil: nextUtcMidnight(now), lossPercent, drawdownPercent };
+  if (state === "ok") return { state, lossPercent };
+  return { state, pausedUntil: nextUtcMidnight(now), lossPercent };
 }
 
 /** One account's trading day as the executor has seen it. */

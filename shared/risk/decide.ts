@@ -10,6 +10,7 @@ import {
   fromLots,
   instrumentKey,
   lotStep,
+  positionKey,
   roundDownToLot,
   toLots,
   underlyingSymbol,
@@ -39,6 +40,7 @@ export const EMPTY_RESERVED: Readonly<Reserved> = Object.freeze({
   ordersToday: 0,
   symbols: [],
   closing: {},
+  entries: {},
 });
 
 export function decide(input: DecideInput): Decision {
@@ -65,7 +67,13 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
   const existing = snapshot.positions.find(
     (position) => instrumentKey(position) === key && position.direction === direction,
   );
-  const refused = entryGate(input, account, reserved, direction, existing === undefined);
+  const position = positionKey(signal, direction);
+  const inFlight = reserved.entries?.[position] ?? 0;
+  const joinsPosition = input.addsToRecentEntry === true && (existing !== undefined || inFlight > 0);
+  const refused = entryGate(input, account, reserved, direction, {
+    opensNewPosition: existing === undefined && !joinsPosition,
+    joinsPosition,
+  });
   if (refused) return refused;
 
   const reference = referencePrice(signal, direction, input.quotePrice);
@@ -82,6 +90,11 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
   }
   if (signal.orderType !== "market" && !signal.entry) {
     notes.push(`The ${signal.orderType} order has no price, so it is sent as a market order.`);
+  }
+  if (joinsPosition) {
+    notes.push(
+      `Combined with the provider's ${instrumentLabel(signal)} entry of a moment ago: this adds to that one position.`,
+    );
   }
   if (reference.source === "zone_worst_side") {
     notes.push(`Sized at the entry zone's worst side, ${price(reference.price)}.`);
@@ -157,7 +170,10 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
     quantity: desired,
     unitCost,
     step,
-    caps: entryCaps(input, account, reserved, existing ? existing.quantity * existing.marketPrice * multiplier : 0),
+    caps: entryCaps(input, account, reserved, {
+      held: existing ? existing.quantity * existing.marketPrice * multiplier : 0,
+      inFlight,
+    }),
   });
   if (!fitted.ok) return fitted.skip;
   const { quantity } = fitted;
@@ -184,36 +200,60 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
     closes: null,
     reservation: {
       notional: quantity * unitCost,
-      openPositions: existing ? 0 : 1,
+      openPositions: existing || joinsPosition ? 0 : 1,
       ordersToday: 1,
-      symbol: underlyingSymbol(signal),
+      symbol: joinsPosition ? null : underlyingSymbol(signal),
       closing: null,
+      position,
     },
   };
 }
 
-/** Position size and notional count what is already held in the instrument; buying power what is reserved. */
-function entryCaps(input: DecideInput, account: RiskAccount, reserved: Reserved, held: number): Cap[] {
+/**
+ * Position size and notional count what is already held in the position and what is on its way to it; total
+ * exposure counts every position at its last price and every entry in flight; buying power what is reserved.
+ */
+function entryCaps(
+  input: DecideInput,
+  account: RiskAccount,
+  reserved: Reserved,
+  position: { held: number; inFlight: number },
+): Cap[] {
   const { limits } = input;
   const { snapshot } = account;
-  const alreadyHeld = held > 0 ? `, ${money(held)} already held` : "";
+  const already = position.held + position.inFlight;
+  const alreadyText = [
+    position.held > 0 ? `${money(position.held)} already held` : null,
+    position.inFlight > 0 ? `${money(position.inFlight)} on its way` : null,
+  ]
+    .filter(Boolean)
+    .map((part) => `, ${part}`)
+    .join("");
   const maxPosition = (snapshot.equity * limits.maxPositionPercent) / 100;
   const caps: Cap[] = [
     {
       reason: "max_position_size",
-      room: maxPosition - held,
+      room: maxPosition - already,
       describe: () =>
-        `your max position of ${limits.maxPositionPercent}% of equity (${money(maxPosition)}${alreadyHeld})`,
+        `your max position of ${limits.maxPositionPercent}% of equity (${money(maxPosition)}${alreadyText})`,
     },
   ];
   const maxNotional = limits.maxNotionalPerPosition;
   if (maxNotional !== null) {
     caps.push({
       reason: "max_notional",
-      room: maxNotional - held,
-      describe: () => `your max notional per position of ${money(maxNotional)}${alreadyHeld}`,
+      room: maxNotional - already,
+      describe: () => `your max notional per position of ${money(maxNotional)}${alreadyText}`,
     });
   }
+  const maxExposure = (snapshot.equity * limits.maxTotalExposurePercent) / 100;
+  const open = openNotional(snapshot.positions, input.contractMultiplier) + reserved.notional;
+  caps.push({
+    reason: "max_total_exposure",
+    room: maxExposure - open,
+    describe: () =>
+      `your max total exposure of ${limits.maxTotalExposurePercent}% of equity (${money(maxExposure)}, ${money(open)} already open or on its way)`,
+  });
   const available = snapshot.buyingPower - reserved.notional;
   caps.push({
     reason: "insufficient_buying_power",
@@ -222,6 +262,14 @@ function entryCaps(input: DecideInput, account: RiskAccount, reserved: Reserved,
       `your buying power: the order needs ${money(needed)} and ${money(Math.max(0, available))} is available`,
   });
   return caps;
+}
+
+/** What every position is worth at its last price, longs and shorts alike (a short is exposure too). */
+export function openNotional(positions: readonly RiskPosition[], contractMultiplier?: number): number {
+  return positions.reduce(
+    (sum, p) => sum + Math.abs(p.quantity * p.marketPrice * unitMultiplier(p.assetClass, contractMultiplier)),
+    0,
+  );
 }
 
 /** sell reduces a long, cover a short, close either. The limits that cap new risk never block an exit. */
@@ -312,6 +360,7 @@ function decideExit(input: DecideInput, account: RiskAccount, reserved: Reserved
       ordersToday: 1,
       symbol: null,
       closing: { instrument: key, quantity },
+      position: null,
     },
   };
 }

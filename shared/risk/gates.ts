@@ -6,20 +6,25 @@
 import { dailyLossStatus } from "./daily-loss";
 import { accountLabel, money } from "./format";
 import { underlyingSymbol } from "./instruments";
-import { SKIP_REASONS, skip } from "./skip-reasons";
+import { skip } from "./skip-reasons";
 import type { DecideInput, PositionDirection, Reserved, RiskAccount, SkipDecision } from "./types";
 
+/**
+ * `opensNewPosition`: nothing is held in the instrument and direction (it counts against open positions).
+ * `joinsPosition`: a same-direction add combined with the provider's entry of a moment ago, into a position
+ * the member holds or has in flight: it is that one position, not another one in the symbol.
+ */
 export function entryGate(
   input: DecideInput,
   account: RiskAccount,
   reserved: Reserved,
   direction: PositionDirection,
-  opensNewPosition: boolean,
+  position: { opensNewPosition: boolean; joinsPosition: boolean },
 ): SkipDecision | null {
   return (
     settingsGate(input, account, direction) ??
     accountGate(input, account) ??
-    countersGate(input, account, reserved, opensNewPosition)
+    countersGate(input, account, reserved, position)
   );
 }
 
@@ -47,33 +52,43 @@ function settingsGate(input: DecideInput, account: RiskAccount, direction: Posit
     return skip("short_not_supported", `Your ${accountLabel(account)} cannot sell short.`, { broker: account.broker });
   }
   if (signal.assetClass !== "crypto" && limits.regularHoursOnly && !input.marketOpen) {
-    return skip("outside_regular_hours", SKIP_REASONS.outside_regular_hours, { assetClass: signal.assetClass });
+    const optIn = limits.allowExtendedHours
+      ? "you may opt into extended hours with /risk hours."
+      : "this community trades during regular hours only.";
+    return skip(
+      "outside_regular_hours",
+      `The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; ${optIn}`,
+      { assetClass: signal.assetClass, allowExtendedHours: limits.allowExtendedHours },
+    );
   }
   return null;
 }
 
+/**
+ * The loss checks come first: a circuit breaker still armed trips even while the daily pause holds (the
+ * flatten did not stop the loss), then a pause or lock the executor keeps skips without flattening again.
+ */
 function accountGate(input: DecideInput, account: RiskAccount): SkipDecision | null {
   const { limits } = input;
   const { snapshot } = account;
   const loss = dailyLossStatus(snapshot, limits, input.now);
-  if (loss.state !== "ok" && loss.pausedUntil !== undefined) {
-    const details = {
-      lossPercent: loss.lossPercent,
-      drawdownPercent: loss.drawdownPercent,
-      pausedUntil: loss.pausedUntil,
-    };
-    const pause = "positions are closed and trading pauses until 00:00 UTC.";
-    if (loss.state === "circuit_breaker") {
-      return skip(
+  const details = { lossPercent: loss.lossPercent, pausedUntil: loss.pausedUntil };
+  if (loss.state === "circuit_breaker" && loss.pausedUntil !== undefined && input.circuitBreakerArmed !== false) {
+    return {
+      ...skip(
         "circuit_breaker",
-        `Your equity fell ${loss.drawdownPercent}% from today's high (circuit breaker ${limits.circuitBreakerPercent}%): ${pause}`,
+        `You are down ${loss.lossPercent}% today (circuit breaker ${limits.circuitBreakerPercent}%): your positions are closed and your account is locked until you unlock it with /risk unlock or an admin does; the community's admins are told. Trading resumes at 00:00 UTC at the earliest.`,
         { ...details, limitPercent: limits.circuitBreakerPercent },
         loss.pausedUntil,
-      );
-    }
+      ),
+      lockAccount: true,
+    };
+  }
+  if (input.hold) return skip(input.hold.reason, input.hold.message, { ...details });
+  if (loss.state !== "ok" && loss.pausedUntil !== undefined) {
     return skip(
       "daily_loss_limit",
-      `You are down ${loss.lossPercent}% today (limit ${limits.dailyLossLimitPercent}%): ${pause}`,
+      `You are down ${loss.lossPercent}% today (limit ${limits.dailyLossLimitPercent}%): positions are closed and trading pauses until 00:00 UTC.`,
       { ...details, limitPercent: limits.dailyLossLimitPercent },
       loss.pausedUntil,
     );
@@ -92,7 +107,7 @@ function countersGate(
   input: DecideInput,
   account: RiskAccount,
   reserved: Reserved,
-  opensNewPosition: boolean,
+  { opensNewPosition, joinsPosition }: { opensNewPosition: boolean; joinsPosition: boolean },
 ): SkipDecision | null {
   const { limits } = input;
   const { snapshot } = account;
@@ -107,7 +122,7 @@ function countersGate(
   }
   const held = snapshot.positions.filter((position) => underlyingSymbol(position) === symbol).length;
   const inFlight = reserved.symbols.filter((reservedSymbol) => reservedSymbol === symbol).length;
-  if (held + inFlight >= limits.maxPositionsPerSymbol) {
+  if (!joinsPosition && held + inFlight >= limits.maxPositionsPerSymbol) {
     return skip(
       "max_positions_per_symbol",
       `You already have ${held + inFlight} position(s) in ${symbol} (max ${limits.maxPositionsPerSymbol}).`,

@@ -13,12 +13,15 @@
  *     quotePrice, marketOpen, cryptoLotStep, now,
  *     reserved,                     // what earlier in-flight decisions of this member already hold
  *     exitQuantityOf,               // an exit's quantity: {kind: "provider", position} (a fraction of it) or {kind: "own"}
+ *     hold, circuitBreakerArmed,    // a pause or lock the executor keeps; whether the breaker may trip now
+ *     addsToRecentEntry,            // a same-direction add within 5 s: joins the position it adds to
  *   });
  *
  *   decision.kind === "skip":  { reason (SKIP_REASONS code), message (for the member), details }.
  *     With `flattenAndPauseUntil` (daily_loss_limit, circuit_breaker): close the account's positions
- *     and refuse its signals until that time (next 00:00 UTC). `dailyLossStatus` gives the same answer
- *     on its own, e.g. for a check after each fill.
+ *     and refuse its new entries until that time (next 00:00 UTC); with `lockAccount` (circuit_breaker)
+ *     also lock the account until the member or an admin unlocks it. `dailyLossStatus` gives the same
+ *     answer on its own, e.g. for a check after each fill.
  *   decision.kind === "place": write `intents` as orders for `accountId`, in order (entry first).
  *     Exits (sell, cover, close) are never blocked by the limits that cap new risk.
  *     - orderClass "bracket"/"oto": send the entry with its exits as one native order (`nativeBracket`).
@@ -61,6 +64,7 @@ export {
   instrumentKey,
   lotStep,
   OPTION_CONTRACT_MULTIPLIER,
+  positionKey,
   roundDownToLot,
   scaleQuantity,
   toLots,

@@ -34,6 +34,11 @@ export function instrumentKey(instrument: InstrumentRef): string {
   return quoteInstrumentKey(instrument);
 }
 
+/** One position: an instrument held in one direction ("AAPL:long"). Entries in flight are counted per position. */
+export function positionKey(instrument: InstrumentRef, direction: "long" | "short"): string {
+  return `${instrumentKey(instrument)}:${direction}`;
+}
+
 /** Currency per unit of price: 100 for an option contract, 1 otherwise. */
 export function unitMultiplier(assetClass: AssetClass, contractMultiplier = OPTION_CONTRACT_MULTIPLIER): number {
   return assetClass === "option" ? contractMultiplier : 1;

@@ -11,21 +11,25 @@ export interface RiskLimits {
   maxPositionPercent: number;
   /** Largest position in currency, or null for no cap. */
   maxNotionalPerPosition: number | null;
+  /** Total open notional (every position at its last price plus entries in flight), as % of equity. */
+  maxTotalExposurePercent: number;
   maxOpenPositions: number;
   /** Positions per symbol (options count by underlying); adding to a held instrument counts as another. */
   maxPositionsPerSymbol: number;
   /** Realized plus unrealized loss since 00:00 UTC, as % of start-of-day equity (2–20). */
   dailyLossLimitPercent: number;
   maxOrdersPerDay: number;
-  /** Drop from the day's highest equity, in %, that trips the personal circuit breaker. */
+  /** Loss since 00:00 UTC, as % of start-of-day equity, that trips the personal circuit breaker (flatten and lock). */
   circuitBreakerPercent: number;
   minAccountBalance: number;
   allowedAssetClasses: AssetClass[];
   /** Only these symbols, or null for any. */
   symbolAllowList: string[] | null;
   symbolDenyList: string[];
-  /** Equities and options only. */
+  /** Equities and options only: outside the regular session new entries are refused (not yet queued for the open). */
   regularHoursOnly: boolean;
+  /** Community policy: whether a member may opt out of regular hours (extended hours). Not a member setting. */
+  allowExtendedHours: boolean;
   /** Equities only: option premiums and crypto unit prices are not comparable to a share price. */
   minPrice: number;
   /** Default stop distance (%) for a signal without a stop, or null for none. A preference, not a limit. */
@@ -40,6 +44,7 @@ export const ASSET_CLASSES: readonly AssetClass[] = ["equity", "option", "crypto
 export const RISK_DEFAULTS: Readonly<RiskLimits> = Object.freeze<RiskLimits>({
   maxPositionPercent: 10,
   maxNotionalPerPosition: null,
+  maxTotalExposurePercent: 80,
   maxOpenPositions: 3,
   maxPositionsPerSymbol: 1,
   dailyLossLimitPercent: 5,
@@ -49,7 +54,8 @@ export const RISK_DEFAULTS: Readonly<RiskLimits> = Object.freeze<RiskLimits>({
   allowedAssetClasses: ["equity", "option", "crypto"],
   symbolAllowList: null,
   symbolDenyList: [],
-  regularHoursOnly: false,
+  regularHoursOnly: true,
+  allowExtendedHours: true,
   minPrice: 1,
   defaultStopPercent: 2,
   defaultTakeProfitPercent: 4,
@@ -97,6 +103,7 @@ const fields = {
     .finite()
     .positive("Max notional per position must be positive, or null for no cap")
     .nullable(),
+  maxTotalExposurePercent: percent("Max total exposure", 1, 100),
   maxOpenPositions: count("Max open positions", 100),
   maxPositionsPerSymbol: count("Max positions per symbol", 20),
   dailyLossLimitPercent: percent("Daily loss limit", DAILY_LOSS_RANGE.min, DAILY_LOSS_RANGE.max),
@@ -125,6 +132,7 @@ export type MemberRiskSettings = z.infer<typeof memberRiskSettingsSchema>;
 export const communityRiskSettingsSchema = z.strictObject({
   maxPositionPercent: fields.maxPositionPercent.default(RISK_DEFAULTS.maxPositionPercent),
   maxNotionalPerPosition: fields.maxNotionalPerPosition.default(RISK_DEFAULTS.maxNotionalPerPosition),
+  maxTotalExposurePercent: fields.maxTotalExposurePercent.default(RISK_DEFAULTS.maxTotalExposurePercent),
   maxOpenPositions: fields.maxOpenPositions.default(RISK_DEFAULTS.maxOpenPositions),
   maxPositionsPerSymbol: fields.maxPositionsPerSymbol.default(RISK_DEFAULTS.maxPositionsPerSymbol),
   dailyLossLimitPercent: fields.dailyLossLimitPercent.default(RISK_DEFAULTS.dailyLossLimitPercent),
@@ -135,6 +143,9 @@ export const communityRiskSettingsSchema = z.strictObject({
   symbolAllowList: fields.symbolAllowList.default(null),
   symbolDenyList: fields.symbolDenyList.default(() => []),
   regularHoursOnly: fields.regularHoursOnly.default(RISK_DEFAULTS.regularHoursOnly),
+  allowExtendedHours: z
+    .boolean({ error: "Allow extended hours must be true or false" })
+    .default(RISK_DEFAULTS.allowExtendedHours),
   minPrice: fields.minPrice.default(RISK_DEFAULTS.minPrice),
   defaultStopPercent: fields.defaultStopPercent.default(RISK_DEFAULTS.defaultStopPercent),
   defaultTakeProfitPercent: fields.defaultTakeProfitPercent.default(RISK_DEFAULTS.defaultTakeProfitPercent),
@@ -196,6 +207,7 @@ type Direction = "at_most" | "at_least";
 
 const CEILINGS: Record<string, Direction> = {
   maxPositionPercent: "at_most",
+  maxTotalExposurePercent: "at_most",
   maxOpenPositions: "at_most",
   maxPositionsPerSymbol: "at_most",
   dailyLossLimitPercent: "at_most",
@@ -224,7 +236,7 @@ export function effectiveLimits(community: RiskLimits, member: MemberRiskSetting
     clamped.push({ field, requested, applied, message: `${field}: ${why}` });
   };
 
-  for (const [field, direction] of Object.entries(CEILINGS) as [keyof RiskLimits, Direction][]) {
+  for (const [field, direction] of Object.entries(CEILINGS) as [keyof MemberRiskSettings, Direction][]) {
     const requested = member[field] as number | undefined;
     if (requested === undefined) continue;
     const communityValue = community[field] as number;
@@ -286,8 +298,10 @@ export function effectiveLimits(community: RiskLimits, member: MemberRiskSetting
     limits.symbolDenyList = unique([...community.symbolDenyList, ...member.symbolDenyList]);
   }
 
+  // Regular hours are the default, and extended hours an opt-in the community may take away.
   if (member.regularHoursOnly !== undefined) {
-    if (member.regularHoursOnly || !community.regularHoursOnly) limits.regularHoursOnly = member.regularHoursOnly;
+    if (member.regularHoursOnly || !community.regularHoursOnly || community.allowExtendedHours)
+      limits.regularHoursOnly = member.regularHoursOnly;
     else clamp("regularHoursOnly", false, true, "the community trades during regular hours only.");
   }
 

@@ -7,7 +7,7 @@
 import type { Reservation, Reserved } from "./types";
 
 export function emptyReserved(): Reserved {
-  return { notional: 0, openPositions: 0, ordersToday: 0, symbols: [], closing: {} };
+  return { notional: 0, openPositions: 0, ordersToday: 0, symbols: [], closing: {}, entries: {} };
 }
 
 export function addReservation(reserved: Reserved, reservation: Reservation): Reserved {
@@ -16,12 +16,17 @@ export function addReservation(reserved: Reserved, reservation: Reservation): Re
     const { instrument, quantity } = reservation.closing;
     closing[instrument] = round((closing[instrument] ?? 0) + quantity);
   }
+  const entries = { ...reserved.entries };
+  if (reservation.position) {
+    entries[reservation.position] = round((entries[reservation.position] ?? 0) + reservation.notional);
+  }
   return {
     notional: round(reserved.notional + reservation.notional),
     openPositions: reserved.openPositions + reservation.openPositions,
     ordersToday: reserved.ordersToday + reservation.ordersToday,
     symbols: reservation.symbol ? [...reserved.symbols, reservation.symbol] : [...reserved.symbols],
     closing,
+    entries,
   };
 }
 
@@ -34,6 +39,12 @@ export function releaseReservation(reserved: Reserved, reservation: Reservation)
     if (left > 0) closing[instrument] = left;
     else delete closing[instrument];
   }
+  const entries = { ...reserved.entries };
+  if (reservation.position) {
+    const left = round((entries[reservation.position] ?? 0) - reservation.notional);
+    if (left > 0) entries[reservation.position] = left;
+    else delete entries[reservation.position];
+  }
   const symbols = [...reserved.symbols];
   const at = reservation.symbol ? symbols.indexOf(reservation.symbol) : -1;
   if (at >= 0) symbols.splice(at, 1);
@@ -43,6 +54,7 @@ export function releaseReservation(reserved: Reserved, reservation: Reservation)
     ordersToday: Math.max(0, reserved.ordersToday - reservation.ordersToday),
     symbols,
     closing,
+    entries,
   };
 }
 

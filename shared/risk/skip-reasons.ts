@@ -6,17 +6,22 @@ import type { SkipDecision } from "./types";
  */
 export const SKIP_REASONS = {
   daily_loss_limit: "Your daily loss limit is reached: positions are closed and trading pauses until 00:00 UTC.",
-  circuit_breaker: "Your personal circuit breaker tripped: positions are closed and trading pauses until 00:00 UTC.",
+  circuit_breaker:
+    "Your personal circuit breaker tripped: positions are closed and your account is locked until you unlock it with /risk unlock or an admin does (not before 00:00 UTC).",
+  account_locked:
+    "Your account is locked since your circuit breaker tripped: unlock it with /risk unlock, or ask an admin.",
   max_open_positions: "You already hold the maximum number of open positions.",
   max_positions_per_symbol: "You already hold the maximum number of positions in this symbol.",
   max_position_size: "Not even the smallest lot fits within your maximum position size.",
   max_notional: "Not even the smallest lot fits within your maximum notional per position.",
+  max_total_exposure: "Not even the smallest lot fits within your maximum total exposure.",
   min_balance: "Your account balance is below the minimum required to trade.",
   insufficient_buying_power: "Your account does not have enough buying power for this order.",
   asset_class_not_allowed: "Your risk settings do not allow this asset class.",
   symbol_not_allowed: "This symbol is not on your allow list.",
   symbol_denied: "This symbol is on your deny list.",
-  outside_regular_hours: "You trade during regular market hours only, and the market is closed.",
+  outside_regular_hours:
+    "The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
   below_min_price: "The price is below your minimum price.",
   max_orders_per_day: "You reached your maximum number of orders for today.",
   no_position_to_close: "You hold no position that this signal could close.",

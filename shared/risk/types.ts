@@ -54,8 +54,6 @@ export interface AccountSnapshot {
   equity: number;
   /** Equity at 00:00 UTC; the daily loss limit is measured from it (`observeEquity`). */
   startOfDayEquity: number;
-  /** Highest equity seen today; optional, defaults to max(start of day, current). */
-  intradayPeakEquity?: number | null;
   buyingPower: number;
   positions: readonly RiskPosition[];
   /** Orders this member placed on this account since 00:00 UTC. */
@@ -84,6 +82,17 @@ export interface Reserved {
   symbols: readonly string[];
   /** Units already being closed per instrument key (`instrumentKey`). */
   closing: Readonly<Record<string, number>>;
+  /** Notional of entries in flight per position (`positionKey`: instrument key and direction). */
+  entries?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Why the executor holds a member's new entries: a pause until 00:00 UTC after the daily loss limit or the
+ * circuit breaker, or the breaker's lock until the member or an admin unlocks. Exits are never held.
+ */
+export interface TradingHold {
+  reason: "daily_loss_limit" | "circuit_breaker" | "account_locked";
+  message: string;
 }
 
 export interface DecideInput {
@@ -109,6 +118,18 @@ export interface DecideInput {
   /** Units per option contract. Default 100. */
   contractMultiplier?: number;
   reserved?: Reserved;
+  /** A pause or lock the executor keeps for this member: new entries are skipped with its reason. */
+  hold?: TradingHold | null;
+  /**
+   * Whether the personal circuit breaker may trip now. The executor disarms it while the account is locked
+   * and for the rest of a day on which it already tripped, so an unlock does not trip it again at once.
+   */
+  circuitBreakerArmed?: boolean;
+  /**
+   * The signal is a same-direction add the provider posted within the double-post window of an entry in the
+   * same instrument: where the member holds or has in flight that position, it adds to it as one position.
+   */
+  addsToRecentEntry?: boolean;
   /**
    * Whose units an exit's `quantity` is in. A followed signal's quantity is part of the provider's position
    * (as their signals stated it; null when not known): each follower closes the same fraction of theirs.
@@ -153,7 +174,7 @@ export interface OrderIntent {
 }
 
 export interface Reduction {
-  reason: "max_position_size" | "max_notional" | "insufficient_buying_power";
+  reason: "max_position_size" | "max_notional" | "max_total_exposure" | "insufficient_buying_power";
   from: number;
   to: number;
   message: string;
@@ -165,6 +186,8 @@ export interface Reservation {
   ordersToday: number;
   symbol: string | null;
   closing: { instrument: string; quantity: number } | null;
+  /** An entry: the position (`positionKey`) it opens or adds to, whose notional it holds in flight. */
+  position: string | null;
 }
 
 export interface PlaceDecision {
@@ -195,6 +218,8 @@ export interface SkipDecision {
   details: Record<string, unknown>;
   /** Set for the daily loss limit and the circuit breaker: flatten the account and pause until this time. */
   flattenAndPauseUntil?: number;
+  /** Set for the circuit breaker: lock the account until the member or an admin unlocks it, and alert the admins. */
+  lockAccount?: boolean;
 }
 
 export type Decision = PlaceDecision | SkipDecision;

@@ -1,7 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   EPHEMERAL,
+  fakeDiscordApi,
   interactionResponse,
   member,
   modalSubmit,
@@ -13,6 +15,7 @@ import {
   type TestCommunity,
   type TestMember,
 } from "../support/discord";
+import { setCommunityRiskDefaults } from "../support/risk-defaults";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -62,11 +65,30 @@ describe("/follow and /unfollow", () => {
     );
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toBe(
-      `✅ You now follow <@${provider.id}> with risk percent 1.5 (% of equity at risk per trade); you confirm each order first.`,
+      `✅ You now follow <@${provider.id}> with risk percent 1.5 (% of equity at risk per trade); you confirm each order first (within 30 s).`,
     );
     expect(await followsOf(community.communityId, who.id)).toEqual([
       { provider: provider.id, sizing_mode: "risk_percent", amount: 1.5, mode: "confirm", enabled: 1 },
     ]);
+  });
+
+  it("Scenario: /follow without a mode follows the trading mode's default", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const reply = await interactionResponse(await follow(community, who, provider));
+    expect(reply.data?.content).toBe(
+      `✅ You now follow <@${provider.id}> with default sizing (1% risk with a stop, else 2% of equity); orders are placed automatically on paper; when you trade live you confirm each one first (within 30 s), unless you choose \`mode:auto\`.`,
+    );
+    // No choice is stored: the executor resolves it at each signal (auto on paper, confirm live).
+    expect(await followsOf(community.communityId, who.id)).toEqual([
+      { provider: provider.id, sizing_mode: null, amount: null, mode: null, enabled: 1 },
+    ]);
+    const auto = await interactionResponse(
+      await follow(community, who, provider, [{ name: "mode", type: OPTION.STRING, value: "auto" }]),
+    );
+    expect(auto.data?.content).toMatch(/orders are placed automatically, on paper and live\.$/);
+    expect((await followsOf(community.communityId, who.id))[0]).toMatchObject({ mode: "auto" });
   });
 
   it("Scenario: Following a member who is not a provider is refused", async () => {
@@ -163,6 +185,7 @@ describe("/paper", () => {
     ]);
     const reply = await interactionResponse(await paper(community, who, "live"));
     expect(reply.data?.content).toMatch(/^💵 You are now trading live/);
+    expect(reply.data?.content).toContain("Auto-trading is off for live money: you confirm each order within 30 s");
     const profile = await env.DB.prepare(
       "SELECT trading_mode FROM risk_profiles WHERE community_id = ? AND user_id = ?",
     )
@@ -259,4 +282,109 @@ describe("/risk", () => {
       .first<{ n: number }>();
     expect(rows?.n).toBe(0);
   });
+
+  it("Scenario: /risk hours opts into extended hours where the community allows it", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const hours = (session: string) =>
+      postInteraction(
+        slash(
+          "risk",
+          [
+            {
+              name: "hours",
+              type: OPTION.SUB_COMMAND,
+              options: [{ name: "session", type: OPTION.STRING, value: session }],
+            },
+          ],
+          { at: community.at, who },
+        ),
+      );
+    const extended = await interactionResponse(await hours("extended"));
+    expect(extended).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(extended.data?.content).toMatch(/^✅ Saved: you opted into extended hours/);
+    expect(await settingsOf(community.communityId, who.id)).toEqual({ regularHoursOnly: false });
+    const regular = await interactionResponse(await hours("regular"));
+    expect(regular.data?.content).toMatch(/^✅ Saved: equity and option entries are placed during regular hours only/);
+    expect(await settingsOf(community.communityId, who.id)).toEqual({ regularHoursOnly: true });
+
+    // A community that trades during regular hours only refuses the opt-in, and nothing is saved.
+    await setCommunityRiskDefaults(community.communityId, { regularHoursOnly: true, allowExtendedHours: false });
+    const refused = await interactionResponse(await hours("extended"));
+    expect(refused.data?.content).toBe(
+      "Nothing saved: regularHoursOnly: the community trades during regular hours only.",
+    );
+    expect(await settingsOf(community.communityId, who.id)).toEqual({ regularHoursOnly: true });
+  });
+
+  it("Scenario: /risk unlock lifts a member's own lock, and only an admin unlocks another's", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const locked = member();
+    const stranger = member();
+    const unlock = (who: TestMember, target?: TestMember) =>
+      slash(
+        "risk",
+        [
+          {
+            name: "unlock",
+            type: OPTION.SUB_COMMAND,
+            options: target ? [{ name: "member", type: OPTION.USER, value: target.id }] : [],
+          },
+        ],
+        { at: community.at, who, ...(target ? { resolved: resolvedUser(target) } : {}) },
+      );
+    // A first command makes the member known; then their circuit breaker locks the account.
+    await interactionResponse(
+      await postInteraction(
+        slash("risk", [{ name: "view", type: OPTION.SUB_COMMAND }], { at: community.at, who: locked }),
+      ),
+    );
+    const lockedId = (await userIdOf(locked.id)) ?? "";
+    const executor = env.COMMUNITY_EXECUTOR.get(env.COMMUNITY_EXECUTOR.idFromName(community.communityId));
+    await runInDurableObject(executor, async (_instance, state) => {
+      state.storage.sql.exec(
+        "insert into locks (user_id, day, at, loss_percent) values (?, '2026-01-01', ?, 9)",
+        lockedId,
+        Date.UTC(2026, 0, 1),
+      );
+    });
+    const view = await interactionResponse(
+      await postInteraction(
+        slash("risk", [{ name: "view", type: OPTION.SUB_COMMAND }], { at: community.at, who: locked }),
+      ),
+    );
+    expect(view.data?.content).toMatch(
+      /^🔒 Your account is locked: your circuit breaker tripped on 2026-01-01 \(down 9%\)/,
+    );
+
+    // Another member without admin rights cannot unlock it.
+    const refused = await interactionResponse(await postInteraction(unlock(stranger, locked)));
+    expect(refused.data?.content).toBe(
+      "Only server admins (Manage Server permission) can unlock another member's account.",
+    );
+
+    // The member unlocks their own account.
+    const mine = unlock(locked);
+    expect(await interactionResponse(await postInteraction(mine))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(mine)).body.content).toBe(
+      "🔓 Your account is unlocked: new entries are placed again.",
+    );
+    const again = unlock(community.owner, locked);
+    await postInteraction(again);
+    expect((await discord.editOf(again)).body.content).toBe(`<@${locked.id}>'s account is not locked.`);
+    const audit = await env.DB.prepare(
+      "SELECT actor_id, target FROM audit_log WHERE community_id = ? AND event = 'risk.account_unlocked'",
+    )
+      .bind(community.communityId)
+      .all();
+    expect(audit.results).toEqual([{ actor_id: lockedId, target: lockedId }]);
+  });
 });
+
+const settingsOf = async (communityId: string, discordId: string) => {
+  const row = await env.DB.prepare("SELECT settings FROM risk_profiles WHERE community_id = ? AND user_id = ?")
+    .bind(communityId, await userIdOf(discordId))
+    .first<{ settings: string }>();
+  return row ? JSON.parse(row.settings) : null;
+};

@@ -110,7 +110,7 @@ describe("/trade and its buttons", () => {
 
   it("Scenario: A confirmed trade is placed on the member's own account", async () => {
     const discord = fakeDiscordApi();
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
     const { confirm, pending } = await preview(community, who);
     const press = buttonPress(confirm, { at: community.at, who });

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import { signComponentId } from "../../shared/discord/components";
+import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   AAPL_LONG,
@@ -353,13 +354,15 @@ describe("orders and fills", () => {
     const dm = discord.sent.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
     const body = dm?.body as { components: { components: { custom_id: string }[] }[] } | undefined;
     const customId = body?.components[0]?.components[0]?.custom_id;
+    // The buttons expire with the 30-second confirmation window, and the message says so.
     expect(customId).toBe(
       await signComponentId(
         TEST_VARS.SESSION_SECRET,
         { kind: "order", action: "confirm", id: order?.id ?? "" },
-        { lifetimeSeconds: 300, nowMs: Number.parseInt(customId?.split(":")[3] ?? "0", 36) * 1000 - 300_000 },
+        { lifetimeSeconds: 30, nowMs: Number.parseInt(customId?.split(":")[3] ?? "0", 36) * 1000 - 30_000 },
       ),
     );
+    expect(JSON.stringify(dm?.body)).toContain("It is canceled if not confirmed within 30 seconds.");
     const answer = await executorOf(community.communityId).confirmOrder({
       communityId: community.communityId,
       orderId: order?.id ?? "",
@@ -377,9 +380,14 @@ describe("orders and fills", () => {
 
   it("Scenario: An unconfirmed order is canceled at its deadline", async () => {
     const community = await communityWithFollowers(1, { mode: "confirm" });
+    const before = Date.now();
     await submit(community, MARKET_BUY);
     const executor = executorOf(community.communityId);
     await runInDurableObject(executor, async (_instance, state) => {
+      const [pending] = state.storage.sql.exec<{ due_at: number }>("select due_at from confirmations").toArray();
+      // 30 s from the decision (the original's window), never minutes.
+      expect(pending?.due_at).toBeGreaterThanOrEqual(before + 30_000);
+      expect(pending?.due_at).toBeLessThanOrEqual(Date.now() + 30_000);
       state.storage.sql.exec("update confirmations set due_at = ?", Date.now() - 1);
     });
     await runDurableObjectAlarm(executor);
@@ -392,6 +400,25 @@ describe("orders and fills", () => {
       decision: "confirm",
     });
     expect(late.ok).toBe(false);
+    await settle(community);
+  });
+});
+
+describe("follow modes", () => {
+  it("Scenario: Without a chosen mode, paper follows trade automatically and live follows ask first", async () => {
+    // Resolved at each signal from the member's trading mode; an explicit choice always wins.
+    expect(effectiveFollowMode(null, "paper")).toBe("auto");
+    expect(effectiveFollowMode(null, "live")).toBe("confirm");
+    expect(effectiveFollowMode("auto", "live")).toBe("auto");
+    expect(effectiveFollowMode("confirm", "paper")).toBe("confirm");
+
+    const community = await communityWithFollowers(1, { mode: null });
+    const { signalId } = await submit(community, MARKET_BUY);
+    const [order] = await ordersOf(community, signalId);
+    expect(order?.intent.awaitingConfirmation).toBe(false);
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      expect(state.storage.sql.exec("select * from confirmations").toArray()).toEqual([]);
+    });
     await settle(community);
   });
 });

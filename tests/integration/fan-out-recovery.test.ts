@@ -159,11 +159,16 @@ describe("reservation lifetime", () => {
     // The order ends without its reservation being released (as a path that forgot to would leave it).
     await community.tenant.execution.cancelQueued("test_leak", { orderIds: [order?.id ?? ""] });
 
+    // Posted more than 5 s after the first: a signal of its own, not an add combined into the first's position.
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      state.storage.sql.exec("update recent_signals set at = at - 6000");
+    });
     const blocked = await submit(community, { ...RESTING_BUY, entry: { price: 2 } });
     expect(blocked.summary.skipped).toEqual({ max_positions_per_symbol: 1 });
 
     await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
       state.storage.sql.exec("update reservations set expires_at = ?", Date.now() - 1);
+      state.storage.sql.exec("update recent_signals set at = at - 6000");
     });
     await runDurableObjectAlarm(executorOf(community.communityId));
     expect(await reservations(community)).toEqual([]);

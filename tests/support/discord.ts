@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { BASE } from "./http";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 import { TEST_DISCORD_PRIVATE_KEY_HEX, TEST_VARS } from "./test-vars";
 
 /**
@@ -213,6 +214,34 @@ export function resolvedUser(who: TestMember) {
   return { users: { [who.id]: user }, members: { [who.id]: { ...rest, permissions: undefined } } };
 }
 
+/** Discord's message object (the fields every message carries), as a message command resolves it or a Gateway dispatch sends it. */
+export function messageObject(message: {
+  id: string;
+  channelId: string;
+  content: string;
+  author: { id: string; username: string; global_name?: string | null };
+  timestamp?: string;
+}) {
+  return {
+    id: message.id,
+    channel_id: message.channelId,
+    content: message.content,
+    author: { global_name: null, discriminator: "0", avatar: null, ...message.author },
+    timestamp: message.timestamp ?? new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: 0,
+    flags: 0,
+    components: [],
+  };
+}
+
 /** The message command "Execute as signal" run on a message. */
 export function messageCommand(
   message: { id?: string; content: string; channelId?: string; author?: TestMember },
@@ -231,24 +260,12 @@ export function messageCommand(
       target_id: messageId,
       resolved: {
         messages: {
-          [messageId]: {
+          [messageId]: messageObject({
             id: messageId,
-            channel_id: channelId,
+            channelId,
             content: message.content,
-            author: { id: author.id, username: author.username, global_name: null, discriminator: "0", avatar: null },
-            timestamp: new Date().toISOString(),
-            edited_timestamp: null,
-            tts: false,
-            mention_everyone: false,
-            mentions: [],
-            mention_roles: [],
-            attachments: [],
-            embeds: [],
-            pinned: false,
-            type: 0,
-            flags: 0,
-            components: [],
-          },
+            author: { id: author.id, username: author.username },
+          }),
         },
       },
     },
@@ -305,8 +322,11 @@ export interface TestCommunity {
   provider(): TestMember;
 }
 
-/** Runs a real /setup as a server admin (provider role + signal channel) and returns the community. */
-export async function setUpCommunity(): Promise<TestCommunity> {
+/**
+ * Runs a real /setup as a server admin (provider role + signal channel) and returns the community.
+ * `aroundTheClock`: the community lets its members trade outside regular hours, for tests that place equity orders.
+ */
+export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<TestCommunity> {
   const at = guild();
   const owner = admin();
   const providerRoleId = snowflake();
@@ -345,6 +365,7 @@ export async function setUpCommunity(): Promise<TestCommunity> {
     .bind(at.guildId)
     .first<{ id: string }>();
   if (!row) throw new Error("/setup did not register the community");
+  if (options.aroundTheClock) await setCommunityRiskDefaults(row.id, AROUND_THE_CLOCK);
   return {
     at,
     communityId: row.id,

@@ -10,6 +10,7 @@ import { executorFor } from "../../platform/objects";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import worker from "../../workers/app";
+import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 
 export const db = database(env.DB);
 
@@ -31,8 +32,10 @@ export interface TestCommunity {
 export async function communityWithFollowers(
   followers: number,
   follow: Partial<Omit<FollowInput, "followerUserId" | "providerUserId">> = {},
+  riskDefaults: Record<string, unknown> = AROUND_THE_CLOCK,
 ): Promise<TestCommunity> {
   const { community } = await communityDirectory(db).create({ guildId: snowflakeAt(), name: "Test community" });
+  await setCommunityRiskDefaults(community.id, riskDefaults);
   const tenant = forCommunity(db, community.id);
   const provider = await upsertUser(db, { discordId: snowflakeAt(), username: "provider" });
   await tenant.memberships.upsert(provider.id, "provider");
@@ -141,6 +144,9 @@ export async function queuedMessages(community: TestCommunity) {
 /** Answers the Discord API calls the notifications consumer makes (DM channel, message) as Discord would. */
 export function fakeDiscordApi() {
   const sent: { url: string; body: unknown }[] = [];
+  /** Direct messages as their recipients get them: the DM channel opened, then the message posted to it. */
+  const dms: { recipient: string; content: string }[] = [];
+  const recipients = new Map<string, string>();
   const original = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
@@ -148,19 +154,29 @@ export function fakeDiscordApi() {
     const body = request.method === "GET" ? null : await request.json().catch(() => null);
     sent.push({ url: request.url, body });
     if (request.url.endsWith("/users/@me/channels")) {
-      return Response.json({
-        id: snowflakeAt(),
-        type: 1,
-        recipients: [{ id: (body as { recipient_id: string }).recipient_id }],
-      });
+      const channelId = snowflakeAt();
+      const recipient = (body as { recipient_id: string }).recipient_id;
+      recipients.set(channelId, recipient);
+      return Response.json({ id: channelId, type: 1, recipients: [{ id: recipient }] });
     }
+    const channel = /\/channels\/(\d+)\/messages$/.exec(new URL(request.url).pathname)?.[1];
+    const recipient = channel ? recipients.get(channel) : undefined;
+    if (recipient) dms.push({ recipient, content: (body as { content?: string })?.content ?? "" });
     return Response.json({
       id: snowflakeAt(),
       channel_id: snowflakeAt(),
       content: (body as { content?: string })?.content ?? "",
     });
   });
-  return { sent, restore: () => spy.mockRestore() };
+  return { sent, dms, restore: () => spy.mockRestore() };
+}
+
+/** The texts of the direct messages a member was sent, through a `fakeDiscordApi()`. */
+export async function directMessagesTo(discord: ReturnType<typeof fakeDiscordApi>, userId: string): Promise<string[]> {
+  const user = await env.DB.prepare("select discord_id from users where id = ?")
+    .bind(userId)
+    .first<{ discord_id: string }>();
+  return discord.dms.filter((dm) => dm.recipient === user?.discord_id).map((dm) => dm.content);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { NotImplementedError } from "../../shared/errors";
 import { type Logger, rootLogger } from "../../shared/logging";
 import { runBillingLifecycle } from "../billing/lifecycle";
+import { runGatewayWatchdog } from "./gateway-watchdog";
 import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
 import { runAuditChainVerification } from "./verify-audit-chains";
@@ -25,7 +26,10 @@ const notYetImplemented = (name: string, feature: string): CronJob => ({
 
 /** Which jobs each Cron Trigger runs. Jobs run independently: one failure does not skip the others. */
 export const JOBS_BY_CRON: Record<string, CronJob[]> = {
-  [CRONS.reconcileOrders]: [{ name: "reconcile_orders", run: runReconciliation }],
+  [CRONS.reconcileOrders]: [
+    { name: "reconcile_orders", run: runReconciliation },
+    { name: "gateway_watchdog", run: runGatewayWatchdog },
+  ],
   [CRONS.refreshBrokerTokens]: [
     notYetImplemented("refresh_broker_tokens", "Broker token refresh"),
     { name: "billing_lifecycle", run: runBillingLifecycle },

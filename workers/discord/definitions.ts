@@ -174,7 +174,7 @@ export const DEFINITIONS = {
       },
       {
         name: "mode",
-        description: "auto: place orders at once; confirm: ask me first",
+        description: "auto: place orders at once; confirm: ask me first (default: auto on paper, confirm live)",
         type: "string",
         choices: choices(["auto", "confirm"] as const),
       },
@@ -206,6 +206,24 @@ export const DEFINITIONS = {
     subcommands: [
       { name: "view", description: "Show the limits that apply to you" },
       { name: "set", description: "Edit your risk limits" },
+      {
+        name: "hours",
+        description: "Trade during regular market hours only (default), or opt into extended hours",
+        options: [
+          {
+            name: "session",
+            description: "regular: 09:30–16:00 New York time only; extended: outside them too",
+            type: "string",
+            required: true,
+            choices: choices(["regular", "extended"] as const),
+          },
+        ],
+      },
+      {
+        name: "unlock",
+        description: "Unlock an account your circuit breaker locked (admins: a member's)",
+        options: [{ name: "member", description: "Admins: the member to unlock (default: you)", type: "user" }],
+      },
     ],
   },
   broker: {

@@ -57,6 +57,31 @@ export async function submitManualTrade(env: Env, input: ManualTradeInput): Prom
   }
 }
 
+export type UnlockOutcome = { ok: true; unlocked: boolean; message: string } | { ok: false; reason: string };
+
+/** /risk unlock: the executor lifts the circuit breaker's lock (the caller checked the actor may). */
+export async function unlockAccount(
+  env: Env,
+  input: { communityId: string; userId: string; actorId: string },
+): Promise<UnlockOutcome> {
+  try {
+    const answer = await executorFor(env, input.communityId).unlockAccount(input);
+    return { ok: true, unlocked: answer.unlocked, message: answer.message };
+  } catch (error) {
+    const failed = failure(error);
+    return { ok: false, reason: failed.ok ? "" : failed.reason };
+  }
+}
+
+/** What holds a member's new entries (the lock, the day's pause), or null when the executor cannot be asked. */
+export async function tradingHold(env: Env, input: { communityId: string; userId: string }) {
+  try {
+    return await executorFor(env, input.communityId).tradingHold(input);
+  } catch {
+    return null;
+  }
+}
+
 export type KillSwitchOutcome = { ok: true; canceledOrders: number | null } | { ok: false; reason: string };
 
 /** Attempts at telling the executor (halt and resume are idempotent), and the pauses between them. */

@@ -20,6 +20,7 @@ import { registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
+import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerOpsNotices } from "./routes/ops-notices";
 import { registerReady } from "./routes/ready";
@@ -72,6 +73,7 @@ export function createApp(): App {
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
   registerOpsNotices(app);
+  registerOpsGateway(app);
   registerOpsConsistency(app);
   registerFeatureFlags(app);
 

@@ -2,6 +2,7 @@ import { database } from "../../platform/db/client";
 import { notificationDeliveryLog } from "../../platform/db/notification-deliveries";
 import { type AppConfig, configFor } from "../../shared/config";
 import { sha256Hex } from "../../shared/crypto/constant-time";
+import { discordUserAgent } from "../../shared/discord/user-agent";
 import type { Logger } from "../../shared/logging";
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
 
@@ -22,7 +23,6 @@ const BACKOFF_CAP_SECONDS = 120;
 const SUPPRESS_EMBEDS = 1 << 2;
 const SUPPRESS_NOTIFICATIONS = 1 << 12;
 const IS_COMPONENTS_V2 = 1 << 15;
-const VERSION = "0.1.0";
 
 type SendOutcome =
   | { kind: "sent" }
@@ -152,7 +152,7 @@ export async function consumeNotifications(
 
 async function send(notification: Notification, config: AppConfig): Promise<SendOutcome> {
   const base = config.DISCORD_API_BASE.replace(/\/+$/, "");
-  const userAgent = `DiscordBot (${config.PUBLIC_BASE_URL ?? "https://github.com/discord-trade-executor"}, ${VERSION})`;
+  const userAgent = discordUserAgent(config.PUBLIC_BASE_URL);
   switch (notification.kind) {
     case "interaction.edit":
       return request(

@@ -12,7 +12,8 @@ export interface FollowInput {
   /** null: the engine's default sizing. */
   sizingMode: SizingMode | null;
   amount: number | null;
-  mode: FollowMode;
+  /** null: the default for the member's trading mode (auto on paper, confirm live). */
+  mode: FollowMode | null;
 }
 
 export function followRepository(scope: TenantScope) {

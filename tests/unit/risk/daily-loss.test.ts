@@ -9,17 +9,12 @@ describe("risk engine: daily loss and circuit breaker", () => {
     // Start-of-day equity less current equity: what was realized today and what is unrealized now.
     const figures = (realized: number, unrealized: number) => snapshot({ equity: 100_000 + realized + unrealized });
 
-    expect(dailyLossStatus(figures(-2_000, -2_999), limits(), NOW)).toEqual({
-      state: "ok",
-      lossPercent: 4.999,
-      drawdownPercent: 4.999,
-    });
+    expect(dailyLossStatus(figures(-2_000, -2_999), limits(), NOW)).toEqual({ state: "ok", lossPercent: 4.999 });
     // Realized plus unrealized, from start-of-day equity: 5% of 100,000.
     expect(dailyLossStatus(figures(-3_000, -2_000), limits(), NOW)).toEqual({
       state: "loss_limit",
       pausedUntil: MIDNIGHT,
       lossPercent: 5,
-      drawdownPercent: 5,
     });
     expect(dailyLossStatus(figures(-3_000, -2_000), limits({ dailyLossLimitPercent: 6 }), NOW).state).toBe("ok");
 
@@ -42,24 +37,64 @@ describe("risk engine: daily loss and circuit breaker", () => {
     expect(nextUtcMidnight(Date.UTC(2026, 2, 10))).toBe(MIDNIGHT);
   });
 
-  it("Scenario: The circuit breaker trips 8% below the day's high", () => {
-    // Up 10% earlier today, now only 1% up: 8.18% below the high, although no loss on the day.
-    const gaveBack = snapshot({ equity: 101_000, intradayPeakEquity: 110_000 });
-    expect(dailyLossStatus(gaveBack, limits(), NOW)).toEqual({
+  it("Scenario: The circuit breaker trips at 8% down on the day and locks the account", () => {
+    // 8% below start-of-day equity, with a member's daily loss limit wide enough to let it through.
+    const wide = limits({ dailyLossLimitPercent: 10 });
+    const down8 = snapshot({ equity: 92_000 });
+    expect(dailyLossStatus(down8, wide, NOW)).toEqual({
       state: "circuit_breaker",
       pausedUntil: MIDNIGHT,
-      lossPercent: 0,
-      drawdownPercent: 8.1818,
+      lossPercent: 8,
     });
+    expect(dailyLossStatus(snapshot({ equity: 92_001 }), wide, NOW).state).toBe("ok");
 
-    // Without a known peak it measures from the start of the day; it wins over a wider daily limit.
-    const down8 = snapshot({ equity: 92_000 });
-    expect(dailyLossStatus(down8, limits({ dailyLossLimitPercent: 20 }), NOW).state).toBe("circuit_breaker");
-    expect(dailyLossStatus(snapshot({ equity: 92_001 }), limits({ dailyLossLimitPercent: 20 }), NOW).state).toBe("ok");
+    const decision = skipped(decide(input({ limits: wide, accounts: [paperAccount({}, down8)] })));
+    expect(decision).toMatchObject({ reason: "circuit_breaker", flattenAndPauseUntil: MIDNIGHT, lockAccount: true });
+    expect(decision.details).toMatchObject({ lossPercent: 8, limitPercent: 8 });
+    expect(decision.message).toContain("your account is locked until you unlock it with /risk unlock or an admin does");
 
-    const decision = skipped(decide(input({ accounts: [paperAccount({}, gaveBack)] })));
-    expect(decision).toMatchObject({ reason: "circuit_breaker", flattenAndPauseUntil: MIDNIGHT });
-    expect(decision.details).toMatchObject({ drawdownPercent: 8.1818, limitPercent: 8 });
+    // With the default 5% limit a drop straight to 9% trips the breaker, the stronger of the two.
+    const gap = skipped(decide(input({ accounts: [paperAccount({}, snapshot({ equity: 91_000 }))] })));
+    expect(gap).toMatchObject({ reason: "circuit_breaker", lockAccount: true });
+
+    // Gains given back within the day trip nothing: up 10% this morning, up 1% now.
+    const gaveBack = snapshot({ equity: 101_000 });
+    expect(dailyLossStatus(gaveBack, limits(), NOW)).toEqual({ state: "ok", lossPercent: 0 });
+    expect(placed(decide(input({ accounts: [paperAccount({}, gaveBack)] }))).intents[0]?.leg).toBe("entry");
+  });
+
+  it("Scenario: A pause or a lock holds new entries but never exits", () => {
+    const locked = {
+      reason: "account_locked" as const,
+      message: "Your account is locked since your circuit breaker tripped on 2026-03-09.",
+    };
+    const healthy = paperAccount({}, { positions: [position()] });
+    const entry = skipped(decide(input({ accounts: [healthy], hold: locked, circuitBreakerArmed: false })));
+    expect(entry).toMatchObject({ reason: "account_locked", message: locked.message });
+    expect(entry.flattenAndPauseUntil).toBeUndefined();
+
+    const exit = decide(
+      input({
+        signal: signal({ action: "sell", orderType: "market", entry: null }),
+        accounts: [healthy],
+        hold: locked,
+        circuitBreakerArmed: false,
+      }),
+    );
+    expect(placed(exit).intents[0]).toMatchObject({ leg: "exit", side: "sell", quantity: 40 });
+
+    // Paused by the daily loss limit and still falling: the breaker, still armed, trips through the pause.
+    const paused = { reason: "daily_loss_limit" as const, message: "Paused until 00:00 UTC." };
+    const falling = paperAccount({}, { equity: 91_500 });
+    expect(skipped(decide(input({ accounts: [falling], hold: paused })))).toMatchObject({
+      reason: "circuit_breaker",
+      lockAccount: true,
+    });
+    // Unlocked the same day (disarmed), the pause holds without a second trip or a second flatten.
+    const held = skipped(decide(input({ accounts: [falling], hold: paused, circuitBreakerArmed: false })));
+    expect(held).toMatchObject({ reason: "daily_loss_limit", message: paused.message });
+    expect(held.flattenAndPauseUntil).toBeUndefined();
+    expect(held.lockAccount).toBeUndefined();
   });
 
   it("Scenario: The account's day rolls at 00:00 UTC and keeps its peak", () => {
@@ -72,9 +107,10 @@ describe("risk engine: daily loss and circuit breaker", () => {
     // After midnight the day starts from the last equity seen before it, and the peak starts over.
     const next = observeEquity(day, 99_000, Date.UTC(2026, 2, 11, 0, 5), null);
     expect(next).toEqual({ day: "2026-03-11", startEquity: 101_000, peakEquity: 101_000, lastEquity: 99_000 });
-    expect(
-      dailyLossStatus({ equity: 99_000, startOfDayEquity: 101_000, intradayPeakEquity: 101_000 }, limits(), NOW),
-    ).toMatchObject({ state: "ok", lossPercent: 1.9802 });
+    expect(dailyLossStatus({ equity: 99_000, startOfDayEquity: 101_000 }, limits(), NOW)).toMatchObject({
+      state: "ok",
+      lossPercent: 1.9802,
+    });
 
     // The broker's own start of day for today wins; one for another day is ignored.
     const reported = observeEquity(null, 95_000, morning, { date: "2026-03-10", startEquity: 97_000 });

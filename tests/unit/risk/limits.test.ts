@@ -3,6 +3,7 @@ import { ValidationError } from "../../../shared/errors";
 import {
   communityRiskSettingsSchema,
   decide,
+  EMPTY_RESERVED,
   effectiveLimits,
   PAPER_CAPABILITIES,
   parseMemberRiskSettings,
@@ -98,13 +99,21 @@ describe("risk engine: limits", () => {
     ];
     const cases: Record<SkipReason, Parameters<typeof input>[0]> = {
       daily_loss_limit: { accounts: account({ equity: 95_000 }) },
-      circuit_breaker: { accounts: account({ equity: 101_000, intradayPeakEquity: 110_000 }) },
+      circuit_breaker: { accounts: account({ equity: 91_000 }) },
+      account_locked: {
+        hold: { reason: "account_locked", message: "Your account is locked since your circuit breaker tripped." },
+        circuitBreakerArmed: false,
+      },
       max_open_positions: {
         accounts: account({ positions: ["MSFT", "TSLA", "NVDA"].map((symbol) => position({ symbol })) }),
       },
       max_positions_per_symbol: { accounts: account({ positions: [position()] }) },
       max_position_size: { limits: limits({ maxPositionPercent: 0.05 }) },
       max_notional: { limits: limits({ maxNotionalPerPosition: 50 }) },
+      max_total_exposure: {
+        limits: limits({ maxTotalExposurePercent: 1 }),
+        accounts: account({ positions: [position({ symbol: "MSFT" })] }),
+      },
       min_balance: { accounts: account({ equity: 50, startOfDayEquity: 50, buyingPower: 50 }) },
       insufficient_buying_power: { accounts: account({ buyingPower: 10 }) },
       asset_class_not_allowed: { limits: limits({ allowedAssetClasses: ["crypto"] }) },
@@ -152,6 +161,7 @@ describe("risk engine: limits", () => {
     const community = { ...RISK_DEFAULTS, symbolDenyList: ["AMC"], maxNotionalPerPosition: 5_000 };
     const { limits: tightened, clamped } = effectiveLimits(community, {
       maxPositionPercent: 5,
+      maxTotalExposurePercent: 50,
       dailyLossLimitPercent: 3,
       maxNotionalPerPosition: 2_000,
       allowedAssetClasses: ["equity", "crypto"],
@@ -162,6 +172,7 @@ describe("risk engine: limits", () => {
     expect(clamped).toEqual([]);
     expect(tightened).toMatchObject({
       maxPositionPercent: 5,
+      maxTotalExposurePercent: 50,
       dailyLossLimitPercent: 3,
       maxNotionalPerPosition: 2_000,
       allowedAssetClasses: ["equity", "crypto"],
@@ -174,11 +185,13 @@ describe("risk engine: limits", () => {
     const strict = {
       ...community,
       regularHoursOnly: true,
+      allowExtendedHours: false,
       symbolAllowList: ["AAPL", "MSFT"],
       allowedAssetClasses: ["equity" as const],
     };
     const loosened = effectiveLimits(strict, {
       maxPositionPercent: 25,
+      maxTotalExposurePercent: 100,
       dailyLossLimitPercent: 15,
       maxOpenPositions: 10,
       minPrice: 0.5,
@@ -191,6 +204,7 @@ describe("risk engine: limits", () => {
     });
     expect(loosened.limits).toMatchObject({
       maxPositionPercent: 10,
+      maxTotalExposurePercent: 80,
       dailyLossLimitPercent: 5,
       maxOpenPositions: 3,
       minPrice: 1,
@@ -209,6 +223,7 @@ describe("risk engine: limits", () => {
         "maxNotionalPerPosition",
         "maxOpenPositions",
         "maxPositionPercent",
+        "maxTotalExposurePercent",
         "minPrice",
         "regularHoursOnly",
         "symbolAllowList",
@@ -222,6 +237,98 @@ describe("risk engine: limits", () => {
     });
     // The community's defaults are never modified.
     expect(strict.maxPositionPercent).toBe(10);
+  });
+
+  it("Scenario: A member opts into extended hours unless the community forbids it", () => {
+    // The product default: regular hours only, extended hours an opt-in the community allows.
+    expect(RISK_DEFAULTS).toMatchObject({ regularHoursOnly: true, allowExtendedHours: true });
+    const optedIn = effectiveLimits(RISK_DEFAULTS, { regularHoursOnly: false });
+    expect(optedIn).toEqual({ limits: expect.objectContaining({ regularHoursOnly: false }), clamped: [] });
+    const closed = { ...input(), marketOpen: false, now: Date.UTC(2026, 2, 10, 23) };
+    expect(placed(decide({ ...closed, limits: optedIn.limits })).intents[0]?.leg).toBe("entry");
+
+    const strict = effectiveLimits({ ...RISK_DEFAULTS, allowExtendedHours: false }, { regularHoursOnly: false });
+    expect(strict.limits.regularHoursOnly).toBe(true);
+    expect(strict.clamped).toMatchObject([{ field: "regularHoursOnly", requested: false, applied: true }]);
+    const refused = skipped(decide({ ...closed, limits: strict.limits }));
+    expect(refused.reason).toBe("outside_regular_hours");
+    expect(refused.message).toContain("this community trades during regular hours only");
+  });
+
+  it("Scenario: Equity entries outside regular hours are refused by default with the reason", () => {
+    const closed = { marketOpen: false, now: Date.UTC(2026, 2, 10, 23) };
+    const refused = skipped(decide(input(closed)));
+    expect(refused).toMatchObject({ reason: "outside_regular_hours", details: { assetClass: "equity" } });
+    expect(refused.message).toBe(
+      "The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
+    );
+    // Options too; crypto trades around the clock, and an exit is never held back.
+    const option = { underlying: "AAPL", expiration: "2026-12-18", strike: 190, right: "call" as const };
+    expect(
+      skipped(
+        decide(
+          input({
+            ...closed,
+            signal: signal({ assetClass: "option", option, entry: { price: 2 }, stopLoss: 1, takeProfits: [] }),
+          }),
+        ),
+      ).reason,
+    ).toBe("outside_regular_hours");
+    const crypto = signal({ assetClass: "crypto", symbol: "BTC/USD", entry: { price: 100 } });
+    expect(placed(decide(input({ ...closed, signal: crypto }))).intents[0]?.leg).toBe("entry");
+    const exit = decide(
+      input({
+        ...closed,
+        signal: signal({ action: "sell", orderType: "market", entry: null }),
+        accounts: [paperAccount({}, { positions: [position()] })],
+      }),
+    );
+    expect(placed(exit).notes).toContain(
+      "The market is closed; an exit is not held back by your regular-hours setting.",
+    );
+  });
+
+  it("Scenario: An order over the total exposure cap is reduced to fit, with the reason", () => {
+    // 100,000 of equity: 60,000 held (a long and a short) and 15,000 on its way leave 5,000 under 80%.
+    const held = [
+      position({ symbol: "MSFT", quantity: 300, marketPrice: 100 }),
+      position({ symbol: "TSLA", direction: "short", quantity: 200, marketPrice: 150 }),
+    ];
+    const wide = limits({ maxPositionPercent: 30, maxOpenPositions: 10 });
+    const reserved = { ...EMPTY_RESERVED, notional: 15_000, openPositions: 1, symbols: ["NVDA"] };
+    const hundredShares = { mode: "fixed_quantity" as const, quantity: 100 };
+    const reduced = placed(
+      decide(
+        input({ limits: wide, sizing: hundredShares, reserved, accounts: [paperAccount({}, { positions: held })] }),
+      ),
+    );
+    expect(leg(reduced, "entry").quantity).toBe(50);
+    expect(reduced.reductions).toEqual([
+      {
+        reason: "max_total_exposure",
+        from: 100,
+        to: 50,
+        message:
+          "Reduced from 100 to 50 shares to fit your max total exposure of 80% of equity (80000.00, 75000.00 already open or on its way).",
+      },
+    ]);
+    // A member who tightened it to 70% has no room left: nothing fits.
+    const tight = effectiveLimits(wide, { maxTotalExposurePercent: 70 }).limits;
+    const refused = skipped(
+      decide(
+        input({ limits: tight, sizing: hundredShares, reserved, accounts: [paperAccount({}, { positions: held })] }),
+      ),
+    );
+    expect(refused).toMatchObject({ reason: "max_total_exposure", details: { available: 0 } });
+    // An exit is never held back by it.
+    const exit = decide(
+      input({
+        limits: tight,
+        signal: signal({ action: "cover", symbol: "TSLA", orderType: "market", entry: null }),
+        accounts: [paperAccount({}, { positions: held })],
+      }),
+    );
+    expect(placed(exit).intents[0]).toMatchObject({ side: "buy_to_cover", quantity: 200 });
   });
 
   it("Scenario: Risk settings input is validated with clear messages", () => {

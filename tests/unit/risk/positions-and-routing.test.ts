@@ -153,6 +153,7 @@ describe("risk engine: closing positions", () => {
       ordersToday: 1,
       symbol: null,
       closing: { instrument: "AAPL", quantity: 30 },
+      position: null,
     });
     const rest = placed(decide(input({ signal: close, accounts: holding, reserved })));
     expect(rest.intents[0]?.quantity).toBe(10);
@@ -271,5 +272,48 @@ describe("risk engine: reservations", () => {
     expect(closeB.reason).toBe("no_position_to_close");
     expect(closeB.message).toMatch(/already being closed/);
     expect(PAPER_CAPABILITIES.assetClasses).toEqual(["equity", "option", "crypto"]);
+  });
+
+  it("Scenario: A same-direction add within five seconds joins the member's position", () => {
+    // The provider's first entry is on its way for this member: 6,000 of AAPL.
+    const first = placed(decide(input({ sizing: { mode: "fixed_notional", notional: 6_000 } })));
+    const inFlight = addReservation(emptyReserved(), first.reservation);
+    expect(inFlight.entries).toEqual({ "AAPL:long": 6_000 });
+    const add = { sizing: { mode: "fixed_quantity", quantity: 50 }, reserved: inFlight } as const;
+
+    // Run as a signal of its own, it would be a second AAPL position: refused by the one-per-symbol limit.
+    expect(skipped(decide(input(add))).reason).toBe("max_positions_per_symbol");
+
+    // Combined, it adds to that position: the size limit counts the 6,000 on its way, so 40 of 50 fit.
+    const joined = placed(decide(input({ ...add, addsToRecentEntry: true })));
+    expect(leg(joined, "entry").quantity).toBe(40);
+    expect(joined.reductions[0]?.message).toBe(
+      "Reduced from 50 to 40 shares to fit your max position of 10% of equity (10000.00, 6000.00 on its way).",
+    );
+    expect(joined.notes).toContain(
+      "Combined with the provider's AAPL entry of a moment ago: this adds to that one position.",
+    );
+    expect(joined.reservation).toMatchObject({
+      openPositions: 0,
+      symbol: null,
+      position: "AAPL:long",
+      notional: 4_000,
+    });
+    const both = addReservation(inFlight, joined.reservation);
+    expect(both).toMatchObject({ openPositions: 1, symbols: ["AAPL"], entries: { "AAPL:long": 10_000 } });
+    expect(releaseReservation(both, joined.reservation).entries).toEqual({ "AAPL:long": 6_000 });
+
+    // Already filled: the add joins the held position the same way.
+    const holding = [paperAccount({}, { positions: [position({ quantity: 40, marketPrice: 100 })] })];
+    const ontoHeld = placed(
+      decide(input({ ...add, reserved: emptyReserved(), accounts: holding, addsToRecentEntry: true })),
+    );
+    expect(leg(ontoHeld, "entry").quantity).toBe(50);
+
+    // A member the first entry did not reach (nothing held or on its way) gets the add as an entry of its own.
+    const full = [paperAccount({}, { positions: ["MSFT", "TSLA", "NVDA"].map((symbol) => position({ symbol })) })];
+    expect(
+      skipped(decide(input({ ...add, reserved: emptyReserved(), accounts: full, addsToRecentEntry: true }))).reason,
+    ).toBe("max_open_positions");
   });
 });

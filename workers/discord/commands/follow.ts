@@ -3,6 +3,7 @@ import { loadEntitlements } from "../../../platform/billing/entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
+import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import { type CommunityContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { isAdmin, isProvider } from "../permissions";
@@ -90,7 +91,8 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
     identity && (!discordUser || identity.username === discordUser.username)
       ? { id: identity.userId }
       : await upsertUser(ctx.db, { discordId: providerDiscordId, username: discordUser?.username ?? null });
-  const mode = ctx.options.mode ?? "auto";
+  // Without a choice the mode follows the member's trading mode at each signal: auto on paper, confirm live.
+  const mode = ctx.options.mode ?? null;
   const { existed } = await ctx.tenant.follows.upsert({
     followerUserId,
     providerUserId: provider.id,
@@ -98,7 +100,12 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
     amount: sizing.data.amount,
     mode,
   });
-  const how = mode === "auto" ? "orders are placed automatically" : "you confirm each order first";
+  const how =
+    mode === "auto"
+      ? "orders are placed automatically, on paper and live"
+      : mode === "confirm"
+        ? `you confirm each order first (within ${CONFIRM_WINDOW_SECONDS} s)`
+        : `orders are placed automatically on paper; when you trade live you confirm each one first (within ${CONFIRM_WINDOW_SECONDS} s), unless you choose \`mode:auto\``;
   return ephemeral(
     `${existed ? "Updated: you follow" : "✅ You now follow"} <@${providerDiscordId}> with ${describeSizing(sizing.data.sizingMode, sizing.data.amount)}; ${how}.`,
   );

@@ -1,3 +1,4 @@
+import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -20,5 +21,10 @@ export async function handlePaper(ctx: CommunityContext<PaperOptions>): Promise<
   const decision = await liveTradingDecision(ctx);
   if (!decision.allowed) return ephemeral(`You stay on paper: ${decision.reason}`);
   await ctx.tenant.riskProfiles.setTradingMode(userId, "live", userId);
-  return ephemeral("💵 You are now trading live: your followed signals go to your connected broker.");
+  const autoTrading = (await ctx.tenant.follows.followedBy(userId))
+    .filter((follow) => follow.enabled && follow.mode === "auto")
+    .map((follow) => `<@${follow.discordId}>`);
+  return ephemeral(
+    `💵 You are now trading live: your followed signals go to your connected broker. Auto-trading is off for live money: you confirm each order within ${CONFIRM_WINDOW_SECONDS} s, unless you turn it on for a provider with \`/follow provider:<provider> mode:auto\`.${autoTrading.length > 0 ? ` Already on auto-trading (your choice): ${autoTrading.join(", ")}.` : ""}`,
+  );
 }

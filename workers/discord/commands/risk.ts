@@ -7,7 +7,9 @@ import {
 } from "../../../shared/risk/limits";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { ephemeral, type InteractionResponse, modal } from "../respond";
+import { tradingHold, unlockAccount } from "../handoff";
+import { isAdmin } from "../permissions";
+import { ephemeral, type InteractionResponse, messageBody, modal } from "../respond";
 
 export type RiskOptions = OptionsFor<typeof DEFINITIONS.risk>;
 
@@ -32,14 +34,19 @@ async function limitsText(ctx: CommunityContext<unknown>, own: MemberRiskSetting
   const community = (await executionEntitlements(ctx.env, ctx.community.id)).communityRiskDefaults;
   const { limits, clamped } = effectiveLimits(community, own);
   const pct = (value: number | null) => (value === null ? "none" : `${value}%`);
+  const hours = limits.regularHoursOnly
+    ? `regular hours only (09:30–16:00 New York time, Mon–Fri)${community.allowExtendedHours ? "; opt into extended hours with `/risk hours session:extended`" : ""}`
+    : "extended hours (you opted in)";
   const lines = [
     "**Your risk limits** (yours where set, else the community's):",
     `• Max position size: ${pct(limits.maxPositionPercent)} of equity${limits.maxNotionalPerPosition !== null ? `, at most ${limits.maxNotionalPerPosition}` : ""}`,
+    `• Max total exposure: ${pct(limits.maxTotalExposurePercent)} of equity`,
     `• Daily loss limit: ${pct(limits.dailyLossLimitPercent)} (then flatten and pause until 00:00 UTC)`,
-    `• Circuit breaker: −${limits.circuitBreakerPercent}% intraday`,
+    `• Circuit breaker: −${limits.circuitBreakerPercent}% on the day (then flatten and lock until you or an admin unlock)`,
     `• Open positions: ${limits.maxOpenPositions}, per symbol: ${limits.maxPositionsPerSymbol}, orders a day: ${limits.maxOrdersPerDay}`,
     `• Minimum balance: ${limits.minAccountBalance}, minimum price: ${limits.minPrice}`,
-    `• Asset classes: ${limits.allowedAssetClasses.join(", ")}${limits.regularHoursOnly ? " (regular hours only)" : ""}`,
+    `• Asset classes: ${limits.allowedAssetClasses.join(", ")}`,
+    `• Equities and options: ${hours}`,
     `• Default stop: ${pct(limits.defaultStopPercent)}, default take-profit: ${pct(limits.defaultTakeProfitPercent)}`,
   ];
   for (const note of clamped) lines.push(`⚠️ ${note.message}`);
@@ -47,10 +54,32 @@ async function limitsText(ctx: CommunityContext<unknown>, own: MemberRiskSetting
   return lines.join("\n");
 }
 
-/** /risk view shows the effective limits; /risk set opens a modal prefilled with the member's own settings. */
+/** The lock or pause the executor holds on the member's new entries, as lines for /risk view. */
+async function holdText(ctx: CommunityContext<unknown>): Promise<string[]> {
+  const hold = await tradingHold(ctx.env, { communityId: ctx.community.id, userId: ctx.member.user.id });
+  if (!hold) return ["(Whether your account is locked or paused could not be read just now.)"];
+  const lines: string[] = [];
+  if (hold.locked) {
+    lines.push(
+      `🔒 Your account is locked: your circuit breaker tripped on ${hold.locked.day} (down ${hold.locked.lossPercent}%). Unlock it with \`/risk unlock\`.`,
+    );
+  }
+  if (hold.paused) lines.push(`⏸️ New entries are paused until ${new Date(hold.paused.until).toISOString()}.`);
+  return lines;
+}
+
+/**
+ * /risk view shows the effective limits (and a lock or pause); /risk set opens a modal prefilled with the
+ * member's own settings; /risk hours chooses regular or extended hours; /risk unlock lifts a circuit-breaker lock.
+ */
 export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<InteractionResponse> {
   const own = await memberSettings(ctx);
-  if (ctx.options.subcommand === "view") return ephemeral(await limitsText(ctx, own));
+  if (ctx.options.subcommand === "view") {
+    const [limits, hold] = await Promise.all([limitsText(ctx, own), holdText(ctx)]);
+    return ephemeral([...hold, limits].join("\n"));
+  }
+  if (ctx.options.subcommand === "hours") return handleHours(ctx, own, ctx.options.session);
+  if (ctx.options.subcommand === "unlock") return handleUnlock(ctx, ctx.options.member);
   return modal(
     RISK_MODAL_ID,
     "Your risk limits",
@@ -64,6 +93,58 @@ export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<In
         maxLength: 12,
       };
     }),
+  );
+}
+
+/** Regular hours are the default; extended hours an opt-in the community may forbid (then it is refused). */
+async function handleHours(
+  ctx: CommunityContext<unknown>,
+  own: MemberRiskSettings,
+  session: "regular" | "extended",
+): Promise<InteractionResponse> {
+  const settings = { ...own, regularHoursOnly: session === "regular" };
+  const community = (await executionEntitlements(ctx.env, ctx.community.id)).communityRiskDefaults;
+  const refused = effectiveLimits(community, settings).clamped.find((c) => c.field === "regularHoursOnly");
+  if (refused) return ephemeral(`Nothing saved: ${refused.message}`);
+  await ctx.tenant.riskProfiles.setSettings(ctx.member.user.id, settings);
+  return ephemeral(
+    session === "regular"
+      ? "✅ Saved: equity and option entries are placed during regular hours only (09:30–16:00 New York time, Monday to Friday); outside them they are refused and you are told."
+      : "✅ Saved: you opted into extended hours, so equity and option entries are placed outside regular hours too (your broker's own session rules still apply). Crypto trades around the clock either way.",
+  );
+}
+
+/** Members unlock their own account; admins (live Discord permissions) may unlock anyone's. */
+async function handleUnlock(
+  ctx: CommunityContext<unknown>,
+  memberDiscordId: string | undefined,
+): Promise<InteractionResponse> {
+  const self = memberDiscordId === undefined || memberDiscordId === ctx.member.discordId;
+  if (!self && !isAdmin(ctx.member)) {
+    return ephemeral("Only server admins (Manage Server permission) can unlock another member's account.");
+  }
+  const target = self ? { userId: ctx.member.user.id } : await ctx.tenant.providers.memberByDiscordId(memberDiscordId);
+  if (!target) return ephemeral(`<@${memberDiscordId}> has no account in this community.`);
+  return ctx.defer(
+    async () => {
+      const outcome = await unlockAccount(ctx.env, {
+        communityId: ctx.community.id,
+        userId: target.userId,
+        actorId: ctx.member.user.id,
+      });
+      if (!outcome.ok) {
+        return messageBody(
+          `⚠️ The account could not be unlocked (${outcome.reason}); it stays locked. Try again, and quote request id \`${ctx.requestId}\` if it persists.`,
+        );
+      }
+      const whose = self ? "Your account" : `<@${memberDiscordId}>'s account`;
+      return messageBody(
+        outcome.unlocked
+          ? `🔓 ${whose} is unlocked: ${outcome.message.replace(/^Unlocked: /, "")}`
+          : `${whose} is not locked.`,
+      );
+    },
+    { ephemeral: true },
   );
 }
 
