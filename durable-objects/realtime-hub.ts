@@ -7,6 +7,7 @@ import { CLOSE_CODES, type ControlFrame, REALTIME_LIMITS, type StreamHeads } fro
 import { PublishBatchSchema, type PublishInput } from "../shared/realtime/publish";
 import type { HubCounter, HubStats } from "../shared/realtime/stats";
 import { assertOwnCommunity } from "./executor/identity";
+import { ConnectLimiter } from "./realtime/connect-limiter";
 import { type Connection, countAcked, newConnection, saveAttachment, tagOf } from "./realtime/connection";
 import { deliver, deliverTo, sendFrame } from "./realtime/deliver";
 import { HubStore, type RecordedEvent } from "./realtime/hub-store";
@@ -36,6 +37,7 @@ export class RealtimeHub extends DurableObject<Env> {
   private readonly store: HubStore;
   private readonly registry: SocketRegistry;
   private readonly logger: Logger;
+  private readonly connectLimiter = new ConnectLimiter();
   private alarmScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -71,6 +73,12 @@ export class RealtimeHub extends DurableObject<Env> {
     assertOwnCommunity(this.ctx.id, this.store, identity.communityId);
     if (this.registry.size >= REALTIME_LIMITS.maxSocketsPerHub) {
       return hubError(503, "REALTIME_FULL", "This community has too many open connections; try again later.");
+    }
+    const attempt = this.connectLimiter.attempt(identity.userId, Date.now());
+    if (!attempt.allowed) {
+      return hubError(429, "RATE_LIMITED", "Too many connection attempts: reconnect with a backoff.", {
+        "retry-after": String(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000))),
+      });
     }
     if (this.registry.countFor(identity.userId) >= REALTIME_LIMITS.maxSocketsPerUser) {
       return hubError(429, "TOO_MANY_CONNECTIONS", "Close another tab or window of this community first.");

@@ -82,6 +82,8 @@ export const REALTIME_LIMITS = {
   replayEvents: 1000,
   /** The largest event (its JSON frame) the hub accepts to publish. */
   maxEventBytes: 16 * 1024,
+  /** Connection attempts per member and community: a burst of 30, refilled at one every 2 s (429 beyond). */
+  connectRate: { limit: 30, periodMs: 60_000 },
   /** Sockets one member may hold open in one community (browser tabs). */
   maxSocketsPerUser: 10,
   /** Sockets one hub accepts (the platform allows 32,768). */

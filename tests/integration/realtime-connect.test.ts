@@ -149,6 +149,24 @@ describe("connecting through the Worker", () => {
   });
 });
 
+describe("reconnect storms", () => {
+  it("Scenario: Connection attempts are limited per member", async () => {
+    const member = await memberOf(null);
+    for (let i = 0; i < REALTIME_LIMITS.connectRate.limit; i++) {
+      const { socket } = await connect(member);
+      socket.ws.close(1000);
+    }
+    const storm = await requestUpgrade(member.communityId, member.cookie);
+    expect(storm.status).toBe(429);
+    expect(Number(storm.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await errorOf(storm)).code).toBe("RATE_LIMITED");
+    // Another member of the community connects as usual.
+    const other = await memberOf(member.communityId);
+    const { socket } = await connect(other);
+    socket.ws.close(1000);
+  });
+});
+
 describe("operators", () => {
   it("Scenario: An operator connects with the operator token and sees what admins see", async () => {
     const owner = await memberOf(null, "owner");

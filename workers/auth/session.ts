@@ -1,7 +1,7 @@
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { database } from "../../platform/db/client";
-import { sessionStore } from "../../platform/db/sessions";
+import { LAST_SEEN_RESOLUTION_MS, sessionStore } from "../../platform/db/sessions";
 import {
   newSessionExpiry,
   newSessionId,
@@ -87,9 +87,11 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
     throw unauthorized(problem ?? "unknown");
   }
   c.set("userId", row.userId);
-  c.executionCtx.waitUntil(
-    sessions.touch(row.id, now).catch((error: unknown) => c.get("logger").warn("session.touch_failed", { error })),
-  );
+  if (row.lastSeenAt === null || row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(
+      sessions.touch(row.id, now).catch((error: unknown) => c.get("logger").warn("session.touch_failed", { error })),
+    );
+  }
   return {
     userId: row.userId,
     sessionId: row.id,

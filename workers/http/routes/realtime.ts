@@ -7,12 +7,8 @@ import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } 
 import { requireSessionOrOpsToken } from "../../auth/principal";
 import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { rateLimit } from "../middleware/rate-limit";
 import { errorResponse } from "../schemas";
 import { CommunityIdParam } from "./communities";
-
-/** Connection attempts per member: enough for reconnects and a few tabs, not for a reconnect storm. */
-export const REALTIME_CONNECT_LIMIT = { limit: 30, periodMs: 60_000 };
 
 /** Either scheme: a member's session cookie, or an operator's bearer token. */
 const MEMBER_OR_OPERATOR: Record<string, string[]>[] = [{ sessionCookie: [] }, { opsToken: [] }];
@@ -27,10 +23,7 @@ const route = createRoute({
     "which sees what admins see). The first frame is a `welcome`; `?since=<seq>` replays the buffered events " +
     "after that sequence number the connection may see.",
   security: MEMBER_OR_OPERATOR,
-  middleware: [
-    requireSessionOrOpsToken,
-    rateLimit({ name: "realtime-connect", keyBy: "user", ...REALTIME_CONNECT_LIMIT }),
-  ] as const,
+  middleware: [requireSessionOrOpsToken] as const,
   request: {
     params: z.object({ communityId: CommunityIdParam }),
     query: z.object({
@@ -48,7 +41,7 @@ const route = createRoute({
     404: errorResponse("No such community, or not a member of it (COMMUNITY_NOT_FOUND)"),
     426: errorResponse("Not a WebSocket upgrade (UPGRADE_REQUIRED)"),
     429: errorResponse(
-      "Too many connection attempts, or too many open connections (RATE_LIMITED, TOO_MANY_CONNECTIONS)",
+      "Over 30 connection attempts a minute (RATE_LIMITED, with Retry-After), or 10 open connections (TOO_MANY_CONNECTIONS)",
     ),
     503: errorResponse("Realtime is unavailable (REALTIME_UNAVAILABLE, REALTIME_FULL)"),
   },
@@ -133,5 +126,6 @@ async function hubRefusal(c: AppContext, answer: Response): Promise<AppError> {
       retryAfterSeconds: 1,
     });
   }
-  return new AppError(answer.status, code, message);
+  const retryAfter = answer.headers.get("retry-after");
+  return new AppError(answer.status, code, message, retryAfter ? { headers: { "retry-after": retryAfter } } : {});
 }
