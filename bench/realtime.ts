@@ -1,5 +1,14 @@
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -32,7 +41,8 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
  * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
- * (hub only). One JSON line on stdout; logs on stderr.
+ * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept). One JSON line on
+ * stdout; logs on stderr.
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,7 +63,7 @@ const params = {
   quietThreshold: 0.15,
   quietMaxWaitMs: 180_000,
   interferenceShare: 0.05,
-  attemptsPerRun: 4,
+  attemptsPerRun: Number(process.env.BENCH_REALTIME_ATTEMPTS ?? 4),
   drainIdleMs: 3_000,
   drainCapMs: 60_000,
   connectTimeoutMs: 120_000,
@@ -251,6 +261,39 @@ function workerdUsage(groupId: number): { rssBytes: number; cpuMs: number } {
   return { rssBytes, cpuMs };
 }
 
+/**
+ * The Worker's own socket in the workerd that runs it. `wrangler dev` puts a proxy in front of it (another workerd
+ * whose ProxyWorker, one Durable Object, queues every request and relays every WebSocket frame over a second TCP
+ * hop); production has no such thing, and the peer's clients talk to its servers directly, so the bench does too.
+ * Found as the listening port of the user workerd (`--socket-addr=entry=127.0.0.1:0`) that answers `/health`.
+ */
+async function workerSocketUrl(groupId: number, fallback: string): Promise<{ url: string; direct: boolean }> {
+  const listening = new Map<string, number>();
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] === "0A") listening.set(fields[9] ?? "", Number.parseInt((fields[1] ?? "").split(":")[1] ?? "0", 16));
+  }
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== groupId) continue;
+      if (!readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("entry=127.0.0.1:0")) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        const inode = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`))?.[1];
+        const port = inode ? listening.get(inode) : undefined;
+        if (!port) continue;
+        const url = `http://127.0.0.1:${port}`;
+        const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+        const body = health?.ok ? ((await health.json().catch(() => null)) as { status?: string } | null) : null;
+        if (body?.status === "ok") return { url, direct: true };
+      }
+    } catch {
+      // a process that ended, or an fd closed while read
+    }
+  }
+  return { url: fallback, direct: false };
+}
+
 /** The peer's event, unchanged, so both sides send the same payload. */
 function eventPayload(seq: number, sentAt: number) {
   return {
@@ -400,10 +443,12 @@ async function runHub(n: number, run: number) {
     await applyLocalMigrations({ persistTo, capture: true });
     const tokens = await seedMembers(persistTo, n, secret);
     server = await startWranglerDev({ persistTo, vars: { SESSION_SECRET: secret } });
-    // The cookie a browser would hold on this origin (plain-http loopback gets the local one outside production).
-    const cookieName = sessionCookieFor(server.baseUrl, (server.vars.ENVIRONMENT ?? "development") as Environment).name;
-    const cookies = tokens.map((token) => `${cookieName}=${token}`);
     const token = (server.vars.OPS_TOKEN ?? "").split(",")[0] ?? "";
+    const worker = await workerSocketUrl(server.pid, server.baseUrl);
+    if (!worker.direct) log("  the Worker's own socket was not found: going through wrangler dev's proxy");
+    // The cookie a browser would hold on this origin (plain-http loopback gets the local one outside production).
+    const cookieName = sessionCookieFor(worker.url, (server.vars.ENVIRONMENT ?? "development") as Environment).name;
+    const cookies = tokens.map((token) => `${cookieName}=${token}`);
     const idle = workerdUsage(server.pid);
 
     client = fork(join(ROOT, "bench", "lib", "realtime-client.ts"), [], {
@@ -416,7 +461,7 @@ async function runHub(n: number, run: number) {
     });
     await new Promise<void>((ready) => client?.once("message", () => ready()));
     const clock = await ask<{ ipcMs: number }>(client, { type: "clock", t: nowMs() }, "clock");
-    const wsUrl = `${server.baseUrl.replace(/^http/, "ws")}/api/v1/communities/${COMMUNITY_ID}/realtime`;
+    const wsUrl = `${worker.url.replace(/^http/, "ws")}/api/v1/communities/${COMMUNITY_ID}/realtime`;
     const cpuBeforeConnect = workerdUsage(server.pid).cpuMs;
     const { connect } = await ask<{ connect: ConnectResult }>(
       client,
@@ -427,7 +472,7 @@ async function runHub(n: number, run: number) {
     log(`hub n=${n} run ${run}: ${connect.connected}/${n} connected in ${Math.round(connect.totalMs)} ms`);
     if (connect.failed > 0) log(`  connect failures: ${JSON.stringify(connect.errors)}`);
 
-    await publishAll(server.baseUrl, token, params.warmupEvents, true);
+    await publishAll(worker.url, token, params.warmupEvents, true);
     await ask(
       client,
       { type: "warmup", expected: n * params.warmupEvents, idleMs: params.drainIdleMs, capMs: params.drainCapMs },
@@ -438,7 +483,7 @@ async function runHub(n: number, run: number) {
     const cpuBefore = workerdUsage(server.pid).cpuMs;
     const machine0 = machineCpu();
     const own0 = ownCpuMs(client.pid, server.pid);
-    const publish = await publishAll(server.baseUrl, token, params.events, false);
+    const publish = await publishAll(worker.url, token, params.events, false);
     const { result } = await ask<{ result: DrainResult }>(
       client,
       { type: "drain", expected: n * params.events, idleMs: params.drainIdleMs, capMs: params.drainCapMs },
@@ -453,6 +498,7 @@ async function runHub(n: number, run: number) {
       n,
       run,
       clockIpcMs: round(clock.ipcMs),
+      directToWorker: worker.direct,
       connect,
       publish,
       ...result,
@@ -498,6 +544,7 @@ function hubLine(runs: HubRun[]) {
     n: r.n,
     runs: runs.length,
     attempt: r.attempt,
+    directToWorker: r.directToWorker,
     interfered: r.machine.interfered,
     othersSharePct: r.machine.othersSharePct,
     p50Ms: round(latency.p50),

@@ -145,6 +145,6 @@ export function sessionCookieFor(url: string, environment: Environment): { name:
 export const LOCAL_SESSION_COOKIE = "dte-dev-session";
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function sessionKey(secret: string): Promise<Uint8Array> {
+function sessionKey(secret: string): Promise<CryptoKey> {
   return purposeKey(secret, AUDIENCE);
 }

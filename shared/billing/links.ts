@@ -105,6 +105,6 @@ export async function verifyBillingLink(
   return claims.data;
 }
 
-function linkKey(secret: string): Promise<Uint8Array> {
+function linkKey(secret: string): Promise<CryptoKey> {
   return purposeKey(secret, AUDIENCE);
 }
