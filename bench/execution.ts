@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The execution engine's benchmarks (issue 7, design.md §10), inside workerd:
+ * The execution engine's benchmarks (issue 7, docs/architecture.md §10), inside workerd:
  * runs bench/workerd/*.bench-test.ts through vitest with
  * bench/workerd/vitest.config.ts, collects the `BENCH_JSON ` lines they print,
  * and prints one JSON line with every figure on stdout (vitest's output goes to

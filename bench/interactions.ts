@@ -1,22 +1,30 @@
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { startWranglerDev } from "../scripts/lib/wrangler-dev.ts";
 import { parseSignal } from "../shared/signals/index.ts";
-import { type LoadResult, runLoad } from "./lib/load.ts";
+import { type Lane, type LoadResult, runInterleaved, runLoad } from "./lib/load.ts";
 
 /**
  * Discord interaction acknowledgement on workerd (wrangler dev, local): a
  * signed PING, and a signed `/signal` that is verified, validated, checked
- * for its provider, parsed and deferred (type 5). Target (design.md §10):
+ * for its provider, parsed and deferred (type 5). Target (docs/architecture.md §10):
  * p99 < 30 ms at 50 concurrent. 50 concurrent requests on a 2-core machine
  * that also runs the load generator and wrangler are CPU-bound, so a serial
  * and a paced run are reported too. The deferred work (storing, the executor,
  * the follow-up through the notifications queue to a local fake Discord) runs
  * after each acknowledgement and competes for the same cores. Also reports the
- * signal parser's throughput in-process. One JSON line on stdout.
- * BENCH_REQUESTS and BENCH_CONCURRENCY override the defaults (1,000 and 50).
+ * signal parser's throughput in-process.
+ *
+ * Side by side (`sideBySide`): the same interaction and `GET /health` interleaved in one closed loop (request i
+ * goes to one, i + 1 to the other), at 1, 10 and 50 concurrent, so both are measured under the same load at the
+ * same moments; the target is an interaction p99 at most 1.1× /health's at each level. Once with PING (verified
+ * and answered), once with the deferred `/signal`. The machine's load average is reported with it.
+ *
+ * One JSON line on stdout. BENCH_REQUESTS and BENCH_CONCURRENCY override the defaults (1,000 and 50);
+ * BENCH_SIDE_REQUESTS the side-by-side requests per route and level (500); BENCH_ONLY=side-by-side runs only
+ * that part.
  */
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000);
@@ -24,6 +32,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WARMUP = Math.min(200, REQUESTS);
 const SERIAL = Math.min(300, REQUESTS);
 const PACED_RPS = Number(process.env.BENCH_PACED_RPS ?? 20);
+const SIDE_REQUESTS = Number(process.env.BENCH_SIDE_REQUESTS ?? 500);
+const SIDE_CONCURRENCY = [1, 10, 50] as const;
+const SIDE_TARGET_RATIO = 1.1;
+/** A loaded 2-core machine runs the deferred /signal work slowly: each side-by-side run may take this long. */
+const SIDE_MAX_DURATION_MS = 300_000;
+const ONLY_SIDE_BY_SIDE = process.env.BENCH_ONLY === "side-by-side";
 const DISCORD_EPOCH = 1420070400000n;
 const GUILD_ID = "200000000000000001";
 const CHANNEL_ID = "200000000000000002";
@@ -105,6 +119,48 @@ const figures = (r: LoadResult) => ({
   errors: r.errors + r.unexpected,
 });
 
+const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100);
+
+/** One interaction lane against /health at each concurrency, interleaved; `after` runs once each level is done. */
+async function sideBySide(health: Lane, interaction: Lane, after: (result: LoadResult) => Promise<void>) {
+  const levels = [];
+  for (const concurrency of SIDE_CONCURRENCY) {
+    const warmUp = await runInterleaved({
+      lanes: [health, interaction],
+      requestsPerLane: Math.min(100, SIDE_REQUESTS),
+      concurrency,
+      maxDurationMs: SIDE_MAX_DURATION_MS,
+    });
+    await after(warmUp[1] as LoadResult);
+    const [h, i] = (await runInterleaved({
+      lanes: [health, interaction],
+      requestsPerLane: SIDE_REQUESTS,
+      concurrency,
+      maxDurationMs: SIDE_MAX_DURATION_MS,
+    })) as [LoadResult, LoadResult];
+    await after(i);
+    for (const [name, result] of [
+      ["health", h],
+      ["interaction", i],
+    ] as const) {
+      if (result.errors + result.unexpected > 0 || result.timedOut) {
+        log(`side by side at ${concurrency}: ${name} had failures: ${JSON.stringify(result)}`);
+        process.exitCode = 1;
+      }
+    }
+    levels.push({
+      concurrency,
+      healthP99Ms: h.p99Ms,
+      interactionP99Ms: i.p99Ms,
+      p99Ratio: Math.round((i.p99Ms / h.p99Ms) * 100) / 100,
+      withinTarget: i.p99Ms <= SIDE_TARGET_RATIO * h.p99Ms,
+      health: figures(h),
+      interaction: figures(i),
+    });
+  }
+  return levels;
+}
+
 function parserThroughput(): { signalsPerSecond: number; parsed: number } {
   const corpus = [
     "BUY AAPL 10 @ 190.50 SL 185 TP 195",
@@ -177,6 +233,27 @@ async function main(): Promise<void> {
       return result;
     };
 
+    const loadBefore = loadAverage();
+    const health: Lane = { url: `${server.baseUrl}/health`, expectStatus: 200 };
+    log(`side by side with /health: ${SIDE_REQUESTS} each per level, at ${SIDE_CONCURRENCY.join(", ")} concurrent`);
+    const pingSide = await sideBySide(health, { url, init: pingInit, expectStatus: 200 }, async () => {});
+    await drain();
+    const signalSide = await sideBySide(health, { url, init: signalInit, expectStatus: 200 }, async (result) => {
+      signalsSent += result.completed;
+      await drain();
+    });
+    const side = {
+      requestsPerLane: SIDE_REQUESTS,
+      targetP99Ratio: SIDE_TARGET_RATIO,
+      loadAverage: { before: loadBefore, after: loadAverage() },
+      ping: pingSide,
+      signalDeferred: signalSide,
+    };
+    if (ONLY_SIDE_BY_SIDE) {
+      console.log(JSON.stringify({ bench: "interactions", sideBySide: side, cpus: availableParallelism() }));
+      return;
+    }
+
     log(`PING: ${WARMUP} warm-up, ${REQUESTS} at concurrency ${CONCURRENCY}, ${SERIAL} serial`);
     await runLoad({ url, requests: WARMUP, concurrency: CONCURRENCY, init: pingInit });
     const pingRun = await runLoad({
@@ -232,6 +309,7 @@ async function main(): Promise<void> {
             p99Ms: runs.signalPaced.p99Ms,
           },
         },
+        sideBySide: side,
         followUps: { sent: signalsSent, delivered: discord.calls() },
         parser: parserThroughput(),
         cpus: availableParallelism(),

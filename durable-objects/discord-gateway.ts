@@ -38,7 +38,7 @@ export interface GatewayStatus extends GatewayShardStatus {
 }
 
 /**
- * One Discord Gateway shard (design.md §1): the object holds the outbound
+ * One Discord Gateway shard (docs/architecture.md §1): the object holds the outbound
  * WebSocket, and its alarm is the watchdog. The protocol lives in
  * `shared/gateway/machine.ts`; this class only turns socket events, alarms and
  * RPCs into the machine's events and performs the actions it returns, one

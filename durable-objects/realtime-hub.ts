@@ -24,7 +24,7 @@ export interface PublishResult {
 }
 
 /**
- * One community's WebSocket fan-out, on the hibernation API. The Worker
+ * One community's WebSocket fan-out (docs/architecture.md §7.5), on the hibernation API. The Worker
  * authenticates a browser and forwards its upgrade here with a signed identity
  * (`shared/realtime/handoff.ts`); the hub accepts the socket tagged by member,
  * role and session (or operator token), with that identity and its channels in the

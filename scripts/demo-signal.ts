@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { parseDemoArgs } from "./lib/demo-args.ts";
 import { type DemoOrder, readDevKeys, readDevVar, sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
 
 /**
@@ -8,10 +9,12 @@ import { type DemoOrder, readDevKeys, readDevVar, sendDemoSignal, waitForOrders 
  */
 
 const ROOT = join(import.meta.dirname, "..");
-const args = process.argv.slice(2);
-const portIndex = args.indexOf("--port");
-const port = portIndex >= 0 ? Number(args[portIndex + 1]) : Number(process.env.PORT ?? 8787);
-const text = args.filter((_, i) => i !== portIndex && i !== portIndex + 1)[0] ?? "BUY 10 AAPL MKT";
+const parsed = parseDemoArgs(process.argv.slice(2), process.env.PORT);
+if (!parsed.ok) {
+  console.error(`[demo:signal] ${parsed.message}`);
+  process.exit(2);
+}
+const { text, port } = parsed.args;
 const baseUrl = `http://localhost:${port}`;
 const devVars = join(ROOT, ".dev.vars");
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { PlanOverridesSchema, ProviderPriceIdsSchema } from "./billing/plans";
 
 /**
- * One schema for every var and secret (design.md §3). `loadConfig` is the only
+ * One schema for every var and secret (docs/architecture.md §3). `loadConfig` is the only
  * reader of raw env strings; everything else receives the parsed `AppConfig`.
  */
 

@@ -10,7 +10,7 @@ export type CsvValue = string | number | boolean | null | undefined;
 const NEEDS_QUOTES = /[",\r\n]/;
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-export function csvField(value: CsvValue): string {
+function csvField(value: CsvValue): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   const text = FORMULA_START.test(value) ? `'${value}` : value;

@@ -3,13 +3,110 @@
  * SNAKE_CASE code and a message that is safe to show to the caller.
  */
 
+/**
+ * Every `error.code` the product answers with, in one list: `AppError` accepts nothing else, and the OpenAPI document
+ * lists them as the enum of the error body's `code` (`workers/http/schemas.ts`). A new code is added here first.
+ */
+export const ERROR_CODES = [
+  // 400
+  "VALIDATION_FAILED",
+  "INVALID_JSON",
+  "INVALID_INTERACTION",
+  "HTTP_ERROR",
+  "PLAN_NOT_AVAILABLE",
+  "PAYMENT_ID_INVALID",
+  // 401
+  "UNAUTHORIZED",
+  "INVALID_TOKEN",
+  "MISSING_SIGNATURE",
+  "INVALID_SIGNATURE",
+  "STALE_TIMESTAMP",
+  "WEBHOOK_SIGNATURE_INVALID",
+  "WEBHOOK_TIMESTAMP_STALE",
+  "BILLING_LINK_INVALID",
+  "BILLING_LINK_EXPIRED",
+  "SESSION_REQUIRED",
+  "SESSION_EXPIRED",
+  "SESSION_INVALID",
+  // 403
+  "FORBIDDEN",
+  "HANDOFF_INVALID",
+  // 404
+  "NOT_FOUND",
+  "ROUTE_NOT_FOUND",
+  "COMMUNITY_NOT_FOUND",
+  "USER_NOT_FOUND",
+  "SIGNAL_NOT_FOUND",
+  "FLAG_NOT_FOUND",
+  "DEAD_LETTER_NOT_FOUND",
+  "PAYMENT_NOT_FOUND",
+  "NO_BILLING_ACCOUNT",
+  // 405
+  "METHOD_NOT_ALLOWED",
+  // 409
+  "CONFLICT",
+  "SUBSCRIPTION_EXISTS",
+  "ALREADY_REFUNDED",
+  "PAYMENT_NOT_PAID",
+  "ALREADY_REPLAYED",
+  "NOT_REPLAYABLE",
+  "QUEUE_NOT_REPLAYABLE",
+  "MEMBERSHIP_CONFLICT",
+  "AUDIT_APPEND_CONFLICT",
+  "ILLEGAL_ORDER_TRANSITION",
+  "GATEWAY_DISABLED",
+  // 410
+  "BILLING_LINK_USED",
+  // 413, 415
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  // 422, 426
+  "UNPROCESSABLE",
+  "SIGNAL_INVALID",
+  "REFUND_TOO_LARGE",
+  "WEBHOOK_PAYLOAD_UNSUPPORTED",
+  "UPGRADE_REQUIRED",
+  // 429
+  "RATE_LIMITED",
+  "TOO_MANY_CONNECTIONS",
+  // 500, 501, 502
+  "INTERNAL_ERROR",
+  "NOT_IMPLEMENTED",
+  "UPSTREAM_FAILED",
+  // 503
+  "SERVICE_UNAVAILABLE",
+  "CONFIG_INVALID",
+  "FEATURE_NOT_CONFIGURED",
+  "RATE_LIMITER_UNAVAILABLE",
+  "AUDIT_UNAVAILABLE",
+  "QUEUE_UNAVAILABLE",
+  "REALTIME_UNAVAILABLE",
+  "REALTIME_FULL",
+  // A broker's answer (shared/brokers/errors.ts), should one reach a response
+  "BROKER_UNAVAILABLE",
+  "BROKER_OUTCOME_UNKNOWN",
+  "BROKER_INSUFFICIENT_FUNDS",
+  "BROKER_INSUFFICIENT_POSITION",
+  "BROKER_INVALID_SYMBOL",
+  "BROKER_MARKET_CLOSED",
+  "BROKER_AUTH_FAILED",
+  "BROKER_ORDER_NOT_FOUND",
+  "BROKER_ORDER_NOT_CANCELABLE",
+  "BROKER_DUPLICATE_CLIENT_ORDER_ID",
+  "BROKER_UNSUPPORTED",
+  "BROKER_INVALID_ORDER",
+  "BROKER_ACCOUNT_RESTRICTED",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export interface ErrorDetail {
   [key: string]: unknown;
 }
 
 export interface ErrorBody {
   error: {
-    code: string;
+    code: ErrorCode;
     message: string;
     requestId: string;
     details?: ErrorDetail[];
@@ -18,13 +115,13 @@ export interface ErrorBody {
 
 export class AppError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details?: ErrorDetail[];
   readonly headers: Record<string, string>;
 
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { details?: ErrorDetail[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
@@ -49,9 +146,10 @@ export class AppError extends Error {
 }
 
 type Options = { details?: ErrorDetail[]; cause?: unknown };
+type CodeOption = { code?: ErrorCode };
 
 export class ValidationError extends AppError {
-  constructor(message: string, options: Options & { code?: string } = {}) {
+  constructor(message: string, options: Options & CodeOption = {}) {
     super(400, options.code ?? "VALIDATION_FAILED", message, options);
   }
 }
@@ -63,19 +161,19 @@ export class InvalidJsonError extends AppError {
 }
 
 export class UnauthorizedError extends AppError {
-  constructor(message = "Authentication is required.", code = "UNAUTHORIZED") {
+  constructor(message = "Authentication is required.", code: ErrorCode = "UNAUTHORIZED") {
     super(401, code, message, { headers: { "www-authenticate": "Bearer" } });
   }
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = "You are not allowed to do this.", code = "FORBIDDEN") {
+  constructor(message = "You are not allowed to do this.", code: ErrorCode = "FORBIDDEN") {
     super(403, code, message);
   }
 }
 
 export class NotFoundError extends AppError {
-  constructor(message = "Not found.", code = "NOT_FOUND") {
+  constructor(message = "Not found.", code: ErrorCode = "NOT_FOUND") {
     super(404, code, message);
   }
 }
@@ -89,7 +187,7 @@ export class MethodNotAllowedError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(message: string, code = "CONFLICT") {
+  constructor(message: string, code: ErrorCode = "CONFLICT") {
     super(409, code, message);
   }
 }
@@ -111,7 +209,7 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 export class UnprocessableError extends AppError {
-  constructor(message: string, options: Options & { code?: string } = {}) {
+  constructor(message: string, options: Options & CodeOption = {}) {
     super(422, options.code ?? "UNPROCESSABLE", message, options);
   }
 }
@@ -146,7 +244,11 @@ export class UpstreamError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, code = "SERVICE_UNAVAILABLE", options: Options & { retryAfterSeconds?: number } = {}) {
+  constructor(
+    message: string,
+    code: ErrorCode = "SERVICE_UNAVAILABLE",
+    options: Options & { retryAfterSeconds?: number } = {},
+  ) {
     super(503, code, message, {
       ...options,
       headers: options.retryAfterSeconds ? { "retry-after": String(options.retryAfterSeconds) } : undefined,

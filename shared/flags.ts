@@ -14,7 +14,7 @@ export interface FlagOverride {
   enabled: boolean;
 }
 
-export type FlagReason = "override" | "rollout" | "default" | "unknown_flag";
+type FlagReason = "override" | "rollout" | "default" | "unknown_flag";
 
 export interface FlagEvaluation {
   enabled: boolean;

@@ -47,7 +47,7 @@ const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
 const round = (value: number) => Math.round(value * 100) / 100;
 
 /** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] ?? Number.NaN;
@@ -65,20 +65,75 @@ export function summarize(latencies: readonly number[]): LatencySummary {
   };
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const target = new URL(options.url);
-  if (!LOOPBACK.has(target.hostname)) throw new Error(`load targets loopback only, not ${target.hostname}`);
-  if (options.requests < 1 || options.concurrency < 1) throw new Error("requests and concurrency must be >= 1");
-  if (options.requests > 1_000_000) throw new Error("requests is capped at 1,000,000");
+/** One kind of request in a load run: where it goes, how it is built, what it should answer. */
+export interface Lane {
+  url: string;
+  init?: LoadOptions["init"];
+  expectStatus?: number;
+}
 
+/** What one lane saw during a run. */
+class LaneTally {
+  readonly target: URL;
+  readonly latencies: number[] = [];
+  readonly statuses: Record<string, number> = {};
+  issued = 0;
+  errors = 0;
+  unexpected = 0;
+  firstError: string | undefined;
+
+  constructor(readonly lane: Lane) {
+    this.target = new URL(lane.url);
+    if (!LOOPBACK.has(this.target.hostname)) {
+      throw new Error(`load targets loopback only, not ${this.target.hostname}`);
+    }
+  }
+
+  /** Sends the lane's `index`th request and records its latency (send to end of body) or its failure. */
+  async send(index: number, timeoutMs: number): Promise<void> {
+    this.issued++;
+    const init = this.lane.init;
+    const base = typeof init === "function" ? await init(index) : (init ?? {});
+    const t0 = performance.now();
+    try {
+      const response = await fetch(this.target, { ...base, signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer();
+      this.latencies.push(performance.now() - t0);
+      this.statuses[response.status] = (this.statuses[response.status] ?? 0) + 1;
+      if (this.lane.expectStatus !== undefined && response.status !== this.lane.expectStatus) this.unexpected++;
+    } catch (error) {
+      this.errors++;
+      this.firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+
+  result(durationMs: number, timedOut: boolean): LoadResult {
+    return {
+      requests: this.issued,
+      completed: this.latencies.length,
+      errors: this.errors,
+      unexpected: this.unexpected,
+      statuses: this.statuses,
+      ...summarize(this.latencies),
+      rps: round((this.latencies.length / durationMs) * 1000),
+      durationMs: Math.round(durationMs),
+      timedOut,
+      ...(this.firstError ? { firstError: this.firstError } : {}),
+    };
+  }
+}
+
+function checkBudget(requests: number, concurrency: number): void {
+  if (requests < 1 || concurrency < 1) throw new Error("requests and concurrency must be >= 1");
+  if (requests > 1_000_000) throw new Error("requests is capped at 1,000,000");
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  checkBudget(options.requests, options.concurrency);
+  const tally = new LaneTally({ url: options.url, init: options.init, expectStatus: options.expectStatus });
   const maxDurationMs = options.maxDurationMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
   let issued = 0;
-  let errors = 0;
-  let unexpected = 0;
-  let firstError: string | undefined;
   let timedOut = false;
 
   const started = performance.now();
@@ -96,33 +151,49 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      const base = typeof options.init === "function" ? await options.init(index) : (options.init ?? {});
-      const t0 = performance.now();
-      try {
-        const response = await fetch(target, { ...base, signal: AbortSignal.timeout(timeoutMs) });
-        await response.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-        if (options.expectStatus !== undefined && response.status !== options.expectStatus) unexpected++;
-      } catch (error) {
-        errors++;
-        firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      }
+      await tally.send(index, timeoutMs);
     }
   };
 
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, worker));
-  const durationMs = performance.now() - started;
-  return {
-    requests: issued,
-    completed: latencies.length,
-    errors,
-    unexpected,
-    statuses,
-    ...summarize(latencies),
-    rps: round((latencies.length / durationMs) * 1000),
-    durationMs: Math.round(durationMs),
-    timedOut,
-    ...(firstError ? { firstError } : {}),
+  return tally.result(performance.now() - started, timedOut);
+}
+
+/**
+ * Several kinds of request side by side, in one closed loop: `concurrency` workers share a budget of
+ * `requestsPerLane` per lane and take the lanes in strict turn (request i goes to lane i mod n), so every lane is
+ * measured under the same load at the same moments. One result per lane, in the lanes' order. Bounded in count and
+ * time; loopback only.
+ */
+export async function runInterleaved(options: {
+  lanes: readonly Lane[];
+  requestsPerLane: number;
+  concurrency: number;
+  maxDurationMs?: number;
+  timeoutMs?: number;
+}): Promise<LoadResult[]> {
+  const total = options.requestsPerLane * options.lanes.length;
+  checkBudget(total, options.concurrency);
+  const tallies = options.lanes.map((lane) => new LaneTally(lane));
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let issued = 0;
+  let timedOut = false;
+  const started = performance.now();
+  const deadline = started + (options.maxDurationMs ?? 120_000);
+
+  const worker = async () => {
+    while (issued < total) {
+      if (performance.now() >= deadline) {
+        timedOut = true;
+        return;
+      }
+      const index = issued++;
+      const tally = tallies[index % tallies.length];
+      await tally?.send(Math.floor(index / tallies.length), timeoutMs);
+    }
   };
+
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, total) }, worker));
+  const durationMs = performance.now() - started;
+  return tallies.map((tally) => tally.result(durationMs, timedOut));
 }

@@ -1,13 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeDiscordApi, snowflake } from "../../tests/support/discord";
 import {
   addFollowersInBulk,
   communityWithFollowers,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
-  snowflakeAt,
   type TestCommunity,
 } from "../../tests/support/execution";
 import { benchVar, emitFigures, latencyFigures, median, muteEngineLogs, progress, sleep } from "./support/bench";
@@ -79,7 +78,7 @@ async function expectedExits(communityId: string): Promise<number> {
 }
 
 async function submitMarketSignal(community: TestCommunity) {
-  const sourceId = snowflakeAt();
+  const sourceId = snowflake();
   const { signal: row } = await community.tenant.signals.store({
     providerUserId: community.providerId,
     source: "slash",
@@ -120,8 +119,8 @@ async function quiesce(community: TestCommunity): Promise<void> {
     if (remaining === 0 && alarm === null) break;
   }
   let last = -1;
-  for (let i = 0; i < 600 && discord.sent.length !== last; i++) {
-    last = discord.sent.length;
+  for (let i = 0; i < 600 && discord.calls.length !== last; i++) {
+    last = discord.calls.length;
     await sleep(2_000);
   }
 }

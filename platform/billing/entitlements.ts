@@ -65,11 +65,6 @@ export async function loadMemberEntitlements(
   return new Map(userIds.map((userId) => [userId, memberEntitlements(userId, plans.get(userId) ?? "free", catalog)]));
 }
 
-export function utcDayStart(nowMs: number): number {
-  const day = new Date(nowMs);
-  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-}
-
 /** A signed checkout link for the next plan up (monthly), or null without SESSION_SECRET/PUBLIC_BASE_URL. */
 async function upgradeLink(
   config: AppConfig,

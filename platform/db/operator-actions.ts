@@ -2,8 +2,6 @@ import { eq } from "drizzle-orm";
 import { operatorActions } from "../../shared/db/schema";
 import type { Database } from "./client";
 
-export type OperatorAction = typeof operatorActions.$inferSelect;
-
 const MAX_PATH = 512;
 const MAX_ID = 128;
 

@@ -86,7 +86,7 @@ export async function sendDemoSignal(options: {
 }
 
 /** The demo community's orders, newest first, through the operator API. */
-export async function demoOrders(baseUrl: string, opsToken: string): Promise<DemoOrder[]> {
+async function demoOrders(baseUrl: string, opsToken: string): Promise<DemoOrder[]> {
   const res = await fetch(`${baseUrl}/api/v1/communities/${DEMO_COMMUNITY.id}/orders?limit=500`, {
     headers: { authorization: `Bearer ${opsToken}` },
   });

@@ -2,15 +2,15 @@ import { generateKeyPairSync, type JsonWebKey, randomBytes } from "node:crypto";
 import { loadConfig } from "../../shared/config.ts";
 
 /**
- * Local secrets for `npm start` and the benchmarks (design.md §3). Pure: no file
+ * Local secrets for `npm start` and the benchmarks (docs/architecture.md §3). Pure: no file
  * or network I/O, only randomness. The caller decides where the values go and
  * must never print them.
  */
 
 /** A fixed, fake snowflake: the local stand-in for the Discord application. */
-export const LOCAL_DISCORD_APPLICATION_ID = "100000000000000001";
+const LOCAL_DISCORD_APPLICATION_ID = "100000000000000001";
 
-export interface DiscordSigningKey {
+interface DiscordSigningKey {
   /** Hex of the raw 32-byte Ed25519 public key; equals DISCORD_PUBLIC_KEY. */
   publicKeyHex: string;
   /** Hex of the raw 32-byte Ed25519 private key (the seed). */
@@ -20,7 +20,7 @@ export interface DiscordSigningKey {
 }
 
 /** What `.dev.keys.json` holds: keys whose public half lives in `.dev.vars`. */
-export interface DevKeys {
+interface DevKeys {
   createdAt: string;
   note: string;
   discord: DiscordSigningKey;
@@ -40,7 +40,7 @@ export interface DevVarsOptions {
 const randomToken = (bytes: number) => randomBytes(bytes).toString("base64url");
 const randomHex = (bytes: number) => randomBytes(bytes).toString("hex");
 
-export function generateDiscordSigningKey(): DiscordSigningKey {
+function generateDiscordSigningKey(): DiscordSigningKey {
   const { privateKey } = generateKeyPairSync("ed25519");
   const jwk = privateKey.export({ format: "jwk" });
   if (typeof jwk.x !== "string" || typeof jwk.d !== "string") throw new Error("Ed25519 JWK export lacks x or d");

@@ -36,11 +36,11 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { id: "demo-trader-3", discordId: "100000000000000213", username: "demo_trader_3", role: "trader" },
 ];
 
-export const DEMO_OWNER = DEMO_USERS[0] as DemoUser;
+const DEMO_OWNER = DEMO_USERS[0] as DemoUser;
 
 /** Fixed, so the seeded audit entry (and its hash) is the same on every run. */
-export const DEMO_CREATED_AT = Date.UTC(2026, 0, 1);
-export const DEMO_AUDIT_ENTRY_ID = "demo-community-audit-1";
+const DEMO_CREATED_AT = Date.UTC(2026, 0, 1);
+const DEMO_AUDIT_ENTRY_ID = "demo-community-audit-1";
 
 const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -92,7 +92,7 @@ export async function seedStatements(): Promise<string[]> {
 export const DEMO_PROVIDER = DEMO_USERS[1] as DemoUser;
 
 /** The three demo traders follow the provider: default sizing, a fixed quantity, and a multiplier. */
-export const DEMO_FOLLOWS: readonly { follower: string; sizingMode: string | null; amount: number | null }[] = [
+const DEMO_FOLLOWS: readonly { follower: string; sizingMode: string | null; amount: number | null }[] = [
   { follower: "demo-trader-1", sizingMode: null, amount: null },
   { follower: "demo-trader-2", sizingMode: "fixed_quantity", amount: 5 },
   { follower: "demo-trader-3", sizingMode: "multiplier", amount: 0.5 },

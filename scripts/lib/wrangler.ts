@@ -22,7 +22,7 @@ export const OFFLINE_ENV: Readonly<Record<string, string>> = {
 const majorOf = (version: string) => Number.parseInt(version.replace(/^v/, "").split(".")[0] ?? "0", 10);
 
 /** A Node >= 22 binary: this process's own if new enough, else the repo's `node` devDependency. */
-export function node22(): string {
+function node22(): string {
   if (majorOf(process.versions.node) >= 22) return process.execPath;
   const bundled = join(REPO_ROOT, "node_modules", "node", "bin", "node");
   if (existsSync(bundled)) return bundled;
@@ -32,7 +32,7 @@ export function node22(): string {
 }
 
 /** Absolute path of wrangler's bin script. */
-export function wranglerBin(): string {
+function wranglerBin(): string {
   const pkgPath = join(REPO_ROOT, "node_modules", "wrangler", "package.json");
   const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { bin: Record<string, string> };
   const bin = pkg.bin.wrangler;
@@ -61,7 +61,7 @@ export function spawnWrangler(args: string[], options: SpawnOptions & { env?: No
 }
 
 /** Runs a one-shot, non-interactive wrangler command (CI=true skips confirmation prompts). */
-export function runWrangler(args: string[], options: WranglerOptions = {}): Promise<WranglerResult> {
+function runWrangler(args: string[], options: WranglerOptions = {}): Promise<WranglerResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawnWrangler(args, {
       env: { CI: "true", ...options.env } as NodeJS.ProcessEnv,

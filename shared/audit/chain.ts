@@ -1,7 +1,7 @@
 import { sha256Hex } from "../crypto/constant-time";
 
 /**
- * The per-community audit hash chain (design.md §8). Each row stores the hash
+ * The per-community audit hash chain (docs/architecture.md §8). Each row stores the hash
  * of the row before it; the community stores the hash and seq of the last row
  * (the head), so editing, deleting, reordering or truncating rows shows.
  */
@@ -38,8 +38,6 @@ export const AUDIT_EVENTS = [
   "flags.override_set",
   "flags.override_cleared",
 ] as const;
-
-export type KnownAuditEvent = (typeof AUDIT_EVENTS)[number];
 
 export function isValidAuditEventName(event: string): boolean {
   return EVENT_NAME.test(event);
@@ -94,7 +92,7 @@ function stringifySorted(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function canonicalEntryContent(content: AuditEntryContent): string {
+function canonicalEntryContent(content: AuditEntryContent): string {
   const { communityId, seq, event, actorId, target, data, createdAt } = content;
   return canonicalJson({ communityId, seq, event, actorId, target, data, createdAt });
 }

@@ -2,16 +2,7 @@ import { type CsvValue, csvLine } from "../csv";
 import { type AuditChainRow, canonicalJson } from "./chain";
 
 /** The CSV export of an audit log: one header row, then one row per entry in seq order. */
-export const AUDIT_CSV_COLUMNS = [
-  "seq",
-  "created_at",
-  "event",
-  "actor_id",
-  "target",
-  "data",
-  "prev_hash",
-  "hash",
-] as const;
+const AUDIT_CSV_COLUMNS = ["seq", "created_at", "event", "actor_id", "target", "data", "prev_hash", "hash"] as const;
 
 export const AUDIT_CSV_HEADER = csvLine(AUDIT_CSV_COLUMNS);
 

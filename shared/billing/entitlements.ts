@@ -11,14 +11,14 @@ import {
 } from "./plans";
 
 /**
- * `entitlements()` is the one answer to "what is allowed" (design.md §9): the
+ * `entitlements()` is the one answer to "what is allowed" (docs/architecture.md §9): the
  * executor, the commands and the dashboards all ask it. It is pure: the caller
  * loads the applied plans (platform/billing/entitlements.ts does it from D1).
  * Gated actions are decided by the `can*` helpers below, which explain a
  * denial and point at the upgrade.
  */
 
-export interface UpgradeOffer {
+interface UpgradeOffer {
   plan: string;
   planName: string;
   /** A link that starts the upgrade, when the caller could make one; else use `command`. */
@@ -96,7 +96,7 @@ function offer(
   return { plan: next, planName, url: url ?? null, command: "/subscription" };
 }
 
-export type DenialCode =
+type DenialCode =
   | "SIGNAL_LIMIT_REACHED"
   | "MEMBER_LIMIT_REACHED"
   | "PROVIDER_LIMIT_REACHED"

@@ -9,7 +9,7 @@ import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
  */
 
 /** A subscription as the provider described it at the event's time. Times are epoch ms. */
-export const SubscriptionSnapshotSchema = z.object({
+const SubscriptionSnapshotSchema = z.object({
   providerSubscriptionId: z.string().min(1),
   providerCustomerId: z.string().min(1),
   status: z.enum(SUBSCRIPTION_STATUSES),
@@ -30,14 +30,14 @@ export const SubscriptionSnapshotSchema = z.object({
 export type SubscriptionSnapshot = z.infer<typeof SubscriptionSnapshotSchema>;
 
 /** Who the subscription is for, as our checkout recorded it in the provider's metadata. */
-export const SubjectRefSchema = z.object({
+const SubjectRefSchema = z.object({
   subject: z.enum(BILLING_SUBJECT_KINDS),
   communityId: z.string().min(1).nullable(),
   userId: z.string().min(1).nullable(),
 });
 export type SubjectRef = z.infer<typeof SubjectRefSchema>;
 
-export const BILLING_EVENT_KINDS = [
+const BILLING_EVENT_KINDS = [
   /** A subscription snapshot to apply. */
   "subscription",
   /** A payment went through (the payer is told). */

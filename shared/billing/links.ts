@@ -14,7 +14,7 @@ import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
  * `jti` before opening the portal.
  */
 
-export const BILLING_LINK_TTL_SECONDS = 60 * 60;
+const BILLING_LINK_TTL_SECONDS = 60 * 60;
 const AUDIENCE = "dte:billing-link";
 
 const RegisteredClaims = {
@@ -23,7 +23,7 @@ const RegisteredClaims = {
   exp: z.number().int(),
 };
 
-export const BillingLinkClaimsSchema = z.discriminatedUnion("action", [
+const BillingLinkClaimsSchema = z.discriminatedUnion("action", [
   z.object({
     action: z.literal("checkout"),
     subject: z.enum(BILLING_SUBJECT_KINDS),

@@ -15,10 +15,10 @@ import {
  */
 
 /** Dunning reminders on days 3, 5 and 7 of the 7-day grace period (day 1 starts at the failed payment). */
-export const DUNNING_REMINDER_DAYS = [3, 5, 7] as const;
-export const RENEWAL_NOTICE_MS = 3 * DAY_MS;
-export const TRIAL_NOTICE_MS = 3 * DAY_MS;
-export const LIVE_FEATURES_WARNING_MS = 7 * DAY_MS;
+const DUNNING_REMINDER_DAYS = [3, 5, 7] as const;
+const RENEWAL_NOTICE_MS = 3 * DAY_MS;
+const TRIAL_NOTICE_MS = 3 * DAY_MS;
+const LIVE_FEATURES_WARNING_MS = 7 * DAY_MS;
 
 export type ScheduledNotice =
   | { kind: "dunning_reminder"; key: string; supersedes: string[]; day: number; graceEndsAt: number }
@@ -104,7 +104,7 @@ export function discordDate(ms: number): string {
   return `<t:${Math.floor(ms / 1000)}:D>`;
 }
 
-export function subjectLabel(subject: BillingSubjectKind, communityName: string | null): string {
+function subjectLabel(subject: BillingSubjectKind, communityName: string | null): string {
   return subject === "community" ? `**${communityName ?? "your community"}**'s` : "your trader";
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The plan table (design.md §9): one place for names, prices and limits of
+ * The plan table (docs/architecture.md §9): one place for names, prices and limits of
  * every plan. Defaults follow the product's original billing spec; an operator
  * may override names, prices and limits with BILLING_PLAN_OVERRIDES.
  */
@@ -21,7 +21,7 @@ export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 export const FREE_PLAN = "free";
 
 /** Prices in US cents; null: not offered at that interval. */
-export interface PlanPrices {
+interface PlanPrices {
   month: number | null;
   year: number | null;
 }
@@ -33,7 +33,7 @@ export interface CommunityLimits {
   signalsPerDay: number;
 }
 
-export interface CommunityPlan {
+interface CommunityPlan {
   id: CommunityPlanId;
   name: string;
   prices: PlanPrices;
@@ -50,7 +50,7 @@ export interface TraderFeatures {
   priorityExecution: boolean;
 }
 
-export interface TraderPlan {
+interface TraderPlan {
   id: TraderPlanId;
   name: string;
   prices: PlanPrices;
@@ -231,11 +231,6 @@ export function isTraderPlan(plan: string): plan is TraderPlanId {
 /** The plan's position in its table (free = 0); unknown plans rank as free. */
 export function planRank(subject: BillingSubjectKind, plan: string | null | undefined): number {
   return Math.max(0, planIdsOf(subject).indexOf(plan ?? FREE_PLAN));
-}
-
-/** The higher of two plans of one subject. */
-export function higherPlan(subject: BillingSubjectKind, a: string, b: string): string {
-  return planRank(subject, b) > planRank(subject, a) ? b : a;
 }
 
 /** A known plan id for the subject, or free. */

@@ -403,7 +403,7 @@ export class PolarBillingProvider implements BillingProvider {
 }
 
 /** Polar customers are created by checkout with our external id: one per community and one per trader. */
-export function externalCustomerId(subject: SubjectRef): string {
+function externalCustomerId(subject: SubjectRef): string {
   return subject.subject === "community" ? `community:${subject.communityId}` : `user:${subject.userId}`;
 }
 

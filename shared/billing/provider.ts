@@ -141,5 +141,3 @@ export const QUOTE_REQUEST_ID = "Quote the request id when reporting it.";
 
 /** Standard Webhooks and Stripe both allow five minutes of clock difference. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
-
-export const BILLING_PROVIDER_NAMES: readonly BillingProviderName[] = ["stripe", "polar"];

@@ -57,7 +57,7 @@ export async function verifyStandardWebhook(input: {
 }
 
 /** base64(HMAC-SHA256(utf8(secret), "<id>.<timestamp>.<body>")). */
-export async function standardWebhookSignature(
+async function standardWebhookSignature(
   secret: string,
   id: string,
   timestamp: number,

@@ -34,9 +34,7 @@ import { requestJson } from "./http";
  * Quantities and prices travel as decimal strings, as Alpaca's own clients send them.
  */
 
-export type AlpacaCredentials =
-  | { kind: "api_key"; keyId: string; secretKey: string }
-  | { kind: "oauth"; accessToken: string };
+type AlpacaCredentials = { kind: "api_key"; keyId: string; secretKey: string } | { kind: "oauth"; accessToken: string };
 
 export interface AlpacaAdapterOptions {
   baseUrl: string;
@@ -308,11 +306,11 @@ function authHeaders(credentials: AlpacaCredentials): Record<string, string> {
 }
 
 /** The Alpaca symbol: the equity ticker, "BASE/QUOTE" for crypto, the OCC symbol for options. */
-export function alpacaSymbol(instrument: Instrument): string {
+function alpacaSymbol(instrument: Instrument): string {
   return instrumentKey(instrument);
 }
 
-export function orderBody(intent: BrokerOrderIntent): Record<string, unknown> {
+function orderBody(intent: BrokerOrderIntent): Record<string, unknown> {
   const body: Record<string, unknown> = {
     symbol: alpacaSymbol(intent),
     qty: decimalString(intent.quantity),
@@ -350,7 +348,7 @@ export function orderBody(intent: BrokerOrderIntent): Record<string, unknown> {
   return body;
 }
 
-export function toBrokerOrder(order: AlpacaOrder): BrokerOrder {
+function toBrokerOrder(order: AlpacaOrder): BrokerOrder {
   const status = STATUS_MAP[order.status] ?? "submitted";
   const submittedAt = order.submitted_at ?? order.created_at;
   const filled = Number(order.filled_qty);

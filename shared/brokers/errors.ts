@@ -1,7 +1,7 @@
-import { AppError } from "../errors";
+import { AppError, type ErrorCode } from "../errors";
 
 /**
- * What a broker call's failure means for the caller (design.md §7, step 3):
+ * What a broker call's failure means for the caller (docs/architecture.md §7, step 3):
  * - `TransientError`: nothing happened that matters; retry with backoff, waiting
  *   at least `retryAfterMs` when the broker said so.
  * - `PermanentError`: the broker refused; retrying the same request cannot help.
@@ -28,6 +28,21 @@ export const PERMANENT_REASONS = [
 
 export type PermanentReason = (typeof PERMANENT_REASONS)[number];
 
+/** The error code of each refusal (in `ERROR_CODES`, so the API document lists them). */
+const PERMANENT_CODES: Record<PermanentReason, ErrorCode> = {
+  insufficient_funds: "BROKER_INSUFFICIENT_FUNDS",
+  insufficient_position: "BROKER_INSUFFICIENT_POSITION",
+  invalid_symbol: "BROKER_INVALID_SYMBOL",
+  market_closed: "BROKER_MARKET_CLOSED",
+  auth_failed: "BROKER_AUTH_FAILED",
+  order_not_found: "BROKER_ORDER_NOT_FOUND",
+  order_not_cancelable: "BROKER_ORDER_NOT_CANCELABLE",
+  duplicate_client_order_id: "BROKER_DUPLICATE_CLIENT_ORDER_ID",
+  unsupported: "BROKER_UNSUPPORTED",
+  invalid_order: "BROKER_INVALID_ORDER",
+  account_restricted: "BROKER_ACCOUNT_RESTRICTED",
+};
+
 export type BrokerErrorKind = "transient" | "permanent" | "unknown_outcome";
 
 export interface BrokerErrorContext {
@@ -44,7 +59,7 @@ export abstract class BrokerError extends AppError {
   readonly operation: string | undefined;
   readonly httpStatus: number | undefined;
 
-  constructor(status: number, code: string, message: string, context: BrokerErrorContext, retryAfterMs?: number) {
+  constructor(status: number, code: ErrorCode, message: string, context: BrokerErrorContext, retryAfterMs?: number) {
     const headers: Record<string, string> =
       retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } : {};
     super(status, code, message, { cause: context.cause, headers });
@@ -69,7 +84,7 @@ export class PermanentError extends BrokerError {
   readonly reason: PermanentReason;
 
   constructor(reason: PermanentReason, message: string, context: BrokerErrorContext = {}) {
-    super(422, `BROKER_${reason.toUpperCase()}`, message, context);
+    super(422, PERMANENT_CODES[reason], message, context);
     this.reason = reason;
   }
 }
@@ -80,10 +95,6 @@ export class UnknownOutcomeError extends BrokerError {
   constructor(message: string, context: BrokerErrorContext = {}) {
     super(502, "BROKER_OUTCOME_UNKNOWN", message, context);
   }
-}
-
-export function isBrokerError(error: unknown): error is BrokerError {
-  return error instanceof BrokerError;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type FetchLike, globalFetch } from "../quotes/quote";
 import { type ClassifyOptions, classifyException, errorFromResponse } from "./errors";
 
-export const DEFAULT_BROKER_TIMEOUT_MS = 8_000;
+const DEFAULT_BROKER_TIMEOUT_MS = 8_000;
 
 export interface BrokerRequestOptions extends ClassifyOptions {
   timeoutMs?: number;

@@ -548,7 +548,7 @@ export const notificationDeliveries = sqliteTable(
 );
 
 /**
- * Every mutating call to the operator API (design.md §4 and §5), written
+ * Every mutating call to the operator API (docs/architecture.md §4 and §5), written
  * before the handler runs (no record, no mutation) and given its status once
  * it has answered. Append-only (database triggers). Operators carry no user
  * identity, so the actor is the fingerprint of the token used: the first 12

@@ -6,7 +6,7 @@
  */
 
 export const BUTTON_LIFETIME_SECONDS = 5 * 60;
-export const MAX_CUSTOM_ID = 100;
+const MAX_CUSTOM_ID = 100;
 /** 16 bytes of the tag (128 bits), base64url: 22 characters. */
 const TAG_BYTES = 16;
 

@@ -17,7 +17,7 @@ export const BREAKER_DEFAULTS = {
   probeTimeoutMs: 30_000,
 } as const;
 
-export type BreakerPhase = "closed" | "open" | "half_open";
+type BreakerPhase = "closed" | "open" | "half_open";
 
 export interface BreakerState {
   phase: BreakerPhase;

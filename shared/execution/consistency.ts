@@ -27,7 +27,7 @@ export interface ExecutorConsistency {
 }
 
 /** At most this many ids of each kind are listed; the counts are always complete. */
-export const MAX_LISTED_IDS = 50;
+const MAX_LISTED_IDS = 50;
 
 export function compareExecutorWithD1(input: {
   executorHalted: boolean;

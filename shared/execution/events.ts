@@ -2,9 +2,9 @@ import type { Audience, EventType } from "../realtime/protocol";
 
 /**
  * Events the execution engine publishes to a community's RealtimeHub
- * (`shared/realtime/protocol.ts` says where each goes). `audience` says who
- * may see it: the order's owner, the community's admins for aggregates, or
- * every member.
+ * (docs/architecture.md §7.5; `shared/realtime/protocol.ts` says where each
+ * goes). `audience` says who may see it: the order's owner, the community's
+ * admins for aggregates, or every member.
  */
 export type ExecutionEventType = EventType;
 

@@ -15,7 +15,7 @@ export interface StoredOrderShape {
 }
 
 /** The instrument an order trades (the option contract from its intent, for an option). */
-export function orderInstrument(order: StoredOrderShape): Instrument {
+function orderInstrument(order: StoredOrderShape): Instrument {
   const option = order.intent.option ?? null;
   const assetClass = (order.assetClass === "option" || order.assetClass === "crypto" ? order.assetClass : "equity") as
     | "equity"

@@ -9,7 +9,7 @@ import type { OptionContract } from "../risk/types";
 export const DEFAULT_MAX_SIGNAL_AGE_SECONDS = 60;
 export const DOUBLE_POST_WINDOW_MS = 5_000;
 /** A signal stamped further in the future than this is not trusted either. */
-export const MAX_CLOCK_SKEW_MS = 30_000;
+const MAX_CLOCK_SKEW_MS = 30_000;
 
 export type Direction = "long" | "short" | "flat";
 

@@ -1,6 +1,6 @@
 import { SKIP_REASONS, type SkipReason } from "../risk/skip-reasons";
 
-export type SignalOutcomeStatus = "accepted" | "expired" | "refused" | "duplicate";
+type SignalOutcomeStatus = "accepted" | "expired" | "refused" | "duplicate";
 
 /** What `submitSignal` returns; `message` is the provider's follow-up text. */
 export interface SignalSummary {
@@ -24,7 +24,7 @@ export interface SignalSummary {
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };
 
 /** Words for a skip reason, short enough for the summary line ("daily loss limit"). */
-export function shortReason(reason: string): string {
+function shortReason(reason: string): string {
   return EXTRA_REASON_WORDS[reason] ?? reason.replaceAll("_", " ");
 }
 

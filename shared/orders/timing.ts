@@ -22,7 +22,7 @@ export function isMarketRemainderExpired(
   return now - order.submittedAt >= MARKET_REMAINDER_TIMEOUT_MS;
 }
 
-/** 1, 2, 5, 10 and 30 s after submission, then every minute up to 15 minutes (design.md §7). */
+/** 1, 2, 5, 10 and 30 s after submission, then every minute up to 15 minutes (docs/architecture.md §7). */
 export const FOLLOW_UP_OFFSETS_MS: readonly number[] = [
   1_000,
   2_000,

@@ -1,7 +1,7 @@
 import { type Instrument, instrumentKey } from "./instrument";
 import type { Quote, QuoteSource } from "./quote";
 
-export const DEFAULT_QUOTE_TTL_MS = 3_000;
+const DEFAULT_QUOTE_TTL_MS = 3_000;
 
 export interface CachingQuoteSourceOptions {
   /** How long an answer (a quote or "none") is reused. Default 3,000 ms. */

@@ -1,6 +1,6 @@
 import type { FetchLike } from "./quote";
 
-export const QUOTE_TIMEOUT_MS = 2_000;
+const QUOTE_TIMEOUT_MS = 2_000;
 
 export type JsonAnswer = { status: number; body: unknown };
 

@@ -27,10 +27,8 @@ import { CoinbaseQuoteSource } from "./coinbase";
 import { DeterministicQuoteSource, hashedAnchor } from "./deterministic";
 import type { FetchLike, QuoteSource } from "./quote";
 
-export { AlpacaQuoteSource } from "./alpaca";
-export { CachingQuoteSource, CompositeQuoteSource, DEFAULT_QUOTE_TTL_MS } from "./cache";
-export { CoinbaseQuoteSource } from "./coinbase";
-export { DeterministicQuoteSource, hashedAnchor } from "./deterministic";
+export { CachingQuoteSource, CompositeQuoteSource } from "./cache";
+export { DeterministicQuoteSource } from "./deterministic";
 export * from "./instrument";
 export type { FetchLike, Quote, QuoteSource } from "./quote";
 

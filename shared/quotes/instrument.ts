@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * What a quote or an order is about. The fields mirror the normalized signal
- * (design.md §5: `assetClass`, `symbol`, `option`), so a signal, a risk-engine
+ * (docs/architecture.md §5: `assetClass`, `symbol`, `option`), so a signal, a risk-engine
  * order intent or a position is an `Instrument` as it stands.
  */
 
@@ -24,7 +24,7 @@ export interface Instrument {
 }
 
 /** Units per option contract: premiums are quoted per share, a contract covers 100. */
-export const OPTION_CONTRACT_MULTIPLIER = 100;
+const OPTION_CONTRACT_MULTIPLIER = 100;
 
 export const optionContractSchema = z.object({
   underlying: z

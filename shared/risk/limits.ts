@@ -40,7 +40,7 @@ export interface RiskLimits {
 
 export const ASSET_CLASSES: readonly AssetClass[] = ["equity", "option", "crypto"];
 
-/** The product defaults (design.md §9). A community may change them; members may only tighten. */
+/** The product defaults (docs/architecture.md §9). A community may change them; members may only tighten. */
 export const RISK_DEFAULTS: Readonly<RiskLimits> = Object.freeze<RiskLimits>({
   maxPositionPercent: 10,
   maxNotionalPerPosition: null,

@@ -12,7 +12,7 @@ export type SignalOrderType = NormalizedSignal["orderType"];
 export type TimeInForce = NonNullable<NormalizedSignal["timeInForce"]>;
 export type OptionContract = NonNullable<NormalizedSignal["option"]>;
 
-/** The normalized signal (design.md §5) as the engine reads it; `leverage` may be left out. */
+/** The normalized signal (docs/architecture.md §5) as the engine reads it; `leverage` may be left out. */
 export type RiskSignal = Omit<NormalizedSignal, "leverage"> & { leverage?: NormalizedSignal["leverage"] };
 
 /** A follow's sizing. `null` on the follow means the product default (see `defaultSizing`). */

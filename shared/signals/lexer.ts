@@ -36,17 +36,17 @@ export interface NumberToken extends At {
   /** First token of its line. */
   lineStart: boolean;
 }
-export interface PercentToken extends At {
+interface PercentToken extends At {
   kind: "percent";
   value: number;
   /** Written with a sign ("+2.6%", "(-3%)"): a price change annotation, not an amount. */
   change: boolean;
 }
-export interface MultToken extends At {
+interface MultToken extends At {
   kind: "mult";
   value: number;
 }
-export interface StrikeToken extends At {
+interface StrikeToken extends At {
   kind: "strike";
   value: number;
   right: "call" | "put";
@@ -59,22 +59,22 @@ export interface DateToken extends At {
   /** Month/day written with a slash (could also be two list numbers, "TP 10/12"). */
   slashed: boolean;
 }
-export interface DteToken extends At {
+interface DteToken extends At {
   kind: "dte";
   days: number;
 }
-export interface IndexToken extends At {
+interface IndexToken extends At {
   kind: "index";
 }
 /** ✅ / ✔️ / ☑️: beside a label ("TP1 ✅") it reports a result. */
-export interface CheckToken extends At {
+interface CheckToken extends At {
   kind: "check";
 }
-export interface PunctToken extends At {
+interface PunctToken extends At {
   kind: "punct";
   char: "@" | "-" | "," | "/" | ":" | "(" | ")" | "&" | "+";
 }
-export interface JunkToken extends At {
+interface JunkToken extends At {
   kind: "junk";
 }
 /** "2:3" with no am/pm: a time or a ratio, or in a target list an item's number and its price ("Target 2:3"). */

@@ -13,7 +13,7 @@ import { type NormalizedSignal, SIGNAL_ACTIONS } from "./schema";
 
 const numberLike = z.union([z.number(), z.string()]);
 
-export const SignalOptionsSchema = z.object({
+const SignalOptionsSchema = z.object({
   action: z.string(),
   symbol: z.string(),
   quantity: numberLike.nullish(),
@@ -24,9 +24,9 @@ export const SignalOptionsSchema = z.object({
 });
 
 export type SignalOptions = z.input<typeof SignalOptionsSchema>;
-export type SignalOptionField = "action" | "symbol" | "quantity" | "entry" | "stop" | "targets";
+type SignalOptionField = "action" | "symbol" | "quantity" | "entry" | "stop" | "targets";
 
-export interface SignalOptionsError {
+interface SignalOptionsError {
   code: SignalErrorCode;
   message: string;
   /** The option at fault, or null when the problem is the combination. */

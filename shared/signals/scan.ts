@@ -50,11 +50,11 @@ export interface Span {
 export interface Mark<T> extends Span {
   value: T;
 }
-export interface Indexed {
+interface Indexed {
   /** Position of the mark's first token, to tell what was written before the symbol. */
   tokenIndex: number;
 }
-export interface InSentence {
+interface InSentence {
   sentence: number;
 }
 
@@ -73,7 +73,7 @@ export interface Candidate extends Span, Indexed, InSentence {
   tier: 1 | 2 | 3;
 }
 
-export interface TargetMark extends Span {
+interface TargetMark extends Span {
   price: number;
   percent: Mark<number> | null;
 }
@@ -82,7 +82,7 @@ export interface BareNumber extends Mark<number>, Indexed {
   dollar: boolean;
 }
 
-export interface DateMark extends Span, Indexed {
+interface DateMark extends Span, Indexed {
   year: number | null;
   month: number;
   day: number;

@@ -4,13 +4,13 @@ import type { SignalErrorCode } from "./errors";
 import { formatDecimal } from "./numbers";
 import { CRYPTO_SYMBOL, EQUITY_SYMBOL } from "./symbols";
 
-/** The normalized signal (design.md §5). Field names are contract. */
+/** The normalized signal (docs/architecture.md §5). Field names are contract. */
 
 export const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
-export const ASSET_CLASSES = ["equity", "option", "crypto"] as const;
+const ASSET_CLASSES = ["equity", "option", "crypto"] as const;
 export const ORDER_TYPES = ["market", "limit", "stop", "stop_limit"] as const;
 export const TIMES_IN_FORCE = ["day", "gtc", "ioc", "fok"] as const;
-export const OPTION_RIGHTS = ["call", "put"] as const;
+const OPTION_RIGHTS = ["call", "put"] as const;
 
 /** Bounds that keep every value printable as plain decimals well inside the text length cap. */
 export const MAX_AMOUNT = 1e12;
@@ -22,7 +22,7 @@ export const MAX_TARGETS = 20;
 const price = z.number().min(MIN_PRICE).max(MAX_AMOUNT);
 const percent = z.number().min(MIN_AMOUNT).max(100);
 
-export const OptionContractSchema = z.object({
+const OptionContractSchema = z.object({
   underlying: z.string().regex(EQUITY_SYMBOL),
   expiration: z
     .string()
@@ -32,9 +32,9 @@ export const OptionContractSchema = z.object({
   right: z.enum(OPTION_RIGHTS),
 });
 
-export const EntrySchema = z.union([z.object({ price }).strict(), z.object({ low: price, high: price }).strict()]);
+const EntrySchema = z.union([z.object({ price }).strict(), z.object({ low: price, high: price }).strict()]);
 
-export const TakeProfitSchema = z.object({ price, percent: percent.nullable() });
+const TakeProfitSchema = z.object({ price, percent: percent.nullable() });
 
 const SignalShape = z.object({
   action: z.enum(SIGNAL_ACTIONS),

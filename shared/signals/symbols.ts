@@ -26,7 +26,7 @@ const STABLE_QUOTES = new Set(["FDUSD", "USDT", "USDC", "BUSD", "TUSD"]);
 const QUOTES = new Set<string>(CRYPTO_QUOTES);
 
 /** Base of a pair: starts with a letter, 2–10 letters or digits. */
-export const CRYPTO_BASE = /^[A-Z][A-Z0-9]{1,9}$/;
+const CRYPTO_BASE = /^[A-Z][A-Z0-9]{1,9}$/;
 
 /** "BASE/QUOTE" as the normalized signal writes it. */
 export const CRYPTO_SYMBOL = new RegExp(`^[A-Z][A-Z0-9]{1,9}/(${CRYPTO_QUOTES.join("|")})$`);

@@ -1,31 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import type { AuditEntry } from "../../platform/db/tenant/scope";
 import { computeEntryHash, GENESIS_HASH } from "../../shared/audit/chain";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
+import { communityWithEntries } from "../support/communities";
 
 const db = database(env.DB);
 
-/** A fresh community whose chain holds `community.created` plus `extra` appended entries. */
-async function communityWithEntries(extra: number) {
-  const { community } = await communityDirectory(db).create({
-    guildId: crypto.randomUUID(),
-    name: "Audit test",
-    ownerUserId: "u-owner",
-  });
-  const tenant = forCommunity(db, community.id);
-  for (let i = 0; i < extra; i++) {
-    await tenant.audit.append({ event: "auth.mfa_verified", actorId: `u-${i}`, data: { attempt: i } });
-  }
-  return { community, tenant };
-}
-
 describe("audit log", () => {
   it("Scenario: Creating a community starts its chain", async () => {
-    const { community, tenant } = await communityWithEntries(0);
+    const { community, tenant } = await communityWithEntries(0, { ownerUserId: "u-owner" });
     const [first] = await tenant.audit.list();
     expect(first).toMatchObject({ seq: 1, event: "community.created", prevHash: GENESIS_HASH, actorId: "u-owner" });
     expect(community.auditHeadSeq).toBe(1);
@@ -183,7 +169,8 @@ describe("audit log", () => {
   });
 
   it("Scenario: Concurrent appends keep one unbroken chain", async () => {
-    const { tenant } = await communityWithEntries(0);
+    // Through this file's database handle, so its batches can be counted.
+    const tenant = forCommunity(db, (await communityWithEntries(0)).communityId);
     const batches = vi.spyOn(db, "batch");
     const appended = await Promise.all(
       Array.from({ length: 10 }, (_, i) => tenant.audit.append({ event: "auth.key_rotated", data: { writer: i } })),

@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { computeEntryHash, nextChainRow } from "../../shared/audit/chain";
 import { auditLog, communities } from "../../shared/db/schema";
+import { newCommunity } from "../support/communities";
 import { call, errorOf, opsHeaders } from "../support/http";
 
 const db = database(env.DB);
@@ -17,11 +17,6 @@ const DEC_1 = Date.parse("2025-12-01T00:00:00Z");
 interface AuditPage {
   entries: Array<{ seq: number; event: string; actorId: string | null; target: string | null }>;
   nextAfterSeq: number | null;
-}
-
-async function newCommunity() {
-  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name: "Search" });
-  return { id: community.id, tenant: forCommunity(db, community.id) };
 }
 
 /** Appends entries as if written on the given days (only Date is faked, so D1 and timers run normally). */
@@ -105,7 +100,7 @@ afterEach(() => vi.useRealTimers());
 
 describe("audit search and export", () => {
   it("Scenario: An operator searches the audit log by actor, subject, event and date", async () => {
-    const { id, tenant } = await newCommunity();
+    const { communityId: id, tenant } = await newCommunity({ name: "Search" });
     await appendOn(tenant, [
       { at: DEC_1 + 3600_000, event: "community.role_changed", actorId: "admin-a", target: "member-x" }, // 2
       { at: DEC_1 + DAY, event: "flags.override_set", actorId: "operator", target: "beta" }, // 3
@@ -133,7 +128,7 @@ describe("audit search and export", () => {
   });
 
   it("Scenario: An audit user filter accepts a Discord user id", async () => {
-    const { id, tenant } = await newCommunity();
+    const { communityId: id, tenant } = await newCommunity({ name: "Search" });
     const discordId = `9${Date.now()}${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
     const user = await upsertUser(db, { discordId });
     await tenant.audit.append({ event: "community.role_changed", actorId: "admin-a", target: user.id });
@@ -145,7 +140,7 @@ describe("audit search and export", () => {
   });
 
   it("Scenario: An invalid audit search is a 400", async () => {
-    const { id } = await newCommunity();
+    const { communityId: id } = await newCommunity({ name: "Search" });
     const cases: Array<[string, string]> = [
       ["event=RoleChanged", "event"],
       ["event=community.", "event"],
@@ -170,7 +165,7 @@ describe("audit search and export", () => {
   });
 
   it("Scenario: The audit log exports as CSV with a header row and proper escaping", async () => {
-    const { id, tenant } = await newCommunity();
+    const { communityId: id, tenant } = await newCommunity({ name: "Search" });
     const tricky = { note: 'He said "sell", then\r\nbought', list: [1, 2] };
     await tenant.audit.append({
       event: "community.settings_changed",
@@ -216,7 +211,7 @@ describe("audit search and export", () => {
   });
 
   it("Scenario: A CSV export holds every matching entry beyond one page", async () => {
-    const { id } = await newCommunity();
+    const { communityId: id } = await newCommunity({ name: "Search" });
     await appendMany(id, 520);
 
     const res = await call(`/api/v1/communities/${id}/audit?format=csv&verify=1`, { headers: opsHeaders() });

@@ -2,19 +2,12 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import worker from "../../workers/app";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
+import { communityWithEntries } from "../support/communities";
 
 const db = database(env.DB);
-
-async function communityWithEntries(name: string) {
-  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name });
-  const tenant = forCommunity(db, community.id);
-  for (let i = 0; i < 3; i++) await tenant.audit.append({ event: "flags.override_set", data: { i } });
-  return community.id;
-}
 
 /** The JSON log lines written while `run` runs. */
 async function logsDuring(run: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
@@ -39,10 +32,10 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("daily audit chain verification", () => {
   it("Scenario: The daily job verifies every community's chain and alerts on a break", async () => {
-    const intact = [await communityWithEntries("A"), await communityWithEntries("B")];
-    const tampered = await communityWithEntries("C");
+    const intact = [(await communityWithEntries(3)).communityId, (await communityWithEntries(3)).communityId];
+    const { communityId: tampered } = await communityWithEntries(3);
     await asAttacker(() =>
-      tamperSql(`UPDATE audit_log SET data = '{"i":9}' WHERE community_id = ? AND seq = 3`, tampered),
+      tamperSql(`UPDATE audit_log SET data = '{"attempt":9}' WHERE community_id = ? AND seq = 3`, tampered),
     );
 
     const logs = await logsDuring(async () => {

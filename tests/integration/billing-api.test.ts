@@ -14,7 +14,7 @@ import {
   DAY,
   db,
   fakeBillingApis,
-  newCommunity,
+  newBillingWorld,
   newMember,
   POLAR_TEST_SECRETS,
   postStripe,
@@ -60,7 +60,7 @@ describe("billing API, links and entitlements", () => {
   const queues = useCapturedQueues();
 
   it("Scenario: Operators read a community's billing and start checkout and portal", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const unauthorized = await call(`/api/v1/communities/${world.communityId}/billing`);
     expect(unauthorized.status).toBe(401);
     await unauthorized.body?.cancel();
@@ -160,7 +160,7 @@ describe("billing API, links and entitlements", () => {
   });
 
   it("Scenario: A trader's billing is reachable by user id and by a signed link", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const trader = await newMember(world);
     const status = await call(`/api/v1/me/billing?user_id=${trader.userId}`, { headers: opsHeaders() });
     expect(status.status).toBe(200);
@@ -231,7 +231,7 @@ describe("billing API, links and entitlements", () => {
   });
 
   it("Scenario: A tampered or expired billing link is refused", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const claims = {
       action: "portal" as const,
       subject: "community" as const,
@@ -256,7 +256,7 @@ describe("billing API, links and entitlements", () => {
   });
 
   it("Scenario: The signals-per-day limit stops execution with an upgrade link", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const _provider = await newMember(world, "provider");
     await countedSignals(world.communityId, 49);
     const config = { config: (await import("../../shared/config")).loadConfig(env as never) };
@@ -301,7 +301,7 @@ describe("billing API, links and entitlements", () => {
   });
 
   it("Scenario: A member over the member limit cannot follow", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const provider = await newMember(world, "provider");
     const followers = [];
     for (let i = 0; i < 10; i++) {

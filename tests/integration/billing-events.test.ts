@@ -7,7 +7,7 @@ import {
   DAY,
   fakeBillingApis,
   fireBillingCron,
-  newCommunity,
+  newBillingWorld,
   polarOrder,
   polarPayload,
   polarRefund,
@@ -31,7 +31,7 @@ describe("billing-events consumer", () => {
   const queues = useCapturedQueues();
 
   it("Scenario: Out-of-order events cannot move a plan backwards", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const sub = uid("sub");
     const customer = uid("cus");
     const periodEnd = Date.now() + 20 * DAY;
@@ -85,7 +85,7 @@ describe("billing-events consumer", () => {
   });
 
   it("Scenario: A duplicate billing delivery through the queue changes nothing", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const event = stripeEvent(
       "customer.subscription.created",
       stripeSubscription({
@@ -111,7 +111,7 @@ describe("billing-events consumer", () => {
   });
 
   it("Scenario: The payer is told about payments, failures, renewals, cancellations and refunds", async () => {
-    const world = await newCommunity("Notice Traders");
+    const world = await newBillingWorld("Notice Traders");
     const sub = uid("sub");
     const customer = uid("cus");
     const periodEnd = Date.now() + 2 * DAY + 12 * 60 * 60_000;
@@ -146,7 +146,7 @@ describe("billing-events consumer", () => {
     expect(queues.dms.every((dm) => dm.kind === "dm" && dm.communityId === world.communityId)).toBe(true);
 
     // Polar: a paid order and its refund reach the payer too.
-    const polarWorld = await newCommunity("Polar Notice Traders");
+    const polarWorld = await newBillingWorld("Polar Notice Traders");
     const polarCustomer = uid("polar_cus");
     const polarSub = uid("polar_sub");
     const polarMetadata = communityMetadata(polarWorld.communityId, polarWorld.ownerId);
@@ -184,7 +184,7 @@ describe("billing-events consumer", () => {
   });
 
   it("Scenario: Switching BILLING_PROVIDER mid-stream loses no events", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const stripeSub = uid("sub");
     const stripeCustomer = uid("cus");
     const periodEnd = Date.now() + 5 * DAY;

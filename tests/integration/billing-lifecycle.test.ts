@@ -6,7 +6,7 @@ import {
   communityMetadata,
   DAY,
   fireBillingCron,
-  newCommunity,
+  newBillingWorld,
   newMember,
   postStripe,
   stripeEvent,
@@ -74,7 +74,7 @@ describe("billing lifecycle", () => {
   }
 
   it("Scenario: The grace period keeps the plan and reminds the payer on days 3, 5 and 7", async () => {
-    const world = await newCommunity("Grace Traders");
+    const world = await newBillingWorld("Grace Traders");
     const sub = uid("sub");
     const customer = uid("cus");
     const metadata = communityMetadata(world.communityId, world.ownerId);
@@ -120,7 +120,7 @@ describe("billing lifecycle", () => {
   });
 
   it("Scenario: After the grace period the plan falls to free", async () => {
-    const world = await newCommunity("Lapsed Traders");
+    const world = await newBillingWorld("Lapsed Traders");
     const sub = uid("sub");
     const customer = uid("cus");
     const metadata = communityMetadata(world.communityId, world.ownerId);
@@ -165,7 +165,7 @@ describe("billing lifecycle", () => {
 
   it("Scenario: A trial ending without payment falls to free", async () => {
     // The provider says nothing: the trial ends on its own (after a day's settling time).
-    const quiet = await newCommunity("Quiet Trial");
+    const quiet = await newBillingWorld("Quiet Trial");
     const trialEnd = Date.now() + 2 * DAY + 12 * HOUR;
     const metadata = communityMetadata(quiet.communityId, quiet.ownerId);
     await postStripe(
@@ -193,7 +193,7 @@ describe("billing lifecycle", () => {
     expect(await tierOf(quiet.communityId)).toBe("free");
 
     // Stripe ends the trial (no payment method): the subscription is deleted and the plan falls at once.
-    const ended = await newCommunity("Ended Trial");
+    const ended = await newBillingWorld("Ended Trial");
     const sub = uid("sub");
     const customer = uid("cus");
     const endedMetadata = communityMetadata(ended.communityId, ended.ownerId);
@@ -232,8 +232,8 @@ describe("billing lifecycle", () => {
   });
 
   it("Scenario: A downgrade at period end warns members 7 days before and then takes live features away", async () => {
-    const a = await newCommunity("Alpha");
-    const b = await newCommunity("Beta");
+    const a = await newBillingWorld("Alpha");
+    const b = await newBillingWorld("Beta");
     const trader = await newMember(a);
     await b.tenant.memberships.upsert(trader.userId, "trader");
     await tradeLive(a, trader.userId);
@@ -301,7 +301,7 @@ describe("billing lifecycle", () => {
   });
 
   it("Scenario: A cancellation takes effect at the end of the paid period", async () => {
-    const world = await newCommunity("Gamma");
+    const world = await newBillingWorld("Gamma");
     const trader = await newMember(world);
     await tradeLive(world, trader.userId);
     const broker = await liveConnection(world, trader.userId, "alpaca", 5);

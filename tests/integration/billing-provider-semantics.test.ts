@@ -5,7 +5,7 @@ import worker from "../../workers/app";
 import {
   DAY,
   fireBillingCron,
-  newCommunity,
+  newBillingWorld,
   newMember,
   polarCommunitySubscription,
   polarOrder,
@@ -52,7 +52,7 @@ describe("billing events read as the providers document them", () => {
   }
 
   it("Scenario: A scheduled Polar downgrade waits for the period end, warns and then applies", async () => {
-    const world = await newCommunity("Polar Downgrade");
+    const world = await newBillingWorld("Polar Downgrade");
     const trader = await newMember(world);
     const sub = crypto.randomUUID();
     const customerId = crypto.randomUUID();
@@ -96,7 +96,7 @@ describe("billing events read as the providers document them", () => {
 
   it("Scenario: A trial ended at once ends the plan at once", async () => {
     // Stripe: the trial is ended now (customer.subscription.deleted), two weeks before its planned end.
-    const stripeWorld = await newCommunity("Trial Ended Now");
+    const stripeWorld = await newBillingWorld("Trial Ended Now");
     const trialEnd = Date.now() + 14 * DAY;
     const trial = stripeCommunitySubscription(stripeWorld, { periodEnd: trialEnd, trialEnd });
     const t0 = Date.now() - HOUR;
@@ -112,7 +112,7 @@ describe("billing events read as the providers document them", () => {
     expect(stripeTold.some((text) => text.includes("stays active until"))).toBe(false);
 
     // Polar: `subscription.revoked` means access ends now, whatever remains of the period.
-    const polarWorld = await newCommunity("Revoked on Polar");
+    const polarWorld = await newBillingWorld("Revoked on Polar");
     const revoked = polarCommunitySubscription(polarWorld, { periodEnd: Date.now() + 20 * DAY });
     await revoked.send("subscription.active", { status: "active" }, { timestamp: t0 });
     await revoked.send("subscription.revoked", { status: "canceled", endedAt: Date.now() - 30_000 });
@@ -123,7 +123,7 @@ describe("billing events read as the providers document them", () => {
 
   it("Scenario: A paused subscription grants nothing on either provider", async () => {
     // Stripe pauses a trial that ends without a payment method: no payment was attempted, nothing failed.
-    const stripeWorld = await newCommunity("Paused Trial");
+    const stripeWorld = await newBillingWorld("Paused Trial");
     const trialEnd = Date.now() - 10 * 60_000;
     const trial = stripeCommunitySubscription(stripeWorld, { periodEnd: trialEnd, trialEnd });
     await trial.send("customer.subscription.created", { status: "trialing" }, { created: trialEnd - 14 * DAY });
@@ -137,7 +137,7 @@ describe("billing events read as the providers document them", () => {
     expect(stripeTold.some((text) => text.includes("failed") || text.startsWith("Reminder"))).toBe(false);
 
     // Polar pauses a subscription: the same state, the same notice.
-    const polarWorld = await newCommunity("Paused on Polar");
+    const polarWorld = await newBillingWorld("Paused on Polar");
     const paused = polarCommunitySubscription(polarWorld, { periodEnd: Date.now() + 20 * DAY });
     await paused.send("subscription.active", { status: "active" }, { timestamp: Date.now() - HOUR });
     await paused.send("subscription.paused", { status: "paused" });
@@ -148,7 +148,7 @@ describe("billing events read as the providers document them", () => {
   });
 
   it("Scenario: A cancellation dated inside the period ends the plan on that date", async () => {
-    const world = await newCommunity("Cancel At");
+    const world = await newBillingWorld("Cancel At");
     const cancelAt = Date.now() + 5 * DAY;
     const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 30 * DAY });
     const t0 = Date.now() - HOUR;
@@ -170,7 +170,7 @@ describe("billing events read as the providers document them", () => {
   });
 
   it("Scenario: Partial refunds are announced by the amount refunded each time", async () => {
-    const world = await newCommunity("Partial Refunds");
+    const world = await newBillingWorld("Partial Refunds");
     const { customer, send } = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     await send("customer.subscription.created", { status: "active" });
     await queues.drain();
@@ -245,7 +245,7 @@ describe("billing events read as the providers document them", () => {
     expect(alerts.mock.calls.some(([line]) => String(line).includes('"alert":true'))).toBe(false);
 
     // A refund of ours that overtakes the subscription event naming its customer waits for that event only.
-    const world = await newCommunity("Overtaken");
+    const world = await newBillingWorld("Overtaken");
     const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     const refund = stripeEvent(
       "charge.refunded",
@@ -263,7 +263,7 @@ describe("billing events read as the providers document them", () => {
   });
 
   it("Scenario: A dead-lettered billing message keeps its attempt count and last error", async () => {
-    const world = await newCommunity("Dead Letter");
+    const world = await newBillingWorld("Dead Letter");
     const subscription = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     const at = Date.now() - HOUR;
     await subscription.send("customer.subscription.created", { status: "active" }, { created: at });
@@ -306,7 +306,7 @@ describe("billing events read as the providers document them", () => {
   });
 
   it("Scenario: A payment notice names the plan the invoice paid for", async () => {
-    const world = await newCommunity("Paid For");
+    const world = await newBillingWorld("Paid For");
     const periodEnd = Date.now() + 20 * DAY;
     const { id, customer, metadata, send } = stripeCommunitySubscription(world, { periodEnd });
     const t0 = Date.now() - HOUR;
@@ -335,7 +335,7 @@ describe("billing events read as the providers document them", () => {
     expect(paid).toEqual(["Payment received: $99.00 for **Paid For**'s Professional plan. Thank you!"]);
 
     // Polar: the order's product names the plan.
-    const polarWorld = await newCommunity("Polar Paid For");
+    const polarWorld = await newBillingWorld("Polar Paid For");
     const polar = polarCommunitySubscription(polarWorld, {
       periodEnd,
       productId: POLAR_PRODUCTS["community.enterprise.month"],

@@ -11,7 +11,7 @@ import {
   type BillingWorld,
   DAY,
   fakeBillingApis,
-  newCommunity,
+  newBillingWorld,
   newMember,
   polarCommunitySubscription,
   polarOrder,
@@ -105,7 +105,7 @@ describe("refunds by an admin", () => {
   const queues = useCapturedQueues();
 
   it("Scenario: An operator refunds a Stripe payment in part and then in full", async () => {
-    const world = await newCommunity("Refund Traders");
+    const world = await newBillingWorld("Refund Traders");
     const payment = await stripeCustomer(world);
     await queues.drain();
     const refunded = { total: 0 };
@@ -179,7 +179,7 @@ describe("refunds by an admin", () => {
   });
 
   it("Scenario: A refund larger than what is left is refused before the provider is asked", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const payment = await stripeCustomer(world);
     await queues.drain();
     const api = fakeStripePayment(payment, { total: 29_000 });
@@ -198,7 +198,7 @@ describe("refunds by an admin", () => {
 
   it("Scenario: An operator refunds a Polar order", async () => {
     const polarEnv = useEnv({ BILLING_PROVIDER: "polar" });
-    const world = await newCommunity("Polar Refunds");
+    const world = await newBillingWorld("Polar Refunds");
     const subscription = polarCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     const { customerId, metadata, id: subscriptionId } = subscription;
     await subscription.send("subscription.active", { status: "active" });
@@ -262,7 +262,7 @@ describe("refunds by an admin", () => {
   });
 
   it("Scenario: Only operators and the community's owners and admins refund, and only its own payments", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const payment = await stripeCustomer(world);
     await queues.drain();
     const noToken = await call(`/api/v1/communities/${world.communityId}/billing/refunds`, {
@@ -274,7 +274,7 @@ describe("refunds by an admin", () => {
     await noToken.body?.cancel();
 
     // Another community's invoice is not this community's to refund.
-    const other = await newCommunity();
+    const other = await newBillingWorld();
     const theirs = await stripeCustomer(other);
     await queues.drain();
     const api = fakeStripePayment(theirs, { total: 0 });
@@ -315,7 +315,7 @@ describe("refunds by an admin", () => {
   });
 
   it("Scenario: A refund request with bad input is refused", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const payment = await stripeCustomer(world);
     await queues.drain();
     const api = fakeStripePayment(payment, { total: 0 });
@@ -356,7 +356,7 @@ describe("refunds by an admin", () => {
   });
 
   it("Scenario: An admin lists the community's payments to pick one to refund", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const payment = await stripeCustomer(world);
     await queues.drain();
     const api = fakeBillingApis({

@@ -6,7 +6,7 @@ import {
   communityMetadata,
   DAY,
   fakeBillingApis,
-  newCommunity,
+  newBillingWorld,
   POLAR_TEST_SECRETS,
   polarCommunitySubscription,
   polarPayload,
@@ -26,10 +26,10 @@ import {
   member,
   OPTION,
   postInteraction,
+  type RegisteredCommunity,
   resolvedUser,
   setUpCommunity,
   slash,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
@@ -65,7 +65,7 @@ async function webhookRow(provider: string, eventId: string) {
     .first();
 }
 
-async function fillMemberLimit(community: TestCommunity, provider: TestMember) {
+async function fillMemberLimit(community: RegisteredCommunity, provider: TestMember) {
   const providerUser = await env.DB.prepare(
     "INSERT INTO users (id, discord_id, username) VALUES (?, ?, ?) RETURNING id",
   )
@@ -88,7 +88,7 @@ async function fillMemberLimit(community: TestCommunity, provider: TestMember) {
   await env.DB.batch(statements);
 }
 
-function follow(community: TestCommunity, who: TestMember, provider: TestMember) {
+function follow(community: RegisteredCommunity, who: TestMember, provider: TestMember) {
   return postInteraction(
     slash("follow", [{ name: "provider", type: OPTION.USER, value: provider.id }], {
       at: community.at,
@@ -122,7 +122,7 @@ describe("billing security", () => {
   });
 
   it("Scenario: A billing link without an expiry or issue time is refused", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const claims = { action: "portal", subject: "community", communityId: world.communityId, userId: null };
     const now = Math.floor(Date.now() / 1000);
     for (const token of [
@@ -136,7 +136,7 @@ describe("billing security", () => {
   });
 
   it("Scenario: A portal link opens the portal once", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const { customer, send } = stripeCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     await send("customer.subscription.created", { status: "active" });
     await queues.drain();
@@ -170,7 +170,7 @@ describe("billing security", () => {
   });
 
   it("Scenario: A Stripe webhook dated in the future is refused", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const event = stripeEvent(
       "customer.subscription.updated",
       stripeSubscription({
@@ -190,7 +190,7 @@ describe("billing security", () => {
   });
 
   it("Scenario: A Polar signature header without a v1 entry is refused", async () => {
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const subscription = polarCommunitySubscription(world, { periodEnd: Date.now() + 20 * DAY });
     const body = JSON.stringify(polarPayload("subscription.active", subscription.snapshot({ status: "active" })));
     const id = uid("msg");
@@ -213,7 +213,7 @@ describe("billing security", () => {
 
   it("Scenario: A billing provider's error text never reaches the caller", async () => {
     const logged = vi.spyOn(console, "error");
-    const world = await newCommunity();
+    const world = await newBillingWorld();
     const leak = "Invalid API Key provided: sk_test_****0000";
     const stripe = vi.spyOn(globalThis, "fetch").mockImplementation(
       async () =>

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   communityMetadata,
   fireBillingCron,
-  newCommunity,
+  newBillingWorld,
   POLAR_TEST_SECRETS,
   polarPayload,
   polarSubscription,
@@ -43,7 +43,7 @@ describe("billing webhooks", () => {
   const queues = useCapturedQueues();
 
   it("Scenario: A billing webhook with a bad signature is refused", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const event = subscriptionEvent(communityId);
 
     const forged = await postStripe(event, { secret: "whsec_not_the_configured_secret_000000" });
@@ -66,7 +66,7 @@ describe("billing webhooks", () => {
   });
 
   it("Scenario: A billing webhook with a stale timestamp is refused", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60;
     const stale = await postStripe(subscriptionEvent(communityId), { timestamp: sixMinutesAgo });
     expect(stale.status).toBe(401);
@@ -79,7 +79,7 @@ describe("billing webhooks", () => {
   });
 
   it("Scenario: A replayed billing webhook is a no-op", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const event = subscriptionEvent(communityId);
 
     const first = await postStripe(event);
@@ -113,7 +113,7 @@ describe("billing webhooks", () => {
   });
 
   it("Scenario: A billing webhook body over 512 KiB is refused", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const event = subscriptionEvent(communityId) as Record<string, unknown>;
     event.padding = "x".repeat(513 * 1024);
     const res = await postStripe(event);
@@ -146,7 +146,7 @@ describe("billing webhooks", () => {
   });
 
   it("Scenario: A billing event whose enqueue failed is sent by the cron", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const event = subscriptionEvent(communityId);
     queues.spies[0]?.mockRejectedValueOnce(new Error("Queue send failed: internal error"));
 
@@ -172,7 +172,7 @@ describe("billing webhooks", () => {
   });
 
   it("Scenario: Polar signatures use the secret's UTF-8 bytes and allow several signatures", async () => {
-    const { communityId } = await newCommunity();
+    const { communityId } = await newBillingWorld();
     const data = polarSubscription({
       id: uid("polar_sub"),
       customerId: uid("polar_cus"),

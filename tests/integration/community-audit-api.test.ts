@@ -1,12 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
-import { forCommunity } from "../../platform/db/tenant/for-community";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
+import { communityWithEntries } from "../support/communities";
 import { call, errorOf, opsHeaders } from "../support/http";
 
-const db = database(env.DB);
+const _db = database(env.DB);
 
 interface AuditPage {
   entries: Array<{ seq: number; event: string; hash: string; prevHash: string; data: Record<string, unknown> }>;
@@ -14,18 +13,11 @@ interface AuditPage {
   verification?: { ok: boolean; count: number; brokenAt?: { seq: number; reason: string } };
 }
 
-async function communityWithEntries(extra: number) {
-  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name: "API" });
-  const tenant = forCommunity(db, community.id);
-  for (let i = 0; i < extra; i++) await tenant.audit.append({ event: "auth.credentials_decrypted", data: { i } });
-  return community.id;
-}
-
 const auditPath = (communityId: string, query = "") => `/api/v1/communities/${communityId}/audit${query}`;
 
 describe("community audit API", () => {
   it("Scenario: The audit endpoint requires the operator token", async () => {
-    const communityId = await communityWithEntries(0);
+    const { communityId } = await communityWithEntries(0);
     const none = await call(auditPath(communityId));
     expect(none.status).toBe(401);
     expect((await errorOf(none)).code).toBe("UNAUTHORIZED");
@@ -35,7 +27,7 @@ describe("community audit API", () => {
   });
 
   it("Scenario: An operator reads and verifies a community's audit log", async () => {
-    const communityId = await communityWithEntries(3);
+    const { communityId } = await communityWithEntries(3);
     const res = await call(auditPath(communityId, "?verify=1"), { headers: opsHeaders() });
     expect(res.status).toBe(200);
     const body = (await res.json()) as AuditPage;
@@ -52,7 +44,7 @@ describe("community audit API", () => {
   });
 
   it("Scenario: The audit endpoint reports a tampered chain", async () => {
-    const communityId = await communityWithEntries(3);
+    const { communityId } = await communityWithEntries(3);
     await asAttacker(() =>
       tamperSql(`UPDATE audit_log SET data = '{"i":7}' WHERE community_id = ? AND seq = 2`, communityId),
     );
@@ -69,7 +61,7 @@ describe("community audit API", () => {
   });
 
   it("Scenario: An invalid audit page size is a 400", async () => {
-    const communityId = await communityWithEntries(0);
+    const { communityId } = await communityWithEntries(0);
     for (const limit of ["0", "501", "ten"]) {
       const res = await call(auditPath(communityId, `?limit=${limit}`), { headers: opsHeaders() });
       expect(res.status).toBe(400);

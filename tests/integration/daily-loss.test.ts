@@ -2,15 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { upsertUser } from "../../platform/db/users";
+import { directMessagesTo, fakeDiscordApi, snowflake } from "../support/discord";
 import {
   communityWithFollowers,
   db,
-  directMessagesTo,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
   settle,
-  snowflakeAt,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -62,7 +60,7 @@ describe("daily loss limit and circuit breaker in the executor", () => {
   it("Scenario: The circuit breaker flattens, locks the account and alerts the admins", async () => {
     const community = await communityWithFollowers(1);
     const [follower = ""] = community.followerIds;
-    const admin = await upsertUser(db, { discordId: snowflakeAt(), username: "admin" });
+    const admin = await upsertUser(db, { discordId: snowflake(), username: "admin" });
     await community.tenant.memberships.upsert(admin.id, "admin");
     await seedDownNinePercent(community, follower);
 
@@ -93,7 +91,7 @@ describe("daily loss limit and circuit breaker in the executor", () => {
   it("Scenario: A locked account stays locked until the member or an admin unlocks it", async () => {
     const community = await communityWithFollowers(2);
     const [member = "", other = ""] = community.followerIds;
-    const admin = await upsertUser(db, { discordId: snowflakeAt(), username: "admin" });
+    const admin = await upsertUser(db, { discordId: snowflake(), username: "admin" });
     await seedDownNinePercent(community, member);
     await seedDownNinePercent(community, other);
     const tripped = await submit(community, { ...MARKET_BUY, symbol: "MSFT" });

@@ -12,6 +12,7 @@ import {
   postInteraction,
   setUpCommunity,
   slash,
+  snowflake,
 } from "../support/discord";
 import {
   communityWithFollowers,
@@ -20,7 +21,6 @@ import {
   executorOf,
   AAPL_MARKET_BUY as MARKET_BUY,
   settle,
-  snowflakeAt,
   submit,
 } from "../support/execution";
 import { TEST_VARS } from "../support/test-vars";
@@ -37,7 +37,7 @@ async function userIdOf(discordId: string) {
 describe("a member's portfolio and orders in Discord", () => {
   it("Scenario: /portfolio, /orders and /cancel show and act on the member's own orders only", async () => {
     const discord = fakeDiscordApi();
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const trader = member();
     const other = member();
     const empty = await interactionResponse(
@@ -55,7 +55,7 @@ describe("a member's portfolio and orders in Discord", () => {
       communityId: community.communityId,
       userId: traderId,
       signal: { ...MARKET_BUY, quantity: 3 },
-      sourceId: snowflakeAt(),
+      sourceId: snowflake(),
       sourceTimestamp: Date.now(),
     });
     const queued = await env.DB.prepare("select id, client_order_id from orders where community_id = ? and user_id = ?")
@@ -129,13 +129,13 @@ describe("confirm mode in Discord", () => {
         channel: _c,
         ...rest
       } = buttonPress(customId, {
-        at: { guildId: snowflakeAt(), channelId: snowflakeAt() } as never,
+        at: { guildId: snowflake(), channelId: snowflake() } as never,
         who: member(),
       });
       return { ...rest, context: 1, user: { id: who.id, username: who.username, global_name: null } };
     };
 
-    const stranger = await interactionResponse(await postInteraction(dmPress({ id: snowflakeAt(), username: "x" })));
+    const stranger = await interactionResponse(await postInteraction(dmPress({ id: snowflake(), username: "x" })));
     expect(stranger.data?.content).toBe("Only the member this order is for can confirm or cancel it.");
     const pressed = await interactionResponse(
       await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),

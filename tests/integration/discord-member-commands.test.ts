@@ -9,10 +9,10 @@ import {
   modalSubmit,
   OPTION,
   postInteraction,
+  type RegisteredCommunity,
   resolvedUser,
   setUpCommunity,
   slash,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 import { setCommunityRiskDefaults } from "../support/risk-defaults";
@@ -37,7 +37,7 @@ const followsOf = async (communityId: string, followerDiscordId: string) =>
   ).results;
 
 function follow(
-  community: TestCommunity,
+  community: RegisteredCommunity,
   who: TestMember,
   provider: TestMember,
   extra: { name: string; type: number; value: string | number }[] = [],
@@ -153,7 +153,7 @@ describe("/follow and /unfollow", () => {
 });
 
 describe("/paper", () => {
-  const paper = (community: TestCommunity, who: TestMember, mode: string) =>
+  const paper = (community: RegisteredCommunity, who: TestMember, mode: string) =>
     postInteraction(slash("paper", [{ name: "mode", type: OPTION.STRING, value: mode }], { at: community.at, who }));
 
   it("Scenario: Live trading needs a plan that includes it and a broker connection", async () => {

@@ -1,11 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { directMessage, editOriginal, followUp } from "../../platform/notifications/notify-queue";
 import type { Notification } from "../../shared/notifications/message";
-import worker from "../../workers/app";
 import { backoffSeconds } from "../../workers/queues/notifications";
 import { snowflake } from "../support/discord";
+import { runBatch } from "../support/queues";
 import { TEST_VARS } from "../support/test-vars";
 
 const API = "https://discord.com/api/v10";
@@ -14,21 +13,6 @@ const APP = TEST_VARS.DISCORD_APPLICATION_ID;
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function runBatch(bodies: unknown[], attempts = 1) {
-  const ids = bodies.map(() => crypto.randomUUID());
-  const batch = createMessageBatch(
-    "notifications",
-    bodies.map((body, i) => ({ id: ids[i] ?? "", timestamp: new Date(), attempts, body })),
-  );
-  const retries = batch.messages.map((message) => vi.spyOn(message, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  /** The delay each retried message asked for (the queue result does not carry it). */
-  const delays = retries.map((spy) => (spy.mock.calls[0]?.[0] as { delaySeconds?: number } | undefined)?.delaySeconds);
-  return { result, ids, delays };
-}
 
 /** Discord's answers, in order; later calls get the last one. */
 function fakeDiscord(...answers: (() => Response)[]) {
@@ -93,7 +77,7 @@ describe("notifications consumer", () => {
   it("Scenario: A deferred reply is edited through the interaction webhook", async () => {
     const spy = fakeDiscord(discordMessage("✅ accepted"));
     const message = edit();
-    const { result, ids } = await runBatch([message]);
+    const { result, ids } = await runBatch("notifications", [message]);
     expect(result.explicitAcks).toEqual(ids);
     expect(spy).toHaveBeenCalledTimes(1);
     const sent = requestOf(spy, 0);
@@ -120,7 +104,7 @@ describe("notifications consumer", () => {
       token,
       message: { content: "Your order filled at 190.40", flags: 64 },
     } satisfies Notification;
-    const { result, ids } = await runBatch([message]);
+    const { result, ids } = await runBatch("notifications", [message]);
     expect(result.explicitAcks).toEqual(ids);
     const sent = requestOf(spy, 0);
     expect(sent.url).toBe(`${API}/webhooks/${APP}/${token}`);
@@ -142,7 +126,7 @@ describe("notifications consumer", () => {
       discordUserId: recipient,
       message: { content: "Your order filled", flags: 64 },
     } satisfies Notification;
-    const { result, ids } = await runBatch([message]);
+    const { result, ids } = await runBatch("notifications", [message]);
     expect(result.explicitAcks).toEqual(ids);
     expect(spy).toHaveBeenCalledTimes(2);
     const open = requestOf(spy, 0);
@@ -171,7 +155,7 @@ describe("notifications consumer", () => {
         { "retry-after": "3", "x-ratelimit-scope": "user", "x-ratelimit-bucket": "abcd" },
       ),
     );
-    const { result, ids, delays } = await runBatch([edit()]);
+    const { result, ids, delays } = await runBatch("notifications", [edit()]);
     expect(spy).toHaveBeenCalledTimes(1);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
@@ -186,7 +170,7 @@ describe("notifications consumer", () => {
         { "x-ratelimit-global": "true", "x-ratelimit-scope": "global" },
       ),
     );
-    const { result, ids, delays } = await runBatch([edit(), edit(), edit()]);
+    const { result, ids, delays } = await runBatch("notifications", [edit(), edit(), edit()]);
     expect(spy).toHaveBeenCalledTimes(1);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
     expect(delays).toEqual([8, 8, 8]);
@@ -194,7 +178,7 @@ describe("notifications consumer", () => {
 
   it("Scenario: A Discord server error is retried with backoff", async () => {
     const spy = fakeDiscord(json(502, { message: "Bad Gateway", code: 0 }));
-    const { result, ids, delays } = await runBatch([edit()], 3);
+    const { result, ids, delays } = await runBatch("notifications", [edit()], { attempts: 3 });
     expect(spy).toHaveBeenCalledTimes(1);
     const delay = delays[0] ?? 0;
     expect(result.retryMessages[0]?.msgId).toBe(ids[0]);
@@ -208,16 +192,16 @@ describe("notifications consumer", () => {
   it("Scenario: A notification is sent once per idempotency key", async () => {
     const spy = fakeDiscord(discordMessage("once"));
     const message = edit();
-    const first = await runBatch([message, message]);
+    const first = await runBatch("notifications", [message, message]);
     expect(first.result.explicitAcks.sort()).toEqual([...first.ids].sort());
-    const again = await runBatch([message]);
+    const again = await runBatch("notifications", [message]);
     expect(again.result.explicitAcks).toEqual(again.ids);
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
   it("Scenario: A refusal that a retry cannot fix is dropped", async () => {
     const spy = fakeDiscord(json(404, { message: "Unknown Webhook", code: 10015 }));
-    const { result, ids } = await runBatch([edit()]);
+    const { result, ids } = await runBatch("notifications", [edit()]);
     expect(spy).toHaveBeenCalledTimes(1);
     expect(result.explicitAcks).toEqual(ids);
     expect(result.retryMessages).toEqual([]);

@@ -10,9 +10,9 @@ import {
   member,
   OPTION,
   postInteraction,
+  type RegisteredCommunity,
   setUpCommunity,
   slash,
-  type TestCommunity,
   type TestMember,
 } from "../support/discord";
 import { TEST_VARS } from "../support/test-vars";
@@ -29,7 +29,7 @@ const tradeOptions = [
   { name: "stop", type: OPTION.NUMBER, value: 185 },
 ];
 
-async function preview(community: TestCommunity, who: TestMember) {
+async function preview(community: RegisteredCommunity, who: TestMember) {
   const reply = await interactionResponse(
     await postInteraction(slash("trade", tradeOptions, { at: community.at, who })),
   );

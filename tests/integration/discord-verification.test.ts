@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { verifyDiscordRequest } from "../../workers/discord/verify";
 import {
   ADMINISTRATOR,
   EPHEMERAL,
@@ -68,6 +69,38 @@ describe("interaction verification", () => {
     expect(res.status).toBe(401);
     const error = await errorOf(res);
     expect(error.code).toBe("MISSING_SIGNATURE");
+  });
+
+  it("Scenario: The public key is imported once and reused", async () => {
+    const keyPair = async () => {
+      const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+      const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+      return { privateKey: pair.privateKey, hex: [...raw].map((b) => b.toString(16).padStart(2, "0")).join("") };
+    };
+    const signed = async (key: { privateKey: CryptoKey; hex: string }, rawBody: string) => {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const bytes = new TextEncoder().encode(timestamp + rawBody);
+      const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key.privateKey, bytes));
+      const hex = [...signature].map((b) => b.toString(16).padStart(2, "0")).join("");
+      return { rawBody, signature: hex, timestamp, publicKeyHex: key.hex };
+    };
+    const [first, second] = [await keyPair(), await keyPair()];
+    const imports = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(await verifyDiscordRequest(await signed(first, `{"n":${i}}`))).toEqual({ ok: true });
+      }
+      expect(imports).toHaveBeenCalledTimes(1);
+      expect(await verifyDiscordRequest(await signed(second, "{}"))).toEqual({ ok: true });
+      expect(await verifyDiscordRequest(await signed(first, "{}"))).toEqual({ ok: true });
+      // One import per public key, however many requests it verifies.
+      expect(imports).toHaveBeenCalledTimes(2);
+      // A signature by the other key still fails against the cached one.
+      const crossed = { ...(await signed(second, "{}")), publicKeyHex: first.hex };
+      expect(await verifyDiscordRequest(crossed)).toMatchObject({ ok: false, code: "INVALID_SIGNATURE" });
+    } finally {
+      imports.mockRestore();
+    }
   });
 
   it("Scenario: A wrong signature is refused", async () => {

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { breakerName } from "../../platform/execution/broker-guard";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { snowflake } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
@@ -9,7 +10,6 @@ import {
   executorOf,
   AAPL_MARKET_BUY as MARKET_AAPL,
   queuedMessages,
-  snowflakeAt,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -132,7 +132,7 @@ function fakeDiscord() {
     if (url.pathname.endsWith("/users/@me/channels")) {
       const { recipient_id: recipientId } = (await request.json()) as { recipient_id: string };
       return Response.json({
-        id: snowflakeAt(),
+        id: snowflake(),
         type: 1,
         last_message_id: null,
         flags: 0,
@@ -143,7 +143,7 @@ function fakeDiscord() {
     if (channel) {
       const body = (await request.json()) as { content?: string; nonce?: string };
       return Response.json({
-        id: snowflakeAt(),
+        id: snowflake(),
         type: 0,
         channel_id: channel[1],
         content: body.content ?? "",
@@ -227,7 +227,7 @@ describe("community lookup by guild", () => {
   });
 
   it("Scenario: A guild without a community is a 404", async () => {
-    const res = await get(`/api/v1/communities?guild_id=${snowflakeAt()}`);
+    const res = await get(`/api/v1/communities?guild_id=${snowflake()}`);
     expect(res.status).toBe(404);
     expect((await errorOf(res)).code).toBe("COMMUNITY_NOT_FOUND");
   });
@@ -544,7 +544,7 @@ describe("platform metrics", () => {
       kind: "dm",
       key: `operator-api-test:${crypto.randomUUID()}`,
       communityId: null,
-      discordUserId: snowflakeAt(),
+      discordUserId: snowflake(),
       message: { content: "A test message that ran out of retries." },
     };
     await deliver("notifications-dlq", [dm]);

@@ -5,17 +5,16 @@ import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import { signComponentId } from "../../shared/discord/components";
 import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi, snowflake } from "../support/discord";
 import {
   AAPL_LONG,
   addFollowersInBulk,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
-  snowflakeAt,
   storedSignal,
   submit,
   type TestCommunity,
@@ -36,7 +35,7 @@ async function dmsTo(userId: string) {
   const user = await env.DB.prepare("select discord_id from users where id = ?")
     .bind(userId)
     .first<{ discord_id: string }>();
-  return discord.sent.filter((s) => (s.body as { recipient_id?: string } | null)?.recipient_id === user?.discord_id);
+  return discord.calls.filter((s) => (s.body as { recipient_id?: string } | null)?.recipient_id === user?.discord_id);
 }
 
 describe("signal gates", () => {
@@ -142,7 +141,7 @@ describe("kill switch", () => {
     const community = await communityWithFollowers(0);
     await addFollowersInBulk(community, FOLLOWERS);
     const signal: NormalizedSignal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
-    const sourceId = snowflakeAt();
+    const sourceId = snowflake();
     const { signal: row } = await community.tenant.signals.store({
       providerUserId: community.providerId,
       source: "slash",
@@ -220,7 +219,7 @@ describe("risk limits in flight", () => {
     const [order] = await ordersOf(community, signalId);
     expect(order?.quantity).toBe(100); // 10% of 100,000 at 100
     await waitFor(async () =>
-      discord.sent.some((s) => JSON.stringify(s.body).includes("was reduced to fit your limits")),
+      discord.calls.some((s) => JSON.stringify(s.body).includes("was reduced to fit your limits")),
     );
     const intent = order?.intent as { reductions: { reason: string; from: number; to: number }[] } | undefined;
     expect(intent?.reductions[0]).toMatchObject({
@@ -351,7 +350,7 @@ describe("orders and fills", () => {
     expect(skipped.explicitAcks).toHaveLength(1);
     expect((await ordersOf(community))[0]?.status).toBe("queued");
     await waitFor(async () => (await dmsTo(follower)).length > 0);
-    const dm = discord.sent.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
+    const dm = discord.calls.find((s) => JSON.stringify(s.body).includes("Confirm your order"));
     const body = dm?.body as { components: { components: { custom_id: string }[] }[] } | undefined;
     const customId = body?.components[0]?.components[0]?.custom_id;
     // The buttons expire with the 30-second confirmation window, and the message says so.
@@ -425,7 +424,7 @@ describe("follow modes", () => {
 
 /** The first direct message whose text passes `match`, once it has gone out. */
 async function waitForDm(match: (content: string) => boolean): Promise<string> {
-  const contents = () => discord.sent.map((s) => (s.body as { content?: string } | null)?.content ?? "");
+  const contents = () => discord.calls.map((s) => (s.body as { content?: string } | null)?.content ?? "");
   await waitFor(async () => contents().some(match));
   return contents().find(match) ?? "";
 }
@@ -443,7 +442,7 @@ describe("a member's own orders", () => {
     const community = await communityWithFollowers(1);
     const [member = ""] = community.followerIds;
     const signalId = crypto.randomUUID();
-    const sourceId = snowflakeAt();
+    const sourceId = snowflake();
     const trade = { ...AAPL_LONG, entry: { price: 100 }, stopLoss: 95, quantity: 500, takeProfits: [] };
     const summary = await executorOf(community.communityId).submitManualTrade({
       signalId,

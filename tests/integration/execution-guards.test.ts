@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi, snowflake } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_AAPL,
   settle,
-  snowflakeAt,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -148,7 +147,7 @@ describe("kill switch and orders that reduce a position", () => {
           communityId: community.communityId,
           userId: member,
           signal,
-          sourceId: snowflakeAt(),
+          sourceId: snowflake(),
           sourceTimestamp: Date.now(),
         });
       expect(await trade(MARKET_AAPL)).toMatchObject({ status: "refused", code: "COMMUNITY_HALTED" });

@@ -5,12 +5,12 @@ import type { CommunityExecutor } from "../../durable-objects/community-executor
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   submit,
   type TestCommunity,
 } from "../support/execution";

@@ -6,18 +6,25 @@ import { forCommunity } from "../../platform/db/tenant/for-community";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { roundPrice } from "../../shared/risk/instruments";
 import type { NormalizedSignal } from "../../shared/signals/schema";
-import { EPHEMERAL, interactionResponse, member, postInteraction, setUpCommunity, slash } from "../support/discord";
+import {
+  EPHEMERAL,
+  fakeDiscordApi,
+  interactionResponse,
+  member,
+  postInteraction,
+  setUpCommunity,
+  slash,
+  snowflake,
+} from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   db,
   deliver,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
   queuedMessages,
   settle,
-  snowflakeAt,
   submit,
   type TestCommunity,
 } from "../support/execution";
@@ -71,7 +78,7 @@ async function paperAccount(community: TestCommunity, userId: string): Promise<P
 async function dmContaining(words: string, timeoutMs = 8000): Promise<string> {
   const started = Date.now();
   for (;;) {
-    const found = discord.sent
+    const found = discord.calls
       .map((s) => (s.body as { content?: string } | null)?.content ?? "")
       .find((text) => text.includes(words));
     if (found) return found;
@@ -318,7 +325,7 @@ describe("a cancel that races a send", () => {
 
 describe("options", () => {
   it("Scenario: An option trade is recorded and shown as contracts of its contract", async () => {
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const trader = member();
     await postInteraction(slash("portfolio", [], { at: community.at, who: trader }));
     const userId =
@@ -339,7 +346,7 @@ describe("options", () => {
         stopLoss: null,
         takeProfits: [],
       },
-      sourceId: snowflakeAt(),
+      sourceId: snowflake(),
       sourceTimestamp: Date.now(),
     });
     expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1 });

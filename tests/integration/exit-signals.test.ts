@@ -2,12 +2,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
   executorOf,
-  fakeDiscordApi,
   settle,
   submit,
   type TestCommunity,

@@ -3,12 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import type { NormalizedSignal } from "../../shared/signals/schema";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   addFollowersInBulk,
   communityWithFollowers,
   executorOf,
-  fakeDiscordApi,
   settle,
   storedSignal,
   submit,
@@ -138,7 +138,7 @@ describe("resumable fan-out", () => {
     const summary = (await entries.tenant.execution.getSignal(entry.signalId))?.summary;
     expect(summary).toMatchObject({ ordersQueued: 0, notReached: 1 });
     await waitFor(() =>
-      discord.sent.some((s) => JSON.stringify(s.body).includes("was not sent: the executor was interrupted")),
+      discord.calls.some((s) => JSON.stringify(s.body).includes("was not sent: the executor was interrupted")),
     );
 
     const [sell] = await exits.tenant.execution.listOrders({ signalId: exit.signalId });

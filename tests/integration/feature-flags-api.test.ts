@@ -1,14 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { forCommunity } from "../../platform/db/tenant/for-community";
+import { newCommunity } from "../support/communities";
 import { call, errorOf, opsHeaders } from "../support/http";
 
 const db = database(env.DB);
 const jsonHeaders = opsHeaders({ "content-type": "application/json" });
-const newCommunity = async () =>
-  (await communityDirectory(db).create({ guildId: crypto.randomUUID(), name: "Flags API" })).community.id;
 const newFlagKey = () => `flag_${crypto.randomUUID().slice(0, 8)}`;
 
 async function defineFlag(key: string, body: Record<string, unknown>) {
@@ -27,7 +25,7 @@ describe("feature flag operator API", () => {
     };
     expect(list.flags).toContainEqual(expect.objectContaining({ key, enabledByDefault: true }));
 
-    const communityId = await newCommunity();
+    const { communityId } = await newCommunity({ name: "Flags API" });
     const evaluated = (await (
       await call(`/api/v1/communities/${communityId}/flags`, { headers: opsHeaders() })
     ).json()) as { flags: Array<{ key: string; enabled: boolean; reason: string }> };
@@ -37,7 +35,7 @@ describe("feature flag operator API", () => {
   it("Scenario: An operator overrides a flag for one community, audited", async () => {
     const key = newFlagKey();
     await (await defineFlag(key, { enabledByDefault: false })).json();
-    const communityId = await newCommunity();
+    const { communityId } = await newCommunity({ name: "Flags API" });
     const path = `/api/v1/communities/${communityId}/flags/${key}`;
 
     const set = await call(path, { method: "PUT", headers: jsonHeaders, body: JSON.stringify({ enabled: true }) });
@@ -86,7 +84,7 @@ describe("feature flag operator API", () => {
   });
 
   it("Scenario: Overriding an unknown flag or community is a 404", async () => {
-    const communityId = await newCommunity();
+    const { communityId } = await newCommunity({ name: "Flags API" });
     const unknownFlag = await call(`/api/v1/communities/${communityId}/flags/${newFlagKey()}`, {
       method: "PUT",
       headers: jsonHeaders,
@@ -101,7 +99,7 @@ describe("feature flag operator API", () => {
   });
 
   it("Scenario: Flag endpoints require the operator token", async () => {
-    const communityId = await newCommunity();
+    const { communityId } = await newCommunity({ name: "Flags API" });
     for (const [path, method] of [
       ["/api/v1/ops/flags", "GET"],
       [`/api/v1/ops/flags/${newFlagKey()}`, "PUT"],

@@ -1,25 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { featureFlagDefinitions } from "../../platform/db/feature-flags";
-import { forCommunity } from "../../platform/db/tenant/for-community";
 import { rolloutBucket } from "../../shared/flags";
+import { newCommunity } from "../support/communities";
 
 const db = database(env.DB);
 const definitions = featureFlagDefinitions(db);
 
 const newFlagKey = () => `flag_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 
-async function newCommunity() {
-  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name: "Flags" });
-  return forCommunity(db, community.id);
-}
-
 describe("feature flags (D1)", () => {
   it("Scenario: A defined flag follows its global default", async () => {
     const key = newFlagKey();
-    const tenant = await newCommunity();
+    const tenant = (await newCommunity({ name: "Flags" })).tenant;
     expect(await tenant.flags.evaluate(key)).toEqual({ enabled: false, reason: "unknown_flag" });
 
     const defined = await definitions.define({ key, description: "New dashboard", enabledByDefault: true });
@@ -35,8 +29,8 @@ describe("feature flags (D1)", () => {
   it("Scenario: A community override is set, audited and cleared", async () => {
     const key = newFlagKey();
     await definitions.define({ key, enabledByDefault: false, rolloutPercent: 100 });
-    const tenant = await newCommunity();
-    const other = await newCommunity();
+    const tenant = (await newCommunity({ name: "Flags" })).tenant;
+    const other = (await newCommunity({ name: "Flags" })).tenant;
     expect(await tenant.flags.evaluate(key)).toEqual({ enabled: true, reason: "rollout" });
 
     await tenant.flags.setOverride(key, false, "u-admin");
@@ -55,7 +49,7 @@ describe("feature flags (D1)", () => {
   });
 
   it("Scenario: Overriding an undefined flag is refused", async () => {
-    const tenant = await newCommunity();
+    const tenant = (await newCommunity({ name: "Flags" })).tenant;
     await expect(tenant.flags.setOverride(newFlagKey(), true)).rejects.toMatchObject({ code: "FLAG_NOT_FOUND" });
     await expect(definitions.define({ key: newFlagKey(), rolloutPercent: 101 })).rejects.toMatchObject({ status: 400 });
     await expect(definitions.define({ key: "Bad Key" })).rejects.toMatchObject({ status: 400 });
@@ -64,7 +58,9 @@ describe("feature flags (D1)", () => {
   it("Scenario: A percentage rollout is decided by the community's bucket", async () => {
     const key = newFlagKey();
     await definitions.define({ key, rolloutPercent: 30 });
-    const tenants = await Promise.all(Array.from({ length: 20 }, () => newCommunity()));
+    const tenants = await Promise.all(
+      Array.from({ length: 20 }, async () => (await newCommunity({ name: "Flags" })).tenant),
+    );
     for (const tenant of tenants) {
       const expected = rolloutBucket(key, tenant.communityId) < 30;
       expect(await tenant.flags.evaluate(key)).toEqual({ enabled: expected, reason: "rollout" });

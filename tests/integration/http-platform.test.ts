@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { NotImplementedError } from "../../shared/errors";
+import { ERROR_CODES, NotImplementedError } from "../../shared/errors";
 import { createApp } from "../../workers/http/app";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../../workers/http/middleware/body-limit";
 import { call, callApp, errorOf, opsHeaders } from "../support/http";
@@ -238,5 +238,17 @@ describe("platform HTTP surface", () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/health", "/ready"]));
+  });
+
+  it("Scenario: The OpenAPI document lists every error code", async () => {
+    const doc = (await (await call("/api/v1/openapi.json")).json()) as {
+      components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, unknown> }> };
+    };
+    const { ErrorCode, ErrorBody } = doc.components.schemas;
+    expect(ErrorCode?.enum).toEqual([...ERROR_CODES]);
+    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+    expect(ErrorBody?.properties?.error).toMatchObject({
+      properties: { code: { $ref: "#/components/schemas/ErrorCode" } },
+    });
   });
 });

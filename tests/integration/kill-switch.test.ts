@@ -14,9 +14,9 @@ import {
   member,
   OPTION,
   postInteraction,
+  type RegisteredCommunity,
   setUpCommunity,
   slash,
-  type TestCommunity,
 } from "../support/discord";
 import {
   communityWithFollowers,
@@ -33,7 +33,7 @@ afterEach(() => {
 });
 
 /** A registered community (through /setup) whose provider is followed by `count` members. */
-async function followedProvider(community: TestCommunity, count: number) {
+async function followedProvider(community: RegisteredCommunity, count: number) {
   const provider = community.provider();
   const tenant = forCommunity(db, community.communityId);
   const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
@@ -58,7 +58,7 @@ const orderCount = async (communityId: string) =>
       .first<{ n: number }>()
   )?.n ?? 0;
 
-const killswitch = (community: TestCommunity, action: "halt" | "resume") =>
+const killswitch = (community: RegisteredCommunity, action: "halt" | "resume") =>
   slash("killswitch", [{ name: "action", type: OPTION.STRING, value: action }], {
     at: community.at,
     who: community.owner,

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   deliver,
-  fakeDiscordApi,
   queuedMessages,
   settle,
   submit,

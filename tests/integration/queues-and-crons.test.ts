@@ -1,17 +1,6 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../workers/app";
-
-async function runBatch(queue: string, bodies: unknown[], ids = bodies.map(() => crypto.randomUUID())) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body, i) => ({ id: ids[i] ?? crypto.randomUUID(), timestamp: Date.now(), attempts: 1, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return { result: await getQueueResult(batch, ctx), ids };
-}
+import { runBatch } from "../support/queues";
 
 /** The test-only service_binding_extra_handlers flag adds scheduled() to the entry's binding. */
 interface ScheduledFetcher {
@@ -42,8 +31,8 @@ describe("queue dispatch", () => {
 
   it("Scenario: A redelivered dead letter is stored once", async () => {
     const id = crypto.randomUUID();
-    await runBatch("notifications-dlq", [{ kind: "dm" }], [id]);
-    const again = await runBatch("notifications-dlq", [{ kind: "dm" }], [id]);
+    await runBatch("notifications-dlq", [{ kind: "dm" }], { ids: [id] });
+    const again = await runBatch("notifications-dlq", [{ kind: "dm" }], { ids: [id] });
     expect(again.result.explicitAcks).toEqual([id]);
     expect((await deadLetterRows(id)).results).toHaveLength(1);
   });

@@ -5,11 +5,11 @@ import type { ExecutionEvent } from "../../shared/execution/events";
 import { Logger } from "../../shared/logging";
 import type { PublishInput } from "../../shared/realtime/publish";
 import { StreamCursor } from "../../shared/realtime/stream-cursor";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_MARKET_BUY,
   communityWithFollowers,
   executorOf,
-  fakeDiscordApi,
   settle,
   submit,
   type TestCommunity,

@@ -1,11 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { directMessagesTo, fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
-  directMessagesTo,
   executorOf,
-  fakeDiscordApi,
   AAPL_MARKET_BUY as MARKET_BUY,
   settle,
   submit,

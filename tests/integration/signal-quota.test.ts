@@ -6,11 +6,11 @@ import { configFor } from "../../shared/config";
 import { rootLogger } from "../../shared/logging";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { subscriptionReply } from "../../workers/discord/commands/subscription";
+import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
   communityWithFollowers,
   executorOf,
-  fakeDiscordApi,
   settle,
   storedSignal,
   submit,

@@ -2,18 +2,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { featureFlagDefinitions } from "../../platform/db/feature-flags";
-import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { TENANT_TABLES } from "../../shared/db/schema";
+import { newCommunity } from "../support/communities";
 
 const db = database(env.DB);
-
-async function newCommunity(name: string) {
-  const { community } = await communityDirectory(db).create({ guildId: crypto.randomUUID(), name });
-  return forCommunity(db, community.id);
-}
 
 async function newUser() {
   return upsertUser(db, { discordId: crypto.randomUUID(), username: "member" });
@@ -49,7 +43,6 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
     "communitiesToReconcile",
     "startReconciliationRun",
     "finishReconciliationRun",
-    "recentReconciliationRuns",
   ],
 };
 
@@ -168,8 +161,8 @@ function projectSources(): Record<string, string> {
 
 describe("tenant isolation", () => {
   it("Scenario: A community never sees another community's memberships", async () => {
-    const a = await newCommunity("A");
-    const b = await newCommunity("B");
+    const a = (await newCommunity({ name: "A" })).tenant;
+    const b = (await newCommunity({ name: "B" })).tenant;
     const [alice, bob] = [await newUser(), await newUser()];
     await a.memberships.upsert(alice.id, "trader");
     await b.memberships.upsert(bob.id, "admin");
@@ -181,8 +174,8 @@ describe("tenant isolation", () => {
   });
 
   it("Scenario: A community cannot change another community's memberships", async () => {
-    const a = await newCommunity("A");
-    const b = await newCommunity("B");
+    const a = (await newCommunity({ name: "A" })).tenant;
+    const b = (await newCommunity({ name: "B" })).tenant;
     const bob = await newUser();
     await b.memberships.upsert(bob.id, "trader");
 
@@ -196,8 +189,8 @@ describe("tenant isolation", () => {
   });
 
   it("Scenario: A community never sees another community's audit entries", async () => {
-    const a = await newCommunity("A");
-    const b = await newCommunity("B");
+    const a = (await newCommunity({ name: "A" })).tenant;
+    const b = (await newCommunity({ name: "B" })).tenant;
     await b.audit.append({ event: "billing.plan_changed", data: { plan: "enterprise" } });
     await a.audit.append({ event: "auth.mfa_enrolled" });
 
@@ -210,8 +203,8 @@ describe("tenant isolation", () => {
   });
 
   it("Scenario: A community cannot change another community's orders or fills", async () => {
-    const a = await newCommunity("A");
-    const b = await newCommunity("B");
+    const a = (await newCommunity({ name: "A" })).tenant;
+    const b = (await newCommunity({ name: "B" })).tenant;
     const bob = await newUser();
     const { signal } = await b.signals.store({
       providerUserId: bob.id,
@@ -304,8 +297,8 @@ describe("tenant isolation", () => {
   it("Scenario: A community never sees or changes another community's flag overrides", async () => {
     const key = `tenancy_${crypto.randomUUID().slice(0, 8)}`;
     await featureFlagDefinitions(db).define({ key, enabledByDefault: false });
-    const a = await newCommunity("A");
-    const b = await newCommunity("B");
+    const a = (await newCommunity({ name: "A" })).tenant;
+    const b = (await newCommunity({ name: "B" })).tenant;
     await b.flags.setOverride(key, true, "u-admin");
 
     expect(await b.flags.isEnabled(key)).toBe(true);

@@ -3,8 +3,7 @@ import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, beforeEach, type MockInstance, vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
-import { forCommunity } from "../../platform/db/tenant/for-community";
+import type { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import type { Notification } from "../../shared/notifications/message";
 import worker from "../../workers/app";
@@ -21,6 +20,8 @@ import stripeInvoicePaymentDoc from "./billing-fixtures/stripe/invoice_payment.j
 import stripePaymentIntentDoc from "./billing-fixtures/stripe/payment_intent.json";
 import stripeRefundDoc from "./billing-fixtures/stripe/refund.json";
 import stripeSubscriptionDoc from "./billing-fixtures/stripe/subscription.json";
+import { newCommunity } from "./communities";
+import { snowflake } from "./discord";
 import { BASE } from "./http";
 import { POLAR_PRODUCTS, TEST_VARS } from "./test-vars";
 
@@ -39,13 +40,10 @@ let counter = 0;
 export const uid = (prefix: string) =>
   `${prefix}_${Date.now().toString(36)}${(++counter).toString(36)}${crypto.randomUUID().slice(0, 8)}`;
 const seconds = (ms: number) => Math.floor(ms / 1000);
-let snowflakeCounter = 0n;
-export const snowflake = () =>
-  String(((BigInt(Date.now()) - 1420070400000n) << 22n) | (++snowflakeCounter & 0x3fffffn));
 
 // ---------------------------------------------------------------- senders
 
-export async function stripeSignature(payload: string, options: { timestamp?: number; secret?: string } = {}) {
+async function stripeSignature(payload: string, options: { timestamp?: number; secret?: string } = {}) {
   return Stripe.webhooks.generateTestHeaderStringAsync({
     payload,
     secret: options.secret ?? TEST_VARS.STRIPE_WEBHOOK_SECRET,
@@ -127,7 +125,7 @@ export function useEnv(next: Partial<Record<string, unknown>>): Env {
   currentEnv = billingEnv(next);
   return currentEnv;
 }
-export function resetEnv(): void {
+function resetEnv(): void {
   currentEnv = billingEnv();
 }
 
@@ -647,14 +645,13 @@ export interface BillingWorld {
   tenant: ReturnType<typeof forCommunity>;
 }
 
-/** A community with its owner (an admin in it). */
-export async function newCommunity(name = "Billing test community"): Promise<BillingWorld> {
+/** A community with its owner (an admin in it), for billing it. */
+export async function newBillingWorld(name = "Billing test community"): Promise<BillingWorld> {
   const ownerDiscordId = snowflake();
   const owner = await upsertUser(db, { discordId: ownerDiscordId, username: "owner" });
-  const { community } = await communityDirectory(db).create({ guildId: snowflake(), name, ownerUserId: owner.id });
-  const tenant = forCommunity(db, community.id);
+  const { communityId, tenant } = await newCommunity({ name, ownerUserId: owner.id });
   await tenant.memberships.upsert(owner.id, "owner");
-  return { communityId: community.id, ownerId: owner.id, ownerDiscordId, tenant };
+  return { communityId, ownerId: owner.id, ownerDiscordId, tenant };
 }
 
 export async function newMember(world: BillingWorld, role: "trader" | "provider" = "trader") {
@@ -772,7 +769,7 @@ export interface CapturedQueues {
  * in the Worker's isolate, so the bindings are the same objects), so a test
  * can run the consumer deterministically and read every DM.
  */
-export function captureQueues(): CapturedQueues {
+function captureQueues(): CapturedQueues {
   const billing: unknown[] = [];
   const dms: Extract<Notification, { kind: "dm" }>[] = [];
   const spies: MockInstance[] = [

@@ -17,11 +17,13 @@ export const ADMINISTRATOR = "8";
 export const MEMBER_PERMISSIONS = String(0x400n | 0x800n | 0x10000n | 0x80000000n);
 
 let sequence = 0n;
-/** A fresh snowflake whose timestamp is `atMs` (default now). */
+/**
+ * A fresh snowflake whose timestamp is `atMs` (default now, so a signal stamped with it is fresh): the low 22 bits
+ * count up, so ids stay unique within a test file even when thousands are made in one millisecond.
+ */
 export function snowflake(atMs = Date.now()): string {
-  sequence = (sequence + 1n) & 0xfffn;
-  const worker = BigInt(Math.floor(Math.random() * 1024));
-  return String(((BigInt(atMs) - DISCORD_EPOCH) << 22n) | (worker << 12n) | sequence);
+  sequence = (sequence + 1n) & 0x3fffffn;
+  return String(((BigInt(atMs) - DISCORD_EPOCH) << 22n) | sequence);
 }
 
 const hexToBytes = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
@@ -42,12 +44,12 @@ function privateKey(): Promise<CryptoKey> {
   return signingKey;
 }
 
-export async function sign(timestamp: string, body: string): Promise<string> {
+async function sign(timestamp: string, body: string): Promise<string> {
   const signature = await crypto.subtle.sign("Ed25519", await privateKey(), new TextEncoder().encode(timestamp + body));
   return bytesToHex(new Uint8Array(signature));
 }
 
-export const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
 
 export interface SignedOptions {
   timestamp?: string;
@@ -175,7 +177,7 @@ export function ping() {
   };
 }
 
-export type OptionValue = string | number | boolean;
+type OptionValue = string | number | boolean;
 export type Option = { name: string; type: number; value?: OptionValue; focused?: boolean; options?: Option[] };
 
 export const OPTION = {
@@ -312,7 +314,8 @@ export const EPHEMERAL = 64;
 
 // ---- a registered community, and Discord's API faked at the HTTP boundary ----
 
-export interface TestCommunity {
+/** A community registered through a real `/setup` (distinct from execution.ts's `TestCommunity`, built directly in D1). */
+export interface RegisteredCommunity {
   at: Guild;
   communityId: string;
   owner: TestMember;
@@ -326,7 +329,7 @@ export interface TestCommunity {
  * Runs a real /setup as a server admin (provider role + signal channel) and returns the community.
  * `aroundTheClock`: the community lets its members trade outside regular hours, for tests that place equity orders.
  */
-export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<TestCommunity> {
+export async function setUpCommunity(options: { aroundTheClock?: boolean } = {}): Promise<RegisteredCommunity> {
   const at = guild();
   const owner = admin();
   const providerRoleId = snowflake();
@@ -383,25 +386,43 @@ export interface DiscordCall {
   body: Record<string, unknown>;
 }
 
+/** Where the Worker reaches Discord's HTTP API in tests (DISCORD_API_BASE is left at its default). */
+const DISCORD_API = "https://discord.com/api/";
+
 /**
- * Fakes Discord's HTTP API for the notifications consumer: every call is
- * recorded and answered as Discord does (200 with a message object).
+ * Fakes Discord's HTTP API at the fetch boundary for the notifications consumer and the executor's DMs: every call
+ * to Discord is recorded and answered as Discord does (a DM channel for `POST /users/@me/channels`, else 200 with a
+ * message object); any other fetch goes through untouched. `restore()` puts the real fetch back.
  */
 export function fakeDiscordApi() {
   const calls: DiscordCall[] = [];
+  /** Direct messages as their recipients get them: the DM channel opened, then the message posted to it. */
+  const dms: { recipient: string; content: string }[] = [];
+  const recipients = new Map<string, string>();
+  const original = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
+    if (!request.url.startsWith(DISCORD_API)) return original(input, init);
     const text = await request.text();
+    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     calls.push({
       url: request.url,
       method: request.method,
       headers: Object.fromEntries(request.headers.entries()),
-      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      body,
     });
+    if (request.method === "POST" && request.url.endsWith("/users/@me/channels")) {
+      const channelId = snowflake();
+      recipients.set(channelId, String(body.recipient_id));
+      return Response.json({ id: channelId, type: 1, recipients: [{ id: body.recipient_id, username: "member" }] });
+    }
+    const channel = /\/channels\/(\d+)\/messages$/.exec(new URL(request.url).pathname)?.[1];
+    const recipient = channel ? recipients.get(channel) : undefined;
+    if (recipient) dms.push({ recipient, content: typeof body.content === "string" ? body.content : "" });
     return Response.json({
       id: snowflake(),
       type: 0,
-      content: "",
+      content: typeof body.content === "string" ? body.content : "",
       channel_id: snowflake(),
       author: { id: APPLICATION_ID, username: "Trade Executor", bot: true },
       timestamp: new Date().toISOString(),
@@ -410,11 +431,12 @@ export function fakeDiscordApi() {
     });
   });
   return {
-    spy,
     calls,
+    dms,
+    restore: () => spy.mockRestore(),
     /** Waits for the deferred reply's edit (PATCH @original) of one interaction. */
     async editOf(interaction: { token: string }, timeout = 5_000): Promise<DiscordCall> {
-      const url = `https://discord.com/api/v10/webhooks/${APPLICATION_ID}/${encodeURIComponent(interaction.token)}/messages/@original`;
+      const url = `${DISCORD_API}v10/webhooks/${APPLICATION_ID}/${encodeURIComponent(interaction.token)}/messages/@original`;
       return vi.waitFor(
         () => {
           const call = calls.find((c) => c.url === url && c.method === "PATCH");
@@ -425,4 +447,12 @@ export function fakeDiscordApi() {
       );
     },
   };
+}
+
+/** The texts of the direct messages a member (by internal user id) was sent through a `fakeDiscordApi()`. */
+export async function directMessagesTo(discord: ReturnType<typeof fakeDiscordApi>, userId: string): Promise<string[]> {
+  const user = await env.DB.prepare("select discord_id from users where id = ?")
+    .bind(userId)
+    .first<{ discord_id: string }>();
+  return discord.dms.filter((dm) => dm.recipient === user?.discord_id).map((dm) => dm.content);
 }

@@ -1,25 +1,18 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { vi } from "vitest";
 import { database } from "../../platform/db/client";
-import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import type { FollowInput } from "../../platform/db/tenant/follows";
-import { forCommunity } from "../../platform/db/tenant/for-community";
+import type { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { executorFor } from "../../platform/objects";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import type { NormalizedSignal } from "../../shared/signals/schema";
-import worker from "../../workers/app";
+import { newCommunity } from "./communities";
+import { snowflake } from "./discord";
+import { runBatch } from "./queues";
 import { AROUND_THE_CLOCK, setCommunityRiskDefaults } from "./risk-defaults";
 
 export const db = database(env.DB);
-
-let snowflakeCounter = 0n;
-/** A Discord-like snowflake for "now" (so the signal is fresh), unique per call. */
-export function snowflakeAt(ms = Date.now()): string {
-  snowflakeCounter += 1n;
-  return String(((BigInt(ms) - 1420070400000n) << 22n) | (snowflakeCounter & 0x3fffffn));
-}
 
 export interface TestCommunity {
   communityId: string;
@@ -34,14 +27,13 @@ export async function communityWithFollowers(
   follow: Partial<Omit<FollowInput, "followerUserId" | "providerUserId">> = {},
   riskDefaults: Record<string, unknown> = AROUND_THE_CLOCK,
 ): Promise<TestCommunity> {
-  const { community } = await communityDirectory(db).create({ guildId: snowflakeAt(), name: "Test community" });
-  await setCommunityRiskDefaults(community.id, riskDefaults);
-  const tenant = forCommunity(db, community.id);
-  const provider = await upsertUser(db, { discordId: snowflakeAt(), username: "provider" });
+  const { communityId, tenant } = await newCommunity();
+  await setCommunityRiskDefaults(communityId, riskDefaults);
+  const provider = await upsertUser(db, { discordId: snowflake(), username: "provider" });
   await tenant.memberships.upsert(provider.id, "provider");
   const followerIds: string[] = [];
   for (let i = 0; i < followers; i++) {
-    const user = await upsertUser(db, { discordId: snowflakeAt(), username: `follower-${i}` });
+    const user = await upsertUser(db, { discordId: snowflake(), username: `follower-${i}` });
     await tenant.memberships.upsert(user.id, "trader");
     await tenant.follows.upsert({
       followerUserId: user.id,
@@ -53,7 +45,7 @@ export async function communityWithFollowers(
     });
     followerIds.push(user.id);
   }
-  return { communityId: community.id, providerId: provider.id, followerIds, tenant };
+  return { communityId, providerId: provider.id, followerIds, tenant };
 }
 
 export function executorOf(communityId: string) {
@@ -90,7 +82,7 @@ export async function storedSignal(
   signal: NormalizedSignal = AAPL_LONG,
   source: Partial<Pick<SubmitSignalInput, "sourceId" | "sourceTimestamp" | "providerUserId">> = {},
 ): Promise<SubmitSignalInput> {
-  const sourceId = source.sourceId ?? snowflakeAt(source.sourceTimestamp);
+  const sourceId = source.sourceId ?? snowflake(source.sourceTimestamp);
   const sourceTimestamp = source.sourceTimestamp ?? Date.now();
   const providerUserId = source.providerUserId ?? community.providerId;
   const { signal: row } = await community.tenant.signals.store({
@@ -124,59 +116,15 @@ export async function submit(
   return { summary, signalId: input.signalId, sourceId: input.sourceId };
 }
 
-/** Delivers messages to a queue consumer, as the Queues runtime would. */
+/** Delivers messages to a queue consumer, as the Queues runtime would, and answers its verdict (`runBatch`'s result). */
 export async function deliver(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
+  return (await runBatch(queue, bodies, { attempts })).result;
 }
 
 /** Order submission messages for every queued order of a community (what the executor sent). */
 export async function queuedMessages(community: TestCommunity) {
   const queued = await community.tenant.execution.listOrders({ status: "queued", limit: 1000 });
   return queued.map((o) => ({ communityId: community.communityId, orderId: o.id, clientOrderId: o.clientOrderId }));
-}
-
-/** Answers the Discord API calls the notifications consumer makes (DM channel, message) as Discord would. */
-export function fakeDiscordApi() {
-  const sent: { url: string; body: unknown }[] = [];
-  /** Direct messages as their recipients get them: the DM channel opened, then the message posted to it. */
-  const dms: { recipient: string; content: string }[] = [];
-  const recipients = new Map<string, string>();
-  const original = globalThis.fetch;
-  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const request = new Request(input, init);
-    if (!request.url.startsWith("https://discord.com/api/")) return original(input, init);
-    const body = request.method === "GET" ? null : await request.json().catch(() => null);
-    sent.push({ url: request.url, body });
-    if (request.url.endsWith("/users/@me/channels")) {
-      const channelId = snowflakeAt();
-      const recipient = (body as { recipient_id: string }).recipient_id;
-      recipients.set(channelId, recipient);
-      return Response.json({ id: channelId, type: 1, recipients: [{ id: recipient }] });
-    }
-    const channel = /\/channels\/(\d+)\/messages$/.exec(new URL(request.url).pathname)?.[1];
-    const recipient = channel ? recipients.get(channel) : undefined;
-    if (recipient) dms.push({ recipient, content: (body as { content?: string })?.content ?? "" });
-    return Response.json({
-      id: snowflakeAt(),
-      channel_id: snowflakeAt(),
-      content: (body as { content?: string })?.content ?? "",
-    });
-  });
-  return { sent, dms, restore: () => spy.mockRestore() };
-}
-
-/** The texts of the direct messages a member was sent, through a `fakeDiscordApi()`. */
-export async function directMessagesTo(discord: ReturnType<typeof fakeDiscordApi>, userId: string): Promise<string[]> {
-  const user = await env.DB.prepare("select discord_id from users where id = ?")
-    .bind(userId)
-    .first<{ discord_id: string }>();
-  return discord.dms.filter((dm) => dm.recipient === user?.discord_id).map((dm) => dm.content);
 }
 
 /**
@@ -218,7 +166,7 @@ const BULK_FOLLOWERS = 2_000;
 
 async function addFollowerChunk(community: TestCommunity, count: number): Promise<void> {
   const now = Date.now();
-  const users = Array.from({ length: count }, () => ({ id: crypto.randomUUID(), discordId: snowflakeAt() }));
+  const users = Array.from({ length: count }, () => ({ id: crypto.randomUUID(), discordId: snowflake() }));
   const payload = JSON.stringify(users);
   await env.DB.batch([
     env.DB.prepare(

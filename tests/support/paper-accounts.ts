@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { createPaperAccount, type PaperAccountState } from "../../shared/brokers/paper/engine";
 import { executorOf, type TestCommunity } from "./execution";
 
-export interface SeededPosition {
+interface SeededPosition {
   symbol: string;
   /** Signed: negative for a short. */
   quantity: number;

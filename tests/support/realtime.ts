@@ -8,7 +8,7 @@ import { upsertUser } from "../../platform/db/users";
 import { realtimeHubFor } from "../../platform/objects";
 import { newSessionId, SESSION_COOKIE, SESSION_TTL_MS, signSessionToken } from "../../shared/auth/session-token";
 import type { MembershipRole } from "../../shared/db/schema";
-import { snowflakeAt } from "./execution";
+import { snowflake } from "./discord";
 import { BASE } from "./http";
 import { TEST_VARS } from "./test-vars";
 
@@ -23,13 +23,13 @@ export interface TestMember {
 }
 
 export async function newCommunityId(): Promise<string> {
-  const { community } = await communityDirectory(db).create({ guildId: snowflakeAt(), name: "Realtime community" });
+  const { community } = await communityDirectory(db).create({ guildId: snowflake(), name: "Realtime community" });
   return community.id;
 }
 
 /** A user with a live session, as sign-in would leave them (row in `sessions`, signed cookie). */
 export async function signedInUser(options: { expiresAt?: number } = {}) {
-  const user = await upsertUser(db, { discordId: snowflakeAt(), username: "member" });
+  const user = await upsertUser(db, { discordId: snowflake(), username: "member" });
   return { userId: user.id, ...(await sessionFor(user.id, options)) };
 }
 

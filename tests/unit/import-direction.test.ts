@@ -29,6 +29,9 @@ const ALLOWED_EXCEPTIONS: readonly { from: string; to: string; why: string }[] =
 /** The one module that turns a name into a Durable Object stub. */
 const OBJECT_HELPERS = "platform/objects.ts";
 
+/** Route modules: none imports another (shapes two routes share live in workers/http/schemas.ts). */
+const ROUTES = "workers/http/routes/";
+
 const SPECIFIER =
   /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 
@@ -68,6 +71,10 @@ function importViolations(sources: Record<string, string>): string[] {
       }
       if (!specifier.startsWith(".")) continue;
       const target = resolve(file, specifier);
+      if (file.startsWith(ROUTES) && target.startsWith(ROUTES)) {
+        problems.push(`${file}: imports ${target} (a route never imports another route; see workers/http/schemas.ts)`);
+        continue;
+      }
       const to = layerOf(target);
       if (!to || MAY_IMPORT[from].includes(to)) continue;
       if (ALLOWED_EXCEPTIONS.some((allowed) => allowed.from === file && names(target, allowed.to))) continue;
@@ -118,6 +125,8 @@ describe("one import direction", () => {
         'import type { CommunityExecutor } from "../../../durable-objects/community-executor";',
         "// import { RateLimiter } from '../../../durable-objects/rate-limiter';",
         'import { forCommunity } from "../../../platform/db/tenant/for-community";',
+        'import { OrderSchema } from "./community-orders";',
+        'import { errorResponse } from "../schemas";',
       ].join("\n"),
       "platform/execution/leaky.ts": [
         'import type { CommunityExecutor } from "../../durable-objects";',
@@ -141,6 +150,7 @@ describe("one import direction", () => {
       "durable-objects/executor/leaky.ts: imports workers/db/client (durable-objects/ may not import workers/)",
       "durable-objects/executor/leaky.ts: imports workers/queues/order-submissions (durable-objects/ may not import workers/)",
       "workers/http/routes/leaky.ts: imports durable-objects/community-executor (workers/ may not import durable-objects/)",
+      "workers/http/routes/leaky.ts: imports workers/http/routes/community-orders (a route never imports another route; see workers/http/schemas.ts)",
       "platform/execution/leaky.ts: imports durable-objects (platform/ may not import durable-objects/)",
       "platform/execution/leaky.ts: imports durable-objects/executor/order-flow (platform/ may not import durable-objects/)",
       "platform/execution/leaky.ts: imports workers/http/routes/ready (platform/ may not import workers/)",

@@ -104,7 +104,7 @@ export async function openPortal(
   return { url: session.url, provider: customer.provider };
 }
 
-export function defaultReturnUrls(ctx: BillingContext): ReturnUrls & { portalUrl: string } {
+function defaultReturnUrls(ctx: BillingContext): ReturnUrls & { portalUrl: string } {
   const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, "");
   if (!base) {
     throw new ServiceUnavailableError("Billing return pages need PUBLIC_BASE_URL.", "FEATURE_NOT_CONFIGURED");

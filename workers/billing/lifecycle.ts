@@ -16,7 +16,7 @@ import { reconcileSubject } from "./reconcile";
  */
 
 /** An event younger than this may still be on its way to the queue from the webhook request. */
-export const OUTBOX_GRACE_MS = 60_000;
+const OUTBOX_GRACE_MS = 60_000;
 const OUTBOX_BATCH = 100;
 const CANDIDATES_PER_RUN = 5_000;
 const SEND_BATCH = 100;

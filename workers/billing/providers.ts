@@ -43,8 +43,3 @@ export function billingProvider(
         productIds: config.POLAR_PRODUCT_IDS ?? {},
       });
 }
-
-/** The provider new checkouts go to (BILLING_PROVIDER). */
-export function checkoutProvider(config: AppConfig): BillingProvider {
-  return billingProvider(config, config.BILLING_PROVIDER, "api");
-}

@@ -45,7 +45,7 @@ export interface PlanOffer {
   trialDays: number;
 }
 
-export function subscriptionView(row: SubscriptionRow, now: number): SubscriptionView {
+function subscriptionView(row: SubscriptionRow, now: number): SubscriptionView {
   return {
     provider: row.provider,
     providerSubscriptionId: row.providerSubscriptionId,
@@ -63,7 +63,7 @@ export function subscriptionView(row: SubscriptionRow, now: number): Subscriptio
   };
 }
 
-export function planOffers(ctx: BillingContext, subject: BillingSubjectKind, firstSubscription: boolean): PlanOffer[] {
+function planOffers(ctx: BillingContext, subject: BillingSubjectKind, firstSubscription: boolean): PlanOffer[] {
   return planIdsOf(subject).map((plan) => {
     const prices: Partial<Record<BillingInterval, number>> = {};
     for (const interval of BILLING_INTERVALS) {

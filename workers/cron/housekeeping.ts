@@ -13,19 +13,19 @@ import { INTERACTION_RECEIPT_RETENTION_MS } from "../discord/replay-guard";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Stripe redelivers for up to 3 days; keep ids far longer so a late replay is still recognised. */
-export const WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
+const WEBHOOK_EVENT_RETENTION_MS = 30 * DAY_MS;
 /** Revoked or expired sessions are kept a week for investigation, then removed. */
-export const SESSION_RETENTION_MS = 7 * DAY_MS;
+const SESSION_RETENTION_MS = 7 * DAY_MS;
 /**
  * Dead letters are kept 30 days: from their last replay, or, when nobody
  * replayed them, from when they were stored (each one raised an alert then).
  */
-export const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 /** Sent-notification keys outlive any redelivery of their queue message by far. */
-export const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
+const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
 /** Reconciliation reports are kept a quarter for operators. */
-export const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
+const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);

@@ -6,7 +6,7 @@ import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
 import { runAuditChainVerification } from "./verify-audit-chains";
 
-export const CRONS = {
+const CRONS = {
   reconcileOrders: "*/5 * * * *",
   refreshBrokerTokens: "*/15 * * * *",
   daily: "0 2 * * *",

@@ -1,5 +1,5 @@
 /**
- * Every Discord command, defined once (design.md §5): name, description,
+ * Every Discord command, defined once (docs/architecture.md §5): name, description,
  * options, the role it needs. Pure data with no bindings, so the registration
  * script (Node) and the Worker read the same definitions. The registry
  * (registry.ts) binds each one to its handler; the registration payload
@@ -7,7 +7,7 @@
  */
 
 export type RequiredRole = "member" | "provider" | "admin";
-export type AutocompleteSource = "symbols" | "providers";
+type AutocompleteSource = "symbols" | "providers";
 
 interface OptionBase {
   name: string;
@@ -23,22 +23,22 @@ export interface StringOption extends OptionBase {
   autocomplete?: AutocompleteSource;
 }
 
-export interface NumericOption extends OptionBase {
+interface NumericOption extends OptionBase {
   type: "integer" | "number";
   choices?: readonly { name: string; value: number }[];
   minValue?: number;
   maxValue?: number;
 }
 
-export interface BooleanOption extends OptionBase {
+interface BooleanOption extends OptionBase {
   type: "boolean";
 }
 
-export interface EntityOption extends OptionBase {
+interface EntityOption extends OptionBase {
   type: "user" | "role" | "mentionable";
 }
 
-export interface ChannelOption extends OptionBase {
+interface ChannelOption extends OptionBase {
   type: "channel";
   /** Discord channel types (0 text, 5 announcement, 15 forum). */
   channelTypes?: readonly number[];
@@ -46,7 +46,7 @@ export interface ChannelOption extends OptionBase {
 
 export type OptionDefinition = StringOption | NumericOption | BooleanOption | EntityOption | ChannelOption;
 
-export interface SubcommandDefinition {
+interface SubcommandDefinition {
   name: string;
   description: string;
   options?: readonly OptionDefinition[];
@@ -67,22 +67,16 @@ export interface ChatCommandDefinition extends CommandBase {
 }
 
 /** A message context-menu command: it acts on the message it was run on. */
-export interface MessageCommandDefinition extends CommandBase {
+interface MessageCommandDefinition extends CommandBase {
   kind: "message";
 }
 
 export type CommandDefinition = ChatCommandDefinition | MessageCommandDefinition;
 
-export const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
-export const TRADE_ACTIONS = ["buy", "sell", "short", "cover"] as const;
-export const SIZING_MODES = [
-  "fixed_quantity",
-  "fixed_notional",
-  "percent_of_equity",
-  "risk_percent",
-  "multiplier",
-] as const;
-export const BROKER_NAMES = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
+const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
+const TRADE_ACTIONS = ["buy", "sell", "short", "cover"] as const;
+const SIZING_MODES = ["fixed_quantity", "fixed_notional", "percent_of_equity", "risk_percent", "multiplier"] as const;
+const BROKER_NAMES = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
 
 const choices = <const V extends readonly string[]>(values: V): { name: V[number]; value: V[number] }[] =>
   values.map((value) => ({ name: value, value }));
@@ -354,7 +348,7 @@ export const DEFINITIONS = {
   dashboard: {
     kind: "chat",
     name: "dashboard",
-    description: "A sign-in link to your dashboard",
+    description: "A sign-in link to your web dashboard (planned: not available yet)",
     requiredRole: "member",
     requiresSetup: true,
   },

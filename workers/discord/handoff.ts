@@ -14,7 +14,7 @@ const SummarySchema = z.looseObject({
   message: z.string(),
   code: z.string().optional(),
 });
-export type ExecutorSummary = z.infer<typeof SummarySchema>;
+type ExecutorSummary = z.infer<typeof SummarySchema>;
 
 export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
 
@@ -35,7 +35,7 @@ function checked(answer: unknown): HandoffOutcome {
     : { ok: false, reason: "the executor answered without a status and message" };
 }
 
-/** Hands a stored signal to its community's executor: `submitSignal` (design.md §7). */
+/** Hands a stored signal to its community's executor: `submitSignal` (docs/architecture.md §7). */
 export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<HandoffOutcome> {
   try {
     return checked(await executorFor(env, input.communityId).submitSignal(input));

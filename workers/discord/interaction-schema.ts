@@ -14,9 +14,7 @@ export const InteractionType = {
   MODAL_SUBMIT: 5,
 } as const;
 
-export const CommandType = { CHAT_INPUT: 1, USER: 2, MESSAGE: 3 } as const;
-
-export const snowflake = z.string().regex(/^\d{17,20}$/, "must be a Discord snowflake (17–20 digits)");
+const snowflake = z.string().regex(/^\d{17,20}$/, "must be a Discord snowflake (17–20 digits)");
 
 const UserSchema = z.looseObject({
   id: snowflake,
@@ -24,7 +22,6 @@ const UserSchema = z.looseObject({
   global_name: z.string().nullish(),
   bot: z.boolean().optional(),
 });
-export type DiscordUser = z.infer<typeof UserSchema>;
 
 const MemberSchema = z.looseObject({
   user: UserSchema,
@@ -33,7 +30,6 @@ const MemberSchema = z.looseObject({
   permissions: z.string().regex(/^\d+$/, "must be a decimal permission bit set"),
   nick: z.string().nullish(),
 });
-export type DiscordMember = z.infer<typeof MemberSchema>;
 
 /** A member inside `resolved`: no user (it sits in `resolved.users`), and permissions only for some commands. */
 const ResolvedMemberSchema = z.looseObject({
@@ -112,25 +108,25 @@ const ModalRowSchema = z.union([
   z.looseObject({ type: z.literal(18), component: SubmittedInputSchema }),
 ]);
 
-export const PingSchema = z.looseObject({
+const PingSchema = z.looseObject({
   type: z.literal(InteractionType.PING),
   id: snowflake,
   application_id: snowflake,
 });
 
-export const CommandInteractionSchema = z.looseObject({
+const CommandInteractionSchema = z.looseObject({
   type: z.literal(InteractionType.APPLICATION_COMMAND),
   ...base,
   data: CommandDataSchema,
 });
 
-export const AutocompleteInteractionSchema = z.looseObject({
+const AutocompleteInteractionSchema = z.looseObject({
   type: z.literal(InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE),
   ...base,
   data: CommandDataSchema,
 });
 
-export const ComponentInteractionSchema = z.looseObject({
+const ComponentInteractionSchema = z.looseObject({
   type: z.literal(InteractionType.MESSAGE_COMPONENT),
   ...base,
   data: z.looseObject({
@@ -141,7 +137,7 @@ export const ComponentInteractionSchema = z.looseObject({
   message: z.looseObject({ id: snowflake }).optional(),
 });
 
-export const ModalSubmitInteractionSchema = z.looseObject({
+const ModalSubmitInteractionSchema = z.looseObject({
   type: z.literal(InteractionType.MODAL_SUBMIT),
   ...base,
   data: z.looseObject({ custom_id: z.string().min(1).max(100), components: z.array(ModalRowSchema).max(5) }),

@@ -28,7 +28,7 @@ export interface MemberFacts {
 }
 
 /** Discord sends a permission bit set as a non-negative decimal string; anything else grants nothing. */
-export function hasDiscordAdminPermission(permissions: string): boolean {
+function hasDiscordAdminPermission(permissions: string): boolean {
   if (!/^\d{1,40}$/.test(permissions)) return false;
   return (BigInt(permissions) & (PERMISSION.ADMINISTRATOR | PERMISSION.MANAGE_GUILD)) !== 0n;
 }

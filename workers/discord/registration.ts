@@ -20,7 +20,7 @@ const GUILD_CONTEXT = 0;
 const GUILD_INSTALL = 0;
 const APPLICATION_COMMAND_TYPE = { CHAT_INPUT: 1, MESSAGE: 3 } as const;
 
-export interface RegisteredOption {
+interface RegisteredOption {
   type: number;
   name: string;
   description: string;
@@ -90,7 +90,7 @@ function sortRequiredFirst(options: RegisteredOption[]): RegisteredOption[] {
   return [...options.filter((o) => o.required), ...options.filter((o) => !o.required)];
 }
 
-export function commandPayload(definition: CommandDefinition): RegisteredCommand {
+function commandPayload(definition: CommandDefinition): RegisteredCommand {
   const common = {
     default_member_permissions: definition.requiredRole === "admin" ? String(PERMISSION.MANAGE_GUILD) : null,
     contexts: [GUILD_CONTEXT],

@@ -2,7 +2,7 @@ import type { DiscordMessage } from "../../shared/notifications/message";
 
 /** Interaction responses (Discord "Interaction Callback Type") and the message bodies they carry. */
 
-export const ResponseType = {
+const ResponseType = {
   PONG: 1,
   CHANNEL_MESSAGE_WITH_SOURCE: 4,
   DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
@@ -12,8 +12,8 @@ export const ResponseType = {
   MODAL: 9,
 } as const;
 
-export const EPHEMERAL = 64;
-export const MAX_CONTENT = 2000;
+const EPHEMERAL = 64;
+const MAX_CONTENT = 2000;
 
 export type InteractionResponse =
   | { type: typeof ResponseType.PONG }
@@ -43,14 +43,14 @@ export interface TextInput {
   style?: 1 | 2;
 }
 
-export interface ModalData {
+interface ModalData {
   custom_id: string;
   title: string;
   components: Record<string, unknown>[];
 }
 
 /** Cuts text to Discord's 2,000-character limit, marking the cut. */
-export function truncate(content: string, max = MAX_CONTENT): string {
+function truncate(content: string, max = MAX_CONTENT): string {
   return content.length <= max ? content : `${content.slice(0, max - 1)}…`;
 }
 
@@ -67,10 +67,7 @@ export function messageBody(content: string, options: { ephemeral?: boolean } = 
 
 export const pong = (): InteractionResponse => ({ type: ResponseType.PONG });
 
-export function reply(
-  content: string,
-  options: { ephemeral?: boolean; components?: DiscordMessage["components"] } = {},
-) {
+function reply(content: string, options: { ephemeral?: boolean; components?: DiscordMessage["components"] } = {}) {
   const data = messageBody(content, options);
   if (options.components) data.components = options.components;
   return { type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, data } satisfies InteractionResponse;
@@ -130,8 +127,4 @@ export function buttonRow(buttons: { customId: string; label: string; style: num
     type: 1,
     components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
   };
-}
-
-export function linkButtonRow(label: string, url: string): Record<string, unknown> {
-  return { type: 1, components: [{ type: 2, style: ButtonStyle.LINK, label, url }] };
 }

@@ -6,7 +6,7 @@ import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } f
  * failure carries every error with its code and the text (or option) at fault.
  */
 
-export interface ReadingError {
+interface ReadingError {
   code: string;
   message: string;
   /** The offending text (free text), or the option at fault (structured). */

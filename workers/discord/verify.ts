@@ -7,9 +7,9 @@ import { verifyKey } from "discord-interactions";
  */
 
 /** A genuine request replayed much later (or stamped far ahead) is refused too. */
-export const MAX_TIMESTAMP_SKEW_SECONDS = 5 * 60;
+const MAX_TIMESTAMP_SKEW_SECONDS = 5 * 60;
 
-export type VerificationFailure = {
+type VerificationFailure = {
   ok: false;
   code: "MISSING_SIGNATURE" | "INVALID_SIGNATURE" | "STALE_TIMESTAMP";
   message: string;

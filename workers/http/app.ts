@@ -6,10 +6,10 @@ import { handleError, notFoundOrMethodNotAllowed } from "./errors";
 import { bodyLimit } from "./middleware/body-limit";
 import { configGate } from "./middleware/config-gate";
 import { requireJsonBody } from "./middleware/json-body";
-import { requireOpsToken } from "./middleware/ops-auth";
 import { requestContext } from "./middleware/request-context";
 import { responsePolicy } from "./middleware/response-policy";
 import { registerBilling } from "./routes/billing";
+import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
 import { registerCommunityOrders } from "./routes/community-orders";
@@ -26,13 +26,15 @@ import { registerOpsNotices } from "./routes/ops-notices";
 import { registerReady } from "./routes/ready";
 import { registerRealtime } from "./routes/realtime";
 import { registerSignalsParse } from "./routes/signals-parse";
-import { registerPolarWebhook } from "./routes/webhooks-polar";
-import { registerStripeWebhook } from "./routes/webhooks-stripe";
 
 /** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
-export const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
 
-/** Builds the Hono app: cross-cutting middleware first, then one register call per route module. */
+/**
+ * Builds the Hono app: cross-cutting middleware first, then one register call per route module. Who may call a route
+ * (the operator token, a rate limit) is declared with the route itself (`createRoute({ middleware })`), so the order
+ * of these calls does not matter.
+ */
 export function createApp(): App {
   const app: App = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -60,16 +62,13 @@ export function createApp(): App {
   registerInteractions(app);
   registerOpenApi(app);
   registerCommunityAudit(app);
-  registerStripeWebhook(app);
-  registerPolarWebhook(app);
+  registerBillingWebhooks(app);
   registerBilling(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);
   registerRealtime(app);
   registerSignalsParse(app);
-
-  app.use("/api/v1/ops/*", requireOpsToken);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);
   registerOpsNotices(app);

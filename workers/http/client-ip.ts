@@ -17,7 +17,7 @@ export function clientIp(c: AppContext): string | null {
  * binding, a local run): all such requests share this one bucket, so no
  * header a client can choose buys a fresh budget.
  */
-export const NO_CLIENT_IP = "no-client-ip";
+const NO_CLIENT_IP = "no-client-ip";
 
 export function clientSubject(c: AppContext): string {
   return clientIp(c) ?? NO_CLIENT_IP;

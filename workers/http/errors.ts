@@ -51,7 +51,7 @@ export function notFoundOrMethodNotAllowed(app: Hono<AppEnv>) {
 
 const patternCache = new Map<string, RegExp>();
 
-export function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) {
     if (route.method === "ALL" || route.path.endsWith("*")) continue; // middleware registrations

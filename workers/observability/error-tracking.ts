@@ -13,7 +13,7 @@ import { isSensitiveKey, type LogFields, onErrorLogged, REDACTED, redact } from 
 const TAGGED_FIELDS = ["requestId", "communityId", "route", "queue", "cron", "job", "userId", "alert"] as const;
 
 /** A valid SENTRY_DSN of this env, or undefined (unset or malformed: the config gate reports malformed ones). */
-export function sentryDsnOf(env: object): string | undefined {
+function sentryDsnOf(env: object): string | undefined {
   const parsed = configSchema.shape.SENTRY_DSN.safeParse((env as Record<string, unknown>).SENTRY_DSN || undefined);
   return parsed.success ? parsed.data : undefined;
 }
@@ -63,7 +63,7 @@ export function trackDurableObject<C extends DurableObjectClass>(objectClass: C)
 }
 
 /** Sends an error-level log event to the tracker of the current invocation (a no-op outside a tracked one). */
-export function trackLoggedError(msg: string, fields: LogFields): void {
+function trackLoggedError(msg: string, fields: LogFields): void {
   if (!Sentry.isEnabled()) return;
   Sentry.withScope((scope) => {
     scope.setLevel("error");
@@ -116,7 +116,7 @@ const TEXT_PATTERNS: Array<[RegExp, string]> = [
 ];
 
 /** Redacts sensitive keys at every depth, then every secret value and token pattern in any text. */
-export function scrubEvent<T>(event: T, secrets: readonly string[]): T {
+function scrubEvent<T>(event: T, secrets: readonly string[]): T {
   return scrubValue(event, secrets, 0) as T;
 }
 

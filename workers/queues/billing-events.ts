@@ -17,7 +17,7 @@ import { deliveryFailuresOf } from "./delivery-failures";
 const BACKOFF_CAP_SECONDS = 300;
 const NOT_READY_DELAY_SECONDS = 30;
 
-export function billingBackoffSeconds(attempts: number): number {
+function billingBackoffSeconds(attempts: number): number {
   return Math.min(BACKOFF_CAP_SECONDS, 5 * 2 ** Math.max(0, attempts - 1));
 }
 

@@ -55,7 +55,7 @@ export function deliveryFailuresOf(db: Database) {
 }
 
 /** `Name: message`, with the cause's message when there is one, kept short. */
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error).slice(0, MAX_ERROR_LENGTH);
   const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : "";
   return `${error.name}: ${error.message}${cause}`.slice(0, MAX_ERROR_LENGTH);

@@ -10,14 +10,9 @@ export const QUEUES = {
   billingEvents: "billing-events",
 } as const;
 
-export const DEAD_LETTER_QUEUES = ["order-submissions-dlq", "notifications-dlq", "billing-events-dlq"] as const;
+const DEAD_LETTER_QUEUES = ["order-submissions-dlq", "notifications-dlq", "billing-events-dlq"] as const;
 
-export type QueueConsumer = (
-  batch: MessageBatch<unknown>,
-  env: Env,
-  ctx: ExecutionContext,
-  logger: Logger,
-) => Promise<void>;
+type QueueConsumer = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, logger: Logger) => Promise<void>;
 
 /** One consumer per queue. A queue without one keeps its messages (retried, then dead-lettered), never drops them. */
 const CONSUMERS: Partial<Record<string, QueueConsumer>> = {

@@ -8,7 +8,7 @@ import type { Database } from "../client";
  * module, never a tenant's rows.
  */
 
-export type ReconciliationRunRow = typeof reconciliationRuns.$inferSelect;
+type ReconciliationRunRow = typeof reconciliationRuns.$inferSelect;
 
 export interface PlatformFigures {
   /** Orders created since `since`, by their current status (every status present, 0 when none). */

@@ -44,7 +44,3 @@ export async function finishReconciliationRun(
     .set({ ...totals, finishedAt: Date.now() })
     .where(eq(reconciliationRuns.id, id));
 }
-
-export function recentReconciliationRuns(db: Database, limit = 20): Promise<ReconciliationRun[]> {
-  return db.select().from(reconciliationRuns).orderBy(sql`${reconciliationRuns.startedAt} desc`).limit(limit).all();
-}

@@ -20,11 +20,11 @@ import { type AuditEntry, createTenantScope } from "./scope";
  * applies inside this community). Every change and its audit row share a batch.
  */
 
-export const COMMUNITY_PLAN_CHANGED = "billing.plan_changed";
-export const TRADER_PLAN_CHANGED = "billing.trader_plan_changed";
-export const REFUND_ISSUED = "billing.refund_issued";
+const COMMUNITY_PLAN_CHANGED = "billing.plan_changed";
+const TRADER_PLAN_CHANGED = "billing.trader_plan_changed";
+const REFUND_ISSUED = "billing.refund_issued";
 /** Actor recorded on plan changes the billing engine makes. */
-export const BILLING_ACTOR = "billing";
+const BILLING_ACTOR = "billing";
 
 export interface CommunityUsage {
   /** Members following at least one provider (the plan's "members"). */

@@ -20,7 +20,7 @@ export interface AuditEntryInput {
 }
 
 /** What one prepare() round of an audited write decides: write these statements with this entry, or skip. */
-export type AuditedPlan<T> = { entry: AuditEntryInput; statements: BatchItem<"sqlite">[]; result: T } | { skip: T };
+type AuditedPlan<T> = { entry: AuditEntryInput; statements: BatchItem<"sqlite">[]; result: T } | { skip: T };
 
 const MAX_APPEND_ATTEMPTS = 12;
 

@@ -47,7 +47,7 @@ import {
 } from "../adapter";
 import { PermanentError } from "../errors";
 
-export const PAPER_DEFAULTS = {
+const PAPER_DEFAULTS = {
   startingCash: 100_000,
   currency: "USD",
   shortingEnabled: true,
@@ -67,7 +67,7 @@ export const PAPER_CAPABILITIES: BrokerCapabilities = {
   clientOrderIdMaxLength: 128,
 };
 
-export interface PaperPosition extends Instrument {
+interface PaperPosition extends Instrument {
   key: string;
   /** Signed: negative for a short. */
   quantity: number;
@@ -77,7 +77,7 @@ export interface PaperPosition extends Instrument {
   lastPriceSource: string;
 }
 
-export interface PaperOrder {
+interface PaperOrder {
   brokerOrderId: string;
   clientOrderId: string;
   key: string;
@@ -140,7 +140,7 @@ export type PaperEvent =
   | { type: "expired"; order: BrokerOrder }
   | { type: "rejected"; order: BrokerOrder; reason: string };
 
-export interface PaperFillReport {
+interface PaperFillReport {
   order: BrokerOrder;
   fill: BrokerFill;
 }
@@ -404,7 +404,7 @@ export function instrumentsAwaitingQuotes(state: PaperAccountState): Instrument[
   return [...byKey.values()];
 }
 
-export function toBrokerOrder(state: PaperAccountState, order: PaperOrder): BrokerOrder {
+function toBrokerOrder(state: PaperAccountState, order: PaperOrder): BrokerOrder {
   const legs = order.legIds.flatMap((id) => {
     const leg = state.orders[id];
     return leg ? [toBrokerOrder(state, leg)] : [];
@@ -679,7 +679,7 @@ function checkReduceOnly(state: PaperAccountState, order: PaperOrder, quantity: 
  * an option is worth less than its strike (a put) and less than its underlying
  * (a call), and a bid is never above the ask.
  */
-export function implausibility(
+function implausibility(
   instrument: Pick<Instrument, "assetClass" | "option">,
   quote: Quote,
   context: QuoteContext = {},

@@ -18,7 +18,7 @@ import { CRYPTO_QUOTES } from "../../../shared/signals/symbols";
  */
 
 /** Prices of every scale the schema allows: round numbers, cents, satoshi-sized, and raw doubles. */
-export const priceArb = fc.oneof(
+const priceArb = fc.oneof(
   fc.integer({ min: 1, max: 100_000 }),
   fc.integer({ min: 1, max: 10_000_000 }).map((cents) => cents / 100),
   fc.integer({ min: 1, max: 1_000_000 }).map((n) => n / 1e8),

@@ -7,7 +7,7 @@ import { bad, crypto, equity, ok, option, type SignalCase, tp } from "./case-bui
  */
 
 /** A small integer right after a target, stop or entry label is the item's number, never a price. */
-export const LIST_LABEL_CASES: SignalCase[] = [
+const LIST_LABEL_CASES: SignalCase[] = [
   ok(
     "list-label",
     "SHORT BTC/USDT\nEntry: 65000\nTarget 1: 64000\nTarget 2: 63000\nSL: 66000",
@@ -96,7 +96,7 @@ export const LIST_LABEL_CASES: SignalCase[] = [
 ];
 
 /** An exit never carries a stop or targets; SELL reads as a short only where leverage or a perpetual says so. */
-export const EXIT_CASES: SignalCase[] = [
+const EXIT_CASES: SignalCase[] = [
   bad("exit", "SELL BTC/USDT\nEntry: 65000\nSL: 66000\nTP: 64000", "AMBIGUOUS_SIDE"),
   bad("exit", "SELL AAPL @ 185 SL 190 TP 180", "AMBIGUOUS_SIDE"),
   bad("exit", "Cover TSLA @ 235 SL 230", "AMBIGUOUS_SIDE"),
@@ -119,7 +119,7 @@ export const EXIT_CASES: SignalCase[] = [
 ];
 
 /** Breakout words and a trailing "stop" make a stop order; the opposite direction is a limit. */
-export const BREAKOUT_CASES: SignalCase[] = [
+const BREAKOUT_CASES: SignalCase[] = [
   ok(
     "breakout",
     "BUY AAPL above 190 SL 185",
@@ -176,7 +176,7 @@ export const BREAKOUT_CASES: SignalCase[] = [
 ];
 
 /** Negations, trade management and result reports are refused with their own reason, never traded. */
-export const REFUSAL_CASES: SignalCase[] = [
+const REFUSAL_CASES: SignalCase[] = [
   bad("refusal", "Don't short TSLA here", "NEGATED_SIGNAL"),
   bad("refusal", "Don’t short TSLA here", "NEGATED_SIGNAL"),
   bad("refusal", "No longer long AAPL", "NEGATED_SIGNAL"),
@@ -245,7 +245,7 @@ export const REFUSAL_CASES: SignalCase[] = [
 ];
 
 /** Copy-trading layouts: numbered lists with percents, entry zones beside them, leverage after the list. */
-export const LAYOUT_CASES: SignalCase[] = [
+const LAYOUT_CASES: SignalCase[] = [
   ok(
     "layout",
     "#LINK/USDT\nLong\nEntry Zone: 5.50 - 5.60\nTarget 1: 5.937 - 30%\nTarget 2: 6.20 - 30%\nTarget 3: 6.50 - 40%\nStop Loss: 5.10\nLeverage: Cross 40x",
@@ -323,7 +323,7 @@ export const LAYOUT_CASES: SignalCase[] = [
 ];
 
 /** BTO/STO/BTC/STC without a strike or an expiration trade shares. */
-export const SHARES_ABBREVIATION_CASES: SignalCase[] = [
+const SHARES_ABBREVIATION_CASES: SignalCase[] = [
   ok(
     "shares-abbreviation",
     "BTO AAPL 10 @ 190 SL 185",
@@ -345,7 +345,7 @@ export const SHARES_ABBREVIATION_CASES: SignalCase[] = [
 ];
 
 /** Mentions, author tags, parenthetical commentary and emoji carry no part of the signal. */
-export const NOISE_CASES: SignalCase[] = [
+const NOISE_CASES: SignalCase[] = [
   ok(
     "noise",
     "<@&123456789012> @everyone **BUY $AAPL** @ 190 SL 185 (my favorite setup, 2nd time this week)",
@@ -397,7 +397,7 @@ export const NOISE_CASES: SignalCase[] = [
 ];
 
 /** Perpetual futures: `.P`, `PERP`, `-PERP` are the pair itself; SELL with leverage opens a short. */
-export const PERPETUAL_CASES: SignalCase[] = [
+const PERPETUAL_CASES: SignalCase[] = [
   ok(
     "perpetual",
     "SELL BTCUSDT.P\nLeverage: 20x\nEntry: 66000\nSL: 67000\nTP: 64000",
@@ -421,7 +421,7 @@ export const PERPETUAL_CASES: SignalCase[] = [
 ];
 
 /** The keywords of Russian, Spanish and Portuguese crypto groups. */
-export const FOREIGN_CASES: SignalCase[] = [
+const FOREIGN_CASES: SignalCase[] = [
   ok(
     "russian",
     "🚀 ЛОНГ BTCUSDT\nВход: 45000\nТП: 46000\nСЛ: 44000\nПлечо: 10x",

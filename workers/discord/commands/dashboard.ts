@@ -1,12 +1,12 @@
 import type { CommunityContext } from "../context";
-import { ephemeral, type InteractionResponse, linkButtonRow } from "../respond";
+import type { InteractionResponse } from "../respond";
+import { notAvailableYet } from "./not-available";
 
-/** A sign-in link to the web dashboard for this server; ephemeral, like every link. */
+/**
+ * The web dashboard is planned: its Discord sign-in (`GET /auth/discord/login`) is not built yet, so the command
+ * says so instead of handing out a link that would answer 404. When the sign-in lands, this answers with an
+ * ephemeral link to `${PUBLIC_BASE_URL}/auth/discord/login?guild=<guild id>`.
+ */
 export async function handleDashboard(ctx: CommunityContext): Promise<InteractionResponse> {
-  const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, "");
-  if (!base) {
-    return ephemeral(`The dashboard is not configured (PUBLIC_BASE_URL). (request id \`${ctx.requestId}\`)`);
-  }
-  const url = `${base}/auth/discord/login?guild=${encodeURIComponent(ctx.guildId)}`;
-  return ephemeral(`Open your dashboard: ${url}`, [linkButtonRow("Open dashboard", url)]);
+  return notAvailableYet(ctx, "dashboard", "the web dashboard and its Discord sign-in are planned");
 }

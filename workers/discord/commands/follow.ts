@@ -46,7 +46,7 @@ const SizingSchema = z
     return { sizingMode: value.sizing, amount: value.amount };
   });
 
-export function describeSizing(sizingMode: SizingMode | null, amount: number | null): string {
+function describeSizing(sizingMode: SizingMode | null, amount: number | null): string {
   if (!sizingMode || amount === null) return "default sizing (1% risk with a stop, else 2% of equity)";
   return `${sizingMode.replaceAll("_", " ")} ${amount} (${SIZING_RULES[sizingMode].unit})`;
 }

@@ -5,7 +5,7 @@ import { ephemeral, type InteractionResponse } from "../respond";
 const ROLE_NOTE = { member: "", provider: " (providers)", admin: " (admins)" } as const;
 
 /** Generated from the definitions, so it lists exactly what is registered. */
-export function helpText(): string {
+function helpText(): string {
   const lines = ALL_DEFINITIONS.map((definition) =>
     definition.kind === "chat"
       ? `• \`/${definition.name}\` — ${definition.description}${ROLE_NOTE[definition.requiredRole]}`

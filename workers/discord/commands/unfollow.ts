@@ -5,7 +5,7 @@ import { ephemeral, type InteractionResponse } from "../respond";
 export type UnfollowOptions = OptionsFor<typeof DEFINITIONS.unfollow>;
 
 /** `123…`, `<@123…>` or `<@!123…>`: autocomplete fills in the id, a member may paste a mention. */
-export function discordIdFrom(text: string): string | null {
+function discordIdFrom(text: string): string | null {
   const match = /^\s*(?:<@!?(\d{17,20})>|(\d{17,20}))\s*$/.exec(text);
   return match?.[1] ?? match?.[2] ?? null;
 }

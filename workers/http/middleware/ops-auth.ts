@@ -9,10 +9,13 @@ import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
 /** Failed operator authentications allowed per client address: 10 per 15 minutes (one more every 90 s). */
-export const OPS_AUTH_FAILURE_POLICY: RateLimitPolicy = { limit: 10, periodMs: 15 * 60_000 };
+const OPS_AUTH_FAILURE_POLICY: RateLimitPolicy = { limit: 10, periodMs: 15 * 60_000 };
 assertValidPolicy(OPS_AUTH_FAILURE_POLICY);
 
 const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The OpenAPI security scheme of the operator routes (registered with the document in routes/openapi.ts). */
+export const OPS_TOKEN_SCHEME = "opsToken";
 
 /**
  * Operator endpoints: `Authorization: Bearer <token>`, where the token is any
@@ -23,7 +26,6 @@ const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * log, with the token's fingerprint, before they run.
  */
 export const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get("operator")) return next(); // an overlapping registration already authenticated this request
   const tokens = c.get("config").OPS_TOKEN;
   if (!tokens) {
     throw new ServiceUnavailableError("Operator access is not configured (OPS_TOKEN).", "FEATURE_NOT_CONFIGURED");
@@ -47,6 +49,14 @@ export const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
   if (!MUTATING_METHODS.has(c.req.method)) return next();
   await recordMutation(c, fingerprint, next);
 });
+
+/**
+ * How a route says it is for operators, where it is declared: `createRoute({ ...operatorOnly, method, path, … })`.
+ * The token is checked before anything validates the request, and the OpenAPI document names the scheme.
+ * tests/integration/route-access.test.ts fails for any /api/v1 route that answers without it and is not listed
+ * there as public.
+ */
+export const operatorOnly = { security: [{ [OPS_TOKEN_SCHEME]: [] }], middleware: [requireOpsToken] };
 
 function pathAndQuery(url: string): string {
   const { pathname, search } = new URL(url);

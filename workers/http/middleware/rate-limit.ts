@@ -5,7 +5,7 @@ import { assertValidPolicy, type RateLimitPolicy } from "../../../shared/rate-li
 import { clientSubject } from "../client-ip";
 import type { AppContext, AppEnv } from "../context";
 
-export type RateLimitKeyBy = "ip" | "user" | "route";
+type RateLimitKeyBy = "ip" | "user" | "route";
 
 export interface RateLimitOptions extends RateLimitPolicy {
   /** Names the limit, so two limits on one route do not share a bucket. */

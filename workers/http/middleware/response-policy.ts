@@ -8,7 +8,7 @@ const UNCACHEABLE_PREFIXES = ["/api/", "/billing/"] as const;
  * A static page runs no script and loads nothing; a page that needs more sets its own policy.
  * `frame-ancestors` and `form-action` do not fall back to `default-src`, so they are named.
  */
-export const STATIC_HTML_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const STATIC_HTML_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * Headers that depend on what is answered, set after the handler (and after

@@ -10,9 +10,9 @@ import { communityPayments as paymentsOf, refundPayment } from "../../billing/re
 import { communityBilling, traderBilling } from "../../billing/summary";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
+import { operatorOnly } from "../middleware/ops-auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { errorResponse } from "../schemas";
+import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
 
 /**
  * The billing API. Operators use OPS_TOKEN today (there are no browser
@@ -21,12 +21,6 @@ import { errorResponse } from "../schemas";
  * (`/billing/checkout?t=…`, `/billing/portal?t=…`) that /subscription hands out.
  */
 
-const security = [{ opsToken: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const CommunityParams = z.object({ communityId: z.string().min(1).max(128) });
 const UserQuery = z.object({ user_id: z.string().min(1).max(128).openapi({ description: "The trader's user id" }) });
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -180,11 +174,11 @@ const checkoutErrors = {
 };
 
 const getCommunityBilling = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}/billing",
   tags: ["billing"],
   summary: "A community's plan, limits, usage and subscriptions",
-  security,
   request: { params: CommunityParams },
   responses: {
     200: json(CommunityBillingSchema, "Billing status"),
@@ -194,11 +188,11 @@ const getCommunityBilling = createRoute({
 });
 
 const communityCheckout = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/checkout",
   tags: ["billing"],
   summary: "Start a checkout for a community plan (at BILLING_PROVIDER)",
-  security,
   request: {
     params: CommunityParams,
     body: { required: true, content: { "application/json": { schema: CheckoutBody } } },
@@ -207,11 +201,11 @@ const communityCheckout = createRoute({
 });
 
 const communityPortal = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/portal",
   tags: ["billing"],
   summary: "Open the billing portal for a community's subscription",
-  security,
   request: {
     params: CommunityParams,
     body: { required: false, content: { "application/json": { schema: PortalBody } } },
@@ -220,11 +214,11 @@ const communityPortal = createRoute({
 });
 
 const communityPayments = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}/billing/payments",
   tags: ["billing"],
   summary: "A community's payments at every provider that bills it, newest first",
-  security,
   request: { params: CommunityParams },
   responses: {
     200: json(PaymentListSchema, "Payments"),
@@ -236,11 +230,11 @@ const communityPayments = createRoute({
 });
 
 const communityRefund = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/refunds",
   tags: ["billing"],
   summary: "Refund all or part of a community payment through the provider that took it (audited; the payer is told)",
-  security,
   request: {
     params: CommunityParams,
     headers: IdempotencyHeaders,
@@ -261,11 +255,11 @@ const communityRefund = createRoute({
 });
 
 const getMyBilling = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/me/billing",
   tags: ["billing"],
   summary: "A trader's plan, features, usage and subscriptions (operators pass user_id)",
-  security,
   request: { query: UserQuery },
   responses: {
     200: json(TraderBillingSchema, "Billing status"),
@@ -275,31 +269,34 @@ const getMyBilling = createRoute({
 });
 
 const myCheckout = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/me/billing/checkout",
   tags: ["billing"],
   summary: "Start a checkout for a trader plan",
-  security,
   request: { query: UserQuery, body: { required: true, content: { "application/json": { schema: CheckoutBody } } } },
   responses: { 200: json(CheckoutSchema, "Redirect the payer to `url`"), ...checkoutErrors },
 });
 
 const myPortal = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/me/billing/portal",
   tags: ["billing"],
   summary: "Open the billing portal for a trader's subscription",
-  security,
   request: { query: UserQuery, body: { required: false, content: { "application/json": { schema: PortalBody } } } },
   responses: { 200: json(PortalSchema, "Redirect the payer to `url`"), ...checkoutErrors },
 });
 
+/** Signed links are followed from a browser without credentials: limited per client address instead. */
+const linkLimit = rateLimit({ name: "billing-links", keyBy: "ip", limit: 60, periodMs: 60_000 });
 const TokenQuery = z.object({
   t: z.string().min(20).max(2048).openapi({ description: "A signed billing link token" }),
 });
 const redirect = { 303: { description: "To the provider's hosted page" } };
 
 const linkCheckout = createRoute({
+  middleware: [linkLimit],
   method: "get",
   path: "/billing/checkout",
   tags: ["billing"],
@@ -314,6 +311,7 @@ const linkCheckout = createRoute({
 });
 
 const linkPortal = createRoute({
+  middleware: [linkLimit],
   method: "get",
   path: "/billing/portal",
   tags: ["billing"],
@@ -336,16 +334,7 @@ const returnPage = createRoute({
   responses: { 200: { description: "A short HTML page", content: { "text/html": { schema: z.string() } } } },
 });
 
-const linkLimit = rateLimit({ name: "billing-links", keyBy: "ip", limit: 60, periodMs: 60_000 });
-
 export function registerBilling(app: App): void {
-  app.use("/api/v1/communities/:communityId/billing", requireOpsToken);
-  app.use("/api/v1/communities/:communityId/billing/*", requireOpsToken);
-  app.use("/api/v1/me/billing", requireOpsToken);
-  app.use("/api/v1/me/billing/*", requireOpsToken);
-  app.use("/billing/checkout", linkLimit);
-  app.use("/billing/portal", linkLimit);
-
   app.openapi(getCommunityBilling, async (c) => {
     const { communityId } = c.req.valid("param");
     await communityFromRoute(c, communityId);

@@ -6,12 +6,10 @@ import { COMMUNITY_TIERS, MEMBERSHIP_ROLES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
+import { operatorOnly } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse } from "../schemas";
 
 const DAY_MS = 24 * 3600_000;
-
-export const CommunityIdParam = z.string().min(1).max(128).openapi({ example: "demo-community" });
 
 const CommunitySchema = z
   .object({
@@ -40,11 +38,11 @@ const CountsSchema = z
 const CommunityDetailSchema = CommunitySchema.extend({ counts: CountsSchema }).openapi("CommunityDetail");
 
 const byGuildRoute = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities",
   tags: ["operations"],
   summary: "The community registered for a Discord guild",
-  security: [{ opsToken: [] }],
   request: {
     query: z.object({
       guild_id: z
@@ -65,12 +63,12 @@ const byGuildRoute = createRoute({
 });
 
 const detailRoute = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}",
   tags: ["operations"],
   summary: "A community's tier, kill switch and counts",
-  security: [{ opsToken: [] }],
-  request: { params: z.object({ communityId: CommunityIdParam }) },
+  request: { params: CommunityParams },
   responses: {
     200: {
       description: "The community with its counts, as {community}",
@@ -97,9 +95,6 @@ function communityView(community: Community): z.infer<typeof CommunitySchema> {
 const utcDayStart = (now: number) => now - (now % DAY_MS);
 
 export function registerCommunities(app: App): void {
-  app.use("/api/v1/communities", requireOpsToken);
-  app.use("/api/v1/communities/:communityId", requireOpsToken);
-
   app.openapi(byGuildRoute, async (c) => {
     const { guild_id: guildId } = c.req.valid("query");
     const community = await communityDirectory(database(c.env.DB)).findByGuildId(guildId);

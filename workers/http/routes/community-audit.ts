@@ -8,8 +8,8 @@ import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter, parseInstant } f
 import { ValidationError } from "../../../shared/errors";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
-import { AuditVerificationSchema, errorResponse } from "../schemas";
+import { operatorOnly } from "../middleware/ops-auth";
+import { AuditVerificationSchema, CommunityParams, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
@@ -75,13 +75,13 @@ const AuditQuerySchema = z.object({
 });
 
 const route = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}/audit",
   tags: ["operations"],
   summary: "A community's audit log: search, CSV export, and a verification of its hash chain",
-  security: [{ opsToken: [] }],
   request: {
-    params: z.object({ communityId: z.string().min(1).max(128) }),
+    params: CommunityParams,
     query: AuditQuerySchema,
   },
   responses: {
@@ -101,7 +101,6 @@ const route = createRoute({
 type AuditQuery = z.infer<typeof AuditQuerySchema>;
 
 export function registerCommunityAudit(app: App): void {
-  app.use("/api/v1/communities/:communityId/audit", requireOpsToken);
   app.openapi(route, async (c) => {
     const { communityId } = c.req.valid("param");
     const query = c.req.valid("query");

@@ -5,10 +5,8 @@ import { NotFoundError } from "../../../shared/errors";
 import type { FillRow } from "../../../shared/execution/orders";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
-import { CommunityIdParam } from "./communities";
-import { groupBy, OrderSchema, orderView, UserIdQuery } from "./community-orders";
+import { operatorOnly } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse, OrderSchema, orderView, UserIdQuery } from "../schemas";
 
 const MAX_FOLLOWERS_PER_PAGE = 500;
 
@@ -22,7 +20,9 @@ const SignalSchema = z
     sourceTimestamp: z.number().int().openapi({ description: "When the source says it was sent (epoch ms)" }),
     channelId: z.string().nullable(),
     rawText: z.string().nullable(),
-    normalized: z.record(z.string(), z.unknown()).openapi({ description: "The normalized signal (design.md §5)" }),
+    normalized: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The normalized signal, as POST /api/v1/signals/parse returns it" }),
     status: z.enum(SIGNAL_STATUSES),
     statusReason: z.string().nullable(),
     summary: z
@@ -54,13 +54,13 @@ const FollowerOutcomeSchema = z
   .openapi("FollowerOutcome");
 
 const route = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}/signals/{signalId}",
   tags: ["operations"],
   summary: "A signal and each follower's outcome (orders with fills; skips are counted in the summary)",
-  security: [{ opsToken: [] }],
   request: {
-    params: z.object({ communityId: CommunityIdParam, signalId: z.string().min(1).max(128) }),
+    params: CommunityParams.extend({ signalId: z.string().min(1).max(128) }),
     query: z.object({
       limit: z.coerce
         .number()
@@ -119,7 +119,6 @@ const fillView = (f: FillRow): z.infer<typeof FillSchema> => ({
 });
 
 export function registerCommunitySignals(app: App): void {
-  app.use("/api/v1/communities/:communityId/signals/:signalId", requireOpsToken);
   app.openapi(route, async (c) => {
     const { communityId, signalId } = c.req.valid("param");
     const { limit, after_user_id: afterUserId } = c.req.valid("query");
@@ -129,8 +128,8 @@ export function registerCommunitySignals(app: App): void {
       tenant.execution.signalOrdersByFollower(signalId, { afterUserId, limit }),
     ]);
     if (!signal) throw new NotFoundError(`Signal ${signalId} does not exist in this community.`, "SIGNAL_NOT_FOUND");
-    const fills = groupBy(await tenant.execution.fillsOfOrders(orders.map((o) => o.id)), (f) => f.orderId);
-    const followers = [...groupBy(orders, (o) => o.userId)].map(([userId, rows]) => ({
+    const fills = Map.groupBy(await tenant.execution.fillsOfOrders(orders.map((o) => o.id)), (f) => f.orderId);
+    const followers = [...Map.groupBy(orders, (o) => o.userId)].map(([userId, rows]) => ({
       userId,
       orders: rows.map((row) => ({ ...orderView(row), fills: (fills.get(row.id) ?? []).map(fillView) })),
     }));

@@ -3,8 +3,8 @@ import { database } from "../../../platform/db/client";
 import { FLAG_KEY, featureFlagDefinitions } from "../../../platform/db/feature-flags";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App } from "../context";
-import { requireOpsToken } from "../middleware/ops-auth";
-import { errorResponse } from "../schemas";
+import { operatorOnly } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
 
 const FlagKey = z.string().regex(FLAG_KEY, "lowercase letters, digits, _ . - (starting with a letter), at most 64");
 
@@ -36,29 +36,23 @@ const EvaluationSchema = z
   })
   .openapi("FeatureFlagEvaluation");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const security = [{ opsToken: [] }];
-const CommunityParams = z.object({ communityId: z.string().min(1).max(128) });
 const unauthorized = errorResponse("Missing or wrong operator token");
 
 const listFlags = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/flags",
   tags: ["operations"],
   summary: "List global feature flag definitions",
-  security,
   responses: { 200: json(z.object({ flags: z.array(FlagSchema) }), "Flags"), 401: unauthorized },
 });
 
 const defineFlag = createRoute({
+  ...operatorOnly,
   method: "put",
   path: "/api/v1/ops/flags/{key}",
   tags: ["operations"],
   summary: "Create or replace a flag's global default and percentage rollout",
-  security,
   request: {
     params: z.object({ key: FlagKey }),
     body: { required: true, content: { "application/json": { schema: FlagDefinitionBody } } },
@@ -72,11 +66,11 @@ const defineFlag = createRoute({
 });
 
 const communityFlags = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/communities/{communityId}/flags",
   tags: ["operations"],
   summary: "Every flag as it evaluates for one community, with the reason",
-  security,
   request: { params: CommunityParams },
   responses: {
     200: json(z.object({ flags: z.array(EvaluationSchema) }), "Evaluations"),
@@ -86,11 +80,11 @@ const communityFlags = createRoute({
 });
 
 const setOverride = createRoute({
+  ...operatorOnly,
   method: "put",
   path: "/api/v1/communities/{communityId}/flags/{key}",
   tags: ["operations"],
   summary: "Force a flag on or off for one community (audited)",
-  security,
   request: {
     params: CommunityParams.extend({ key: FlagKey }),
     body: {
@@ -108,11 +102,11 @@ const setOverride = createRoute({
 });
 
 const clearOverride = createRoute({
+  ...operatorOnly,
   method: "delete",
   path: "/api/v1/communities/{communityId}/flags/{key}",
   tags: ["operations"],
   summary: "Remove a community's override, so the default and rollout apply again (audited)",
-  security,
   request: { params: CommunityParams.extend({ key: FlagKey }) },
   responses: {
     200: json(EvaluationSchema.extend({ cleared: z.boolean() }), "The flag as it now evaluates"),
@@ -122,9 +116,6 @@ const clearOverride = createRoute({
 });
 
 export function registerFeatureFlags(app: App): void {
-  app.use("/api/v1/communities/:communityId/flags", requireOpsToken);
-  app.use("/api/v1/communities/:communityId/flags/*", requireOpsToken);
-
   app.openapi(listFlags, async (c) => {
     return c.json({ flags: await featureFlagDefinitions(database(c.env.DB)).list() }, 200);
   });

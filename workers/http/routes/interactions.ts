@@ -5,7 +5,7 @@ import { verifyDiscordRequest } from "../../discord/verify";
 import type { App } from "../context";
 
 /**
- * POST /interactions (design.md §4): Discord's interactions endpoint. The raw
+ * POST /interactions (docs/architecture.md §4): Discord's interactions endpoint. The raw
  * body is read as text and its Ed25519 signature checked before anything
  * parses it (401 otherwise); the app-wide body limit applies (413). After a
  * valid signature: 400 for malformed JSON or a payload that is not an

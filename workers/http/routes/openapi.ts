@@ -1,7 +1,8 @@
 import type { App } from "../context";
+import { OPS_TOKEN_SCHEME } from "../middleware/ops-auth";
 
 export function registerOpenApi(app: App): void {
-  app.openAPIRegistry.registerComponent("securitySchemes", "opsToken", {
+  app.openAPIRegistry.registerComponent("securitySchemes", OPS_TOKEN_SCHEME, {
     type: "http",
     scheme: "bearer",
     description: "Operator endpoints: Authorization: Bearer <OPS_TOKEN>",

@@ -4,6 +4,7 @@ import { communityDirectory } from "../../../platform/db/cross-community/communi
 import { executorFor } from "../../../platform/objects";
 import { NotFoundError } from "../../../shared/errors";
 import type { App } from "../context";
+import { operatorOnly } from "../middleware/ops-auth";
 import { AuditVerificationSchema, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 100;
@@ -33,11 +34,11 @@ const CommunityConsistencySchema = z
   .openapi("CommunityConsistency");
 
 const route = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/consistency",
   tags: ["operations"],
   summary: "Whether each community's executor agrees with D1 (kill switch, open orders) and its audit chain verifies",
-  security: [{ opsToken: [] }],
   request: {
     query: z.object({
       community_id: z.string().min(1).max(128).optional().openapi({ description: "Check this community only" }),
@@ -69,7 +70,6 @@ const route = createRoute({
 
 type CommunityConsistency = z.infer<typeof CommunityConsistencySchema>;
 
-/** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
 export function registerOpsConsistency(app: App): void {
   app.openapi(route, async (c) => {
     const { community_id: only, limit, after } = c.req.valid("query");

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ServiceUnavailableError } from "../../../
 import { notReplayableReason, redactSecrets } from "../../queues/dead-letters";
 import { producerFor } from "../../queues/producers";
 import type { App } from "../context";
+import { operatorOnly } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
 const DeadLetterSchema = z
@@ -24,11 +25,11 @@ const DeadLetterSchema = z
   .openapi("DeadLetter");
 
 const listRoute = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/dead-letters",
   tags: ["operations"],
   summary: "List dead-lettered messages, newest first",
-  security: [{ opsToken: [] }],
   request: {
     query: z.object({
       queue: z.enum(["order-submissions", "notifications", "billing-events"]).optional(),
@@ -52,11 +53,11 @@ const listRoute = createRoute({
 });
 
 const replayRoute = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/ops/dead-letters/{id}/replay",
   tags: ["operations"],
   summary: "Send a dead letter back to its queue (consumers are idempotent by the key in the message)",
-  security: [{ opsToken: [] }],
   request: {
     params: z.object({ id: z.string().min(1).max(64) }),
     query: z.object({ force: z.enum(["1", "true"]).optional() }),

@@ -3,6 +3,7 @@ import { gatewayShardFor } from "../../../platform/objects";
 import { ConflictError } from "../../../shared/errors";
 import { productionShards } from "../../../shared/gateway/shards";
 import type { App } from "../context";
+import { operatorOnly } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
 const FatalStopSchema = z
@@ -70,12 +71,12 @@ const GatewayStatusSchema = z
   .openapi("GatewayStatus");
 
 const statusRoute = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/gateway",
   operationId: "getGatewayStatus",
   tags: ["operations"],
   summary: "Gateway watcher: connected, session age, last sequence, heartbeat ACK latency, reconnects in the last hour",
-  security: [{ opsToken: [] }],
   responses: {
     200: { description: "Each shard's state", content: { "application/json": { schema: GatewayStatusSchema } } },
     401: errorResponse("Missing or invalid operator token"),
@@ -83,12 +84,12 @@ const statusRoute = createRoute({
 });
 
 const restartRoute = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/ops/gateway/restart",
   operationId: "restartGateway",
   tags: ["operations"],
   summary: "Clear a fatal stop (after fixing the token or the intents) and reconnect every shard now",
-  security: [{ opsToken: [] }],
   responses: {
     200: {
       description: "Each shard's state after the restart",
@@ -99,7 +100,6 @@ const restartRoute = createRoute({
   },
 });
 
-/** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
 export function registerOpsGateway(app: App): void {
   app.openapi(statusRoute, async (c) => {
     const shards = await Promise.all(productionShards().map((shard) => gatewayShardFor(c.env, shard).status()));

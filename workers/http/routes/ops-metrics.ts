@@ -12,6 +12,7 @@ import {
   REALTIME_LATENCY_BUCKETS_MS,
 } from "../../../shared/realtime/stats";
 import type { App } from "../context";
+import { operatorOnly } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
 const WINDOW_MS = 24 * 3600_000;
@@ -91,12 +92,12 @@ const MetricsSchema = z
   .openapi("OpsMetrics");
 
 const route = createRoute({
+  ...operatorOnly,
   method: "get",
   path: "/api/v1/ops/metrics",
   tags: ["operations"],
   summary:
     "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers, realtime",
-  security: [{ opsToken: [] }],
   responses: {
     200: { description: "Current figures", content: { "application/json": { schema: MetricsSchema } } },
     401: errorResponse("Missing or invalid operator token"),
@@ -133,7 +134,6 @@ function realtimeView(hubs: readonly HubReport[], now: number): z.infer<typeof R
   };
 }
 
-/** Registered after the app's `/api/v1/ops/*` operator-token middleware. */
 export function registerOpsMetrics(app: App): void {
   app.openapi(route, async (c) => {
     const now = Date.now();

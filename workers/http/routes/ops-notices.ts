@@ -3,8 +3,8 @@ import { realtimeHubFor } from "../../../platform/objects";
 import { ServiceUnavailableError } from "../../../shared/errors";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App } from "../context";
-import { errorResponse } from "../schemas";
-import { CommunityIdParam } from "./communities";
+import { operatorOnly } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse } from "../schemas";
 
 /** The largest notice an operator may send (its `data` as JSON), well inside the hub's 16 KiB event limit. */
 export const MAX_NOTICE_BYTES = 8 * 1024;
@@ -26,13 +26,13 @@ const NoticeBody = z
   .openapi("OperatorNotice");
 
 const route = createRoute({
+  ...operatorOnly,
   method: "post",
   path: "/api/v1/ops/communities/{communityId}/notices",
   tags: ["operations"],
   summary: "Send a notice to a community's live dashboards (its realtime notifications channel)",
-  security: [{ opsToken: [] }],
   request: {
-    params: z.object({ communityId: CommunityIdParam }),
+    params: CommunityParams,
     body: { required: true, content: { "application/json": { schema: NoticeBody } } },
   },
   responses: {
@@ -51,8 +51,8 @@ const route = createRoute({
 /**
  * Operator notices: a `notification` event on the community's hub, for every
  * member or for its admins (never one member: members' own notices come from
- * their trading). Registered after the app's `/api/v1/ops/*` operator-token
- * middleware, which also records the call in the operator action log.
+ * their trading). The operator-token middleware also records the call in the
+ * operator action log.
  */
 export function registerOpsNotices(app: App): void {
   app.openapi(route, async (c) => {

@@ -2,16 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
 import { forCommunity } from "../../../platform/db/tenant/for-community";
 import { realtimeHubFor } from "../../../platform/objects";
-import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { AppError, ERROR_CODES, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } from "../../../shared/realtime/handoff";
 import { requireSessionOrOpsToken } from "../../auth/principal";
 import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { errorResponse } from "../schemas";
-import { CommunityIdParam } from "./communities";
+import { OPS_TOKEN_SCHEME } from "../middleware/ops-auth";
+import { CommunityParams, errorResponse } from "../schemas";
 
 /** Either scheme: a member's session cookie, or an operator's bearer token. */
-const MEMBER_OR_OPERATOR: Record<string, string[]>[] = [{ sessionCookie: [] }, { opsToken: [] }];
+const MEMBER_OR_OPERATOR: Record<string, string[]>[] = [{ sessionCookie: [] }, { [OPS_TOKEN_SCHEME]: [] }];
 
 const route = createRoute({
   method: "get",
@@ -25,7 +25,7 @@ const route = createRoute({
   security: MEMBER_OR_OPERATOR,
   middleware: [requireSessionOrOpsToken] as const,
   request: {
-    params: z.object({ communityId: CommunityIdParam }),
+    params: CommunityParams,
     query: z.object({
       since: z
         .string()
@@ -118,7 +118,7 @@ async function identityFor(c: AppContext, communityId: string): Promise<Realtime
 /** The hub's `{"error":{code,message}}` refusal as the app's error (with this request's id). */
 async function hubRefusal(c: AppContext, answer: Response): Promise<AppError> {
   const body = (await answer.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
-  const code = typeof body?.error?.code === "string" ? body.error.code : null;
+  const code = ERROR_CODES.find((known) => known === body?.error?.code) ?? null;
   const message = typeof body?.error?.message === "string" ? body.error.message : null;
   if (!code || !message || answer.status < 400) {
     c.get("logger").error("realtime.hub_answer_unexpected", { status: answer.status });

@@ -7,8 +7,6 @@ import type { App } from "../context";
 import { rateLimit } from "../middleware/rate-limit";
 import { errorResponse } from "../schemas";
 
-const PATH = "/api/v1/signals/parse";
-
 const ParseRequest = z
   .object({
     text: z.string().openapi({
@@ -33,8 +31,9 @@ const SignalErrorDetail = z
   .openapi("SignalErrorDetail");
 
 const route = createRoute({
+  middleware: [rateLimit({ name: "signals-parse", keyBy: "ip", limit: 60, periodMs: 60_000 })],
   method: "post",
-  path: PATH,
+  path: "/api/v1/signals/parse",
   tags: ["signals"],
   summary: "Parse a free-text trade signal into the normalized signal (public, 60 requests a minute per IP)",
   request: { body: { required: true, content: { "application/json": { schema: ParseRequest } } } },
@@ -67,7 +66,6 @@ const route = createRoute({
 });
 
 export function registerSignalsParse(app: App): void {
-  app.use(PATH, rateLimit({ name: "signals-parse", keyBy: "ip", limit: 60, periodMs: 60_000 }));
   app.openapi(route, (c) => {
     const { text, now } = c.req.valid("json");
     const result = parseSignal(text, now === undefined ? {} : { now: new Date(now) });
