@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { Environment } from "../config";
-import { purposeKey } from "../crypto/purpose-key";
+import { type PurposeKey, purposeKey } from "../crypto/purpose-key";
 
 /**
  * The browser session token: an HS256 JWT in the `__Host-session` cookie,
@@ -145,6 +145,6 @@ export function sessionCookieFor(url: string, environment: Environment): { name:
 export const LOCAL_SESSION_COOKIE = "dte-dev-session";
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function sessionKey(secret: string): Promise<CryptoKey> {
+function sessionKey(secret: string): Promise<PurposeKey> {
   return purposeKey(secret, AUDIENCE);
 }

@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
-import { purposeKey } from "../crypto/purpose-key";
+import { type PurposeKey, purposeKey } from "../crypto/purpose-key";
 import { AppError } from "../errors";
 import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
 
@@ -105,6 +105,6 @@ export async function verifyBillingLink(
   return claims.data;
 }
 
-function linkKey(secret: string): Promise<CryptoKey> {
+function linkKey(secret: string): Promise<PurposeKey> {
   return purposeKey(secret, AUDIENCE);
 }

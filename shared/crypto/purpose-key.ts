@@ -1,8 +1,11 @@
 const encoder = new TextEncoder();
 
+/** WebCrypto's key type, named the same way under workerd and Node (where `CryptoKey` is not a global type). */
+export type PurposeKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 /** Derived keys kept per isolate: a handful in practice (one per purpose, a second secret during a rotation). */
 const MAX_CACHED = 32;
-const cache = new Map<string, Promise<CryptoKey>>();
+const cache = new Map<string, Promise<PurposeKey>>();
 
 /**
  * A key for one purpose, derived from a shared secret as HMAC-SHA256(secret,
@@ -13,7 +16,7 @@ const cache = new Map<string, Promise<CryptoKey>>();
  * authenticated request verifies a token, and derivation is two imports and a
  * signature.
  */
-export function purposeKey(secret: string, purpose: string): Promise<CryptoKey> {
+export function purposeKey(secret: string, purpose: string): Promise<PurposeKey> {
   const id = `${purpose}\u0000${secret}`;
   let key = cache.get(id);
   if (!key) {
@@ -25,7 +28,7 @@ export function purposeKey(secret: string, purpose: string): Promise<CryptoKey> 
   return key;
 }
 
-async function derive(secret: string, purpose: string): Promise<CryptoKey> {
+async function derive(secret: string, purpose: string): Promise<PurposeKey> {
   const master = await crypto.subtle.importKey(
     "raw",
     encoder.encode(secret),
