@@ -1,7 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { buildSync } from "esbuild";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
+import { fakeDiscordWorker } from "./scripts/lib/fake-discord-worker.ts";
 import { TEST_VARS } from "./tests/support/test-vars.ts";
 
 const queueConsumer = (deadLetterQueue?: string) => ({
@@ -16,28 +16,6 @@ const queueConsumer = (deadLetterQueue?: string) => ({
 /** Instrumented code runs several times slower (and CI shares two cores): coverage runs get longer timeouts. */
 const coverageRun = process.argv.some((arg) => arg === "--coverage" || arg.startsWith("--coverage."));
 
-/**
- * The fake Discord, an auxiliary worker bundled from tests/support/fake-discord/ (esbuild comes with the vitest
- * plugin), so the DiscordGateway object's outbound WebSocket meets a real workerd WebSocket server.
- */
-function fakeDiscordWorker() {
-  const bundle = buildSync({
-    entryPoints: [path.join(import.meta.dirname, "tests/support/fake-discord/worker.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    external: ["cloudflare:workers"],
-    write: false,
-  });
-  return {
-    name: "fake-discord",
-    modules: true,
-    script: bundle.outputFiles[0]?.text ?? "",
-    compatibilityDate: "2026-10-01",
-    durableObjects: { FAKE_GATEWAY: { className: "FakeGateway", useSQLite: true } },
-  };
-}
-
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -50,7 +28,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           bindings: { ...TEST_VARS, TEST_MIGRATIONS: migrations },
           // Test-only: the gateway tests route Discord's URLs here (tests/support/fake-discord.ts).
           serviceBindings: { FAKE_DISCORD: "fake-discord" },
-          workers: [fakeDiscordWorker()],
+          workers: [fakeDiscordWorker(import.meta.dirname)],
           queueConsumers: {
             "order-submissions": queueConsumer("order-submissions-dlq"),
             notifications: queueConsumer("notifications-dlq"),

@@ -26,6 +26,11 @@ import {
   SubmitSignalInputSchema,
 } from "../shared/execution/submit";
 import { describeSkip, type SignalSummary } from "../shared/execution/summary";
+import {
+  type WithdrawalOutcome,
+  type WithdrawSignalInput,
+  WithdrawSignalInputSchema,
+} from "../shared/execution/withdrawal";
 import { type Logger, rootLogger } from "../shared/logging";
 import { opensExposure, opensExposureAction } from "../shared/orders/legs";
 import { isMarketRemainderExpired, LATE_FILL_WINDOW_MS, nextFollowUpAt } from "../shared/orders/timing";
@@ -37,6 +42,7 @@ import { FanOutJournal } from "./executor/fan-out-journal";
 import { assertOwnCommunity } from "./executor/identity";
 import { KillSwitch } from "./executor/kill-switch";
 import { ExecutorLocalState, utcDay } from "./executor/local-state";
+import { cancelDepartedMemberEntries } from "./executor/member-departure";
 import { OrderDispatch } from "./executor/order-dispatch";
 import {
   adoptIfPlaced,
@@ -51,6 +57,7 @@ import { confirmedEntry, OrderOutbox, sendOrderMessages } from "./executor/outbo
 import { PAPER_ACCOUNT_REF, PaperDesk } from "./executor/paper-desk";
 import { ProviderBook } from "./executor/provider-book";
 import { emptyCounts, SignalFanOut } from "./executor/signal-fan-out";
+import { Withdrawals } from "./executor/signal-withdrawal";
 import { resendQueuedWithoutMessage, type SweeperContext, sweep } from "./executor/sweeper";
 
 /** An order pending longer than this is flagged as stale. */
@@ -76,6 +83,7 @@ export class CommunityExecutor extends DurableObject<Env> {
   private readonly killSwitch: KillSwitch;
   /** Events for the community's RealtimeHub: queued, batched per turn and sent in order, never awaited. */
   private readonly events: EventSink;
+  private readonly withdrawals = new Withdrawals();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -479,8 +487,45 @@ export class CommunityExecutor extends DurableObject<Env> {
     }
     if (this.local.isAwaitingConfirmation(order.id))
       return { outcome: "done", note: "awaiting the member's confirmation" };
+    // Its provider is taking the signal back: the next delivery finds it canceled (or sends it if the withdrawal failed).
+    if (order.signalId && this.withdrawals.holds(order.signalId))
+      return { outcome: "retry", delaySeconds: 1, reason: "its signal is being withdrawn" };
     const flow = this.orderFlow(input.communityId, tenant, order.userId);
     return sendQueuedOrder(flow, order, input.attempt);
+  }
+
+  /** A provider's edit takes the signal back: all its queued orders canceled, or nothing if any was sent. */
+  async withdrawSignal(raw: WithdrawSignalInput): Promise<WithdrawalOutcome> {
+    const input = WithdrawSignalInputSchema.parse(raw);
+    const tenant = this.tenant(input.communityId);
+    return this.withdrawals.withdraw(
+      {
+        local: this.local,
+        journal: this.journal,
+        fanOut: this.fanOut,
+        book: this.book,
+        logger: this.logger.child({ communityId: input.communityId }),
+        tenant,
+        sending: this.sending,
+        publishCanceled: (orders) => this.publishCanceled(input.communityId, orders),
+      },
+      input,
+    );
+  }
+
+  /** A member left the server (their follows are already paused): their unsent entries are canceled. */
+  async memberDeparted(input: { communityId: string; userId: string }): Promise<{ canceledOrders: number }> {
+    const tenant = this.tenant(input.communityId);
+    return cancelDepartedMemberEntries(
+      { local: this.local, tenant, publishCanceled: (orders) => this.publishCanceled(input.communityId, orders) },
+      input.userId,
+    );
+  }
+
+  /** Each canceled order to its member's dashboard, as one batch. */
+  private publishCanceled(communityId: string, orders: readonly OrderRow[]): Promise<void> {
+    const now = Date.now();
+    return this.events.publishMany(orders.map((order) => orderUpdated(communityId, order, now)));
   }
 
   /** The DLQ gave up on an order: it is `failed`, and its member is told. */

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { hubEventSink } from "../platform/execution/event-sink";
 import { rateLimiterFor } from "../platform/objects";
 import { configFor } from "../shared/config";
 import { discordUserAgent } from "../shared/discord/user-agent";
@@ -25,6 +26,7 @@ import { type GatewayShardStatus, shardStatus } from "../shared/gateway/status";
 import { type Logger, rootLogger } from "../shared/logging";
 import { fetchGatewayBot, openGatewaySocket } from "./gateway/discord-api";
 import { type DispatchCounts, DispatchInbox, type RecentDispatch } from "./gateway/dispatch-inbox";
+import { GuildRoleStore } from "./gateway/guild-role-store";
 import { type DispatchHandler, dispatchHandler } from "./gateway/on-dispatch";
 import { GatewayStateStore } from "./gateway/state-store";
 
@@ -50,6 +52,7 @@ export class DiscordGateway extends DurableObject<Env> {
   private readonly logger: Logger;
   private readonly store: GatewayStateStore;
   private readonly inbox: DispatchInbox;
+  private readonly guildRoles: GuildRoleStore;
   private readonly handOff: DispatchHandler;
   private state: GatewayState;
   private readonly sockets = new Map<number, WebSocket>();
@@ -57,6 +60,8 @@ export class DiscordGateway extends DurableObject<Env> {
   private draining = false;
   private readonly inflight = new Set<Promise<void>>();
   private readonly handingOff = new Set<string>();
+  /** The last hand-off of each message: an edit waits for its message (and an earlier edit) to be handed on. */
+  private readonly messageChains = new Map<string, Promise<void>>();
   private lastPruneAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -69,7 +74,10 @@ export class DiscordGateway extends DurableObject<Env> {
     });
     this.store = new GatewayStateStore(ctx.storage.sql);
     this.inbox = new DispatchInbox(ctx.storage.sql);
-    this.handOff = dispatchHandler(this.logger);
+    this.guildRoles = new GuildRoleStore(ctx.storage.sql);
+    // Notices to members (a departure, a refused edit) also reach their realtime `notifications` channel.
+    const events = hubEventSink({ env, logger: this.logger, waitUntil: (promise) => ctx.waitUntil(promise) });
+    this.handOff = dispatchHandler({ env, events }, this.logger, this.guildRoles);
     this.state = restoreState(this.store.load(), Date.now());
     // Restarted after an eviction or a deploy: a running gateway needs its watchdog even if no alarm is pending.
     void ctx.blockConcurrencyWhile(() => this.syncAlarm());
@@ -165,6 +173,9 @@ export class DiscordGateway extends DurableObject<Env> {
         case "dispatch":
           // Recorded with the sequence number in one synchronous step: a replay is dropped here.
           if (this.inbox.accept(action.dispatch)) this.track(this.deliver(action.dispatch));
+          return;
+        case "guild_roles":
+          this.guildRoles.apply(action.change, Date.now());
           return;
         case "log":
           this.logger[action.level](action.msg, action.fields);
@@ -264,7 +275,16 @@ export class DiscordGateway extends DurableObject<Env> {
   private async deliver(dispatch: GatewayDispatch): Promise<void> {
     if (this.handingOff.has(dispatch.key)) return;
     this.handingOff.add(dispatch.key);
+    const subject =
+      dispatch.type === "MESSAGE_CREATE" || dispatch.type === "MESSAGE_UPDATE" ? dispatch.message.id : null;
+    const before = subject === null ? undefined : this.messageChains.get(subject);
+    let finished = () => {};
+    const chained = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    if (subject !== null) this.messageChains.set(subject, chained);
     try {
+      await before;
       await this.handOff(dispatch);
       this.inbox.handedOn(dispatch.key);
     } catch (error) {
@@ -274,6 +294,8 @@ export class DiscordGateway extends DurableObject<Env> {
       else this.logger.warn("gateway.hand_off_failed", { key: dispatch.key, error });
     } finally {
       this.handingOff.delete(dispatch.key);
+      finished();
+      if (subject !== null && this.messageChains.get(subject) === chained) this.messageChains.delete(subject);
     }
   }
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
+import { fakeDiscordWorker } from "../../scripts/lib/fake-discord-worker.ts";
 import { TEST_VARS } from "../../tests/support/test-vars.ts";
 
 /**
@@ -28,6 +29,8 @@ const BENCH_VARS = {
   BENCH_STORM_ORDERS: process.env.BENCH_STORM_ORDERS ?? "1000",
   BENCH_STORM_CONCURRENCY: process.env.BENCH_STORM_CONCURRENCY ?? "50",
   BENCH_ENGINE_LOGS: process.env.BENCH_ENGINE_LOGS ?? "0",
+  BENCH_INTAKE_MESSAGES: process.env.BENCH_INTAKE_MESSAGES ?? "200",
+  BENCH_INTAKE_FOLLOWERS: process.env.BENCH_INTAKE_FOLLOWERS ?? "10",
 };
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
@@ -41,6 +44,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           // Test-only, as in vitest.config.ts. Never deploy it.
           compatibilityFlags: ["service_binding_extra_handlers"],
           bindings: { ...TEST_VARS, ...BENCH_VARS, TEST_MIGRATIONS: migrations },
+          // The fake Discord Gateway and REST API (the message intake bench), as in vitest.config.ts.
+          serviceBindings: { FAKE_DISCORD: "fake-discord" },
+          workers: [fakeDiscordWorker(ROOT)],
           queueConsumers: {
             "order-submissions": consumer(10, "order-submissions-dlq"),
             notifications: consumer(8, "notifications-dlq"),

@@ -195,6 +195,11 @@ export class ExecutorLocalState {
     );
   }
 
+  /** A withdrawn signal no longer counts as a recent one (for double posts, conflicts and adds). */
+  forgetRecent(signalId: string): void {
+    this.sql.exec("delete from recent_signals where signal_id = ?", signalId);
+  }
+
   counter(day: string, key: string): number {
     return this.one<{ value: number }>("select value from counters where day = ? and key = ?", day, key)?.value ?? 0;
   }

@@ -116,7 +116,7 @@ export class SignalFanOut {
       return refuse(quota.code, quota.reason);
     }
     local.addCounter(day, "signals", 1);
-    book.apply(input.providerUserId, signal, now);
+    book.apply(input.providerUserId, run.signalId, signal, now);
     run.status = "running";
     journal.save(run, now);
     return { entitlements };

@@ -1,23 +1,56 @@
+import { memberLeftGuild } from "../../platform/members/departure";
+import type { NotifyDeps } from "../../platform/notifications/notify-member";
+import { takeChannelMessage, takeChannelMessageEdit } from "../../platform/signals/channel-messages";
 import type { GatewayDispatch } from "../../shared/gateway/dispatches";
 import type { Logger } from "../../shared/logging";
+import type { GuildRoleStore } from "./guild-role-store";
 
 /**
  * The one place the Gateway watcher hands a dispatch on: called once for each
  * new MESSAGE_CREATE, MESSAGE_UPDATE, GUILD_MEMBER_REMOVE and
  * GUILD_MEMBER_UPDATE, after the inbox has dropped replays and recorded it.
  * A throw leaves the dispatch pending and it is handed on again later (up to
- * MAX_HAND_OFF_ATTEMPTS), so whatever is plugged in here must be idempotent by
- * `dispatch.key` (the message id for messages).
+ * MAX_HAND_OFF_ATTEMPTS), so each consumer is idempotent by `dispatch.key`
+ * (the message id for messages).
  *
- * Today the dispatch is only recorded (the inbox's counts and recent list on
- * GET /api/v1/ops/gateway) and logged without its text; message intake into
- * the executor, edits and the membership lifecycle plug in here.
+ * Messages go to the message intake (`platform/signals/channel-messages.ts`),
+ * with the author's guild permissions from the roles the watcher keeps;
+ * departures to `platform/members/departure.ts`. Role changes are only
+ * recorded: provider roles are read from each message itself.
  */
 export type DispatchHandler = (dispatch: GatewayDispatch) => Promise<void>;
 
-export function dispatchHandler(logger: Logger): DispatchHandler {
+export function dispatchHandler(deps: NotifyDeps, logger: Logger, guildRoles: GuildRoleStore): DispatchHandler {
   return async (dispatch) => {
-    logger.info("gateway.dispatch", { event: dispatch.type, key: dispatch.key, seq: dispatch.seq, ...where(dispatch) });
+    const log = logger.child({ event: dispatch.type, key: dispatch.key, seq: dispatch.seq, ...where(dispatch) });
+    switch (dispatch.type) {
+      case "MESSAGE_CREATE":
+      case "MESSAGE_UPDATE": {
+        const { message } = dispatch;
+        const rights = {
+          permissions:
+            message.guildId === null
+              ? null
+              : guildRoles.permissionsOf(message.guildId, message.author.id, message.authorRoles ?? []),
+        };
+        const take = dispatch.type === "MESSAGE_CREATE" ? takeChannelMessage : takeChannelMessageEdit;
+        const result = await take(deps, message, rights, log);
+        log.info("gateway.message_taken", { ...result });
+        return;
+      }
+      case "GUILD_MEMBER_REMOVE": {
+        const result = await memberLeftGuild(
+          deps,
+          { guildId: dispatch.guildId, discordUserId: dispatch.user.id, key: dispatch.key },
+          log,
+        );
+        log.info("gateway.member_removed", { ...result });
+        return;
+      }
+      case "GUILD_MEMBER_UPDATE":
+        log.info("gateway.dispatch");
+        return;
+    }
   };
 }
 

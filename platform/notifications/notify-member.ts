@@ -3,6 +3,12 @@ import type { DiscordMessage, Notification } from "../../shared/notifications/me
 import { database } from "../db/client";
 import { userById } from "../db/users";
 
+/** What telling a member needs: the bindings, and the sink that reaches their realtime channel. */
+export interface NotifyDeps {
+  env: Env;
+  events: EventSink;
+}
+
 /**
  * Tells a member something about their trading: by Discord DM, through
  * NOTIFY_QUEUE (retried, rate-limited and dead-lettered by its consumer), and
@@ -10,7 +16,7 @@ import { userById } from "../db/users";
  * `key` makes it idempotent: the same event never sends two DMs.
  */
 export async function notifyMember(
-  deps: { env: Env; events: EventSink },
+  deps: NotifyDeps,
   communityId: string,
   userId: string,
   key: string,

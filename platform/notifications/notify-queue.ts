@@ -72,3 +72,47 @@ export function directMessage(
     message,
   });
 }
+
+/** A channel message: where our reactions and replies go. */
+export interface ChannelMessageTarget {
+  channelId: string;
+  messageId: string;
+}
+
+/**
+ * Adds (or with `remove`, takes back) the bot's own reaction on a channel
+ * message. `purpose` names the event, so a retried caller reacts once.
+ */
+export function react(
+  env: Env,
+  target: ChannelMessageTarget,
+  emoji: string,
+  options: { communityId: string | null; purpose: string; remove?: boolean },
+): Promise<void> {
+  return enqueue(env, {
+    kind: "reaction",
+    key: `message:${target.messageId}:reaction:${options.purpose}`,
+    communityId: options.communityId,
+    channelId: target.channelId,
+    messageId: target.messageId,
+    emoji,
+    remove: options.remove ?? false,
+  });
+}
+
+/** Replies to a channel message (the reply points at it). `purpose` names the event, so a retried caller replies once. */
+export function replyTo(
+  env: Env,
+  target: ChannelMessageTarget,
+  message: DiscordMessage,
+  options: { communityId: string | null; purpose: string },
+): Promise<void> {
+  return enqueue(env, {
+    kind: "channel.reply",
+    key: `message:${target.messageId}:reply:${options.purpose}`,
+    communityId: options.communityId,
+    channelId: target.channelId,
+    replyTo: target.messageId,
+    message,
+  });
+}

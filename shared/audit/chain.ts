@@ -22,6 +22,7 @@ export const AUDIT_EVENTS = [
   "community.settings_changed",
   "community.provider_named",
   "community.provider_removed",
+  "member.departed",
   "risk.trading_mode_changed",
   "risk.account_locked",
   "risk.account_unlocked",

@@ -203,7 +203,16 @@ export const realtimeHubStats = sqliteTable(
 export const SIGNAL_SOURCES = ["slash", "message", "webhook", "api"] as const;
 export type SignalSource = (typeof SIGNAL_SOURCES)[number];
 
-export const SIGNAL_STATUSES = ["received", "accepted", "expired", "refused", "duplicate", "failed"] as const;
+/** `withdrawn`: its provider took it back (an edit) before any order of it reached a broker. */
+export const SIGNAL_STATUSES = [
+  "received",
+  "accepted",
+  "expired",
+  "refused",
+  "duplicate",
+  "failed",
+  "withdrawn",
+] as const;
 export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
 
 /** Members an admin named as providers with `/setup provider:<user>` (role holders are read from Discord). */

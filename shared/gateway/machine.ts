@@ -1,4 +1,5 @@
 import { type GatewayDispatch, isHandedOn, readDispatch } from "./dispatches";
+import { type GuildRolesChange, isGuildRoleEvent, readGuildRolesEvent } from "./guild-roles";
 import {
   CLOSE_NORMAL,
   CLOSE_TO_RESUME,
@@ -160,6 +161,8 @@ export type GatewayAction =
   /** The next time a `tick` is due, or null when nothing is (the object is idle). */
   | { type: "schedule"; at: number | null }
   | { type: "dispatch"; dispatch: GatewayDispatch }
+  /** A guild's owner or role permissions changed: kept in the same step, before any later message is read. */
+  | { type: "guild_roles"; change: GuildRolesChange }
   | { type: "log"; level: LogLevel; msg: string; fields: Record<string, unknown> };
 
 export interface StepContext {
@@ -600,6 +603,13 @@ class Transition {
       this.setOpen({ ...phase, stage: "ready" });
       this.connected();
       this.log("info", "gateway.resumed", { seq: this.state.durable.session?.seq ?? null });
+      return;
+    }
+    if (name !== null && isGuildRoleEvent(name)) {
+      const read = readGuildRolesEvent(name, data);
+      if (read.outcome === "change") this.actions.push({ type: "guild_roles", change: read.change });
+      else if (read.outcome === "malformed")
+        this.log("warn", "gateway.malformed_dispatch", { event: name, seq, problem: read.problem });
       return;
     }
     if (name === null || !isHandedOn(name)) return;

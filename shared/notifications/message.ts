@@ -22,6 +22,8 @@ const base = {
   communityId: z.string().min(1).nullable(),
 };
 
+const snowflake = z.string().regex(/^\d{5,25}$/);
+
 const interactionTarget = {
   applicationId: z.string().regex(/^\d{5,25}$/),
   token: z.string().min(1).max(1000),
@@ -36,7 +38,24 @@ export const NotificationSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("dm"),
     ...base,
-    discordUserId: z.string().regex(/^\d{5,25}$/),
+    discordUserId: snowflake,
+    message: DiscordMessageSchema,
+  }),
+  /** Our own reaction on a channel message (PUT, or DELETE when `remove`, .../reactions/{emoji}/@me). */
+  z.object({
+    kind: z.literal("reaction"),
+    ...base,
+    channelId: snowflake,
+    messageId: snowflake,
+    emoji: z.string().min(1).max(32),
+    remove: z.boolean().default(false),
+  }),
+  /** A reply to a channel message: POST /channels/{channel}/messages with a message reference. */
+  z.object({
+    kind: z.literal("channel.reply"),
+    ...base,
+    channelId: snowflake,
+    replyTo: snowflake,
     message: DiscordMessageSchema,
   }),
 ]);

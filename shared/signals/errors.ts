@@ -33,6 +33,7 @@ export const SIGNAL_ERROR_CODES = [
   "NEGATED_SIGNAL",
   "MANAGEMENT_MESSAGE",
   "RESULT_REPORT",
+  "SEVERAL_SIGNALS",
 ] as const;
 
 export type SignalErrorCode = (typeof SIGNAL_ERROR_CODES)[number];

@@ -29,6 +29,7 @@ import {
   signalRuleViolations,
   type TakeProfit,
 } from "./schema";
+import { severalSignals } from "./several";
 import { EQUITY_SYMBOL } from "./symbols";
 
 export interface ParseOptions {
@@ -42,6 +43,14 @@ export interface ParseOptions {
  * openspec/specs/signal-language/spec.md for the language and its semantics.
  */
 export function parseSignal(text: string, options: ParseOptions = {}): ParseResult {
+  const result = parseOne(text, options);
+  if (result.ok || typeof text !== "string" || text.length > MAX_SIGNAL_TEXT_LENGTH) return result;
+  const several = severalSignals(text, (item) => parseOne(item, options));
+  return several ? failure([several]) : result;
+}
+
+/** One signal from the whole text. */
+function parseOne(text: string, options: ParseOptions): ParseResult {
   if (typeof text !== "string") return failure([notASignal({ start: 0, end: 0 })]);
   if (text.length > MAX_SIGNAL_TEXT_LENGTH) {
     return failure([

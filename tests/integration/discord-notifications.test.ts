@@ -147,6 +147,65 @@ describe("notifications consumer", () => {
     });
   });
 
+  it("Scenario: The bot reacts to a channel message, and takes its reaction back", async () => {
+    const spy = fakeDiscord(() => new Response(null, { status: 204 }));
+    const [channelId, messageId] = [snowflake(), snowflake()];
+    const add = { channelId, messageId, emoji: "✅", remove: false };
+    const reactions = [
+      { kind: "reaction", key: `test:${crypto.randomUUID()}`, communityId: "c-1", ...add },
+      { kind: "reaction", key: `test:${crypto.randomUUID()}`, communityId: "c-1", ...add, emoji: "⚠️", remove: true },
+    ] satisfies Notification[];
+    const { result, ids } = await runBatch("notifications", reactions);
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    const calls = spy.mock.calls.map(([input, init]) => ({
+      url: String(input),
+      method: init?.method,
+      body: init?.body,
+      authorization: new Headers(init?.headers).get("authorization"),
+    }));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        {
+          url: `${API}/channels/${channelId}/messages/${messageId}/reactions/${encodeURIComponent("✅")}/@me`,
+          method: "PUT",
+          body: undefined,
+          authorization: `Bot ${TEST_VARS.DISCORD_BOT_TOKEN}`,
+        },
+        {
+          url: `${API}/channels/${channelId}/messages/${messageId}/reactions/${encodeURIComponent("⚠️")}/@me`,
+          method: "DELETE",
+          body: undefined,
+          authorization: `Bot ${TEST_VARS.DISCORD_BOT_TOKEN}`,
+        },
+      ]),
+    );
+  });
+
+  it("Scenario: A reply points at the channel message and pings nobody it mentions", async () => {
+    const spy = fakeDiscord(discordMessage("⚠️ Not executed"));
+    const [channelId, messageId] = [snowflake(), snowflake()];
+    const message = {
+      kind: "channel.reply",
+      key: `test:${crypto.randomUUID()}`,
+      communityId: "c-1",
+      channelId,
+      replyTo: messageId,
+      message: { content: "⚠️ Not executed: <@&1> the signal is 300 s old" },
+    } satisfies Notification;
+    const { result, ids } = await runBatch("notifications", [message]);
+    expect(result.explicitAcks).toEqual(ids);
+    const sent = requestOf(spy, 0);
+    expect(sent).toMatchObject({ url: `${API}/channels/${channelId}/messages`, method: "POST" });
+    expect(sent.headers.authorization).toBe(`Bot ${TEST_VARS.DISCORD_BOT_TOKEN}`);
+    expect(sent.body).toEqual({
+      content: "⚠️ Not executed: <@&1> the signal is 300 s old",
+      allowed_mentions: { parse: [], replied_user: true },
+      message_reference: { message_id: messageId, fail_if_not_exists: false },
+      nonce: expect.stringMatching(/^[0-9a-f]{25}$/),
+      enforce_nonce: true,
+    });
+  });
+
   it("Scenario: A rate-limited notification waits for Discord's retry_after", async () => {
     const spy = fakeDiscord(
       json(

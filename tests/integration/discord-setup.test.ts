@@ -50,6 +50,7 @@ describe("/setup", () => {
     expect(JSON.parse(row?.settings ?? "{}")).toEqual({
       providerRoleIds: [community.providerRoleId],
       signalChannelIds: [community.signalChannelId],
+      unparsedMessages: "ignore",
     });
     const membership = await env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?")
       .bind(community.communityId, owner?.id)
@@ -104,6 +105,41 @@ describe("/setup", () => {
       ),
     ).toBe(1);
     expect(await auditEvents(community.communityId)).toContain("community.provider_named");
+  });
+
+  it("Scenario: /setup unparsed_messages chooses how unparsed messages are answered", async () => {
+    const community = await setUpCommunity();
+    const setting = async (value: string) =>
+      interactionResponse(
+        await postInteraction(
+          slash("setup", [{ name: "unparsed_messages", type: OPTION.STRING, value }], {
+            at: community.at,
+            who: community.owner,
+          }),
+        ),
+      );
+    const stored = async () =>
+      JSON.parse(
+        (
+          await env.DB.prepare("SELECT settings FROM communities WHERE id = ?")
+            .bind(community.communityId)
+            .first<{ settings: string }>()
+        )?.settings ?? "{}",
+      ).unparsedMessages;
+    expect(await stored()).toBe("ignore");
+    const reply = await setting("reply");
+    expect(reply.data?.content).toMatch(/^✅ Setup updated/);
+    expect(reply.data?.content).toContain("answered with ⚠️ and the reason");
+    expect(await stored()).toBe("reply");
+    expect((await setting("reply")).data?.content).toMatch(/^Setup is unchanged/);
+    expect((await setting("ignore")).data?.content).toContain("ignored (`unparsed_messages:reply` answers it)");
+    expect(await stored()).toBe("ignore");
+    expect((await auditEvents(community.communityId)).filter((e) => e === "community.settings_changed")).toHaveLength(
+      3,
+    );
+    const invalid = await setting("shout");
+    expect(invalid.data?.content).toContain("unparsed_messages");
+    expect(await stored()).toBe("ignore");
   });
 
   it("Scenario: A member without admin rights cannot run /setup", async () => {
@@ -289,7 +325,11 @@ describe("admin rights follow Discord", () => {
     const row = await env.DB.prepare("SELECT settings FROM communities WHERE id = ?")
       .bind(community.communityId)
       .first<{ settings: string }>();
-    expect(JSON.parse(row?.settings ?? "{}")).toEqual({ providerRoleIds: [], signalChannelIds: [] });
+    expect(JSON.parse(row?.settings ?? "{}")).toEqual({
+      providerRoleIds: [],
+      signalChannelIds: [],
+      unparsedMessages: "ignore",
+    });
     const signal = await interactionResponse(
       await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: community.provider() })),
     );

@@ -132,7 +132,11 @@ export async function queuedMessages(community: TestCommunity) {
  * engine-placed exits a moment later), then clears the executor's alarm so
  * nothing runs after the test.
  */
-export async function settle(community: TestCommunity, quietMs = 300, maxMs = 5000) {
+export async function settle(
+  community: Pick<TestCommunity, "communityId" | "tenant"> & Partial<TestCommunity>,
+  quietMs = 300,
+  maxMs = 5000,
+) {
   const started = Date.now();
   let last = "";
   let stableSince = Date.now();

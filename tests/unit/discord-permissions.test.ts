@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { authorize, isAdmin, isProvider, type MemberFacts } from "../../workers/discord/permissions";
+import { isAdmin, isProvider, type MemberFacts } from "../../shared/discord/permissions";
+import { discordSettingsOf } from "../../shared/discord/settings";
+import { authorize } from "../../workers/discord/permissions";
 
 const ADMINISTRATOR = String(1n << 3n);
 const MANAGE_GUILD = String(1n << 5n);
 /** VIEW_CHANNEL | SEND_MESSAGES | USE_APPLICATION_COMMANDS and a high bit (BigInt-sized bit sets). */
 const ORDINARY = String((1n << 10n) | (1n << 11n) | (1n << 31n) | (1n << 46n));
-const settings = { providerRoleIds: ["300000000000000001"], signalChannelIds: [] };
+const settings = discordSettingsOf({ providerRoleIds: ["300000000000000001"] });
 
 const facts = (overrides: Partial<MemberFacts> = {}): MemberFacts => ({
   discordRoles: [],

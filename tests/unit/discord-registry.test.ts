@@ -94,6 +94,7 @@ describe("command registry", () => {
       ["remove_provider", 6],
       ["remove_provider_role", 8],
       ["remove_signal_channel", 7],
+      ["unparsed_messages", 3],
     ]);
     expect(JSON.stringify(payload).length).toBeLessThan(8000 * payload.length);
   });

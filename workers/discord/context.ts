@@ -1,16 +1,16 @@
 import type { Database } from "../../platform/db/client";
 import type { Community } from "../../platform/db/tenant/community";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import type { DiscordSettings } from "../../platform/db/tenant/providers";
 import type { User } from "../../platform/db/users";
 import { editOriginal, type InteractionTarget } from "../../platform/notifications/notify-queue";
 import type { AppConfig } from "../../shared/config";
 import type { MembershipRole } from "../../shared/db/schema";
+import type { MemberFacts } from "../../shared/discord/permissions";
+import type { DiscordSettings } from "../../shared/discord/settings";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import type { DiscordMessage } from "../../shared/notifications/message";
 import { InteractionType, type MemberInteraction, type Resolved } from "./interaction-schema";
-import type { MemberFacts } from "./permissions";
 import { deferred, type InteractionResponse, messageBody } from "./respond";
 
 /** What every handler receives. Built once per interaction by dispatch.ts. */

@@ -6,6 +6,8 @@
  * (registration.ts) and the option validation (options.ts) are derived from it.
  */
 
+import { UNPARSED_MESSAGE_HANDLING } from "../../shared/discord/settings";
+
 export type RequiredRole = "member" | "provider" | "admin";
 type AutocompleteSource = "symbols" | "providers";
 
@@ -335,6 +337,12 @@ export const DEFINITIONS = {
         description: "A channel that is no longer a signal channel",
         type: "channel",
         channelTypes: [0, 5],
+      },
+      {
+        name: "unparsed_messages",
+        description: "A provider's message in a signal channel that is not a signal: ignore (default), or reply ⚠️",
+        type: "string",
+        choices: choices(UNPARSED_MESSAGE_HANDLING),
       },
     ],
   },

@@ -1,11 +1,12 @@
 import { database } from "../../platform/db/client";
 import { guildMember } from "../../platform/db/cross-community/guild-member";
+import { ensureMemberRecord } from "../../platform/db/member-record";
 import type { Community } from "../../platform/db/tenant/community";
 import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
-import { type DiscordSettings, discordSettingsOf, type MemberIdentity } from "../../platform/db/tenant/providers";
-import { upsertUser } from "../../platform/db/users";
+import type { MemberIdentity } from "../../platform/db/tenant/providers";
 import type { AppConfig } from "../../shared/config";
 import { verifyComponentId } from "../../shared/discord/components";
+import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
 import type { Logger } from "../../shared/logging";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
@@ -62,7 +63,7 @@ export interface DispatchInput {
 const NOT_SET_UP =
   "This server is not set up yet. An admin runs `/setup` first (optionally with `provider_role:` and `signal_channel:`); `/help` lists the commands.";
 const GUILD_ONLY = "This app works inside a server, not in direct messages.";
-const NO_SETTINGS: DiscordSettings = { providerRoleIds: [], signalChannelIds: [] };
+const NO_SETTINGS: DiscordSettings = discordSettingsOf(null);
 
 /** The dispatch input, plus whether the interaction's id must be remembered (everything that can act). */
 interface Dispatch extends DispatchInput {
@@ -161,12 +162,7 @@ async function ensureMember(
   identity: MemberIdentity | null,
   facts: Omit<Member, "user" | "discordId" | "username">,
 ): Promise<Member> {
-  const user =
-    identity && identity.username === discordUser.username
-      ? { id: identity.userId, discordId: identity.discordId, username: identity.username }
-      : await upsertUser(db, { discordId: discordUser.id, username: discordUser.username });
-  let role = identity?.role ?? null;
-  if (tenant && role === null) role = (await tenant.memberships.upsert(user.id, "trader")).role;
+  const { user, role } = await ensureMemberRecord(db, tenant, discordUser, identity);
   return { ...facts, role, user, discordId: discordUser.id, username: discordUser.username };
 }
 

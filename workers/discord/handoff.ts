@@ -1,48 +1,14 @@
-import { z } from "zod";
+import { clause, executorAnswer, executorFailure, type HandoffOutcome } from "../../platform/execution/executor-answer";
 import { executorFor } from "../../platform/objects";
-import type { ManualTradeInput, SubmitSignalInput } from "../../shared/execution/submit";
+import type { ManualTradeInput } from "../../shared/execution/submit";
 
 /**
- * The one place the Discord side hands work to the community's executor
- * (CommunityExecutor, one object per community). Whatever the executor
- * answers, or fails with, comes back as a value the follow-up can show; a
- * failure is never reported as success.
+ * Where the Discord commands hand work to the community's executor
+ * (CommunityExecutor, one object per community) other than a signal, which
+ * takes the one intake path of every source (`platform/signals/intake.ts`).
+ * Whatever the executor answers, or fails with, comes back as a value the
+ * follow-up can show; a failure is never reported as success.
  */
-
-const SummarySchema = z.looseObject({
-  status: z.enum(["accepted", "expired", "refused", "duplicate"]),
-  message: z.string(),
-  code: z.string().optional(),
-});
-type ExecutorSummary = z.infer<typeof SummarySchema>;
-
-export type HandoffOutcome = { ok: true; summary: ExecutorSummary } | { ok: false; reason: string };
-
-/** The reason as a clause (no trailing period), ready to be embedded in a reply. */
-function clause(text: string): string {
-  return text.trim().replace(/[.\s]+$/, "");
-}
-
-function failure(error: unknown): HandoffOutcome {
-  const message = clause(error instanceof Error ? error.message : String(error));
-  return { ok: false, reason: message || "the executor failed without a message" };
-}
-
-function checked(answer: unknown): HandoffOutcome {
-  const parsed = SummarySchema.safeParse(answer);
-  return parsed.success
-    ? { ok: true, summary: parsed.data }
-    : { ok: false, reason: "the executor answered without a status and message" };
-}
-
-/** Hands a stored signal to its community's executor: `submitSignal` (docs/architecture.md §7). */
-export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<HandoffOutcome> {
-  try {
-    return checked(await executorFor(env, input.communityId).submitSignal(input));
-  } catch (error) {
-    return failure(error);
-  }
-}
 
 /**
  * Hands a confirmed /trade to the executor's `submitManualTrade`: one order
@@ -51,9 +17,9 @@ export async function submitSignal(env: Env, input: SubmitSignalInput): Promise<
  */
 export async function submitManualTrade(env: Env, input: ManualTradeInput): Promise<HandoffOutcome> {
   try {
-    return checked(await executorFor(env, input.communityId).submitManualTrade(input));
+    return executorAnswer(await executorFor(env, input.communityId).submitManualTrade(input));
   } catch (error) {
-    return failure(error);
+    return executorFailure(error);
   }
 }
 
@@ -68,8 +34,7 @@ export async function unlockAccount(
     const answer = await executorFor(env, input.communityId).unlockAccount(input);
     return { ok: true, unlocked: answer.unlocked, message: answer.message };
   } catch (error) {
-    const failed = failure(error);
-    return { ok: false, reason: failed.ok ? "" : failed.reason };
+    return executorFailure(error);
   }
 }
 

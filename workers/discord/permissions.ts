@@ -1,46 +1,14 @@
-import type { DiscordSettings } from "../../platform/db/tenant/providers";
 import type { MembershipRole } from "../../shared/db/schema";
+import { isAdmin, isProvider, type MemberFacts } from "../../shared/discord/permissions";
+import type { DiscordSettings } from "../../shared/discord/settings";
 import type { RequiredRole } from "./definitions";
-import { PERMISSION } from "./registration";
 
 /**
- * Who may do what, decided in one place for every interaction.
- *
- * Admin rights follow Discord: a member is an admin exactly while the live
- * `member.permissions` of the interaction (Discord computes them for each
- * interaction; a guild's owner always has them all) include ADMINISTRATOR or
- * MANAGE_GUILD. The stored membership role records ownership (`owner`) and
- * explicit grants (`provider`); it never makes anyone an admin, so a right
- * taken away in Discord is gone at the member's next interaction. A stored
- * `admin` is a snapshot older /setup runs wrote and grants nothing.
- *
- * Providers: admins, members holding a configured provider role, members an
- * admin named with `/setup provider:`, and members granted the provider role.
+ * Who may do what, decided in one place for every interaction. Admin and
+ * provider rights are the shared rules of `shared/discord/permissions.ts`
+ * (the Gateway's message intake uses the same ones); for an interaction,
+ * Discord computes the member's live `member.permissions` itself.
  */
-
-export interface MemberFacts {
-  /** Discord role ids the member holds in the guild. */
-  discordRoles: readonly string[];
-  /** Discord permission bit set (decimal string, from the interaction's member). */
-  permissions: string;
-  role: MembershipRole | null;
-  namedProvider: boolean;
-}
-
-/** Discord sends a permission bit set as a non-negative decimal string; anything else grants nothing. */
-function hasDiscordAdminPermission(permissions: string): boolean {
-  if (!/^\d{1,40}$/.test(permissions)) return false;
-  return (BigInt(permissions) & (PERMISSION.ADMINISTRATOR | PERMISSION.MANAGE_GUILD)) !== 0n;
-}
-
-export function isAdmin(member: Pick<MemberFacts, "permissions">): boolean {
-  return hasDiscordAdminPermission(member.permissions);
-}
-
-export function isProvider(member: MemberFacts, settings: DiscordSettings): boolean {
-  if (isAdmin(member) || member.role === "provider" || member.namedProvider) return true;
-  return member.discordRoles.some((role) => settings.providerRoleIds.includes(role));
-}
 
 /** Stored roles that an admin's "remove provider" takes back (ownership stays; it is a record, not a right). */
 export const REVOCABLE_ROLES: readonly MembershipRole[] = ["provider", "admin"];

@@ -1,3 +1,4 @@
+import { PERMISSION } from "../../shared/discord/permission-bits";
 import {
   ALL_DEFINITIONS,
   type ChatCommandDefinition,
@@ -13,8 +14,6 @@ import { OptionTypeCode } from "./options";
  * members without Manage Server (ADMINISTRATOR implies it); the Worker checks
  * the role again on every call.
  */
-
-export const PERMISSION = { ADMINISTRATOR: 0x8n, MANAGE_GUILD: 0x20n } as const;
 
 const GUILD_CONTEXT = 0;
 const GUILD_INSTALL = 0;

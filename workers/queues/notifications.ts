@@ -8,7 +8,9 @@ import { type DiscordMessage, type Notification, NotificationSchema } from "../.
 
 /**
  * The `notifications` consumer: sends each NOTIFY_QUEUE message to Discord
- * through DISCORD_API_BASE, at most once per idempotency key. A 429 waits for
+ * through DISCORD_API_BASE (interaction edits and follow-ups, DMs, our
+ * reactions on channel messages and replies to them), at most once per
+ * idempotency key. A 429 waits for
  * Discord's `retry_after` (a global limit holds back the rest of the batch
  * too), 5xx and network errors back off exponentially, and a message still
  * failing after the last try goes to notifications-dlq. Other 4xx answers
@@ -168,6 +170,31 @@ async function send(notification: Notification, config: AppConfig): Promise<Send
         notification.message,
         { userAgent },
       );
+    case "reaction": {
+      if (!config.DISCORD_BOT_TOKEN) return { kind: "transient", reason: "DISCORD_BOT_TOKEN is not configured" };
+      const url = `${base}/channels/${notification.channelId}/messages/${notification.messageId}/reactions/${encodeURIComponent(notification.emoji)}/@me`;
+      return request(url, notification.remove ? "DELETE" : "PUT", null, {
+        userAgent,
+        botToken: config.DISCORD_BOT_TOKEN,
+      });
+    }
+    case "channel.reply": {
+      if (!config.DISCORD_BOT_TOKEN) return { kind: "transient", reason: "DISCORD_BOT_TOKEN is not configured" };
+      const nonce = (await sha256Hex(notification.key)).slice(0, 25);
+      return request(
+        `${base}/channels/${notification.channelId}/messages`,
+        "POST",
+        {
+          // Mentions in the text never ping; the author of the message replied to is told.
+          allowed_mentions: { parse: [], replied_user: true },
+          ...withFlags(notification.message, SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2),
+          message_reference: { message_id: notification.replyTo, fail_if_not_exists: false },
+          nonce,
+          enforce_nonce: true,
+        },
+        { userAgent, botToken: config.DISCORD_BOT_TOKEN },
+      );
+    }
     case "dm": {
       if (!config.DISCORD_BOT_TOKEN) return { kind: "transient", reason: "DISCORD_BOT_TOKEN is not configured" };
       const auth = { userAgent, botToken: config.DISCORD_BOT_TOKEN };
@@ -204,13 +231,14 @@ function withFlags(message: DiscordMessage, allowed: number): DiscordMessage {
 
 async function request(
   url: string,
-  method: "POST" | "PATCH",
+  method: "POST" | "PATCH" | "PUT" | "DELETE",
   body: unknown,
   auth: { userAgent: string; botToken?: string },
 ): Promise<SendOutcome & { body?: unknown }> {
-  const headers: Record<string, string> = { "content-type": "application/json", "user-agent": auth.userAgent };
+  const headers: Record<string, string> = { "user-agent": auth.userAgent };
+  if (body !== null) headers["content-type"] = "application/json";
   if (auth.botToken) headers.authorization = `Bot ${auth.botToken}`;
-  const response = await fetch(url, { method, headers, body: JSON.stringify(body) });
+  const response = await fetch(url, { method, headers, body: body === null ? undefined : JSON.stringify(body) });
   const text = await response.text();
   const json = parseJson(text);
   if (response.ok) return { kind: "sent", body: json };

@@ -10,9 +10,12 @@ import {
   inArray,
   isNotNull,
   notExists,
+  notInArray,
+  or,
   type SQL,
   sql,
 } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import {
   fills,
   follows,
@@ -109,6 +112,24 @@ export function executionRepository(scope: TenantScope) {
         .bind(communityId, payload, now),
     ];
   }
+
+  const sent = alias(orders, "sent");
+  /** The orders of a signal that left `queued` for a broker: anything but queued, or canceled before sending. */
+  const sentOrdersOf = (signalId: string) =>
+    db
+      .select({ id: sent.id })
+      .from(sent)
+      .where(
+        and(
+          eq(sent.communityId, communityId),
+          eq(sent.signalId, signalId),
+          or(
+            notInArray(sent.status, ["queued", "canceled"]),
+            isNotNull(sent.brokerOrderId),
+            isNotNull(sent.submittedAt),
+          ),
+        ),
+      );
 
   const repository = {
     /** Enabled followers of a provider, with their trading mode and risk settings. */
@@ -222,7 +243,14 @@ export function executionRepository(scope: TenantScope) {
      */
     async cancelQueued(
       cause: string,
-      filter: { signalId?: string; orderIds?: readonly string[]; entriesOnly?: boolean } = {},
+      filter: {
+        signalId?: string;
+        orderIds?: readonly string[];
+        userId?: string;
+        entriesOnly?: boolean;
+        /** Only if no order of `signalId` ever left `queued` (none sent, filled or at a broker); else nothing. */
+        noneSent?: boolean;
+      } = {},
       now = Date.now(),
     ): Promise<OrderRow[]> {
       if (filter.orderIds?.length === 0) return [];
@@ -231,7 +259,9 @@ export function executionRepository(scope: TenantScope) {
         eq(orders.status, "queued"),
         filter.signalId ? eq(orders.signalId, filter.signalId) : undefined,
         filter.orderIds ? inArray(orders.id, anyOf(filter.orderIds)) : undefined,
+        filter.userId ? eq(orders.userId, filter.userId) : undefined,
         filter.entriesOnly ? eq(orders.leg, ENTRY_LEG) : undefined,
+        filter.noneSent && filter.signalId ? notExists(sentOrdersOf(filter.signalId)) : undefined,
       );
       const [, canceled] = await db.batch([
         db.insert(orderEvents).select(
@@ -256,6 +286,12 @@ export function executionRepository(scope: TenantScope) {
           .returning(),
       ]);
       return canceled;
+    },
+
+    /** How many orders of a signal left `queued` for a broker (sent, filled, rejected, or canceled there). */
+    async sentOrderCount(signalId: string): Promise<number> {
+      const row = await db.select({ n: count() }).from(sentOrdersOf(signalId).as("sent_orders")).get();
+      return row?.n ?? 0;
     },
 
     /** The status of each order that exists here, by id (in one statement per 5,000 ids). */

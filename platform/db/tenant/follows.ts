@@ -17,7 +17,7 @@ export interface FollowInput {
 }
 
 export function followRepository(scope: TenantScope) {
-  const { db, communityId } = scope;
+  const { db, communityId, auditedWrite } = scope;
   const followOf = (followerUserId: string, providerUserId: string) =>
     and(
       eq(follows.communityId, communityId),
@@ -53,6 +53,33 @@ export function followRepository(scope: TenantScope) {
     async remove(followerUserId: string, providerUserId: string): Promise<boolean> {
       const result = await db.delete(follows).where(followOf(followerUserId, providerUserId));
       return result.meta.changes > 0;
+    },
+
+    /**
+     * A member left the server: every follow they have is paused (kept, so
+     * `/follow` turns it back on if they return), audited as
+     * `member.departed` in the same batch. Returns how many were enabled.
+     */
+    async pauseAllOf(followerUserId: string, options: { actorId?: string | null } = {}): Promise<number> {
+      const enabledOf = and(
+        eq(follows.communityId, communityId),
+        eq(follows.followerUserId, followerUserId),
+        eq(follows.enabled, true),
+      );
+      const { result } = await auditedWrite<number>(async () => {
+        const enabled = await db.select({ provider: follows.providerUserId }).from(follows).where(enabledOf).all();
+        return {
+          entry: {
+            event: "member.departed",
+            actorId: options.actorId ?? null,
+            target: followerUserId,
+            data: { userId: followerUserId, followsPaused: enabled.length },
+          },
+          statements: [db.update(follows).set({ enabled: false, updatedAt: Date.now() }).where(enabledOf)],
+          result: enabled.length,
+        };
+      });
+      return result;
     },
 
     async get(followerUserId: string, providerUserId: string): Promise<FollowRow | null> {

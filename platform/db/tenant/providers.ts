@@ -1,28 +1,18 @@
 import { and, asc, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
-import { z } from "zod";
 import { communities, memberships, signalProviders, users } from "../../../shared/db/schema";
+import {
+  type DiscordSettings,
+  discordSettingsOf,
+  type UnparsedMessageHandling,
+} from "../../../shared/discord/settings";
 import type { TenantScope } from "./scope";
 
 /**
  * Who may post signals in a community, and where: the Discord settings that
  * /setup writes into `communities.settings` (`providerRoleIds`,
- * `signalChannelIds`), the members an admin named as providers, and a
+ * `signalChannelIds`, `unparsedMessages`), the members an admin named as providers, and a
  * member's identity and role looked up by Discord id.
  */
-
-const snowflakes = z.array(z.string().regex(/^\d{17,20}$/)).catch([]);
-const DiscordSettingsSchema = z.object({
-  providerRoleIds: snowflakes.default([]),
-  signalChannelIds: snowflakes.default([]),
-});
-export type DiscordSettings = z.infer<typeof DiscordSettingsSchema>;
-
-export function discordSettingsOf(settings: Record<string, unknown> | null | undefined): DiscordSettings {
-  return DiscordSettingsSchema.parse({
-    providerRoleIds: settings?.providerRoleIds ?? [],
-    signalChannelIds: settings?.signalChannelIds ?? [],
-  });
-}
 
 export interface MemberIdentity {
   userId: string;
@@ -59,12 +49,16 @@ export function providerRepository(scope: TenantScope) {
 
     /**
      * Adds and removes provider roles and signal channels (a union, then a
-     * difference: running /setup twice changes nothing). Audited as
-     * community.settings_changed when it changes. Only these two keys of the
-     * settings JSON are written.
+     * difference: running /setup twice changes nothing) and sets how unparsed
+     * messages are answered. Audited as community.settings_changed when it
+     * changes. Only these three keys of the settings JSON are written.
      */
     async changeDiscordSettings(
-      change: { add?: Partial<DiscordSettings>; remove?: Partial<DiscordSettings> },
+      change: {
+        add?: Partial<Pick<DiscordSettings, "providerRoleIds" | "signalChannelIds">>;
+        remove?: Partial<Pick<DiscordSettings, "providerRoleIds" | "signalChannelIds">>;
+        unparsedMessages?: UnparsedMessageHandling;
+      },
       actorId: string | null,
     ): Promise<{ changed: boolean; settings: DiscordSettings }> {
       const apply = (current: string[], add: string[] = [], remove: string[] = []) =>
@@ -78,6 +72,7 @@ export function providerRepository(scope: TenantScope) {
             change.add?.signalChannelIds,
             change.remove?.signalChannelIds,
           ),
+          unparsedMessages: change.unparsedMessages ?? current.unparsedMessages,
         };
         const changed = JSON.stringify(next) !== JSON.stringify(current);
         if (!changed) return { skip: { changed: false, settings: current } };
@@ -87,7 +82,7 @@ export function providerRepository(scope: TenantScope) {
             db
               .update(communities)
               .set({
-                settings: sql`json_set(${communities.settings}, '$.providerRoleIds', json(${JSON.stringify(next.providerRoleIds)}), '$.signalChannelIds', json(${JSON.stringify(next.signalChannelIds)}))`,
+                settings: sql`json_set(${communities.settings}, '$.providerRoleIds', json(${JSON.stringify(next.providerRoleIds)}), '$.signalChannelIds', json(${JSON.stringify(next.signalChannelIds)}), '$.unparsedMessages', ${next.unparsedMessages})`,
                 updatedAt: Date.now(),
               })
               .where(byCommunity),

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
 import { type SignalSource, type SignalStatus, signals } from "../../../shared/db/schema";
 import type { NormalizedSignal } from "../../../shared/signals/schema";
 import type { TenantScope } from "./scope";
@@ -70,6 +70,32 @@ export function signalRepository(scope: TenantScope) {
           .select()
           .from(signals)
           .where(and(inCommunity, eq(signals.sourceId, sourceId)))
+          .get()) ?? null
+      );
+    },
+
+    /**
+     * The newest signal a channel message gave: stored under the message id
+     * when posted (or executed with "Execute as signal"), or under
+     * `<message id>:edit:<edit time>` when an edit replaced it.
+     */
+    async latestOfMessage(messageId: string): Promise<SignalRow | null> {
+      const edits = `${messageId}:edit:`;
+      return (
+        (await db
+          .select()
+          .from(signals)
+          .where(
+            and(
+              inCommunity,
+              or(
+                eq(signals.sourceId, messageId),
+                and(gte(signals.sourceId, edits), lt(signals.sourceId, `${messageId}:edit;`)),
+              ),
+            ),
+          )
+          .orderBy(desc(signals.sourceTimestamp), desc(signals.createdAt))
+          .limit(1)
           .get()) ?? null
       );
     },

@@ -661,6 +661,10 @@ export const ERROR_CASES: SignalCase[] = [
   bad("error", tooManyTargets, "TOO_MANY_TARGETS"),
   bad("error", "BTO AAPL 12/20 190C 1.5 contracts @ 2", "INVALID_QUANTITY"),
   bad("error", "BUY AAPL @ 190 SL 185\nSELL AAPL @ 200", "AMBIGUOUS_ENTRY", "AMBIGUOUS_SIDE"),
+  // One signal per message: a list of complete signals on different instruments is refused as a whole.
+  bad("error", "1) BUY AAPL 10 @ 190 SL 185\n2) SELL TSLA 5 @ 250", "SEVERAL_SIGNALS"),
+  bad("error", "Today's plays:\n1. BTO AAPL 12/20 190C @ 2.50\n2. BTO MSFT 12/20 400P @ 3", "SEVERAL_SIGNALS"),
+  bad("error", "LONG BTC/USDT entry 64000 SL 62000\nLONG ETH/USDT entry 3000 SL 2900", "SEVERAL_SIGNALS"),
   bad("error", "BUY 0 AAPL @ 190 SL 195", "INVALID_QUANTITY", "STOP_WRONG_SIDE"),
   bad("error", "BTO SPY 5DTE 450C", "INVALID_DATE"),
   bad("error", "SHORT TSLA 250-252 SL 251 TP 255", "STOP_WRONG_SIDE", "TARGET_WRONG_SIDE"),

@@ -149,4 +149,23 @@ describe("signal language", () => {
     const atTheLimit = parse(`BUY AAPL 10 @ 190 ${" ".repeat(MAX_SIGNAL_TEXT_LENGTH - 18)}`);
     expect(atTheLimit.ok).toBe(true);
   });
+
+  it("Scenario: A list of complete signals is refused as a whole", () => {
+    for (const [text, named] of [
+      ["1) BUY AAPL 10 @ 190 SL 185\n2) SELL TSLA 5 @ 250", "AAPL, TSLA"],
+      ["Today's plays:\n1. BTO AAPL 12/20 190C @ 2.50\n2. BTO MSFT 12/20 400P @ 3", "AAPL, MSFT"],
+      ["LONG BTC/USDT entry 64000 SL 62000\nLONG ETH/USDT entry 3000 SL 2900", "BTC/USDT, ETH/USDT"],
+    ] as const) {
+      const result = parse(text);
+      expect(result.ok, text).toBe(false);
+      if (result.ok) continue;
+      expect(result.errors.map((error) => error.code)).toEqual(["SEVERAL_SIGNALS"]);
+      expect(result.errors[0]?.message).toContain(`2 signals (${named})`);
+    }
+    // One signal written as a list stays one signal; items on one instrument keep their own errors.
+    expect(parse("1. BUY AAPL\n2. TP 160").ok).toBe(true);
+    expect(errorsOf("BUY AAPL @ 190 SL 185\nSELL AAPL @ 200").map((error) => error.code)).not.toContain(
+      "SEVERAL_SIGNALS",
+    );
+  });
 });

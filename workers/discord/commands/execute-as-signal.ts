@@ -1,9 +1,9 @@
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { readingErrors, readSignalText } from "../../../shared/signals/reading";
 import { type CommunityContext, resolvedOf } from "../context";
 import { InteractionType } from "../interaction-schema";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { intakeSignal } from "../signal-intake";
-import { readingErrors, readSignalText } from "../signal-language";
 
 /**
  * Message command "Execute as signal" (providers): parses the target

@@ -3,10 +3,10 @@ import { loadEntitlements } from "../../../platform/billing/entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
+import { isAdmin, isProvider } from "../../../shared/discord/permissions";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import { type CommunityContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isAdmin, isProvider } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type FollowOptions = OptionsFor<typeof DEFINITIONS.follow>;

@@ -1,4 +1,5 @@
 import { executionEntitlements } from "../../../platform/execution/entitlements";
+import { isAdmin } from "../../../shared/discord/permissions";
 import {
   effectiveLimits,
   type MemberRiskSettings,
@@ -8,7 +9,6 @@ import {
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { tradingHold, unlockAccount } from "../handoff";
-import { isAdmin } from "../permissions";
 import { ephemeral, type InteractionResponse, messageBody, modal } from "../respond";
 
 export type RiskOptions = OptionsFor<typeof DEFINITIONS.risk>;

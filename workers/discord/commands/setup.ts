@@ -1,9 +1,9 @@
 import { loadEntitlements } from "../../../platform/billing/entitlements";
 import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
 import { forCommunity, type TenantRepository } from "../../../platform/db/tenant/for-community";
-import type { DiscordSettings } from "../../../platform/db/tenant/providers";
 import { upsertUser } from "../../../platform/db/users";
 import { canAddProvider } from "../../../shared/billing/entitlements";
+import type { DiscordSettings } from "../../../shared/discord/settings";
 import { type GuildContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { REVOCABLE_ROLES } from "../permissions";
@@ -47,6 +47,7 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
         providerRoleIds: options.remove_provider_role ? [options.remove_provider_role] : [],
         signalChannelIds: options.remove_signal_channel ? [options.remove_signal_channel] : [],
       },
+      unparsedMessages: options.unparsed_messages,
     },
     actorId,
   );
@@ -104,8 +105,11 @@ function describeSetup(settings: DiscordSettings, namedProvider: string | null):
     ids.length > 0 ? ids.map(render).join(", ") : none;
   return [
     `Provider roles: ${list(settings.providerRoleIds, (id) => `<@&${id}>`, "none (name providers with `provider:`)")}`,
-    `Signal channels: ${list(settings.signalChannelIds, (id) => `<#${id}>`, "any channel")}`,
+    `Signal channels: ${list(settings.signalChannelIds, (id) => `<#${id}>`, "none (`/signal` works in any channel; no channel's messages are read)")}`,
+    settings.unparsedMessages === "reply"
+      ? "A provider's message in a signal channel that is not a signal: answered with ⚠️ and the reason"
+      : "A provider's message in a signal channel that is not a signal: ignored (`unparsed_messages:reply` answers it)",
     ...(namedProvider ? [`Named provider: <@${namedProvider}>`] : []),
-    "Providers post with `/signal`; members copy them with `/follow`.",
+    "Providers post in a signal channel, or with `/signal`; members copy them with `/follow`.",
   ];
 }

@@ -1,9 +1,9 @@
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { readingErrors, readSignalOptions, readSignalText } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { intakeSignal } from "../signal-intake";
-import { readingErrors, readSignalOptions, readSignalText } from "../signal-language";
 
 export type SignalOptions = OptionsFor<typeof DEFINITIONS.signal>;
 

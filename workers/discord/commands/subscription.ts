@@ -10,11 +10,11 @@ import {
   priceOf,
 } from "../../../shared/billing/plans";
 import type { AppConfig } from "../../../shared/config";
+import { isAdmin } from "../../../shared/discord/permissions";
 import type { Logger } from "../../../shared/logging";
 import { communityBilling, type SubscriptionView, traderBilling } from "../../billing/summary";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { isAdmin } from "../permissions";
 import { ButtonStyle, ephemeral, type InteractionResponse } from "../respond";
 
 export type SubscriptionOptions = OptionsFor<typeof DEFINITIONS.subscription>;

@@ -2,6 +2,7 @@ import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
@@ -14,7 +15,6 @@ import {
   messageBody,
   updateMessage,
 } from "../respond";
-import { describeSignal, readingErrors, readSignalOptions } from "../signal-language";
 
 export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
 

@@ -1,9 +1,10 @@
-import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "../../shared/signals";
+import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "./index";
 
 /**
- * The signal language (shared/signals) as the commands use it: free text and
- * the structured options both end in the same normalized signal, and a
- * failure carries every error with its code and the text (or option) at fault.
+ * The signal language as every door reads it (slash commands, channel
+ * messages, webhooks): free text and the structured options both end in the
+ * same normalized signal, and a failure carries every error with its code and
+ * the text (or option) at fault, ready to be shown to the provider.
  */
 
 interface ReadingError {
@@ -78,8 +79,11 @@ export function describeSignal(signal: NormalizedSignal): string {
   return formatSignal(signal);
 }
 
-export function readingErrors(reading: Extract<SignalReading, { ok: false }>): string {
+export function readingErrors(
+  reading: Extract<SignalReading, { ok: false }>,
+  heading = "Not a signal I can execute, so nothing was stored:",
+): string {
   const lines = reading.errors.slice(0, 10).map((e) => `• \`${e.code}\`${e.at ? ` at ${e.at}` : ""}: ${e.message}`);
   if (reading.errors.length > 10) lines.push(`• …and ${reading.errors.length - 10} more`);
-  return `Not a signal I can execute, so nothing was stored:\n${lines.join("\n")}`;
+  return `${heading}\n${lines.join("\n")}`;
 }

@@ -1,0 +1,56 @@
+import { spawn } from "node:child_process";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Runs bench files inside workerd (`vitest run --config
+ * bench/workerd/vitest.config.ts <files>`) and collects the `BENCH_JSON `
+ * lines they print, by bench name. vitest's own output goes to stderr.
+ */
+
+const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const MARKER = "BENCH_JSON ";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes in vitest's output.
+const ANSI = /\u001b\[[0-9;]*m/g;
+const NOISE = /^Sourcemap for ".*" points to missing source files$/;
+
+export function runWorkerdBench(
+  files: readonly string[],
+  env: Record<string, string>,
+  tag: string,
+): Promise<{ code: number; figures: Record<string, unknown> }> {
+  const args = ["vitest", "run", "--config", "bench/workerd/vitest.config.ts", ...files];
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const figures: Record<string, unknown> = {};
+    const onLines = () => {
+      let buffered = "";
+      return (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split("\n");
+        buffered = lines.pop() ?? "";
+        for (const raw of lines) {
+          const line = raw.replace(ANSI, "");
+          const at = line.indexOf(MARKER);
+          if (at >= 0) {
+            try {
+              const { name, ...rest } = JSON.parse(line.slice(at + MARKER.length)) as { name: string };
+              figures[name] = rest;
+            } catch (error) {
+              console.error(`[${tag}] unreadable figures line: ${(error as Error).message}`);
+            }
+          }
+          if (!NOISE.test(line.trim())) console.error(line);
+        }
+      };
+    };
+    child.stdout.on("data", onLines());
+    child.stderr.on("data", onLines());
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), figures }));
+  });
+}
