@@ -154,7 +154,7 @@ export async function takeChannelMessageEdit(
         `edit:${message.id}:${editedAt}:refused`,
         `✏️ Your edit of ${messageLink(message)} was not applied: ${outcome.message} The signal stands as first posted (${describeSignal(current.normalized)}).`,
       );
-      log.info("signal.edit_refused", { signalId: current.id, code: outcome.code });
+      log.info("signal.edit_refused", { signalId: current.id, errorCode: outcome.code });
       return { outcome: "edit_refused", reason: refusalReason(outcome.code) };
     }
     withdrawn = { signalId: current.id, canceledOrders: outcome.canceledOrders };

@@ -272,10 +272,13 @@ describe("notifications consumer", () => {
     await env.NOTIFY_QUEUE.send(edit({ key }), { contentType: "json" });
     await vi.waitFor(
       async () => {
-        const row = await env.DB.prepare("SELECT queue, body FROM dead_letters WHERE body LIKE ?")
+        const row = await env.DB.prepare("SELECT queue, body, attempts, last_error FROM dead_letters WHERE body LIKE ?")
           .bind(`%${key}%`)
-          .first();
+          .first<{ queue: string; attempts: number; last_error: string | null }>();
         expect(row?.queue).toBe("notifications");
+        // The real attempt count and Discord's answer, not the dead-letter queue's reset count of 1.
+        expect(row?.attempts).toBeGreaterThan(1);
+        expect(row?.last_error).toMatch(/503/);
       },
       { timeout: 15_000, interval: 200 },
     );

@@ -37,6 +37,17 @@ describe("queue dispatch", () => {
     expect((await deadLetterRows(id)).results).toHaveLength(1);
   });
 
+  it("Scenario: A dead letter keeps its real attempt count and last error", async () => {
+    const body = { orderId: `o-${crypto.randomUUID()}` };
+    await runBatch("order-submissions", [body], { attempts: 11 });
+    await runBatch("order-submissions-dlq", [body]);
+    const row = await env.DB.prepare("SELECT attempts, last_error FROM dead_letters WHERE body = ?")
+      .bind(JSON.stringify(body))
+      .first<{ attempts: number; last_error: string }>();
+    expect(row?.attempts).toBe(11);
+    expect(row?.last_error).toMatch(/invalid order message/);
+  });
+
   it("Scenario: A malformed queue message is kept, never dropped", async () => {
     const { result, ids } = await runBatch("order-submissions", [{ orderId: "o-2" }]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
