@@ -28,7 +28,8 @@ export function purposeKey(secret: string, purpose: string): Promise<PurposeKey>
   return key;
 }
 
-async function derive(secret: string, purpose: string): Promise<PurposeKey> {
+/** The purpose key's raw bytes, HMAC-SHA256(secret, purpose). */
+export async function purposeKeyBytes(secret: string, purpose: string): Promise<Uint8Array> {
   const master = await crypto.subtle.importKey(
     "raw",
     encoder.encode(secret),
@@ -36,6 +37,10 @@ async function derive(secret: string, purpose: string): Promise<PurposeKey> {
     false,
     ["sign"],
   );
-  const derived = await crypto.subtle.sign("HMAC", master, encoder.encode(purpose));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", master, encoder.encode(purpose)));
+}
+
+async function derive(secret: string, purpose: string): Promise<PurposeKey> {
+  const derived = await purposeKeyBytes(secret, purpose);
   return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }

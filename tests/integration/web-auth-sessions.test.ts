@@ -18,7 +18,7 @@ import {
   verifySessionToken,
 } from "../../shared/auth/session-token";
 import { signBillingLink } from "../../shared/billing/links";
-import { purposeKey } from "../../shared/crypto/purpose-key";
+import { purposeKey, purposeKeyBytes } from "../../shared/crypto/purpose-key";
 import { sessions } from "../../shared/db/schema";
 import { rootLogger } from "../../shared/logging";
 import { signHandoff } from "../../shared/realtime/handoff";
@@ -44,19 +44,6 @@ async function problemOf(token: string, nowMs = NOW): Promise<string> {
     expect(error).toBeInstanceOf(SessionTokenError);
     return (error as SessionTokenError).problem;
   }
-}
-
-/** The session key's raw bytes (HMAC-SHA256 of the purpose under the secret), to sign with another algorithm. */
-async function purposeKeyBytes(secret: string, purpose: string): Promise<Uint8Array> {
-  const encoder = new TextEncoder();
-  const master = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", master, encoder.encode(purpose)));
 }
 
 const b64url = (value: unknown) =>
