@@ -23,12 +23,24 @@ export async function userById(db: Database, userId: string): Promise<User | nul
   return (await db.select().from(users).where(eq(users.id, userId)).get()) ?? null;
 }
 
+const DISCORD_ID = /^\d{17,20}$/;
+
+/**
+ * The internal id of a user an API caller named by either id: operators usually know the Discord id. An id that
+ * is not a known Discord id is taken as internal.
+ */
+export async function internalUserId(db: Database, id: string): Promise<string> {
+  if (!DISCORD_ID.test(id)) return id;
+  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
+  return user?.id ?? id;
+}
+
 /**
  * A user as the audit log may name them: the internal id, plus the internal id of the user with that Discord id
  * (operators usually know the Discord id).
  */
 export async function auditUserIds(db: Database, id: string): Promise<string[]> {
-  if (!/^\d{17,20}$/.test(id)) return [id];
+  if (!DISCORD_ID.test(id)) return [id];
   const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, id)).get();
   return user ? [id, user.id] : [id];
 }

@@ -170,6 +170,8 @@ describe("billing API, links and entitlements", () => {
       usage: { liveConnections: 0 },
       trialDays: 7,
     });
+    const byDiscordId = await call(`/api/v1/me/billing?user_id=${trader.discordId}`, { headers: opsHeaders() });
+    expect(await byDiscordId.json()).toMatchObject({ plan: "free" });
     expect((await call("/api/v1/me/billing?user_id=nobody", { headers: opsHeaders() })).status).toBe(404);
 
     // With BILLING_PROVIDER=polar, the trader's checkout goes to Polar's REST API.

@@ -326,6 +326,12 @@ describe("order listing", () => {
     const mine = await ok<{ orders: OrderBody[] }>(await get(`${path}?user_id=${member}`));
     expect(ids(mine.orders)).toEqual(ids(stored.filter((o) => o.userId === member)));
     expect(mine.orders).toHaveLength(2 * ORDERS_PER_FILLED_ENTRY);
+    // Operators usually know the member's Discord id: it names the same member.
+    const { discord_id: discordId } = (await env.DB.prepare("select discord_id from users where id = ?")
+      .bind(member)
+      .first<{ discord_id: string }>()) ?? { discord_id: "" };
+    const byDiscordId = await ok<{ orders: OrderBody[] }>(await get(`${path}?user_id=${discordId}`));
+    expect(ids(byDiscordId.orders)).toEqual(ids(mine.orders));
     const mineFilled = await ok<{ orders: OrderBody[] }>(await get(`${path}?user_id=${member}&status=filled`));
     expect(mineFilled.orders.map((o) => [o.userId, o.status])).toEqual([
       [member, "filled"],

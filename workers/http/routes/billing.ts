@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { billingContext } from "../../../platform/billing/context";
+import { database } from "../../../platform/db/client";
+import { internalUserId } from "../../../platform/db/users";
 import { BillingLinkError, BillingLinkUsedError, verifyBillingLink } from "../../../shared/billing/links";
 import { BILLING_INTERVALS } from "../../../shared/billing/plans";
 import { REFUND_REASONS } from "../../../shared/billing/provider";
@@ -21,7 +23,9 @@ import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas
  * (`/billing/checkout?t=…`, `/billing/portal?t=…`) that /subscription hands out.
  */
 
-const UserQuery = z.object({ user_id: z.string().min(1).max(128).openapi({ description: "The trader's user id" }) });
+const UserQuery = z.object({
+  user_id: z.string().min(1).max(128).openapi({ description: "The trader's internal id or Discord user id" }),
+});
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const CheckoutBody = z
@@ -391,7 +395,7 @@ export function registerBilling(app: App): void {
   });
 
   app.openapi(getMyBilling, async (c) => {
-    const { user_id: userId } = c.req.valid("query");
+    const userId = await internalUserId(database(c.env.DB), c.req.valid("query").user_id);
     c.set("userId", userId);
     const ctx = contextOf(c);
     await assertUser(ctx, userId);
@@ -399,7 +403,7 @@ export function registerBilling(app: App): void {
   });
 
   app.openapi(myCheckout, async (c) => {
-    const { user_id: userId } = c.req.valid("query");
+    const userId = await internalUserId(database(c.env.DB), c.req.valid("query").user_id);
     c.set("userId", userId);
     const body = c.req.valid("json");
     const result = await startCheckout(contextOf(c), {
@@ -412,7 +416,7 @@ export function registerBilling(app: App): void {
   });
 
   app.openapi(myPortal, async (c) => {
-    const { user_id: userId } = c.req.valid("query");
+    const userId = await internalUserId(database(c.env.DB), c.req.valid("query").user_id);
     c.set("userId", userId);
     const body = c.req.valid("json");
     const result = await openPortal(contextOf(c), {

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../../platform/db/client";
+import { internalUserId } from "../../../platform/db/users";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import type { OrderEventRow } from "../../../shared/execution/orders";
 import { communityFromRoute } from "../community-scope";
@@ -26,7 +28,7 @@ const route = createRoute({
     params: CommunityParams,
     query: z.object({
       status: z.enum(ORDER_STATUSES).optional(),
-      user_id: UserIdQuery.optional(),
+      user_id: UserIdQuery.optional().openapi({ description: "The member's internal id or Discord user id" }),
       limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100),
       include: z.enum(["events"]).optional().openapi({ description: "events: add each order's state history" }),
     }),
@@ -51,8 +53,9 @@ const route = createRoute({
 export function registerCommunityOrders(app: App): void {
   app.openapi(route, async (c) => {
     const { communityId } = c.req.valid("param");
-    const { status, user_id: userId, limit, include } = c.req.valid("query");
+    const { status, user_id: named, limit, include } = c.req.valid("query");
     const tenant = await communityFromRoute(c, communityId);
+    const userId = named === undefined ? undefined : await internalUserId(database(c.env.DB), named);
     const rows = await tenant.execution.listOrders({ status, userId, limit });
     if (include !== "events") return c.json({ orders: rows.map(orderView) }, 200);
     const events = Map.groupBy(await tenant.execution.eventsOfOrders(rows.map((r) => r.id)), (e) => e.orderId);
