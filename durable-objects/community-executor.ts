@@ -17,6 +17,7 @@ import {
   directionOf,
   gateInstrument,
   gateSignal,
+  maxSignalAgeSeconds,
   signalFingerprint,
 } from "../shared/execution/signal-gate";
 import {
@@ -807,8 +808,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     const tenant = this.tenant(input.communityId);
     const community = await tenant.community.get();
     if (!community) return { ok: false };
-    const maxAge = Number((community.settings as Record<string, unknown>).maxSignalAgeSeconds);
-    this.local.setMeta("maxSignalAgeSeconds", Number.isFinite(maxAge) && maxAge > 0 ? String(maxAge) : null);
+    this.local.setMeta("maxSignalAgeSeconds", String(maxSignalAgeSeconds(community.settings)));
     return { ok: true, halted: await this.killSwitch.isHalted(tenant) };
   }
 }

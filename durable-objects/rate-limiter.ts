@@ -69,6 +69,22 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
+   * Several limits on one subject (60 a minute and 500 an hour): allowed only when every limit allows, and then
+   * each is spent; a refusal spends nothing. The wait is the longest of the refusing limits'. Synchronous like
+   * limit(), so concurrent calls cannot overshoot any of them.
+   */
+  limitAll(limits: readonly { key: string; policy: RateLimitPolicy }[]): LimitResult {
+    const now = Date.now();
+    const decisions = limits.map(({ key, policy }) => ({ key, policy, decision: gcra(policy, this.tat(key), now) }));
+    const refused = decisions.filter(({ decision }) => !decision.allowed);
+    if (refused.length > 0) {
+      return { allowed: false, remaining: 0, retryAfterMs: Math.max(...refused.map((r) => r.decision.retryAfterMs)) };
+    }
+    for (const { key, policy, decision } of decisions) this.store(key, decision.tat, decision.tat + policy.periodMs);
+    return { allowed: true, remaining: Math.min(...decisions.map((d) => d.decision.remaining)), retryAfterMs: 0 };
+  }
+
+  /**
    * A budget of failures (operator sign-in attempts): once `policy.limit`
    * failures are spent, every attempt is refused, right or wrong, so a guess
    * cannot be confirmed while the key is throttled. A success spends nothing.
@@ -79,26 +95,29 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   private decide(key: string, policy: RateLimitPolicy, cost: number, spend: boolean): LimitResult {
-    const now = Date.now();
-    const row = this.ctx.storage.sql.exec<{ tat: number }>("SELECT tat FROM buckets WHERE key = ?", key).toArray()[0];
-    const decision = gcra(policy, row?.tat, now, cost);
+    const decision = gcra(policy, this.tat(key), Date.now(), cost);
     if (decision.allowed && !spend) {
       return { allowed: true, remaining: Math.min(policy.limit, decision.remaining + cost), retryAfterMs: 0 };
     }
-    if (decision.allowed) {
-      const expiresAt = decision.tat + policy.periodMs;
-      this.ctx.storage.sql.exec(
-        "INSERT INTO buckets (key, tat, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET tat = excluded.tat, expires_at = excluded.expires_at",
-        key,
-        decision.tat,
-        expiresAt,
-      );
-      // After the write, so it cannot affect the count; a failure only delays cleanup.
-      this.scheduleCleanup(expiresAt).catch((error: unknown) =>
-        rootLogger.error("rate_limiter.cleanup_schedule_failed", { error }),
-      );
-    }
+    if (decision.allowed) this.store(key, decision.tat, decision.tat + policy.periodMs);
     return { allowed: decision.allowed, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs };
+  }
+
+  private tat(key: string): number | undefined {
+    return this.ctx.storage.sql.exec<{ tat: number }>("SELECT tat FROM buckets WHERE key = ?", key).toArray()[0]?.tat;
+  }
+
+  private store(key: string, tat: number, expiresAt: number): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO buckets (key, tat, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET tat = excluded.tat, expires_at = excluded.expires_at",
+      key,
+      tat,
+      expiresAt,
+    );
+    // After the write, so it cannot affect the count; a failure only delays cleanup.
+    this.scheduleCleanup(expiresAt).catch((error: unknown) =>
+      rootLogger.error("rate_limiter.cleanup_schedule_failed", { error }),
+    );
   }
 
   /** Readiness probe: proves the namespace answers. */

@@ -26,6 +26,19 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key) || SENSITIVE_EXACT_KEY.test(key);
 }
 
+/** URL paths that carry a credential: Discord's interaction webhook tokens and signal webhook keys. */
+const SECRET_PATH_SEGMENTS: readonly RegExp[] = [
+  /(\/webhooks\/\d+\/)[A-Za-z0-9._-]+/g,
+  /(\/webhooks\/signals\/)[^/?#\s"]+/g,
+];
+
+/** `text` with every credential that sits in a URL path replaced (for access logs and error reports). */
+export function redactSecretPaths(text: string): string {
+  let out = text;
+  for (const pattern of SECRET_PATH_SEGMENTS) out = out.replace(pattern, `$1${REDACTED}`);
+  return out;
+}
+
 /**
  * Deep copy with every sensitive key's value replaced. Errors become {name,
  * message}. `scrubText`, when given, also rewrites every string (credentials

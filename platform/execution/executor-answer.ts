@@ -10,6 +10,10 @@ const SummarySchema = z.looseObject({
   status: z.enum(["accepted", "expired", "refused", "duplicate"]),
   message: z.string(),
   code: z.string().optional(),
+  followers: z.number().int().optional(),
+  ordersQueued: z.number().int().optional(),
+  ordersReduced: z.number().int().optional(),
+  skipped: z.record(z.string(), z.number()).optional(),
 });
 export type ExecutorSummary = z.infer<typeof SummarySchema>;
 

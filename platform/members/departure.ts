@@ -13,6 +13,7 @@ export type DepartureOutcome =
       canceledOrders: number;
       unnamed: boolean;
       providerGrantTaken: boolean;
+      webhookRevoked: boolean;
     };
 
 /**
@@ -20,8 +21,8 @@ export type DepartureOutcome =
  * they stop trading here. Their follows are paused (audited as
  * `member.departed`), their entries not yet sent are canceled by the
  * executor, and provider rights the community gave them (a name, a stored
- * provider grant) are taken back, so no door (a webhook included) takes
- * their signals. Positions and their exits stay: the account is the
+ * provider grant) are taken back and their signal webhook is revoked, so no
+ * door takes their signals. Positions and their exits stay: the account is the
  * member's. Running it twice changes nothing the second time. The rest of
  * the membership lifecycle (rejoining, paid-role access) belongs to the
  * sign-in capability.
@@ -47,6 +48,10 @@ export async function memberLeftGuild(
   const unnamed = member.namedProvider ? await tenant.providers.unname(member.userId, null) : false;
   const providerGrantTaken = member.role === "provider";
   if (providerGrantTaken) await tenant.memberships.upsert(member.userId, "trader");
+  const webhook = await tenant.signalWebhooks.activeFor(member.userId);
+  const webhookRevoked = webhook
+    ? await tenant.signalWebhooks.revoke(webhook.id, null, "the provider left the server")
+    : false;
 
   logger.info("member.departed", {
     communityId: community.id,
@@ -55,6 +60,7 @@ export async function memberLeftGuild(
     canceledOrders,
     unnamed,
     providerGrantTaken,
+    webhookRevoked,
   });
   if (followsPaused > 0 || canceledOrders > 0) {
     const canceled = canceledOrders > 0 ? ` ${canceledOrders} order(s) not yet sent were canceled.` : "";
@@ -66,5 +72,5 @@ export async function memberLeftGuild(
       `You left ${community.name}, so copy trading there is paused: no new signal is copied to your account.${canceled} Open positions and their stops stay as they are. If you come back, turn a follow on again with /follow.`,
     );
   }
-  return { outcome: "stopped", followsPaused, canceledOrders, unnamed, providerGrantTaken };
+  return { outcome: "stopped", followsPaused, canceledOrders, unnamed, providerGrantTaken, webhookRevoked };
 }

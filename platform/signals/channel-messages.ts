@@ -223,7 +223,7 @@ function take(
       sourceId,
       sourceTimestamp,
       channelId: message.channelId,
-      resumeUndecided: true,
+      retriedBy: "door",
     },
     logger,
   );

@@ -20,21 +20,33 @@ export interface SignalIntake {
   signal: NormalizedSignal;
   rawText: string | null;
   source: SignalSource;
-  /** The interaction id (/signal), the message id (a channel message), or the webhook's key for the event. */
+  /**
+   * The interaction id (/signal), the message id (a channel message), or for a
+   * webhook `webhook:<webhook id>:<the body's digest>` (a new id for a body without a time).
+   */
   sourceId: string;
-  /** When the source says it was sent, in ms (a snowflake's time, a webhook's timestamp). */
+  /** When the source says it was sent, in ms (a snowflake's time, a webhook body's `time` or its receipt). */
   sourceTimestamp: number;
   channelId: string | null;
   /** The interaction whose deferred reply the executor may follow up, if any. */
   interaction?: { applicationId: string; token: string } | null;
   /**
-   * For doors that retry their own hand-off (the Gateway's inbox): a signal
-   * already stored that the executor never decided (still `received`) is
-   * handed over again, where the executor drops or continues it by its source
-   * id; and a failed hand-off leaves it `received` for that retry instead of
-   * marking it failed.
+   * Who tries again when a hand-off fails or its answer is lost, and so what a
+   * source id stored before gets (the executor drops or continues a source id
+   * it has seen; docs/architecture.md §7):
+   * - `nobody` (the default; the commands): the first answer stands, a stored
+   *   source id is reported and not handed on, a failed hand-off marks the
+   *   signal failed.
+   * - `door` (the Gateway's inbox retries its own hand-off): a stored signal
+   *   the executor never decided (still `received`) is handed over again, and
+   *   a failed hand-off leaves it `received` for that retry.
+   * - `sender` (a webhook's sender posts the same alert again): a stored
+   *   signal is always handed over again, so the executor answers the retry
+   *   (`duplicate` for one it decided, the rest of a fan-out that stopped part
+   *   way, the execution of one whose hand-off failed); a failed hand-off
+   *   marks the signal failed, since nothing here promises a retry.
    */
-  resumeUndecided?: boolean;
+  retriedBy?: "nobody" | "door" | "sender";
 }
 
 export type SignalIntakeResult =
@@ -60,7 +72,8 @@ export async function intakeSignal(
     rawText: intake.rawText,
     normalized: intake.signal,
   });
-  if (!created && !(intake.resumeUndecided && row.status === "received")) {
+  const retriedBy = intake.retriedBy ?? "nobody";
+  if (!created && !handsOverAgain(retriedBy, row)) {
     logger.info("signal.redelivered", { signalId: row.id, sourceId: intake.sourceId });
     return { kind: "already_received", signal: row };
   }
@@ -85,8 +98,13 @@ export async function intakeSignal(
   }
   if (!outcome.ok) {
     logger.error("signal.handoff_failed", { signalId: row.id, reason: outcome.reason });
-    if (!intake.resumeUndecided) await tenant.signals.markFailed(row.id, `handoff: ${outcome.reason}`);
+    if (retriedBy !== "door") await tenant.signals.markFailed(row.id, `handoff: ${outcome.reason}`);
     return { kind: "handoff_failed", signal: row, reason: outcome.reason };
   }
   return { kind: "submitted", signal: row, summary: outcome.summary };
+}
+
+function handsOverAgain(retriedBy: NonNullable<SignalIntake["retriedBy"]>, stored: SignalRow): boolean {
+  if (retriedBy === "sender") return true;
+  return retriedBy === "door" && stored.status === "received";
 }

@@ -1,4 +1,5 @@
 import { constantTimeEqual } from "../crypto/constant-time";
+import { toBase64 } from "../crypto/encoding";
 import { WEBHOOK_TOLERANCE_SECONDS, WebhookSignatureError, WebhookTimestampError } from "./provider";
 
 /**
@@ -67,11 +68,5 @@ async function standardWebhookSignature(
     "sign",
   ]);
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestamp}.${rawBody}`));
-  return base64(new Uint8Array(mac));
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  return toBase64(new Uint8Array(mac));
 }

@@ -1,3 +1,5 @@
+import { toHex } from "./encoding";
+
 const encoder = new TextEncoder();
 
 /**
@@ -35,8 +37,5 @@ async function digest(value: string): Promise<Uint8Array> {
 }
 
 export async function sha256Hex(value: string): Promise<string> {
-  const bytes = await digest(value);
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(await digest(value));
 }

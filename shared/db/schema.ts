@@ -252,6 +252,33 @@ export const signals = sqliteTable(
   ],
 );
 
+/**
+ * A provider's signal webhook (`POST /webhooks/signals/:providerKey`). The 256-bit key in the URL is the
+ * credential: only its SHA-256 is stored. The signing secret for `x-signature` is stored sealed (AES-256-GCM,
+ * bound to the community and the webhook). At most one active webhook per provider and community; rotating
+ * replaces key and secret in place, revoking keeps the row (revoked_at) for the record.
+ */
+export const signalWebhooks = sqliteTable(
+  "signal_webhooks",
+  {
+    id: text("id").primaryKey(),
+    communityId: text("community_id").notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    keyHash: text("key_hash").notNull(),
+    sealedSecret: text("sealed_secret").notNull(),
+    createdBy: text("created_by"),
+    rotatedAt: integer("rotated_at"),
+    revokedAt: integer("revoked_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("signal_webhooks_key_hash_uq").on(t.keyHash),
+    uniqueIndex("signal_webhooks_active_provider_uq")
+      .on(t.communityId, t.providerUserId)
+      .where(sql`${t.revokedAt} is null`),
+  ],
+);
+
 export const SIZING_MODES = [
   "fixed_quantity",
   "fixed_notional",
@@ -602,6 +629,7 @@ export const TENANT_TABLES = {
   featureFlagOverrides: "feature_flag_overrides",
   signalProviders: "signal_providers",
   signals: "signals",
+  signalWebhooks: "signal_webhooks",
   follows: "follows",
   riskProfiles: "risk_profiles",
   brokerConnections: "broker_connections",

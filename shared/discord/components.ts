@@ -1,3 +1,5 @@
+import { fromBase64Url, toBase64Url } from "../crypto/encoding";
+
 /**
  * Signed, short-lived component ids. A button's `custom_id` (1–100 characters)
  * names a server-side record and an expiry, and carries an HMAC-SHA256 tag
@@ -44,22 +46,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 async function tagOf(secret: string, payload: string): Promise<Uint8Array> {
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload));
   return new Uint8Array(mac).slice(0, TAG_BYTES);
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
 }
 
 export async function signComponentId(

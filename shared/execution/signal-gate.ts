@@ -67,6 +67,34 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** The community's maximum signal age (its `maxSignalAgeSeconds` setting), or the default. */
+export function maxSignalAgeSeconds(settings: Record<string, unknown> | null | undefined): number {
+  const value = Number(settings?.maxSignalAgeSeconds);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_SIGNAL_AGE_SECONDS;
+}
+
+/**
+ * Why a signal stamped `sourceTimestamp` may not execute at `now`: older than the maximum age, or further in the
+ * future than the clock skew allowed. Null when its time is fine.
+ */
+export function staleness(
+  sourceTimestamp: number,
+  now: number,
+  maxAgeSeconds: number,
+): { kind: "expired"; reason: string } | null {
+  const age = now - sourceTimestamp;
+  if (age > maxAgeSeconds * 1000) {
+    return {
+      kind: "expired",
+      reason: `The signal is ${Math.round(age / 1000)} s old; signals older than ${maxAgeSeconds} s are never executed.`,
+    };
+  }
+  if (-age > MAX_CLOCK_SKEW_MS) {
+    return { kind: "expired", reason: "The signal's timestamp is in the future; it is not executed." };
+  }
+  return null;
+}
+
 export function gateSignal(input: {
   signal: GateSignal;
   fingerprint: string;
@@ -75,16 +103,8 @@ export function gateSignal(input: {
   maxAgeSeconds: number;
   recentFromProvider: readonly RecentSignalRef[];
 }): GateVerdict {
-  const age = input.now - input.sourceTimestamp;
-  if (age > input.maxAgeSeconds * 1000) {
-    return {
-      kind: "expired",
-      reason: `The signal is ${Math.round(age / 1000)} s old; signals older than ${input.maxAgeSeconds} s are never executed.`,
-    };
-  }
-  if (-age > MAX_CLOCK_SKEW_MS) {
-    return { kind: "expired", reason: "The signal's timestamp is in the future; it is not executed." };
-  }
+  const stale = staleness(input.sourceTimestamp, input.now, input.maxAgeSeconds);
+  if (stale) return stale;
   const windowStart = input.now - DOUBLE_POST_WINDOW_MS;
   const recent = input.recentFromProvider.filter((r) => r.at >= windowStart);
   const twin = recent.find((r) => r.fingerprint === input.fingerprint);

@@ -99,7 +99,7 @@ describe("error tracking", () => {
 
   it("Scenario: Secrets never reach the error tracker", async () => {
     const ingest = fakeSentryIngest();
-    const leaky = `D1_ERROR: auth ${TEST_VARS.OPS_TOKEN} via https://discord.com/api/v10/webhooks/100000000000000001/aW50ZXJhY3Rpb246dG9rZW4/messages/@original?token=abc123secret`;
+    const leaky = `D1_ERROR: auth ${TEST_VARS.OPS_TOKEN} via https://discord.com/api/v10/webhooks/100000000000000001/aW50ZXJhY3Rpb246dG9rZW4/messages/@original?token=abc123secret, then POST http://localhost:8787/webhooks/signals/S1gnalWebhookKeyS1gnalWebhookKeyS1gnalWebho`;
     const res = await fetchWorker(
       `/api/v1/communities/${crypto.randomUUID()}?access_token=query-secret-value`,
       { ...env, SENTRY_DSN: DSN, DB: brokenDatabase(leaky) } as Env,
@@ -112,6 +112,7 @@ describe("error tracking", () => {
       TEST_VARS.OPS_TOKEN,
       TEST_VARS.DISCORD_BOT_TOKEN,
       "aW50ZXJhY3Rpb246dG9rZW4",
+      "S1gnalWebhookKey",
       "abc123secret",
       "query-secret-value",
       "session-cookie-value",

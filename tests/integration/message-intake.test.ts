@@ -30,6 +30,7 @@ import {
   waitForStatus,
 } from "../support/fake-discord";
 import { connect, sessionFor, type TestSocket } from "../support/realtime";
+import { createWebhook, postSignal } from "../support/signal-webhooks";
 
 /**
  * Message intake (discord-gateway spec): messages posted in a signal channel
@@ -507,6 +508,45 @@ describe("departures", { timeout: 30_000 }, () => {
     // The next signal reaches nobody; their position (none here) would keep its exits.
     await post(watched, provider, "BUY MSFT 1 @ 400");
     expect(await ordersOf(watched)).toHaveLength(1);
+  });
+
+  it("Scenario: A provider who leaves the server loses their webhook", async () => {
+    const watched = await watchedServer();
+    const leaving = member();
+    const provider = await upsertUser(db, { discordId: leaving.id, username: leaving.username });
+    await watched.tenant.memberships.upsert(provider.id, "trader");
+    await watched.tenant.providers.name(provider.id, null);
+    const webhook = await createWebhook(watched.community.communityId, provider.id);
+    const accepted = await postSignal(webhook.path, { text: "BUY MSFT 1 @ 400" });
+    expect(accepted.status).toBe(202);
+    await accepted.arrayBuffer();
+
+    await watched.discord.dispatch(
+      "GUILD_MEMBER_REMOVE",
+      memberRemove({
+        guild_id: watched.community.at.guildId,
+        user: { id: leaving.id, username: leaving.username, discriminator: "0", global_name: null, avatar: null },
+      }),
+    );
+    await waitForStatus(watched.shard, (status) =>
+      expect(status.dispatches.recent.find((d) => d.type === "GUILD_MEMBER_REMOVE")?.status).toBe("handed_on"),
+    );
+    const refused = await postSignal(webhook.path, { text: "BUY MSFT 1 @ 401" });
+    expect(refused.status).toBe(404);
+    await refused.arrayBuffer();
+    const revoked = await env.DB.prepare(
+      "SELECT actor_id, target, data FROM audit_log WHERE community_id = ? AND event = 'signal_webhook.revoked'",
+    )
+      .bind(watched.community.communityId)
+      .all<{ actor_id: string | null; target: string; data: string }>();
+    expect(revoked.results.map((row) => ({ ...row, data: JSON.parse(row.data) }))).toEqual([
+      {
+        actor_id: null,
+        target: provider.id,
+        data: expect.objectContaining({ webhookId: webhook.id, reason: "the provider left the server" }),
+      },
+    ]);
+    expect(await watched.tenant.providers.memberByDiscordId(leaving.id)).toMatchObject({ namedProvider: false });
   });
 });
 

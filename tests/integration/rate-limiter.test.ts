@@ -36,6 +36,24 @@ describe("RateLimiter Durable Object", () => {
     await runDurableObjectAlarm(env.RATE_LIMITER.getByName(b));
   });
 
+  it("Scenario: Several limits on one subject are spent together or not at all", async () => {
+    const name = uniqueKey("multi");
+    const stub = env.RATE_LIMITER.getByName(name);
+    const limits = [
+      { key: `${name}:short`, policy: { limit: 2, periodMs: 60_000 } },
+      { key: `${name}:long`, policy: { limit: 3, periodMs: 3_600_000 } },
+    ];
+    expect((await stub.limitAll(limits)).allowed).toBe(true);
+    expect((await stub.limitAll(limits)).allowed).toBe(true);
+    const refused = await stub.limitAll(limits);
+    expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+    expect(refused.retryAfterMs).toBeGreaterThan(25_000);
+    // The refusal spent nothing: the long limit still has its third request.
+    expect((await stub.limit(`${name}:long`, { limit: 3, periodMs: 3_600_000 })).allowed).toBe(true);
+    expect((await stub.limit(`${name}:long`, { limit: 3, periodMs: 3_600_000 })).allowed).toBe(false);
+    await runDurableObjectAlarm(stub);
+  });
+
   it("Scenario: Idle state is cleaned up by the alarm", async () => {
     const key = uniqueKey("cleanup");
     const stub = env.RATE_LIMITER.getByName(key);

@@ -36,6 +36,8 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
   "platform/db/cross-community/member-communities.ts": ["communitiesOfMember"],
   /** Platform figures for operators (orders by status, dead letters). */
   "platform/db/cross-community/ops-metrics.ts": ["platformFigures"],
+  /** A signal webhook request carries only its key: the webhook and its community, before any scope exists. */
+  "platform/db/cross-community/signal-webhook-keys.ts": ["activeWebhookByKeyHash"],
   /** A DM button carries only an order id: which community and member it belongs to. */
   "platform/db/cross-community/order-owner.ts": ["orderOwner"],
   /** The reconciliation cron: which communities have open orders, and its own run log. */

@@ -19,6 +19,7 @@ const CONTRACT_COMMANDS = [
   "setup",
   "subscription",
   "dashboard",
+  "webhook",
   "help",
 ];
 
@@ -108,6 +109,7 @@ describe("command registry", () => {
     ]);
     expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "provider").map((d) => d.name)).toEqual([
       "signal",
+      "webhook",
       "Execute as signal",
     ]);
   });

@@ -94,6 +94,24 @@ export function describe(error: unknown) {
   return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error;
 }
 
+/**
+ * What the role rules need about a member named in a user option: the roles Discord resolved for them, their
+ * permissions when Discord sent them, and what the community records (`identity`, null for someone unknown here).
+ */
+export function resolvedMemberFacts(
+  interaction: MemberInteraction,
+  discordId: string,
+  identity: Pick<MemberFacts, "role" | "namedProvider"> | null,
+): MemberFacts {
+  const resolved = resolvedOf(interaction).members?.[discordId];
+  return {
+    discordRoles: resolved?.roles ?? [],
+    permissions: resolved?.permissions ?? "0",
+    role: identity?.role ?? null,
+    namedProvider: identity?.namedProvider ?? false,
+  };
+}
+
 /** Users, members, roles, channels and messages Discord resolved for a command's options. */
 export function resolvedOf(interaction: MemberInteraction): Resolved {
   if (

@@ -93,6 +93,12 @@ const symbolOption = (required: boolean) =>
     autocomplete: "symbols",
   }) as const satisfies StringOption;
 
+const webhookProviderOption = {
+  name: "provider",
+  description: "Admins: the provider whose webhook this is (default: yours)",
+  type: "user",
+} as const satisfies EntityOption;
+
 const PRICE_LIMITS = { minValue: 0.000001, maxValue: 100_000_000 } as const;
 
 export const DEFINITIONS = {
@@ -359,6 +365,26 @@ export const DEFINITIONS = {
     description: "A sign-in link to your web dashboard (planned: not available yet)",
     requiredRole: "member",
     requiresSetup: true,
+  },
+  webhook: {
+    kind: "chat",
+    name: "webhook",
+    description: "Your signal webhook for TradingView and other alerts: create, rotate or revoke (providers)",
+    requiredRole: "provider",
+    requiresSetup: true,
+    subcommands: [
+      {
+        name: "create",
+        description: "A webhook URL and signing secret that post signals as you",
+        options: [webhookProviderOption],
+      },
+      {
+        name: "rotate",
+        description: "A new URL and signing secret; the old ones stop working at once",
+        options: [webhookProviderOption],
+      },
+      { name: "revoke", description: "Turn the webhook off for good", options: [webhookProviderOption] },
+    ],
   },
   help: {
     kind: "chat",

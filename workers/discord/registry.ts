@@ -14,6 +14,7 @@ import { handleSignal } from "./commands/signal";
 import { handleSubscription } from "./commands/subscription";
 import { handleTrade } from "./commands/trade";
 import { handleUnfollow } from "./commands/unfollow";
+import { handleWebhook } from "./commands/webhook";
 import type { CommunityContext, GuildContext } from "./context";
 import { type CommandDefinition, type CommandKey, DEFINITIONS, type OptionsFor } from "./definitions";
 import type { InteractionResponse } from "./respond";
@@ -43,6 +44,7 @@ export const HANDLERS: { [K in CommandKey]: HandlerFor<(typeof DEFINITIONS)[K]> 
   setup: handleSetup,
   subscription: handleSubscription,
   dashboard: handleDashboard,
+  webhook: handleWebhook,
   help: handleHelp,
   executeAsSignal: handleExecuteAsSignal,
 };

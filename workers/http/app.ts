@@ -25,10 +25,15 @@ import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerOpsNotices } from "./routes/ops-notices";
 import { registerReady } from "./routes/ready";
 import { registerRealtime } from "./routes/realtime";
+import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/signal-webhook-intake";
+import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
 
-/** Billing events (an invoice with many lines) can exceed the 64 KiB default. */
-const BODY_LIMIT_OVERRIDES = [{ pathPrefix: "/webhooks/", maxBytes: 512 * 1024 }];
+/** Billing events (an invoice with many lines) can exceed the 64 KiB default; a signal never needs 16 KiB. */
+const BODY_LIMIT_OVERRIDES = [
+  { pathPrefix: "/webhooks/", maxBytes: 512 * 1024 },
+  { pathPrefix: "/webhooks/signals/", maxBytes: SIGNAL_WEBHOOK_BODY_LIMIT_BYTES },
+];
 
 /**
  * Builds the Hono app: cross-cutting middleware first, then one register call per route module. Who may call a route
@@ -63,11 +68,13 @@ export function createApp(): App {
   registerOpenApi(app);
   registerCommunityAudit(app);
   registerBillingWebhooks(app);
+  registerSignalWebhookIntake(app);
   registerBilling(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);
   registerRealtime(app);
+  registerSignalWebhooks(app);
   registerSignalsParse(app);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);

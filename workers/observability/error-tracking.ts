@@ -1,6 +1,13 @@
 import * as Sentry from "@sentry/cloudflare";
 import { configSchema } from "../../shared/config";
-import { isSensitiveKey, type LogFields, onErrorLogged, REDACTED, redact } from "../../shared/logging";
+import {
+  isSensitiveKey,
+  type LogFields,
+  onErrorLogged,
+  REDACTED,
+  redact,
+  redactSecretPaths,
+} from "../../shared/logging";
 
 /**
  * Error tracking with Sentry's Cloudflare SDK, on only when `SENTRY_DSN` is set: without it the SDK is never
@@ -108,8 +115,6 @@ function secretValuesOf(env: object): string[] {
 }
 
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
-  // Discord interaction and webhook tokens live in the URL path.
-  [/(\/webhooks\/\d+\/)[A-Za-z0-9._-]+/g, `$1${REDACTED}`],
   [/\b(Bearer|Bot|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
   // Query parameters that carry credentials.
   [/([?&](?:token|code|key|secret|signature|sig|password|access_token|api_key)=)[^&\s"]+/gi, `$1${REDACTED}`],
@@ -138,5 +143,6 @@ function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
   for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
+  // Discord interaction tokens and signal webhook keys live in the URL path.
+  return redactSecretPaths(out);
 }

@@ -8,6 +8,7 @@ import { membershipRepository } from "./memberships";
 import { providerRepository } from "./providers";
 import { riskProfileRepository } from "./risk-profiles";
 import { createTenantScope } from "./scope";
+import { signalWebhookRepository } from "./signal-webhooks";
 import { signalRepository } from "./signals";
 
 /**
@@ -29,6 +30,7 @@ export function forCommunity(db: Database, communityId: string) {
     flags: flagRepository(scope),
     execution: executionRepository(scope),
     signals: signalRepository(scope),
+    signalWebhooks: signalWebhookRepository(scope),
     providers: providerRepository(scope),
     follows: followRepository(scope),
     riskProfiles: riskProfileRepository(scope),

@@ -5,7 +5,7 @@ import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
 import { isAdmin, isProvider } from "../../../shared/discord/permissions";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
-import { type CommunityContext, resolvedOf } from "../context";
+import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
@@ -59,15 +59,9 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
   const sizing = SizingSchema.safeParse({ sizing: ctx.options.sizing, amount: ctx.options.amount });
   if (!sizing.success) return ephemeral(`Not followed: ${sizing.error.issues.map((i) => i.message).join(" ")}`);
 
-  const resolved = resolvedOf(ctx.interaction);
-  const discordUser = resolved.users?.[providerDiscordId];
+  const discordUser = resolvedOf(ctx.interaction).users?.[providerDiscordId];
   const identity = await ctx.tenant.providers.memberByDiscordId(providerDiscordId);
-  const providerFacts = {
-    discordRoles: resolved.members?.[providerDiscordId]?.roles ?? [],
-    permissions: resolved.members?.[providerDiscordId]?.permissions ?? "0",
-    role: identity?.role ?? null,
-    namedProvider: identity?.namedProvider ?? false,
-  };
+  const providerFacts = resolvedMemberFacts(ctx.interaction, providerDiscordId, identity);
   if (discordUser?.bot || !isProvider(providerFacts, ctx.settings)) {
     return ephemeral(`<@${providerDiscordId}> is not a signal provider in this server, so there is nothing to follow.`);
   }

@@ -86,8 +86,9 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
 }
 
 /**
- * Takes a member's provider rights back: un-names them and returns a stored
- * provider (or legacy admin) role to trader, each audited. Ownership stays:
+ * Takes a member's provider rights back: un-names them, returns a stored
+ * provider (or legacy admin) role to trader and revokes their signal webhook,
+ * each audited. Ownership stays:
  * it is a record, not a right. A provider role they hold in Discord is the
  * server's to take away.
  */
@@ -97,7 +98,9 @@ async function removeProvider(tenant: TenantRepository, discordId: string, actor
   const unnamed = await tenant.providers.unname(known.userId, actorId);
   const demoted = known.role !== null && REVOCABLE_ROLES.includes(known.role);
   if (demoted) await tenant.memberships.upsert(known.userId, "trader", { actorId });
-  return unnamed || demoted;
+  const webhook = await tenant.signalWebhooks.activeFor(known.userId);
+  const revoked = webhook ? await tenant.signalWebhooks.revoke(webhook.id, actorId, "provider removed") : false;
+  return unnamed || demoted || revoked;
 }
 
 function describeSetup(settings: DiscordSettings, namedProvider: string | null): string[] {

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { rootLogger } from "../../../shared/logging";
+import { redactSecretPaths, rootLogger } from "../../../shared/logging";
 import type { AppEnv } from "../context";
 import { handlerRoute } from "../matched-route";
 
@@ -7,7 +7,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
  * Gives every request an id (Cloudflare's ray id when present), a logger that
- * carries it, the `x-request-id` response header, and one access log line.
+ * carries it, the `x-request-id` response header, and one access log line
+ * (its path without the credentials some paths carry).
  */
 export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   const started = performance.now();
@@ -22,7 +23,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   const status = c.res.status;
   c.get("logger").info("request", {
     method: c.req.method,
-    path: c.req.path,
+    path: redactSecretPaths(c.req.path),
     route: handlerRoute(c) ?? "(unmatched)",
     status,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
