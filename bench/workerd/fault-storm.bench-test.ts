@@ -10,6 +10,7 @@ import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import { rootLogger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
 import { clientOrderId } from "../../shared/orders/client-order-id";
+import { isTerminal, type OrderStatus } from "../../shared/orders/state-machine";
 import { addFollowersInBulk, communityWithFollowers, type TestCommunity } from "../../tests/support/execution";
 import { FakeAlpaca } from "../../tests/support/fake-alpaca";
 import { benchVar, emitFigures, latencyFigures, muteEngineLogs, progress, seededRandom, sleep } from "./support/bench";
@@ -35,7 +36,6 @@ const FAULTS = { "5xx": 0.3, timeout_after_accept: 0.1, "429": 0.05 } as const;
 const ADAPTER_TIMEOUT_MS = 200;
 const HANG_MS = 400;
 const RETRY_AFTER_SECONDS = 2;
-const TERMINAL = new Set(["filled", "rejected", "failed", "canceled", "expired"]);
 
 let unmute: () => void;
 beforeAll(() => {
@@ -278,7 +278,7 @@ async function storm(seed: number, guarded: boolean) {
   const atBroker = (o: FinalOrder) => broker.orders.has(o.clientOrderId);
   const placements = [...broker.placements.values()];
   const tallies = [...tally.values()];
-  const lost = final.filter((o) => !TERMINAL.has(o.status)).length + (orders.length - final.length);
+  const lost = final.filter((o) => !isTerminal(o.status)).length + (orders.length - final.length);
   return {
     community,
     breaker: guarded ? (await breakerStates(env)).find((b) => b.broker === "alpaca")?.state : undefined,
@@ -329,11 +329,11 @@ async function storm(seed: number, guarded: boolean) {
 
 interface FinalOrder {
   id: string;
-  status: string;
+  status: OrderStatus;
   clientOrderId: string;
 }
 
-/** Every order of the storm's community (one query: getOrdersByIds binds one variable per id, D1 allows 100). */
+/** Every order of the storm's community, in one query. */
 async function finalOrders(communityId: string): Promise<FinalOrder[]> {
   const { results } = await env.DB.prepare(
     "select id, status, client_order_id as clientOrderId from orders where community_id = ?",

@@ -1,43 +1,126 @@
-import { notifyMember } from "../../platform/notifications/notify-member";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import { configFor } from "../../shared/config";
-import { signComponentId } from "../../shared/discord/components";
-import type { EventSink } from "../../shared/execution/events";
+import { confirmationButtons } from "../../shared/discord/components";
 import { CONFIRM_WINDOW_SECONDS } from "../../shared/execution/follow-mode";
-import type { NewOrder } from "../../shared/execution/orders";
+import { describeOrder } from "../../shared/execution/order-label";
+import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
-import { describeOrder } from "./order-flow";
+import { opensExposure } from "../../shared/orders/legs";
+import type { KillSwitch } from "./kill-switch";
+import type { ExecutorLocalState } from "./local-state";
+import type { OrderDispatch } from "./order-dispatch";
+import type { OrderFlows } from "./order-flows";
+import { confirmedEntry, type OrderOutbox } from "./outbox";
 
 /** How long a confirm-mode follower has to confirm an order. */
 export const CONFIRM_TIMEOUT_MS = CONFIRM_WINDOW_SECONDS * 1000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
 export async function askToConfirm(
-  deps: { env: Env; events: EventSink },
+  parts: { env(): Env; notify(notice: MemberNotice): Promise<void> },
   logger: Logger,
   communityId: string,
   order: NewOrder,
 ): Promise<void> {
-  const secret = configFor(deps.env);
+  const secret = configFor(parts.env());
   const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
   if (!sessionSecret) {
     logger.error("order.confirm_unavailable", { communityId, orderId: order.id, reason: "SESSION_SECRET missing" });
     return;
   }
   const lifetimeSeconds = CONFIRM_TIMEOUT_MS / 1000;
-  const [confirm, cancel] = await Promise.all([
-    signComponentId(sessionSecret, { kind: "order", action: "confirm", id: order.id }, { lifetimeSeconds }),
-    signComponentId(sessionSecret, { kind: "order", action: "cancel", id: order.id }, { lifetimeSeconds }),
-  ]);
-  await notifyMember(deps, communityId, order.userId, `order:${order.id}:confirm`, {
-    content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds} seconds.`,
-    components: [
-      {
-        type: 1,
-        components: [
-          { type: 2, style: 3, label: "Confirm", custom_id: confirm },
-          { type: 2, style: 4, label: "Cancel", custom_id: cancel },
-        ],
-      },
-    ],
+  await parts.notify({
+    userId: order.userId,
+    communityId,
+    event: `order:${order.id}:confirm`,
+    message: {
+      content: `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${lifetimeSeconds} seconds.`,
+      components: await confirmationButtons(sessionSecret, order.id, lifetimeSeconds),
+    },
   });
+}
+
+export interface ConfirmationParts {
+  env(): Env;
+  notify(notice: MemberNotice): Promise<void>;
+  local: ExecutorLocalState;
+  killSwitch: KillSwitch;
+  outbox: OrderOutbox;
+  dispatch: OrderDispatch;
+  flows: OrderFlows;
+  tenant(communityId: string): TenantRepository;
+}
+
+/**
+ * Confirm-mode orders after they are stored: the member's answer (only the order's owner, only once), and the
+ * deadline, after which an unanswered order is canceled.
+ */
+export class Confirmations {
+  constructor(private readonly parts: ConfirmationParts) {}
+
+  async answer(input: { communityId: string; orderId: string; userId: string; decision: "confirm" | "cancel" }) {
+    const { local, killSwitch, outbox, dispatch } = this.parts;
+    const tenant = this.parts.tenant(input.communityId);
+    const order = await tenant.execution.getOrder(input.orderId);
+    if (!order || order.userId !== input.userId) {
+      return { ok: false, message: "This order is not yours or no longer exists." };
+    }
+    const pending = local.takeConfirmation(input.orderId);
+    if (!pending || order.status !== "queued") {
+      return { ok: false, message: "This order is no longer waiting for your confirmation." };
+    }
+    if (input.decision === "cancel" || (opensExposure(order) && (await killSwitch.isHalted(tenant)))) {
+      await this.cancelUnsent(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
+      return {
+        ok: true,
+        message: input.decision === "cancel" ? "Order canceled." : "Trading is halted; the order is canceled.",
+      };
+    }
+    // Staged first: if the send fails, the sweeper sends it (the confirmation itself is already taken).
+    const batch = outbox.stage(
+      {
+        communityId: input.communityId,
+        signalId: order.signalId,
+        phase: "stored",
+        orders: [confirmedEntry(order)],
+        paused: [],
+      },
+      Date.now(),
+    );
+    await dispatch.deliver(batch);
+    return { ok: true, message: `Confirmed: ${describeOrder(order)} is on its way.` };
+  }
+
+  /** Orders whose member did not answer in time are canceled, and the member told. */
+  async expire(tenant: TenantRepository, now: number): Promise<void> {
+    const { local } = this.parts;
+    for (const orderId of local.dueConfirmations(now)) {
+      if (!local.takeConfirmation(orderId)) continue;
+      const order = await tenant.execution.getOrder(orderId);
+      if (order?.status !== "queued") continue;
+      const canceled = await this.cancelUnsent(tenant, order, "confirmation_timeout");
+      if (canceled) {
+        await this.parts.notify({
+          userId: order.userId,
+          communityId: tenant.communityId,
+          event: `order:${order.id}:confirm_timeout`,
+          message: `⌛ Your order ${describeOrder(order)} was not confirmed in time and is canceled.`,
+        });
+      }
+    }
+  }
+
+  /** Cancels an order still queued here (never sent), releasing its reservation; null when it moved on. */
+  async cancelUnsent(tenant: TenantRepository, order: OrderRow, cause: string): Promise<OrderRow | null> {
+    const canceled = await tenant.execution.transition(order.id, {
+      from: ["queued"],
+      to: "canceled",
+      cause,
+      patch: { statusReason: cause.replaceAll("_", " ") },
+    });
+    this.parts.local.release([order.id]);
+    if (canceled) await this.parts.flows.publish(tenant, canceled);
+    return canceled;
+  }
 }

@@ -1,8 +1,8 @@
-import { OPEN_ORDER_STATUSES } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { ChainVerification } from "../../shared/audit/chain";
 import { openOrders, type PaperAccountState } from "../../shared/brokers/paper/engine";
 import { compareExecutorWithD1, type ExecutorConsistency } from "../../shared/execution/consistency";
+import { isWorking } from "../../shared/orders/state-machine";
 import type { ExecutorLocalState } from "./local-state";
 
 export type CommunityConsistency = ExecutorConsistency & { auditChain: ChainVerification };
@@ -17,9 +17,7 @@ export async function checkCommunityConsistency(
   tenant: TenantRepository,
 ): Promise<CommunityConsistency> {
   const community = await tenant.community.get();
-  const d1Open = (await tenant.execution.reconcilable(Date.now())).filter((order) =>
-    OPEN_ORDER_STATUSES.includes(order.status),
-  );
+  const d1Open = (await tenant.execution.reconcilable(Date.now())).filter((order) => isWorking(order.status));
   const executorOpen = local
     .paperAccountUsers()
     .flatMap((userId) => {

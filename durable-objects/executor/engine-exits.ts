@@ -1,20 +1,22 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
+import { isTerminal, ORDER_TRANSITIONS } from "../../shared/orders/state-machine";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
 import type { OrderIntent } from "../../shared/risk/types";
 import { fitExitsToHeld } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
 import { refreshPosition } from "./positions";
 
-const FINISHED_WITH_FILL = new Set(["filled", "canceled", "expired"]);
+/** The ends an order that has filled something can reach (not a rejection, not a failure). */
+const FINISHED_WITH_FILL = ORDER_TRANSITIONS.partially_filled.filter(isTerminal);
 
 /** An entry that will not fill any further and filled something: its exits are due (for the part that filled). */
 export function isFinishedEntry(order: OrderRow): boolean {
   return (
     order.parentOrderId === null &&
     order.leg === "entry" &&
-    FINISHED_WITH_FILL.has(order.status) &&
+    FINISHED_WITH_FILL.includes(order.status) &&
     order.filledQuantity > 0
   );
 }

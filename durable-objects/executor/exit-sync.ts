@@ -2,6 +2,7 @@ import { isOpenStatus } from "../../shared/brokers/adapter";
 import { orderInstrumentKey } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
+import { UNSETTLED_STATUSES } from "../../shared/orders/state-machine";
 import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";
 import type { AssetClass, OrderSide } from "../../shared/risk/types";
@@ -112,7 +113,7 @@ async function withdraw(
     }
   }
   const canceled = await ctx.tenant.execution.transition(exit.id, {
-    from: ["queued", "submitted", "partially_filled"],
+    from: UNSETTLED_STATUSES,
     to: "canceled",
     cause: fit.action === "cancel" ? "position_reduced" : "exit_resized",
     data: { reason: fit.reason, ...(fit.action === "resize" ? { quantity: fit.quantity } : {}) },

@@ -1,10 +1,5 @@
 import type { SubmitSignalInput } from "../../shared/execution/submit";
-import type { SignalSummary } from "../../shared/execution/summary";
-
-export type FanOutCounts = Pick<
-  SignalSummary,
-  "followers" | "ordersQueued" | "ordersReduced" | "skipped" | "stoppedByHalt" | "notReached"
->;
+import { emptyCounts, type FanOutCounts } from "../../shared/execution/summary";
 
 /**
  * pending: the signal passed the gates, nothing is counted yet; running: it is
@@ -56,7 +51,7 @@ export class FanOutJournal {
   }
 
   open(input: SubmitSignalInput, now: number, combinesWith: string | null = null): FanOutRun {
-    const counts: FanOutCounts = { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
+    const counts = emptyCounts();
     this.sql.exec(
       "insert or ignore into fanouts (signal_id, input, status, counts, started_at, updated_at, combines_with) values (?, ?, 'pending', ?, ?, ?, ?)",
       input.signalId,

@@ -1,33 +1,25 @@
-import type { ExecutionEntitlements } from "../../platform/execution/entitlements";
+import type { ExecutionEntitlements } from "../../platform/execution/execution-entitlements";
 import type { BrokerPosition } from "../../shared/brokers/adapter";
 import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { Follower } from "../../shared/execution/orders";
+import type { FanOutCounts } from "../../shared/execution/summary";
+import { isRegularSession } from "../../shared/market/new-york";
+import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
-import { effectiveLimits, parseMemberRiskSettings } from "../../shared/risk/limits";
+import { effectiveLimits, type MemberRiskSettings, parseMemberRiskSettings } from "../../shared/risk/limits";
 import type { DecideInput, OrderIntent, RiskSignal, Sizing, TradingHold } from "../../shared/risk/types";
-import type { FanOutCounts } from "./fan-out-journal";
-import { type AccountLock, type ExecutorLocalState, type UserReservation, utcDay } from "./local-state";
-import type { PausedMember, PlannedOrder } from "./outbox";
+import type { AccountLock, ExecutorLocalState, UserReservation } from "./local-state";
+import type { MemberNotice, OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
 import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
+import { StepMembers } from "./step-members";
 
-export type { FanOutCounts } from "./fan-out-journal";
-
-/**
- * Runs the risk engine for a chunk of followers, synchronously, reserving
- * each decision's exposure and counting it against today's orders, so that
- * two signals in flight can never both pass a limit only one of them fits.
- * The caller stages the result in the outbox in the same synchronous step;
- * client order ids are hashed afterwards (async), outside the critical part.
- */
-export function planFollowerOrders(input: {
+export interface StepInput {
   communityId: string;
   signalId: string;
   signal: RiskSignal;
   followers: readonly Follower[];
   quotePrice: number | null;
-  local: ExecutorLocalState;
-  paper: PaperDesk;
   entitlements: ExecutionEntitlements;
   /** Whose units an exit's quantity is in (see `DecideInput.exitQuantityOf`). */
   exitQuantityOf: DecideInput["exitQuantityOf"];
@@ -35,9 +27,55 @@ export function planFollowerOrders(input: {
   addsToRecentEntry?: boolean;
   now: number;
   counts: FanOutCounts;
-}) {
+}
+
+/**
+ * One step of a fan-out, or a member's own trade (a step of one): decides the followers' orders and stages them
+ * in the outbox with the members' notices (`noticesFor` the skipped), in one synchronous stretch, so that what was
+ * decided and reserved is never lost if what follows fails. Returns the orders decided, the members skipped, and
+ * the batch to deliver (null when there is nothing to send or tell).
+ */
+export function planStep(
+  parts: { local: ExecutorLocalState; paper: PaperDesk; outbox: OrderOutbox },
+  input: StepInput,
+  noticesFor: (skipped: readonly SkippedMember[]) => MemberNotice[] = () => [],
+): { orders: PlannedOrder[]; skipped: SkippedMember[]; batch: OutboxBatch | null } {
+  const planned = planFollowerOrders({ ...input, local: parts.local, paper: parts.paper });
+  const notices = noticesFor(planned.skipped);
+  const batch =
+    planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0
+      ? parts.outbox.stage(
+          {
+            communityId: input.communityId,
+            signalId: input.signalId,
+            phase: "planned",
+            orders: planned.orders,
+            paused: planned.pausedMembers,
+            notices,
+          },
+          input.now,
+        )
+      : null;
+  return { orders: planned.orders, skipped: planned.skipped, batch };
+}
+
+/**
+ * Runs the risk engine for a chunk of followers, synchronously, reserving
+ * each decision's exposure and counting it against today's orders, so that
+ * two signals in flight can never both pass a limit only one of them fits.
+ * Client order ids are hashed afterwards (async), outside the critical part.
+ */
+function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; paper: PaperDesk }) {
   const { local, now, counts } = input;
   const day = utcDay(now);
+  const members = new StepMembers(
+    local,
+    input.paper,
+    input.followers.map((f) => f.userId),
+    day,
+    now,
+  );
+  const memberSettings = new MemberSettings();
   const planned: PlannedOrder[] = [];
   const pausedMembers: PausedMember[] = [];
   const skipped: SkippedMember[] = [];
@@ -49,10 +87,8 @@ export function planFollowerOrders(input: {
   };
 
   for (const follower of input.followers) {
-    const account = input.paper.riskAccount(follower.userId, local.counter(day, `orders:${follower.userId}`));
-    const reserved = local.reservedFor(follower.userId);
-    const limits = effectiveLimits(communityLimits, parseMemberRiskSettingsSafe(follower.riskSettings)).limits;
-    const lock = local.lockOf(follower.userId);
+    const { account, reserved, lock, paused } = members.get(follower.userId);
+    const limits = effectiveLimits(communityLimits, memberSettings.of(follower.riskSettings)).limits;
     const decision = decide({
       signal: input.signal,
       sizing: sizingOf(follower),
@@ -72,7 +108,7 @@ export function planFollowerOrders(input: {
         closing: reserved.closing,
         entries: reserved.entries,
       },
-      hold: tradingHold(lock, local.pausedUntil(follower.userId, now)),
+      hold: tradingHold(lock, paused),
       // Disarmed while locked, and for the rest of the day it tripped on (an unlock must not trip it again).
       circuitBreakerArmed: lock === null || (lock.unlockedAt !== null && lock.day !== day),
       addsToRecentEntry: input.addsToRecentEntry === true,
@@ -88,12 +124,12 @@ export function planFollowerOrders(input: {
         if (decision.lockAccount) local.lock(follower.userId, now, lossPercent);
         for (const order of flattenOrders(input.signalId, follower.userId, input.paper, decision.reason, reserved)) {
           // A flatten closes the whole position: exits in flight must not close it again.
-          local.reserve(
-            order.id,
-            order.userId,
-            { notional: 0, openPositions: 0, symbol: null, closing: order.closing },
-            now,
-          );
+          members.reserve(order.id, order.userId, {
+            notional: 0,
+            openPositions: 0,
+            symbol: null,
+            closing: order.closing,
+          });
           planned.push(order.planned);
         }
         pausedMembers.push({
@@ -110,9 +146,11 @@ export function planFollowerOrders(input: {
     const entry = decision.intents.find((i) => i.leg === "entry" || i.leg === "exit") ?? decision.intents[0];
     if (!entry) continue;
     const orderId = crypto.randomUUID();
-    local.reserve(orderId, follower.userId, decision.reservation, now);
-    local.addCounter(day, `orders:${follower.userId}`, decision.reservation.ordersToday || 1);
+    members.reserve(orderId, follower.userId, decision.reservation);
+    members.countOrders(follower.userId, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
+    const awaitingConfirmation = effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm";
+    if (awaitingConfirmation) counts.ordersAwaitingConfirmation = (counts.ordersAwaitingConfirmation ?? 0) + 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
     planned.push({
       id: orderId,
@@ -131,7 +169,7 @@ export function planFollowerOrders(input: {
         reductions: decision.reductions,
         notes: decision.notes,
         closes: decision.closes,
-        awaitingConfirmation: effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm",
+        awaitingConfirmation,
       },
       side: entry.side,
       orderType: entry.orderType,
@@ -142,6 +180,7 @@ export function planFollowerOrders(input: {
     });
   }
 
+  members.write();
   return { orders: planned, pausedMembers, skipped };
 }
 
@@ -170,7 +209,22 @@ function tradingHold(lock: AccountLock | null, paused: { until: number; reason: 
   };
 }
 
-function parseMemberRiskSettingsSafe(settings: Record<string, unknown>) {
+/** Members' own risk settings, parsed once per distinct settings in a step (most members share theirs). */
+class MemberSettings {
+  private readonly parsed = new Map<string, MemberRiskSettings | null>();
+
+  of(settings: Record<string, unknown>): MemberRiskSettings | null {
+    const key = JSON.stringify(settings);
+    let member = this.parsed.get(key);
+    if (member === undefined) {
+      member = parseOrNull(settings);
+      this.parsed.set(key, member);
+    }
+    return member;
+  }
+}
+
+function parseOrNull(settings: Record<string, unknown>): MemberRiskSettings | null {
   try {
     return parseMemberRiskSettings(settings);
   } catch {
@@ -193,24 +247,6 @@ function sizingOf(follower: Follower): Sizing | null {
     case "multiplier":
       return { mode: "multiplier", multiplier: amount };
   }
-}
-
-const NEW_YORK_CLOCK = new Intl.DateTimeFormat("en-US", {
-  timeZone: "America/New_York",
-  weekday: "short",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-});
-
-/** US regular session, 09:30–16:00 America/New_York, Monday to Friday (holidays are not modelled). */
-export function isRegularSession(now: number): boolean {
-  const parts = NEW_YORK_CLOCK.formatToParts(new Date(now));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  const weekday = get("weekday");
-  if (weekday === "Sat" || weekday === "Sun") return false;
-  const minutes = Number(get("hour")) * 60 + Number(get("minute"));
-  return minutes >= 9 * 60 + 30 && minutes < 16 * 60;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
 import type { ExecutorLocalState } from "./local-state";
 
@@ -74,4 +75,49 @@ export class KillSwitch {
       this.epoch += 1;
     }
   }
+}
+
+export interface SwitchParts {
+  events: EventSink;
+  local: ExecutorLocalState;
+  killSwitch: KillSwitch;
+  logger: Logger;
+}
+
+/**
+ * The kill switch's halt: fan-outs under way stop at their next step and entries not yet sent are canceled.
+ * Orders that only reduce a position (stops, targets, exits, flattens) keep working, so a halt never strips a stop.
+ */
+export async function haltTrading(
+  parts: SwitchParts,
+  tenant: TenantRepository,
+  input: { reason: string | null; actorId: string | null },
+) {
+  const changed = await parts.killSwitch.halting(() =>
+    tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
+  );
+  const canceled = await tenant.execution.cancelQueued("kill_switch", { entriesOnly: true });
+  parts.local.release(canceled.map((order) => order.id));
+  const now = Date.now();
+  await parts.events.publishMany(canceled.map((order) => orderUpdated(tenant.communityId, order, now)));
+  await parts.events.publish({
+    type: "killswitch.changed",
+    communityId: tenant.communityId,
+    audience: "community",
+    data: { halted: true, reason: input.reason, canceledOrders: canceled.length },
+    at: Date.now(),
+  });
+  return { halted: true, changed, canceledOrders: canceled.length };
+}
+
+export async function resumeTrading(parts: SwitchParts, tenant: TenantRepository, input: { actorId: string | null }) {
+  const changed = await parts.killSwitch.resuming(() => tenant.community.setHalted(false, { actorId: input.actorId }));
+  await parts.events.publish({
+    type: "killswitch.changed",
+    communityId: tenant.communityId,
+    audience: "community",
+    data: { halted: false },
+    at: Date.now(),
+  });
+  return { halted: false, changed };
 }

@@ -1,6 +1,6 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import type { OrderRow } from "../../shared/execution/orders";
 import type { ExecutorLocalState } from "./local-state";
+import type { OrderFlows } from "./order-flows";
 
 /**
  * A member left the server: their entries not yet sent (confirm-mode ones
@@ -10,17 +10,14 @@ import type { ExecutorLocalState } from "./local-state";
  * reaches them.
  */
 export async function cancelDepartedMemberEntries(
-  ctx: {
-    local: ExecutorLocalState;
-    tenant: TenantRepository;
-    publishCanceled(orders: readonly OrderRow[]): Promise<void>;
-  },
+  parts: { local: ExecutorLocalState; flows: Pick<OrderFlows, "publishAll"> },
+  tenant: TenantRepository,
   userId: string,
 ): Promise<{ canceledOrders: number }> {
-  const canceled = await ctx.tenant.execution.cancelQueued("member_left", { userId, entriesOnly: true });
+  const canceled = await tenant.execution.cancelQueued("member_left", { userId, entriesOnly: true });
   const canceledIds = canceled.map((order) => order.id);
-  ctx.local.release(canceledIds);
-  for (const orderId of canceledIds) ctx.local.takeConfirmation(orderId);
-  await ctx.publishCanceled(canceled);
+  parts.local.release(canceledIds);
+  for (const orderId of canceledIds) parts.local.takeConfirmation(orderId);
+  await parts.flows.publishAll(tenant, canceled);
   return { canceledOrders: canceled.length };
 }

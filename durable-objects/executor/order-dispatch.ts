@@ -1,7 +1,8 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { alertAdminsOfLock } from "../../platform/execution/account-locks";
-import { notifyMember } from "../../platform/notifications/notify-member";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import { type EventSink, orderUpdated } from "../../shared/execution/events";
+import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
@@ -9,7 +10,6 @@ import { opensExposure } from "../../shared/orders/legs";
 import { askToConfirm, CONFIRM_TIMEOUT_MS } from "./confirmations";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
-import { describeOrder } from "./order-flow";
 import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
 
 /** An entry not sent within this time of its decision is never sent: the price it was sized at is gone. */
@@ -17,11 +17,12 @@ export const SEND_WINDOW_MS = 2 * 60_000;
 
 export interface DispatchContext {
   env(): Env;
+  events: EventSink;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
   logger: Logger;
-  events: EventSink;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
 }
@@ -58,12 +59,13 @@ export class OrderDispatch {
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);
+      const storedAt = Date.now();
       await this.ctx.events.publishMany(
         orders.map((order) =>
           orderUpdated(
             batch.communityId,
             { ...order, status: "queued", filledQuantity: 0, averageFillPrice: null },
-            Date.now(),
+            storedAt,
           ),
         ),
       );
@@ -107,19 +109,18 @@ export class OrderDispatch {
       entries: late.length,
       stored: canceled.length,
     });
-    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(batch.communityId, order, Date.now())));
+    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(batch.communityId, order, now)));
     const stored = new Set(canceled.map((order) => order.id));
     await Promise.all(
       late
         .filter((o) => stored.has(o.id))
         .map((order) =>
-          notifyMember(
-            { env: this.ctx.env(), events: this.ctx.events },
-            batch.communityId,
-            order.userId,
-            `order:${order.id}:stranded`,
-            `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
-          ),
+          this.ctx.notify({
+            userId: order.userId,
+            communityId: batch.communityId,
+            event: `order:${order.id}:stranded`,
+            message: `⌛ Your ${describeOrder(order)} was not sent: the executor was interrupted before sending it, and the signal is now too old to act on. Nothing was placed.`,
+          }),
         ),
     );
     const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }) : null;
@@ -127,37 +128,40 @@ export class OrderDispatch {
   }
 
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
-    const { logger } = this.ctx;
-    const env = this.ctx.env();
-    const events = this.ctx.events;
+    const { logger, notify } = this.ctx;
     const reduced = orders.filter((o) => (o.intent.reductions?.length ?? 0) > 0);
     await Promise.all([
-      ...awaiting.map((order) => askToConfirm({ env, events }, logger, batch.communityId, order)),
+      ...awaiting.map((order) => askToConfirm(this.ctx, logger, batch.communityId, order)),
       ...reduced.map((order) =>
-        notifyMember(
-          { env, events },
-          batch.communityId,
-          order.userId,
-          `order:${order.id}:reduced`,
-          `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
-        ),
+        notify({
+          userId: order.userId,
+          communityId: batch.communityId,
+          event: `order:${order.id}:reduced`,
+          message: `↘️ Your ${describeOrder(order)} was reduced to fit your limits: ${(order.intent.reductions ?? []).map((r) => r.message).join(" ")}`,
+        }),
       ),
       ...batch.paused.map((paused) =>
-        notifyMember(
-          { env, events },
-          batch.communityId,
-          paused.userId,
-          `pause:${paused.userId}:${paused.until}`,
-          paused.locked
+        notify({
+          userId: paused.userId,
+          communityId: batch.communityId,
+          event: `pause:${paused.until}`,
+          message: paused.locked
             ? `🔒 Your personal circuit breaker tripped: you are down ${paused.lossPercent}% today (limit ${paused.limitPercent}%). Your open positions are being closed and your account is locked: nothing new is placed until you unlock it with /risk unlock or an admin does, and not before ${new Date(paused.until).toISOString()} (00:00 UTC). The community's admins have been told.`
             : `🛑 ${describeSkip(paused.reason)} Your open positions are being closed; trading resumes ${new Date(paused.until).toISOString()}.`,
-        ),
+        }),
       ),
       ...batch.paused
         .filter((paused) => paused.locked)
-        .map((paused) => alertAdminsOfLock({ env, events }, logger, batch.communityId, paused)),
+        .map((paused) =>
+          alertAdminsOfLock({ env: this.ctx.env(), events: this.ctx.events }, logger, batch.communityId, paused),
+        ),
       ...batch.notices.map((notice) =>
-        notifyMember({ env, events }, batch.communityId, notice.userId, notice.key, notice.text),
+        notify({
+          userId: notice.userId,
+          communityId: batch.communityId,
+          event: notice.key,
+          message: notice.text,
+        }),
       ),
     ]);
   }

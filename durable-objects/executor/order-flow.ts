@@ -14,12 +14,11 @@ import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
+import { isTerminal, WORKING_STATUSES } from "../../shared/orders/state-machine";
 import { nativeBracketOf } from "../../shared/risk/intents";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";
 import { closesPosition, fitExitsToHeld } from "./exit-sync";
 import { refreshPosition } from "./positions";
-
-export { describeOrder } from "../../shared/execution/order-label";
 
 /** What one order's life needs from the executor around it. */
 export interface OrderFlowContext {
@@ -32,8 +31,8 @@ export interface OrderFlowContext {
   sink: EventSink;
   /** Releases the order's in-flight reservation (it is now in the snapshot, or ended). */
   release(orderIds: readonly string[]): void;
-  /** Starts (or continues) prompt fill tracking for an open order. */
-  track(orderId: string, submittedAt: number): void;
+  /** Starts (or continues) prompt fill tracking for an order working at the broker. */
+  track(order: OrderRow): void;
   untrack(orderId: string): void;
   /** Queues orders (engine-placed exits that could not be sent at once) to ORDER_QUEUE. */
   enqueue(orders: readonly Pick<NewOrder, "id" | "clientOrderId">[]): Promise<void>;
@@ -53,8 +52,6 @@ export interface ApplyOptions {
   /** Fit the position's other exits after a fill that shrinks it (off while those exits are being withdrawn). */
   fitExits?: boolean;
 }
-
-const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "failed"]);
 
 /** The broker intent for a stored order: exits are reduce-only, and a native bracket carries its legs. */
 export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
@@ -233,11 +230,11 @@ export async function applyBrokerOrder(
     // Reconciliation finds a finished entry without its exits and places them.
     ctx.logger.error("order.exits_failed", { alert: true, orderId: current.id, error });
   }
-  if (TERMINAL.has(current.status)) {
+  if (isTerminal(current.status)) {
     ctx.release([current.id]);
     ctx.untrack(current.id);
   } else if (current.submittedAt) {
-    ctx.track(current.id, current.submittedAt);
+    ctx.track(current);
   }
 
   // 3. Tell.
@@ -326,7 +323,7 @@ async function settleRacedSend(
 export async function adoptIfPlaced(ctx: OrderFlowContext, order: OrderRow): Promise<OrderRow | null> {
   if (order.status !== "failed") return null;
   const found = await ctx.adapter.getOrderByClientId(order.clientOrderId);
-  if (!found || !["submitted", "partially_filled", "filled"].includes(found.status)) return null;
+  if (!found || !(isOpenStatus(found.status) || found.status === "filled")) return null;
   const adopted = await ctx.tenant.execution.transition(order.id, {
     from: ["failed"],
     to: "submitted",
@@ -374,13 +371,13 @@ function allowedFrom(target: BrokerOrder["status"], current: OrderRow["status"])
     case "submitted":
       return null;
     case "partially_filled":
-      return current === "canceled" ? ["canceled"] : ["submitted", "partially_filled"];
+      return current === "canceled" ? ["canceled"] : [...WORKING_STATUSES];
     case "filled":
-      return ["submitted", "partially_filled", "canceled"];
+      return [...WORKING_STATUSES, "canceled"];
     case "canceled":
     case "expired":
     case "rejected":
-      return ["submitted", "partially_filled"];
+      return [...WORKING_STATUSES];
   }
 }
 

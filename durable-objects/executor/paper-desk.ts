@@ -3,7 +3,7 @@ import { type PaperAccountStore, PaperBrokerAdapter } from "../../shared/brokers
 import {
   accountOf,
   createPaperAccount,
-  PAPER_CAPABILITIES,
+  PAPER_RISK_CAPABILITIES,
   type PaperAccountState,
   positionsOf,
 } from "../../shared/brokers/paper/engine";
@@ -61,43 +61,54 @@ export class PaperDesk {
     return adapter;
   }
 
-  /** The member's paper account as the risk engine sees it, read synchronously from storage. */
-  riskAccount(userId: string, ordersToday: number): RiskAccount {
+  /**
+   * Members' paper accounts as the risk engine sees them, read synchronously from storage in a few statements
+   * however many members (a fan-out step). `ordersToday` gives each member's orders placed today.
+   */
+  riskAccounts(userIds: readonly string[], ordersToday: (userId: string) => number): Map<string, RiskAccount> {
     const now = Date.now();
-    const state = this.local.loadPaperAccount<PaperAccountState>(userId) ?? createPaperAccount({}, now);
-    const account = accountOf(state);
-    const day = this.observeDay(userId, state, now);
-    return {
-      id: PAPER_ACCOUNT_REF,
-      broker: "paper",
-      mode: "paper",
-      status: "active",
-      capabilities: {
-        assetClasses: PAPER_CAPABILITIES.assetClasses,
-        fractional: PAPER_CAPABILITIES.fractional,
-        shorting: PAPER_CAPABILITIES.shorting,
-        brackets: false,
-      },
-      snapshot: {
-        equity: account.equity,
-        startOfDayEquity: day.startEquity,
-        buyingPower: account.buyingPower,
-        positions: positionsOf(state).map((p) => ({
-          assetClass: p.assetClass,
-          symbol: p.option ? p.option.underlying : p.symbol,
-          option: p.option,
-          direction: p.direction,
-          quantity: p.quantity,
-          marketPrice: p.marketPrice,
-        })),
-        ordersToday,
-      },
-    };
+    const stored = this.local.loadPaperAccounts<PaperAccountState>(userIds);
+    const states = new Map(userIds.map((userId) => [userId, stored.get(userId) ?? createPaperAccount({}, now)]));
+    const days = this.local.equityDays.observeMany(
+      [...states].map(([userId, state]) => ({
+        account: equityAccount(userId),
+        equity: accountOf(state).equity,
+        brokerStartOfDay: state.day,
+      })),
+      now,
+    );
+    const accounts = new Map<string, RiskAccount>();
+    for (const [userId, state] of states) {
+      const account = accountOf(state);
+      const day = days.get(equityAccount(userId));
+      accounts.set(userId, {
+        id: PAPER_ACCOUNT_REF,
+        broker: "paper",
+        mode: "paper",
+        status: "active",
+        capabilities: PAPER_RISK_CAPABILITIES,
+        snapshot: {
+          equity: account.equity,
+          startOfDayEquity: day?.startEquity ?? account.equity,
+          buyingPower: account.buyingPower,
+          positions: positionsOf(state).map((p) => ({
+            assetClass: p.assetClass,
+            symbol: p.option ? p.option.underlying : p.symbol,
+            option: p.option,
+            direction: p.direction,
+            quantity: p.quantity,
+            marketPrice: p.marketPrice,
+          })),
+          ordersToday: ordersToday(userId),
+        },
+      });
+    }
+    return accounts;
   }
 
   /** Every equity the desk sees moves the account's day (start of day, intraday peak). */
   private observeDay(userId: string, state: PaperAccountState, now: number): EquityDay {
-    return this.local.equityDays.observe(`${userId}:${PAPER_ACCOUNT_REF}`, accountOf(state).equity, now, state.day);
+    return this.local.equityDays.observe(equityAccount(userId), accountOf(state).equity, now, state.day);
   }
 
   /** The member's open paper positions, read synchronously from storage. */
@@ -119,3 +130,6 @@ export class PaperDesk {
     }
   }
 }
+
+/** The key of a member's paper account in the equity days. */
+const equityAccount = (userId: string) => `${userId}:${PAPER_ACCOUNT_REF}`;

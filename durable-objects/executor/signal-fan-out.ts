@@ -1,15 +1,15 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/entitlements";
+import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/execution-entitlements";
 import type { EventSink } from "../../shared/execution/events";
 import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
-import { acceptedMessage, type SignalSummary } from "../../shared/execution/summary";
+import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
-import { planFollowerOrders, type SkippedMember } from "./fan-out";
-import type { FanOutCounts, FanOutJournal, FanOutRun } from "./fan-out-journal";
+import { planStep, type SkippedMember } from "./fan-out";
+import type { FanOutJournal, FanOutRun } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { type Delivered, type OrderDispatch, SEND_WINDOW_MS } from "./order-dispatch";
@@ -126,7 +126,7 @@ export class SignalFanOut {
     run.status = "refused";
     this.ctx.journal.save(run, Date.now());
     await this.ctx.tenant(run.input.communityId).execution.setSignalOutcome(run.signalId, "refused", reason, null);
-    return { ...emptyCounts(), status: "refused", signalId: run.signalId, code, message: reason };
+    return nothingExecuted("refused", run.signalId, code, reason);
   }
 
   /** Batches a failed or interrupted attempt staged but did not finish. */
@@ -138,7 +138,7 @@ export class SignalFanOut {
 
   /** `known`: the entitlements `start` just read (a resumed run reads them again). */
   private async planTheRest(run: FanOutRun, known: ExecutionEntitlements | null): Promise<void> {
-    const { local, paper, journal, outbox } = this.ctx;
+    const { paper, journal } = this.ctx;
     const { input } = run;
     const { signal } = input;
     const tenant = this.ctx.tenant(input.communityId);
@@ -171,35 +171,22 @@ export class SignalFanOut {
       const chunk = rest.slice(i, i + FAN_OUT_CHUNK);
       // One synchronous step: decisions, reservations, the staged orders and the cursor are written together.
       const now = Date.now();
-      const planned = planFollowerOrders({
-        communityId: input.communityId,
-        signalId: run.signalId,
-        signal,
-        followers: chunk,
-        quotePrice: quote?.last ?? null,
-        local,
-        paper,
-        entitlements,
-        exitQuantityOf: { kind: "provider", position: run.exitBase },
-        addsToRecentEntry: run.combinesWith !== null,
-        now,
-        counts: run.counts,
-      });
-      const notices = skipNotices(run.signalId, signal, planned.skipped);
-      const batch =
-        planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0
-          ? outbox.stage(
-              {
-                communityId: input.communityId,
-                signalId: run.signalId,
-                phase: "planned",
-                orders: planned.orders,
-                paused: planned.pausedMembers,
-                notices,
-              },
-              now,
-            )
-          : null;
+      const { batch } = planStep(
+        this.ctx,
+        {
+          communityId: input.communityId,
+          signalId: run.signalId,
+          signal,
+          followers: chunk,
+          quotePrice: quote?.last ?? null,
+          entitlements,
+          exitQuantityOf: { kind: "provider", position: run.exitBase },
+          addsToRecentEntry: run.combinesWith !== null,
+          now,
+          counts: run.counts,
+        },
+        (skipped) => skipNotices(run.signalId, signal, skipped),
+      );
       run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
       run.planned = i + FAN_OUT_CHUNK >= rest.length;
       journal.save(run, now);
@@ -274,8 +261,4 @@ function skipNotices(signalId: string, signal: RiskSignal, skipped: readonly Ski
 /** Reads the trader plans of the members who asked for live trading (paper members need none). */
 function loadLiveMembers(entitlements: ExecutionEntitlements, followers: readonly Follower[]): Promise<void> {
   return entitlements.loadMembers(followers.filter((f) => f.tradingMode === "live").map((f) => f.userId));
-}
-
-export function emptyCounts(): FanOutCounts {
-  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
 }

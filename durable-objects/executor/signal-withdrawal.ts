@@ -1,25 +1,26 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import type { OrderRow } from "../../shared/execution/orders";
-import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
-import type { WithdrawalOutcome, WithdrawSignalInput } from "../../shared/execution/withdrawal";
+import {
+  type WithdrawalOutcome,
+  type WithdrawSignalInput,
+  WithdrawSignalInputSchema,
+} from "../../shared/execution/withdrawal";
 import type { Logger } from "../../shared/logging";
 import { utcDay } from "../../shared/risk/daily-loss";
 import type { FanOutJournal } from "./fan-out-journal";
 import type { ExecutorLocalState } from "./local-state";
+import type { OrderFlows } from "./order-flows";
 import type { ProviderBook } from "./provider-book";
 import type { SignalFanOut } from "./signal-fan-out";
 
-export interface WithdrawalContext {
+export interface WithdrawalParts {
   local: ExecutorLocalState;
   journal: FanOutJournal;
   fanOut: SignalFanOut;
   book: ProviderBook;
   logger: Logger;
-  tenant: TenantRepository;
-  /** Sends to a broker under way in this object, by order id. */
-  sending: ReadonlyMap<string, Promise<OrderSubmissionOutcome>>;
-  /** Tells each member that their canceled order is gone (the realtime event). */
-  publishCanceled(orders: readonly OrderRow[]): Promise<void>;
+  /** The sends under way in this object, and each canceled order's realtime event. */
+  flows: Pick<OrderFlows, "sendsSettled" | "publishAll">;
+  tenant(communityId: string): TenantRepository;
 }
 
 /**
@@ -35,11 +36,16 @@ export class Withdrawals {
   /** Signals being withdrawn, or withdrawn, since this object started: their orders are never sent. */
   private readonly held = new Set<string>();
 
+  constructor(private readonly parts: WithdrawalParts) {}
+
   holds(signalId: string): boolean {
     return this.held.has(signalId);
   }
 
-  async withdraw(ctx: WithdrawalContext, input: WithdrawSignalInput): Promise<WithdrawalOutcome> {
+  async withdraw(raw: WithdrawSignalInput): Promise<WithdrawalOutcome> {
+    const input = WithdrawSignalInputSchema.parse(raw);
+    const ctx = this.parts;
+    const tenant = ctx.tenant(input.communityId);
     const { signalId } = input;
     const refuse = (code: Extract<WithdrawalOutcome, { ok: false }>["code"], message: string, retryable = false) => {
       this.held.delete(signalId);
@@ -59,14 +65,14 @@ export class Withdrawals {
       };
     }
     this.held.add(signalId);
-    await Promise.allSettled([...ctx.sending.values()]);
+    await ctx.flows.sendsSettled();
 
-    const signal = await ctx.tenant.execution.getSignal(signalId);
+    const signal = await tenant.execution.getSignal(signalId);
     if (!signal) return refuse("UNKNOWN_SIGNAL", "No such signal in this community.");
     if (signal.status === "withdrawn") return { ok: true, canceledOrders: 0, alreadyWithdrawn: true };
-    const canceled = await ctx.tenant.execution.cancelQueued("signal_withdrawn", { signalId, noneSent: true });
+    const canceled = await tenant.execution.cancelQueued("signal_withdrawn", { signalId, noneSent: true });
     if (canceled.length === 0) {
-      const sent = await ctx.tenant.execution.sentOrderCount(signalId);
+      const sent = await tenant.execution.sentOrderCount(signalId);
       if (sent > 0) {
         return refuse(
           "ORDERS_SENT",
@@ -85,13 +91,13 @@ export class Withdrawals {
     const book = ctx.book.revert(signalId, now);
     if (book === "superseded") {
       // A later signal on the instrument was accepted while the orders were being canceled.
-      ctx.logger.error("signal.withdrawn_book_not_reverted", { alert: true, signalId });
+      ctx.logger.error("signal.withdrawn_book_not_reverted", { alert: true, communityId: input.communityId, signalId });
     }
-    await ctx.tenant.execution.setSignalOutcome(signalId, "withdrawn", input.reason, {
+    await tenant.execution.setSignalOutcome(signalId, "withdrawn", input.reason, {
       canceledOrders: canceled.length,
     });
-    await ctx.publishCanceled(canceled);
-    ctx.logger.info("signal.withdrawn", { signalId, canceledOrders: canceled.length });
+    await ctx.flows.publishAll(tenant, canceled);
+    ctx.logger.info("signal.withdrawn", { communityId: input.communityId, signalId, canceledOrders: canceled.length });
     return { ok: true, canceledOrders: canceled.length, alreadyWithdrawn: false };
   }
 }

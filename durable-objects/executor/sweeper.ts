@@ -1,6 +1,6 @@
-import { UNSETTLED_ORDER_STATUSES } from "../../platform/db/tenant/execution";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { Logger } from "../../shared/logging";
+import { isUnsettled } from "../../shared/orders/state-machine";
 import { QUEUED_WITHOUT_MESSAGE_MS } from "../../shared/orders/timing";
 import { FAN_OUT_RESUME_AFTER_MS, type FanOutJournal } from "./fan-out-journal";
 import type { ExecutorLocalState } from "./local-state";
@@ -8,15 +8,14 @@ import type { OrderDispatch } from "./order-dispatch";
 import { type OrderOutbox, sendOrderMessages } from "./outbox";
 import type { SignalFanOut } from "./signal-fan-out";
 
-export interface SweeperContext {
-  env: Env;
+export interface SweeperParts {
+  env(): Env;
   local: ExecutorLocalState;
   journal: FanOutJournal;
   outbox: OrderOutbox;
   dispatch: OrderDispatch;
   fanOut: SignalFanOut;
   logger: Logger;
-  tenant: TenantRepository;
 }
 
 export interface SweepReport {
@@ -33,7 +32,7 @@ export interface SweepReport {
  * canceled), and reservations at the end of their lifetime are kept only
  * while their order is unsettled.
  */
-export async function sweep(ctx: SweeperContext, now: number): Promise<SweepReport> {
+export async function sweep(ctx: SweeperParts, tenant: TenantRepository, now: number): Promise<SweepReport> {
   const report: SweepReport = {
     fanOutsResumed: 0,
     batchesRecovered: 0,
@@ -45,10 +44,10 @@ export async function sweep(ctx: SweeperContext, now: number): Promise<SweepRepo
     try {
       await ctx.fanOut.run(run);
       report.fanOutsResumed += 1;
-      ctx.logger.warn("signal.fan_out_resumed", { communityId: ctx.tenant.communityId, signalId: run.signalId });
+      ctx.logger.warn("signal.fan_out_resumed", { communityId: tenant.communityId, signalId: run.signalId });
     } catch (error) {
       ctx.logger.error("signal.fan_out_resume_failed", {
-        communityId: ctx.tenant.communityId,
+        communityId: tenant.communityId,
         signalId: run.signalId,
         error,
       });
@@ -66,10 +65,10 @@ export async function sweep(ctx: SweeperContext, now: number): Promise<SweepRepo
   }
   const expired = ctx.local.expiredReservations(now);
   if (expired.length > 0) {
-    const statuses = await ctx.tenant.execution.statusesOf(expired);
+    const statuses = await tenant.execution.statusesOf(expired);
     const open = expired.filter((id) => {
       const status = statuses.get(id);
-      return status !== undefined && UNSETTLED_ORDER_STATUSES.includes(status);
+      return status !== undefined && isUnsettled(status);
     });
     const ended = expired.filter((id) => !open.includes(id));
     ctx.local.renewReservations(open, now);
@@ -77,7 +76,7 @@ export async function sweep(ctx: SweeperContext, now: number): Promise<SweepRepo
     report.reservationsRenewed = open.length;
     report.reservationsReleased = ended.length;
     if (ended.length > 0) {
-      ctx.logger.warn("reservation.released_at_expiry", { communityId: ctx.tenant.communityId, count: ended.length });
+      ctx.logger.warn("reservation.released_at_expiry", { communityId: tenant.communityId, count: ended.length });
     }
   }
   return report;
@@ -89,19 +88,23 @@ export async function sweep(ctx: SweeperContext, now: number): Promise<SweepRepo
  * message. A message that was not lost after all makes no difference, since
  * only an order still `queued` is ever sent.
  */
-export async function resendQueuedWithoutMessage(ctx: SweeperContext, now: number): Promise<number> {
-  const queued = await ctx.tenant.execution.queuedSince(now - QUEUED_WITHOUT_MESSAGE_MS);
+export async function resendQueuedWithoutMessage(
+  ctx: SweeperParts,
+  tenant: TenantRepository,
+  now: number,
+): Promise<number> {
+  const queued = await tenant.execution.queuedSince(now - QUEUED_WITHOUT_MESSAGE_MS);
   const resent = ctx.outbox.resentSince(
     queued.map((o) => o.id),
     now - QUEUED_WITHOUT_MESSAGE_MS,
   );
   const stale = queued.filter((order) => !resent.has(order.id) && !ctx.local.isAwaitingConfirmation(order.id));
   if (stale.length === 0) return 0;
-  await sendOrderMessages(ctx.env.ORDER_QUEUE, ctx.tenant.communityId, stale);
+  await sendOrderMessages(ctx.env().ORDER_QUEUE, tenant.communityId, stale);
   ctx.outbox.recordResent(
     stale.map((o) => o.id),
     now,
   );
-  ctx.logger.warn("order.queued_resent", { communityId: ctx.tenant.communityId, count: stale.length });
+  ctx.logger.warn("order.queued_resent", { communityId: tenant.communityId, count: stale.length });
   return stale.length;
 }

@@ -1,9 +1,8 @@
-import type { EventSink } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 import { forCommunity } from "../db/tenant/for-community";
 import { userById } from "../db/users";
-import { notifyMember } from "../notifications/notify-member";
+import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
 
 /** A circuit-breaker trip as the executor records it for the alert. */
 export interface LockedAccount {
@@ -19,7 +18,7 @@ export interface LockedAccount {
  * interaction), and a `notification` event for the admins' dashboards.
  */
 export async function alertAdminsOfLock(
-  deps: { env: Env; events: EventSink },
+  deps: NotifyDeps,
   logger: Logger,
   communityId: string,
   locked: LockedAccount,
@@ -39,7 +38,12 @@ export async function alertAdminsOfLock(
   logger.warn("risk.account_locked", { communityId, userId: locked.userId, admins: admins.size });
   await Promise.all([
     ...[...admins].map((adminId) =>
-      notifyMember(deps, communityId, adminId, `lock:${locked.userId}:${locked.until}:admin:${adminId}`, text),
+      notifyMember(deps, {
+        userId: adminId,
+        communityId,
+        event: `lock:${locked.userId}:${locked.until}`,
+        message: text,
+      }),
     ),
     deps.events.publish({
       type: "notification",

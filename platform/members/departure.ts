@@ -64,13 +64,12 @@ export async function memberLeftGuild(
   });
   if (followsPaused > 0 || canceledOrders > 0) {
     const canceled = canceledOrders > 0 ? ` ${canceledOrders} order(s) not yet sent were canceled.` : "";
-    await notifyMember(
-      deps,
-      community.id,
-      member.userId,
-      `departed:${departure.key}`,
-      `You left ${community.name}, so copy trading there is paused: no new signal is copied to your account.${canceled} Open positions and their stops stay as they are. If you come back, turn a follow on again with /follow.`,
-    );
+    await notifyMember(deps, {
+      userId: member.userId,
+      communityId: community.id,
+      event: `departed:${departure.key}`,
+      message: `You left ${community.name}, so copy trading there is paused: no new signal is copied to your account.${canceled} Open positions and their stops stay as they are. If you come back, turn a follow on again with /follow.`,
+    });
   }
   return { outcome: "stopped", followsPaused, canceledOrders, unnamed, providerGrantTaken, webhookRevoked };
 }

@@ -1,7 +1,5 @@
 import type { EventSink } from "../../shared/execution/events";
-import type { DiscordMessage, Notification } from "../../shared/notifications/message";
-import { database } from "../db/client";
-import { userById } from "../db/users";
+import { type DirectMessage, directMessage } from "./notify-queue";
 
 /** What telling a member needs: the bindings, and the sink that reaches their realtime channel. */
 export interface NotifyDeps {
@@ -9,35 +7,22 @@ export interface NotifyDeps {
   events: EventSink;
 }
 
+/** A notice to a member of a community: a direct message there. */
+export type MemberNotice = DirectMessage & { communityId: string };
+
 /**
- * Tells a member something about their trading: by Discord DM, through
- * NOTIFY_QUEUE (retried, rate-limited and dead-lettered by its consumer), and
- * as a `notification` event on their realtime `notifications` channel.
- * `key` makes it idempotent: the same event never sends two DMs.
+ * Tells a member something about their trading: by Discord DM (`directMessage`, the one DM sender: retried,
+ * rate-limited and dead-lettered by the notifications consumer, at most once per event), and as a `notification`
+ * event on their realtime `notifications` channel, so a dashboard shows it even when the DM cannot be delivered.
  */
-export async function notifyMember(
-  deps: NotifyDeps,
-  communityId: string,
-  userId: string,
-  key: string,
-  text: string | DiscordMessage,
-): Promise<void> {
-  const user = await userById(database(deps.env.DB), userId);
-  if (!user) return;
-  const message = typeof text === "string" ? { content: text.slice(0, 2000) } : text;
-  const notification: Notification = {
-    kind: "dm",
-    key: `${communityId}:${key}`,
-    communityId,
-    discordUserId: user.discordId,
-    message,
-  };
-  await deps.env.NOTIFY_QUEUE.send(notification, { contentType: "json" });
+export async function notifyMember(deps: NotifyDeps, dm: MemberNotice): Promise<void> {
+  if (!(await directMessage(deps.env, dm))) return;
+  const content = typeof dm.message === "string" ? dm.message.slice(0, 2000) : (dm.message.content ?? null);
   await deps.events.publish({
     type: "notification",
-    communityId,
-    audience: { userId },
-    data: { key, content: message.content ?? null },
+    communityId: dm.communityId,
+    audience: { userId: dm.userId },
+    data: { key: dm.event, content },
     at: Date.now(),
   });
 }

@@ -1,10 +1,14 @@
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
+import { database } from "../db/client";
+import { userById } from "../db/users";
 
 /**
  * The producer side of NOTIFY_QUEUE: everything said on Discord after the
  * first response goes through the `notifications` consumer, which retries,
  * honours rate limits and dead-letters. Each message carries an idempotency
- * key; the consumer sends a key at most once.
+ * key; the consumer sends a key at most once. Interaction edits and follow-ups
+ * derive theirs from the interaction, direct messages from their recipient and
+ * event.
  */
 
 export interface InteractionTarget {
@@ -52,25 +56,44 @@ export function followUp(
   });
 }
 
+/** A direct message: what to say, and the event that makes it idempotent. */
+export interface DirectMessage {
+  /** Our user id (users.id); the Discord id is looked up. */
+  userId: string;
+  communityId: string | null;
+  /**
+   * What happened, unique per event: `order:<id>:fill:<filled>`, `billing:<provider>:refund:<id>`. The message's
+   * idempotency key is `dm:<community or ->:<userId>:<event>`, so a retried caller never DMs the same person about
+   * one event of one community twice.
+   */
+  event: string;
+  /** Text is cut to Discord's 2,000 characters and mentions nobody. */
+  message: string | DiscordMessage;
+}
+
+/** The key a direct message is sent under (at most once, by the notifications consumer). */
+export function directMessageKey(dm: Pick<DirectMessage, "communityId" | "userId" | "event">): string {
+  return `dm:${dm.communityId ?? "-"}:${dm.userId}:${dm.event}`.slice(0, 200);
+}
+
 /**
- * A direct message to a Discord user, e.g. a fill or a billing notice. The
- * caller's idempotency key must name the event (`fill:<executionId>`), so a
- * retried caller does not DM twice.
+ * The one direct-message sender: every DM the platform sends (fills, rejections, confirmations, billing notices)
+ * goes through here. False when the user has no Discord account on record, so nothing was queued.
  */
-export function directMessage(
-  env: Env,
-  discordUserId: string,
-  message: DiscordMessage,
-  idempotencyKey: string,
-  options: { communityId?: string | null } = {},
-): Promise<void> {
-  return enqueue(env, {
+export async function directMessage(env: Env, dm: DirectMessage): Promise<boolean> {
+  const user = await userById(database(env.DB), dm.userId);
+  if (!user) return false;
+  await enqueue(env, {
     kind: "dm",
-    key: `dm:${idempotencyKey}`,
-    communityId: options.communityId ?? null,
-    discordUserId,
-    message,
+    key: directMessageKey(dm),
+    communityId: dm.communityId,
+    discordUserId: user.discordId,
+    message:
+      typeof dm.message === "string"
+        ? { content: dm.message.slice(0, 2000), allowed_mentions: { parse: [] } }
+        : dm.message,
   });
+  return true;
 }
 
 /** A channel message: where our reactions and replies go. */

@@ -283,7 +283,7 @@ async function notASignal(
   await warn(
     env,
     { sender, target, revision },
-    readingErrors(reading, `${WARNING} Not executed: this message is not a signal I can read.`),
+    [`${WARNING} Not executed: this message is not a signal I can read.`, ...readingErrors(reading)].join("\n"),
   );
   return { outcome: "not_a_signal", replied: true, codes };
 }
@@ -312,8 +312,8 @@ function reply(env: Env, sender: Sender, target: ChannelMessageTarget, revision:
   return replyTo(env, target, message, { communityId: sender.community.id, purpose: revision });
 }
 
-function tellProvider(deps: NotifyDeps, sender: Sender, key: string, text: string) {
-  return notifyMember(deps, sender.community.id, sender.providerUserId, key, text);
+async function tellProvider(deps: NotifyDeps, sender: Sender, event: string, text: string): Promise<void> {
+  await notifyMember(deps, { userId: sender.providerUserId, communityId: sender.community.id, event, message: text });
 }
 
 // --- small helpers ------------------------------------------------------------------

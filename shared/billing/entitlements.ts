@@ -13,7 +13,7 @@ import {
 /**
  * `entitlements()` is the one answer to "what is allowed" (docs/architecture.md §9): the
  * executor, the commands and the dashboards all ask it. It is pure: the caller
- * loads the applied plans (platform/billing/entitlements.ts does it from D1).
+ * loads the applied plans (platform/billing/load-entitlements.ts does it from D1).
  * Gated actions are decided by the `can*` helpers below, which explain a
  * denial and point at the upgrade.
  */

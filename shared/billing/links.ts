@@ -82,6 +82,12 @@ export async function signBillingLink(
     .sign(await linkKey(secret));
 }
 
+/** A signed link as the URL to hand out: `<base>/billing/<checkout or portal>?t=<token>`. */
+export async function billingLinkUrl(baseUrl: string, secret: string, claims: BillingLinkClaims): Promise<string> {
+  const token = await signBillingLink(secret, claims);
+  return `${baseUrl.replace(/\/+$/, "")}/billing/${claims.action}?t=${token}`;
+}
+
 export async function verifyBillingLink(
   secret: string,
   token: string,

@@ -32,6 +32,7 @@
  * (./paper/engine.ts), for which the executor supplies storage.
  */
 import { z } from "zod";
+import { isWorking, type OrderStatus } from "../orders/state-machine";
 import { type AssetClass, type Instrument, instrumentSchema, optionContractSchema } from "../quotes/instrument";
 import type { Quote } from "../quotes/quote";
 import type { RateLimitPolicy } from "../rate-limit";
@@ -122,12 +123,12 @@ export interface BrokerOrderIntent extends Instrument {
   reduceOnly?: boolean;
 }
 
-export type BrokerOrderStatus = "submitted" | "partially_filled" | "filled" | "canceled" | "rejected" | "expired";
+/** The order statuses a broker reports (ours, without `queued` and `failed`, which only we know). */
+export type BrokerOrderStatus = Exclude<OrderStatus, "queued" | "failed">;
 
-export const OPEN_ORDER_STATUSES: readonly BrokerOrderStatus[] = ["submitted", "partially_filled"];
-
+/** Whether the broker is still working the order (the state machine's `WORKING_STATUSES`). */
 export function isOpenStatus(status: BrokerOrderStatus): boolean {
-  return OPEN_ORDER_STATUSES.includes(status);
+  return isWorking(status);
 }
 
 export interface BrokerFill {

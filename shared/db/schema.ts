@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { StoredOrderIntent } from "../execution/order-intent";
+import { ORDER_STATUSES, type OrderStatus } from "../orders/state-machine";
 import type { NormalizedSignal } from "../signals/schema";
 
 /**
@@ -352,17 +353,8 @@ export const brokerConnections = sqliteTable(
   (t) => [index("broker_connections_user_idx").on(t.communityId, t.userId)],
 );
 
-export const ORDER_STATUSES = [
-  "queued",
-  "submitted",
-  "partially_filled",
-  "filled",
-  "rejected",
-  "canceled",
-  "expired",
-  "failed",
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+/** The order statuses are the state machine's; routes and repositories may take them from here too. */
+export { ORDER_STATUSES, type OrderStatus };
 
 export const orders = sqliteTable(
   "orders",

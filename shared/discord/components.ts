@@ -88,3 +88,31 @@ export async function verifyComponentId(
   if ((options.nowMs ?? Date.now()) > expiresAt) return { ok: false, reason: "expired" };
   return { ok: true, kind, action, id, expiresAt };
 }
+
+export const ButtonStyle = { PRIMARY: 1, SECONDARY: 2, SUCCESS: 3, DANGER: 4, LINK: 5 } as const;
+
+/** A row of buttons (a Discord action row). */
+export function buttonRow(buttons: { customId: string; label: string; style: number }[]): Record<string, unknown> {
+  return {
+    type: 1,
+    components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
+  };
+}
+
+/** Confirm and Cancel buttons for an order awaiting its member's answer, signed and valid for `lifetimeSeconds`. */
+export async function confirmationButtons(
+  secret: string,
+  orderId: string,
+  lifetimeSeconds: number,
+): Promise<Record<string, unknown>[]> {
+  const [confirm, cancel] = await Promise.all([
+    signComponentId(secret, { kind: "order", action: "confirm", id: orderId }, { lifetimeSeconds }),
+    signComponentId(secret, { kind: "order", action: "cancel", id: orderId }, { lifetimeSeconds }),
+  ]);
+  return [
+    buttonRow([
+      { customId: confirm, label: "Confirm", style: ButtonStyle.SUCCESS },
+      { customId: cancel, label: "Cancel", style: ButtonStyle.DANGER },
+    ]),
+  ];
+}

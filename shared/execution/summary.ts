@@ -11,6 +11,8 @@ export interface SignalSummary {
   code?: string;
   followers: number;
   ordersQueued: number;
+  /** Of ordersQueued, those waiting for their member's confirmation (confirm mode): not sent yet. */
+  ordersAwaitingConfirmation?: number;
   ordersReduced: number;
   skipped: Partial<Record<SkipReason | "paused" | "halted", number>>;
   /** Set when a halt stopped the fan-out part way. */
@@ -19,6 +21,34 @@ export interface SignalSummary {
   notReached?: number;
   /** A same-direction add within 5 s: the provider's signal it was combined with into one position. */
   combinedWith?: string;
+}
+
+/** What a fan-out counts as it goes. */
+export type FanOutCounts = Pick<
+  SignalSummary,
+  | "followers"
+  | "ordersQueued"
+  | "ordersAwaitingConfirmation"
+  | "ordersReduced"
+  | "skipped"
+  | "stoppedByHalt"
+  | "notReached"
+>;
+
+export function emptyCounts(): FanOutCounts {
+  return { followers: 0, ordersQueued: 0, ordersReduced: 0, skipped: {} };
+}
+
+/** A summary of a signal that executed nothing: refused, expired or a duplicate (`code` says why). */
+export function nothingExecuted(
+  status: Exclude<SignalOutcomeStatus, "accepted">,
+  signalId: string,
+  code: string | undefined,
+  message: string,
+): SignalSummary {
+  const summary: SignalSummary = { ...emptyCounts(), status, signalId, message };
+  if (code !== undefined) summary.code = code;
+  return summary;
 }
 
 const EXTRA_REASON_WORDS: Record<string, string> = { paused: "trading paused", halted: "trading halted" };
@@ -32,10 +62,21 @@ export function describeSkip(reason: string): string {
   return (SKIP_REASONS as Record<string, string>)[reason] ?? EXTRA_REASON_WORDS[reason] ?? reason;
 }
 
-/** "accepted: 42 followers → 40 orders queued (3 reduced to fit), 2 skipped: daily loss limit (1), symbol not allowed (1)" */
+const orders = (n: number) => `${n} order${n === 1 ? "" : "s"}`;
+
+/**
+ * "accepted: 42 followers → 38 orders queued, 2 awaiting confirmation (3 reduced to fit), 2 skipped: daily loss limit
+ * (1), symbol not allowed (1)". An order waiting for its member's confirmation is not queued to the broker yet.
+ */
 export function acceptedMessage(summary: Omit<SignalSummary, "message" | "status" | "signalId">): string {
   const skippedTotal = Object.values(summary.skipped).reduce((sum, n) => sum + (n ?? 0), 0);
-  let text = `accepted: ${summary.followers} follower${summary.followers === 1 ? "" : "s"} → ${summary.ordersQueued} order${summary.ordersQueued === 1 ? "" : "s"} queued`;
+  const awaiting = Math.min(summary.ordersAwaitingConfirmation ?? 0, summary.ordersQueued);
+  const queued = summary.ordersQueued - awaiting;
+  const placed = [
+    ...(queued > 0 || awaiting === 0 ? [`${orders(queued)} queued`] : []),
+    ...(awaiting > 0 ? [`${orders(awaiting)} awaiting confirmation`] : []),
+  ];
+  let text = `accepted: ${summary.followers} follower${summary.followers === 1 ? "" : "s"} → ${placed.join(", ")}`;
   if (summary.ordersReduced > 0) text += ` (${summary.ordersReduced} reduced to fit)`;
   if (skippedTotal > 0) {
     const parts = Object.entries(summary.skipped)

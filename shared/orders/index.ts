@@ -4,7 +4,8 @@
  * - `clientOrderId({communityId, signalId, followerId, leg})` (async, WebCrypto SHA-256): the id sent to the
  *   broker; deterministic, 20 × [0-9a-z]. Compute it once when the order row is written; after an unknown
  *   outcome (a timeout), look the order up by it instead of sending again.
- * - `ORDER_STATES`, `TERMINAL_STATES`, `canTransition(from, to)`, `assertTransition(from, to)` (throws a 409
+ * - `ORDER_STATUSES` (the one list), `TERMINAL_STATUSES`, `UNSETTLED_STATUSES`, `WORKING_STATUSES`,
+ *   `canTransition(from, to)`, `assertTransition(from, to)` (throws a 409
  *   `ILLEGAL_ORDER_TRANSITION`). Reconciliation alone passes `{ adoptLateFill: true }` to record a fill that
  *   raced a cancel (canceled → partially_filled | filled).
  * - `backoffDelayMs(attempt, { baseMs, capMs, retryAfterMs, random })`: full-jitter exponential delay, never
@@ -21,14 +22,17 @@ export {
   assertTransition,
   canTransition,
   IllegalOrderTransitionError,
-  isOrderState,
+  isOrderStatus,
   isTerminal,
+  isUnsettled,
+  isWorking,
   LATE_FILL_TRANSITIONS,
-  OPEN_STATES,
-  ORDER_STATES,
+  ORDER_STATUSES,
   ORDER_TRANSITIONS,
-  type OrderState,
-  TERMINAL_STATES,
+  type OrderStatus,
+  TERMINAL_STATUSES,
   type TransitionOptions,
+  UNSETTLED_STATUSES,
+  WORKING_STATUSES,
 } from "./state-machine";
 export { FOLLOW_UP_OFFSETS_MS, isMarketRemainderExpired, MARKET_REMAINDER_TIMEOUT_MS, nextFollowUpAt } from "./timing";

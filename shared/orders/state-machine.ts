@@ -1,5 +1,5 @@
 /**
- * Order states (design.md §7) and the transitions between them. Every status
+ * Order statuses (docs/architecture.md §7) and the transitions between them. Every status
  * write goes through `assertTransition`, so an out-of-order broker update or
  * a redelivered message cannot move an order backwards.
  *
@@ -19,7 +19,8 @@
  */
 import { ConflictError } from "../errors";
 
-export const ORDER_STATES = [
+/** Every status an order can have: the one list (the D1 schema's `orders.status` column takes it from here). */
+export const ORDER_STATUSES = [
   "queued",
   "submitted",
   "partially_filled",
@@ -30,20 +31,22 @@ export const ORDER_STATES = [
   "failed",
 ] as const;
 
-export type OrderState = (typeof ORDER_STATES)[number];
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const TERMINAL_STATES: ReadonlySet<OrderState> = new Set([
-  "filled",
-  "rejected",
-  "canceled",
-  "expired",
-  "failed",
-]);
+/** Final: nothing moves the order any more (but reconciliation adopting a late fill, below). */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ["filled", "rejected", "canceled", "expired", "failed"];
 
-export const OPEN_STATES: ReadonlySet<OrderState> = new Set(["queued", "submitted", "partially_filled"]);
+/**
+ * Not final yet: queued here (engine-placed exits waiting for their entry's fill included) or working at the broker.
+ * What holds a reservation, what `/orders open` lists, what a position's exits are fitted among.
+ */
+export const UNSETTLED_STATUSES: readonly OrderStatus[] = ["queued", "submitted", "partially_filled"];
+
+/** Working at the broker: sent and not final. What fill tracking and reconciliation poll, what a cancel reaches. */
+export const WORKING_STATUSES: readonly OrderStatus[] = ["submitted", "partially_filled"];
 
 /** Ordinary transitions. `partially_filled → partially_filled` records another partial fill. */
-export const ORDER_TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[]>> = {
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   queued: ["submitted", "canceled", "rejected", "failed"],
   submitted: ["partially_filled", "filled", "canceled", "expired", "rejected"],
   partially_filled: ["partially_filled", "filled", "canceled", "expired"],
@@ -55,7 +58,7 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[
 };
 
 /** Only with `{ adoptLateFill: true }`, used by reconciliation. */
-export const LATE_FILL_TRANSITIONS: Readonly<Partial<Record<OrderState, readonly OrderState[]>>> = {
+export const LATE_FILL_TRANSITIONS: Readonly<Partial<Record<OrderStatus, readonly OrderStatus[]>>> = {
   canceled: ["partially_filled", "filled"],
   // A dead-lettered order whose last attempt reached the broker after all (an unknown outcome).
   failed: ["submitted", "partially_filled", "filled"],
@@ -65,23 +68,31 @@ export interface TransitionOptions {
   adoptLateFill?: boolean;
 }
 
-export function isOrderState(value: string): value is OrderState {
-  return (ORDER_STATES as readonly string[]).includes(value);
+export function isOrderStatus(value: string): value is OrderStatus {
+  return (ORDER_STATUSES as readonly string[]).includes(value);
 }
 
-export function isTerminal(state: OrderState): boolean {
-  return TERMINAL_STATES.has(state);
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
 }
 
-export function canTransition(from: OrderState, to: OrderState, options: TransitionOptions = {}): boolean {
+export function isUnsettled(status: OrderStatus): boolean {
+  return UNSETTLED_STATUSES.includes(status);
+}
+
+export function isWorking(status: OrderStatus): boolean {
+  return WORKING_STATUSES.includes(status);
+}
+
+export function canTransition(from: OrderStatus, to: OrderStatus, options: TransitionOptions = {}): boolean {
   if (ORDER_TRANSITIONS[from].includes(to)) return true;
   return options.adoptLateFill === true && (LATE_FILL_TRANSITIONS[from]?.includes(to) ?? false);
 }
 
 export class IllegalOrderTransitionError extends ConflictError {
-  readonly from: OrderState;
-  readonly to: OrderState;
-  constructor(from: OrderState, to: OrderState) {
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+  constructor(from: OrderStatus, to: OrderStatus) {
     super(`An order cannot go from ${from} to ${to}.`, "ILLEGAL_ORDER_TRANSITION");
     this.from = from;
     this.to = to;
@@ -89,6 +100,6 @@ export class IllegalOrderTransitionError extends ConflictError {
 }
 
 /** Throws a 409 `ILLEGAL_ORDER_TRANSITION` unless `from → to` is allowed. */
-export function assertTransition(from: OrderState, to: OrderState, options: TransitionOptions = {}): void {
+export function assertTransition(from: OrderStatus, to: OrderStatus, options: TransitionOptions = {}): void {
   if (!canTransition(from, to, options)) throw new IllegalOrderTransitionError(from, to);
 }

@@ -2,7 +2,7 @@
  * When the engine looks at an open order again, and when a market order's
  * unfilled remainder is given up.
  */
-import type { OrderState } from "./state-machine";
+import { isWorking, type OrderStatus } from "./state-machine";
 
 /** How long after we cancel (or fail) an order a late fill at the broker is still looked for. */
 export const LATE_FILL_WINDOW_MS = 24 * 3600_000;
@@ -14,11 +14,11 @@ export const QUEUED_WITHOUT_MESSAGE_MS = 10 * 60_000;
 export const MARKET_REMAINDER_TIMEOUT_MS = 5 * 60_000;
 
 export function isMarketRemainderExpired(
-  order: { orderType: string; status: OrderState; submittedAt: number | null },
+  order: { orderType: string; status: OrderStatus; submittedAt: number | null },
   now: number,
 ): boolean {
   if (order.orderType !== "market" || order.submittedAt === null) return false;
-  if (order.status !== "submitted" && order.status !== "partially_filled") return false;
+  if (!isWorking(order.status)) return false;
   return now - order.submittedAt >= MARKET_REMAINDER_TIMEOUT_MS;
 }
 

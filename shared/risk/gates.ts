@@ -3,6 +3,8 @@
  * (asset classes, symbol lists, hours), the account's state (daily loss,
  * balance) and the counters (orders today, positions per symbol, open positions).
  */
+
+import { REGULAR_SESSION } from "../market/new-york";
 import { dailyLossStatus } from "./daily-loss";
 import { accountLabel, money } from "./format";
 import { underlyingSymbol } from "./instruments";
@@ -57,7 +59,7 @@ function settingsGate(input: DecideInput, account: RiskAccount, direction: Posit
       : "this community trades during regular hours only.";
     return skip(
       "outside_regular_hours",
-      `The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; ${optIn}`,
+      `The market is closed (regular hours are ${REGULAR_SESSION}). Orders are not held for the next open, so nothing was placed; ${optIn}`,
       { assetClass: signal.assetClass, allowExtendedHours: limits.allowExtendedHours },
     );
   }

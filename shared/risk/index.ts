@@ -9,7 +9,7 @@
  *     sizing: follow.sizing,        // or null → 1% risk with a signal stop, else 2% of equity
  *     limits,
  *     member: { tradingMode, paperOnly },   // paperOnly from entitlements (free trader plan)
- *     accounts,                     // every connection incl. the paper one (PAPER_CAPABILITIES), each with a snapshot
+ *     accounts,                     // every connection incl. the paper one (PAPER_RISK_CAPABILITIES), each with a snapshot
  *     quotePrice, marketOpen, cryptoLotStep, now,
  *     reserved,                     // what earlier in-flight decisions of this member already hold
  *     exitQuantityOf,               // an exit's quantity: {kind: "provider", position} (a fraction of it) or {kind: "own"}
@@ -97,7 +97,7 @@ export {
   unknownExitQuantityMessage,
 } from "./provider-positions";
 export { addReservation, emptyReserved, releaseReservation } from "./reservations";
-export { PAPER_CAPABILITIES, type RouteResult, routeAccount } from "./routing";
+export { type RouteResult, routeAccount } from "./routing";
 export { defaultSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";
 export { SKIP_REASON_CODES, SKIP_REASONS, type SkipReason } from "./skip-reasons";
 export type * from "./types";

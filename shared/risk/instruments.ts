@@ -8,7 +8,7 @@
  * rebuilt from lots is the exact decimal (2.3, not 2.29999999).
  */
 import { instrumentKey as quoteInstrumentKey } from "../quotes/instrument";
-import type { AssetClass, BrokerCapabilities, OptionContract } from "./types";
+import type { AssetClass, OptionContract, RiskCapabilities } from "./types";
 
 export const OPTION_CONTRACT_MULTIPLIER = 100;
 export const DEFAULT_CRYPTO_LOT_STEP = 0.0001;
@@ -47,7 +47,7 @@ export function unitMultiplier(assetClass: AssetClass, contractMultiplier = OPTI
 /** The smallest quantity increment the broker accepts. */
 export function lotStep(
   assetClass: AssetClass,
-  capabilities: Pick<BrokerCapabilities, "fractional">,
+  capabilities: Pick<RiskCapabilities, "fractional">,
   cryptoLotStep = DEFAULT_CRYPTO_LOT_STEP,
 ): number {
   if (assetClass === "crypto") return cryptoLotStep;

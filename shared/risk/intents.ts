@@ -5,11 +5,11 @@
 import { allocateTakeProfits, type ResolvedStop, type ResolvedTakeProfit } from "./exits";
 import { fromLots, toLots } from "./instruments";
 import type {
-  BrokerCapabilities,
   BrokerOrderType,
   OrderIntent,
   PlaceDecision,
   PositionDirection,
+  RiskCapabilities,
   RiskSignal,
   TimeInForce,
 } from "./types";
@@ -90,7 +90,7 @@ export function entryIntents(
  */
 export function assignOrderClass(
   intents: OrderIntent[],
-  capabilities: Pick<BrokerCapabilities, "brackets">,
+  capabilities: Pick<RiskCapabilities, "brackets">,
 ): PlaceDecision["orderClass"] {
   const [entry, ...exits] = intents;
   if (!entry || exits.length === 0) return "simple";

@@ -5,22 +5,14 @@
  * An exit goes to the eligible account that holds the position, if any.
  */
 import type { SkipReason } from "./skip-reasons";
-import type { AssetClass, BrokerCapabilities } from "./types";
-
-/** The built-in paper account trades everything; brackets are simulated by the engine. */
-export const PAPER_CAPABILITIES: Readonly<BrokerCapabilities> = Object.freeze<BrokerCapabilities>({
-  assetClasses: ["equity", "option", "crypto"],
-  fractional: true,
-  shorting: true,
-  brackets: false,
-});
+import type { AssetClass, RiskCapabilities } from "./types";
 
 interface RoutableAccount {
   id: string;
   broker: string;
   mode: "paper" | "live";
   status: string;
-  capabilities: Pick<BrokerCapabilities, "assetClasses">;
+  capabilities: Pick<RiskCapabilities, "assetClasses">;
 }
 
 export type RouteResult<A> =

@@ -1,3 +1,4 @@
+import { REGULAR_SESSION } from "../market/new-york";
 import type { SkipDecision } from "./types";
 
 /**
@@ -20,8 +21,7 @@ export const SKIP_REASONS = {
   asset_class_not_allowed: "Your risk settings do not allow this asset class.",
   symbol_not_allowed: "This symbol is not on your allow list.",
   symbol_denied: "This symbol is on your deny list.",
-  outside_regular_hours:
-    "The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
+  outside_regular_hours: `The market is closed (regular hours are ${REGULAR_SESSION}). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.`,
   below_min_price: "The price is below your minimum price.",
   max_orders_per_day: "You reached your maximum number of orders for today.",
   no_position_to_close: "You hold no position that this signal could close.",

@@ -2,6 +2,7 @@
  * Inputs and outputs of the risk engine. Everything here is plain data so the
  * CommunityExecutor can build it from D1 rows and store the result as JSON.
  */
+import type { BrokerCapabilities } from "../brokers/adapter";
 import type { NormalizedSignal } from "../signals/schema";
 import type { RiskLimits } from "./limits";
 import type { SkipReason } from "./skip-reasons";
@@ -25,15 +26,8 @@ export type Sizing =
 
 export type SizingMode = Sizing["mode"];
 
-/** What a broker connection can do; the adapter declares it. */
-export interface BrokerCapabilities {
-  assetClasses: readonly AssetClass[];
-  /** Fractional equity shares. */
-  fractional: boolean;
-  shorting: boolean;
-  /** Native bracket and OTO orders (entry plus attached stop and/or one take-profit). */
-  brackets: boolean;
-}
+/** What the engine reads of a broker connection's capabilities (`BrokerCapabilities`, which the adapter declares). */
+export type RiskCapabilities = Pick<BrokerCapabilities, "assetClasses" | "fractional" | "shorting" | "brackets">;
 
 export type PositionDirection = "long" | "short";
 
@@ -65,7 +59,7 @@ export interface RiskAccount {
   broker: string;
   mode: "paper" | "live";
   status: "active" | "expired" | "revoked" | "error";
-  capabilities: BrokerCapabilities;
+  capabilities: RiskCapabilities;
   snapshot: AccountSnapshot;
 }
 

@@ -3,24 +3,12 @@
  * calendar (New York), today included, so "12/20" posted on 2026-11-23 is 2026-12-20 and "11/22" is 2027-11-22.
  */
 
+import { marketDate } from "../market/new-york";
+
 export interface WrittenDate {
   year: number | null;
   month: number;
   day: number;
-}
-
-const newYorkDate = new Intl.DateTimeFormat("en-US", {
-  timeZone: "America/New_York",
-  year: "numeric",
-  month: "numeric",
-  day: "numeric",
-});
-
-/** Today's calendar date in New York at `now`. */
-export function marketToday(now: Date): { year: number; month: number; day: number } {
-  const parts = newYorkDate.formatToParts(now);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return { year: part("year"), month: part("month"), day: part("day") };
 }
 
 export function isCalendarDay(year: number, month: number, day: number): boolean {
@@ -40,7 +28,7 @@ export function resolveExpiration(written: WrittenDate, now: Date): string | nul
       ? isoDate(written.year, month, day)
       : null;
   }
-  const today = marketToday(now);
+  const today = marketDate(now.getTime());
   const todayKey = today.year * 10_000 + today.month * 100 + today.day;
   // Feb 29 can be up to 8 years away; every other day is at most a year away.
   for (let year = today.year; year <= today.year + 8; year++) {
@@ -53,7 +41,7 @@ export function resolveExpiration(written: WrittenDate, now: Date): string | nul
 
 /** Today plus `days` calendar days, for "0DTE". */
 export function daysFromToday(now: Date, days: number): string {
-  const today = marketToday(now);
+  const today = marketDate(now.getTime());
   const date = new Date(Date.UTC(today.year, today.month - 1, today.day + days));
   return isoDate(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate());
 }

@@ -294,10 +294,30 @@ class Resolver {
     let symbolInTrade = false;
     for (const candidate of scan.candidates) if (tradeSentences.has(candidate.sentence)) symbolInTrade = true;
     if (!symbolInTrade) return { rights: scan.rights, optionHints: scan.optionHints };
+    const afterTheTrade = this.commentaryAfterStockTrade();
     return {
-      rights: scan.rights.filter((r) => !r.bare || tradeSentences.has(r.sentence)),
+      rights: scan.rights.filter((r) => !r.bare || (tradeSentences.has(r.sentence) && !afterTheTrade(r))),
       optionHints: scan.optionHints.filter((hint) => tradeSentences.has(hint.sentence)),
     };
+  }
+
+  /**
+   * A bare "calls"/"puts" written after a complete stock trade's prices ("BUY NVDA 15 @ 121.40 SL 115 TP 130 — calls
+   * printing") is commentary: with no expiration, strike or contract word anywhere, the layout can only be a stock
+   * trade. Before the prices ("BUY NVDA calls @ 2.50") it still asks for an option's contract.
+   */
+  private commentaryAfterStockTrade(): (right: RightMark) => boolean {
+    const { scan } = this;
+    const contractWritten =
+      scan.dates.length > 0 ||
+      scan.zeroDte.length > 0 ||
+      scan.strikes.length > 0 ||
+      scan.optionHints.length > 0 ||
+      scan.rights.some((r) => !r.bare);
+    const prices = [...scan.entries, ...scan.stops, ...scan.targets];
+    if (contractWritten || prices.length === 0) return () => false;
+    const lastPrice = Math.max(...prices.map((price) => price.end));
+    return (right) => right.start >= lastPrice;
   }
 
   /**

@@ -8,10 +8,15 @@ import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } f
  */
 
 interface ReadingError {
+  /** For the logs: members read the message. */
   code: string;
   message: string;
   /** The offending text (free text), or the option at fault (structured). */
   at: string | null;
+  /** Free text: where in the text the problem is (end exclusive), to highlight just those words. */
+  span?: { start: number; end: number };
+  /** Structured options: the option at fault. */
+  option?: string;
 }
 
 export type SignalReading =
@@ -34,7 +39,12 @@ export function readSignalText(text: string, nowMs: number): SignalReading {
     ok: false,
     errors: result.errors.map((error) => {
       const excerpt = text.slice(error.start, error.end).trim();
-      return { code: error.code, message: error.message, at: excerpt ? `"${excerpt.slice(0, 80)}"` : null };
+      return {
+        code: error.code,
+        message: error.message,
+        at: excerpt ? `"${excerpt.slice(0, 80)}"` : null,
+        span: { start: error.start, end: error.end },
+      };
     }),
   };
 }
@@ -49,6 +59,7 @@ export function readSignalOptions(options: StructuredSignalOptions, nowMs: numbe
         code: name === "action" ? "UNKNOWN_SIDE" : "UNKNOWN_SYMBOL",
         message: `The structured form needs \`${name}\`.`,
         at: `option \`${name}\``,
+        option: name,
       })),
     };
   }
@@ -70,6 +81,7 @@ export function readSignalOptions(options: StructuredSignalOptions, nowMs: numbe
       code: error.code,
       message: error.message,
       at: error.field ? `option \`${error.field}\`` : null,
+      ...(error.field ? { option: error.field } : {}),
     })),
   };
 }
@@ -79,11 +91,9 @@ export function describeSignal(signal: NormalizedSignal): string {
   return formatSignal(signal);
 }
 
-export function readingErrors(
-  reading: Extract<SignalReading, { ok: false }>,
-  heading = "Not a signal I can execute, so nothing was stored:",
-): string {
-  const lines = reading.errors.slice(0, 10).map((e) => `• \`${e.code}\`${e.at ? ` at ${e.at}` : ""}: ${e.message}`);
+/** The problems in words, one bullet each (codes stay in the logs); structured options are named. */
+export function readingErrors(reading: Extract<SignalReading, { ok: false }>): string[] {
+  const lines = reading.errors.slice(0, 10).map((e) => `• ${e.option ? `\`${e.option}\`: ` : ""}${e.message}`);
   if (reading.errors.length > 10) lines.push(`• …and ${reading.errors.length - 10} more`);
-  return `${heading}\n${lines.join("\n")}`;
+  return lines;
 }

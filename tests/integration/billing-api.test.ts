@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadEntitlements, loadMemberEntitlements } from "../../platform/billing/entitlements";
+import { loadEntitlements, loadMemberEntitlements } from "../../platform/billing/load-entitlements";
 import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { billingFor } from "../../platform/db/tenant/billing";
 import { forCommunity } from "../../platform/db/tenant/for-community";

@@ -87,7 +87,9 @@ describe("/follow and /unfollow", () => {
     const auto = await interactionResponse(
       await follow(community, who, provider, [{ name: "mode", type: OPTION.STRING, value: "auto" }]),
     );
-    expect(auto.data?.content).toMatch(/orders are placed automatically, on paper and live\.$/);
+    expect(auto.data?.content).toBe(
+      `✅ You now follow <@${provider.id}> with default sizing (1% risk with a stop, else 2% of equity); orders are placed automatically, on paper and live. (This replaces your earlier settings for them.)`,
+    );
     expect((await followsOf(community.communityId, who.id))[0]).toMatchObject({ mode: "auto" });
   });
 
@@ -159,6 +161,12 @@ describe("/paper", () => {
   it("Scenario: Live trading needs a plan that includes it and a broker connection", async () => {
     const community = await setUpCommunity();
     const who = member();
+    await paper(community, who, "paper");
+    await env.DB.prepare(
+      "INSERT INTO broker_connections (id, community_id, user_id, broker, status, is_paper) VALUES (?, ?, ?, 'alpaca', 'active', 0)",
+    )
+      .bind(crypto.randomUUID(), community.communityId, await userIdOf(who.id))
+      .run();
     const reply = await interactionResponse(await paper(community, who, "live"));
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toMatch(

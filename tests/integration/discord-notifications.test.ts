@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { directMessage, editOriginal, followUp } from "../../platform/notifications/notify-queue";
+import { database } from "../../platform/db/client";
+import { upsertUser } from "../../platform/db/users";
+import { directMessage, directMessageKey, editOriginal, followUp } from "../../platform/notifications/notify-queue";
 import type { Notification } from "../../shared/notifications/message";
 import { backoffSeconds } from "../../workers/queues/notifications";
 import { snowflake } from "../support/discord";
@@ -289,12 +291,40 @@ describe("notifications consumer", () => {
     const target = { id: snowflake(), applicationId: APP, token: "tok" };
     await editOriginal(env, target, { content: "done" });
     await followUp(env, target, { content: "more" }, { purpose: "fill" });
-    await directMessage(env, snowflake(), { content: "hi" }, "billing:inv_1");
     expect(send.mock.calls.map(([body]) => (body as Notification).key)).toEqual([
       `interaction:${target.id}:edit:result`,
       `interaction:${target.id}:followup:fill`,
-      "dm:billing:inv_1",
     ]);
-    await expect(directMessage(env, "not-a-snowflake", { content: "x" }, "k")).rejects.toThrow();
+  });
+
+  it("Scenario: Every direct message goes through one sender with one key scheme", async () => {
+    const send = vi.spyOn(env.NOTIFY_QUEUE, "send").mockResolvedValue(undefined as never);
+    const db = database(env.DB);
+    const member = await upsertUser(db, { discordId: snowflake() });
+    const long = "x".repeat(2500);
+    expect(
+      await directMessage(env, { userId: member.id, communityId: null, event: "billing:inv_1", message: "hi" }),
+    ).toBe(true);
+    await directMessage(env, { userId: member.id, communityId: "c-1", event: "order:o-1:fill:2", message: long });
+    const sent = send.mock.calls.map(([body]) => body as Extract<Notification, { kind: "dm" }>);
+    expect(sent.map((dm) => dm.key)).toEqual([
+      `dm:-:${member.id}:billing:inv_1`,
+      `dm:c-1:${member.id}:order:o-1:fill:2`,
+    ]);
+    expect(sent[0]).toMatchObject({
+      kind: "dm",
+      discordUserId: member.discordId,
+      message: { content: "hi", allowed_mentions: { parse: [] } },
+    });
+    expect(sent[1]?.message.content).toHaveLength(2000);
+    expect(directMessageKey({ communityId: "c", userId: "u", event: "e".repeat(300) })).toHaveLength(200);
+
+    // Nobody on record: nothing is queued. A Discord id that is not one is refused, not sent.
+    expect(await directMessage(env, { userId: crypto.randomUUID(), communityId: null, event: "x", message: "x" })).toBe(
+      false,
+    );
+    const odd = await upsertUser(db, { discordId: "not-a-snowflake" });
+    await expect(directMessage(env, { userId: odd.id, communityId: null, event: "k", message: "x" })).rejects.toThrow();
+    expect(send).toHaveBeenCalledTimes(2);
   });
 });

@@ -187,15 +187,25 @@ describe("/signal", () => {
       ),
     );
     expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
-    expect(reply.data?.content).toMatch(
-      /^Not a signal I can execute, so nothing was stored:\n• `STOP_WRONG_SIDE` at "[^"]*195[^"]*": /,
+    expect(reply.data?.content).toBe(
+      [
+        "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
+        "• A long stop must be below the entry (190).",
+        "The words at fault are highlighted below; **Edit & resend** opens your text to fix it.",
+      ].join("\n"),
     );
     const chat = await interactionResponse(
       await postInteraction(
         slash("signal", signalText("gm everyone, great day"), { at: community.at, who: community.provider() }),
       ),
     );
-    expect(chat.data?.content).toContain("`NOT_A_SIGNAL`");
+    expect(chat.data?.content).toBe(
+      [
+        "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
+        "• This does not read as a trade signal: no side (buy, sell, short, cover, close) with a symbol.",
+        "**Edit & resend** opens your text (below) to fix it.",
+      ].join("\n"),
+    );
     expect(await signalRows(community.communityId)).toHaveLength(0);
   });
 

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { verifyDiscordRequest } from "../../workers/discord/verify";
+import { INTERACTION_BODY_LIMIT_BYTES } from "../../workers/http/routes/interactions";
 import {
   ADMINISTRATOR,
   EPHEMERAL,
@@ -33,7 +34,7 @@ describe("interaction verification", () => {
     const at = guild();
     const help = slash("help", [], { at, who: member() });
     const first = await interactionResponse(await postInteraction(help));
-    expect(first.data?.content).toContain("/signal");
+    expect(first.data?.content).toContain("/follow");
     // Same id, same body, a fresh valid signature: only a replay can look like this.
     const again = await interactionResponse(await postInteraction(help));
     expect(again).toMatchObject({
@@ -153,7 +154,7 @@ describe("interaction verification", () => {
   });
 
   it("Scenario: An oversize body is refused before verification", async () => {
-    const body = JSON.stringify({ ...ping(), padding: "x".repeat(70 * 1024) });
+    const body = JSON.stringify({ ...ping(), padding: "x".repeat(INTERACTION_BODY_LIMIT_BYTES + 1) });
     const res = await postInteraction(body);
     expect(res.status).toBe(413);
     expect((await errorOf(res)).code).toBe("PAYLOAD_TOO_LARGE");

@@ -111,7 +111,7 @@ interface Harness {
 interface ExecutorInternals {
   env: Env;
   scheduleAlarm(): Promise<void>;
-  paper: { quotes: { anchor?(symbol: string, price: number): void } };
+  parts: { paper: { quotes: { anchor?(symbol: string, price: number): void } } };
   __controlled?: boolean;
 }
 
@@ -134,7 +134,7 @@ async function control(harness: Harness): Promise<void> {
     inside.scheduleAlarm = async () => {};
     await state.storage.deleteAlarm();
     // A restarted executor's development feed starts afresh: give it the market as the run left it.
-    for (const [name, price] of Object.entries(harness.prices)) inside.paper.quotes.anchor?.(name, price);
+    for (const [name, price] of Object.entries(harness.prices)) inside.parts.paper.quotes.anchor?.(name, price);
   });
 }
 
@@ -197,7 +197,7 @@ async function run(harness: Harness, current: Step, serial: number): Promise<voi
       const price = Number((harness.prices[current.symbol] * current.factor).toFixed(2));
       harness.prices[current.symbol] = price;
       await runInDurableObject(executor(), async (instance: CommunityExecutor) => {
-        (instance as unknown as ExecutorInternals).paper.quotes.anchor?.(current.symbol, price);
+        (instance as unknown as ExecutorInternals).parts.paper.quotes.anchor?.(current.symbol, price);
       });
       return;
     }

@@ -38,16 +38,18 @@ beforeEach(() => {
 afterEach(() => discord.restore());
 
 interface DeskInternals {
-  paper: {
-    quotes: { anchor?(symbol: string, price: number): void };
-    adapterFor(userId: string): { placeOrder(intent: unknown): Promise<unknown> };
+  parts: {
+    paper: {
+      quotes: { anchor?(symbol: string, price: number): void };
+      adapterFor(userId: string): { placeOrder(intent: unknown): Promise<unknown> };
+    };
   };
 }
 
 /** Moves the development price walk of an instrument key (the paper broker's market) to a new price. */
 async function movePrice(community: TestCommunity, key: string, price: number) {
   await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
-    (instance as unknown as DeskInternals).paper.quotes.anchor?.(key, price);
+    (instance as unknown as DeskInternals).parts.paper.quotes.anchor?.(key, price);
   });
 }
 
@@ -261,7 +263,7 @@ describe("a cancel that races a send", () => {
     const orderId = message?.orderId ?? expect.fail("nothing queued");
     const [userId = ""] = community.followerIds;
     await runInDurableObject(executorOf(community.communityId), async (executor: CommunityExecutor) => {
-      const adapter = (executor as unknown as DeskInternals).paper.adapterFor(userId);
+      const adapter = (executor as unknown as DeskInternals).parts.paper.adapterFor(userId);
       const placeOrder = adapter.placeOrder.bind(adapter);
       let once = false;
       adapter.placeOrder = async (intent) => {

@@ -370,7 +370,10 @@ describe("message intake", { timeout: 30_000 }, () => {
     await eventually(() => {
       const said = saidAbout(loud, typo);
       expect(said.reactions).toEqual(["PUT ⚠️"]);
-      expect(said.replies).toEqual([expect.stringContaining("`STOP_WRONG_SIDE`")]);
+      // The problem in words; the error code stays in the log.
+      expect(said.replies).toEqual([
+        "⚠️ Not executed: this message is not a signal I can read.\n• A long stop must be below the entry (190).",
+      ]);
     });
     expect(saidAbout(quiet, chat)).toEqual({ reactions: [], replies: [] });
     expect(await signalsOf(quiet)).toEqual([]);
@@ -385,7 +388,9 @@ describe("message intake", { timeout: 30_000 }, () => {
     expect(await signalsOf(watched)).toEqual([]);
     expect(await ordersOf(watched)).toEqual([]);
     await eventually(() =>
-      expect(saidAbout(watched, message).replies).toEqual([expect.stringContaining("`SEVERAL_SIGNALS`")]),
+      expect(saidAbout(watched, message).replies).toEqual([
+        expect.stringContaining("This message holds 2 signals (AAPL, TSLA). Post each signal as its own message"),
+      ]),
     );
   });
 });

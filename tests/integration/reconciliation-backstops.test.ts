@@ -32,7 +32,8 @@ describe("reconciliation backstops", () => {
     // A limit buy at 190 with the market at 400 rests at the paper broker; its exits wait for a fill.
     const { signalId } = await submit(community, AAPL_LONG);
     await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
-      const desk = (instance as unknown as { paper: { quotes: { anchor?(s: string, p: number): void } } }).paper;
+      const desk = (instance as unknown as { parts: { paper: { quotes: { anchor?(s: string, p: number): void } } } })
+        .parts.paper;
       desk.quotes.anchor?.("AAPL", 400);
     });
     await deliver("order-submissions", await queuedMessages(community));

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import type { ExecutorParts } from "../../durable-objects/executor/parts";
 import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
@@ -27,7 +28,8 @@ afterEach(() => discord.restore());
 /** Moves the development price walk of a symbol (the paper broker's market) to a new price. */
 async function movePrice(community: TestCommunity, symbol: string, price: number) {
   await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
-    const desk = (instance as unknown as { paper: { quotes: { anchor?(s: string, p: number): void } } }).paper;
+    const desk = (instance as unknown as { parts: { paper: { quotes: { anchor?(s: string, p: number): void } } } })
+      .parts.paper;
     desk.quotes.anchor?.(symbol, price);
   });
 }
@@ -62,6 +64,45 @@ describe("fill tracking", () => {
         .map((o) => o.leg)
         .sort(),
     ).toEqual(["stop", "tp1"]);
+    await settle(community);
+  });
+
+  it("Scenario: Fill tracking asks the paper desk first and reads D1 only for what changed", async () => {
+    const { community, entry } = await restingLimitBuy();
+    const executor = executorOf(community.communityId);
+    const reads: string[][] = [];
+    const watched = {
+      ...community.tenant,
+      execution: {
+        ...community.tenant.execution,
+        getOrdersByIds: (ids: readonly string[]) => {
+          reads.push([...ids]);
+          return community.tenant.execution.getOrdersByIds(ids);
+        },
+      },
+    };
+    const followUp = () =>
+      runInDurableObject(executor, async (instance: CommunityExecutor, state) => {
+        // The object's own alarm must not follow the order up in between.
+        await state.storage.deleteAlarm();
+        state.storage.sql.exec("update tracking set due_at = ?", Date.now());
+        const { tracking } = (instance as unknown as { parts: ExecutorParts }).parts;
+        await tracking.followUp(community.communityId, watched, Date.now());
+        return state.storage.sql.exec<{ due_at: number }>("select due_at from tracking").toArray();
+      });
+
+    // Still resting at the paper desk, as D1 last held it: rescheduled, and nothing read from D1.
+    const [next] = await followUp();
+    expect(reads).toEqual([]);
+    expect(next?.due_at).toBeGreaterThan(Date.now());
+    expect((await community.tenant.execution.getOrder(entry.id))?.updatedAt).toBe(entry.updatedAt);
+
+    // Filled at the desk: that order alone is read from D1, in one query, and brought up to date (the exits its
+    // fill places read their own rows after it).
+    await movePrice(community, "AAPL", 150);
+    await followUp();
+    expect(reads[0]).toEqual([entry.id]);
+    expect((await community.tenant.execution.getOrder(entry.id))?.status).toBe("filled");
     await settle(community);
   });
 });

@@ -1,5 +1,5 @@
-/// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
+import { projectSources, withoutComments } from "../support/source-tree";
 
 /**
  * The source tree's layers and what each may import. `shared/` is pure domain code (no bindings); `platform/` is the
@@ -34,10 +34,6 @@ const ROUTES = "workers/http/routes/";
 
 const SPECIFIER =
   /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
-
-function withoutComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'\x60])\/\/.*$/gm, "$1");
-}
 
 function layerOf(file: string): Layer | null {
   return LAYERS.find((layer) => file === layer || file.startsWith(`${layer}/`)) ?? null;
@@ -86,18 +82,6 @@ function importViolations(sources: Record<string, string>): string[] {
     }
   }
   return problems;
-}
-
-function projectSources(): Record<string, string> {
-  const modules = import.meta.glob<string>(
-    ["../../workers/**/*.ts", "../../durable-objects/**/*.ts", "../../platform/**/*.ts", "../../shared/**/*.ts"],
-    { query: "?raw", import: "default", eager: true },
-  );
-  return Object.fromEntries(
-    Object.entries(modules)
-      .map(([path, source]) => [path.replace(/^(\.\.\/)+/, ""), source] as const)
-      .filter(([path]) => !path.endsWith(".d.ts")),
-  );
 }
 
 describe("one import direction", () => {

@@ -1,9 +1,9 @@
 import type { BillingContext } from "../../platform/billing/context";
+import { directMessage } from "../../platform/notifications/notify-queue";
 import type { SubjectRef } from "../../shared/billing/events";
-import { type Notification, NotificationSchema } from "../../shared/notifications/message";
 
 /**
- * Direct messages from billing, through NOTIFY_QUEUE. Every key is
+ * Direct messages from billing, through the one DM sender. Every event name is
  * deterministic, so a retried billing message re-sends the same key and the
  * notifications consumer delivers it once.
  */
@@ -15,20 +15,14 @@ export async function sendDirectMessage(
   ctx: BillingContext,
   input: { key: string; userId: string; communityId: string | null; content: string },
 ): Promise<boolean> {
-  const discordUserId = await ctx.dir.people.discordIdOf(input.userId);
-  if (!discordUserId) {
-    ctx.logger.warn("billing.notice_without_recipient", { key: input.key, userId: input.userId });
-    return false;
-  }
-  const notification: Notification = NotificationSchema.parse({
-    kind: "dm",
-    key: input.key.slice(0, 200),
+  const sent = await directMessage(ctx.env, {
+    userId: input.userId,
     communityId: input.communityId,
-    discordUserId,
-    message: { content: input.content.slice(0, 2000), allowed_mentions: { parse: [] } },
+    event: input.key,
+    message: input.content,
   });
-  await ctx.env.NOTIFY_QUEUE.send(notification);
-  return true;
+  if (!sent) ctx.logger.warn("billing.notice_without_recipient", { key: input.key, userId: input.userId });
+  return sent;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { BillingContext } from "../../platform/billing/context";
-import { loadEntitlements } from "../../platform/billing/entitlements";
+import { loadEntitlements } from "../../platform/billing/load-entitlements";
 import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
 import { billingFor } from "../../platform/db/tenant/billing";
 import { signalsCountedToday } from "../../platform/execution/signal-usage";

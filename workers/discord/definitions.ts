@@ -59,6 +59,11 @@ interface CommandBase {
   requiredRole: RequiredRole;
   /** false only for commands that make sense before /setup (/setup itself and /help). */
   requiresSetup: boolean;
+  /**
+   * A command whose feature is not built yet: what it will do (as /help says it, "coming soon: …") and what works
+   * meanwhile. Its handler answers that, and nothing else in the product points to it.
+   */
+  comingSoon?: { what: string; meanwhile: string };
 }
 
 export interface ChatCommandDefinition extends CommandBase {
@@ -231,9 +236,13 @@ export const DEFINITIONS = {
   broker: {
     kind: "chat",
     name: "broker",
-    description: "Connect, check or disconnect your brokerage account",
+    description: "Coming soon: connect, check or disconnect your brokerage account",
     requiredRole: "member",
     requiresSetup: true,
+    comingSoon: {
+      what: "connect your own brokerage account to trade live",
+      meanwhile: "everyone trades on paper, with the same signals, risk limits and fills at market prices",
+    },
     subcommands: [
       {
         name: "connect",
@@ -307,7 +316,7 @@ export const DEFINITIONS = {
   killswitch: {
     kind: "chat",
     name: "killswitch",
-    description: "Halt or resume all trading in this community (admins)",
+    description: "Halt or resume all trading in this community",
     requiredRole: "admin",
     requiresSetup: true,
     options: [
@@ -324,7 +333,7 @@ export const DEFINITIONS = {
   setup: {
     kind: "chat",
     name: "setup",
-    description: "Register this server: provider roles, signal channels, named providers, and removals (admins)",
+    description: "Register this server: provider roles, signal channels, named providers, and removals",
     requiredRole: "admin",
     requiresSetup: false,
     options: [
@@ -362,14 +371,18 @@ export const DEFINITIONS = {
   dashboard: {
     kind: "chat",
     name: "dashboard",
-    description: "A sign-in link to your web dashboard (planned: not available yet)",
+    description: "Coming soon: a sign-in link to your web dashboard",
     requiredRole: "member",
     requiresSetup: true,
+    comingSoon: {
+      what: "a web dashboard with Discord sign-in",
+      meanwhile: "`/portfolio`, `/orders` and `/risk view` show your account here in Discord",
+    },
   },
   webhook: {
     kind: "chat",
     name: "webhook",
-    description: "Your signal webhook for TradingView and other alerts: create, rotate or revoke (providers)",
+    description: "Your signal webhook for TradingView and other alerts: create, rotate or revoke",
     requiredRole: "provider",
     requiresSetup: true,
     subcommands: [

@@ -42,6 +42,7 @@ import {
   rememberInteraction,
 } from "./replay-guard";
 import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
+import { openDraft, SIGNAL_DRAFT_MODAL_ID, submitDraft } from "./signal-draft";
 
 /**
  * Routes a verified, validated interaction: builds the handler's context
@@ -250,17 +251,27 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
     await rememberInteraction(database(input.env.DB), interaction.id);
     return handleOrderButton(input.env, presser, verified);
   }
-  const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
+  const requiredRole = verified.kind === "draft" ? "provider" : "member";
+  const built = await buildContext(input, interaction, { requiredRole, requiresSetup: true });
   if (!built.ok) return built.response;
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
+  if (verified.kind === "draft") return openDraft(interaction);
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
 }
 
+const MODALS = {
+  [RISK_MODAL_ID]: { requiredRole: "member", submit: handleRiskModalSubmit },
+  [SIGNAL_DRAFT_MODAL_ID]: { requiredRole: "provider", submit: submitDraft },
+} as const;
+
 async function submitModal(input: Dispatch, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
-  if (interaction.data.custom_id !== RISK_MODAL_ID) {
+  const form = Object.hasOwn(MODALS, interaction.data.custom_id)
+    ? MODALS[interaction.data.custom_id as keyof typeof MODALS]
+    : null;
+  if (!form) {
     return ephemeral(`This form is not known to this app; nothing was saved. (request id \`${input.requestId}\`)`);
   }
-  const built = await buildContext(input, interaction, { requiredRole: "member", requiresSetup: true });
+  const built = await buildContext(input, interaction, { requiredRole: form.requiredRole, requiresSetup: true });
   if (!built.ok) return built.response;
-  return handleRiskModalSubmit(asCommunityContext(built.ctx, {}), modalValues(interaction));
+  return form.submit(asCommunityContext(built.ctx, {}), modalValues(interaction));
 }

@@ -38,11 +38,17 @@ const ResolvedMemberSchema = z.looseObject({
   nick: z.string().nullish(),
 });
 
+/**
+ * A message's author may be a webhook, whose name goes up to 80 characters (users' names stop at 32), so only the
+ * fields read are checked and the name's length is not.
+ */
+const MessageAuthorSchema = z.looseObject({ id: snowflake, username: z.string().min(1) });
+
 const ResolvedMessageSchema = z.looseObject({
   id: snowflake,
   channel_id: snowflake,
   content: z.string().max(4000),
-  author: UserSchema,
+  author: MessageAuthorSchema,
   timestamp: z.string().optional(),
 });
 
@@ -134,7 +140,13 @@ const ComponentInteractionSchema = z.looseObject({
     component_type: z.number().int(),
     values: z.array(z.string()).optional(),
   }),
-  message: z.looseObject({ id: snowflake }).optional(),
+  /** The message the component is on; a draft button reads the text kept in its first embed. */
+  message: z
+    .looseObject({
+      id: snowflake,
+      embeds: z.array(z.looseObject({ description: z.string().max(4096).optional() })).optional(),
+    })
+    .optional(),
 });
 
 const ModalSubmitInteractionSchema = z.looseObject({

@@ -37,7 +37,8 @@ interface RegisteredOption {
 export interface RegisteredCommand {
   type: number;
   name: string;
-  description: string;
+  /** Chat commands only: Discord refuses a description on a message command. */
+  description?: string;
   options?: RegisteredOption[];
   default_member_permissions: string | null;
   contexts: number[];
@@ -97,7 +98,7 @@ function commandPayload(definition: CommandDefinition): RegisteredCommand {
     nsfw: false,
   };
   if (definition.kind === "message") {
-    return { type: APPLICATION_COMMAND_TYPE.MESSAGE, name: definition.name, description: "", ...common };
+    return { type: APPLICATION_COMMAND_TYPE.MESSAGE, name: definition.name, ...common };
   }
   const options = chatOptions(definition);
   return {

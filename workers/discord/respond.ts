@@ -67,15 +67,22 @@ export function messageBody(content: string, options: { ephemeral?: boolean } = 
 
 export const pong = (): InteractionResponse => ({ type: ResponseType.PONG });
 
-function reply(content: string, options: { ephemeral?: boolean; components?: DiscordMessage["components"] } = {}) {
+function reply(
+  content: string,
+  options: { ephemeral?: boolean; components?: DiscordMessage["components"]; embeds?: DiscordMessage["embeds"] } = {},
+) {
   const data = messageBody(content, options);
+  if (options.embeds) data.embeds = options.embeds;
   if (options.components) data.components = options.components;
   return { type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, data } satisfies InteractionResponse;
 }
 
 /** Only the member who ran the command sees it. Everything personal goes this way. */
-export const ephemeral = (content: string, components?: DiscordMessage["components"]) =>
-  reply(content, { ephemeral: true, components });
+export const ephemeral = (
+  content: string,
+  components?: DiscordMessage["components"],
+  embeds?: DiscordMessage["embeds"],
+) => reply(content, { ephemeral: true, components, embeds });
 
 export function deferred(options: { ephemeral: boolean }): InteractionResponse {
   return options.ephemeral
@@ -113,18 +120,10 @@ export function modal(customId: string, title: string, inputs: TextInput[]): Int
           required: input.required ?? false,
           ...(input.value !== undefined ? { value: input.value } : {}),
           ...(input.placeholder ? { placeholder: truncate(input.placeholder, 100) } : {}),
-          ...(input.maxLength ? { max_length: input.maxLength } : {}),
+          // Discord refuses a pre-filled value longer than max_length: the limit grows to fit, never cuts the value.
+          ...(input.maxLength ? { max_length: Math.max(input.maxLength, input.value?.length ?? 0) } : {}),
         },
       })),
     },
-  };
-}
-
-export const ButtonStyle = { PRIMARY: 1, SECONDARY: 2, SUCCESS: 3, DANGER: 4, LINK: 5 } as const;
-
-export function buttonRow(buttons: { customId: string; label: string; style: number }[]): Record<string, unknown> {
-  return {
-    type: 1,
-    components: buttons.map((b) => ({ type: 2, custom_id: b.customId, label: b.label, style: b.style })),
   };
 }

@@ -16,7 +16,7 @@ import { registerCommunityOrders } from "./routes/community-orders";
 import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
-import { registerInteractions } from "./routes/interactions";
+import { INTERACTION_BODY_LIMIT_BYTES, registerInteractions } from "./routes/interactions";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
@@ -29,10 +29,15 @@ import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./
 import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
 
-/** Billing events (an invoice with many lines) can exceed the 64 KiB default; a signal never needs 16 KiB. */
+/**
+ * Billing events (an invoice with many lines) can exceed the 64 KiB default, and so can a message command's
+ * interaction: it carries the whole target message (up to 4,000 characters of content, ten embeds of 6,000, the
+ * message it replies to, attachments and components), each string escaped in JSON. A signal never needs 16 KiB.
+ */
 const BODY_LIMIT_OVERRIDES = [
   { pathPrefix: "/webhooks/", maxBytes: 512 * 1024 },
   { pathPrefix: "/webhooks/signals/", maxBytes: SIGNAL_WEBHOOK_BODY_LIMIT_BYTES },
+  { pathPrefix: "/interactions", maxBytes: INTERACTION_BODY_LIMIT_BYTES },
 ];
 
 /**

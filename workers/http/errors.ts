@@ -3,9 +3,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, MethodNotAllowedError, NotFoundError, toAppError, ValidationError } from "../../shared/errors";
 import type { AppContext, AppEnv } from "./context";
+import { errorPage, wantsErrorPage } from "./html-page";
 import { handlerRoute } from "./matched-route";
 
-/** Turns any throw into the JSON error body; 5xx are logged with their cause, never sent. */
+/**
+ * Turns any throw into the JSON error body (a readable page for a browser outside `/api/`); 5xx are logged with
+ * their cause, never sent.
+ */
 export function handleError(error: unknown, c: AppContext): Response {
   const appError = error instanceof HTTPException ? fromHttpException(error) : toAppError(error);
   const requestId = c.get("requestId") ?? crypto.randomUUID();
@@ -22,10 +26,10 @@ export function handleError(error: unknown, c: AppContext): Response {
   } else {
     logger?.warn("request.rejected", { errorCode: appError.code, status: appError.status });
   }
-  return c.json(appError.toBody(requestId), appError.status as ContentfulStatusCode, {
-    ...appError.headers,
-    "x-request-id": requestId,
-  });
+  const headers = { ...appError.headers, "x-request-id": requestId };
+  if (wantsErrorPage(c))
+    return c.html(errorPage(appError, requestId), appError.status as ContentfulStatusCode, headers);
+  return c.json(appError.toBody(requestId), appError.status as ContentfulStatusCode, headers);
 }
 
 function fromHttpException(error: HTTPException): AppError {

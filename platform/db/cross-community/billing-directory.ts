@@ -396,11 +396,6 @@ export function billingDirectory(db: Database) {
   };
 
   const people = {
-    async discordIdOf(userId: string): Promise<string | null> {
-      const row = await db.select({ discordId: users.discordId }).from(users).where(eq(users.id, userId)).get();
-      return row?.discordId ?? null;
-    },
-
     async userExists(userId: string): Promise<boolean> {
       return (await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) !== undefined;
     },

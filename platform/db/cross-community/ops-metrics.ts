@@ -1,5 +1,6 @@
 import { count, desc, gte, isNull } from "drizzle-orm";
-import { deadLetters, ORDER_STATUSES, type OrderStatus, orders, reconciliationRuns } from "../../../shared/db/schema";
+import { deadLetters, orders, reconciliationRuns } from "../../../shared/db/schema";
+import { ORDER_STATUSES, type OrderStatus } from "../../../shared/orders/state-machine";
 import type { Database } from "../client";
 
 /**

@@ -1,5 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { orders, reconciliationRuns } from "../../../shared/db/schema";
+import { WORKING_STATUSES } from "../../../shared/orders/state-machine";
 import type { Database } from "../client";
 
 /**
@@ -19,7 +20,7 @@ export async function communitiesToReconcile(
     .selectDistinct({ communityId: orders.communityId })
     .from(orders)
     .where(
-      sql`${orders.status} in ('submitted', 'partially_filled')
+      sql`${inArray(orders.status, [...WORKING_STATUSES])}
         or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${window.lateFillSince})
         or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${window.lateFillSince})
         or (${orders.status} = 'queued' and ${orders.updatedAt} < ${window.queuedBefore})

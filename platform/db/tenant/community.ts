@@ -16,18 +16,22 @@ export function communityRepository(scope: TenantScope) {
       return (await db.select().from(communities).where(byCommunity).get()) ?? null;
     },
 
-    /** The kill switch. Returns false when the community was already in that state. */
+    /**
+     * The kill switch. Returns false when nothing changed: already in that state, and (for a halt) no new reason. A
+     * second halt with a new reason keeps the halt and records the new reason (audited as a halt again).
+     */
     async setHalted(halted: boolean, options: Actor & { reason?: string | null } = {}): Promise<boolean> {
       const { result } = await auditedWrite<boolean>(async () => {
         const current = await community.get();
         if (!current) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
-        if (current.halted === halted) return { skip: false };
         const reason = options.reason ?? null;
+        const newReason = halted && reason !== null && reason !== current.haltedReason;
+        if (current.halted === halted && !newReason) return { skip: false };
         return {
           entry: {
             event: halted ? "community.halted" : "community.resumed",
             actorId: options.actorId,
-            data: { reason },
+            data: current.halted && halted ? { reason, previousReason: current.haltedReason } : { reason },
           },
           statements: [
             db

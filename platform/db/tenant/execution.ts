@@ -20,8 +20,6 @@ import {
   fills,
   follows,
   memberships,
-  ORDER_STATUSES,
-  type OrderStatus,
   orderEvents,
   orders,
   positions,
@@ -38,7 +36,12 @@ import type {
   PositionRow,
 } from "../../../shared/execution/orders";
 import { ENTRY_LEG } from "../../../shared/orders/legs";
-import { assertTransition } from "../../../shared/orders/state-machine";
+import {
+  assertTransition,
+  type OrderStatus,
+  UNSETTLED_STATUSES,
+  WORKING_STATUSES,
+} from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
 
 /**
@@ -79,12 +82,10 @@ export function executionRepository(scope: TenantScope) {
   const d1 = db.$client;
 
   function insertOrderChunk(chunk: readonly NewOrder[], now: number): D1PreparedStatement[] {
-    const payload = JSON.stringify(
-      chunk.map((o) => ({
-        ...o,
-        intent: JSON.stringify(o.intent),
-        eventId: crypto.randomUUID(),
-      })),
+    const payload = JSON.stringify(chunk.map((o) => ({ ...o, intent: JSON.stringify(o.intent) })));
+    // The events need a few fields only: the orders' full intents are not parsed a second time.
+    const events = JSON.stringify(
+      chunk.map((o) => ({ id: o.id, eventId: crypto.randomUUID(), cause: o.cause, leg: o.leg, quantity: o.quantity })),
     );
     return [
       d1
@@ -109,7 +110,7 @@ export function executionRepository(scope: TenantScope) {
           where exists (select 1 from orders o where o.id = j.value ->> 'id' and o.community_id = ?1 and o.status = 'queued')
             and not exists (select 1 from order_events e where e.community_id = ?1 and e.order_id = j.value ->> 'id')`,
         )
-        .bind(communityId, payload, now),
+        .bind(communityId, events, now),
     ];
   }
 
@@ -177,20 +178,14 @@ export function executionRepository(scope: TenantScope) {
       return (await db.select().from(orders).where(orderOf(orderId)).get()) ?? null;
     },
 
-    /** In chunks of 90 ids: D1 binds at most 100 parameters per statement. */
+    /** One query for any number of ids (bound as one JSON parameter), in no particular order. */
     async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
-      const rows: OrderRow[] = [];
-      for (let i = 0; i < orderIds.length; i += 90) {
-        const chunk = orderIds.slice(i, i + 90);
-        rows.push(
-          ...(await db
-            .select()
-            .from(orders)
-            .where(and(eq(orders.communityId, communityId), inArray(orders.id, chunk)))
-            .all()),
-        );
-      }
-      return rows;
+      if (orderIds.length === 0) return [];
+      return db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.communityId, communityId), inArray(orders.id, anyOf(orderIds))))
+        .all();
     },
 
     /**
@@ -343,7 +338,7 @@ export function executionRepository(scope: TenantScope) {
         .where(
           and(
             eq(orders.communityId, communityId),
-            sql`(${orders.status} in ('submitted', 'partially_filled') or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}) or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${canceledSince}))`,
+            sql`(${inArray(orders.status, [...WORKING_STATUSES])} or (${orders.status} = 'canceled' and ${orders.brokerOrderId} is not null and ${orders.updatedAt} >= ${canceledSince}) or (${orders.status} = 'failed' and ${orders.updatedAt} >= ${canceledSince}))`,
           ),
         )
         .orderBy(asc(orders.createdAt))
@@ -367,7 +362,7 @@ export function executionRepository(scope: TenantScope) {
             eq(orders.accountRef, accountRef),
             eq(orders.symbol, symbol),
             isNotNull(orders.parentOrderId),
-            inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]),
+            inArray(orders.status, [...UNSETTLED_STATUSES]),
           ),
         )
         .orderBy(asc(orders.createdAt), asc(orders.id))
@@ -579,7 +574,7 @@ export function executionRepository(scope: TenantScope) {
         db
           .select({ n: count() })
           .from(orders)
-          .where(and(eq(orders.communityId, communityId), inArray(orders.status, [...UNSETTLED_ORDER_STATUSES]))),
+          .where(and(eq(orders.communityId, communityId), inArray(orders.status, [...UNSETTLED_STATUSES]))),
       ]);
       return {
         membersByRole: Object.fromEntries(roles.map((r) => [r.role, r.n])) as Partial<
@@ -596,12 +591,5 @@ export function executionRepository(scope: TenantScope) {
   return repository;
 }
 
-/** Orders not yet in a final state (queued includes engine-placed exits waiting for their entry's fill). */
-export const UNSETTLED_ORDER_STATUSES: readonly OrderStatus[] = ["queued", "submitted", "partially_filled"];
-
 /** Any number of ids as one bound parameter (D1 allows at most 100 per statement). */
 const anyOf = (ids: readonly string[]): SQL => sql`(select value from json_each(${JSON.stringify(ids)}))`;
-
-export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = ["submitted", "partially_filled"];
-export const isOrderStatus = (value: string): value is OrderStatus =>
-  (ORDER_STATUSES as readonly string[]).includes(value);

@@ -21,6 +21,8 @@
  * Buying power is equity less the gross value of all positions (no leverage)
  * less what open opening orders may need; closing never needs buying power.
  */
+
+import { nextRegularClose } from "../../market/new-york";
 import {
   type AssetClass,
   contractMultiplier,
@@ -66,6 +68,17 @@ export const PAPER_CAPABILITIES: BrokerCapabilities = {
   clientOrderIdLookup: true,
   clientOrderIdMaxLength: 128,
 };
+
+/**
+ * The paper account as the risk engine sees it: what the broker above trades, with its exits placed by the
+ * executor once the entry fills (the path brokers without brackets take too), never as a native bracket.
+ */
+export const PAPER_RISK_CAPABILITIES = {
+  assetClasses: PAPER_CAPABILITIES.assetClasses,
+  fractional: PAPER_CAPABILITIES.fractional,
+  shorting: PAPER_CAPABILITIES.shorting,
+  brackets: false,
+} as const satisfies Pick<BrokerCapabilities, "assetClasses" | "fractional" | "shorting" | "brackets">;
 
 interface PaperPosition extends Instrument {
   key: string;
@@ -820,28 +833,7 @@ export function dayOrderExpiry(assetClass: AssetClass, nowMs: number): string {
     midnight.setUTCHours(24, 0, 0, 0);
     return midnight.toISOString();
   }
-  const offsetMs = newYorkOffsetMs(nowMs);
-  const local = new Date(nowMs + offsetMs);
-  const close = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 16);
-  const closeLocal = close <= nowMs + offsetMs ? close + 86_400_000 : close;
-  return new Date(closeLocal - newYorkOffsetMs(closeLocal - offsetMs)).toISOString();
-}
-
-/** New York's offset from UTC at `ms` (−4 h or −5 h), from the runtime's time-zone data. */
-function newYorkOffsetMs(ms: number): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: "America/New_York",
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(ms));
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return new Date(nextRegularClose(nowMs)).toISOString();
 }
 
 function clone(state: PaperAccountState): PaperAccountState {

@@ -5,14 +5,14 @@ import {
   canTransition,
   IllegalOrderTransitionError,
   isTerminal,
-  ORDER_STATES,
-  type OrderState,
-  TERMINAL_STATES,
+  ORDER_STATUSES,
+  type OrderStatus,
+  TERMINAL_STATUSES,
 } from "../../../shared/orders";
 
-// Rows: from. Columns, in ORDER_STATES order: queued, submitted, partially_filled, filled, rejected, canceled,
+// Rows: from. Columns, in ORDER_STATUSES order: queued, submitted, partially_filled, filled, rejected, canceled,
 // expired, failed. Y: allowed.
-const TABLE: Record<OrderState, string> = {
+const TABLE: Record<OrderStatus, string> = {
   queued: ". Y . . Y Y . Y",
   submitted: ". . Y Y Y Y Y .",
   partially_filled: ". . Y Y . Y Y .",
@@ -25,7 +25,7 @@ const TABLE: Record<OrderState, string> = {
 
 describe("order state machine", () => {
   it("Scenario: Order states move only along allowed transitions", () => {
-    expect(ORDER_STATES).toEqual([
+    expect(ORDER_STATUSES).toEqual([
       "queued",
       "submitted",
       "partially_filled",
@@ -35,10 +35,10 @@ describe("order state machine", () => {
       "expired",
       "failed",
     ]);
-    expect([...TERMINAL_STATES].sort()).toEqual(["canceled", "expired", "failed", "filled", "rejected"]);
-    for (const from of ORDER_STATES) {
+    expect([...TERMINAL_STATUSES].sort()).toEqual(["canceled", "expired", "failed", "filled", "rejected"]);
+    for (const from of ORDER_STATUSES) {
       const row = TABLE[from].trim().split(/\s+/);
-      ORDER_STATES.forEach((to, i) => {
+      ORDER_STATUSES.forEach((to, i) => {
         const allowed = row[i] === "Y";
         expect({ from, to, allowed: canTransition(from, to) }).toEqual({ from, to, allowed });
         if (allowed) expect(() => assertTransition(from, to)).not.toThrow();

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { allocateTakeProfits, decide, PAPER_CAPABILITIES } from "../../../shared/risk";
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
+import { allocateTakeProfits, decide } from "../../../shared/risk";
 import { input, leg, limits, paperAccount, placed, signal } from "./fixtures";
 
-const bracketBroker = [paperAccount({ capabilities: { ...PAPER_CAPABILITIES, fractional: false, brackets: true } })];
+const bracketBroker = [
+  paperAccount({ capabilities: { ...PAPER_RISK_CAPABILITIES, fractional: false, brackets: true } }),
+];
 const bare = { stopLoss: null, takeProfits: [] };
 
 describe("risk engine: exits", () => {

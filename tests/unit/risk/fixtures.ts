@@ -1,3 +1,4 @@
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
 import type {
   AccountSnapshot,
   DecideInput,
@@ -9,7 +10,7 @@ import type {
   RiskSignal,
   SkipDecision,
 } from "../../../shared/risk";
-import { PAPER_CAPABILITIES, RISK_DEFAULTS } from "../../../shared/risk";
+import { RISK_DEFAULTS } from "../../../shared/risk";
 
 export const NOW = Date.UTC(2026, 2, 10, 15, 30);
 
@@ -48,7 +49,7 @@ export function paperAccount(overrides: Partial<RiskAccount> = {}, snap: Partial
     broker: "paper",
     mode: "paper",
     status: "active",
-    capabilities: { ...PAPER_CAPABILITIES, fractional: false },
+    capabilities: { ...PAPER_RISK_CAPABILITIES, fractional: false },
     snapshot: snapshot(snap),
     ...overrides,
   };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
 import { ValidationError } from "../../../shared/errors";
 import {
   communityRiskSettingsSchema,
   decide,
   EMPTY_RESERVED,
   effectiveLimits,
-  PAPER_CAPABILITIES,
   parseMemberRiskSettings,
   RISK_DEFAULTS,
   SKIP_REASON_CODES,
@@ -131,7 +131,7 @@ describe("risk engine: limits", () => {
       no_price: { signal: signal({ orderType: "market", entry: null }), quotePrice: null },
       short_not_supported: {
         signal: signal({ action: "short", stopLoss: 105, takeProfits: [{ price: 90, percent: null }] }),
-        accounts: account({}, { capabilities: { ...PAPER_CAPABILITIES, shorting: false } }),
+        accounts: account({}, { capabilities: { ...PAPER_RISK_CAPABILITIES, shorting: false } }),
       },
       stop_required: {
         signal: signal({ stopLoss: null }),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
 import {
   addReservation,
   type DecideInput,
   decide,
   emptyReserved,
   instrumentKey,
-  PAPER_CAPABILITIES,
   type RiskAccount,
   releaseReservation,
   routeAccount,
@@ -271,7 +271,7 @@ describe("risk engine: reservations", () => {
     const closeB = skipped(decide(input({ accounts: held, signal: signal({ action: "close" }), reserved: closing })));
     expect(closeB.reason).toBe("no_position_to_close");
     expect(closeB.message).toMatch(/already being closed/);
-    expect(PAPER_CAPABILITIES.assetClasses).toEqual(["equity", "option", "crypto"]);
+    expect(PAPER_RISK_CAPABILITIES.assetClasses).toEqual(["equity", "option", "crypto"]);
   });
 
   it("Scenario: A same-direction add within five seconds joins the member's position", () => {

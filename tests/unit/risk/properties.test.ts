@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
 import {
   allocateTakeProfits,
   decide,
   fromLots,
   lotStep,
-  PAPER_CAPABILITIES,
   type RiskSignal,
   type Sizing,
   toLots,
@@ -75,7 +75,7 @@ describe("risk engine: properties", () => {
                   }),
                 ];
           const account = paperAccount(
-            { capabilities: { ...PAPER_CAPABILITIES, fractional: c.fractional } },
+            { capabilities: { ...PAPER_RISK_CAPABILITIES, fractional: c.fractional } },
             { equity: c.equity, startOfDayEquity: c.equity, buyingPower: c.buyingPower, positions: held },
           );
           const decision = decide(

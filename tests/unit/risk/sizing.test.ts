@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, PAPER_CAPABILITIES } from "../../../shared/risk";
+import { PAPER_RISK_CAPABILITIES } from "../../../shared/brokers/paper/engine";
+import { decide } from "../../../shared/risk";
 import { input, leg, paperAccount, placed, signal } from "./fixtures";
 
 describe("risk engine: sizing", () => {
@@ -44,7 +45,7 @@ describe("risk engine: sizing", () => {
     const notional = { mode: "fixed_notional", notional: 2_550 } as const;
     expect(leg(placed(decide(input({ sizing: notional }))), "entry").quantity).toBe(25);
 
-    const fractional = [paperAccount({ capabilities: { ...PAPER_CAPABILITIES, fractional: true } })];
+    const fractional = [paperAccount({ capabilities: { ...PAPER_RISK_CAPABILITIES, fractional: true } })];
     expect(leg(placed(decide(input({ sizing: notional, accounts: fractional }))), "entry").quantity).toBe(25.5);
 
     // An option contract costs premium × 100: 1,000 buys 4 contracts at 2.35 (940).

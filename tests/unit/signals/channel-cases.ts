@@ -374,6 +374,16 @@ const NOISE_CASES: SignalCase[] = [
   ),
   ok(
     "noise",
+    "BUY NVDA 15 @ 121.40 SL 115 TP 130 — calls printing",
+    equity("buy", "NVDA", { quantity: 15, entry: { price: 121.4 }, stopLoss: 115, takeProfits: tp(130) }),
+  ),
+  ok(
+    "noise",
+    "BUY AMD 10 @ 150 SL 140, puts are for later",
+    equity("buy", "AMD", { quantity: 10, entry: { price: 150 }, stopLoss: 140 }),
+  ),
+  ok(
+    "noise",
     "BUY NVDA 15 @ 121.40 SL 115. Options are too pricey today.",
     equity("buy", "NVDA", { quantity: 15, entry: { price: 121.4 }, stopLoss: 115 }),
   ),

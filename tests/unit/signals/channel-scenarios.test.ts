@@ -140,10 +140,15 @@ describe("signal language: real channel layouts", () => {
     expect(signalOf("🚀 NVDA calls printing. BUY NVDA 15 @ 121.40 SL 115 TP 130")).toEqual(
       equity("buy", "NVDA", { quantity: 15, entry: { price: 121.4 }, stopLoss: 115, takeProfits: tp(130) }),
     );
-    expect(errorsOf("Buying AAPL calls")).toEqual([
-      { code: "OPTION_MISSING_STRIKE", at: "calls" },
-      { code: "OPTION_MISSING_EXPIRATION", at: "calls" },
-    ]);
+    expect(signalOf("BUY NVDA 15 @ 121.40 SL 115 TP 130 — calls printing")).toEqual(
+      equity("buy", "NVDA", { quantity: 15, entry: { price: 121.4 }, stopLoss: 115, takeProfits: tp(130) }),
+    );
+    for (const text of ["Buying AAPL calls", "BUY NVDA calls @ 2.50"]) {
+      expect(errorsOf(text)).toEqual([
+        { code: "OPTION_MISSING_STRIKE", at: "calls" },
+        { code: "OPTION_MISSING_EXPIRATION", at: "calls" },
+      ]);
+    }
   });
 
   it("Scenario: A ticker that is also a word is read where the layout makes it the symbol", () => {

@@ -1,15 +1,14 @@
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import type { InteractionResponse } from "../respond";
-import { notAvailableYet } from "./not-available";
+import { comingSoonReply } from "./coming-soon";
 
 export type BrokerOptions = OptionsFor<typeof DEFINITIONS.broker>;
 
 /**
- * /broker: Broker connections: `connect` (an OAuth link), `status`, `disconnect` (ephemeral).
- * To be filled in by the engine that owns it; the context carries the member,
- * the tenant repository and `ctx.defer` for anything slow.
+ * /broker: broker connections (`connect` an OAuth link, `status`, `disconnect`), coming soon: the definition says
+ * what it will do, and /help lists it under "Coming soon".
  */
-export async function handleBroker(ctx: CommunityContext<BrokerOptions>): Promise<InteractionResponse> {
-  return notAvailableYet(ctx, "broker");
+export async function handleBroker(_ctx: CommunityContext<BrokerOptions>): Promise<InteractionResponse> {
+  return comingSoonReply("broker");
 }

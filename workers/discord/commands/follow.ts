@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
@@ -101,6 +101,6 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
         ? `you confirm each order first (within ${CONFIRM_WINDOW_SECONDS} s)`
         : `orders are placed automatically on paper; when you trade live you confirm each one first (within ${CONFIRM_WINDOW_SECONDS} s), unless you choose \`mode:auto\``;
   return ephemeral(
-    `${existed ? "Updated: you follow" : "✅ You now follow"} <@${providerDiscordId}> with ${describeSizing(sizing.data.sizingMode, sizing.data.amount)}; ${how}.`,
+    `✅ You now follow <@${providerDiscordId}> with ${describeSizing(sizing.data.sizingMode, sizing.data.amount)}; ${how}.${existed ? " (This replaces your earlier settings for them.)" : ""}`,
   );
 }

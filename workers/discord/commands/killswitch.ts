@@ -40,7 +40,9 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
       const lines = [
         halted
           ? saved.changed
-            ? `🛑 Trading is halted by ${who}${reason ? `: ${reason}` : "."}`
+            ? ctx.community.halted
+              ? `🛑 Trading stays halted; ${who} gave a new reason: ${reason}`
+              : `🛑 Trading is halted by ${who}${reason ? `: ${reason}` : "."}`
             : "🛑 Trading was already halted."
           : saved.changed
             ? `▶️ Trading is resumed by ${who}.`

@@ -1,5 +1,5 @@
-import type { OrderStatus } from "../../../shared/db/schema";
 import { describeOrder } from "../../../shared/execution/order-label";
+import { type OrderStatus, UNSETTLED_STATUSES } from "../../../shared/orders/state-machine";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -8,7 +8,7 @@ export type OrdersOptions = OptionsFor<typeof DEFINITIONS.orders>;
 
 const SHOWN = 15;
 const FILTERS: Record<string, readonly OrderStatus[] | null> = {
-  open: ["queued", "submitted", "partially_filled"],
+  open: UNSETTLED_STATUSES,
   filled: ["filled"],
   canceled: ["canceled", "expired"],
   rejected: ["rejected", "failed"],

@@ -1,5 +1,6 @@
-import { executionEntitlements } from "../../../platform/execution/entitlements";
+import { executionEntitlements } from "../../../platform/execution/execution-entitlements";
 import { isAdmin } from "../../../shared/discord/permissions";
+import { REGULAR_SESSION } from "../../../shared/market/new-york";
 import {
   effectiveLimits,
   type MemberRiskSettings,
@@ -35,7 +36,7 @@ async function limitsText(ctx: CommunityContext<unknown>, own: MemberRiskSetting
   const { limits, clamped } = effectiveLimits(community, own);
   const pct = (value: number | null) => (value === null ? "none" : `${value}%`);
   const hours = limits.regularHoursOnly
-    ? `regular hours only (09:30–16:00 New York time, Mon–Fri)${community.allowExtendedHours ? "; opt into extended hours with `/risk hours session:extended`" : ""}`
+    ? `regular hours only (${REGULAR_SESSION})${community.allowExtendedHours ? "; opt into extended hours with `/risk hours session:extended`" : ""}`
     : "extended hours (you opted in)";
   const lines = [
     "**Your risk limits** (yours where set, else the community's):",
@@ -109,7 +110,7 @@ async function handleHours(
   await ctx.tenant.riskProfiles.setSettings(ctx.member.user.id, settings);
   return ephemeral(
     session === "regular"
-      ? "✅ Saved: equity and option entries are placed during regular hours only (09:30–16:00 New York time, Monday to Friday); outside them they are refused and you are told."
+      ? `✅ Saved: equity and option entries are placed during regular hours only (${REGULAR_SESSION}); outside them they are refused and you are told.`
       : "✅ Saved: you opted into extended hours, so equity and option entries are placed outside regular hours too (your broker's own session rules still apply). Crypto trades around the clock either way.",
   );
 }

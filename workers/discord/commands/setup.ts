@@ -1,4 +1,4 @@
-import { loadEntitlements } from "../../../platform/billing/entitlements";
+import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { communityDirectory } from "../../../platform/db/cross-community/community-directory";
 import { forCommunity, type TenantRepository } from "../../../platform/db/tenant/for-community";
 import { upsertUser } from "../../../platform/db/users";

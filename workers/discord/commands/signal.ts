@@ -1,8 +1,10 @@
 import { snowflakeTime } from "../../../shared/execution/submit";
-import { readingErrors, readSignalOptions, readSignalText } from "../../../shared/signals/reading";
+import { readSignalOptions, readSignalText } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
+import { outsideSignalChannels } from "../signal-channels";
+import { unreadableSignal } from "../signal-draft";
 import { intakeSignal } from "../signal-intake";
 
 export type SignalOptions = OptionsFor<typeof DEFINITIONS.signal>;
@@ -11,8 +13,9 @@ const STRUCTURED = ["action", "symbol", "quantity", "entry", "stop", "targets"] 
 
 /**
  * /signal text:<free text>, or the structured options: both give the same
- * normalized signal. A signal that does not parse gets the errors (ephemeral)
- * and nothing is stored. The interaction id is the source id, so a
+ * normalized signal, taken only in the server's signal channels (when it has
+ * some). A signal that does not parse gets the problems in words (ephemeral,
+ * with [Edit & resend] for free text) and nothing is stored. The interaction id is the source id, so a
  * redelivered interaction stores nothing new.
  */
 export async function handleSignal(ctx: CommunityContext<SignalOptions>): Promise<InteractionResponse> {
@@ -26,10 +29,12 @@ export async function handleSignal(ctx: CommunityContext<SignalOptions>): Promis
       "Write the signal in `text:` (e.g. `BUY AAPL 10 @ 190.50 SL 185 TP 195`) or use `action:` and `symbol:`.",
     );
   }
+  const refusal = outsideSignalChannels(ctx.settings, ctx.channelId);
+  if (refusal) return ephemeral(refusal);
   const sourceTimestamp = snowflakeTime(ctx.interaction.id);
   const reading =
     text !== undefined ? readSignalText(text, sourceTimestamp) : readSignalOptions(structured, sourceTimestamp);
-  if (!reading.ok) return ephemeral(readingErrors(reading));
+  if (!reading.ok) return unreadableSignal(ctx, reading, text ?? null);
   return intakeSignal(ctx, {
     signal: reading.signal,
     rawText: reading.text,

@@ -1,5 +1,5 @@
 import { type BillingContext, billingContext } from "../../../platform/billing/context";
-import { signBillingLink } from "../../../shared/billing/links";
+import { billingLinkUrl } from "../../../shared/billing/links";
 import { discordDate } from "../../../shared/billing/notices";
 import {
   type BillingSubjectKind,
@@ -9,13 +9,15 @@ import {
   planRank,
   priceOf,
 } from "../../../shared/billing/plans";
+import { canSell } from "../../../shared/billing/sellable";
 import type { AppConfig } from "../../../shared/config";
+import { ButtonStyle } from "../../../shared/discord/components";
 import { isAdmin } from "../../../shared/discord/permissions";
 import type { Logger } from "../../../shared/logging";
 import { communityBilling, type SubscriptionView, traderBilling } from "../../billing/summary";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { ButtonStyle, ephemeral, type InteractionResponse } from "../respond";
+import { ephemeral, type InteractionResponse } from "../respond";
 
 export type SubscriptionOptions = OptionsFor<typeof DEFINITIONS.subscription>;
 
@@ -97,7 +99,7 @@ function describeSubscription(ctx: BillingContext, subject: BillingSubjectKind, 
   }
 }
 
-/** Checkout buttons for higher plans while nothing runs; a portal button once a billing account exists. */
+/** Checkout buttons for higher plans that can be bought while nothing runs; a portal button once a billing account exists. */
 async function linkButtons(
   config: AppConfig,
   ctx: { logger: Logger; catalog: BillingContext["catalog"] },
@@ -121,29 +123,21 @@ async function linkButtons(
     for (const plan of planIdsOf(subject)) {
       if (planRank(subject, plan) <= planRank(subject, summary.plan)) continue;
       const price = priceOf(ctx.catalog, subject, plan, "month");
-      if (price === null) continue;
-      const token = await signBillingLink(secret, {
-        action: "checkout",
-        subject,
-        communityId,
-        userId,
-        plan,
-        interval: "month",
-      });
+      if (price === null || !canSell(config, subject, plan, "month")) continue;
+      const claims = { action: "checkout", subject, communityId, userId, plan, interval: "month" } as const;
       buttons.push(
         linkButton(
           `${planName(ctx.catalog, subject, plan)} ${formatPrice(price, "month")}`,
-          `${base}/billing/checkout?t=${token}`,
+          await billingLinkUrl(base, secret, claims),
         ),
       );
     }
   }
   if (summary.subscriptions.length > 0) {
-    const token = await signBillingLink(secret, { action: "portal", subject, communityId, userId });
     buttons.push(
       linkButton(
         subject === "community" ? "Manage community billing" : "Manage my billing",
-        `${base}/billing/portal?t=${token}`,
+        await billingLinkUrl(base, secret, { action: "portal", subject, communityId, userId }),
       ),
     );
   }

@@ -1,20 +1,13 @@
 import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
-import { type ComponentRef, signComponentId } from "../../../shared/discord/components";
+import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { snowflakeTime } from "../../../shared/execution/submit";
+import { opensExposureAction } from "../../../shared/orders/legs";
 import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { submitManualTrade } from "../handoff";
-import {
-  ButtonStyle,
-  buttonRow,
-  deferredUpdate,
-  ephemeral,
-  type InteractionResponse,
-  messageBody,
-  updateMessage,
-} from "../respond";
+import { deferredUpdate, ephemeral, type InteractionResponse, messageBody, updateMessage } from "../respond";
 
 export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
 
@@ -38,8 +31,19 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
     },
     sourceTimestamp,
   );
-  if (!reading.ok) return ephemeral(readingErrors(reading));
+  if (!reading.ok) {
+    ctx.logger.info("trade.unreadable", { codes: reading.errors.map((e) => e.code) });
+    return ephemeral(
+      ["⚠️ Not placed: this trade has a problem, so nothing was placed.", ...readingErrors(reading)].join("\n"),
+    );
+  }
 
+  // Checked before asking: a halted community takes no new exposure (the executor checks again at Confirm).
+  if (opensExposureAction(reading.signal.action) && ctx.community.halted) {
+    return ephemeral(
+      `🛑 Not placed: trading is halted in this server${ctx.community.haltedReason ? ` (${ctx.community.haltedReason})` : ""}. Buying and shorting wait for an admin's \`/killswitch action:resume\`; you can still sell or cover what you hold.`,
+    );
+  }
   const { signal: pending, created } = await ctx.tenant.signals.store({
     providerUserId: ctx.member.user.id,
     source: "slash",

@@ -1,17 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { billingContext } from "../../../platform/billing/context";
 import { database } from "../../../platform/db/client";
 import { internalUserId } from "../../../platform/db/users";
 import { BillingLinkError, BillingLinkUsedError, verifyBillingLink } from "../../../shared/billing/links";
 import { BILLING_INTERVALS } from "../../../shared/billing/plans";
 import { REFUND_REASONS } from "../../../shared/billing/provider";
-import { AppError, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { openPortal, startCheckout } from "../../billing/checkout";
 import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
 import { communityFromRoute, operatorActor } from "../community-scope";
 import type { App, AppContext } from "../context";
+import { htmlPage } from "../html-page";
 import { operatorOnly } from "../middleware/ops-auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
@@ -426,34 +426,31 @@ export function registerBilling(app: App): void {
     return c.json(result, 200);
   });
 
-  app.openapi(linkCheckout, (c) =>
-    followLink(c, async () => {
-      const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
-      if (claims.action !== "checkout") throw new BillingLinkError(false);
-      const result = await startCheckout(contextOf(c), {
-        subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
-        plan: claims.plan,
-        interval: claims.interval,
-      });
-      return c.redirect(result.url, 303);
-    }),
-  );
+  // Followed in a browser: a refusal is a readable page (errors.ts), any other client gets the JSON error.
+  app.openapi(linkCheckout, async (c) => {
+    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+    if (claims.action !== "checkout") throw new BillingLinkError(false);
+    const result = await startCheckout(contextOf(c), {
+      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+      plan: claims.plan,
+      interval: claims.interval,
+    });
+    return c.redirect(result.url, 303);
+  });
 
-  app.openapi(linkPortal, (c) =>
-    followLink(c, async () => {
-      const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
-      if (claims.action !== "portal") throw new BillingLinkError(false);
-      const ctx = contextOf(c);
-      // Claimed before the portal opens: two concurrent uses cannot both get a portal session.
-      if (!(await ctx.dir.linkClaims.claim(claims.jti, claims.action, claims.exp * 1000, ctx.now()))) {
-        throw new BillingLinkUsedError();
-      }
-      const result = await openPortal(ctx, {
-        subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
-      });
-      return c.redirect(result.url, 303);
-    }),
-  );
+  app.openapi(linkPortal, async (c) => {
+    const claims = await verifyBillingLink(sessionSecretOf(c), c.req.valid("query").t);
+    if (claims.action !== "portal") throw new BillingLinkError(false);
+    const ctx = contextOf(c);
+    // Claimed before the portal opens: two concurrent uses cannot both get a portal session.
+    if (!(await ctx.dir.linkClaims.claim(claims.jti, claims.action, claims.exp * 1000, ctx.now()))) {
+      throw new BillingLinkUsedError();
+    }
+    const result = await openPortal(ctx, {
+      subject: { subject: claims.subject, communityId: claims.communityId, userId: claims.userId },
+    });
+    return c.redirect(result.url, 303);
+  });
 
   app.openapi(returnPage, (c) => {
     const pages = {
@@ -465,35 +462,8 @@ export function registerBilling(app: App): void {
       done: ["All set", "You can close this tab and return to Discord."],
     } as const;
     const [title, text] = pages[c.req.valid("query").status];
-    return c.html(page(title, text), 200);
+    return c.html(htmlPage(title, text), 200);
   });
-}
-
-/**
- * Billing links are followed in a browser: a refusal there is a short page that says what happened and what to do
- * (any other client gets the usual JSON error).
- */
-async function followLink(c: AppContext, run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof AppError) || !(c.req.header("accept") ?? "").includes("text/html")) throw error;
-    const requestId = c.get("requestId");
-    c.get("logger").warn("billing.link_refused", { errorCode: error.code, status: error.status });
-    if (error.status >= 500) c.get("logger").error("request.failed", { errorCode: error.code, error: error.cause });
-    const title = error.status >= 500 ? "Billing is unavailable" : "This link cannot be used";
-    return c.html(page(title, `${error.message} (request id ${requestId})`), error.status as ContentfulStatusCode, {
-      "x-request-id": requestId,
-    });
-  }
-}
-
-function page(title: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function contextOf(c: AppContext) {

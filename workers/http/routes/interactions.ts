@@ -4,10 +4,13 @@ import { InteractionSchema } from "../../discord/interaction-schema";
 import { verifyDiscordRequest } from "../../discord/verify";
 import type { App } from "../context";
 
+/** The body cap of POST /interactions: a message command's payload may exceed the app's 64 KiB default. */
+export const INTERACTION_BODY_LIMIT_BYTES = 256 * 1024;
+
 /**
  * POST /interactions (docs/architecture.md §4): Discord's interactions endpoint. The raw
  * body is read as text and its Ed25519 signature checked before anything
- * parses it (401 otherwise); the app-wide body limit applies (413). After a
+ * parses it (401 otherwise); bodies over INTERACTION_BODY_LIMIT_BYTES are refused (413). After a
  * valid signature: 400 for malformed JSON or a payload that is not an
  * interaction; everything else is answered 200 with an interaction response.
  */

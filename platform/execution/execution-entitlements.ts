@@ -3,7 +3,7 @@ import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
 import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
-import { loadEntitlements, loadMemberEntitlements } from "../billing/entitlements";
+import { loadEntitlements, loadMemberEntitlements } from "../billing/load-entitlements";
 import { database } from "../db/client";
 import { forCommunity } from "../db/tenant/for-community";
 

@@ -4,7 +4,7 @@ import {
   type MemberEntitlements,
   memberEntitlements,
 } from "../../shared/billing/entitlements";
-import { signBillingLink } from "../../shared/billing/links";
+import { billingLinkUrl } from "../../shared/billing/links";
 import {
   type BillingSubjectKind,
   DEFAULT_PLAN_CATALOG,
@@ -12,6 +12,7 @@ import {
   type PlanCatalog,
   priceOf,
 } from "../../shared/billing/plans";
+import { canSell } from "../../shared/billing/sellable";
 import type { AppConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
 import type { Database } from "../db/client";
@@ -75,10 +76,16 @@ async function upgradeLink(
   userId: string | null,
 ): Promise<string | null> {
   const plan = nextPlanUp(subject, currentPlan);
-  if (!plan || !config.SESSION_SECRET || !config.PUBLIC_BASE_URL || priceOf(catalog, subject, plan, "month") === null) {
+  if (
+    !plan ||
+    !config.SESSION_SECRET ||
+    !config.PUBLIC_BASE_URL ||
+    priceOf(catalog, subject, plan, "month") === null ||
+    !canSell(config, subject, plan, "month")
+  ) {
     return null;
   }
-  const token = await signBillingLink(config.SESSION_SECRET, {
+  return billingLinkUrl(config.PUBLIC_BASE_URL, config.SESSION_SECRET, {
     action: "checkout",
     subject,
     communityId,
@@ -86,5 +93,4 @@ async function upgradeLink(
     plan,
     interval: "month",
   });
-  return `${config.PUBLIC_BASE_URL.replace(/\/+$/, "")}/billing/checkout?t=${token}`;
 }

@@ -1,0 +1,110 @@
+import { database } from "../../platform/db/client";
+import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
+import { hubEventSink } from "../../platform/execution/event-sink";
+import { type MemberNotice, notifyMember } from "../../platform/notifications/notify-member";
+import { configFor } from "../../shared/config";
+import type { EventSink } from "../../shared/execution/events";
+import { type Logger, rootLogger } from "../../shared/logging";
+import { Confirmations } from "./confirmations";
+import { FanOutJournal } from "./fan-out-journal";
+import { FillTracking } from "./fill-tracking";
+import { assertOwnCommunity } from "./identity";
+import { KillSwitch } from "./kill-switch";
+import { ExecutorLocalState } from "./local-state";
+import { OrderDispatch } from "./order-dispatch";
+import { OrderFlows } from "./order-flows";
+import { OrderSending } from "./order-sending";
+import { OrderOutbox } from "./outbox";
+import { PaperDesk } from "./paper-desk";
+import { ProviderBook } from "./provider-book";
+import { SignalFanOut } from "./signal-fan-out";
+import { SignalPipeline } from "./signal-pipeline";
+import { Withdrawals } from "./signal-withdrawal";
+
+/** What the executor object lends its parts; each is read at its use, so the object stays their one source. */
+export interface ExecutorHost {
+  id: Pick<DurableObjectId, "name">;
+  env(): Env;
+  scheduleAlarm(): Promise<void>;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * The executor's parts, built once per object instance: its own SQLite state, the paper desk, the kill switch,
+ * the fan-out's journal and outbox, and the services built on them. Each module takes only the parts it uses.
+ */
+export interface ExecutorParts {
+  env(): Env;
+  logger: Logger;
+  /** Events for the community's RealtimeHub: queued, batched per turn and sent in order, never awaited. */
+  events: EventSink;
+  /** Tells a member something: a DM, also on their realtime `notifications` channel. */
+  notify(notice: MemberNotice): Promise<void>;
+  local: ExecutorLocalState;
+  paper: PaperDesk;
+  killSwitch: KillSwitch;
+  journal: FanOutJournal;
+  outbox: OrderOutbox;
+  book: ProviderBook;
+  dispatch: OrderDispatch;
+  fanOut: SignalFanOut;
+  flows: OrderFlows;
+  pipeline: SignalPipeline;
+  confirmations: Confirmations;
+  sending: OrderSending;
+  tracking: FillTracking;
+  withdrawals: Withdrawals;
+  /** The community's repository, after checking the caller named this object's own community. */
+  tenant(communityId: string): TenantRepository;
+  scheduleAlarm(): Promise<void>;
+}
+
+export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorParts {
+  const logger = rootLogger.child({ component: "community-executor" });
+  const local = new ExecutorLocalState(sql);
+  const events = hubEventSink({ env: host.env(), logger, waitUntil: (promise) => host.waitUntil(promise) });
+  const core = {
+    env: () => host.env(),
+    logger,
+    events,
+    notify: (notice: MemberNotice) => notifyMember({ env: host.env(), events }, notice),
+    local,
+    paper: new PaperDesk(local, () => configFor(host.env()), logger),
+    killSwitch: new KillSwitch(local, logger),
+    journal: new FanOutJournal(sql),
+    outbox: new OrderOutbox(sql),
+    book: new ProviderBook(sql),
+    tenant: (communityId: string) => {
+      assertOwnCommunity(host.id, local, communityId);
+      return forCommunity(database(host.env().DB), communityId);
+    },
+    scheduleAlarm: () => host.scheduleAlarm(),
+  };
+  const dispatch = new OrderDispatch(core);
+  const fanOut = new SignalFanOut({ ...core, dispatch });
+  const flows = new OrderFlows({ ...core, waitUntil: (promise) => host.waitUntil(promise) });
+  const confirmations = new Confirmations({ ...core, dispatch, flows });
+  const withdrawals = new Withdrawals({ ...core, fanOut, flows });
+  return {
+    ...core,
+    dispatch,
+    fanOut,
+    flows,
+    confirmations,
+    pipeline: new SignalPipeline({ ...core, dispatch, fanOut, flows }),
+    sending: new OrderSending({ ...core, flows, withdrawals }),
+    tracking: new FillTracking({ ...core, flows }),
+    withdrawals,
+  };
+}
+
+/**
+ * When the alarm is next due: the earliest follow-up, confirmation deadline or reservation check, or the
+ * sweeper's next work, which waits at least a second so that an alarm never spins on a run still under way.
+ */
+export function nextAlarmAt(parts: Pick<ExecutorParts, "local" | "journal" | "outbox">, now: number): number | null {
+  const sweeps = [parts.journal.nextDue(), parts.outbox.nextDue()].filter((due): due is number => due !== null);
+  const sweepAt = sweeps.length > 0 ? Math.max(Math.min(...sweeps), now + 1_000) : null;
+  const dues = [parts.local.nextDue(), sweepAt].filter((due): due is number => due !== null);
+  return dues.length > 0 ? Math.min(...dues) : null;
+}

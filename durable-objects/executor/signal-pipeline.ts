@@ -1,0 +1,243 @@
+import type { z } from "zod";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { executionEntitlements } from "../../platform/execution/execution-entitlements";
+import { describeOrder } from "../../shared/execution/order-label";
+import {
+  conflictSymbol,
+  DEFAULT_MAX_SIGNAL_AGE_SECONDS,
+  DOUBLE_POST_WINDOW_MS,
+  directionOf,
+  type GateVerdict,
+  gateInstrument,
+  gateSignal,
+  signalFingerprint,
+} from "../../shared/execution/signal-gate";
+import {
+  type ManualTradeInput,
+  ManualTradeInputSchema,
+  type SubmitSignalInput,
+  SubmitSignalInputSchema,
+} from "../../shared/execution/submit";
+import { describeSkip, emptyCounts, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
+import type { Logger } from "../../shared/logging";
+import { opensExposureAction } from "../../shared/orders/legs";
+import { planStep } from "./fan-out";
+import type { FanOutJournal } from "./fan-out-journal";
+import type { KillSwitch } from "./kill-switch";
+import type { ExecutorLocalState } from "./local-state";
+import type { OrderDispatch } from "./order-dispatch";
+import type { OrderFlows } from "./order-flows";
+import type { OrderOutbox } from "./outbox";
+import type { PaperDesk } from "./paper-desk";
+import type { SignalFanOut } from "./signal-fan-out";
+
+export interface PipelineParts {
+  env(): Env;
+  flows: Pick<OrderFlows, "publishAll">;
+  local: ExecutorLocalState;
+  paper: PaperDesk;
+  killSwitch: KillSwitch;
+  journal: FanOutJournal;
+  outbox: OrderOutbox;
+  dispatch: OrderDispatch;
+  fanOut: SignalFanOut;
+  logger: Logger;
+  tenant(communityId: string): TenantRepository;
+}
+
+const TRADE_HALTED = "Trading is halted in this community (kill switch); the trade is not placed.";
+
+/**
+ * The way in for every trade, a provider's signal or a member's own /trade, in the same stages:
+ * 1. the door: the input against its schema (a refusal, never a throw), and the caller must name this object's
+ *    community;
+ * 2. the source, remembered synchronously, so a redelivery is answered and never executed twice;
+ * 3. the gates: a signal's age, double posts, conflicts and same-direction adds (combined into one position; a
+ *    member's own trade has none of these), and the kill switch for whatever opens exposure;
+ * 4. the plan: the risk engine decides and reserves, the outbox stages (`planStep`), the dispatch stores, sends
+ *    and tells. A signal does it for every follower, step by step (`SignalFanOut`); a trade for its member alone.
+ */
+export class SignalPipeline {
+  constructor(private readonly parts: PipelineParts) {}
+
+  async signal(raw: SubmitSignalInput): Promise<SignalSummary> {
+    const door = this.door(SubmitSignalInputSchema, raw, "INVALID_SIGNAL_INPUT");
+    if ("refused" in door) return door.refused;
+    const { input, tenant } = door;
+    const { local, journal, fanOut } = this.parts;
+    const now = Date.now();
+
+    // Synchronous from here to the first await: two submissions cannot interleave these checks.
+    const seen = local.seenSource(input.sourceId);
+    if (seen) {
+      const unfinished = fanOut.resumable(seen.signalId);
+      if (unfinished) {
+        this.logger(input).warn("signal.fan_out_retried", { cursor: unfinished.cursor });
+        return fanOut.run(unfinished);
+      }
+      return nothingExecuted(
+        "duplicate",
+        seen.signalId,
+        "DUPLICATE_SOURCE",
+        "This signal was already received; it is not executed twice.",
+      );
+    }
+    const verdict = this.gate(input, now);
+    local.rememberSource(input.sourceId, input.signalId, verdict.kind, now);
+    if (verdict.kind === "pass" || verdict.kind === "combine") {
+      // Journaled with the source, so a retry after any failure from here on continues this run.
+      const run = journal.open(input, now, verdict.kind === "combine" ? verdict.with : null);
+      if (verdict.kind === "combine") this.logger(input).info("signal.combined", { with: verdict.with });
+      return fanOut.run(run);
+    }
+    return this.stopped(tenant, input, verdict);
+  }
+
+  /** A member's own confirmed /trade: the risk engine sizes and checks it for that member's account only. */
+  async manualTrade(raw: ManualTradeInput): Promise<SignalSummary> {
+    const door = this.door(ManualTradeInputSchema, raw, "INVALID_TRADE_INPUT");
+    if ("refused" in door) return door.refused;
+    const { input, tenant } = door;
+    const { local, paper, killSwitch, dispatch } = this.parts;
+    const { signal } = input;
+    const now = Date.now();
+    const seen = local.seenSource(input.sourceId);
+    if (seen) return nothingExecuted("duplicate", seen.signalId, undefined, "This trade was already placed.");
+    local.rememberSource(input.sourceId, input.signalId, "manual", now);
+    // A member may always reduce their own position; only trades that open exposure wait for a resume.
+    if (opensExposureAction(signal.action) && (await killSwitch.isHalted(tenant))) {
+      return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
+    }
+    const [profile, entitlements, quote] = await Promise.all([
+      tenant.riskProfiles.get(input.userId),
+      executionEntitlements(this.parts.env(), input.communityId),
+      paper.quoteFor(signal),
+    ]);
+    await entitlements.loadMembers([input.userId]);
+    const counts = { ...emptyCounts(), followers: 1 };
+    const {
+      orders,
+      skipped: told,
+      batch,
+    } = planStep(this.parts, {
+      communityId: input.communityId,
+      signalId: input.signalId,
+      signal,
+      followers: [
+        {
+          userId: input.userId,
+          sizingMode: signal.quantity ? "fixed_quantity" : null,
+          amount: signal.quantity,
+          mode: "auto",
+          tradingMode: profile?.tradingMode ?? "paper",
+          riskSettings: (profile?.settings as Record<string, unknown> | undefined) ?? {},
+        },
+      ],
+      quotePrice: quote?.last ?? null,
+      entitlements,
+      exitQuantityOf: { kind: "own" },
+      now,
+      counts,
+    });
+    const delivered = batch ? await dispatch.deliver(batch) : null;
+    if (delivered && delivered.haltedEntries > 0) {
+      return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
+    }
+    const entry = orders.find((o) => o.cause === "signal");
+    const skipped = Object.keys(counts.skipped)[0];
+    const message = entry
+      ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
+      : `Not placed: ${told[0]?.message ?? describeSkip(skipped ?? "unknown")}`;
+    const summary: SignalSummary = {
+      ...counts,
+      status: entry ? "accepted" : "refused",
+      signalId: input.signalId,
+      message,
+    };
+    if (!entry && skipped) summary.code = skipped.toUpperCase();
+    await tenant.execution.setSignalOutcome(input.signalId, entry ? "accepted" : "refused", entry ? null : message, {
+      ...summary,
+    });
+    return summary;
+  }
+
+  /** The input against its schema, then the identity check (which throws: the caller named another community). */
+  private door<T extends { signalId: string; communityId: string }>(
+    schema: z.ZodType<T>,
+    raw: unknown,
+    code: string,
+  ): { refused: SignalSummary } | { input: T; tenant: TenantRepository } {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const signalId = String((raw as { signalId?: unknown } | null)?.signalId ?? "");
+      return { refused: nothingExecuted("refused", signalId, code, parsed.error.message) };
+    }
+    return { input: parsed.data, tenant: this.parts.tenant(parsed.data.communityId) };
+  }
+
+  /** The signal's age, double posts and conflicts; remembered for the next signal's checks unless it expired. */
+  private gate(input: SubmitSignalInput, now: number): GateVerdict {
+    const { local } = this.parts;
+    const { signal } = input;
+    const maxAgeSeconds = Number(local.getMeta("maxSignalAgeSeconds") ?? DEFAULT_MAX_SIGNAL_AGE_SECONDS);
+    const fingerprint = signalFingerprint(signal);
+    const verdict = gateSignal({
+      signal,
+      fingerprint,
+      sourceTimestamp: input.sourceTimestamp,
+      now,
+      maxAgeSeconds,
+      recentFromProvider: local.recentFrom(input.providerUserId, now - DOUBLE_POST_WINDOW_MS),
+    });
+    if (verdict.kind !== "expired") {
+      local.rememberRecent({
+        signalId: input.signalId,
+        provider: input.providerUserId,
+        symbol: conflictSymbol(signal),
+        instrument: gateInstrument(signal),
+        direction: directionOf(signal),
+        fingerprint,
+        at: now,
+      });
+    }
+    return verdict;
+  }
+
+  /** A signal the gates stopped: its outcome recorded (a conflict refuses both signals and cancels the other's queue). */
+  private async stopped(
+    tenant: TenantRepository,
+    input: SubmitSignalInput,
+    verdict: Exclude<GateVerdict, { kind: "pass" | "combine" }>,
+  ): Promise<SignalSummary> {
+    const { execution } = tenant;
+    switch (verdict.kind) {
+      case "expired":
+        await execution.setSignalOutcome(input.signalId, "expired", verdict.reason, null);
+        this.logger(input).warn("signal.expired", { reason: verdict.reason });
+        return nothingExecuted("expired", input.signalId, "SIGNAL_EXPIRED", verdict.reason);
+      case "duplicate":
+        await execution.setSignalOutcome(input.signalId, "duplicate", verdict.reason, { of: verdict.of });
+        return nothingExecuted("duplicate", input.signalId, "DOUBLE_POST", verdict.reason);
+      case "conflict": {
+        const canceled = await execution.cancelQueued("conflicting_signal", { signalId: verdict.with });
+        await Promise.all([
+          execution.setSignalOutcome(input.signalId, "refused", verdict.reason, null),
+          execution.setSignalOutcome(verdict.with, "refused", verdict.reason, { canceledOrders: canceled.length }),
+        ]);
+        this.parts.local.release(canceled.map((order) => order.id));
+        await this.parts.flows.publishAll(tenant, canceled);
+        this.logger(input).warn("signal.conflict_refused", { with: verdict.with, canceledOrders: canceled.length });
+        return nothingExecuted("refused", input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
+      }
+    }
+  }
+
+  private async refuse(tenant: TenantRepository, signalId: string, code: string, reason: string) {
+    await tenant.execution.setSignalOutcome(signalId, "refused", reason, null);
+    return nothingExecuted("refused", signalId, code, reason);
+  }
+
+  private logger(input: { communityId: string; signalId: string }): Logger {
+    return this.parts.logger.child({ communityId: input.communityId, signalId: input.signalId });
+  }
+}

@@ -1,0 +1,41 @@
+import type { AppError } from "../../shared/errors";
+import type { AppContext } from "./context";
+
+/**
+ * Pages a person sees in a browser (billing links, the return page, any error on a browser-facing path): one short,
+ * static, escaped document. The response policy gives HTML a `default-src 'none'` CSP, so it carries no script or
+ * style.
+ */
+
+export function htmlPage(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * Whether an error is answered as a page: a browser (it asks for HTML) on a path outside `/api/`. The API, Discord's
+ * `/interactions` and the webhooks keep the JSON error body whatever they accept.
+ */
+export function wantsErrorPage(c: AppContext): boolean {
+  const path = c.req.path;
+  if (path.startsWith("/api/") || path === "/interactions" || path.startsWith("/webhooks/")) return false;
+  return (c.req.header("accept") ?? "").includes("text/html");
+}
+
+/** The page for an error: what happened in words, and the request id to quote. */
+export function errorPage(error: AppError, requestId: string): string {
+  const title =
+    error.status === 404
+      ? "Page not found"
+      : error.status >= 500
+        ? "Something went wrong on our side"
+        : "This link cannot be used";
+  const next =
+    error.status >= 500
+      ? "Please try again in a few minutes, and quote the request id if it keeps happening."
+      : "Return to Discord and run the command again for a fresh link.";
+  return htmlPage(title, `${error.message} ${next} (request id ${requestId})`);
+}
