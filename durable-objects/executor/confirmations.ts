@@ -1,5 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import { configFor } from "../../shared/config";
 import { confirmationButtons } from "../../shared/discord/components";
 import { CONFIRM_WINDOW_SECONDS } from "../../shared/execution/follow-mode";
@@ -17,15 +17,20 @@ import { confirmedEntry, type OrderOutbox } from "./outbox";
 export const CONFIRM_TIMEOUT_MS = CONFIRM_WINDOW_SECONDS * 1000;
 
 /** Confirm mode: the member gets the order with Confirm and Cancel buttons, valid until the deadline. */
-export async function askToConfirm(env: Env, logger: Logger, communityId: string, order: NewOrder): Promise<void> {
-  const secret = configFor(env);
+export async function askToConfirm(
+  parts: { env(): Env; notify(notice: MemberNotice): Promise<void> },
+  logger: Logger,
+  communityId: string,
+  order: NewOrder,
+): Promise<void> {
+  const secret = configFor(parts.env());
   const sessionSecret = secret.ok ? secret.config.SESSION_SECRET : undefined;
   if (!sessionSecret) {
     logger.error("order.confirm_unavailable", { communityId, orderId: order.id, reason: "SESSION_SECRET missing" });
     return;
   }
   const lifetimeSeconds = CONFIRM_TIMEOUT_MS / 1000;
-  await directMessage(env, {
+  await parts.notify({
     userId: order.userId,
     communityId,
     event: `order:${order.id}:confirm`,
@@ -38,6 +43,7 @@ export async function askToConfirm(env: Env, logger: Logger, communityId: string
 
 export interface ConfirmationParts {
   env(): Env;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
@@ -95,7 +101,7 @@ export class Confirmations {
       if (order?.status !== "queued") continue;
       const canceled = await this.cancelUnsent(tenant, order, "confirmation_timeout");
       if (canceled) {
-        await directMessage(this.parts.env(), {
+        await this.parts.notify({
           userId: order.userId,
           communityId: tenant.communityId,
           event: `order:${order.id}:confirm_timeout`,

@@ -1,6 +1,7 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { alertAdminsOfLock } from "../../platform/execution/account-locks";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
@@ -16,6 +17,8 @@ export const SEND_WINDOW_MS = 2 * 60_000;
 
 export interface DispatchContext {
   env(): Env;
+  events: EventSink;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
@@ -56,6 +59,16 @@ export class OrderDispatch {
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);
+      const storedAt = Date.now();
+      await this.ctx.events.publishMany(
+        orders.map((order) =>
+          orderUpdated(
+            batch.communityId,
+            { ...order, status: "queued", filledQuantity: 0, averageFillPrice: null },
+            storedAt,
+          ),
+        ),
+      );
       for (const order of awaiting) {
         local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
       }
@@ -96,12 +109,13 @@ export class OrderDispatch {
       entries: late.length,
       stored: canceled.length,
     });
-    const stored = new Set(canceled);
+    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(batch.communityId, order, now)));
+    const stored = new Set(canceled.map((order) => order.id));
     await Promise.all(
       late
         .filter((o) => stored.has(o.id))
         .map((order) =>
-          directMessage(this.ctx.env(), {
+          this.ctx.notify({
             userId: order.userId,
             communityId: batch.communityId,
             event: `order:${order.id}:stranded`,
@@ -114,13 +128,12 @@ export class OrderDispatch {
   }
 
   private async notices(batch: OutboxBatch, orders: readonly NewOrder[], awaiting: readonly NewOrder[]) {
-    const { logger } = this.ctx;
-    const env = this.ctx.env();
+    const { logger, notify } = this.ctx;
     const reduced = orders.filter((o) => (o.intent.reductions?.length ?? 0) > 0);
     await Promise.all([
-      ...awaiting.map((order) => askToConfirm(env, logger, batch.communityId, order)),
+      ...awaiting.map((order) => askToConfirm(this.ctx, logger, batch.communityId, order)),
       ...reduced.map((order) =>
-        directMessage(env, {
+        notify({
           userId: order.userId,
           communityId: batch.communityId,
           event: `order:${order.id}:reduced`,
@@ -128,7 +141,7 @@ export class OrderDispatch {
         }),
       ),
       ...batch.paused.map((paused) =>
-        directMessage(env, {
+        notify({
           userId: paused.userId,
           communityId: batch.communityId,
           event: `pause:${paused.until}`,
@@ -139,9 +152,11 @@ export class OrderDispatch {
       ),
       ...batch.paused
         .filter((paused) => paused.locked)
-        .map((paused) => alertAdminsOfLock(env, logger, batch.communityId, paused)),
+        .map((paused) =>
+          alertAdminsOfLock({ env: this.ctx.env(), events: this.ctx.events }, logger, batch.communityId, paused),
+        ),
       ...batch.notices.map((notice) =>
-        directMessage(env, {
+        notify({
           userId: notice.userId,
           communityId: batch.communityId,
           event: notice.key,

@@ -1,6 +1,6 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { eventSinkFor } from "../../platform/execution/event-sink";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
@@ -12,6 +12,8 @@ import type { PaperDesk } from "./paper-desk";
 
 export interface OrderFlowParts {
   env(): Env;
+  events: EventSink;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   paper: PaperDesk;
   logger: Logger;
@@ -39,15 +41,14 @@ export class OrderFlows {
       adapter: paper.adapterFor(userId),
       guard: null,
       logger,
-      sink: eventSinkFor(this.parts.env(), logger),
+      sink: this.parts.events,
       release: (ids) => local.release(ids),
       track: (order) => this.track(order),
       untrack: (orderId) => local.untrack(orderId),
       sendOnce: (orderId, send) => this.sendOnce(orderId, send),
       enqueue: (orders) => sendOrderMessages(this.parts.env().ORDER_QUEUE, communityId, orders),
-      notifyMember: async (memberId, event, text) => {
-        await directMessage(this.parts.env(), { userId: memberId, communityId, event, message: text });
-      },
+      notifyMember: (memberId, event, text) =>
+        this.parts.notify({ userId: memberId, communityId, event, message: text }),
       now: () => Date.now(),
     };
   }
@@ -57,10 +58,10 @@ export class OrderFlows {
     return publishOrder(this.for(tenant.communityId, tenant, order.userId), order);
   }
 
-  /** Publishes each order's change (read afresh from D1) to its member's audience: after a bulk cancel. */
-  async publishAll(tenant: TenantRepository, orderIds: readonly string[]): Promise<void> {
-    if (orderIds.length === 0) return;
-    for (const order of await tenant.execution.getOrdersByIds(orderIds)) await this.publish(tenant, order);
+  /** Publishes each order's change to its member's audience, as one batch: after a bulk cancel. */
+  publishAll(tenant: TenantRepository, orders: readonly OrderRow[]): Promise<void> {
+    const now = Date.now();
+    return this.parts.events.publishMany(orders.map((order) => orderUpdated(tenant.communityId, order, now)));
   }
 
   /** Settles once every send under way in this object now has settled (however it ended). */
