@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { hubEventSink } from "../platform/execution/event-sink";
 import { rateLimiterFor } from "../platform/objects";
 import { configFor } from "../shared/config";
 import { discordUserAgent } from "../shared/discord/user-agent";
@@ -74,7 +75,9 @@ export class DiscordGateway extends DurableObject<Env> {
     this.store = new GatewayStateStore(ctx.storage.sql);
     this.inbox = new DispatchInbox(ctx.storage.sql);
     this.guildRoles = new GuildRoleStore(ctx.storage.sql);
-    this.handOff = dispatchHandler(env, this.logger, this.guildRoles);
+    // Notices to members (a departure, a refused edit) also reach their realtime `notifications` channel.
+    const events = hubEventSink({ env, logger: this.logger, waitUntil: (promise) => ctx.waitUntil(promise) });
+    this.handOff = dispatchHandler({ env, events }, this.logger, this.guildRoles);
     this.state = restoreState(this.store.load(), Date.now());
     // Restarted after an eviction or a deploy: a running gateway needs its watchdog even if no alarm is pending.
     void ctx.blockConcurrencyWhile(() => this.syncAlarm());

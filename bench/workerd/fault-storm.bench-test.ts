@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
 import { breakerStates } from "../../platform/execution/broker-breakers";
 import { brokerGuard } from "../../platform/execution/broker-guard";
-import { eventSinkFor } from "../../platform/execution/event-sink";
+import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
@@ -174,7 +174,7 @@ async function storm(seed: number, guarded: boolean) {
     deadLetteredAfterHolds: 0,
     notices: 0,
   };
-  const sink = eventSinkFor(env, rootLogger);
+  const sink = hubEventSink({ env, logger: rootLogger });
   const flowFor = (order: OrderRow): OrderFlowContext => ({
     communityId: community.communityId,
     tenant: community.tenant,

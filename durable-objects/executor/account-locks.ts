@@ -1,9 +1,9 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import type { ExecutorLocalState } from "./local-state";
 
 export interface AccountLockParts {
-  env(): Env;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
 }
 
@@ -37,7 +37,7 @@ export async function unlockAccount(
     ? `new entries resume at ${new Date(paused.until).toISOString()} (00:00 UTC), when today's pause ends.`
     : "new entries are placed again.";
   if (input.actorId !== input.userId) {
-    await directMessage(parts.env(), {
+    await parts.notify({
       userId: input.userId,
       communityId: tenant.communityId,
       event: `unlock:${now}`,

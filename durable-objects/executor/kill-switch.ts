@@ -1,5 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { eventSinkFor } from "../../platform/execution/event-sink";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
 import type { ExecutorLocalState } from "./local-state";
 
@@ -78,7 +78,7 @@ export class KillSwitch {
 }
 
 export interface SwitchParts {
-  env(): Env;
+  events: EventSink;
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   logger: Logger;
@@ -97,8 +97,10 @@ export async function haltTrading(
     tenant.community.setHalted(true, { actorId: input.actorId, reason: input.reason }),
   );
   const canceled = await tenant.execution.cancelQueued("kill_switch", { entriesOnly: true });
-  parts.local.release(canceled);
-  await eventSinkFor(parts.env(), parts.logger).publish({
+  parts.local.release(canceled.map((order) => order.id));
+  const now = Date.now();
+  await parts.events.publishMany(canceled.map((order) => orderUpdated(tenant.communityId, order, now)));
+  await parts.events.publish({
     type: "killswitch.changed",
     communityId: tenant.communityId,
     audience: "community",
@@ -110,7 +112,7 @@ export async function haltTrading(
 
 export async function resumeTrading(parts: SwitchParts, tenant: TenantRepository, input: { actorId: string | null }) {
   const changed = await parts.killSwitch.resuming(() => tenant.community.setHalted(false, { actorId: input.actorId }));
-  await eventSinkFor(parts.env(), parts.logger).publish({
+  await parts.events.publish({
     type: "killswitch.changed",
     communityId: tenant.communityId,
     audience: "community",

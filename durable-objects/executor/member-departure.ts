@@ -15,8 +15,9 @@ export async function cancelDepartedMemberEntries(
   userId: string,
 ): Promise<{ canceledOrders: number }> {
   const canceled = await tenant.execution.cancelQueued("member_left", { userId, entriesOnly: true });
-  parts.local.release(canceled);
-  for (const orderId of canceled) parts.local.takeConfirmation(orderId);
+  const canceledIds = canceled.map((order) => order.id);
+  parts.local.release(canceledIds);
+  for (const orderId of canceledIds) parts.local.takeConfirmation(orderId);
   await parts.flows.publishAll(tenant, canceled);
   return { canceledOrders: canceled.length };
 }

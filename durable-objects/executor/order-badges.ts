@@ -1,7 +1,7 @@
 import { database } from "../../platform/db/client";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { userById } from "../../platform/db/users";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import { type AccountMode, accountModeOf, badged, orderBadge } from "../../shared/discord/badge";
 import type { StoredOrderIntent } from "../../shared/execution/order-intent";
 import type { DiscordMessage } from "../../shared/notifications/message";
@@ -28,7 +28,8 @@ export function subjectOf(order: {
 const MAX_CACHED = 1_000;
 
 /**
- * Every direct message about a member's order, through the one DM sender, with
+ * Every direct message about a member's order, through the executor's `notify` (the one DM sender, also on the
+ * member's realtime notifications channel), with
  * the one badge on top ("🧪 PAPER · <server> · from @pete"): the server's name,
  * the provider of the signal it copies (or "your own trade"), paper or live.
  */
@@ -36,7 +37,13 @@ export class OrderBadges {
   private readonly communities = new Map<string, string>();
   private readonly providers = new Map<string, string | null>();
 
-  constructor(private readonly parts: { env(): Env; tenant(communityId: string): TenantRepository }) {}
+  constructor(
+    private readonly parts: {
+      env(): Env;
+      tenant(communityId: string): TenantRepository;
+      notify(notice: MemberNotice): Promise<void>;
+    },
+  ) {}
 
   async badgeFor(communityId: string, subject: BadgeSubject): Promise<string> {
     const community = await this.communityName(communityId);
@@ -55,7 +62,7 @@ export class OrderBadges {
     message: string | DiscordMessage,
   ): Promise<void> {
     const badge = await this.badgeFor(communityId, subject);
-    await directMessage(this.parts.env(), {
+    await this.parts.notify({
       userId: subject.userId,
       communityId,
       event,

@@ -1,7 +1,8 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { alertAdminsOfLock } from "../../platform/execution/account-locks";
-import { directMessage } from "../../platform/notifications/notify-queue";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
 import type { AccountMode } from "../../shared/discord/badge";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import { describeOrder } from "../../shared/execution/order-label";
 import type { NewOrder } from "../../shared/execution/orders";
 import { describeSkip } from "../../shared/execution/summary";
@@ -18,6 +19,8 @@ export const SEND_WINDOW_MS = 2 * 60_000;
 
 export interface DispatchContext {
   env(): Env;
+  events: EventSink;
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   killSwitch: KillSwitch;
   outbox: OrderOutbox;
@@ -59,6 +62,16 @@ export class OrderDispatch {
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);
+      const storedAt = Date.now();
+      await this.ctx.events.publishMany(
+        orders.map((order) =>
+          orderUpdated(
+            batch.communityId,
+            { ...order, status: "queued", filledQuantity: 0, averageFillPrice: null },
+            storedAt,
+          ),
+        ),
+      );
       for (const order of awaiting) {
         local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
       }
@@ -99,7 +112,8 @@ export class OrderDispatch {
       entries: late.length,
       stored: canceled.length,
     });
-    const stored = new Set(canceled);
+    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(batch.communityId, order, now)));
+    const stored = new Set(canceled.map((order) => order.id));
     await Promise.all(
       late
         .filter((o) => stored.has(o.id))
@@ -117,13 +131,13 @@ export class OrderDispatch {
   }
 
   private async notices(batch: OutboxBatch, awaiting: readonly NewOrder[]) {
-    const { logger } = this.ctx;
+    const { logger, notify } = this.ctx;
     const env = this.ctx.env();
     // A reduction is explained in the order's confirmation request or its "Order placed" message.
     await Promise.all([
       ...awaiting.map((order) => askToConfirm(env, this.ctx.badges, logger, batch.communityId, order)),
       ...batch.paused.map((paused) =>
-        directMessage(env, {
+        notify({
           userId: paused.userId,
           communityId: batch.communityId,
           event: `pause:${paused.until}`,
@@ -134,7 +148,9 @@ export class OrderDispatch {
       ),
       ...batch.paused
         .filter((paused) => paused.locked)
-        .map((paused) => alertAdminsOfLock(env, logger, batch.communityId, paused)),
+        .map((paused) =>
+          alertAdminsOfLock({ env, events: this.ctx.events }, logger, batch.communityId, paused),
+        ),
       ...batch.notices.map((notice) =>
         this.ctx.badges.tell(
           batch.communityId,

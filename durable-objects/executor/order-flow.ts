@@ -7,7 +7,7 @@ import {
   isOpenStatus,
 } from "../../shared/brokers/adapter";
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../shared/brokers/errors";
-import type { EventSink } from "../../shared/execution/events";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { StoredOrderIntent } from "../../shared/execution/order-intent";
 import { describeOrder, filledPart, fillSentence } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
@@ -432,20 +432,7 @@ export function cumulativeFill(
 }
 
 export async function publishOrder(ctx: OrderFlowContext, order: OrderRow): Promise<void> {
-  await ctx.sink.publish({
-    type: "order.updated",
-    communityId: ctx.communityId,
-    audience: { userId: order.userId },
-    data: {
-      orderId: order.id,
-      status: order.status,
-      symbol: order.symbol,
-      leg: order.leg,
-      filledQuantity: order.filledQuantity,
-      averageFillPrice: order.averageFillPrice,
-    },
-    at: ctx.now(),
-  });
+  await ctx.sink.publish(orderUpdated(ctx.communityId, order, ctx.now()));
 }
 
 /** An order that opens or adds to a position as the member decided it (not an exit the engine placed). */

@@ -1,5 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { eventSinkFor } from "../../platform/execution/event-sink";
+import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { OrderRow } from "../../shared/execution/orders";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
@@ -12,6 +12,7 @@ import type { PaperDesk } from "./paper-desk";
 
 export interface OrderFlowParts {
   env(): Env;
+  events: EventSink;
   local: ExecutorLocalState;
   paper: PaperDesk;
   badges: OrderBadges;
@@ -23,8 +24,9 @@ export interface OrderFlowParts {
 
 /**
  * What an order's life (`order-flow.ts`) needs from the executor, for one member: their paper broker, the
- * reservations, fill tracking, the queues and the member's order messages (badged, through the one DM sender). Also keeps the sends under way in
- * this object's memory, so a second copy of an order's message waits for the first instead of sending again.
+ * reservations, fill tracking, the queues and the member's order messages (badged, through the one DM sender).
+ * Also keeps the sends under way in this object's memory, so a second copy of an order's message waits for the
+ * first instead of sending again.
  */
 export class OrderFlows {
   private readonly sending = new Map<string, Promise<OrderSubmissionOutcome>>();
@@ -40,7 +42,7 @@ export class OrderFlows {
       adapter: paper.adapterFor(userId),
       guard: null,
       logger,
-      sink: eventSinkFor(this.parts.env(), logger),
+      sink: this.parts.events,
       release: (ids) => local.release(ids),
       track: (order) => this.track(order),
       untrack: (orderId) => local.untrack(orderId),
@@ -56,10 +58,10 @@ export class OrderFlows {
     return publishOrder(this.for(tenant.communityId, tenant, order.userId), order);
   }
 
-  /** Publishes each order's change (read afresh from D1) to its member's audience: after a bulk cancel. */
-  async publishAll(tenant: TenantRepository, orderIds: readonly string[]): Promise<void> {
-    if (orderIds.length === 0) return;
-    for (const order of await tenant.execution.getOrdersByIds(orderIds)) await this.publish(tenant, order);
+  /** Publishes each order's change to its member's audience, as one batch: after a bulk cancel. */
+  publishAll(tenant: TenantRepository, orders: readonly OrderRow[]): Promise<void> {
+    const now = Date.now();
+    return this.parts.events.publishMany(orders.map((order) => orderUpdated(tenant.communityId, order, now)));
   }
 
   /** Settles once every send under way in this object now has settled (however it ended). */

@@ -41,6 +41,7 @@ export class OrderSending {
         patch: { statusReason: "kill switch" },
       });
       local.release([order.id]);
+      if (canceled) await flows.publish(tenant, canceled);
       return { outcome: "done", status: canceled?.status ?? order.status };
     }
     if (local.isAwaitingConfirmation(order.id)) return { outcome: "done", note: "awaiting the member's confirmation" };

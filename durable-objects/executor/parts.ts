@@ -1,6 +1,9 @@
 import { database } from "../../platform/db/client";
 import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
+import { hubEventSink } from "../../platform/execution/event-sink";
+import { type MemberNotice, notifyMember } from "../../platform/notifications/notify-member";
 import { configFor } from "../../shared/config";
+import type { EventSink } from "../../shared/execution/events";
 import { type Logger, rootLogger } from "../../shared/logging";
 import { Confirmations } from "./confirmations";
 import { FanOutJournal } from "./fan-out-journal";
@@ -35,6 +38,10 @@ export interface ExecutorHost {
 export interface ExecutorParts {
   env(): Env;
   logger: Logger;
+  /** Events for the community's RealtimeHub: queued, batched per turn and sent in order, never awaited. */
+  events: EventSink;
+  /** Tells a member something: a DM, also on their realtime `notifications` channel. */
+  notify(notice: MemberNotice): Promise<void>;
   local: ExecutorLocalState;
   paper: PaperDesk;
   killSwitch: KillSwitch;
@@ -59,9 +66,12 @@ export interface ExecutorParts {
 export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorParts {
   const logger = rootLogger.child({ component: "community-executor" });
   const local = new ExecutorLocalState(sql);
+  const events = hubEventSink({ env: host.env(), logger, waitUntil: (promise) => host.waitUntil(promise) });
   const base = {
     env: () => host.env(),
     logger,
+    events,
+    notify: (notice: MemberNotice) => notifyMember({ env: host.env(), events }, notice),
     local,
     paper: new PaperDesk(local, () => configFor(host.env()), logger),
     killSwitch: new KillSwitch(local, logger),
@@ -86,7 +96,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     fanOut,
     flows,
     confirmations,
-    pipeline: new SignalPipeline({ ...core, dispatch, fanOut }),
+    pipeline: new SignalPipeline({ ...core, dispatch, fanOut, flows }),
     sending: new OrderSending({ ...core, flows, withdrawals }),
     tracking: new FillTracking({ ...core, flows }),
     withdrawals,

@@ -1,6 +1,6 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
-import { eventSinkFor } from "../../platform/execution/event-sink";
 import { type ExecutionEntitlements, executionEntitlements } from "../../platform/execution/execution-entitlements";
+import type { EventSink } from "../../shared/execution/events";
 import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
@@ -35,6 +35,7 @@ export interface FanOutContext {
   badges: OrderBadges;
   digest: SkipDigest;
   logger: Logger;
+  events: EventSink;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
 }
@@ -230,7 +231,7 @@ export class SignalFanOut {
     };
     const logger = this.logger(run);
     await this.ctx.tenant(input.communityId).execution.setSignalOutcome(run.signalId, "accepted", null, { ...summary });
-    await eventSinkFor(this.ctx.env(), logger).publish({
+    await this.ctx.events.publish({
       type: "signal.accepted",
       communityId: input.communityId,
       audience: "community",

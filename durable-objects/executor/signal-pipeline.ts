@@ -26,12 +26,14 @@ import type { FanOutJournal } from "./fan-out-journal";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import type { OrderDispatch } from "./order-dispatch";
+import type { OrderFlows } from "./order-flows";
 import type { OrderOutbox } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
 import type { SignalFanOut } from "./signal-fan-out";
 
 export interface PipelineParts {
   env(): Env;
+  flows: Pick<OrderFlows, "publishAll">;
   local: ExecutorLocalState;
   paper: PaperDesk;
   killSwitch: KillSwitch;
@@ -222,7 +224,8 @@ export class SignalPipeline {
           execution.setSignalOutcome(input.signalId, "refused", verdict.reason, null),
           execution.setSignalOutcome(verdict.with, "refused", verdict.reason, { canceledOrders: canceled.length }),
         ]);
-        this.parts.local.release(canceled);
+        this.parts.local.release(canceled.map((order) => order.id));
+        await this.parts.flows.publishAll(tenant, canceled);
         this.logger(input).warn("signal.conflict_refused", { with: verdict.with, canceledOrders: canceled.length });
         return nothingExecuted("refused", input.signalId, "CONFLICTING_SIGNALS", verdict.reason);
       }

@@ -83,8 +83,9 @@ export class Withdrawals {
 
     // Synchronous again: the signal leaves every count it entered.
     const now = Date.now();
-    ctx.local.release(canceled);
-    for (const orderId of canceled) ctx.local.takeConfirmation(orderId);
+    const canceledIds = canceled.map((order) => order.id);
+    ctx.local.release(canceledIds);
+    for (const orderId of canceledIds) ctx.local.takeConfirmation(orderId);
     ctx.local.forgetRecent(signalId);
     if (run?.status === "done") ctx.local.addCounter(utcDay(run.startedAt), "signals", -1);
     const book = ctx.book.revert(signalId, now);

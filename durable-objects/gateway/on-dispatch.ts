@@ -1,4 +1,5 @@
 import { memberLeftGuild } from "../../platform/members/departure";
+import type { NotifyDeps } from "../../platform/notifications/notify-member";
 import { takeChannelMessage, takeChannelMessageEdit } from "../../platform/signals/channel-messages";
 import type { GatewayDispatch } from "../../shared/gateway/dispatches";
 import type { Logger } from "../../shared/logging";
@@ -19,7 +20,7 @@ import type { GuildRoleStore } from "./guild-role-store";
  */
 export type DispatchHandler = (dispatch: GatewayDispatch) => Promise<void>;
 
-export function dispatchHandler(env: Env, logger: Logger, guildRoles: GuildRoleStore): DispatchHandler {
+export function dispatchHandler(deps: NotifyDeps, logger: Logger, guildRoles: GuildRoleStore): DispatchHandler {
   return async (dispatch) => {
     const log = logger.child({ event: dispatch.type, key: dispatch.key, seq: dispatch.seq, ...where(dispatch) });
     switch (dispatch.type) {
@@ -33,13 +34,13 @@ export function dispatchHandler(env: Env, logger: Logger, guildRoles: GuildRoleS
               : guildRoles.permissionsOf(message.guildId, message.author.id, message.authorRoles ?? []),
         };
         const take = dispatch.type === "MESSAGE_CREATE" ? takeChannelMessage : takeChannelMessageEdit;
-        const result = await take(env, message, rights, log);
+        const result = await take(deps, message, rights, log);
         log.info("gateway.message_taken", { ...result });
         return;
       }
       case "GUILD_MEMBER_REMOVE": {
         const result = await memberLeftGuild(
-          env,
+          deps,
           { guildId: dispatch.guildId, discordUserId: dispatch.user.id, key: dispatch.key },
           log,
         );

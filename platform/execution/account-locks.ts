@@ -2,8 +2,7 @@ import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 import { forCommunity } from "../db/tenant/for-community";
 import { userById } from "../db/users";
-import { directMessage } from "../notifications/notify-queue";
-import { eventSinkFor } from "./event-sink";
+import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
 
 /** A circuit-breaker trip as the executor records it for the alert. */
 export interface LockedAccount {
@@ -19,12 +18,12 @@ export interface LockedAccount {
  * interaction), and a `notification` event for the admins' dashboards.
  */
 export async function alertAdminsOfLock(
-  env: Env,
+  deps: NotifyDeps,
   logger: Logger,
   communityId: string,
   locked: LockedAccount,
 ): Promise<void> {
-  const db = database(env.DB);
+  const db = database(deps.env.DB);
   const tenant = forCommunity(db, communityId);
   const [community, members, member] = await Promise.all([
     tenant.community.get(),
@@ -39,14 +38,14 @@ export async function alertAdminsOfLock(
   logger.warn("risk.account_locked", { communityId, userId: locked.userId, admins: admins.size });
   await Promise.all([
     ...[...admins].map((adminId) =>
-      directMessage(env, {
+      notifyMember(deps, {
         userId: adminId,
         communityId,
         event: `lock:${locked.userId}:${locked.until}`,
         message: text,
       }),
     ),
-    eventSinkFor(env, logger).publish({
+    deps.events.publish({
       type: "notification",
       communityId,
       audience: "admins",

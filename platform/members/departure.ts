@@ -2,7 +2,7 @@ import type { Logger } from "../../shared/logging";
 import { database } from "../db/client";
 import { communityDirectory } from "../db/cross-community/community-directory";
 import { forCommunity } from "../db/tenant/for-community";
-import { directMessage } from "../notifications/notify-queue";
+import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
 import { executorFor } from "../objects";
 
 export type DepartureOutcome =
@@ -28,10 +28,11 @@ export type DepartureOutcome =
  * sign-in capability.
  */
 export async function memberLeftGuild(
-  env: Env,
+  deps: NotifyDeps,
   departure: { guildId: string; discordUserId: string; key: string },
   logger: Logger,
 ): Promise<DepartureOutcome> {
+  const { env } = deps;
   const db = database(env.DB);
   const community = await communityDirectory(db).findByGuildId(departure.guildId);
   if (!community) return { outcome: "ignored", reason: "guild_not_registered" };
@@ -63,7 +64,7 @@ export async function memberLeftGuild(
   });
   if (followsPaused > 0 || canceledOrders > 0) {
     const canceled = canceledOrders > 0 ? ` ${canceledOrders} order(s) not yet sent were canceled.` : "";
-    await directMessage(env, {
+    await notifyMember(deps, {
       userId: member.userId,
       communityId: community.id,
       event: `departed:${departure.key}`,

@@ -14,7 +14,8 @@ import { ensureMemberRecord } from "../db/member-record";
 import type { Community } from "../db/tenant/community";
 import { forCommunity, type TenantRepository } from "../db/tenant/for-community";
 import type { SignalRow } from "../db/tenant/signals";
-import { type ChannelMessageTarget, directMessage, react, replyTo } from "../notifications/notify-queue";
+import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
+import { type ChannelMessageTarget, react, replyTo } from "../notifications/notify-queue";
 import { executorFor } from "../objects";
 import { intakeSignal, type SignalIntakeResult } from "./intake";
 
@@ -79,7 +80,7 @@ interface Sender {
 
 /** MESSAGE_CREATE in a signal channel. Throws when the executor could not be reached, so the hand-off is retried. */
 export async function takeChannelMessage(
-  env: Env,
+  { env }: NotifyDeps,
   message: GatewayMessage,
   rights: AuthorRights,
   logger: Logger,
@@ -99,11 +100,12 @@ export async function takeChannelMessage(
 
 /** MESSAGE_UPDATE of a message in a signal channel: amends its signal within the edit window. */
 export async function takeChannelMessageEdit(
-  env: Env,
+  deps: NotifyDeps,
   message: GatewayMessage,
   rights: AuthorRights,
   logger: Logger,
 ): Promise<ChannelMessageOutcome> {
+  const { env } = deps;
   // An update without an edit time is Discord adding an embed (a link preview), not the author editing.
   const editedAt = message.editedTimestamp === null ? Number.NaN : Date.parse(message.editedTimestamp);
   if (!Number.isFinite(editedAt)) return ignored("not_an_edit");
@@ -128,7 +130,7 @@ export async function takeChannelMessageEdit(
 
   if (editedAt - snowflakeTime(message.id) > EDIT_WINDOW_MS) {
     await tellProvider(
-      env,
+      deps,
       checked,
       `edit:${message.id}:${editedAt}:late`,
       current
@@ -149,7 +151,7 @@ export async function takeChannelMessageEdit(
     if (!outcome.ok) {
       if (outcome.retryable) throw new Error(`withdrawing signal ${current.id}: ${outcome.message}`);
       await tellProvider(
-        env,
+        deps,
         checked,
         `edit:${message.id}:${editedAt}:refused`,
         `✏️ Your edit of ${messageLink(message)} was not applied: ${outcome.message} The signal stands as first posted (${describeSignal(current.normalized)}).`,
@@ -318,8 +320,8 @@ function reply(env: Env, sender: Sender, target: ChannelMessageTarget, revision:
   return replyTo(env, target, message, { communityId: sender.community.id, purpose: revision });
 }
 
-async function tellProvider(env: Env, sender: Sender, event: string, text: string): Promise<void> {
-  await directMessage(env, { userId: sender.providerUserId, communityId: sender.community.id, event, message: text });
+async function tellProvider(deps: NotifyDeps, sender: Sender, event: string, text: string): Promise<void> {
+  await notifyMember(deps, { userId: sender.providerUserId, communityId: sender.community.id, event, message: text });
 }
 
 // --- small helpers ------------------------------------------------------------------

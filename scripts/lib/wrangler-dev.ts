@@ -19,6 +19,8 @@ export interface DevServer {
   vars: Record<string, string>;
   /** Matching private keys (e.g. the Ed25519 key for signing interactions). */
   keys: ReturnType<typeof generateDevSecrets>["keys"];
+  /** The wrangler process, leader of the process group that holds workerd (for a bench's memory and CPU figures). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -143,7 +145,7 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
     throw new Error(`${error instanceof Error ? error.message : error}\n--- wrangler log (tail) ---\n${tail}`);
   }
   log(`ready at ${baseUrl} in ${Math.round(performance.now() - started)} ms (persist dir ${persistTo})`);
-  return { baseUrl, vars, keys, stop };
+  return { baseUrl, vars, keys, pid: child.pid ?? 0, stop };
 }
 
 function safeTail(file: string, lines = 40): string {

@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import { type PurposeKey, purposeKey } from "../crypto/purpose-key";
 import { AppError } from "../errors";
 import { BILLING_INTERVALS, BILLING_SUBJECT_KINDS } from "./plans";
 
@@ -110,10 +111,6 @@ export async function verifyBillingLink(
   return claims.data;
 }
 
-async function linkKey(secret: string): Promise<Uint8Array> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(AUDIENCE)));
+function linkKey(secret: string): Promise<PurposeKey> {
+  return purposeKey(secret, AUDIENCE);
 }

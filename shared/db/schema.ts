@@ -163,6 +163,10 @@ export const deliveryFailures = sqliteTable(
   (t) => [primaryKey({ columns: [t.queue, t.bodyDigest] }), index("delivery_failures_updated_idx").on(t.updatedAt)],
 );
 
+/**
+ * Browser sessions: one row per session token (`id` is the token's `jti`). A token is honoured only while its row
+ * exists, is not revoked and has not expired; `expires_at` moves with sliding renewal.
+ */
 export const sessions = sqliteTable(
   "sessions",
   {
@@ -173,8 +177,28 @@ export const sessions = sqliteTable(
     revokedAt: integer("revoked_at"),
     userAgent: text("user_agent"),
     mfaVerifiedAt: integer("mfa_verified_at"),
+    /** Last authenticated use, recorded at most every few minutes. */
+    lastSeenAt: integer("last_seen_at"),
+    /** The client address at sign-in (`cf-connecting-ip`). */
+    ip: text("ip"),
   },
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Each RealtimeHub's figures as it last reported them (every minute while it holds sockets): operational data for
+ * `GET /api/v1/ops/metrics`, not tenant data. Counters are cumulative over the hub's life; `latency_buckets` counts
+ * publish-to-send latencies per bucket of REALTIME_LATENCY_BUCKETS_MS.
+ */
+export const realtimeHubStats = sqliteTable(
+  "realtime_hub_stats",
+  {
+    communityId: text("community_id").primaryKey(),
+    connections: integer("connections").notNull(),
+    stats: text("stats", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    reportedAt: integer("reported_at").notNull(),
+  },
+  (t) => [index("realtime_hub_stats_reported_idx").on(t.reportedAt)],
 );
 
 export const SIGNAL_SOURCES = ["slash", "message", "webhook", "api"] as const;

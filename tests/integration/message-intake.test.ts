@@ -29,6 +29,7 @@ import {
   testShard,
   waitForStatus,
 } from "../support/fake-discord";
+import { connect, sessionFor, type TestSocket } from "../support/realtime";
 import { createWebhook, postSignal } from "../support/signal-webhooks";
 
 /**
@@ -565,6 +566,70 @@ describe("departures", { timeout: 30_000 }, () => {
       },
     ]);
     expect(await watched.tenant.providers.memberByDiscordId(leaving.id)).toMatchObject({ namedProvider: false });
+  });
+});
+
+describe("live dashboards", { timeout: 30_000 }, () => {
+  it("Scenario: Orders canceled by a provider's edit or a member's departure reach their owners", async () => {
+    const watched = await watchedServer();
+    const provider = watched.community.provider();
+    const leaving = member();
+    const [leaverId = "", stayerId = ""] = await followersOf(watched, provider, 2, "confirm", [leaving, member()]);
+    const socketOf = async (userId: string) => {
+      const { cookie } = await sessionFor(userId);
+      return (await connect({ communityId: watched.community.communityId, cookie })).socket;
+    };
+    const leaver = await socketOf(leaverId);
+    const stayer = await socketOf(stayerId);
+    const orderUpdates = (socket: TestSocket) =>
+      socket
+        .events()
+        .filter((event) => event.type === "order.updated")
+        .map((event) => {
+          const data = event.data as { orderId: string; status: string };
+          return `${data.orderId} ${data.status}`;
+        });
+    const notices = (socket: TestSocket) =>
+      socket
+        .events()
+        .filter((event) => event.type === "notification")
+        .map((event) => String((event.data as { content: string }).content));
+    const orderIdsOf = async (userId: string) =>
+      (await ordersOf(watched)).filter((order) => order.user_id === userId).map((order) => order.id);
+
+    // An edit within 30 s that is no longer a signal withdraws it: both queued orders are canceled.
+    const message = await post(watched, provider, "BUY AAPL 10 @ 190 SL 185");
+    await edit(watched, message, "scratch that");
+    const [leaverFirst] = await orderIdsOf(leaverId);
+    const [stayerFirst] = await orderIdsOf(stayerId);
+    const withdrawn = (id: string | undefined) => [`${id} queued`, `${id} canceled`];
+    await leaver.until((s) => orderUpdates(s).join() === withdrawn(leaverFirst).join(), 5_000, "queued, canceled");
+    await stayer.until((s) => orderUpdates(s).join() === withdrawn(stayerFirst).join(), 5_000, "queued, canceled");
+
+    // The next signal's order of the member who leaves is canceled, and the departure notice reaches their socket.
+    await post(watched, provider, "BUY MSFT 1 @ 400");
+    await watched.discord.dispatch(
+      "GUILD_MEMBER_REMOVE",
+      memberRemove({
+        guild_id: watched.community.at.guildId,
+        user: { id: leaving.id, username: leaving.username, discriminator: "0", global_name: null, avatar: null },
+      }),
+    );
+    const [, leaverSecond] = await orderIdsOf(leaverId);
+    const [, stayerSecond] = await orderIdsOf(stayerId);
+    await leaver.until(
+      (s) =>
+        orderUpdates(s).includes(`${leaverSecond} canceled`) &&
+        notices(s).some((notice) => notice.includes("copy trading there is paused")),
+      10_000,
+      "the canceled order and the departure notice",
+    );
+    expect(orderUpdates(leaver).slice(2)).toEqual([`${leaverSecond} queued`, `${leaverSecond} canceled`]);
+    await stayer.until((s) => orderUpdates(s).includes(`${stayerSecond} queued`), 5_000, "its queued order");
+    expect(orderUpdates(stayer)).toEqual([...withdrawn(stayerFirst), `${stayerSecond} queued`]);
+    expect(notices(stayer).filter((notice) => notice.includes("copy trading there is paused"))).toEqual([]);
+    leaver.ws.close(1000);
+    stayer.ws.close(1000);
   });
 });
 

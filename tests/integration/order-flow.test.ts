@@ -9,7 +9,7 @@ import {
 } from "../../durable-objects/executor/order-flow";
 import { breakerStates } from "../../platform/execution/broker-breakers";
 import { brokerGuard } from "../../platform/execution/broker-guard";
-import { eventSinkFor } from "../../platform/execution/event-sink";
+import { hubEventSink } from "../../platform/execution/event-sink";
 import { AlpacaAdapter } from "../../shared/brokers/alpaca";
 import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import { rootLogger } from "../../shared/logging";
@@ -94,7 +94,7 @@ async function liveOrder(
     adapter,
     guard: options.guarded ? brokerGuard(env, "alpaca", `test-${crypto.randomUUID()}`, adapter.capabilities) : null,
     logger: rootLogger,
-    sink: eventSinkFor(env, rootLogger),
+    sink: hubEventSink({ env, logger: rootLogger }),
     release: () => {},
     track: () => {},
     untrack: () => {},

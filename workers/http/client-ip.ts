@@ -6,7 +6,7 @@ import type { AppContext } from "./context";
  * `x-real-ip`, `x-forwarded-for` or `true-client-ip` are chosen by the client
  * and never identify it.
  */
-function clientIp(c: AppContext): string | null {
+export function clientIp(c: AppContext): string | null {
   const ip = c.req.header("cf-connecting-ip")?.trim();
   return ip ? ip : null;
 }

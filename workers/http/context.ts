@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
+import type { AuthenticatedSession } from "../auth/session";
 
 export interface AppVariables {
   requestId: string;
@@ -12,6 +13,8 @@ export interface AppVariables {
   /** Set once OPS_TOKEN authentication passes: the fingerprint of the token used (never the token). */
   operator?: { fingerprint: string };
   userId?: string;
+  /** Set by `requireSession`: the request's verified browser session. */
+  session?: AuthenticatedSession;
 }
 
 export interface AppEnv {

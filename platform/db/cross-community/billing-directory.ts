@@ -7,7 +7,6 @@ import {
   billingLinkClaims,
   brokerConnections,
   communities,
-  memberships,
   riskProfiles,
   subscriptions,
   traderPlans,
@@ -16,6 +15,7 @@ import {
   webhookEvents,
 } from "../../../shared/db/schema";
 import type { Database } from "../client";
+import { communitiesOfMember } from "./member-communities";
 
 /**
  * The cross-tenant side of billing: a webhook names a provider customer or
@@ -359,13 +359,8 @@ export function billingDirectory(db: Database) {
     },
 
     /** The communities a user belongs to. */
-    async communitiesOf(userId: string): Promise<string[]> {
-      const rows = await db
-        .select({ communityId: memberships.communityId })
-        .from(memberships)
-        .where(eq(memberships.userId, userId))
-        .all();
-      return rows.map((row) => row.communityId);
+    communitiesOf(userId: string): Promise<string[]> {
+      return communitiesOfMember(db, userId);
     },
 
     /** Communities where the user trades live. */

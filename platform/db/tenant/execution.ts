@@ -236,7 +236,7 @@ export function executionRepository(scope: TenantScope) {
 
     /**
      * Cancels still-queued orders (all, one signal's, the given ids, or only entries), with an event each.
-     * Returns the canceled ids.
+     * Returns the canceled orders as they now are (for their owners' live dashboards).
      */
     async cancelQueued(
       cause: string,
@@ -249,7 +249,7 @@ export function executionRepository(scope: TenantScope) {
         noneSent?: boolean;
       } = {},
       now = Date.now(),
-    ): Promise<string[]> {
+    ): Promise<OrderRow[]> {
       if (filter.orderIds?.length === 0) return [];
       const queuedHere = and(
         eq(orders.communityId, communityId),
@@ -280,9 +280,9 @@ export function executionRepository(scope: TenantScope) {
           .update(orders)
           .set({ status: "canceled", statusReason: cause, updatedAt: now })
           .where(queuedHere)
-          .returning({ id: orders.id }),
+          .returning(),
       ]);
-      return canceled.map((r) => r.id);
+      return canceled;
     },
 
     /** How many orders of a signal left `queued` for a broker (sent, filled, rejected, or canceled there). */

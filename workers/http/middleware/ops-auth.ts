@@ -25,7 +25,7 @@ export const OPS_TOKEN_SCHEME = "opsToken";
  * 429, the right token included. Mutations are recorded in the operator action
  * log, with the token's fingerprint, before they run.
  */
-const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
+export const requireOpsToken = createMiddleware<AppEnv>(async (c, next) => {
   const tokens = c.get("config").OPS_TOKEN;
   if (!tokens) {
     throw new ServiceUnavailableError("Operator access is not configured (OPS_TOKEN).", "FEATURE_NOT_CONFIGURED");

@@ -7,6 +7,12 @@ export function registerOpenApi(app: App): void {
     scheme: "bearer",
     description: "Operator endpoints: Authorization: Bearer <OPS_TOKEN>",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "sessionCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: "__Host-session",
+    description: "A browser session: the cookie set at sign-in",
+  });
   app.doc31("/api/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {

@@ -1,14 +1,23 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
 import { platformFigures } from "../../../platform/db/cross-community/ops-metrics";
+import { type HubReport, realtimeStatsStore } from "../../../platform/db/realtime-stats";
 import { breakerStates } from "../../../platform/execution/broker-breakers";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
+import {
+  addHubFigures,
+  HUB_COUNTERS,
+  latencyPercentile,
+  REALTIME_LATENCY_BUCKETS_MS,
+} from "../../../shared/realtime/stats";
 import type { App } from "../context";
 import { operatorOnly } from "../middleware/ops-auth";
 import { errorResponse } from "../schemas";
 
 const WINDOW_MS = 24 * 3600_000;
+/** A hub reports every minute while it holds sockets: one silent for longer holds none (or is gone). */
+const REALTIME_FRESH_MS = 3 * 60_000;
 
 const ReconciliationRunSchema = z
   .object({
@@ -38,6 +47,31 @@ const BrokerBreakerSchema = z
   })
   .openapi("BrokerBreaker");
 
+const LatencyPercentileSchema = z
+  .object({
+    atMostMs: z.number().nullable().openapi({ description: "The histogram bucket's upper bound; null past the last" }),
+    overMs: z.number().optional().openapi({ description: "Set when the percentile lies past the last bound" }),
+  })
+  .nullable();
+
+const RealtimeSchema = z
+  .object({
+    hubs: z.number().int().openapi({ description: "Hubs that reported in the last 3 minutes (they hold sockets)" }),
+    connections: z.number().int().openapi({ description: "Open sockets in those hubs" }),
+    counters: z
+      .record(z.enum(HUB_COUNTERS), z.number())
+      .openapi({ description: "Cumulative over every hub's life: messages and bytes in and out, closes by cause" }),
+    publishToSendMs: z
+      .object({
+        bucketsMs: z.array(z.number()),
+        counts: z.array(z.number().int()).openapi({ description: "One more than bucketsMs: the last is slower" }),
+        p50: LatencyPercentileSchema,
+        p99: LatencyPercentileSchema,
+      })
+      .openapi({ description: "From an event's publication to the hub handing it to its sockets, over every hub" }),
+  })
+  .openapi("RealtimeMetrics");
+
 const MetricsSchema = z
   .object({
     generatedAt: z.number().int(),
@@ -53,6 +87,7 @@ const MetricsSchema = z
     }),
     reconciliation: z.object({ lastRun: ReconciliationRunSchema.nullable() }),
     brokers: z.array(BrokerBreakerSchema).openapi({ description: "Each broker's circuit breaker" }),
+    realtime: RealtimeSchema,
   })
   .openapi("OpsMetrics");
 
@@ -61,7 +96,8 @@ const route = createRoute({
   method: "get",
   path: "/api/v1/ops/metrics",
   tags: ["operations"],
-  summary: "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers",
+  summary:
+    "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers, realtime",
   responses: {
     200: { description: "Current figures", content: { "application/json": { schema: MetricsSchema } } },
     401: errorResponse("Missing or invalid operator token"),
@@ -81,12 +117,31 @@ function breakerView(broker: string, state: BreakerState): z.infer<typeof Broker
   };
 }
 
+/** Counters and latencies summed over every hub that ever reported; connections only from fresh reports. */
+function realtimeView(hubs: readonly HubReport[], now: number): z.infer<typeof RealtimeSchema> {
+  const fresh = hubs.filter((hub) => now - hub.reportedAt <= REALTIME_FRESH_MS);
+  const all = addHubFigures(hubs.map((hub) => hub.stats));
+  return {
+    hubs: fresh.length,
+    connections: fresh.reduce((sum, hub) => sum + hub.stats.connections, 0),
+    counters: all.counters,
+    publishToSendMs: {
+      bucketsMs: [...REALTIME_LATENCY_BUCKETS_MS],
+      counts: all.latencyBuckets,
+      p50: latencyPercentile(all.latencyBuckets, 50),
+      p99: latencyPercentile(all.latencyBuckets, 99),
+    },
+  };
+}
+
 export function registerOpsMetrics(app: App): void {
   app.openapi(route, async (c) => {
     const now = Date.now();
-    const [figures, breakers] = await Promise.all([
-      platformFigures(database(c.env.DB), now - WINDOW_MS),
+    const db = database(c.env.DB);
+    const [figures, breakers, hubs] = await Promise.all([
+      platformFigures(db, now - WINDOW_MS),
       breakerStates(c.env),
+      realtimeStatsStore(db).all(),
     ]);
     const byQueue = figures.deadLettersNotReplayed;
     return c.json(
@@ -96,6 +151,7 @@ export function registerOpsMetrics(app: App): void {
         deadLetters: { notReplayed: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
         reconciliation: { lastRun: figures.lastReconciliationRun },
         brokers: breakers.map(({ broker, state }) => breakerView(broker, state)),
+        realtime: realtimeView(hubs, now),
       },
       200,
     );

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { executorFor, gatewayShardFor, rateLimiterFor, realtimeHubFor } from "../../../platform/objects";
 import { configFor } from "../../../shared/config";
 import { productionShards } from "../../../shared/gateway/shards";
+import { within } from "../../../shared/timeout";
 import type { App } from "../context";
 
 const CheckSchema = z.object({
@@ -56,19 +57,11 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 async function timed(probe: () => Promise<unknown>): Promise<Check> {
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | null = null;
   try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-      }),
-    ]);
+    await within(probe(), PROBE_TIMEOUT_MS);
     return { ok: true, latencyMs: elapsed(started) };
   } catch (error) {
     return { ok: false, latencyMs: elapsed(started), error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
 }
 
