@@ -148,9 +148,7 @@ export class OrderDispatch {
       ),
       ...batch.paused
         .filter((paused) => paused.locked)
-        .map((paused) =>
-          alertAdminsOfLock({ env, events: this.ctx.events }, logger, batch.communityId, paused),
-        ),
+        .map((paused) => alertAdminsOfLock({ env, events: this.ctx.events }, logger, batch.communityId, paused)),
       ...batch.notices.map((notice) =>
         this.ctx.badges.tell(
           batch.communityId,

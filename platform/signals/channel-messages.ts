@@ -80,11 +80,12 @@ interface Sender {
 
 /** MESSAGE_CREATE in a signal channel. Throws when the executor could not be reached, so the hand-off is retried. */
 export async function takeChannelMessage(
-  { env }: NotifyDeps,
+  deps: NotifyDeps,
   message: GatewayMessage,
   rights: AuthorRights,
   logger: Logger,
 ): Promise<ChannelMessageOutcome> {
+  const { env } = deps;
   const db = database(env.DB);
   const checked = await signalSender(db, message, rights);
   if ("outcome" in checked) return checked;
@@ -95,7 +96,7 @@ export async function takeChannelMessage(
   const target = { channelId: message.channelId, messageId: message.id };
   if (!reading.ok) return notASignal(env, checked, target, reading, POSTED);
   const taken = await take(env, checked, message, reading.signal, message.id, postedAt, log);
-  return answer(env, checked, target, taken, POSTED, null);
+  return answer(deps, checked, target, taken, POSTED, null);
 }
 
 /** MESSAGE_UPDATE of a message in a signal channel: amends its signal within the edit window. */
@@ -174,7 +175,7 @@ export async function takeChannelMessageEdit(
   }
   const sourceId = current ? `${message.id}:edit:${editedAt}` : message.id;
   const taken = await take(env, checked, message, reading.signal, sourceId, editedAt, log);
-  return answer(env, checked, target, taken, revision, withdrawn);
+  return answer(deps, checked, target, taken, revision, withdrawn);
 }
 
 // --- who and where -------------------------------------------------------------
@@ -233,13 +234,14 @@ function take(
 
 /** The reaction (and, for a refusal, the reply) that tells the channel what became of the signal. */
 async function answer(
-  env: Env,
+  deps: NotifyDeps,
   sender: Sender,
   target: ChannelMessageTarget,
   taken: SignalIntakeResult,
   revision: string,
   withdrawn: { signalId: string; canceledOrders: number } | null,
 ): Promise<ChannelMessageOutcome> {
+  const { env } = deps;
   // Left `received`: the Gateway's inbox hands the message on again, and the executor decides then.
   if (taken.kind === "handoff_failed") throw new Error(`signal ${taken.signal.id} not taken: ${taken.reason}`);
   // The executor had already decided this source (an earlier attempt whose answer was lost): its decision is in D1.
@@ -258,7 +260,7 @@ async function answer(
     await mark(env, sender, target, revision, placedNothing ? WARNING : ACCEPTED);
     if (placedNothing) {
       const outcome = providerOutcome(taken.summary, signalHeadline(taken.signal.normalized));
-      await tellProvider(env, sender, `signal-outcome:${taken.signal.id}`, outcome);
+      await tellProvider(deps, sender, `signal-outcome:${taken.signal.id}`, outcome);
     }
     if (withdrawn) {
       await reply(

@@ -96,8 +96,11 @@ describe("execution events reach the hub", () => {
     expect(byType("signal.accepted")).toHaveLength(1);
     expect(byType("order.updated").map((e) => (e.data as { status: string }).status)).toContain("filled");
     expect(byType("position.updated")[0]?.stream).toBe("portfolio:member");
+    // The member's order message, badged, with the engine's explanation of the reduction.
     expect(byType("notification").map((e) => String((e.data as { content: string }).content))).toEqual(
-      expect.arrayContaining([expect.stringContaining("reduced to fit")]),
+      expect.arrayContaining([
+        expect.stringMatching(/^🧪 PAPER · .*\n[\s\S]*Reduced from 1,000 to \d+ shares to fit your max position/),
+      ]),
     );
     expect(byType("killswitch.changed").map((e) => (e.data as { halted: boolean }).halted)).toEqual([true, false]);
     expect(gapFree(socket)).toBe(true);
