@@ -258,17 +258,23 @@ const followUpsOf = (discord: ReturnType<typeof fakeDiscordApi>, payload: { toke
       c.method === "POST" && c.url.includes("/webhooks/") && c.url.endsWith(`/${encodeURIComponent(payload.token)}`),
   );
 
+/** A community whose provider posts `text` with /signal, the executor answering `answer`. */
+async function providerPosts(text: string, answer: Parameters<typeof executorAnswers>[0]) {
+  const discord = fakeDiscordApi();
+  executorAnswers(answer);
+  const community = await setUpCommunity();
+  const provider = community.provider();
+  const payload = slash("signal", signalText(text), { at: community.at, who: provider });
+  const response = await interactionResponse(await postInteraction(payload));
+  return { discord, community, provider, payload, response };
+}
+
 describe("public signal posts, private outcomes", () => {
   it("Scenario: An accepted signal is posted in the channel as an embed", async () => {
-    const discord = fakeDiscordApi();
-    executorAnswers(() => accepted("accepted: 2 followers → 2 orders queued"));
-    const community = await setUpCommunity();
-    const provider = community.provider();
-    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50 SL 185 TP 195"), {
-      at: community.at,
-      who: provider,
-    });
-    expect(await interactionResponse(await postInteraction(payload))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    const { discord, provider, payload, response } = await providerPosts("BUY AAPL 10 @ 190.50 SL 185 TP 195", () =>
+      accepted("accepted: 2 followers → 2 orders queued"),
+    );
+    expect(response).toEqual({ type: 5, data: { flags: EPHEMERAL } });
     const edit = await discord.editOf(payload);
     expect(edit.body.content).toBe(
       "✅ Posted: BUY AAPL. 2 orders placed for your 2 followers.\nOnly you see these counts.",
@@ -303,32 +309,22 @@ describe("public signal posts, private outcomes", () => {
   });
 
   it("Scenario: Orders waiting for their member's confirmation are said as such", async () => {
-    const discord = fakeDiscordApi();
-    executorAnswers(() => ({ ...accepted("accepted"), ordersAwaitingConfirmation: 1, ordersReduced: 1 }));
-    const community = await setUpCommunity();
-    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), {
-      at: community.at,
-      who: community.provider(),
-    });
-    await postInteraction(payload);
+    const { discord, payload } = await providerPosts("BUY AAPL 10 @ 190.50", () => ({
+      ...accepted("accepted"),
+      ordersAwaitingConfirmation: 1,
+      ordersReduced: 1,
+    }));
     expect((await discord.editOf(payload)).body.content).toBe(
       "✅ Posted: BUY AAPL. 2 orders placed for your 2 followers (1 reduced to fit their limits; 1 awaiting confirmation).\nOnly you see these counts.",
     );
   });
 
   it("Scenario: A signal that placed no orders warns its provider only", async () => {
-    const discord = fakeDiscordApi();
-    executorAnswers(() => ({
+    const { discord, payload } = await providerPosts("BUY AAPL 10 @ 190.50", () => ({
       ...accepted("accepted"),
       ordersQueued: 0,
       skipped: { max_open_positions: 1, outside_regular_hours: 1 },
     }));
-    const community = await setUpCommunity();
-    const payload = slash("signal", signalText("BUY AAPL 10 @ 190.50"), {
-      at: community.at,
-      who: community.provider(),
-    });
-    await postInteraction(payload);
     expect((await discord.editOf(payload)).body.content).toBe(
       [
         "⚠️ Posted: BUY AAPL. No orders were placed for your 2 followers.",
@@ -343,17 +339,13 @@ describe("public signal posts, private outcomes", () => {
   });
 
   it("Scenario: A refused signal is told to its provider only", async () => {
-    const discord = fakeDiscordApi();
-    executorAnswers(() => ({
+    const { discord, payload } = await providerPosts("SHORT TSLA @ 250", () => ({
       ...accepted("Trading is halted in this community (kill switch); the signal is not executed."),
       status: "refused",
       code: "COMMUNITY_HALTED",
       followers: 0,
       ordersQueued: 0,
     }));
-    const community = await setUpCommunity();
-    const payload = slash("signal", signalText("SHORT TSLA @ 250"), { at: community.at, who: community.provider() });
-    await postInteraction(payload);
     expect((await discord.editOf(payload)).body.content).toBe(
       "⚠️ Not posted: SHORT TSLA. Trading is halted in this community (kill switch); the signal is not executed.",
     );
@@ -362,19 +354,15 @@ describe("public signal posts, private outcomes", () => {
   });
 
   it("Scenario: The daily signal limit is told to the owner privately with an upgrade button", async () => {
-    const discord = fakeDiscordApi();
     const reason =
       "This community's Free plan allows 50 signals a day (UTC), and today's are used up, so nothing was executed.";
-    executorAnswers(() => ({
+    const { discord, community, payload } = await providerPosts("BUY 10 AAPL MKT", () => ({
       ...accepted(reason),
       status: "refused",
       code: "SIGNAL_LIMIT_REACHED",
       followers: 0,
       ordersQueued: 0,
     }));
-    const community = await setUpCommunity();
-    const payload = slash("signal", signalText("BUY 10 AAPL MKT"), { at: community.at, who: community.provider() });
-    await postInteraction(payload);
     expect((await discord.editOf(payload)).body.content).toBe(`⚠️ Not posted: BUY AAPL. ${reason}`);
     const told = await vi.waitFor(
       () => {
