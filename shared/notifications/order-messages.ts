@@ -92,7 +92,7 @@ function bullets(lines: readonly string[]): string {
 function exitsLine(order: PlacedOrder): string | null {
   const exits = order.intent.exits ?? [];
   if (exits.length === 0) return null;
-  const currency = priceCurrency(order.intent);
+  const currency = priceCurrency(order);
   const parts = exits.map((exit) => {
     const level = exit.stopPrice ?? exit.limitPrice;
     const at = level === null ? "at market" : formatPrice(level, currency);
