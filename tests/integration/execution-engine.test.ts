@@ -209,7 +209,7 @@ describe("kill switch during a store", () => {
       // The halt arrives while the first step's orders are being written to D1, as a concurrent request would.
       const insertsOrders = (statements: D1PreparedStatement[]) =>
         statements.some((s) => /^insert or ignore into orders /i.test((s as unknown as { statement?: string }).statement ?? ""));
-      db.batch = (statements) => {
+      db.batch = ((statements: D1PreparedStatement[]) => {
         const result = batch(statements);
         if (insertsOrders(statements)) {
           halting ??= result.then(() =>
@@ -217,7 +217,7 @@ describe("kill switch during a store", () => {
           );
         }
         return result;
-      };
+      }) as typeof db.batch;
       queue.sendBatch = (messages, options) => {
         sent += [...messages].length;
         return sendBatch(messages, options);
