@@ -208,7 +208,9 @@ describe("kill switch during a store", () => {
       let halting: Promise<unknown> | null = null;
       // The halt arrives while the first step's orders are being written to D1, as a concurrent request would.
       const insertsOrders = (statements: D1PreparedStatement[]) =>
-        statements.some((s) => /^insert or ignore into orders /i.test((s as unknown as { statement?: string }).statement ?? ""));
+        statements.some((s) =>
+          /^insert or ignore into orders /i.test((s as unknown as { statement?: string }).statement ?? ""),
+        );
       db.batch = ((statements: D1PreparedStatement[]) => {
         const result = batch(statements);
         if (insertsOrders(statements)) {
