@@ -166,7 +166,9 @@ const embeddedDemoCheck: Check = {
       privateKeyJwk: keys.discord.privateKeyJwk,
       applicationId: vars.DISCORD_APPLICATION_ID ?? "",
     });
-    expect(sent.status === 200 && JSON.stringify(sent.body) === '{"type":5}', `/interactions answered ${sent.status}`);
+    // Deferred (type 5), privately: the provider's own reply says what happened, the channel sees only an accepted signal.
+    const deferred = JSON.stringify(sent.body) === JSON.stringify({ type: 5, data: { flags: 64 } });
+    expect(sent.status === 200 && deferred, `/interactions answered ${sent.status}: ${JSON.stringify(sent.body)}`);
     const orders = await waitForOrders(
       baseUrl,
       opsToken,
