@@ -100,6 +100,34 @@ export function signalRepository(scope: TenantScope) {
       );
     },
 
+    /**
+     * A provider's newest accepted entry signal (buy or short) on a symbol (or an option's underlying): the
+     * trade a management message that names the symbol without replying manages.
+     */
+    async latestEntryOn(providerUserId: string, symbol: string): Promise<SignalRow | null> {
+      const upper = symbol.toUpperCase();
+      return (
+        (await db
+          .select()
+          .from(signals)
+          .where(
+            and(
+              inCommunity,
+              eq(signals.providerUserId, providerUserId),
+              eq(signals.status, "accepted" satisfies SignalStatus),
+              sql`json_extract(${signals.normalized}, '$.action') in ('buy', 'short')`,
+              or(
+                sql`upper(json_extract(${signals.normalized}, '$.symbol')) = ${upper}`,
+                sql`json_extract(${signals.normalized}, '$.option.underlying') = ${upper}`,
+              ),
+            ),
+          )
+          .orderBy(desc(signals.sourceTimestamp), desc(signals.createdAt))
+          .limit(1)
+          .get()) ?? null
+      );
+    },
+
     /** Records why a signal did not reach (or was not taken by) the executor. */
     async markFailed(id: string, reason: string): Promise<void> {
       await db
