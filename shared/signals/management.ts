@@ -187,11 +187,11 @@ function readClause(raw: string, symbols: Set<string>): Clause[] {
   if (norm === "") return [{ kind: "chatter" }];
   const action = actionOf(norm);
   if (action) return [action];
-  if (isReport(raw)) return [{ kind: "report" }];
   for (let cut = 1; cut < words.length; cut++) {
     const rest = actionOf(stripFiller(words.slice(cut).join(" ")));
     if (rest && rest.kind !== "other" && isReport(words.slice(0, cut).join(" "))) return [{ kind: "report" }, rest];
   }
+  if (isReport(raw)) return [{ kind: "report" }];
   return [TRADING_WORD.test(norm) ? { kind: "other" } : { kind: "chatter" }];
 }
 

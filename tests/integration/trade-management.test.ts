@@ -90,7 +90,7 @@ async function heldShares(community: TestCommunity, userId: string): Promise<num
       .toArray();
     const account = JSON.parse(row?.state ?? "{}") as PaperAccountState;
     const position = Object.values(account.positions ?? {}).find((p) => p.symbol === "AAPL");
-    return position ? (position.direction === "short" ? -position.quantity : position.quantity) : 0;
+    return position?.quantity ?? 0;
   });
 }
 

@@ -44,6 +44,7 @@ describe("trade-management messages", () => {
       ["secure 30% profits", { closePercent: 30 }],
       ["sell half", { closePercent: 50 }],
       ["close all BRK.B", { closePercent: 100, symbol: "BRK.B" }],
+      ["TP1 hit ✅ close half", { closePercent: 50, reported: true }],
       ["close the rest 🚀, great trade guys", { closePercent: 100 }],
     ];
     for (const [text, expected] of cases) {
