@@ -4,6 +4,7 @@ import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/executio
 import { maxSignalAgeSeconds } from "../shared/execution/signal-gate";
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
 import type { SignalSummary } from "../shared/execution/summary";
+import type { ManagementOutcome, ManageTradesInput } from "../shared/execution/trade-management";
 import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
 import { utcDay } from "../shared/risk/daily-loss";
 import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
@@ -75,6 +76,14 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** A provider's edit takes the signal back: all its queued orders canceled, or nothing if any was sent. */
   withdrawSignal(raw: WithdrawSignalInput): Promise<WithdrawalOutcome> {
     return this.parts.withdrawals.withdraw(raw);
+  }
+
+  /**
+   * A provider's trade-management message on one of their signals: cancels its unfilled entries, moves the stops
+   * or closes part of its positions, per follower. The message id is the key: a replay never acts twice.
+   */
+  manageTrades(raw: ManageTradesInput): Promise<ManagementOutcome> {
+    return this.parts.management.manage(raw);
   }
 
   /** A member left the server (their follows are already paused): their unsent entries are canceled. */

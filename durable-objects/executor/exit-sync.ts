@@ -3,7 +3,7 @@ import { orderInstrumentKey } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { UNSETTLED_STATUSES } from "../../shared/orders/state-machine";
-import { type ExitFit, fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
+import { fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";
 import type { AssetClass, OrderSide } from "../../shared/risk/types";
 import { applyBrokerOrder, type OrderFlowContext, publishOrder, sendQueuedOrder } from "./order-flow";
@@ -59,12 +59,18 @@ export async function fitExitsToHeld(ctx: OrderFlowContext, order: OrderRow, hel
     for (const fit of fits) {
       const exit = working.find((candidate) => candidate.id === fit.id);
       if (!exit) continue;
-      const withdrawn = await withdraw(ctx, exit, fit);
+      const withdrawn = await withdrawExit(ctx, exit, {
+        cause: fit.action === "cancel" ? "position_reduced" : "exit_resized",
+        reason: fit.reason,
+        data: fit.action === "resize" ? { quantity: fit.quantity } : {},
+      });
       if (withdrawn === "filled_meanwhile") {
         filledMeanwhile = true;
         break;
       }
-      if (withdrawn === "withdrawn" && fit.action === "resize") await placeResized(ctx, exit, fit.quantity);
+      if (withdrawn === "withdrawn" && fit.action === "resize") {
+        await placeReplacement(ctx, exit, { leg: `${exit.leg}:${fit.quantity}`, quantity: fit.quantity });
+      }
       if (withdrawn === "withdrawn") {
         notes.push(fit.action === "cancel" ? `${exit.leg} canceled: ${fit.reason}.` : `${exit.leg} ${fit.reason}.`);
       }
@@ -93,10 +99,10 @@ function stepOf(exit: OrderRow): number {
  * still queued), then recorded as canceled with the reason. When the broker
  * filled some of it first, that fill is recorded instead.
  */
-async function withdraw(
+export async function withdrawExit(
   ctx: OrderFlowContext,
   exit: OrderRow,
-  fit: ExitFit,
+  why: { cause: string; reason: string; data: Record<string, unknown> },
 ): Promise<"withdrawn" | "filled_meanwhile" | "gone"> {
   if (exit.brokerOrderId) {
     await ctx.adapter.cancelOrder(exit.brokerOrderId).catch((error: unknown) => {
@@ -115,9 +121,9 @@ async function withdraw(
   const canceled = await ctx.tenant.execution.transition(exit.id, {
     from: UNSETTLED_STATUSES,
     to: "canceled",
-    cause: fit.action === "cancel" ? "position_reduced" : "exit_resized",
-    data: { reason: fit.reason, ...(fit.action === "resize" ? { quantity: fit.quantity } : {}) },
-    patch: { statusReason: fit.reason },
+    cause: why.cause,
+    data: { reason: why.reason, ...why.data },
+    patch: { statusReason: why.reason },
   });
   ctx.release([exit.id]);
   ctx.untrack(exit.id);
@@ -126,10 +132,18 @@ async function withdraw(
   return "withdrawn";
 }
 
-/** The same exit for a smaller quantity, under a new id and client order id (both derived, so a retry reuses them). */
-async function placeResized(ctx: OrderFlowContext, exit: OrderRow, quantity: number): Promise<void> {
+/**
+ * The same exit again under a new id and client order id (both derived from `change.leg`, so a retry reuses
+ * them): for a smaller quantity (a resize), or at another stop price (a provider's stop move).
+ */
+export async function placeReplacement(
+  ctx: OrderFlowContext,
+  exit: OrderRow,
+  change: { leg: string; quantity: number; stopPrice?: number; cause?: string },
+): Promise<OrderRow | null> {
   const parent = exit.parentOrderId ?? exit.id;
-  const leg = `${exit.leg}:${quantity}`;
+  const { leg, quantity } = change;
+  const stopPrice = change.stopPrice ?? exit.stopPrice;
   const replacement: NewOrder = {
     id: `${parent}:${leg}`,
     signalId: exit.signalId,
@@ -146,17 +160,18 @@ async function placeResized(ctx: OrderFlowContext, exit: OrderRow, quantity: num
     parentOrderId: exit.parentOrderId,
     symbol: exit.symbol,
     assetClass: exit.assetClass,
-    intent: { ...exit.intent, quantity, resizedFrom: exit.id },
+    intent: { ...exit.intent, quantity, stopPrice, resizedFrom: exit.id },
     side: exit.side,
     orderType: exit.orderType,
     quantity,
     limitPrice: exit.limitPrice,
-    stopPrice: exit.stopPrice,
-    cause: "exit_resized",
+    stopPrice,
+    cause: change.cause ?? "exit_resized",
   };
   await ctx.tenant.execution.insertOrders([replacement], ctx.now());
   const [stored] = await ctx.tenant.execution.getOrdersByIds([replacement.id]);
-  if (!stored) return;
+  if (!stored) return null;
   const outcome = await sendQueuedOrder(ctx, stored, 1).catch(() => ({ outcome: "retry" as const }));
   if (outcome.outcome === "retry") await ctx.enqueue([stored]);
+  return stored;
 }

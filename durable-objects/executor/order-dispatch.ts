@@ -55,10 +55,18 @@ export class OrderDispatch {
     let haltedEntries = 0;
     if (batch.phase === "planned") {
       // The object's copy of the kill switch, checked after the last await: a halt stops whatever is not stored yet.
-      if (this.ctx.killSwitch.haltedLocally) {
-        local.release(orders.map((o) => o.id));
-        outbox.remove(batch.id);
-        return { haltedEntries: orders.filter(opensExposure).length, lateEntries: 0 };
+      // Only entries: exits (a member's own sell, a provider's close) only reduce exposure and still go out.
+      if (this.ctx.killSwitch.haltedLocally && orders.some(opensExposure)) {
+        const halted = orders.filter(opensExposure);
+        local.release(halted.map((o) => o.id));
+        const rest = batch.orders.filter((o) => !opensExposure(o));
+        if (rest.length === 0) {
+          outbox.remove(batch.id);
+          return { haltedEntries: halted.length, lateEntries: 0 };
+        }
+        outbox.replaceOrders(batch.id, rest);
+        const delivered = await this.deliver({ ...batch, orders: rest });
+        return { ...delivered, haltedEntries: halted.length };
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
       outbox.markStored(batch.id);

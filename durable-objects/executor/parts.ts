@@ -22,6 +22,7 @@ import { SignalFanOut } from "./signal-fan-out";
 import { SignalPipeline } from "./signal-pipeline";
 import { Withdrawals } from "./signal-withdrawal";
 import { SkipDigest } from "./skip-digest";
+import { TradeManagementDesk } from "./trade-management";
 
 /** What the executor object lends its parts; each is read at its use, so the object stays their one source. */
 export interface ExecutorHost {
@@ -58,6 +59,8 @@ export interface ExecutorParts {
   sending: OrderSending;
   tracking: FillTracking;
   withdrawals: Withdrawals;
+  /** A provider's trade-management messages (cancel, move the stop, close part or all of a signal's trades). */
+  management: TradeManagementDesk;
   /** The community's repository, after checking the caller named this object's own community. */
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -100,6 +103,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     sending: new OrderSending({ ...core, flows, withdrawals }),
     tracking: new FillTracking({ ...core, flows }),
     withdrawals,
+    management: new TradeManagementDesk(sql, { ...core, dispatch, flows }),
   };
 }
 

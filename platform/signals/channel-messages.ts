@@ -6,7 +6,13 @@ import { snowflakeTime } from "../../shared/execution/submit";
 import type { GatewayMessage } from "../../shared/gateway/dispatches";
 import type { Logger } from "../../shared/logging";
 import type { DiscordMessage } from "../../shared/notifications/message";
-import { describeSignal, readingErrors, readSignalText, type SignalReading } from "../../shared/signals/reading";
+import {
+  describeSignal,
+  readingErrors,
+  readProviderMessage,
+  readSignalText,
+  type SignalReading,
+} from "../../shared/signals/reading";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { type Database, database } from "../db/client";
 import { guildMember } from "../db/cross-community/guild-member";
@@ -18,6 +24,7 @@ import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
 import { type ChannelMessageTarget, react, replyTo } from "../notifications/notify-queue";
 import { executorFor } from "../objects";
 import { intakeSignal, type SignalIntakeResult } from "./intake";
+import { type ManagementIntakeResult, takeManagement } from "./management-intake";
 
 /**
  * Signals posted as plain messages in a community's signal channels, read
@@ -57,14 +64,18 @@ export type IgnoredReason =
   | "not_an_edit"
   | "signal_unchanged"
   | "older_edit"
-  | "not_a_signal";
+  | "not_a_signal"
+  /** A result report ("TP2 reached", "Profit: 69%"): recognized, never traded, nothing said. */
+  | "result_report";
 
 export type ChannelMessageOutcome =
   | { outcome: "ignored"; reason: IgnoredReason }
   | { outcome: "not_a_signal"; replied: boolean; codes: string[] }
   | { outcome: "signal"; signalId: string; signalStatus: SignalStatus; replaced: string | null }
   | { outcome: "withdrawn"; signalId: string; canceledOrders: number }
-  | { outcome: "edit_refused"; reason: "late" | "orders_sent" | "superseded" | "unknown_signal" };
+  | { outcome: "edit_refused"; reason: "late" | "orders_sent" | "superseded" | "unknown_signal" }
+  | { outcome: "managed"; signalId: string; result: Extract<ManagementIntakeResult, { kind: "managed" }>["outcome"] }
+  | { outcome: "management_refused"; signalId: string | null; code: string; replied: boolean };
 
 /** What the Gateway knows of the author's rights: their guild permissions, or null before the guild's roles are known. */
 export interface AuthorRights {
@@ -92,10 +103,26 @@ export async function takeChannelMessage(
   const log = logger.child({ communityId: checked.community.id, messageId: message.id });
   if (message.content.trim() === "") return ignored("no_text");
   const postedAt = snowflakeTime(message.id);
-  const reading = readSignalText(message.content, postedAt);
+  const reading = readProviderMessage(message.content, postedAt, { reply: message.referencedMessageId !== null });
   const target = { channelId: message.channelId, messageId: message.id };
-  if (!reading.ok) return notASignal(env, checked, target, reading, POSTED);
-  const taken = await take(env, checked, message, reading.signal, message.id, postedAt, log);
+  if (reading.kind === "report") return ignored("result_report");
+  if (reading.kind === "invalid") return notASignal(env, checked, target, reading.reading, POSTED);
+  if (reading.kind === "management") {
+    const managed = await takeManagement(
+      env,
+      checked.tenant,
+      {
+        providerUserId: checked.providerUserId,
+        messageId: message.id,
+        postedAt,
+        repliesTo: message.referencedMessageId,
+        management: reading.management,
+      },
+      log,
+    );
+    return answerManagement(deps, checked, target, managed);
+  }
+  const taken = await take(env, checked, message, reading.reading.signal, message.id, postedAt, log);
   return answer(deps, checked, target, taken, POSTED, null);
 }
 
@@ -279,6 +306,30 @@ async function answer(
     );
   }
   return { outcome: "signal", signalId: taken.signal.id, signalStatus: status, replaced: withdrawn?.signalId ?? null };
+}
+
+/**
+ * A management message acted on gets ✅ and its provider a DM with what was done; one refused (it names no open
+ * trade of theirs, or the executor refused it) gets ⚠️ and the reason by the community's `unparsed_messages`
+ * setting, like a text that is not a signal.
+ */
+async function answerManagement(
+  deps: NotifyDeps,
+  sender: Sender,
+  target: ChannelMessageTarget,
+  managed: ManagementIntakeResult,
+): Promise<ChannelMessageOutcome> {
+  const { env } = deps;
+  if (managed.kind === "managed") {
+    await mark(env, sender, target, POSTED, ACCEPTED);
+    if (!managed.outcome.duplicate) {
+      await tellProvider(deps, sender, `manage:${target.messageId}`, `🛠️ ${managed.outcome.message}`);
+    }
+    return { outcome: "managed", signalId: managed.signalId, result: managed.outcome };
+  }
+  const replied = sender.settings.unparsedMessages === "reply";
+  if (replied) await warn(env, { sender, target, revision: POSTED }, `${WARNING} Not done: ${managed.message}`);
+  return { outcome: "management_refused", signalId: managed.signalId, code: managed.code, replied };
 }
 
 async function notASignal(

@@ -48,7 +48,7 @@ const REFUSAL_MESSAGES: Record<Refusal, string> = {
   NEGATED_SIGNAL:
     'This says not to trade (a negated side such as "don\'t short" or "no longer long"), so nothing is traded.',
   MANAGEMENT_MESSAGE:
-    'This manages a trade posted earlier (cancel, update, move the stop or a target), which is not executed yet: post the change as a new signal, e.g. "SELL AAPL" to exit.',
+    'This manages a trade posted earlier (cancel, update, move the stop or a target) in a form I cannot act on: reply to the signal\'s message in the signal channel with "move SL to 185", "move SL to breakeven", "cancel", "close half" or "close all", or post an exit as a new signal, e.g. "SELL AAPL".',
   RESULT_REPORT:
     'This reports a result (a target or stop reached, "stopped out", a profit), not a new trade, so nothing is traded.',
 };

@@ -1,4 +1,5 @@
 import { formatSignal, type NormalizedSignal, parseSignal, signalFromOptions } from "./index";
+import { readManagement, type TradeManagement } from "./management";
 
 /**
  * The signal language as every door reads it (slash commands, channel
@@ -96,4 +97,30 @@ export function readingErrors(reading: Extract<SignalReading, { ok: false }>): s
   const lines = reading.errors.slice(0, 10).map((e) => `• ${e.option ? `\`${e.option}\`: ` : ""}${e.message}`);
   if (reading.errors.length > 10) lines.push(`• …and ${reading.errors.length - 10} more`);
   return lines;
+}
+
+/** A provider's message in a signal channel: a new signal, trade management, a result report, or neither. */
+export type ProviderMessageReading =
+  | { kind: "signal"; reading: Extract<SignalReading, { ok: true }> }
+  | { kind: "management"; management: TradeManagement }
+  | { kind: "report" }
+  | { kind: "invalid"; reading: Extract<SignalReading, { ok: false }> };
+
+/**
+ * Reads a provider's channel message. In a reply (to the signal it manages) an instruction is read first, so
+ * "close all AAPL" there acts on that signal's trade; elsewhere a text that is a whole signal stays one (an exit
+ * signal acts on every follower's position), and management must name its symbol.
+ */
+export function readProviderMessage(text: string, nowMs: number, context: { reply: boolean }): ProviderMessageReading {
+  const management = readManagement(text);
+  if (context.reply && management.kind === "management") return management;
+  const signal = readSignalText(text, nowMs);
+  if (signal.ok) return { kind: "signal", reading: signal };
+  if (management.kind === "management") return management;
+  if (management.kind === "report") return { kind: "report" };
+  if (management.kind === "none") return { kind: "invalid", reading: signal };
+  return {
+    kind: "invalid",
+    reading: { ok: false, errors: [{ code: "MANAGEMENT_MESSAGE", message: management.reason, at: null }] },
+  };
 }

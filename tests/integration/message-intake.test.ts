@@ -677,3 +677,137 @@ describe("withdrawal in the executor", { timeout: 30_000 }, () => {
     expect(await executor.signalUsage({ communityId: watched.community.communityId })).toMatchObject({ signals: 0 });
   });
 });
+
+describe("trade-management messages", { timeout: 40_000 }, () => {
+  /** A provider's market signal posted by message, filled for one follower holding `shares`. */
+  async function filledSignal(watched: Watched, provider: TestMember, shares: number) {
+    const [follower = ""] = await followersOf(watched, provider, 1, "auto");
+    const providerUser = await watched.tenant.providers.memberByDiscordId(provider.id);
+    await watched.tenant.follows.upsert({
+      followerUserId: follower,
+      providerUserId: providerUser?.userId ?? "",
+      sizingMode: "fixed_quantity",
+      amount: shares,
+      mode: "auto",
+    });
+    const message = await post(watched, provider, "BUY AAPL MKT");
+    await eventually(async () => {
+      const entry = (await ordersOf(watched)).find((order) => order.leg === "entry");
+      expect(entry?.status).toBe("filled");
+    }, 10_000);
+    return { follower, message };
+  }
+
+  const replyTo = (message: { id: string; channel_id: string }) => ({
+    type: 19,
+    message_reference: { message_id: message.id, channel_id: message.channel_id },
+  });
+
+  const exitsOf = async (watched: Watched) =>
+    (await ordersOf(watched)).filter((order) => order.leg.startsWith("exit@"));
+
+  it("Scenario: A reply to a signal manages its trades", async () => {
+    const watched = await watchedServer();
+    const provider = watched.community.provider();
+    const { follower, message } = await filledSignal(watched, provider, 4);
+    const reply = await post(watched, provider, "TP1 hit ✅ close half", replyTo(message));
+    await eventually(() => expect(saidAbout(watched, reply).reactions).toEqual(["PUT ✅"]));
+    const exits = await exitsOf(watched);
+    expect(exits.map((order) => [order.user_id, order.leg.startsWith("exit@")])).toEqual([[follower, true]]);
+    const [exit] = await watched.tenant.execution.getOrdersByIds([exits[0]?.id ?? ""]);
+    expect(exit).toMatchObject({ side: "sell", quantity: 2, orderType: "market" });
+    expect(exit?.intent.positionEffect).toBe("close");
+    await eventually(() =>
+      expect(directMessages(watched)).toContainEqual(expect.stringMatching(/updated the AAPL trade .*paper account/)),
+    );
+    // A management message is not a signal: nothing new is stored in the signals table.
+    expect(await signalsOf(watched)).toHaveLength(1);
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+
+  it("Scenario: Management from a non-provider, elsewhere or on another provider's signal is not taken", async () => {
+    const watched = await watchedServer({ unparsedMessages: "reply" });
+    const provider = watched.community.provider();
+    const { message } = await filledSignal(watched, provider, 2);
+    const outsider = member();
+    const fromOutsider = await post(watched, outsider, "close all", replyTo(message));
+    const elsewhere = await post(watched, provider, "close all", { ...replyTo(message), channelId: snowflake() });
+    const otherProvider = watched.community.provider();
+    const fromOther = await post(watched, otherProvider, "close all", replyTo(message));
+    await eventually(() => {
+      const said = saidAbout(watched, fromOther);
+      expect(said.reactions).toEqual(["PUT ⚠️"]);
+      expect(said.replies).toEqual([expect.stringContaining("another provider's signal")]);
+    });
+    expect(saidAbout(watched, fromOutsider)).toEqual({ reactions: [], replies: [] });
+    expect(saidAbout(watched, elsewhere)).toEqual({ reactions: [], replies: [] });
+    expect(await exitsOf(watched)).toEqual([]);
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+
+  it("Scenario: Management that names no open trade is refused with a reason", async () => {
+    const watched = await watchedServer({ unparsedMessages: "reply" });
+    const provider = watched.community.provider();
+    const { message } = await filledSignal(watched, provider, 2);
+    const before = await ordersOf(watched);
+    const unnamed = await post(watched, provider, "move SL to 185");
+    const nothingToCancel = await post(watched, provider, "cancel", replyTo(message));
+    const onChat = await post(
+      watched,
+      provider,
+      "close half",
+      replyTo({ id: snowflake(), channel_id: message.channel_id }),
+    );
+    await eventually(() => {
+      expect(saidAbout(watched, unnamed).replies).toEqual([expect.stringContaining("This names no trade")]);
+      expect(saidAbout(watched, nothingToCancel).replies).toEqual([
+        expect.stringContaining("No follower has an entry waiting to fill"),
+      ]);
+      expect(saidAbout(watched, onChat).replies).toEqual([expect.stringContaining("not a signal I executed")]);
+      for (const refused of [unnamed, nothingToCancel, onChat]) {
+        expect(saidAbout(watched, refused).reactions).toEqual(["PUT ⚠️"]);
+      }
+    });
+    expect(await ordersOf(watched)).toEqual(before);
+    // With the default setting the same refusal is quiet.
+    const quiet = await watchedServer();
+    const silent = await post(quiet, quiet.community.provider(), "move SL to 185");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(saidAbout(quiet, silent)).toEqual({ reactions: [], replies: [] });
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+
+  it("Scenario: A replayed management dispatch acts once", async () => {
+    const watched = await watchedServer();
+    const provider = watched.community.provider();
+    const { message } = await filledSignal(watched, provider, 3);
+    await watched.discord.configure({ replayOverlap: 1 });
+    await post(watched, provider, "close all", replyTo(message));
+    await watched.discord.drop();
+    await waitForStatus(watched.shard, (s) => {
+      expect(s.connected).toBe(true);
+      expect(s.dispatches.replayed.MESSAGE_CREATE).toBe(1);
+    });
+    expect(await exitsOf(watched)).toHaveLength(1);
+    await eventually(() =>
+      expect(directMessages(watched).filter((dm) => dm.includes("updated the AAPL trade"))).toHaveLength(1),
+    );
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+
+  it("recognizes result reports and never trades them", async () => {
+    const watched = await watchedServer({ unparsedMessages: "reply" });
+    const provider = watched.community.provider();
+    const { message } = await filledSignal(watched, provider, 2);
+    const before = await ordersOf(watched);
+    const reports = [
+      await post(watched, provider, "TP2 reached 🎯", replyTo(message)),
+      await post(watched, provider, "Profit: 69%"),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const report of reports) expect(saidAbout(watched, report)).toEqual({ reactions: [], replies: [] });
+    expect(await ordersOf(watched)).toEqual(before);
+    expect(await signalsOf(watched)).toHaveLength(1);
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+});

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import { type SignalSource, type SignalStatus, signals } from "../../../shared/db/schema";
 import type { NormalizedSignal } from "../../../shared/signals/schema";
 import type { TenantScope } from "./scope";
@@ -29,6 +29,15 @@ export function signalRepository(scope: TenantScope) {
   const { db, communityId } = scope;
   const inCommunity = eq(signals.communityId, communityId);
   const byId = (id: string) => and(inCommunity, eq(signals.id, id));
+  /** The newest of the community's signals matching `where` (by source time, then storage). */
+  const newest = async (where: SQL | undefined): Promise<SignalRow | null> =>
+    (await db
+      .select()
+      .from(signals)
+      .where(and(inCommunity, where))
+      .orderBy(desc(signals.sourceTimestamp), desc(signals.createdAt))
+      .limit(1)
+      .get()) ?? null;
 
   const repository = {
     /** Stores a signal once per source id. `created` is false when the source id was already stored. */
@@ -81,22 +90,30 @@ export function signalRepository(scope: TenantScope) {
      */
     async latestOfMessage(messageId: string): Promise<SignalRow | null> {
       const edits = `${messageId}:edit:`;
-      return (
-        (await db
-          .select()
-          .from(signals)
-          .where(
-            and(
-              inCommunity,
-              or(
-                eq(signals.sourceId, messageId),
-                and(gte(signals.sourceId, edits), lt(signals.sourceId, `${messageId}:edit;`)),
-              ),
-            ),
-          )
-          .orderBy(desc(signals.sourceTimestamp), desc(signals.createdAt))
-          .limit(1)
-          .get()) ?? null
+      return newest(
+        or(
+          eq(signals.sourceId, messageId),
+          and(gte(signals.sourceId, edits), lt(signals.sourceId, `${messageId}:edit;`)),
+        ),
+      );
+    },
+
+    /**
+     * A provider's newest accepted entry signal (buy or short) on a symbol (or an option's underlying): the
+     * trade a management message that names the symbol without replying manages.
+     */
+    async latestEntryOn(providerUserId: string, symbol: string): Promise<SignalRow | null> {
+      const upper = symbol.toUpperCase();
+      return newest(
+        and(
+          eq(signals.providerUserId, providerUserId),
+          eq(signals.status, "accepted" satisfies SignalStatus),
+          sql`json_extract(${signals.normalized}, '$.action') in ('buy', 'short')`,
+          or(
+            sql`upper(json_extract(${signals.normalized}, '$.symbol')) = ${upper}`,
+            sql`json_extract(${signals.normalized}, '$.option.underlying') = ${upper}`,
+          ),
+        ),
       );
     },
 

@@ -1,0 +1,531 @@
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { MemberNotice } from "../../platform/notifications/notify-member";
+import { describeOrder, orderInstrumentKey } from "../../shared/execution/order-label";
+import type { OrderRow } from "../../shared/execution/orders";
+import {
+  type ManagementCounts,
+  type ManagementOutcome,
+  type ManagementRefusal,
+  type ManageTradesInput,
+  ManageTradesInputSchema,
+  managementCloseUnits,
+  movedStopUnits,
+  stopThroughMarket,
+} from "../../shared/execution/trade-management";
+import type { Logger } from "../../shared/logging";
+import { ENTRY_LEG, opensExposureAction } from "../../shared/orders/legs";
+import { isWorking, UNSETTLED_STATUSES } from "../../shared/orders/state-machine";
+import { utcDay } from "../../shared/risk/daily-loss";
+import { accountLabel } from "../../shared/risk/format";
+import { instrumentKey, lotStep } from "../../shared/risk/instruments";
+import type { AssetClass, OrderIntent } from "../../shared/risk/types";
+import { describeManagement } from "../../shared/signals/management";
+import { formatDecimal } from "../../shared/signals/numbers";
+import type { NormalizedSignal } from "../../shared/signals/schema";
+import { placeReplacement, withdrawExit } from "./exit-sync";
+import type { ExecutorLocalState } from "./local-state";
+import type { OrderDispatch } from "./order-dispatch";
+import { applyBrokerOrder } from "./order-flow";
+import type { OrderFlows } from "./order-flows";
+import type { OrderOutbox, PlannedOrder } from "./outbox";
+import type { PaperDesk } from "./paper-desk";
+
+export interface ManagementParts {
+  local: ExecutorLocalState;
+  paper: PaperDesk;
+  outbox: OrderOutbox;
+  dispatch: Pick<OrderDispatch, "deliver">;
+  flows: OrderFlows;
+  logger: Logger;
+  notify(notice: MemberNotice): Promise<void>;
+  tenant(communityId: string): TenantRepository;
+}
+
+/** One follower's trade from the managed signal: its entries and the stops working for them. */
+interface FollowerTrade {
+  userId: string;
+  entries: OrderRow[];
+  stops: OrderRow[];
+}
+
+/** What one run says to each follower it looked at. */
+type Lines = Map<string, string[]>;
+
+/** How many followers' orders are read at a time. */
+const PAGE = 500;
+
+/**
+ * A provider's trade-management message acted on for every follower of the
+ * signal it manages (openspec/specs/trade-management): entries not filled yet
+ * canceled, the stops of filled positions moved (withdrawn and placed again at
+ * the new price, never for more than is held), and closes of part or all of
+ * each follower's trade sent as reduce-only market exits through the outbox,
+ * with the same reservations as exit signals. The message id is the key: its
+ * outcome is kept in the object's SQLite, so a replay answers it again and
+ * acts on nothing, and every order it creates has an id derived from it.
+ * Management only reduces exposure, so it is taken under a halt too.
+ */
+export class TradeManagementDesk {
+  /** Management messages being acted on in this object now: a second copy waits for the first's outcome. */
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly parts: ManagementParts,
+  ) {
+    sql.exec(
+      `create table if not exists management_sources (source_id text primary key, signal_id text not null,
+        closes_planned integer, outcome text, at integer not null)`,
+    );
+  }
+
+  async manage(raw: unknown): Promise<ManagementOutcome> {
+    const parsed = ManageTradesInputSchema.safeParse(raw);
+    if (!parsed.success) return refusal("INVALID_INPUT", parsed.error.message);
+    const input = parsed.data;
+    const tenant = this.parts.tenant(input.communityId);
+    const known = this.record(input.sourceId);
+    if (known?.outcome) return known.outcome.ok ? { ...known.outcome, duplicate: true } : known.outcome;
+    if (this.running.has(input.sourceId)) {
+      return refusal("STILL_RUNNING", "This message is being acted on; its outcome follows.", true);
+    }
+    this.running.add(input.sourceId);
+    try {
+      const outcome = await this.run(tenant, input);
+      if (!(outcome.ok === false && outcome.retryable)) this.finish(input, outcome);
+      return outcome;
+    } finally {
+      this.running.delete(input.sourceId);
+    }
+  }
+
+  private async run(tenant: TenantRepository, input: ManageTradesInput): Promise<ManagementOutcome> {
+    const { management } = input;
+    const signal = await tenant.execution.getSignal(input.signalId);
+    if (!signal) return refusal("UNKNOWN_SIGNAL", "That message is not a signal of this community.");
+    if (signal.providerUserId !== input.providerUserId) {
+      return refusal("NOT_YOUR_SIGNAL", "That signal is another provider's: only its own provider manages its trades.");
+    }
+    const posted = signal.normalized;
+    if (!opensExposureAction(posted.action)) {
+      return refusal("NOT_AN_ENTRY", "That signal is an exit, not a trade to manage.");
+    }
+    if (management.symbol !== null && !namesInstrument(management.symbol, posted)) {
+      return refusal(
+        "SYMBOL_MISMATCH",
+        `This names ${management.symbol}, but the signal it manages is on ${posted.symbol}: nothing was done.`,
+      );
+    }
+    const trades = await this.tradesOf(tenant, signal.id);
+    const direction = posted.action === "buy" ? "long" : "short";
+    const pending = trades.filter((trade) => trade.entries.some(isPendingEntry));
+    const filled = trades.filter((trade) => trade.entries.some((entry) => entry.filledQuantity > 0));
+    const acts =
+      (management.cancelEntries && pending.length > 0) ||
+      ((management.stop !== null || management.closePercent !== null) && filled.length > 0);
+    if (!acts) {
+      return refusal(
+        "NO_OPEN_TRADE",
+        `No follower has ${management.cancelEntries && management.stop === null && management.closePercent === null ? "an entry waiting to fill" : "an open position"} from that signal, so nothing was done.`,
+      );
+    }
+
+    // A stop moved to a price the market is already through would close at once: refused, never a surprise exit.
+    let marketPrice: number | null = null;
+    if (management.stop !== null && filled.length > 0) {
+      const quote = await this.parts.paper.quoteFor({ ...posted, entry: null, orderType: "market" });
+      marketPrice = quote?.last ?? null;
+      if (marketPrice === null) {
+        return refusal("NO_QUOTE", `No price for ${posted.symbol} to check the new stop against, so it was not moved.`);
+      }
+      if ("price" in management.stop && stopThroughMarket(direction, management.stop.price, marketPrice)) {
+        return refusal(
+          "STOP_THROUGH_MARKET",
+          `${posted.symbol} trades at ${formatDecimal(marketPrice)}, already through the new stop ${formatDecimal(management.stop.price)}: it would close every position at once, so nothing was done. To exit, reply "close all".`,
+        );
+      }
+    }
+
+    const counts: ManagementCounts = { followers: 0, canceledEntries: 0, stopsMoved: 0, closesQueued: 0, skipped: {} };
+    const lines: Lines = new Map();
+    const say = (userId: string, line: string) => lines.set(userId, [...(lines.get(userId) ?? []), line]);
+    const skip = (userId: string, reason: string, line: string) => {
+      counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
+      say(userId, line);
+    };
+    if (management.cancelEntries) await this.cancelEntries(tenant, pending, counts, say);
+    if (management.stop !== null) {
+      await this.moveStops(tenant, input, filled, direction, marketPrice ?? 0, counts, { say, skip });
+    }
+    if (management.closePercent !== null) await this.close(input, filled, direction, counts, { say, skip });
+
+    counts.followers = [...lines.keys()].length;
+    const message = `Managed ${posted.symbol} (${describeManagement(management)}): ${summaryOf(counts)}.`;
+    await tenant.audit.append({
+      event: "signal.managed",
+      actorId: input.providerUserId,
+      target: signal.id,
+      data: { sourceId: input.sourceId, management, ...counts },
+    });
+    const mode = (trade: FollowerTrade) => accountOf(trade.entries[0]);
+    await Promise.all(
+      trades
+        .filter((trade) => lines.has(trade.userId))
+        .map((trade) =>
+          this.parts.notify({
+            userId: trade.userId,
+            communityId: input.communityId,
+            event: `manage:${input.sourceId}`,
+            message: [
+              `🛠️ Your provider updated the ${posted.symbol} trade (${describeManagement(management)}), on your ${mode(trade)}:`,
+              ...(lines.get(trade.userId) ?? []).map((line) => `• ${line}`),
+            ].join("\n"),
+          }),
+        ),
+    );
+    this.parts.logger.info("signal.managed", { communityId: input.communityId, signalId: signal.id, ...counts });
+    return { ok: true, duplicate: false, message, ...counts };
+  }
+
+  /** Entries still queued are canceled here; those working at the broker are canceled there. */
+  private async cancelEntries(
+    tenant: TenantRepository,
+    pending: readonly FollowerTrade[],
+    counts: ManagementCounts,
+    say: (userId: string, line: string) => void,
+  ): Promise<void> {
+    const { local, flows } = this.parts;
+    const entries = pending.flatMap((trade) => trade.entries.filter(isPendingEntry));
+    const queued = entries.filter((entry) => entry.status === "queued").map((entry) => entry.id);
+    for (const id of queued) local.takeConfirmation(id);
+    const canceled = await tenant.execution.cancelQueued("canceled_by_provider", { orderIds: queued });
+    local.release(canceled.map((order) => order.id));
+    await flows.publishAll(tenant, canceled);
+    for (const order of canceled) {
+      counts.canceledEntries += 1;
+      say(order.userId, `Canceled before it was sent: ${describeOrder(order)}.`);
+    }
+    for (const entry of entries.filter((order) => isWorking(order.status) && order.brokerOrderId)) {
+      const flow = flows.for(tenant.communityId, tenant, entry.userId);
+      await flow.adapter.cancelOrder(entry.brokerOrderId ?? "");
+      const after = await applyBrokerOrder(flow, entry, await flow.adapter.getOrder(entry.brokerOrderId ?? ""));
+      if (after.status !== "canceled") continue;
+      counts.canceledEntries += 1;
+      say(
+        entry.userId,
+        after.filledQuantity > 0
+          ? `Canceled the rest of ${describeOrder(entry)}: ${after.filledQuantity} had filled and keep their exits.`
+          : `Canceled: ${describeOrder(entry)}.`,
+      );
+    }
+  }
+
+  /** Each filled follower's working stops withdrawn and placed again at the new level, never for more than held. */
+  private async moveStops(
+    tenant: TenantRepository,
+    input: ManageTradesInput,
+    filled: readonly FollowerTrade[],
+    direction: "long" | "short",
+    marketPrice: number,
+    counts: ManagementCounts,
+    tell: { say: (userId: string, line: string) => void; skip: (userId: string, reason: string, line: string) => void },
+  ): Promise<void> {
+    const stop = input.management.stop;
+    if (stop === null) return;
+    for (const trade of filled) {
+      const entry = trade.entries.find((order) => order.filledQuantity > 0) as OrderRow;
+      const level = "price" in stop ? stop.price : entry.averageFillPrice;
+      if (level === null || !(level > 0)) continue;
+      if (trade.stops.length === 0) {
+        tell.skip(trade.userId, "no_working_stop", "Your position has no working stop to move.");
+        continue;
+      }
+      if (stopThroughMarket(direction, level, marketPrice)) {
+        tell.skip(
+          trade.userId,
+          "stop_through_market",
+          `Your breakeven (${formatDecimal(level)}) is already through the market (${formatDecimal(marketPrice)}), so your stop stays where it was.`,
+        );
+        continue;
+      }
+      const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
+      const key = orderInstrumentKey(entry);
+      const held = heldUnits(this.parts.paper, trade.userId, key, direction);
+      for (const working of trade.stops) {
+        const step = stepOf(working);
+        const units = movedStopUnits(working.quantity - working.filledQuantity, held, step);
+        if (working.stopPrice === level) {
+          counts.stopsMoved += 1;
+          tell.say(trade.userId, `Stop for ${units} at ${formatDecimal(level)} (already there).`);
+          continue;
+        }
+        if (units <= 0) continue;
+        const withdrawn = await withdrawExit(flow, working, {
+          cause: "stop_moved",
+          reason: `stop moved to ${formatDecimal(level)} by the provider`,
+          data: { stopPrice: level, sourceId: input.sourceId },
+        });
+        if (withdrawn !== "withdrawn") {
+          tell.skip(
+            trade.userId,
+            "stop_not_withdrawn",
+            "Your stop could not be taken off in time, so it stays as it was.",
+          );
+          continue;
+        }
+        await placeReplacement(flow, working, {
+          leg: `${working.leg}@${input.sourceId}`,
+          quantity: units,
+          stopPrice: level,
+          cause: "stop_moved",
+        });
+        counts.stopsMoved += 1;
+        tell.say(
+          trade.userId,
+          `Stop moved from ${formatDecimal(working.stopPrice ?? 0)} to ${formatDecimal(level)} for ${units}${"breakeven" in stop ? " (your entry's average fill)" : ""}.`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Part or all of each follower's trade closed at market, reduce-only: planned, reserved and staged in one
+   * synchronous step (ids derived from the message, so a retry plans the same orders), then delivered.
+   */
+  private async close(
+    input: ManageTradesInput,
+    filled: readonly FollowerTrade[],
+    direction: "long" | "short",
+    counts: ManagementCounts,
+    tell: { say: (userId: string, line: string) => void; skip: (userId: string, reason: string, line: string) => void },
+  ): Promise<void> {
+    const percent = input.management.closePercent;
+    if (percent === null) return;
+    const { local, paper, outbox, dispatch } = this.parts;
+    const now = Date.now();
+    const members = local.membersState(
+      filled.map((trade) => trade.userId),
+      utcDay(now),
+      now,
+    );
+    const planned: PlannedOrder[] = [];
+    const reservations: Parameters<ExecutorLocalState["reserve"]>[0][number][] = [];
+    const part = percent === 100 ? "all" : percent === 50 ? "half" : `${percent}%`;
+    for (const trade of filled) {
+      const entries = trade.entries.filter((entry) => entry.filledQuantity > 0);
+      const entry = entries[0] as OrderRow;
+      const key = orderInstrumentKey(entry);
+      const step = stepOf(entry);
+      const held = heldUnits(paper, trade.userId, key, direction);
+      const closing = members.get(trade.userId)?.reserved.closing[key] ?? 0;
+      const filledUnits = entries.reduce((sum, order) => sum + order.filledQuantity, 0);
+      const units = managementCloseUnits(
+        { filledUnits, heldUnits: held, closingUnits: closing, lotStep: step },
+        percent,
+      );
+      if (units <= 0) {
+        if (held - closing <= 0) {
+          tell.skip(
+            trade.userId,
+            "no_position",
+            `You no longer hold ${positionWord(entry)} from it: nothing to close.`,
+          );
+        } else {
+          tell.skip(
+            trade.userId,
+            "close_rounds_to_zero",
+            `Closing ${part} of your ${formatDecimal(Math.min(filledUnits, held - closing))} rounds down to zero whole units, so nothing was sold.`,
+          );
+        }
+        continue;
+      }
+      const order = closeOrder(input, entry, units, { key, direction, held });
+      planned.push(order);
+      reservations.push({
+        orderId: order.id,
+        userId: trade.userId,
+        reservation: { notional: 0, openPositions: 0, symbol: null, closing: { instrument: key, quantity: units } },
+      });
+      counts.closesQueued += 1;
+      tell.say(trade.userId, `Closing ${part}: ${describeOrder(order)}, reduce-only.`);
+    }
+    if (planned.length === 0) return;
+    // Synchronous from the record check to the staging: a retry after a failure finds the batch already staged.
+    if (this.record(input.sourceId)?.closesPlanned) return;
+    local.reserve(reservations, now);
+    const batch = outbox.stage(
+      { communityId: input.communityId, signalId: input.signalId, phase: "planned", orders: planned, paused: [] },
+      now,
+    );
+    this.sql.exec(
+      `insert into management_sources (source_id, signal_id, closes_planned, at) values (?, ?, 1, ?)
+        on conflict(source_id) do update set closes_planned = 1`,
+      input.sourceId,
+      input.signalId,
+      now,
+    );
+    await dispatch.deliver(batch);
+  }
+
+  /** Every follower's orders of the signal, a page of followers at a time. */
+  private async tradesOf(tenant: TenantRepository, signalId: string): Promise<FollowerTrade[]> {
+    const trades = new Map<string, FollowerTrade>();
+    let afterUserId: string | undefined;
+    for (;;) {
+      const rows = await tenant.execution.signalOrdersByFollower(signalId, { afterUserId, limit: PAGE });
+      if (rows.length === 0) break;
+      const entryIds = new Set(rows.filter(isEntry).map((order) => order.id));
+      for (const order of rows) {
+        const trade = trades.get(order.userId) ?? { userId: order.userId, entries: [], stops: [] };
+        trades.set(order.userId, trade);
+        if (isEntry(order)) trade.entries.push(order);
+        else if (isWorkingStopOf(order, entryIds)) trade.stops.push(order);
+      }
+      afterUserId = rows[rows.length - 1]?.userId;
+      if (new Set(rows.map((order) => order.userId)).size < PAGE) break;
+    }
+    return [...trades.values()].filter((trade) => trade.entries.length > 0);
+  }
+
+  private record(sourceId: string): { closesPlanned: boolean; outcome: ManagementOutcome | null } | null {
+    const [row] = this.sql
+      .exec<{ closes_planned: number | null; outcome: string | null }>(
+        "select closes_planned, outcome from management_sources where source_id = ?",
+        sourceId,
+      )
+      .toArray();
+    if (!row) return null;
+    return {
+      closesPlanned: row.closes_planned === 1,
+      outcome: row.outcome ? (JSON.parse(row.outcome) as ManagementOutcome) : null,
+    };
+  }
+
+  private finish(input: ManageTradesInput, outcome: ManagementOutcome): void {
+    this.sql.exec(
+      `insert into management_sources (source_id, signal_id, outcome, at) values (?, ?, ?, ?)
+        on conflict(source_id) do update set outcome = excluded.outcome`,
+      input.sourceId,
+      input.signalId,
+      JSON.stringify(outcome),
+      Date.now(),
+    );
+  }
+}
+
+function refusal(code: ManagementRefusal, message: string, retryable = false): ManagementOutcome {
+  return { ok: false, code, message, retryable };
+}
+
+function isEntry(order: OrderRow): boolean {
+  return order.leg === ENTRY_LEG && order.parentOrderId === null;
+}
+
+/** An entry that may still fill: queued here, or working at the broker. */
+function isPendingEntry(order: OrderRow): boolean {
+  return order.status === "queued" || isWorking(order.status);
+}
+
+function isWorkingStopOf(order: OrderRow, entryIds: ReadonlySet<string>): boolean {
+  return (
+    order.leg === "stop" &&
+    order.parentOrderId !== null &&
+    entryIds.has(order.parentOrderId) &&
+    UNSETTLED_STATUSES.includes(order.status)
+  );
+}
+
+/** The management names the signal's instrument: its symbol, or an option's underlying. */
+function namesInstrument(symbol: string, signal: NormalizedSignal): boolean {
+  const upper = symbol.toUpperCase();
+  return upper === signal.symbol.toUpperCase() || upper === signal.option?.underlying;
+}
+
+function stepOf(order: OrderRow): number {
+  return order.intent.lotStep ?? lotStep(order.assetClass as AssetClass, { fractional: false });
+}
+
+/** The follower's paper position in the instrument on the trade's side (0 when flat or on the other side). */
+function heldUnits(paper: PaperDesk, userId: string, key: string, direction: "long" | "short"): number {
+  const position = paper.positions(userId).find((held) => {
+    const symbol = held.option ? held.option.underlying : held.symbol;
+    return instrumentKey({ assetClass: held.assetClass, symbol, option: held.option }) === key;
+  });
+  return position && position.direction === direction ? position.quantity : 0;
+}
+
+/** A reduce-only market exit of `units` of the trade, keyed by the entry and the message (a retry reuses it). */
+function closeOrder(
+  input: ManageTradesInput,
+  entry: OrderRow,
+  units: number,
+  position: { key: string; direction: "long" | "short"; held: number },
+): PlannedOrder {
+  const side = position.direction === "long" ? "sell" : "buy_to_cover";
+  const leg = "exit";
+  const intent: OrderIntent = {
+    leg,
+    side,
+    positionEffect: "close",
+    assetClass: entry.intent.assetClass,
+    symbol: entry.intent.symbol,
+    option: entry.intent.option ?? null,
+    orderType: "market",
+    quantity: units,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: entry.assetClass === "crypto" ? "gtc" : "day",
+    nativeBracket: false,
+    placeAfterFill: false,
+    lotStep: stepOf(entry),
+  };
+  return {
+    id: `${entry.id}:close@${input.sourceId}`,
+    signalId: input.signalId,
+    userId: entry.userId,
+    accountRef: entry.accountRef,
+    broker: entry.broker,
+    leg: `exit@${input.sourceId}`.slice(0, 40),
+    parentOrderId: null,
+    symbol: intent.symbol,
+    assetClass: entry.assetClass,
+    intent: {
+      ...intent,
+      exits: [],
+      closes: {
+        instrument: position.key,
+        direction: position.direction,
+        positionQuantity: position.held,
+        remainingQuantity: Math.max(0, Number((position.held - units).toFixed(10))),
+      },
+    },
+    side,
+    orderType: "market",
+    quantity: units,
+    limitPrice: null,
+    stopPrice: null,
+    cause: "managed_by_provider",
+  };
+}
+
+function accountOf(order: OrderRow | undefined): string {
+  if (!order) return "account";
+  return accountLabel({ mode: order.broker === "paper" ? "paper" : "live", broker: order.broker });
+}
+
+function positionWord(entry: OrderRow): string {
+  return entry.assetClass === "option" ? "contracts" : entry.assetClass === "crypto" ? "units" : "shares";
+}
+
+function summaryOf(counts: ManagementCounts): string {
+  const parts = [
+    counts.canceledEntries > 0
+      ? `${counts.canceledEntries} entr${counts.canceledEntries === 1 ? "y" : "ies"} canceled`
+      : null,
+    counts.stopsMoved > 0 ? `${counts.stopsMoved} stop${counts.stopsMoved === 1 ? "" : "s"} moved` : null,
+    counts.closesQueued > 0 ? `${counts.closesQueued} close${counts.closesQueued === 1 ? "" : "s"} sent` : null,
+  ].filter((part): part is string => part !== null);
+  const skipped = Object.values(counts.skipped).reduce((sum, n) => sum + n, 0);
+  if (skipped > 0) parts.push(`${skipped} follower${skipped === 1 ? "" : "s"} left as they were`);
+  return `${parts.length > 0 ? parts.join(", ") : "nothing to change"} (${counts.followers} follower${counts.followers === 1 ? "" : "s"} told)`;
+}

@@ -1,0 +1,274 @@
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import type { PaperAccountState } from "../../shared/brokers/paper/engine";
+import type { TradeManagement } from "../../shared/signals/management";
+import type { NormalizedSignal } from "../../shared/signals/schema";
+import { directMessagesTo, fakeDiscordApi, snowflake } from "../support/discord";
+import {
+  AAPL_LONG,
+  AAPL_MARKET_BUY,
+  communityWithFollowers,
+  deliver,
+  executorOf,
+  settle,
+  submit,
+  type TestCommunity,
+} from "../support/execution";
+import { interceptOrderQueue } from "../support/order-queue";
+
+/**
+ * Trade management through the executor (trade-management spec): a provider's
+ * instruction on one of their signals, acted on for every follower with the
+ * real D1, executor, paper broker and notifications queue. ORDER_QUEUE is
+ * intercepted so each test decides when orders reach the broker.
+ */
+
+let discord: ReturnType<typeof fakeDiscordApi>;
+let queue: ReturnType<typeof interceptOrderQueue>;
+beforeEach(() => {
+  discord = fakeDiscordApi();
+  queue = interceptOrderQueue();
+});
+afterEach(() => {
+  queue.restore();
+  discord.restore();
+});
+
+const instruction = (partial: Partial<TradeManagement>): TradeManagement => ({
+  stop: null,
+  cancelEntries: false,
+  closePercent: null,
+  symbol: null,
+  reported: false,
+  ...partial,
+});
+
+function manage(community: TestCommunity, signalId: string, partial: Partial<TradeManagement>, sourceId = snowflake()) {
+  return executorOf(community.communityId).manageTrades({
+    communityId: community.communityId,
+    providerUserId: community.providerId,
+    sourceId,
+    sourceTimestamp: Date.now(),
+    signalId,
+    management: instruction(partial),
+  });
+}
+
+/** Sends every order the executor queued (as ORDER_QUEUE would): entries fill at the paper market, exits follow. */
+async function sendQueued(community: TestCommunity) {
+  await deliver("order-submissions", queue.sentFor(community));
+}
+
+/** Followers holding `sizes` shares of AAPL from one market signal, with their default stop and take-profit. */
+async function filledTrade(sizes: number[], signal: NormalizedSignal = AAPL_MARKET_BUY) {
+  const community = await communityWithFollowers(sizes.length);
+  for (const [i, amount] of sizes.entries()) {
+    await community.tenant.follows.upsert({
+      followerUserId: community.followerIds[i] ?? "",
+      providerUserId: community.providerId,
+      sizingMode: "fixed_quantity",
+      amount,
+      mode: "auto",
+    });
+  }
+  const { signalId } = await submit(community, signal);
+  await sendQueued(community);
+  const orders = await community.tenant.execution.listOrders({ signalId, limit: 1000 });
+  const entryOf = (userId: string) => orders.find((o) => o.userId === userId && o.leg === "entry");
+  return { community, signalId, entryOf };
+}
+
+async function ordersOf(community: TestCommunity, userId: string) {
+  return (await community.tenant.execution.listOrders({ userId, limit: 1000 })).reverse();
+}
+
+async function heldShares(community: TestCommunity, userId: string): Promise<number> {
+  return runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+    const [row] = state.storage.sql
+      .exec<{ state: string }>("select state from paper_accounts where user_id = ?", userId)
+      .toArray();
+    const account = JSON.parse(row?.state ?? "{}") as PaperAccountState;
+    const position = Object.values(account.positions ?? {}).find((p) => p.symbol === "AAPL");
+    return position?.quantity ?? 0;
+  });
+}
+
+/** Moves the paper market's price walk for AAPL. */
+async function movePrice(community: TestCommunity, price: number) {
+  await runInDurableObject(executorOf(community.communityId), async (instance: CommunityExecutor) => {
+    const parts = (instance as unknown as { parts: { paper: { quotes: { anchor?(k: string, p: number): void } } } })
+      .parts;
+    parts.paper.quotes.anchor?.("AAPL", price);
+  });
+}
+
+const dmsTo = (userId: string, words: string) =>
+  vi.waitFor(
+    async () => {
+      const found = (await directMessagesTo(discord, userId)).filter((dm) => dm.includes(words));
+      expect(found.length).toBeGreaterThan(0);
+      return found;
+    },
+    { timeout: 8_000, interval: 50 },
+  );
+
+describe("trade management", { timeout: 30_000 }, () => {
+  it("Scenario: Cancel cancels the entries not filled yet", async () => {
+    const community = await communityWithFollowers(1);
+    const [follower = ""] = community.followerIds;
+    const { signalId } = await submit(community, AAPL_LONG);
+    const outcome = await manage(community, signalId, { cancelEntries: true });
+    expect(outcome).toMatchObject({ ok: true, canceledEntries: 1, followers: 1 });
+    const [entry] = await ordersOf(community, follower);
+    expect(entry).toMatchObject({ status: "canceled", statusReason: "canceled_by_provider" });
+    // Its message from the queue sends nothing now.
+    await sendQueued(community);
+    expect((await ordersOf(community, follower))[0]?.status).toBe("canceled");
+    await dmsTo(follower, "Canceled before it was sent");
+    await settle(community);
+  });
+
+  it("refuses management of no open trade, of another provider's signal, of an exit and of another symbol", async () => {
+    const { community, signalId } = await filledTrade([2]);
+    expect(await manage(community, signalId, { cancelEntries: true })).toMatchObject({
+      ok: false,
+      code: "NO_OPEN_TRADE",
+    });
+    const unfilled = await submit(community, { ...AAPL_LONG, symbol: "MSFT" });
+    expect(await manage(community, unfilled.signalId, { closePercent: 100 })).toMatchObject({
+      ok: false,
+      code: "NO_OPEN_TRADE",
+    });
+    expect(await manage(community, signalId, { closePercent: 100, symbol: "TSLA" })).toMatchObject({
+      ok: false,
+      code: "SYMBOL_MISMATCH",
+    });
+    const other = await executorOf(community.communityId).manageTrades({
+      communityId: community.communityId,
+      providerUserId: community.followerIds[0] ?? "",
+      sourceId: snowflake(),
+      sourceTimestamp: Date.now(),
+      signalId,
+      management: instruction({ closePercent: 100 }),
+    });
+    expect(other).toMatchObject({ ok: false, code: "NOT_YOUR_SIGNAL" });
+    const exit = await submit(community, { ...AAPL_MARKET_BUY, action: "sell", quantity: null });
+    expect(await manage(community, exit.signalId, { closePercent: 100 })).toMatchObject({
+      ok: false,
+      code: "NOT_AN_ENTRY",
+    });
+    expect(await manage(community, "no-such-signal", { closePercent: 100 })).toMatchObject({
+      ok: false,
+      code: "UNKNOWN_SIGNAL",
+    });
+    expect(await heldShares(community, community.followerIds[0] ?? "")).toBe(2);
+    await settle(community);
+  });
+
+  it("Scenario: A stop move replaces each follower's stop at the new price", async () => {
+    const { community, signalId, entryOf } = await filledTrade([3, 2]);
+    const fill = entryOf(community.followerIds[0] ?? "")?.averageFillPrice ?? 0;
+    const level = Math.round(fill * 0.99 * 100) / 100;
+    const outcome = await manage(community, signalId, { stop: { price: level } });
+    expect(outcome).toMatchObject({ ok: true, stopsMoved: 2, followers: 2 });
+    for (const [i, follower] of community.followerIds.entries()) {
+      const stops = (await ordersOf(community, follower)).filter((o) => o.leg === "stop");
+      expect(stops.map((s) => [s.status, s.stopPrice, s.quantity])).toEqual([
+        ["canceled", expect.any(Number), [3, 2][i]],
+        ["submitted", level, [3, 2][i]],
+      ]);
+      const events = await community.tenant.execution.orderEvents(stops[0]?.id ?? "");
+      expect(events.at(-1)?.cause).toBe("stop_moved");
+      await dmsTo(follower, `to ${level}`);
+    }
+    await settle(community);
+  });
+
+  it("Scenario: Breakeven moves each stop to that follower's own fill", async () => {
+    const { community, signalId, entryOf } = await filledTrade([2]);
+    const [follower = ""] = community.followerIds;
+    const fill = entryOf(follower)?.averageFillPrice ?? 0;
+    await movePrice(community, Math.round(fill * 1.03 * 100) / 100);
+    expect(await manage(community, signalId, { stop: { breakeven: true } })).toMatchObject({ ok: true, stopsMoved: 1 });
+    const working = (await ordersOf(community, follower)).filter((o) => o.leg === "stop" && o.status === "submitted");
+    expect(working.map((s) => [s.stopPrice, s.quantity])).toEqual([[fill, 2]]);
+    await settle(community);
+  });
+
+  it("Scenario: A stop through the market is refused", async () => {
+    const { community, signalId, entryOf } = await filledTrade([2]);
+    const [follower = ""] = community.followerIds;
+    const fill = entryOf(follower)?.averageFillPrice ?? 0;
+    const before = await ordersOf(community, follower);
+    const outcome = await manage(community, signalId, { stop: { price: Math.round(fill * 1.1) } });
+    expect(outcome).toMatchObject({ ok: false, code: "STOP_THROUGH_MARKET" });
+    expect(await ordersOf(community, follower)).toEqual(before);
+    await settle(community);
+  });
+
+  it("Scenario: Close half floors to whole lots and never closes more than held", async () => {
+    const { community, signalId } = await filledTrade([5, 1]);
+    const [five = "", one = ""] = community.followerIds;
+    const outcome = await manage(community, signalId, { closePercent: 50 });
+    expect(outcome).toMatchObject({ ok: true, closesQueued: 1, skipped: { close_rounds_to_zero: 1 }, followers: 2 });
+    await sendQueued(community);
+    expect(await heldShares(community, five)).toBe(3);
+    expect(await heldShares(community, one)).toBe(1);
+    const exit = (await ordersOf(community, five)).find((o) => o.leg.startsWith("exit"));
+    expect(exit).toMatchObject({ side: "sell", quantity: 2, status: "filled", orderType: "market" });
+    expect(exit?.intent.positionEffect).toBe("close");
+    const stops = (await ordersOf(community, five)).filter((o) => o.leg === "stop" && o.status === "submitted");
+    expect(stops.map((s) => s.quantity)).toEqual([3]);
+    await dmsTo(one, "rounds down to zero");
+    await dmsTo(five, "paper account");
+    await settle(community);
+  });
+
+  it("Scenario: Close all closes the trade's whole position", async () => {
+    const { community, signalId } = await filledTrade([4]);
+    const [follower = ""] = community.followerIds;
+    expect(await manage(community, signalId, { closePercent: 100 })).toMatchObject({ ok: true, closesQueued: 1 });
+    await sendQueued(community);
+    expect(await heldShares(community, follower)).toBe(0);
+    const orders = await ordersOf(community, follower);
+    expect(orders.filter((o) => o.leg === "stop" || o.leg === "tp1").map((o) => o.status)).toEqual([
+      "canceled",
+      "canceled",
+    ]);
+    // Nothing left to close: a second close is refused with a reason per follower, never a short.
+    expect(await manage(community, signalId, { closePercent: 100 })).toMatchObject({
+      ok: true,
+      closesQueued: 0,
+      skipped: { no_position: 1 },
+    });
+    expect(await heldShares(community, follower)).toBe(0);
+    await settle(community);
+  });
+
+  it("Scenario: A replayed management message acts once", async () => {
+    const { community, signalId } = await filledTrade([4]);
+    const [follower = ""] = community.followerIds;
+    const sourceId = snowflake();
+    const first = await manage(community, signalId, { closePercent: 50 }, sourceId);
+    const again = await manage(community, signalId, { closePercent: 50 }, sourceId);
+    expect(first).toMatchObject({ ok: true, duplicate: false, closesQueued: 1 });
+    expect(again).toEqual({ ...first, duplicate: true });
+    await sendQueued(community);
+    expect((await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"))).toHaveLength(1);
+    expect(await heldShares(community, follower)).toBe(2);
+    const audit = await community.tenant.audit.list({ search: { events: ["signal.managed"] } });
+    expect(audit).toHaveLength(1);
+    await settle(community);
+  });
+
+  it("Scenario: Closes are taken under a halt", async () => {
+    const { community, signalId } = await filledTrade([3]);
+    const [follower = ""] = community.followerIds;
+    await executorOf(community.communityId).halt({ communityId: community.communityId, reason: "test", actorId: null });
+    expect(await manage(community, signalId, { closePercent: 100 })).toMatchObject({ ok: true, closesQueued: 1 });
+    await sendQueued(community);
+    expect(await heldShares(community, follower)).toBe(0);
+    await settle(community);
+  });
+});

@@ -1,0 +1,98 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  ManageTradesInputSchema,
+  managementCloseUnits,
+  movedStopUnits,
+  stopThroughMarket,
+} from "../../../shared/execution/trade-management";
+import { toLots } from "../../../shared/risk/instruments";
+
+const holding = (filledUnits: number, heldUnits: number, closingUnits = 0, lotStep = 1) => ({
+  filledUnits,
+  heldUnits,
+  closingUnits,
+  lotStep,
+});
+
+describe("management quantities", () => {
+  it("closes a part of the trade in whole lots, never more than held", () => {
+    expect(managementCloseUnits(holding(5, 5), 50)).toBe(2);
+    expect(managementCloseUnits(holding(1, 1), 50)).toBe(0);
+    expect(managementCloseUnits(holding(10, 10), 100)).toBe(10);
+    // A member who also holds shares from elsewhere: only the trade's units.
+    expect(managementCloseUnits(holding(10, 25), 100)).toBe(10);
+    // Part of the trade was sold already, or is being sold by an exit in flight.
+    expect(managementCloseUnits(holding(10, 4), 100)).toBe(4);
+    expect(managementCloseUnits(holding(10, 10, 7), 100)).toBe(3);
+    expect(managementCloseUnits(holding(10, 10, 12), 100)).toBe(0);
+    expect(managementCloseUnits(holding(10, 0), 50)).toBe(0);
+    expect(managementCloseUnits(holding(0.5, 0.5, 0, 0.0001), 50)).toBe(0.25);
+    expect(managementCloseUnits(holding(10, 10), 0)).toBe(0);
+  });
+
+  it("moves a stop for at most what is held", () => {
+    expect(movedStopUnits(10, 10, 1)).toBe(10);
+    expect(movedStopUnits(10, 3, 1)).toBe(3);
+    expect(movedStopUnits(10, -2, 1)).toBe(0);
+    expect(movedStopUnits(0.33333, 1, 0.0001)).toBe(0.3333);
+  });
+
+  it("says when a stop is already through the market", () => {
+    expect(stopThroughMarket("long", 191, 190)).toBe(true);
+    expect(stopThroughMarket("long", 189, 190)).toBe(false);
+    expect(stopThroughMarket("short", 189, 190)).toBe(true);
+    expect(stopThroughMarket("short", 191, 190)).toBe(false);
+  });
+
+  it("checks the executor's input at its door", () => {
+    const input = {
+      communityId: "c",
+      providerUserId: "p",
+      sourceId: "123",
+      sourceTimestamp: 1,
+      signalId: "s",
+      management: { stop: { price: 185 }, cancelEntries: false, closePercent: null, symbol: null, reported: false },
+    };
+    expect(ManageTradesInputSchema.safeParse(input).success).toBe(true);
+    for (const management of [
+      { ...input.management, stop: { price: -1 } },
+      { ...input.management, closePercent: 0 },
+      { ...input.management, closePercent: 101 },
+      { ...input.management, stop: { breakeven: false } },
+    ]) {
+      expect(ManageTradesInputSchema.safeParse({ ...input, management }).success).toBe(false);
+    }
+  });
+
+  it("Scenario: Management actions never make an exit exceed the position or flip it", () => {
+    const step = fc.constantFrom(1, 0.0001, 0.01);
+    const units = fc.double({ min: 0, max: 10_000, noNaN: true });
+    fc.assert(
+      fc.property(
+        step,
+        units,
+        fc.double({ min: -10_000, max: 10_000, noNaN: true }),
+        units,
+        fc.double({ min: 0.01, max: 100, noNaN: true }),
+        (lotStep, filledUnits, heldUnits, closingUnits, percent) => {
+          const close = managementCloseUnits({ filledUnits, heldUnits, closingUnits, lotStep }, percent);
+          const held = Math.max(0, heldUnits);
+          expect(close).toBeGreaterThanOrEqual(0);
+          // Whole lots only.
+          expect(Math.abs(close / lotStep - Math.round(close / lotStep))).toBeLessThan(1e-6);
+          // Never more than the trade, nor than what is held and not already being closed: no flip.
+          expect(toLots(close, lotStep)).toBeLessThanOrEqual(toLots(filledUnits, lotStep));
+          expect(toLots(close, lotStep)).toBeLessThanOrEqual(
+            Math.max(0, toLots(held, lotStep) - toLots(closingUnits, lotStep)),
+          );
+          expect(close + Math.min(closingUnits, held)).toBeLessThanOrEqual(held + lotStep * 1e-6);
+          const stop = movedStopUnits(filledUnits, heldUnits, lotStep);
+          expect(stop).toBeGreaterThanOrEqual(0);
+          expect(stop).toBeLessThanOrEqual(held + 1e-9);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+});
