@@ -4,6 +4,7 @@ import { database } from "../../platform/db/client";
 import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { sessionStore } from "../../platform/db/sessions";
 import { forCommunity } from "../../platform/db/tenant/for-community";
+import { userGuildStore } from "../../platform/db/user-guilds";
 import { upsertUser } from "../../platform/db/users";
 import { realtimeHubFor } from "../../platform/objects";
 import { newSessionId, SESSION_COOKIE, SESSION_TTL_MS, signSessionToken } from "../../shared/auth/session-token";
@@ -41,11 +42,17 @@ export async function sessionFor(userId: string, options: { expiresAt?: number }
   return { sessionId, token, cookie: `${SESSION_COOKIE}=${token}` };
 }
 
-/** A member of `communityId` (a new community when omitted) with a signed-in session. */
+/**
+ * A member of `communityId` (a new community when omitted) with a signed-in session, in its guild as the sign-in's
+ * `guilds` scope would have said.
+ */
 export async function memberOf(communityId: string | null, role: MembershipRole = "trader"): Promise<TestMember> {
   const id = communityId ?? (await newCommunityId());
   const user = await signedInUser();
-  await forCommunity(db, id).memberships.upsert(user.userId, role);
+  const tenant = forCommunity(db, id);
+  await tenant.memberships.upsert(user.userId, role);
+  const community = await tenant.community.get();
+  if (community) await userGuildStore(db).add(user.userId, community.guildId);
   return { communityId: id, userId: user.userId, sessionId: user.sessionId, cookie: user.cookie };
 }
 
