@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
-import { authEvents } from "../../shared/db/schema";
 import type { SignInPlace } from "../../shared/auth/sign-in-alert";
+import { authEvents } from "../../shared/db/schema";
 import type { Database } from "./client";
 
 export type AuthEventRow = typeof authEvents.$inferSelect;
@@ -15,7 +15,12 @@ export function authEventStore(db: Database) {
     async record(input: Omit<AuthEventRow, "id" | "at"> & { at?: number }): Promise<void> {
       await db
         .insert(authEvents)
-        .values({ ...input, id: crypto.randomUUID(), at: input.at ?? Date.now(), userAgent: input.userAgent?.slice(0, 512) ?? null })
+        .values({
+          ...input,
+          id: crypto.randomUUID(),
+          at: input.at ?? Date.now(),
+          userAgent: input.userAgent?.slice(0, 512) ?? null,
+        })
         .run();
     },
 

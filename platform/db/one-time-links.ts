@@ -41,7 +41,13 @@ export function oneTimeLinkStore(db: Database) {
 
     /** The link, while it is unused and unexpired; null otherwise. */
     async peek(token: string, now = Date.now()): Promise<OneTimeLinkRow | null> {
-      return (await db.select().from(oneTimeLinks).where(live(await sha256Hex(token), now)).get()) ?? null;
+      return (
+        (await db
+          .select()
+          .from(oneTimeLinks)
+          .where(live(await sha256Hex(token), now))
+          .get()) ?? null
+      );
     },
 
     /** Uses the link up: its row when this call did, null when it was unknown, used, expired or for another purpose. */

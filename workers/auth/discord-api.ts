@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import {
-  type DiscordUser,
   DiscordGuildsSchema,
+  type DiscordUser,
   DiscordUserSchema,
   grantedAllScopes,
   TokenResponseSchema,

@@ -2,6 +2,8 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { database } from "../../platform/db/client";
 import { LAST_SEEN_RESOLUTION_MS, sessionStore } from "../../platform/db/sessions";
+import { csrfToken } from "../../shared/auth/csrf";
+import { safeReturnPath } from "../../shared/auth/discord-oauth";
 import {
   newSessionExpiry,
   newSessionId,
@@ -13,8 +15,6 @@ import {
   verifySessionToken,
 } from "../../shared/auth/session-token";
 import { ServiceUnavailableError, UnauthorizedError } from "../../shared/errors";
-import { csrfToken } from "../../shared/auth/csrf";
-import { safeReturnPath } from "../../shared/auth/discord-oauth";
 import { clientIp } from "../http/client-ip";
 import type { AppContext, AppEnv } from "../http/context";
 import { assertCsrfToken } from "../http/middleware/csrf";

@@ -73,7 +73,11 @@ export async function recordSignInFailure(
 ): Promise<void> {
   const facts = clientFacts(c);
   const userId = input.userId ?? null;
-  c.get("logger").warn("auth.sign_in_failed", { reason: input.reason, method: input.method, userId: userId ?? undefined });
+  c.get("logger").warn("auth.sign_in_failed", {
+    reason: input.reason,
+    method: input.method,
+    userId: userId ?? undefined,
+  });
   try {
     await authEventStore(database(c.env.DB)).record({
       event: "auth.sign_in_failed",

@@ -1,8 +1,8 @@
 import { database } from "../../platform/db/client";
 import { userGuildStore } from "../../platform/db/user-guilds";
 import { upsertUser } from "../../platform/db/users";
-import type { DiscordIdentity } from "./discord-api";
 import type { AppContext } from "../http/context";
+import type { DiscordIdentity } from "./discord-api";
 import { type AuthenticatedSession, startSession } from "./session";
 import { type AuthMethod, recordSignIn } from "./sign-in-record";
 

@@ -24,13 +24,10 @@ export async function handleDashboard(ctx: CommunityContext): Promise<Interactio
     ttlMs: DASHBOARD_LINK_TTL_MS,
   });
   ctx.logger.info("dashboard.link_issued", { userId: ctx.member.user.id });
-  return ephemeral(
-    "Your dashboard sign-in link: it works once, within 5 minutes, and only for you. Do not share it.",
-    [
-      {
-        type: 1,
-        components: [{ type: 2, style: ButtonStyle.LINK, label: "Open dashboard", url: `${base}/auth/link?t=${token}` }],
-      },
-    ],
-  );
+  return ephemeral("Your dashboard sign-in link: it works once, within 5 minutes, and only for you. Do not share it.", [
+    {
+      type: 1,
+      components: [{ type: 2, style: ButtonStyle.LINK, label: "Open dashboard", url: `${base}/auth/link?t=${token}` }],
+    },
+  ]);
 }

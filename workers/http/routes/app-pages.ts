@@ -92,5 +92,4 @@ async function whoAmI(c: AppContext) {
   };
 }
 
-const communityItem = (community: ListedCommunity) =>
-  `<li>${escapeHtml(`${community.name} — ${community.role}`)}</li>`;
+const communityItem = (community: ListedCommunity) => `<li>${escapeHtml(`${community.name} — ${community.role}`)}</li>`;

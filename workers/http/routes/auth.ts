@@ -20,12 +20,7 @@ import { randomToken } from "../../../shared/crypto/encoding";
 import { AppError, ServiceUnavailableError, UnauthorizedError, ValidationError } from "../../../shared/errors";
 import { DiscordSignInError, identityFromCode, revokeAccessToken } from "../../auth/discord-api";
 import { revokeAllSessions } from "../../auth/revocation";
-import {
-  type AuthenticatedSession,
-  authenticateSession,
-  clearSessionCookie,
-  endSession,
-} from "../../auth/session";
+import { type AuthenticatedSession, authenticateSession, clearSessionCookie, endSession } from "../../auth/session";
 import { signIn, userFromDiscord } from "../../auth/sign-in";
 import { recordSignInFailure, recordSignOutEverywhere } from "../../auth/sign-in-record";
 import type { App, AppContext } from "../context";
