@@ -38,10 +38,7 @@ const ADMIN_SECTION = [
   "• `/killswitch` — Halt or resume all trading in this community",
   "• `/setup` — Register this server: provider roles, signal channels, named providers, and removals",
 ];
-const COMING_SOON = [
-  "**Coming soon**",
-  "• `/broker` — connect your own brokerage account to trade live",
-];
+const COMING_SOON = ["**Coming soon**", "• `/broker` — connect your own brokerage account to trade live"];
 
 const helpOf = async (at: { guildId: string; channelId: string }, who: ReturnType<typeof member>) => {
   const reply = await interactionResponse(await postInteraction(slash("help", [], { at, who })));

@@ -195,7 +195,9 @@ export class TestBrowser {
     if (this.cookies.size > 0) headers.set("cookie", this.cookieHeader());
     const method = (init.method ?? "GET").toUpperCase();
     if (method !== "GET" && init.origin !== null) headers.set("origin", init.origin ?? BASE);
-    const res = await exports.default.fetch(new Request(`${BASE}${url.pathname}${url.search}`, { ...init, headers, redirect: "manual" }));
+    const res = await exports.default.fetch(
+      new Request(`${BASE}${url.pathname}${url.search}`, { ...init, headers, redirect: "manual" }),
+    );
     for (const line of res.headers.getSetCookie()) {
       const [pair = "", ...attributes] = line.split(";");
       const [name = "", ...rest] = pair.split("=");
