@@ -6,6 +6,7 @@ import { sessionStore } from "../../platform/db/sessions";
 import { upsertUser } from "../../platform/db/users";
 import { SESSION_COOKIE } from "../../shared/auth/session-token";
 import { loadConfig } from "../../shared/config";
+import { createApp } from "../../workers/http/app";
 import { newCommunity } from "../support/communities";
 import {
   directMessagesTo,
@@ -24,7 +25,7 @@ import {
   freshIp,
   TestBrowser,
 } from "../support/fake-discord-oauth";
-import { errorOf } from "../support/http";
+import { callApp, errorOf } from "../support/http";
 import { requestUpgrade } from "../support/realtime";
 import { TEST_VARS } from "../support/test-vars";
 
@@ -418,20 +419,27 @@ describe("web security", () => {
     expect(logins[20]).toBe(429);
   });
 
-  it("Scenario: Production without the Discord sign-in secrets refuses to serve", () => {
-    const { DISCORD_CLIENT_ID: _id, DISCORD_CLIENT_SECRET: _secret, SESSION_SECRET: _session, ...rest } = TEST_VARS;
-    const result = loadConfig({
+  it("Scenario: Production without the Discord sign-in secrets refuses to serve", async () => {
+    const {
+      DISCORD_CLIENT_ID: _id,
+      DISCORD_CLIENT_SECRET: _secret,
+      ...rest
+    } = env as unknown as Record<string, unknown>;
+    const production = {
       ...rest,
       ENVIRONMENT: "production",
       PUBLIC_BASE_URL: "https://dte.example",
       QUOTE_FEED: "live",
-    });
-    expect(result.ok).toBe(false);
-    if (!result.ok) {
-      expect(result.problems.map((p) => p.variable)).toEqual(
-        expect.arrayContaining(["DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET", "SESSION_SECRET"]),
-      );
-    }
+    };
+    const res = await callApp(createApp(), "/auth/discord/login", {}, production);
+    expect(res.status).toBe(503);
+    const error = await errorOf(res);
+    expect(error.code).toBe("CONFIG_INVALID");
+    const result = loadConfig(production);
+    expect(result.ok ? [] : result.problems.map((p) => p.variable)).toEqual([
+      "DISCORD_CLIENT_ID",
+      "DISCORD_CLIENT_SECRET",
+    ]);
   });
 });
 
