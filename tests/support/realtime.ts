@@ -34,7 +34,12 @@ export async function signedInUser(options: { expiresAt?: number } = {}) {
   return { userId: user.id, ...(await sessionFor(user.id, options)) };
 }
 
-export async function sessionFor(userId: string, options: { expiresAt?: number } = {}) {
+/**
+ * A live session for a user, as sign-in would leave it. `inGuildOf`: the community whose Discord guild the sign-in's
+ * `guilds` scope listed (a session reaches only such communities).
+ */
+export async function sessionFor(userId: string, options: { expiresAt?: number; inGuildOf?: string } = {}) {
+  if (options.inGuildOf) await addGuildOf(userId, options.inGuildOf);
   const sessionId = newSessionId();
   const expiresAt = options.expiresAt ?? Date.now() + SESSION_TTL_MS;
   await sessionStore(db).create({ id: sessionId, userId, expiresAt });
@@ -49,11 +54,15 @@ export async function sessionFor(userId: string, options: { expiresAt?: number }
 export async function memberOf(communityId: string | null, role: MembershipRole = "trader"): Promise<TestMember> {
   const id = communityId ?? (await newCommunityId());
   const user = await signedInUser();
-  const tenant = forCommunity(db, id);
-  await tenant.memberships.upsert(user.userId, role);
-  const community = await tenant.community.get();
-  if (community) await userGuildStore(db).add(user.userId, community.guildId);
+  await forCommunity(db, id).memberships.upsert(user.userId, role);
+  await addGuildOf(user.userId, id);
   return { communityId: id, userId: user.userId, sessionId: user.sessionId, cookie: user.cookie };
+}
+
+async function addGuildOf(userId: string, communityId: string): Promise<void> {
+  const community = await forCommunity(db, communityId).community.get();
+  if (!community) throw new Error(`No community ${communityId}.`);
+  await userGuildStore(db).add(userId, community.guildId);
 }
 
 export function realtimePath(communityId: string, query?: string): string {
