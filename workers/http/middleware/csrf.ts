@@ -45,11 +45,14 @@ export const csrfOrigin = createMiddleware<AppEnv>(async (c, next) => {
   if (fetchSite === "cross-site" || fetchSite === "same-site") {
     await refuse(c, "cross_site_fetch", "This request came from another site and was refused.");
   }
-  if (getCookie(c, SESSION_COOKIE) !== undefined || getCookie(c, LOCAL_SESSION_COOKIE) !== undefined) {
+  if (carriesSession(c)) {
     await refuse(c, "origin_missing", "A signed-in browser request must say where it comes from (Origin).");
   }
   return next();
 });
+
+const carriesSession = (c: AppContext) =>
+  getCookie(c, SESSION_COOKIE) !== undefined || getCookie(c, LOCAL_SESSION_COOKIE) !== undefined;
 
 /**
  * The token half, for a mutation made with a session: a form (or any body a cross-site page could send without a
@@ -71,10 +74,14 @@ async function formField(c: AppContext, name: string): Promise<string | undefine
   return typeof value === "string" ? value : undefined;
 }
 
-/** Logs and records the refusal (no user: a forged request proves nobody's identity), then throws it. */
+/**
+ * Logs the refusal and, when it carried a session cookie (a forgery aimed at a signed-in browser, not a bot's stray
+ * POST), records it without a user (a forged request proves nobody's identity); then throws it.
+ */
 async function refuse(c: AppContext, reason: string, message: string): Promise<never> {
   const origin = c.req.header("origin") ?? null;
   c.get("logger").warn("csrf.rejected", { reason, method: c.req.method, path: c.req.path, origin });
+  if (!carriesSession(c)) throw new CsrfRejectedError(message);
   try {
     await authEventStore(database(c.env.DB)).record({
       event: "auth.csrf_rejected",

@@ -290,7 +290,7 @@ export function registerAuth(app: App): void {
     const peeked = await links.peek(token);
     const link = peeked ? await links.claim(token, peeked.purpose) : null;
     if (!link) {
-      await recordSignInFailure(c, { reason: "link_invalid", method: "discord_link" });
+      await recordSignInFailure(c, { reason: "link_invalid", method: "discord_link", userId: peeked?.userId });
       throw new LinkInvalidError();
     }
     if (link.purpose === "sign_out_everywhere") {
