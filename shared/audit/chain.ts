@@ -11,8 +11,9 @@ export const GENESIS_HASH = "0".repeat(64);
 const EVENT_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 /**
- * Known event names; any well-formed `domain.action` name is accepted. The `auth.*` names are reserved for broker
- * OAuth, data key rotation and MFA, which are planned: nothing writes them yet (audit-log spec).
+ * Known event names; any well-formed `domain.action` name is accepted. Browser sign-ins write `auth.signed_in`,
+ * `auth.sign_in_failed` and `auth.signed_out_everywhere`; the other `auth.*` names are reserved for broker OAuth,
+ * data key rotation and MFA, which are planned: nothing writes them yet (audit-log spec).
  */
 export const AUDIT_EVENTS = [
   "community.created",
@@ -26,6 +27,9 @@ export const AUDIT_EVENTS = [
   "risk.trading_mode_changed",
   "risk.account_locked",
   "risk.account_unlocked",
+  "auth.signed_in",
+  "auth.sign_in_failed",
+  "auth.signed_out_everywhere",
   "auth.oauth2_token_exchange",
   "auth.oauth2_token_refresh",
   "auth.key_rotated",

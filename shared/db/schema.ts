@@ -186,6 +186,92 @@ export const sessions = sqliteTable(
 );
 
 /**
+ * OAuth2 authorization requests in flight (Discord sign-in; broker connections may share it): the `state` is never
+ * stored, only its SHA-256 (`id`). A state is single use (`used_at` is claimed atomically), expires, and is bound to
+ * the browser that asked for it (`browser_hash`, the SHA-256 of a random value in an HttpOnly cookie).
+ */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    id: text("id").primaryKey(),
+    /** `discord` for sign-in. */
+    provider: text("provider").notNull(),
+    browserHash: text("browser_hash").notNull(),
+    /** Where to go after the callback: a path on this origin. */
+    returnTo: text("return_to").notNull(),
+    userId: text("user_id"),
+    communityId: text("community_id"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("oauth_states_expires_idx").on(t.expiresAt)],
+);
+
+export const ONE_TIME_LINK_PURPOSES = ["sign_in", "sign_out_everywhere"] as const;
+export type OneTimeLinkPurpose = (typeof ONE_TIME_LINK_PURPOSES)[number];
+
+/**
+ * Single-use links handed out in Discord (`/dashboard`'s sign-in link, the new-sign-in alert's "sign out
+ * everywhere"): only the SHA-256 of the link's token is stored (`id`).
+ */
+export const oneTimeLinks = sqliteTable(
+  "one_time_links",
+  {
+    id: text("id").primaryKey(),
+    purpose: text("purpose", { enum: ONE_TIME_LINK_PURPOSES }).notNull(),
+    userId: text("user_id").notNull(),
+    /** The community the link was asked for in (its guild counts as one the user is in). */
+    communityId: text("community_id"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("one_time_links_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * The Discord guilds a user is in, as Discord's `guilds` scope said at their last sign-in (a `/dashboard` link adds
+ * the guild it came from). A community is listed for a user only if they are in its guild and a member of it.
+ */
+export const userGuilds = sqliteTable(
+  "user_guilds",
+  {
+    userId: text("user_id").notNull(),
+    guildId: text("guild_id").notNull(),
+    refreshedAt: integer("refreshed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.guildId] })],
+);
+
+/**
+ * Every sign-in, failed sign-in and sign-out everywhere, platform-wide (a failed sign-in often has no user and so no
+ * community audit chain to go in): the client's address, user agent, country and device, and why it failed. The
+ * successful ones are also what a new device or country is compared with.
+ */
+export const authEvents = sqliteTable(
+  "auth_events",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at").notNull(),
+    event: text("event").notNull(),
+    userId: text("user_id"),
+    sessionId: text("session_id"),
+    /** How: `discord_oauth`, `discord_link`, `logout`, `alert_link`. */
+    method: text("method"),
+    /** Why a sign-in failed (`state_unknown`, `state_reused`, `access_denied`, `token_exchange_failed`, ...). */
+    reason: text("reason"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    country: text("country"),
+    /** The user agent's browser and system, e.g. "Firefox on Linux": what "a new device" compares. */
+    device: text("device"),
+    requestId: text("request_id"),
+  },
+  (t) => [index("auth_events_user_idx").on(t.userId, t.at), index("auth_events_at_idx").on(t.at)],
+);
+
+/**
  * Each RealtimeHub's figures as it last reported them (every minute while it holds sockets): operational data for
  * `GET /api/v1/ops/metrics`, not tenant data. Counters are cumulative over the hub's life; `latency_buckets` counts
  * publish-to-send latencies per bucket of REALTIME_LATENCY_BUCKETS_MS.

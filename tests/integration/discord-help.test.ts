@@ -24,6 +24,7 @@ const MEMBER_SECTION = [
   "• `/cancel` — Cancel one of your open orders",
   "• `/paper` — Switch between paper and live trading",
   "• `/subscription` — Billing status, checkout and portal links",
+  "• `/dashboard` — A single-use sign-in link to your web dashboard",
   "• `/help` — What this bot can do",
 ];
 const PROVIDER_SECTION = [
@@ -37,11 +38,7 @@ const ADMIN_SECTION = [
   "• `/killswitch` — Halt or resume all trading in this community",
   "• `/setup` — Register this server: provider roles, signal channels, named providers, and removals",
 ];
-const COMING_SOON = [
-  "**Coming soon**",
-  "• `/broker` — connect your own brokerage account to trade live",
-  "• `/dashboard` — a web dashboard with Discord sign-in",
-];
+const COMING_SOON = ["**Coming soon**", "• `/broker` — connect your own brokerage account to trade live"];
 
 const helpOf = async (at: { guildId: string; channelId: string }, who: ReturnType<typeof member>) => {
   const reply = await interactionResponse(await postInteraction(slash("help", [], { at, who })));
@@ -114,10 +111,6 @@ describe("features that are not built yet", () => {
       [
         slash("broker", [{ name: "status", type: OPTION.SUB_COMMAND }], { at: community.at, who: member() }),
         "🛠️ `/broker` is coming soon: connect your own brokerage account to trade live. Meanwhile everyone trades on paper, with the same signals, risk limits and fills at market prices.",
-      ],
-      [
-        slash("dashboard", [], { at: community.at, who: member() }),
-        "🛠️ `/dashboard` is coming soon: a web dashboard with Discord sign-in. Meanwhile `/portfolio`, `/orders` and `/risk view` show your account here in Discord.",
       ],
     ] as const;
     for (const [payload, content] of cases) {

@@ -576,7 +576,7 @@ describe("live dashboards", { timeout: 30_000 }, () => {
     const leaving = member();
     const [leaverId = "", stayerId = ""] = await followersOf(watched, provider, 2, "confirm", [leaving, member()]);
     const socketOf = async (userId: string) => {
-      const { cookie } = await sessionFor(userId);
+      const { cookie } = await sessionFor(userId, { inGuildOf: watched.community.communityId });
       return (await connect({ communityId: watched.community.communityId, cookie })).socket;
     };
     const leaver = await socketOf(leaverId);

@@ -28,7 +28,7 @@ afterEach(() => {
 async function connectFollowers(community: TestCommunity): Promise<TestSocket[]> {
   const sockets: TestSocket[] = [];
   for (const userId of community.followerIds) {
-    const { cookie } = await sessionFor(userId);
+    const { cookie } = await sessionFor(userId, { inGuildOf: community.communityId });
     sockets.push((await connect({ communityId: community.communityId, cookie })).socket);
   }
   return sockets;

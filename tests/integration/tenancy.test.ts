@@ -32,8 +32,11 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
   "platform/db/cross-community/community-directory.ts": ["communityDirectory"],
   /** Every interaction starts from a guild id: its community and the member in it, in one round trip. */
   "platform/db/cross-community/guild-member.ts": ["guildMember"],
-  /** Sign-out closes a session's sockets in the hub of every community its member belongs to. */
-  "platform/db/cross-community/member-communities.ts": ["communitiesOfMember"],
+  /**
+   * Sign-out closes a session's sockets in the hub of every community its member belongs to; a signed-in member's
+   * dashboard lists their communities (and each one's audit records their sign-ins).
+   */
+  "platform/db/cross-community/member-communities.ts": ["communitiesOfMember", "listedCommunities"],
   /** Platform figures for operators (orders by status, dead letters). */
   "platform/db/cross-community/ops-metrics.ts": ["platformFigures"],
   /** A signal webhook request carries only its key: the webhook and its community, before any scope exists. */

@@ -6,6 +6,7 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
 import { sessionStore } from "../../platform/db/sessions";
+import { csrfToken } from "../../shared/auth/csrf";
 import {
   newSessionId,
   renewedExpiry,
@@ -192,7 +193,8 @@ describe("sessions as rows", () => {
   it("Scenario: A token whose session was revoked is refused", async () => {
     const user = await signedInUser();
     expect((await ask("/whoami", { headers: { cookie: user.cookie } })).status).toBe(200);
-    const out = await ask("/signout", { method: "POST", headers: { cookie: user.cookie } });
+    const csrf = await csrfToken(TEST_VARS.SESSION_SECRET, user.sessionId);
+    const out = await ask("/signout", { method: "POST", headers: { cookie: user.cookie, "x-csrf-token": csrf } });
     expect(await out.json()).toEqual({ ended: true });
     expect(cookieHeader(out)).toMatch(/^__Host-session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax/);
     const again = await ask("/whoami", { headers: { cookie: user.cookie } });

@@ -4,6 +4,7 @@ import { database } from "../../platform/db/client";
 import { communityDirectory } from "../../platform/db/cross-community/community-directory";
 import { sessionStore } from "../../platform/db/sessions";
 import { forCommunity } from "../../platform/db/tenant/for-community";
+import { userGuildStore } from "../../platform/db/user-guilds";
 import { upsertUser } from "../../platform/db/users";
 import { realtimeHubFor } from "../../platform/objects";
 import { newSessionId, SESSION_COOKIE, SESSION_TTL_MS, signSessionToken } from "../../shared/auth/session-token";
@@ -33,7 +34,12 @@ export async function signedInUser(options: { expiresAt?: number } = {}) {
   return { userId: user.id, ...(await sessionFor(user.id, options)) };
 }
 
-export async function sessionFor(userId: string, options: { expiresAt?: number } = {}) {
+/**
+ * A live session for a user, as sign-in would leave it. `inGuildOf`: the community whose Discord guild the sign-in's
+ * `guilds` scope listed (a session reaches only such communities).
+ */
+export async function sessionFor(userId: string, options: { expiresAt?: number; inGuildOf?: string } = {}) {
+  if (options.inGuildOf) await addGuildOf(userId, options.inGuildOf);
   const sessionId = newSessionId();
   const expiresAt = options.expiresAt ?? Date.now() + SESSION_TTL_MS;
   await sessionStore(db).create({ id: sessionId, userId, expiresAt });
@@ -41,12 +47,22 @@ export async function sessionFor(userId: string, options: { expiresAt?: number }
   return { sessionId, token, cookie: `${SESSION_COOKIE}=${token}` };
 }
 
-/** A member of `communityId` (a new community when omitted) with a signed-in session. */
+/**
+ * A member of `communityId` (a new community when omitted) with a signed-in session, in its guild as the sign-in's
+ * `guilds` scope would have said.
+ */
 export async function memberOf(communityId: string | null, role: MembershipRole = "trader"): Promise<TestMember> {
   const id = communityId ?? (await newCommunityId());
   const user = await signedInUser();
   await forCommunity(db, id).memberships.upsert(user.userId, role);
+  await addGuildOf(user.userId, id);
   return { communityId: id, userId: user.userId, sessionId: user.sessionId, cookie: user.cookie };
+}
+
+async function addGuildOf(userId: string, communityId: string): Promise<void> {
+  const community = await forCommunity(db, communityId).community.get();
+  if (!community) throw new Error(`No community ${communityId}.`);
+  await userGuildStore(db).add(userId, community.guildId);
 }
 
 export function realtimePath(communityId: string, query?: string): string {

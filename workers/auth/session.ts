@@ -2,6 +2,8 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { database } from "../../platform/db/client";
 import { LAST_SEEN_RESOLUTION_MS, sessionStore } from "../../platform/db/sessions";
+import { csrfToken } from "../../shared/auth/csrf";
+import { safeReturnPath } from "../../shared/auth/discord-oauth";
 import {
   newSessionExpiry,
   newSessionId,
@@ -15,6 +17,7 @@ import {
 import { ServiceUnavailableError, UnauthorizedError } from "../../shared/errors";
 import { clientIp } from "../http/client-ip";
 import type { AppContext, AppEnv } from "../http/context";
+import { assertCsrfToken } from "../http/middleware/csrf";
 import { revokeSession } from "./revocation";
 
 /** A request's verified browser session. */
@@ -103,12 +106,44 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
 
 /**
  * Route middleware: a verified session (401 otherwise), in `c.get("session")`
- * for the handler. A response that can carry a cookie (not a WebSocket's 101)
- * also renews the session when it is due (sliding renewal).
+ * for the handler. A mutation sent as a form must also carry the session's
+ * CSRF token (403 CSRF_REJECTED otherwise; the Origin check runs for every
+ * route). A response that can carry a cookie (not a WebSocket's 101) also
+ * renews the session when it is due (sliding renewal).
  */
 export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
   const session = await authenticateSession(c);
+  await assertCsrfToken(c, sessionSecret(c), session.sessionId);
   c.set("session", session);
+  await runRenewing(c, session, next);
+});
+
+/**
+ * `requireSession` for pages (`/app/...`): a browser without a live session is
+ * sent to sign in (302 to `/auth/discord/login`, coming back to the page it
+ * asked for) rather than answered 401.
+ */
+export const requirePageSession = createMiddleware<AppEnv>(async (c, next) => {
+  let session: AuthenticatedSession;
+  try {
+    session = await authenticateSession(c);
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError)) throw error;
+    const url = new URL(c.req.url);
+    const back = safeReturnPath(`${url.pathname}${url.search}`);
+    return c.redirect(`/auth/discord/login?next=${encodeURIComponent(back)}`, 302);
+  }
+  await assertCsrfToken(c, sessionSecret(c), session.sessionId);
+  c.set("session", session);
+  await runRenewing(c, session, next);
+});
+
+/** The CSRF token a page puts in its forms (`csrf_token`) for the request's session. */
+export function csrfTokenFor(c: AppContext, session: AuthenticatedSession): Promise<string> {
+  return csrfToken(sessionSecret(c), session.sessionId);
+}
+
+async function runRenewing(c: AppContext, session: AuthenticatedSession, next: () => Promise<void>) {
   await next();
   if (c.res.status === 101) return;
   try {
@@ -116,7 +151,7 @@ export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
   } catch (error) {
     c.get("logger").warn("session.renew_failed", { error });
   }
-});
+}
 
 /**
  * Sliding renewal: a session whose token was issued over a day ago gets a new

@@ -1,9 +1,12 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
 import {
+  authEvents,
   deadLetters,
   interactionReceipts,
   notificationDeliveries,
+  oauthStates,
+  oneTimeLinks,
   reconciliationRuns,
   sessions,
   webhookEvents,
@@ -24,13 +27,27 @@ const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 /** Sent-notification keys outlive any redelivery of their queue message by far. */
 const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
+/** OAuth states and one-time links are dead once expired; a day more keeps "already used" distinguishable in logs. */
+const SIGN_IN_TOKEN_RETENTION_MS = DAY_MS;
+/** Sign-in records: the history a new device or country is compared with, and failed sign-ins for investigation. */
+const AUTH_EVENT_RETENTION_MS = 365 * DAY_MS;
 /** Reconciliation reports are kept a quarter for operators. */
 const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
 export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
   const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
-  const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns, oldReceipts] = await db.batch([
+  const [
+    expiredSessions,
+    oldWebhookEvents,
+    oldDeadLetters,
+    oldDeliveries,
+    oldRuns,
+    oldReceipts,
+    oldStates,
+    oldLinks,
+    oldAuthEvents,
+  ] = await db.batch([
     db
       .delete(sessions)
       .where(
@@ -57,6 +74,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db
       .delete(interactionReceipts)
       .where(lt(interactionReceipts.receivedAt, scheduledTime - INTERACTION_RECEIPT_RETENTION_MS)),
+    db.delete(oauthStates).where(lt(oauthStates.expiresAt, scheduledTime - SIGN_IN_TOKEN_RETENTION_MS)),
+    db.delete(oneTimeLinks).where(lt(oneTimeLinks.expiresAt, scheduledTime - SIGN_IN_TOKEN_RETENTION_MS)),
+    db.delete(authEvents).where(lt(authEvents.at, scheduledTime - AUTH_EVENT_RETENTION_MS)),
   ]);
   return {
     sessionsDeleted: expiredSessions.meta.changes,
@@ -65,5 +85,8 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     notificationDeliveriesDeleted: oldDeliveries.meta.changes,
     reconciliationRunsDeleted: oldRuns.meta.changes,
     interactionReceiptsDeleted: oldReceipts.meta.changes,
+    oauthStatesDeleted: oldStates.meta.changes,
+    oneTimeLinksDeleted: oldLinks.meta.changes,
+    authEventsDeleted: oldAuthEvents.meta.changes,
   };
 }

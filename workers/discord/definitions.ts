@@ -385,13 +385,9 @@ export const DEFINITIONS = {
   dashboard: {
     kind: "chat",
     name: "dashboard",
-    description: "Coming soon: a sign-in link to your web dashboard",
+    description: "A single-use sign-in link to your web dashboard",
     requiredRole: "member",
     requiresSetup: true,
-    comingSoon: {
-      what: "a web dashboard with Discord sign-in",
-      meanwhile: "`/portfolio`, `/orders` and `/risk view` show your account here in Discord",
-    },
   },
   webhook: {
     kind: "chat",

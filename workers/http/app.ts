@@ -5,9 +5,12 @@ import type { App, AppEnv } from "./context";
 import { handleError, notFoundOrMethodNotAllowed } from "./errors";
 import { bodyLimit } from "./middleware/body-limit";
 import { configGate } from "./middleware/config-gate";
+import { csrfOrigin } from "./middleware/csrf";
 import { requireJsonBody } from "./middleware/json-body";
 import { requestContext } from "./middleware/request-context";
 import { responsePolicy } from "./middleware/response-policy";
+import { registerAppPages } from "./routes/app-pages";
+import { registerAuth } from "./routes/auth";
 import { registerBilling } from "./routes/billing";
 import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
@@ -65,6 +68,7 @@ export function createApp(): App {
   app.use("*", responsePolicy);
   app.use("*", configGate(["/ready"]));
   app.use("*", bodyLimit(BODY_LIMIT_OVERRIDES));
+  app.use("*", csrfOrigin);
   app.use("/api/*", requireJsonBody);
 
   registerHealth(app);
@@ -75,6 +79,8 @@ export function createApp(): App {
   registerBillingWebhooks(app);
   registerSignalWebhookIntake(app);
   registerBilling(app);
+  registerAuth(app);
+  registerAppPages(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunitySignals(app);

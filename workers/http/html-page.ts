@@ -8,10 +8,29 @@ import type { AppContext } from "./context";
  */
 
 export function htmlPage(title: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`;
+  return htmlDocument(title, `<p>${escapeHtml(text)}</p>`);
 }
 
-function escapeHtml(text: string): string {
+/** A page whose body is built from escaped parts (`escapeHtml`, `postForm`): headings, lists, forms, never a script. */
+export function htmlDocument(title: string, bodyHtml: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${bodyHtml}</body></html>`;
+}
+
+/**
+ * A form of one button that POSTs hidden fields to a path of this site. A page holding one needs `form-action
+ * 'self'` in its CSP (FORM_PAGE_CSP); the static default allows no form at all.
+ */
+export function postForm(action: string, fields: Record<string, string>, button: string): string {
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join("");
+  return `<form method="post" action="${escapeHtml(action)}">${inputs}<button type="submit">${escapeHtml(button)}</button></form>`;
+}
+
+/** Pages with forms: still no script, style, image or frame; forms may post to this site only. */
+export const FORM_PAGE_CSP = "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
@@ -36,6 +55,8 @@ export function errorPage(error: AppError, requestId: string): string {
   const next =
     error.status >= 500
       ? "Please try again in a few minutes, and quote the request id if it keeps happening."
-      : "Return to Discord and run the command again for a fresh link.";
+      : error.code === "OAUTH_STATE_INVALID" || error.code === "SIGN_IN_DENIED" || error.code === "CSRF_REJECTED"
+        ? "Sign in again from the start (/auth/discord/login), or run /dashboard in Discord."
+        : "Return to Discord and run the command again for a fresh link.";
   return htmlPage(title, `${error.message} ${next} (request id ${requestId})`);
 }

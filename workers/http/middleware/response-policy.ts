@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 
-/** Paths whose answers hold account data or signed links: no browser or proxy may keep a copy. */
-const UNCACHEABLE_PREFIXES = ["/api/", "/billing/"] as const;
+/** Paths whose answers hold account data, sessions or signed links: no browser or proxy may keep a copy. */
+const UNCACHEABLE_PREFIXES = ["/api/", "/billing/", "/auth/", "/app/"] as const;
 
 /**
  * A static page runs no script and loads nothing; a page that needs more sets its own policy.

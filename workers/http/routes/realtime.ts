@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { database } from "../../../platform/db/client";
-import { forCommunity } from "../../../platform/db/tenant/for-community";
 import { realtimeHubFor } from "../../../platform/objects";
-import { AppError, ERROR_CODES, NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { AppError, ERROR_CODES, ServiceUnavailableError } from "../../../shared/errors";
 import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } from "../../../shared/realtime/handoff";
+import { sessionRoleIn } from "../../auth/community-access";
 import { requireSessionOrOpsToken } from "../../auth/principal";
 import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
@@ -105,12 +104,10 @@ async function identityFor(c: AppContext, communityId: string): Promise<Realtime
   c.set("communityId", communityId);
   const session = c.get("session");
   if (!session) throw new Error("The realtime route runs behind requireSessionOrOpsToken.");
-  const membership = await forCommunity(database(c.env.DB), communityId).memberships.get(session.userId);
-  if (!membership) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
   return {
     communityId,
     userId: session.userId,
-    role: membership.role,
+    role: await sessionRoleIn(c.env, session, communityId),
     credential: { kind: "session", sessionId: session.sessionId },
   };
 }
