@@ -3,7 +3,7 @@ import { loadEntitlements } from "../../../platform/billing/load-entitlements";
 import { upsertUser } from "../../../platform/db/users";
 import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
-import { isAdmin, isProvider } from "../../../shared/discord/permissions";
+import { isProvider, memberMay } from "../../../shared/discord/permissions";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
@@ -74,7 +74,7 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
     await loadEntitlements(
       ctx.db,
       { communityId: ctx.community.id },
-      { config: ctx.config, communityLink: isAdmin(ctx.member) },
+      { config: ctx.config, communityLink: memberMay(ctx.member, ctx.settings, "billing.manage") },
     ),
     await ctx.tenant.follows.followingMemberCount(),
     { alreadyFollowing },
