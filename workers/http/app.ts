@@ -12,6 +12,8 @@ import { registerBilling } from "./routes/billing";
 import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
+import { registerCommunityKillSwitch } from "./routes/community-killswitch";
+import { registerCommunityMembers } from "./routes/community-members";
 import { registerCommunityOrders } from "./routes/community-orders";
 import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
@@ -77,6 +79,8 @@ export function createApp(): App {
   registerBilling(app);
   registerCommunities(app);
   registerCommunityOrders(app);
+  registerCommunityMembers(app);
+  registerCommunityKillSwitch(app);
   registerCommunitySignals(app);
   registerRealtime(app);
   registerSignalWebhooks(app);
