@@ -26,7 +26,7 @@ describe("role changes", () => {
           const target = { userId: "target", role: from };
           const outcome = decide(actor, target, to);
           const label = `${actor.kind === "member" ? actor.roles[0] : "operator"}: ${from} → ${to}`;
-          const actorRole = actor.kind === "member" ? actor.roles[0]! : null;
+          const actorRole = actor.kind === "member" ? (actor.roles[0] ?? null) : null;
           if (actorRole !== null && actorRole !== "owner" && actorRole !== "admin") {
             expect(outcome, label).toEqual({ ok: false, status: 403, code: "FORBIDDEN" });
             continue;
