@@ -209,7 +209,7 @@ describe("operator API access", () => {
       ["/api/v1/communities/{communityId}", "community.view"],
       ["/api/v1/communities/{communityId}/orders", "orders.view_all"],
       ["/api/v1/communities/{communityId}/signals/{signalId}", "orders.view_all"],
-    ]) {
+    ] as const) {
       expect(doc.paths[path]?.get?.security, path).toEqual([{ sessionCookie: [action] }, { opsToken: [] }]);
     }
   });
