@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
+import type { MembershipRole } from "../../shared/db/schema";
 import {
   admin,
   EPHEMERAL,
@@ -165,6 +166,14 @@ describe("/setup", () => {
   });
 });
 
+/** A Discord member whose stored role in the community is `role` (granted beforehand, as a role change would). */
+async function memberWithStoredRole(communityId: string, role: MembershipRole) {
+  const who = member();
+  const user = await upsertUser(database(env.DB), { discordId: who.id, username: who.username });
+  await forCommunity(database(env.DB), communityId).memberships.upsert(user.id, role);
+  return { who, user };
+}
+
 describe("admin rights follow Discord", () => {
   const text = (value: string) => [{ name: "text", type: OPTION.STRING, value }];
   const haltedOf = async (communityId: string) =>
@@ -219,9 +228,7 @@ describe("admin rights follow Discord", () => {
 
   it("Scenario: A moderator runs /setup but not /killswitch", async () => {
     const community = await setUpCommunity();
-    const moderator = member();
-    const user = await upsertUser(database(env.DB), { discordId: moderator.id, username: moderator.username });
-    await forCommunity(database(env.DB), community.communityId).memberships.upsert(user.id, "moderator");
+    const { who: moderator } = await memberWithStoredRole(community.communityId, "moderator");
     const named = member();
     const setup = await interactionResponse(
       await postInteraction(
@@ -247,9 +254,7 @@ describe("admin rights follow Discord", () => {
 
   it("Scenario: A viewer cannot follow in Discord", async () => {
     const community = await setUpCommunity();
-    const viewer = member();
-    const user = await upsertUser(database(env.DB), { discordId: viewer.id, username: viewer.username });
-    await forCommunity(database(env.DB), community.communityId).memberships.upsert(user.id, "viewer");
+    const { who: viewer, user } = await memberWithStoredRole(community.communityId, "viewer");
     const provider = community.provider();
     const reply = await interactionResponse(
       await postInteraction(
