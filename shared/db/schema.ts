@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { StoredOrderIntent } from "../execution/order-intent";
 import { ORDER_STATUSES, type OrderStatus } from "../orders/state-machine";
+import { COMMUNITY_ROLES, type CommunityRole } from "../rbac/matrix";
 import type { NormalizedSignal } from "../signals/schema";
 
 /**
@@ -19,8 +20,9 @@ const timestamps = {
   updatedAt: integer("updated_at").notNull().default(now),
 };
 
-export const MEMBERSHIP_ROLES = ["owner", "admin", "provider", "trader", "viewer"] as const;
-export type MembershipRole = (typeof MEMBERSHIP_ROLES)[number];
+/** A membership's role is one of the role matrix's roles (shared/rbac/matrix.ts). */
+export const MEMBERSHIP_ROLES = COMMUNITY_ROLES;
+export type MembershipRole = CommunityRole;
 
 export const COMMUNITY_TIERS = ["free", "professional", "enterprise"] as const;
 export type CommunityTier = (typeof COMMUNITY_TIERS)[number];

@@ -1,20 +1,21 @@
 import type { MembershipRole } from "../db/schema";
+import { type Action, type CommunityRole, can } from "../rbac/matrix";
 import { PERMISSION } from "./permission-bits";
 
 /**
- * Who is an admin and who is a signal provider, decided the same way for an
- * interaction, a channel message read from the Gateway and any other door.
+ * A Discord member's roles in the community, decided the same way for an
+ * interaction, a channel message read from the Gateway and any other door; what
+ * each role may do is the role matrix (`shared/rbac/matrix.ts`).
  *
- * Admin rights follow Discord: a member is an admin exactly while their
- * guild permissions include ADMINISTRATOR or MANAGE_GUILD (a guild's owner
- * has them all). An interaction carries those permissions; a Gateway message
- * carries only the author's roles, so the Gateway computes them from the
- * guild's roles (`basePermissions`). The stored membership role records
- * ownership (`owner`) and explicit grants (`provider`); it never makes anyone
- * an admin.
- *
- * Providers: admins, members holding a configured provider role, members an
- * admin named with `/setup provider:`, and members granted the provider role.
+ * A member holds their stored membership role (trader when they have none yet:
+ * every member trades on paper from their first command) and, live from Discord:
+ * admin while their guild permissions include ADMINISTRATOR or MANAGE_GUILD (a
+ * guild's owner has them all), owner when they are the guild's owner (known where
+ * the guild's owner is: the Gateway; an interaction does not carry it), and
+ * provider while they hold a configured provider role or an admin named them with
+ * `/setup provider:`. An interaction carries the live permissions; a Gateway
+ * message carries only the author's roles, so the Gateway computes them from the
+ * guild's roles (`basePermissions`).
  */
 
 /** Every permission bit set: what a guild's owner holds. */
@@ -27,6 +28,8 @@ export interface MemberFacts {
   permissions: string;
   role: MembershipRole | null;
   namedProvider: boolean;
+  /** Whether the member owns the guild, where that is known (undefined: not known). */
+  guildOwner?: boolean;
 }
 
 /** Discord sends a permission bit set as a non-negative decimal string; anything else grants nothing. */
@@ -35,13 +38,29 @@ function hasDiscordAdminPermission(permissions: string): boolean {
   return (BigInt(permissions) & (PERMISSION.ADMINISTRATOR | PERMISSION.MANAGE_GUILD)) !== 0n;
 }
 
-export function isAdmin(member: Pick<MemberFacts, "permissions">): boolean {
-  return hasDiscordAdminPermission(member.permissions);
+/** The member's roles in the community: the stored one and those Discord gives live. */
+export function rolesOf(member: MemberFacts, settings: { providerRoleIds: readonly string[] }): CommunityRole[] {
+  const roles = new Set<CommunityRole>([member.role ?? "trader"]);
+  if (member.guildOwner) roles.add("owner");
+  if (hasDiscordAdminPermission(member.permissions)) roles.add("admin");
+  if (member.namedProvider || member.discordRoles.some((role) => settings.providerRoleIds.includes(role))) {
+    roles.add("provider");
+  }
+  return [...roles];
 }
 
+/** Whether the member may do `action` (the role matrix over `rolesOf`). */
+export function memberMay(
+  member: MemberFacts,
+  settings: { providerRoleIds: readonly string[] },
+  action: Action,
+): boolean {
+  return can(rolesOf(member, settings), action);
+}
+
+/** A signal provider: anyone who may post signals. */
 export function isProvider(member: MemberFacts, settings: { providerRoleIds: readonly string[] }): boolean {
-  if (isAdmin(member) || member.role === "provider" || member.namedProvider) return true;
-  return member.discordRoles.some((role) => settings.providerRoleIds.includes(role));
+  return memberMay(member, settings, "signals.post");
 }
 
 /** A guild's owner and its roles' permission bit sets (decimal strings), by role id. */

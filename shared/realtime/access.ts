@@ -1,3 +1,4 @@
+import { can } from "../rbac/matrix";
 import {
   type Audience,
   type AudienceKind,
@@ -15,7 +16,7 @@ import {
  *   (everyone but a viewer) also see their own orders and portfolio. Operators may hold every channel, where they
  *   get what admins get.
  * - Audiences: an event for one member reaches only that member's sockets; an event for admins (aggregates) only
- *   owners', admins' and operators'; a community event every member subscribed to its channel.
+ *   the sockets of roles the role matrix lets see every member's orders (`orders.view_all`) and operators'; a community event every member subscribed to its channel.
  * - Which audiences a channel carries: orders and portfolio are personal (one member, or aggregates for admins),
  *   never broadcast to the community; signals are for the community (or admins); notifications may be any.
  */
@@ -26,13 +27,12 @@ const WITHOUT_TRADING: readonly RealtimeChannel[] = ["signals", "notifications"]
 export const CHANNELS_BY_ROLE: Readonly<Record<RealtimeRole, readonly RealtimeChannel[]>> = {
   owner: EVERY_CHANNEL,
   admin: EVERY_CHANNEL,
+  moderator: EVERY_CHANNEL,
   provider: EVERY_CHANNEL,
   trader: EVERY_CHANNEL,
   viewer: WITHOUT_TRADING,
   operator: EVERY_CHANNEL,
 };
-
-const AGGREGATE_ROLES: ReadonlySet<RealtimeRole> = new Set(["owner", "admin", "operator"]);
 
 export function channelsFor(role: RealtimeRole): readonly RealtimeChannel[] {
   return CHANNELS_BY_ROLE[role];
@@ -42,9 +42,9 @@ export function maySubscribe(role: RealtimeRole, channel: RealtimeChannel): bool
   return CHANNELS_BY_ROLE[role].includes(channel);
 }
 
-/** Owners, admins and operators receive events addressed to admins (community aggregates). */
+/** Operators, and the roles the role matrix lets see every member's orders, receive events addressed to admins. */
 export function seesAggregates(role: RealtimeRole): boolean {
-  return AGGREGATE_ROLES.has(role);
+  return role === "operator" || can(role, "orders.view_all");
 }
 
 /** Operators are nobody's "member": a member's own events never reach them. */

@@ -20,7 +20,8 @@ describe("community audit API", () => {
     const { communityId } = await communityWithEntries(0);
     const none = await call(auditPath(communityId));
     expect(none.status).toBe(401);
-    expect((await errorOf(none)).code).toBe("UNAUTHORIZED");
+    // Without any credential the route asks for a session (members may read it too, rbac spec).
+    expect((await errorOf(none)).code).toBe("SESSION_REQUIRED");
     const wrong = await call(auditPath(communityId), { headers: { authorization: "Bearer not-the-token" } });
     expect(wrong.status).toBe(401);
     expect((await errorOf(wrong)).code).toBe("INVALID_TOKEN");
@@ -73,6 +74,6 @@ describe("community audit API", () => {
     const res = await call("/api/v1/openapi.json");
     const doc = (await res.json()) as { paths: Record<string, { get?: { security?: unknown[] } }> };
     const operation = doc.paths["/api/v1/communities/{communityId}/audit"]?.get;
-    expect(operation?.security).toEqual([{ opsToken: [] }]);
+    expect(operation?.security).toEqual([{ sessionCookie: ["audit.view"] }, { opsToken: [] }]);
   });
 });

@@ -391,7 +391,7 @@ describe("/risk", () => {
     // Another member without admin rights cannot unlock it.
     const refused = await interactionResponse(await postInteraction(unlock(stranger, locked)));
     expect(refused.data?.content).toBe(
-      "Only server admins (Manage Server permission) can unlock another member's account.",
+      "Only server admins (Manage Server permission) and moderators can unlock another member's account.",
     );
 
     // The member unlocks their own account.

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
+import type { MembershipRole } from "../../shared/db/schema";
 import {
   admin,
   EPHEMERAL,
@@ -165,6 +166,14 @@ describe("/setup", () => {
   });
 });
 
+/** A Discord member whose stored role in the community is `role` (granted beforehand, as a role change would). */
+async function memberWithStoredRole(communityId: string, role: MembershipRole) {
+  const who = member();
+  const user = await upsertUser(database(env.DB), { discordId: who.id, username: who.username });
+  await forCommunity(database(env.DB), communityId).memberships.upsert(user.id, role);
+  return { who, user };
+}
+
 describe("admin rights follow Discord", () => {
   const text = (value: string) => [{ name: "text", type: OPTION.STRING, value }];
   const haltedOf = async (communityId: string) =>
@@ -176,13 +185,13 @@ describe("admin rights follow Discord", () => {
     // A second admin registers too, then both lose Manage Server in Discord.
     const second = admin();
     await interactionResponse(await postInteraction(slash("setup", [], { at: community.at, who: second })));
-    for (const who of [community.owner, second].map((m) => ({ ...m, permissions: MEMBER_PERMISSIONS }))) {
+    for (const who of [second].map((m) => ({ ...m, permissions: MEMBER_PERMISSIONS }))) {
       const halt = await interactionResponse(
         await postInteraction(
           slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], { at: community.at, who }),
         ),
       );
-      expect(halt.data?.content).toMatch(/^Only server admins/);
+      expect(halt.data?.content).toMatch(/^Only server admins.*owner can do this/);
       const setup = await interactionResponse(
         await postInteraction(
           slash("setup", [{ name: "provider_role", type: OPTION.ROLE, value: snowflake() }], { at: community.at, who }),
@@ -205,6 +214,60 @@ describe("admin rights follow Discord", () => {
       .bind(community.communityId)
       .first<{ settings: string }>();
     expect(JSON.parse(settings?.settings ?? "{}").providerRoleIds).toEqual([community.providerRoleId]);
+
+    // The owner who registered the server keeps the owner's rights: ownership is a stored role, moved by transfer.
+    const discord = fakeDiscordApi();
+    const ownerHalt = slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], {
+      at: community.at,
+      who: { ...community.owner, permissions: MEMBER_PERMISSIONS },
+    });
+    expect(await interactionResponse(await postInteraction(ownerHalt))).toEqual({ type: 5 });
+    await discord.editOf(ownerHalt);
+    expect(await haltedOf(community.communityId)).toBe(1);
+  });
+
+  it("Scenario: A moderator runs /setup but not /killswitch", async () => {
+    const community = await setUpCommunity();
+    const { who: moderator } = await memberWithStoredRole(community.communityId, "moderator");
+    const named = member();
+    const setup = await interactionResponse(
+      await postInteraction(
+        slash("setup", [{ name: "provider", type: OPTION.USER, value: named.id }], {
+          at: community.at,
+          who: moderator,
+          resolved: resolvedUser(named),
+        }),
+      ),
+    );
+    expect(setup.data?.content).toContain(`Named provider: <@${named.id}>`);
+    const halt = await interactionResponse(
+      await postInteraction(
+        slash("killswitch", [{ name: "action", type: OPTION.STRING, value: "halt" }], {
+          at: community.at,
+          who: moderator,
+        }),
+      ),
+    );
+    expect(halt.data?.content).toMatch(/^Only server admins/);
+    expect(await haltedOf(community.communityId)).toBe(0);
+  });
+
+  it("Scenario: A viewer cannot follow in Discord", async () => {
+    const community = await setUpCommunity();
+    const { who: viewer, user } = await memberWithStoredRole(community.communityId, "viewer");
+    const provider = community.provider();
+    const reply = await interactionResponse(
+      await postInteraction(
+        slash("follow", [{ name: "provider", type: OPTION.USER, value: provider.id }], {
+          at: community.at,
+          who: viewer,
+          resolved: resolvedUser(provider),
+        }),
+      ),
+    );
+    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply.data?.content).toContain("viewer");
+    expect(await countRows("SELECT count(*) AS n FROM follows WHERE follower_user_id = ?", user.id)).toBe(0);
   });
 
   it("Scenario: Manage Server alone makes a member an admin", async () => {

@@ -140,7 +140,7 @@ describe("/webhook", () => {
 
     // A provider may not act for another provider; an admin may not give one to a member who is no provider.
     expect(await webhookCommand(community, community.provider(), "revoke", provider)).toBe(
-      "Only server admins can manage another provider's webhook; leave out `provider:` for your own.",
+      "Only server admins and moderators can manage another provider's webhook; leave out `provider:` for your own.",
     );
     const plain = member();
     expect(await webhookCommand(community, community.owner, "create", plain)).toBe(

@@ -185,7 +185,10 @@ describe("operator API access", () => {
       const ip = `203.0.113.${200 + i}`;
       const none = await call(path, { headers: { "cf-connecting-ip": ip } });
       expect(none.status, path).toBe(401);
-      expect((await errorOf(none)).code).toBe("UNAUTHORIZED");
+      // Community paths also take a member's session, so without any credential they ask for one.
+      expect((await errorOf(none)).code).toBe(
+        path.startsWith("/api/v1/communities/") ? "SESSION_REQUIRED" : "UNAUTHORIZED",
+      );
       const wrong = await call(path, {
         headers: { authorization: "Bearer not-the-ops-token", "cf-connecting-ip": ip },
       });
@@ -198,14 +201,16 @@ describe("operator API access", () => {
     const doc = await ok<{ paths: Record<string, { get?: { security?: unknown[] } }> }>(
       await call("/api/v1/openapi.json"),
     );
-    for (const path of [
-      "/api/v1/communities",
-      "/api/v1/communities/{communityId}",
-      "/api/v1/communities/{communityId}/orders",
-      "/api/v1/communities/{communityId}/signals/{signalId}",
-      "/api/v1/ops/metrics",
-    ]) {
+    for (const path of ["/api/v1/communities", "/api/v1/ops/metrics"]) {
       expect(doc.paths[path]?.get?.security, path).toEqual([{ opsToken: [] }]);
+    }
+    // Community paths take the operator token or a member's session whose role grants the route's action.
+    for (const [path, action] of [
+      ["/api/v1/communities/{communityId}", "community.view"],
+      ["/api/v1/communities/{communityId}/orders", "orders.view_all"],
+      ["/api/v1/communities/{communityId}/signals/{signalId}", "orders.view_all"],
+    ] as const) {
+      expect(doc.paths[path]?.get?.security, path).toEqual([{ sessionCookie: [action] }, { opsToken: [] }]);
     }
   });
 });
@@ -266,7 +271,7 @@ describe("community overview", () => {
     });
     expect(body.community.counts).toEqual({
       members: 4,
-      membersByRole: { owner: 0, admin: 0, provider: 1, trader: 3, viewer: 0 },
+      membersByRole: { owner: 0, admin: 0, moderator: 0, provider: 1, trader: 3, viewer: 0 },
       providers: 2,
       followers: 2,
       enabledFollows: 2,
@@ -498,7 +503,7 @@ describe("tenant isolation of the operator API", () => {
     const body = await ok<{ community: CommunityBody }>(await get(`/api/v1/communities/${b.community.communityId}`));
     expect(body.community.counts).toEqual({
       members: 3,
-      membersByRole: { owner: 0, admin: 0, provider: 1, trader: 2, viewer: 0 },
+      membersByRole: { owner: 0, admin: 0, moderator: 0, provider: 1, trader: 2, viewer: 0 },
       providers: 1,
       followers: 2,
       enabledFollows: 2,

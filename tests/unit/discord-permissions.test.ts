@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAdmin, isProvider, type MemberFacts } from "../../shared/discord/permissions";
+import { isProvider, type MemberFacts, memberMay, rolesOf } from "../../shared/discord/permissions";
 import { discordSettingsOf } from "../../shared/discord/settings";
 import { authorize } from "../../workers/discord/permissions";
 
@@ -18,17 +18,26 @@ const facts = (overrides: Partial<MemberFacts> = {}): MemberFacts => ({
 });
 
 describe("permissions", () => {
-  it("Scenario: Admin rights come from the live Discord permissions only", () => {
-    expect(isAdmin(facts({ permissions: ADMINISTRATOR }))).toBe(true);
-    expect(isAdmin(facts({ permissions: MANAGE_GUILD }))).toBe(true);
-    expect(isAdmin(facts({ permissions: String(BigInt(ORDINARY) | BigInt(MANAGE_GUILD)) }))).toBe(true);
-    for (const role of ["owner", "admin", "provider", "trader", "viewer", null] as const) {
-      expect(isAdmin(facts({ role })), String(role)).toBe(false);
-      expect(authorize("admin", facts({ role }), settings).ok, String(role)).toBe(false);
+  it("Scenario: Discord's live permissions add admin rights to the stored role", () => {
+    for (const permissions of [ADMINISTRATOR, MANAGE_GUILD, String(BigInt(ORDINARY) | BigInt(MANAGE_GUILD))]) {
+      expect(rolesOf(facts({ permissions }), settings)).toContain("admin");
+      expect(authorize("killswitch.set", facts({ permissions }), settings).ok).toBe(true);
     }
+    // Stored grants count as they are: owner and admin may halt, nobody below them.
+    for (const role of ["owner", "admin"] as const) {
+      expect(authorize("killswitch.set", facts({ role }), settings).ok, role).toBe(true);
+    }
+    for (const role of ["moderator", "provider", "trader", "viewer", null] as const) {
+      const refused = authorize("killswitch.set", facts({ role }), settings);
+      expect(refused, String(role)).toEqual({ ok: false, message: expect.stringMatching(/^Only server admins/) });
+    }
+    // A malformed or ordinary permission set grants nothing on top of the stored role.
     for (const permissions of ["0", "", "not-a-number", "-8", String(1n << 4n)]) {
-      expect(isAdmin(facts({ permissions, role: "owner" })), permissions).toBe(false);
+      expect(rolesOf(facts({ permissions }), settings), permissions).toEqual(["trader"]);
     }
+    // The guild's owner, where known, is an owner; a member with no membership yet is a trader.
+    expect(rolesOf(facts({ role: null, guildOwner: true }), settings)).toEqual(["trader", "owner"]);
+    expect(memberMay(facts({ role: null, guildOwner: true }), settings, "ownership.transfer")).toBe(true);
   });
 
   it("Scenario: Provider rights come from Discord, a name or an explicit grant", () => {
@@ -36,10 +45,16 @@ describe("permissions", () => {
     expect(isProvider(facts({ discordRoles: ["300000000000000001"] }), settings)).toBe(true);
     expect(isProvider(facts({ namedProvider: true }), settings)).toBe(true);
     expect(isProvider(facts({ role: "provider" }), settings)).toBe(true);
-    // A stored owner or admin role without the Discord permission grants nothing.
-    expect(isProvider(facts({ role: "owner" }), settings)).toBe(false);
-    expect(isProvider(facts({ role: "admin" }), settings)).toBe(false);
+    expect(isProvider(facts({ role: "owner" }), settings)).toBe(true);
+    expect(isProvider(facts({ role: "admin" }), settings)).toBe(true);
+    // Moderators manage providers but post signals only when they are providers too.
+    expect(isProvider(facts({ role: "moderator" }), settings)).toBe(false);
+    expect(isProvider(facts({ role: "moderator", namedProvider: true }), settings)).toBe(true);
     expect(isProvider(facts({ discordRoles: ["300000000000000002"] }), settings)).toBe(false);
-    expect(authorize("member", facts({ role: null }), settings).ok).toBe(true);
+    expect(authorize("community.view", facts({ role: null }), settings).ok).toBe(true);
+    expect(authorize("trading.own", facts({ role: "viewer" }), settings)).toEqual({
+      ok: false,
+      message: expect.stringContaining("viewer"),
+    });
   });
 });

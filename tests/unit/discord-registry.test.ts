@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isStaffOnly } from "../../shared/rbac/matrix";
 import { ALL_DEFINITIONS, DEFINITIONS } from "../../workers/discord/definitions";
 import { parseCommandOptions } from "../../workers/discord/options";
 import { registrationPayload } from "../../workers/discord/registration";
@@ -103,11 +104,8 @@ describe("command registry", () => {
   it("Scenario: Every defined command has a handler", () => {
     expect(Object.keys(HANDLERS).sort()).toEqual(Object.keys(DEFINITIONS).sort());
     expect(ALL_DEFINITIONS.filter((d) => !d.requiresSetup).map((d) => d.name)).toEqual(["setup", "help"]);
-    expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "admin").map((d) => d.name)).toEqual([
-      "killswitch",
-      "setup",
-    ]);
-    expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "provider").map((d) => d.name)).toEqual([
+    expect(ALL_DEFINITIONS.filter((d) => isStaffOnly(d.requires)).map((d) => d.name)).toEqual(["killswitch", "setup"]);
+    expect(ALL_DEFINITIONS.filter((d) => d.requires === "signals.post").map((d) => d.name)).toEqual([
       "signal",
       "webhook",
       "Execute as signal",

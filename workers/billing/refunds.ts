@@ -7,6 +7,7 @@ import type { Invoice, RefundReason, RefundResult } from "../../shared/billing/p
 import { STRIPE_PAYMENT_ID } from "../../shared/billing/stripe";
 import type { BillingProviderName } from "../../shared/db/schema";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../shared/errors";
+import { can } from "../../shared/rbac/matrix";
 import { payerOf, sendDirectMessage } from "./notify";
 import { billingProvider } from "./providers";
 
@@ -18,8 +19,6 @@ import { billingProvider } from "./providers";
 
 /** Who asks: an operator (OPS_TOKEN, audited under `actorId`), or a member whose role in the community is checked. */
 export type BillingActor = { kind: "operator"; actorId: string } | { kind: "member"; userId: string };
-
-const REFUNDING_ROLES = new Set(["owner", "admin"]);
 
 export interface RefundOutcome extends RefundResult {
   provider: BillingProviderName;
@@ -111,12 +110,12 @@ export async function communityPayments(
   return payments.sort((a, b) => b.createdAt - a.createdAt);
 }
 
-/** Operators, and the community's owners and admins; a stranger to the community does not learn it exists. */
+/** Operators, and the members the role matrix lets manage billing; a stranger to the community does not learn it exists. */
 async function authorizeRefund(ctx: BillingContext, communityId: string, actor: BillingActor): Promise<string> {
   if (actor.kind === "operator") return actor.actorId;
   const role = await billingFor(ctx.db, communityId).memberRole(actor.userId);
   if (role === null) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
-  if (!REFUNDING_ROLES.has(role)) {
+  if (!can(role, "billing.manage")) {
     throw new ForbiddenError("Only the community's owner and admins can refund its payments.", "FORBIDDEN");
   }
   return actor.userId;

@@ -1,14 +1,14 @@
 /**
  * Every Discord command, defined once (docs/architecture.md §5): name, description,
- * options, the role it needs. Pure data with no bindings, so the registration
+ * options, the action of the role matrix it needs. Pure data with no bindings, so the registration
  * script (Node) and the Worker read the same definitions. The registry
  * (registry.ts) binds each one to its handler; the registration payload
  * (registration.ts) and the option validation (options.ts) are derived from it.
  */
 
 import { UNPARSED_MESSAGE_HANDLING } from "../../shared/discord/settings";
+import type { Action } from "../../shared/rbac/matrix";
 
-export type RequiredRole = "member" | "provider" | "admin";
 type AutocompleteSource = "symbols" | "providers";
 
 interface OptionBase {
@@ -56,7 +56,8 @@ interface SubcommandDefinition {
 
 interface CommandBase {
   name: string;
-  requiredRole: RequiredRole;
+  /** The role matrix's action a member must be allowed (shared/rbac/matrix.ts), checked once by dispatch.ts. */
+  requires: Action;
   /** false only for commands that make sense before /setup (/setup itself and /help). */
   requiresSetup: boolean;
   /**
@@ -112,7 +113,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "signal",
     description: "Post a trade signal to your followers (free text, or the structured options)",
-    requiredRole: "provider",
+    requires: "signals.post",
     requiresSetup: true,
     options: [
       {
@@ -143,7 +144,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "trade",
     description: "Place a manual order for your own account (you confirm it first)",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     options: [
       {
@@ -163,7 +164,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "follow",
     description: "Copy a provider's signals into your account",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     options: [
       { name: "provider", description: "The signal provider to follow", type: "user", required: true },
@@ -192,7 +193,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "unfollow",
     description: "Stop copying a provider",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     options: [
       {
@@ -209,7 +210,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "risk",
     description: "View or set your risk limits",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     subcommands: [
       { name: "view", description: "Show the limits that apply to you" },
@@ -251,7 +252,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "broker",
     description: "Coming soon: connect, check or disconnect your brokerage account",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     comingSoon: {
       what: "connect your own brokerage account to trade live",
@@ -283,14 +284,14 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "portfolio",
     description: "Your positions and P&L",
-    requiredRole: "member",
+    requires: "community.view",
     requiresSetup: true,
   },
   orders: {
     kind: "chat",
     name: "orders",
     description: "Your recent orders",
-    requiredRole: "member",
+    requires: "community.view",
     requiresSetup: true,
     options: [
       {
@@ -305,7 +306,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "cancel",
     description: "Cancel one of your open orders",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     options: [
       { name: "order", description: "The order id (from /orders)", type: "string", required: true, maxLength: 64 },
@@ -315,7 +316,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "paper",
     description: "Switch between paper and live trading",
-    requiredRole: "member",
+    requires: "trading.own",
     requiresSetup: true,
     options: [
       {
@@ -331,7 +332,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "killswitch",
     description: "Halt or resume all trading in this community",
-    requiredRole: "admin",
+    requires: "killswitch.set",
     requiresSetup: true,
     options: [
       {
@@ -348,7 +349,7 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "setup",
     description: "Register this server: provider roles, signal channels, named providers, and removals",
-    requiredRole: "admin",
+    requires: "providers.manage",
     requiresSetup: false,
     options: [
       { name: "provider_role", description: "Members with this role may post signals", type: "role" },
@@ -379,21 +380,21 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "subscription",
     description: "Billing status, checkout and portal links",
-    requiredRole: "member",
+    requires: "community.view",
     requiresSetup: true,
   },
   dashboard: {
     kind: "chat",
     name: "dashboard",
     description: "A single-use sign-in link to your web dashboard",
-    requiredRole: "member",
+    requires: "community.view",
     requiresSetup: true,
   },
   webhook: {
     kind: "chat",
     name: "webhook",
     description: "Your signal webhook for TradingView and other alerts: create, rotate or revoke",
-    requiredRole: "provider",
+    requires: "signals.post",
     requiresSetup: true,
     subcommands: [
       {
@@ -413,13 +414,13 @@ export const DEFINITIONS = {
     kind: "chat",
     name: "help",
     description: "What this bot can do",
-    requiredRole: "member",
+    requires: "community.view",
     requiresSetup: false,
   },
   executeAsSignal: {
     kind: "message",
     name: "Execute as signal",
-    requiredRole: "provider",
+    requires: "signals.post",
     requiresSetup: true,
   },
 } as const satisfies Record<string, CommandDefinition>;

@@ -8,6 +8,7 @@ import type { AppConfig } from "../../shared/config";
 import { verifyComponentId } from "../../shared/discord/components";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
 import type { Logger } from "../../shared/logging";
+import type { Action } from "../../shared/rbac/matrix";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
@@ -20,7 +21,7 @@ import {
   type Member,
   makeDefer,
 } from "./context";
-import type { ChatCommandDefinition, RequiredRole } from "./definitions";
+import type { ChatCommandDefinition } from "./definitions";
 import {
   type AutocompleteInteraction,
   type CommandInteraction,
@@ -109,7 +110,7 @@ type Built<C> = { ok: true; ctx: C } | { ok: false; response: InteractionRespons
 async function buildContext(
   input: Dispatch,
   interaction: MemberInteraction,
-  rule: { requiredRole: RequiredRole; requiresSetup: boolean },
+  rule: { requires: Action; requiresSetup: boolean },
 ): Promise<Built<GuildContext<unknown>>> {
   const guildId = interaction.guild_id;
   const discordMember = interaction.member;
@@ -128,7 +129,7 @@ async function buildContext(
     role: identity?.role ?? null,
     namedProvider: identity?.namedProvider ?? false,
   };
-  const allowed = authorize(rule.requiredRole, facts, settings);
+  const allowed = authorize(rule.requires, facts, settings);
   if (!allowed.ok) return { ok: false, response: ephemeral(allowed.message) };
 
   const member = await ensureMember(db, tenant, discordMember.user, identity, facts);
@@ -251,8 +252,8 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
     await rememberInteraction(database(input.env.DB), interaction.id);
     return handleOrderButton(input.env, presser, verified);
   }
-  const requiredRole = verified.kind === "draft" ? "provider" : "member";
-  const built = await buildContext(input, interaction, { requiredRole, requiresSetup: true });
+  const requires = verified.kind === "draft" ? "signals.post" : "trading.own";
+  const built = await buildContext(input, interaction, { requires, requiresSetup: true });
   if (!built.ok) return built.response;
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
   if (verified.kind === "draft") return openDraft(interaction);
@@ -260,8 +261,8 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
 }
 
 const MODALS = {
-  [RISK_MODAL_ID]: { requiredRole: "member", submit: handleRiskModalSubmit },
-  [SIGNAL_DRAFT_MODAL_ID]: { requiredRole: "provider", submit: submitDraft },
+  [RISK_MODAL_ID]: { requires: "trading.own", submit: handleRiskModalSubmit },
+  [SIGNAL_DRAFT_MODAL_ID]: { requires: "signals.post", submit: submitDraft },
 } as const;
 
 async function submitModal(input: Dispatch, interaction: ModalSubmitInteraction): Promise<InteractionResponse> {
@@ -271,7 +272,7 @@ async function submitModal(input: Dispatch, interaction: ModalSubmitInteraction)
   if (!form) {
     return ephemeral(`This form is not known to this app; nothing was saved. (request id \`${input.requestId}\`)`);
   }
-  const built = await buildContext(input, interaction, { requiredRole: form.requiredRole, requiresSetup: true });
+  const built = await buildContext(input, interaction, { requires: form.requires, requiresSetup: true });
   if (!built.ok) return built.response;
   return form.submit(asCommunityContext(built.ctx, {}), modalValues(interaction));
 }

@@ -1,35 +1,33 @@
-import type { MembershipRole } from "../../shared/db/schema";
-import { isAdmin, isProvider, type MemberFacts } from "../../shared/discord/permissions";
+import { type MemberFacts, memberMay, rolesOf } from "../../shared/discord/permissions";
 import type { DiscordSettings } from "../../shared/discord/settings";
-import type { RequiredRole } from "./definitions";
+import type { Action } from "../../shared/rbac/matrix";
+import { highestRole } from "../../shared/rbac/matrix";
 
 /**
- * Who may do what, decided in one place for every interaction. Admin and
- * provider rights are the shared rules of `shared/discord/permissions.ts`
- * (the Gateway's message intake uses the same ones); for an interaction,
- * Discord computes the member's live `member.permissions` itself.
+ * Who may run what, decided in one place for every interaction: the role matrix
+ * (`shared/rbac/matrix.ts`) over the member's roles (`shared/discord/permissions.ts`:
+ * the stored role, and Discord's live `member.permissions`, provider roles and named
+ * providers). The Gateway's message intake and the API ask the same matrix.
  */
-
-/** Stored roles that an admin's "remove provider" takes back (ownership stays; it is a record, not a right). */
-export const REVOCABLE_ROLES: readonly MembershipRole[] = ["provider", "admin"];
 
 export type Authorization = { ok: true } | { ok: false; message: string };
 
-export function authorize(required: RequiredRole, member: MemberFacts, settings: DiscordSettings): Authorization {
-  switch (required) {
-    case "member":
-      return { ok: true };
-    case "provider":
-      return isProvider(member, settings)
-        ? { ok: true }
-        : {
-            ok: false,
-            message:
-              "Only signal providers can do this. An admin can make you one with `/setup provider:@you` or give you a provider role.",
-          };
-    case "admin":
-      return isAdmin(member)
-        ? { ok: true }
-        : { ok: false, message: "Only server admins (Manage Server permission) can do this." };
-  }
+/** What a refused member reads, per action (in words a Discord member knows). */
+const REFUSALS: Partial<Record<Action, string>> = {
+  "signals.post":
+    "Only signal providers can do this. An admin can make you one with `/setup provider:@you` or give you a provider role.",
+  "trading.own": "Your role in this community is viewer: you can follow along, but not trade. An admin can change it.",
+  "killswitch.set": "Only server admins (Manage Server permission) and the community's owner can do this.",
+  "providers.manage":
+    "Only server admins (Manage Server permission), moderators and the community's owner can do this.",
+};
+
+export function authorize(action: Action, member: MemberFacts, settings: DiscordSettings): Authorization {
+  if (memberMay(member, settings, action)) return { ok: true };
+  const role = highestRole(rolesOf(member, settings)) ?? "trader";
+  return {
+    ok: false,
+    message:
+      REFUSALS[action] ?? `Only server admins (Manage Server permission) can do this; your role here is ${role}.`,
+  };
 }

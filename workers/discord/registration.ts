@@ -1,4 +1,5 @@
 import { PERMISSION } from "../../shared/discord/permission-bits";
+import { isStaffOnly } from "../../shared/rbac/matrix";
 import {
   ALL_DEFINITIONS,
   type ChatCommandDefinition,
@@ -10,9 +11,11 @@ import { OptionTypeCode } from "./options";
 /**
  * The body of `PUT /applications/{application.id}/commands` (or the guild
  * route), generated from the definitions. Guild-only: `contexts: [0]` (GUILD)
- * and `integration_types: [0]` (GUILD_INSTALL). Admin commands are hidden from
- * members without Manage Server (ADMINISTRATOR implies it); the Worker checks
- * the role again on every call.
+ * and `integration_types: [0]` (GUILD_INSTALL). Staff commands (those no
+ * provider, trader or viewer may run) are hidden by default from members without
+ * Manage Server (ADMINISTRATOR implies it; a server can show them to its
+ * moderators in its integration settings); the Worker checks the role matrix
+ * again on every call.
  */
 
 const GUILD_CONTEXT = 0;
@@ -92,7 +95,7 @@ function sortRequiredFirst(options: RegisteredOption[]): RegisteredOption[] {
 
 function commandPayload(definition: CommandDefinition): RegisteredCommand {
   const common = {
-    default_member_permissions: definition.requiredRole === "admin" ? String(PERMISSION.MANAGE_GUILD) : null,
+    default_member_permissions: isStaffOnly(definition.requires) ? String(PERMISSION.MANAGE_GUILD) : null,
     contexts: [GUILD_CONTEXT],
     integration_types: [GUILD_INSTALL],
     nsfw: false,

@@ -15,6 +15,8 @@ import { registerBilling } from "./routes/billing";
 import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
+import { registerCommunityKillSwitch } from "./routes/community-killswitch";
+import { registerCommunityMembers } from "./routes/community-members";
 import { registerCommunityOrders } from "./routes/community-orders";
 import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
@@ -83,6 +85,8 @@ export function createApp(): App {
   registerAppPages(app);
   registerCommunities(app);
   registerCommunityOrders(app);
+  registerCommunityMembers(app);
+  registerCommunityKillSwitch(app);
   registerCommunitySignals(app);
   registerRealtime(app);
   registerSignalWebhooks(app);

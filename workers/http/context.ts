@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppConfig } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
 import type { AuthenticatedSession } from "../auth/session";
+import type { CommunityPrincipal } from "./community-access";
 
 export interface AppVariables {
   requestId: string;
@@ -15,6 +16,8 @@ export interface AppVariables {
   userId?: string;
   /** Set by `requireSession`: the request's verified browser session. */
   session?: AuthenticatedSession;
+  /** Set by `communityAction`: who calls a community route (an operator, or a member in their role). */
+  principal?: CommunityPrincipal;
 }
 
 export interface AppEnv {

@@ -9,6 +9,7 @@ import type { AppConfig } from "../../shared/config";
 import { secretFingerprint, sha256Hex } from "../../shared/crypto/constant-time";
 import { masterKeyring, sealSecret } from "../../shared/crypto/sealed-secret";
 import { ServiceUnavailableError, UnprocessableError } from "../../shared/errors";
+import { can } from "../../shared/rbac/matrix";
 import {
   newWebhookCredentials,
   secretBinding,
@@ -95,7 +96,7 @@ async function issue(ctx: ManageContext, webhookId: string) {
  */
 export async function providerForWebhook(tenant: TenantRepository, discordId: string): Promise<MemberIdentity> {
   const member = await tenant.providers.memberByDiscordId(discordId);
-  if (member && (member.namedProvider || member.role === "provider")) return member;
+  if (member && (member.namedProvider || (member.role !== null && can(member.role, "signals.post")))) return member;
   throw new UnprocessableError(
     `Discord user ${discordId} is not a signal provider of this community: an admin names them with /setup provider: first.`,
     { code: "NOT_A_PROVIDER" },

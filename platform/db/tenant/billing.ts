@@ -6,6 +6,7 @@ import {
   type CommunityTier,
   communities,
   follows,
+  type MembershipRole,
   memberships,
   riskProfiles,
   signalProviders,
@@ -84,7 +85,7 @@ export function billingFor(db: Database, communityId: string) {
       return row !== undefined;
     },
 
-    async memberRole(userId: string): Promise<string | null> {
+    async memberRole(userId: string): Promise<MembershipRole | null> {
       const row = await db
         .select({ role: memberships.role })
         .from(memberships)

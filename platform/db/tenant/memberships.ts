@@ -1,11 +1,22 @@
-import { and, asc, eq } from "drizzle-orm";
-import { MEMBERSHIP_ROLES, type MembershipRole, memberships } from "../../../shared/db/schema";
-import { ConflictError, ValidationError } from "../../../shared/errors";
+import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { communities, MEMBERSHIP_ROLES, type MembershipRole, memberships, users } from "../../../shared/db/schema";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../../shared/errors";
+import { FORMER_OWNER_ROLE } from "../../../shared/rbac/role-change";
 import type { Actor, AuditEntryInput, TenantScope } from "./scope";
 
 /** Who belongs to the community, with which role; role changes are audited. */
 
 export type Membership = typeof memberships.$inferSelect;
+
+/** A member as the member list shows them: their role and Discord identity. */
+export interface DirectoryEntry {
+  userId: string;
+  discordId: string;
+  username: string | null;
+  role: MembershipRole;
+  createdAt: number;
+  updatedAt: number;
+}
 
 /** Memberships created with these roles are not audited; every other membership change is. */
 const UNAUDITED_NEW_ROLES: readonly MembershipRole[] = ["trader", "viewer"];
@@ -14,6 +25,19 @@ export function membershipRepository(scope: TenantScope) {
   const { db, communityId, auditedWrite, readHead } = scope;
   const membershipOf = (userId: string) =>
     and(eq(memberships.communityId, communityId), eq(memberships.userId, userId));
+  const directoryQuery = (filter: SQL | undefined) =>
+    db
+      .select({
+        userId: memberships.userId,
+        discordId: users.discordId,
+        username: users.username,
+        role: memberships.role,
+        createdAt: memberships.createdAt,
+        updatedAt: memberships.updatedAt,
+      })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.communityId, communityId), filter));
 
   const repository = {
     async get(userId: string): Promise<Membership | null> {
@@ -69,6 +93,103 @@ export function membershipRepository(scope: TenantScope) {
       const stored = await repository.get(userId);
       if (!stored) throw new ConflictError(`Membership of ${userId} changed concurrently.`, "MEMBERSHIP_CONFLICT");
       return stored;
+    },
+
+    /** One page of members with their Discord identity, by user id (pass the last `userId` as `afterUserId`). */
+    directory(options: { limit: number; afterUserId?: string }): Promise<DirectoryEntry[]> {
+      const after = options.afterUserId === undefined ? undefined : gt(memberships.userId, options.afterUserId);
+      return directoryQuery(after).orderBy(asc(memberships.userId)).limit(options.limit).all();
+    },
+
+    /** One member with their Discord identity, or null. */
+    async directoryEntry(userId: string): Promise<DirectoryEntry | null> {
+      return (await directoryQuery(eq(memberships.userId, userId)).get()) ?? null;
+    },
+
+    /**
+     * Changes an existing member's role from `from` to `to`, audited as
+     * community.role_changed in the same batch. The rules (who may, up to which
+     * role) are the caller's (shared/rbac/role-change.ts), decided on `from`: if
+     * the role is no longer `from` when written, nothing changes (409
+     * MEMBERSHIP_CONFLICT), so a decision is never applied to a role it did not see.
+     */
+    async changeRole(
+      userId: string,
+      change: { from: MembershipRole; to: MembershipRole },
+      options: Actor & { stepUp?: string | null } = {},
+    ): Promise<Membership> {
+      if (!MEMBERSHIP_ROLES.includes(change.to)) throw new ValidationError(`Unknown role "${change.to}".`);
+      await auditedWrite(async () => {
+        const current = await repository.get(userId);
+        if (!current) throw new NotFoundError(`${userId} is not a member of this community.`, "MEMBER_NOT_FOUND");
+        if (current.role === change.to) return { skip: undefined };
+        if (current.role !== change.from) {
+          throw new ConflictError(
+            `The member's role changed meanwhile (now ${current.role}); look again and retry.`,
+            "MEMBERSHIP_CONFLICT",
+          );
+        }
+        const entry = roleChanged(userId, current.role, change.to, options.actorId);
+        if (options.stepUp) entry.data = { ...entry.data, stepUp: options.stepUp };
+        return {
+          entry,
+          statements: [
+            db.update(memberships).set({ role: change.to, updatedAt: Date.now() }).where(membershipOf(userId)),
+          ],
+          result: undefined,
+        };
+      });
+      const stored = await repository.get(userId);
+      if (!stored) throw new ConflictError(`Membership of ${userId} changed concurrently.`, "MEMBERSHIP_CONFLICT");
+      return stored;
+    },
+
+    /**
+     * Makes `userId` the community's one owner, audited as
+     * community.ownership_transferred in the same batch: every current owner
+     * becomes admin, and `communities.owner_user_id` follows. With `byOwner`
+     * (a member's transfer), that member must still be the owner when it is
+     * written, so two concurrent transfers cannot both succeed.
+     */
+    async transferOwnership(
+      userId: string,
+      options: Actor & { byOwner?: string; stepUp?: string | null } = {},
+    ): Promise<{ previousOwners: string[] }> {
+      const { result } = await auditedWrite<{ previousOwners: string[] }>(async () => {
+        const all = await repository.list();
+        const target = all.find((m) => m.userId === userId);
+        if (!target) throw new NotFoundError(`${userId} is not a member of this community.`, "MEMBER_NOT_FOUND");
+        if (target.role === "owner")
+          throw new ConflictError("That member already owns the community.", "ALREADY_OWNER");
+        const owners = all.filter((m) => m.role === "owner").map((m) => m.userId);
+        if (options.byOwner !== undefined && !owners.includes(options.byOwner)) {
+          throw new ForbiddenError("Only the community's owner can transfer ownership.");
+        }
+        const now = Date.now();
+        return {
+          entry: {
+            event: "community.ownership_transferred",
+            actorId: options.actorId,
+            target: userId,
+            data: {
+              from: owners,
+              to: userId,
+              previousRole: target.role,
+              formerOwnersBecome: FORMER_OWNER_ROLE,
+              ...(options.stepUp ? { stepUp: options.stepUp } : {}),
+            },
+          },
+          statements: [
+            ...owners.map((owner) =>
+              db.update(memberships).set({ role: FORMER_OWNER_ROLE, updatedAt: now }).where(membershipOf(owner)),
+            ),
+            db.update(memberships).set({ role: "owner", updatedAt: now }).where(membershipOf(userId)),
+            db.update(communities).set({ ownerUserId: userId, updatedAt: now }).where(eq(communities.id, communityId)),
+          ],
+          result: { previousOwners: owners },
+        };
+      });
+      return result;
     },
 
     /** Removes a member (audited). Returns false when the user was not a member of this community. */

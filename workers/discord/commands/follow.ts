@@ -5,7 +5,7 @@ import { canFollow } from "../../../shared/billing/entitlements";
 import type { SizingMode } from "../../../shared/db/schema";
 import { accountMark } from "../../../shared/discord/badge";
 import { formatMoney, formatPercent, formatQuantity } from "../../../shared/discord/format";
-import { isAdmin, isProvider } from "../../../shared/discord/permissions";
+import { isProvider, memberMay } from "../../../shared/discord/permissions";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
@@ -90,7 +90,7 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
     await loadEntitlements(
       ctx.db,
       { communityId: ctx.community.id },
-      { config: ctx.config, communityLink: isAdmin(ctx.member) },
+      { config: ctx.config, communityLink: memberMay(ctx.member, ctx.settings, "billing.manage") },
     ),
     await ctx.tenant.follows.followingMemberCount(),
     { alreadyFollowing },

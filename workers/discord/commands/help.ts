@@ -1,14 +1,20 @@
-import { isAdmin, isProvider } from "../../../shared/discord/permissions";
+import { memberMay } from "../../../shared/discord/permissions";
+import { type Action, isStaffOnly } from "../../../shared/rbac/matrix";
 import type { GuildContext } from "../context";
-import { ALL_DEFINITIONS, type CommandDefinition, type RequiredRole } from "../definitions";
+import { ALL_DEFINITIONS, type CommandDefinition } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
 import { COMING_SOON } from "./coming-soon";
 
-const SECTIONS: readonly { role: RequiredRole; heading: string }[] = [
-  { role: "member", heading: "**For every member**" },
-  { role: "provider", heading: "**For signal providers**" },
-  { role: "admin", heading: "**For server admins**" },
+type Section = "member" | "provider" | "staff";
+
+const SECTIONS: readonly { section: Section; heading: string }[] = [
+  { section: "member", heading: "**For every member**" },
+  { section: "provider", heading: "**For signal providers**" },
+  { section: "staff", heading: "**For server admins**" },
 ];
+
+const sectionOf = (action: Action): Section =>
+  action === "signals.post" ? "provider" : isStaffOnly(action) ? "staff" : "member";
 
 function line(definition: CommandDefinition): string {
   return definition.kind === "chat"
@@ -17,21 +23,23 @@ function line(definition: CommandDefinition): string {
 }
 
 /**
- * Generated from the command registry and the member's role: the sections the member can use (a provider also sees
- * the provider commands, an admin everything), then what is coming soon. Nothing coming soon is listed as usable.
+ * Generated from the command registry and the role matrix: the commands the member may run, by section (a provider
+ * also sees the provider commands, staff what their role allows), then what is coming soon. Nothing coming soon is
+ * listed as usable.
  */
-export function helpText(roles: { provider: boolean; admin: boolean }, registered: boolean): string {
-  const canUse = { member: true, provider: roles.provider, admin: roles.admin } as const;
-  const sections = SECTIONS.filter((section) => canUse[section.role]).flatMap((section) => {
-    const commands = ALL_DEFINITIONS.filter((d) => d.requiredRole === section.role && d.comingSoon === undefined);
-    return commands.length > 0 ? [section.heading, ...commands.map(line)] : [];
+export function helpText(may: (action: Action) => boolean, registered: boolean): string {
+  const sections = SECTIONS.flatMap(({ section, heading }) => {
+    const commands = ALL_DEFINITIONS.filter(
+      (d) => sectionOf(d.requires) === section && d.comingSoon === undefined && may(d.requires),
+    );
+    return commands.length > 0 ? [heading, ...commands.map(line)] : [];
   });
   const soon = COMING_SOON.map((definition) => `• \`/${definition.name}\` — ${definition.comingSoon.what}`);
   const start = !registered
-    ? roles.admin
+    ? may("providers.manage")
       ? "This server is not set up yet: start with `/setup`."
       : "This server is not set up yet: a server admin starts with `/setup`."
-    : roles.provider
+    : may("signals.post")
       ? "Post a signal with `/signal`, or run **Execute as signal** on one of your messages."
       : "Start by following a provider with `/follow`: their signals are copied into your paper account.";
   return [
@@ -43,6 +51,5 @@ export function helpText(roles: { provider: boolean; admin: boolean }, registere
 }
 
 export async function handleHelp(ctx: GuildContext): Promise<InteractionResponse> {
-  const admin = isAdmin(ctx.member);
-  return ephemeral(helpText({ admin, provider: isProvider(ctx.member, ctx.settings) }, ctx.community !== null));
+  return ephemeral(helpText((action) => memberMay(ctx.member, ctx.settings, action), ctx.community !== null));
 }

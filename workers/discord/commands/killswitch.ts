@@ -1,12 +1,9 @@
+import { saveKillSwitch, tellExecutor } from "../../../platform/execution/kill-switch";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { setExecutorHalted, sleep } from "../handoff";
 import { type InteractionResponse, messageBody } from "../respond";
 
 export type KillswitchOptions = OptionsFor<typeof DEFINITIONS.killswitch>;
-
-/** Pauses between attempts at saving the switch in D1 (three attempts in all). */
-const SAVE_RETRY_DELAYS_MS = [200, 800] as const;
 
 /**
  * /killswitch (admins): halts or resumes all trading in the community. The
@@ -26,7 +23,7 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
   const communityId = ctx.community.id;
   return ctx.defer(
     async () => {
-      const saved = await saveSwitch(ctx, halted, reason);
+      const saved = await saveKillSwitch(ctx.tenant, { halted, reason, actorId });
       if (!saved.ok) {
         ctx.logger.error("killswitch.not_saved", { alert: halted, communityId, halted, error: saved.error });
         return messageBody(
@@ -35,7 +32,7 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
             : `⚠️ The resume could not be saved, so trading is still halted. Try again in a moment. (request id \`${ctx.requestId}\`)`,
         );
       }
-      const executor = await setExecutorHalted(ctx.env, { communityId, halted, reason, actorId });
+      const executor = await tellExecutor(ctx.env, { communityId, halted, reason, actorId });
       const who = `<@${ctx.member.discordId}>`;
       const lines = [
         halted
@@ -68,25 +65,4 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
     },
     { ephemeral: false },
   );
-}
-
-/** Saves the switch in D1 (audited), retrying a failed write; setHalted is idempotent. */
-async function saveSwitch(
-  ctx: CommunityContext<KillswitchOptions>,
-  halted: boolean,
-  reason: string | null,
-): Promise<{ ok: true; changed: boolean } | { ok: false; error: unknown }> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt <= SAVE_RETRY_DELAYS_MS.length; attempt++) {
-    if (attempt > 0) await sleep(SAVE_RETRY_DELAYS_MS[attempt - 1] ?? 0);
-    try {
-      return {
-        ok: true,
-        changed: await ctx.tenant.community.setHalted(halted, { actorId: ctx.member.user.id, reason }),
-      };
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  return { ok: false, error: lastError };
 }

@@ -1,5 +1,5 @@
 import { executionEntitlements } from "../../../platform/execution/execution-entitlements";
-import { isAdmin } from "../../../shared/discord/permissions";
+import { memberMay } from "../../../shared/discord/permissions";
 import { REGULAR_SESSION } from "../../../shared/market/new-york";
 import {
   effectiveLimits,
@@ -117,14 +117,16 @@ async function handleHours(
   );
 }
 
-/** Members unlock their own account; admins (live Discord permissions) may unlock anyone's. */
+/** Members unlock their own account; those the role matrix lets unlock members (member.unlock) anyone's. */
 async function handleUnlock(
   ctx: CommunityContext<unknown>,
   memberDiscordId: string | undefined,
 ): Promise<InteractionResponse> {
   const self = memberDiscordId === undefined || memberDiscordId === ctx.member.discordId;
-  if (!self && !isAdmin(ctx.member)) {
-    return ephemeral("Only server admins (Manage Server permission) can unlock another member's account.");
+  if (!self && !memberMay(ctx.member, ctx.settings, "member.unlock")) {
+    return ephemeral(
+      "Only server admins (Manage Server permission) and moderators can unlock another member's account.",
+    );
   }
   const target = self ? { userId: ctx.member.user.id } : await ctx.tenant.providers.memberByDiscordId(memberDiscordId);
   if (!target) return ephemeral(`<@${memberDiscordId}> has no account in this community.`);

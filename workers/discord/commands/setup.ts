@@ -6,17 +6,16 @@ import { canAddProvider } from "../../../shared/billing/entitlements";
 import type { DiscordSettings } from "../../../shared/discord/settings";
 import { type GuildContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { REVOCABLE_ROLES } from "../permissions";
 import { ephemeral, type InteractionResponse } from "../respond";
 
 export type SetupOptions = OptionsFor<typeof DEFINITIONS.setup>;
 
 /**
- * /setup (admins): registers the server, adds or removes provider roles and
- * signal channels, names providers and takes providers back. Idempotent:
- * running it again with the same options changes nothing. The first admin to
- * run it becomes the owner (recorded; admin rights themselves always come
- * from the member's live Discord permissions, see permissions.ts).
+ * /setup (admins and moderators: `providers.manage`): registers the server,
+ * adds or removes provider roles and signal channels, names providers and takes
+ * providers back. Idempotent: running it again with the same options changes
+ * nothing. The first admin to run it becomes the owner (a stored role; an
+ * unregistered server has no moderators, so only a Discord admin registers it).
  */
 export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<InteractionResponse> {
   const { db, member, options } = ctx;
@@ -87,16 +86,16 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
 
 /**
  * Takes a member's provider rights back: un-names them, returns a stored
- * provider (or legacy admin) role to trader and revokes their signal webhook,
- * each audited. Ownership stays:
- * it is a record, not a right. A provider role they hold in Discord is the
+ * provider role to trader and revokes their signal webhook, each audited. A
+ * higher stored role (moderator, admin, owner) stays: changing it is a role
+ * change, for owners and admins. A provider role they hold in Discord is the
  * server's to take away.
  */
 async function removeProvider(tenant: TenantRepository, discordId: string, actorId: string): Promise<boolean> {
   const known = await tenant.providers.memberByDiscordId(discordId);
   if (!known) return false;
   const unnamed = await tenant.providers.unname(known.userId, actorId);
-  const demoted = known.role !== null && REVOCABLE_ROLES.includes(known.role);
+  const demoted = known.role === "provider";
   if (demoted) await tenant.memberships.upsert(known.userId, "trader", { actorId });
   const webhook = await tenant.signalWebhooks.activeFor(known.userId);
   const revoked = webhook ? await tenant.signalWebhooks.revoke(webhook.id, actorId, "provider removed") : false;

@@ -12,7 +12,7 @@ import {
 import { canSell } from "../../../shared/billing/sellable";
 import type { AppConfig } from "../../../shared/config";
 import { ButtonStyle } from "../../../shared/discord/components";
-import { isAdmin } from "../../../shared/discord/permissions";
+import { memberMay } from "../../../shared/discord/permissions";
 import type { Logger } from "../../../shared/logging";
 import { communityBilling, type SubscriptionView, traderBilling } from "../../billing/summary";
 import type { CommunityContext } from "../context";
@@ -30,7 +30,7 @@ export async function handleSubscription(ctx: CommunityContext<SubscriptionOptio
   const reply = await subscriptionReply(billingContext(ctx.env, ctx.config, ctx.logger), {
     communityId: ctx.community.id,
     userId: ctx.member.user.id,
-    showCommunity: isAdmin(ctx.member),
+    showCommunity: memberMay(ctx.member, ctx.settings, "billing.view"),
   });
   return ephemeral(reply.content, reply.components);
 }

@@ -1,6 +1,6 @@
 import type { SignalWebhookRow } from "../../../platform/db/tenant/signal-webhooks";
 import { upsertUser } from "../../../platform/db/users";
-import { isAdmin, isProvider } from "../../../shared/discord/permissions";
+import { isProvider, memberMay } from "../../../shared/discord/permissions";
 import {
   createSignalWebhook,
   type IssuedWebhook,
@@ -67,14 +67,17 @@ export async function handleWebhook(ctx: CommunityContext<WebhookOptions>): Prom
   }
 }
 
-/** Yourself, or (admins only) the provider named in `provider:`. */
+/** Yourself, or (those who manage providers) the provider named in `provider:`. */
 async function providerOf(ctx: CommunityContext<WebhookOptions>): Promise<Provider | { refusal: string }> {
   const named = ctx.options.provider;
   if (named === undefined || named === ctx.member.discordId) {
     return { userId: ctx.member.user.id, discordId: ctx.member.discordId, self: true };
   }
-  if (!isAdmin(ctx.member)) {
-    return { refusal: "Only server admins can manage another provider's webhook; leave out `provider:` for your own." };
+  if (!memberMay(ctx.member, ctx.settings, "providers.manage")) {
+    return {
+      refusal:
+        "Only server admins and moderators can manage another provider's webhook; leave out `provider:` for your own.",
+    };
   }
   const user = resolvedOf(ctx.interaction).users?.[named];
   if (user?.bot) return { refusal: "A bot cannot have a signal webhook." };

@@ -9,7 +9,8 @@ import { NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
 import { openPortal, startCheckout } from "../../billing/checkout";
 import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
-import { communityFromRoute, operatorActor } from "../community-scope";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction, principalOf } from "../community-access";
+import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
 import { htmlPage } from "../html-page";
 import { operatorOnly } from "../middleware/ops-auth";
@@ -17,8 +18,9 @@ import { rateLimit } from "../middleware/rate-limit";
 import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
 
 /**
- * The billing API. Operators use OPS_TOKEN today (there are no browser
- * sessions yet): community billing by :communityId, a trader's by `user_id`.
+ * The billing API. Community billing by :communityId, for operators and the
+ * members the role matrix lets (billing.view, billing.manage); a trader's by
+ * `user_id`, for operators only.
  * Members reach checkout and the portal through signed, short-lived links
  * (`/billing/checkout?t=…`, `/billing/portal?t=…`) that /subscription hands out.
  */
@@ -178,7 +180,7 @@ const checkoutErrors = {
 };
 
 const getCommunityBilling = createRoute({
-  ...operatorOnly,
+  ...communityAction("billing.view"),
   method: "get",
   path: "/api/v1/communities/{communityId}/billing",
   tags: ["billing"],
@@ -186,13 +188,12 @@ const getCommunityBilling = createRoute({
   request: { params: CommunityParams },
   responses: {
     200: json(CommunityBillingSchema, "Billing status"),
-    401: unauthorized,
-    404: errorResponse("No such community"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 
 const communityCheckout = createRoute({
-  ...operatorOnly,
+  ...communityAction("billing.manage"),
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/checkout",
   tags: ["billing"],
@@ -201,11 +202,15 @@ const communityCheckout = createRoute({
     params: CommunityParams,
     body: { required: true, content: { "application/json": { schema: CheckoutBody } } },
   },
-  responses: { 200: json(CheckoutSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+  responses: {
+    200: json(CheckoutSchema, "Redirect the payer to `url`"),
+    ...COMMUNITY_ACCESS_RESPONSES,
+    ...checkoutErrors,
+  },
 });
 
 const communityPortal = createRoute({
-  ...operatorOnly,
+  ...communityAction("billing.manage"),
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/portal",
   tags: ["billing"],
@@ -214,11 +219,15 @@ const communityPortal = createRoute({
     params: CommunityParams,
     body: { required: false, content: { "application/json": { schema: PortalBody } } },
   },
-  responses: { 200: json(PortalSchema, "Redirect the payer to `url`"), ...checkoutErrors },
+  responses: {
+    200: json(PortalSchema, "Redirect the payer to `url`"),
+    ...COMMUNITY_ACCESS_RESPONSES,
+    ...checkoutErrors,
+  },
 });
 
 const communityPayments = createRoute({
-  ...operatorOnly,
+  ...communityAction("billing.view"),
   method: "get",
   path: "/api/v1/communities/{communityId}/billing/payments",
   tags: ["billing"],
@@ -226,15 +235,14 @@ const communityPayments = createRoute({
   request: { params: CommunityParams },
   responses: {
     200: json(PaymentListSchema, "Payments"),
-    401: unauthorized,
-    404: errorResponse("No such community"),
+    ...COMMUNITY_ACCESS_RESPONSES,
     502: errorResponse("The billing provider failed"),
     503: errorResponse("The billing provider is not configured"),
   },
 });
 
 const communityRefund = createRoute({
-  ...operatorOnly,
+  ...communityAction("billing.manage"),
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/refunds",
   tags: ["billing"],
@@ -246,9 +254,8 @@ const communityRefund = createRoute({
   },
   responses: {
     201: json(RefundSchema, "The provider's refund"),
+    ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("Invalid body or payment id (VALIDATION_FAILED, PAYMENT_ID_INVALID)"),
-    401: unauthorized,
-    403: errorResponse("Not an owner or admin of the community"),
     404: errorResponse("No such community, or no such payment of it (PAYMENT_NOT_FOUND)"),
     409: errorResponse("Nothing left to refund (ALREADY_REFUNDED), or the invoice is not paid (PAYMENT_NOT_PAID)"),
     415: errorResponse("Body is not JSON"),
@@ -381,9 +388,7 @@ export function registerBilling(app: App): void {
     const body = c.req.valid("json");
     const refund = await refundPayment(contextOf(c), {
       communityId,
-      // The API's only authentication is OPS_TOKEN until browser sessions exist; a signed-in member will pass
-      // { kind: "member", userId } and be checked for the owner or admin role.
-      actor: { kind: "operator", actorId: operatorActor(c) },
+      actor: billingActorOf(c),
       paymentId: body.paymentId,
       amount: body.amount ?? null,
       reason: body.reason,
@@ -464,6 +469,14 @@ export function registerBilling(app: App): void {
     const [title, text] = pages[c.req.valid("query").status];
     return c.html(htmlPage(title, text), 200);
   });
+}
+
+/** The refund's actor: an operator, or a signed-in member (whose role refundPayment checks again). */
+function billingActorOf(c: AppContext) {
+  const principal = principalOf(c);
+  return principal.kind === "operator"
+    ? ({ kind: "operator", actorId: `ops:${principal.fingerprint}` } as const)
+    : ({ kind: "member", userId: principal.userId } as const);
 }
 
 function contextOf(c: AppContext) {

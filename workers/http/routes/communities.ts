@@ -4,6 +4,7 @@ import { communityDirectory } from "../../../platform/db/cross-community/communi
 import type { Community } from "../../../platform/db/tenant/community";
 import { COMMUNITY_TIERS, MEMBERSHIP_ROLES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { operatorOnly } from "../middleware/ops-auth";
@@ -63,10 +64,10 @@ const byGuildRoute = createRoute({
 });
 
 const detailRoute = createRoute({
-  ...operatorOnly,
+  ...communityAction("community.view"),
   method: "get",
   path: "/api/v1/communities/{communityId}",
-  tags: ["operations"],
+  tags: ["communities"],
   summary: "A community's tier, kill switch and counts",
   request: { params: CommunityParams },
   responses: {
@@ -74,8 +75,7 @@ const detailRoute = createRoute({
       description: "The community with its counts, as {community}",
       content: { "application/json": { schema: z.object({ community: CommunityDetailSchema }) } },
     },
-    401: errorResponse("Missing or invalid operator token"),
-    404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 

@@ -6,9 +6,9 @@ import type { ChainVerification } from "../../../shared/audit/chain";
 import { AUDIT_CSV_HEADER, auditCsvRow } from "../../../shared/audit/export";
 import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter, parseInstant } from "../../../shared/audit/search";
 import { ValidationError } from "../../../shared/errors";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { operatorOnly } from "../middleware/ops-auth";
 import { AuditVerificationSchema, CommunityParams, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
@@ -75,7 +75,7 @@ const AuditQuerySchema = z.object({
 });
 
 const route = createRoute({
-  ...operatorOnly,
+  ...communityAction("audit.view"),
   method: "get",
   path: "/api/v1/communities/{communityId}/audit",
   tags: ["operations"],
@@ -92,9 +92,8 @@ const route = createRoute({
         "text/csv": { schema: z.string().openapi({ example: AUDIT_CSV_HEADER }) },
       },
     },
+    ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("A query parameter is invalid"),
-    401: errorResponse("Missing or invalid operator token"),
-    404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
   },
 });
 

@@ -3,9 +3,9 @@ import { database } from "../../../platform/db/client";
 import { internalUserId } from "../../../platform/db/users";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import type { OrderEventRow } from "../../../shared/execution/orders";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { operatorOnly } from "../middleware/ops-auth";
 import { CommunityParams, errorResponse, OrderEventSchema, OrderSchema, orderView, UserIdQuery } from "../schemas";
 
 const MAX_LIMIT = 500;
@@ -19,7 +19,7 @@ const eventView = (e: OrderEventRow): z.infer<typeof OrderEventSchema> => ({
 });
 
 const route = createRoute({
-  ...operatorOnly,
+  ...communityAction("orders.view_all"),
   method: "get",
   path: "/api/v1/communities/{communityId}/orders",
   tags: ["operations"],
@@ -45,8 +45,7 @@ const route = createRoute({
       },
     },
     400: errorResponse("A query parameter is invalid (status must be an order state)"),
-    401: errorResponse("Missing or invalid operator token"),
-    404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 

@@ -3,9 +3,9 @@ import type { SignalRow } from "../../../platform/db/tenant/signals";
 import { SIGNAL_SOURCES, SIGNAL_STATUSES } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import type { FillRow } from "../../../shared/execution/orders";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { operatorOnly } from "../middleware/ops-auth";
 import { CommunityParams, errorResponse, OrderSchema, orderView, UserIdQuery } from "../schemas";
 
 const MAX_FOLLOWERS_PER_PAGE = 500;
@@ -54,7 +54,7 @@ const FollowerOutcomeSchema = z
   .openapi("FollowerOutcome");
 
 const route = createRoute({
-  ...operatorOnly,
+  ...communityAction("orders.view_all"),
   method: "get",
   path: "/api/v1/communities/{communityId}/signals/{signalId}",
   tags: ["operations"],
@@ -86,7 +86,7 @@ const route = createRoute({
       },
     },
     400: errorResponse("A query parameter is invalid"),
-    401: errorResponse("Missing or invalid operator token"),
+    ...COMMUNITY_ACCESS_RESPONSES,
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND) or no such signal in it (SIGNAL_NOT_FOUND)"),
   },
 });

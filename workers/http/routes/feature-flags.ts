@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
 import { FLAG_KEY, featureFlagDefinitions } from "../../../platform/db/feature-flags";
-import { communityFromRoute, operatorActor } from "../community-scope";
+import { actorOf, COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
+import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
 import { operatorOnly } from "../middleware/ops-auth";
 import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
@@ -66,7 +67,7 @@ const defineFlag = createRoute({
 });
 
 const communityFlags = createRoute({
-  ...operatorOnly,
+  ...communityAction("flags.manage"),
   method: "get",
   path: "/api/v1/communities/{communityId}/flags",
   tags: ["operations"],
@@ -74,13 +75,12 @@ const communityFlags = createRoute({
   request: { params: CommunityParams },
   responses: {
     200: json(z.object({ flags: z.array(EvaluationSchema) }), "Evaluations"),
-    401: unauthorized,
-    404: errorResponse("No such community"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 
 const setOverride = createRoute({
-  ...operatorOnly,
+  ...communityAction("flags.manage"),
   method: "put",
   path: "/api/v1/communities/{communityId}/flags/{key}",
   tags: ["operations"],
@@ -94,15 +94,15 @@ const setOverride = createRoute({
   },
   responses: {
     200: json(EvaluationSchema, "The flag as it now evaluates"),
+    ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("Invalid body"),
-    401: unauthorized,
     404: errorResponse("No such community or flag"),
     415: errorResponse("Body is not JSON"),
   },
 });
 
 const clearOverride = createRoute({
-  ...operatorOnly,
+  ...communityAction("flags.manage"),
   method: "delete",
   path: "/api/v1/communities/{communityId}/flags/{key}",
   tags: ["operations"],
@@ -110,8 +110,7 @@ const clearOverride = createRoute({
   request: { params: CommunityParams.extend({ key: FlagKey }) },
   responses: {
     200: json(EvaluationSchema.extend({ cleared: z.boolean() }), "The flag as it now evaluates"),
-    401: unauthorized,
-    404: errorResponse("No such community"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 
@@ -139,14 +138,14 @@ export function registerFeatureFlags(app: App): void {
   app.openapi(setOverride, async (c) => {
     const { communityId, key } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);
-    await tenant.flags.setOverride(key, c.req.valid("json").enabled, operatorActor(c));
+    await tenant.flags.setOverride(key, c.req.valid("json").enabled, actorOf(c));
     return c.json({ key, ...(await tenant.flags.evaluate(key)) }, 200);
   });
 
   app.openapi(clearOverride, async (c) => {
     const { communityId, key } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);
-    const cleared = await tenant.flags.clearOverride(key, operatorActor(c));
+    const cleared = await tenant.flags.clearOverride(key, actorOf(c));
     return c.json({ key, ...(await tenant.flags.evaluate(key)), cleared }, 200);
   });
 }

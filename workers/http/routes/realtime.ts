@@ -2,15 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { realtimeHubFor } from "../../../platform/objects";
 import { AppError, ERROR_CODES, ServiceUnavailableError } from "../../../shared/errors";
 import { HANDOFF_HEADER, operatorIdentity, type RealtimeIdentity, signHandoff } from "../../../shared/realtime/handoff";
-import { sessionRoleIn } from "../../auth/community-access";
-import { requireSessionOrOpsToken } from "../../auth/principal";
-import { communityFromRoute } from "../community-scope";
+import { COMMUNITY_ACCESS_RESPONSES, communityAction, principalOf } from "../community-access";
 import type { App, AppContext } from "../context";
-import { OPS_TOKEN_SCHEME } from "../middleware/ops-auth";
 import { CommunityParams, errorResponse } from "../schemas";
-
-/** Either scheme: a member's session cookie, or an operator's bearer token. */
-const MEMBER_OR_OPERATOR: Record<string, string[]>[] = [{ sessionCookie: [] }, { [OPS_TOKEN_SCHEME]: [] }];
 
 const route = createRoute({
   method: "get",
@@ -21,8 +15,7 @@ const route = createRoute({
     "Needs the session cookie and membership of the community, or an operator token (`Authorization: Bearer`, " +
     "which sees what admins see). The first frame is a `welcome`; `?since=<seq>` replays the buffered events " +
     "after that sequence number the connection may see.",
-  security: MEMBER_OR_OPERATOR,
-  middleware: [requireSessionOrOpsToken] as const,
+  ...communityAction("community.view"),
   request: {
     params: CommunityParams,
     query: z.object({
@@ -35,9 +28,8 @@ const route = createRoute({
   },
   responses: {
     101: { description: "Switching protocols: the WebSocket is open" },
+    ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("since is not a sequence number"),
-    401: errorResponse("No session, an expired, revoked or forged one, or a wrong operator token"),
-    404: errorResponse("No such community, or not a member of it (COMMUNITY_NOT_FOUND)"),
     426: errorResponse("Not a WebSocket upgrade (UPGRADE_REQUIRED)"),
     429: errorResponse(
       "Over 30 connection attempts a minute (RATE_LIMITED, with Retry-After), or 10 open connections (TOO_MANY_CONNECTIONS)",
@@ -61,7 +53,7 @@ export function registerRealtime(app: App): void {
     if (!secret) {
       throw new ServiceUnavailableError("Realtime needs SESSION_SECRET.", "FEATURE_NOT_CONFIGURED");
     }
-    const identity = await identityFor(c, communityId);
+    const identity = identityFor(c, communityId);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppError(426, "UPGRADE_REQUIRED", "This endpoint only accepts WebSocket upgrades.", {
         headers: { upgrade: "websocket" },
@@ -91,23 +83,19 @@ export function registerRealtime(app: App): void {
 }
 
 /**
- * Who is connecting: an operator (already authenticated by token) for any
- * existing community, or a member in their stored role. A signed-in user who
- * is not a member gets the same 404 as for a community that does not exist.
+ * Who is connecting: an operator (any existing community), or a member in their
+ * stored role; `communityAction` already refused a stranger with the same 404 as
+ * for a community that does not exist.
  */
-async function identityFor(c: AppContext, communityId: string): Promise<RealtimeIdentity> {
-  const operator = c.get("operator");
-  if (operator) {
-    await communityFromRoute(c, communityId);
-    return operatorIdentity(communityId, operator.fingerprint);
-  }
-  c.set("communityId", communityId);
+function identityFor(c: AppContext, communityId: string): RealtimeIdentity {
+  const principal = principalOf(c);
+  if (principal.kind === "operator") return operatorIdentity(communityId, principal.fingerprint);
   const session = c.get("session");
-  if (!session) throw new Error("The realtime route runs behind requireSessionOrOpsToken.");
+  if (!session) throw new Error("A member's principal comes with a session.");
   return {
     communityId,
-    userId: session.userId,
-    role: await sessionRoleIn(c.env, session, communityId),
+    userId: principal.userId,
+    role: principal.role,
     credential: { kind: "session", sessionId: session.sessionId },
   };
 }

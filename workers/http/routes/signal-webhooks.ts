@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ConflictError, NotFoundError } from "../../../shared/errors";
 import { createSignalWebhook, providerForWebhook, revokeSignalWebhook } from "../../signal-webhooks/manage";
-import { communityFromRoute, operatorActor } from "../community-scope";
+import { actorOf, COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
+import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { operatorOnly } from "../middleware/ops-auth";
 import { CommunityParams, errorResponse, jsonResponse } from "../schemas";
 
 const PATH = "/api/v1/communities/{communityId}/signal-webhooks";
-const unauthorized = errorResponse("Missing or invalid operator token");
 
 const WebhookId = z
   .string()
@@ -48,7 +47,7 @@ const WebhookSchema = z
   .openapi("SignalWebhook");
 
 const createRouteDef = createRoute({
-  ...operatorOnly,
+  ...communityAction("providers.manage"),
   method: "post",
   operationId: "createSignalWebhook",
   path: PATH,
@@ -61,8 +60,7 @@ const createRouteDef = createRoute({
   responses: {
     201: jsonResponse(CreatedSchema, "The new webhook"),
     400: errorResponse("Malformed body"),
-    401: unauthorized,
-    404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
+    ...COMMUNITY_ACCESS_RESPONSES,
     409: errorResponse("The provider already has an active webhook (SIGNAL_WEBHOOK_EXISTS): revoke or rotate it"),
     422: errorResponse("That user is not a signal provider of this community (NOT_A_PROVIDER)"),
     503: errorResponse("MASTER_KEY is not configured (FEATURE_NOT_CONFIGURED)"),
@@ -70,7 +68,7 @@ const createRouteDef = createRoute({
 });
 
 const listRoute = createRoute({
-  ...operatorOnly,
+  ...communityAction("providers.manage"),
   method: "get",
   operationId: "listSignalWebhooks",
   path: PATH,
@@ -85,13 +83,12 @@ const listRoute = createRoute({
   responses: {
     200: jsonResponse(z.object({ webhooks: z.array(WebhookSchema) }), "Newest first"),
     400: errorResponse("A query parameter is invalid"),
-    401: unauthorized,
-    404: errorResponse("No such community (COMMUNITY_NOT_FOUND)"),
+    ...COMMUNITY_ACCESS_RESPONSES,
   },
 });
 
 const revokeRoute = createRoute({
-  ...operatorOnly,
+  ...communityAction("providers.manage"),
   method: "delete",
   operationId: "revokeSignalWebhook",
   path: `${PATH}/{id}`,
@@ -100,7 +97,7 @@ const revokeRoute = createRoute({
   request: { params: CommunityParams.extend({ id: WebhookId }) },
   responses: {
     200: jsonResponse(WebhookSchema, "Revoked (a second DELETE answers the same, and audits nothing)"),
-    401: unauthorized,
+    ...COMMUNITY_ACCESS_RESPONSES,
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND) or no such webhook in it (SIGNAL_WEBHOOK_NOT_FOUND)"),
   },
 });
@@ -115,7 +112,7 @@ export function registerSignalWebhooks(app: App): void {
     const outcome = await createSignalWebhook(
       { tenant, config: c.get("config"), baseUrl: baseUrlOf(c) },
       provider.userId,
-      operatorActor(c),
+      actorOf(c),
     );
     if (!outcome.created) {
       throw new ConflictError(
@@ -139,7 +136,12 @@ export function registerSignalWebhooks(app: App): void {
   app.openapi(revokeRoute, async (c) => {
     const { communityId, id } = c.req.valid("param");
     const tenant = await communityFromRoute(c, communityId);
-    const webhook = await revokeSignalWebhook(tenant, id, operatorActor(c), "revoked by an operator");
+    const webhook = await revokeSignalWebhook(
+      tenant,
+      id,
+      actorOf(c),
+      c.get("principal")?.kind === "operator" ? "revoked by an operator" : "revoked through the API",
+    );
     if (!webhook)
       throw new NotFoundError(`Signal webhook ${id} does not exist in this community.`, "SIGNAL_WEBHOOK_NOT_FOUND");
     return c.json(webhook, 200);
