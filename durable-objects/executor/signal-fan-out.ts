@@ -5,6 +5,7 @@ import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
+import { communitySuspendedMessage } from "../../shared/membership/standing";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
@@ -96,6 +97,8 @@ export class SignalFanOut {
         "Trading is halted in this community (kill switch); the signal is not executed.",
       );
     }
+    if (entitlements.suspension)
+      return refuse("COMMUNITY_SUSPENDED", communitySuspendedMessage(entitlements.suspension));
     if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
       return refuse(
         "SIGNAL_EXPIRED",
@@ -243,17 +246,23 @@ export class SignalFanOut {
 
 /**
  * Skips a follower is told about by DM: an entry refused outside regular hours (the member would otherwise not
- * know that a signal they follow was not copied). Other skips are in the provider's summary and the member's limits.
+ * know that a signal they follow was not copied), and a missing access role, at most once a UTC day (its key is
+ * the day's), so a busy channel does not repeat it. Suspended members were told once, when it happened. Other
+ * skips are in the provider's summary and the member's limits.
  */
-const TOLD_SKIPS: readonly string[] = ["outside_regular_hours"];
+const TOLD_SKIPS: readonly string[] = ["outside_regular_hours", "access_role_missing"];
 
 function skipNotices(signalId: string, signal: RiskSignal, skipped: readonly SkippedMember[]): MemberNotice[] {
   const what = `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
+  const day = utcDay(Date.now());
   return skipped
     .filter((member) => TOLD_SKIPS.includes(member.reason))
     .map((member) => ({
       userId: member.userId,
-      key: `skip:${signalId}:${member.userId}`,
+      key:
+        member.reason === "access_role_missing"
+          ? `skip:access_role_missing:${day}:${member.userId}`
+          : `skip:${signalId}:${member.userId}`,
       text: `⏸️ Not placed: ${what} from a provider you follow. ${member.message}`,
     }));
 }

@@ -1,4 +1,5 @@
 import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions } from "../db/schema";
+import type { MemberStanding } from "../membership/standing";
 import type { StoredOrderIntent } from "./order-intent";
 
 /**
@@ -20,6 +21,8 @@ export interface Follower {
   mode: (typeof FOLLOW_MODES)[number] | null;
   tradingMode: "paper" | "live";
   riskSettings: Record<string, unknown>;
+  /** Suspension and Discord roles as stored (`shared/membership/standing.ts` decides); absent: in good standing. */
+  standing?: MemberStanding;
 }
 
 /** A new order as the executor decided it; inserted with status `queued` and its first event. */

@@ -133,7 +133,7 @@ export function executionRepository(scope: TenantScope) {
       );
 
   const repository = {
-    /** Enabled followers of a provider, with their trading mode and risk settings. */
+    /** Enabled followers of a provider, with their trading mode, risk settings and standing (suspension, roles). */
     async followersOf(providerUserId: string): Promise<Follower[]> {
       const rows = await db
         .select({
@@ -143,11 +143,18 @@ export function executionRepository(scope: TenantScope) {
           mode: follows.mode,
           tradingMode: riskProfiles.tradingMode,
           riskSettings: riskProfiles.settings,
+          suspendedAt: memberships.suspendedAt,
+          suspendedReason: memberships.suspendedReason,
+          discordRoleIds: memberships.discordRoleIds,
         })
         .from(follows)
         .leftJoin(
           riskProfiles,
           and(eq(riskProfiles.communityId, follows.communityId), eq(riskProfiles.userId, follows.followerUserId)),
+        )
+        .leftJoin(
+          memberships,
+          and(eq(memberships.communityId, follows.communityId), eq(memberships.userId, follows.followerUserId)),
         )
         .where(
           and(
@@ -158,10 +165,11 @@ export function executionRepository(scope: TenantScope) {
         )
         .orderBy(asc(follows.followerUserId))
         .all();
-      return rows.map((r) => ({
+      return rows.map(({ suspendedAt, suspendedReason, discordRoleIds, ...r }) => ({
         ...r,
         tradingMode: r.tradingMode ?? "paper",
         riskSettings: r.riskSettings ?? {},
+        standing: { suspendedAt, suspendedReason, discordRoleIds },
       }));
     },
 
