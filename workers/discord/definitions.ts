@@ -359,6 +359,52 @@ export const DEFINITIONS = {
         type: "string",
         choices: choices(UNPARSED_MESSAGE_HANDLING),
       },
+      {
+        name: "access_role",
+        description: "Paid access: only members with this role may follow and have trades copied",
+        type: "role",
+      },
+      {
+        name: "remove_access_role",
+        description: "true: every member may follow again (no access role)",
+        type: "boolean",
+      },
+    ],
+  },
+  member: {
+    kind: "chat",
+    name: "member",
+    description: "Suspend or unsuspend a member's copy trading here (their positions are untouched)",
+    requiredRole: "admin",
+    requiresSetup: true,
+    subcommands: [
+      {
+        name: "suspend",
+        description: "Stop a member's copy trading at once; they are told, and it is audited",
+        options: [
+          { name: "user", description: "The member to suspend", type: "user", required: true },
+          {
+            name: "reason",
+            description: "Why (shown to the member and in the audit log)",
+            type: "string",
+            required: true,
+            maxLength: 500,
+          },
+        ],
+      },
+      {
+        name: "unsuspend",
+        description: "Let a suspended member copy trades again",
+        options: [
+          { name: "user", description: "The member to unsuspend", type: "user", required: true },
+          {
+            name: "reason",
+            description: "Why (shown to the member and in the audit log)",
+            type: "string",
+            maxLength: 500,
+          },
+        ],
+      },
     ],
   },
   subscription: {

@@ -13,7 +13,8 @@ export type SetupOptions = OptionsFor<typeof DEFINITIONS.setup>;
 
 /**
  * /setup (admins): registers the server, adds or removes provider roles and
- * signal channels, names providers and takes providers back. Idempotent:
+ * signal channels, names providers and takes providers back, and sets or
+ * removes the access role that paid access is sold through. Idempotent:
  * running it again with the same options changes nothing. The first admin to
  * run it becomes the owner (recorded; admin rights themselves always come
  * from the member's live Discord permissions, see permissions.ts).
@@ -21,6 +22,8 @@ export type SetupOptions = OptionsFor<typeof DEFINITIONS.setup>;
 export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<InteractionResponse> {
   const { db, member, options } = ctx;
   const actorId = member.user.id;
+  const accessRole = accessRoleOf(ctx);
+  if (accessRole && "refusal" in accessRole) return ephemeral(accessRole.refusal);
   let community = ctx.community;
   let becameOwner = false;
   if (!community) {
@@ -48,6 +51,7 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
         signalChannelIds: options.remove_signal_channel ? [options.remove_signal_channel] : [],
       },
       unparsedMessages: options.unparsed_messages,
+      accessRole: accessRole ? accessRole.role : options.remove_access_role ? null : undefined,
     },
     actorId,
   );
@@ -103,6 +107,26 @@ async function removeProvider(tenant: TenantRepository, discordId: string, actor
   return unnamed || demoted || revoked;
 }
 
+/**
+ * The access role asked for, checked: a role of this server that Discord resolved (a role id it did not resolve is
+ * not one of the server's), and not @everyone (whose id is the guild's), which would gate nothing.
+ */
+function accessRoleOf(
+  ctx: GuildContext<SetupOptions>,
+): { role: { id: string; name: string } } | { refusal: string } | null {
+  const id = ctx.options.access_role;
+  if (!id) return null;
+  if (ctx.options.remove_access_role) {
+    return { refusal: "Give either `access_role:` or `remove_access_role:true`, not both; nothing was changed." };
+  }
+  if (id === ctx.guildId) {
+    return { refusal: "@everyone cannot be the access role: every member holds it. Nothing was changed." };
+  }
+  const role = resolvedOf(ctx.interaction).roles?.[id];
+  if (!role) return { refusal: `<@&${id}> is not a role of this server; nothing was changed.` };
+  return { role: { id, name: role.name } };
+}
+
 function describeSetup(settings: DiscordSettings, namedProvider: string | null): string[] {
   const list = (ids: string[], render: (id: string) => string, none: string) =>
     ids.length > 0 ? ids.map(render).join(", ") : none;
@@ -112,6 +136,9 @@ function describeSetup(settings: DiscordSettings, namedProvider: string | null):
     settings.unparsedMessages === "reply"
       ? "A provider's message in a signal channel that is not a signal: answered with ⚠️ and the reason"
       : "A provider's message in a signal channel that is not a signal: ignored (`unparsed_messages:reply` answers it)",
+    settings.accessRoleId
+      ? `Access role: <@&${settings.accessRoleId}> (only its holders may follow and have trades copied)`
+      : "Access role: none (every member may follow; `access_role:` sells access through a role)",
     ...(namedProvider ? [`Named provider: <@${namedProvider}>`] : []),
     "Providers post in a signal channel, or with `/signal`; members copy them with `/follow`.",
   ];
