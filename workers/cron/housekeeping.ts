@@ -1,5 +1,6 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
+import { expireAccessRolesLeftBehind } from "../../platform/members/access-expiry";
 import {
   deadLetters,
   interactionReceipts,
@@ -27,7 +28,7 @@ const NOTIFICATION_DELIVERY_RETENTION_MS = 30 * DAY_MS;
 /** Reconciliation reports are kept a quarter for operators. */
 const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
-export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
+export async function runHousekeeping(env: Env, logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
   const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
   const [expiredSessions, oldWebhookEvents, oldDeadLetters, oldDeliveries, oldRuns, oldReceipts] = await db.batch([
@@ -58,7 +59,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
       .delete(interactionReceipts)
       .where(lt(interactionReceipts.receivedAt, scheduledTime - INTERACTION_RECEIPT_RETENTION_MS)),
   ]);
+  const accessRolesExpired = await expireAccessRolesLeftBehind(env, logger, scheduledTime);
   return {
+    accessRolesExpired,
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
     deadLettersDeleted: oldDeadLetters.meta.changes,
