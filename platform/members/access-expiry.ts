@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/logging";
-import { ACCESS_SETTING_RETENTION_MS } from "../../shared/membership/standing";
+import { ACCESS_SETTING_RETENTION_MS, accessSettingExpired } from "../../shared/membership/standing";
 import { database } from "../db/client";
 import { communityDirectory } from "../db/cross-community/community-directory";
 import { forCommunity } from "../db/tenant/for-community";
@@ -18,8 +18,12 @@ const PER_RUN = 100;
 export async function expireAccessRolesLeftBehind(env: Env, logger: Logger, now: number): Promise<number> {
   const db = database(env.DB);
   const ids = await communityDirectory(db).accessRolesLeftBehind(now - ACCESS_SETTING_RETENTION_MS, PER_RUN);
+  let expired = 0;
   for (const communityId of ids) {
     const tenant = forCommunity(db, communityId);
+    // Read again: the bot may have come back since the page was read.
+    const community = await tenant.community.get();
+    if (!community || !accessSettingExpired(community.botLeftAt, now)) continue;
     const before = await tenant.providers.discordSettings();
     await tenant.follows.pauseEveryone(
       "community.access_role_expired",
@@ -27,7 +31,8 @@ export async function expireAccessRolesLeftBehind(env: Env, logger: Logger, now:
       null,
     );
     await tenant.providers.changeDiscordSettings({ accessRole: null }, null);
+    expired += 1;
     logger.info("community.access_role_expired", { communityId, accessRoleId: before.accessRoleId });
   }
-  return ids.length;
+  return expired;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import { GENESIS_HASH, nextChainRow } from "../../../shared/audit/chain";
 import { auditLog, communities } from "../../../shared/db/schema";
 import type { Database } from "../client";
@@ -45,14 +45,14 @@ export function communityDirectory(db: Database) {
       return result.meta.changes > 0;
     },
 
-    /** Communities whose bot left before `before` and which still keep an access role (a page of ids). */
+    /** Communities whose bot left at or before `before` and which still keep an access role (a page of ids). */
     async accessRolesLeftBehind(before: number, limit: number): Promise<string[]> {
       const rows = await db
         .select({ id: communities.id })
         .from(communities)
         .where(
           and(
-            lt(communities.botLeftAt, before),
+            lte(communities.botLeftAt, before),
             sql`json_extract(${communities.settings}, '$.accessRoleId') is not null`,
           ),
         )
