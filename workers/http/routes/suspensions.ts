@@ -144,11 +144,9 @@ function notifyDeps(c: AppContext): NotifyDeps {
   };
 }
 
-/** A body is optional on DELETE: none, or the lift request. */
-async function liftReason(c: AppContext): Promise<string | null> {
-  const text = await c.req.text();
-  if (text.trim() === "") return null;
-  return LiftRequest.parse(JSON.parse(text)).reason ?? null;
+/** A body is optional on DELETE: without one (or without a JSON content type) there is no reason. */
+function liftReason(body: z.infer<typeof LiftRequest> | undefined): string | null {
+  return body?.reason ?? null;
 }
 
 export function registerSuspensions(app: App): void {
@@ -171,7 +169,7 @@ export function registerSuspensions(app: App): void {
     const outcome = await unsuspendMember(notifyDeps(c), tenant, {
       userId: memberId,
       actorId: operatorActor(c),
-      reason: await liftReason(c),
+      reason: liftReason(c.req.valid("json")),
     });
     if (outcome.outcome === "not_suspended") {
       throw new ConflictError(`Member ${userId} is not suspended.`, "MEMBER_NOT_SUSPENDED");
@@ -196,7 +194,7 @@ export function registerSuspensions(app: App): void {
     const outcome = await setCommunitySuspension(notifyDeps(c), tenant, {
       suspended: false,
       actorId: operatorActor(c),
-      reason: await liftReason(c),
+      reason: liftReason(c.req.valid("json")),
     });
     return c.json({ communityId, ...outcome }, 200);
   });
