@@ -17,6 +17,7 @@ const CONTRACT_COMMANDS = [
   "paper",
   "killswitch",
   "setup",
+  "member",
   "subscription",
   "dashboard",
   "webhook",
@@ -96,6 +97,12 @@ describe("command registry", () => {
       ["remove_provider_role", 8],
       ["remove_signal_channel", 7],
       ["unparsed_messages", 3],
+      ["access_role", 8],
+      ["remove_access_role", 5],
+    ]);
+    expect(byName.member?.options?.map((o) => [o.name, o.type])).toEqual([
+      ["suspend", 1],
+      ["unsuspend", 1],
     ]);
     expect(JSON.stringify(payload).length).toBeLessThan(8000 * payload.length);
   });
@@ -106,6 +113,7 @@ describe("command registry", () => {
     expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "admin").map((d) => d.name)).toEqual([
       "killswitch",
       "setup",
+      "member",
     ]);
     expect(ALL_DEFINITIONS.filter((d) => d.requiredRole === "provider").map((d) => d.name)).toEqual([
       "signal",

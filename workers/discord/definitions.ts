@@ -333,7 +333,7 @@ export const DEFINITIONS = {
   setup: {
     kind: "chat",
     name: "setup",
-    description: "Register this server: provider roles, signal channels, named providers, and removals",
+    description: "Register this server: provider roles, signal channels, access role, named providers, removals",
     requiredRole: "admin",
     requiresSetup: false,
     options: [
