@@ -28,7 +28,7 @@ export interface DispatchContext {
 }
 
 export interface Delivered {
-  /** Entries dropped because the kill switch was on before they were stored. */
+  /** Entries dropped (never stored, or canceled once stored) because the kill switch was on before they were sent. */
   haltedEntries: number;
   /** Entries given up because they could not be sent within the send window. */
   lateEntries: number;
@@ -48,8 +48,8 @@ export class OrderDispatch {
     const { local, outbox } = this.ctx;
     const env = this.ctx.env();
     const tenant = this.ctx.tenant(batch.communityId);
-    const orders = await withClientOrderIds(batch.communityId, batch.orders);
-    const awaiting = orders.filter(isAwaitingConfirmation);
+    let orders = await withClientOrderIds(batch.communityId, batch.orders);
+    let haltedEntries = 0;
     if (batch.phase === "planned") {
       // The object's copy of the kill switch, checked after the last await: a halt stops whatever is not stored yet.
       if (this.ctx.killSwitch.haltedLocally) {
@@ -69,9 +69,15 @@ export class OrderDispatch {
           ),
         ),
       );
-      for (const order of awaiting) {
-        local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
+      // A halt that landed while these were being stored, whose cancel may have run before they existed.
+      if (this.ctx.killSwitch.haltedLocally) {
+        haltedEntries = await this.cancelHaltedEntries(tenant, orders);
+        orders = orders.filter((order) => !opensExposure(order));
       }
+    }
+    const awaiting = orders.filter(isAwaitingConfirmation);
+    for (const order of batch.phase === "planned" ? awaiting : []) {
+      local.awaitConfirmation(order.id, order.userId, batch.createdAt + CONFIRM_TIMEOUT_MS);
     }
     await sendOrderMessages(
       env.ORDER_QUEUE,
@@ -83,7 +89,18 @@ export class OrderDispatch {
     outbox.remove(batch.id);
     await this.notices(batch, orders, awaiting);
     if (awaiting.length > 0) await this.ctx.scheduleAlarm();
-    return { haltedEntries: 0, lateEntries: 0 };
+    return { haltedEntries, lateEntries: 0 };
+  }
+
+  /** Entries stored but not yet sent when a halt landed: canceled as the halt's own cancel would have. */
+  private async cancelHaltedEntries(tenant: TenantRepository, orders: readonly NewOrder[]): Promise<number> {
+    const entryIds = orders.filter(opensExposure).map((order) => order.id);
+    if (entryIds.length === 0) return 0;
+    const now = Date.now();
+    const canceled = await tenant.execution.cancelQueued("kill_switch", { orderIds: entryIds }, now);
+    this.ctx.local.release(entryIds);
+    await this.ctx.events.publishMany(canceled.map((order) => orderUpdated(tenant.communityId, order, now)));
+    return entryIds.length;
   }
 
   /**

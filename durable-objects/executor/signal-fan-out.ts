@@ -161,41 +161,67 @@ export class SignalFanOut {
       return;
     }
     await loadLiveMembers(entitlements, rest);
-    for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
-      // Read from its one source before every step (a failed read counts as halted). A halt() already taken
-      // here stops the run without a read, which could still see D1 from before that halt was written.
-      const { killSwitch } = this.ctx;
-      if (killSwitch.haltedLocally || (await killSwitch.isHalted(tenant))) {
-        run.counts.stoppedByHalt = true;
-        run.planned = true;
-        journal.save(run, Date.now());
-        return;
+    // Step k's delivery (its D1 write and queue send) runs while step k+1 reads the kill switch and plans; never
+    // more than one delivery is left in flight, and none when this returns or throws.
+    let delivering: Promise<unknown> | null = null;
+    const handOver = async (next: Promise<unknown> | null): Promise<void> => {
+      const previous = delivering;
+      delivering = next;
+      const failure = previous ? await previous : null;
+      if (failure) throw failure;
+    };
+    try {
+      for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
+        // Read from its one source before every step (a failed read counts as halted). A halt() already taken
+        // here stops the run without a read, which could still see D1 from before that halt was written.
+        const { killSwitch } = this.ctx;
+        if (killSwitch.haltedLocally || (await killSwitch.isHalted(tenant))) {
+          await handOver(null);
+          run.counts.stoppedByHalt = true;
+          run.planned = true;
+          journal.save(run, Date.now());
+          return;
+        }
+        if (run.counts.stoppedByHalt) break;
+        const chunk = rest.slice(i, i + FAN_OUT_CHUNK);
+        // One synchronous step: decisions, reservations, the staged orders and the cursor are written together.
+        const now = Date.now();
+        const { batch } = planStep(
+          this.ctx,
+          {
+            communityId: input.communityId,
+            signalId: run.signalId,
+            signal,
+            followers: chunk,
+            quotePrice: quote?.last ?? null,
+            entitlements,
+            exitQuantityOf: { kind: "provider", position: run.exitBase },
+            addsToRecentEntry: run.combinesWith !== null,
+            now,
+            counts: run.counts,
+          },
+          (skipped) => skipNotices(run.signalId, signal, skipped),
+        );
+        run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
+        run.planned = i + FAN_OUT_CHUNK >= rest.length;
+        journal.save(run, now);
+        const next = batch
+          ? this.ctx.dispatch.deliver(batch).then(
+              (result) => {
+                this.count(run, result);
+                return null;
+              },
+              (error: unknown) => error ?? new Error("delivery failed"),
+            )
+          : null;
+        await handOver(next);
       }
-      const chunk = rest.slice(i, i + FAN_OUT_CHUNK);
-      // One synchronous step: decisions, reservations, the staged orders and the cursor are written together.
-      const now = Date.now();
-      const { batch } = planStep(
-        this.ctx,
-        {
-          communityId: input.communityId,
-          signalId: run.signalId,
-          signal,
-          followers: chunk,
-          quotePrice: quote?.last ?? null,
-          entitlements,
-          exitQuantityOf: { kind: "provider", position: run.exitBase },
-          addsToRecentEntry: run.combinesWith !== null,
-          now,
-          counts: run.counts,
-        },
-        (skipped) => skipNotices(run.signalId, signal, skipped),
-      );
-      run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
-      run.planned = i + FAN_OUT_CHUNK >= rest.length;
-      journal.save(run, now);
-      if (batch) this.count(run, await this.ctx.dispatch.deliver(batch));
-      if (run.counts.stoppedByHalt) return;
+      await handOver(null);
+    } finally {
+      // A failure part way: the other delivery still finishes before the run is let go (a retry recovers the rest).
+      if (delivering) await delivering;
     }
+    if (run.counts.stoppedByHalt) return;
     run.planned = true;
     journal.save(run, Date.now());
   }

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FAN_OUT_CHUNK } from "../../durable-objects/executor/signal-fan-out";
 import { PaperBrokerAdapter } from "../../shared/brokers/paper/adapter";
 import { signComponentId } from "../../shared/discord/components";
 import { effectiveFollowMode } from "../../shared/execution/follow-mode";
@@ -180,13 +181,63 @@ describe("kill switch", () => {
     expect(summary.message).toContain("the kill switch stopped the rest");
     const orders = await ordersOf(community);
     expect(orders.length).toBeGreaterThan(0);
-    // The halt lands during the first step's send: no later step may start, even on a read of D1 made before its write.
-    expect(orders.filter((o) => o.leg === "entry").length).toBeLessThanOrEqual(500);
+    // The halt lands during the first step's send, while the second may be on its way (a step's delivery overlaps
+    // the next step's planning): no later step may start, even on a read of D1 made before the halt's write.
+    expect(orders.filter((o) => o.leg === "entry").length).toBeLessThanOrEqual(2 * FAN_OUT_CHUNK);
     expect(orders.filter((o) => o.status === "queued")).toHaveLength(0);
     const refused = await submit(community, { ...MARKET_BUY, symbol: "MSFT" });
     expect(refused.summary).toMatchObject({ status: "refused", code: "COMMUNITY_HALTED" });
     expect((await community.tenant.community.get())?.halted).toBe(true);
     await settle(community);
+  });
+});
+
+describe("kill switch during a store", () => {
+  it("Scenario: A halt that lands while a step is stored cancels that step's entries", {
+    timeout: 60_000,
+  }, async () => {
+    const community = await communityWithFollowers(0);
+    await addFollowersInBulk(community, 2 * FAN_OUT_CHUNK);
+    const signal: NormalizedSignal = { ...MARKET_BUY, orderType: "limit", entry: { price: 1 } };
+    const input = await storedSignal(community, signal);
+    const { summary, sent } = await runInDurableObject(executorOf(community.communityId), async (executor) => {
+      const { DB: db, ORDER_QUEUE: queue } = (executor as unknown as { env: Env }).env;
+      const batch = db.batch.bind(db);
+      const sendBatch = queue.sendBatch.bind(queue);
+      let sent = 0;
+      let halting: Promise<unknown> | null = null;
+      // The halt arrives while the first step's orders are being written to D1, as a concurrent request would.
+      const insertsOrders = (statements: D1PreparedStatement[]) =>
+        statements.some((s) =>
+          /^insert or ignore into orders /i.test((s as unknown as { statement?: string }).statement ?? ""),
+        );
+      db.batch = ((statements: D1PreparedStatement[]) => {
+        const result = batch(statements);
+        if (insertsOrders(statements)) {
+          halting ??= result.then(() =>
+            executor.halt({ communityId: community.communityId, reason: "test halt", actorId: null }),
+          );
+        }
+        return result;
+      }) as typeof db.batch;
+      queue.sendBatch = (messages, options) => {
+        sent += [...messages].length;
+        return sendBatch(messages, options);
+      };
+      try {
+        const summary = await executor.submitSignal(input);
+        await halting;
+        return { summary, sent };
+      } finally {
+        db.batch = batch;
+        queue.sendBatch = sendBatch;
+      }
+    });
+    expect(summary.stoppedByHalt).toBe(true);
+    const orders = await ordersOf(community);
+    expect(orders.filter((o) => o.status === "queued")).toHaveLength(0);
+    expect(orders.every((o) => o.status === "canceled")).toBe(true);
+    expect(sent).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Logger } from "../../shared/logging";
 import { BillingNotReadyError, processBillingEvent } from "../billing/apply-event";
 import { runSubscriptionLifecycle } from "../billing/lifecycle";
 import { BillingQueueMessageSchema } from "../billing/messages";
-import { deliveryFailuresOf } from "./delivery-failures";
+import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
 
 /**
  * The billing-events consumer: applies recorded webhook events and lifecycle
@@ -35,6 +35,7 @@ export async function consumeBillingEvents(
   }
 
   const failures = deliveryFailuresOf(database(env.DB));
+  const recordFailure = failureRecorder(failures, batch.queue, logger, "billing.failure_not_recorded");
   for (const message of batch.messages) {
     const log = logger.child({ messageId: message.id, attempts: message.attempts });
     const parsed = BillingQueueMessageSchema.safeParse(message.body);
@@ -57,9 +58,7 @@ export async function consumeBillingEvents(
       message.ack();
     } catch (error) {
       // The DLQ resets attempts to 1: keep the real count and the error for the dead letter.
-      await failures
-        .record(batch.queue, message.body, message.attempts, error)
-        .catch((recordError) => log.warn("billing.failure_not_recorded", { error: recordError }));
+      await recordFailure(message, error);
       if (error instanceof BillingNotReadyError) {
         log.warn("billing.event_not_ready", { message: error.message });
         message.retry({ delaySeconds: NOT_READY_DELAY_SECONDS });

@@ -1,6 +1,7 @@
 import { and, eq, lt } from "drizzle-orm";
 import type { Database } from "../../platform/db/client";
 import { deliveryFailures } from "../../shared/db/schema";
+import type { Logger } from "../../shared/logging";
 
 /**
  * The real attempt count and last error of a message that keeps failing. Cloudflare moves an exhausted message
@@ -52,6 +53,22 @@ export function deliveryFailuresOf(db: Database) {
       await db.delete(deliveryFailures).where(lt(deliveryFailures.updatedAt, time));
     },
   };
+}
+
+/**
+ * A consumer's "this attempt failed" for one queue: records the message's attempt and error for its dead letter;
+ * a failure to record is logged as `event` and never thrown (the message's own retry matters more).
+ */
+export function failureRecorder(
+  failures: ReturnType<typeof deliveryFailuresOf>,
+  queue: string,
+  logger: Logger,
+  event: string,
+): (message: Message<unknown>, error: unknown) => Promise<void> {
+  return (message, error) =>
+    failures
+      .record(queue, message.body, message.attempts, error)
+      .catch((recordError: unknown) => logger.warn(event, { messageId: message.id, error: recordError }));
 }
 
 /** `Name: message`, with the cause's message when there is one, kept short. */

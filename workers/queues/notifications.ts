@@ -5,7 +5,7 @@ import { sha256Hex } from "../../shared/crypto/constant-time";
 import { discordUserAgent } from "../../shared/discord/user-agent";
 import type { Logger } from "../../shared/logging";
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
-import { deliveryFailuresOf } from "./delivery-failures";
+import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
 
 /**
  * The `notifications` consumer: sends each NOTIFY_QUEUE message to Discord
@@ -58,10 +58,7 @@ export async function consumeNotifications(
   const deliveries = notificationDeliveryLog(database(env.DB));
   const failures = deliveryFailuresOf(database(env.DB));
   // The dead-letter queue resets `attempts` to 1 and drops the error: keep both for the dead letter.
-  const recordFailure = (message: Message<unknown>, reason: string) =>
-    failures
-      .record(batch.queue, message.body, message.attempts, new Error(reason))
-      .catch((error) => logger.warn("notification.failure_not_recorded", { messageId: message.id, error }));
+  const recordFailure = failureRecorder(failures, batch.queue, logger, "notification.failure_not_recorded");
 
   const pending: { message: Message<unknown>; notification: Notification }[] = [];
   for (const message of batch.messages) {
@@ -132,7 +129,7 @@ export async function consumeNotifications(
         log.warn("notification.rate_limited", { delaySeconds, global: outcome.global, scope: outcome.scope });
         await recordFailure(
           message,
-          `rate limited by Discord (${outcome.global ? "global" : (outcome.scope ?? "route")})`,
+          new Error(`rate limited by Discord (${outcome.global ? "global" : (outcome.scope ?? "route")})`),
         );
         message.retry({ delaySeconds });
         if (outcome.global) globalPause = Math.max(globalPause ?? 0, delaySeconds);
@@ -141,7 +138,7 @@ export async function consumeNotifications(
       case "transient": {
         const delaySeconds = backoffSeconds(message.attempts);
         log.warn("notification.retry", { reason: outcome.reason, delaySeconds });
-        await recordFailure(message, outcome.reason);
+        await recordFailure(message, new Error(outcome.reason));
         message.retry({ delaySeconds });
         return;
       }

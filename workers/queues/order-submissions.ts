@@ -3,7 +3,7 @@ import { executorFor } from "../../platform/objects";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import type { Logger } from "../../shared/logging";
 import { backoffDelayMs } from "../../shared/orders/backoff";
-import { deliveryFailuresOf } from "./delivery-failures";
+import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
 
 /**
  * The `order-submissions` consumer: a thin, per-message hand-off to the
@@ -20,10 +20,7 @@ export async function consumeOrderSubmissions(
   logger: Logger,
 ): Promise<void> {
   const failures = deliveryFailuresOf(database(env.DB));
-  const recordFailure = (message: Message<unknown>, error: unknown) =>
-    failures
-      .record(batch.queue, message.body, message.attempts, error)
-      .catch((recordError) => logger.warn("order.failure_not_recorded", { messageId: message.id, error: recordError }));
+  const recordFailure = failureRecorder(failures, batch.queue, logger, "order.failure_not_recorded");
   await Promise.all(
     batch.messages.map(async (message) => {
       const parsed = OrderSubmissionSchema.safeParse(message.body);
