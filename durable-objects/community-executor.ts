@@ -6,13 +6,14 @@ import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/su
 import type { SignalSummary } from "../shared/execution/summary";
 import type { ManagementOutcome, ManageTradesInput } from "../shared/execution/trade-management";
 import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
+import type { MemberStopCause } from "../shared/membership/standing";
 import { utcDay } from "../shared/risk/daily-loss";
 import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
 import { reconcile } from "./executor/broker-reconciliation";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
 import { cancelMemberOrder } from "./executor/member-cancel";
-import { cancelDepartedMemberEntries } from "./executor/member-departure";
+import { cancelStoppedMemberEntries, cancelSuspendedCommunityEntries } from "./executor/member-stop";
 import { assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
 import { sendDueDigests } from "./executor/skip-digest";
 import { sweep } from "./executor/sweeper";
@@ -86,9 +87,14 @@ export class CommunityExecutor extends DurableObject<Env> {
     return this.parts.management.manage(raw);
   }
 
-  /** A member left the server (their follows are already paused): their unsent entries are canceled. */
-  memberDeparted(input: { communityId: string; userId: string }): Promise<{ canceledOrders: number }> {
-    return cancelDepartedMemberEntries(this.parts, this.parts.tenant(input.communityId), input.userId);
+  /** A member stopped trading here (left, suspended, lost the access role): their unsent entries are canceled. */
+  memberStopped(input: { communityId: string; userId: string; cause: MemberStopCause }) {
+    return cancelStoppedMemberEntries(this.parts, this.parts.tenant(input.communityId), input.userId, input.cause);
+  }
+
+  /** An operator suspended the community (already written to D1): entries not yet sent are canceled. */
+  communitySuspended(input: { communityId: string }) {
+    return cancelSuspendedCommunityEntries(this.parts, this.parts.tenant(input.communityId));
   }
 
   /** What holds a member's new entries now: the circuit breaker's lock, the day's pause (for /risk view). */

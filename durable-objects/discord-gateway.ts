@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { hubEventSink } from "../platform/execution/event-sink";
+import { botPresenceChanged } from "../platform/members/bot-presence";
 import { rateLimiterFor } from "../platform/objects";
 import { configFor } from "../shared/config";
 import { discordUserAgent } from "../shared/discord/user-agent";
@@ -176,6 +177,7 @@ export class DiscordGateway extends DurableObject<Env> {
           return;
         case "guild_roles":
           this.guildRoles.apply(action.change, Date.now());
+          this.track(botPresenceChanged(this.env, action.change, this.logger));
           return;
         case "log":
           this.logger[action.level](action.msg, action.fields);

@@ -4,6 +4,7 @@ import { effectiveFollowMode } from "../../shared/execution/follow-mode";
 import type { Follower } from "../../shared/execution/orders";
 import type { FanOutCounts } from "../../shared/execution/summary";
 import { isRegularSession } from "../../shared/market/new-york";
+import { standingRefusal } from "../../shared/membership/standing";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
 import { instrumentKey } from "../../shared/risk/instruments";
@@ -87,6 +88,20 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
   };
 
   for (const follower of input.followers) {
+    // Suspended, or without the community's access role: no copy at all (their open positions keep their exits).
+    const refused = follower.standing ? standingRefusal(input.entitlements.access, follower.standing) : null;
+    if (refused) {
+      skip(refused.reason);
+      skipped.push({
+        userId: follower.userId,
+        reason: refused.reason,
+        message: refused.message,
+        mode: follower.tradingMode,
+        notices: follower.skipNotices ?? "each",
+        paused: false,
+      });
+      continue;
+    }
     const { account, reserved, lock, paused } = members.get(follower.userId);
     const limits = effectiveLimits(communityLimits, memberSettings.of(follower.riskSettings)).limits;
     const decision = decide({

@@ -5,6 +5,7 @@ import { instrumentName } from "../../shared/execution/order-label";
 import type { Follower } from "../../shared/execution/orders";
 import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
+import { communitySuspendedMessage } from "../../shared/membership/standing";
 import { ONCE_A_DAY, skippedCopyMessage } from "../../shared/notifications/order-messages";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
@@ -101,6 +102,8 @@ export class SignalFanOut {
         "Trading is halted in this community (kill switch); the signal is not executed.",
       );
     }
+    if (entitlements.suspension)
+      return refuse("COMMUNITY_SUSPENDED", communitySuspendedMessage(entitlements.suspension));
     if (Date.now() - run.startedAt > SEND_WINDOW_MS) {
       return refuse(
         "SIGNAL_EXPIRED",
@@ -287,7 +290,10 @@ const STANDING_SKIPS: readonly string[] = [
   "account_locked",
   "live_not_allowed",
   "max_orders_per_day",
+  "access_role_missing",
 ];
+/** Told once, when it happened (the suspension's own message), never at every signal. */
+const NOT_TOLD_SKIPS: readonly string[] = ["member_suspended"];
 
 /**
  * Every skipped copy goes to its member: by DM now ("each", the default), or into the daily digest. A skip that
@@ -303,7 +309,7 @@ function skipNotices(
 ): MemberNotice[] {
   const what = `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
   const day = utcDay(now);
-  const told = skipped.filter((member) => !member.paused);
+  const told = skipped.filter((member) => !member.paused && !NOT_TOLD_SKIPS.includes(member.reason));
   digest.add(
     day,
     told

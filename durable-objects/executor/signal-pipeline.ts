@@ -20,6 +20,7 @@ import {
 } from "../../shared/execution/submit";
 import { describeSkip, emptyCounts, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
 import type { Logger } from "../../shared/logging";
+import { communitySuspendedMessage } from "../../shared/membership/standing";
 import { opensExposureAction } from "../../shared/orders/legs";
 import { planStep } from "./fan-out";
 import type { FanOutJournal } from "./fan-out-journal";
@@ -108,11 +109,20 @@ export class SignalPipeline {
     if (opensExposureAction(signal.action) && (await killSwitch.isHalted(tenant))) {
       return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
     }
-    const [profile, entitlements, quote] = await Promise.all([
+    const [profile, entitlements, quote, membership] = await Promise.all([
       tenant.riskProfiles.get(input.userId),
       executionEntitlements(this.parts.env(), input.communityId),
       paper.quoteFor(signal),
+      tenant.memberships.get(input.userId),
     ]);
+    if (entitlements.suspension) {
+      return this.refuse(
+        tenant,
+        input.signalId,
+        "COMMUNITY_SUSPENDED",
+        communitySuspendedMessage(entitlements.suspension),
+      );
+    }
     await entitlements.loadMembers([input.userId]);
     const counts = { ...emptyCounts(), followers: 1 };
     const {
@@ -131,6 +141,11 @@ export class SignalPipeline {
           mode: "auto",
           tradingMode: profile?.tradingMode ?? "paper",
           riskSettings: (profile?.settings as Record<string, unknown> | undefined) ?? {},
+          standing: {
+            suspendedAt: membership?.suspendedAt ?? null,
+            suspendedReason: membership?.suspendedReason ?? null,
+            discordRoleIds: membership?.discordRoleIds ?? null,
+          },
         },
       ],
       quotePrice: quote?.last ?? null,

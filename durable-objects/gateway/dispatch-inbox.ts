@@ -167,6 +167,7 @@ function where(dispatch: GatewayDispatch): [string | null, string | null, string
     case "MESSAGE_CREATE":
     case "MESSAGE_UPDATE":
       return [dispatch.message.guildId, dispatch.message.channelId, dispatch.message.id];
+    case "GUILD_MEMBER_ADD":
     case "GUILD_MEMBER_REMOVE":
     case "GUILD_MEMBER_UPDATE":
       return [dispatch.guildId, null, dispatch.user.id];

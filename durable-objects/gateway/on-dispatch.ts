@@ -1,4 +1,5 @@
 import { memberLeftGuild } from "../../platform/members/departure";
+import { memberRolesChanged } from "../../platform/members/role-changes";
 import type { NotifyDeps } from "../../platform/notifications/notify-member";
 import { takeChannelMessage, takeChannelMessageEdit } from "../../platform/signals/channel-messages";
 import type { GatewayDispatch } from "../../shared/gateway/dispatches";
@@ -7,7 +8,7 @@ import type { GuildRoleStore } from "./guild-role-store";
 
 /**
  * The one place the Gateway watcher hands a dispatch on: called once for each
- * new MESSAGE_CREATE, MESSAGE_UPDATE, GUILD_MEMBER_REMOVE and
+ * new MESSAGE_CREATE, MESSAGE_UPDATE, GUILD_MEMBER_ADD, GUILD_MEMBER_REMOVE and
  * GUILD_MEMBER_UPDATE, after the inbox has dropped replays and recorded it.
  * A throw leaves the dispatch pending and it is handed on again later (up to
  * MAX_HAND_OFF_ATTEMPTS), so each consumer is idempotent by `dispatch.key`
@@ -15,8 +16,9 @@ import type { GuildRoleStore } from "./guild-role-store";
  *
  * Messages go to the message intake (`platform/signals/channel-messages.ts`),
  * with the author's guild permissions from the roles the watcher keeps;
- * departures to `platform/members/departure.ts`. Role changes are only
- * recorded: provider roles are read from each message itself.
+ * departures to `platform/members/departure.ts`; joins and role changes to
+ * `platform/members/role-changes.ts` (the roles the access role is checked
+ * against, and what losing a role stops).
  */
 export type DispatchHandler = (dispatch: GatewayDispatch) => Promise<void>;
 
@@ -47,9 +49,22 @@ export function dispatchHandler(deps: NotifyDeps, logger: Logger, guildRoles: Gu
         log.info("gateway.member_removed", { ...result });
         return;
       }
-      case "GUILD_MEMBER_UPDATE":
-        log.info("gateway.dispatch");
+      case "GUILD_MEMBER_ADD":
+      case "GUILD_MEMBER_UPDATE": {
+        const result = await memberRolesChanged(
+          deps,
+          {
+            guildId: dispatch.guildId,
+            discordUserId: dispatch.user.id,
+            roles: dispatch.roles,
+            permissions: guildRoles.permissionsOf(dispatch.guildId, dispatch.user.id, dispatch.roles),
+            key: dispatch.key,
+          },
+          log,
+        );
+        log.info("gateway.member_roles", { ...result });
         return;
+      }
     }
   };
 }
@@ -63,6 +78,7 @@ function where(dispatch: GatewayDispatch) {
         channelId: dispatch.message.channelId,
         authorId: dispatch.message.author.id,
       };
+    case "GUILD_MEMBER_ADD":
     case "GUILD_MEMBER_REMOVE":
     case "GUILD_MEMBER_UPDATE":
       return { guildId: dispatch.guildId, userId: dispatch.user.id };

@@ -1,6 +1,8 @@
 import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
 import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
+import { discordSettingsOf } from "../../shared/discord/settings";
+import type { AccessRule } from "../../shared/membership/standing";
 import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
 import { loadEntitlements, loadMemberEntitlements } from "../billing/load-entitlements";
@@ -9,7 +11,8 @@ import { forCommunity } from "../db/tenant/for-community";
 
 /**
  * What the executor needs from `entitlements()` (the one place that answers
- * what a plan allows) and from the community's settings, for one signal.
+ * what a plan allows) and from the community's row (risk defaults, the
+ * paid-access role, an operator's suspension), read once for one signal.
  */
 export interface ExecutionEntitlements {
   plan: string;
@@ -21,6 +24,10 @@ export interface ExecutionEntitlements {
   liveTradingFor(userId: string): boolean;
   /** Reads the trader plans of the members who asked for live trading (paper members need none). */
   loadMembers(userIds: readonly string[]): Promise<void>;
+  /** An operator's suspension of the whole community (null: none): nothing executes while it holds. */
+  suspension: { reason: string | null } | null;
+  /** The paid-access role members need to have orders copied (`/setup access_role:`). */
+  access: AccessRule;
 }
 
 export async function executionEntitlements(env: Env, communityId: string): Promise<ExecutionEntitlements> {
@@ -33,6 +40,7 @@ export async function executionEntitlements(env: Env, communityId: string): Prom
     forCommunity(db, communityId).community.get(),
   ]);
   const settings = (community?.settings ?? {}) as Record<string, unknown>;
+  const discord = discordSettingsOf(settings);
   const defaults = validateCommunityRiskSettings({ ...RISK_DEFAULTS, ...(settings.riskDefaults as object) });
   const live = new Map<string, boolean>();
   return {
@@ -41,6 +49,12 @@ export async function executionEntitlements(env: Env, communityId: string): Prom
     checkSignals: (signalsToday) => checkSignalQuota(ent, signalsToday),
     communityRiskDefaults: defaults.ok ? defaults.value : { ...RISK_DEFAULTS },
     liveTradingFor: (userId) => live.get(userId) ?? false,
+    suspension: community?.suspendedAt != null ? { reason: community.suspendedReason } : null,
+    access: {
+      guildId: community?.guildId ?? "",
+      accessRoleId: discord.accessRoleId,
+      accessRoleName: discord.accessRoleName,
+    },
     async loadMembers(userIds) {
       const wanted = userIds.filter((id) => !live.has(id));
       if (wanted.length === 0) return;

@@ -23,9 +23,8 @@ export type DepartureOutcome =
  * executor, and provider rights the community gave them (a name, a stored
  * provider grant) are taken back and their signal webhook is revoked, so no
  * door takes their signals. Positions and their exits stay: the account is the
- * member's. Running it twice changes nothing the second time. The rest of
- * the membership lifecycle (rejoining, paid-role access) belongs to the
- * sign-in capability.
+ * member's. Running it twice changes nothing the second time. Role changes
+ * (the access role, provider roles) are `role-changes.ts`.
  */
 export async function memberLeftGuild(
   deps: NotifyDeps,
@@ -41,10 +40,13 @@ export async function memberLeftGuild(
   if (!member) return { outcome: "ignored", reason: "not_a_member" };
 
   const followsPaused = await tenant.follows.pauseAllOf(member.userId);
-  const { canceledOrders } = await executorFor(env, community.id).memberDeparted({
+  const { canceledOrders } = await executorFor(env, community.id).memberStopped({
     communityId: community.id,
     userId: member.userId,
+    cause: "member_left",
   });
+  // Roles they held here are gone with them: an access role is checked against what is recorded.
+  if (member.role !== null) await tenant.memberships.recordDiscordRoles(member.userId, []);
   const unnamed = member.namedProvider ? await tenant.providers.unname(member.userId, null) : false;
   const providerGrantTaken = member.role === "provider";
   if (providerGrantTaken) await tenant.memberships.upsert(member.userId, "trader");

@@ -38,6 +38,11 @@ export const communities = sqliteTable("communities", {
   settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
   auditHeadSeq: integer("audit_head_seq").notNull().default(0),
   auditHeadHash: text("audit_head_hash"),
+  /** An operator suspended the whole community: it executes nothing until unsuspended. */
+  suspendedAt: integer("suspended_at"),
+  suspendedReason: text("suspended_reason"),
+  /** The bot left the server (GUILD_DELETE, not an outage); null while it is there. Settings expire 30 days on. */
+  botLeftAt: integer("bot_left_at"),
   ...timestamps,
 });
 
@@ -54,6 +59,16 @@ export const memberships = sqliteTable(
     communityId: text("community_id").notNull(),
     userId: text("user_id").notNull(),
     role: text("role", { enum: MEMBERSHIP_ROLES }).notNull().default("trader"),
+    /**
+     * The member's Discord role ids as last seen (an interaction, GUILD_MEMBER_ADD or GUILD_MEMBER_UPDATE); null
+     * until first seen. What the access role is checked against at execution time, without a Discord call.
+     */
+    discordRoleIds: text("discord_role_ids", { mode: "json" }).$type<string[]>(),
+    rolesSeenAt: integer("roles_seen_at"),
+    /** An admin suspended the member: no copy trading here until unsuspended (their positions are untouched). */
+    suspendedAt: integer("suspended_at"),
+    suspendedReason: text("suspended_reason"),
+    suspendedBy: text("suspended_by"),
     ...timestamps,
   },
   (t) => [primaryKey({ columns: [t.communityId, t.userId] }), index("memberships_user_idx").on(t.userId)],

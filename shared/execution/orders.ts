@@ -1,4 +1,5 @@
 import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions, SkipNoticeMode } from "../db/schema";
+import type { MemberStanding } from "../membership/standing";
 import type { StoredOrderIntent } from "./order-intent";
 
 /**
@@ -22,6 +23,8 @@ export interface Follower {
   riskSettings: Record<string, unknown>;
   /** How the member hears about copies not made: a DM each (default), or the daily digest. */
   skipNotices?: SkipNoticeMode;
+  /** Suspension and Discord roles as stored (`shared/membership/standing.ts` decides); absent: in good standing. */
+  standing?: MemberStanding;
 }
 
 /** A new order as the executor decided it; inserted with status `queued` and its first event. */

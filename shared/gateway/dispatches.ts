@@ -12,6 +12,7 @@ import { z } from "zod";
 export const HANDED_ON_EVENTS = [
   "MESSAGE_CREATE",
   "MESSAGE_UPDATE",
+  "GUILD_MEMBER_ADD",
   "GUILD_MEMBER_REMOVE",
   "GUILD_MEMBER_UPDATE",
 ] as const satisfies readonly `${GatewayDispatchEvents}`[];
@@ -78,7 +79,8 @@ export type GatewayDispatch =
   | (DispatchBase & { type: "MESSAGE_CREATE"; message: GatewayMessage })
   | (DispatchBase & { type: "MESSAGE_UPDATE"; message: GatewayMessage })
   | (DispatchBase & { type: "GUILD_MEMBER_REMOVE"; guildId: string; user: GatewayAuthor })
-  | (DispatchBase & { type: "GUILD_MEMBER_UPDATE"; guildId: string; user: GatewayAuthor; roles: string[] });
+  | (DispatchBase & { type: "GUILD_MEMBER_UPDATE"; guildId: string; user: GatewayAuthor; roles: string[] })
+  | (DispatchBase & { type: "GUILD_MEMBER_ADD"; guildId: string; user: GatewayAuthor; roles: string[] });
 
 export interface DispatchContext {
   seq: number;
@@ -122,7 +124,9 @@ export function readDispatch(name: HandedOnEvent, data: unknown, context: Dispat
         dispatch: { ...base, type: name, key: eventKey(name, guildId, user.id, context), guildId, user: author(user) },
       };
     }
+    case "GUILD_MEMBER_ADD":
     case "GUILD_MEMBER_UPDATE": {
+      // GUILD_MEMBER_ADD is a guild member object with the extra guild_id: the same fields are read.
       const parsed = MemberUpdateSchema.safeParse(data);
       if (!parsed.success) return malformed(parsed.error);
       if (parsed.data.user.bot) return { outcome: "ignored", reason: "bot_author" };

@@ -99,5 +99,11 @@ export {
 export { addReservation, emptyReserved, releaseReservation } from "./reservations";
 export { type RouteResult, routeAccount } from "./routing";
 export { defaultSizing, referencePrice, resolveSizing, sizeQuantity } from "./sizing";
-export { SKIP_REASON_CODES, SKIP_REASONS, type SkipReason } from "./skip-reasons";
+export {
+  SKIP_REASON_CODES,
+  SKIP_REASONS,
+  type SkipReason,
+  STANDING_SKIP_REASONS,
+  type StandingSkipReason,
+} from "./skip-reasons";
 export type * from "./types";

@@ -6,6 +6,8 @@ import type { SkipDecision } from "./types";
  * a member reads. `SkipDecision.message` adds the specifics (amounts, limits).
  */
 export const SKIP_REASONS = {
+  member_suspended: "An admin suspended your copy trading in this server.",
+  access_role_missing: "Copy trading in this server needs its access role, which you do not hold.",
   daily_loss_limit: "Your daily loss limit is reached: positions are closed and trading pauses until 00:00 UTC.",
   circuit_breaker:
     "Your personal circuit breaker tripped: positions are closed and your account is locked until you unlock it with /risk unlock or an admin does (not before 00:00 UTC).",
@@ -38,6 +40,13 @@ export const SKIP_REASONS = {
 } as const;
 
 export type SkipReason = keyof typeof SKIP_REASONS;
+
+/** Reasons decided before the risk engine, from the member's standing (`shared/membership/standing.ts`). */
+export const STANDING_SKIP_REASONS = [
+  "member_suspended",
+  "access_role_missing",
+] as const satisfies readonly SkipReason[];
+export type StandingSkipReason = (typeof STANDING_SKIP_REASONS)[number];
 
 export const SKIP_REASON_CODES = Object.keys(SKIP_REASONS) as SkipReason[];
 

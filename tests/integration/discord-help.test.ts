@@ -36,7 +36,8 @@ const PROVIDER_SECTION = [
 const ADMIN_SECTION = [
   "**For server admins**",
   "• `/killswitch` — Halt or resume all trading in this community",
-  "• `/setup` — Register this server: provider roles, signal channels, named providers, and removals",
+  "• `/setup` — Register this server: provider roles, signal channels, access role, named providers, removals",
+  "• `/member` — Suspend or unsuspend a member's copy trading here (their positions are untouched)",
 ];
 const COMING_SOON = ["**Coming soon**", "• `/broker` — connect your own brokerage account to trade live"];
 

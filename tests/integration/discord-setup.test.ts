@@ -52,6 +52,8 @@ describe("/setup", () => {
       providerRoleIds: [community.providerRoleId],
       signalChannelIds: [community.signalChannelId],
       unparsedMessages: "ignore",
+      accessRoleId: null,
+      accessRoleName: null,
     });
     const membership = await env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?")
       .bind(community.communityId, owner?.id)
@@ -392,6 +394,8 @@ describe("admin rights follow Discord", () => {
       providerRoleIds: [],
       signalChannelIds: [],
       unparsedMessages: "ignore",
+      accessRoleId: null,
+      accessRoleName: null,
     });
     const signal = await interactionResponse(
       await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: community.provider() })),

@@ -10,6 +10,7 @@ import { OPS_TOKEN_SCHEME } from "../../workers/http/middleware/ops-auth";
 import { snowflake } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { memberOf, newCommunityId } from "../support/realtime";
+import { TEST_VARS } from "../support/test-vars";
 
 const db = database(env.DB);
 const PREFIX = "/api/v1/communities/:communityId";
@@ -32,6 +33,8 @@ const ROUTE_CASES: Record<string, { body?: unknown; headers?: Record<string, str
   "PUT /api/v1/communities/:communityId/killswitch": { body: { halted: true, reason: "cross-tenant probe" } },
   "GET /api/v1/communities/:communityId/members": {},
   "PUT /api/v1/communities/:communityId/members/:userId/role": { body: { role: "viewer" } },
+  "PUT /api/v1/communities/:communityId/members/:userId/suspension": { body: { reason: "cross-tenant probe" } },
+  "DELETE /api/v1/communities/:communityId/members/:userId/suspension": {},
   "PUT /api/v1/communities/:communityId/owner": { body: { userId: "someone" } },
   "GET /api/v1/communities/:communityId/orders": {},
   "GET /api/v1/communities/:communityId/realtime": { headers: { upgrade: "websocket" } },
@@ -52,22 +55,32 @@ function communityRoutes(): { method: string; path: string; key: string }[] {
 }
 
 /** Calls a route of `communityId` as `who` (a member's cookie, or operator headers). */
-function callAs(
+async function callAs(
   who: { cookie: string } | "operator",
   method: string,
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = {
-    ...(who === "operator" ? opsHeaders() : { cookie: who.cookie }),
+    // A browser sends its Origin on every mutation, and the session's CSRF token with one that has no JSON body.
+    ...(who === "operator" ? opsHeaders() : { cookie: who.cookie, origin: TEST_VARS.PUBLIC_BASE_URL }),
     ...options.headers,
   };
+  if (who !== "operator" && method !== "GET" && options.body === undefined) {
+    headers["x-csrf-token"] = await csrfTokenOf(who.cookie);
+  }
   if (options.body !== undefined) headers["content-type"] = "application/json";
   return call(path, {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
+}
+
+/** The session's CSRF token, as `GET /api/v1/me` hands it to the dashboard. */
+async function csrfTokenOf(cookie: string): Promise<string> {
+  const res = await call("/api/v1/me", { headers: { cookie } });
+  return ((await res.json()) as { csrfToken: string }).csrfToken;
 }
 
 const concrete = (path: string, communityId: string) =>

@@ -18,6 +18,7 @@ const CONTRACT_COMMANDS = [
   "paper",
   "killswitch",
   "setup",
+  "member",
   "subscription",
   "dashboard",
   "webhook",
@@ -97,6 +98,12 @@ describe("command registry", () => {
       ["remove_provider_role", 8],
       ["remove_signal_channel", 7],
       ["unparsed_messages", 3],
+      ["access_role", 8],
+      ["remove_access_role", 5],
+    ]);
+    expect(byName.member?.options?.map((o) => [o.name, o.type])).toEqual([
+      ["suspend", 1],
+      ["unsuspend", 1],
     ]);
     expect(JSON.stringify(payload).length).toBeLessThan(8000 * payload.length);
   });
@@ -104,7 +111,11 @@ describe("command registry", () => {
   it("Scenario: Every defined command has a handler", () => {
     expect(Object.keys(HANDLERS).sort()).toEqual(Object.keys(DEFINITIONS).sort());
     expect(ALL_DEFINITIONS.filter((d) => !d.requiresSetup).map((d) => d.name)).toEqual(["setup", "help"]);
-    expect(ALL_DEFINITIONS.filter((d) => isStaffOnly(d.requires)).map((d) => d.name)).toEqual(["killswitch", "setup"]);
+    expect(ALL_DEFINITIONS.filter((d) => isStaffOnly(d.requires)).map((d) => d.name)).toEqual([
+      "killswitch",
+      "setup",
+      "member",
+    ]);
     expect(ALL_DEFINITIONS.filter((d) => d.requires === "signals.post").map((d) => d.name)).toEqual([
       "signal",
       "webhook",

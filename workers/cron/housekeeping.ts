@@ -1,5 +1,6 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
+import { expireAccessRolesLeftBehind } from "../../platform/members/access-expiry";
 import {
   authEvents,
   deadLetters,
@@ -34,7 +35,7 @@ const AUTH_EVENT_RETENTION_MS = 365 * DAY_MS;
 /** Reconciliation reports are kept a quarter for operators. */
 const RECONCILIATION_RUN_RETENTION_MS = 90 * DAY_MS;
 
-export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: number) {
+export async function runHousekeeping(env: Env, logger: Logger, scheduledTime: number) {
   const db = database(env.DB);
   const deadLetterCutoff = scheduledTime - DEAD_LETTER_RETENTION_MS;
   const [
@@ -78,7 +79,9 @@ export async function runHousekeeping(env: Env, _logger: Logger, scheduledTime: 
     db.delete(oneTimeLinks).where(lt(oneTimeLinks.expiresAt, scheduledTime - SIGN_IN_TOKEN_RETENTION_MS)),
     db.delete(authEvents).where(lt(authEvents.at, scheduledTime - AUTH_EVENT_RETENTION_MS)),
   ]);
+  const accessRolesExpired = await expireAccessRolesLeftBehind(env, logger, scheduledTime);
   return {
+    accessRolesExpired,
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
     deadLettersDeleted: oldDeadLetters.meta.changes,

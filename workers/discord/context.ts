@@ -21,6 +21,9 @@ export interface Member extends MemberFacts {
   discordId: string;
   username: string;
   role: MembershipRole | null;
+  /** When an admin suspended them here (null: not suspended). */
+  suspendedAt: number | null;
+  suspendedReason: string | null;
 }
 
 export interface BaseContext {

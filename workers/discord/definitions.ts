@@ -348,7 +348,7 @@ export const DEFINITIONS = {
   setup: {
     kind: "chat",
     name: "setup",
-    description: "Register this server: provider roles, signal channels, named providers, and removals",
+    description: "Register this server: provider roles, signal channels, access role, named providers, removals",
     requires: "providers.manage",
     requiresSetup: false,
     options: [
@@ -373,6 +373,52 @@ export const DEFINITIONS = {
         description: "A provider's message in a signal channel that is not a signal: ignore (default), or reply ⚠️",
         type: "string",
         choices: choices(UNPARSED_MESSAGE_HANDLING),
+      },
+      {
+        name: "access_role",
+        description: "Paid access: only members with this role may follow and have trades copied",
+        type: "role",
+      },
+      {
+        name: "remove_access_role",
+        description: "true: every member may follow again (no access role)",
+        type: "boolean",
+      },
+    ],
+  },
+  member: {
+    kind: "chat",
+    name: "member",
+    description: "Suspend or unsuspend a member's copy trading here (their positions are untouched)",
+    requires: "member.suspend",
+    requiresSetup: true,
+    subcommands: [
+      {
+        name: "suspend",
+        description: "Stop a member's copy trading at once; they are told, and it is audited",
+        options: [
+          { name: "user", description: "The member to suspend", type: "user", required: true },
+          {
+            name: "reason",
+            description: "Why (shown to the member and in the audit log)",
+            type: "string",
+            required: true,
+            maxLength: 500,
+          },
+        ],
+      },
+      {
+        name: "unsuspend",
+        description: "Let a suspended member copy trades again",
+        options: [
+          { name: "user", description: "The member to unsuspend", type: "user", required: true },
+          {
+            name: "reason",
+            description: "Why (shown to the member and in the audit log)",
+            type: "string",
+            maxLength: 500,
+          },
+        ],
       },
     ],
   },

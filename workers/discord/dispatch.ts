@@ -8,6 +8,7 @@ import type { AppConfig } from "../../shared/config";
 import { verifyComponentId } from "../../shared/discord/components";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
 import type { Logger } from "../../shared/logging";
+import { sameRoles } from "../../shared/membership/standing";
 import type { Action } from "../../shared/rbac/matrix";
 import { handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
@@ -162,10 +163,22 @@ async function ensureMember(
   tenant: TenantRepository | null,
   discordUser: { id: string; username: string },
   identity: MemberIdentity | null,
-  facts: Omit<Member, "user" | "discordId" | "username">,
+  facts: Omit<Member, "user" | "discordId" | "username" | "suspendedAt" | "suspendedReason">,
 ): Promise<Member> {
   const { user, role } = await ensureMemberRecord(db, tenant, discordUser, identity);
-  return { ...facts, role, user, discordId: discordUser.id, username: discordUser.username };
+  // The roles the access role is checked against at execution time: refreshed whenever they differ.
+  if (tenant && role !== null && !sameRoles(identity?.discordRoleIds ?? null, facts.discordRoles)) {
+    await tenant.memberships.recordDiscordRoles(user.id, facts.discordRoles);
+  }
+  return {
+    ...facts,
+    role,
+    user,
+    discordId: discordUser.id,
+    username: discordUser.username,
+    suspendedAt: identity?.suspendedAt ?? null,
+    suspendedReason: identity?.suspendedReason ?? null,
+  };
 }
 
 function asCommunityContext<O>(ctx: GuildContext<unknown>, options: O): CommunityContext<O> {

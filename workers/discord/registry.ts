@@ -5,6 +5,7 @@ import { handleExecuteAsSignal } from "./commands/execute-as-signal";
 import { handleFollow } from "./commands/follow";
 import { handleHelp } from "./commands/help";
 import { handleKillswitch } from "./commands/killswitch";
+import { handleMember } from "./commands/member";
 import { handleOrders } from "./commands/orders";
 import { handlePaper } from "./commands/paper";
 import { handlePortfolio } from "./commands/portfolio";
@@ -42,6 +43,7 @@ export const HANDLERS: { [K in CommandKey]: HandlerFor<(typeof DEFINITIONS)[K]> 
   paper: handlePaper,
   killswitch: handleKillswitch,
   setup: handleSetup,
+  member: handleMember,
   subscription: handleSubscription,
   dashboard: handleDashboard,
   webhook: handleWebhook,

@@ -33,6 +33,7 @@ import { registerRealtime } from "./routes/realtime";
 import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/signal-webhook-intake";
 import { registerSignalWebhooks } from "./routes/signal-webhooks";
 import { registerSignalsParse } from "./routes/signals-parse";
+import { registerSuspensions } from "./routes/suspensions";
 
 /**
  * Billing events (an invoice with many lines) can exceed the 64 KiB default, and so can a message command's
@@ -90,6 +91,7 @@ export function createApp(): App {
   registerCommunitySignals(app);
   registerRealtime(app);
   registerSignalWebhooks(app);
+  registerSuspensions(app);
   registerSignalsParse(app);
   registerOpsDeadLetters(app);
   registerOpsMetrics(app);

@@ -1,4 +1,4 @@
-import { asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import { GENESIS_HASH, nextChainRow } from "../../../shared/audit/chain";
 import { auditLog, communities } from "../../../shared/db/schema";
 import type { Database } from "../client";
@@ -6,7 +6,8 @@ import type { Community } from "../tenant/community";
 
 /**
  * The only way into `communities` that is not already scoped to one community:
- * looking a community up, and registering one (with its first audit row).
+ * looking a community up, registering one (with its first audit row), and
+ * recording whether the bot is still in its server.
  */
 
 export function communityDirectory(db: Database) {
@@ -21,6 +22,40 @@ export function communityDirectory(db: Database) {
         .select({ id: communities.id })
         .from(communities)
         .where(gt(communities.id, afterId))
+        .orderBy(asc(communities.id))
+        .limit(limit)
+        .all();
+      return rows.map((row) => row.id);
+    },
+
+    /**
+     * The bot left a guild (true) or is in it (false: GUILD_CREATE after every READY, or a re-invite). Only a
+     * change is written, so the first departure's time is kept. Returns whether a registered community changed.
+     */
+    async markBotPresence(guildId: string, present: boolean, now = Date.now()): Promise<boolean> {
+      const result = await db
+        .update(communities)
+        .set({ botLeftAt: present ? null : now, updatedAt: now })
+        .where(
+          and(
+            eq(communities.guildId, guildId),
+            present ? isNotNull(communities.botLeftAt) : isNull(communities.botLeftAt),
+          ),
+        );
+      return result.meta.changes > 0;
+    },
+
+    /** Communities whose bot left at or before `before` and which still keep an access role (a page of ids). */
+    async accessRolesLeftBehind(before: number, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: communities.id })
+        .from(communities)
+        .where(
+          and(
+            lte(communities.botLeftAt, before),
+            sql`json_extract(${communities.settings}, '$.accessRoleId') is not null`,
+          ),
+        )
         .orderBy(asc(communities.id))
         .limit(limit)
         .all();

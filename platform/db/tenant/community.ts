@@ -3,7 +3,7 @@ import { communities } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import type { Actor, TenantScope } from "./scope";
 
-/** The community's own row: its settings and the kill switch. */
+/** The community's own row: its settings, the kill switch and an operator's suspension. */
 
 export type Community = typeof communities.$inferSelect;
 
@@ -37,6 +37,38 @@ export function communityRepository(scope: TenantScope) {
             db
               .update(communities)
               .set({ halted, haltedReason: halted ? reason : null, updatedAt: Date.now() })
+              .where(byCommunity),
+          ],
+          result: true,
+        };
+      });
+      return result;
+    },
+
+    /**
+     * An operator's suspension of the whole community: nothing executes while it holds (audited as
+     * community.suspended / community.unsuspended). Returns false when it was already in that state.
+     */
+    async setSuspended(suspended: boolean, options: Actor & { reason: string | null }): Promise<boolean> {
+      const { result } = await auditedWrite<boolean>(async () => {
+        const current = await community.get();
+        if (!current) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+        if ((current.suspendedAt !== null) === suspended) return { skip: false };
+        const now = Date.now();
+        return {
+          entry: {
+            event: suspended ? "community.suspended" : "community.unsuspended",
+            actorId: options.actorId,
+            data: { reason: options.reason },
+          },
+          statements: [
+            db
+              .update(communities)
+              .set({
+                suspendedAt: suspended ? now : null,
+                suspendedReason: suspended ? options.reason : null,
+                updatedAt: now,
+              })
               .where(byCommunity),
           ],
           result: true,

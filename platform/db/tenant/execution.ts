@@ -133,7 +133,7 @@ export function executionRepository(scope: TenantScope) {
       );
 
   const repository = {
-    /** Enabled followers of a provider, with their trading mode and risk settings. */
+    /** Enabled followers of a provider, with their trading mode, risk settings and standing (suspension, roles). */
     async followersOf(providerUserId: string): Promise<Follower[]> {
       const rows = await db
         .select({
@@ -144,11 +144,18 @@ export function executionRepository(scope: TenantScope) {
           tradingMode: riskProfiles.tradingMode,
           riskSettings: riskProfiles.settings,
           skipNotices: riskProfiles.skipNotices,
+          suspendedAt: memberships.suspendedAt,
+          suspendedReason: memberships.suspendedReason,
+          discordRoleIds: memberships.discordRoleIds,
         })
         .from(follows)
         .leftJoin(
           riskProfiles,
           and(eq(riskProfiles.communityId, follows.communityId), eq(riskProfiles.userId, follows.followerUserId)),
+        )
+        .leftJoin(
+          memberships,
+          and(eq(memberships.communityId, follows.communityId), eq(memberships.userId, follows.followerUserId)),
         )
         .where(
           and(
@@ -159,11 +166,12 @@ export function executionRepository(scope: TenantScope) {
         )
         .orderBy(asc(follows.followerUserId))
         .all();
-      return rows.map((r) => ({
+      return rows.map(({ suspendedAt, suspendedReason, discordRoleIds, ...r }) => ({
         ...r,
         tradingMode: r.tradingMode ?? "paper",
         riskSettings: r.riskSettings ?? {},
         skipNotices: r.skipNotices ?? "each",
+        standing: { suspendedAt, suspendedReason, discordRoleIds },
       }));
     },
 

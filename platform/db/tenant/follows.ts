@@ -1,4 +1,4 @@
-import { and, asc, countDistinct, eq } from "drizzle-orm";
+import { and, asc, count, countDistinct, eq } from "drizzle-orm";
 import { type FollowMode, follows, type SizingMode, users } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
 
@@ -77,6 +77,24 @@ export function followRepository(scope: TenantScope) {
           },
           statements: [db.update(follows).set({ enabled: false, updatedAt: Date.now() }).where(enabledOf)],
           result: enabled.length,
+        };
+      });
+      return result;
+    },
+
+    /**
+     * Every enabled follow of the community paused at once (kept, so `/follow` turns each back on), audited as
+     * `event` in the same batch. Returns how many were enabled.
+     */
+    async pauseEveryone(event: string, data: Record<string, unknown>, actorId: string | null): Promise<number> {
+      const enabledHere = and(eq(follows.communityId, communityId), eq(follows.enabled, true));
+      const { result } = await auditedWrite<number>(async () => {
+        const enabled = await db.select({ n: count() }).from(follows).where(enabledHere).get();
+        const paused = enabled?.n ?? 0;
+        return {
+          entry: { event, actorId, data: { ...data, followsPaused: paused } },
+          statements: [db.update(follows).set({ enabled: false, updatedAt: Date.now() }).where(enabledHere)],
+          result: paused,
         };
       });
       return result;

@@ -1,10 +1,14 @@
-import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, type SQL } from "drizzle-orm";
 import { communities, MEMBERSHIP_ROLES, type MembershipRole, memberships, users } from "../../../shared/db/schema";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../../shared/errors";
+import { sameRoles } from "../../../shared/membership/standing";
 import { FORMER_OWNER_ROLE } from "../../../shared/rbac/role-change";
 import type { Actor, AuditEntryInput, TenantScope } from "./scope";
 
-/** Who belongs to the community, with which role; role changes are audited. */
+/**
+ * Who belongs to the community, with which role, their Discord roles as last
+ * seen, and whether they are suspended; role changes and suspensions are audited.
+ */
 
 export type Membership = typeof memberships.$inferSelect;
 
@@ -17,6 +21,9 @@ export interface DirectoryEntry {
   createdAt: number;
   updatedAt: number;
 }
+
+/** What a suspend or unsuspend did: `unchanged` when the member already was in that state. */
+export type SuspensionChange = "changed" | "unchanged" | "not_a_member";
 
 /** Memberships created with these roles are not audited; every other membership change is. */
 const UNAUDITED_NEW_ROLES: readonly MembershipRole[] = ["trader", "viewer"];
@@ -187,6 +194,87 @@ export function membershipRepository(scope: TenantScope) {
             db.update(communities).set({ ownerUserId: userId, updatedAt: now }).where(eq(communities.id, communityId)),
           ],
           result: { previousOwners: owners },
+        };
+      });
+      return result;
+    },
+
+    /**
+     * Records the member's Discord roles as just seen, and returns the roles
+     * seen before (null: never seen, or no membership). Not audited: roles are
+     * Discord's record, this is a copy. Written only when they changed.
+     */
+    async recordDiscordRoles(
+      userId: string,
+      roles: readonly string[],
+      now = Date.now(),
+    ): Promise<{ member: boolean; before: string[] | null }> {
+      const current = await repository.get(userId);
+      if (!current) return { member: false, before: null };
+      if (!sameRoles(current.discordRoleIds, roles)) {
+        await db
+          .update(memberships)
+          .set({ discordRoleIds: [...roles], rolesSeenAt: now, updatedAt: now })
+          .where(membershipOf(userId));
+      }
+      return { member: true, before: current.discordRoleIds };
+    },
+
+    /**
+     * An admin's or operator's suspension: the member's copies stop (audited as
+     * member.suspended). Suspending a suspended member keeps the first
+     * suspension and says so.
+     */
+    async suspend(userId: string, options: Actor & { reason: string }): Promise<SuspensionChange> {
+      const { result } = await auditedWrite<SuspensionChange>(async () => {
+        const current = await repository.get(userId);
+        if (!current) return { skip: "not_a_member" };
+        if (current.suspendedAt !== null) return { skip: "unchanged" };
+        const now = Date.now();
+        return {
+          entry: {
+            event: "member.suspended",
+            actorId: options.actorId,
+            target: userId,
+            data: { userId, reason: options.reason },
+          },
+          statements: [
+            db
+              .update(memberships)
+              .set({
+                suspendedAt: now,
+                suspendedReason: options.reason,
+                suspendedBy: options.actorId ?? null,
+                updatedAt: now,
+              })
+              .where(and(membershipOf(userId), isNull(memberships.suspendedAt))),
+          ],
+          result: "changed",
+        };
+      });
+      return result;
+    },
+
+    /** Lifts a suspension (audited as member.unsuspended); `unchanged` when the member was not suspended. */
+    async unsuspend(userId: string, options: Actor & { reason: string | null }): Promise<SuspensionChange> {
+      const { result } = await auditedWrite<SuspensionChange>(async () => {
+        const current = await repository.get(userId);
+        if (!current) return { skip: "not_a_member" };
+        if (current.suspendedAt === null) return { skip: "unchanged" };
+        return {
+          entry: {
+            event: "member.unsuspended",
+            actorId: options.actorId,
+            target: userId,
+            data: { userId, reason: options.reason, suspendedAt: current.suspendedAt },
+          },
+          statements: [
+            db
+              .update(memberships)
+              .set({ suspendedAt: null, suspendedReason: null, suspendedBy: null, updatedAt: Date.now() })
+              .where(membershipOf(userId)),
+          ],
+          result: "changed",
         };
       });
       return result;

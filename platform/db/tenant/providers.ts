@@ -10,7 +10,7 @@ import type { TenantScope } from "./scope";
 /**
  * Who may post signals in a community, and where: the Discord settings that
  * /setup writes into `communities.settings` (`providerRoleIds`,
- * `signalChannelIds`, `unparsedMessages`), the members an admin named as providers, and a
+ * `signalChannelIds`, `unparsedMessages`, `accessRoleId`), the members an admin named as providers, and a
  * member's identity and role looked up by Discord id.
  */
 
@@ -20,6 +20,11 @@ export interface MemberIdentity {
   username: string | null;
   role: (typeof memberships.$inferSelect)["role"] | null;
   namedProvider: boolean;
+  /** When an admin suspended them here (null: not suspended, or no membership). */
+  suspendedAt: number | null;
+  suspendedReason: string | null;
+  /** Their Discord roles as last seen here (null: never seen). */
+  discordRoleIds: string[] | null;
 }
 
 /** The columns of a MemberIdentity, joined from users, memberships and signal_providers. */
@@ -29,6 +34,9 @@ export const memberIdentityColumns = {
   username: users.username,
   role: memberships.role,
   namedProvider: sql<number>`${signalProviders.userId} is not null`,
+  suspendedAt: memberships.suspendedAt,
+  suspendedReason: memberships.suspendedReason,
+  discordRoleIds: memberships.discordRoleIds,
 };
 
 export interface ProviderListing {
@@ -51,13 +59,15 @@ export function providerRepository(scope: TenantScope) {
      * Adds and removes provider roles and signal channels (a union, then a
      * difference: running /setup twice changes nothing) and sets how unparsed
      * messages are answered. Audited as community.settings_changed when it
-     * changes. Only these three keys of the settings JSON are written.
+     * changes. Only these keys of the settings JSON are written.
      */
     async changeDiscordSettings(
       change: {
         add?: Partial<Pick<DiscordSettings, "providerRoleIds" | "signalChannelIds">>;
         remove?: Partial<Pick<DiscordSettings, "providerRoleIds" | "signalChannelIds">>;
         unparsedMessages?: UnparsedMessageHandling;
+        /** The role members need to copy trades (with its name); null removes it, undefined leaves it. */
+        accessRole?: { id: string; name: string | null } | null;
       },
       actorId: string | null,
     ): Promise<{ changed: boolean; settings: DiscordSettings }> {
@@ -73,6 +83,8 @@ export function providerRepository(scope: TenantScope) {
             change.remove?.signalChannelIds,
           ),
           unparsedMessages: change.unparsedMessages ?? current.unparsedMessages,
+          accessRoleId: change.accessRole === undefined ? current.accessRoleId : (change.accessRole?.id ?? null),
+          accessRoleName: change.accessRole === undefined ? current.accessRoleName : (change.accessRole?.name ?? null),
         };
         const changed = JSON.stringify(next) !== JSON.stringify(current);
         if (!changed) return { skip: { changed: false, settings: current } };
@@ -82,7 +94,7 @@ export function providerRepository(scope: TenantScope) {
             db
               .update(communities)
               .set({
-                settings: sql`json_set(${communities.settings}, '$.providerRoleIds', json(${JSON.stringify(next.providerRoleIds)}), '$.signalChannelIds', json(${JSON.stringify(next.signalChannelIds)}), '$.unparsedMessages', ${next.unparsedMessages})`,
+                settings: sql`json_set(${communities.settings}, '$.providerRoleIds', json(${JSON.stringify(next.providerRoleIds)}), '$.signalChannelIds', json(${JSON.stringify(next.signalChannelIds)}), '$.unparsedMessages', ${next.unparsedMessages}, '$.accessRoleId', ${next.accessRoleId}, '$.accessRoleName', ${next.accessRoleName})`,
                 updatedAt: Date.now(),
               })
               .where(byCommunity),

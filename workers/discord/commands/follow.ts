@@ -7,6 +7,7 @@ import { accountMark } from "../../../shared/discord/badge";
 import { formatMoney, formatPercent, formatQuantity } from "../../../shared/discord/format";
 import { isProvider, memberMay } from "../../../shared/discord/permissions";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
+import { standingRefusal } from "../../../shared/membership/standing";
 import { type CommunityContext, resolvedMemberFacts, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
@@ -67,10 +68,24 @@ function tradeSize(sizingMode: SizingMode | null, amount: number | null): string
   }
 }
 
-/** /follow provider:<user> sizing:<mode> amount:<number> mode:auto|confirm. Only providers can be followed. */
+/**
+ * /follow provider:<user> sizing:<mode> amount:<number> mode:auto|confirm. Only providers can be followed, and
+ * only by members in good standing: not suspended, and holding the access role when the community sells access.
+ */
 export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promise<InteractionResponse> {
   const providerDiscordId = ctx.options.provider;
   if (providerDiscordId === ctx.member.discordId) return ephemeral("You cannot follow yourself.");
+
+  // The member's own standing first: suspended, or without the access role (their live roles, from this interaction).
+  const refused = standingRefusal(
+    { guildId: ctx.guildId, accessRoleId: ctx.settings.accessRoleId, accessRoleName: ctx.settings.accessRoleName },
+    {
+      suspendedAt: ctx.member.suspendedAt,
+      suspendedReason: ctx.member.suspendedReason,
+      discordRoleIds: ctx.member.discordRoles,
+    },
+  );
+  if (refused) return ephemeral(`Not followed: ${refused.message}`);
 
   const sizing = SizingSchema.safeParse({ sizing: ctx.options.sizing, amount: ctx.options.amount });
   if (!sizing.success) return ephemeral(`Not followed: ${sizing.error.issues.map((i) => i.message).join(" ")}`);

@@ -3,6 +3,7 @@ import { communityDirectory } from "../../../platform/db/cross-community/communi
 import { forCommunity, type TenantRepository } from "../../../platform/db/tenant/for-community";
 import { upsertUser } from "../../../platform/db/users";
 import { canAddProvider } from "../../../shared/billing/entitlements";
+import { memberMay } from "../../../shared/discord/permissions";
 import type { DiscordSettings } from "../../../shared/discord/settings";
 import { type GuildContext, resolvedOf } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
@@ -13,13 +14,20 @@ export type SetupOptions = OptionsFor<typeof DEFINITIONS.setup>;
 /**
  * /setup (admins and moderators: `providers.manage`): registers the server,
  * adds or removes provider roles and signal channels, names providers and takes
- * providers back. Idempotent: running it again with the same options changes
- * nothing. The first admin to run it becomes the owner (a stored role; an
- * unregistered server has no moderators, so only a Discord admin registers it).
+ * providers back, and sets or removes the access role that paid access is sold
+ * through. Idempotent: running it again with the same options changes nothing.
+ * The first admin to run it becomes the owner (a stored role; an unregistered
+ * server has no moderators, so only a Discord admin registers it).
  */
 export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<InteractionResponse> {
   const { db, member, options } = ctx;
   const actorId = member.user.id;
+  const accessRole = accessRoleOf(ctx);
+  if (accessRole && "refusal" in accessRole) return ephemeral(accessRole.refusal);
+  // Paid access is the community's business, not a moderator's: the access role is for `community.configure`.
+  if ((accessRole || options.remove_access_role) && !memberMay(member, ctx.settings, "community.configure")) {
+    return ephemeral("Only the server's owner and admins can set or remove the access role; nothing was changed.");
+  }
   let community = ctx.community;
   let becameOwner = false;
   if (!community) {
@@ -47,6 +55,7 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
         signalChannelIds: options.remove_signal_channel ? [options.remove_signal_channel] : [],
       },
       unparsedMessages: options.unparsed_messages,
+      accessRole: accessRole ? accessRole.role : options.remove_access_role ? null : undefined,
     },
     actorId,
   );
@@ -102,6 +111,26 @@ async function removeProvider(tenant: TenantRepository, discordId: string, actor
   return unnamed || demoted || revoked;
 }
 
+/**
+ * The access role asked for, checked: a role of this server that Discord resolved (a role id it did not resolve is
+ * not one of the server's), and not @everyone (whose id is the guild's), which would gate nothing.
+ */
+function accessRoleOf(
+  ctx: GuildContext<SetupOptions>,
+): { role: { id: string; name: string } } | { refusal: string } | null {
+  const id = ctx.options.access_role;
+  if (!id) return null;
+  if (ctx.options.remove_access_role) {
+    return { refusal: "Give either `access_role:` or `remove_access_role:true`, not both; nothing was changed." };
+  }
+  if (id === ctx.guildId) {
+    return { refusal: "@everyone cannot be the access role: every member holds it. Nothing was changed." };
+  }
+  const role = resolvedOf(ctx.interaction).roles?.[id];
+  if (!role) return { refusal: `<@&${id}> is not a role of this server; nothing was changed.` };
+  return { role: { id, name: role.name } };
+}
+
 function describeSetup(settings: DiscordSettings, namedProvider: string | null): string[] {
   const list = (ids: string[], render: (id: string) => string, none: string) =>
     ids.length > 0 ? ids.map(render).join(", ") : none;
@@ -111,6 +140,9 @@ function describeSetup(settings: DiscordSettings, namedProvider: string | null):
     settings.unparsedMessages === "reply"
       ? "A provider's message in a signal channel that is not a signal: answered with ⚠️ and the reason"
       : "A provider's message in a signal channel that is not a signal: ignored (`unparsed_messages:reply` answers it)",
+    settings.accessRoleId
+      ? `Access role: <@&${settings.accessRoleId}> (only its holders may follow and have trades copied)`
+      : "Access role: none (every member may follow; `access_role:` sells access through a role)",
     ...(namedProvider ? [`Named provider: <@${namedProvider}>`] : []),
     "Providers post in a signal channel, or with `/signal`; members copy them with `/follow`.",
   ];

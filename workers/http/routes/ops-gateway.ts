@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { gatewayShardFor } from "../../../platform/objects";
 import { ConflictError } from "../../../shared/errors";
+import { HANDED_ON_EVENTS } from "../../../shared/gateway/dispatches";
 import { productionShards } from "../../../shared/gateway/shards";
 import type { App } from "../context";
 import { operatorOnly } from "../middleware/ops-auth";
@@ -20,7 +21,7 @@ const FatalStopSchema = z
 
 const RecentDispatchSchema = z.object({
   key: z.string(),
-  type: z.enum(["MESSAGE_CREATE", "MESSAGE_UPDATE", "GUILD_MEMBER_REMOVE", "GUILD_MEMBER_UPDATE"]),
+  type: z.enum(HANDED_ON_EVENTS),
   seq: z.number().int(),
   receivedAt: z.number().int(),
   status: z.enum(["pending", "handed_on", "failed"]),
