@@ -8,7 +8,7 @@ import type { AppConfig } from "../../shared/config";
 import { verifyComponentId } from "../../shared/discord/components";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
 import type { Logger } from "../../shared/logging";
-import { handleOrderButton } from "./commands/order-buttons";
+import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
@@ -245,11 +245,13 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
         : "This button is not valid (altered or not issued by this app), so nothing was done.",
     );
   }
-  if (verified.kind === "order") {
+  if (verified.kind === "order" || verified.kind === "held") {
     const presser = interaction.member?.user ?? interaction.user;
     if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
     await rememberInteraction(database(input.env.DB), interaction.id);
-    return handleOrderButton(input.env, presser, verified);
+    return verified.kind === "order"
+      ? handleOrderButton(input.env, presser, verified)
+      : handleHeldButton(input.env, presser, verified);
   }
   const requiredRole = verified.kind === "draft" ? "provider" : "member";
   const built = await buildContext(input, interaction, { requiredRole, requiresSetup: true });
