@@ -104,6 +104,21 @@ async function discordIdentity(userId: string) {
   return { discordId: row?.discord_id ?? "", username: row?.username ?? "" };
 }
 
+/** The provider sells, the member cancels the exit: the offer's buttons, and who may press them. */
+async function exitCanceled(community: TestCommunity, holder: string) {
+  const { signalId } = await submit(community, SELL_ALL);
+  const [exit] = await community.tenant.execution.listOrders({ signalId });
+  await executorOf(community.communityId).confirmOrder({
+    communityId: community.communityId,
+    orderId: exit?.id ?? "",
+    userId: holder,
+    decision: "cancel",
+  });
+  await dmWith(holder, "Exit not taken");
+  const [close = "", keep = ""] = buttonsOf("Exit not taken").map((b) => b.slice(b.indexOf("=") + 1));
+  return { signalId, exit, close, keep, who: await discordIdentity(holder) };
+}
+
 describe("exits of a copied position", () => {
   it("Scenario: Exits follow the provider without asking, even in confirm mode", async () => {
     const { community, holder } = await holderInConfirmMode(null);
@@ -162,17 +177,7 @@ describe("exits of a copied position", () => {
 
   it("Scenario: Close now closes the position once, reduce-only", async () => {
     const { community, holder } = await holderInConfirmMode("confirm");
-    const { signalId } = await submit(community, SELL_ALL);
-    const [exit] = await community.tenant.execution.listOrders({ signalId });
-    await executorOf(community.communityId).confirmOrder({
-      communityId: community.communityId,
-      orderId: exit?.id ?? "",
-      userId: holder,
-      decision: "cancel",
-    });
-    await dmWith(holder, "Exit not taken");
-    const [close = "", keep = ""] = buttonsOf("Exit not taken").map((b) => b.slice(b.indexOf("=") + 1));
-    const who = await discordIdentity(holder);
+    const { signalId, exit, close, keep, who } = await exitCanceled(community, holder);
 
     const stranger = await pressInDm(close, { discordId: snowflake(), username: "stranger" });
     expect(stranger.data?.content).toBe("Only the member who holds this position can close or keep it.");
@@ -195,17 +200,7 @@ describe("exits of a copied position", () => {
 
   it("Scenario: Keep leaves the position as it is", async () => {
     const { community, holder } = await holderInConfirmMode("confirm");
-    const { signalId } = await submit(community, SELL_ALL);
-    const [exit] = await community.tenant.execution.listOrders({ signalId });
-    await executorOf(community.communityId).confirmOrder({
-      communityId: community.communityId,
-      orderId: exit?.id ?? "",
-      userId: holder,
-      decision: "cancel",
-    });
-    await dmWith(holder, "Exit not taken");
-    const [close = "", keep = ""] = buttonsOf("Exit not taken").map((b) => b.slice(b.indexOf("=") + 1));
-    const who = await discordIdentity(holder);
+    const { signalId, close, keep, who } = await exitCanceled(community, holder);
     expect((await pressInDm(keep, who)).data?.content).toBe(
       "👌 Kept: you still hold 20 × AAPL. Nothing was sent; close it any time with /trade.",
     );
