@@ -120,6 +120,11 @@ export class CommunityExecutor extends DurableObject<Env> {
     return this.parts.confirmations.answer(input);
   }
 
+  /** [Close now] or [Keep] under a position an exit the member did not take left open. Only its member, once. */
+  answerHeldPosition(input: { communityId: string; orderId: string; userId: string; decision: "close" | "keep" }) {
+    return this.parts.held.answer(input);
+  }
+
   /** /cancel: a member cancels one of their own open orders. */
   cancelOrder(input: { communityId: string; orderId: string; userId: string }) {
     return cancelMemberOrder(this.parts, input);

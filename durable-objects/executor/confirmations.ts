@@ -8,6 +8,7 @@ import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
 import { confirmRequestMessage } from "../../shared/notifications/order-messages";
 import { opensExposure } from "../../shared/orders/legs";
+import type { HeldPositions } from "./held-positions";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import { type OrderBadges, subjectOf } from "./order-badges";
@@ -47,6 +48,7 @@ export interface ConfirmationParts {
   dispatch: OrderDispatch;
   flows: OrderFlows;
   badges: OrderBadges;
+  held: HeldPositions;
   tenant(communityId: string): TenantRepository;
 }
 
@@ -72,6 +74,13 @@ export class Confirmations {
     if (input.decision === "cancel" || (opensExposure(order) && (await killSwitch.isHalted(tenant)))) {
       await this.cancelUnsent(tenant, order, input.decision === "cancel" ? "canceled_by_member" : "kill_switch");
       const why = input.decision === "cancel" ? "you canceled it" : "trading is halted in this server";
+      // An exit canceled leaves the position open: the member is told so, with [Close now] and [Keep].
+      if (!opensExposure(order) && (await this.parts.held.offer(input.communityId, order, why))) {
+        return {
+          ok: true,
+          message: badged(badge, `🚫 Canceled: ${describeOrder(order)}. See below: you still hold the position.`),
+        };
+      }
       return {
         ok: true,
         message: badged(badge, `🚫 Canceled: ${describeOrder(order)}. Nothing was sent to the broker (${why}).`),
@@ -103,6 +112,8 @@ export class Confirmations {
       const order = await tenant.execution.getOrder(orderId);
       if (order?.status !== "queued") continue;
       const canceled = await this.cancelUnsent(tenant, order, "confirmation_timeout");
+      const why = `not confirmed within ${CONFIRM_WINDOW_SECONDS} seconds`;
+      if (canceled && !opensExposure(order) && (await this.parts.held.offer(tenant.communityId, order, why))) continue;
       if (canceled) {
         await this.parts.badges.tell(
           tenant.communityId,

@@ -1,18 +1,18 @@
 import type { ExecutionEntitlements } from "../../platform/execution/execution-entitlements";
-import type { BrokerPosition } from "../../shared/brokers/adapter";
-import { effectiveFollowMode } from "../../shared/execution/follow-mode";
+import { awaitsConfirmation } from "../../shared/execution/follow-mode";
 import type { Follower } from "../../shared/execution/orders";
 import type { FanOutCounts } from "../../shared/execution/summary";
 import { isRegularSession } from "../../shared/market/new-york";
 import { standingRefusal } from "../../shared/membership/standing";
+import { opensExposure } from "../../shared/orders/legs";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { decide } from "../../shared/risk/decide";
-import { instrumentKey } from "../../shared/risk/instruments";
 import { effectiveLimits, type MemberRiskSettings, parseMemberRiskSettings } from "../../shared/risk/limits";
-import type { DecideInput, OrderIntent, RiskSignal, Sizing, TradingHold } from "../../shared/risk/types";
+import type { DecideInput, RiskSignal, Sizing, TradingHold } from "../../shared/risk/types";
+import { closeOrderFor, openToClose } from "./close-orders";
 import type { AccountLock, ExecutorLocalState, UserReservation } from "./local-state";
 import type { MemberNotice, OrderOutbox, OutboxBatch, PausedMember, PlannedOrder } from "./outbox";
-import { PAPER_ACCOUNT_REF, type PaperDesk } from "./paper-desk";
+import type { PaperDesk } from "./paper-desk";
 import { StepMembers } from "./step-members";
 
 export interface StepInput {
@@ -171,7 +171,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     members.reserve(orderId, follower.userId, decision.reservation);
     members.countOrders(follower.userId, decision.reservation.ordersToday || 1);
     counts.ordersQueued += 1;
-    const awaitingConfirmation = effectiveFollowMode(follower.mode, follower.tradingMode) === "confirm";
+    const awaitingConfirmation = awaitsConfirmation(follower, opensExposure(entry));
     if (awaitingConfirmation) counts.ordersAwaitingConfirmation = (counts.ordersAwaitingConfirmation ?? 0) + 1;
     if (decision.reductions.length > 0) counts.ordersReduced += 1;
     planned.push({
@@ -290,52 +290,15 @@ function flattenOrders(
   reason: string,
   reserved: Pick<UserReservation, "closing">,
 ) {
-  return paper.positions(userId).flatMap((held) => {
-    const symbol = held.option ? held.option.underlying : held.symbol;
-    const key = instrumentKey({ assetClass: held.assetClass, symbol, option: held.option });
-    // Exact to the units held (no lot rounding): a flatten must leave nothing behind.
-    const open = Number((held.quantity - (reserved.closing[key] ?? 0)).toFixed(10));
-    return open > 0 ? [flattenOrder(signalId, userId, reason, { ...held, quantity: open }, key)] : [];
+  return openToClose(paper.positions(userId), reserved).map((toClose) => {
+    const leg = `flatten-${toClose.position.symbol}`.slice(0, 40);
+    const { planned, closing } = closeOrderFor(toClose, {
+      signalId,
+      userId,
+      leg,
+      cause: `flatten_${reason}`,
+      flattenReason: reason,
+    });
+    return { id: planned.id, userId, planned, closing };
   });
-}
-
-function flattenOrder(signalId: string, userId: string, reason: string, position: BrokerPosition, key: string) {
-  const side = position.direction === "long" ? "sell" : "buy_to_cover";
-  const leg = `flatten-${position.symbol}`.slice(0, 40);
-  const symbol = position.option ? position.option.underlying : position.symbol;
-  const intent: OrderIntent = {
-    leg: "exit",
-    side,
-    positionEffect: "close",
-    assetClass: position.assetClass,
-    symbol,
-    option: position.option,
-    orderType: "market",
-    quantity: position.quantity,
-    limitPrice: null,
-    stopPrice: null,
-    timeInForce: "day",
-    nativeBracket: false,
-    placeAfterFill: false,
-  };
-  const planned: PlannedOrder = {
-    id: crypto.randomUUID(),
-    signalId,
-    userId,
-    accountRef: PAPER_ACCOUNT_REF,
-    broker: "paper" as const,
-    leg,
-    parentOrderId: null,
-    symbol: intent.symbol,
-    assetClass: position.assetClass,
-    intent: { ...intent, leg, exits: [], flattenReason: reason },
-    side,
-    orderType: "market",
-    quantity: position.quantity,
-    limitPrice: null,
-    stopPrice: null,
-    cause: `flatten_${reason}`,
-  };
-  const closing = { instrument: key, quantity: position.quantity };
-  return { id: planned.id, userId, planned, closing };
 }

@@ -1,7 +1,9 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { describeOrder } from "../../shared/execution/order-label";
+import { opensExposure } from "../../shared/orders/legs";
 import { isWorking } from "../../shared/orders/state-machine";
 import type { Confirmations } from "./confirmations";
+import type { HeldPositions } from "./held-positions";
 import type { ExecutorLocalState } from "./local-state";
 import { applyBrokerOrder } from "./order-flow";
 import type { OrderFlows } from "./order-flows";
@@ -10,6 +12,7 @@ export interface MemberCancelParts {
   local: ExecutorLocalState;
   flows: OrderFlows;
   confirmations: Confirmations;
+  held: HeldPositions;
   tenant(communityId: string): TenantRepository;
 }
 
@@ -28,9 +31,12 @@ export async function cancelMemberOrder(
   if (order.status === "queued") {
     parts.local.takeConfirmation(order.id);
     const canceled = await parts.confirmations.cancelUnsent(tenant, order, "canceled_by_member");
-    return canceled
-      ? { ok: true, message: `Canceled: ${describeOrder(order)}.` }
-      : { ok: false, message: "The order moved on; try again." };
+    if (!canceled) return { ok: false, message: "The order moved on; try again." };
+    const stillHeld = !opensExposure(order) && (await parts.held.offer(input.communityId, order, "you canceled it"));
+    return {
+      ok: true,
+      message: `Canceled: ${describeOrder(order)}.${stillHeld ? " You still hold the position: see your DMs to close or keep it." : ""}`,
+    };
   }
   if (!isWorking(order.status) || !order.brokerOrderId) {
     return { ok: false, message: `The order is already ${order.status.replaceAll("_", " ")}.` };

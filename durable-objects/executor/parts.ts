@@ -8,6 +8,7 @@ import { type Logger, rootLogger } from "../../shared/logging";
 import { Confirmations } from "./confirmations";
 import { FanOutJournal } from "./fan-out-journal";
 import { FillTracking } from "./fill-tracking";
+import { HeldPositions } from "./held-positions";
 import { assertOwnCommunity } from "./identity";
 import { KillSwitch } from "./kill-switch";
 import { ExecutorLocalState } from "./local-state";
@@ -56,6 +57,7 @@ export interface ExecutorParts {
   flows: OrderFlows;
   pipeline: SignalPipeline;
   confirmations: Confirmations;
+  held: HeldPositions;
   sending: OrderSending;
   tracking: FillTracking;
   withdrawals: Withdrawals;
@@ -91,7 +93,8 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
   const dispatch = new OrderDispatch(core);
   const fanOut = new SignalFanOut({ ...core, dispatch });
   const flows = new OrderFlows({ ...core, waitUntil: (promise) => host.waitUntil(promise) });
-  const confirmations = new Confirmations({ ...core, dispatch, flows });
+  const held = new HeldPositions({ ...core, dispatch }, sql);
+  const confirmations = new Confirmations({ ...core, dispatch, flows, held });
   const withdrawals = new Withdrawals({ ...core, fanOut, flows });
   return {
     ...core,
@@ -99,6 +102,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     fanOut,
     flows,
     confirmations,
+    held,
     pipeline: new SignalPipeline({ ...core, dispatch, fanOut, flows }),
     sending: new OrderSending({ ...core, flows, withdrawals }),
     tracking: new FillTracking({ ...core, flows }),

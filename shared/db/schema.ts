@@ -395,6 +395,10 @@ export type SizingMode = (typeof SIZING_MODES)[number];
 export const FOLLOW_MODES = ["auto", "confirm"] as const;
 export type FollowMode = (typeof FOLLOW_MODES)[number];
 
+/** How a follow's exits go out: with the provider at once (`auto`, the default), or asked first (`confirm`). */
+export const EXIT_MODES = ["auto", "confirm"] as const;
+export type ExitMode = (typeof EXIT_MODES)[number];
+
 export const follows = sqliteTable(
   "follows",
   {
@@ -406,6 +410,8 @@ export const follows = sqliteTable(
     amount: real("amount"),
     /** auto or confirm as the member chose; null: the default for their trading mode (`effectiveFollowMode`). */
     mode: text("mode", { enum: FOLLOW_MODES }),
+    /** null: exits follow the provider at once, even in confirm mode (`awaitsConfirmation`). */
+    exits: text("exits", { enum: EXIT_MODES }),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     ...timestamps,
   },

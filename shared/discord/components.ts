@@ -116,3 +116,21 @@ export async function confirmationButtons(
     ]),
   ];
 }
+
+/** [Close now] and [Keep] under a position an exit the member did not take left open, signed for `lifetimeSeconds`. */
+export async function heldPositionButtons(
+  secret: string,
+  orderId: string,
+  lifetimeSeconds: number,
+): Promise<Record<string, unknown>[]> {
+  const [close, keep] = await Promise.all([
+    signComponentId(secret, { kind: "held", action: "close", id: orderId }, { lifetimeSeconds }),
+    signComponentId(secret, { kind: "held", action: "keep", id: orderId }, { lifetimeSeconds }),
+  ]);
+  return [
+    buttonRow([
+      { customId: close, label: "Close now", style: ButtonStyle.DANGER },
+      { customId: keep, label: "Keep", style: ButtonStyle.SECONDARY },
+    ]),
+  ];
+}

@@ -1,4 +1,13 @@
-import type { FOLLOW_MODES, fills, follows, orderEvents, orders, positions, SkipNoticeMode } from "../db/schema";
+import type {
+  ExitMode,
+  FOLLOW_MODES,
+  fills,
+  follows,
+  orderEvents,
+  orders,
+  positions,
+  SkipNoticeMode,
+} from "../db/schema";
 import type { MemberStanding } from "../membership/standing";
 import type { StoredOrderIntent } from "./order-intent";
 
@@ -19,6 +28,8 @@ export interface Follower {
   amount: number | null;
   /** null: the default for the trading mode (`effectiveFollowMode`). */
   mode: (typeof FOLLOW_MODES)[number] | null;
+  /** null: exits follow the provider at once even in confirm mode (`awaitsConfirmation`). */
+  exits?: ExitMode | null;
   tradingMode: "paper" | "live";
   riskSettings: Record<string, unknown>;
   /** How the member hears about copies not made: a DM each (default), or the daily digest. */

@@ -5,9 +5,10 @@
  * copies. Pure text; the executor adds the badge and sends it through the
  * one DM sender.
  */
-import { formatPrice, formatQuantity, legLabel, priceCurrency } from "../discord/format";
+import { formatPrice, formatQuantity, legLabel, priceCurrency, quantityOf } from "../discord/format";
 import type { StoredOrderIntent } from "../execution/order-intent";
 import { type DescribableOrder, describeOrder } from "../execution/order-label";
+import type { Instrument } from "../quotes/instrument";
 
 /** What each skip reason leaves the member to do; reasons whose own words already say it have none. */
 const WAY_OUT: Record<string, string> = {
@@ -118,4 +119,37 @@ export function orderPlacedMessage(order: PlacedOrder): string {
 export function confirmRequestMessage(order: PlacedOrder, seconds: number): string {
   const exits = exitsLine(order);
   return `🔔 Confirm your order: ${describeOrder(order)}. It is canceled if not confirmed within ${seconds} seconds.${bullets([...(exits ? [exits] : []), ...orderExplanations(order.intent)])}`;
+}
+
+/** A position a member holds, as they read it ("10 × AAPL", "2 × AAPL 20 Dec 2026 $190 Call"). */
+export interface HeldPosition {
+  instrument: Instrument;
+  direction: "long" | "short";
+  quantity: number;
+}
+
+function heldLine(held: HeldPosition): string {
+  return `${quantityOf(held.instrument, held.quantity)}${held.direction === "short" ? " (short)" : ""}`;
+}
+
+/**
+ * An exit the member did not take (not confirmed in time, canceled, refused), said plainly: they still hold the
+ * position, and the buttons close it or keep it.
+ * "⚠️ Exit not taken (you canceled it): sell 10 × AAPL at market (exit). You still hold 10 × AAPL: nothing was sent to the
+ * broker, so the position is open. [Close now] sells it at market; [Keep] leaves it as it is. The buttons work for
+ * 24 hours."
+ */
+export function exitNotTakenMessage(exit: DescribableOrder, why: string, held: HeldPosition, hours: number): string {
+  const close = held.direction === "short" ? "buys it back" : "sells it";
+  return `⚠️ Exit not taken (${why}): ${describeOrder(exit)}. You still hold ${heldLine(held)}: nothing was sent to the broker, so the position is open. [Close now] ${close} at market; [Keep] leaves it as it is. The buttons work for ${hours} hours.`;
+}
+
+/** [Close now] pressed: the close order is on its way. */
+export function closingHeldMessage(close: DescribableOrder): string {
+  return `📤 Closing: ${describeOrder(close)}. You get a message when it fills.`;
+}
+
+/** [Keep] pressed: nothing is sent, and the position stays. */
+export function keptHeldMessage(held: HeldPosition): string {
+  return `👌 Kept: you still hold ${heldLine(held)}. Nothing was sent; close it any time with /trade.`;
 }

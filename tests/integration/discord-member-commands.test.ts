@@ -69,6 +69,7 @@ describe("/follow and /unfollow", () => {
         `✅ You now follow <@${provider.id}>; you confirm each order first (within 30 s).`,
         "• Copies go into 🧪 PAPER: your paper account, no real money (switch with `/paper mode:live`).",
         "• Each trade: 1.5% of your equity at risk to the stop per trade, cut to fit your limits (`/risk view`).",
+        "• Exits: when the provider closes, your copy closes too, without asking (choose `exits:confirm` to be asked).",
       ].join("\n"),
     );
     expect(await followsOf(community.communityId, who.id)).toEqual([
@@ -110,7 +111,31 @@ describe("/follow and /unfollow", () => {
     expect(reply.data?.content?.split("\n").slice(1)).toEqual([
       "• Copies go into 🧪 PAPER: your paper account, no real money (switch with `/paper mode:live`).",
       "• Each trade: $500.00 per trade, cut to fit your limits (`/risk view`).",
+      "• Exits: when the provider closes, your copy closes too, without asking (choose `exits:confirm` to be asked).",
     ]);
+  });
+
+  it("Scenario: /follow exits:confirm asks before an exit too", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const provider = community.provider();
+    const reply = await interactionResponse(
+      await follow(community, who, provider, [
+        { name: "mode", type: OPTION.STRING, value: "confirm" },
+        { name: "exits", type: OPTION.STRING, value: "confirm" },
+      ]),
+    );
+    expect(reply.data?.content?.split("\n").at(-1)).toBe(
+      "• Exits: you confirm them too; one you do not take leaves you holding the position, with a button to close it.",
+    );
+    const [stored] = (
+      await env.DB.prepare("SELECT exits FROM follows WHERE community_id = ?").bind(community.communityId).all()
+    ).results;
+    expect(stored).toEqual({ exits: "confirm" });
+    const bad = await interactionResponse(
+      await follow(community, who, provider, [{ name: "exits", type: OPTION.STRING, value: "sometimes" }]),
+    );
+    expect(bad.data?.content).toContain("exits");
   });
 
   it("Scenario: Following a member who is not a provider is refused", async () => {

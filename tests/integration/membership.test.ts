@@ -402,7 +402,9 @@ describe("suspending members", { timeout: 30_000 }, () => {
     const reply = await interactionResponse(
       await postInteraction(memberCommand(community, member(), "suspend", target.who, "no reason")),
     );
-    expect(reply.data?.content).toBe("Only server admins (Manage Server permission) can do this.");
+    expect(reply.data?.content).toBe(
+      "Only server admins (Manage Server permission) can do this; your role here is trader.",
+    );
     expect((await tenant.memberships.get(target.userId))?.suspendedAt).toBeNull();
     expect(await auditOf(community.communityId, "member.suspended")).toEqual([]);
   });

@@ -79,6 +79,15 @@ describe("command registry", () => {
           { name: "confirm", value: "confirm" },
         ],
       }),
+      expect.objectContaining({
+        type: 3,
+        name: "exits",
+        required: false,
+        choices: [
+          { name: "auto", value: "auto" },
+          { name: "confirm", value: "confirm" },
+        ],
+      }),
     ]);
     expect(byName.broker?.options?.map((o) => [o.type, o.name])).toEqual([
       [1, "connect"],

@@ -187,6 +187,12 @@ export const DEFINITIONS = {
         type: "string",
         choices: choices(["auto", "confirm"] as const),
       },
+      {
+        name: "exits",
+        description: "auto: close when the provider closes (default); confirm: ask me first in confirm mode too",
+        type: "string",
+        choices: choices(["auto", "confirm"] as const),
+      },
     ],
   },
   unfollow: {

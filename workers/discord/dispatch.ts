@@ -10,7 +10,7 @@ import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/se
 import type { Logger } from "../../shared/logging";
 import { sameRoles } from "../../shared/membership/standing";
 import type { Action } from "../../shared/rbac/matrix";
-import { handleOrderButton } from "./commands/order-buttons";
+import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
 import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
@@ -259,11 +259,13 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
         : "This button is not valid (altered or not issued by this app), so nothing was done.",
     );
   }
-  if (verified.kind === "order") {
+  if (verified.kind === "order" || verified.kind === "held") {
     const presser = interaction.member?.user ?? interaction.user;
     if (!presser) return ephemeral("This button could not tell who pressed it, so nothing was done.");
     await rememberInteraction(database(input.env.DB), interaction.id);
-    return handleOrderButton(input.env, presser, verified);
+    return verified.kind === "order"
+      ? handleOrderButton(input.env, presser, verified)
+      : handleHeldButton(input.env, presser, verified);
   }
   const requires = verified.kind === "draft" ? "signals.post" : "trading.own";
   const built = await buildContext(input, interaction, { requires, requiresSetup: true });

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { listedMembership } from "../../platform/db/cross-community/member-communities";
 import { database } from "../../platform/db/client";
+import { listedMembership } from "../../platform/db/cross-community/member-communities";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { ForbiddenError, NotFoundError } from "../../shared/errors";
 import { type Action, type CommunityRole, can, whoMay } from "../../shared/rbac/matrix";

@@ -141,6 +141,7 @@ export function executionRepository(scope: TenantScope) {
           sizingMode: follows.sizingMode,
           amount: follows.amount,
           mode: follows.mode,
+          exits: follows.exits,
           tradingMode: riskProfiles.tradingMode,
           riskSettings: riskProfiles.settings,
           skipNotices: riskProfiles.skipNotices,

@@ -1,5 +1,5 @@
 import { and, asc, count, countDistinct, eq } from "drizzle-orm";
-import { type FollowMode, follows, type SizingMode, users } from "../../../shared/db/schema";
+import { type ExitMode, type FollowMode, follows, type SizingMode, users } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
 
 /** Who copies whom in one community, with the follower's sizing (written by /follow and /unfollow). */
@@ -14,6 +14,8 @@ export interface FollowInput {
   amount: number | null;
   /** null: the default for the member's trading mode (auto on paper, confirm live). */
   mode: FollowMode | null;
+  /** null (or left out): exits follow the provider at once, even in confirm mode. */
+  exits?: ExitMode | null;
 }
 
 export function followRepository(scope: TenantScope) {
@@ -38,10 +40,17 @@ export function followRepository(scope: TenantScope) {
       );
       const follow = await db
         .insert(follows)
-        .values({ communityId, ...input, enabled: true, createdAt: now, updatedAt: now })
+        .values({ communityId, ...input, exits: input.exits ?? null, enabled: true, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({
           target: [follows.communityId, follows.followerUserId, follows.providerUserId],
-          set: { sizingMode: input.sizingMode, amount: input.amount, mode: input.mode, enabled: true, updatedAt: now },
+          set: {
+            sizingMode: input.sizingMode,
+            amount: input.amount,
+            mode: input.mode,
+            exits: input.exits ?? null,
+            enabled: true,
+            updatedAt: now,
+          },
         })
         .returning()
         .get();
@@ -124,6 +133,7 @@ export function followRepository(scope: TenantScope) {
           sizingMode: follows.sizingMode,
           amount: follows.amount,
           mode: follows.mode,
+          exits: follows.exits,
           enabled: follows.enabled,
         })
         .from(follows)

@@ -68,6 +68,15 @@ function tradeSize(sizingMode: SizingMode | null, amount: number | null): string
   }
 }
 
+/** What happens when the provider closes: exits follow at once unless the member asked to confirm them too. */
+function exitsLine(mode: "auto" | "confirm" | null, exits: "auto" | "confirm" | null): string {
+  if (mode === "auto") return "when the provider closes, your copy closes too.";
+  if (exits === "confirm") {
+    return "you confirm them too; one you do not take leaves you holding the position, with a button to close it.";
+  }
+  return "when the provider closes, your copy closes too, without asking (choose `exits:confirm` to be asked).";
+}
+
 /**
  * /follow provider:<user> sizing:<mode> amount:<number> mode:auto|confirm. Only providers can be followed, and
  * only by members in good standing: not suspended, and holding the access role when the community sells access.
@@ -124,6 +133,7 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
     sizingMode: sizing.data.sizingMode,
     amount: sizing.data.amount,
     mode,
+    exits: ctx.options.exits ?? null,
   });
   const how =
     mode === "auto"
@@ -141,6 +151,7 @@ export async function handleFollow(ctx: CommunityContext<FollowOptions>): Promis
       `✅ You now follow <@${providerDiscordId}>; ${how}.${existed ? " (This replaces your earlier settings for them.)" : ""}`,
       `• Copies go into ${account}.`,
       `• Each trade: ${tradeSize(sizing.data.sizingMode, sizing.data.amount)}, cut to fit your limits (\`/risk view\`).`,
+      `• Exits: ${exitsLine(mode, ctx.options.exits ?? null)}`,
     ].join("\n"),
   );
 }

@@ -31,3 +31,28 @@ export async function handleOrderButton(
   });
   return answer.ok ? updateMessage(answer.message) : ephemeral(answer.message);
 }
+
+/**
+ * [Close now] and [Keep] under a position an exit the member did not take left open (a DM, no guild): the signed
+ * custom_id names the exit order, only its member may answer, and the executor answers each offer once.
+ */
+export async function handleHeldButton(
+  env: Env,
+  presser: { id: string; username: string },
+  ref: ComponentRef,
+): Promise<InteractionResponse> {
+  if (ref.action !== "close" && ref.action !== "keep")
+    return ephemeral("This button is not valid, so nothing was done.");
+  const db = database(env.DB);
+  const owner = await orderOwner(db, ref.id);
+  const user = await upsertUser(db, { discordId: presser.id, username: presser.username });
+  if (!owner || owner.userId !== user.id)
+    return ephemeral("Only the member who holds this position can close or keep it.");
+  const answer = await executorFor(env, owner.communityId).answerHeldPosition({
+    communityId: owner.communityId,
+    orderId: ref.id,
+    userId: user.id,
+    decision: ref.action,
+  });
+  return answer.ok ? updateMessage(answer.message) : ephemeral(answer.message);
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `follows` ADD `exits` text;
