@@ -14,9 +14,17 @@ const OPTION_MULTIPLIER = 100;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const;
 
 const currencyFormats = new Map<string, Intl.NumberFormat>();
+/** One formatter per precision: `toLocaleString` with options builds a new one at every call, on the fan-out's path. */
+const groupedFormats = new Map<string, Intl.NumberFormat>();
 
 function grouped(value: number, minimumFractionDigits: number, maximumFractionDigits: number): string {
-  return value.toLocaleString("en-US", { minimumFractionDigits, maximumFractionDigits, useGrouping: true });
+  const key = `${minimumFractionDigits}:${maximumFractionDigits}`;
+  let format = groupedFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat("en-US", { minimumFractionDigits, maximumFractionDigits, useGrouping: true });
+    groupedFormats.set(key, format);
+  }
+  return format.format(value);
 }
 
 /** "$10,000.00", "-$12.50"; a code that is not ISO 4217 (USDT) follows the figure: "1,250.00 USDT". */
