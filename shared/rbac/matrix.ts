@@ -102,6 +102,10 @@ export function isStaffOnly(action: Action): boolean {
 export function whoMay(action: Action): string {
   const roles: readonly CommunityRole[] = ROLE_MATRIX[action];
   if (roles.length === 0) return "operators";
-  const names = roles.map((role) => `${role}s`);
-  return names.length === 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return inWords(roles.map((role) => `${role}s`));
+}
+
+/** "a", "a and b", "a, b and c". */
+export function inWords(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }

@@ -1,10 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
-import type { NormalizedSignal } from "../../shared/signals/schema";
 import { fakeDiscordApi } from "../support/discord";
 import {
   AAPL_LONG,
+  AAPL_SELL_ALL,
   communityWithFollowers,
   deliver,
   executorOf,
@@ -14,18 +14,6 @@ import {
 } from "../support/execution";
 import { interceptOrderQueue } from "../support/order-queue";
 import { seedPaperAccount } from "../support/paper-accounts";
-
-/** A market exit of the whole position; override action, quantity or percent. */
-const EXIT = {
-  ...AAPL_LONG,
-  action: "sell",
-  orderType: "market",
-  entry: null,
-  quantity: null,
-  quantityPercent: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -63,9 +51,9 @@ describe("exit signals", () => {
     });
     const queue = interceptOrderQueue();
     try {
-      const trim = await submit(community, { ...EXIT, action: "close", quantityPercent: 50 });
-      const sell = await submit(community, EXIT);
-      const close = await submit(community, { ...EXIT, action: "close" });
+      const trim = await submit(community, { ...AAPL_SELL_ALL, action: "close", quantityPercent: 50 });
+      const sell = await submit(community, AAPL_SELL_ALL);
+      const close = await submit(community, { ...AAPL_SELL_ALL, action: "close" });
       const [trimOrder] = await community.tenant.execution.listOrders({ signalId: trim.signalId });
       const [sellOrder] = await community.tenant.execution.listOrders({ signalId: sell.signalId });
       expect(trimOrder).toMatchObject({ side: "sell", quantity: 10 });
@@ -113,7 +101,7 @@ describe("exit signals", () => {
         takeProfits: [{ price: 110, percent: null }],
       });
       expect(entry.summary.status).toBe("accepted");
-      const trim = await submit(community, { ...EXIT, symbol: "NVDA", action: "close", quantity: 10 });
+      const trim = await submit(community, { ...AAPL_SELL_ALL, symbol: "NVDA", action: "close", quantity: 10 });
       expect(trim.summary).toMatchObject({ status: "accepted", ordersQueued: 2 });
       const orders = await community.tenant.execution.listOrders({ signalId: trim.signalId });
       const byMember = Object.fromEntries(orders.map((o) => [o.userId, o.quantity]));
@@ -143,7 +131,7 @@ describe("exit signals", () => {
         takeProfits: [{ price: 260, percent: null }],
       });
       expect(entry.summary.status).toBe("accepted");
-      const trim = await submit(community, { ...EXIT, symbol: "TSLA", action: "close", quantity: 10 });
+      const trim = await submit(community, { ...AAPL_SELL_ALL, symbol: "TSLA", action: "close", quantity: 10 });
       expect(trim.summary).toMatchObject({ status: "refused", code: "EXIT_QUANTITY_UNKNOWN", ordersQueued: 0 });
       expect(trim.summary.message).toContain("as a percentage");
       expect(await community.tenant.execution.listOrders({ signalId: trim.signalId })).toEqual([]);

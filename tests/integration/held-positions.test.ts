@@ -2,7 +2,6 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
-import type { NormalizedSignal } from "../../shared/signals/schema";
 import {
   buttonPress,
   directMessagesTo,
@@ -14,6 +13,7 @@ import {
 } from "../support/discord";
 import {
   AAPL_LONG,
+  AAPL_SELL_ALL,
   communityWithFollowers,
   deliver,
   executorOf,
@@ -25,18 +25,6 @@ import {
 import { seedPaperAccount } from "../support/paper-accounts";
 
 const BADGE = "🧪 PAPER · Test community · from @provider";
-
-/** The provider closes the whole position at market. */
-const SELL_ALL = {
-  ...AAPL_LONG,
-  action: "sell",
-  orderType: "market",
-  entry: null,
-  quantity: null,
-  quantityPercent: null,
-  stopLoss: null,
-  takeProfits: [],
-} satisfies NormalizedSignal;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
@@ -106,7 +94,7 @@ async function discordIdentity(userId: string) {
 
 /** The provider sells, the member cancels the exit: the offer's buttons, and who may press them. */
 async function exitCanceled(community: TestCommunity, holder: string) {
-  const { signalId } = await submit(community, SELL_ALL);
+  const { signalId } = await submit(community, AAPL_SELL_ALL);
   const [exit] = await community.tenant.execution.listOrders({ signalId });
   await executorOf(community.communityId).confirmOrder({
     communityId: community.communityId,
@@ -122,7 +110,7 @@ async function exitCanceled(community: TestCommunity, holder: string) {
 describe("exits of a copied position", () => {
   it("Scenario: Exits follow the provider without asking, even in confirm mode", async () => {
     const { community, holder } = await holderInConfirmMode(null);
-    const { summary, signalId } = await submit(community, SELL_ALL);
+    const { summary, signalId } = await submit(community, AAPL_SELL_ALL);
     expect(summary).toMatchObject({ status: "accepted", ordersQueued: 1 });
     expect(summary.ordersAwaitingConfirmation ?? 0).toBe(0);
     const [exit] = await community.tenant.execution.listOrders({ signalId });
@@ -135,7 +123,7 @@ describe("exits of a copied position", () => {
 
   it("Scenario: An exit not taken tells the member they still hold the position", async () => {
     const { community, holder } = await holderInConfirmMode("confirm");
-    const { summary, signalId } = await submit(community, SELL_ALL);
+    const { summary, signalId } = await submit(community, AAPL_SELL_ALL);
     expect(summary.ordersAwaitingConfirmation).toBe(1);
     const [exit] = await community.tenant.execution.listOrders({ signalId });
     const answer = await executorOf(community.communityId).confirmOrder({
@@ -161,7 +149,7 @@ describe("exits of a copied position", () => {
 
   it("Scenario: An exit not confirmed in time tells the member they still hold the position", async () => {
     const { community, holder } = await holderInConfirmMode("confirm");
-    await submit(community, SELL_ALL);
+    await submit(community, AAPL_SELL_ALL);
     const executor = executorOf(community.communityId);
     await runInDurableObject(executor, async (_instance, state) => {
       state.storage.sql.exec("update confirmations set due_at = ?", Date.now() - 1);

@@ -394,7 +394,7 @@ describe("suspending members", { timeout: 30_000 }, () => {
     await settle(signals);
   });
 
-  it("Scenario: Only admins may suspend members", async () => {
+  it("Scenario: Only staff may suspend members", async () => {
     const community = await setUpCommunity();
     const tenant = forCommunity(db, community.communityId);
     const provider = await providerOf(community, tenant);
@@ -403,7 +403,7 @@ describe("suspending members", { timeout: 30_000 }, () => {
       await postInteraction(memberCommand(community, member(), "suspend", target.who, "no reason")),
     );
     expect(reply.data?.content).toBe(
-      "Only server admins (Manage Server permission) can do this; your role here is trader.",
+      "Only server admins (Manage Server permission), moderators and the community's owner can do this; your role here is trader.",
     );
     expect((await tenant.memberships.get(target.userId))?.suspendedAt).toBeNull();
     expect(await auditOf(community.communityId, "member.suspended")).toEqual([]);

@@ -60,7 +60,10 @@ describe("operator authentication", () => {
       });
       statuses.push(res.status);
       if (res.status === 429) {
-        expect(res.headers.get("retry-after")).toBe("90");
+        // 90 s for the throttled address, less the seconds this loop took on a slow machine.
+        const retryAfter = Number(res.headers.get("retry-after"));
+        expect(retryAfter).toBeGreaterThan(60);
+        expect(retryAfter).toBeLessThanOrEqual(90);
         expect((await errorOf(res)).code).toBe("RATE_LIMITED");
       } else await res.json();
     }

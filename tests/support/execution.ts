@@ -76,6 +76,14 @@ export const AAPL_MARKET_BUY: NormalizedSignal = {
   takeProfits: [],
 };
 
+/** The provider closes the whole AAPL position at market; override action, quantity or percent for partial exits. */
+export const AAPL_SELL_ALL: NormalizedSignal = {
+  ...AAPL_MARKET_BUY,
+  action: "sell",
+  quantity: null,
+  quantityPercent: null,
+};
+
 /** Stores a signal as a provider's slash command would, and returns the executor's input for it. */
 export async function storedSignal(
   community: TestCommunity,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isProvider, type MemberFacts, memberMay, rolesOf } from "../../shared/discord/permissions";
 import { discordSettingsOf } from "../../shared/discord/settings";
-import { authorize } from "../../workers/discord/permissions";
+import { ACTIONS, ROLE_MATRIX } from "../../shared/rbac/matrix";
+import { authorize, whoMayInWords } from "../../workers/discord/permissions";
 
 const ADMINISTRATOR = String(1n << 3n);
 const MANAGE_GUILD = String(1n << 5n);
@@ -55,6 +56,31 @@ describe("permissions", () => {
     expect(authorize("trading.own", facts({ role: "viewer" }), settings)).toEqual({
       ok: false,
       message: expect.stringContaining("viewer"),
+    });
+  });
+
+  it("Scenario: A refusal names the roles the matrix grants", () => {
+    const words = {
+      owner: "the community's owner",
+      admin: "server admins",
+      moderator: "moderators",
+    } as const;
+    for (const action of ACTIONS) {
+      const sentence = whoMayInWords(action);
+      for (const [role, named] of Object.entries(words)) {
+        if (action === "signals.post") continue;
+        const granted = (ROLE_MATRIX[action] as readonly string[]).includes(role);
+        expect(sentence.includes(named), `${action} ${role}`).toBe(granted);
+      }
+    }
+    expect(whoMayInWords("member.suspend")).toBe(
+      "Only server admins (Manage Server permission), moderators and the community's owner can do this",
+    );
+    expect(whoMayInWords("flags.manage")).toBe("Only the platform's operators can do this");
+    expect(authorize("member.suspend", facts(), settings)).toEqual({
+      ok: false,
+      message:
+        "Only server admins (Manage Server permission), moderators and the community's owner can do this; your role here is trader.",
     });
   });
 });
