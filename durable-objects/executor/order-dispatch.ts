@@ -28,6 +28,8 @@ export interface DispatchContext {
   logger: Logger;
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
+  /** Work that must finish but that the signal's answer does not wait for. */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface Delivered {
@@ -98,7 +100,17 @@ export class OrderDispatch {
     // Before the batch is forgotten, so a failed write is retried with it (each lock is audited once).
     await auditLocks(tenant, batch);
     outbox.remove(batch.id);
-    await this.notices(batch, awaiting);
+    // The members' messages go through NOTIFY_QUEUE, each with its own idempotency key; the provider's answer and
+    // the next step do not wait for them (a batch of 500 notices is many queue sends).
+    this.ctx.waitUntil(
+      this.notices(batch, awaiting).catch((error: unknown) =>
+        this.ctx.logger.error("order.notices_failed", {
+          communityId: batch.communityId,
+          signalId: batch.signalId,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      ),
+    );
     if (awaiting.length > 0) await this.ctx.scheduleAlarm();
     return { haltedEntries, lateEntries: 0 };
   }

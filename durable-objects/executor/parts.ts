@@ -88,11 +88,12 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
       return forCommunity(database(host.env().DB), communityId);
     },
     scheduleAlarm: () => host.scheduleAlarm(),
+    waitUntil: (promise: Promise<unknown>) => host.waitUntil(promise),
   };
   const core = { ...base, badges: new OrderBadges(base), digest: new SkipDigest(sql) };
   const dispatch = new OrderDispatch(core);
   const fanOut = new SignalFanOut({ ...core, dispatch });
-  const flows = new OrderFlows({ ...core, waitUntil: (promise) => host.waitUntil(promise) });
+  const flows = new OrderFlows(core);
   const held = new HeldPositions({ ...core, dispatch }, sql);
   const confirmations = new Confirmations({ ...core, dispatch, flows, held });
   const withdrawals = new Withdrawals({ ...core, fanOut, flows });

@@ -21,6 +21,12 @@ import type { PaperDesk } from "./paper-desk";
 import type { ProviderBook } from "./provider-book";
 import type { SkipDigest } from "./skip-digest";
 
+/** Who a signal reaches and the price its orders are sized at. */
+interface Audience {
+  quote: Awaited<ReturnType<PaperDesk["quoteFor"]>>;
+  followers: Follower[];
+}
+
 /** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
 export const FAN_OUT_CHUNK = 500;
 
@@ -71,13 +77,18 @@ export class SignalFanOut {
       // Set before the work, so a restart part way still wakes the sweeper.
       await this.ctx.scheduleAlarm();
       let entitlements: ExecutionEntitlements | null = null;
+      let audience: Promise<Audience> | null = null;
       if (run.status === "pending") {
+        // The followers and the quote are read while the kill switch and the plan are checked: a refused signal
+        // wastes one read, an accepted one saves a round trip on its way to the first order.
+        audience = this.audienceOf(run);
+        audience.catch(() => undefined);
         const started = await this.start(run);
         if ("refused" in started) return started.refused;
         entitlements = started.entitlements;
       }
       await this.finishBatches(run);
-      if (!run.planned) await this.planTheRest(run, entitlements);
+      if (!run.planned) await this.planTheRest(run, entitlements, audience);
       return await this.finish(run);
     } finally {
       this.active.delete(run.signalId);
@@ -144,16 +155,28 @@ export class SignalFanOut {
     }
   }
 
-  /** `known`: the entitlements `start` just read (a resumed run reads them again). */
-  private async planTheRest(run: FanOutRun, known: ExecutionEntitlements | null): Promise<void> {
-    const { paper, journal } = this.ctx;
+  private async audienceOf(run: FanOutRun): Promise<Audience> {
+    const { input } = run;
+    const [quote, followers] = await Promise.all([
+      this.ctx.paper.quoteFor(input.signal),
+      this.ctx.tenant(input.communityId).execution.followersOf(input.providerUserId),
+    ]);
+    return { quote, followers };
+  }
+
+  /** `known` and `read`: the entitlements and audience read while `start` ran (a resumed run reads them again). */
+  private async planTheRest(
+    run: FanOutRun,
+    known: ExecutionEntitlements | null,
+    read: Promise<Audience> | null,
+  ): Promise<void> {
+    const { journal } = this.ctx;
     const { input } = run;
     const { signal } = input;
     const tenant = this.ctx.tenant(input.communityId);
-    const [entitlements, quote, followers] = await Promise.all([
+    const [entitlements, { quote, followers }] = await Promise.all([
       known ?? executionEntitlements(this.ctx.env(), input.communityId),
-      paper.quoteFor(signal),
-      tenant.execution.followersOf(input.providerUserId),
+      read ?? this.audienceOf(run),
     ]);
     const rest = run.cursor === null ? followers : followers.filter((f) => f.userId > (run.cursor as string));
     if (run.cursor === null) run.counts.followers = followers.length;
