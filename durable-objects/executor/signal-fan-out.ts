@@ -206,7 +206,9 @@ export class SignalFanOut {
         // Read from its one source before every step (a failed read counts as halted). A halt() already taken
         // here stops the run without a read, which could still see D1 from before that halt was written.
         const { killSwitch } = this.ctx;
-        if (killSwitch.haltedLocally || (await killSwitch.isHalted(tenant))) {
+        // The first step of a run `start` just checked needs no second read of the same row.
+        const justChecked = i === 0 && known !== null;
+        if (killSwitch.haltedLocally || (!justChecked && (await killSwitch.isHalted(tenant)))) {
           await handOver(null);
           run.counts.stoppedByHalt = true;
           run.planned = true;
