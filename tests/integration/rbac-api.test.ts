@@ -9,6 +9,7 @@ import { createApp } from "../../workers/http/app";
 import { OPS_TOKEN_SCHEME } from "../../workers/http/middleware/ops-auth";
 import { snowflake } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
+import { enrolMfa } from "../support/mfa";
 import { memberOf, newCommunityId } from "../support/realtime";
 import { TEST_VARS } from "../support/test-vars";
 
@@ -380,6 +381,8 @@ describe("ownership transfer", () => {
   it("Scenario: The owner transfers ownership and it is audited", async () => {
     const owner = await memberOf(null, "owner");
     const heir = await plainMember(owner.communityId, "trader");
+    // A transfer is a step-up: the owner has two-factor authentication, verified in this session.
+    await enrolMfa(owner.cookie);
     const res = await callAs(owner, "PUT", ownerPath(owner.communityId), { body: { userId: heir.discordId } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({

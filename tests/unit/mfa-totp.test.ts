@@ -9,14 +9,7 @@ import {
   normalizeBackupCode,
 } from "../../shared/auth/backup-codes";
 import { mfaRequired, STEP_UP_WINDOW_MS, stepUpVerdict } from "../../shared/auth/mfa";
-import {
-  matchTotpStep,
-  newTotpSecret,
-  otpauthQrSvg,
-  otpauthUri,
-  totpCode,
-  totpStep,
-} from "../../shared/auth/totp";
+import { matchTotpStep, newTotpSecret, otpauthQrSvg, otpauthUri, totpCode, totpStep } from "../../shared/auth/totp";
 
 /** RFC 6238 Appendix B's SHA-1 seed, the ASCII "12345678901234567890", in base32. */
 const RFC_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
