@@ -8,7 +8,7 @@ import { isAction } from "../../shared/rbac/matrix";
 import { createApp } from "../../workers/http/app";
 import { OPS_TOKEN_SCHEME } from "../../workers/http/middleware/ops-auth";
 import { snowflake } from "../support/discord";
-import { call, errorOf, opsHeaders } from "../support/http";
+import { call, csrfTokenOf, errorOf, opsHeaders } from "../support/http";
 import { enrolMfa } from "../support/mfa";
 import { memberOf, newCommunityId } from "../support/realtime";
 import { TEST_VARS } from "../support/test-vars";
@@ -76,12 +76,6 @@ async function callAs(
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-}
-
-/** The session's CSRF token, as `GET /api/v1/me` hands it to the dashboard. */
-async function csrfTokenOf(cookie: string): Promise<string> {
-  const res = await call("/api/v1/me", { headers: { cookie } });
-  return ((await res.json()) as { csrfToken: string }).csrfToken;
 }
 
 const concrete = (path: string, communityId: string) =>

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { totpCode } from "../../shared/auth/totp";
-import { call } from "./http";
+import { call, csrfTokenOf } from "./http";
 import { TEST_VARS } from "./test-vars";
 
 /** What a browser on the dashboard sends with each MFA call (the address and agent the audit records). */
@@ -53,9 +53,3 @@ export async function enrolMfa(cookie: string): Promise<{ secret: string; backup
  * the confirmation, so a test can verify once more without waiting 30 seconds.
  */
 export const nextStepCode = (secret: string) => totpCode(secret, Date.now() + 30_000);
-
-/** The session's CSRF token, as `GET /api/v1/me` hands it to the dashboard. */
-async function csrfTokenOf(cookie: string): Promise<string> {
-  const res = await call("/api/v1/me", { headers: { cookie } });
-  return ((await res.json()) as { csrfToken: string }).csrfToken;
-}
