@@ -130,11 +130,9 @@ export async function recordMfaEvent(
 ): Promise<void> {
   const facts = clientFacts(c);
   const sessionId = c.get("session")?.sessionId ?? null;
-  const method = input.method ?? "totp";
   await authEventStore(database(c.env.DB)).record({
     event: input.event,
-    ...eventFields(c, facts, { userId: input.userId, sessionId, method }),
-    method: input.method,
+    ...eventFields(c, facts, { userId: input.userId, sessionId, method: input.method }),
     reason: input.reason ?? null,
   });
   await appendToCommunities(c, input.userId, input.event, {
@@ -149,7 +147,7 @@ export async function recordMfaEvent(
 function eventFields(
   c: AppContext,
   facts: ClientFacts,
-  input: { userId: string | null; sessionId: string | null; method: AuthMethod },
+  input: { userId: string | null; sessionId: string | null; method: AuthMethod | null },
 ) {
   return {
     userId: input.userId,
