@@ -4,15 +4,26 @@ import { authEvents } from "../../shared/db/schema";
 import type { Database } from "./client";
 
 export type AuthEventRow = typeof authEvents.$inferSelect;
-export type AuthEventName = "auth.signed_in" | "auth.sign_in_failed" | "auth.signed_out_everywhere";
+export type AuthEventName =
+  | "auth.signed_in"
+  | "auth.sign_in_failed"
+  | "auth.signed_out_everywhere"
+  | "auth.csrf_rejected"
+  | "mfa.enrolled"
+  | "mfa.verified"
+  | "mfa.failed"
+  | "mfa.backup_code_used"
+  | "mfa.disabled";
 
 /** How many earlier sign-ins a new one is compared with. */
 const PLACES_REMEMBERED = 200;
 
-/** The platform-wide record of sign-ins, failed sign-ins and sign-outs everywhere (global, not tenant data). */
+/** The platform-wide record of sign-ins, failed sign-ins, sign-outs everywhere and MFA changes (global, not tenant data). */
 export function authEventStore(db: Database) {
   return {
-    async record(input: Omit<AuthEventRow, "id" | "at"> & { at?: number }): Promise<void> {
+    async record(
+      input: Omit<AuthEventRow, "id" | "at" | "event"> & { event: AuthEventName; at?: number },
+    ): Promise<void> {
       await db
         .insert(authEvents)
         .values({

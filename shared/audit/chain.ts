@@ -12,8 +12,8 @@ const EVENT_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 /**
  * Known event names; any well-formed `domain.action` name is accepted. Browser sign-ins write `auth.signed_in`,
- * `auth.sign_in_failed` and `auth.signed_out_everywhere`; the other `auth.*` names are reserved for broker OAuth,
- * data key rotation and MFA, which are planned: nothing writes them yet (audit-log spec).
+ * `auth.sign_in_failed` and `auth.signed_out_everywhere`, and MFA the `mfa.*` names; the other `auth.*` names are
+ * reserved for broker OAuth and data key rotation, which are planned: nothing writes them yet (audit-log spec).
  */
 export const AUDIT_EVENTS = [
   "community.created",
@@ -35,9 +35,11 @@ export const AUDIT_EVENTS = [
   "auth.key_rotated",
   "auth.credentials_decrypted",
   "auth.credentials_revoked",
-  "auth.mfa_enrolled",
-  "auth.mfa_verified",
-  "auth.mfa_failed",
+  "mfa.enrolled",
+  "mfa.verified",
+  "mfa.failed",
+  "mfa.backup_code_used",
+  "mfa.disabled",
   "billing.plan_changed",
   "billing.trader_plan_changed",
   "flags.override_set",

@@ -202,6 +202,49 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
 );
 
+export const MFA_STATES = ["pending", "active"] as const;
+export type MfaState = (typeof MFA_STATES)[number];
+
+/**
+ * A user's second factor (TOTP, RFC 6238): one row per user, platform-wide (a person has one authenticator, whatever
+ * community they act in). `pending` from enrolment until the first code confirms it, then `active`.
+ * `secret_sealed` is the TOTP secret sealed under MASTER_KEY (shared/crypto/sealed-secret.ts, the interim sealing
+ * until the live-trading credential vault lands), never stored in the clear. `last_used_step` is the time step of
+ * the last code accepted (a code at or before it is a replay); `failed_attempts` counts failures since the last
+ * success or lockout, and `locked_until` ends a lockout. `verified_at` is the user's last verification (what a
+ * Discord command's step-up reads; a browser's step-up reads its session's `mfa_verified_at`).
+ */
+export const userMfa = sqliteTable("user_mfa", {
+  userId: text("user_id").primaryKey(),
+  state: text("state", { enum: MFA_STATES }).notNull(),
+  secretSealed: text("secret_sealed").notNull(),
+  lastUsedStep: integer("last_used_step"),
+  failedAttempts: integer("failed_attempts").notNull().default(0),
+  lockedUntil: integer("locked_until"),
+  enabledAt: integer("enabled_at"),
+  verifiedAt: integer("verified_at"),
+  ...timestamps,
+});
+
+/**
+ * A user's single-use backup codes: `lookup` (the code's first group, not secret, unique per user) finds the row,
+ * and the whole code is kept only as a slow salted hash (PBKDF2-SHA256, per-code salt, `iterations`).
+ */
+export const mfaBackupCodes = sqliteTable(
+  "mfa_backup_codes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    lookup: text("lookup").notNull(),
+    salt: text("salt").notNull(),
+    hash: text("hash").notNull(),
+    iterations: integer("iterations").notNull(),
+    usedAt: integer("used_at"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("mfa_backup_codes_lookup_idx").on(t.userId, t.lookup)],
+);
+
 /**
  * OAuth2 authorization requests in flight (Discord sign-in; broker connections may share it): the `state` is never
  * stored, only its SHA-256 (`id`). A state is single use (`used_at` is claimed atomically), expires, and is bound to

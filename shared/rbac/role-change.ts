@@ -1,3 +1,4 @@
+import type { StepUpReason } from "../auth/mfa";
 import { AppError, ConflictError, ForbiddenError, ValidationError } from "../errors";
 import { type CommunityRole, can, highestRole, isCommunityRole, rankOf } from "./matrix";
 
@@ -5,7 +6,7 @@ import { type CommunityRole, can, highestRole, isCommunityRole, rankOf } from ".
  * The rules of changing a member's role and of transferring ownership, pure so the
  * API and Discord decide them the same way. Each throws the AppError the caller
  * answers with, or says what the change needs: whether it changes anything, and
- * which step-up (a fresh second factor) it will need once MFA exists.
+ * which step-up (a second factor verified in the last 10 minutes, shared/auth/mfa.ts) it needs.
  *
  * - A community has one owner. The owner role moves only by transfer: it is never
  *   granted by a role change, and the owner is never demoted by one (there would be
@@ -16,9 +17,6 @@ import { type CommunityRole, can, highestRole, isCommunityRole, rankOf } from ".
  */
 
 export type RoleActor = { kind: "operator" } | { kind: "member"; userId: string; roles: readonly CommunityRole[] };
-
-/** Why a change will need a second factor in the last 10 minutes (the MFA step-up). */
-export type StepUpReason = "ownership.transfer" | "role.raise_to_admin";
 
 export interface RoleChangePlan {
   changed: boolean;

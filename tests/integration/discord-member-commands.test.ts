@@ -15,11 +15,22 @@ import {
   slash,
   type TestMember,
 } from "../support/discord";
+import { enrolMfa, mfaCall, nextStepCode } from "../support/mfa";
+import { sessionFor } from "../support/realtime";
 import { setCommunityRiskDefaults } from "../support/risk-defaults";
+import { TEST_VARS } from "../support/test-vars";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+/** A member's trading mode here (no risk profile yet: paper, where every member starts). */
+const tradingModeOf = async (communityId: string, userId: string) =>
+  (
+    await env.DB.prepare("SELECT trading_mode FROM risk_profiles WHERE community_id = ? AND user_id = ?")
+      .bind(communityId, userId)
+      .first<{ trading_mode: string }>()
+  )?.trading_mode ?? "paper";
 
 const userIdOf = async (discordId: string) =>
   (await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?").bind(discordId).first<{ id: string }>())?.id;
@@ -236,6 +247,8 @@ describe("/paper", () => {
         "INSERT INTO broker_connections (id, community_id, user_id, broker, status, is_paper) VALUES (?, ?, ?, 'alpaca', 'active', 0)",
       ).bind(crypto.randomUUID(), community.communityId, userId),
     ]);
+    // Live money is a step-up: the member enrols (and so verifies) two-factor authentication first.
+    await enrolMfa((await sessionFor(userId ?? "")).cookie);
     const reply = await interactionResponse(await paper(community, who, "live"));
     expect(reply.data?.content).toMatch(/^💵 You are now trading live/);
     expect(reply.data?.content).toContain("Auto-trading is off for live money: you confirm each order within 30 s");
@@ -253,6 +266,43 @@ describe("/paper", () => {
     expect(JSON.parse(audit?.data ?? "{}")).toEqual({ from: "paper", to: "live" });
     const back = await interactionResponse(await paper(community, who, "paper"));
     expect(back.data?.content).toBe("📝 You are now paper trading.");
+  });
+
+  it("Scenario: Switching to live trading needs two-factor authentication", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    await paper(community, who, "paper");
+    const userId = (await userIdOf(who.id)) ?? "";
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO trader_plans (user_id, plan) VALUES (?, 'basic')").bind(userId),
+      env.DB.prepare(
+        "INSERT INTO broker_connections (id, community_id, user_id, broker, status, is_paper) VALUES (?, ?, ?, 'alpaca', 'active', 0)",
+      ).bind(crypto.randomUUID(), community.communityId, userId),
+    ]);
+    const security = `${TEST_VARS.PUBLIC_BASE_URL}/app/security`;
+    // A live broker connection means the member must enrol: the refusal is ephemeral and leads to the security page.
+    const unenrolled = await interactionResponse(await paper(community, who, "live"));
+    expect(unenrolled.data?.flags).toBe(EPHEMERAL);
+    expect(unenrolled.data?.content).toBe(
+      `You stay on paper: Switching to live trading needs two-factor authentication, and your role here requires it: set up an authenticator app at ${security}, then try again.`,
+    );
+    // Enrolled, but the verification is older than 10 minutes: verify again.
+    const browser = await sessionFor(userId);
+    const { secret } = await enrolMfa(browser.cookie);
+    await env.DB.prepare("UPDATE user_mfa SET verified_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 11 * 60_000, userId)
+      .run();
+    const stale = await interactionResponse(await paper(community, who, "live"));
+    expect(stale.data?.content).toContain("needs a fresh two-factor check");
+    expect(stale.data?.content).toContain(security);
+    expect(await tradingModeOf(community.communityId, userId)).toBe("paper");
+    // A verification in the browser counts for Discord too.
+    expect(
+      (await mfaCall(browser.cookie, "POST", "/api/v1/me/mfa/verify", { code: nextStepCode(secret) })).status,
+    ).toBe(200);
+    const live = await interactionResponse(await paper(community, who, "live"));
+    expect(live.data?.content).toMatch(/^💵 You are now trading live/);
+    expect(await tradingModeOf(community.communityId, userId)).toBe("live");
   });
 
   it("Scenario: Every member starts on paper", async () => {

@@ -8,7 +8,8 @@ import { isAction } from "../../shared/rbac/matrix";
 import { createApp } from "../../workers/http/app";
 import { OPS_TOKEN_SCHEME } from "../../workers/http/middleware/ops-auth";
 import { snowflake } from "../support/discord";
-import { call, errorOf, opsHeaders } from "../support/http";
+import { call, csrfTokenOf, errorOf, opsHeaders } from "../support/http";
+import { enrolMfa } from "../support/mfa";
 import { memberOf, newCommunityId } from "../support/realtime";
 import { TEST_VARS } from "../support/test-vars";
 
@@ -75,12 +76,6 @@ async function callAs(
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-}
-
-/** The session's CSRF token, as `GET /api/v1/me` hands it to the dashboard. */
-async function csrfTokenOf(cookie: string): Promise<string> {
-  const res = await call("/api/v1/me", { headers: { cookie } });
-  return ((await res.json()) as { csrfToken: string }).csrfToken;
 }
 
 const concrete = (path: string, communityId: string) =>
@@ -380,6 +375,8 @@ describe("ownership transfer", () => {
   it("Scenario: The owner transfers ownership and it is audited", async () => {
     const owner = await memberOf(null, "owner");
     const heir = await plainMember(owner.communityId, "trader");
+    // A transfer is a step-up: the owner has two-factor authentication, verified in this session.
+    await enrolMfa(owner.cookie);
     const res = await callAs(owner, "PUT", ownerPath(owner.communityId), { body: { userId: heir.discordId } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({

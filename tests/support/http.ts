@@ -29,3 +29,9 @@ export async function errorOf(res: Response): Promise<ErrorBody["error"]> {
   expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
   return body.error;
 }
+
+/** The session's CSRF token, as `GET /api/v1/me` hands it to the dashboard. */
+export async function csrfTokenOf(cookie: string): Promise<string> {
+  const res = await call("/api/v1/me", { headers: { cookie } });
+  return ((await res.json()) as { csrfToken: string }).csrfToken;
+}

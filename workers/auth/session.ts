@@ -28,6 +28,8 @@ export interface AuthenticatedSession {
   issuedAt: number;
   expiresAt: number;
   createdAt: number;
+  /** When this session last verified the member's second factor (MFA), or null: what a step-up reads. */
+  mfaVerifiedAt: number | null;
 }
 
 /** Which cookie carries the session for this request (see `sessionCookieFor` in shared/auth/session-token.ts). */
@@ -101,6 +103,7 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
     issuedAt: claims.issuedAt,
     expiresAt: row.expiresAt,
     createdAt: row.createdAt,
+    mfaVerifiedAt: row.mfaVerifiedAt,
   };
 }
 
@@ -193,7 +196,7 @@ export async function startSession(c: AppContext, userId: string): Promise<Authe
   const token = await signSessionToken(secret, { userId, sessionId, expiresAt }, { nowMs: now });
   writeSessionCookie(c, token, expiresAt);
   c.get("logger").info("session.started", { userId, sessionId });
-  return { userId, sessionId, issuedAt: now, expiresAt, createdAt: row.createdAt };
+  return { userId, sessionId, issuedAt: now, expiresAt, createdAt: row.createdAt, mfaVerifiedAt: null };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { authEventStore } from "../../platform/db/auth-events";
+import { type AuthEventName, authEventStore } from "../../platform/db/auth-events";
 import { database } from "../../platform/db/client";
 import { listedCommunities } from "../../platform/db/cross-community/member-communities";
 import { oneTimeLinkStore } from "../../platform/db/one-time-links";
@@ -20,11 +20,17 @@ import { publicOrigin } from "../http/public-origin";
  * agent). Each one is recorded platform-wide in `auth_events` (a failed sign-in often names nobody), and, when the
  * user is known, appended to the audit chain of every community listed for them as `auth.signed_in`,
  * `auth.sign_in_failed` or `auth.signed_out_everywhere`. A sign-in from a device or country none of the member's
- * earlier ones came from sends them a DM with a single-use "sign out everywhere" link.
+ * earlier ones came from sends them a DM with a single-use "sign out everywhere" link. MFA changes
+ * (`mfa.enrolled`, `mfa.verified`, `mfa.failed`, `mfa.backup_code_used`, `mfa.disabled`) are recorded the same way.
  */
 
-/** How a browser signed in or out. */
-export type AuthMethod = "discord_oauth" | "discord_link" | "logout" | "alert_link";
+/** How a browser signed in or out, or which second factor an MFA event used. */
+export type AuthMethod = "discord_oauth" | "discord_link" | "logout" | "alert_link" | "totp" | "backup_code";
+
+export type MfaEventName = Extract<
+  AuthEventName,
+  "mfa.enrolled" | "mfa.verified" | "mfa.failed" | "mfa.backup_code_used" | "mfa.disabled"
+>;
 
 /** The "sign out everywhere" link in a new-sign-in DM works for as long as the session it warns about could. */
 export const SIGN_OUT_LINK_TTL_MS = 7 * 24 * 3600_000;
@@ -114,10 +120,34 @@ export async function recordSignOutEverywhere(
   c.get("logger").info("auth.signed_out_everywhere", { userId: input.userId, sessionsEnded: input.sessionsEnded });
 }
 
+/**
+ * An MFA event, with the client's address and user agent, in `auth_events` and the chain of every community listed
+ * for the user. A failure to record is logged and thrown: a security change is not made without its audit.
+ */
+export async function recordMfaEvent(
+  c: AppContext,
+  input: { userId: string; event: MfaEventName; method: AuthMethod | null; reason?: string | null },
+): Promise<void> {
+  const facts = clientFacts(c);
+  const sessionId = c.get("session")?.sessionId ?? null;
+  await authEventStore(database(c.env.DB)).record({
+    event: input.event,
+    ...eventFields(c, facts, { userId: input.userId, sessionId, method: input.method }),
+    reason: input.reason ?? null,
+  });
+  await appendToCommunities(c, input.userId, input.event, {
+    ...auditData(facts),
+    ...(input.method ? { method: input.method } : {}),
+    ...(input.reason ? { reason: input.reason } : {}),
+  });
+  const log = input.event === "mfa.failed" ? "warn" : "info";
+  c.get("logger")[log](input.event, { userId: input.userId, method: input.method, reason: input.reason });
+}
+
 function eventFields(
   c: AppContext,
   facts: ClientFacts,
-  input: { userId: string | null; sessionId: string | null; method: AuthMethod },
+  input: { userId: string | null; sessionId: string | null; method: AuthMethod | null },
 ) {
   return {
     userId: input.userId,

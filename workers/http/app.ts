@@ -22,6 +22,7 @@ import { registerCommunitySignals } from "./routes/community-signals";
 import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
 import { INTERACTION_BODY_LIMIT_BYTES, registerInteractions } from "./routes/interactions";
+import { registerMeMfa } from "./routes/me-mfa";
 import { registerOpenApi } from "./routes/openapi";
 import { registerOpsConsistency } from "./routes/ops-consistency";
 import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
@@ -84,6 +85,7 @@ export function createApp(): App {
   registerBilling(app);
   registerAuth(app);
   registerAppPages(app);
+  registerMeMfa(app);
   registerCommunities(app);
   registerCommunityOrders(app);
   registerCommunityMembers(app);

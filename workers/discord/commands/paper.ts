@@ -1,3 +1,5 @@
+import { stepUpFor } from "../../../platform/members/step-up";
+import { SECURITY_PAGE_PATH, stepUpRefusalText } from "../../../shared/auth/mfa";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
@@ -8,7 +10,9 @@ export type PaperOptions = OptionsFor<typeof DEFINITIONS.paper>;
 
 /**
  * /paper mode:paper|live — every member starts on paper. Live needs an active
- * connection to a real broker and a trader plan that includes live trading.
+ * connection to a real broker and a trader plan that includes live trading, and
+ * it is a step-up: a member with a live broker connection must have two-factor
+ * authentication, verified at /app/security in the last 10 minutes.
  */
 export async function handlePaper(ctx: CommunityContext<PaperOptions>): Promise<InteractionResponse> {
   const userId = ctx.member.user.id;
@@ -20,6 +24,14 @@ export async function handlePaper(ctx: CommunityContext<PaperOptions>): Promise<
   if (current === "live") return ephemeral("You are already trading live; nothing changed.");
   const decision = await liveTradingDecision(ctx);
   if (!decision.allowed) return ephemeral(`You stay on paper: ${decision.reason}`);
+  const stepUp = await stepUpFor(ctx.db, ctx.tenant, { userId, role: ctx.member.role });
+  if (!stepUp.ok) {
+    ctx.logger.info("step_up.refused", { reason: "trading.go_live", code: stepUp.code });
+    const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, "") ?? "";
+    return ephemeral(
+      `You stay on paper: ${stepUpRefusalText(stepUp.code, "trading.go_live", `${base}${SECURITY_PAGE_PATH}`)}`,
+    );
+  }
   await ctx.tenant.riskProfiles.setTradingMode(userId, "live", userId);
   const autoTrading = (await ctx.tenant.follows.followedBy(userId))
     .filter((follow) => follow.enabled && follow.mode === "auto")

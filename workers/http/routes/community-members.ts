@@ -14,8 +14,8 @@ import { CommunityParams, errorResponse, jsonResponse, UserIdQuery } from "../sc
 /**
  * A community's members and their roles: the list, a role change, and the transfer of ownership. Who may change
  * what is the role matrix and its rules (shared/rbac); each change is audited in the community's chain
- * (`community.role_changed`, `community.ownership_transferred`), and the two that will need an MFA step-up pass
- * through its one hook (`requireStepUp`).
+ * (`community.role_changed`, `community.ownership_transferred`), and the two that need an MFA step-up (raising a
+ * member to admin, the transfer) pass through its one check (`requireStepUp`) before anything is written.
  */
 
 const MAX_PAGE = 500;
@@ -93,7 +93,7 @@ const roleRoute = createRoute({
     ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("Unknown role, or a malformed body (VALIDATION_FAILED)"),
     403: errorResponse(
-      "Not an owner or admin (FORBIDDEN), or the role or the member ranks above the caller (ROLE_ABOVE_OWN)",
+      "Not an owner or admin (FORBIDDEN), the role or the member ranks above the caller (ROLE_ABOVE_OWN), or raising to admin without two-factor authentication (MFA_REQUIRED) or a verification in the last 10 minutes (STEP_UP_REQUIRED)",
     ),
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND), or no such member of it (MEMBER_NOT_FOUND)"),
     409: errorResponse("The member is the owner (LAST_OWNER), or their role changed meanwhile (MEMBERSHIP_CONFLICT)"),
@@ -120,6 +120,9 @@ const transferRoute = createRoute({
     ),
     ...COMMUNITY_ACCESS_RESPONSES,
     400: errorResponse("A malformed body (VALIDATION_FAILED)"),
+    403: errorResponse(
+      "Not the owner (FORBIDDEN), or without two-factor authentication (MFA_REQUIRED) or a verification in the last 10 minutes (STEP_UP_REQUIRED)",
+    ),
     404: errorResponse("No such community (COMMUNITY_NOT_FOUND), or no such member of it (MEMBER_NOT_FOUND)"),
     409: errorResponse("That member already owns the community (ALREADY_OWNER)"),
     415: errorResponse("Body is not JSON"),
@@ -143,7 +146,7 @@ export function registerCommunityMembers(app: App): void {
     const target = await memberNamed(c, tenant, named);
     const plan = planRoleChange({ actor: roleActorOf(c), target, to: role });
     if (plan.changed) {
-      await requireStepUp(c, plan.stepUp);
+      await requireStepUp(c, tenant, plan.stepUp);
       await tenant.memberships.changeRole(
         target.userId,
         { from: target.role, to: role },
@@ -160,7 +163,7 @@ export function registerCommunityMembers(app: App): void {
     const target = await memberNamed(c, tenant, c.req.valid("json").userId);
     const actor = roleActorOf(c);
     const plan = planOwnershipTransfer({ actor, target });
-    await requireStepUp(c, plan.stepUp);
+    await requireStepUp(c, tenant, plan.stepUp);
     const { previousOwners } = await tenant.memberships.transferOwnership(target.userId, {
       actorId: actorOf(c),
       byOwner: actor.kind === "member" ? actor.userId : undefined,
