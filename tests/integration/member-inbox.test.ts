@@ -108,7 +108,10 @@ describe("member inbox", () => {
     const discord = fakeDiscord();
     const { result } = await deliver(who, `order:${crypto.randomUUID()}:fill:2`, "✅ Filled: BUY 2 AAPL");
     expect(result.explicitAcks).toHaveLength(1);
-    expect(discord.map((c) => c.path)).toEqual(["/users/@me/channels", expect.stringMatching(/^\/channels\/\d+\/messages$/)]);
+    expect(discord.map((c) => c.path)).toEqual([
+      "/users/@me/channels",
+      expect.stringMatching(/^\/channels\/\d+\/messages$/),
+    ]);
     const page = await inbox(who);
     expect(page.unread).toBe(1);
     expect(page.notices).toEqual([
@@ -189,7 +192,9 @@ describe("member inbox", () => {
     expect(preferences.filter((p) => !p.mutable).map((p) => p.kind)).toEqual(["security", "membership"]);
     expect(preferences.every((p) => p.dm)).toBe(true);
     // A stored "off" for a security kind (as an old client might have left) is ignored: the DM goes out.
-    await env.DB.prepare("insert into notification_preferences (user_id, kind, dm, updated_at) values (?, 'security', 0, 0)")
+    await env.DB.prepare(
+      "insert into notification_preferences (user_id, kind, dm, updated_at) values (?, 'security', 0, 0)",
+    )
       .bind(who.userId)
       .run();
     const discord = fakeDiscord();
@@ -202,7 +207,12 @@ describe("member inbox", () => {
     const who = await memberOf(null);
     fakeDiscord();
     const queued = captureQueue();
-    await directMessage(env, { userId: who.userId, communityId: who.communityId, event: "order:x:fill:1", message: "hi" });
+    await directMessage(env, {
+      userId: who.userId,
+      communityId: who.communityId,
+      event: "order:x:fill:1",
+      message: "hi",
+    });
     const [body] = queued();
     vi.mocked(env.NOTIFY_QUEUE.send).mockRestore();
     // The consumer stored it and Discord kept failing (5xx) until the last retry; then the DLQ gets it.
