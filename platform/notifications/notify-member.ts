@@ -1,4 +1,6 @@
 import type { EventSink } from "../../shared/execution/events";
+import { noticeKindOf } from "../../shared/notifications/kinds";
+import { noticeEvent } from "../../shared/notifications/notice-event";
 import { type DirectMessage, directMessage } from "./notify-queue";
 
 /** What telling a member needs: the bindings, and the sink that reaches their realtime channel. */
@@ -13,16 +15,10 @@ export type MemberNotice = DirectMessage & { communityId: string };
 /**
  * Tells a member something about their trading: by Discord DM (`directMessage`, the one DM sender: retried,
  * rate-limited and dead-lettered by the notifications consumer, at most once per event), and as a `notification`
- * event on their realtime `notifications` channel, so a dashboard shows it even when the DM cannot be delivered.
+ * event on their realtime `notifications` channel at once (the consumer stores it in their inbox), so a dashboard
+ * shows it even when the DM cannot be delivered.
  */
 export async function notifyMember(deps: NotifyDeps, dm: MemberNotice): Promise<void> {
-  if (!(await directMessage(deps.env, dm))) return;
-  const content = typeof dm.message === "string" ? dm.message.slice(0, 2000) : (dm.message.content ?? null);
-  await deps.events.publish({
-    type: "notification",
-    communityId: dm.communityId,
-    audience: { userId: dm.userId },
-    data: { key: dm.event, content },
-    at: Date.now(),
-  });
+  if (!(await directMessage(deps.env, { ...dm, published: true }))) return;
+  await deps.events.publish(noticeEvent({ ...dm, kind: noticeKindOf(dm.event) }, Date.now()));
 }

@@ -1,3 +1,4 @@
+import { noticeKindOf } from "../../shared/notifications/kinds";
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
 import { database } from "../db/client";
 import { userById } from "../db/users";
@@ -79,6 +80,8 @@ export interface DirectMessage {
   event: string;
   /** Text is cut to Discord's 2,000 characters and mentions nobody. */
   message: string | DiscordMessage;
+  /** Whether the caller already published it on the member's realtime `notifications` channel (notifyMember). */
+  published?: boolean;
 }
 
 /** The key a direct message is sent under (at most once, by the notifications consumer). */
@@ -88,7 +91,10 @@ export function directMessageKey(dm: Pick<DirectMessage, "communityId" | "userId
 
 /**
  * The one direct-message sender: every DM the platform sends (fills, rejections, confirmations, billing notices)
- * goes through here. False when the user has no Discord account on record, so nothing was queued.
+ * goes through here. False when the user has no Discord account on record, so nothing was queued. Each DM is also a
+ * notice in the member's inbox (`member_notices`): the notifications consumer stores it with its kind
+ * (`noticeKindOf(event)`), so the caller's path pays no extra D1 write, and sends the DM only when the member's
+ * preference for that kind allows it.
  */
 export async function directMessage(env: Env, dm: DirectMessage): Promise<boolean> {
   const user = await userById(database(env.DB), dm.userId);
@@ -102,6 +108,7 @@ export async function directMessage(env: Env, dm: DirectMessage): Promise<boolea
       typeof dm.message === "string"
         ? { content: dm.message.slice(0, 2000), allowed_mentions: { parse: [] } }
         : dm.message,
+    notice: { userId: dm.userId, kind: noticeKindOf(dm.event), published: dm.published ?? false },
   });
   return true;
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { StoredOrderIntent } from "../execution/order-intent";
+import { NOTICE_DELIVERY_STATUSES, NOTICE_KINDS } from "../notifications/kinds";
 import { ORDER_STATUSES, type OrderStatus } from "../orders/state-machine";
 import { COMMUNITY_ROLES, type CommunityRole } from "../rbac/matrix";
 import type { NormalizedSignal } from "../signals/schema";
@@ -730,6 +731,47 @@ export const notificationDeliveries = sqliteTable(
     sentAt: integer("sent_at").notNull(),
   },
   (t) => [index("notification_deliveries_sent_idx").on(t.sentAt)],
+);
+
+/**
+ * The member's inbox (docs/architecture.md §6): every notice sent by DM is also stored here, so a member whose DMs
+ * are closed (Discord 50007) still reads it on the dashboard. Per member, not tenant data reached through
+ * forCommunity(): a member reads their own notices across communities (`platform/db/member-notices.ts`), and only
+ * those of communities they still belong to; `community_id` is null for a notice about no community (a trader's
+ * plan). `key` is the DM's idempotency key, so a redelivered queue message stores one notice. Pruned after 90 days.
+ */
+export const memberNotices = sqliteTable(
+  "member_notices",
+  {
+    id: text("id").primaryKey(),
+    key: text("key").notNull().unique(),
+    communityId: text("community_id"),
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: NOTICE_KINDS }).notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+    readAt: integer("read_at"),
+    deliveryStatus: text("delivery_status", { enum: NOTICE_DELIVERY_STATUSES }).notNull().default("pending"),
+    /** Discord's refusal or the last transient error (`code 50007: Cannot send messages to this user`). */
+    lastError: text("last_error"),
+  },
+  (t) => [
+    index("member_notices_user_idx").on(t.userId, t.createdAt),
+    index("member_notices_created_idx").on(t.createdAt),
+  ],
+);
+
+/** A member's choice per notice kind: DM on or off (no row: on). Security and membership kinds ignore it. */
+export const notificationPreferences = sqliteTable(
+  "notification_preferences",
+  {
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: NOTICE_KINDS }).notNull(),
+    dm: integer("dm", { mode: "boolean" }).notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind] })],
 );
 
 /**

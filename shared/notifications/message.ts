@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NOTICE_KINDS } from "./kinds";
 
 /**
  * Messages on NOTIFY_QUEUE: everything the platform says on Discord goes
@@ -44,12 +45,19 @@ export const NotificationSchema = z.discriminatedUnion("kind", [
     message: DiscordMessageSchema,
     after: z.string().min(1).max(200).optional(),
   }),
-  /** A direct message to a Discord user (by Discord user id). */
+  /**
+   * A direct message to a Discord user (by Discord user id). `notice`: the member's inbox entry the consumer
+   * stores for it (whose it is, its kind, and whether its sender already put it on the realtime channel); absent
+   * only in messages queued before the inbox existed.
+   */
   z.object({
     kind: z.literal("dm"),
     ...base,
     discordUserId: snowflake,
     message: DiscordMessageSchema,
+    notice: z
+      .object({ userId: z.string().min(1).max(128), kind: z.enum(NOTICE_KINDS), published: z.boolean() })
+      .optional(),
   }),
   /** Our own reaction on a channel message (PUT, or DELETE when `remove`, .../reactions/{emoji}/@me). */
   z.object({

@@ -141,6 +141,13 @@ export const requirePageSession = createMiddleware<AppEnv>(async (c, next) => {
   await runRenewing(c, session, next);
 });
 
+/** The signed-in user of a request that passed `requireSession` or `requirePageSession`. */
+export function signedInUserId(c: AppContext): string {
+  const session = c.get("session");
+  if (!session) throw new Error("This route runs behind requireSession or requirePageSession.");
+  return session.userId;
+}
+
 /** The CSRF token a page puts in its forms (`csrf_token`) for the request's session. */
 export function csrfTokenFor(c: AppContext, session: AuthenticatedSession): Promise<string> {
   return csrfToken(sessionSecret(c), session.sessionId);

@@ -1,5 +1,6 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
+import { memberNoticeStore } from "../../platform/db/member-notices";
 import { expireAccessRolesLeftBehind } from "../../platform/members/access-expiry";
 import {
   authEvents,
@@ -13,6 +14,7 @@ import {
   webhookEvents,
 } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
+import { NOTICE_RETENTION_DAYS } from "../../shared/notifications/kinds";
 import { INTERACTION_RECEIPT_RETENTION_MS } from "../discord/replay-guard";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -80,8 +82,10 @@ export async function runHousekeeping(env: Env, logger: Logger, scheduledTime: n
     db.delete(authEvents).where(lt(authEvents.at, scheduledTime - AUTH_EVENT_RETENTION_MS)),
   ]);
   const accessRolesExpired = await expireAccessRolesLeftBehind(env, logger, scheduledTime);
+  const memberNoticesDeleted = await memberNoticeStore(db).prune(scheduledTime - NOTICE_RETENTION_DAYS * DAY_MS);
   return {
     accessRolesExpired,
+    memberNoticesDeleted,
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
     deadLettersDeleted: oldDeadLetters.meta.changes,

@@ -7,6 +7,7 @@
  */
 
 import { UNPARSED_MESSAGE_HANDLING } from "../../shared/discord/settings";
+import { MUTABLE_NOTICE_KINDS } from "../../shared/notifications/kinds";
 import type { Action } from "../../shared/rbac/matrix";
 
 type AutocompleteSource = "symbols" | "providers";
@@ -241,14 +242,25 @@ export const DEFINITIONS = {
       },
       {
         name: "notify",
-        description: "How you hear about signals you follow that were not copied",
+        description: "How you hear from us: skipped copies each time or daily; which notices come by DM",
         options: [
           {
             name: "skips",
             description: "each: a direct message each time (default); digest: one message a day",
             type: "string",
-            required: true,
             choices: choices(SKIP_NOTICE_MODES),
+          },
+          {
+            name: "kind",
+            description: "A kind of notice whose DMs to turn on or off (all stay in your dashboard inbox)",
+            type: "string",
+            choices: choices(MUTABLE_NOTICE_KINDS),
+          },
+          {
+            name: "dm",
+            description: "on: notices of that kind come by DM (default); off: only in your dashboard inbox",
+            type: "string",
+            choices: choices(["on", "off"] as const),
           },
         ],
       },

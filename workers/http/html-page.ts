@@ -11,9 +11,13 @@ export function htmlPage(title: string, text: string): string {
   return htmlDocument(title, `<p>${escapeHtml(text)}</p>`);
 }
 
-/** A page whose body is built from escaped parts (`escapeHtml`, `postForm`): headings, lists, forms, never a script. */
-export function htmlDocument(title: string, bodyHtml: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${bodyHtml}</body></html>`;
+/**
+ * A page whose body is built from escaped parts (`escapeHtml`, `postForm`): headings, lists, forms, never an inline
+ * script. `script`: the path of a script file of this site the page loads (its CSP must be SCRIPT_PAGE_CSP).
+ */
+export function htmlDocument(title: string, bodyHtml: string, options: { script?: string } = {}): string {
+  const script = options.script ? `<script src="${escapeHtml(options.script)}" defer></script>` : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>${script}</head><body><h1>${escapeHtml(title)}</h1>${bodyHtml}</body></html>`;
 }
 
 /**
@@ -29,6 +33,13 @@ export function postForm(action: string, fields: Record<string, string>, button:
 
 /** Pages with forms: still no script, style, image or frame; forms may post to this site only. */
 export const FORM_PAGE_CSP = "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/**
+ * Pages with a script file of this site (`/app/inbox` and its `/app/inbox.js`): scripts, fetches and the realtime
+ * socket to this site only; never an inline script, style, image or frame.
+ */
+export const SCRIPT_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);

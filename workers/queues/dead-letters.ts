@@ -1,8 +1,10 @@
 import { database } from "../../platform/db/client";
+import { memberNoticeStore } from "../../platform/db/member-notices";
 import { executorFor } from "../../platform/objects";
 import { deadLetters } from "../../shared/db/schema";
 import { OrderSubmissionSchema } from "../../shared/execution/messages";
 import { type Logger, REDACTED, redact } from "../../shared/logging";
+import { NotificationSchema } from "../../shared/notifications/message";
 import { deliveryFailuresOf } from "./delivery-failures";
 
 /**
@@ -35,7 +37,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
         .onConflictDoNothing({ target: [deadLetters.queue, deadLetters.messageId] });
       if (inserted.meta.changes === 0) {
         logger.info("queue.dead_letter_redelivered", { sourceQueue, messageId: message.id });
-        await afterDeadLetter(sourceQueue, message.body, env);
+        await afterDeadLetter(sourceQueue, message.body, env, null);
         message.ack();
         continue;
       }
@@ -46,7 +48,7 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
         messageId: message.id,
         communityId: communityIdOf(message.body) ?? undefined,
       });
-      await afterDeadLetter(sourceQueue, message.body, env);
+      await afterDeadLetter(sourceQueue, message.body, env, failure ? String(failure.lastError) : null);
       message.ack();
     } catch (error) {
       logger.error("queue.dead_letter_store_failed", { messageId: message.id, error });
@@ -55,8 +57,18 @@ export async function storeDeadLetters(batch: MessageBatch<unknown>, env: Env, l
   }
 }
 
-/** An order that dead-letters is `failed`, and its member is told (the executor does both, idempotently). */
-async function afterDeadLetter(sourceQueue: string, body: unknown, env: Env): Promise<void> {
+/**
+ * An order that dead-letters is `failed`, and its member is told (the executor does both, idempotently). A DM that
+ * dead-letters stays in its member's inbox, marked failed.
+ */
+async function afterDeadLetter(sourceQueue: string, body: unknown, env: Env, lastError: string | null): Promise<void> {
+  if (sourceQueue === "notifications") {
+    const notification = NotificationSchema.safeParse(body);
+    if (notification.success && notification.data.kind === "dm" && notification.data.notice) {
+      await memberNoticeStore(database(env.DB)).markDeadLettered(notification.data.key, lastError);
+    }
+    return;
+  }
   if (sourceQueue !== "order-submissions") return;
   const order = OrderSubmissionSchema.safeParse(body);
   if (!order.success) return;

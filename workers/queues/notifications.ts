@@ -1,10 +1,14 @@
 import { database } from "../../platform/db/client";
+import { memberNoticeStore } from "../../platform/db/member-notices";
 import { notificationDeliveryLog } from "../../platform/db/notification-deliveries";
+import { hubEventSink } from "../../platform/execution/event-sink";
 import { type AppConfig, configFor } from "../../shared/config";
 import { sha256Hex } from "../../shared/crypto/constant-time";
 import { discordUserAgent } from "../../shared/discord/user-agent";
 import type { Logger } from "../../shared/logging";
+import { NOTICE_KIND_TABLE, sendsDirectMessage } from "../../shared/notifications/kinds";
 import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
+import { noticeEvent, noticeText } from "../../shared/notifications/notice-event";
 import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
 
 /**
@@ -17,7 +21,10 @@ import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
  * failing after the last try goes to notifications-dlq. Other 4xx answers
  * (an expired interaction token, a member who blocks DMs) cannot succeed on a
  * retry and would count against Discord's invalid-request limit: they are
- * logged and dropped.
+ * logged and dropped. Every DM is also a notice in its member's inbox
+ * (`storeNotices`): stored before it is sent, marked sent or failed (with
+ * Discord's reason, e.g. 50007) after, and not sent at all when the member
+ * muted its kind.
  */
 
 const BACKOFF_BASE_SECONDS = 1;
@@ -31,7 +38,7 @@ type SendOutcome =
   | { kind: "sent" }
   | { kind: "rate_limited"; retryAfterSeconds: number; global: boolean; scope: string | null }
   | { kind: "transient"; reason: string }
-  | { kind: "permanent"; status: number; reason: string };
+  | { kind: "permanent"; status: number; reason: string; code?: number };
 
 /** Exponential backoff with jitter: about 1, 2, 4, ... seconds, capped. */
 export function backoffSeconds(attempts: number, random = Math.random()): number {
@@ -47,13 +54,64 @@ function prerequisiteOf(notification: Notification): string[] {
   return notification.kind === "interaction.followup" && notification.after ? [notification.after] : [];
 }
 
+/** Discord's "Cannot send messages to this user": the member's DMs are closed to the bot. */
+const DM_CLOSED = 50007;
+
+/**
+ * Stores each DM of the batch in its member's inbox (one batch of inserts, once per key), publishes the ones stored
+ * now whose sender did not on the member's realtime `notifications` channel, and answers the keys whose kind the
+ * member muted (stored, not sent).
+ */
+async function storeNotices(
+  env: Env,
+  ctx: ExecutionContext,
+  logger: Logger,
+  notices: ReturnType<typeof memberNoticeStore>,
+  pending: readonly { notification: Notification }[],
+  sent: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const dms = pending.flatMap(({ notification }) =>
+    notification.kind === "dm" && notification.notice ? [{ ...notification, notice: notification.notice }] : [],
+  );
+  const muted = new Set<string>();
+  if (dms.length === 0) return muted;
+  const choices = await notices.dmChoices(dms.map((dm) => dm.notice.userId));
+  const now = Date.now();
+  const rows = dms.map((dm) => {
+    const dmOn = sendsDirectMessage(dm.notice.kind, choices.get(`${dm.notice.userId}:${dm.notice.kind}`));
+    if (!dmOn && !sent.has(dm.key)) muted.add(dm.key);
+    return {
+      id: crypto.randomUUID(),
+      key: dm.key,
+      communityId: dm.communityId,
+      userId: dm.notice.userId,
+      kind: dm.notice.kind,
+      title: NOTICE_KIND_TABLE[dm.notice.kind].title,
+      body: noticeText(dm.message),
+      createdAt: now,
+      deliveryStatus: sent.has(dm.key) ? "sent" : dmOn ? "pending" : "muted",
+    } as const;
+  });
+  const stored = await notices.record(rows);
+  const events = dms.flatMap((dm) => {
+    const id = stored.get(dm.key);
+    if (!id || dm.notice.published || dm.communityId === null) return [];
+    const { communityId, notice, message, key } = dm;
+    return [noticeEvent({ id, communityId, userId: notice.userId, event: key, kind: notice.kind, message }, now)];
+  });
+  if (events.length > 0) {
+    await hubEventSink({ env, logger, waitUntil: (promise) => ctx.waitUntil(promise) }).publishMany(events);
+  }
+  return muted;
+}
+
 /** Messages of one batch sent at once (each interaction token is its own Discord bucket). */
 const SEND_CONCURRENCY = 5;
 
 export async function consumeNotifications(
   batch: MessageBatch<unknown>,
   env: Env,
-  _ctx: ExecutionContext,
+  ctx: ExecutionContext,
   logger: Logger,
 ) {
   const configResult = configFor(env);
@@ -64,6 +122,7 @@ export async function consumeNotifications(
   }
   const config = configResult.config;
   const deliveries = notificationDeliveryLog(database(env.DB));
+  const notices = memberNoticeStore(database(env.DB));
   const failures = deliveryFailuresOf(database(env.DB));
   // The dead-letter queue resets `attempts` to 1 and drops the error: keep both for the dead letter.
   const recordFailure = failureRecorder(failures, batch.queue, logger, "notification.failure_not_recorded");
@@ -88,8 +147,10 @@ export async function consumeNotifications(
   if (pending.length === 0) return;
 
   let sent: Set<string>;
+  let muted: Set<string>;
   try {
     sent = await deliveries.sentKeys(pending.flatMap((p) => [p.notification.key, ...prerequisiteOf(p.notification)]));
+    muted = await storeNotices(env, ctx, logger, notices, pending, sent);
   } catch (error) {
     logger.error("notification.delivery_log_unavailable", { error });
     for (const { message } of pending) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
@@ -114,6 +175,11 @@ export async function consumeNotifications(
       message.retry({ delaySeconds: globalPause });
       return;
     }
+    if (muted.has(notification.key)) {
+      log.info("notification.muted");
+      message.ack();
+      return;
+    }
     const waitsFor = prerequisiteOf(notification).find((key) => !sent.has(key));
     if (waitsFor) {
       log.info("notification.waits_for", { after: waitsFor });
@@ -131,6 +197,7 @@ export async function consumeNotifications(
         sent.add(notification.key);
         try {
           await deliveries.recordSent(notification.key, notification.kind);
+          if (notification.kind === "dm" && notification.notice) await notices.setDelivery(notification.key, "sent");
         } catch (error) {
           // Sent but not recorded: a redelivery could send it again, which is better than retrying now.
           log.error("notification.record_failed", { error });
@@ -154,11 +221,25 @@ export async function consumeNotifications(
         const delaySeconds = backoffSeconds(message.attempts);
         log.warn("notification.retry", { reason: outcome.reason, delaySeconds });
         await recordFailure(message, new Error(outcome.reason));
+        if (notification.kind === "dm" && notification.notice) {
+          await notices.setDelivery(notification.key, "pending", outcome.reason).catch(() => undefined);
+        }
         message.retry({ delaySeconds });
         return;
       }
       case "permanent":
-        log.error("notification.refused", { status: outcome.status, reason: outcome.reason });
+        // 50007 (the member closed their DMs) and other refusals cannot succeed on a retry: the notice stays in the
+        // member's inbox, marked failed with Discord's reason.
+        log[outcome.code === DM_CLOSED ? "warn" : "error"]("notification.refused", {
+          status: outcome.status,
+          reason: outcome.reason,
+          discordCode: outcome.code,
+        });
+        if (notification.kind === "dm" && notification.notice) {
+          await notices.setDelivery(notification.key, "failed", outcome.reason).catch((error: unknown) => {
+            log.error("notification.record_failed", { error });
+          });
+        }
         message.ack();
         return;
     }
@@ -278,7 +359,8 @@ async function request(
   }
   const reason = `Discord answered ${response.status} to ${method} ${redactToken(url)}: ${describeError(json, text)}`;
   if (response.status >= 500 || response.status === 408) return { kind: "transient", reason };
-  return { kind: "permanent", status: response.status, reason };
+  const code = (json as { code?: unknown } | null)?.code;
+  return { kind: "permanent", status: response.status, reason, ...(typeof code === "number" ? { code } : {}) };
 }
 
 function parseJson(text: string): unknown {

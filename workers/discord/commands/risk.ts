@@ -1,6 +1,14 @@
+import { database } from "../../../platform/db/client";
+import { memberNoticeStore } from "../../../platform/db/member-notices";
 import { executionEntitlements } from "../../../platform/execution/execution-entitlements";
 import { memberMay } from "../../../shared/discord/permissions";
 import { REGULAR_SESSION } from "../../../shared/market/new-york";
+import {
+  NOTICE_KIND_TABLE,
+  NOTICE_KINDS,
+  type NoticeKind,
+  sendsDirectMessage,
+} from "../../../shared/notifications/kinds";
 import {
   effectiveLimits,
   type MemberRiskSettings,
@@ -82,7 +90,7 @@ export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<In
   }
   if (ctx.options.subcommand === "hours") return handleHours(ctx, own, ctx.options.session);
   if (ctx.options.subcommand === "unlock") return handleUnlock(ctx, ctx.options.member);
-  if (ctx.options.subcommand === "notify") return handleNotify(ctx, ctx.options.skips);
+  if (ctx.options.subcommand === "notify") return handleNotify(ctx, ctx.options);
   return modal(
     RISK_MODAL_ID,
     "Your risk limits",
@@ -192,12 +200,50 @@ export async function handleRiskModalSubmit(
   return ephemeral(`✅ Saved.\n${await limitsText(ctx, valid.value)}`);
 }
 
-/** Each skipped copy by DM (the default), or one digest a day for busy members. */
-async function handleNotify(ctx: CommunityContext<unknown>, skips: "each" | "digest"): Promise<InteractionResponse> {
-  await ctx.tenant.riskProfiles.setSkipNotices(ctx.member.user.id, skips);
+/**
+ * `skips:` each skipped copy by DM (the default), or one digest a day for busy members; `kind:` with `dm:on|off`
+ * whether notices of that kind come by DM (each stays in the dashboard inbox; security and membership notices always
+ * come by DM, so they are not offered). Without options: the current choices.
+ */
+async function handleNotify(
+  ctx: CommunityContext<unknown>,
+  options: { skips?: "each" | "digest"; kind?: NoticeKind; dm?: "on" | "off" },
+): Promise<InteractionResponse> {
+  if ((options.kind === undefined) !== (options.dm === undefined)) {
+    return ephemeral("Nothing saved: name both kind: and dm: (for example /risk notify kind:billing dm:off).");
+  }
+  const store = memberNoticeStore(database(ctx.env.DB));
+  const userId = ctx.member.user.id;
+  const said: string[] = [];
+  if (options.skips) {
+    await ctx.tenant.riskProfiles.setSkipNotices(userId, options.skips);
+    said.push(
+      options.skips === "digest"
+        ? "✅ Saved: signals you follow that are not copied are collected into one direct message a day, sent each morning at 02:00 UTC."
+        : "✅ Saved: each signal you follow that is not copied is told to you by direct message, with the reason and what you can do.",
+    );
+  }
+  if (options.kind && options.dm) {
+    await store.setPreferences(userId, [{ kind: options.kind, dm: options.dm === "on" }]);
+    const what = NOTICE_KIND_TABLE[options.kind].description;
+    said.push(
+      options.dm === "on"
+        ? `✅ Saved: ${options.kind} notices (${what}) come by direct message, and stay in your dashboard inbox.`
+        : `✅ Saved: ${options.kind} notices (${what}) no longer come by direct message; read them in your dashboard inbox (/dashboard).`,
+    );
+  }
+  if (said.length > 0) return ephemeral(said.join("\n"));
+  const stored = await store.preferences(userId);
+  const lines = NOTICE_KINDS.filter((kind) => kind !== "other").map((kind) => {
+    const info = NOTICE_KIND_TABLE[kind];
+    const dm = sendsDirectMessage(kind, stored.get(kind));
+    return `• ${kind}: DM ${dm ? "on" : "off"}${info.mutable ? "" : " (always)"} — ${info.description}`;
+  });
   return ephemeral(
-    skips === "digest"
-      ? "✅ Saved: signals you follow that are not copied are collected into one direct message a day, sent each morning at 02:00 UTC."
-      : "✅ Saved: each signal you follow that is not copied is told to you by direct message, with the reason and what you can do.",
+    [
+      "Every notice is kept in your dashboard inbox (/dashboard). By direct message:",
+      ...lines,
+      "Change one with /risk notify kind:<kind> dm:on|off.",
+    ].join("\n"),
   );
 }

@@ -66,6 +66,7 @@ export function registerAppPages(app: App): void {
         : `<ul>${communities.map(communityItem).join("")}</ul>`;
     const body = [
       `<p>${escapeHtml(`Signed in as @${user.username ?? user.discordId}.`)}</p>`,
+      '<p><a href="/app/inbox">Your inbox</a>: every notice we sent you, even when your DMs are closed.</p>',
       "<h2>Your communities</h2>",
       list,
       "<h2>Sessions</h2>",
