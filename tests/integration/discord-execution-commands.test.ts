@@ -10,6 +10,7 @@ import {
   member,
   OPTION,
   postInteraction,
+  pressInDm,
   setUpCommunity,
   slash,
   snowflake,
@@ -121,25 +122,12 @@ describe("confirm mode in Discord", () => {
       action: "confirm",
       id: order?.id ?? "",
     });
-    const dmPress = (who: { id: string; username: string }) => {
-      const {
-        guild_id: _g,
-        guild: _guild,
-        member: _m,
-        channel: _c,
-        ...rest
-      } = buttonPress(customId, {
-        at: { guildId: snowflake(), channelId: snowflake() } as never,
-        who: member(),
-      });
-      return { ...rest, context: 1, user: { id: who.id, username: who.username, global_name: null } };
-    };
+    const dmPress = (who: { id: string; username: string }) =>
+      pressInDm(customId, { discordId: who.id, username: who.username });
 
-    const stranger = await interactionResponse(await postInteraction(dmPress({ id: snowflake(), username: "x" })));
+    const stranger = await dmPress({ id: snowflake(), username: "x" });
     expect(stranger.data?.content).toBe("Only the member this order is for can confirm or cancel it.");
-    const pressed = await interactionResponse(
-      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
-    );
+    const pressed = await dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" });
     expect(pressed).toMatchObject({
       type: 7,
       data: { content: expect.stringMatching(/^🧪 PAPER · [^\n]+ · from @\S+\n👍 Confirmed: buy /) },
@@ -148,10 +136,25 @@ describe("confirm mode in Discord", () => {
       { communityId: community.communityId, orderId: order?.id, clientOrderId: order?.clientOrderId },
     ]);
     expect((await community.tenant.execution.getOrder(order?.id ?? ""))?.status).toBe("filled");
-    const again = await interactionResponse(
-      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
-    );
+    const again = await dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" });
     expect(again.data?.content).toBe("This order is no longer waiting for your confirmation.");
     await settle(community);
+  });
+
+  it("Scenario: An expired button in a direct message says what to do instead", async () => {
+    const who = { discordId: snowflake(), username: "late" };
+    const expired = { lifetimeSeconds: 1, nowMs: Date.now() - 60_000 };
+    const order = await signComponentId(
+      TEST_VARS.SESSION_SECRET,
+      { kind: "order", action: "confirm", id: "o-1" },
+      expired,
+    );
+    expect((await pressInDm(order, who)).data?.content).toBe(
+      "This button has expired, so nothing was done: an order not confirmed in time is not sent. See it with `/orders` in the server, or place it yourself with `/trade`.",
+    );
+    const held = await signComponentId(TEST_VARS.SESSION_SECRET, { kind: "held", action: "close", id: "o-1" }, expired);
+    expect((await pressInDm(held, who)).data?.content).toBe(
+      "This button has expired, so nothing was done: you still hold the position. See it with `/portfolio` in the server and close it with `/trade`.",
+    );
   });
 });

@@ -295,6 +295,19 @@ export function buttonPress(customId: string, context: { at: Guild; who: TestMem
   };
 }
 
+/** A button pressed in a member's direct message (no guild, `context: 1`), as Discord sends it; returns the reply. */
+export async function pressInDm(customId: string, who: { discordId: string; username: string }) {
+  const {
+    guild_id: _g,
+    guild: _guild,
+    member: _m,
+    channel: _c,
+    ...rest
+  } = buttonPress(customId, { at: { guildId: snowflake(), channelId: snowflake() } as never, who: member() });
+  const payload = { ...rest, context: 1, user: { id: who.discordId, username: who.username, global_name: null } };
+  return interactionResponse(await postInteraction(payload));
+}
+
 /** A modal submit in the current layout: each text input inside a Label (type 18). */
 export function modalSubmit(customId: string, values: Record<string, string>, context: { at: Guild; who: TestMember }) {
   return {

@@ -255,7 +255,7 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
     input.logger.warn("interaction.component_refused", { reason: verified.reason });
     return ephemeral(
       verified.reason === "expired"
-        ? "This button has expired, so nothing was done. Run the command again."
+        ? expiredButtonText(verified.kind)
         : "This button is not valid (altered or not issued by this app), so nothing was done.",
     );
   }
@@ -273,6 +273,20 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
   if (verified.kind === "draft") return openDraft(interaction);
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
+}
+
+/**
+ * What to do instead of an expired button: buttons in direct messages (an order to confirm, a held position) have no
+ * command to run again, so they point at the server's commands that act on the same thing.
+ */
+export function expiredButtonText(kind: string): string {
+  if (kind === "order") {
+    return "This button has expired, so nothing was done: an order not confirmed in time is not sent. See it with `/orders` in the server, or place it yourself with `/trade`.";
+  }
+  if (kind === "held") {
+    return "This button has expired, so nothing was done: you still hold the position. See it with `/portfolio` in the server and close it with `/trade`.";
+  }
+  return "This button has expired, so nothing was done. Run the command again.";
 }
 
 const MODALS = {
