@@ -94,6 +94,7 @@ export interface InteractionReply {
     choices?: { name: string; value: string | number }[];
     custom_id?: string;
     title?: string;
+    embeds?: Record<string, unknown>[];
   };
 }
 
@@ -293,6 +294,20 @@ export function buttonPress(customId: string, context: { at: Guild; who: TestMem
     },
     data: { custom_id: customId, component_type: 2 },
   };
+}
+
+/** Presses a button of an ephemeral reply by its label, as Discord sends it: the message it is on, embeds included. */
+export async function pressButton(
+  community: { at: Guild },
+  who: TestMember,
+  reply: InteractionReply,
+  label: string,
+): Promise<InteractionReply> {
+  const button = reply.data?.components?.flatMap((row) => row.components ?? []).find((b) => b.label === label);
+  if (!button?.custom_id) throw new Error(`no ${label} button`);
+  const payload = buttonPress(button.custom_id, { at: community.at, who });
+  Object.assign(payload.message, { embeds: reply.data?.embeds ?? [] });
+  return interactionResponse(await postInteraction(payload));
 }
 
 /** A button pressed in a member's direct message (no guild, `context: 1`), as Discord sends it; returns the reply. */

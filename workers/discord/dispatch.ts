@@ -11,7 +11,7 @@ import type { Logger } from "../../shared/logging";
 import { sameRoles } from "../../shared/membership/standing";
 import type { Action } from "../../shared/rbac/matrix";
 import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
-import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
+import { handleRiskModalSubmit, RISK_EDIT_KIND, RISK_MODAL_ID, reopenRiskModal } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
   type BaseContext,
@@ -270,6 +270,7 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
   const requires = verified.kind === "draft" ? "signals.post" : "trading.own";
   const built = await buildContext(input, interaction, { requires, requiresSetup: true });
   if (!built.ok) return built.response;
+  if (verified.kind === RISK_EDIT_KIND) return reopenRiskModal(interaction);
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
   if (verified.kind === "draft") return openDraft(interaction);
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
