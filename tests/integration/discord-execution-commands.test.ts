@@ -75,13 +75,46 @@ describe("a member's portfolio and orders in Discord", () => {
       await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
     );
     expect(portfolio.data?.flags).toBe(EPHEMERAL);
-    expect(portfolio.data?.content).toMatch(/• AAPL \(🧪 PAPER\): long 3 @ \$[\d,]+\.\d\d/);
+    const [sheet] = (portfolio.data?.embeds ?? []) as { title: string; fields: { name: string; value: string }[] }[];
+    expect(sheet?.title).toBe("Your portfolio");
+    expect(sheet?.fields.map((f) => f.name)).toEqual(["Equity", "Cash", "Day P&L", "Positions"]);
+    expect(sheet?.fields[0]?.value).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[1]?.value).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[2]?.value).toMatch(/^[+-]?\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[3]?.value).toMatch(/^• AAPL \(🧪 PAPER\): long 3 @ \$[\d,]+\.\d\d/);
     const orders = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
     const entryId = queued.results[0]?.id ?? "";
-    expect(orders.data?.content).toContain(entryId);
-    expect(orders.data?.content).toContain("**filled**");
+    const ref = `#${entryId.slice(0, 8)}`;
+    const [list] = (orders.data?.embeds ?? []) as { title: string; fields: { name: string; value: string }[] }[];
+    expect(list?.title).toBe("Your recent orders");
+    expect(list?.fields).toEqual([
+      {
+        name: "Working",
+        value: expect.stringMatching(
+          new RegExp(
+            `^\`${ref}:stop\` sell 3 × AAPL stop \\$[\\d,.]+ \\(stop-loss\\) — sent to broker\n\`${ref}:tp1\` sell 3 × AAPL limit \\$[\\d,.]+ \\(take-profit 1\\) — sent to broker$`,
+          ),
+        ),
+      },
+      { name: "Filled", value: `\`${ref}\` buy 3 × AAPL at market — filled` },
+    ]);
+    expect(JSON.stringify(list)).not.toContain(entryId);
+    const menu = orders.data?.components?.[0]?.components?.[0] as unknown as {
+      type: number;
+      custom_id: string;
+      options: { label: string; value: string }[];
+    };
+    expect(menu.type).toBe(3);
+    expect(menu.options.map((o) => [o.label.split(" ")[0], o.value])).toEqual([
+      [`${ref}:stop`, `${entryId}:stop`],
+      [`${ref}:tp1`, `${entryId}:tp1`],
+    ]);
+    const pick = buttonPress(menu.custom_id, { at: community.at, who: trader });
+    Object.assign(pick.data, { component_type: 3, values: [`${entryId}:tp1`] });
+    expect(await interactionResponse(await postInteraction(pick))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(pick)).body.content).toMatch(/^✅ Canceled: sell 3 × AAPL limit \$[\d,.]+/);
     const others = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: other })),
     );
@@ -91,16 +124,17 @@ describe("a member's portfolio and orders in Discord", () => {
       at: community.at,
       who: other,
     });
-    expect(await interactionResponse(await postInteraction(cancelPayload))).toEqual({
-      type: 5,
-      data: { flags: EPHEMERAL },
-    });
-    expect((await discord.editOf(cancelPayload)).body.content).toBe("⚠️ You have no such order.");
-    const ownCancel = slash("cancel", [{ name: "order", type: OPTION.STRING, value: entryId }], {
+    expect((await interactionResponse(await postInteraction(cancelPayload))).data?.content).toBe(
+      `You have no order #${entryId}. See your orders and their references with \`/orders\`.`,
+    );
+    const ownCancel = slash("cancel", [{ name: "order", type: OPTION.STRING, value: ref }], {
       at: community.at,
       who: trader,
     });
-    await postInteraction(ownCancel);
+    expect(await interactionResponse(await postInteraction(ownCancel))).toEqual({
+      type: 5,
+      data: { flags: EPHEMERAL },
+    });
     expect((await discord.editOf(ownCancel)).body.content).toBe("⚠️ The order is already filled.");
     const tenant = forCommunity(db, community.communityId);
     await settle({ communityId: community.communityId, tenant, providerId: "", followerIds: [] });

@@ -10,7 +10,9 @@ import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/se
 import type { Logger } from "../../shared/logging";
 import { sameRoles } from "../../shared/membership/standing";
 import type { Action } from "../../shared/rbac/matrix";
+import { cancelOwnOrder } from "./commands/cancel";
 import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
+import { CANCEL_MENU_KIND } from "./commands/orders";
 import { handleRiskModalSubmit, RISK_EDIT_KIND, RISK_MODAL_ID, reopenRiskModal } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
@@ -271,6 +273,11 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
   const built = await buildContext(input, interaction, { requires, requiresSetup: true });
   if (!built.ok) return built.response;
   if (verified.kind === RISK_EDIT_KIND) return reopenRiskModal(interaction);
+  if (verified.kind === CANCEL_MENU_KIND) {
+    const orderId = interaction.data.values?.[0];
+    if (!orderId) return ephemeral("No order was picked, so nothing was canceled.");
+    return cancelOwnOrder(asCommunityContext(built.ctx, {}), orderId);
+  }
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
   if (verified.kind === "draft") return openDraft(interaction);
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
