@@ -28,7 +28,7 @@ const MODAL_FIELDS = [
   { key: "defaultTakeProfitPercent", label: "Default take-profit (%)", name: "default take-profit", unit: "%" },
 ] as const satisfies readonly { key: keyof RiskLimits; label: string; name: string; unit: string }[];
 
-/** Each input's max_length: a pre-filled value is cut to it, never longer. */
+/** Each input's max_length (what a member can type; the "what you typed" embed keeps at most this much). */
 const MODAL_MAX_LENGTH = 12;
 /** How an empty field reads in the "what you typed" embed (embed field values cannot be empty). */
 const TYPED_EMPTY = "(empty)";
@@ -45,7 +45,8 @@ function riskModal(values: Partial<Record<string, string>>): InteractionResponse
       return {
         customId: field.key,
         label: field.label,
-        value: value ? value.slice(0, MODAL_MAX_LENGTH) : undefined,
+        // A stored value is never cut (max_length grows to fit it); typed values come back within max_length.
+        value: value || undefined,
         placeholder: "empty: the community's limit",
         maxLength: MODAL_MAX_LENGTH,
       };
