@@ -12,6 +12,7 @@ import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
 import { reconcile } from "./executor/broker-reconciliation";
 import { type CommunityConsistency, checkCommunityConsistency } from "./executor/consistency";
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
+import { memberAccountFigures } from "./executor/member-account";
 import { cancelMemberOrder } from "./executor/member-cancel";
 import { cancelStoppedMemberEntries, cancelSuspendedCommunityEntries } from "./executor/member-stop";
 import { assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
@@ -123,6 +124,11 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** [Close now] or [Keep] under a position an exit the member did not take left open. Only its member, once. */
   answerHeldPosition(input: { communityId: string; orderId: string; userId: string; decision: "close" | "keep" }) {
     return this.parts.held.answer(input);
+  }
+
+  /** /portfolio: equity, cash and the day's P&L of the account the member trades. */
+  memberAccount(input: { communityId: string; userId: string }) {
+    return memberAccountFigures(this.parts, input);
   }
 
   /** /cancel: a member cancels one of their own open orders. */

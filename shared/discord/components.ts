@@ -23,7 +23,9 @@ export interface ComponentRef {
 
 export type ComponentVerification =
   | ({ ok: true; expiresAt: number } & ComponentRef)
-  | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
+  | { ok: false; reason: "malformed" | "bad_signature" }
+  /** The tag verified, so the kind is the app's own: it says what to do instead of pressing again. */
+  | { ok: false; reason: "expired"; kind: string };
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -85,7 +87,7 @@ export async function verifyComponentId(
   for (let i = 0; i < TAG_BYTES; i++) difference |= (expected[i] ?? 0) ^ (given[i] ?? 0);
   if (difference !== 0) return { ok: false, reason: "bad_signature" };
   const expiresAt = Number.parseInt(exp, 36) * 1000;
-  if ((options.nowMs ?? Date.now()) > expiresAt) return { ok: false, reason: "expired" };
+  if ((options.nowMs ?? Date.now()) > expiresAt) return { ok: false, reason: "expired", kind };
   return { ok: true, kind, action, id, expiresAt };
 }
 

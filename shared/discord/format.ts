@@ -78,6 +78,17 @@ export function optionContractName(option: OptionContract): string {
   return `${option.underlying} ${formatDate(option.expiration)} ${strike} ${option.right === "call" ? "Call" : "Put"}`;
 }
 
+/**
+ * The short reference members see and type for an order: "#dd0db49e", "#dd0db49e:stop" (the first 8 characters of
+ * its id, and its leg when the id carries one). `/cancel` takes it where it is unique among the member's orders.
+ */
+export function orderRef(orderId: string): string {
+  const at = orderId.indexOf(":");
+  const base = at === -1 ? orderId : orderId.slice(0, at);
+  const leg = at === -1 ? "" : orderId.slice(at);
+  return `#${base.slice(0, 8).toLowerCase()}${leg}`;
+}
+
 type Named = Pick<Instrument, "symbol" | "option"> & { assetClass?: Instrument["assetClass"] | string };
 
 /** What an order or position is about: "AAPL", "BTC/USDT", "AAPL 20 Dec 2026 $190 Call". */

@@ -10,6 +10,7 @@ import {
   member,
   OPTION,
   postInteraction,
+  pressInDm,
   setUpCommunity,
   slash,
   snowflake,
@@ -74,13 +75,46 @@ describe("a member's portfolio and orders in Discord", () => {
       await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
     );
     expect(portfolio.data?.flags).toBe(EPHEMERAL);
-    expect(portfolio.data?.content).toMatch(/• AAPL \(🧪 PAPER\): long 3 @ \$[\d,]+\.\d\d/);
+    const [sheet] = (portfolio.data?.embeds ?? []) as { title: string; fields: { name: string; value: string }[] }[];
+    expect(sheet?.title).toBe("Your portfolio");
+    expect(sheet?.fields.map((f) => f.name)).toEqual(["Equity", "Cash", "Day P&L", "Positions"]);
+    expect(sheet?.fields[0]?.value).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[1]?.value).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[2]?.value).toMatch(/^[+-]?\$[\d,]+\.\d\d$/);
+    expect(sheet?.fields[3]?.value).toMatch(/^• AAPL \(🧪 PAPER\): long 3 @ \$[\d,]+\.\d\d/);
     const orders = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
     const entryId = queued.results[0]?.id ?? "";
-    expect(orders.data?.content).toContain(entryId);
-    expect(orders.data?.content).toContain("**filled**");
+    const ref = `#${entryId.slice(0, 8)}`;
+    const [list] = (orders.data?.embeds ?? []) as { title: string; fields: { name: string; value: string }[] }[];
+    expect(list?.title).toBe("Your recent orders");
+    expect(list?.fields).toEqual([
+      {
+        name: "Working",
+        value: expect.stringMatching(
+          new RegExp(
+            `^\`${ref}:stop\` sell 3 × AAPL stop \\$[\\d,.]+ \\(stop-loss\\) — sent to broker\n\`${ref}:tp1\` sell 3 × AAPL limit \\$[\\d,.]+ \\(take-profit 1\\) — sent to broker$`,
+          ),
+        ),
+      },
+      { name: "Filled", value: `\`${ref}\` buy 3 × AAPL at market — filled` },
+    ]);
+    expect(JSON.stringify(list)).not.toContain(entryId);
+    const menu = orders.data?.components?.[0]?.components?.[0] as unknown as {
+      type: number;
+      custom_id: string;
+      options: { label: string; value: string }[];
+    };
+    expect(menu.type).toBe(3);
+    expect(menu.options.map((o) => [o.label.split(" ")[0], o.value])).toEqual([
+      [`${ref}:stop`, `${entryId}:stop`],
+      [`${ref}:tp1`, `${entryId}:tp1`],
+    ]);
+    const pick = buttonPress(menu.custom_id, { at: community.at, who: trader });
+    Object.assign(pick.data, { component_type: 3, values: [`${entryId}:tp1`] });
+    expect(await interactionResponse(await postInteraction(pick))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(pick)).body.content).toMatch(/^✅ Canceled: sell 3 × AAPL limit \$[\d,.]+/);
     const others = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: other })),
     );
@@ -90,16 +124,17 @@ describe("a member's portfolio and orders in Discord", () => {
       at: community.at,
       who: other,
     });
-    expect(await interactionResponse(await postInteraction(cancelPayload))).toEqual({
-      type: 5,
-      data: { flags: EPHEMERAL },
-    });
-    expect((await discord.editOf(cancelPayload)).body.content).toBe("⚠️ You have no such order.");
-    const ownCancel = slash("cancel", [{ name: "order", type: OPTION.STRING, value: entryId }], {
+    expect((await interactionResponse(await postInteraction(cancelPayload))).data?.content).toBe(
+      `You have no order #${entryId}. See your orders and their references with \`/orders\`.`,
+    );
+    const ownCancel = slash("cancel", [{ name: "order", type: OPTION.STRING, value: ref }], {
       at: community.at,
       who: trader,
     });
-    await postInteraction(ownCancel);
+    expect(await interactionResponse(await postInteraction(ownCancel))).toEqual({
+      type: 5,
+      data: { flags: EPHEMERAL },
+    });
     expect((await discord.editOf(ownCancel)).body.content).toBe("⚠️ The order is already filled.");
     const tenant = forCommunity(db, community.communityId);
     await settle({ communityId: community.communityId, tenant, providerId: "", followerIds: [] });
@@ -121,25 +156,12 @@ describe("confirm mode in Discord", () => {
       action: "confirm",
       id: order?.id ?? "",
     });
-    const dmPress = (who: { id: string; username: string }) => {
-      const {
-        guild_id: _g,
-        guild: _guild,
-        member: _m,
-        channel: _c,
-        ...rest
-      } = buttonPress(customId, {
-        at: { guildId: snowflake(), channelId: snowflake() } as never,
-        who: member(),
-      });
-      return { ...rest, context: 1, user: { id: who.id, username: who.username, global_name: null } };
-    };
+    const dmPress = (who: { id: string; username: string }) =>
+      pressInDm(customId, { discordId: who.id, username: who.username });
 
-    const stranger = await interactionResponse(await postInteraction(dmPress({ id: snowflake(), username: "x" })));
+    const stranger = await dmPress({ id: snowflake(), username: "x" });
     expect(stranger.data?.content).toBe("Only the member this order is for can confirm or cancel it.");
-    const pressed = await interactionResponse(
-      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
-    );
+    const pressed = await dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" });
     expect(pressed).toMatchObject({
       type: 7,
       data: { content: expect.stringMatching(/^🧪 PAPER · [^\n]+ · from @\S+\n👍 Confirmed: buy /) },
@@ -148,10 +170,25 @@ describe("confirm mode in Discord", () => {
       { communityId: community.communityId, orderId: order?.id, clientOrderId: order?.clientOrderId },
     ]);
     expect((await community.tenant.execution.getOrder(order?.id ?? ""))?.status).toBe("filled");
-    const again = await interactionResponse(
-      await postInteraction(dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" })),
-    );
+    const again = await dmPress({ id: follower?.discord_id ?? "", username: follower?.username ?? "" });
     expect(again.data?.content).toBe("This order is no longer waiting for your confirmation.");
     await settle(community);
+  });
+
+  it("Scenario: An expired button in a direct message says what to do instead", async () => {
+    const who = { discordId: snowflake(), username: "late" };
+    const expired = { lifetimeSeconds: 1, nowMs: Date.now() - 60_000 };
+    const order = await signComponentId(
+      TEST_VARS.SESSION_SECRET,
+      { kind: "order", action: "confirm", id: "o-1" },
+      expired,
+    );
+    expect((await pressInDm(order, who)).data?.content).toBe(
+      "This button has expired, so nothing was done: an order not confirmed in time is not sent. See it with `/orders` in the server, or place it yourself with `/trade`.",
+    );
+    const held = await signComponentId(TEST_VARS.SESSION_SECRET, { kind: "held", action: "close", id: "o-1" }, expired);
+    expect((await pressInDm(held, who)).data?.content).toBe(
+      "This button has expired, so nothing was done: you still hold the position. See it with `/portfolio` in the server and close it with `/trade`.",
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   modalSubmit,
   OPTION,
   postInteraction,
+  pressButton,
   type RegisteredCommunity,
   resolvedUser,
   setUpCommunity,
@@ -344,7 +345,9 @@ describe("/risk", () => {
       ),
     );
     expect(saved).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
-    expect(saved.data?.content).toMatch(/^✅ Saved\./);
+    expect(saved.data?.content).toMatch(
+      /^Saved: max position 5%, daily loss limit 3%, max open positions 2, default take-profit 6%\.\n/,
+    );
     expect(saved.data?.content).toContain("Max position size: 5% of equity");
     const stored = await env.DB.prepare("SELECT settings FROM risk_profiles WHERE community_id = ? AND user_id = ?")
       .bind(community.communityId, await userIdOf(who.id))
@@ -384,6 +387,60 @@ describe("/risk", () => {
       .bind(community.communityId)
       .first<{ n: number }>();
     expect(rows?.n).toBe(0);
+  });
+
+  it("Scenario: /risk set says which of the member's settings the server's limits cap", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const saved = await interactionResponse(
+      await postInteraction(
+        modalSubmit("risk:settings", { maxPositionPercent: "50", maxOpenPositions: "2" }, { at: community.at, who }),
+      ),
+    );
+    const lines = saved.data?.content?.split("\n") ?? [];
+    expect(lines[0]).toBe("Saved: max position 50% capped to the server's 10%, max open positions 2.");
+    expect(saved.data?.content).not.toContain("looser");
+    expect(saved.data?.content).not.toContain("✅");
+    const view = await interactionResponse(
+      await postInteraction(slash("risk", [{ name: "view", type: OPTION.SUB_COMMAND }], { at: community.at, who })),
+    );
+    expect(view.data?.content).toContain("⚠️ Your max position 50% capped to the server's 10%.");
+  });
+
+  it("Scenario: A refused risk form re-opens with what the member typed", async () => {
+    const community = await setUpCommunity();
+    const who = member();
+    const typed = { maxPositionPercent: "5", dailyLossLimitPercent: "50", maxOpenPositions: "two" };
+    const refused = await interactionResponse(
+      await postInteraction(modalSubmit("risk:settings", typed, { at: community.at, who })),
+    );
+    expect(refused.data?.content).toBe('Nothing saved:\n• Max open positions: "two" is not a number.');
+    expect(refused.data?.embeds).toEqual([
+      {
+        title: "What you typed",
+        fields: [
+          { name: "Max position size (% of equity)", value: "5", inline: true },
+          { name: "Daily loss limit (% of equity)", value: "50", inline: true },
+          { name: "Max open positions", value: "two", inline: true },
+          { name: "Default stop-loss (%)", value: "(empty)", inline: true },
+          { name: "Default take-profit (%)", value: "(empty)", inline: true },
+        ],
+      },
+    ]);
+    const reopened = await pressButton(community, who, refused, "Edit again");
+    expect(reopened.type).toBe(9);
+    expect(reopened.data?.custom_id).toBe("risk:settings");
+    const inputs = (reopened.data?.components ?? []).map(
+      (label) =>
+        (label as unknown as { component: { custom_id: string; value?: string; max_length: number } }).component,
+    );
+    expect(inputs.map((i) => [i.custom_id, i.value, i.max_length])).toEqual([
+      ["maxPositionPercent", "5", 12],
+      ["dailyLossLimitPercent", "50", 12],
+      ["maxOpenPositions", "two", 12],
+      ["defaultStopPercent", undefined, 12],
+      ["defaultTakeProfitPercent", undefined, 12],
+    ]);
   });
 
   it("Scenario: A bad choice for /risk notify is refused", async () => {

@@ -480,7 +480,9 @@ describe("/killswitch", () => {
     const reply = await interactionResponse(await postInteraction(payload));
     expect(reply).toEqual({ type: 5 });
     const edit = await discord.editOf(payload);
-    expect(edit.body.content).toBe(`🛑 Trading is halted by <@${community.owner.id}>: broker outage`);
+    expect(edit.body.content).toBe(
+      `🛑 Trading is halted by <@${community.owner.id}>: broker outage\nCopying is paused for everyone: no new orders are placed from signals or \`/trade\`. Stops, take-profits and exits already in place keep working.`,
+    );
     const row = await env.DB.prepare("SELECT halted, halted_reason FROM communities WHERE id = ?")
       .bind(community.communityId)
       .first<{ halted: number; halted_reason: string }>();
@@ -492,7 +494,9 @@ describe("/killswitch", () => {
       who: community.owner,
     });
     await postInteraction(resume);
-    expect((await discord.editOf(resume)).body.content).toBe(`▶️ Trading is resumed by <@${community.owner.id}>.`);
+    expect((await discord.editOf(resume)).body.content).toBe(
+      `▶️ Trading is resumed by <@${community.owner.id}>.\nCopying resumes with the next signal.`,
+    );
   });
 
   it("Scenario: A replayed signed /killswitch halt does nothing", async () => {

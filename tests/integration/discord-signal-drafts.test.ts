@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  buttonPress,
   EPHEMERAL,
   fakeDiscordApi,
   type InteractionReply,
@@ -11,11 +10,10 @@ import {
   modalSubmit,
   OPTION,
   postInteraction,
-  type RegisteredCommunity,
+  pressButton,
   setUpCommunity,
   slash,
   snowflake,
-  type TestMember,
 } from "../support/discord";
 
 afterEach(() => {
@@ -36,15 +34,6 @@ interface ReplyWithEmbeds extends InteractionReply {
 }
 
 const buttonsOf = (reply: InteractionReply) => reply.data?.components?.flatMap((row) => row.components ?? []) ?? [];
-
-/** Presses a button of an ephemeral reply as Discord sends it: the message it is on, embeds included. */
-async function press(community: RegisteredCommunity, who: TestMember, reply: ReplyWithEmbeds, label: string) {
-  const button = buttonsOf(reply).find((b) => b.label === label);
-  if (!button?.custom_id) throw new Error(`no ${label} button`);
-  const payload = buttonPress(button.custom_id, { at: community.at, who });
-  Object.assign(payload.message, { embeds: reply.data?.embeds ?? [] });
-  return interactionResponse(await postInteraction(payload));
-}
 
 interface ModalReply {
   type: number;
@@ -86,7 +75,7 @@ describe("signals that did not read", () => {
     const reply = (await interactionResponse(
       await postInteraction(slash("signal", signalText(text), { at: community.at, who: provider })),
     )) as ReplyWithEmbeds;
-    const opened = (await press(community, provider, reply, "Edit & resend")) as unknown as ModalReply;
+    const opened = (await pressButton(community, provider, reply, "Edit & resend")) as unknown as ModalReply;
     expect(opened).toEqual({
       type: 9,
       data: {
@@ -110,7 +99,7 @@ describe("signals that did not read", () => {
       },
     });
     // A member who is not a provider cannot open a draft.
-    const stranger = await press(community, member(), reply, "Edit & resend");
+    const stranger = await pressButton(community, member(), reply, "Edit & resend");
     expect(stranger.data?.content).toMatch(/^Only signal providers can do this/);
 
     const submit = modalSubmit("signal:draft", { text: "BUY MSFT 5 shares" }, { at: community.at, who: provider });
@@ -187,7 +176,7 @@ describe("the signal-channel rule and old messages", () => {
     expect(reply.data?.embeds).toEqual([{ description: "BUY AAPL 10 @ 190.50 SL 185 — \\#1 setup" }]);
     expect(await signalRows(community.communityId)).toEqual([]);
 
-    const opened = (await press(community, provider, reply, "Post as new signal")) as unknown as ModalReply;
+    const opened = (await pressButton(community, provider, reply, "Post as new signal")) as unknown as ModalReply;
     expect(opened.type).toBe(9);
     expect(opened.data.components[0]?.component).toMatchObject({ custom_id: "text", value: content, max_length: 2000 });
 
@@ -209,7 +198,7 @@ describe("the signal-channel rule and old messages", () => {
       ),
     )) as ReplyWithEmbeds;
     expect(reply.data?.content?.split("\n")[0]).toBe("This message is 3 h old: post it now as a new signal?");
-    const opened = (await press(community, provider, reply, "Post as new signal")) as unknown as ModalReply;
+    const opened = (await pressButton(community, provider, reply, "Post as new signal")) as unknown as ModalReply;
     const input = opened.data.components[0]?.component;
     expect(input?.max_length).toBe(2000);
     expect(input?.value).toBe(content.slice(0, 2000));

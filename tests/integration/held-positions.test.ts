@@ -2,15 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
-import {
-  buttonPress,
-  directMessagesTo,
-  fakeDiscordApi,
-  interactionResponse,
-  member,
-  postInteraction,
-  snowflake,
-} from "../support/discord";
+import { directMessagesTo, fakeDiscordApi, pressInDm, snowflake } from "../support/discord";
 import {
   AAPL_LONG,
   AAPL_SELL_ALL,
@@ -70,19 +62,6 @@ function buttonsOf(text: string): string[] {
   const call = discord.calls.find((c) => typeof c.body?.content === "string" && c.body.content.includes(text));
   const rows = (call?.body?.components ?? []) as { components: { custom_id: string; label: string }[] }[];
   return rows.flatMap((row) => row.components.map((button) => `${button.label}=${button.custom_id}`));
-}
-
-/** A button pressed in the member's DM (no guild), as Discord sends it. */
-async function pressInDm(customId: string, who: { discordId: string; username: string }) {
-  const {
-    guild_id: _g,
-    guild: _guild,
-    member: _m,
-    channel: _c,
-    ...rest
-  } = buttonPress(customId, { at: { guildId: snowflake(), channelId: snowflake() } as never, who: member() });
-  const payload = { ...rest, context: 1, user: { id: who.discordId, username: who.username, global_name: null } };
-  return interactionResponse(await postInteraction(payload));
 }
 
 async function discordIdentity(userId: string) {

@@ -94,6 +94,7 @@ export interface InteractionReply {
     choices?: { name: string; value: string | number }[];
     custom_id?: string;
     title?: string;
+    embeds?: Record<string, unknown>[];
   };
 }
 
@@ -293,6 +294,33 @@ export function buttonPress(customId: string, context: { at: Guild; who: TestMem
     },
     data: { custom_id: customId, component_type: 2 },
   };
+}
+
+/** Presses a button of an ephemeral reply by its label, as Discord sends it: the message it is on, embeds included. */
+export async function pressButton(
+  community: { at: Guild },
+  who: TestMember,
+  reply: InteractionReply,
+  label: string,
+): Promise<InteractionReply> {
+  const button = reply.data?.components?.flatMap((row) => row.components ?? []).find((b) => b.label === label);
+  if (!button?.custom_id) throw new Error(`no ${label} button`);
+  const payload = buttonPress(button.custom_id, { at: community.at, who });
+  Object.assign(payload.message, { embeds: reply.data?.embeds ?? [] });
+  return interactionResponse(await postInteraction(payload));
+}
+
+/** A button pressed in a member's direct message (no guild, `context: 1`), as Discord sends it; returns the reply. */
+export async function pressInDm(customId: string, who: { discordId: string; username: string }) {
+  const {
+    guild_id: _g,
+    guild: _guild,
+    member: _m,
+    channel: _c,
+    ...rest
+  } = buttonPress(customId, { at: { guildId: snowflake(), channelId: snowflake() } as never, who: member() });
+  const payload = { ...rest, context: 1, user: { id: who.discordId, username: who.username, global_name: null } };
+  return interactionResponse(await postInteraction(payload));
 }
 
 /** A modal submit in the current layout: each text input inside a Label (type 18). */

@@ -38,6 +38,7 @@ describe("signed component ids", () => {
     expect(await verifyComponentId(SECRET, customId, { nowMs: now + (BUTTON_LIFETIME_SECONDS + 1) * 1000 })).toEqual({
       ok: false,
       reason: "expired",
+      kind: "trade",
     });
     for (const junk of [
       "",

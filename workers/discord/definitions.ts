@@ -327,7 +327,13 @@ export const DEFINITIONS = {
     requires: "trading.own",
     requiresSetup: true,
     options: [
-      { name: "order", description: "The order id (from /orders)", type: "string", required: true, maxLength: 64 },
+      {
+        name: "order",
+        description: "The order reference, like #dd0db49e (from /orders)",
+        type: "string",
+        required: true,
+        maxLength: 64,
+      },
     ],
   },
   paper: {

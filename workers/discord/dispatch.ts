@@ -10,8 +10,10 @@ import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/se
 import type { Logger } from "../../shared/logging";
 import { sameRoles } from "../../shared/membership/standing";
 import type { Action } from "../../shared/rbac/matrix";
+import { cancelOwnOrder } from "./commands/cancel";
 import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
-import { handleRiskModalSubmit, RISK_MODAL_ID } from "./commands/risk";
+import { CANCEL_MENU_KIND } from "./commands/orders";
+import { handleRiskModalSubmit, RISK_EDIT_KIND, RISK_MODAL_ID, reopenRiskModal } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
   type BaseContext,
@@ -255,7 +257,7 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
     input.logger.warn("interaction.component_refused", { reason: verified.reason });
     return ephemeral(
       verified.reason === "expired"
-        ? "This button has expired, so nothing was done. Run the command again."
+        ? expiredButtonText(verified.kind)
         : "This button is not valid (altered or not issued by this app), so nothing was done.",
     );
   }
@@ -270,9 +272,29 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
   const requires = verified.kind === "draft" ? "signals.post" : "trading.own";
   const built = await buildContext(input, interaction, { requires, requiresSetup: true });
   if (!built.ok) return built.response;
+  if (verified.kind === RISK_EDIT_KIND) return reopenRiskModal(interaction);
+  if (verified.kind === CANCEL_MENU_KIND) {
+    const orderId = interaction.data.values?.[0];
+    if (!orderId) return ephemeral("No order was picked, so nothing was canceled.");
+    return cancelOwnOrder(asCommunityContext(built.ctx, {}), orderId);
+  }
   if (verified.kind === "trade") return handleTradeButton(asCommunityContext(built.ctx, {}), verified);
   if (verified.kind === "draft") return openDraft(interaction);
   return ephemeral("This button is not valid (unknown kind), so nothing was done.");
+}
+
+/**
+ * What to do instead of an expired button: buttons in direct messages (an order to confirm, a held position) have no
+ * command to run again, so they point at the server's commands that act on the same thing.
+ */
+export function expiredButtonText(kind: string): string {
+  if (kind === "order") {
+    return "This button has expired, so nothing was done: an order not confirmed in time is not sent. See it with `/orders` in the server, or place it yourself with `/trade`.";
+  }
+  if (kind === "held") {
+    return "This button has expired, so nothing was done: you still hold the position. See it with `/portfolio` in the server and close it with `/trade`.";
+  }
+  return "This button has expired, so nothing was done. Run the command again.";
 }
 
 const MODALS = {

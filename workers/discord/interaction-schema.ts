@@ -140,11 +140,21 @@ const ComponentInteractionSchema = z.looseObject({
     component_type: z.number().int(),
     values: z.array(z.string()).optional(),
   }),
-  /** The message the component is on; a draft button reads the text kept in its first embed. */
+  /** The message the component is on; a draft button reads the text kept in its first embed, [Edit again] its fields. */
   message: z
     .looseObject({
       id: snowflake,
-      embeds: z.array(z.looseObject({ description: z.string().max(4096).optional() })).optional(),
+      embeds: z
+        .array(
+          z.looseObject({
+            description: z.string().max(4096).optional(),
+            fields: z
+              .array(z.looseObject({ name: z.string().max(256), value: z.string().max(1024) }))
+              .max(25)
+              .optional(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 });

@@ -127,3 +127,22 @@ export function modal(customId: string, title: string, inputs: TextInput[]): Int
     },
   };
 }
+
+/** Discord: an embed field's value holds at most 1,024 characters. */
+const EMBED_FIELD_VALUE_MAX = 1024;
+
+/** Lines that fit one embed field's value, the rest counted ("…and 3 more"). */
+export function embedFieldValue(lines: string[]): string {
+  const kept: string[] = [];
+  let length = 0;
+  for (const [index, line] of lines.entries()) {
+    const more = `…and ${lines.length - index} more`;
+    if (length + line.length + 1 + more.length > EMBED_FIELD_VALUE_MAX) {
+      kept.push(more);
+      break;
+    }
+    kept.push(line);
+    length += line.length + 1;
+  }
+  return kept.join("\n");
+}

@@ -5,6 +5,11 @@ import { type InteractionResponse, messageBody } from "../respond";
 
 export type KillswitchOptions = OptionsFor<typeof DEFINITIONS.killswitch>;
 
+/** What a halt means to every member of the server, said in the channel with the halt. */
+export const HALT_NOTICE =
+  "Copying is paused for everyone: no new orders are placed from signals or `/trade`. Stops, take-profits and exits already in place keep working.";
+const RESUME_NOTICE = "Copying resumes with the next signal.";
+
 /**
  * /killswitch (admins): halts or resumes all trading in the community. The
  * flag saved in D1 is the switch: the executor reads it before every fan-out
@@ -45,6 +50,8 @@ export async function handleKillswitch(ctx: CommunityContext<KillswitchOptions>)
             ? `▶️ Trading is resumed by ${who}.`
             : "▶️ Trading was not halted.",
       ];
+      // The reply is public: it is how the members learn that copying stopped, and that their stops still hold.
+      if (saved.changed) lines.push(halted ? HALT_NOTICE : RESUME_NOTICE);
       if (executor.ok && halted && executor.canceledOrders) {
         lines.push(`${executor.canceledOrders} order(s) not yet sent were canceled.`);
       }

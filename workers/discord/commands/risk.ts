@@ -1,6 +1,7 @@
 import { database } from "../../../platform/db/client";
 import { memberNoticeStore } from "../../../platform/db/member-notices";
 import { executionEntitlements } from "../../../platform/execution/execution-entitlements";
+import { ButtonStyle, buttonRow, signComponentId } from "../../../shared/discord/components";
 import { memberMay } from "../../../shared/discord/permissions";
 import { REGULAR_SESSION } from "../../../shared/market/new-york";
 import {
@@ -10,6 +11,7 @@ import {
   sendsDirectMessage,
 } from "../../../shared/notifications/kinds";
 import {
+  type ClampedSetting,
   effectiveLimits,
   type MemberRiskSettings,
   type RiskLimits,
@@ -18,6 +20,7 @@ import {
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { tradingHold, unlockAccount } from "../handoff";
+import type { ComponentInteraction } from "../interaction-schema";
 import { ephemeral, type InteractionResponse, messageBody, modal } from "../respond";
 
 export type RiskOptions = OptionsFor<typeof DEFINITIONS.risk>;
@@ -26,12 +29,50 @@ export const RISK_MODAL_ID = "risk:settings";
 
 /** The settings the modal edits (a modal holds at most five inputs); the dashboard edits the rest. */
 const MODAL_FIELDS = [
-  { key: "maxPositionPercent", label: "Max position size (% of equity)", kind: "number" },
-  { key: "dailyLossLimitPercent", label: "Daily loss limit (% of equity)", kind: "number" },
-  { key: "maxOpenPositions", label: "Max open positions", kind: "integer" },
-  { key: "defaultStopPercent", label: "Default stop-loss (%)", kind: "number" },
-  { key: "defaultTakeProfitPercent", label: "Default take-profit (%)", kind: "number" },
-] as const satisfies readonly { key: keyof RiskLimits; label: string; kind: "number" | "integer" }[];
+  { key: "maxPositionPercent", label: "Max position size (% of equity)", name: "max position", unit: "%" },
+  { key: "dailyLossLimitPercent", label: "Daily loss limit (% of equity)", name: "daily loss limit", unit: "%" },
+  { key: "maxOpenPositions", label: "Max open positions", name: "max open positions", unit: "" },
+  { key: "defaultStopPercent", label: "Default stop-loss (%)", name: "default stop-loss", unit: "%" },
+  { key: "defaultTakeProfitPercent", label: "Default take-profit (%)", name: "default take-profit", unit: "%" },
+] as const satisfies readonly { key: keyof RiskLimits; label: string; name: string; unit: string }[];
+
+/** Each input's max_length (what a member can type; the "what you typed" embed keeps at most this much). */
+const MODAL_MAX_LENGTH = 12;
+/** How an empty field reads in the "what you typed" embed (embed field values cannot be empty). */
+const TYPED_EMPTY = "(empty)";
+/** The button under a refused form that opens it again with what was typed; it lives as long as other buttons. */
+export const RISK_EDIT_KIND = "risk";
+
+/** The modal, pre-filled with the given text per field (stored settings, or what the member typed). */
+function riskModal(values: Partial<Record<string, string>>): InteractionResponse {
+  return modal(
+    RISK_MODAL_ID,
+    "Your risk limits",
+    MODAL_FIELDS.map((field) => {
+      const value = values[field.key];
+      return {
+        customId: field.key,
+        label: field.label,
+        // A stored value is never cut (max_length grows to fit it); typed values come back within max_length.
+        value: value || undefined,
+        placeholder: "empty: the community's limit",
+        maxLength: MODAL_MAX_LENGTH,
+      };
+    }),
+  );
+}
+
+/** A setting of the modal as a member reads it: "max position 50%". */
+function settingWords(field: (typeof MODAL_FIELDS)[number], value: unknown): string {
+  return `${field.name} ${String(value)}${field.unit}`;
+}
+
+/** A member's setting the community's limit overrides, in words: "max position 50% capped to the server's 10%". */
+function clampedWords(note: ClampedSetting): string {
+  const field = MODAL_FIELDS.find((f) => f.key === note.field);
+  if (!field) return note.message;
+  return `${settingWords(field, note.requested)} capped to the server's ${String(note.applied)}${field.unit}`;
+}
 
 async function memberSettings(ctx: CommunityContext<unknown>): Promise<MemberRiskSettings> {
   const stored = (await ctx.tenant.riskProfiles.get(ctx.member.user.id))?.settings ?? {};
@@ -39,14 +80,25 @@ async function memberSettings(ctx: CommunityContext<unknown>): Promise<MemberRis
   return valid.ok ? valid.value : {};
 }
 
-async function limitsText(ctx: CommunityContext<unknown>, own: MemberRiskSettings): Promise<string> {
+async function limitsText(
+  ctx: CommunityContext<unknown>,
+  own: MemberRiskSettings,
+  options: { saved?: boolean } = {},
+): Promise<string> {
   const community = (await executionEntitlements(ctx.env, ctx.community.id)).communityRiskDefaults;
-  const { limits, clamped } = effectiveLimits(community, own);
+  const effective = effectiveLimits(community, own);
+  const { limits } = effective;
+  const saved = options.saved ? savedWords(own, effective.clamped) : null;
+  // Once the saved line has said which of the form's settings are capped, the list does not say it again.
+  const clamped = saved
+    ? effective.clamped.filter((c) => !MODAL_FIELDS.some((f) => f.key === c.field))
+    : effective.clamped;
   const pct = (value: number | null) => (value === null ? "none" : `${value}%`);
   const hours = limits.regularHoursOnly
     ? `regular hours only (${REGULAR_SESSION})${community.allowExtendedHours ? "; opt into extended hours with `/risk hours session:extended`" : ""}`
     : "extended hours (you opted in)";
   const lines = [
+    ...(saved ? [saved] : []),
     "**Your risk limits** (yours where set, else the community's):",
     `• Max position size: ${pct(limits.maxPositionPercent)} of equity${limits.maxNotionalPerPosition !== null ? `, at most ${limits.maxNotionalPerPosition}` : ""}`,
     `• Max total exposure: ${pct(limits.maxTotalExposurePercent)} of equity`,
@@ -58,9 +110,18 @@ async function limitsText(ctx: CommunityContext<unknown>, own: MemberRiskSetting
     `• Equities and options: ${hours}`,
     `• Default stop: ${pct(limits.defaultStopPercent)}, default take-profit: ${pct(limits.defaultTakeProfitPercent)}`,
   ];
-  for (const note of clamped) lines.push(`⚠️ ${note.message}`);
+  for (const note of clamped) lines.push(`⚠️ Your ${clampedWords(note)}.`);
   lines.push("Change them with `/risk set`.");
   return lines.join("\n");
+}
+
+/** What the form saved, in words: "Saved: max position 50% capped to the server's 10%, max open positions 2." */
+function savedWords(own: MemberRiskSettings, clamped: ClampedSetting[]): string {
+  const parts = MODAL_FIELDS.filter((field) => own[field.key] !== undefined && own[field.key] !== null).map((field) => {
+    const note = clamped.find((c) => c.field === field.key);
+    return note ? clampedWords(note) : settingWords(field, own[field.key]);
+  });
+  return parts.length > 0 ? `Saved: ${parts.join(", ")}.` : "Saved: you use the server's limits.";
 }
 
 /** The lock or pause the executor holds on the member's new entries, as lines for /risk view. */
@@ -91,20 +152,44 @@ export async function handleRisk(ctx: CommunityContext<RiskOptions>): Promise<In
   if (ctx.options.subcommand === "hours") return handleHours(ctx, own, ctx.options.session);
   if (ctx.options.subcommand === "unlock") return handleUnlock(ctx, ctx.options.member);
   if (ctx.options.subcommand === "notify") return handleNotify(ctx, ctx.options);
-  return modal(
-    RISK_MODAL_ID,
-    "Your risk limits",
-    MODAL_FIELDS.map((field) => {
-      const value = own[field.key];
-      return {
-        customId: field.key,
-        label: field.label,
-        value: value === undefined || value === null ? undefined : String(value),
-        placeholder: "empty: the community's limit",
-        maxLength: 12,
-      };
-    }),
-  );
+  const stored: Record<string, string> = {};
+  for (const field of MODAL_FIELDS) {
+    const value = own[field.key];
+    if (value !== undefined && value !== null) stored[field.key] = String(value);
+  }
+  return riskModal(stored);
+}
+
+/** [Edit again] under a refused form: the modal re-opens with what the member typed, kept in the reply's embed. */
+export function reopenRiskModal(interaction: ComponentInteraction): InteractionResponse {
+  const fields = interaction.message?.embeds?.[0]?.fields ?? [];
+  const typed: Record<string, string> = {};
+  for (const field of MODAL_FIELDS) {
+    const value = fields.find((f) => f.name === field.label)?.value;
+    if (value !== undefined && value !== TYPED_EMPTY) typed[field.key] = value;
+  }
+  return riskModal(typed);
+}
+
+/** A refused form: the problems, what was typed (in an embed) and [Edit again] to fix it without retyping. */
+async function refusedForm(
+  ctx: CommunityContext<unknown>,
+  values: Record<string, string>,
+  problems: string[],
+): Promise<InteractionResponse> {
+  const text = `Nothing saved:\n${problems.map((p) => `• ${p}`).join("\n")}`;
+  const secret = ctx.config.SESSION_SECRET;
+  if (!secret) return ephemeral(text);
+  const customId = await signComponentId(secret, { kind: RISK_EDIT_KIND, action: "edit", id: ctx.interaction.id });
+  const typed = {
+    title: "What you typed",
+    fields: MODAL_FIELDS.map((field) => ({
+      name: field.label,
+      value: (values[field.key] ?? "").trim().slice(0, MODAL_MAX_LENGTH) || TYPED_EMPTY,
+      inline: true,
+    })),
+  };
+  return ephemeral(text, [buttonRow([{ customId, label: "Edit again", style: ButtonStyle.PRIMARY }])], [typed]);
 }
 
 /** Regular hours are the default; extended hours an opt-in the community may forbid (then it is refused). */
@@ -193,11 +278,16 @@ export async function handleRiskModalSubmit(
 ): Promise<InteractionResponse> {
   const previous = await memberSettings(ctx);
   const read = settingsFromModal(values, previous);
-  if (!read.ok) return ephemeral(`Nothing saved:\n${read.errors.map((e) => `• ${e}`).join("\n")}`);
+  if (!read.ok) return refusedForm(ctx, values, read.errors);
   const valid = validateMemberRiskSettings(read.settings);
-  if (!valid.ok) return ephemeral(`Nothing saved:\n${valid.issues.map((i) => `• ${i.message}`).join("\n")}`);
+  if (!valid.ok)
+    return refusedForm(
+      ctx,
+      values,
+      valid.issues.map((i) => i.message),
+    );
   await ctx.tenant.riskProfiles.setSettings(ctx.member.user.id, valid.value);
-  return ephemeral(`✅ Saved.\n${await limitsText(ctx, valid.value)}`);
+  return ephemeral(await limitsText(ctx, valid.value, { saved: true }));
 }
 
 /**
