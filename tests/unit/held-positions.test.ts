@@ -65,6 +65,7 @@ describe("a position an exit did not close", () => {
     expect(await verifyComponentId(SECRET, keep?.custom_id ?? "", { nowMs: Date.now() + 3601_000 })).toEqual({
       ok: false,
       reason: "expired",
+      kind: "held",
     });
   });
 });
