@@ -146,11 +146,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     local.prune(now);
     journal.prune(now);
     book.prune(now);
+    this.parts.management.prune(now);
     await this.scheduleAlarm();
   }
 
-  /** Reconciliation (the 5-minute cron): the sweeper's backstops, then every open order against the broker. */
+  /**
+   * Reconciliation (the 5-minute cron): the sweeper's backstops, then every open order against the broker. It
+   * also forgets management double-post keys past their window, should no alarm run.
+   */
   async reconcile(input: { communityId: string }): Promise<ReconcileReport> {
+    this.parts.management.prune(Date.now());
     return reconcile(this.parts, this.parts.tenant(input.communityId));
   }
 

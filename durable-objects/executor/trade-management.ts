@@ -2,6 +2,7 @@ import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberNotice } from "../../platform/notifications/notify-member";
 import { describeOrder, orderInstrumentKey } from "../../shared/execution/order-label";
 import type { OrderRow } from "../../shared/execution/orders";
+import { DOUBLE_POST_WINDOW_MS } from "../../shared/execution/signal-gate";
 import {
   type ManagementCounts,
   type ManagementOutcome,
@@ -53,6 +54,13 @@ type Lines = Map<string, string[]>;
 
 /** How many followers' orders are read at a time. */
 const PAGE = 500;
+/** How many of a provider's newest entries on a symbol are looked at for an open trade. */
+const CANDIDATE_SIGNALS = 20;
+/** How long a management message's outcome is kept for its replays. */
+const OUTCOME_MEMORY_MS = 7 * 24 * 3600_000;
+
+/** The input once the managed signal is known. */
+type ResolvedInput = ManageTradesInput & { signalId: string };
 
 /**
  * A provider's trade-management message acted on for every follower of the
@@ -77,21 +85,34 @@ export class TradeManagementDesk {
       `create table if not exists management_sources (source_id text primary key, signal_id text not null,
         closes_planned integer, outcome text, at integer not null)`,
     );
+    sql.exec(
+      `create table if not exists management_double_posts (double_post_key text primary key, source_id text not null,
+        at integer not null)`,
+    );
   }
 
+  /**
+   * In this order, so a repeat is answered as one before anything is looked up: a source id already acted on
+   * answers its outcome again; a double post (the same webhook body within 5 s) answers as the first did; only
+   * then is the trade found (by symbol when no signal is named) and acted on.
+   */
   async manage(raw: unknown): Promise<ManagementOutcome> {
     const parsed = ManageTradesInputSchema.safeParse(raw);
     if (!parsed.success) return refusal("INVALID_INPUT", parsed.error.message);
     const input = parsed.data;
     const tenant = this.parts.tenant(input.communityId);
     const known = this.record(input.sourceId);
-    if (known?.outcome) return known.outcome.ok ? { ...known.outcome, duplicate: true } : known.outcome;
+    if (known?.outcome) return asDuplicate(known.outcome);
     if (this.running.has(input.sourceId)) {
       return refusal("STILL_RUNNING", "This message is being acted on; its outcome follows.", true);
     }
+    if (input.doublePostKey) {
+      const first = this.doublePostOf(input.doublePostKey, input.sourceId, Date.now());
+      if (first !== null) return this.doublePostAnswer(first);
+    }
     this.running.add(input.sourceId);
     try {
-      const outcome = await this.run(tenant, input);
+      const outcome = await this.resolveAndRun(tenant, input);
       if (!(outcome.ok === false && outcome.retryable)) this.finish(input, outcome);
       return outcome;
     } finally {
@@ -99,7 +120,105 @@ export class TradeManagementDesk {
     }
   }
 
-  private async run(tenant: TenantRepository, input: ManageTradesInput): Promise<ManagementOutcome> {
+  /** Forgets double-post keys past the window and outcomes past a week (also done on every new key). */
+  prune(now: number): void {
+    this.sql.exec("delete from management_double_posts where at < ?", now - DOUBLE_POST_WINDOW_MS);
+    this.sql.exec("delete from management_sources where at < ? and outcome is not null", now - OUTCOME_MEMORY_MS);
+  }
+
+  /**
+   * The source id that posted the same body within the window, or null (and this one is remembered as the
+   * first). Synchronous: two copies arriving together cannot both be first. Keys past the window are dropped
+   * here, so the table holds only the last 5 s of bodies.
+   */
+  private doublePostOf(key: string, sourceId: string, now: number): string | null {
+    this.sql.exec("delete from management_double_posts where at < ?", now - DOUBLE_POST_WINDOW_MS);
+    const [row] = this.sql
+      .exec<{ source_id: string }>("select source_id from management_double_posts where double_post_key = ?", key)
+      .toArray();
+    if (row && row.source_id !== sourceId) return row.source_id;
+    this.sql.exec(
+      "insert or replace into management_double_posts (double_post_key, source_id, at) values (?, ?, ?)",
+      key,
+      sourceId,
+      now,
+    );
+    return null;
+  }
+
+  /** A double post answers as its first copy did (a refusal stays one), or as a duplicate while it still runs. */
+  private doublePostAnswer(firstSourceId: string): ManagementOutcome {
+    const first = this.record(firstSourceId)?.outcome;
+    if (first) return asDuplicate(first);
+    return {
+      ok: true,
+      duplicate: true,
+      signalId: null,
+      message: "The same body was posted less than 5 s ago and is being acted on; it is acted on once.",
+      followers: 0,
+      canceledEntries: 0,
+      stopsMoved: 0,
+      closesQueued: 0,
+      skipped: {},
+    };
+  }
+
+  private async resolveAndRun(tenant: TenantRepository, input: ManageTradesInput): Promise<ManagementOutcome> {
+    if (input.signalId !== null) return this.run(tenant, { ...input, signalId: input.signalId });
+    const found = await this.openTradeOn(tenant, input);
+    if ("code" in found) return refusal(found.code, found.message);
+    return this.run(tenant, { ...input, signalId: found.signalId });
+  }
+
+  /**
+   * The provider's one signal with an open trade on the symbol the management names: an entry still waiting to
+   * fill, or a filled entry whose follower still holds the position on its side. None is `NO_OPEN_TRADE`;
+   * several are `AMBIGUOUS_TRADE` (nothing says which, and a guess could close the wrong trade).
+   */
+  private async openTradeOn(
+    tenant: TenantRepository,
+    input: ManageTradesInput,
+  ): Promise<{ signalId: string } | { code: ManagementRefusal; message: string }> {
+    const symbol = input.management.symbol;
+    if (symbol === null) {
+      return {
+        code: "NO_OPEN_TRADE",
+        message:
+          'This names no trade: reply to the signal\'s message with it, or name the symbol (e.g. "move SL to 185 AAPL").',
+      };
+    }
+    const candidates = await tenant.signals.entriesOn(input.providerUserId, symbol, CANDIDATE_SIGNALS);
+    const open: string[] = [];
+    for (const signal of candidates) {
+      const direction = signal.normalized.action === "buy" ? "long" : "short";
+      const trades = await this.tradesOf(tenant, signal.id);
+      const isOpen = trades.some(
+        (trade) =>
+          trade.entries.some(isPendingEntry) ||
+          trade.entries.some(
+            (entry) =>
+              entry.filledQuantity > 0 &&
+              heldUnits(this.parts.paper, trade.userId, orderInstrumentKey(entry), direction) > 0,
+          ),
+      );
+      if (isOpen) open.push(signal.id);
+    }
+    if (open.length === 0) {
+      return {
+        code: "NO_OPEN_TRADE",
+        message: `You have no open ${symbol.toUpperCase()} trade here (no entry waiting to fill, no position held), so there is nothing to manage.`,
+      };
+    }
+    if (open.length > 1) {
+      return {
+        code: "AMBIGUOUS_TRADE",
+        message: `You have ${open.length} open ${symbol.toUpperCase()} trades here and this does not say which one: nothing was done. In Discord, reply to the signal's message with it.`,
+      };
+    }
+    return { signalId: open[0] as string };
+  }
+
+  private async run(tenant: TenantRepository, input: ResolvedInput): Promise<ManagementOutcome> {
     const { management } = input;
     const signal = await tenant.execution.getSignal(input.signalId);
     if (!signal) return refusal("UNKNOWN_SIGNAL", "That message is not a signal of this community.");
@@ -184,7 +303,7 @@ export class TradeManagementDesk {
         ),
     );
     this.parts.logger.info("signal.managed", { communityId: input.communityId, signalId: signal.id, ...counts });
-    return { ok: true, duplicate: false, message, ...counts };
+    return { ok: true, duplicate: false, signalId: signal.id, message, ...counts };
   }
 
   /** Entries still queued are canceled here; those working at the broker are canceled there. */
@@ -223,7 +342,7 @@ export class TradeManagementDesk {
   /** Each filled follower's working stops withdrawn and placed again at the new level, never for more than held. */
   private async moveStops(
     tenant: TenantRepository,
-    input: ManageTradesInput,
+    input: ResolvedInput,
     filled: readonly FollowerTrade[],
     direction: "long" | "short",
     marketPrice: number,
@@ -293,7 +412,7 @@ export class TradeManagementDesk {
    * synchronous step (ids derived from the message, so a retry plans the same orders), then delivered.
    */
   private async close(
-    input: ManageTradesInput,
+    input: ResolvedInput,
     filled: readonly FollowerTrade[],
     direction: "long" | "short",
     counts: ManagementCounts,
@@ -406,7 +525,7 @@ export class TradeManagementDesk {
       `insert into management_sources (source_id, signal_id, outcome, at) values (?, ?, ?, ?)
         on conflict(source_id) do update set outcome = excluded.outcome`,
       input.sourceId,
-      input.signalId,
+      input.signalId ?? (outcome.ok ? outcome.signalId : null) ?? "",
       JSON.stringify(outcome),
       Date.now(),
     );
@@ -415,6 +534,11 @@ export class TradeManagementDesk {
 
 function refusal(code: ManagementRefusal, message: string, retryable = false): ManagementOutcome {
   return { ok: false, code, message, retryable };
+}
+
+/** An outcome answered again: the same counts, marked a duplicate (a refusal stays the same refusal). */
+function asDuplicate(outcome: ManagementOutcome): ManagementOutcome {
+  return outcome.ok ? { ...outcome, duplicate: true } : outcome;
 }
 
 function isEntry(order: OrderRow): boolean {
@@ -456,7 +580,7 @@ function heldUnits(paper: PaperDesk, userId: string, key: string, direction: "lo
 
 /** A reduce-only market exit of `units` of the trade, keyed by the entry and the message (a retry reuses it). */
 function closeOrder(
-  input: ManageTradesInput,
+  input: ResolvedInput,
   entry: OrderRow,
   units: number,
   position: { key: string; direction: "long" | "short"; held: number },

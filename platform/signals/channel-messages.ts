@@ -74,7 +74,11 @@ export type ChannelMessageOutcome =
   | { outcome: "signal"; signalId: string; signalStatus: SignalStatus; replaced: string | null }
   | { outcome: "withdrawn"; signalId: string; canceledOrders: number }
   | { outcome: "edit_refused"; reason: "late" | "orders_sent" | "superseded" | "unknown_signal" }
-  | { outcome: "managed"; signalId: string; result: Extract<ManagementIntakeResult, { kind: "managed" }>["outcome"] }
+  | {
+      outcome: "managed";
+      signalId: string | null;
+      result: Extract<ManagementIntakeResult, { kind: "managed" }>["outcome"];
+    }
   | { outcome: "management_refused"; signalId: string | null; code: string; replied: boolean };
 
 /** What the Gateway knows of the author's rights: their guild permissions, or null before the guild's roles are known. */

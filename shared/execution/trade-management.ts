@@ -27,8 +27,16 @@ export const ManageTradesInputSchema = z.object({
   /** The management message's id: the idempotency key (a replayed dispatch never acts twice). */
   sourceId: z.string().min(1).max(200),
   sourceTimestamp: z.number().int().nonnegative(),
-  /** The provider's signal whose trades it manages (the message replied to, or the one its symbol names). */
-  signalId: z.string().min(1),
+  /**
+   * The provider's signal whose trades it manages (the message replied to); null when the management names only
+   * its symbol: the executor then finds the provider's one open trade on it (after the duplicate checks).
+   */
+  signalId: z.string().min(1).nullable(),
+  /**
+   * A webhook body without a time: `<webhook id>:<digest of the body>`. The same key within the double-post window
+   * answers as a duplicate of the first, before any trade is looked up.
+   */
+  doublePostKey: z.string().min(1).max(200).nullish(),
   management: TradeManagementSchema,
 });
 export type ManageTradesInput = z.infer<typeof ManageTradesInputSchema>;
@@ -40,6 +48,7 @@ export const MANAGEMENT_REFUSALS = [
   "NOT_AN_ENTRY",
   "SYMBOL_MISMATCH",
   "NO_OPEN_TRADE",
+  "AMBIGUOUS_TRADE",
   "STOP_THROUGH_MARKET",
   "NO_QUOTE",
   "STILL_RUNNING",
@@ -57,7 +66,8 @@ export interface ManagementCounts {
 }
 
 export type ManagementOutcome =
-  | ({ ok: true; duplicate: boolean; message: string } & ManagementCounts)
+  /** `signalId`: the signal whose trades were managed (the one found by symbol when none was named). */
+  | ({ ok: true; duplicate: boolean; message: string; signalId: string | null } & ManagementCounts)
   | { ok: false; code: ManagementRefusal; message: string; retryable: boolean };
 
 /** One follower's trade from a signal, as far as a close may act on it. */
