@@ -1,9 +1,22 @@
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import type { NormalizedSignal } from "../../shared/signals/schema";
-import { fakeDiscordApi } from "../support/discord";
+import {
+  EPHEMERAL,
+  fakeDiscordApi,
+  interactionResponse,
+  OPTION,
+  postInteraction,
+  setUpCommunity,
+  slash,
+  snowflake,
+} from "../support/discord";
 import {
   AAPL_LONG,
   AAPL_MARKET_BUY,
@@ -182,6 +195,50 @@ describe("management through the provider webhook", { timeout: 30_000 }, () => {
     expect((await keys()).count).toBe(0);
     // After the window the same body is a new instruction: nothing is left to cancel.
     await refusedWith(await post(webhook, { ticker: "AAPL", action: "cancel" }), "NO_OPEN_TRADE");
+    await settle(community);
+  });
+});
+
+describe("management through /signal", { timeout: 30_000 }, () => {
+  it("Scenario: A /signal text manages the provider's open trade on its symbol", async () => {
+    const registered = await setUpCommunity({ aroundTheClock: true });
+    const provider = registered.provider();
+    const slashText = (text: string) =>
+      slash("signal", [{ name: "text", type: OPTION.STRING, value: text }], { at: registered.at, who: provider });
+    // Nothing of theirs is open yet: refused privately with the reason code.
+    const early = slashText("cancel AAPL");
+    expect(await interactionResponse(await postInteraction(early))).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(early)).body.content).toMatch(/^⚠️ Not done \(`NO_OPEN_TRADE`\)/);
+
+    const tenant = forCommunity(database(env.DB), registered.communityId);
+    const user = await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?")
+      .bind(provider.id)
+      .first<{ id: string }>();
+    const follower = await upsertUser(database(env.DB), { discordId: snowflake(), username: "follower" });
+    await tenant.memberships.upsert(follower.id, "trader");
+    await tenant.follows.upsert({
+      followerUserId: follower.id,
+      providerUserId: user?.id ?? "",
+      sizingMode: null,
+      amount: null,
+      mode: "auto",
+    });
+    const community = {
+      communityId: registered.communityId,
+      providerId: user?.id ?? "",
+      followerIds: [follower.id],
+      tenant,
+    };
+    await submit(community, AAPL_LONG);
+    const cancel = slashText("cancel AAPL");
+    await postInteraction(cancel);
+    expect((await discord.editOf(cancel)).body.content).toMatch(
+      /^🛠️ Managed AAPL \(cancel the entries not filled yet\): 1 entry canceled/,
+    );
+    const [entry] = await ordersOf(community, follower.id);
+    expect(entry).toMatchObject({ status: "canceled", statusReason: "canceled_by_provider" });
+    // Nothing is stored as a signal for management.
+    expect((await tenant.signals.entriesOn(user?.id ?? "", "AAPL", 10)).length).toBe(1);
     await settle(community);
   });
 });
