@@ -87,6 +87,12 @@ export class CommunityExecutor extends DurableObject<Env> {
     return this.parts.management.manage(raw);
   }
 
+  /** For an edit of a channel message: what its management did, or null when it was not management. */
+  managementOfMessage(input: { communityId: string; messageId: string }) {
+    this.parts.tenant(input.communityId);
+    return this.parts.management.managementOfMessage(input.messageId);
+  }
+
   /** A member stopped trading here (left, suspended, lost the access role): their unsent entries are canceled. */
   memberStopped(input: { communityId: string; userId: string; cause: MemberStopCause }) {
     return cancelStoppedMemberEntries(this.parts, this.parts.tenant(input.communityId), input.userId, input.cause);

@@ -120,6 +120,28 @@ export class TradeManagementDesk {
     }
   }
 
+  /**
+   * What became of a channel message taken as management (its newest version: the message id, or
+   * `<message id>:edit:<edit time>`), for an edit of it: null when it never was management. `acted` is true once
+   * anything was canceled, moved or sent, or while it is still being acted on.
+   */
+  managementOfMessage(messageId: string): { sourceId: string; acted: boolean; message: string } | null {
+    const [row] = this.sql
+      .exec<{ source_id: string; outcome: string | null }>(
+        `select source_id, outcome from management_sources
+          where source_id = ? or (source_id >= ? and source_id < ?) order by at desc limit 1`,
+        messageId,
+        `${messageId}:edit:`,
+        `${messageId}:edit;`,
+      )
+      .toArray();
+    if (!row) return this.running.has(messageId) ? { sourceId: messageId, acted: true, message: "" } : null;
+    const outcome = row.outcome ? (JSON.parse(row.outcome) as ManagementOutcome) : null;
+    if (!outcome) return { sourceId: row.source_id, acted: true, message: "" };
+    const acted = outcome.ok && outcome.canceledEntries + outcome.stopsMoved + outcome.closesQueued > 0;
+    return { sourceId: row.source_id, acted, message: outcome.message };
+  }
+
   /** Forgets double-post keys past the window and outcomes past a week (also done on every new key). */
   prune(now: number): void {
     this.sql.exec("delete from management_double_posts where at < ?", now - DOUBLE_POST_WINDOW_MS);
