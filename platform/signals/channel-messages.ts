@@ -390,7 +390,8 @@ async function answerManagement(
     return { outcome: "managed", signalId: managed.signalId, result: managed.outcome };
   }
   const replied = sender.settings.unparsedMessages === "reply";
-  if (replied) await warn(env, { sender, target, revision: version.revision }, `${WARNING} Not done: ${managed.message}`);
+  if (replied)
+    await warn(env, { sender, target, revision: version.revision }, `${WARNING} Not done: ${managed.message}`);
   return { outcome: "management_refused", signalId: managed.signalId, code: managed.code, replied };
 }
 

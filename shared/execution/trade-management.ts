@@ -13,8 +13,14 @@ const StopLevelSchema = z.union([
   z.object({ breakeven: z.literal(true) }).strict(),
 ]);
 
+const TrailDistanceSchema = z.union([
+  z.object({ percent: z.number().positive().lt(100) }).strict(),
+  z.object({ amount: z.number().positive().finite() }).strict(),
+]);
+
 export const TradeManagementSchema = z.object({
   stop: StopLevelSchema.nullable(),
+  trail: TrailDistanceSchema.nullish(),
   cancelEntries: z.boolean(),
   closePercent: z.number().gt(0).max(100).nullable(),
   symbol: z.string().max(40).nullable(),
