@@ -1,5 +1,7 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberNotice } from "../../platform/notifications/notify-member";
+import type { TrailDistance } from "../../shared/brokers/adapter";
+import { trailingStopLevel } from "../../shared/brokers/paper/engine";
 import { describeOrder, orderInstrumentKey } from "../../shared/execution/order-label";
 import type { OrderRow } from "../../shared/execution/orders";
 import { DOUBLE_POST_WINDOW_MS } from "../../shared/execution/signal-gate";
@@ -12,6 +14,8 @@ import {
   managementCloseUnits,
   movedStopUnits,
   stopThroughMarket,
+  trailPercentOf,
+  trailTooWide,
 } from "../../shared/execution/trade-management";
 import type { Logger } from "../../shared/logging";
 import { ENTRY_LEG, opensExposureAction } from "../../shared/orders/legs";
@@ -19,6 +23,7 @@ import { isWorking, UNSETTLED_STATUSES } from "../../shared/orders/state-machine
 import { utcDay } from "../../shared/risk/daily-loss";
 import { accountLabel } from "../../shared/risk/format";
 import { instrumentKey, lotStep } from "../../shared/risk/instruments";
+import { communityRiskDefaultsOf } from "../../shared/risk/limits";
 import type { AssetClass, OrderIntent } from "../../shared/risk/types";
 import { describeManagement } from "../../shared/signals/management";
 import { formatDecimal } from "../../shared/signals/numbers";
@@ -261,9 +266,10 @@ export class TradeManagementDesk {
     const direction = posted.action === "buy" ? "long" : "short";
     const pending = trades.filter((trade) => trade.entries.some(isPendingEntry));
     const filled = trades.filter((trade) => trade.entries.some((entry) => entry.filledQuantity > 0));
+    const trail = management.trail ?? null;
     const acts =
       (management.cancelEntries && pending.length > 0) ||
-      ((management.stop !== null || management.closePercent !== null) && filled.length > 0);
+      ((management.stop !== null || trail !== null || management.closePercent !== null) && filled.length > 0);
     if (!acts) {
       return refusal(
         "NO_OPEN_TRADE",
@@ -287,6 +293,21 @@ export class TradeManagementDesk {
       }
     }
 
+    if (trail !== null && filled.length > 0) {
+      const quote = await this.parts.paper.quoteFor({ ...posted, entry: null, orderType: "market" });
+      marketPrice = quote?.last ?? null;
+      if (marketPrice === null) {
+        return refusal("NO_QUOTE", `No price for ${posted.symbol} to measure the trail against, so nothing was done.`);
+      }
+      const limits = communityRiskDefaultsOf((await tenant.community.get())?.settings);
+      if (trailTooWide(trail, marketPrice, limits.dailyLossLimitPercent)) {
+        return refusal(
+          "TRAIL_TOO_WIDE",
+          `A trail of ${"percent" in trail ? `${formatDecimal(trail.percent)}%` : formatDecimal(trail.amount)} is ${formatDecimal(Math.round(trailPercentOf(trail, marketPrice) * 100) / 100)}% of ${posted.symbol}'s price (${formatDecimal(marketPrice)}), wider than this community's daily loss limit of ${formatDecimal(limits.dailyLossLimitPercent)}%: nothing was done.`,
+        );
+      }
+    }
+
     const counts: ManagementCounts = { followers: 0, canceledEntries: 0, stopsMoved: 0, closesQueued: 0, skipped: {} };
     const lines: Lines = new Map();
     const say = (userId: string, line: string) => lines.set(userId, [...(lines.get(userId) ?? []), line]);
@@ -297,6 +318,12 @@ export class TradeManagementDesk {
     if (management.cancelEntries) await this.cancelEntries(tenant, pending, counts, say);
     if (management.stop !== null) {
       await this.moveStops(tenant, input, filled, direction, marketPrice ?? 0, counts, { say, skip });
+    }
+    if (trail !== null) {
+      await this.trailStops(tenant, input, filled, { direction, trail, marketPrice: marketPrice ?? 0 }, counts, {
+        say,
+        skip,
+      });
     }
     if (management.closePercent !== null) await this.close(input, filled, direction, counts, { say, skip });
 
@@ -424,6 +451,70 @@ export class TradeManagementDesk {
         tell.say(
           trade.userId,
           `Stop moved from ${formatDecimal(working.stopPrice ?? 0)} to ${formatDecimal(level)} for ${units}${"breakeven" in stop ? " (your entry's average fill)" : ""}.`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Each filled follower's working stops replaced by a trailing stop of the same size (never more than held),
+   * reduce-only, on an account whose broker places trailing stops; on any other account the stop stays as it was
+   * and the follower is told why (never a fixed stop in its place).
+   */
+  private async trailStops(
+    tenant: TenantRepository,
+    input: ResolvedInput,
+    filled: readonly FollowerTrade[],
+    how: { direction: "long" | "short"; trail: TrailDistance; marketPrice: number },
+    counts: ManagementCounts,
+    tell: { say: (userId: string, line: string) => void; skip: (userId: string, reason: string, line: string) => void },
+  ): Promise<void> {
+    const { direction, trail, marketPrice } = how;
+    const distance = "percent" in trail ? `${formatDecimal(trail.percent)}%` : formatDecimal(trail.amount);
+    for (const trade of filled) {
+      const entry = trade.entries.find((order) => order.filledQuantity > 0) as OrderRow;
+      const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
+      if (!flow.adapter.capabilities.trailingStops) {
+        tell.skip(
+          trade.userId,
+          "trailing_stops_unsupported",
+          "Your broker account does not take trailing stops here, so your stop stays as it was.",
+        );
+        continue;
+      }
+      if (trade.stops.length === 0) {
+        tell.skip(trade.userId, "no_working_stop", "Your position has no working stop to trail.");
+        continue;
+      }
+      const held = heldUnits(this.parts.paper, trade.userId, orderInstrumentKey(entry), direction);
+      const level = trailingStopLevel(direction === "long" ? "sell" : "buy", marketPrice, trail);
+      for (const working of trade.stops) {
+        const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));
+        if (units <= 0) continue;
+        const withdrawn = await withdrawExit(flow, working, {
+          cause: "stop_moved",
+          reason: `stop replaced by a trailing stop ${distance} behind the best price by the provider`,
+          data: { trail, sourceId: input.sourceId },
+        });
+        if (withdrawn !== "withdrawn") {
+          tell.skip(
+            trade.userId,
+            "stop_not_withdrawn",
+            "Your stop could not be taken off in time, so it stays as it was.",
+          );
+          continue;
+        }
+        await placeReplacement(flow, working, {
+          leg: `${working.leg}@${input.sourceId}`,
+          quantity: units,
+          stopPrice: level,
+          trail,
+          cause: "stop_moved",
+        });
+        counts.stopsMoved += 1;
+        tell.say(
+          trade.userId,
+          `Stop at ${formatDecimal(working.stopPrice ?? 0)} replaced by a trailing stop ${distance} behind the best price for ${units} (now at ${formatDecimal(level)}).`,
         );
       }
     }

@@ -56,6 +56,7 @@ export const MANAGEMENT_REFUSALS = [
   "NO_OPEN_TRADE",
   "AMBIGUOUS_TRADE",
   "STOP_THROUGH_MARKET",
+  "TRAIL_TOO_WIDE",
   "NO_QUOTE",
   "STILL_RUNNING",
 ] as const;
@@ -115,4 +116,24 @@ export function movedStopUnits(stopUnits: number, heldUnits: number, lotStep: nu
  */
 export function stopThroughMarket(direction: "long" | "short", stopPrice: number, marketPrice: number): boolean {
   return direction === "long" ? stopPrice >= marketPrice : stopPrice <= marketPrice;
+}
+
+/** A trail's distance as a percent of the market price (an amount is measured against it). */
+export function trailPercentOf(trail: { percent: number } | { amount: number }, marketPrice: number): number {
+  return "percent" in trail ? trail.percent : (trail.amount / marketPrice) * 100;
+}
+
+/**
+ * Whether a trail is wider than the risk limits allow: a trailing stop may let the price fall (or, for a short,
+ * rise) from its best by at most the community's daily loss limit, as a percent of the price. A wider one could
+ * give back more of the position than a whole day's loss limit before it triggers, so it is refused
+ * (`TRAIL_TOO_WIDE`), as is one at 100% or more of the price, which could never trigger.
+ */
+export function trailTooWide(
+  trail: { percent: number } | { amount: number },
+  marketPrice: number,
+  maxPercent: number,
+): boolean {
+  const percent = trailPercentOf(trail, marketPrice);
+  return !(percent > 0) || percent >= 100 || percent > maxPercent;
 }
