@@ -88,6 +88,12 @@ export class CommunityExecutor extends DurableObject<Env> {
     return this.parts.management.manage(raw);
   }
 
+  /** For an edit of a channel message: what its management did, or null when it was not management. */
+  managementOfMessage(input: { communityId: string; messageId: string }) {
+    this.parts.tenant(input.communityId);
+    return this.parts.management.managementOfMessage(input.messageId);
+  }
+
   /** A member stopped trading here (left, suspended, lost the access role): their unsent entries are canceled. */
   memberStopped(input: { communityId: string; userId: string; cause: MemberStopCause }) {
     return cancelStoppedMemberEntries(this.parts, this.parts.tenant(input.communityId), input.userId, input.cause);
@@ -152,11 +158,16 @@ export class CommunityExecutor extends DurableObject<Env> {
     local.prune(now);
     journal.prune(now);
     book.prune(now);
+    this.parts.management.prune(now);
     await this.scheduleAlarm();
   }
 
-  /** Reconciliation (the 5-minute cron): the sweeper's backstops, then every open order against the broker. */
+  /**
+   * Reconciliation (the 5-minute cron): the sweeper's backstops, then every open order against the broker. It
+   * also forgets management double-post keys past their window, should no alarm run.
+   */
   async reconcile(input: { communityId: string }): Promise<ReconcileReport> {
+    this.parts.management.prune(Date.now());
     return reconcile(this.parts, this.parts.tenant(input.communityId));
   }
 

@@ -139,11 +139,20 @@ export async function withdrawExit(
 export async function placeReplacement(
   ctx: OrderFlowContext,
   exit: OrderRow,
-  change: { leg: string; quantity: number; stopPrice?: number; cause?: string },
+  change: {
+    leg: string;
+    quantity: number;
+    stopPrice?: number;
+    cause?: string;
+    /** Replace a stop by a trailing stop with this distance (its stopPrice is then the level at placing). */
+    trail?: { percent: number } | { amount: number };
+  },
 ): Promise<OrderRow | null> {
   const parent = exit.parentOrderId ?? exit.id;
   const { leg, quantity } = change;
   const stopPrice = change.stopPrice ?? exit.stopPrice;
+  const orderType = change.trail ? "trailing_stop" : exit.orderType;
+  const trail = change.trail ? { trail: change.trail } : {};
   const replacement: NewOrder = {
     id: `${parent}:${leg}`,
     signalId: exit.signalId,
@@ -160,9 +169,16 @@ export async function placeReplacement(
     parentOrderId: exit.parentOrderId,
     symbol: exit.symbol,
     assetClass: exit.assetClass,
-    intent: { ...exit.intent, quantity, stopPrice, resizedFrom: exit.id },
+    intent: {
+      ...exit.intent,
+      quantity,
+      stopPrice,
+      resizedFrom: exit.id,
+      ...(change.trail ? { orderType: "trailing_stop" as const } : {}),
+      ...trail,
+    },
     side: exit.side,
-    orderType: exit.orderType,
+    orderType,
     quantity,
     limitPrice: exit.limitPrice,
     stopPrice,

@@ -70,6 +70,7 @@ export function brokerIntentOf(order: OrderRow): BrokerOrderIntent {
     timeInForce: intent.timeInForce,
     bracket: intent.bracket ?? bracketOf(intent),
     reduceOnly: intent.positionEffect === "close",
+    ...(intent.orderType === "trailing_stop" ? { trail: intent.trail ?? null } : {}),
   };
 }
 

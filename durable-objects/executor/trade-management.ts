@@ -1,7 +1,10 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberNotice } from "../../platform/notifications/notify-member";
+import type { TrailDistance } from "../../shared/brokers/adapter";
+import { trailingStopLevel } from "../../shared/brokers/paper/engine";
 import { describeOrder, orderInstrumentKey } from "../../shared/execution/order-label";
 import type { OrderRow } from "../../shared/execution/orders";
+import { DOUBLE_POST_WINDOW_MS } from "../../shared/execution/signal-gate";
 import {
   type ManagementCounts,
   type ManagementOutcome,
@@ -11,6 +14,8 @@ import {
   managementCloseUnits,
   movedStopUnits,
   stopThroughMarket,
+  trailPercentOf,
+  trailTooWide,
 } from "../../shared/execution/trade-management";
 import type { Logger } from "../../shared/logging";
 import { ENTRY_LEG, opensExposureAction } from "../../shared/orders/legs";
@@ -18,6 +23,7 @@ import { isWorking, UNSETTLED_STATUSES } from "../../shared/orders/state-machine
 import { utcDay } from "../../shared/risk/daily-loss";
 import { accountLabel } from "../../shared/risk/format";
 import { instrumentKey, lotStep } from "../../shared/risk/instruments";
+import { communityRiskDefaultsOf } from "../../shared/risk/limits";
 import type { AssetClass, OrderIntent } from "../../shared/risk/types";
 import { describeManagement } from "../../shared/signals/management";
 import { formatDecimal } from "../../shared/signals/numbers";
@@ -53,6 +59,13 @@ type Lines = Map<string, string[]>;
 
 /** How many followers' orders are read at a time. */
 const PAGE = 500;
+/** How many of a provider's newest entries on a symbol are looked at for an open trade. */
+const CANDIDATE_SIGNALS = 20;
+/** How long a management message's outcome is kept for its replays. */
+const OUTCOME_MEMORY_MS = 7 * 24 * 3600_000;
+
+/** The input once the managed signal is known. */
+type ResolvedInput = ManageTradesInput & { signalId: string };
 
 /**
  * A provider's trade-management message acted on for every follower of the
@@ -77,21 +90,34 @@ export class TradeManagementDesk {
       `create table if not exists management_sources (source_id text primary key, signal_id text not null,
         closes_planned integer, outcome text, at integer not null)`,
     );
+    sql.exec(
+      `create table if not exists management_double_posts (double_post_key text primary key, source_id text not null,
+        at integer not null)`,
+    );
   }
 
+  /**
+   * In this order, so a repeat is answered as one before anything is looked up: a source id already acted on
+   * answers its outcome again; a double post (the same webhook body within 5 s) answers as the first did; only
+   * then is the trade found (by symbol when no signal is named) and acted on.
+   */
   async manage(raw: unknown): Promise<ManagementOutcome> {
     const parsed = ManageTradesInputSchema.safeParse(raw);
     if (!parsed.success) return refusal("INVALID_INPUT", parsed.error.message);
     const input = parsed.data;
     const tenant = this.parts.tenant(input.communityId);
     const known = this.record(input.sourceId);
-    if (known?.outcome) return known.outcome.ok ? { ...known.outcome, duplicate: true } : known.outcome;
+    if (known?.outcome) return asDuplicate(known.outcome);
     if (this.running.has(input.sourceId)) {
       return refusal("STILL_RUNNING", "This message is being acted on; its outcome follows.", true);
     }
+    if (input.doublePostKey) {
+      const first = this.doublePostOf(input.doublePostKey, input.sourceId, Date.now());
+      if (first !== null) return this.doublePostAnswer(first);
+    }
     this.running.add(input.sourceId);
     try {
-      const outcome = await this.run(tenant, input);
+      const outcome = await this.resolveAndRun(tenant, input);
       if (!(outcome.ok === false && outcome.retryable)) this.finish(input, outcome);
       return outcome;
     } finally {
@@ -99,7 +125,127 @@ export class TradeManagementDesk {
     }
   }
 
-  private async run(tenant: TenantRepository, input: ManageTradesInput): Promise<ManagementOutcome> {
+  /**
+   * What became of a channel message taken as management (its newest version: the message id, or
+   * `<message id>:edit:<edit time>`), for an edit of it: null when it never was management. `acted` is true once
+   * anything was canceled, moved or sent, or while it is still being acted on.
+   */
+  managementOfMessage(messageId: string): { sourceId: string; acted: boolean; message: string } | null {
+    const [row] = this.sql
+      .exec<{ source_id: string; outcome: string | null }>(
+        `select source_id, outcome from management_sources
+          where source_id = ? or (source_id >= ? and source_id < ?) order by at desc limit 1`,
+        messageId,
+        `${messageId}:edit:`,
+        `${messageId}:edit;`,
+      )
+      .toArray();
+    if (!row) return this.running.has(messageId) ? { sourceId: messageId, acted: true, message: "" } : null;
+    const outcome = row.outcome ? (JSON.parse(row.outcome) as ManagementOutcome) : null;
+    if (!outcome) return { sourceId: row.source_id, acted: true, message: "" };
+    const acted = outcome.ok && outcome.canceledEntries + outcome.stopsMoved + outcome.closesQueued > 0;
+    return { sourceId: row.source_id, acted, message: outcome.message };
+  }
+
+  /** Forgets double-post keys past the window and outcomes past a week (also done on every new key). */
+  prune(now: number): void {
+    this.sql.exec("delete from management_double_posts where at < ?", now - DOUBLE_POST_WINDOW_MS);
+    this.sql.exec("delete from management_sources where at < ? and outcome is not null", now - OUTCOME_MEMORY_MS);
+  }
+
+  /**
+   * The source id that posted the same body within the window, or null (and this one is remembered as the
+   * first). Synchronous: two copies arriving together cannot both be first. Keys past the window are dropped
+   * here, so the table holds only the last 5 s of bodies.
+   */
+  private doublePostOf(key: string, sourceId: string, now: number): string | null {
+    this.sql.exec("delete from management_double_posts where at < ?", now - DOUBLE_POST_WINDOW_MS);
+    const [row] = this.sql
+      .exec<{ source_id: string }>("select source_id from management_double_posts where double_post_key = ?", key)
+      .toArray();
+    if (row && row.source_id !== sourceId) return row.source_id;
+    this.sql.exec(
+      "insert or replace into management_double_posts (double_post_key, source_id, at) values (?, ?, ?)",
+      key,
+      sourceId,
+      now,
+    );
+    return null;
+  }
+
+  /** A double post answers as its first copy did (a refusal stays one), or as a duplicate while it still runs. */
+  private doublePostAnswer(firstSourceId: string): ManagementOutcome {
+    const first = this.record(firstSourceId)?.outcome;
+    if (first) return asDuplicate(first);
+    return {
+      ok: true,
+      duplicate: true,
+      signalId: null,
+      message: "The same body was posted less than 5 s ago and is being acted on; it is acted on once.",
+      followers: 0,
+      canceledEntries: 0,
+      stopsMoved: 0,
+      closesQueued: 0,
+      skipped: {},
+    };
+  }
+
+  private async resolveAndRun(tenant: TenantRepository, input: ManageTradesInput): Promise<ManagementOutcome> {
+    if (input.signalId !== null) return this.run(tenant, { ...input, signalId: input.signalId });
+    const found = await this.openTradeOn(tenant, input);
+    if ("code" in found) return refusal(found.code, found.message);
+    return this.run(tenant, { ...input, signalId: found.signalId });
+  }
+
+  /**
+   * The provider's one signal with an open trade on the symbol the management names: an entry still waiting to
+   * fill, or a filled entry whose follower still holds the position on its side. None is `NO_OPEN_TRADE`;
+   * several are `AMBIGUOUS_TRADE` (nothing says which, and a guess could close the wrong trade).
+   */
+  private async openTradeOn(
+    tenant: TenantRepository,
+    input: ManageTradesInput,
+  ): Promise<{ signalId: string } | { code: ManagementRefusal; message: string }> {
+    const symbol = input.management.symbol;
+    if (symbol === null) {
+      return {
+        code: "NO_OPEN_TRADE",
+        message:
+          'This names no trade: reply to the signal\'s message with it, or name the symbol (e.g. "move SL to 185 AAPL").',
+      };
+    }
+    const candidates = await tenant.signals.entriesOn(input.providerUserId, symbol, CANDIDATE_SIGNALS);
+    const open: string[] = [];
+    for (const signal of candidates) {
+      const direction = signal.normalized.action === "buy" ? "long" : "short";
+      const trades = await this.tradesOf(tenant, signal.id);
+      const isOpen = trades.some(
+        (trade) =>
+          trade.entries.some(isPendingEntry) ||
+          trade.entries.some(
+            (entry) =>
+              entry.filledQuantity > 0 &&
+              heldUnits(this.parts.paper, trade.userId, orderInstrumentKey(entry), direction) > 0,
+          ),
+      );
+      if (isOpen) open.push(signal.id);
+    }
+    if (open.length === 0) {
+      return {
+        code: "NO_OPEN_TRADE",
+        message: `You have no open ${symbol.toUpperCase()} trade here (no entry waiting to fill, no position held), so there is nothing to manage.`,
+      };
+    }
+    if (open.length > 1) {
+      return {
+        code: "AMBIGUOUS_TRADE",
+        message: `You have ${open.length} open ${symbol.toUpperCase()} trades here and this does not say which one: nothing was done. In Discord, reply to the signal's message with it.`,
+      };
+    }
+    return { signalId: open[0] as string };
+  }
+
+  private async run(tenant: TenantRepository, input: ResolvedInput): Promise<ManagementOutcome> {
     const { management } = input;
     const signal = await tenant.execution.getSignal(input.signalId);
     if (!signal) return refusal("UNKNOWN_SIGNAL", "That message is not a signal of this community.");
@@ -120,9 +266,10 @@ export class TradeManagementDesk {
     const direction = posted.action === "buy" ? "long" : "short";
     const pending = trades.filter((trade) => trade.entries.some(isPendingEntry));
     const filled = trades.filter((trade) => trade.entries.some((entry) => entry.filledQuantity > 0));
+    const trail = management.trail ?? null;
     const acts =
       (management.cancelEntries && pending.length > 0) ||
-      ((management.stop !== null || management.closePercent !== null) && filled.length > 0);
+      ((management.stop !== null || trail !== null || management.closePercent !== null) && filled.length > 0);
     if (!acts) {
       return refusal(
         "NO_OPEN_TRADE",
@@ -146,6 +293,21 @@ export class TradeManagementDesk {
       }
     }
 
+    if (trail !== null && filled.length > 0) {
+      const quote = await this.parts.paper.quoteFor({ ...posted, entry: null, orderType: "market" });
+      marketPrice = quote?.last ?? null;
+      if (marketPrice === null) {
+        return refusal("NO_QUOTE", `No price for ${posted.symbol} to measure the trail against, so nothing was done.`);
+      }
+      const limits = communityRiskDefaultsOf((await tenant.community.get())?.settings);
+      if (trailTooWide(trail, marketPrice, limits.dailyLossLimitPercent)) {
+        return refusal(
+          "TRAIL_TOO_WIDE",
+          `A trail of ${"percent" in trail ? `${formatDecimal(trail.percent)}%` : formatDecimal(trail.amount)} is ${formatDecimal(Math.round(trailPercentOf(trail, marketPrice) * 100) / 100)}% of ${posted.symbol}'s price (${formatDecimal(marketPrice)}), wider than this community's daily loss limit of ${formatDecimal(limits.dailyLossLimitPercent)}%: nothing was done.`,
+        );
+      }
+    }
+
     const counts: ManagementCounts = { followers: 0, canceledEntries: 0, stopsMoved: 0, closesQueued: 0, skipped: {} };
     const lines: Lines = new Map();
     const say = (userId: string, line: string) => lines.set(userId, [...(lines.get(userId) ?? []), line]);
@@ -156,6 +318,12 @@ export class TradeManagementDesk {
     if (management.cancelEntries) await this.cancelEntries(tenant, pending, counts, say);
     if (management.stop !== null) {
       await this.moveStops(tenant, input, filled, direction, marketPrice ?? 0, counts, { say, skip });
+    }
+    if (trail !== null) {
+      await this.trailStops(tenant, input, filled, { direction, trail, marketPrice: marketPrice ?? 0 }, counts, {
+        say,
+        skip,
+      });
     }
     if (management.closePercent !== null) await this.close(input, filled, direction, counts, { say, skip });
 
@@ -184,7 +352,7 @@ export class TradeManagementDesk {
         ),
     );
     this.parts.logger.info("signal.managed", { communityId: input.communityId, signalId: signal.id, ...counts });
-    return { ok: true, duplicate: false, message, ...counts };
+    return { ok: true, duplicate: false, signalId: signal.id, message, ...counts };
   }
 
   /** Entries still queued are canceled here; those working at the broker are canceled there. */
@@ -223,7 +391,7 @@ export class TradeManagementDesk {
   /** Each filled follower's working stops withdrawn and placed again at the new level, never for more than held. */
   private async moveStops(
     tenant: TenantRepository,
-    input: ManageTradesInput,
+    input: ResolvedInput,
     filled: readonly FollowerTrade[],
     direction: "long" | "short",
     marketPrice: number,
@@ -289,11 +457,75 @@ export class TradeManagementDesk {
   }
 
   /**
+   * Each filled follower's working stops replaced by a trailing stop of the same size (never more than held),
+   * reduce-only, on an account whose broker places trailing stops; on any other account the stop stays as it was
+   * and the follower is told why (never a fixed stop in its place).
+   */
+  private async trailStops(
+    tenant: TenantRepository,
+    input: ResolvedInput,
+    filled: readonly FollowerTrade[],
+    how: { direction: "long" | "short"; trail: TrailDistance; marketPrice: number },
+    counts: ManagementCounts,
+    tell: { say: (userId: string, line: string) => void; skip: (userId: string, reason: string, line: string) => void },
+  ): Promise<void> {
+    const { direction, trail, marketPrice } = how;
+    const distance = "percent" in trail ? `${formatDecimal(trail.percent)}%` : formatDecimal(trail.amount);
+    for (const trade of filled) {
+      const entry = trade.entries.find((order) => order.filledQuantity > 0) as OrderRow;
+      const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
+      if (!flow.adapter.capabilities.trailingStops) {
+        tell.skip(
+          trade.userId,
+          "trailing_stops_unsupported",
+          "Your broker account does not take trailing stops here, so your stop stays as it was.",
+        );
+        continue;
+      }
+      if (trade.stops.length === 0) {
+        tell.skip(trade.userId, "no_working_stop", "Your position has no working stop to trail.");
+        continue;
+      }
+      const held = heldUnits(this.parts.paper, trade.userId, orderInstrumentKey(entry), direction);
+      const level = trailingStopLevel(direction === "long" ? "sell" : "buy", marketPrice, trail);
+      for (const working of trade.stops) {
+        const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));
+        if (units <= 0) continue;
+        const withdrawn = await withdrawExit(flow, working, {
+          cause: "stop_moved",
+          reason: `stop replaced by a trailing stop ${distance} behind the best price by the provider`,
+          data: { trail, sourceId: input.sourceId },
+        });
+        if (withdrawn !== "withdrawn") {
+          tell.skip(
+            trade.userId,
+            "stop_not_withdrawn",
+            "Your stop could not be taken off in time, so it stays as it was.",
+          );
+          continue;
+        }
+        await placeReplacement(flow, working, {
+          leg: `${working.leg}@${input.sourceId}`,
+          quantity: units,
+          stopPrice: level,
+          trail,
+          cause: "stop_moved",
+        });
+        counts.stopsMoved += 1;
+        tell.say(
+          trade.userId,
+          `Stop at ${formatDecimal(working.stopPrice ?? 0)} replaced by a trailing stop ${distance} behind the best price for ${units} (now at ${formatDecimal(level)}).`,
+        );
+      }
+    }
+  }
+
+  /**
    * Part or all of each follower's trade closed at market, reduce-only: planned, reserved and staged in one
    * synchronous step (ids derived from the message, so a retry plans the same orders), then delivered.
    */
   private async close(
-    input: ManageTradesInput,
+    input: ResolvedInput,
     filled: readonly FollowerTrade[],
     direction: "long" | "short",
     counts: ManagementCounts,
@@ -406,7 +638,7 @@ export class TradeManagementDesk {
       `insert into management_sources (source_id, signal_id, outcome, at) values (?, ?, ?, ?)
         on conflict(source_id) do update set outcome = excluded.outcome`,
       input.sourceId,
-      input.signalId,
+      input.signalId ?? (outcome.ok ? outcome.signalId : null) ?? "",
       JSON.stringify(outcome),
       Date.now(),
     );
@@ -415,6 +647,11 @@ export class TradeManagementDesk {
 
 function refusal(code: ManagementRefusal, message: string, retryable = false): ManagementOutcome {
   return { ok: false, code, message, retryable };
+}
+
+/** An outcome answered again: the same counts, marked a duplicate (a refusal stays the same refusal). */
+function asDuplicate(outcome: ManagementOutcome): ManagementOutcome {
+  return outcome.ok ? { ...outcome, duplicate: true } : outcome;
 }
 
 function isEntry(order: OrderRow): boolean {
@@ -456,7 +693,7 @@ function heldUnits(paper: PaperDesk, userId: string, key: string, direction: "lo
 
 /** A reduce-only market exit of `units` of the trade, keyed by the entry and the message (a retry reuses it). */
 function closeOrder(
-  input: ManageTradesInput,
+  input: ResolvedInput,
   entry: OrderRow,
   units: number,
   position: { key: string; direction: "long" | "short"; held: number },

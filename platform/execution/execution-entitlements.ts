@@ -3,7 +3,7 @@ import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
 import { discordSettingsOf } from "../../shared/discord/settings";
 import type { AccessRule } from "../../shared/membership/standing";
-import { RISK_DEFAULTS, type RiskLimits, validateCommunityRiskSettings } from "../../shared/risk/limits";
+import { communityRiskDefaultsOf, type RiskLimits } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
 import { loadEntitlements, loadMemberEntitlements } from "../billing/load-entitlements";
 import { database } from "../db/client";
@@ -41,13 +41,12 @@ export async function executionEntitlements(env: Env, communityId: string): Prom
   ]);
   const settings = (community?.settings ?? {}) as Record<string, unknown>;
   const discord = discordSettingsOf(settings);
-  const defaults = validateCommunityRiskSettings({ ...RISK_DEFAULTS, ...(settings.riskDefaults as object) });
   const live = new Map<string, boolean>();
   return {
     plan: ent.communityPlan,
     signalsPerDay: ent.limits.signalsPerDay,
     checkSignals: (signalsToday) => checkSignalQuota(ent, signalsToday),
-    communityRiskDefaults: defaults.ok ? defaults.value : { ...RISK_DEFAULTS },
+    communityRiskDefaults: communityRiskDefaultsOf(settings),
     liveTradingFor: (userId) => live.get(userId) ?? false,
     suspension: community?.suspendedAt != null ? { reason: community.suspendedReason } : null,
     access: {

@@ -74,7 +74,11 @@ export type ChannelMessageOutcome =
   | { outcome: "signal"; signalId: string; signalStatus: SignalStatus; replaced: string | null }
   | { outcome: "withdrawn"; signalId: string; canceledOrders: number }
   | { outcome: "edit_refused"; reason: "late" | "orders_sent" | "superseded" | "unknown_signal" }
-  | { outcome: "managed"; signalId: string; result: Extract<ManagementIntakeResult, { kind: "managed" }>["outcome"] }
+  | {
+      outcome: "managed";
+      signalId: string | null;
+      result: Extract<ManagementIntakeResult, { kind: "managed" }>["outcome"];
+    }
   | { outcome: "management_refused"; signalId: string | null; code: string; replied: boolean };
 
 /** What the Gateway knows of the author's rights: their guild permissions, or null before the guild's roles are known. */
@@ -120,7 +124,7 @@ export async function takeChannelMessage(
       },
       log,
     );
-    return answerManagement(deps, checked, target, managed);
+    return answerManagement(deps, checked, target, managed, { revision: POSTED, key: message.id });
   }
   const taken = await take(env, checked, message, reading.reading.signal, message.id, postedAt, log);
   return answer(deps, checked, target, taken, POSTED, null);
@@ -147,6 +151,10 @@ export async function takeChannelMessageEdit(
   const current = await tenant.signals.latestOfMessage(message.id);
   // A hand-off retried late must not undo a newer edit.
   if (current && editedAtOf(current, message.id) >= editedAt) return ignored("older_edit");
+  if (!current) {
+    const managed = await editOfManagement(deps, checked, message, editedAt, log);
+    if (managed) return managed;
+  }
   const reading = message.content.trim() === "" ? null : readSignalText(message.content, editedAt);
   if (current && current.status !== "withdrawn" && reading?.ok && sameSignal(current.normalized, reading.signal))
     return ignored("signal_unchanged");
@@ -203,6 +211,59 @@ export async function takeChannelMessageEdit(
   const sourceId = current ? `${message.id}:edit:${editedAt}` : message.id;
   const taken = await take(env, checked, message, reading.signal, sourceId, editedAt, log);
   return answer(deps, checked, target, taken, revision, withdrawn);
+}
+
+/**
+ * An edit of a message that was taken as trade management (openspec/specs/trade-management, "Edits of a management
+ * message"), or of one that becomes management: like a signal's edit, it is re-read only within the edit window,
+ * and only while the management has done nothing (it was refused, or found nothing to change); the new text is then
+ * taken under `<message id>:edit:<edit time>`. Once it canceled, moved or sent anything, an edit cannot undo it:
+ * it is ignored and the provider told by DM, as is an edit after the window. Null: not management, the signal
+ * rules apply.
+ */
+async function editOfManagement(
+  deps: NotifyDeps,
+  sender: Sender,
+  message: GatewayMessage,
+  editedAt: number,
+  logger: Logger,
+): Promise<ChannelMessageOutcome | null> {
+  const { env } = deps;
+  const before = await executorFor(env, sender.community.id).managementOfMessage({
+    communityId: sender.community.id,
+    messageId: message.id,
+  });
+  const late = editedAt - snowflakeTime(message.id) > EDIT_WINDOW_MS;
+  if (before && (late || before.acted)) {
+    await tellProvider(
+      deps,
+      sender,
+      `edit:${message.id}:${editedAt}:management`,
+      late
+        ? `✏️ Your edit of ${messageLink(message)} was not applied: a management message changes only by an edit within ${EDIT_WINDOW_MS / 1000} s of posting. Post a new message for another instruction.`
+        : `✏️ Your edit of ${messageLink(message)} was not applied: its instruction already acted (${before.message || "it is being acted on"}), and an edit cannot undo that. Post a new message for another instruction.`,
+    );
+    logger.info("signal.management_edit_refused", { late, sourceId: before.sourceId });
+    return { outcome: "edit_refused", reason: late ? "late" : "orders_sent" };
+  }
+  if (late || message.content.trim() === "") return before ? ignored("not_a_signal") : null;
+  const reading = readProviderMessage(message.content, editedAt, { reply: message.referencedMessageId !== null });
+  if (reading.kind !== "management") return null;
+  const target = { channelId: message.channelId, messageId: message.id };
+  const sourceId = `${message.id}:edit:${editedAt}`;
+  const managed = await takeManagement(
+    env,
+    sender.tenant,
+    {
+      providerUserId: sender.providerUserId,
+      messageId: sourceId,
+      postedAt: editedAt,
+      repliesTo: message.referencedMessageId,
+      management: reading.management,
+    },
+    logger,
+  );
+  return answerManagement(deps, sender, target, managed, { revision: `edit-${editedAt}`, key: sourceId });
 }
 
 // --- who and where -------------------------------------------------------------
@@ -318,17 +379,19 @@ async function answerManagement(
   sender: Sender,
   target: ChannelMessageTarget,
   managed: ManagementIntakeResult,
+  version: { revision: string; key: string },
 ): Promise<ChannelMessageOutcome> {
   const { env } = deps;
   if (managed.kind === "managed") {
-    await mark(env, sender, target, POSTED, ACCEPTED);
+    await mark(env, sender, target, version.revision, ACCEPTED);
     if (!managed.outcome.duplicate) {
-      await tellProvider(deps, sender, `manage:${target.messageId}`, `🛠️ ${managed.outcome.message}`);
+      await tellProvider(deps, sender, `manage:${version.key}`, `🛠️ ${managed.outcome.message}`);
     }
     return { outcome: "managed", signalId: managed.signalId, result: managed.outcome };
   }
   const replied = sender.settings.unparsedMessages === "reply";
-  if (replied) await warn(env, { sender, target, revision: POSTED }, `${WARNING} Not done: ${managed.message}`);
+  if (replied)
+    await warn(env, { sender, target, revision: version.revision }, `${WARNING} Not done: ${managed.message}`);
   return { outcome: "management_refused", signalId: managed.signalId, code: managed.code, replied };
 }
 

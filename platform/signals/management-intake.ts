@@ -5,25 +5,27 @@ import type { TenantRepository } from "../db/tenant/for-community";
 import { executorFor } from "../objects";
 
 /**
- * A provider's trade-management message (openspec/specs/trade-management):
- * the signal it manages is the one its message replies to, or else the
- * provider's newest accepted entry on the symbol it names; the community's
- * executor then acts on that signal's trades (`manageTrades`). Nothing is
- * guessed: a message that names no signal of its provider is refused here.
+ * A provider's trade-management message, from any door (openspec/specs/trade-management): a channel message, a
+ * `/signal` text, a provider webhook. A reply manages the signal it replies to (checked here: the reply must be
+ * to a signal of this provider); anything else names a symbol, and the community's executor finds the
+ * provider's one open trade on it (`manageTrades` with no signal). The executor answers a repeat (the same
+ * source id, or a webhook's double post) before it looks any trade up. Nothing is guessed.
  */
 
 export interface ManagementMessage {
   providerUserId: string;
-  /** The message id: the idempotency key. */
+  /** The message id, interaction id or webhook source id: the idempotency key. */
   messageId: string;
   postedAt: number;
   /** The message it replies to (Discord's `message_reference`), if any. */
   repliesTo: string | null;
+  /** A webhook body without a time: `<webhook id>:<digest of the body>`, for the double-post window. */
+  doublePostKey?: string | null;
   management: TradeManagement;
 }
 
 export type ManagementIntakeResult =
-  | { kind: "managed"; signalId: string; outcome: Extract<ManagementOutcome, { ok: true }> }
+  | { kind: "managed"; signalId: string | null; outcome: Extract<ManagementOutcome, { ok: true }> }
   | { kind: "refused"; signalId: string | null; code: string; message: string };
 
 export async function takeManagement(
@@ -32,7 +34,7 @@ export async function takeManagement(
   message: ManagementMessage,
   logger: Logger,
 ): Promise<ManagementIntakeResult> {
-  const target = await managedSignal(tenant, message);
+  const target = message.repliesTo !== null ? await repliedSignal(tenant, message) : { signalId: null };
   if ("code" in target) return { kind: "refused", signalId: null, ...target };
   const outcome = await executorFor(env, tenant.communityId).manageTrades({
     communityId: tenant.communityId,
@@ -40,50 +42,35 @@ export async function takeManagement(
     sourceId: message.messageId,
     sourceTimestamp: message.postedAt,
     signalId: target.signalId,
+    doublePostKey: message.doublePostKey ?? null,
     management: message.management,
   });
   // Another delivery of the same message is acting on it: the inbox hands it on again for its outcome.
   if (!outcome.ok && outcome.retryable) throw new Error(`management ${message.messageId}: ${outcome.message}`);
-  logger.info("signal.management_taken", { signalId: target.signalId, ok: outcome.ok });
+  const signalId = outcome.ok ? outcome.signalId : target.signalId;
+  logger.info("signal.management_taken", { signalId, ok: outcome.ok, duplicate: outcome.ok && outcome.duplicate });
   return outcome.ok
-    ? { kind: "managed", signalId: target.signalId, outcome }
-    : { kind: "refused", signalId: target.signalId, code: outcome.code, message: outcome.message };
+    ? { kind: "managed", signalId, outcome }
+    : { kind: "refused", signalId, code: outcome.code, message: outcome.message };
 }
 
-async function managedSignal(
+/** The signal a reply manages: a signal of this provider's, or a refusal with the reason. */
+async function repliedSignal(
   tenant: TenantRepository,
   message: ManagementMessage,
 ): Promise<{ signalId: string } | { code: string; message: string }> {
-  if (message.repliesTo !== null) {
-    const replied = await tenant.signals.latestOfMessage(message.repliesTo);
-    if (!replied) {
-      return {
-        code: "NO_OPEN_TRADE",
-        message: "The message this replies to is not a signal I executed, so there is no trade to manage.",
-      };
-    }
-    if (replied.providerUserId !== message.providerUserId) {
-      return {
-        code: "NOT_YOUR_SIGNAL",
-        message: "This replies to another provider's signal: only its own provider manages its trades.",
-      };
-    }
-    return { signalId: replied.id };
-  }
-  const symbol = message.management.symbol;
-  if (symbol === null) {
+  const replied = await tenant.signals.latestOfMessage(message.repliesTo ?? "");
+  if (!replied) {
     return {
       code: "NO_OPEN_TRADE",
-      message:
-        'This names no trade: reply to the signal\'s message with it, or name the symbol (e.g. "move SL to 185 AAPL").',
+      message: "The message this replies to is not a signal I executed, so there is no trade to manage.",
     };
   }
-  const latest = await tenant.signals.latestEntryOn(message.providerUserId, symbol);
-  if (!latest) {
+  if (replied.providerUserId !== message.providerUserId) {
     return {
-      code: "NO_OPEN_TRADE",
-      message: `You have no executed ${symbol} signal here, so there is no trade to manage.`,
+      code: "NOT_YOUR_SIGNAL",
+      message: "This replies to another provider's signal: only its own provider manages its trades.",
     };
   }
-  return { signalId: latest.id };
+  return { signalId: replied.id };
 }

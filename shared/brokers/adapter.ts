@@ -51,7 +51,12 @@ export {
 
 export type BrokerId = "alpaca" | "schwab" | "etrade" | "ibkr" | "coinbase" | "binance" | "paper";
 
-export type OrderType = "market" | "limit" | "stop" | "stop_limit";
+export type OrderType = "market" | "limit" | "stop" | "stop_limit" | "trailing_stop";
+/**
+ * A trailing stop's distance behind the best price since it was placed (for a sell, the highest; for a buy, the
+ * lowest): a percent of that price, or an amount in the quote currency.
+ */
+export type TrailDistance = { percent: number } | { amount: number };
 export type TimeInForce = "day" | "gtc" | "ioc" | "fok";
 /** buy: open or add to a long; sell: reduce a long; sell_short: open a short; buy_to_cover: reduce a short. */
 export type OrderSide = "buy" | "sell" | "sell_short" | "buy_to_cover";
@@ -86,6 +91,11 @@ export interface BrokerCapabilities {
   /** The broker can find an order by our client order id (how unknown outcomes are resolved). */
   clientOrderIdLookup: boolean;
   clientOrderIdMaxLength: number;
+  /**
+   * Trailing stop orders (`orderType` trailing_stop with `trail`): the stop follows the best price and triggers
+   * reduce-only. Without it a trailing stop is refused for that account, never replaced by a fixed stop.
+   */
+  trailingStops: boolean;
 }
 
 /** The broker throttle's policy: half the published limit, so bursts never reach the broker's own 429s. */
@@ -121,6 +131,8 @@ export interface BrokerOrderIntent extends Instrument {
    * would flip the position instead of opening the opposite side.
    */
   reduceOnly?: boolean;
+  /** A trailing stop's distance (orderType trailing_stop); `stopPrice` is then ignored. */
+  trail?: TrailDistance | null;
 }
 
 /** The order statuses a broker reports (ours, without `queued` and `failed`, which only we know). */
@@ -163,6 +175,8 @@ export interface BrokerOrder {
   rejectReason: string | null;
   /** A bracket's exit orders, when the broker reports them with the entry. */
   legs?: BrokerOrder[];
+  /** A trailing stop's distance; `stopPrice` is its current trigger level (null before a price was seen). */
+  trail?: TrailDistance | null;
   /** Paper: the order waits because no price can be had yet ("waiting for a price"). */
   waitingForPrice?: boolean;
   note?: string | null;
@@ -223,13 +237,17 @@ export const orderIntentSchema = z
     symbol: z.string().trim().toUpperCase().min(1).max(32),
     option: optionContractSchema.nullable().default(null),
     side: z.enum(["buy", "sell", "sell_short", "buy_to_cover"]),
-    orderType: z.enum(["market", "limit", "stop", "stop_limit"]),
+    orderType: z.enum(["market", "limit", "stop", "stop_limit", "trailing_stop"]),
     quantity: z.number().finite().positive(),
     limitPrice: price.nullable().default(null),
     stopPrice: price.nullable().default(null),
     timeInForce: z.enum(["day", "gtc", "ioc", "fok"]),
     bracket: bracketSchema.nullable().default(null),
     reduceOnly: z.boolean().default(false),
+    trail: z
+      .union([z.object({ percent: z.number().positive().lt(100) }).strict(), z.object({ amount: price }).strict()])
+      .nullable()
+      .default(null),
   })
   .superRefine((intent, ctx) => {
     const instrument = instrumentSchema.safeParse(intent);
@@ -241,6 +259,9 @@ export const orderIntentSchema = z
     if (needsLimit && intent.limitPrice === null)
       ctx.addIssue({ code: "custom", message: "a limit price is required" });
     if (needsStop && intent.stopPrice === null) ctx.addIssue({ code: "custom", message: "a stop price is required" });
+    if ((intent.orderType === "trailing_stop") !== (intent.trail !== null)) {
+      ctx.addIssue({ code: "custom", message: "a trail goes with a trailing_stop order, and only with one" });
+    }
     if (intent.assetClass === "option" && !Number.isInteger(intent.quantity)) {
       ctx.addIssue({ code: "custom", message: "option quantities are whole contracts" });
     }

@@ -50,6 +50,8 @@ export const ALPACA_CAPABILITIES: BrokerCapabilities = {
   broker: "alpaca",
   assetClasses: ["equity", "option", "crypto"],
   orderTypes: ["market", "limit", "stop", "stop_limit"],
+  // Alpaca's API has trailing stops (trail_price, trail_percent); this adapter does not send them yet.
+  trailingStops: false,
   timeInForce: ["day", "gtc", "ioc", "fok"],
   brackets: true,
   fractional: true,

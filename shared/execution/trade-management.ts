@@ -13,8 +13,14 @@ const StopLevelSchema = z.union([
   z.object({ breakeven: z.literal(true) }).strict(),
 ]);
 
+const TrailDistanceSchema = z.union([
+  z.object({ percent: z.number().positive().lt(100) }).strict(),
+  z.object({ amount: z.number().positive().finite() }).strict(),
+]);
+
 export const TradeManagementSchema = z.object({
   stop: StopLevelSchema.nullable(),
+  trail: TrailDistanceSchema.nullish(),
   cancelEntries: z.boolean(),
   closePercent: z.number().gt(0).max(100).nullable(),
   symbol: z.string().max(40).nullable(),
@@ -27,8 +33,16 @@ export const ManageTradesInputSchema = z.object({
   /** The management message's id: the idempotency key (a replayed dispatch never acts twice). */
   sourceId: z.string().min(1).max(200),
   sourceTimestamp: z.number().int().nonnegative(),
-  /** The provider's signal whose trades it manages (the message replied to, or the one its symbol names). */
-  signalId: z.string().min(1),
+  /**
+   * The provider's signal whose trades it manages (the message replied to); null when the management names only
+   * its symbol: the executor then finds the provider's one open trade on it (after the duplicate checks).
+   */
+  signalId: z.string().min(1).nullable(),
+  /**
+   * A webhook body without a time: `<webhook id>:<digest of the body>`. The same key within the double-post window
+   * answers as a duplicate of the first, before any trade is looked up.
+   */
+  doublePostKey: z.string().min(1).max(200).nullish(),
   management: TradeManagementSchema,
 });
 export type ManageTradesInput = z.infer<typeof ManageTradesInputSchema>;
@@ -40,7 +54,9 @@ export const MANAGEMENT_REFUSALS = [
   "NOT_AN_ENTRY",
   "SYMBOL_MISMATCH",
   "NO_OPEN_TRADE",
+  "AMBIGUOUS_TRADE",
   "STOP_THROUGH_MARKET",
+  "TRAIL_TOO_WIDE",
   "NO_QUOTE",
   "STILL_RUNNING",
 ] as const;
@@ -57,7 +73,8 @@ export interface ManagementCounts {
 }
 
 export type ManagementOutcome =
-  | ({ ok: true; duplicate: boolean; message: string } & ManagementCounts)
+  /** `signalId`: the signal whose trades were managed (the one found by symbol when none was named). */
+  | ({ ok: true; duplicate: boolean; message: string; signalId: string | null } & ManagementCounts)
   | { ok: false; code: ManagementRefusal; message: string; retryable: boolean };
 
 /** One follower's trade from a signal, as far as a close may act on it. */
@@ -99,4 +116,24 @@ export function movedStopUnits(stopUnits: number, heldUnits: number, lotStep: nu
  */
 export function stopThroughMarket(direction: "long" | "short", stopPrice: number, marketPrice: number): boolean {
   return direction === "long" ? stopPrice >= marketPrice : stopPrice <= marketPrice;
+}
+
+/** A trail's distance as a percent of the market price (an amount is measured against it). */
+export function trailPercentOf(trail: { percent: number } | { amount: number }, marketPrice: number): number {
+  return "percent" in trail ? trail.percent : (trail.amount / marketPrice) * 100;
+}
+
+/**
+ * Whether a trail is wider than the risk limits allow: a trailing stop may let the price fall (or, for a short,
+ * rise) from its best by at most the community's daily loss limit, as a percent of the price. A wider one could
+ * give back more of the position than a whole day's loss limit before it triggers, so it is refused
+ * (`TRAIL_TOO_WIDE`), as is one at 100% or more of the price, which could never trigger.
+ */
+export function trailTooWide(
+  trail: { percent: number } | { amount: number },
+  marketPrice: number,
+  maxPercent: number,
+): boolean {
+  const percent = trailPercentOf(trail, marketPrice);
+  return !(percent > 0) || percent >= 100 || percent > maxPercent;
 }

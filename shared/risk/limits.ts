@@ -167,6 +167,12 @@ export function validateCommunityRiskSettings(input: unknown): SettingsResult<Ri
   return toResult(communityRiskSettingsSchema.safeParse(input)) as SettingsResult<RiskLimits>;
 }
 
+/** A community's risk limits from its settings: its `riskDefaults` over the product's (the product's if invalid). */
+export function communityRiskDefaultsOf(settings: Record<string, unknown> | null | undefined): RiskLimits {
+  const defaults = validateCommunityRiskSettings({ ...RISK_DEFAULTS, ...(settings?.riskDefaults as object) });
+  return defaults.ok ? defaults.value : { ...RISK_DEFAULTS };
+}
+
 /** For routes: throws a 400 ValidationError whose details name each field. */
 export function parseMemberRiskSettings(input: unknown): MemberRiskSettings {
   const result = validateMemberRiskSettings(input);

@@ -135,7 +135,7 @@ export interface DecideInput {
 
 export type OrderSide = "buy" | "sell" | "sell_short" | "buy_to_cover";
 export type Leg = "entry" | "exit" | "stop" | `tp${number}`;
-export type BrokerOrderType = "market" | "limit" | "stop" | "stop_limit";
+export type BrokerOrderType = "market" | "limit" | "stop" | "stop_limit" | "trailing_stop";
 
 export interface OrderIntent {
   leg: Leg;
@@ -165,6 +165,8 @@ export interface OrderIntent {
   targetPercent?: number | null;
   /** Why the engine changed this exit from the decision (re-priced from the fill, sent at market...). */
   adjustments?: string[];
+  /** A trailing stop's distance (orderType trailing_stop): a percent of the best price since placed, or an amount. */
+  trail?: { percent: number } | { amount: number } | null;
 }
 
 export interface Reduction {

@@ -16,9 +16,14 @@ import { readSymbolWord } from "./symbols";
 /** Where a moved stop goes: a price, or each follower's own entry fill ("breakeven"). */
 export type StopLevel = { price: number } | { breakeven: true };
 
+/** A trailing stop's distance from the best price since it was placed: a percent of it, or an amount. */
+export type TrailDistance = { percent: number } | { amount: number };
+
 export interface TradeManagement {
   /** Move the stop of the trade's filled positions. */
   stop: StopLevel | null;
+  /** Replace the stop of the trade's filled positions by a trailing stop ("trail stop 2%", "trailing stop 1.50"). */
+  trail?: TrailDistance | null;
   /** Cancel the trade's entries not filled yet. */
   cancelEntries: boolean;
   /** Close this percent of each follower's position from the trade (100 = all, 50 = half). */
@@ -44,6 +49,7 @@ type Clause =
   | { kind: "chatter" }
   | { kind: "report" }
   | { kind: "stop"; level: StopLevel }
+  | { kind: "trail"; distance: TrailDistance }
   | { kind: "cancel" }
   | { kind: "close"; percent: number }
   | { kind: "other" };
@@ -108,6 +114,10 @@ const STOP_FORMS = [
   new RegExp(String.raw`^${STOP} (?:to|->|→|=) ${LEVEL}$`),
   new RegExp(String.raw`^(?:move|moving|moved) to ${LEVEL}$`),
 ];
+/** "trail stop 2%", "trailing stop 1.50", "trailing SL: 2%": a distance, never a level ("trail stop to 190" is one). */
+const TRAIL_FORM = new RegExp(
+  String.raw`^(?:set |use |start |switch to )?(?:a )?(?:trail|trailing)(?: the| your| our| my| all)? ${STOP}(?: of| :| =)? \$?(\d+(?:\.\d+)?)(%)?$`,
+);
 const CANCEL_FORMS = [
   /^(?:cancel|cancelled|canceled|cancelling|canceling|отмена|отменить|отменяем|cancelar|cancelado|cancelada|cancelamos)(?: the| this| that| my| our| your| all)?(?: pending| open| unfilled| limit)?(?: order| orders| entry| entries| trade| signal| setup| buy| long| short| idea| play| it)?$/,
   /^(?:order|orders|entry|entries|trade|signal|setup) (?:is |has been )?(?:cancelled|canceled)$/,
@@ -154,6 +164,11 @@ export function readManagement(text: string): ManagementReading {
         return { kind: "unclear", reason: "This moves the stop to two different levels; post one." };
       }
       management.stop = action.level;
+    } else if (action.kind === "trail") {
+      if (management.trail && JSON.stringify(management.trail) !== JSON.stringify(action.distance)) {
+        return { kind: "unclear", reason: "This trails the stop by two different distances; post one." };
+      }
+      management.trail = action.distance;
     } else if (action.kind === "cancel") {
       management.cancelEntries = true;
     } else if (action.kind === "close") {
@@ -162,6 +177,9 @@ export function readManagement(text: string): ManagementReading {
       }
       management.closePercent = action.percent;
     }
+  }
+  if (management.stop && management.trail) {
+    return { kind: "unclear", reason: "This both moves the stop to a level and trails it; post one." };
   }
   return { kind: "management", management };
 }
@@ -196,6 +214,12 @@ function readClause(raw: string, symbols: Set<string>): Clause[] {
 }
 
 function actionOf(norm: string): Clause | null {
+  const trail = TRAIL_FORM.exec(norm);
+  if (trail) {
+    const value = Number(trail[1]);
+    if (!(value > 0) || !Number.isFinite(value) || (trail[2] === "%" && value >= 100)) return { kind: "other" };
+    return { kind: "trail", distance: trail[2] === "%" ? { percent: value } : { amount: value } };
+  }
   for (const form of STOP_FORMS) {
     const match = form.exec(norm);
     if (!match) continue;
@@ -277,6 +301,13 @@ export function describeManagement(management: TradeManagement): string {
   if (management.cancelEntries) parts.push("cancel the entries not filled yet");
   if (management.stop) {
     parts.push("price" in management.stop ? `move the stop to ${management.stop.price}` : "move the stop to breakeven");
+  }
+  if (management.trail) {
+    parts.push(
+      "percent" in management.trail
+        ? `trail the stop ${management.trail.percent}% behind the best price`
+        : `trail the stop ${management.trail.amount} behind the best price`,
+    );
   }
   if (management.closePercent !== null) {
     parts.push(

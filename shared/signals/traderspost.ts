@@ -1,4 +1,5 @@
 import { isCalendarDay, isoDate } from "./dates";
+import type { TradeManagement } from "./management";
 import { formatDecimal } from "./numbers";
 import {
   type Entry,
@@ -25,7 +26,8 @@ import type { WebhookSignalError } from "./webhook-errors";
  * - sell: with sentiment bearish it opens a short; otherwise it sells a long (flat: all of it). A sell without a
  *   sentiment never opens a short, because whether it would depends on a position this payload does not show.
  * - exit: closes the position (`close`), all of it unless a quantity says how much.
- * - cancel and add are refused: cancelling orders and adding to "the" open position are not signals here.
+ * - cancel and exit are trade management of the provider's open trade on the ticker (readTradersPostManagement).
+ * - add is refused: adding to "the" open position is not a signal here.
  * An order type absent means a market order; `price` and `signalPrice` are then reference prices only (for a
  * relative take-profit or stop-loss), and `limitPrice` alone makes a limit order.
  */
@@ -577,4 +579,87 @@ function fieldOfSignalPath(path: (string | number)[]): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * TradersPost's `cancel` and `exit` as trade management of the provider's open trade on the ticker (TradersPost:
+ * cancel cancels the open orders for the ticker; exit cancels them and closes the position). `cancel` cancels the
+ * trade's entries not filled yet. `exit` without a quantity also closes the whole position; with `quantityType`
+ * `percent_of_position` it closes that part. An exit for a number of units is refused (each follower holds their
+ * own size), as are an exit at a price, a trailing exit and a sentiment with exit.
+ */
+export function readTradersPostManagement(
+  action: "cancel" | "exit",
+  body: Record<string, unknown>,
+): { management: TradeManagement } | { errors: WebhookSignalError[] } {
+  const errors: WebhookSignalError[] = [];
+  const fail = (code: WebhookSignalError["code"], message: string, field: string) =>
+    errors.push({ code, message, field });
+  const ticker = typeof body.ticker === "string" ? body.ticker.trim().toUpperCase() : "";
+  const contract = CONTRACT_TICKER.exec(ticker);
+  const symbol = contract
+    ? (contract[1] ?? null)
+    : ticker && !FUTURES_ROOTS.has(ticker)
+      ? (readSymbolWord(ticker)?.symbol ?? null)
+      : null;
+  if (symbol === null) {
+    fail(
+      "UNKNOWN_SYMBOL",
+      ticker ? `${ticker} is not an instrument this platform trades.` : "ticker is required.",
+      "ticker",
+    );
+  }
+  let closePercent: number | null = null;
+  if (action === "exit") {
+    if (body.sentiment !== undefined && body.sentiment !== null) {
+      fail(
+        "AMBIGUOUS_SIDE",
+        "A sentiment goes only with buy or sell; exit closes the position without one.",
+        "sentiment",
+      );
+    }
+    const orderType = typeof body.orderType === "string" ? body.orderType.trim().toLowerCase() : undefined;
+    if (orderType !== undefined && orderType !== "market") {
+      fail(
+        "UNSUPPORTED_FEATURE",
+        `An exit closes each follower's trade at market; orderType ${orderType} is not supported.`,
+        "orderType",
+      );
+    }
+    for (const field of ["limitPrice", "stopPrice", "trailAmount", "trailPercent"]) {
+      if (body[field] !== undefined && body[field] !== null) {
+        fail(
+          "UNSUPPORTED_FEATURE",
+          `An exit closes each follower's trade at market; ${field} is not supported.`,
+          field,
+        );
+      }
+    }
+    if (body.stopLoss !== undefined || body.takeProfit !== undefined) {
+      fail("AMBIGUOUS_SIDE", "An exit has no stop-loss or take-profit: it closes the position.", "action");
+    }
+    const quantity = body.quantity;
+    if (quantity === undefined || quantity === null) closePercent = 100;
+    else if (body.quantityType === "percent_of_position") {
+      const percent = typeof quantity === "number" ? quantity : Number(quantity);
+      if (Number.isFinite(percent) && percent > 0 && percent <= 100) closePercent = percent;
+      else fail("INVALID_QUANTITY", "A percent of the position is more than 0 and at most 100.", "quantity");
+    } else {
+      fail(
+        "UNSUPPORTED_FEATURE",
+        "An exit of a number of units does not fit followers who each hold their own size: send quantityType percent_of_position, or no quantity to close it all.",
+        "quantity",
+      );
+    }
+  }
+  if (errors.length > 0) return { errors };
+  return {
+    management: {
+      stop: null,
+      cancelEntries: action === "cancel" || closePercent === 100,
+      closePercent,
+      symbol,
+      reported: false,
+    },
+  };
 }

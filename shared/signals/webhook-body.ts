@@ -1,6 +1,7 @@
+import { readManagement, type TradeManagement } from "./management";
 import { parseSignal } from "./parser";
 import { type NormalizedSignal, NormalizedSignalSchema } from "./schema";
-import { looksLikeTradersPost, readTradersPost } from "./traderspost";
+import { looksLikeTradersPost, readTradersPost, readTradersPostManagement } from "./traderspost";
 import type { WebhookSignalError, WebhookSignalErrorCode } from "./webhook-errors";
 
 /**
@@ -14,7 +15,13 @@ import type { WebhookSignalError, WebhookSignalErrorCode } from "./webhook-error
 export type WebhookBodyForm = "traderspost" | "signal" | "text";
 
 export type WebhookBodyReading =
-  | { ok: true; form: WebhookBodyForm; signal: NormalizedSignal; sentAt: number | null }
+  | { ok: true; kind: "signal"; form: WebhookBodyForm; signal: NormalizedSignal; sentAt: number | null }
+  /**
+   * Trade management of the provider's open trade on a symbol: a `{"text"}` that is management and not a whole
+   * signal (as a channel message that is not a reply), or TradersPost's `cancel` (the entries not filled yet) and
+   * `exit` (cancel those and close the position, or `percent_of_position` of it).
+   */
+  | { ok: true; kind: "management"; form: WebhookBodyForm; management: TradeManagement; sentAt: number | null }
   /** Not one of the three forms at all (400). */
   | { ok: false; unrecognized: string }
   /** One of the forms, but not a signal this platform can execute (422). */
@@ -34,10 +41,38 @@ export function readWebhookBody(body: unknown, now: Date): WebhookBodyReading {
 
   const time = sentAt(fields.time);
   const errors: WebhookSignalError[] = time.error ? [time.error] : [];
+  const management = managementOf(form, fields);
+  if (management && "management" in management) {
+    if (errors.length > 0) return { ok: false, form, errors };
+    return { ok: true, kind: "management", form, management: management.management, sentAt: time.at };
+  }
+  if (management) return { ok: false, form, errors: [...errors, ...management.errors] };
   const reading = readForm(form, fields, new Date(time.at ?? now.getTime()));
   if (!reading.ok) errors.push(...reading.errors);
   if (errors.length > 0 || !reading.ok) return { ok: false, form, errors };
-  return { ok: true, form, signal: reading.signal, sentAt: time.at };
+  return { ok: true, kind: "signal", form, signal: reading.signal, sentAt: time.at };
+}
+
+/** Management in the body, its problems, or null when the body is read as a signal. */
+function managementOf(
+  form: WebhookBodyForm,
+  fields: Record<string, unknown>,
+): { management: TradeManagement } | { errors: WebhookSignalError[] } | null {
+  if (form === "text") {
+    if (typeof fields.text !== "string") return null;
+    // A text that is a whole signal stays one ("close all AAPL" is an exit signal), as in a channel.
+    if (parseSignal(fields.text).ok) return null;
+    const reading = readManagement(fields.text);
+    if (reading.kind === "management") return { management: reading.management };
+    if (reading.kind === "unclear") {
+      return { errors: [{ code: "MANAGEMENT_MESSAGE", message: reading.reason, field: "text" }] };
+    }
+    return null;
+  }
+  if (form !== "traderspost") return null;
+  const action = typeof fields.action === "string" ? fields.action.trim().toLowerCase() : "";
+  if (action === "cancel" || action === "exit") return readTradersPostManagement(action, fields);
+  return null;
 }
 
 function formOf(fields: Record<string, unknown>): WebhookBodyForm | { ok: false; unrecognized: string } {

@@ -777,6 +777,31 @@ describe("trade-management messages", { timeout: 40_000 }, () => {
     await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
   });
 
+  it("Scenario: An edit of a management message is re-read only before it acted", async () => {
+    const watched = await watchedServer({ unparsedMessages: "reply" });
+    const provider = watched.community.provider();
+    const { message } = await filledSignal(watched, provider, 4);
+    // Refused (the entry filled, nothing to cancel): an edit within 30 s re-reads it.
+    const instruction = await post(watched, provider, "cancel", replyTo(message));
+    await eventually(() => expect(saidAbout(watched, instruction).reactions).toEqual(["PUT ⚠️"]));
+    await edit(watched, instruction, "close half");
+    await eventually(async () => expect(await exitsOf(watched)).toHaveLength(1));
+    const [exit] = await watched.tenant.execution.getOrdersByIds([(await exitsOf(watched))[0]?.id ?? ""]);
+    expect(exit).toMatchObject({ side: "sell", quantity: 2 });
+    // It acted: a further edit cannot undo that, so it is ignored and the provider told.
+    await edit(watched, instruction, "close all");
+    await eventually(() => expect(directMessages(watched)).toContainEqual(expect.stringContaining("already acted")));
+    // After the window an edit is ignored too, even of an instruction that did nothing.
+    const other = await post(watched, provider, "cancel", replyTo(message));
+    await eventually(() => expect(saidAbout(watched, other).reactions).toEqual(["PUT ⚠️"]));
+    await edit(watched, other, "close all", Date.now() + 31_000);
+    await eventually(() =>
+      expect(directMessages(watched)).toContainEqual(expect.stringContaining("changes only by an edit within 30 s")),
+    );
+    expect(await exitsOf(watched)).toHaveLength(1);
+    await settle({ communityId: watched.community.communityId, tenant: watched.tenant });
+  });
+
   it("Scenario: A replayed management dispatch acts once", async () => {
     const watched = await watchedServer();
     const provider = watched.community.provider();

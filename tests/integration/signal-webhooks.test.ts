@@ -277,8 +277,8 @@ describe("signal webhook intake", () => {
         },
       ],
     });
-    const cancel = await refusal(await postSignal(webhook.path, docs.CANCEL_OPEN_ORDERS), 422, "SIGNAL_INVALID");
-    expect(cancel.details).toMatchObject([{ code: "UNSUPPORTED_ACTION", field: "action" }]);
+    const add = await refusal(await postSignal(webhook.path, docs.ADD_TO_POSITION), 422, "SIGNAL_INVALID");
+    expect(add.details).toMatchObject([{ code: "UNSUPPORTED_ACTION", field: "action" }]);
     const text = await refusal(await postSignal(webhook.path, { text: "gm everyone" }), 422, "SIGNAL_INVALID");
     expect(text.details?.[0]).toMatchObject({ field: "text", start: expect.any(Number), end: expect.any(Number) });
     expect(await signalCount(community.communityId)).toBe(0);

@@ -196,6 +196,50 @@ describe("trade management", { timeout: 30_000 }, () => {
     await settle(community);
   });
 
+  it("Scenario: A trailing stop replaces each follower's stop and follows the best price", async () => {
+    const { community, signalId, entryOf } = await filledTrade([3]);
+    const [follower = ""] = community.followerIds;
+    const fill = entryOf(follower)?.averageFillPrice ?? 0;
+    const outcome = await manage(community, signalId, { trail: { percent: 2 } });
+    expect(outcome).toMatchObject({ ok: true, stopsMoved: 1 });
+    const stops = (await ordersOf(community, follower)).filter((o) => o.leg === "stop");
+    expect(stops.map((s) => [s.status, s.orderType, s.quantity])).toEqual([
+      ["canceled", "stop", 3],
+      ["submitted", "trailing_stop", 3],
+    ]);
+    expect(stops[1]?.intent).toMatchObject({
+      orderType: "trailing_stop",
+      trail: { percent: 2 },
+      positionEffect: "close",
+    });
+    await dmsTo(follower, "trailing stop 2% behind the best price");
+    // The market rises 3% (below the 4% take-profit; the stop follows to 2% under that high), then falls 3% from
+    // it: the trailing stop sells the 3, never more.
+    const high = Math.round(fill * 1.03 * 100) / 100;
+    await movePrice(community, high);
+    await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    expect(await heldShares(community, follower)).toBe(3);
+    await movePrice(community, Math.round(high * 0.97 * 100) / 100);
+    await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    await vi.waitFor(async () => expect(await heldShares(community, follower)).toBe(0), { timeout: 8_000 });
+    const trailed = (await ordersOf(community, follower)).find((o) => o.orderType === "trailing_stop");
+    expect(trailed).toMatchObject({ status: "filled", filledQuantity: 3, side: "sell" });
+    await settle(community);
+  });
+
+  it("Scenario: A trail wider than the risk limits is refused", async () => {
+    const { community, signalId, entryOf } = await filledTrade([2]);
+    const [follower = ""] = community.followerIds;
+    const fill = entryOf(follower)?.averageFillPrice ?? 0;
+    const before = await ordersOf(community, follower);
+    // The community's daily loss limit is 5% by default: a 6% trail, or an amount of 6% of the price, is wider.
+    for (const trail of [{ percent: 6 }, { amount: Math.round(fill * 0.06 * 100) / 100 }]) {
+      expect(await manage(community, signalId, { trail })).toMatchObject({ ok: false, code: "TRAIL_TOO_WIDE" });
+    }
+    expect(await ordersOf(community, follower)).toEqual(before);
+    await settle(community);
+  });
+
   it("Scenario: A stop through the market is refused", async () => {
     const { community, signalId, entryOf } = await filledTrade([2]);
     const [follower = ""] = community.followerIds;

@@ -1,9 +1,11 @@
 import { database } from "../../platform/db/client";
 import { activeWebhookByKeyHash, type WebhookByKey } from "../../platform/db/cross-community/signal-webhook-keys";
+import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import type { ExecutorSummary } from "../../platform/execution/executor-answer";
 import { rateLimiterFor } from "../../platform/objects";
 import { intakeSignal } from "../../platform/signals/intake";
+import { takeManagement } from "../../platform/signals/management-intake";
 import type { AppConfig } from "../../shared/config";
 import { constantTimeEqual, sha256Hex } from "../../shared/crypto/constant-time";
 import { verifySha256Signature } from "../../shared/crypto/hmac";
@@ -21,7 +23,7 @@ import { maxSignalAgeSeconds, staleness } from "../../shared/execution/signal-ga
 import type { Logger } from "../../shared/logging";
 import { assertValidPolicy, type RateLimitPolicy } from "../../shared/rate-limit";
 import { secretBinding, WEBHOOK_KEY_PATTERN } from "../../shared/signal-webhooks/credentials";
-import { readWebhookBody } from "../../shared/signals/webhook-body";
+import { readWebhookBody, type WebhookBodyReading } from "../../shared/signals/webhook-body";
 import type { WebhookSignalError } from "../../shared/signals/webhook-errors";
 
 /**
@@ -49,8 +51,9 @@ export interface WebhookSignalRequest {
 }
 
 export interface WebhookSignalReceipt {
-  signalId: string;
-  status: ExecutorSummary["status"];
+  /** The signal posted, or the one whose trades a management body managed (null: a double post still running). */
+  signalId: string | null;
+  status: ExecutorSummary["status"] | "managed";
   summary: WebhookSignalSummary;
 }
 
@@ -61,6 +64,10 @@ export interface WebhookSignalSummary {
   ordersQueued?: number;
   ordersReduced?: number;
   skipped?: Record<string, number>;
+  /** Management: entries canceled, stops moved and closes sent. */
+  canceledEntries?: number;
+  stopsMoved?: number;
+  closesQueued?: number;
 }
 
 const NOT_FOUND_MESSAGE = "No signal webhook answers at this URL.";
@@ -84,6 +91,9 @@ export async function receiveWebhookSignal(request: WebhookSignalRequest): Promi
   }
 
   const tenant = forCommunity(database(request.env.DB), webhook.communityId);
+  if (reading.kind === "management") {
+    return receiveManagement(request, webhook, tenant, reading, { receivedAt, logger });
+  }
   // A timed body names one alert: sent again, it is the same signal (the executor answers it once). Without a
   // time, each request is its own signal, and the executor's 5-second double-post window catches repeats.
   const sourceId = `webhook:${webhook.id}:${reading.sentAt !== null ? await sha256Hex(request.rawBody) : crypto.randomUUID()}`;
@@ -194,6 +204,69 @@ function signalInvalid(errors: WebhookSignalError[]): UnprocessableError {
     code: "SIGNAL_INVALID",
     details: errors.map((error) => ({ ...error })),
   });
+}
+
+/**
+ * A management body (a `{"text"}` such as "move stop to 185 AAPL", TradersPost's cancel and exit): the provider's
+ * open trade on the symbol is managed by the community's executor, which answers a repeat first (a timed body's
+ * source id, or an untimed body's double-post key within 5 s) and only then looks the trade up. 202 when acted on
+ * (or a duplicate); 422 MANAGEMENT_REFUSED with the executor's reason code otherwise.
+ */
+async function receiveManagement(
+  request: WebhookSignalRequest,
+  webhook: WebhookByKey,
+  tenant: TenantRepository,
+  reading: Extract<WebhookBodyReading, { kind: "management" }>,
+  context: { receivedAt: number; logger: Logger },
+): Promise<WebhookSignalReceipt> {
+  const digest = await sha256Hex(request.rawBody);
+  const timed = reading.sentAt !== null;
+  let taken: Awaited<ReturnType<typeof takeManagement>>;
+  try {
+    taken = await takeManagement(
+      request.env,
+      tenant,
+      {
+        providerUserId: webhook.providerUserId,
+        messageId: `webhook:${webhook.id}:${timed ? digest : crypto.randomUUID()}`,
+        postedAt: reading.sentAt ?? context.receivedAt,
+        repliesTo: null,
+        doublePostKey: timed ? null : `${webhook.id}:${digest}`,
+        management: reading.management,
+      },
+      context.logger,
+    );
+  } catch (error) {
+    context.logger.error("signal_webhook.management_failed", { error });
+    throw new ServiceUnavailableError(
+      "The management could not be finished now (the executor is busy with it or unreachable); send it again for its outcome.",
+      "EXECUTOR_UNAVAILABLE",
+    );
+  }
+  context.logger.info("signal_webhook.management", {
+    signalId: taken.signalId,
+    outcome: taken.kind === "managed" ? (taken.outcome.duplicate ? "duplicate" : "managed") : taken.code,
+  });
+  if (taken.kind === "refused") {
+    throw new UnprocessableError(`${taken.code}: ${taken.message}`, {
+      code: "MANAGEMENT_REFUSED",
+      details: [{ code: taken.code, message: taken.message, field: null }],
+    });
+  }
+  const { outcome } = taken;
+  return {
+    signalId: taken.signalId,
+    status: outcome.duplicate ? "duplicate" : "managed",
+    summary: {
+      message: outcome.message,
+      ...(outcome.duplicate ? { code: "DOUBLE_POST" } : {}),
+      followers: outcome.followers,
+      skipped: outcome.skipped,
+      canceledEntries: outcome.canceledEntries,
+      stopsMoved: outcome.stopsMoved,
+      closesQueued: outcome.closesQueued,
+    },
+  };
 }
 
 function summaryOf(summary: ExecutorSummary): WebhookSignalSummary {

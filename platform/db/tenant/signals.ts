@@ -99,22 +99,30 @@ export function signalRepository(scope: TenantScope) {
     },
 
     /**
-     * A provider's newest accepted entry signal (buy or short) on a symbol (or an option's underlying): the
-     * trade a management message that names the symbol without replying manages.
+     * A provider's accepted entry signals (buy or short) on a symbol (or an option's underlying), newest first: the
+     * trades a management message that names the symbol without replying may manage (the executor keeps the open
+     * ones and refuses when that is not exactly one).
      */
-    async latestEntryOn(providerUserId: string, symbol: string): Promise<SignalRow | null> {
+    async entriesOn(providerUserId: string, symbol: string, limit: number): Promise<SignalRow[]> {
       const upper = symbol.toUpperCase();
-      return newest(
-        and(
-          eq(signals.providerUserId, providerUserId),
-          eq(signals.status, "accepted" satisfies SignalStatus),
-          sql`json_extract(${signals.normalized}, '$.action') in ('buy', 'short')`,
-          or(
-            sql`upper(json_extract(${signals.normalized}, '$.symbol')) = ${upper}`,
-            sql`json_extract(${signals.normalized}, '$.option.underlying') = ${upper}`,
+      return db
+        .select()
+        .from(signals)
+        .where(
+          and(
+            inCommunity,
+            eq(signals.providerUserId, providerUserId),
+            eq(signals.status, "accepted" satisfies SignalStatus),
+            sql`json_extract(${signals.normalized}, '$.action') in ('buy', 'short')`,
+            or(
+              sql`upper(json_extract(${signals.normalized}, '$.symbol')) = ${upper}`,
+              sql`json_extract(${signals.normalized}, '$.option.underlying') = ${upper}`,
+            ),
           ),
-        ),
-      );
+        )
+        .orderBy(desc(signals.sourceTimestamp), desc(signals.createdAt))
+        .limit(limit)
+        .all();
     },
 
     /** Records why a signal did not reach (or was not taken by) the executor. */

@@ -9,6 +9,9 @@
  *   or the sell side's bid (else last) at or above it, at that better price;
  * - stop: triggers when the last price reaches the stop (buy: at or above,
  *   sell: at or below), then fills as a market order; stop-limit becomes a limit;
+ * - trailing stop: its stop follows the best last price since it was placed
+ *   (sell: the highest, less the trail; buy: the lowest, plus the trail), never
+ *   moving back, and triggers like a stop; it must be reduce-only (an exit);
  * - no quote: the order waits (`waitingForPrice`); a price is never invented;
  * - an implausible quote is no quote: an option premium above its strike (a
  *   put) or above its underlying's price (a call), or a bid above the ask, is
@@ -47,6 +50,7 @@ import {
   parseOrderIntent,
   sideDirection,
   type TimeInForce,
+  type TrailDistance,
 } from "../adapter";
 import { PermanentError } from "../errors";
 
@@ -59,7 +63,8 @@ const PAPER_DEFAULTS = {
 export const PAPER_CAPABILITIES: BrokerCapabilities = {
   broker: "paper",
   assetClasses: ["equity", "option", "crypto"],
-  orderTypes: ["market", "limit", "stop", "stop_limit"],
+  orderTypes: ["market", "limit", "stop", "stop_limit", "trailing_stop"],
+  trailingStops: true,
   timeInForce: ["day", "gtc", "ioc", "fok"],
   brackets: true,
   fractional: false,
@@ -124,6 +129,9 @@ interface PaperOrder {
   ocoGroup: string | null;
   /** May only shrink the position (exits). Absent on orders stored before it existed: false. */
   reduceOnly?: boolean;
+  /** A trailing stop's distance, and the best last price it has seen (its stop is that less or plus the trail). */
+  trail?: TrailDistance | null;
+  trailBest?: number | null;
   seq: number;
 }
 
@@ -433,6 +441,7 @@ function toBrokerOrder(state: PaperAccountState, order: PaperOrder): BrokerOrder
     quantity: order.quantity,
     limitPrice: order.limitPrice,
     stopPrice: order.stopPrice,
+    ...(order.trail ? { trail: { ...order.trail } } : {}),
     timeInForce: order.timeInForce,
     status: order.status,
     filledQuantity: order.filledQuantity,
@@ -453,6 +462,28 @@ function checkSupported(intent: BrokerOrderIntent): void {
   if (intent.assetClass === "equity" && !Number.isInteger(intent.quantity)) {
     throw new PermanentError("unsupported", "Paper equity orders are in whole shares.");
   }
+  if (intent.orderType === "trailing_stop") {
+    const trail = intent.trail;
+    const distance = trail ? ("percent" in trail ? trail.percent : trail.amount) : Number.NaN;
+    if (!trail || !(distance > 0) || ("percent" in trail && distance >= 100)) {
+      throw new PermanentError(
+        "invalid_order",
+        "A trailing stop needs a trail: a percent below 100 or an amount above 0.",
+      );
+    }
+    if (!intent.reduceOnly) {
+      throw new PermanentError("invalid_order", "A paper trailing stop is an exit: it must be reduce-only.");
+    }
+  }
+}
+
+/**
+ * A trailing stop's trigger level from the best price it has seen: for a sell (a long's exit) the best is the
+ * highest and the stop sits the trail below it; for a buy (a short's exit) the lowest, with the stop above it.
+ */
+export function trailingStopLevel(side: "buy" | "sell", best: number, trail: TrailDistance): number {
+  const distance = "percent" in trail ? (best * trail.percent) / 100 : trail.amount;
+  return roundPrice(side === "sell" ? best - distance : best + distance);
 }
 
 function newOrder(state: PaperAccountState, intent: BrokerOrderIntent, key: string, now: Now): PaperOrder {
@@ -487,6 +518,7 @@ function newOrder(state: PaperAccountState, intent: BrokerOrderIntent, key: stri
     legIds: [],
     ocoGroup: null,
     reduceOnly: intent.reduceOnly ?? false,
+    ...(intent.orderType === "trailing_stop" ? { trail: intent.trail ?? null, trailBest: null } : {}),
     seq,
   };
 }
@@ -501,7 +533,25 @@ function tryFill(
   atSubmission: boolean,
 ): void {
   const buying = sideDirection(order.side) === "buy";
-  if ((order.orderType === "stop" || order.orderType === "stop_limit") && !order.triggered) {
+  if (order.orderType === "trailing_stop" && !order.triggered && order.trail) {
+    // The best price only ever improves, so the stop only ever tightens.
+    const best =
+      order.trailBest == null
+        ? quote.last
+        : buying
+          ? Math.min(order.trailBest, quote.last)
+          : Math.max(order.trailBest, quote.last);
+    const level = trailingStopLevel(buying ? "buy" : "sell", best, order.trail);
+    if (best !== order.trailBest || level !== order.stopPrice) {
+      order.trailBest = best;
+      order.stopPrice = level;
+      order.updatedAt = iso(now);
+    }
+  }
+  if (
+    (order.orderType === "stop" || order.orderType === "stop_limit" || order.orderType === "trailing_stop") &&
+    !order.triggered
+  ) {
     const stop = order.stopPrice as number;
     const reached = buying ? quote.last >= stop : quote.last <= stop;
     if (!reached) return;

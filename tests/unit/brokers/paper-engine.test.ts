@@ -446,3 +446,40 @@ describe("paper engine", () => {
     expect(JSON.parse(before)).toEqual(state);
   });
 });
+
+describe("paper trailing stops", () => {
+  const trailing = (overrides: Partial<BrokerOrderIntent>) =>
+    order({ side: "sell", orderType: "trailing_stop", reduceOnly: true, quantity: 10, ...overrides });
+
+  it("Scenario: A paper trailing stop follows the best price and triggers reduce-only", () => {
+    const placed = submitOrder(holding(), trailing({ trail: { percent: 2 } }), quote("AAPL", { last: 100 }), at(1));
+    expect(placed.order).toMatchObject({ status: "submitted", stopPrice: 98, trail: { percent: 2 } });
+    // The stop follows a new high, and never moves back when the price falls.
+    let state = onQuote(placed.state, "AAPL", quote("AAPL", { last: 110 }, 2), at(2)).state;
+    expect(findOrder(state, placed.order.brokerOrderId)?.stopPrice).toBe(107.8);
+    state = onQuote(state, "AAPL", quote("AAPL", { last: 108 }, 3), at(3)).state;
+    expect(findOrder(state, placed.order.brokerOrderId)).toMatchObject({ status: "submitted", stopPrice: 107.8 });
+    const hit = onQuote(state, "AAPL", quote("AAPL", { bid: 107.5, last: 107.7 }, 4), at(4));
+    expect(findOrder(hit.state, placed.order.brokerOrderId)).toMatchObject({
+      status: "filled",
+      filledQuantity: 10,
+      averageFillPrice: 107.5,
+    });
+    expect(positionsOf(hit.state)).toEqual([]);
+    // An amount trails by that much; a short's trailing stop buys back above the lowest price.
+    const amount = submitOrder(holding(), trailing({ trail: { amount: 1.5 } }), quote("AAPL", { last: 100 }), at(1));
+    expect(amount.order.stopPrice).toBe(98.5);
+  });
+
+  it("refuses a trailing stop without a trail, with a stop-loss trail on an entry, or one that could open a position", () => {
+    const account = holding();
+    const last = quote("AAPL", { last: 100 });
+    expect(refusal(() => submitOrder(account, trailing({}), last, at(1))).reason).toBe("invalid_order");
+    expect(
+      refusal(() => submitOrder(account, trailing({ trail: { percent: 2 }, reduceOnly: false }), last, at(1))).reason,
+    ).toBe("invalid_order");
+    expect(
+      refusal(() => submitOrder(account, trailing({ trail: { percent: 2 }, quantity: 11 }), last, at(1))).reason,
+    ).toBe("insufficient_position");
+  });
+});

@@ -1,10 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { BrokerOrderIntent } from "../../../shared/brokers/adapter";
+import {
+  createPaperAccount,
+  findOrder,
+  onQuote,
+  type PaperAccountState,
+  positionsOf,
+  submitOrder,
+} from "../../../shared/brokers/paper/engine";
 import {
   ManageTradesInputSchema,
   managementCloseUnits,
   movedStopUnits,
   stopThroughMarket,
+  trailTooWide,
 } from "../../../shared/execution/trade-management";
 import { toLots } from "../../../shared/risk/instruments";
 
@@ -95,5 +105,83 @@ describe("management quantities", () => {
       ),
       { numRuns: 5_000 },
     );
+    // Trailing stops: sized like a moved stop, placed reduce-only on the paper broker, then any price path. The
+    // stop only tightens, and whatever fills never sells more than was held: the position never flips.
+    const T0 = Date.parse("2026-10-20T14:30:00Z");
+    const quote = (last: number, i: number) => ({
+      symbol: "AAPL",
+      last,
+      timestamp: new Date(T0 + i * 1000).toISOString(),
+      source: "test-feed",
+      delayed: false,
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 80 }),
+        fc.oneof(
+          fc.record({ percent: fc.double({ min: 0.1, max: 20, noNaN: true }) }),
+          fc.record({ amount: fc.double({ min: 0.01, max: 20, noNaN: true }) }),
+        ),
+        fc.array(fc.double({ min: 50, max: 150, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        (held, stopUnits, trail, path) => {
+          const units = movedStopUnits(stopUnits, held, 1);
+          let state: PaperAccountState = submitOrder(
+            createPaperAccount({}, T0),
+            intent({ side: "buy", orderType: "market", quantity: held }),
+            quote(100, 0),
+            T0,
+          ).state;
+          if (units <= 0) return;
+          const placed = submitOrder(
+            state,
+            intent({ side: "sell", orderType: "trailing_stop", quantity: units, trail, reduceOnly: true }),
+            quote(100, 1),
+            T0 + 1000,
+          );
+          state = placed.state;
+          let lastStop = findOrder(state, placed.order.brokerOrderId)?.stopPrice ?? 0;
+          for (const [i, price] of path.entries()) {
+            state = onQuote(state, "AAPL", quote(price, i + 2), T0 + (i + 2) * 1000).state;
+            const order = findOrder(state, placed.order.brokerOrderId);
+            if (order?.status === "submitted") {
+              expect(order.stopPrice ?? 0).toBeGreaterThanOrEqual(lastStop);
+              lastStop = order.stopPrice ?? 0;
+            }
+            expect(order?.filledQuantity ?? 0).toBeLessThanOrEqual(units);
+          }
+          const position = positionsOf(state).find((p) => p.symbol === "AAPL");
+          expect(position === undefined || position.direction === "long").toBe(true);
+          expect(position?.quantity ?? 0).toBeGreaterThanOrEqual(held - units);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it("refuses a trail wider than the daily loss limit", () => {
+    expect(trailTooWide({ percent: 2 }, 100, 5)).toBe(false);
+    expect(trailTooWide({ percent: 6 }, 100, 5)).toBe(true);
+    expect(trailTooWide({ amount: 1.5 }, 100, 5)).toBe(false);
+    expect(trailTooWide({ amount: 185 }, 190, 5)).toBe(true);
+    expect(trailTooWide({ amount: 200 }, 190, 100)).toBe(true);
   });
 });
+
+let counter = 0;
+function intent(overrides: Partial<BrokerOrderIntent>): BrokerOrderIntent {
+  counter += 1;
+  return {
+    clientOrderId: `t-${counter}`,
+    assetClass: "equity",
+    symbol: "AAPL",
+    option: null,
+    side: "buy",
+    orderType: "market",
+    quantity: 1,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: "gtc",
+    ...overrides,
+  };
+}

@@ -33,6 +33,9 @@ describe("trade-management messages", () => {
       ["move SL to entry", { stop: { breakeven: true } }],
       ["Move to breakeven", { stop: { breakeven: true } }],
       ["trail stop to 190", { stop: { price: 190 } }],
+      ["trail stop 2%", { trail: { percent: 2 } }],
+      ["trailing stop 1.50", { trail: { amount: 1.5 } }],
+      ["TP1 hit, trailing SL: 2.5% on $AAPL", { trail: { percent: 2.5 }, reported: true, symbol: "AAPL" }],
       ["SL to BE on BTCUSDT", { stop: { breakeven: true }, symbol: "BTC/USDT" }],
       ["**Update:** raise the stop to $191", { stop: { price: 191 } }],
       ["cancel the AAPL order", { cancelEntries: true, symbol: "AAPL" }],
@@ -61,7 +64,12 @@ describe("trade-management messages", () => {
   });
 
   it("Scenario: Unsure management is refused, never guessed", () => {
-    expect(readManagement("update: trailing stop 185")).toEqual({ kind: "none" });
+    // A trailing stop is a distance: 185 reads as one (and the executor refuses it as TRAIL_TOO_WIDE on a ~190 stock).
+    expect(readManagement("update: trailing stop 185")).toMatchObject({
+      kind: "management",
+      management: { trail: { amount: 185 }, stop: null },
+    });
+    expect(readManagement("move stop to 185 and trail stop 2%")).toMatchObject({ kind: "unclear" });
     expect(readManagement("move SL to 185 and move SL to 190")).toMatchObject({ kind: "unclear" });
     expect(readManagement("close AAPL and TSLA")).toMatchObject({
       kind: "unclear",

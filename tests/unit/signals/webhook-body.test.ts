@@ -12,8 +12,15 @@ function read(body: unknown): WebhookBodyReading {
 
 function signalOf(body: unknown): NormalizedSignal {
   const reading = read(body);
-  if (!reading.ok) throw new Error(`expected a signal, got ${JSON.stringify(reading)}`);
+  if (!reading.ok || reading.kind !== "signal") throw new Error(`expected a signal, got ${JSON.stringify(reading)}`);
   return reading.signal;
+}
+
+function managementOf(body: unknown) {
+  const reading = read(body);
+  if (!reading.ok || reading.kind !== "management")
+    throw new Error(`expected management, got ${JSON.stringify(reading)}`);
+  return reading.management;
 }
 
 function errorsOf(body: unknown) {
@@ -95,13 +102,21 @@ describe("TradersPost JSON", () => {
     });
     // Without a sentiment a sell never opens a short: it sells a long.
     expect(actionOf({ action: "sell" })).toEqual({ action: "sell", quantity: 4, quantityPercent: null });
-    expect(actionOf({ action: "exit" })).toEqual({ action: "close", quantity: 4, quantityPercent: null });
-    expect(actionOf({ action: "exit", quantityType: "percent_of_position", quantity: 50 })).toEqual({
-      action: "close",
-      quantity: null,
-      quantityPercent: 50,
+    // exit is trade management of the provider's open trade on the ticker (trade-management spec).
+    expect(managementOf({ ticker: "AAPL", action: "exit" })).toEqual({
+      stop: null,
+      cancelEntries: true,
+      closePercent: 100,
+      symbol: "AAPL",
+      reported: false,
     });
-    expect(signalOf(docs.EXIT_BULLISH).action).toBe("close");
+    expect(managementOf({ ticker: "AAPL", action: "exit", quantityType: "percent_of_position", quantity: 50 })).toEqual(
+      { stop: null, cancelEntries: false, closePercent: 50, symbol: "AAPL", reported: false },
+    );
+    expect(errorsOf({ ticker: "AAPL", action: "exit", quantity: 4 })).toEqual([
+      { code: "UNSUPPORTED_FEATURE", field: "quantity" },
+    ]);
+    expect(managementOf(docs.EXIT_BULLISH)).toMatchObject({ closePercent: 100, symbol: "SQ" });
     expect(signalOf(docs.EXIT_BULLISH_WITH_SENTIMENT).action).toBe("sell");
     expect(signalOf(docs.ENTER_BEARISH).action).toBe("sell");
     expect(signalOf(docs.EXIT_BEARISH_WITH_SENTIMENT).action).toBe("cover");
@@ -123,6 +138,7 @@ describe("TradersPost JSON", () => {
     const reading = read(body);
     expect(reading).toEqual({
       ok: true,
+      kind: "signal",
       form: "traderspost",
       signal: equity("buy", "AAPL", { quantity: 10 }),
       sentAt: Date.parse("2026-11-23T14:59:58Z"),
@@ -172,7 +188,12 @@ describe("TradersPost JSON", () => {
   });
 
   it("Scenario: TradersPost features this platform does not trade are refused with a reason", () => {
-    expect(errorsOf(docs.CANCEL_OPEN_ORDERS)).toEqual([{ code: "UNSUPPORTED_ACTION", field: "action" }]);
+    // cancel is trade management now: the provider's unfilled entries on the ticker.
+    expect(managementOf(docs.CANCEL_OPEN_ORDERS)).toMatchObject({
+      cancelEntries: true,
+      closePercent: null,
+      symbol: "SQ",
+    });
     expect(errorsOf(docs.ADD_TO_POSITION)).toEqual([{ code: "UNSUPPORTED_ACTION", field: "action" }]);
     expect(errorsOf(docs.TRAILING_STOP_EXIT)).toEqual([
       { code: "UNSUPPORTED_FEATURE", field: "orderType" },
@@ -253,11 +274,27 @@ describe("TradersPost JSON", () => {
 });
 
 describe("webhook body forms", () => {
+  it("Scenario: A text body is management only when it is not a whole signal", () => {
+    expect(managementOf({ text: "move stop to 185 AAPL" })).toEqual({
+      stop: { price: 185 },
+      cancelEntries: false,
+      closePercent: null,
+      symbol: "AAPL",
+      reported: false,
+    });
+    expect(managementOf({ text: "TP1 hit, move SL to breakeven $AAPL" })).toMatchObject({ stop: { breakeven: true } });
+    expect(managementOf({ text: "cancel", time: "2026-11-23T14:59:59Z" })).toMatchObject({ cancelEntries: true });
+    // A whole exit signal stays one, as in a channel message that is not a reply.
+    expect(signalOf({ text: "close all AAPL" }).action).toBe("close");
+    expect(errorsOf({ text: "move stop to 185 AAPL and 190 TSLA" })[0]?.code).toBe("MANAGEMENT_MESSAGE");
+  });
+
   it("Scenario: A normalized signal body and a text body are read like TradersPost JSON", () => {
     const aapl = equity("buy", "AAPL", { quantity: 10 });
-    expect(read({ signal: aapl })).toEqual({ ok: true, form: "signal", signal: aapl, sentAt: null });
+    expect(read({ signal: aapl })).toEqual({ ok: true, kind: "signal", form: "signal", signal: aapl, sentAt: null });
     expect(read({ text: "BUY AAPL 10 shares", time: Date.parse("2026-11-23T14:59:59Z") })).toEqual({
       ok: true,
+      kind: "signal",
       form: "text",
       signal: aapl,
       sentAt: Date.parse("2026-11-23T14:59:59Z"),

@@ -1,8 +1,10 @@
+import { takeManagement } from "../../../platform/signals/management-intake";
 import { snowflakeTime } from "../../../shared/execution/submit";
-import { readSignalOptions, readSignalText } from "../../../shared/signals/reading";
+import type { TradeManagement } from "../../../shared/signals/management";
+import { readProviderMessage, readSignalOptions, readSignalText } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { ephemeral, type InteractionResponse } from "../respond";
+import { ephemeral, type InteractionResponse, messageBody } from "../respond";
 import { outsideSignalChannels } from "../signal-channels";
 import { unreadableSignal } from "../signal-draft";
 import { intakeSignal } from "../signal-intake";
@@ -32,6 +34,11 @@ export async function handleSignal(ctx: CommunityContext<SignalOptions>): Promis
   const refusal = outsideSignalChannels(ctx.settings, ctx.channelId);
   if (refusal) return ephemeral(refusal);
   const sourceTimestamp = snowflakeTime(ctx.interaction.id);
+  if (text !== undefined) {
+    // Management of an open trade ("move stop to 185 AAPL", "cancel AAPL"): never a reply here, so it names its symbol.
+    const provider = readProviderMessage(text, sourceTimestamp, { reply: false });
+    if (provider.kind === "management") return manageFromCommand(ctx, provider.management, sourceTimestamp);
+  }
   const reading =
     text !== undefined ? readSignalText(text, sourceTimestamp) : readSignalOptions(structured, sourceTimestamp);
   if (!reading.ok) return unreadableSignal(ctx, reading, text ?? null);
@@ -43,4 +50,36 @@ export async function handleSignal(ctx: CommunityContext<SignalOptions>): Promis
     sourceTimestamp,
     channelId: ctx.channelId,
   });
+}
+
+/**
+ * /signal text that is trade management: the provider's one open trade on the symbol it names is managed by the
+ * executor (the interaction id is the key). The answer is private: what was done, or the refusal with its code.
+ */
+function manageFromCommand(
+  ctx: CommunityContext<SignalOptions>,
+  management: TradeManagement,
+  sourceTimestamp: number,
+): InteractionResponse {
+  return ctx.defer(
+    async () => {
+      const taken = await takeManagement(
+        ctx.env,
+        ctx.tenant,
+        {
+          providerUserId: ctx.member.user.id,
+          messageId: ctx.interaction.id,
+          postedAt: sourceTimestamp,
+          repliesTo: null,
+          management,
+        },
+        ctx.logger,
+      );
+      return messageBody(
+        taken.kind === "managed" ? `🛠️ ${taken.outcome.message}` : `⚠️ Not done (\`${taken.code}\`): ${taken.message}`,
+        { ephemeral: true },
+      );
+    },
+    { ephemeral: true },
+  );
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MANAGEMENT_REFUSALS } from "../../../shared/execution/trade-management";
 import { NormalizedSignalSchema } from "../../../shared/signals/schema";
 import { TRADERSPOST_ACTIONS } from "../../../shared/signals/traderspost";
 import { WEBHOOK_SIGNAL_ERROR_CODES } from "../../../shared/signals/webhook-errors";
@@ -22,7 +23,10 @@ const TradersPostBody = z
       example: "AAPL",
       description: "A ticker, a crypto pair (BTCUSD) or an option contract (SQ 240510C68)",
     }),
-    action: z.enum(TRADERSPOST_ACTIONS).openapi({ description: "cancel and add are refused (422 UNSUPPORTED_ACTION)" }),
+    action: z.enum(TRADERSPOST_ACTIONS).openapi({
+      description:
+        "cancel and exit manage the provider's open trade on the ticker (cancel: its unfilled entries; exit: those and the position, or quantityType percent_of_position of it); add is refused (422 UNSUPPORTED_ACTION)",
+    }),
     sentiment: z.enum(["bullish", "bearish", "flat", "long", "short"]).optional(),
     quantity: numberOrText.optional(),
     quantityType: z.enum(["fixed_quantity", "percent_of_position"]).optional(),
@@ -59,8 +63,13 @@ const TextBody = z
 
 const ReceiptSchema = z
   .object({
-    signalId: z.string(),
-    status: z.enum(["accepted", "expired", "refused", "duplicate"]),
+    signalId: z.string().nullable().openapi({
+      description:
+        "The signal posted, or for a management body the signal whose trades were managed (null only for a double post of a management body still being acted on)",
+    }),
+    status: z.enum(["accepted", "expired", "refused", "duplicate", "managed"]).openapi({
+      description: "managed: a management body (text, TradersPost cancel or exit) acted on the provider's open trade",
+    }),
     summary: z.object({
       message: z.string().openapi({ example: "accepted: 3 followers → 3 orders queued" }),
       code: z.string().optional().openapi({ description: "Why it was refused, expired or a duplicate" }),
@@ -68,19 +77,25 @@ const ReceiptSchema = z
       ordersQueued: z.number().int().optional(),
       ordersReduced: z.number().int().optional(),
       skipped: z.record(z.string(), z.number().int()).optional(),
+      canceledEntries: z.number().int().optional().openapi({ description: "Management: entries canceled" }),
+      stopsMoved: z.number().int().optional().openapi({ description: "Management: stops moved" }),
+      closesQueued: z.number().int().optional().openapi({ description: "Management: closes sent" }),
     }),
   })
   .openapi("WebhookSignalReceipt");
 
 const SignalRefusedSchema = z.object({
   error: z.object({
-    code: z.enum(["SIGNAL_INVALID", "SIGNAL_EXPIRED"]),
+    code: z.enum(["SIGNAL_INVALID", "SIGNAL_EXPIRED", "MANAGEMENT_REFUSED"]),
     message: z.string(),
     requestId: z.string(),
     details: z
       .array(
         z.object({
-          code: z.enum(WEBHOOK_SIGNAL_ERROR_CODES),
+          code: z.enum([...WEBHOOK_SIGNAL_ERROR_CODES, ...MANAGEMENT_REFUSALS]).openapi({
+            description:
+              "A problem of the body, or with MANAGEMENT_REFUSED the executor's reason (NO_OPEN_TRADE, AMBIGUOUS_TRADE...)",
+          }),
           message: z.string(),
           field: z.string().nullable().openapi({
             description: "The body field at fault (ticker, stopLoss.percent, signal.entry, time)",
@@ -90,7 +105,7 @@ const SignalRefusedSchema = z.object({
         }),
       )
       .optional()
-      .openapi({ description: "With SIGNAL_INVALID: every problem found" }),
+      .openapi({ description: "With SIGNAL_INVALID: every problem found; with MANAGEMENT_REFUSED: the reason code" }),
   }),
 });
 
@@ -139,7 +154,7 @@ const route = createRoute({
     413: errorResponse(`The body is over ${SIGNAL_WEBHOOK_BODY_LIMIT_BYTES} bytes (PAYLOAD_TOO_LARGE)`),
     422: jsonResponse(
       SignalRefusedSchema,
-      "Not a signal this platform executes (SIGNAL_INVALID, every problem in details), or its time is beyond the community's maximum signal age (SIGNAL_EXPIRED)",
+      "Not a signal this platform executes (SIGNAL_INVALID, every problem in details), its time is beyond the community's maximum signal age (SIGNAL_EXPIRED), or management the executor refused (MANAGEMENT_REFUSED, the reason code in details and the message: NO_OPEN_TRADE, AMBIGUOUS_TRADE, STOP_THROUGH_MARKET...)",
     ),
     429: errorResponse(
       "More than 60 requests a minute or 500 an hour for this webhook (RATE_LIMITED, see Retry-After)",
