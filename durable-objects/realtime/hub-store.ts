@@ -54,6 +54,10 @@ const encoder = new TextEncoder();
  * figures.
  */
 export class HubStore {
+  /** The stored sequence number and stream heads as last read or written: publishing reads neither from SQLite. */
+  private seq: number | null = null;
+  private readonly streamHeads = new Map<string, number>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly transaction: <T>(run: () => T) => T,
@@ -83,7 +87,8 @@ export class HubStore {
   }
 
   latestSeq(): number {
-    return Number(this.getMeta("seq") ?? 0);
+    this.seq ??= Number(this.getMeta("seq") ?? 0);
+    return this.seq;
   }
 
   /**
@@ -93,7 +98,7 @@ export class HubStore {
    * Throws (storing nothing) if any frame is too large.
    */
   record(events: readonly ValidPublish[]): RecordedEvent[] {
-    return this.transaction(() => {
+    const { recorded, heads } = this.transaction(() => {
       let seq = this.latestSeq();
       const heads = new Map<string, number>();
       const recorded: RecordedEvent[] = [];
@@ -148,8 +153,12 @@ export class HubStore {
       }
       this.sql.exec("DELETE FROM hub_events WHERE seq <= ?", seq - REALTIME_LIMITS.replayEvents);
       this.setMeta("seq", String(seq));
-      return recorded;
+      return { recorded, heads };
     });
+    // Only once the transaction has committed: a refused batch leaves the remembered figures as stored.
+    for (const [key, last] of heads) this.streamHeads.set(key, last);
+    this.seq = recorded.at(-1)?.seq ?? this.seq;
+    return recorded;
   }
 
   /**
@@ -166,8 +175,15 @@ export class HubStore {
   }
 
   private streamHead(key: string): number {
-    const row = this.sql.exec<{ last_seq: number }>("SELECT last_seq FROM hub_streams WHERE key = ?", key).toArray()[0];
-    return row?.last_seq ?? 0;
+    let head = this.streamHeads.get(key);
+    if (head === undefined) {
+      const row = this.sql
+        .exec<{ last_seq: number }>("SELECT last_seq FROM hub_streams WHERE key = ?", key)
+        .toArray()[0];
+      head = row?.last_seq ?? 0;
+      this.streamHeads.set(key, head);
+    }
+    return head;
   }
 
   /**
