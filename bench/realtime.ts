@@ -41,7 +41,8 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
  * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
- * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept). One JSON line on
+ * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept),
+ * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run). One JSON line on
  * stdout; logs on stderr.
  */
 
@@ -61,7 +62,7 @@ const params = {
   peer: process.env.BENCH_REALTIME_PEER !== "0",
   /** As the peer: wait (bounded) for a quiet machine; a run where others used over 5% of all cores is run again. */
   quietThreshold: 0.15,
-  quietMaxWaitMs: 180_000,
+  quietMaxWaitMs: Number(process.env.BENCH_REALTIME_QUIET_WAIT_MS ?? 180_000),
   interferenceShare: 0.05,
   attemptsPerRun: Number(process.env.BENCH_REALTIME_ATTEMPTS ?? 4),
   drainIdleMs: 3_000,
