@@ -54,10 +54,6 @@ const encoder = new TextEncoder();
  * figures.
  */
 export class HubStore {
-  /** The stored sequence number and stream heads as last read or written: publishing reads neither from SQLite. */
-  private seq: number | null = null;
-  private readonly streamHeads = new Map<string, number>();
-
   constructor(
     private readonly sql: SqlStorage,
     private readonly transaction: <T>(run: () => T) => T,
@@ -87,8 +83,7 @@ export class HubStore {
   }
 
   latestSeq(): number {
-    this.seq ??= Number(this.getMeta("seq") ?? 0);
-    return this.seq;
+    return Number(this.getMeta("seq") ?? 0);
   }
 
   /**
@@ -98,7 +93,7 @@ export class HubStore {
    * Throws (storing nothing) if any frame is too large.
    */
   record(events: readonly ValidPublish[]): RecordedEvent[] {
-    const { recorded, heads } = this.transaction(() => {
+    return this.transaction(() => {
       let seq = this.latestSeq();
       const heads = new Map<string, number>();
       const recorded: RecordedEvent[] = [];
@@ -153,12 +148,8 @@ export class HubStore {
       }
       this.sql.exec("DELETE FROM hub_events WHERE seq <= ?", seq - REALTIME_LIMITS.replayEvents);
       this.setMeta("seq", String(seq));
-      return { recorded, heads };
+      return recorded;
     });
-    // Only once the transaction has committed: a refused batch leaves the remembered figures as stored.
-    for (const [key, last] of heads) this.streamHeads.set(key, last);
-    this.seq = recorded.at(-1)?.seq ?? this.seq;
-    return recorded;
   }
 
   /**
@@ -175,15 +166,8 @@ export class HubStore {
   }
 
   private streamHead(key: string): number {
-    let head = this.streamHeads.get(key);
-    if (head === undefined) {
-      const row = this.sql
-        .exec<{ last_seq: number }>("SELECT last_seq FROM hub_streams WHERE key = ?", key)
-        .toArray()[0];
-      head = row?.last_seq ?? 0;
-      this.streamHeads.set(key, head);
-    }
-    return head;
+    const row = this.sql.exec<{ last_seq: number }>("SELECT last_seq FROM hub_streams WHERE key = ?", key).toArray()[0];
+    return row?.last_seq ?? 0;
   }
 
   /**
