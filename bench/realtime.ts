@@ -41,7 +41,8 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
  * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
- * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept). One JSON line on
+ * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept),
+ * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run). One JSON line on
  * stdout; logs on stderr.
  */
 
@@ -61,7 +62,7 @@ const params = {
   peer: process.env.BENCH_REALTIME_PEER !== "0",
   /** As the peer: wait (bounded) for a quiet machine; a run where others used over 5% of all cores is run again. */
   quietThreshold: 0.15,
-  quietMaxWaitMs: 180_000,
+  quietMaxWaitMs: Number(process.env.BENCH_REALTIME_QUIET_WAIT_MS ?? 180_000),
   interferenceShare: 0.05,
   attemptsPerRun: Number(process.env.BENCH_REALTIME_ATTEMPTS ?? 4),
   drainIdleMs: 3_000,
@@ -203,19 +204,24 @@ async function runPeer(): Promise<{ lines: PeerLine[]; outOfOrder: Record<string
 // ---- the hub ----
 
 const COMMUNITY_ID = "bench-realtime";
+const GUILD_ID = "100000000000009999";
 
-/** N members of one community, each with a live session (the rows sign-in would leave); returns their tokens. */
+/**
+ * N members of one community, each with a live session and the community's guild among their Discord guilds (the
+ * rows sign-in would leave); returns their tokens.
+ */
 async function seedMembers(persistTo: string, n: number, secret: string): Promise<string[]> {
   const now = Date.now();
   const expiresAt = newSessionExpiry(now);
   const statements = [
-    `INSERT INTO communities (id, guild_id, name, tier, created_at, updated_at) VALUES ('${COMMUNITY_ID}', '100000000000009999', 'Realtime bench', 'enterprise', ${now}, ${now});`,
+    `INSERT INTO communities (id, guild_id, name, tier, created_at, updated_at) VALUES ('${COMMUNITY_ID}', '${GUILD_ID}', 'Realtime bench', 'enterprise', ${now}, ${now});`,
   ];
   const tokens: string[] = [];
-  const rows: { users: string[]; memberships: string[]; sessions: string[] } = {
+  const rows: { users: string[]; memberships: string[]; sessions: string[]; guilds: string[] } = {
     users: [],
     memberships: [],
     sessions: [],
+    guilds: [],
   };
   for (let i = 0; i < n; i++) {
     const userId = `bench-user-${i}`;
@@ -223,6 +229,8 @@ async function seedMembers(persistTo: string, n: number, secret: string): Promis
     rows.users.push(`('${userId}', '${200000000000000000n + BigInt(i)}', 'bench_${i}', ${now}, ${now})`);
     rows.memberships.push(`('${COMMUNITY_ID}', '${userId}', 'trader', ${now}, ${now})`);
     rows.sessions.push(`('${sessionId}', '${userId}', ${now}, ${expiresAt}, ${now})`);
+    // Sign-in records the member's Discord guilds; a community is reachable only for a member in its guild.
+    rows.guilds.push(`('${userId}', '${GUILD_ID}', ${now})`);
     tokens.push(await signSessionToken(secret, { userId, sessionId, expiresAt }, { nowMs: now }));
   }
   for (let i = 0; i < n; i += 500) {
@@ -230,6 +238,7 @@ async function seedMembers(persistTo: string, n: number, secret: string): Promis
       `INSERT INTO users (id, discord_id, username, created_at, updated_at) VALUES ${rows.users.slice(i, i + 500).join(", ")};`,
       `INSERT INTO memberships (community_id, user_id, role, created_at, updated_at) VALUES ${rows.memberships.slice(i, i + 500).join(", ")};`,
       `INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at) VALUES ${rows.sessions.slice(i, i + 500).join(", ")};`,
+      `INSERT INTO user_guilds (user_id, guild_id, refreshed_at) VALUES ${rows.guilds.slice(i, i + 500).join(", ")};`,
     );
   }
   const file = join(dirname(persistTo), "bench-seed.sql");

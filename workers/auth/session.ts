@@ -61,7 +61,7 @@ const unauthorized = (problem: string) =>
  * cookie), SESSION_EXPIRED or SESSION_INVALID (forged, tampered, revoked,
  * unknown), logged with the problem, never the token.
  */
-export async function authenticateSession(c: AppContext): Promise<AuthenticatedSession> {
+export async function authenticateSession(c: AppContext, alongside?: AlongsideSession): Promise<AuthenticatedSession> {
   const secret = sessionSecret(c);
   const token = getCookie(c, sessionCookie(c).name);
   if (!token) throw new UnauthorizedError("Sign in first: this needs a session.", "SESSION_REQUIRED");
@@ -76,6 +76,7 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
     throw unauthorized(problem);
   }
 
+  alongside?.(c, claims.userId);
   const sessions = sessionStore(database(c.env.DB));
   const row = await sessions.get(claims.sessionId);
   const problem = !row
@@ -114,12 +115,23 @@ export async function authenticateSession(c: AppContext): Promise<AuthenticatedS
  * route). A response that can carry a cookie (not a WebSocket's 101) also
  * renews the session when it is due (sliding renewal).
  */
-export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
-  const session = await authenticateSession(c);
-  await assertCsrfToken(c, sessionSecret(c), session.sessionId);
-  c.set("session", session);
-  await runRenewing(c, session, next);
-});
+export const requireSession = requireSessionWith();
+
+/**
+ * Work a route may start for the token's user while the session row is read (a lookup of its own, so the two D1
+ * round trips overlap); its result must count only once the session is known to be live.
+ */
+export type AlongsideSession = (c: AppContext, userId: string) => void;
+
+/** `requireSession`, starting `alongside` once the token's signature is verified. */
+export function requireSessionWith(alongside?: AlongsideSession) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const session = await authenticateSession(c, alongside);
+    await assertCsrfToken(c, sessionSecret(c), session.sessionId);
+    c.set("session", session);
+    await runRenewing(c, session, next);
+  });
+}
 
 /**
  * `requireSession` for pages (`/app/...`): a browser without a live session is

@@ -4,7 +4,7 @@ import { listedMembership } from "../../platform/db/cross-community/member-commu
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { ForbiddenError, NotFoundError } from "../../shared/errors";
 import { type Action, type CommunityRole, can, whoMay } from "../../shared/rbac/matrix";
-import { requireSessionOrOpsToken } from "../auth/principal";
+import { requireSessionOrOpsTokenWith } from "../auth/principal";
 import type { AppContext, AppEnv } from "./context";
 import { OPS_TOKEN_SCHEME } from "./middleware/ops-auth";
 import { errorResponse } from "./schemas";
@@ -32,8 +32,20 @@ export function communityAction(action: Action) {
   const security: Record<string, string[]>[] = [{ sessionCookie: [action] }, { [OPS_TOKEN_SCHEME]: [] }];
   return {
     security,
-    middleware: [requireSessionOrOpsToken, authorizeCommunity(action)],
+    middleware: [requireSessionOrOpsTokenWith(lookUpMembership), authorizeCommunity(action)],
   };
+}
+
+/**
+ * Starts the membership lookup for the token's user while the session row is read. `authorizeCommunity` uses it
+ * only for the user whose session then proved live; otherwise it is dropped unread.
+ */
+function lookUpMembership(c: AppContext, userId: string): void {
+  const communityId = c.req.param("communityId");
+  if (!communityId) return;
+  const result = listedMembership(database(c.env.DB), { userId, communityId });
+  result.catch(() => {}); // read (and its failure thrown) only once the session is known live
+  c.set("membershipLookup", { userId, communityId, result });
 }
 
 const notFound = (communityId: string) =>
@@ -54,7 +66,10 @@ function authorizeCommunity(action: Action) {
     const session = c.get("session");
     if (!session) throw new Error("communityAction() runs after requireSessionOrOpsToken.");
     // Only a community listed for the user counts: a member of it, and in its guild as sign-in last saw.
-    const membership = await listedMembership(database(c.env.DB), { userId: session.userId, communityId });
+    const started = c.get("membershipLookup");
+    const membership = await (started?.userId === session.userId && started.communityId === communityId
+      ? started.result
+      : listedMembership(database(c.env.DB), { userId: session.userId, communityId }));
     if (!membership) {
       c.get("logger").warn("rbac.not_a_member", { userId: session.userId, action });
       throw notFound(communityId);

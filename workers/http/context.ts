@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppConfig } from "../../shared/config";
+import type { MembershipRole } from "../../shared/db/schema";
 import type { Logger } from "../../shared/logging";
 import type { AuthenticatedSession } from "../auth/session";
 import type { CommunityPrincipal } from "./community-access";
@@ -16,6 +17,8 @@ export interface AppVariables {
   userId?: string;
   /** Set by `requireSession`: the request's verified browser session. */
   session?: AuthenticatedSession;
+  /** Set by `communityAction` while the session is read: the token's user's listed membership, being looked up. */
+  membershipLookup?: { userId: string; communityId: string; result: Promise<{ role: MembershipRole } | null> };
   /** Set by `communityAction`: who calls a community route (an operator, or a member in their role). */
   principal?: CommunityPrincipal;
 }

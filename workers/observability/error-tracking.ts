@@ -19,10 +19,18 @@ import {
 /** Log fields that become searchable tags (the rest go along as redacted extra data). */
 const TAGGED_FIELDS = ["requestId", "communityId", "route", "queue", "cron", "job", "userId", "alert"] as const;
 
+/** Each env's SENTRY_DSN as validated once (the runtime passes the same env object to every request). */
+const dsnByEnv = new WeakMap<object, { dsn: string | undefined }>();
+
 /** A valid SENTRY_DSN of this env, or undefined (unset or malformed: the config gate reports malformed ones). */
 function sentryDsnOf(env: object): string | undefined {
-  const parsed = configSchema.shape.SENTRY_DSN.safeParse((env as Record<string, unknown>).SENTRY_DSN || undefined);
-  return parsed.success ? parsed.data : undefined;
+  let known = dsnByEnv.get(env);
+  if (!known) {
+    const parsed = configSchema.shape.SENTRY_DSN.safeParse((env as Record<string, unknown>).SENTRY_DSN || undefined);
+    known = { dsn: parsed.success ? parsed.data : undefined };
+    dsnByEnv.set(env, known);
+  }
+  return known.dsn;
 }
 
 function trackingOptions(env: unknown): Sentry.CloudflareOptions {
