@@ -92,9 +92,9 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
   };
   const core = { ...base, badges: new OrderBadges(base), digest: new SkipDigest(sql) };
   const dispatch = new OrderDispatch(core);
-  const fanOut = new SignalFanOut({ ...core, dispatch });
-  const flows = new OrderFlows(core);
   const held = new HeldPositions({ ...core, dispatch }, sql);
+  const fanOut = new SignalFanOut({ ...core, dispatch, held });
+  const flows = new OrderFlows(core);
   const confirmations = new Confirmations({ ...core, dispatch, flows, held });
   const withdrawals = new Withdrawals({ ...core, fanOut, flows });
   return {

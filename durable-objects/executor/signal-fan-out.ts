@@ -7,11 +7,13 @@ import { acceptedMessage, nothingExecuted, type SignalSummary } from "../../shar
 import type { Logger } from "../../shared/logging";
 import { communitySuspendedMessage } from "../../shared/membership/standing";
 import { ONCE_A_DAY, skippedCopyMessage } from "../../shared/notifications/order-messages";
+import { opensExposureAction } from "../../shared/orders/legs";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { namesExitQuantity, positionClosedBy, unknownExitQuantityMessage } from "../../shared/risk/provider-positions";
 import type { RiskSignal } from "../../shared/risk/types";
 import { planStep, type SkippedMember } from "./fan-out";
 import type { FanOutJournal, FanOutRun } from "./fan-out-journal";
+import type { HeldPositions, RefusedExit } from "./held-positions";
 import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import type { OrderBadges } from "./order-badges";
@@ -41,6 +43,7 @@ export interface FanOutContext {
   book: ProviderBook;
   badges: OrderBadges;
   digest: SkipDigest;
+  held: HeldPositions;
   logger: Logger;
   events: EventSink;
   tenant(communityId: string): TenantRepository;
@@ -219,6 +222,7 @@ export class SignalFanOut {
         const chunk = rest.slice(i, i + FAN_OUT_CHUNK);
         // One synchronous step: decisions, reservations, the staged orders and the cursor are written together.
         const now = Date.now();
+        let refusedExits: RefusedExit[] = [];
         const { batch } = planStep(
           this.ctx,
           {
@@ -233,8 +237,19 @@ export class SignalFanOut {
             now,
             counts: run.counts,
           },
-          (skipped) => skipNotices(this.ctx.digest, run.signalId, signal, provider, skipped, now),
+          (skipped) => {
+            const told = tellableSkips(skipped);
+            refusedExits = refusedExitsOf(this.ctx.held, run.signalId, signal, provider, told);
+            const offered = new Set(refusedExits.map((r) => r.userId));
+            const rest = told.filter((member) => !offered.has(member.userId));
+            return skipNotices(this.ctx.digest, run.signalId, signal, provider, rest, now);
+          },
         );
+        // Told after the step is staged: a refused exit of a held position gets [Close now] and [Keep].
+        for (const refused of refusedExits) {
+          const offered = await this.ctx.held.offerRefusedExit(input.communityId, refused);
+          if (!offered) this.logger(run).info("held.exit_refused_nothing_held", { userId: refused.userId });
+        }
         run.cursor = chunk[chunk.length - 1]?.userId ?? run.cursor;
         run.planned = i + FAN_OUT_CHUNK >= rest.length;
         journal.save(run, now);
@@ -332,9 +347,9 @@ function skipNotices(
   skipped: readonly SkippedMember[],
   now: number,
 ): MemberNotice[] {
-  const what = `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
+  const what = signalText(signal);
   const day = utcDay(now);
-  const told = skipped.filter((member) => !member.paused && !NOT_TOLD_SKIPS.includes(member.reason));
+  const told = tellableSkips(skipped);
   digest.add(
     day,
     told
@@ -353,6 +368,43 @@ function skipNotices(
         mode: member.mode,
       };
     });
+}
+
+/** The skips a member is told about (a pause is told by its own message, a suspension when it happened). */
+function tellableSkips(skipped: readonly SkippedMember[]): SkippedMember[] {
+  return skipped.filter((member) => !member.paused && !NOT_TOLD_SKIPS.includes(member.reason));
+}
+
+function signalText(signal: RiskSignal): string {
+  return `${signal.action.toUpperCase()} ${instrumentName(signal)}`;
+}
+
+/**
+ * Exit copies refused for members who still hold the position: told with [Close now] and [Keep] instead of the
+ * plain skip, and to digest members too (it is about a position they hold, not a copy they missed). Standing
+ * reasons (the market closed, a halt of the day) stay with the plain once-a-day notice.
+ */
+function refusedExitsOf(
+  held: HeldPositions,
+  signalId: string,
+  signal: RiskSignal,
+  provider: string | null,
+  told: readonly SkippedMember[],
+): RefusedExit[] {
+  if (opensExposureAction(signal.action)) return [];
+  const instrument = { assetClass: signal.assetClass, symbol: signal.symbol, option: signal.option };
+  return told
+    .filter((member) => !STANDING_SKIPS.includes(member.reason) && held.holds(member.userId, instrument))
+    .map((member) => ({
+      signalId,
+      userId: member.userId,
+      instrument,
+      provider,
+      signal: signalText(signal),
+      message: member.message,
+      reason: member.reason,
+      mode: member.mode,
+    }));
 }
 
 /** Reads the trader plans of the members who asked for live trading (paper members need none). */

@@ -144,6 +144,18 @@ export function exitNotTakenMessage(exit: DescribableOrder, why: string, held: H
   return `⚠️ Exit not taken (${why}): ${describeOrder(exit)}. You still hold ${heldLine(held)}: nothing was sent to the broker, so the position is open. [Close now] ${close} at market; [Keep] leaves it as it is. The buttons work for ${hours} hours.`;
 }
 
+/**
+ * An exit copy the risk engine refused while the member holds the position: not the plain "Not copied", but that
+ * the position is still open, why the exit was not copied, and the buttons.
+ * "⚠️ Exit not copied — @pete · SELL 50% AAPL. Your share rounds to 0 shares. You still hold 1 × AAPL: nothing was
+ * sent to the broker, so the position is open. [Close now] sells it at market; [Keep] leaves it as it is. The
+ * buttons work for 24 hours."
+ */
+export function exitNotCopiedMessage(skip: SkippedCopy, held: HeldPosition, hours: number): string {
+  const close = held.direction === "short" ? "buys it back" : "sells it";
+  return `⚠️ Exit not copied — ${providerName(skip.provider)} · ${skip.signal}. ${skip.message} You still hold ${heldLine(held)}: nothing was sent to the broker, so the position is open. [Close now] ${close} at market; [Keep] leaves it as it is. The buttons work for ${hours} hours.`;
+}
+
 /** [Close now] pressed: the close order is on its way. */
 export function closingHeldMessage(close: DescribableOrder): string {
   return `📤 Closing: ${describeOrder(close)}. You get a message when it fills.`;

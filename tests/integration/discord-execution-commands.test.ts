@@ -141,6 +141,67 @@ describe("a member's portfolio and orders in Discord", () => {
   });
 });
 
+describe("/cancel by short reference", () => {
+  /** A copy of the order under another id (and client order id): two orders of one member sharing a short reference. */
+  async function cloneOrder(orderId: string, id: string): Promise<void> {
+    const columns = (await env.DB.prepare("pragma table_info(orders)").all<{ name: string }>()).results.map(
+      (c) => c.name,
+    );
+    const values = columns.map((c) => (c === "id" ? "?1" : c === "client_order_id" ? "?2" : c));
+    await env.DB.prepare(
+      `insert into orders (${columns.join(", ")}) select ${values.join(", ")} from orders where id = ?3`,
+    )
+      .bind(id, id.replaceAll("-", "").slice(-20), orderId)
+      .run();
+  }
+
+  it("Scenario: An ambiguous short reference lists the orders and cancels nothing", async () => {
+    fakeDiscordApi();
+    const community = await setUpCommunity({ aroundTheClock: true });
+    const trader = member();
+    await postInteraction(slash("orders", [], { at: community.at, who: trader }));
+    const traderId = await userIdOf(trader.id);
+    await executorOf(community.communityId).submitManualTrade({
+      signalId: crypto.randomUUID(),
+      communityId: community.communityId,
+      userId: traderId,
+      signal: { ...MARKET_BUY, quantity: 3, stopLoss: null, takeProfits: [] },
+      sourceId: snowflake(),
+      sourceTimestamp: Date.now(),
+    });
+    const tenant = forCommunity(db, community.communityId);
+    const [placed] = await tenant.execution.listOrders({ userId: traderId });
+    const first = "abcdef12-0000-4000-8000-000000000001";
+    const second = "abcdef12-0000-4000-8000-000000000002";
+    await cloneOrder(placed?.id ?? "", first);
+    await cloneOrder(placed?.id ?? "", second);
+
+    const answer = await interactionResponse(
+      await postInteraction(
+        slash("cancel", [{ name: "order", type: OPTION.STRING, value: "#ABCDEF12" }], {
+          at: community.at,
+          who: trader,
+        }),
+      ),
+    );
+    expect(answer).toMatchObject({
+      type: 4,
+      data: {
+        content: `Several of your orders are #abcdef12, so nothing was canceled. Which one? Cancel it from the menu in \`/orders\`, or give its full id:\n• \`${first}\` buy 3 × AAPL at market\n• \`${second}\` buy 3 × AAPL at market`,
+        flags: EPHEMERAL,
+      },
+    });
+    const statuses = await env.DB.prepare("select id, status from orders where id in (?, ?) order by id")
+      .bind(first, second)
+      .all<{ id: string; status: string }>();
+    expect(statuses.results).toEqual([
+      { id: first, status: placed?.status },
+      { id: second, status: placed?.status },
+    ]);
+    await settle({ communityId: community.communityId, tenant, providerId: "", followerIds: [] });
+  });
+});
+
 describe("confirm mode in Discord", () => {
   it("Scenario: A confirm-mode order is confirmed from its direct message button", async () => {
     fakeDiscordApi();

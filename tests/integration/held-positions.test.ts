@@ -177,3 +177,82 @@ describe("exits of a copied position", () => {
     await settle(community);
   });
 });
+
+describe("exits the risk engine refused", () => {
+  const TRIM_HALF = { ...AAPL_SELL_ALL, action: "close", quantityPercent: 50 } as const;
+
+  /** A follower (auto mode, `notices` as given) who holds 1 AAPL: half of it rounds to no share. */
+  async function smallHolder(notices: "each" | "digest" = "each") {
+    const community = await communityWithFollowers(1);
+    const [holder = ""] = community.followerIds;
+    await seedPaperAccount(community, holder, {
+      cash: 99_800,
+      positions: [{ symbol: "AAPL", quantity: 1, averageCost: 200, lastPrice: 200 }],
+      day: null,
+    });
+    if (notices === "digest") await community.tenant.riskProfiles.setSkipNotices(holder, "digest");
+    return { community, holder };
+  }
+
+  const REFUSED_TRIM = `${BADGE}\n⚠️ Exit not copied — @provider · CLOSE AAPL. 50% of your 1 shares rounds down to zero. You still hold 1 × AAPL: nothing was sent to the broker, so the position is open. [Close now] sells it at market; [Keep] leaves it as it is. The buttons work for 24 hours.`;
+
+  it("Scenario: A refused exit tells the member they still hold the position", async () => {
+    const { community, holder } = await smallHolder();
+    const { summary, signalId } = await submit(community, TRIM_HALF);
+    expect(summary).toMatchObject({ ordersQueued: 0, skipped: { quantity_rounds_to_zero: 1 } });
+    expect(await dmWith(holder, "Exit not copied")).toBe(REFUSED_TRIM);
+    expect((await directMessagesTo(discord, holder)).some((dm) => dm.includes("⏭️ Not copied"))).toBe(false);
+    const buttons = buttonsOf("Exit not copied");
+    expect(buttons.map((b) => b.split("=")[0])).toEqual(["Close now", "Keep"]);
+    expect(buttons[0]).toMatch(new RegExp(`^Close now=held:close:${signalId}-[0-9a-z]{11}:[0-9a-z]+:[\\w-]{22}$`));
+    // One message for this signal and member (its DM key is the signal and the member).
+    await settle(community);
+    expect((await directMessagesTo(discord, holder)).filter((dm) => dm.includes("Exit not copied"))).toHaveLength(1);
+  });
+
+  it("Scenario: A refused exit is told at once to a member on the daily digest", async () => {
+    const { community, holder } = await smallHolder("digest");
+    await submit(community, TRIM_HALF);
+    expect(await dmWith(holder, "Exit not copied")).toBe(REFUSED_TRIM);
+    await settle(community);
+  });
+
+  it("Scenario: Close now on a refused exit closes the position once, reduce-only", async () => {
+    const { community, holder } = await smallHolder();
+    const { signalId } = await submit(community, TRIM_HALF);
+    await dmWith(holder, "Exit not copied");
+    const [close = "", keep = ""] = buttonsOf("Exit not copied").map((b) => b.slice(b.indexOf("=") + 1));
+    const who = await discordIdentity(holder);
+
+    const stranger = await pressInDm(close, { discordId: snowflake(), username: "stranger" });
+    expect(stranger.data?.content).toBe("Only the member who holds this position can close or keep it.");
+    expect(await pressInDm(close, who)).toMatchObject({
+      type: 7,
+      data: { content: "📤 Closing: sell 1 × AAPL at market (exit). You get a message when it fills." },
+    });
+    expect((await pressInDm(close, who)).data?.content).toBe("Already done: this position is being closed.");
+    expect((await pressInDm(keep, who)).data?.content).toBe("Already done: this position is being closed.");
+
+    const closes = await community.tenant.execution.listOrders({ signalId });
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toMatchObject({ side: "sell", quantity: 1, orderType: "market", leg: "exit" });
+    await deliver("order-submissions", await queuedMessages(community));
+    expect(await aaplHeld(community, holder)).toBe(0);
+    await settle(community);
+  });
+
+  it("Scenario: Keep on a refused exit leaves the position as it is", async () => {
+    const { community, holder } = await smallHolder();
+    const { signalId } = await submit(community, TRIM_HALF);
+    await dmWith(holder, "Exit not copied");
+    const [close = "", keep = ""] = buttonsOf("Exit not copied").map((b) => b.slice(b.indexOf("=") + 1));
+    const who = await discordIdentity(holder);
+    expect((await pressInDm(keep, who)).data?.content).toBe(
+      "👌 Kept: you still hold 1 × AAPL. Nothing was sent; close it any time with /trade.",
+    );
+    expect((await pressInDm(close, who)).data?.content).toBe("Already done: you chose to keep this position.");
+    expect(await community.tenant.execution.listOrders({ signalId })).toEqual([]);
+    expect(await aaplHeld(community, holder)).toBe(1);
+    await settle(community);
+  });
+});

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { orders } from "../../../shared/db/schema";
+import { orders, signals } from "../../../shared/db/schema";
 import type { Database } from "../client";
 
 /**
@@ -18,4 +18,15 @@ export async function orderOwner(
       .where(eq(orders.id, orderId))
       .get()) ?? null
   );
+}
+
+/**
+ * Which community a [Close now] / [Keep] offer over a position belongs to: its id is the signal's id, a dash, and
+ * a digest of the position (no order names it). The executor checks the presser is the member the offer is for.
+ */
+export async function positionOfferCommunity(db: Database, offerId: string): Promise<string | null> {
+  const signalId = /^(.+)-[0-9a-z]{11}$/.exec(offerId)?.[1];
+  if (!signalId) return null;
+  const row = await db.select({ communityId: signals.communityId }).from(signals).where(eq(signals.id, signalId)).get();
+  return row?.communityId ?? null;
 }

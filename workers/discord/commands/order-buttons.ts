@@ -1,5 +1,5 @@
 import { database } from "../../../platform/db/client";
-import { orderOwner } from "../../../platform/db/cross-community/order-owner";
+import { orderOwner, positionOfferCommunity } from "../../../platform/db/cross-community/order-owner";
 import { upsertUser } from "../../../platform/db/users";
 import { executorFor } from "../../../platform/objects";
 import type { ComponentRef } from "../../../shared/discord/components";
@@ -34,7 +34,8 @@ export async function handleOrderButton(
 
 /**
  * [Close now] and [Keep] under a position an exit the member did not take left open (a DM, no guild): the signed
- * custom_id names the exit order, only its member may answer, and the executor answers each offer once.
+ * custom_id names the exit order (or, for an exit the risk engine refused, the position: see positionOfferCommunity),
+ * only its member may answer, and the executor answers each offer once.
  */
 export async function handleHeldButton(
   env: Env,
@@ -44,12 +45,16 @@ export async function handleHeldButton(
   if (ref.action !== "close" && ref.action !== "keep")
     return ephemeral("This button is not valid, so nothing was done.");
   const db = database(env.DB);
-  const owner = await orderOwner(db, ref.id);
-  const user = await upsertUser(db, { discordId: presser.id, username: presser.username });
-  if (!owner || owner.userId !== user.id)
-    return ephemeral("Only the member who holds this position can close or keep it.");
-  const answer = await executorFor(env, owner.communityId).answerHeldPosition({
-    communityId: owner.communityId,
+  const [owner, offerCommunity, user] = await Promise.all([
+    orderOwner(db, ref.id),
+    positionOfferCommunity(db, ref.id),
+    upsertUser(db, { discordId: presser.id, username: presser.username }),
+  ]);
+  // An order names its member here; an offer over a position is checked by the executor, which holds it.
+  const communityId = owner ? (owner.userId === user.id ? owner.communityId : null) : offerCommunity;
+  if (!communityId) return ephemeral("Only the member who holds this position can close or keep it.");
+  const answer = await executorFor(env, communityId).answerHeldPosition({
+    communityId,
     orderId: ref.id,
     userId: user.id,
     decision: ref.action,
