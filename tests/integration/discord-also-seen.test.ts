@@ -61,7 +61,7 @@ describe("also seen", () => {
     const second = halt(community, "data feed down");
     await postInteraction(second);
     expect((await discord.editOf(second)).body.content).toBe(
-      `🛑 Trading stays halted; <@${community.owner.id}> gave a new reason: data feed down\nCopying is paused for everyone: no new orders are placed from signals or \`/trade\`. Stops, take-profits and exits already in place keep working.`,
+      `🛑 Trading stays halted; <@${community.owner.id}> gave a new reason: data feed down\nCopying is paused for everyone: no signal or \`/trade\` places a new order. Stops, take-profits and exits already in place keep working.`,
     );
     expect(await haltRow(community.communityId)).toEqual({ halted: 1, halted_reason: "data feed down" });
     // A halt without a reason keeps the last one.

@@ -481,7 +481,7 @@ describe("/killswitch", () => {
     expect(reply).toEqual({ type: 5 });
     const edit = await discord.editOf(payload);
     expect(edit.body.content).toBe(
-      `🛑 Trading is halted by <@${community.owner.id}>: broker outage\nCopying is paused for everyone: no new orders are placed from signals or \`/trade\`. Stops, take-profits and exits already in place keep working.`,
+      `🛑 Trading is halted by <@${community.owner.id}>: broker outage\nCopying is paused for everyone: no signal or \`/trade\` places a new order. Stops, take-profits and exits already in place keep working.`,
     );
     const row = await env.DB.prepare("SELECT halted, halted_reason FROM communities WHERE id = ?")
       .bind(community.communityId)

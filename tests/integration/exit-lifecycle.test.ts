@@ -379,12 +379,16 @@ describe("options", () => {
       await postInteraction(slash("portfolio", [], { at: community.at, who: trader })),
     );
     expect(portfolio.data?.flags).toBe(EPHEMERAL);
-    expect(portfolio.data?.content).toMatch(/• AAPL 20 Dec 2026 \$190 Call \(🧪 PAPER\): long 2 @ \$\d\.\d\d/);
+    const fieldOf = (reply: typeof portfolio, name: string) =>
+      ((reply.data?.embeds ?? []) as { fields: { name: string; value: string }[] }[])[0]?.fields.find(
+        (field) => field.name === name,
+      )?.value;
+    expect(fieldOf(portfolio, "Positions")).toMatch(/• AAPL 20 Dec 2026 \$190 Call \(🧪 PAPER\): long 2 @ \$\d\.\d\d/);
     const listed = await interactionResponse(
       await postInteraction(slash("orders", [], { at: community.at, who: trader })),
     );
-    expect(listed.data?.content).toMatch(
-      /sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\) — \*\*sent to broker\*\*/,
+    expect(fieldOf(listed, "Working")).toMatch(
+      /sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\) — sent to broker/,
     );
 
     const report = await executorOf(community.communityId).reconcile({ communityId: community.communityId });

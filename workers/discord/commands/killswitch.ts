@@ -7,7 +7,7 @@ export type KillswitchOptions = OptionsFor<typeof DEFINITIONS.killswitch>;
 
 /** What a halt means to every member of the server, said in the channel with the halt. */
 export const HALT_NOTICE =
-  "Copying is paused for everyone: no new orders are placed from signals or `/trade`. Stops, take-profits and exits already in place keep working.";
+  "Copying is paused for everyone: no signal or `/trade` places a new order. Stops, take-profits and exits already in place keep working.";
 const RESUME_NOTICE = "Copying resumes with the next signal.";
 
 /**
