@@ -5,6 +5,7 @@ import { maxSignalAgeSeconds } from "../shared/execution/signal-gate";
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
 import type { SignalSummary } from "../shared/execution/summary";
 import type { ManagementOutcome, ManageTradesInput } from "../shared/execution/trade-management";
+import type { TradePreview } from "../shared/execution/trade-preview";
 import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
 import type { MemberStopCause } from "../shared/membership/standing";
 import { utcDay } from "../shared/risk/daily-loss";
@@ -56,6 +57,11 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** A member's own confirmed /trade: the risk engine sizes and checks it for that member's account only. */
   submitManualTrade(raw: ManualTradeInput): Promise<SignalSummary> {
     return this.parts.pipeline.manualTrade(raw);
+  }
+
+  /** A member's /trade before Confirm: what would be placed now, or why not; nothing reserved, stored or sent. */
+  previewTrade(raw: ManualTradeInput): Promise<TradePreview> {
+    return this.parts.pipeline.previewTrade(raw);
   }
 
   /** The kill switch: stops fan-outs under way and cancels entries not yet sent; exits keep working. */

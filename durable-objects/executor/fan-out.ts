@@ -28,6 +28,8 @@ export interface StepInput {
   addsToRecentEntry?: boolean;
   now: number;
   counts: FanOutCounts;
+  /** A preview (/trade before Confirm): decided as for real, but nothing is reserved, counted, paused or staged. */
+  preview?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export function planStep(
   const planned = planFollowerOrders({ ...input, local: parts.local, paper: parts.paper });
   const notices = noticesFor(planned.skipped);
   const batch =
-    planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0
+    !input.preview && (planned.orders.length > 0 || planned.pausedMembers.length > 0 || notices.length > 0)
       ? parts.outbox.stage(
           {
             communityId: input.communityId,
@@ -140,7 +142,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
         notices: follower.skipNotices ?? "each",
         paused: decision.flattenAndPauseUntil !== undefined,
       });
-      if (decision.flattenAndPauseUntil) {
+      if (decision.flattenAndPauseUntil && !input.preview) {
         local.pause(follower.userId, decision.flattenAndPauseUntil, decision.reason);
         const lossPercent = Number(decision.details.lossPercent ?? 0);
         if (decision.lockAccount) local.lock(follower.userId, now, lossPercent);
@@ -204,7 +206,7 @@ function planFollowerOrders(input: StepInput & { local: ExecutorLocalState; pape
     });
   }
 
-  members.write();
+  if (!input.preview) members.write();
   return { orders: planned, pausedMembers, skipped };
 }
 

@@ -18,7 +18,14 @@ import {
   type SubmitSignalInput,
   SubmitSignalInputSchema,
 } from "../../shared/execution/submit";
-import { describeSkip, emptyCounts, nothingExecuted, type SignalSummary } from "../../shared/execution/summary";
+import {
+  describeSkip,
+  emptyCounts,
+  type FanOutCounts,
+  nothingExecuted,
+  type SignalSummary,
+} from "../../shared/execution/summary";
+import type { TradePreview } from "../../shared/execution/trade-preview";
 import type { Logger } from "../../shared/logging";
 import { communitySuspendedMessage } from "../../shared/membership/standing";
 import { opensExposureAction } from "../../shared/orders/legs";
@@ -28,7 +35,7 @@ import type { KillSwitch } from "./kill-switch";
 import type { ExecutorLocalState } from "./local-state";
 import type { OrderDispatch } from "./order-dispatch";
 import type { OrderFlows } from "./order-flows";
-import type { OrderOutbox } from "./outbox";
+import type { OrderOutbox, OutboxBatch, PlannedOrder } from "./outbox";
 import type { PaperDesk } from "./paper-desk";
 import type { SignalFanOut } from "./signal-fan-out";
 
@@ -99,15 +106,80 @@ export class SignalPipeline {
     const door = this.door(ManualTradeInputSchema, raw, "INVALID_TRADE_INPUT");
     if ("refused" in door) return door.refused;
     const { input, tenant } = door;
-    const { local, paper, killSwitch, dispatch } = this.parts;
-    const { signal } = input;
+    const { local, dispatch } = this.parts;
     const now = Date.now();
     const seen = local.seenSource(input.sourceId);
     if (seen) return nothingExecuted("duplicate", seen.signalId, undefined, "This trade was already placed.");
     local.rememberSource(input.sourceId, input.signalId, "manual", now);
+    const plan = await this.planManual(input, tenant, now, false);
+    if ("refused" in plan) return this.refuse(tenant, input.signalId, plan.refused.code, plan.refused.message);
+    const { entry, counts, told, batch } = plan;
+    const delivered = batch ? await dispatch.deliver(batch) : null;
+    if (delivered && delivered.haltedEntries > 0) {
+      return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
+    }
+    const message = entry
+      ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
+      : `Not placed: ${told}`;
+    const summary: SignalSummary = {
+      ...counts,
+      status: entry ? "accepted" : "refused",
+      signalId: input.signalId,
+      message,
+      ...(entry ? { quantity: entry.quantity } : {}),
+    };
+    const skipped = Object.keys(counts.skipped)[0];
+    if (!entry && skipped) summary.code = skipped.toUpperCase();
+    await tenant.execution.setSignalOutcome(input.signalId, entry ? "accepted" : "refused", entry ? null : message, {
+      ...summary,
+    });
+    return summary;
+  }
+
+  /**
+   * A member's /trade before Confirm: the same checks and sizing as `manualTrade` (kill switch, standing,
+   * entitlements, the risk engine for the member's account, lots), but nothing is remembered, reserved, stored or
+   * sent. Answers the order that would be placed now, or the refusal in words.
+   */
+  async previewTrade(raw: ManualTradeInput): Promise<TradePreview> {
+    const door = this.door(ManualTradeInputSchema, raw, "INVALID_TRADE_INPUT");
+    if ("refused" in door) return { status: "refused", code: "INVALID_TRADE_INPUT", message: door.refused.message };
+    const plan = await this.planManual(door.input, door.tenant, Date.now(), true);
+    if ("refused" in plan) return { status: "refused", ...plan.refused };
+    const { entry, counts, told } = plan;
+    if (!entry) {
+      const skipped = Object.keys(counts.skipped)[0];
+      return { status: "refused", code: (skipped ?? "unknown").toUpperCase(), message: told };
+    }
+    const { intent } = entry;
+    return {
+      status: "would_place",
+      quantity: entry.quantity,
+      order: describeOrder(entry),
+      exits: (intent.exits ?? []).map((exit) => describeOrder({ ...exit, intent: { option: exit.option } })),
+      explanation: [
+        ...(intent.reductions ?? []).map((r) => r.message),
+        ...(intent.notes ?? []),
+        ...(intent.sizingNote ? [intent.sizingNote] : []),
+      ],
+    };
+  }
+
+  /** The checks and the risk engine's plan for a member's own trade, for real (`preview` false) or not. */
+  private async planManual(
+    input: ManualTradeInput,
+    tenant: TenantRepository,
+    now: number,
+    preview: boolean,
+  ): Promise<
+    | { refused: { code: string; message: string } }
+    | { entry: PlannedOrder | null; counts: FanOutCounts; told: string; batch: OutboxBatch | null }
+  > {
+    const { paper, killSwitch } = this.parts;
+    const { signal } = input;
     // A member may always reduce their own position; only trades that open exposure wait for a resume.
     if (opensExposureAction(signal.action) && (await killSwitch.isHalted(tenant))) {
-      return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
+      return { refused: { code: "COMMUNITY_HALTED", message: TRADE_HALTED } };
     }
     const [profile, entitlements, quote, membership] = await Promise.all([
       tenant.riskProfiles.get(input.userId),
@@ -116,20 +188,11 @@ export class SignalPipeline {
       tenant.memberships.get(input.userId),
     ]);
     if (entitlements.suspension) {
-      return this.refuse(
-        tenant,
-        input.signalId,
-        "COMMUNITY_SUSPENDED",
-        communitySuspendedMessage(entitlements.suspension),
-      );
+      return { refused: { code: "COMMUNITY_SUSPENDED", message: communitySuspendedMessage(entitlements.suspension) } };
     }
     await entitlements.loadMembers([input.userId]);
     const counts = { ...emptyCounts(), followers: 1 };
-    const {
-      orders,
-      skipped: told,
-      batch,
-    } = planStep(this.parts, {
+    const { orders, skipped, batch } = planStep(this.parts, {
       communityId: input.communityId,
       signalId: input.signalId,
       signal,
@@ -153,27 +216,11 @@ export class SignalPipeline {
       exitQuantityOf: { kind: "own" },
       now,
       counts,
+      preview,
     });
-    const delivered = batch ? await dispatch.deliver(batch) : null;
-    if (delivered && delivered.haltedEntries > 0) {
-      return this.refuse(tenant, input.signalId, "COMMUNITY_HALTED", TRADE_HALTED);
-    }
-    const entry = orders.find((o) => o.cause === "signal");
-    const skipped = Object.keys(counts.skipped)[0];
-    const message = entry
-      ? `Order queued: ${describeOrder(entry)}${counts.ordersReduced > 0 ? " (reduced to fit your limits)" : ""}.`
-      : `Not placed: ${told[0]?.message ?? describeSkip(skipped ?? "unknown")}`;
-    const summary: SignalSummary = {
-      ...counts,
-      status: entry ? "accepted" : "refused",
-      signalId: input.signalId,
-      message,
-    };
-    if (!entry && skipped) summary.code = skipped.toUpperCase();
-    await tenant.execution.setSignalOutcome(input.signalId, entry ? "accepted" : "refused", entry ? null : message, {
-      ...summary,
-    });
-    return summary;
+    const entry = orders.find((o) => o.cause === "signal") ?? null;
+    const told = skipped[0]?.message ?? describeSkip(Object.keys(counts.skipped)[0] ?? "unknown");
+    return { entry, counts, told, batch };
   }
 
   /** The input against its schema, then the identity check (which throws: the caller named another community). */

@@ -10,6 +10,7 @@ const SummarySchema = z.looseObject({
   status: z.enum(["accepted", "expired", "refused", "duplicate"]),
   message: z.string(),
   code: z.string().optional(),
+  quantity: z.number().positive().optional(),
   followers: z.number().int().default(0),
   ordersQueued: z.number().int().default(0),
   ordersAwaitingConfirmation: z.number().int().optional(),

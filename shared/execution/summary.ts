@@ -9,6 +9,8 @@ export interface SignalSummary {
   message: string;
   /** A refusal's code (halted, conflict, signal limit, invalid input...). */
   code?: string;
+  /** A member's own trade that was placed: the entry's quantity. */
+  quantity?: number;
   followers: number;
   ordersQueued: number;
   /** Of ordersQueued, those waiting for their member's confirmation (confirm mode): not sent yet. */

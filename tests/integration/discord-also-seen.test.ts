@@ -96,9 +96,13 @@ describe("also seen", () => {
       .bind(community.communityId)
       .first<{ n: number }>();
     expect(pending?.n).toBe(0);
-    // Reducing a position is never held back by a halt: the sell is shown for confirmation.
-    const sell = await interactionResponse(await postInteraction(trade(community, who, "sell")));
-    expect(sell.data?.content).toMatch(/^Place this order on your account\?/);
+    // Reducing a position is never held back by a halt: the sell goes on to the risk engine (here: nothing to sell).
+    const sellTrade = trade(community, who, "sell");
+    const sell = await interactionResponse(await postInteraction(sellTrade));
+    expect(sell).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    expect((await discord.editOf(sellTrade)).body.content).toBe(
+      "⚠️ Not placed: SELL $AAPL QTY 1 MKT: You hold no long position in AAPL on your paper account.",
+    );
   });
 
   it("Scenario: A confirm-mode order is reported to the provider as awaiting confirmation", async () => {

@@ -29,11 +29,21 @@ const tradeOptions = [
   { name: "stop", type: OPTION.NUMBER, value: 185 },
 ];
 
-async function preview(community: RegisteredCommunity, who: TestMember) {
-  const reply = await interactionResponse(
-    await postInteraction(slash("trade", tradeOptions, { at: community.at, who })),
-  );
-  const buttons = reply.data?.components?.[0]?.components ?? [];
+/** /trade answers deferred (ephemeral); the preview is the edit of @original. */
+async function preview(
+  community: RegisteredCommunity,
+  who: TestMember,
+  discord: ReturnType<typeof fakeDiscordApi> = fakeDiscordApi(),
+  options = tradeOptions,
+) {
+  const interaction = slash("trade", options, { at: community.at, who });
+  const deferred = await interactionResponse(await postInteraction(interaction));
+  expect(deferred).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+  const reply = (await discord.editOf(interaction)).body as {
+    content: string;
+    components?: { components: { label: string; custom_id: string }[] }[];
+  };
+  const buttons = reply.components?.[0]?.components ?? [];
   const confirm = buttons.find((b) => b.label === "Confirm")?.custom_id ?? "";
   const cancel = buttons.find((b) => b.label === "Cancel")?.custom_id ?? "";
   const pending = await env.DB.prepare(
@@ -51,10 +61,19 @@ const statusOf = async (id: string | undefined) =>
 
 describe("/trade and its buttons", () => {
   it("Scenario: /trade shows a preview with signed Confirm and Cancel buttons", async () => {
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const { reply, confirm, cancel, pending } = await preview(community, member());
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
-    expect(reply.data?.content).toContain("BUY $AAPL QTY 5 @ 190.5 SL 185");
+    expect(reply.content).toBe(
+      [
+        "Place this order on your account?",
+        "**BUY $AAPL QTY 5 @ 190.5 SL 185**",
+        "Would place: buy 5 × AAPL limit $190.50.",
+        "With: sell 5 × AAPL stop $185.00 (stop-loss); sell 5 × AAPL limit $198.12 (take-profit 1).",
+        "The signal has no target: default take-profit 4% at $198.12.",
+        "Sized at fixed quantity 5 (your follow's sizing): 5 shares at $190.50, $952.50.",
+        "The buttons expire in 5 minutes.",
+      ].join("\n"),
+    );
     expect(pending).toMatchObject({ status: "received", status_reason: "awaiting_confirmation", source: "slash" });
     expect(confirm).toMatch(new RegExp(`^trade:confirm:${pending?.id}:[0-9a-z]+:[A-Za-z0-9_-]{22}$`));
     expect(cancel).toMatch(new RegExp(`^trade:cancel:${pending?.id}:`));
@@ -62,7 +81,7 @@ describe("/trade and its buttons", () => {
   });
 
   it("Scenario: Cancel edits the message to canceled", async () => {
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
     const { cancel, pending } = await preview(community, who);
     const reply = await interactionResponse(await postInteraction(buttonPress(cancel, { at: community.at, who })));
@@ -83,9 +102,9 @@ describe("/trade and its buttons", () => {
       ordersReduced: 0,
       skipped: {},
     });
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
-    const { confirm, pending } = await preview(community, who);
+    const { confirm, pending } = await preview(community, who, discord);
     const press = buttonPress(confirm, { at: community.at, who });
     expect(await interactionResponse(await postInteraction(press))).toEqual({ type: 6 });
     const edit = await discord.editOf(press);
@@ -112,7 +131,7 @@ describe("/trade and its buttons", () => {
     const discord = fakeDiscordApi();
     const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
-    const { confirm, pending } = await preview(community, who);
+    const { confirm, pending } = await preview(community, who, discord);
     const press = buttonPress(confirm, { at: community.at, who });
     expect(await interactionResponse(await postInteraction(press))).toEqual({ type: 6 });
     const edit = await discord.editOf(press);
@@ -130,9 +149,9 @@ describe("/trade and its buttons", () => {
     vi.spyOn(CommunityExecutor.prototype, "submitManualTrade").mockRejectedValue(
       new Error("Durable Object reset because its code was updated."),
     );
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
-    const { confirm, pending } = await preview(community, who);
+    const { confirm, pending } = await preview(community, who, discord);
     const press = buttonPress(confirm, { at: community.at, who });
     await postInteraction(press);
     const edit = await discord.editOf(press);
@@ -142,8 +161,53 @@ describe("/trade and its buttons", () => {
     expect((await statusOf(pending?.id))?.status).toBe("failed");
   });
 
-  it("Scenario: A forged, tampered or expired button does nothing and says so", async () => {
+  it("Scenario: /trade that the risk engine would refuse says why, with no Confirm button", async () => {
     const community = await setUpCommunity();
+    const { reply, confirm, pending } = await preview(community, member());
+    expect(reply.content).toBe(
+      "⚠️ Not placed: BUY $AAPL QTY 5 @ 190.5 SL 185: The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
+    );
+    expect(reply.components ?? []).toEqual([]);
+    expect(confirm).toBe("");
+    expect((await statusOf(pending?.id))?.status).toBe("refused");
+  });
+
+  it("Scenario: The preview reserves, stores and sends nothing", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity({ aroundTheClock: true });
+    const { confirm, pending } = await preview(community, member(), discord);
+    expect(confirm).not.toBe("");
+    const orders = await env.DB.prepare("SELECT COUNT(*) AS n FROM orders WHERE signal_id = ?")
+      .bind(pending?.id ?? "")
+      .first<{ n: number }>();
+    expect(orders?.n).toBe(0);
+    expect(await statusOf(pending?.id)).toEqual({ status: "received", status_reason: "awaiting_confirmation" });
+  });
+
+  it("Scenario: Confirm says so when the placed quantity differs from the preview", async () => {
+    const discord = fakeDiscordApi();
+    vi.spyOn(CommunityExecutor.prototype, "submitManualTrade").mockResolvedValue({
+      status: "accepted",
+      signalId: "s",
+      message: "Order queued: buy 3 × AAPL limit $190.50 (reduced to fit your limits).",
+      quantity: 3,
+      followers: 1,
+      ordersQueued: 1,
+      ordersReduced: 1,
+      skipped: {},
+    });
+    const community = await setUpCommunity({ aroundTheClock: true });
+    const who = member();
+    const { confirm } = await preview(community, who, discord);
+    const press = buttonPress(confirm, { at: community.at, who });
+    await postInteraction(press);
+    expect((await discord.editOf(press)).body.content).toBe(
+      "⚠️ Placed 3, not the 5 previewed: BUY $AAPL QTY 5 @ 190.5 SL 185: Order queued: buy 3 × AAPL limit $190.50 (reduced to fit your limits).",
+    );
+  });
+
+  it("Scenario: A forged, tampered or expired button does nothing and says so", async () => {
+    const community = await setUpCommunity({ aroundTheClock: true });
     const who = member();
     const { confirm, pending } = await preview(community, who);
     const [kind, , id, exp, tag] = confirm.split(":");
@@ -168,7 +232,7 @@ describe("/trade and its buttons", () => {
   });
 
   it("Scenario: Only the member who created a trade can press its buttons", async () => {
-    const community = await setUpCommunity();
+    const community = await setUpCommunity({ aroundTheClock: true });
     const { confirm, pending } = await preview(community, member());
     const reply = await interactionResponse(
       await postInteraction(buttonPress(confirm, { at: community.at, who: member() })),

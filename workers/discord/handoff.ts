@@ -1,6 +1,7 @@
 import { executorAnswer, executorFailure, type HandoffOutcome } from "../../platform/execution/executor-answer";
 import { executorFor } from "../../platform/objects";
 import type { ManualTradeInput } from "../../shared/execution/submit";
+import { type TradePreview, TradePreviewSchema } from "../../shared/execution/trade-preview";
 
 /**
  * Where the Discord commands hand work to the community's executor
@@ -20,6 +21,18 @@ export async function submitManualTrade(env: Env, input: ManualTradeInput): Prom
     return executorAnswer(await executorFor(env, input.communityId).submitManualTrade(input));
   } catch (error) {
     return executorFailure(error);
+  }
+}
+
+/** /trade before Confirm: what the executor would place now, or why not (a failure to ask is a refusal in words). */
+export async function previewTrade(env: Env, input: ManualTradeInput): Promise<TradePreview> {
+  try {
+    const parsed = TradePreviewSchema.safeParse(await executorFor(env, input.communityId).previewTrade(input));
+    return parsed.success
+      ? parsed.data
+      : { status: "refused", code: "EXECUTOR_UNAVAILABLE", message: "the executor answered without a preview" };
+  } catch (error) {
+    return { status: "refused", code: "EXECUTOR_UNAVAILABLE", message: executorFailure(error).reason };
   }
 }
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import { type SignalSource, type SignalStatus, signals } from "../../../shared/db/schema";
+import type { TradePreview } from "../../../shared/execution/trade-preview";
 import type { NormalizedSignal } from "../../../shared/signals/schema";
 import type { TenantScope } from "./scope";
 
@@ -131,6 +132,21 @@ export function signalRepository(scope: TenantScope) {
         .update(signals)
         .set({ status: "failed" satisfies SignalStatus, statusReason: reason, updatedAt: Date.now() })
         .where(and(byId(id), eq(signals.status, "received")));
+    },
+
+    /**
+     * A pending manual trade's preview: what would be placed is kept in its summary (Confirm compares the placed
+     * quantity with it); a refusal settles it as refused with the reason, so no button is left to press.
+     */
+    async settlePreview(id: string, preview: TradePreview): Promise<void> {
+      await db
+        .update(signals)
+        .set(
+          preview.status === "refused"
+            ? { status: "refused" satisfies SignalStatus, statusReason: preview.message, updatedAt: Date.now() }
+            : { summary: { preview: { quantity: preview.quantity, order: preview.order } }, updatedAt: Date.now() },
+        )
+        .where(and(byId(id), eq(signals.status, "received"), eq(signals.statusReason, AWAITING_CONFIRMATION)));
     },
 
     /**

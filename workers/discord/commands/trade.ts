@@ -1,19 +1,22 @@
 import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
+import { formatQuantity } from "../../../shared/discord/format";
 import { snowflakeTime } from "../../../shared/execution/submit";
+import type { TradePreview } from "../../../shared/execution/trade-preview";
 import { opensExposureAction } from "../../../shared/orders/legs";
 import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
-import { submitManualTrade } from "../handoff";
+import { previewTrade, submitManualTrade } from "../handoff";
 import { deferredUpdate, ephemeral, type InteractionResponse, messageBody, updateMessage } from "../respond";
 
 export type TradeOptions = OptionsFor<typeof DEFINITIONS.trade>;
 
 /**
- * /trade: a manual order for the member's own account. It is shown first
- * (ephemeral) with Confirm and Cancel buttons whose custom_ids are signed,
+ * /trade: a manual order for the member's own account. The reply is deferred (ephemeral) while the executor
+ * previews it (the same checks and sizing as at Confirm, nothing reserved): the order it would place is shown with
+ * Confirm and Cancel buttons, or the refusal in words with no button. The buttons' custom_ids are signed,
  * short-lived references to the pending trade, stored as a signal awaiting
  * confirmation. Only the member who created it can press them, once.
  */
@@ -57,20 +60,51 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
   if (!created && pending.statusReason !== AWAITING_CONFIRMATION) {
     return ephemeral("This trade was already confirmed or canceled.");
   }
-  const ref = (action: string): ComponentRef => ({ kind: "trade", action, id: pending.id });
-  const [confirmId, cancelId] = await Promise.all([
-    signComponentId(secret, ref("confirm")),
-    signComponentId(secret, ref("cancel")),
-  ]);
-  return ephemeral(
-    `Place this order on your account?\n**${describeSignal(reading.signal)}**\nThe buttons expire in 5 minutes.`,
-    [
-      buttonRow([
-        { customId: confirmId, label: "Confirm", style: ButtonStyle.SUCCESS },
-        { customId: cancelId, label: "Cancel", style: ButtonStyle.SECONDARY },
-      ]),
-    ],
+  const summary = describeSignal(reading.signal);
+  return ctx.defer(
+    async () => {
+      const preview = await previewTrade(ctx.env, {
+        signalId: pending.id,
+        communityId: ctx.community.id,
+        userId: ctx.member.user.id,
+        signal: pending.normalized,
+        sourceId: pending.sourceId,
+        sourceTimestamp: pending.sourceTimestamp,
+      });
+      await ctx.tenant.signals.settlePreview(pending.id, preview);
+      if (preview.status === "refused") {
+        ctx.logger.info("trade.preview_refused", { signalId: pending.id, code: preview.code });
+        return messageBody(`⚠️ Not placed: ${summary}: ${preview.message}`, { ephemeral: true });
+      }
+      const ref = (action: string): ComponentRef => ({ kind: "trade", action, id: pending.id });
+      const [confirmId, cancelId] = await Promise.all([
+        signComponentId(secret, ref("confirm")),
+        signComponentId(secret, ref("cancel")),
+      ]);
+      return {
+        ...messageBody(previewText(summary, preview), { ephemeral: true }),
+        components: [
+          buttonRow([
+            { customId: confirmId, label: "Confirm", style: ButtonStyle.SUCCESS },
+            { customId: cancelId, label: "Cancel", style: ButtonStyle.SECONDARY },
+          ]),
+        ],
+      };
+    },
+    { ephemeral: true },
   );
+}
+
+/** The preview in words: the order as the risk engine would place it now, its exits and the engine's sentences. */
+function previewText(summary: string, preview: Extract<TradePreview, { status: "would_place" }>): string {
+  return [
+    "Place this order on your account?",
+    `**${summary}**`,
+    `Would place: ${preview.order}.`,
+    ...(preview.exits.length > 0 ? [`With: ${preview.exits.join("; ")}.`] : []),
+    ...preview.explanation,
+    "The buttons expire in 5 minutes.",
+  ].join("\n");
 }
 
 /** A verified Confirm or Cancel press. */
@@ -105,7 +139,11 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
         interaction: { applicationId: ctx.target.applicationId, token: ctx.target.token },
       });
       let text: string;
-      if (outcome.ok) {
+      const previewed = previewedQuantity(pending.summary);
+      const placed = outcome.ok ? outcome.summary.quantity : undefined;
+      if (outcome.ok && placed !== undefined && previewed !== null && placed !== previewed) {
+        text = `⚠️ Placed ${formatQuantity(placed)}, not the ${formatQuantity(previewed)} previewed: ${summary}: ${outcome.summary.message}`;
+      } else if (outcome.ok) {
         text = `${outcome.summary.status === "accepted" ? "✅" : "⚠️"} ${summary}: ${outcome.summary.message}`;
       } else {
         ctx.logger.error("trade.handoff_failed", { signalId: pending.id, reason: outcome.reason });
@@ -121,4 +159,10 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
     })().catch((error) => ctx.logger.error("trade.followup_failed", { error: String(error) })),
   );
   return deferredUpdate();
+}
+
+/** The quantity the member saw before pressing Confirm, kept with the pending trade. */
+function previewedQuantity(summary: Record<string, unknown> | null): number | null {
+  const preview = summary?.preview as { quantity?: unknown } | undefined;
+  return typeof preview?.quantity === "number" ? preview.quantity : null;
 }
