@@ -108,7 +108,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     sending: new OrderSending({ ...core, flows, withdrawals }),
     tracking: new FillTracking({ ...core, flows }),
     withdrawals,
-    management: new TradeManagementDesk(sql, { ...core, dispatch, flows }),
+    management: new TradeManagementDesk(sql, { ...core, dispatch, flows, held }),
   };
 }
 

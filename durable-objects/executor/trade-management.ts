@@ -29,7 +29,9 @@ import { describeManagement } from "../../shared/signals/management";
 import { formatDecimal } from "../../shared/signals/numbers";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { placeReplacement, withdrawExit } from "./exit-sync";
+import type { HeldPositions, RefusedExit } from "./held-positions";
 import type { ExecutorLocalState } from "./local-state";
+import { subjectOf } from "./order-badges";
 import type { OrderDispatch } from "./order-dispatch";
 import { applyBrokerOrder } from "./order-flow";
 import type { OrderFlows } from "./order-flows";
@@ -42,6 +44,8 @@ export interface ManagementParts {
   outbox: OrderOutbox;
   dispatch: Pick<OrderDispatch, "deliver">;
   flows: OrderFlows;
+  held: Pick<HeldPositions, "offerRefusedExit">;
+  badges: { username(userId: string): Promise<string | null> };
   logger: Logger;
   notify(notice: MemberNotice): Promise<void>;
   tenant(communityId: string): TenantRepository;
@@ -325,9 +329,30 @@ export class TradeManagementDesk {
         skip,
       });
     }
-    if (management.closePercent !== null) await this.close(input, filled, direction, counts, { say, skip });
+    const refusedExits: RefusedExit[] = [];
+    if (management.closePercent !== null) {
+      const provider = await this.parts.badges.username(input.providerUserId);
+      const refuse = (trade: FollowerTrade, message: string) =>
+        refusedExits.push({
+          signalId: input.signalId,
+          userId: trade.userId,
+          instrument: { assetClass: posted.assetClass, symbol: posted.symbol, option: posted.option ?? null },
+          provider,
+          signal: `CLOSE ${closePart(management.closePercent ?? 100).toUpperCase()} ${posted.symbol}`,
+          message,
+          reason: "close_rounds_to_zero",
+          mode: subjectOf(trade.entries[0] as OrderRow).mode,
+        });
+      await this.close(input, filled, direction, counts, { say, skip, refuse });
+    }
+    // A close that rounds to nothing while the member holds the position: told with [Close now] and [Keep].
+    const offered = new Set<string>();
+    for (const refused of refusedExits) {
+      if (await this.parts.held.offerRefusedExit(input.communityId, refused)) offered.add(refused.userId);
+      else say(refused.userId, refused.message);
+    }
 
-    counts.followers = [...lines.keys()].length;
+    counts.followers = new Set([...lines.keys(), ...offered]).size;
     const message = `Managed ${posted.symbol} (${describeManagement(management)}): ${summaryOf(counts)}.`;
     await tenant.audit.append({
       event: "signal.managed",
@@ -529,7 +554,12 @@ export class TradeManagementDesk {
     filled: readonly FollowerTrade[],
     direction: "long" | "short",
     counts: ManagementCounts,
-    tell: { say: (userId: string, line: string) => void; skip: (userId: string, reason: string, line: string) => void },
+    tell: {
+      say: (userId: string, line: string) => void;
+      skip: (userId: string, reason: string, line: string) => void;
+      /** A close that rounds to nothing for a member who still holds the position. */
+      refuse: (trade: FollowerTrade, message: string) => void;
+    },
   ): Promise<void> {
     const percent = input.management.closePercent;
     if (percent === null) return;
@@ -542,7 +572,7 @@ export class TradeManagementDesk {
     );
     const planned: PlannedOrder[] = [];
     const reservations: Parameters<ExecutorLocalState["reserve"]>[0][number][] = [];
-    const part = percent === 100 ? "all" : percent === 50 ? "half" : `${percent}%`;
+    const part = closePart(percent);
     for (const trade of filled) {
       const entries = trade.entries.filter((entry) => entry.filledQuantity > 0);
       const entry = entries[0] as OrderRow;
@@ -563,9 +593,9 @@ export class TradeManagementDesk {
             `You no longer hold ${positionWord(entry)} from it: nothing to close.`,
           );
         } else {
-          tell.skip(
-            trade.userId,
-            "close_rounds_to_zero",
+          counts.skipped.close_rounds_to_zero = (counts.skipped.close_rounds_to_zero ?? 0) + 1;
+          tell.refuse(
+            trade,
             `Closing ${part} of your ${formatDecimal(Math.min(filledUnits, held - closing))} rounds down to zero whole units, so nothing was sold.`,
           );
         }
@@ -643,6 +673,11 @@ export class TradeManagementDesk {
       Date.now(),
     );
   }
+}
+
+/** "all", "half" or "30%": the part of a position a close names. */
+function closePart(percent: number): string {
+  return percent === 100 ? "all" : percent === 50 ? "half" : `${percent}%`;
 }
 
 function refusal(code: ManagementRefusal, message: string, retryable = false): ManagementOutcome {

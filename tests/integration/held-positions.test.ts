@@ -1,10 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
-import { directMessagesTo, fakeDiscordApi, pressInDm, snowflake } from "../support/discord";
 import {
-  AAPL_LONG,
+  buttonsUnder,
+  directMessagesTo,
+  discordIdentity,
+  fakeDiscordApi,
+  pressInDm,
+  snowflake,
+} from "../support/discord";
+import {
   AAPL_SELL_ALL,
   communityWithFollowers,
   deliver,
@@ -58,18 +63,7 @@ async function dmWith(userId: string, text: string): Promise<string> {
 }
 
 /** The custom ids of the buttons under the DM that says `text`. */
-function buttonsOf(text: string): string[] {
-  const call = discord.calls.find((c) => typeof c.body?.content === "string" && c.body.content.includes(text));
-  const rows = (call?.body?.components ?? []) as { components: { custom_id: string; label: string }[] }[];
-  return rows.flatMap((row) => row.components.map((button) => `${button.label}=${button.custom_id}`));
-}
-
-async function discordIdentity(userId: string) {
-  const row = await env.DB.prepare("select discord_id, username from users where id = ?")
-    .bind(userId)
-    .first<{ discord_id: string; username: string }>();
-  return { discordId: row?.discord_id ?? "", username: row?.username ?? "" };
-}
+const buttonsOf = (text: string) => buttonsUnder(discord, text);
 
 /** The provider sells, the member cancels the exit: the offer's buttons, and who may press them. */
 async function exitCanceled(community: TestCommunity, holder: string) {

@@ -4,7 +4,14 @@ import type { CommunityExecutor } from "../../durable-objects/community-executor
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import type { TradeManagement } from "../../shared/signals/management";
 import type { NormalizedSignal } from "../../shared/signals/schema";
-import { directMessagesTo, fakeDiscordApi, snowflake } from "../support/discord";
+import {
+  buttonsUnder,
+  directMessagesTo,
+  discordIdentity,
+  fakeDiscordApi,
+  pressInDm,
+  snowflake,
+} from "../support/discord";
 import {
   AAPL_LONG,
   AAPL_MARKET_BUY,
@@ -266,6 +273,38 @@ describe("trade management", { timeout: 30_000 }, () => {
     expect(stops.map((s) => s.quantity)).toEqual([3]);
     await dmsTo(one, "rounds down to zero");
     await dmsTo(five, "paper account");
+    await settle(community);
+  });
+
+  it("Scenario: A close that rounds to nothing offers to close or keep the position", async () => {
+    const { community, signalId } = await filledTrade([1]);
+    const [one = ""] = community.followerIds;
+    expect(await manage(community, signalId, { closePercent: 50 })).toMatchObject({
+      ok: true,
+      closesQueued: 0,
+      skipped: { close_rounds_to_zero: 1 },
+      followers: 1,
+    });
+    const [offer] = await dmsTo(one, "Exit not copied");
+    expect(offer).toBe(
+      "🧪 PAPER · Test community · from @provider\n⚠️ Exit not copied — @provider · CLOSE HALF AAPL. Closing half of your 1 rounds down to zero whole units, so nothing was sold. You still hold 1 × AAPL: nothing was sent to the broker, so the position is open. [Close now] sells it at market; [Keep] leaves it as it is. The buttons work for 24 hours.",
+    );
+    // The offer is the whole story: no management DM repeats it.
+    expect((await directMessagesTo(discord, one)).some((dm) => dm.includes("🛠️"))).toBe(false);
+    const buttons = buttonsUnder(discord, "Exit not copied");
+    expect(buttons.map((b) => b.split("=")[0])).toEqual(["Close now", "Keep"]);
+
+    const close = (buttons[0] ?? "").slice((buttons[0] ?? "").indexOf("=") + 1);
+    const who = await discordIdentity(one);
+    expect((await pressInDm(close, who)).data?.content).toBe(
+      "📤 Closing: sell 1 × AAPL at market (exit). You get a message when it fills.",
+    );
+    expect((await pressInDm(close, who)).data?.content).toBe("Already done: this position is being closed.");
+    await sendQueued(community);
+    expect(await heldShares(community, one)).toBe(0);
+    const closes = (await ordersOf(community, one)).filter((o) => o.leg === "exit");
+    expect(closes).toHaveLength(1);
+    expect(closes[0]?.intent.positionEffect).toBe("close");
     await settle(community);
   });
 

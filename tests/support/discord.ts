@@ -484,3 +484,18 @@ export async function directMessagesTo(discord: ReturnType<typeof fakeDiscordApi
     .first<{ discord_id: string }>();
   return discord.dms.filter((dm) => dm.recipient === user?.discord_id).map((dm) => dm.content);
 }
+
+/** The Discord identity of a member (by internal user id), as a button press from their DMs carries it. */
+export async function discordIdentity(userId: string): Promise<{ discordId: string; username: string }> {
+  const row = await env.DB.prepare("select discord_id, username from users where id = ?")
+    .bind(userId)
+    .first<{ discord_id: string; username: string }>();
+  return { discordId: row?.discord_id ?? "", username: row?.username ?? "" };
+}
+
+/** "Label=custom_id" of each button under the message (through a `fakeDiscordApi()`) that says `text`. */
+export function buttonsUnder(discord: ReturnType<typeof fakeDiscordApi>, text: string): string[] {
+  const call = discord.calls.find((c) => typeof c.body?.content === "string" && c.body.content.includes(text));
+  const rows = (call?.body?.components ?? []) as { components: { custom_id: string; label: string }[] }[];
+  return rows.flatMap((row) => row.components.map((button) => `${button.label}=${button.custom_id}`));
+}
