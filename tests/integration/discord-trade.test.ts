@@ -202,7 +202,7 @@ describe("/trade and its buttons", () => {
     const press = buttonPress(confirm, { at: community.at, who });
     await postInteraction(press);
     expect((await discord.editOf(press)).body.content).toBe(
-      "⚠️ Placed 3, not the 5 previewed: BUY $AAPL QTY 5 @ 190.5 SL 185: Order queued: buy 3 × AAPL limit $190.50 (reduced to fit your limits).",
+      "⚠️ Placed 3 × AAPL, not the 5 previewed: BUY $AAPL QTY 5 @ 190.5 SL 185: Order queued: buy 3 × AAPL limit $190.50 (reduced to fit your limits).",
     );
   });
 

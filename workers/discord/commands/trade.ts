@@ -1,7 +1,7 @@
 import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
-import { formatQuantity } from "../../../shared/discord/format";
+import { formatQuantity, quantityOf } from "../../../shared/discord/format";
 import { snowflakeTime } from "../../../shared/execution/submit";
 import type { TradePreview } from "../../../shared/execution/trade-preview";
 import { opensExposureAction } from "../../../shared/orders/legs";
@@ -142,7 +142,7 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
       const previewed = previewedQuantity(pending.summary);
       const placed = outcome.ok ? outcome.summary.quantity : undefined;
       if (outcome.ok && placed !== undefined && previewed !== null && placed !== previewed) {
-        text = `⚠️ Placed ${formatQuantity(placed)}, not the ${formatQuantity(previewed)} previewed: ${summary}: ${outcome.summary.message}`;
+        text = `⚠️ Placed ${quantityOf(pending.normalized, placed)}, not the ${formatQuantity(previewed)} previewed: ${summary}: ${outcome.summary.message}`;
       } else if (outcome.ok) {
         text = `${outcome.summary.status === "accepted" ? "✅" : "⚠️"} ${summary}: ${outcome.summary.message}`;
       } else {
