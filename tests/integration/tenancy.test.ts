@@ -41,8 +41,11 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
   "platform/db/cross-community/ops-metrics.ts": ["platformFigures"],
   /** A signal webhook request carries only its key: the webhook and its community, before any scope exists. */
   "platform/db/cross-community/signal-webhook-keys.ts": ["activeWebhookByKeyHash"],
-  /** A DM button carries only an order id: which community and member it belongs to. */
-  "platform/db/cross-community/order-owner.ts": ["orderOwner"],
+  /**
+   * A DM button carries only an order id, or for an offer over a position the signal's id and a digest: which
+   * community (and member) it belongs to.
+   */
+  "platform/db/cross-community/order-owner.ts": ["orderOwner", "positionOfferCommunity"],
   /** The reconciliation cron: which communities have open orders, and its own run log. */
   "platform/db/cross-community/reconciliation.ts": [
     "communitiesToReconcile",
@@ -334,7 +337,8 @@ describe("tenant isolation", () => {
         "export function pure(row: { communityId: string }) { return row.communityId; }",
       ].join("\n"),
       "platform/db/cross-community/order-owner.ts":
-        "export async function orderOwner(\n  db: Database,\n  orderId: string,\n): Promise<{ id: string } | null> { return null; }",
+        "export async function orderOwner(\n  db: Database,\n  orderId: string,\n): Promise<{ id: string } | null> { return null; }\n" +
+        "export async function positionOfferCommunity(db: Database, offerId: string) { return null; }",
       "platform/db/cross-community/guild-member.ts":
         "export async function memberOfGuild(db: Database, guildId: string) { return null; }",
       "platform/db/cross-community/stray.ts": "export function everything(db: Database) { return db; }",
