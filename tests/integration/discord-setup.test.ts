@@ -14,6 +14,7 @@ import {
   member,
   OPTION,
   postInteraction,
+  privateAnswer,
   resolvedUser,
   setUpCommunity,
   slash,
@@ -156,12 +157,10 @@ describe("/setup", () => {
   it("Scenario: A command from a server that has not run /setup gets a guide", async () => {
     const at = guild();
     const who = admin();
-    const reply = await interactionResponse(
-      await postInteraction(
-        slash("signal", [{ name: "text", type: OPTION.STRING, value: "BUY AAPL 10 @ 190" }], { at, who }),
-      ),
+    const reply = await privateAnswer(
+      slash("signal", [{ name: "text", type: OPTION.STRING, value: "BUY AAPL 10 @ 190" }], { at, who }),
     );
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toMatch(/not set up yet.*\/setup/s);
     expect(await countRows("SELECT count(*) AS n FROM communities WHERE guild_id = ?", at.guildId)).toBe(0);
     expect(await countRows("SELECT count(*) AS n FROM users WHERE discord_id = ?", who.id)).toBe(0);
@@ -200,9 +199,7 @@ describe("admin rights follow Discord", () => {
         ),
       );
       expect(setup.data?.content).toMatch(/^Only server admins/);
-      const signal = await interactionResponse(
-        await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who })),
-      );
+      const signal = await privateAnswer(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who }));
       expect(signal.data?.content).toMatch(/^Only signal providers/);
       const subscription = await interactionResponse(
         await postInteraction(slash("subscription", [], { at: community.at, who })),
@@ -305,9 +302,7 @@ describe("admin rights follow Discord", () => {
         }),
       ),
     );
-    const before = await interactionResponse(
-      await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: named })),
-    );
+    const before = await privateAnswer(slash("signal", text("gm everyone"), { at: community.at, who: named }));
     expect(before.data?.content).toMatch(/^⚠️ Not posted: this did not read as a signal/);
 
     const removed = await interactionResponse(
@@ -320,9 +315,7 @@ describe("admin rights follow Discord", () => {
       ),
     );
     expect(removed.data?.content).toContain(`Removed provider: <@${named.id}>`);
-    const after = await interactionResponse(
-      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: named })),
-    );
+    const after = await privateAnswer(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: named }));
     expect(after.data?.content).toMatch(/^Only signal providers/);
     expect(
       await countRows(
@@ -351,9 +344,7 @@ describe("admin rights follow Discord", () => {
     const db = database(env.DB);
     const user = await upsertUser(db, { discordId: granted.id, username: granted.username });
     await forCommunity(db, community.communityId).memberships.upsert(user.id, "provider", { actorId: "u-test" });
-    const before = await interactionResponse(
-      await postInteraction(slash("signal", text("gm everyone"), { at: community.at, who: granted })),
-    );
+    const before = await privateAnswer(slash("signal", text("gm everyone"), { at: community.at, who: granted }));
     expect(before.data?.content).toMatch(/^⚠️ Not posted: this did not read as a signal/);
 
     await interactionResponse(
@@ -365,9 +356,7 @@ describe("admin rights follow Discord", () => {
       ),
     );
     expect((await forCommunity(db, community.communityId).memberships.get(user.id))?.role).toBe("trader");
-    const after = await interactionResponse(
-      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: granted })),
-    );
+    const after = await privateAnswer(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: granted }));
     expect(after.data?.content).toMatch(/^Only signal providers/);
   });
 
@@ -397,8 +386,8 @@ describe("admin rights follow Discord", () => {
       accessRoleId: null,
       accessRoleName: null,
     });
-    const signal = await interactionResponse(
-      await postInteraction(slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: community.provider() })),
+    const signal = await privateAnswer(
+      slash("signal", text("BUY 2 NVDA MKT"), { at: community.at, who: community.provider() }),
     );
     expect(signal.data?.content).toMatch(/^Only signal providers/);
     expect((await auditEvents(community.communityId)).filter((e) => e === "community.settings_changed")).toHaveLength(

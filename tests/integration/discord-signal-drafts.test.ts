@@ -11,6 +11,7 @@ import {
   OPTION,
   postInteraction,
   pressButton,
+  privateAnswer,
   setUpCommunity,
   slash,
   snowflake,
@@ -48,10 +49,10 @@ describe("signals that did not read", () => {
   it("Scenario: An unreadable signal is explained in words with only the offending words highlighted", async () => {
     const community = await setUpCommunity();
     const provider = community.provider();
-    const reply = (await interactionResponse(
-      await postInteraction(slash("signal", signalText("BUY MSFT 5"), { at: community.at, who: provider })),
+    const reply = (await privateAnswer(
+      slash("signal", signalText("BUY MSFT 5"), { at: community.at, who: provider }),
     )) as ReplyWithEmbeds;
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toBe(
       [
         "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
@@ -72,8 +73,8 @@ describe("signals that did not read", () => {
     const community = await setUpCommunity();
     const provider = community.provider();
     const text = "BUY MSFT 5 *now*";
-    const reply = (await interactionResponse(
-      await postInteraction(slash("signal", signalText(text), { at: community.at, who: provider })),
+    const reply = (await privateAnswer(
+      slash("signal", signalText(text), { at: community.at, who: provider }),
     )) as ReplyWithEmbeds;
     const opened = (await pressButton(community, provider, reply, "Edit & resend")) as unknown as ModalReply;
     expect(opened).toEqual({
@@ -141,15 +142,13 @@ describe("signals that did not read", () => {
 describe("the signal-channel rule and old messages", () => {
   it("Scenario: /signal outside the signal channels is refused like Execute as signal", async () => {
     const community = await setUpCommunity();
-    const reply = await interactionResponse(
-      await postInteraction(
-        slash("signal", signalText("BUY AAPL 10 @ 190"), {
-          at: { ...community.at, channelId: snowflake() },
-          who: community.provider(),
-        }),
-      ),
+    const reply = await privateAnswer(
+      slash("signal", signalText("BUY AAPL 10 @ 190"), {
+        at: { ...community.at, channelId: snowflake() },
+        who: community.provider(),
+      }),
     );
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toBe(
       `Signals are only taken from this server's signal channels (<#${community.signalChannelId}>); nothing was done.`,
     );

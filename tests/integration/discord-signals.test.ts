@@ -13,6 +13,7 @@ import {
   messageCommand,
   OPTION,
   postInteraction,
+  privateAnswer,
   setUpCommunity,
   slash,
   snowflake,
@@ -105,6 +106,27 @@ describe("/signal", () => {
     });
   });
 
+  it("Scenario: /signal is acknowledged before any database read", async () => {
+    const community = await setUpCommunity();
+    const payload = slash("signal", signalText("BUY AAPL 10 @ 190"), { at: community.at, who: community.provider() });
+    vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+      throw new Error("D1_ERROR: database unavailable");
+    });
+    const queued = vi.spyOn(env.NOTIFY_QUEUE, "send");
+    const res = await postInteraction(payload);
+    const requestId = res.headers.get("x-request-id");
+    expect(await interactionResponse(res)).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    const edit = await vi.waitFor(() => {
+      const [body] = queued.mock.calls.find(([b]) => (b as { token?: string }).token === payload.token) ?? [];
+      if (!body) throw new Error("no edit queued yet");
+      return body as { kind: string; message: { content: string } };
+    });
+    expect(edit.kind).toBe("interaction.edit");
+    expect(edit.message.content).toBe(
+      `This command could not be completed. Quote request id \`${requestId}\` if you report it.`,
+    );
+  });
+
   it("Scenario: A signal runs through the community's real executor", async () => {
     const discord = fakeDiscordApi();
     const community = await setUpCommunity();
@@ -170,27 +192,24 @@ describe("/signal", () => {
     const payload = slash("signal", signalText("BUY 10 AAPL MKT"), { at: community.at, who: community.provider() });
     await postInteraction(payload);
     await discord.editOf(payload);
-    const enqueued = vi.spyOn(env.NOTIFY_QUEUE, "send");
-    // Caught by the interaction id before the signal intake runs: answered at once, nothing deferred.
-    expect(await interactionResponse(await postInteraction(payload))).toMatchObject({
-      type: 4,
+    // Caught by the interaction id before the signal intake runs. /signal is acknowledged first, so the replay's
+    // refusal is an edit under the same key as the first answer's: Discord keeps the first answer.
+    expect(await privateAnswer(payload)).toMatchObject({
+      type: 5,
       data: { flags: EPHEMERAL, content: "This interaction was already received, so nothing was done again." },
     });
     expect(await signalRows(community.communityId)).toHaveLength(1);
     expect(submit).toHaveBeenCalledTimes(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(enqueued).not.toHaveBeenCalled();
     expect(discord.calls.filter((c) => c.method === "PATCH" && c.url.includes(payload.token))).toHaveLength(1);
   });
 
   it("Scenario: A signal that does not parse gets its errors and nothing is stored", async () => {
     const community = await setUpCommunity();
-    const reply = await interactionResponse(
-      await postInteraction(
-        slash("signal", signalText("BUY AAPL 10 @ 190 SL 195"), { at: community.at, who: community.provider() }),
-      ),
+    const reply = await privateAnswer(
+      slash("signal", signalText("BUY AAPL 10 @ 190 SL 195"), { at: community.at, who: community.provider() }),
     );
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toBe(
       [
         "⚠️ Not posted: this did not read as a signal, so nothing was stored or sent.",
@@ -198,10 +217,8 @@ describe("/signal", () => {
         "The words at fault are highlighted below; **Edit & resend** opens your text to fix it.",
       ].join("\n"),
     );
-    const chat = await interactionResponse(
-      await postInteraction(
-        slash("signal", signalText("gm everyone, great day"), { at: community.at, who: community.provider() }),
-      ),
+    const chat = await privateAnswer(
+      slash("signal", signalText("gm everyone, great day"), { at: community.at, who: community.provider() }),
     );
     expect(chat.data?.content).toBe(
       [
@@ -216,10 +233,8 @@ describe("/signal", () => {
   it("Scenario: A member who is not a provider cannot post /signal", async () => {
     const community = await setUpCommunity();
     const who = member();
-    const reply = await interactionResponse(
-      await postInteraction(slash("signal", signalText("BUY AAPL 10 @ 190"), { at: community.at, who })),
-    );
-    expect(reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    const reply = await privateAnswer(slash("signal", signalText("BUY AAPL 10 @ 190"), { at: community.at, who }));
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
     expect(reply.data?.content).toMatch(/^Only signal providers can do this/);
     expect(await signalRows(community.communityId)).toHaveLength(0);
     const users = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE discord_id = ?")

@@ -499,3 +499,29 @@ export function buttonsUnder(discord: ReturnType<typeof fakeDiscordApi>, text: s
   const rows = (call?.body?.components ?? []) as { components: { custom_id: string; label: string }[] }[];
   return rows.flatMap((row) => row.components.map((button) => `${button.label}=${button.custom_id}`));
 }
+
+/**
+ * A command's private answer as the member finally reads it: the reply itself, or for a deferral (type 5) the edit
+ * of @original that follows it, as queued for Discord (no fake Discord needed). /signal is acknowledged first, so
+ * even its refusals come this way.
+ */
+export async function privateAnswer(payload: { token: string }): Promise<InteractionReply> {
+  const spied = vi.isMockFunction(env.NOTIFY_QUEUE.send);
+  const sent = vi.spyOn(env.NOTIFY_QUEUE, "send");
+  try {
+    const reply = await interactionResponse(await postInteraction(payload));
+    if (reply.type !== 5) return reply;
+    const edit = await vi.waitFor(
+      () => {
+        const queued = sent.mock.calls.map(([body]) => body as { kind?: string; token?: string; message?: object });
+        const found = queued.find((body) => body.kind === "interaction.edit" && body.token === payload.token);
+        if (!found?.message) throw new Error("no edit of the deferred reply queued yet");
+        return found.message as NonNullable<InteractionReply["data"]>;
+      },
+      { timeout: 10_000, interval: 25 },
+    );
+    return { type: reply.type, data: { ...edit, flags: reply.data?.flags } };
+  } finally {
+    if (!spied) sent.mockRestore();
+  }
+}

@@ -66,6 +66,13 @@ interface CommandBase {
    * meanwhile. Its handler answers that, and nothing else in the product points to it.
    */
   comingSoon?: { what: string; meanwhile: string };
+  /**
+   * Answered at once with a private deferral (type 5, ephemeral), before any database read; the replay guard, the
+   * role check and the command itself run after the answer, and their reply edits it. For commands whose every
+   * answer is private and whose work runs after a deferral anyway (/signal), so the acknowledgement costs no more
+   * than a PING.
+   */
+  acknowledgesFirst?: true;
 }
 
 export interface ChatCommandDefinition extends CommandBase {
@@ -116,6 +123,7 @@ export const DEFINITIONS = {
     description: "Post a trade signal to your followers (free text, or the structured options)",
     requires: "signals.post",
     requiresSetup: true,
+    acknowledgesFirst: true,
     options: [
       {
         name: "text",

@@ -1,6 +1,7 @@
 import { database } from "../../platform/db/client";
 import { guildMember } from "../../platform/db/cross-community/guild-member";
 import { ensureMemberRecord } from "../../platform/db/member-record";
+import { editOriginal } from "../../platform/notifications/notify-queue";
 import type { Community } from "../../platform/db/tenant/community";
 import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberIdentity } from "../../platform/db/tenant/providers";
@@ -45,7 +46,17 @@ import {
   receiptStatement,
   rememberInteraction,
 } from "./replay-guard";
-import { type AutocompleteChoice, autocompleteResult, ephemeral, type InteractionResponse, pong } from "./respond";
+import {
+  type AutocompleteChoice,
+  autocompleteResult,
+  CHANNEL_MESSAGE,
+  DEFERRED_REPLY,
+  deferred,
+  ephemeral,
+  type InteractionResponse,
+  messageBody,
+  pong,
+} from "./respond";
 import { openDraft, SIGNAL_DRAFT_MODAL_ID, submitDraft } from "./signal-draft";
 
 /**
@@ -97,14 +108,19 @@ export async function dispatchInteraction(
         return await submitModal(input, interaction);
     }
   } catch (error) {
-    if (error instanceof InteractionReplayedError) {
-      input.logger.error("interaction.replayed", { alert: true, interactionId: error.interactionId });
-      return ephemeral(REPLAYED_MESSAGE);
-    }
-    input.logger.error("interaction.failed", { interactionType: interaction.type, error: describe(error) });
-    if (interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE) return autocompleteResult([]);
-    return ephemeral(failureText(error, input.requestId));
+    return failureResponse(input, interaction, error);
   }
+}
+
+/** A failure as the member reads it: a replay refused, or the failure with the request id. Never a 5xx. */
+function failureResponse(input: DispatchInput, interaction: Interaction, error: unknown): InteractionResponse {
+  if (error instanceof InteractionReplayedError) {
+    input.logger.error("interaction.replayed", { alert: true, interactionId: error.interactionId });
+    return ephemeral(REPLAYED_MESSAGE);
+  }
+  input.logger.error("interaction.failed", { interactionType: interaction.type, error: describe(error) });
+  if (interaction.type === InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE) return autocompleteResult([]);
+  return ephemeral(failureText(error, input.requestId));
 }
 
 type Built<C> = { ok: true; ctx: C } | { ok: false; response: InteractionResponse };
@@ -203,10 +219,44 @@ async function runCommand(input: Dispatch, interaction: CommandInteraction): Pro
     if (!parsed.ok) return ephemeral(`Nothing was done:\n${parsed.errors.map((e) => `• ${e}`).join("\n")}`);
     options = parsed.options;
   }
-  const built = await buildContext(input, interaction, entry.definition);
-  if (!built.ok) return built.response;
-  built.ctx.logger.info("interaction.command", { command: entry.definition.name });
-  return entry.handler({ ...built.ctx, options });
+  const run = async (): Promise<InteractionResponse> => {
+    const built = await buildContext(input, interaction, entry.definition);
+    if (!built.ok) return built.response;
+    built.ctx.logger.info("interaction.command", { command: entry.definition.name });
+    return entry.handler({ ...built.ctx, options });
+  };
+  if (!entry.definition.acknowledgesFirst) return run();
+  input.waitUntil(answerAcknowledged(input, interaction, run));
+  return deferred({ ephemeral: true });
+}
+
+/**
+ * The rest of a command acknowledged first: its reply edits the private deferral. A handler that deferred its own
+ * work has already arranged that edit (the same deferral, the same message).
+ */
+async function answerAcknowledged(
+  input: Dispatch,
+  interaction: CommandInteraction,
+  run: () => Promise<InteractionResponse>,
+): Promise<void> {
+  let response: InteractionResponse;
+  try {
+    response = await run();
+  } catch (error) {
+    response = failureResponse(input, interaction, error);
+  }
+  if (response.type === DEFERRED_REPLY) return;
+  const target = { id: interaction.id, applicationId: interaction.application_id, token: interaction.token };
+  const message =
+    response.type === CHANNEL_MESSAGE ? response.data : messageBody(failureText(null, input.requestId));
+  if (response.type !== CHANNEL_MESSAGE) {
+    input.logger.error("interaction.unanswerable_after_acknowledging", { responseType: response.type });
+  }
+  try {
+    await editOriginal(input.env, target, message, { communityId: null });
+  } catch (error) {
+    input.logger.error("interaction.notify_failed", { error: describe(error) });
+  }
 }
 
 async function autocomplete(input: DispatchInput, interaction: AutocompleteInteraction): Promise<InteractionResponse> {

@@ -12,6 +12,10 @@ const ResponseType = {
   MODAL: 9,
 } as const;
 
+/** A reply that carries its message now, and one that says the message follows (an edit of @original). */
+export const CHANNEL_MESSAGE = ResponseType.CHANNEL_MESSAGE_WITH_SOURCE;
+export const DEFERRED_REPLY = ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE;
+
 const EPHEMERAL = 64;
 const MAX_CONTENT = 2000;
 
