@@ -24,7 +24,7 @@ import { type Lane, type LoadResult, runInterleaved, runLoad } from "./lib/load.
  *
  * One JSON line on stdout. BENCH_REQUESTS and BENCH_CONCURRENCY override the defaults (1,000 and 50);
  * BENCH_SIDE_REQUESTS the side-by-side requests per route and level (500); BENCH_ONLY=side-by-side runs only
- * that part.
+ * that part; BENCH_SIDE_CONCURRENCY ("1,10,50") its levels.
  */
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000);
@@ -33,7 +33,7 @@ const WARMUP = Math.min(200, REQUESTS);
 const SERIAL = Math.min(300, REQUESTS);
 const PACED_RPS = Number(process.env.BENCH_PACED_RPS ?? 20);
 const SIDE_REQUESTS = Number(process.env.BENCH_SIDE_REQUESTS ?? 500);
-const SIDE_CONCURRENCY = [1, 10, 50] as const;
+const SIDE_CONCURRENCY = (process.env.BENCH_SIDE_CONCURRENCY ?? "1,10,50").split(",").map(Number);
 const SIDE_TARGET_RATIO = 1.1;
 /** A loaded 2-core machine runs the deferred /signal work slowly: each side-by-side run may take this long. */
 const SIDE_MAX_DURATION_MS = 300_000;

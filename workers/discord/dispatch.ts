@@ -1,10 +1,10 @@
 import { database } from "../../platform/db/client";
 import { guildMember } from "../../platform/db/cross-community/guild-member";
 import { ensureMemberRecord } from "../../platform/db/member-record";
-import { editOriginal } from "../../platform/notifications/notify-queue";
 import type { Community } from "../../platform/db/tenant/community";
 import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberIdentity } from "../../platform/db/tenant/providers";
+import { editOriginal } from "../../platform/notifications/notify-queue";
 import type { AppConfig } from "../../shared/config";
 import { verifyComponentId } from "../../shared/discord/components";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
@@ -247,8 +247,7 @@ async function answerAcknowledged(
   }
   if (response.type === DEFERRED_REPLY) return;
   const target = { id: interaction.id, applicationId: interaction.application_id, token: interaction.token };
-  const message =
-    response.type === CHANNEL_MESSAGE ? response.data : messageBody(failureText(null, input.requestId));
+  const message = response.type === CHANNEL_MESSAGE ? response.data : messageBody(failureText(null, input.requestId));
   if (response.type !== CHANNEL_MESSAGE) {
     input.logger.error("interaction.unanswerable_after_acknowledging", { responseType: response.type });
   }
