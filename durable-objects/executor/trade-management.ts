@@ -453,25 +453,16 @@ export class TradeManagementDesk {
           continue;
         }
         if (units <= 0) continue;
-        const withdrawn = await withdrawExit(flow, working, {
-          cause: "stop_moved",
+        const moved = await replaceStop(flow, working, input.sourceId, {
           reason: `stop moved to ${formatDecimal(level)} by the provider`,
           data: { stopPrice: level, sourceId: input.sourceId },
-        });
-        if (withdrawn !== "withdrawn") {
-          tell.skip(
-            trade.userId,
-            "stop_not_withdrawn",
-            "Your stop could not be taken off in time, so it stays as it was.",
-          );
-          continue;
-        }
-        await placeReplacement(flow, working, {
-          leg: `${working.leg}@${input.sourceId}`,
           quantity: units,
           stopPrice: level,
-          cause: "stop_moved",
         });
+        if (!moved) {
+          tell.skip(trade.userId, "stop_not_withdrawn", STOP_NOT_WITHDRAWN);
+          continue;
+        }
         counts.stopsMoved += 1;
         tell.say(
           trade.userId,
@@ -516,26 +507,17 @@ export class TradeManagementDesk {
       for (const working of trade.stops) {
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));
         if (units <= 0) continue;
-        const withdrawn = await withdrawExit(flow, working, {
-          cause: "stop_moved",
+        const moved = await replaceStop(flow, working, input.sourceId, {
           reason: `stop replaced by a trailing stop ${distance} behind the best price by the provider`,
           data: { trail, sourceId: input.sourceId },
-        });
-        if (withdrawn !== "withdrawn") {
-          tell.skip(
-            trade.userId,
-            "stop_not_withdrawn",
-            "Your stop could not be taken off in time, so it stays as it was.",
-          );
-          continue;
-        }
-        await placeReplacement(flow, working, {
-          leg: `${working.leg}@${input.sourceId}`,
           quantity: units,
           stopPrice: level,
           trail,
-          cause: "stop_moved",
         });
+        if (!moved) {
+          tell.skip(trade.userId, "stop_not_withdrawn", STOP_NOT_WITHDRAWN);
+          continue;
+        }
         counts.stopsMoved += 1;
         tell.say(
           trade.userId,
@@ -673,6 +655,32 @@ export class TradeManagementDesk {
       Date.now(),
     );
   }
+}
+
+const STOP_NOT_WITHDRAWN = "Your stop could not be taken off in time, so it stays as it was.";
+
+/**
+ * A working stop taken off the market and placed again (at a new level, or as a trailing stop) for `quantity`, under
+ * a leg derived from the management message so a retry reuses its ids. False when the old stop could not be taken
+ * off (filled meanwhile, or still working at the broker): nothing new is placed.
+ */
+async function replaceStop(
+  flow: Parameters<typeof withdrawExit>[0],
+  working: OrderRow,
+  sourceId: string,
+  change: {
+    reason: string;
+    data: Record<string, unknown>;
+    quantity: number;
+    stopPrice: number;
+    trail?: TrailDistance;
+  },
+): Promise<boolean> {
+  const { reason, data, ...replacement } = change;
+  const withdrawn = await withdrawExit(flow, working, { cause: "stop_moved", reason, data });
+  if (withdrawn !== "withdrawn") return false;
+  await placeReplacement(flow, working, { leg: `${working.leg}@${sourceId}`, cause: "stop_moved", ...replacement });
+  return true;
 }
 
 /** "all", "half" or "30%": the part of a position a close names. */

@@ -1,4 +1,4 @@
-import { AWAITING_CONFIRMATION } from "../../../platform/db/tenant/signals";
+import { AWAITING_CONFIRMATION, type SignalRow } from "../../../platform/db/tenant/signals";
 import { editOriginal } from "../../../platform/notifications/notify-queue";
 import { ButtonStyle, buttonRow, type ComponentRef, signComponentId } from "../../../shared/discord/components";
 import { formatQuantity, quantityOf } from "../../../shared/discord/format";
@@ -63,14 +63,7 @@ export async function handleTrade(ctx: CommunityContext<TradeOptions>): Promise<
   const summary = describeSignal(reading.signal);
   return ctx.defer(
     async () => {
-      const preview = await previewTrade(ctx.env, {
-        signalId: pending.id,
-        communityId: ctx.community.id,
-        userId: ctx.member.user.id,
-        signal: pending.normalized,
-        sourceId: pending.sourceId,
-        sourceTimestamp: pending.sourceTimestamp,
-      });
+      const preview = await previewTrade(ctx.env, manualTrade(ctx, pending));
       await ctx.tenant.signals.settlePreview(pending.id, preview);
       if (preview.status === "refused") {
         ctx.logger.info("trade.preview_refused", { signalId: pending.id, code: preview.code });
@@ -130,12 +123,7 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
   ctx.waitUntil(
     (async () => {
       const outcome = await submitManualTrade(ctx.env, {
-        signalId: pending.id,
-        communityId: ctx.community.id,
-        userId: ctx.member.user.id,
-        signal: pending.normalized,
-        sourceId: pending.sourceId,
-        sourceTimestamp: pending.sourceTimestamp,
+        ...manualTrade(ctx, pending),
         interaction: { applicationId: ctx.target.applicationId, token: ctx.target.token },
       });
       let text: string;
@@ -159,6 +147,21 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
     })().catch((error) => ctx.logger.error("trade.followup_failed", { error: String(error) })),
   );
   return deferredUpdate();
+}
+
+/** The member's pending trade as the executor takes it, to preview and to place alike. */
+function manualTrade(
+  ctx: CommunityContext<unknown>,
+  pending: Pick<SignalRow, "id" | "normalized" | "sourceId" | "sourceTimestamp">,
+) {
+  return {
+    signalId: pending.id,
+    communityId: ctx.community.id,
+    userId: ctx.member.user.id,
+    signal: pending.normalized,
+    sourceId: pending.sourceId,
+    sourceTimestamp: pending.sourceTimestamp,
+  };
 }
 
 /** The quantity the member saw before pressing Confirm, kept with the pending trade. */
