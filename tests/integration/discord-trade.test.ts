@@ -15,10 +15,12 @@ import {
   slash,
   type TestMember,
 } from "../support/discord";
+import { SATURDAY_MORNING } from "../support/risk-defaults";
 import { TEST_VARS } from "../support/test-vars";
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 const tradeOptions = [
@@ -163,7 +165,10 @@ describe("/trade and its buttons", () => {
 
   it("Scenario: /trade that the risk engine would refuse says why, with no Confirm button", async () => {
     const community = await setUpCommunity();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(SATURDAY_MORNING);
     const { reply, confirm, pending } = await preview(community, member());
+    vi.useRealTimers();
     expect(reply.content).toBe(
       "⚠️ Not placed: BUY $AAPL QTY 5 @ 190.5 SL 185: The market is closed (regular hours are 09:30–16:00 New York time, Monday to Friday). Orders are not held for the next open, so nothing was placed; you may opt into extended hours with /risk hours.",
     );

@@ -13,9 +13,8 @@ import {
   type TestCommunity,
 } from "../support/execution";
 import { seedPaperAccount } from "../support/paper-accounts";
+import { SATURDAY_MORNING } from "../support/risk-defaults";
 
-/** Saturday 5 December 2026, 10:00 in New York: the regular session is closed. */
-const SATURDAY_MORNING = Date.UTC(2026, 11, 5, 15, 0, 0);
 const BADGE = "🧪 PAPER · Test community · from @provider";
 
 let discord: ReturnType<typeof fakeDiscordApi>;

@@ -10,9 +10,7 @@ import {
   submit,
 } from "../support/execution";
 import { seedPaperAccount, utcDate } from "../support/paper-accounts";
-
-/** Saturday 5 December 2026, 10:00 in New York: the regular session is closed. */
-const SATURDAY_MORNING = Date.UTC(2026, 11, 5, 15, 0, 0);
+import { SATURDAY_MORNING } from "../support/risk-defaults";
 
 let discord: ReturnType<typeof fakeDiscordApi>;
 beforeEach(() => {
