@@ -1,3 +1,6 @@
+/** Resolves after `ms` (a timer, so other work and I/O run meanwhile). */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** A promise that waited too long. */
 export class TimeoutError extends Error {
   constructor(ms: number) {

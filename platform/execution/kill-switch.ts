@@ -1,3 +1,4 @@
+import { sleep } from "../../shared/timeout";
 import type { TenantRepository } from "../db/tenant/for-community";
 import { executorFor } from "../objects";
 import { clause } from "./executor-answer";
@@ -78,5 +79,3 @@ export async function tellExecutor(
     reason: clause(lastError instanceof Error ? lastError.message : String(lastError)) || "the executor failed",
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -17,6 +17,7 @@ import { CANCEL_MENU_KIND } from "./commands/orders";
 import { handleRiskModalSubmit, RISK_EDIT_KIND, RISK_MODAL_ID, reopenRiskModal } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
+  afterTheAnswer,
   type BaseContext,
   type CommunityContext,
   describe,
@@ -239,6 +240,7 @@ async function answerAcknowledged(
   interaction: CommandInteraction,
   run: () => Promise<InteractionResponse>,
 ): Promise<void> {
+  await afterTheAnswer();
   let response: InteractionResponse;
   try {
     response = await run();

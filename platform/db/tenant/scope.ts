@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { type AuditHead, isValidAuditEventName, nextChainRow } from "../../../shared/audit/chain";
 import { auditLog, communities } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError, ValidationError } from "../../../shared/errors";
+import { sleep } from "../../../shared/timeout";
 import type { Database } from "../client";
 
 export type AuditEntry = typeof auditLog.$inferSelect;
@@ -105,5 +106,3 @@ function isChainConflict(error: unknown): boolean {
   }
   return false;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@ import { snowflakeTime } from "../../../shared/execution/submit";
 import type { TradePreview } from "../../../shared/execution/trade-preview";
 import { opensExposureAction } from "../../../shared/orders/legs";
 import { describeSignal, readingErrors, readSignalOptions } from "../../../shared/signals/reading";
-import type { CommunityContext } from "../context";
+import { afterTheAnswer, type CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { previewTrade, submitManualTrade } from "../handoff";
 import { deferredUpdate, ephemeral, type InteractionResponse, messageBody, updateMessage } from "../respond";
@@ -122,6 +122,7 @@ export async function handleTradeButton(ctx: CommunityContext, ref: ComponentRef
 
   ctx.waitUntil(
     (async () => {
+      await afterTheAnswer();
       const outcome = await submitManualTrade(ctx.env, {
         ...manualTrade(ctx, pending),
         interaction: { applicationId: ctx.target.applicationId, token: ctx.target.token },
