@@ -47,6 +47,9 @@ export interface OutboxBatch {
   dueAt: number;
 }
 
+/** Batches with whether they were marked stored after staging. */
+const BATCHES = "select o.*, s.id is not null as stored from outbox o left join outbox_stored s on s.id = o.id";
+
 /** How long a batch belongs to the call that wrote it before the sweeper takes it over. */
 export const OUTBOX_GRACE_MS = 30_000;
 
@@ -64,6 +67,8 @@ export class OrderOutbox {
       .map((c) => c.name);
     if (!columns.includes("notices")) sql.exec("alter table outbox add column notices text not null default '[]'");
     sql.exec("create table if not exists resent (order_id text primary key, at integer not null)");
+    // A batch's orders are one large row: marking it stored there would rewrite the whole row, so it is marked here.
+    sql.exec("create table if not exists outbox_stored (id integer primary key)");
   }
 
   /** Of these orders, those that were sent another message after `since` (by the reconciliation backstop). */
@@ -112,7 +117,7 @@ export class OrderOutbox {
   }
 
   markStored(id: number): void {
-    this.sql.exec("update outbox set phase = 'stored' where id = ?", id);
+    this.sql.exec("insert or ignore into outbox_stored (id) values (?)", id);
   }
 
   replaceOrders(id: number, orders: readonly PlannedOrder[]): void {
@@ -121,6 +126,7 @@ export class OrderOutbox {
 
   remove(id: number): void {
     this.sql.exec("delete from outbox where id = ?", id);
+    this.sql.exec("delete from outbox_stored where id = ?", id);
   }
 
   /** Puts a batch back for a later sweep (after a failed attempt). */
@@ -130,11 +136,11 @@ export class OrderOutbox {
 
   /** Batches of one signal, oldest first (a resumed fan-out finishes them before planning more). */
   ofSignal(signalId: string): OutboxBatch[] {
-    return this.rows("select * from outbox where signal_id = ? order by id", signalId);
+    return this.rows(`${BATCHES} where o.signal_id = ? order by o.id`, signalId);
   }
 
   due(now: number, limit = 50): OutboxBatch[] {
-    return this.rows("select * from outbox where due_at <= ? order by due_at limit ?", now, limit);
+    return this.rows(`${BATCHES} where o.due_at <= ? order by o.due_at limit ?`, now, limit);
   }
 
   nextDue(): number | null {
@@ -149,6 +155,7 @@ export class OrderOutbox {
         community_id: string;
         signal_id: string | null;
         phase: string;
+        stored: number;
         orders: string;
         paused: string;
         notices: string;
@@ -160,7 +167,7 @@ export class OrderOutbox {
         id: r.id,
         communityId: r.community_id,
         signalId: r.signal_id,
-        phase: r.phase === "stored" ? "stored" : "planned",
+        phase: r.phase === "stored" || r.stored === 1 ? "stored" : "planned",
         orders: JSON.parse(r.orders) as PlannedOrder[],
         paused: JSON.parse(r.paused) as PausedMember[],
         notices: JSON.parse(r.notices) as MemberNotice[],

@@ -31,6 +31,11 @@ interface Audience {
 
 /** Followers decided, persisted and queued per step; the kill switch is checked between steps. */
 export const FAN_OUT_CHUNK = 500;
+/**
+ * Deliveries a run leaves in flight while it plans the next step. Two let one step's D1 write overlap the previous
+ * step's queue send; each delivery is its own outbox batch, so their order does not matter.
+ */
+const DELIVERIES_IN_FLIGHT = 2;
 
 export interface FanOutContext {
   env(): Env;
@@ -195,14 +200,16 @@ export class SignalFanOut {
       this.ctx.badges.username(input.providerUserId),
       loadLiveMembers(entitlements, rest),
     ]);
-    // Step k's delivery (its D1 write and queue send) runs while step k+1 reads the kill switch and plans; never
-    // more than one delivery is left in flight, and none when this returns or throws.
-    let delivering: Promise<unknown> | null = null;
+    // Steps k-1 and k are delivered (D1 write, queue send) while step k+1 reads the kill switch and plans; never
+    // more than DELIVERIES_IN_FLIGHT are left in flight, and none when this returns or throws.
+    const delivering: Promise<unknown>[] = [];
     const handOver = async (next: Promise<unknown> | null): Promise<void> => {
-      const previous = delivering;
-      delivering = next;
-      const failure = previous ? await previous : null;
-      if (failure) throw failure;
+      if (next) delivering.push(next);
+      const keep = next ? DELIVERIES_IN_FLIGHT : 0;
+      while (delivering.length > keep) {
+        const failure = await delivering.shift();
+        if (failure) throw failure;
+      }
     };
     try {
       for (let i = 0; i < rest.length; i += FAN_OUT_CHUNK) {
@@ -266,8 +273,8 @@ export class SignalFanOut {
       }
       await handOver(null);
     } finally {
-      // A failure part way: the other delivery still finishes before the run is let go (a retry recovers the rest).
-      if (delivering) await delivering;
+      // A failure part way: the other deliveries still finish before the run is let go (a retry recovers the rest).
+      await Promise.all(delivering);
     }
     if (run.counts.stoppedByHalt) return;
     run.planned = true;

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
+import { OrderOutbox, type PlannedOrder } from "../../durable-objects/executor/outbox";
 import type { SubmitSignalInput } from "../../shared/execution/submit";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { fakeDiscordApi } from "../support/discord";
@@ -109,6 +110,26 @@ describe("resumable fan-out", () => {
     expect(await reservations(community)).toHaveLength(1_100);
     queue.restore();
     await settle(community);
+  });
+
+  it("Scenario: A staged batch marked stored is recovered as stored and forgotten whole", async () => {
+    const community = await communityWithFollowers(0);
+    await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+      const outbox = new OrderOutbox(state.storage.sql);
+      const order = { id: "o-1", clientOrderId: "c-1", signalId: "s-1", userId: "u-1", symbol: "AAPL" };
+      const orders = [order] as unknown as PlannedOrder[];
+      const staged = outbox.stage(
+        { communityId: community.communityId, signalId: "s-1", phase: "planned", orders, paused: [] },
+        1_000,
+      );
+      outbox.markStored(staged.id);
+      const [recovered, ...others] = outbox.ofSignal("s-1");
+      expect(others).toEqual([]);
+      expect(recovered).toMatchObject({ id: staged.id, phase: "stored", orders: [order] });
+      outbox.remove(staged.id);
+      expect(outbox.ofSignal("s-1")).toEqual([]);
+      expect(state.storage.sql.exec("select id from outbox_stored").toArray()).toEqual([]);
+    });
   });
 
   it("Scenario: A stranded entry is canceled and a stranded exit still sent", async () => {

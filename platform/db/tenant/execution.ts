@@ -85,7 +85,7 @@ export function executionRepository(scope: TenantScope) {
     const payload = JSON.stringify(chunk.map((o) => ({ ...o, intent: JSON.stringify(o.intent) })));
     // The events need a few fields only: the orders' full intents are not parsed a second time.
     const events = JSON.stringify(
-      chunk.map((o) => ({ id: o.id, eventId: crypto.randomUUID(), cause: o.cause, leg: o.leg, quantity: o.quantity })),
+      chunk.map((o) => ({ id: o.id, eventId: queuedEventId(o.id), cause: o.cause, leg: o.leg, quantity: o.quantity })),
     );
     return [
       d1
@@ -106,9 +106,7 @@ export function executionRepository(scope: TenantScope) {
           `insert or ignore into order_events (id, community_id, order_id, from_status, to_status, cause, data, created_at)
           select j.value ->> 'eventId', ?1, j.value ->> 'id', null, 'queued', j.value ->> 'cause',
             json_object('leg', j.value ->> 'leg', 'quantity', j.value ->> 'quantity'), ?3
-          from json_each(?2) j
-          where exists (select 1 from orders o where o.id = j.value ->> 'id' and o.community_id = ?1 and o.status = 'queued')
-            and not exists (select 1 from order_events e where e.community_id = ?1 and e.order_id = j.value ->> 'id')`,
+          from json_each(?2) j`,
         )
         .bind(communityId, events, now),
     ];
@@ -604,3 +602,6 @@ export function executionRepository(scope: TenantScope) {
 
 /** Any number of ids as one bound parameter (D1 allows at most 100 per statement). */
 const anyOf = (ids: readonly string[]): SQL => sql`(select value from json_each(${JSON.stringify(ids)}))`;
+
+/** An order's first event (stored with it) has an id derived from the order's: a batch stored twice writes it once. */
+const queuedEventId = (orderId: string) => `${orderId}:queued`;
