@@ -84,7 +84,7 @@ type ResolvedInput = ManageTradesInput & { signalId: string };
  */
 export class TradeManagementDesk {
   /** Management messages being acted on in this object now: a second copy waits for the first's outcome. */
-  private readonly running = new Set<string>();
+  private readonly running = new Map<string, Promise<ManagementOutcome>>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -112,18 +112,21 @@ export class TradeManagementDesk {
     const tenant = this.parts.tenant(input.communityId);
     const known = this.record(input.sourceId);
     if (known?.outcome) return asDuplicate(known.outcome);
-    if (this.running.has(input.sourceId)) {
-      return refusal("STILL_RUNNING", "This message is being acted on; its outcome follows.", true);
-    }
+    const inFlight = this.running.get(input.sourceId);
+    // The same alert delivered twice at once (a sender's retry, a replayed dispatch) is answered with the first
+    // copy's outcome once it is known, as any later replay is.
+    if (inFlight) return asDuplicate(await inFlight);
     if (input.doublePostKey) {
       const first = this.doublePostOf(input.doublePostKey, input.sourceId, Date.now());
-      if (first !== null) return this.doublePostAnswer(first);
+      if (first !== null) return await this.doublePostAnswer(first);
     }
-    this.running.add(input.sourceId);
-    try {
-      const outcome = await this.resolveAndRun(tenant, input);
-      if (!(outcome.ok === false && outcome.retryable)) this.finish(input, outcome);
+    const run = this.resolveAndRun(tenant, input).then((outcome) => {
+      this.finish(input, outcome);
       return outcome;
+    });
+    this.running.set(input.sourceId, run);
+    try {
+      return await run;
     } finally {
       this.running.delete(input.sourceId);
     }
@@ -177,15 +180,20 @@ export class TradeManagementDesk {
     return null;
   }
 
-  /** A double post answers as its first copy did (a refusal stays one), or as a duplicate while it still runs. */
-  private doublePostAnswer(firstSourceId: string): ManagementOutcome {
+  /**
+   * A double post answers as its first copy did (a refusal stays one), once the first is done if it still runs here.
+   * Only a first copy cut off by a restart has no outcome to give: the repeat is then a duplicate with no counts.
+   */
+  private async doublePostAnswer(firstSourceId: string): Promise<ManagementOutcome> {
+    const running = this.running.get(firstSourceId);
+    if (running) return asDuplicate(await running);
     const first = this.record(firstSourceId)?.outcome;
     if (first) return asDuplicate(first);
     return {
       ok: true,
       duplicate: true,
       signalId: null,
-      message: "The same body was posted less than 5 s ago and is being acted on; it is acted on once.",
+      message: "The same body was posted less than 5 s ago; it is acted on once.",
       followers: 0,
       canceledEntries: 0,
       stopsMoved: 0,
@@ -688,8 +696,8 @@ function closePart(percent: number): string {
   return percent === 100 ? "all" : percent === 50 ? "half" : `${percent}%`;
 }
 
-function refusal(code: ManagementRefusal, message: string, retryable = false): ManagementOutcome {
-  return { ok: false, code, message, retryable };
+function refusal(code: ManagementRefusal, message: string): ManagementOutcome {
+  return { ok: false, code, message };
 }
 
 /** An outcome answered again: the same counts, marked a duplicate (a refusal stays the same refusal). */

@@ -45,8 +45,6 @@ export async function takeManagement(
     doublePostKey: message.doublePostKey ?? null,
     management: message.management,
   });
-  // Another delivery of the same message is acting on it: the inbox hands it on again for its outcome.
-  if (!outcome.ok && outcome.retryable) throw new Error(`management ${message.messageId}: ${outcome.message}`);
   const signalId = outcome.ok ? outcome.signalId : target.signalId;
   logger.info("signal.management_taken", { signalId, ok: outcome.ok, duplicate: outcome.ok && outcome.duplicate });
   return outcome.ok

@@ -58,7 +58,6 @@ export const MANAGEMENT_REFUSALS = [
   "STOP_THROUGH_MARKET",
   "TRAIL_TOO_WIDE",
   "NO_QUOTE",
-  "STILL_RUNNING",
 ] as const;
 export type ManagementRefusal = (typeof MANAGEMENT_REFUSALS)[number];
 
@@ -75,7 +74,7 @@ export interface ManagementCounts {
 export type ManagementOutcome =
   /** `signalId`: the signal whose trades were managed (the one found by symbol when none was named). */
   | ({ ok: true; duplicate: boolean; message: string; signalId: string | null } & ManagementCounts)
-  | { ok: false; code: ManagementRefusal; message: string; retryable: boolean };
+  | { ok: false; code: ManagementRefusal; message: string };
 
 /** One follower's trade from a signal, as far as a close may act on it. */
 export interface TradeHolding {

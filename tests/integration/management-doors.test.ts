@@ -176,6 +176,34 @@ describe("management through the provider webhook", { timeout: 30_000 }, () => {
     await settle(timed.community);
   });
 
+  it("Scenario: Copies of a management alert arriving together are acted on once", async () => {
+    // Before: the copy that arrived while the first was acted on got 503 EXECUTOR_UNAVAILABLE ("send it again").
+    const timed = await filled(2, { ...AAPL_MARKET_BUY, symbol: "NVDA" });
+    const alert = { ticker: "NVDA", action: "exit", time: new Date().toISOString() };
+    const timedCopies = await Promise.all([post(timed.webhook, alert), post(timed.webhook, alert)]);
+    expect(timedCopies.map((res) => res.status)).toEqual([202, 202]);
+    const timedReceipts = await Promise.all(timedCopies.map(receipt));
+    expect(timedReceipts.map((r) => r.status).sort()).toEqual(["duplicate", "managed"]);
+    expect(timedReceipts[0]?.signalId).toBe(timedReceipts[1]?.signalId);
+    await sendQueued(timed.community);
+    expect((await ordersOf(timed.community, timed.follower)).filter((o) => o.leg.startsWith("exit@"))).toHaveLength(1);
+
+    // An untimed body posted twice at once: the repeat waits for the first's counts.
+    const community = await communityWithFollowers(1);
+    const { signalId } = await submit(community, AAPL_LONG);
+    const webhook = await createWebhook(community.communityId, community.providerId);
+    const body = { ticker: "AAPL", action: "cancel" };
+    const untimed = await Promise.all([post(webhook, body), post(webhook, body)]);
+    expect(untimed.map((res) => res.status)).toEqual([202, 202]);
+    const answers = await Promise.all(untimed.map(receipt));
+    const managed = answers.find((r) => r.status === "managed");
+    const repeat = answers.find((r) => r.status === "duplicate");
+    expect(managed).toMatchObject({ signalId, summary: { canceledEntries: 1 } });
+    expect(repeat).toMatchObject({ signalId, summary: { code: "DOUBLE_POST", canceledEntries: 1 } });
+    await settle(community);
+    await settle(timed.community);
+  });
+
   it("Scenario: Double-post keys are kept only for the window", async () => {
     const community = await communityWithFollowers(1);
     await submit(community, AAPL_LONG);

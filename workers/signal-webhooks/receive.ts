@@ -239,7 +239,7 @@ async function receiveManagement(
   } catch (error) {
     context.logger.error("signal_webhook.management_failed", { error });
     throw new ServiceUnavailableError(
-      "The management could not be finished now (the executor is busy with it or unreachable); send it again for its outcome.",
+      "The management could not be finished now (the executor is unreachable); send it again for its outcome.",
       "EXECUTOR_UNAVAILABLE",
     );
   }

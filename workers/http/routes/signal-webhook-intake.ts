@@ -65,7 +65,7 @@ const ReceiptSchema = z
   .object({
     signalId: z.string().nullable().openapi({
       description:
-        "The signal posted, or for a management body the signal whose trades were managed (null only for a double post of a management body still being acted on)",
+        "The signal posted, or for a management body the signal whose trades were managed (null only for a double post of a management body whose first copy was cut off by a restart)",
     }),
     status: z.enum(["accepted", "expired", "refused", "duplicate", "managed"]).openapi({
       description: "managed: a management body (text, TradersPost cancel or exit) acted on the provider's open trade",
