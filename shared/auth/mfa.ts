@@ -13,6 +13,8 @@ export const STEP_UP_WINDOW_MS = 10 * 60_000;
 export const MFA_MAX_FAILURES = 5;
 /** ...for this long. */
 export const MFA_LOCKOUT_MS = 15 * 60_000;
+/** Code checks (confirm and verify) one address may make in MFA_LOCKOUT_MS, over all members. */
+export const MFA_CODE_CHECKS_PER_ADDRESS = 100;
 /** Where a member enrols, verifies and manages their second factor. */
 export const SECURITY_PAGE_PATH = "/app/security";
 

@@ -4,7 +4,7 @@ import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { BACKUP_CODE_COUNT } from "../../shared/auth/backup-codes";
-import { MFA_LOCKOUT_MS } from "../../shared/auth/mfa";
+import { MFA_CODE_CHECKS_PER_ADDRESS, MFA_LOCKOUT_MS } from "../../shared/auth/mfa";
 import { totpCode } from "../../shared/auth/totp";
 import type { MembershipRole } from "../../shared/db/schema";
 import { snowflake } from "../support/discord";
@@ -213,6 +213,25 @@ describe("verification", () => {
       "wrong_code",
       "backup_code_unknown; locked",
     ]);
+  });
+
+  it("Scenario: Code checks are limited per address across members", async () => {
+    const first = await signedInUser();
+    const second = await signedInUser();
+    // One address of its own, so the other scenarios' checks from the browser's address do not count here.
+    const address = "192.0.2.44";
+    const check = (who: { cookie: string }, path = "/api/v1/me/mfa/verify", ip = address) =>
+      mfaCall(who.cookie, "POST", path, { code: "123456" }, ip);
+    // Not enrolled: each check is answered 409 without hashing anything, yet counts against the address.
+    for (let i = 0; i < MFA_CODE_CHECKS_PER_ADDRESS; i++) {
+      await expectRefused(await check(i % 2 === 0 ? first : second), 409, "MFA_NOT_ENROLLED");
+    }
+    const over = await check(second);
+    await expectRefused(over, 429, "RATE_LIMITED");
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+    await expectRefused(await check(first, "/api/v1/me/mfa/confirm"), 429, "RATE_LIMITED");
+    // Another address keeps its own budget.
+    await expectRefused(await check(first, "/api/v1/me/mfa/verify", "198.51.100.23"), 409, "MFA_NOT_ENROLLED");
   });
 
   it("Scenario: A backup code verifies once", async () => {

@@ -10,14 +10,20 @@ export const BROWSER = {
 };
 
 /**
- * Calls an `/api/v1/me/mfa` route (or any session route) as the browser holding `cookie`, from this site; a
- * mutation without a JSON body carries the session's CSRF token, as the security page's script sends it.
+ * Calls an `/api/v1/me/mfa` route (or any session route) as the browser holding `cookie`, from this site (and from
+ * `ip`); a mutation without a JSON body carries the session's CSRF token, as the security page's script sends it.
  */
-export async function mfaCall(cookie: string, method: string, path: string, body?: unknown): Promise<Response> {
+export async function mfaCall(
+  cookie: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  ip = BROWSER.ip,
+): Promise<Response> {
   const headers: Record<string, string> = {
     cookie,
     origin: TEST_VARS.PUBLIC_BASE_URL,
-    "cf-connecting-ip": BROWSER.ip,
+    "cf-connecting-ip": ip,
     "user-agent": BROWSER.userAgent,
   };
   if (body !== undefined) headers["content-type"] = "application/json";

@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MFA_CODE_CHECKS_PER_ADDRESS, MFA_LOCKOUT_MS } from "../../../shared/auth/mfa";
 import { confirmEnrolment, disableFactor, mfaStatus, startEnrolment, verifyFactor } from "../../auth/mfa";
 import { csrfTokenFor, requirePageSession, requireSession } from "../../auth/session";
 import type { App } from "../context";
 import { escapeHtml, htmlDocument } from "../html-page";
+import { rateLimit } from "../middleware/rate-limit";
 import { errorResponse, jsonResponse } from "../schemas";
 import { SECURITY_PAGE_SCRIPT } from "../security-page-script";
 
@@ -14,6 +16,17 @@ import { SECURITY_PAGE_SCRIPT } from "../security-page-script";
  */
 
 const session = { middleware: [requireSession], security: [{ sessionCookie: [] }] };
+/**
+ * Code checks from one address, across every member: the per-member lockout (5 wrong codes) does not stop one
+ * client spraying guesses over many stolen sessions. Counted before the session is read, so forged ones count too.
+ */
+const codeCheckLimit = rateLimit({
+  name: "mfa-code",
+  keyBy: "ip",
+  limit: MFA_CODE_CHECKS_PER_ADDRESS,
+  periodMs: MFA_LOCKOUT_MS,
+});
+const codeCheck = { middleware: [codeCheckLimit, requireSession], security: session.security };
 const TAGS = ["app"];
 
 const StatusSchema = z
@@ -49,7 +62,9 @@ const ConfirmBody = z
 
 const unauthorized = errorResponse("No session, or an expired, revoked or forged one");
 const wrongCode = errorResponse("Wrong, expired or already used code (MFA_CODE_INVALID)");
-const locked = errorResponse("Five wrong codes in a row: locked for 15 minutes (MFA_LOCKED, see Retry-After)");
+const locked = errorResponse(
+  "Five wrong codes in a row: locked for 15 minutes (MFA_LOCKED), or too many code checks from this address (RATE_LIMITED); see Retry-After",
+);
 
 const status = createRoute({
   ...session,
@@ -85,7 +100,7 @@ const enrol = createRoute({
 });
 
 const confirm = createRoute({
-  ...session,
+  ...codeCheck,
   method: "post",
   path: "/api/v1/me/mfa/confirm",
   tags: TAGS,
@@ -106,7 +121,7 @@ const confirm = createRoute({
 });
 
 const verify = createRoute({
-  ...session,
+  ...codeCheck,
   method: "post",
   path: "/api/v1/me/mfa/verify",
   tags: TAGS,
