@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -53,4 +54,35 @@ export function runWorkerdBench(
     child.on("error", reject);
     child.on("exit", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), figures }));
   });
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Runs one bench file inside workerd and prints its figures (`figuresName`) as one JSON line named `bench`, with
+ * the CPU count, the load average before and after, the duration and where it ran. Exit code 1 without figures.
+ */
+export async function printWorkerdBench(options: {
+  bench: string;
+  file: string;
+  figuresName: string;
+  where: string;
+}): Promise<void> {
+  const loadBefore = loadavg().map(round2);
+  const started = performance.now();
+  const { code, figures } = await runWorkerdBench([options.file], {}, options.bench);
+  if (code !== 0 || !figures[options.figuresName]) {
+    console.error(`[${options.bench}] vitest exited ${code} without figures`);
+    process.exitCode = 1;
+  }
+  console.log(
+    JSON.stringify({
+      bench: options.bench,
+      ...(figures[options.figuresName] as Record<string, unknown> | undefined),
+      cpus: availableParallelism(),
+      loadAverage: { before: loadBefore, after: loadavg().map(round2) },
+      durationS: Math.round((performance.now() - started) / 1000),
+      where: options.where,
+    }),
+  );
 }

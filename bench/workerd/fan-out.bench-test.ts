@@ -9,7 +9,15 @@ import {
   AAPL_MARKET_BUY as MARKET_BUY,
   type TestCommunity,
 } from "../../tests/support/execution";
-import { benchVar, emitFigures, latencyFigures, median, muteEngineLogs, progress, sleep } from "./support/bench";
+import {
+  benchVar,
+  emitFigures,
+  latencyFigures,
+  median,
+  muteEngineLogsDuringRun,
+  progress,
+  sleep,
+} from "./support/bench";
 
 /**
  * Benchmarks 1 and 2 of issue 7 ("Speed and reliability"): a market signal
@@ -39,15 +47,11 @@ const QUIET_RUNS = 10;
 const POLL_MS = 100;
 
 let discord: ReturnType<typeof fakeDiscordApi>;
-let unmute: () => void;
+muteEngineLogsDuringRun();
 beforeAll(() => {
   discord = fakeDiscordApi();
-  unmute = benchVar("BENCH_ENGINE_LOGS", "0") === "1" ? () => {} : muteEngineLogs();
 });
-afterAll(() => {
-  discord.restore();
-  unmute();
-});
+afterAll(() => discord.restore());
 
 interface RunResult {
   followers: number;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type OrderFlowContext, sendQueuedOrder } from "../../durable-objects/executor/order-flow";
 import { breakerStates } from "../../platform/execution/broker-breakers";
 import { brokerGuard } from "../../platform/execution/broker-guard";
@@ -13,7 +13,15 @@ import { clientOrderId } from "../../shared/orders/client-order-id";
 import { isTerminal, type OrderStatus } from "../../shared/orders/state-machine";
 import { addFollowersInBulk, communityWithFollowers, type TestCommunity } from "../../tests/support/execution";
 import { FakeAlpaca } from "../../tests/support/fake-alpaca";
-import { benchVar, emitFigures, latencyFigures, muteEngineLogs, progress, seededRandom, sleep } from "./support/bench";
+import {
+  benchVar,
+  emitFigures,
+  latencyFigures,
+  muteEngineLogsDuringRun,
+  progress,
+  seededRandom,
+  sleep,
+} from "./support/bench";
 
 /**
  * Benchmark 3 of issue 7: 1,000 live market orders through the engine's
@@ -37,11 +45,7 @@ const ADAPTER_TIMEOUT_MS = 200;
 const HANG_MS = 400;
 const RETRY_AFTER_SECONDS = 2;
 
-let unmute: () => void;
-beforeAll(() => {
-  unmute = benchVar("BENCH_ENGINE_LOGS", "0") === "1" ? () => {} : muteEngineLogs();
-});
-afterAll(() => unmute());
+muteEngineLogsDuringRun();
 
 /** What the fake broker saw per client order id. */
 interface BrokerTally {

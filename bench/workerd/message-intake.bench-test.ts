@@ -1,12 +1,21 @@
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { snowflakeTime } from "../../shared/execution/submit";
 import { setUpCommunity, snowflake } from "../../tests/support/discord";
 import { fakeDiscord, gatewayOf, messageCreate, testShard, waitForStatus } from "../../tests/support/fake-discord";
-import { benchVar, emitFigures, latencyFigures, muteEngineLogs, progress, sleep } from "./support/bench";
+import {
+  benchTicker,
+  benchVar,
+  emitFigures,
+  latencyFigures,
+  muteEngineLogsDuringRun,
+  progress,
+  quietOrders,
+  sleep,
+} from "./support/bench";
 
 /**
  * Message intake (issue 16): a provider's signal posted in a signal channel,
@@ -23,41 +32,7 @@ const FOLLOWERS = Number(benchVar("BENCH_INTAKE_FOLLOWERS", "10"));
 const WARM_UP = 10;
 const POLL_MS = 50;
 
-let unmute: () => void;
-beforeAll(() => {
-  unmute = benchVar("BENCH_ENGINE_LOGS", "0") === "1" ? () => {} : muteEngineLogs();
-});
-afterAll(() => unmute());
-
-/** Q + three letters: tickers no list or word takes for something else, one per message. */
-function ticker(n: number): string {
-  const letter = (i: number) => String.fromCharCode(65 + (i % 26));
-  return `Q${letter(Math.floor(n / 676))}${letter(Math.floor(n / 26))}${letter(n)}`;
-}
-
-/**
- * Serially: the next message waits until the last one's orders stop changing (sent, filled, exits placed, members
- * told), so each intake is measured without the previous fan-out's queue work on the same cores. In production the
- * queue consumers run in their own invocations.
- */
-async function quiet(communityId: string, quietMs = 200, maxMs = 10_000): Promise<void> {
-  const started = Date.now();
-  let last = "";
-  let stableSince = Date.now();
-  while (Date.now() - started < maxMs) {
-    const row = await env.DB.prepare(
-      "select count(*) as n, coalesce(max(updated_at), 0) as at from orders where community_id = ?",
-    )
-      .bind(communityId)
-      .first<{ n: number; at: number }>();
-    const snapshot = `${row?.n}:${row?.at}`;
-    if (snapshot !== last) {
-      last = snapshot;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince >= quietMs) return;
-    await sleep(25);
-  }
-}
+muteEngineLogsDuringRun();
 
 describe("message intake", () => {
   it("takes a provider's messages from MESSAGE_CREATE to signal.accepted", async () => {
@@ -98,7 +73,7 @@ describe("message intake", () => {
           id,
           channel_id: community.signalChannelId,
           guild_id: community.at.guildId,
-          content: `BUY $${ticker(n)} 1 @ 100 SL 95 TP 110`,
+          content: `BUY $${benchTicker("Q", n)} 1 @ 100 SL 95 TP 110`,
           timestamp: new Date(snowflakeTime(id)).toISOString(),
           author: { id: provider.id, username: provider.username, discriminator: "0", global_name: null, avatar: null },
           member: { roles: provider.roles, joined_at: "2026-01-01T00:00:00.000000+00:00", deaf: false, mute: false },
@@ -129,7 +104,7 @@ describe("message intake", () => {
         observed.push(seen - sent);
       }
       if ((n - WARM_UP + 1) % 50 === 0) progress(`message intake: ${n - WARM_UP + 1}/${MESSAGES}`);
-      await quiet(community.communityId);
+      await quietOrders(community.communityId);
     }
     await gatewayOf(shard).stop("bench finished");
 

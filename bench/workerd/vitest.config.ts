@@ -32,6 +32,8 @@ const BENCH_VARS = {
   BENCH_ENGINE_LOGS: process.env.BENCH_ENGINE_LOGS ?? "0",
   BENCH_INTAKE_MESSAGES: process.env.BENCH_INTAKE_MESSAGES ?? "200",
   BENCH_INTAKE_FOLLOWERS: process.env.BENCH_INTAKE_FOLLOWERS ?? "10",
+  BENCH_WEBHOOK_SIGNALS: process.env.BENCH_WEBHOOK_SIGNALS ?? "200",
+  BENCH_WEBHOOK_FOLLOWERS: process.env.BENCH_WEBHOOK_FOLLOWERS ?? "10",
 };
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { afterAll, beforeAll } from "vitest";
 import { summarize } from "../../lib/load";
 
 /** A knob the runner passed as a string binding (bench/workerd/vitest.config.ts). */
@@ -43,6 +44,30 @@ export function median(values: readonly number[]): number {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Serially: the next signal waits until the last one's orders stop changing (sent, filled, exits placed, members
+ * told), so each intake is measured without the previous fan-out's queue work on the same cores. In production the
+ * queue consumers run in their own invocations.
+ */
+export async function quietOrders(communityId: string, quietMs = 200, maxMs = 10_000): Promise<void> {
+  const started = Date.now();
+  let last = "";
+  let stableSince = Date.now();
+  while (Date.now() - started < maxMs) {
+    const row = await env.DB.prepare(
+      "select count(*) as n, coalesce(max(updated_at), 0) as at from orders where community_id = ?",
+    )
+      .bind(communityId)
+      .first<{ n: number; at: number }>();
+    const snapshot = `${row?.n}:${row?.at}`;
+    if (snapshot !== last) {
+      last = snapshot;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) return;
+    await sleep(25);
+  }
+}
+
+/**
  * Drops the engine's info and warn log lines at the console. In workerd under
  * vitest every console call is captured with its stack and shipped to the
  * Node process, which costs far more than logging does in production and
@@ -64,4 +89,19 @@ export function muteEngineLogs(): () => void {
   return () => {
     Object.assign(console, { log, info, warn });
   };
+}
+
+/** Mutes the engine's log lines for the bench file's run (BENCH_ENGINE_LOGS=1 keeps them). */
+export function muteEngineLogsDuringRun(): void {
+  let unmute: () => void = () => {};
+  beforeAll(() => {
+    if (benchVar("BENCH_ENGINE_LOGS", "0") !== "1") unmute = muteEngineLogs();
+  });
+  afterAll(() => unmute());
+}
+
+/** `prefix` + three letters: tickers no list or word takes for something else, one per signal. */
+export function benchTicker(prefix: string, n: number): string {
+  const letter = (i: number) => String.fromCharCode(65 + (i % 26));
+  return `${prefix}${letter(Math.floor(n / 676))}${letter(Math.floor(n / 26))}${letter(n)}`;
 }

@@ -1,0 +1,17 @@
+import { printWorkerdBench } from "./lib/workerd-vitest";
+
+/**
+ * Webhook intake (issue 16, docs/architecture.md §10: a webhook signal to `signal.accepted`, p99 under 50 ms
+ * serially), inside workerd: runs bench/workerd/webhook-signal.bench-test.ts and prints one JSON line with its
+ * figures, the CPU count and the load average. `webhook-signal.ts` measures the same path end to end through
+ * `wrangler dev`. Knobs: BENCH_WEBHOOK_SIGNALS (200), BENCH_WEBHOOK_FOLLOWERS (10), BENCH_ENGINE_LOGS=1.
+ */
+printWorkerdBench({
+  bench: "webhook-intake",
+  file: "bench/workerd/webhook-signal.bench-test.ts",
+  figuresName: "webhookSignal",
+  where: "workerd via @cloudflare/vitest-plugin (miniflare: local D1, Durable Objects, Queues; fake Discord API)",
+}).catch((error: unknown) => {
+  console.error(`[webhook-intake] ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
+import { setUpCommunity, snowflake } from "../../tests/support/discord";
+import { fakeDiscord } from "../../tests/support/fake-discord";
+import { createWebhook, postSignal, type TestWebhook } from "../../tests/support/signal-webhooks";
+import {
+  benchTicker,
+  benchVar,
+  emitFigures,
+  latencyFigures,
+  muteEngineLogsDuringRun,
+  progress,
+  quietOrders,
+} from "./support/bench";
+
+/**
+ * Webhook signal to `signal.accepted` (issue 16), inside workerd: a provider's
+ * alert as TradingView sends it (TradersPost JSON with `time`) posted to
+ * `POST /webhooks/signals/:providerKey` through the Worker's entry module, one
+ * at a time, with no wrangler dev proxy or Node HTTP server in the path. The
+ * 202 is written after the executor stored the signal as accepted and
+ * published `signal.accepted`, so the round trip bounds that time from above;
+ * the signal row's own clock splits it. D1, the executor, the queues and the
+ * paper followers are real. Like the message intake bench, each alert waits
+ * until the last one's orders stop changing: in production the queue
+ * consumers run in their own invocations, not on the intake's cores.
+ */
+
+const SIGNALS = Number(benchVar("BENCH_WEBHOOK_SIGNALS", "200"));
+const FOLLOWERS = Number(benchVar("BENCH_WEBHOOK_FOLLOWERS", "10"));
+const WARM_UP = 10;
+/** A webhook takes 60 alerts a minute: the alerts go round several providers' webhooks to stay inside it. */
+const ALERTS_PER_WEBHOOK = 50;
+
+muteEngineLogsDuringRun();
+
+describe("webhook signal", () => {
+  it("takes a provider's alerts from the webhook to signal.accepted", async () => {
+    const db = database(env.DB);
+    const community = await setUpCommunity({ aroundTheClock: true });
+    // The enterprise plan: 10,000 signals a day, so the quota never refuses one here.
+    await env.DB.prepare("update communities set tier = 'enterprise' where id = ?").bind(community.communityId).run();
+    const tenant = forCommunity(db, community.communityId);
+    // Members' notices go to the fake Discord API instead of retrying into the dead-letter queue.
+    await fakeDiscord();
+    const webhooks: TestWebhook[] = [];
+    for (let p = 0; p < Math.ceil((WARM_UP + SIGNALS) / ALERTS_PER_WEBHOOK); p++) {
+      const provider = await upsertUser(db, { discordId: snowflake(), username: `provider-${p}` });
+      await tenant.memberships.upsert(provider.id, "provider");
+      for (let i = 0; i < FOLLOWERS; i++) {
+        const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${p}-${i}` });
+        await tenant.memberships.upsert(follower.id, "trader");
+        await tenant.follows.upsert({
+          followerUserId: follower.id,
+          providerUserId: provider.id,
+          sizingMode: "fixed_quantity",
+          amount: 1,
+          mode: "auto",
+        });
+      }
+      webhooks.push(await createWebhook(community.communityId, provider.id));
+    }
+
+    const roundTrip: number[] = [];
+    const toStored: number[] = [];
+    const storedToAccepted: number[] = [];
+    const outcomes: Record<string, number> = {};
+    for (let n = 0; n < WARM_UP + SIGNALS; n++) {
+      const webhook = webhooks[n % webhooks.length] as TestWebhook;
+      const sent = Date.now();
+      const res = await postSignal(webhook.path, {
+        ticker: benchTicker("W", n),
+        action: "buy",
+        quantity: 1,
+        price: 100,
+        stopLoss: { type: "stop", stopPrice: 95 },
+        takeProfit: { limitPrice: 110 },
+        time: new Date(sent).toISOString(),
+      });
+      const answer = (await res.json()) as { signalId?: string; status?: string };
+      const answered = Date.now();
+      if (n < WARM_UP) {
+        await quietOrders(community.communityId);
+        continue;
+      }
+      const outcome = `${res.status} ${answer.status ?? "(none)"}`;
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      const signal = await env.DB.prepare("select status, created_at, updated_at from signals where id = ?")
+        .bind(answer.signalId ?? "")
+        .first<{ status: string; created_at: number; updated_at: number }>();
+      if (res.status === 202 && signal?.status === "accepted") {
+        roundTrip.push(answered - sent);
+        toStored.push(signal.created_at - sent);
+        storedToAccepted.push(signal.updated_at - signal.created_at);
+      }
+      if ((n - WARM_UP + 1) % 50 === 0) progress(`webhook signal: ${n - WARM_UP + 1}/${SIGNALS}`);
+      await quietOrders(community.communityId);
+    }
+
+    emitFigures("webhookSignal", {
+      target: { p99Ms: 50 },
+      measuredFrom: "the alert handed to the Worker's entry module (POST /webhooks/signals/:providerKey)",
+      measuredTo: "the 202 read back, written after the executor stored the signal as accepted and published it",
+      signals: SIGNALS,
+      followers: FOLLOWERS,
+      webhooks: webhooks.length,
+      outcomes,
+      roundTrip: latencyFigures(roundTrip),
+      // The two halves: the Worker's side (key, budget, reading, the signal stored) and the executor's.
+      sentToStored: latencyFigures(toStored),
+      storedToAccepted: latencyFigures(storedToAccepted),
+    });
+    expect(outcomes["202 accepted"]).toBe(SIGNALS);
+  });
+});
