@@ -51,7 +51,8 @@ export class FillTracking {
   }
 
   /**
-   * True (and the next follow-up scheduled) when the paper desk reports the order exactly as D1 last held it.
+   * True (and the next follow-up scheduled) when the paper desk reports the order exactly as D1 last held it (a
+   * trailing stop: at the same level too).
    * False for a live broker's order, a market remainder due to be canceled, a change, or a desk that failed.
    */
   private async unchangedAtPaperDesk(due: DueFollowUp, now: number): Promise<boolean> {
@@ -63,6 +64,7 @@ export class FillTracking {
       .getOrder(last.brokerOrderId)
       .catch(() => null);
     if (broker?.status !== last.status || broker.filledQuantity !== last.filledQuantity) return false;
+    if (last.orderType === "trailing_stop" && broker.stopPrice !== last.stopPrice) return false;
     const next = nextFollowUpAt(due.submittedAt, now);
     if (next === null) this.parts.local.untrack(due.orderId);
     else this.parts.local.followUpAgain(due.orderId, next);

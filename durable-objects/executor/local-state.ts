@@ -48,6 +48,7 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     order_type: "text",
     status: "text",
     filled_quantity: "real",
+    stop_price: "real",
   },
 };
 
@@ -66,7 +67,10 @@ export interface RecentSignal {
 export interface DueFollowUp {
   orderId: string;
   submittedAt: number;
-  last: Pick<OrderRow, "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity"> | null;
+  last: Pick<
+    OrderRow,
+    "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity" | "stopPrice"
+  > | null;
 }
 
 /** The personal circuit breaker's lock on a member's account, kept until the member or an admin unlocks it. */
@@ -474,15 +478,19 @@ export class ExecutorLocalState {
   }
 
   track(
-    order: Pick<OrderRow, "id" | "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity">,
+    order: Pick<
+      OrderRow,
+      "id" | "userId" | "broker" | "brokerOrderId" | "orderType" | "status" | "filledQuantity" | "stopPrice"
+    >,
     submittedAt: number,
     dueAt: number,
   ): void {
     this.sql.exec(
       `insert into tracking (order_id, due_at, submitted_at, user_id, broker, broker_order_id, order_type, status,
-        filled_quantity) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(order_id) do update set due_at = excluded.due_at,
-        user_id = excluded.user_id, broker = excluded.broker, broker_order_id = excluded.broker_order_id,
-        order_type = excluded.order_type, status = excluded.status, filled_quantity = excluded.filled_quantity`,
+        filled_quantity, stop_price) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(order_id) do update set
+        due_at = excluded.due_at, user_id = excluded.user_id, broker = excluded.broker,
+        broker_order_id = excluded.broker_order_id, order_type = excluded.order_type, status = excluded.status,
+        filled_quantity = excluded.filled_quantity, stop_price = excluded.stop_price`,
       order.id,
       dueAt,
       submittedAt,
@@ -492,6 +500,7 @@ export class ExecutorLocalState {
       order.orderType,
       order.status,
       order.filledQuantity,
+      order.stopPrice,
     );
   }
 
@@ -515,9 +524,10 @@ export class ExecutorLocalState {
         order_type: string | null;
         status: string | null;
         filled_quantity: number | null;
+        stop_price: number | null;
       }>(
-        `select order_id, submitted_at, user_id, broker, broker_order_id, order_type, status, filled_quantity
-          from tracking where due_at <= ? order by due_at limit ?`,
+        `select order_id, submitted_at, user_id, broker, broker_order_id, order_type, status, filled_quantity,
+          stop_price from tracking where due_at <= ? order by due_at limit ?`,
         now,
         limit,
       )
@@ -534,6 +544,7 @@ export class ExecutorLocalState {
                 orderType: r.order_type as OrderRow["orderType"],
                 status: r.status as OrderRow["status"],
                 filledQuantity: r.filled_quantity ?? 0,
+                stopPrice: r.stop_price,
               }
             : null,
       }));

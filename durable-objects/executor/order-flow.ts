@@ -15,7 +15,7 @@ import type { OrderSubmissionOutcome } from "../../shared/execution/outcomes";
 import type { Logger } from "../../shared/logging";
 import { orderExplanations, orderPlacedMessage } from "../../shared/notifications/order-messages";
 import { backoffDelayMs } from "../../shared/orders/backoff";
-import { isTerminal, WORKING_STATUSES } from "../../shared/orders/state-machine";
+import { isTerminal, isWorking, WORKING_STATUSES } from "../../shared/orders/state-machine";
 import { nativeBracketOf } from "../../shared/risk/intents";
 import { isFinishedEntry, placeEngineExits } from "./engine-exits";
 import { closesPosition, fitExitsToHeld } from "./exit-sync";
@@ -165,8 +165,8 @@ function retryLater(attempt: number, retryAfterMs: number | undefined, reason: s
 
 /**
  * Brings our order in line with what the broker says, in three steps:
- * 1. record: submitted, new fills (once each), partially filled, filled or
- *    ended, and the member's position;
+ * 1. record: submitted, a trailing stop's current level, new fills (once
+ *    each), partially filled, filled or ended, and the member's position;
  * 2. protect: an entry that ended with a fill gets its engine-placed exits,
  *    and a fill that shrinks a position fits that position's other exits to
  *    what is still held;
@@ -200,6 +200,14 @@ export async function applyBrokerOrder(
   }
 
   // 1. Record.
+  const level = movedTrailingLevel(current, broker);
+  if (level !== null) {
+    const followed = await ctx.tenant.execution.followStopLevel(current, level, ctx.now());
+    if (followed) {
+      current = followed;
+      changed.push(current);
+    }
+  }
   const newFills = await recordFills(ctx, current, broker);
   for (const step of transitionsTowards(current, broker)) {
     const moved = await ctx.tenant.execution.transition(current.id, {
@@ -258,6 +266,12 @@ export async function applyBrokerOrder(
     await ctx.notifyMember(current, `order:${current.id}:exits:${current.status}`, notes.join("\n"));
   }
   return current;
+}
+
+/** A working trailing stop's trigger level when the broker reports it moved (with the best price), else null. */
+function movedTrailingLevel(order: OrderRow, broker: BrokerOrder): number | null {
+  if (order.orderType !== "trailing_stop" || !isWorking(order.status)) return null;
+  return broker.stopPrice !== null && broker.stopPrice !== order.stopPrice ? broker.stopPrice : null;
 }
 
 /** Why an order ended, in words: the broker's reason, or what the end means. */

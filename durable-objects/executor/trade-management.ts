@@ -1,7 +1,11 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberNotice } from "../../platform/notifications/notify-member";
-import type { TrailDistance } from "../../shared/brokers/adapter";
-import { trailingStopLevel } from "../../shared/brokers/paper/engine";
+import {
+  type BrokerPosition,
+  type TrailDistance,
+  takesTrailingStops,
+  trailingStopLevel,
+} from "../../shared/brokers/adapter";
 import { describeOrder, orderInstrumentKey } from "../../shared/execution/order-label";
 import type { OrderRow } from "../../shared/execution/orders";
 import { DOUBLE_POST_WINDOW_MS } from "../../shared/execution/signal-gate";
@@ -481,9 +485,10 @@ export class TradeManagementDesk {
   }
 
   /**
-   * Each filled follower's working stops replaced by a trailing stop of the same size (never more than held),
-   * reduce-only, on an account whose broker places trailing stops; on any other account the stop stays as it was
-   * and the follower is told why (never a fixed stop in its place).
+   * Each filled follower's working stops replaced by a trailing stop of the same size (never more than the account
+   * holds, as its broker reports it), reduce-only, on an account whose broker places trailing stops for the trade's
+   * asset class; on any other account the stop stays as it was and the follower is told why (never a fixed stop in
+   * its place).
    */
   private async trailStops(
     tenant: TenantRepository,
@@ -498,11 +503,14 @@ export class TradeManagementDesk {
     for (const trade of filled) {
       const entry = trade.entries.find((order) => order.filledQuantity > 0) as OrderRow;
       const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
-      if (!flow.adapter.capabilities.trailingStops) {
+      const capabilities = flow.adapter.capabilities;
+      if (!takesTrailingStops(capabilities, entry.assetClass as AssetClass)) {
         tell.skip(
           trade.userId,
           "trailing_stops_unsupported",
-          "Your broker account does not take trailing stops here, so your stop stays as it was.",
+          capabilities.trailingStops
+            ? `Your broker account does not take trailing stops for ${ASSET_CLASS_WORDS[entry.assetClass as AssetClass]}, so your stop stays as it was.`
+            : "Your broker account does not take trailing stops here, so your stop stays as it was.",
         );
         continue;
       }
@@ -510,7 +518,7 @@ export class TradeManagementDesk {
         tell.skip(trade.userId, "no_working_stop", "Your position has no working stop to trail.");
         continue;
       }
-      const held = heldUnits(this.parts.paper, trade.userId, orderInstrumentKey(entry), direction);
+      const held = heldIn(await flow.adapter.getPositions(), orderInstrumentKey(entry), direction);
       const level = trailingStopLevel(direction === "long" ? "sell" : "buy", marketPrice, trail);
       for (const working of trade.stops) {
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));
@@ -735,12 +743,20 @@ function stepOf(order: OrderRow): number {
 
 /** The follower's paper position in the instrument on the trade's side (0 when flat or on the other side). */
 function heldUnits(paper: PaperDesk, userId: string, key: string, direction: "long" | "short"): number {
-  const position = paper.positions(userId).find((held) => {
+  return heldIn(paper.positions(userId), key, direction);
+}
+
+/** The units of `positions` in the instrument on the trade's side (0 when flat or on the other side). */
+function heldIn(positions: readonly BrokerPosition[], key: string, direction: "long" | "short"): number {
+  const position = positions.find((held) => {
     const symbol = held.option ? held.option.underlying : held.symbol;
     return instrumentKey({ assetClass: held.assetClass, symbol, option: held.option }) === key;
   });
   return position && position.direction === direction ? position.quantity : 0;
 }
+
+/** An asset class in a member's words. */
+const ASSET_CLASS_WORDS: Record<AssetClass, string> = { equity: "stocks", option: "options", crypto: "crypto" };
 
 /** A reduce-only market exit of `units` of the trade, keyed by the entry and the message (a retry reuses it). */
 function closeOrder(

@@ -96,6 +96,26 @@ export interface BrokerCapabilities {
    * reduce-only. Without it a trailing stop is refused for that account, never replaced by a fixed stop.
    */
   trailingStops: boolean;
+  /** The asset classes trailing stops are taken for, when fewer than `assetClasses` (see `takesTrailingStops`). */
+  trailingStopAssetClasses?: readonly AssetClass[];
+}
+
+/** Whether the broker takes a trailing stop on this asset class (a fixed stop is never sent in its place). */
+export function takesTrailingStops(
+  capabilities: Pick<BrokerCapabilities, "trailingStops" | "trailingStopAssetClasses">,
+  assetClass: AssetClass,
+): boolean {
+  return capabilities.trailingStops && (capabilities.trailingStopAssetClasses?.includes(assetClass) ?? true);
+}
+
+/**
+ * A trailing stop's trigger level from the best price it has seen: for a sell (a long's exit) the best is the
+ * highest and the stop sits the trail below it; for a buy (a short's exit) the lowest, with the stop above it.
+ */
+export function trailingStopLevel(side: "buy" | "sell", best: number, trail: TrailDistance): number {
+  const distance = "percent" in trail ? (best * trail.percent) / 100 : trail.amount;
+  const level = side === "sell" ? best - distance : best + distance;
+  return Math.round(level * 1e8) / 1e8;
 }
 
 /** The broker throttle's policy: half the published limit, so bursts never reach the broker's own 429s. */

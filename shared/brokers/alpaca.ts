@@ -15,6 +15,9 @@ import {
   parseOrderIntent,
   sideDirection,
   type TimeInForce,
+  type TrailDistance,
+  takesTrailingStops,
+  trailingStopLevel,
 } from "./adapter";
 import {
   type BrokerErrorContext,
@@ -32,6 +35,8 @@ import { requestJson } from "./http";
  * GET /v2/orders:by_client_order_id, DELETE /v2/orders/{id},
  * GET /v2/orders?status=open, GET /v2/account, GET /v2/positions.
  * Quantities and prices travel as decimal strings, as Alpaca's own clients send them.
+ * A trailing stop is `type: "trailing_stop"` with `trail_percent` or `trail_price`; Alpaca reports the best price
+ * since it was placed as `hwm` and the level it now triggers at as `stop_price`.
  */
 
 type AlpacaCredentials = { kind: "api_key"; keyId: string; secretKey: string } | { kind: "oauth"; accessToken: string };
@@ -49,9 +54,11 @@ export interface AlpacaAdapterOptions {
 export const ALPACA_CAPABILITIES: BrokerCapabilities = {
   broker: "alpaca",
   assetClasses: ["equity", "option", "crypto"],
-  orderTypes: ["market", "limit", "stop", "stop_limit"],
-  // Alpaca's API has trailing stops (trail_price, trail_percent); this adapter does not send them yet.
-  trailingStops: false,
+  orderTypes: ["market", "limit", "stop", "stop_limit", "trailing_stop"],
+  trailingStops: true,
+  // Alpaca's order types by asset class: trailing_stop is listed for equities only (options: market, limit, stop,
+  // stop_limit; crypto: market, limit, stop_limit).
+  trailingStopAssetClasses: ["equity"],
   timeInForce: ["day", "gtc", "ioc", "fok"],
   brackets: true,
   fractional: true,
@@ -80,6 +87,10 @@ interface AlpacaOrder {
   time_in_force: string;
   limit_price?: string | null;
   stop_price?: string | null;
+  trail_percent?: string | null;
+  trail_price?: string | null;
+  /** A trailing stop's best price since it was placed (the high water mark; the lowest, for a buy). */
+  hwm?: string | null;
   status: string;
   legs?: AlpacaOrder[] | null;
 }
@@ -105,6 +116,9 @@ const alpacaOrderSchema: z.ZodType<AlpacaOrder> = z.lazy(() =>
     time_in_force: z.string(),
     limit_price: decimal.nullish(),
     stop_price: decimal.nullish(),
+    trail_percent: decimal.nullish(),
+    trail_price: decimal.nullish(),
+    hwm: decimal.nullish(),
     status: z.string(),
     legs: z.array(alpacaOrderSchema).nullish(),
   }),
@@ -187,6 +201,7 @@ export class AlpacaAdapter implements BrokerAdapter {
         `client order id is longer than Alpaca's ${this.capabilities.clientOrderIdMaxLength} characters`,
       );
     }
+    if (intent.orderType === "trailing_stop") refuseUntakenTrailingStop(intent, this.capabilities);
     try {
       const { body } = await this.call("POST", "/v2/orders", "placeOrder", false, { body: orderBody(intent) });
       return this.order(body, "placeOrder", false);
@@ -312,6 +327,25 @@ function alpacaSymbol(instrument: Instrument): string {
   return instrumentKey(instrument);
 }
 
+/** Alpaca's time in force values for trailing stops. */
+const TRAILING_STOP_TIME_IN_FORCE: readonly TimeInForce[] = ["day", "gtc"];
+
+/** A trailing stop Alpaca would refuse is refused here, before any request: nothing is sent in its place. */
+function refuseUntakenTrailingStop(intent: BrokerOrderIntent, capabilities: BrokerCapabilities): void {
+  if (!takesTrailingStops(capabilities, intent.assetClass)) {
+    throw new PermanentError(
+      "unsupported",
+      `Alpaca does not take trailing stops for ${intent.assetClass} orders (only for stocks and ETFs).`,
+    );
+  }
+  if (!TRAILING_STOP_TIME_IN_FORCE.includes(intent.timeInForce)) {
+    throw new PermanentError(
+      "unsupported",
+      `Alpaca takes trailing stops good for the day or until canceled, not ${intent.timeInForce}.`,
+    );
+  }
+}
+
 function orderBody(intent: BrokerOrderIntent): Record<string, unknown> {
   const body: Record<string, unknown> = {
     symbol: alpacaSymbol(intent),
@@ -326,6 +360,10 @@ function orderBody(intent: BrokerOrderIntent): Record<string, unknown> {
   }
   if (intent.stopPrice !== null && (intent.orderType === "stop" || intent.orderType === "stop_limit")) {
     body.stop_price = decimalString(intent.stopPrice);
+  }
+  if (intent.orderType === "trailing_stop" && intent.trail) {
+    if ("percent" in intent.trail) body.trail_percent = decimalString(intent.trail.percent);
+    else body.trail_price = decimalString(intent.trail.amount);
   }
   if (intent.assetClass === "option") {
     const intents: Record<OrderSide, string> = {
@@ -359,16 +397,18 @@ function toBrokerOrder(order: AlpacaOrder): BrokerOrder {
   const plainSide: OrderSide = order.side === "sell" ? "sell" : "buy";
   const intended = POSITION_INTENT_SIDES[order.position_intent ?? ""];
   const side = intended && sideDirection(intended) === plainSide ? intended : plainSide;
+  const trail = trailOf(order);
   return {
     brokerOrderId: order.id,
     clientOrderId: order.client_order_id,
     symbol: order.symbol,
     assetClass: ASSET_CLASSES[order.asset_class ?? ""] ?? (parseOccSymbol(order.symbol) ? "option" : "equity"),
     side,
-    orderType: (["market", "limit", "stop", "stop_limit"].includes(type) ? type : "stop") as OrderType,
+    orderType: (ALPACA_CAPABILITIES.orderTypes.includes(type as OrderType) ? type : "stop") as OrderType,
     quantity: order.qty != null ? Number(order.qty) : filled,
     limitPrice: order.limit_price != null ? Number(order.limit_price) : null,
-    stopPrice: order.stop_price != null ? Number(order.stop_price) : null,
+    stopPrice: stopLevel(order, plainSide, trail),
+    ...(trail ? { trail } : {}),
     timeInForce: (["day", "gtc", "ioc", "fok"].includes(order.time_in_force)
       ? order.time_in_force
       : "day") as TimeInForce,
@@ -380,6 +420,24 @@ function toBrokerOrder(order: AlpacaOrder): BrokerOrder {
     rejectReason: status === "rejected" ? "Rejected by Alpaca." : null,
     ...(order.legs && order.legs.length > 0 ? { legs: order.legs.map(toBrokerOrder) } : {}),
   };
+}
+
+/** A trailing stop's distance as Alpaca reports it (`trail_percent` or `trail_price`), else null. */
+function trailOf(order: AlpacaOrder): TrailDistance | null {
+  const percent = Number(order.trail_percent ?? Number.NaN);
+  if (percent > 0) return { percent };
+  const amount = Number(order.trail_price ?? Number.NaN);
+  return amount > 0 ? { amount } : null;
+}
+
+/**
+ * The level the order triggers at: `stop_price`, which Alpaca moves with a trailing stop's high water mark; for a
+ * trailing stop reported without it, the level its `hwm` and trail give.
+ */
+function stopLevel(order: AlpacaOrder, side: "buy" | "sell", trail: TrailDistance | null): number | null {
+  if (order.stop_price != null) return Number(order.stop_price);
+  const best = Number(order.hwm ?? Number.NaN);
+  return trail && best > 0 ? trailingStopLevel(side, best, trail) : null;
 }
 
 function toBrokerPosition(position: z.infer<typeof positionSchema>): BrokerPosition {

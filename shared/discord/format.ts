@@ -171,16 +171,32 @@ export function statusLabel(status: string): string {
 export interface PricedOrderTerms {
   orderType: string;
   limitPrice?: number | null;
+  /** A trailing stop's is the level it triggers at now (it follows the best price). */
   stopPrice?: number | null;
+  trail?: { percent: number } | { amount: number } | null;
 }
 
-/** How an order is priced: "at market", "limit $2.50", "stop $185.00", "stop $185.00, limit $184.50". */
+/**
+ * How an order is priced: "at market", "limit $2.50", "stop $185.00", "stop $185.00, limit $184.50",
+ * "trailing stop 2%, stop now $186.20".
+ */
 export function priceTerms(order: PricedOrderTerms, currency = "USD"): string {
   const limit = order.limitPrice != null ? `limit ${formatPrice(order.limitPrice, currency)}` : null;
   const stop = order.stopPrice != null ? `stop ${formatPrice(order.stopPrice, currency)}` : null;
   if (order.orderType === "market") return "at market";
+  if (order.orderType === "trailing_stop") return trailingStopTerms(order, currency);
   if (order.orderType === "stop_limit") return [stop, limit].filter(Boolean).join(", ") || "stop limit";
   if (order.orderType === "stop") return stop ?? "stop";
   if (order.orderType === "limit") return limit ?? "limit";
   return order.orderType.replaceAll("_", " ");
+}
+
+/** "trailing stop 2%, stop now $186.20", "trailing stop $1.50" (before a price was seen), "trailing stop". */
+function trailingStopTerms(order: PricedOrderTerms, currency: string): string {
+  const trail = order.trail ?? null;
+  const distance = trail
+    ? ` ${"percent" in trail ? formatPercent(trail.percent) : formatPrice(trail.amount, currency)}`
+    : "";
+  const level = order.stopPrice != null ? `, stop now ${formatPrice(order.stopPrice, currency)}` : "";
+  return `trailing stop${distance}${level}`;
 }

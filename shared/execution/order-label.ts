@@ -8,6 +8,7 @@ import {
   formatQuantity,
   instrumentTitle,
   legLabel,
+  type PricedOrderTerms,
   priceCurrency,
   priceTerms,
   quantityOf,
@@ -21,8 +22,8 @@ import type { OptionContract } from "../risk/types";
 export interface StoredOrderShape {
   assetClass: string;
   symbol: string;
-  /** An option order's contract rides in its intent. */
-  intent: { option?: OptionContract | null };
+  /** An option order's contract rides in its intent, as does a trailing stop's distance. */
+  intent: { option?: OptionContract | null; trail?: PricedOrderTerms["trail"] };
 }
 
 /** The instrument an order trades (the option contract from its intent, for an option). */
@@ -64,7 +65,8 @@ export interface DescribableOrder extends StoredOrderShape {
 export function describeOrder(order: DescribableOrder): string {
   const instrument = orderInstrument(order);
   const leg = order.leg === "entry" ? "" : ` (${legLabel(order.leg)})`;
-  return `${sideLabel(order.side)} ${quantityOf(instrument, order.quantity)} ${priceTerms(order, priceCurrency(instrument))}${leg}`;
+  const terms = priceTerms({ ...order, trail: order.intent.trail ?? null }, priceCurrency(instrument));
+  return `${sideLabel(order.side)} ${quantityOf(instrument, order.quantity)} ${terms}${leg}`;
 }
 
 export interface FilledOrder extends DescribableOrder {

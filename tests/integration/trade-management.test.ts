@@ -226,6 +226,14 @@ describe("trade management", { timeout: 30_000 }, () => {
     await movePrice(community, high);
     await executorOf(community.communityId).reconcile({ communityId: community.communityId });
     expect(await heldShares(community, follower)).toBe(3);
+    // The order row follows the level the broker moved it to: 2% under the high, not where it was placed.
+    await vi.waitFor(
+      async () => {
+        const working = (await ordersOf(community, follower)).find((o) => o.orderType === "trailing_stop");
+        expect(working?.stopPrice).toBeCloseTo(high * 0.98, 6);
+      },
+      { timeout: 8_000 },
+    );
     await movePrice(community, Math.round(high * 0.97 * 100) / 100);
     await executorOf(community.communityId).reconcile({ communityId: community.communityId });
     await vi.waitFor(async () => expect(await heldShares(community, follower)).toBe(0), { timeout: 8_000 });

@@ -4,6 +4,8 @@
  * with string decimals, error bodies `{code, message}`). Faults can be
  * scripted per call or drawn at random, and every order it accepted is
  * counted by client order id, so a test can prove nothing was placed twice.
+ * Trailing stops carry `trail_percent` or `trail_price`, with `hwm` and the
+ * `stop_price` it gives, which `trade` moves as the market does.
  */
 
 export type Fault = "5xx" | "timeout_after_accept" | "429" | "insufficient_funds";
@@ -41,6 +43,9 @@ interface AlpacaOrder {
   time_in_force: string;
   limit_price: string | null;
   stop_price: string | null;
+  trail_percent: string | null;
+  trail_price: string | null;
+  hwm: string | null;
   status: string;
   extended_hours: boolean;
   legs: null;
@@ -159,6 +164,7 @@ export class FakeAlpaca {
     const at = now();
     const price = this.options.price ?? 100;
     const market = body.type === "market";
+    const trailing = body.type === "trailing_stop";
     const order: AlpacaOrder = {
       id: crypto.randomUUID(),
       client_order_id: clientOrderId,
@@ -179,13 +185,24 @@ export class FakeAlpaca {
       time_in_force: body.time_in_force ?? "day",
       limit_price: body.limit_price ?? null,
       stop_price: body.stop_price ?? null,
+      trail_percent: body.trail_percent ?? null,
+      trail_price: body.trail_price ?? null,
+      hwm: null,
       status: market ? "filled" : "new",
       extended_hours: false,
       legs: null,
     };
+    if (trailing) follow(order, price);
     this.orders.set(clientOrderId, order);
     if (market) this.move(order.symbol, order.side, Number(order.qty), price);
     return Response.json(order);
+  }
+
+  /** The market trades `symbol` at `price`: each working trailing stop's `hwm` and `stop_price` follow it. */
+  trade(symbol: string, price: number): void {
+    for (const order of this.orders.values()) {
+      if (order.symbol === symbol && order.type === "trailing_stop" && order.status === "new") follow(order, price);
+    }
   }
 
   private move(symbol: string, side: string, quantity: number, price: number): void {
@@ -213,6 +230,20 @@ export class FakeAlpaca {
       filled_at: filled >= Number(order.qty) ? now() : null,
     });
   }
+}
+
+/** A trailing stop's high water mark (a buy's low) moved to `price` when better, and its `stop_price` with it. */
+function follow(order: AlpacaOrder, price: number): void {
+  const selling = order.side === "sell";
+  const before = order.hwm === null ? price : Number(order.hwm);
+  const best = selling ? Math.max(before, price) : Math.min(before, price);
+  const distance =
+    order.trail_percent !== null ? (best * Number(order.trail_percent)) / 100 : Number(order.trail_price);
+  Object.assign(order, {
+    hwm: String(best),
+    stop_price: String(Math.round((selling ? best - distance : best + distance) * 1e4) / 1e4),
+    updated_at: now(),
+  });
 }
 
 const now = () => new Date().toISOString();

@@ -173,6 +173,11 @@ describe("the formatter's smaller pieces", () => {
     );
     expect(priceTerms({ orderType: "stop_limit" })).toBe("stop limit");
     expect(priceTerms({ orderType: "trailing_stop" })).toBe("trailing stop");
+    // A trailing stop's level is where it triggers now: it follows the best price.
+    expect(priceTerms({ orderType: "trailing_stop", trail: { percent: 2 }, stopPrice: 186.2 })).toBe(
+      "trailing stop 2%, stop now $186.20",
+    );
+    expect(priceTerms({ orderType: "trailing_stop", trail: { amount: 1.5 } })).toBe("trailing stop $1.50");
     expect(priceTerms({ orderType: "limit", limitPrice: 0.5 }, "USDT")).toBe("limit 0.50 USDT");
   });
 

@@ -233,6 +233,26 @@ export function executionRepository(scope: TenantScope) {
       return updated[0] ?? null;
     },
 
+    /**
+     * A working trailing stop's trigger level as its broker now reports it (the level follows the best price), only
+     * if the row is still as the caller read it. Returns the updated row, or null when it had moved on.
+     */
+    async followStopLevel(order: Pick<OrderRow, "id" | "updatedAt">, stopPrice: number, now = Date.now()) {
+      const [updated] = await db
+        .update(orders)
+        .set({ stopPrice, updatedAt: now })
+        .where(
+          and(
+            orderOf(order.id),
+            eq(orders.orderType, "trailing_stop"),
+            inArray(orders.status, [...WORKING_STATUSES]),
+            eq(orders.updatedAt, order.updatedAt),
+          ),
+        )
+        .returning();
+      return updated ?? null;
+    },
+
     /** Updates progress fields of an order without a state change (e.g. attempts, next check). */
     async touch(orderId: string, patch: OrderTransition["patch"], now = Date.now()): Promise<void> {
       await db

@@ -51,6 +51,7 @@ import {
   sideDirection,
   type TimeInForce,
   type TrailDistance,
+  trailingStopLevel,
 } from "../adapter";
 import { PermanentError } from "../errors";
 
@@ -475,15 +476,6 @@ function checkSupported(intent: BrokerOrderIntent): void {
       throw new PermanentError("invalid_order", "A paper trailing stop is an exit: it must be reduce-only.");
     }
   }
-}
-
-/**
- * A trailing stop's trigger level from the best price it has seen: for a sell (a long's exit) the best is the
- * highest and the stop sits the trail below it; for a buy (a short's exit) the lowest, with the stop above it.
- */
-export function trailingStopLevel(side: "buy" | "sell", best: number, trail: TrailDistance): number {
-  const distance = "percent" in trail ? (best * trail.percent) / 100 : trail.amount;
-  return roundPrice(side === "sell" ? best - distance : best + distance);
 }
 
 function newOrder(state: PaperAccountState, intent: BrokerOrderIntent, key: string, now: Now): PaperOrder {

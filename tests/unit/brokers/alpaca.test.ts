@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BrokerOrderIntent } from "../../../shared/brokers/adapter";
-import { throttlePolicy } from "../../../shared/brokers/adapter";
+import { takesTrailingStops, throttlePolicy } from "../../../shared/brokers/adapter";
 import { ALPACA_CAPABILITIES, AlpacaAdapter } from "../../../shared/brokers/alpaca";
 import { PermanentError, TransientError, UnknownOutcomeError } from "../../../shared/brokers/errors";
 
@@ -338,8 +338,126 @@ describe("Alpaca adapter", () => {
   });
 
   it("declares its capabilities and a throttle with half the published limit", () => {
-    expect(ALPACA_CAPABILITIES).toMatchObject({ brackets: true, clientOrderIdLookup: true });
+    expect(ALPACA_CAPABILITIES).toMatchObject({ brackets: true, clientOrderIdLookup: true, trailingStops: true });
     expect(throttlePolicy(ALPACA_CAPABILITIES)).toEqual({ limit: 100, periodMs: 60_000 });
     expect(throttlePolicy({ rateLimit: { requests: 50, periodMs: 1_000 } })).toEqual({ limit: 25, periodMs: 1_000 });
+  });
+});
+
+describe("Alpaca trailing stops", () => {
+  /** A long's exit as the executor sends it: a reduce-only sell, good until canceled. */
+  const trailingSell = (overrides: Partial<BrokerOrderIntent>) =>
+    intent({
+      side: "sell",
+      orderType: "trailing_stop",
+      quantity: 3,
+      limitPrice: null,
+      reduceOnly: true,
+      trail: { percent: 2 },
+      ...overrides,
+    });
+
+  /** A working trailing stop as Alpaca reports it once it has seen a price: `hwm` and the `stop_price` it gives. */
+  const workingTrailingStop = (overrides: Record<string, unknown>) =>
+    alpacaOrder({
+      qty: "3",
+      side: "sell",
+      position_intent: "sell_to_close",
+      order_type: "trailing_stop",
+      type: "trailing_stop",
+      time_in_force: "gtc",
+      status: "new",
+      ...overrides,
+    });
+
+  it("Scenario: An Alpaca trailing stop is sent with trail_percent", async () => {
+    const order = trailingSell({ trail: { percent: 2 } });
+    const answer = workingTrailingStop({
+      client_order_id: order.clientOrderId,
+      trail_percent: "2",
+      hwm: "190.5",
+      stop_price: "186.69",
+    });
+    const fetch = vi.spyOn(globalThis, "fetch").mockResolvedValueOnce(json(answer));
+
+    const placed = await new AlpacaAdapter({ baseUrl: BASE, credentials: keys }).placeOrder(order);
+
+    expect(JSON.parse(String(fetch.mock.calls[0]?.[1]?.body))).toEqual({
+      symbol: "AAPL",
+      qty: "3",
+      side: "sell",
+      type: "trailing_stop",
+      time_in_force: "gtc",
+      trail_percent: "2",
+      client_order_id: order.clientOrderId,
+    });
+    expect(placed).toMatchObject({ orderType: "trailing_stop", trail: { percent: 2 }, stopPrice: 186.69 });
+  });
+
+  it("Scenario: An Alpaca trailing stop is sent with trail_price", async () => {
+    const order = trailingSell({ trail: { amount: 1.5 }, timeInForce: "day" });
+    const fetch = vi
+      .spyOn(globalThis, "fetch")
+      .mockResolvedValueOnce(
+        json(workingTrailingStop({ client_order_id: order.clientOrderId, trail_price: "1.5", status: "accepted" })),
+      );
+
+    const placed = await new AlpacaAdapter({ baseUrl: BASE, credentials: keys }).placeOrder(order);
+
+    const body = JSON.parse(String(fetch.mock.calls[0]?.[1]?.body));
+    expect(body).toMatchObject({ type: "trailing_stop", time_in_force: "day", trail_price: "1.5" });
+    expect(body.trail_percent).toBeUndefined();
+    expect(body.stop_price).toBeUndefined();
+    // Accepted before any price was seen: no level yet.
+    expect(placed).toMatchObject({ orderType: "trailing_stop", trail: { amount: 1.5 }, stopPrice: null });
+  });
+
+  it("Scenario: An Alpaca trailing stop is read back with its high water mark and stop level", async () => {
+    const risen = workingTrailingStop({ trail_percent: "2", hwm: "195.25", stop_price: "191.345" });
+    const unlevelled = workingTrailingStop({ trail_price: "1.5", hwm: "195.25", stop_price: null });
+    const shortCover = workingTrailingStop({
+      side: "buy",
+      position_intent: "buy_to_close",
+      trail_price: "2",
+      hwm: "180",
+    });
+    vi.spyOn(globalThis, "fetch")
+      .mockResolvedValueOnce(json(risen))
+      .mockResolvedValueOnce(json([unlevelled, { ...shortCover, stop_price: null }]));
+    const adapter = new AlpacaAdapter({ baseUrl: BASE, credentials: keys });
+
+    expect(await adapter.getOrder(risen.id)).toMatchObject({
+      orderType: "trailing_stop",
+      side: "sell",
+      status: "submitted",
+      trail: { percent: 2 },
+      stopPrice: 191.345,
+    });
+    // Without stop_price, the level is the high water mark less the trail (a buy's: its low plus the trail).
+    const [sell, buy] = await adapter.listOpenOrders();
+    expect(sell).toMatchObject({ trail: { amount: 1.5 }, stopPrice: 193.75 });
+    expect(buy).toMatchObject({ side: "buy_to_cover", trail: { amount: 2 }, stopPrice: 182 });
+  });
+
+  it("Scenario: Alpaca trailing stops are refused for options and crypto before any request", async () => {
+    const fetch = vi.spyOn(globalThis, "fetch");
+    const adapter = new AlpacaAdapter({ baseUrl: BASE, credentials: keys });
+    const option = { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" } as const;
+    const refused = [
+      trailingSell({ assetClass: "option", option, quantity: 1 }),
+      trailingSell({ assetClass: "crypto", symbol: "BTC/USD", quantity: 0.5 }),
+      trailingSell({ timeInForce: "ioc" }),
+    ];
+    for (const order of refused) {
+      const error = await adapter.placeOrder(order).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PermanentError);
+      expect((error as PermanentError).reason).toBe("unsupported");
+    }
+    expect(fetch).not.toHaveBeenCalled();
+    expect(takesTrailingStops(ALPACA_CAPABILITIES, "equity")).toBe(true);
+    expect(["option", "crypto"].map((c) => takesTrailingStops(ALPACA_CAPABILITIES, c as "option"))).toEqual([
+      false,
+      false,
+    ]);
   });
 });
