@@ -37,9 +37,15 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * keep-alive connection as the peer publishes. Latency is measured at the
  * client, so it includes that whole path. Server memory and CPU are workerd's.
  *
+ * The floor: after the hub, each size runs again on the thinnest fan-out Durable Object workerd can host
+ * (bench/fixtures/realtime-floor: the hub's frame shape, `ctx.getWebSockets()` and `ws.send`, nothing else), with
+ * the same client, publisher and figures. Local workerd runs every object on one thread, so its CPU per delivered
+ * frame bounds what any hub can do on this machine; `hubOverFloorP99` and the two `cpuUsPerDelivery` say how much
+ * the hub adds over it.
+ *
  * Knobs: BENCH_REALTIME_SIZES (100,1000,5000), BENCH_REALTIME_RUNS (3),
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
- * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_PEER_DIR (where the
+ * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_REALTIME_FLOOR=0 (no floor runs), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
  * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept),
  * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run). One JSON line on
@@ -60,6 +66,7 @@ const params = {
   warmupEvents: 20,
   peerConfigs: list(process.env.BENCH_REALTIME_PEER_CONFIGS ?? "single,redis-2proc"),
   peer: process.env.BENCH_REALTIME_PEER !== "0",
+  floor: process.env.BENCH_REALTIME_FLOOR !== "0",
   /** As the peer: wait (bounded) for a quiet machine; a run where others used over 5% of all cores is run again. */
   quietThreshold: 0.15,
   quietMaxWaitMs: Number(process.env.BENCH_REALTIME_QUIET_WAIT_MS ?? 180_000),
@@ -442,7 +449,13 @@ function ask<T>(client: ChildProcess, message: Record<string, unknown>, type: st
   });
 }
 
-async function runHub(n: number, run: number) {
+/**
+ * `hub`: the RealtimeHub behind the product's Worker. `floor`: the same workload on the thinnest fan-out Durable
+ * Object (bench/fixtures/realtime-floor), so the run shows how much of the hub's time is workerd's own.
+ */
+type Target = "hub" | "floor";
+
+async function runHub(n: number, run: number, target: Target = "hub") {
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
   const dir = mkdtempSync(join(tmpdir(), "dte-realtime-"));
   const persistTo = join(dir, "state");
@@ -450,14 +463,20 @@ async function runHub(n: number, run: number) {
   let server: Awaited<ReturnType<typeof startWranglerDev>> | null = null;
   try {
     await applyLocalMigrations({ persistTo, capture: true });
-    const tokens = await seedMembers(persistTo, n, secret);
-    server = await startWranglerDev({ persistTo, vars: { SESSION_SECRET: secret } });
+    const tokens = target === "hub" ? await seedMembers(persistTo, n, secret) : [];
+    server = await startWranglerDev({
+      persistTo,
+      vars: { SESSION_SECRET: secret },
+      extraArgs:
+        target === "floor" ? ["--config", join(ROOT, "bench", "fixtures", "realtime-floor", "wrangler.toml")] : [],
+    });
     const token = (server.vars.OPS_TOKEN ?? "").split(",")[0] ?? "";
     const worker = await workerSocketUrl(server.pid, server.baseUrl);
     if (!worker.direct) log("  the Worker's own socket was not found: going through wrangler dev's proxy");
     // The cookie a browser would hold on this origin (plain-http loopback gets the local one outside production).
     const cookieName = sessionCookieFor(worker.url, (server.vars.ENVIRONMENT ?? "development") as Environment).name;
-    const cookies = tokens.map((token) => `${cookieName}=${token}`);
+    const cookies =
+      target === "hub" ? tokens.map((token) => `${cookieName}=${token}`) : Array.from({ length: n }, () => "floor=1");
     const idle = workerdUsage(server.pid);
 
     client = fork(join(ROOT, "bench", "lib", "realtime-client.ts"), [], {
@@ -478,7 +497,7 @@ async function runHub(n: number, run: number) {
       "ready",
     );
     const connected = workerdUsage(server.pid);
-    log(`hub n=${n} run ${run}: ${connect.connected}/${n} connected in ${Math.round(connect.totalMs)} ms`);
+    log(`${target} n=${n} run ${run}: ${connect.connected}/${n} connected in ${Math.round(connect.totalMs)} ms`);
     if (connect.failed > 0) log(`  connect failures: ${JSON.stringify(connect.errors)}`);
 
     await publishAll(worker.url, token, params.warmupEvents, true);
@@ -504,6 +523,7 @@ async function runHub(n: number, run: number) {
     const othersMs = machine1.busyMs - machine0.busyMs - (ownCpuMs(client.pid, server.pid) - own0);
     const othersShare = othersMs / Math.max(1, machine1.totalMs - machine0.totalMs);
     return {
+      target,
       n,
       run,
       clockIpcMs: round(clock.ipcMs),
@@ -549,7 +569,7 @@ function hubLine(runs: HubRun[]) {
   const latency = r.latencyMs;
   const complete = r.eventCompleteMs;
   return {
-    config: "realtime-hub",
+    config: r.target === "hub" ? "realtime-hub" : "workerd-floor",
     n: r.n,
     runs: runs.length,
     attempt: r.attempt,
@@ -580,32 +600,44 @@ function hubLine(runs: HubRun[]) {
   };
 }
 
+/** `params.runs` runs of one size, each tried again (up to `attemptsPerRun`) while other processes interfered. */
+async function keptRuns(n: number, target: Target): Promise<HubRun[]> {
+  const runs: HubRun[] = [];
+  for (let run = 1; run <= params.runs; run++) {
+    for (let attempt = 1; attempt <= params.attemptsPerRun; attempt++) {
+      const result = await runHub(n, run, target);
+      if (!result.machine.interfered || attempt === params.attemptsPerRun) {
+        runs.push({ ...result, attempt });
+        break;
+      }
+      log(`  other processes used ${result.machine.othersSharePct}% of the machine: run set aside, trying again`);
+    }
+  }
+  return runs;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const peer = params.peer ? await runPeer() : null;
   const hub: ReturnType<typeof hubLine>[] = [];
+  const floor: ReturnType<typeof hubLine>[] = [];
   for (const n of params.sizes) {
-    const runs: HubRun[] = [];
-    for (let run = 1; run <= params.runs; run++) {
-      for (let attempt = 1; attempt <= params.attemptsPerRun; attempt++) {
-        const result = await runHub(n, run);
-        if (!result.machine.interfered || attempt === params.attemptsPerRun) {
-          runs.push({ ...result, attempt });
-          break;
-        }
-        log(`  other processes used ${result.machine.othersSharePct}% of the machine: run set aside, trying again`);
-      }
-    }
-    hub.push(hubLine(runs));
+    hub.push(hubLine(await keptRuns(n, "hub")));
+    if (params.floor) floor.push(hubLine(await keptRuns(n, "floor")));
   }
   const peerLine = (config: string, n: number) => peer?.lines.find((line) => line.config === config && line.n === n);
   const comparison = hub.map((h) => {
     const single = peerLine("single", h.n);
     const redis = peerLine("redis-2proc", h.n);
     const ratio = (peerP99: number | undefined) => (peerP99 && h.p99Ms !== null ? round(h.p99Ms / peerP99, 3) : null);
+    const bare = floor.find((line) => line.n === h.n);
     return {
       n: h.n,
       hubP99Ms: h.p99Ms,
+      floorP99Ms: bare?.p99Ms ?? null,
+      hubOverFloorP99: ratio(bare?.p99Ms ?? undefined),
+      hubCpuUsPerDelivery: h.cpuUsPerDelivery,
+      floorCpuUsPerDelivery: bare?.cpuUsPerDelivery ?? null,
       peerSingleP99Ms: single?.p99Ms ?? null,
       peerRedisP99Ms: redis?.p99Ms ?? null,
       hubOverSingleP99: ratio(single?.p99Ms),
@@ -629,6 +661,7 @@ async function main(): Promise<void> {
       machine: { cpus: availableParallelism(), loadAvg1m: round(loadavg()[0]) },
       comparison,
       hub,
+      floor: params.floor ? floor : null,
       peer: peer?.lines ?? null,
       peerOutOfOrderMax: peer?.outOfOrder ?? null,
       tookS: Math.round((performance.now() - started) / 1000),
