@@ -37,12 +37,13 @@ export const NOTICE_KIND_TABLE: Readonly<Record<NoticeKind, NoticeKindInfo>> = {
   },
   membership: {
     title: "Membership",
-    description: "suspensions, a lost access or provider role, leaving a server",
+    description: "suspensions, a lost access or provider role, leaving a server, a deleted community",
     mutable: false,
     prefixes: [
       "suspended",
       "unsuspended",
       "community_suspended",
+      "community_deleted",
       "community_unsuspended",
       "access_role_lost",
       "provider_role_lost",

@@ -22,6 +22,7 @@ const PREFIX = "/api/v1/communities/:communityId";
  */
 const ROUTE_CASES: Record<string, { body?: unknown; headers?: Record<string, string> }> = {
   "GET /api/v1/communities/:communityId": {},
+  "DELETE /api/v1/communities/:communityId": {},
   "GET /api/v1/communities/:communityId/audit": {},
   "GET /api/v1/communities/:communityId/billing": {},
   "GET /api/v1/communities/:communityId/billing/payments": {},

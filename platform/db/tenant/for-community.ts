@@ -6,6 +6,7 @@ import { flagRepository } from "./flags";
 import { followRepository } from "./follows";
 import { membershipRepository } from "./memberships";
 import { providerRepository } from "./providers";
+import { purgeRepository } from "./purge";
 import { riskProfileRepository } from "./risk-profiles";
 import { createTenantScope } from "./scope";
 import { signalWebhookRepository } from "./signal-webhooks";
@@ -34,5 +35,6 @@ export function forCommunity(db: Database, communityId: string) {
     providers: providerRepository(scope),
     follows: followRepository(scope),
     riskProfiles: riskProfileRepository(scope),
+    purge: purgeRepository(scope),
   };
 }
