@@ -42,6 +42,8 @@ export const ROLE_MATRIX = {
   "community.delete": ["owner"],
   /** Halt or resume all trading (/killswitch). */
   "killswitch.set": ADMINS,
+  /** Every member's broker connections (never their credentials), and removing them. */
+  "brokers.manage": ADMINS,
   /** Every member's orders and each follower's outcome of a signal; realtime aggregates. */
   "orders.view_all": ADMINS,
   /** The audit log, its search, export and verification. */

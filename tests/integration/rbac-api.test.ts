@@ -25,6 +25,8 @@ const ROUTE_CASES: Record<string, { body?: unknown; headers?: Record<string, str
   "DELETE /api/v1/communities/:communityId": {},
   "GET /api/v1/communities/:communityId/audit": {},
   "GET /api/v1/communities/:communityId/billing": {},
+  "GET /api/v1/communities/:communityId/brokers": {},
+  "DELETE /api/v1/communities/:communityId/brokers/:connectionId": {},
   "GET /api/v1/communities/:communityId/billing/payments": {},
   "POST /api/v1/communities/:communityId/billing/checkout": { body: { plan: "professional" } },
   "POST /api/v1/communities/:communityId/billing/portal": { body: {} },

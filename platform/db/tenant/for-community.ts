@@ -1,5 +1,6 @@
 import type { Database } from "../client";
 import { auditRepository } from "./audit";
+import { brokerConnectionRepository } from "./broker-connections";
 import { communityRepository } from "./community";
 import { executionRepository } from "./execution";
 import { flagRepository } from "./flags";
@@ -35,6 +36,7 @@ export function forCommunity(db: Database, communityId: string) {
     providers: providerRepository(scope),
     follows: followRepository(scope),
     riskProfiles: riskProfileRepository(scope),
+    brokerConnections: brokerConnectionRepository(scope),
     purge: purgeRepository(scope),
   };
 }
