@@ -133,6 +133,10 @@ describe("deleting a community", () => {
     const [entry] = await auditOf(communityId, "community.deleted");
     expect(entry?.actorId).toMatch(/^ops:/);
     expect(entry?.data).toMatchObject({ stepUp: null });
+    const guildId = (await forCommunity(db, communityId).community.get())?.guildId ?? "";
+    const lookup = await call(`/api/v1/communities?guild_id=${guildId}`, { headers: opsHeaders() });
+    expect(lookup.status).toBe(404);
+    expect((await errorOf(lookup)).code).toBe("COMMUNITY_NOT_FOUND");
   });
 
   it("Scenario: A community whose subscription still renews is not deleted", async () => {

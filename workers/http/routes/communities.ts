@@ -160,7 +160,9 @@ export function registerCommunities(app: App): void {
   app.openapi(byGuildRoute, async (c) => {
     const { guild_id: guildId } = c.req.valid("query");
     const community = await communityDirectory(database(c.env.DB)).findByGuildId(guildId);
-    if (!community) throw new NotFoundError(`No community is registered for guild ${guildId}.`, "COMMUNITY_NOT_FOUND");
+    if (!community || community.deletedAt !== null) {
+      throw new NotFoundError(`No community is registered for guild ${guildId}.`, "COMMUNITY_NOT_FOUND");
+    }
     c.set("communityId", community.id);
     return c.json({ community: communityView(community) }, 200);
   });
