@@ -31,9 +31,9 @@ export interface NoticeKindInfo {
 export const NOTICE_KIND_TABLE: Readonly<Record<NoticeKind, NoticeKindInfo>> = {
   security: {
     title: "Security",
-    description: "sign-ins from a new device or country",
+    description: "sign-ins from a new device or country, a broker connection removed by someone else",
     mutable: false,
-    prefixes: ["sign-in"],
+    prefixes: ["sign-in", "broker_disconnected"],
   },
   membership: {
     title: "Membership",

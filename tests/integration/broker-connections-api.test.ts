@@ -1,8 +1,13 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fakeDiscordApi } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { enrolMfa, mfaCall } from "../support/mfa";
 import { memberOf, type TestMember } from "../support/realtime";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const SEALED = "v1.sealed-credentials-never-shown";
 
@@ -128,6 +133,8 @@ describe("broker connections", () => {
   });
 
   it("Scenario: Only admins and operators remove another member's connection", async () => {
+    fakeDiscordApi();
+    const dms = vi.spyOn(env.NOTIFY_QUEUE, "send");
     const owner = await memberOf(null, "trader");
     const stranger = await memberOf(owner.communityId, "trader");
     const admin = await memberOf(owner.communityId, "admin");
@@ -150,5 +157,13 @@ describe("broker connections", () => {
       [admin.userId, owner.userId],
       ["ops", owner.userId],
     ]);
+    // The member is told of each removal by DM.
+    await vi.waitFor(() => {
+      const told = dms.mock.calls
+        .map(([message]) => message as { kind: string; key: string; message: { content: string } })
+        .filter((message) => message.kind === "dm" && message.key.includes(":broker_disconnected:"));
+      expect(told.map((message) => message.key.split(":").at(-1))).toEqual([first, second]);
+      expect(told[0]?.message.content).toContain("was removed by an admin");
+    });
   });
 });

@@ -108,6 +108,8 @@ describe("deleting a community", () => {
     expect((await errorOf(read)).code).toBe("COMMUNITY_NOT_FOUND");
     const byOperator = await call(`/api/v1/communities/${community.communityId}/members`, { headers: opsHeaders() });
     expect(byOperator.status).toBe(404);
+    const me = (await (await mfaCall(owner.cookie, "GET", "/api/v1/me")).json()) as { communities: { id: string }[] };
+    expect(me.communities.map((listed) => listed.id)).not.toContain(community.communityId);
   });
 
   it("Scenario: Only the owner deletes the community, with a step-up", async () => {

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { BrokerConnectionView } from "../../../platform/db/tenant/broker-connections";
+import { hubEventSink } from "../../../platform/execution/event-sink";
+import { notifyMember } from "../../../platform/notifications/notify-member";
 import { BROKERS, CONNECTION_STATUSES } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError } from "../../../shared/errors";
 import { can } from "../../../shared/rbac/matrix";
@@ -12,7 +14,7 @@ import {
   principalOf,
 } from "../community-access";
 import { communityFromRoute } from "../community-scope";
-import type { App } from "../context";
+import type { App, AppContext } from "../context";
 import { CommunityParams, errorResponse, jsonResponse } from "../schemas";
 
 const PATH = "/api/v1/communities/{communityId}/brokers";
@@ -76,6 +78,22 @@ function visibleTo(principal: CommunityPrincipal, connection: BrokerConnectionVi
   return mayManageAll(principal) || (principal.kind === "member" && principal.userId === connection.userId);
 }
 
+/** A member whose connection an admin or operator removed is told, as a security notice (always sent by DM). */
+function tellMemberOfRemoval(c: AppContext, communityId: string, connection: BrokerConnectionView): void {
+  const logger = c.get("logger");
+  const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+  const told = notifyMember(
+    { env: c.env, events: hubEventSink({ env: c.env, logger, waitUntil }) },
+    {
+      userId: connection.userId,
+      communityId,
+      event: `broker_disconnected:${connection.id}`,
+      message: `🔌 Your ${connection.broker} connection${connection.accountId ? ` (${connection.accountId})` : ""} in this server was removed by an admin: orders are no longer sent through it. Your account and positions at the broker are untouched.`,
+    },
+  ).catch((error) => logger.error("broker.disconnect_notice_failed", { error }));
+  waitUntil(told);
+}
+
 export function registerCommunityBrokers(app: App): void {
   app.openapi(listRoute, async (c) => {
     const { communityId } = c.req.valid("param");
@@ -108,6 +126,9 @@ export function registerCommunityBrokers(app: App): void {
         `${outcome.openOrders} order(s) through this connection are still open: wait until they are filled or canceled (or cancel them with /cancel), then remove it.`,
         "BROKER_CONNECTION_BUSY",
       );
+    }
+    if (principal.kind === "operator" || principal.userId !== connection.userId) {
+      tellMemberOfRemoval(c, communityId, connection);
     }
     return c.json({ connection: outcome.connection, disconnected: true as const }, 200);
   });
