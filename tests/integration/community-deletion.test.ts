@@ -168,6 +168,10 @@ describe("deleting a community", () => {
     const kept = await setUpCommunity();
     expect((await deleteAsOperator(kept.communityId)).status).toBe(200);
     // Discord no longer finds it, except /setup, which restores it as a re-invite would; trading stays halted.
+    const portfolio = await interactionResponse(
+      await postInteraction(slash("portfolio", [], { at: kept.at, who: kept.owner })),
+    );
+    expect(portfolio.data?.content).toMatch(/^This server is not set up yet/);
     const reply = await interactionResponse(
       await postInteraction(slash("setup", [], { at: kept.at, who: kept.owner })),
     );
