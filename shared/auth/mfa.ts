@@ -21,9 +21,19 @@ export const SECURITY_PAGE_PATH = "/app/security";
 /**
  * Why an action needs a step-up (a second factor verified in the last 10 minutes). The role rules name the first
  * two (shared/rbac/role-change.ts); switching to live trading is `/paper mode:live`; turning the factor off is one
- * too.
+ * too. `billing.portal` guards the community billing portal, where a plan is lowered or canceled (the product has
+ * no plan change of its own: a checkout is refused while a subscription runs).
  */
-export const STEP_UP_REASONS = ["ownership.transfer", "role.raise_to_admin", "trading.go_live", "mfa.disable"] as const;
+export const STEP_UP_REASONS = [
+  "ownership.transfer",
+  "role.raise_to_admin",
+  "trading.go_live",
+  "mfa.disable",
+  "community.delete",
+  "billing.portal",
+  "broker.connect",
+  "broker.disconnect",
+] as const;
 export type StepUpReason = (typeof STEP_UP_REASONS)[number];
 
 const REASON_TEXT: Record<StepUpReason, string> = {
@@ -31,6 +41,10 @@ const REASON_TEXT: Record<StepUpReason, string> = {
   "role.raise_to_admin": "Raising a member to admin",
   "trading.go_live": "Switching to live trading",
   "mfa.disable": "Turning two-factor authentication off",
+  "community.delete": "Deleting the community",
+  "billing.portal": "Opening the community's billing portal (where the plan is lowered or canceled)",
+  "broker.connect": "Connecting a broker",
+  "broker.disconnect": "Removing a broker connection",
 };
 
 /** What decides whether a member must have a second factor in a community. */

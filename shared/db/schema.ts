@@ -44,6 +44,12 @@ export const communities = sqliteTable("communities", {
   suspendedReason: text("suspended_reason"),
   /** The bot left the server (GUILD_DELETE, not an outage); null while it is there. Settings expire 30 days on. */
   botLeftAt: integer("bot_left_at"),
+  /**
+   * Its owner (or an operator) deleted the community: it is not found anywhere from then on, and its data is purged
+   * 30 days on (housekeeping); null while it exists. `/setup` before the purge restores it.
+   */
+  deletedAt: integer("deleted_at"),
+  deletedBy: text("deleted_by"),
   ...timestamps,
 });
 

@@ -31,18 +31,19 @@ export interface NoticeKindInfo {
 export const NOTICE_KIND_TABLE: Readonly<Record<NoticeKind, NoticeKindInfo>> = {
   security: {
     title: "Security",
-    description: "sign-ins from a new device or country",
+    description: "sign-ins from a new device or country, a broker connection removed by someone else",
     mutable: false,
-    prefixes: ["sign-in"],
+    prefixes: ["sign-in", "broker_disconnected"],
   },
   membership: {
     title: "Membership",
-    description: "suspensions, a lost access or provider role, leaving a server",
+    description: "suspensions, a lost access or provider role, leaving a server, a deleted community",
     mutable: false,
     prefixes: [
       "suspended",
       "unsuspended",
       "community_suspended",
+      "community_deleted",
       "community_unsuspended",
       "access_role_lost",
       "provider_role_lost",

@@ -38,8 +38,12 @@ export const ROLE_MATRIX = {
   "member.role.change": ADMINS,
   /** Hand the community to another member. */
   "ownership.transfer": ["owner"],
+  /** Delete the community (a step-up; its data is purged 30 days on). */
+  "community.delete": ["owner"],
   /** Halt or resume all trading (/killswitch). */
   "killswitch.set": ADMINS,
+  /** Every member's broker connections (never their credentials), and removing them. */
+  "brokers.manage": ADMINS,
   /** Every member's orders and each follower's outcome of a signal; realtime aggregates. */
   "orders.view_all": ADMINS,
   /** The audit log, its search, export and verification. */

@@ -22,8 +22,11 @@ const PREFIX = "/api/v1/communities/:communityId";
  */
 const ROUTE_CASES: Record<string, { body?: unknown; headers?: Record<string, string> }> = {
   "GET /api/v1/communities/:communityId": {},
+  "DELETE /api/v1/communities/:communityId": {},
   "GET /api/v1/communities/:communityId/audit": {},
   "GET /api/v1/communities/:communityId/billing": {},
+  "GET /api/v1/communities/:communityId/brokers": {},
+  "DELETE /api/v1/communities/:communityId/brokers/:connectionId": {},
   "GET /api/v1/communities/:communityId/billing/payments": {},
   "POST /api/v1/communities/:communityId/billing/checkout": { body: { plan: "professional" } },
   "POST /api/v1/communities/:communityId/billing/portal": { body: {} },

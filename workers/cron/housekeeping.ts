@@ -2,6 +2,7 @@ import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
 import { memberNoticeStore } from "../../platform/db/member-notices";
 import { expireAccessRolesLeftBehind } from "../../platform/members/access-expiry";
+import { purgeDeletedCommunities } from "../../platform/members/community-deletion";
 import {
   authEvents,
   deadLetters,
@@ -82,9 +83,11 @@ export async function runHousekeeping(env: Env, logger: Logger, scheduledTime: n
     db.delete(authEvents).where(lt(authEvents.at, scheduledTime - AUTH_EVENT_RETENTION_MS)),
   ]);
   const accessRolesExpired = await expireAccessRolesLeftBehind(env, logger, scheduledTime);
+  const deletedCommunitiesPurged = await purgeDeletedCommunities(env, logger, scheduledTime);
   const memberNoticesDeleted = await memberNoticeStore(db).prune(scheduledTime - NOTICE_RETENTION_DAYS * DAY_MS);
   return {
     accessRolesExpired,
+    deletedCommunitiesPurged,
     memberNoticesDeleted,
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,

@@ -15,6 +15,7 @@ import { registerBilling } from "./routes/billing";
 import { registerBillingWebhooks } from "./routes/billing-webhooks";
 import { registerCommunities } from "./routes/communities";
 import { registerCommunityAudit } from "./routes/community-audit";
+import { registerCommunityBrokers } from "./routes/community-brokers";
 import { registerCommunityKillSwitch } from "./routes/community-killswitch";
 import { registerCommunityMembers } from "./routes/community-members";
 import { registerCommunityOrders } from "./routes/community-orders";
@@ -93,6 +94,7 @@ export function createApp(): App {
   registerMyNotifications(app);
   registerMyNotificationPreferences(app);
   registerCommunities(app);
+  registerCommunityBrokers(app);
   registerCommunityOrders(app);
   registerCommunityMembers(app);
   registerCommunityKillSwitch(app);

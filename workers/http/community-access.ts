@@ -12,7 +12,8 @@ import { errorResponse } from "./schemas";
 /**
  * Who may call a `/api/v1/communities/:communityId/...` route, declared with the
  * route: `createRoute({ ...communityAction("killswitch.set"), … })`. An operator
- * (OPS_TOKEN) may do everything in any existing community; a member's browser
+ * (OPS_TOKEN) may do everything in any existing community (a deleted one exists
+ * for nobody); a member's browser
  * session must hold a membership of that community and be in its Discord guild
  * as the `guilds` scope said at sign-in (a signed-in stranger gets the
  * same 404 as for a community that does not exist, so communities cannot be
@@ -59,7 +60,8 @@ function authorizeCommunity(action: Action) {
     const tenant = forCommunity(database(c.env.DB), communityId);
     const operator = c.get("operator");
     if (operator) {
-      if (!(await tenant.community.get())) throw notFound(communityId);
+      const community = await tenant.community.get();
+      if (!community || community.deletedAt !== null) throw notFound(communityId);
       c.set("principal", { kind: "operator", fingerprint: operator.fingerprint });
       return next();
     }

@@ -3,11 +3,15 @@ import { forCommunity, type TenantRepository } from "../../platform/db/tenant/fo
 import { NotFoundError } from "../../shared/errors";
 import type { AppContext } from "./context";
 
-/** The tenant repository for a route's :communityId, after checking the community exists (404 otherwise). */
+/**
+ * The tenant repository for a route's :communityId, after checking the community exists and is not deleted (404
+ * otherwise).
+ */
 export async function communityFromRoute(c: AppContext, communityId: string): Promise<TenantRepository> {
   c.set("communityId", communityId);
   const tenant = forCommunity(database(c.env.DB), communityId);
-  if (!(await tenant.community.get())) {
+  const community = await tenant.community.get();
+  if (!community || community.deletedAt !== null) {
     throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
   }
   return tenant;

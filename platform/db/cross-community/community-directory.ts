@@ -62,6 +62,18 @@ export function communityDirectory(db: Database) {
       return rows.map((row) => row.id);
     },
 
+    /** Communities deleted at or before `before` (a page of ids), for the purge. */
+    async deletedBefore(before: number, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: communities.id })
+        .from(communities)
+        .where(lte(communities.deletedAt, before))
+        .orderBy(asc(communities.id))
+        .limit(limit)
+        .all();
+      return rows.map((row) => row.id);
+    },
+
     async findByGuildId(guildId: string): Promise<Community | null> {
       return (await db.select().from(communities).where(eq(communities.guildId, guildId)).get()) ?? null;
     },

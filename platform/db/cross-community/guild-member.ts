@@ -38,7 +38,9 @@ export async function guildMember(
   const [communityRows, identityRows, alongsideResult] = alongside
     ? await db.batch([communityQuery, identityQuery, alongside])
     : [...(await db.batch([communityQuery, identityQuery])), undefined];
-  const community = communityRows[0] ?? null;
+  // A deleted community is not registered for Discord: only `/setup` finds it again (and restores it).
+  const found = communityRows[0] ?? null;
+  const community = found?.deletedAt === null ? found : null;
   const row = community ? identityRows[0] : undefined;
   return {
     community,

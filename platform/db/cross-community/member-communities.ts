@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { communities, type MembershipRole, memberships, userGuilds } from "../../../shared/db/schema";
 import type { Database } from "../client";
 
@@ -21,7 +21,8 @@ export interface ListedCommunity {
 
 /**
  * The communities listed for a signed-in user: those whose guild Discord says the user is in (`user_guilds`,
- * refreshed at sign-in) and of which the user is a member. Either alone is not enough.
+ * refreshed at sign-in) and of which the user is a member. Either alone is not enough; a deleted community is never
+ * listed.
  */
 export async function listedCommunities(db: Database, userId: string): Promise<ListedCommunity[]> {
   return db
@@ -29,7 +30,7 @@ export async function listedCommunities(db: Database, userId: string): Promise<L
     .from(memberships)
     .innerJoin(communities, eq(communities.id, memberships.communityId))
     .innerJoin(userGuilds, and(eq(userGuilds.userId, memberships.userId), eq(userGuilds.guildId, communities.guildId)))
-    .where(eq(memberships.userId, userId))
+    .where(and(eq(memberships.userId, userId), isNull(communities.deletedAt)))
     .orderBy(asc(communities.name), asc(communities.id))
     .all();
 }
@@ -44,7 +45,13 @@ export async function listedMembership(
     .from(memberships)
     .innerJoin(communities, eq(communities.id, memberships.communityId))
     .innerJoin(userGuilds, and(eq(userGuilds.userId, memberships.userId), eq(userGuilds.guildId, communities.guildId)))
-    .where(and(eq(memberships.userId, input.userId), eq(memberships.communityId, input.communityId)))
+    .where(
+      and(
+        eq(memberships.userId, input.userId),
+        eq(memberships.communityId, input.communityId),
+        isNull(communities.deletedAt),
+      ),
+    )
     .get();
   return row ?? null;
 }

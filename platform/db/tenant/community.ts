@@ -1,9 +1,9 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { communities } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
 import type { Actor, TenantScope } from "./scope";
 
-/** The community's own row: its settings, the kill switch and an operator's suspension. */
+/** The community's own row: its settings, the kill switch, an operator's suspension and its deletion. */
 
 export type Community = typeof communities.$inferSelect;
 
@@ -70,6 +70,58 @@ export function communityRepository(scope: TenantScope) {
                 updatedAt: now,
               })
               .where(byCommunity),
+          ],
+          result: true,
+        };
+      });
+      return result;
+    },
+
+    /**
+     * Marks the community deleted (audited `community.deleted` with the step-up that allowed it and when its data is
+     * purged). False when it already was. Nothing else is touched here: `platform/communities/deletion.ts` halts
+     * trading first and revokes what must stop.
+     */
+    async markDeleted(options: Actor & { stepUp: string | null; at: number; purgeAfter: number }): Promise<boolean> {
+      const { result } = await auditedWrite<boolean>(async () => {
+        const current = await community.get();
+        if (!current) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+        if (current.deletedAt !== null) return { skip: false };
+        const now = options.at;
+        return {
+          entry: {
+            event: "community.deleted",
+            actorId: options.actorId,
+            data: { stepUp: options.stepUp, purgeAfter: options.purgeAfter, guildId: current.guildId },
+          },
+          statements: [
+            db
+              .update(communities)
+              .set({ deletedAt: now, deletedBy: options.actorId ?? null, updatedAt: now })
+              .where(and(byCommunity, isNull(communities.deletedAt))),
+          ],
+          result: true,
+        };
+      });
+      return result;
+    },
+
+    /**
+     * Undoes a deletion before the purge (`/setup` in the server again, as a re-invite finds settings as they
+     * were), audited `community.restored`. Trading stays halted until someone resumes it. False when not deleted.
+     */
+    async restore(options: Actor): Promise<boolean> {
+      const { result } = await auditedWrite<boolean>(async () => {
+        const current = await community.get();
+        if (!current) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+        if (current.deletedAt === null) return { skip: false };
+        return {
+          entry: { event: "community.restored", actorId: options.actorId, data: { deletedAt: current.deletedAt } },
+          statements: [
+            db
+              .update(communities)
+              .set({ deletedAt: null, deletedBy: null, updatedAt: Date.now() })
+              .where(and(byCommunity, isNotNull(communities.deletedAt))),
           ],
           result: true,
         };

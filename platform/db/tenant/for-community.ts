@@ -1,11 +1,13 @@
 import type { Database } from "../client";
 import { auditRepository } from "./audit";
+import { brokerConnectionRepository } from "./broker-connections";
 import { communityRepository } from "./community";
 import { executionRepository } from "./execution";
 import { flagRepository } from "./flags";
 import { followRepository } from "./follows";
 import { membershipRepository } from "./memberships";
 import { providerRepository } from "./providers";
+import { purgeRepository } from "./purge";
 import { riskProfileRepository } from "./risk-profiles";
 import { createTenantScope } from "./scope";
 import { signalWebhookRepository } from "./signal-webhooks";
@@ -34,5 +36,7 @@ export function forCommunity(db: Database, communityId: string) {
     providers: providerRepository(scope),
     follows: followRepository(scope),
     riskProfiles: riskProfileRepository(scope),
+    brokerConnections: brokerConnectionRepository(scope),
+    purge: purgeRepository(scope),
   };
 }

@@ -1,9 +1,8 @@
-import { stepUpFor } from "../../../platform/members/step-up";
-import { SECURITY_PAGE_PATH, stepUpRefusalText } from "../../../shared/auth/mfa";
 import { CONFIRM_WINDOW_SECONDS } from "../../../shared/execution/follow-mode";
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
+import { discordStepUpRefusal } from "../step-up";
 import { liveTradingDecision } from "./live-trading";
 
 export type PaperOptions = OptionsFor<typeof DEFINITIONS.paper>;
@@ -24,14 +23,8 @@ export async function handlePaper(ctx: CommunityContext<PaperOptions>): Promise<
   if (current === "live") return ephemeral("You are already trading live; nothing changed.");
   const decision = await liveTradingDecision(ctx);
   if (!decision.allowed) return ephemeral(`You stay on paper: ${decision.reason}`);
-  const stepUp = await stepUpFor(ctx.db, ctx.tenant, { userId, role: ctx.member.role });
-  if (!stepUp.ok) {
-    ctx.logger.info("step_up.refused", { reason: "trading.go_live", code: stepUp.code });
-    const base = ctx.config.PUBLIC_BASE_URL?.replace(/\/+$/, "") ?? "";
-    return ephemeral(
-      `You stay on paper: ${stepUpRefusalText(stepUp.code, "trading.go_live", `${base}${SECURITY_PAGE_PATH}`)}`,
-    );
-  }
+  const refusal = await discordStepUpRefusal(ctx, "trading.go_live");
+  if (refusal) return ephemeral(`You stay on paper: ${refusal}`);
   await ctx.tenant.riskProfiles.setTradingMode(userId, "live", userId);
   const autoTrading = (await ctx.tenant.follows.followedBy(userId))
     .filter((follow) => follow.enabled && follow.mode === "auto")

@@ -40,6 +40,8 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
     becameOwner = registered.created;
   }
   const tenant = forCommunity(db, community.id);
+  // A community deleted within the last 30 days (not yet purged) comes back as it was, as after a re-invite.
+  const restored = community.deletedAt !== null && (await tenant.community.restore({ actorId }));
 
   if (!becameOwner && community.ownerUserId === null) becameOwner = await tenant.providers.claimOwnership(actorId);
   if (becameOwner || community.ownerUserId === actorId) await tenant.memberships.upsert(actorId, "owner", { actorId });
@@ -83,11 +85,13 @@ export async function handleSetup(ctx: GuildContext<SetupOptions>): Promise<Inte
     namedProvider = options.provider;
   }
 
-  const headline = becameOwner
-    ? "✅ This server is registered, and you are its owner."
-    : changed || named || removed
-      ? "✅ Setup updated."
-      : "Setup is unchanged: everything you gave was already configured.";
+  const headline = restored
+    ? "♻️ This server's community was deleted and is restored as it was. Trading stays halted until an owner or admin resumes it with `/killswitch action:resume`; signal webhooks were revoked: create new ones."
+    : becameOwner
+      ? "✅ This server is registered, and you are its owner."
+      : changed || named || removed
+        ? "✅ Setup updated."
+        : "Setup is unchanged: everything you gave was already configured.";
   const lines = [headline, ...describeSetup(settings, namedProvider)];
   if (removed && options.remove_provider) lines.splice(1, 0, `Removed provider: <@${options.remove_provider}>`);
   return ephemeral(lines.join("\n"));

@@ -18,19 +18,23 @@ import { communityBilling, type SubscriptionView, traderBilling } from "../../bi
 import type { CommunityContext } from "../context";
 import type { DEFINITIONS, OptionsFor } from "../definitions";
 import { ephemeral, type InteractionResponse } from "../respond";
+import { discordStepUpRefusal } from "../step-up";
 
 export type SubscriptionOptions = OptionsFor<typeof DEFINITIONS.subscription>;
 
 /**
  * /subscription (ephemeral): the community's plan, usage against its limits
  * and its checkout/portal links for owners and admins; every member's own
- * trader plan with the same. Links are signed and expire after an hour.
+ * trader plan with the same. Links are signed and expire after an hour. The community's portal link is where
+ * its plan is lowered or canceled, so it is a step-up: without one it is replaced by the refusal.
  */
 export async function handleSubscription(ctx: CommunityContext<SubscriptionOptions>): Promise<InteractionResponse> {
+  const showCommunity = memberMay(ctx.member, ctx.settings, "billing.view");
   const reply = await subscriptionReply(billingContext(ctx.env, ctx.config, ctx.logger), {
     communityId: ctx.community.id,
     userId: ctx.member.user.id,
-    showCommunity: memberMay(ctx.member, ctx.settings, "billing.view"),
+    showCommunity,
+    communityPortalRefusal: showCommunity ? await discordStepUpRefusal(ctx, "billing.portal") : null,
   });
   return ephemeral(reply.content, reply.components);
 }
@@ -43,7 +47,13 @@ export interface SubscriptionReply {
 /** The reply's text and link buttons (exported for tests and the dashboard). */
 export async function subscriptionReply(
   ctx: BillingContext,
-  input: { communityId: string; userId: string; showCommunity: boolean },
+  input: {
+    communityId: string;
+    userId: string;
+    showCommunity: boolean;
+    /** Why the community's portal link is withheld (the step-up refusal), or null/absent to offer it. */
+    communityPortalRefusal?: string | null;
+  },
 ): Promise<SubscriptionReply> {
   const lines: string[] = [];
   const components: Record<string, unknown>[] = [];
@@ -56,8 +66,12 @@ export async function subscriptionReply(
       `Following members ${usage.members}/${limits.members} · Providers ${usage.providers}/${limits.providers} · Signals today ${usage.signalsToday}/${limits.signalsPerDay} (UTC day)`,
       describeSubscription(ctx, "community", community.subscriptions[0]),
     );
-    const buttons = await linkButtons(ctx.config, ctx, "community", community, input.communityId, null);
+    const refusal = input.communityPortalRefusal ?? null;
+    const buttons = await linkButtons(ctx.config, ctx, "community", community, input.communityId, null, {
+      portal: refusal === null,
+    });
     if (buttons.length > 0) components.push({ type: 1, components: buttons });
+    if (refusal !== null && community.subscriptions.length > 0) lines.push(`Manage community billing: ${refusal}`);
     lines.push("");
   }
 
@@ -107,6 +121,7 @@ async function linkButtons(
   summary: { plan: string; subscriptions: SubscriptionView[] },
   communityId: string | null,
   userId: string | null,
+  offer: { portal: boolean } = { portal: true },
 ): Promise<Record<string, unknown>[]> {
   const base = config.PUBLIC_BASE_URL?.replace(/\/+$/, "");
   const secret = config.SESSION_SECRET;
@@ -133,7 +148,7 @@ async function linkButtons(
       );
     }
   }
-  if (summary.subscriptions.length > 0) {
+  if (summary.subscriptions.length > 0 && offer.portal) {
     buttons.push(
       linkButton(
         subject === "community" ? "Manage community billing" : "Manage my billing",

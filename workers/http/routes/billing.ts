@@ -6,6 +6,7 @@ import { BillingLinkError, BillingLinkUsedError, verifyBillingLink } from "../..
 import { BILLING_INTERVALS } from "../../../shared/billing/plans";
 import { REFUND_REASONS } from "../../../shared/billing/provider";
 import { NotFoundError, ServiceUnavailableError } from "../../../shared/errors";
+import { requireStepUp } from "../../auth/step-up";
 import { openPortal, startCheckout } from "../../billing/checkout";
 import { communityPayments as paymentsOf, refundPayment } from "../../billing/refunds";
 import { communityBilling, traderBilling } from "../../billing/summary";
@@ -214,7 +215,7 @@ const communityPortal = createRoute({
   method: "post",
   path: "/api/v1/communities/{communityId}/billing/portal",
   tags: ["billing"],
-  summary: "Open the billing portal for a community's subscription",
+  summary: "Open the billing portal for a community's subscription (a step-up: the plan is lowered there)",
   request: {
     params: CommunityParams,
     body: { required: false, content: { "application/json": { schema: PortalBody } } },
@@ -223,6 +224,9 @@ const communityPortal = createRoute({
     200: json(PortalSchema, "Redirect the payer to `url`"),
     ...COMMUNITY_ACCESS_RESPONSES,
     ...checkoutErrors,
+    403: errorResponse(
+      "The role does not grant billing.manage (FORBIDDEN), or no two-factor verification in the last 10 minutes (MFA_REQUIRED, STEP_UP_REQUIRED)",
+    ),
   },
 });
 
@@ -367,7 +371,8 @@ export function registerBilling(app: App): void {
 
   app.openapi(communityPortal, async (c) => {
     const { communityId } = c.req.valid("param");
-    await communityFromRoute(c, communityId);
+    // The portal is where the community's plan is lowered or canceled: a step-up before its link is issued.
+    await requireStepUp(c, await communityFromRoute(c, communityId), "billing.portal");
     const body = c.req.valid("json");
     const result = await openPortal(contextOf(c), {
       subject: { subject: "community", communityId, userId: null },
