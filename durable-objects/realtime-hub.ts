@@ -144,6 +144,16 @@ export class RealtimeHub extends DurableObject<Env> {
     return closed;
   }
 
+  /** Closes every socket (the community was deleted); returns how many were open. */
+  endAll(): number {
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const connection = this.registry.get(ws);
+      if (connection) closed += this.end(connection, CLOSE_CODES.communityDeleted, "community deleted");
+    }
+    return closed;
+  }
+
   private endCredential(credential: Connection["credential"]): number {
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(tagOf.credential(credential))) {

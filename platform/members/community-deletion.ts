@@ -1,12 +1,14 @@
 import { ServiceUnavailableError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import { ACCESS_SETTING_RETENTION_MS } from "../../shared/membership/standing";
+import { within } from "../../shared/timeout";
 import { database } from "../db/client";
 import { communityDirectory } from "../db/cross-community/community-directory";
 import type { TenantRepository } from "../db/tenant/for-community";
 import { forCommunity } from "../db/tenant/for-community";
 import { saveKillSwitch, tellExecutor } from "../execution/kill-switch";
 import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
+import { realtimeHubFor } from "../objects";
 
 /**
  * Deleting a community, designed for real money. Trading halts first (the kill switch, saved in D1, which the
@@ -29,6 +31,8 @@ export type CommunityDeletion =
       canceledOrders: number | null;
       revokedWebhooks: number;
       membersNotified: number;
+      /** Dashboard sockets closed; null when the hub could not be reached (logged). */
+      socketsClosed: number | null;
     };
 
 export async function deleteCommunity(
@@ -59,6 +63,7 @@ export async function deleteCommunity(
   const executor = await tellExecutor(deps.env, { communityId: tenant.communityId, ...halt });
   if (!executor.ok)
     deps.logger.error("community.delete_executor_unreachable", { alert: true, reason: executor.reason });
+  const socketsClosed = await closeDashboards(deps, tenant.communityId);
   const community = await tenant.community.get();
   const members = await tenant.memberships.list();
   deps.waitUntil(tellMembers(deps, tenant.communityId, members, { deletedAt, name: community?.name ?? "" }));
@@ -70,7 +75,21 @@ export async function deleteCommunity(
     canceledOrders: executor.ok ? executor.canceledOrders : null,
     revokedWebhooks,
     membersNotified: members.length,
+    socketsClosed,
   };
+}
+
+/** How long the deletion waits for the community's RealtimeHub to close its sockets. */
+const HUB_CLOSE_TIMEOUT_MS = 2_000;
+
+/** Closes every open dashboard socket of the deleted community (none can open again: it answers 404 now). */
+async function closeDashboards(deps: { env: Env; logger: Logger }, communityId: string): Promise<number | null> {
+  try {
+    return await within(realtimeHubFor(deps.env, communityId).endAll(), HUB_CLOSE_TIMEOUT_MS);
+  } catch (error) {
+    deps.logger.warn("community.delete_sockets_not_closed", { communityId, error });
+    return null;
+  }
 }
 
 async function tellMembers(

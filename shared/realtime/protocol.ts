@@ -106,6 +106,8 @@ export const CLOSE_CODES = {
   tryAgainLater: 1013,
   /** The session was revoked or expired (or, for an operator, the token is no longer configured): sign in again. */
   sessionEnded: 4001,
+  /** The community was deleted: its sockets are closed and cannot be opened again (404). */
+  communityDeleted: 4004,
 } as const;
 
 const ChannelList = z.array(z.string().max(64)).min(1).max(REALTIME_CHANNELS.length);

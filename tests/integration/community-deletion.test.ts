@@ -5,6 +5,7 @@ import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { COMMUNITY_DATA_RETENTION_MS } from "../../platform/members/community-deletion";
 import { rootLogger } from "../../shared/logging";
+import { CLOSE_CODES } from "../../shared/realtime/protocol";
 import { runHousekeeping } from "../../workers/cron/housekeeping";
 import { communityMetadata, DAY, postStripe, stripeEvent, stripeSubscription, uid } from "../support/billing";
 import {
@@ -18,7 +19,7 @@ import {
 import { communityWithFollowers, AAPL_MARKET_BUY as MARKET_BUY, submit } from "../support/execution";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { enrolMfa, mfaCall } from "../support/mfa";
-import { memberOf } from "../support/realtime";
+import { connect, memberOf, requestUpgrade } from "../support/realtime";
 import { createWebhook } from "../support/signal-webhooks";
 
 const db = database(env.DB);
@@ -110,6 +111,18 @@ describe("deleting a community", () => {
     expect(byOperator.status).toBe(404);
     const me = (await (await mfaCall(owner.cookie, "GET", "/api/v1/me")).json()) as { communities: { id: string }[] };
     expect(me.communities.map((listed) => listed.id)).not.toContain(community.communityId);
+  });
+
+  it("Scenario: Deleting a community closes its open dashboard sockets", async () => {
+    const member = await memberOf(null, "trader");
+    const { socket } = await connect(member);
+    const res = await deleteAsOperator(member.communityId);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { community: { socketsClosed: number } }).community.socketsClosed).toBe(1);
+    expect(await socket.closedWith(1_000)).toEqual({ code: CLOSE_CODES.communityDeleted, reason: "community deleted" });
+    const again = await requestUpgrade(member.communityId, member.cookie);
+    expect(again.status).toBe(404);
+    await again.body?.cancel();
   });
 
   it("Scenario: Only the owner deletes the community, with a step-up", async () => {

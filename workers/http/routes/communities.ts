@@ -103,6 +103,9 @@ const DeletedCommunitySchema = z
       .openapi({ description: "Orders not yet sent to a broker that were canceled (null: the executor was not told)" }),
     revokedWebhooks: z.number().int().openapi({ description: "Signal webhooks revoked" }),
     membersNotified: z.number().int().openapi({ description: "Members told by DM that it was deleted" }),
+    socketsClosed: z.number().int().nullable().openapi({
+      description: "Open dashboard sockets closed (code 4004); null when the RealtimeHub could not be reached",
+    }),
     openPositions: z.literal("untouched").openapi({
       description: "Open positions and their orders at brokers are never touched: members manage them there",
     }),
