@@ -76,17 +76,23 @@ const COMMENTARY_WORDS: ReadonlySet<string> = new Set([
 /** A list item's number is at most this (a larger number beside a label is a price). */
 const MAX_ITEM_NUMBER = 20;
 
-export function readCommentary(tokens: Token[]): Commentary {
-  return new CommentaryReader(tokens).run();
+/** `consumed`: tokens already read as part of the signal (a trailing stop), neither commentary nor read here. */
+export function readCommentary(tokens: Token[], consumed: boolean[] = []): Commentary {
+  return new CommentaryReader(tokens, consumed).run();
 }
 
 class CommentaryReader {
   /** Sparse: most messages ignore nothing. */
-  private readonly ignored: boolean[] = [];
+  private readonly ignored: boolean[];
   private readonly refusals: SignalError[] = [];
   private later: SignalError | null = null;
 
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    consumed: boolean[],
+  ) {
+    this.ignored = [...consumed];
+  }
 
   run(): Commentary {
     for (let i = 0; i < this.tokens.length; i++) {
