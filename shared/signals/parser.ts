@@ -508,7 +508,7 @@ class Resolver {
       const reference = scan.stops[0]?.value ?? scan.targets[0]?.price;
       const asEntry = () => entries.push({ value: { price: n.value }, start: n.start, end: n.end });
       if (hasEntry && !hasQuantity) quantities.push(n);
-      else if (!hasEntry && (hasQuantity || scan.trailingStops.length > 0)) asEntry();
+      else if (!hasEntry && (hasQuantity || scan.trailWritten)) asEntry();
       else if (!hasEntry && !hasQuantity && reference !== undefined && reference > 0) {
         const ratio = n.value / reference;
         if (ratio >= 0.5 && ratio <= 2) asEntry();

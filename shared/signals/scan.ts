@@ -99,6 +99,8 @@ export interface Scan {
   stops: Mark<number>[];
   /** Trailing stops read before the scan (trailing-stop.ts): their tokens are ignored here. */
   trailingStops: Mark<TrailDistance>[];
+  /** A trailing stop was written, valid or not (it trails from a price, so a lone number is that price). */
+  trailWritten: boolean;
   targets: TargetMark[];
   quantities: Mark<number>[];
   percents: Mark<number>[];
@@ -168,6 +170,7 @@ class Scanner {
     orderTypes: [],
     stops: [],
     trailingStops: [],
+    trailWritten: false,
     targets: [],
     quantities: [],
     percents: [],
@@ -208,7 +211,10 @@ class Scanner {
     if (trails) {
       this.scan.trailingStops.push(...trails.marks);
       this.scan.errors.push(...trails.errors);
-      if (trails.marks.length + trails.errors.length > 0) this.scan.structured = true;
+      if (trails.marks.length + trails.errors.length > 0) {
+        this.scan.trailWritten = true;
+        this.scan.structured = true;
+      }
     }
   }
 

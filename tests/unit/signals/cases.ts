@@ -709,7 +709,7 @@ export const ERROR_CASES: SignalCase[] = [
   bad("error", "LONG BTC/USDT entry 64000 SL 62000 leverage 5x 10x", "AMBIGUOUS_LEVERAGE"),
   bad("error", "BUY AAPL 190 SL 185 TS 2%", "AMBIGUOUS_STOP"),
   bad("error", "BUY AAPL 190 TS 2% TSL 3%", "AMBIGUOUS_STOP"),
-  bad("error", "BUY AAPL @ 190 TS 100%", "INVALID_PERCENT"),
+  bad("error", "BUY AAPL 190 TS 100%", "INVALID_PERCENT"),
   bad("error", "BUY AAPL @ 190 TS 0", "INVALID_PRICE"),
   bad("error", "SELL AAPL TS 2%", "AMBIGUOUS_SIDE"),
   bad("error", "trail stop 2%", "MANAGEMENT_MESSAGE"),
