@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
 import { parseSignal } from "../../shared/signals/parser";
-import { fakeDiscordApi } from "../support/discord";
+import { fakeDiscordApi, snowflake } from "../support/discord";
 import {
   communityWithFollowers,
   deliver,
@@ -95,6 +95,39 @@ describe("a trailing stop inside an entry signal", () => {
       trail: { percent: 2 },
     });
     expect(Object.values(account.orders).some((o) => o.orderType === "stop")).toBe(false);
+    await settle(community);
+  });
+
+  it("Scenario: A stop move turns a trailing stop into a fixed stop at the new price", async () => {
+    const community = await communityWithFollowers(1, { sizingMode: "fixed_quantity", amount: 5 });
+    const [follower = ""] = community.followerIds;
+    const parsed = parseSignal("BUY AAPL 190 TS 2%");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const { signalId } = await submit(community, parsed.signal);
+    await movePrice(community, "AAPL", 189);
+    await deliver("order-submissions", await queuedMessages(community));
+
+    const outcome = await executorOf(community.communityId).manageTrades({
+      communityId: community.communityId,
+      providerUserId: community.providerId,
+      sourceId: snowflake(),
+      sourceTimestamp: Date.now(),
+      signalId,
+      management: { stop: { price: 180 }, cancelEntries: false, closePercent: null, symbol: null, reported: false },
+    });
+    expect(outcome).toMatchObject({ ok: true, stopsMoved: 1 });
+    const stops = (await community.tenant.execution.listOrders({ userId: follower, limit: 1000 }))
+      .reverse()
+      .filter((o) => o.leg === "stop");
+    expect(stops.map((o) => [o.orderType, o.status, o.quantity, o.stopPrice])).toEqual([
+      ["trailing_stop", "canceled", 5, expect.any(Number)],
+      ["stop", "submitted", 5, 180],
+    ]);
+    expect(stops[1]?.intent).toMatchObject({ orderType: "stop", positionEffect: "close" });
+    expect(stops[1]?.intent.trail).toBeUndefined();
+    const account = await paperAccount(community, follower);
+    const working = Object.values(account.orders).filter((o) => o.status === "submitted" && o.orderType !== "limit");
+    expect(working.map((o) => [o.orderType, o.stopPrice, o.reduceOnly])).toEqual([["stop", 180, true]]);
     await settle(community);
   });
 });
