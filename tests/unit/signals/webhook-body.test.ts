@@ -340,6 +340,13 @@ describe("webhook body forms", () => {
     expect(errorsOf({ signal: { ...aapl, stopLoss: 200, orderType: "limit", entry: { price: 190 } } })).toEqual([
       { code: "STOP_WRONG_SIDE", field: "signal.stopLoss" },
     ]);
+    // A trailing stop travels in a normalized body too, and a text body reads one the same way.
+    const trailing = { ...aapl, trailingStop: { percent: 2 } };
+    expect(read({ signal: trailing })).toMatchObject({ ok: true, signal: trailing });
+    expect(read({ text: "BUY AAPL 10 shares TS 2%" })).toMatchObject({ ok: true, signal: trailing });
+    expect(errorsOf({ signal: { ...trailing, stopLoss: 180 } })).toEqual([
+      { code: "AMBIGUOUS_STOP", field: "signal.trailingStop" },
+    ]);
   });
 
   it("Scenario: A body that is none of the three forms is unrecognized", () => {
