@@ -31,7 +31,7 @@ import {
 } from "./schema";
 import { severalSignals } from "./several";
 import { EQUITY_SYMBOL } from "./symbols";
-import { readTrailingStops } from "./trailing-stop";
+import { readTrailingStops, trailsInForce } from "./trailing-stop";
 
 export interface ParseOptions {
   /** The moment the message was posted: resolves dates written without a year, and 0DTE. Default: now. */
@@ -66,9 +66,12 @@ function parseOne(text: string, options: ParseOptions): ParseResult {
   const now = options.now && !Number.isNaN(options.now.getTime()) ? options.now : new Date();
   // U+2024 (one dot leader) stands in for a decimal point where apps would otherwise turn "245.50" into a link.
   const tokens = tokenize(text.includes("\u2024") ? text.replace(/\u2024/g, ".") : text);
-  const trailingStops = readTrailingStops(tokens);
-  const { refusals, ignored, later } = readCommentary(tokens, trailingStops.consumed);
+  const written = readTrailingStops(tokens);
+  const commentary = readCommentary(tokens, { shielded: written.consumed, heads: written.heads });
+  const { refusals, later } = commentary;
   if (refusals.length > 0) return failure([primaryRefusal(refusals)]);
+  const trailingStops = trailsInForce(written, commentary.ignored);
+  const ignored = tokens.map((_, i) => Boolean(commentary.ignored[i] || trailingStops.consumed[i]));
   const scan = scanTokens(tokens, { ignored, trailingStops });
   // "Close half AAPL if TP1 hit": an exit that waits for a condition is not an exit now
   if (later && scan.sides.some((side) => isExit(side.value.action))) return failure([later]);

@@ -11,14 +11,49 @@ import { labelOf, SIDE_PHRASES, SIDE_WORDS, TRAIL_LABELS, TRAIL_WORDS } from "./
  * line, so "BUY TS @ 20" still trades TS and "trail stop 2%" alone stays a management message.
  */
 export interface TrailingStopReading {
+  trails: WrittenTrail[];
   marks: Mark<TrailDistance>[];
   errors: SignalError[];
   /** Tokens the trailing stop was written with (indexed like the tokens): not read again as other fields. */
   consumed: boolean[];
+  /** Index of each trailing stop's first token (commentary looks there for advice for later). */
+  heads: number[];
+}
+
+/** One trailing stop as written: its value (or problem) and the tokens it spans. */
+interface WrittenTrail {
+  mark: Mark<TrailDistance> | null;
+  error: SignalError | null;
+  head: number;
+  last: number;
 }
 
 export function readTrailingStops(tokens: Token[]): TrailingStopReading {
-  const reading: TrailingStopReading = { marks: [], errors: [], consumed: [] };
+  return readingOf(writtenTrails(tokens));
+}
+
+/**
+ * The trailing stops still in force once commentary has set aside advice for later ("after TP1 hits, trail stop
+ * 2%"): those whose first token commentary ignored are dropped, and their tokens are left to commentary.
+ */
+export function trailsInForce(reading: TrailingStopReading, ignored: readonly boolean[]): TrailingStopReading {
+  return readingOf(reading.trails.filter((trail) => !ignored[trail.head]));
+}
+
+function readingOf(trails: WrittenTrail[]): TrailingStopReading & { trails: WrittenTrail[] } {
+  const consumed: boolean[] = [];
+  for (const trail of trails) for (let j = trail.head; j <= trail.last; j++) consumed[j] = true;
+  return {
+    trails,
+    marks: trails.flatMap((trail) => (trail.mark ? [trail.mark] : [])),
+    errors: trails.flatMap((trail) => (trail.error ? [trail.error] : [])),
+    consumed,
+    heads: trails.map((trail) => trail.head),
+  };
+}
+
+function writtenTrails(tokens: Token[]): WrittenTrail[] {
+  const trails: WrittenTrail[] = [];
   let sideAt = -1;
   for (let i = 0; i < tokens.length; i++) {
     const word = plainWord(tokens[i]);
@@ -35,12 +70,15 @@ export function readTrailingStops(tokens: Token[]): TrailingStopReading {
     const value = tokens[valueIndex] as Token & { value: number };
     const span = { start: word.start, end: value.end };
     const distance = trailDistanceOf(value.value, value.kind === "percent");
-    if (distance) reading.marks.push({ value: distance, ...span });
-    else reading.errors.push(invalidTrail(value.value, value.kind === "percent", span));
-    for (let j = i; j <= valueIndex; j++) reading.consumed[j] = true;
+    trails.push({
+      mark: distance ? { value: distance, ...span } : null,
+      error: distance ? null : invalidTrail(value.value, value.kind === "percent", span),
+      head: i,
+      last: valueIndex,
+    });
     i = valueIndex;
   }
-  return reading;
+  return trails;
 }
 
 function plainWord(token: Token | undefined): WordToken | undefined {

@@ -250,6 +250,22 @@ export const STOCK_CASES: SignalCase[] = [
     "SHORT TSLA @ 250\nTrailing stop loss: 3%",
     equity("short", "TSLA", { entry: { price: 250 }, trailingStop: { percent: 3 } }),
   ),
+  // A trail on a condition about a target or stop is advice for later, ignored as before; "if filled" is the entry's.
+  ok(
+    "stock",
+    "BUY AAPL @ 190 SL 185 TP 195 (trail stop 2% after TP1)",
+    equity("buy", "AAPL", { entry: { price: 190 }, stopLoss: 185, takeProfits: tp(195) }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL @ 190 TP 195, trail stop 2% once TP1 hits",
+    equity("buy", "AAPL", { entry: { price: 190 }, takeProfits: tp(195) }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL @ 190 TS 2% if filled",
+    equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } }),
+  ),
   // TS right after the side, or with no value after it, is the ticker.
   ok("stock", "BUY TS @ 20", equity("buy", "TS", { entry: { price: 20 } })),
   ok(
