@@ -40,7 +40,7 @@ export function trailsInForce(reading: TrailingStopReading, ignored: readonly bo
   return readingOf(reading.trails.filter((trail) => !ignored[trail.head]));
 }
 
-function readingOf(trails: WrittenTrail[]): TrailingStopReading & { trails: WrittenTrail[] } {
+function readingOf(trails: WrittenTrail[]): TrailingStopReading {
   const consumed: boolean[] = [];
   for (const trail of trails) for (let j = trail.head; j <= trail.last; j++) consumed[j] = true;
   return {
