@@ -1,4 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import { takesTrailingStops } from "../../shared/brokers/adapter";
 import { legLabel } from "../../shared/discord/format";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
@@ -35,11 +36,16 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
   const { intent } = entry;
   const exits = (intent.exits ?? []).filter((exit) => exit.placeAfterFill);
   if (exits.length === 0 || !isFinishedEntry(entry)) return [];
-  const planned = exitsAfterFill(intent, exits, {
-    orderedQuantity: entry.quantity,
-    filledQuantity: entry.filledQuantity,
-    averagePrice: entry.averageFillPrice,
-  });
+  const planned = exitsAfterFill(
+    intent,
+    exits,
+    {
+      orderedQuantity: entry.quantity,
+      filledQuantity: entry.filledQuantity,
+      averagePrice: entry.averageFillPrice,
+    },
+    takesTrailingStops(ctx.adapter.capabilities, intent.assetClass),
+  );
   const orders = await Promise.all(planned.intents.map((exit) => exitOrder(ctx, entry, exit)));
   await ctx.tenant.execution.insertOrders(orders, ctx.now());
   let stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
@@ -67,7 +73,9 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     skipped: planned.skipped,
   });
 
-  const notes = planned.atMarket.map(({ leg, reason }) => `${capitalized(legLabel(leg))}: ${reason}`);
+  const notes = [...planned.atMarket, ...planned.trailAsFixed].map(
+    ({ leg, reason }) => `${capitalized(legLabel(leg))}: ${reason}`,
+  );
   for (const skipped of planned.skipped) notes.push(`${skipped.leg} is not placed: ${skipped.reason}.`);
   const filledSigned = entry.side === "buy" ? entry.filledQuantity : -entry.filledQuantity;
   const shrunk =

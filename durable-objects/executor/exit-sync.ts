@@ -151,8 +151,13 @@ export async function placeReplacement(
   const parent = exit.parentOrderId ?? exit.id;
   const { leg, quantity } = change;
   const stopPrice = change.stopPrice ?? exit.stopPrice;
-  const orderType = change.trail ? "trailing_stop" : exit.orderType;
-  const trail = change.trail ? { trail: change.trail } : {};
+  // A trailing stop moved to a level is a fixed stop there; one only resized keeps trailing.
+  const toFixedLevel = change.stopPrice !== undefined && !change.trail && exit.intent.orderType === "trailing_stop";
+  const newType = change.trail ? ("trailing_stop" as const) : toFixedLevel ? ("stop" as const) : null;
+  const orderType = newType ?? exit.orderType;
+  const { trail: previousTrail, ...keptIntent } = exit.intent;
+  const kept = change.trail ?? (toFixedLevel ? null : previousTrail);
+  const trail = kept ? { trail: kept } : {};
   const replacement: NewOrder = {
     id: `${parent}:${leg}`,
     signalId: exit.signalId,
@@ -170,11 +175,11 @@ export async function placeReplacement(
     symbol: exit.symbol,
     assetClass: exit.assetClass,
     intent: {
-      ...exit.intent,
+      ...keptIntent,
       quantity,
       stopPrice,
       resizedFrom: exit.id,
-      ...(change.trail ? { orderType: "trailing_stop" as const } : {}),
+      ...(newType ? { orderType: newType } : {}),
       ...trail,
     },
     side: exit.side,

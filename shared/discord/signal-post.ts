@@ -58,7 +58,9 @@ export function signalEmbed(signal: NormalizedSignal, providerDiscordId: string)
       value:
         signal.stopLoss !== null
           ? formatPrice(signal.stopLoss, currency)
-          : "none given (each follower's default applies)",
+          : signal.trailingStop
+            ? `trailing ${"percent" in signal.trailingStop ? formatPercent(signal.trailingStop.percent) : formatPrice(signal.trailingStop.amount, currency)} behind the best price`
+            : "none given (each follower's default applies)",
       inline: true,
     });
     fields.push({ name: "Targets", value: targetsText(signal, currency) });

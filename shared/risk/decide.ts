@@ -2,7 +2,7 @@
  * The risk engine's decision for one follower of one signal: the orders to
  * place (entry and exits, reduced to fit every limit) or the reason to skip.
  */
-import { isProtectiveSide, resolveStop, resolveTakeProfits } from "./exits";
+import { isProtectiveSide, type ResolvedStop, resolveStop, resolveTakeProfits } from "./exits";
 import { type Cap, fitToLimits } from "./fit";
 import { accountLabel, amount, instrumentLabel, money, price, unitName } from "./format";
 import { entryGate } from "./gates";
@@ -109,12 +109,24 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
 
   const towardsLoss = direction === "long" ? "below" : "above";
   const towardsProfit = direction === "long" ? "above" : "below";
-  const stop = resolveStop(signal.stopLoss, reference.price, direction, limits.defaultStopPercent, signal.assetClass);
+  const stop = resolveStop(
+    signal.stopLoss,
+    reference.price,
+    direction,
+    limits.defaultStopPercent,
+    signal.assetClass,
+    signal.trailingStop ?? null,
+  );
   if (stop && !isProtectiveSide("stop", stop.price, reference.price, direction)) {
     return skip(
       "invalid_stop",
       `The stop ${price(stop.price)} must be ${towardsLoss} the entry ${price(reference.price)} for a ${direction}.`,
       { stop: stop.price, reference: reference.price, direction },
+    );
+  }
+  if (stop?.trail) {
+    notes.push(
+      `The signal's trailing stop follows the best price by ${trailText(stop.trail)}, starting at ${price(stop.price)}; the trade is sized on that distance.`,
     );
   }
   if (stop?.source === "default") {
@@ -212,6 +224,10 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
       position,
     },
   };
+}
+
+function trailText(trail: NonNullable<ResolvedStop["trail"]>): string {
+  return "percent" in trail ? `${trail.percent}%` : price(trail.amount);
 }
 
 /** "2% of equity (the default sizing) comes to 55 shares at $190.50, $10,477.50; the provider's signal said 10." */

@@ -11,7 +11,12 @@
  *   market order now, and the exit says so: never dropped in silence.
  * - The stop covers everything that filled; the take-profits split it by
  *   their percents, exactly as the decision split the whole entry.
+ * - A trailing stop starts its trail away from the fill. On an account that
+ *   cannot place one for the asset class it becomes a fixed stop at that same
+ *   level (the same loss at worst; it does not follow the price), and the
+ *   exit says so: protection is never dropped.
  */
+import { trailingStopLevel } from "../brokers/adapter";
 import { allocateTakeProfits } from "./exits";
 import { price } from "./format";
 import { fromLots, lotStep, roundPrice, scaleLots, toLots } from "./instruments";
@@ -32,12 +37,16 @@ export interface ExitsAfterFill {
   skipped: { leg: string; reason: string }[];
   /** Signal levels already through the market at the fill, sent as market orders, and why. */
   atMarket: { leg: string; reason: string }[];
+  /** Trailing stops the account cannot place, sent as fixed stops at the trail's distance, and why. */
+  trailAsFixed: { leg: string; reason: string }[];
 }
 
 export function exitsAfterFill(
   entry: Pick<OrderIntent, "side" | "assetClass" | "lotStep">,
   exits: readonly OrderIntent[],
   fill: EntryFill,
+  /** Whether the account's broker places trailing stops for this asset class (`takesTrailingStops`). */
+  takesTrailingStops = true,
 ): ExitsAfterFill {
   const step = entry.lotStep ?? exits[0]?.lotStep ?? lotStep(entry.assetClass, { fractional: false });
   const filledLots = Math.min(toLots(fill.filledQuantity, step), toLots(fill.orderedQuantity, step));
@@ -47,20 +56,68 @@ export function exitsAfterFill(
   const intents: OrderIntent[] = [];
   const skipped: ExitsAfterFill["skipped"] = [];
   const atMarket: ExitsAfterFill["atMarket"] = [];
+  const trailAsFixed: ExitsAfterFill["trailAsFixed"] = [];
   exits.forEach((exit, i) => {
     const lots = exit.leg === "stop" ? filledLots : (takeProfitLots[i] ?? 0);
     if (lots <= 0) {
       skipped.push({ leg: exit.leg, reason: `no whole lot of the ${fill.filledQuantity} filled is left for it` });
       return;
     }
-    const priced = pricedFromFill({ ...exit, quantity: fromLots(lots, step), lotStep: step }, long, fill.averagePrice);
+    const sized = { ...exit, quantity: fromLots(lots, step), lotStep: step };
+    if (exit.orderType === "trailing_stop") {
+      const trailing = trailFromFill(sized, long, fill.averagePrice);
+      if (takesTrailingStops) {
+        intents.push(trailing);
+        return;
+      }
+      const fixed = fixedInPlaceOfTrail(trailing);
+      trailAsFixed.push({ leg: exit.leg, reason: fixed.adjustments?.at(-1) ?? "sent as a fixed stop" });
+      intents.push(fixed);
+      return;
+    }
+    const priced = pricedFromFill(sized, long, fill.averagePrice);
     if (priced.orderType === "market" && exit.orderType !== "market") {
       atMarket.push({ leg: exit.leg, reason: priced.adjustments?.at(-1) ?? "sent as a market order" });
     }
     intents.push(priced);
   });
-  return { intents, skipped, atMarket };
+  return { intents, skipped, atMarket, trailAsFixed };
 }
+
+/** A trailing stop's starting level, the trail away from the fill (a trail is never through the market). */
+function trailFromFill(exit: OrderIntent, long: boolean, fillPrice: number | null): OrderIntent {
+  if (!exit.trail || fillPrice === null || !(fillPrice > 0)) return exit;
+  const level = roundPrice(trailingStopLevel(long ? "sell" : "buy", fillPrice, exit.trail), exit.assetClass);
+  return {
+    ...exit,
+    stopPrice: level,
+    adjustments: [
+      ...(exit.adjustments ?? []),
+      `Trailing from the fill at ${price(fillPrice)}: starts at ${price(level)}.`,
+    ],
+  };
+}
+
+/** The fixed stop sent where a trailing stop cannot be: at the level the trail starts at. */
+function fixedInPlaceOfTrail(exit: OrderIntent): OrderIntent {
+  const { trail, ...rest } = exit;
+  const distance = trail ? ("percent" in trail ? `${trail.percent}%` : price(trail.amount)) : "";
+  const level = exit.stopPrice === null ? "" : ` at ${price(exit.stopPrice)}`;
+  return {
+    ...rest,
+    orderType: "stop",
+    adjustments: [
+      ...(exit.adjustments ?? []),
+      `your broker account does not take trailing stops for ${ASSET_CLASS_WORDS[exit.assetClass]}, so the ${distance} trailing stop is a fixed stop${level}, the trail's distance from your entry: it protects the same amount but will not follow the price.`,
+    ],
+  };
+}
+
+const ASSET_CLASS_WORDS: Record<OrderIntent["assetClass"], string> = {
+  equity: "stocks",
+  option: "options",
+  crypto: "crypto",
+};
 
 /** Lots per exit (by index; stops get none here): the targets' percents over what filled, else each scaled. */
 function takeProfitShares(

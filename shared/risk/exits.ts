@@ -3,14 +3,18 @@
  * the take-profits (the signal's or one default target), and how the entry
  * quantity is split across the take-profits.
  */
+import { type TrailDistance, trailingStopLevel } from "../brokers/adapter";
 import { roundPrice } from "./instruments";
 import type { AssetClass, PositionDirection, RiskSignal } from "./types";
 
 export interface ResolvedStop {
+  /** The stop's level; for a trailing stop, where it starts (the trail away from the entry). */
   price: number;
   source: "signal" | "default";
   /** The default distance, in percent, when `source` is default. */
   percent?: number;
+  /** The signal's trailing stop: the stop follows the best price by this distance. */
+  trail?: TrailDistance;
 }
 
 export interface ResolvedTakeProfit {
@@ -23,15 +27,23 @@ export interface ResolvedTakeProfit {
   defaultPercent?: number;
 }
 
-/** The signal's stop, else `defaultPercent` below a long entry / above a short one; null when off. */
+/**
+ * The signal's stop, else its trailing stop (starting the trail away from the entry), else `defaultPercent` below a
+ * long entry / above a short one; null when off. A trailing stop is the signal's protection: no default is added.
+ */
 export function resolveStop(
   signalStop: number | null,
   reference: number,
   direction: PositionDirection,
   defaultPercent: number | null,
   assetClass: AssetClass,
+  trailingStop: TrailDistance | null = null,
 ): ResolvedStop | null {
   if (signalStop !== null) return { price: signalStop, source: "signal" };
+  if (trailingStop) {
+    const level = roundPrice(trailingStopLevel(exitSideOf(direction), reference, trailingStop), assetClass);
+    return { price: level, source: "signal", trail: trailingStop };
+  }
   if (defaultPercent === null) return null;
   const factor = direction === "long" ? 1 - defaultPercent / 100 : 1 + defaultPercent / 100;
   return { price: roundPrice(reference * factor, assetClass), source: "default", percent: defaultPercent };
@@ -105,4 +117,9 @@ export function allocateTakeProfits(totalLots: number, percents: ReadonlyArray<n
     used += lots;
     return lots;
   });
+}
+
+/** The side of the order that closes a position: a long is sold, a short bought back. */
+export function exitSideOf(direction: PositionDirection): "buy" | "sell" {
+  return direction === "long" ? "sell" : "buy";
 }

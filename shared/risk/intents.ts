@@ -49,13 +49,14 @@ export function entryIntents(
       leg: "stop",
       side: exitSide,
       positionEffect: "close",
-      orderType: "stop",
+      orderType: stop.trail ? "trailing_stop" : "stop",
       quantity,
       limitPrice: null,
       stopPrice: stop.price,
       timeInForce: "gtc",
       priceSource: stop.source,
       ...(stop.percent !== undefined ? { defaultPercent: stop.percent } : {}),
+      ...(stop.trail ? { trail: stop.trail } : {}),
     });
   }
   const lots = allocateTakeProfits(
@@ -84,9 +85,10 @@ export function entryIntents(
 }
 
 /**
- * A native bracket carries a stop and one take-profit for the whole entry (OTO:
- * just one of them); anything else, or a fractional share quantity, is placed
- * by the engine after the fill. Marks each intent accordingly.
+ * A native bracket carries a fixed stop and one take-profit for the whole entry
+ * (OTO: just one of them); anything else (a trailing stop, several targets, a
+ * fractional share quantity) is placed by the engine after the fill. Marks each
+ * intent accordingly.
  */
 export function assignOrderClass(
   intents: OrderIntent[],
@@ -99,6 +101,7 @@ export function assignOrderClass(
     capabilities.brackets &&
     takeProfits.length <= 1 &&
     takeProfits.every((intent) => intent.quantity === entry.quantity) &&
+    exits.every((intent) => intent.orderType !== "trailing_stop") &&
     (entry.assetClass !== "equity" || Number.isInteger(entry.quantity));
   for (const intent of intents) {
     intent.nativeBracket = native;

@@ -6,7 +6,7 @@
 import { DEFAULT_EQUITY_PERCENT, DEFAULT_RISK_PERCENT } from "./limits";
 import type { PositionDirection, RiskSignal, Sizing } from "./types";
 
-/** A follow without sizing: 1% risk when the signal names a stop, otherwise 2% of equity. */
+/** A follow without sizing: 1% risk when the signal names a stop (fixed or trailing), otherwise 2% of equity. */
 export function defaultSizing(signalHasStop: boolean): Sizing {
   return signalHasStop
     ? { mode: "risk_percent", percent: DEFAULT_RISK_PERCENT }
@@ -21,9 +21,9 @@ export interface ResolvedSizing {
 
 export function resolveSizing(
   follow: Sizing | null,
-  signal: Pick<RiskSignal, "stopLoss" | "quantity">,
+  signal: Pick<RiskSignal, "stopLoss" | "trailingStop" | "quantity">,
 ): ResolvedSizing {
-  const fallback = defaultSizing(signal.stopLoss !== null);
+  const fallback = defaultSizing(signal.stopLoss !== null || signal.trailingStop != null);
   if (!follow) return { sizing: fallback, source: "default" };
   if (follow.mode === "multiplier" && !(signal.quantity !== null && signal.quantity > 0)) {
     return {

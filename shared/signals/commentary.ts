@@ -76,8 +76,18 @@ const COMMENTARY_WORDS: ReadonlySet<string> = new Set([
 /** A list item's number is at most this (a larger number beside a label is a price). */
 const MAX_ITEM_NUMBER = 20;
 
-export function readCommentary(tokens: Token[]): Commentary {
-  return new CommentaryReader(tokens).run();
+/**
+ * Tokens a signal field was read from before commentary (an entry's trailing stop: "TS 2%", "trailing stop 2%"):
+ * never refused as management, but set aside with their sentence when advice for later ("trail stop 2% after TP1").
+ */
+export interface Shielded {
+  shielded: readonly boolean[];
+  /** Each shielded field's first token, where a condition after it in its sentence makes it advice for later. */
+  heads: readonly number[];
+}
+
+export function readCommentary(tokens: Token[], shield: Shielded = { shielded: [], heads: [] }): Commentary {
+  return new CommentaryReader(tokens, shield).run();
 }
 
 class CommentaryReader {
@@ -85,12 +95,22 @@ class CommentaryReader {
   private readonly ignored: boolean[] = [];
   private readonly refusals: SignalError[] = [];
   private later: SignalError | null = null;
+  private readonly heads: ReadonlySet<number>;
 
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly shield: Shielded,
+  ) {
+    this.heads = new Set(shield.heads);
+  }
 
   run(): Commentary {
     for (let i = 0; i < this.tokens.length; i++) {
       if (this.ignored[i]) continue;
+      if (this.shield.shielded[i]) {
+        if (this.heads.has(i)) this.ignoreIfConditional(i);
+        continue;
+      }
       const token = this.tokens[i] as Token;
       if (token.kind === "punct" && token.char === "(") this.parenthetical(i);
       else if (token.kind === "check" && this.levelBefore(i, true)) this.refuse("RESULT_REPORT", token, token);
@@ -156,6 +176,25 @@ class CommentaryReader {
     }
     const token = this.tokens[i] as Token;
     this.refuse(kind, token, token);
+  }
+
+  /**
+   * "trail stop 2% after TP1", "TS 2% once TP1 hits": a condition on a target or stop later in the sentence makes
+   * the rest advice for later; "TS 2% if filled" is the entry's own trailing stop.
+   */
+  private ignoreIfConditional(i: number): void {
+    const end = this.sentenceEnd(i);
+    for (let j = i + 1; j <= end; j++) {
+      const word = this.wordAt(j);
+      if (!word || !CONDITIONAL_WORDS.has(word.lower)) continue;
+      for (let k = j + 1; k <= end; k++) {
+        const level = this.wordAt(k);
+        if (level && isLevelWord(level.lower, false)) {
+          this.ignoreLater(i, end);
+          return;
+        }
+      }
+    }
   }
 
   private negation(word: WordToken, i: number): void {

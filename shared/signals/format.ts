@@ -1,5 +1,5 @@
 import { formatDecimal } from "./numbers";
-import type { NormalizedSignal, SignalAction } from "./schema";
+import type { NormalizedSignal, SignalAction, TrailDistance } from "./schema";
 import { equityTickerReadsAsCrypto } from "./symbols";
 
 /**
@@ -14,6 +14,7 @@ export function formatSignal(signal: NormalizedSignal): string {
   if (signal.quantityPercent !== null) parts.push(`${formatDecimal(signal.quantityPercent)}%`);
   parts.push(orderText(signal));
   if (signal.stopLoss !== null) parts.push(`SL ${formatDecimal(signal.stopLoss)}`);
+  if (signal.trailingStop) parts.push(trailText(signal.trailingStop));
   for (const target of signal.takeProfits) {
     const percent = target.percent === null ? "" : ` (${formatDecimal(target.percent)}%)`;
     parts.push(`TP ${formatDecimal(target.price)}${percent}`);
@@ -63,4 +64,8 @@ function orderText(signal: NormalizedSignal): string {
     case "stop_limit":
       return `STOP-LIMIT @ ${at}`;
   }
+}
+
+function trailText(trail: TrailDistance): string {
+  return "percent" in trail ? `TS ${formatDecimal(trail.percent)}%` : `TS ${formatDecimal(trail.amount)}`;
 }

@@ -1,4 +1,5 @@
 import { parseSignal } from "./parser";
+import { type TrailDistance, trailDistanceOf } from "./schema";
 import { readSymbolWord } from "./symbols";
 
 /**
@@ -16,8 +17,7 @@ import { readSymbolWord } from "./symbols";
 /** Where a moved stop goes: a price, or each follower's own entry fill ("breakeven"). */
 export type StopLevel = { price: number } | { breakeven: true };
 
-/** A trailing stop's distance from the best price since it was placed: a percent of it, or an amount. */
-export type TrailDistance = { percent: number } | { amount: number };
+export type { TrailDistance };
 
 export interface TradeManagement {
   /** Move the stop of the trade's filled positions. */
@@ -216,9 +216,8 @@ function readClause(raw: string, symbols: Set<string>): Clause[] {
 function actionOf(norm: string): Clause | null {
   const trail = TRAIL_FORM.exec(norm);
   if (trail) {
-    const value = Number(trail[1]);
-    if (!(value > 0) || !Number.isFinite(value) || (trail[2] === "%" && value >= 100)) return { kind: "other" };
-    return { kind: "trail", distance: trail[2] === "%" ? { percent: value } : { amount: value } };
+    const distance = trailDistanceOf(Number(trail[1]), trail[2] === "%");
+    return distance ? { kind: "trail", distance } : { kind: "other" };
   }
   for (const form of STOP_FORMS) {
     const match = form.exec(norm);

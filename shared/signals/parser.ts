@@ -31,6 +31,7 @@ import {
 } from "./schema";
 import { severalSignals } from "./several";
 import { EQUITY_SYMBOL } from "./symbols";
+import { readTrailingStops, trailsInForce } from "./trailing-stop";
 
 export interface ParseOptions {
   /** The moment the message was posted: resolves dates written without a year, and 0DTE. Default: now. */
@@ -65,16 +66,20 @@ function parseOne(text: string, options: ParseOptions): ParseResult {
   const now = options.now && !Number.isNaN(options.now.getTime()) ? options.now : new Date();
   // U+2024 (one dot leader) stands in for a decimal point where apps would otherwise turn "245.50" into a link.
   const tokens = tokenize(text.includes("\u2024") ? text.replace(/\u2024/g, ".") : text);
-  const { refusals, ignored, later } = readCommentary(tokens);
+  const written = readTrailingStops(tokens);
+  const commentary = readCommentary(tokens, { shielded: written.consumed, heads: written.heads });
+  const { refusals, later } = commentary;
   if (refusals.length > 0) return failure([primaryRefusal(refusals)]);
-  const scan = scanTokens(tokens, { ignored });
+  const trailingStops = trailsInForce(written, commentary.ignored);
+  const ignored = tokens.map((_, i) => Boolean(commentary.ignored[i] || trailingStops.consumed[i]));
+  const scan = scanTokens(tokens, { ignored, trailingStops });
   // "Close half AAPL if TP1 hit": an exit that waits for a condition is not an exit now
   if (later && scan.sides.some((side) => isExit(side.value.action))) return failure([later]);
   const resolver = new Resolver(text, scan, now);
   const result = resolver.resolve();
   if (result.ok || !resolver.symbolMissing || scan.tickerFallback === null) return result;
   // "BUY MA qty 1": with no other symbol, the capitalized word in the symbol's place is the symbol.
-  const forced = scanTokens(tokens, { ignored, forcedTicker: scan.tickerFallback });
+  const forced = scanTokens(tokens, { ignored, trailingStops, forcedTicker: scan.tickerFallback });
   const second = new Resolver(text, forced, now).resolve();
   return second.ok ? second : result;
 }
@@ -217,6 +222,7 @@ class Resolver {
     const quantityPercent = this.pickNumber(scan.percents, "AMBIGUOUS_QUANTITY", "percent of the position");
     const leverage = this.pickNumber(numbers.leverages, "AMBIGUOUS_LEVERAGE", "leverage");
     let stop = this.pickNumber(scan.stops, "AMBIGUOUS_STOP", "stop-loss");
+    const trail = this.pick(scan.trailingStops, (t) => JSON.stringify(t), "AMBIGUOUS_STOP", "trailing stop");
     let entry = this.pick(numbers.entries, entryText, "AMBIGUOUS_ENTRY", "entry");
     const timeInForce = this.pick(scan.timesInForce, String, "AMBIGUOUS_TIME_IN_FORCE", "time in force");
     const orderTypes =
@@ -246,6 +252,8 @@ class Resolver {
       quantity: draftValue(validQuantity),
       quantityPercent: draftValue(validPercent),
       stopLoss: draftValue(stop),
+      // Written only when present, so a signal without one reads exactly as before the field existed.
+      ...(trail ? { trailingStop: trail.value } : {}),
       takeProfits: takeProfits?.map((t) => t.value),
       leverage: draftValue(validLeverage),
       timeInForce: draftValue(timeInForce),
@@ -257,6 +265,7 @@ class Resolver {
       quantity: quantity?.span ?? undefined,
       quantityPercent: quantityPercent?.span ?? undefined,
       stopLoss: stop?.span ?? undefined,
+      trailingStop: trail && stop ? spanOf([trail.span, stop.span]) : (trail?.span ?? undefined),
       leverage: leverage?.span ?? undefined,
       option: choice?.span,
       takeProfits: takeProfits?.map((t) => t.span),
@@ -471,7 +480,8 @@ class Resolver {
    * Unlabeled numbers. Before the symbol (after the side) a number is a quantity ("BUY 10 AAPL"); a `$`
    * number is a price. After the symbol: an option's first number is its strike and the next its premium;
    * otherwise a number is the quantity when the price is known, the price when the quantity is known, and
-   * when neither is, the price if it is within a factor of 2 of the stop (or first target), else the quantity.
+   * when neither is, the price beside a trailing stop (which trails from a price, as "BUY AAPL 190 TS 2%"), else the
+   * price if it is within a factor of 2 of the stop (or first target), else the quantity.
    */
   private assignNumbers(begin: number, anchor: number, option: boolean, assetClass: AssetClass | undefined) {
     const crypto = assetClass === "crypto";
@@ -501,7 +511,7 @@ class Resolver {
       const reference = scan.stops[0]?.value ?? scan.targets[0]?.price;
       const asEntry = () => entries.push({ value: { price: n.value }, start: n.start, end: n.end });
       if (hasEntry && !hasQuantity) quantities.push(n);
-      else if (!hasEntry && hasQuantity) asEntry();
+      else if (!hasEntry && (hasQuantity || scan.trailWritten)) asEntry();
       else if (!hasEntry && !hasQuantity && reference !== undefined && reference > 0) {
         const ratio = n.value / reference;
         if (ratio >= 0.5 && ratio <= 2) asEntry();
@@ -674,6 +684,7 @@ interface FieldSpans {
   quantity?: Span;
   quantityPercent?: Span;
   stopLoss?: Span;
+  trailingStop?: Span;
   leverage?: Span;
   option?: Span;
   takeProfits?: Span[];
@@ -734,6 +745,7 @@ const FIELD_CODES: Record<string, SignalErrorCode> = {
   quantity: "INVALID_QUANTITY",
   quantityPercent: "INVALID_PERCENT",
   stopLoss: "INVALID_PRICE",
+  trailingStop: "INVALID_PRICE",
   takeProfits: "INVALID_PRICE",
   leverage: "INVALID_LEVERAGE",
   timeInForce: "AMBIGUOUS_TIME_IN_FORCE",

@@ -1,6 +1,6 @@
 import type { SignalError } from "./errors";
 import type { DateToken, NumberToken, RatioToken, Token, WordToken } from "./lexer";
-import { type Entry, MAX_TARGETS, type OrderType, type TimeInForce } from "./schema";
+import { type Entry, MAX_TARGETS, type OrderType, type TimeInForce, type TrailDistance } from "./schema";
 import {
   CRYPTO_QUOTES,
   type CryptoQuote,
@@ -97,6 +97,10 @@ export interface Scan {
   entries: Mark<Entry>[];
   orderTypes: Mark<OrderType>[];
   stops: Mark<number>[];
+  /** Trailing stops read before the scan (trailing-stop.ts): their tokens are ignored here. */
+  trailingStops: Mark<TrailDistance>[];
+  /** A trailing stop was written, valid or not (it trails from a price, so a lone number is that price). */
+  trailWritten: boolean;
   targets: TargetMark[];
   quantities: Mark<number>[];
   percents: Mark<number>[];
@@ -140,6 +144,8 @@ export interface ScanOptions {
   ignored?: boolean[];
   /** A token to read as the ticker whatever the word is (the fallback of a second reading). */
   forcedTicker?: number;
+  /** Trailing stops already read, with their problems: kept in the scan for the parser. */
+  trailingStops?: { marks: Mark<TrailDistance>[]; errors: SignalError[] };
 }
 
 interface RangeRead {
@@ -163,6 +169,8 @@ class Scanner {
     entries: [],
     orderTypes: [],
     stops: [],
+    trailingStops: [],
+    trailWritten: false,
     targets: [],
     quantities: [],
     percents: [],
@@ -199,6 +207,15 @@ class Scanner {
   ) {
     this.ignored = options.ignored ?? [];
     this.forcedTicker = options.forcedTicker ?? -1;
+    const trails = options.trailingStops;
+    if (trails) {
+      this.scan.trailingStops.push(...trails.marks);
+      this.scan.errors.push(...trails.errors);
+      if (trails.marks.length + trails.errors.length > 0) {
+        this.scan.trailWritten = true;
+        this.scan.structured = true;
+      }
+    }
   }
 
   run(): Scan {

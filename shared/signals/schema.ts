@@ -36,6 +36,12 @@ const EntrySchema = z.union([z.object({ price }).strict(), z.object({ low: price
 
 const TakeProfitSchema = z.object({ price, percent: percent.nullable() });
 
+/** A trailing stop's distance from the best price since it was placed: a percent of it, or an amount. */
+const TrailingStopSchema = z.union([
+  z.object({ percent: z.number().min(MIN_AMOUNT).lt(100) }).strict(),
+  z.object({ amount: price }).strict(),
+]);
+
 const SignalShape = z.object({
   action: z.enum(SIGNAL_ACTIONS),
   assetClass: z.enum(ASSET_CLASSES),
@@ -46,6 +52,8 @@ const SignalShape = z.object({
   quantity: z.number().min(MIN_AMOUNT).max(MAX_AMOUNT).nullable(),
   quantityPercent: percent.nullable(),
   stopLoss: price.nullable(),
+  /** Absent (or null) when the signal has none: payloads written before it existed stay valid as they are. */
+  trailingStop: TrailingStopSchema.nullish(),
   takeProfits: z.array(TakeProfitSchema).max(MAX_TARGETS),
   leverage: z.number().min(1).max(MAX_LEVERAGE).nullable(),
   timeInForce: z.enum(TIMES_IN_FORCE).nullable(),
@@ -70,6 +78,22 @@ export type TimeInForce = NonNullable<NormalizedSignal["timeInForce"]>;
 export type Entry = NonNullable<NormalizedSignal["entry"]>;
 export type OptionContract = NonNullable<NormalizedSignal["option"]>;
 export type TakeProfit = NormalizedSignal["takeProfits"][number];
+export type TrailDistance = z.infer<typeof TrailingStopSchema>;
+
+/**
+ * A trail written as a number: a percent when written with "%" (more than 0, under 100), else an amount (more
+ * than 0). Null when the number cannot be a trail.
+ */
+export function trailDistanceOf(value: number, isPercent: boolean): TrailDistance | null {
+  if (!Number.isFinite(value) || !(value > 0)) return null;
+  if (isPercent) return value >= MIN_AMOUNT && value < 100 ? { percent: value } : null;
+  return value >= MIN_PRICE && value <= MAX_AMOUNT ? { amount: value } : null;
+}
+
+/** How far below (long) or above (short) the entry a trail starts: the stop distance it protects with. */
+export function initialTrailDistance(trail: TrailDistance, entryPrice: number): number {
+  return "percent" in trail ? (entryPrice * trail.percent) / 100 : trail.amount;
+}
 
 export interface RuleViolation {
   code: SignalErrorCode;
@@ -126,6 +150,13 @@ export function signalRuleViolations(signal: RuleInput, reference?: Entry): Rule
   if (signal.leverage != null && signal.assetClass !== undefined && signal.assetClass !== "crypto") {
     add("INVALID_LEVERAGE", "Leverage applies to crypto signals only.", "leverage");
   }
+  if (signal.stopLoss != null && signal.trailingStop != null) {
+    add(
+      "AMBIGUOUS_STOP",
+      'A signal has a fixed stop-loss or a trailing stop, not both: keep one (e.g. "SL 185" or "TS 2%").',
+      "trailingStop",
+    );
+  }
   checkExit(signal, add);
 
   const targets = signal.takeProfits ?? [];
@@ -168,7 +199,7 @@ function checkSymbol(signal: RuleInput, add: Add): void {
 function checkExit(signal: RuleInput, add: Add): void {
   const { action } = signal;
   if (action === undefined || action === "buy" || action === "short") return;
-  if (signal.stopLoss != null || (signal.takeProfits?.length ?? 0) > 0) {
+  if (signal.stopLoss != null || signal.trailingStop != null || (signal.takeProfits?.length ?? 0) > 0) {
     add(
       "AMBIGUOUS_SIDE",
       `${action.toUpperCase()} with a stop-loss or targets could be an exit or a new position. To open a short write SHORT (e.g. "SHORT BTC/USDT @ 65000 SL 66000 TP 64000"); an exit has no stop or targets.`,

@@ -10,6 +10,8 @@ import {
   type SignalAction,
   signalRuleViolations,
   type TimeInForce,
+  type TrailDistance,
+  trailDistanceOf,
 } from "./schema";
 import { readSymbolWord } from "./symbols";
 import type { WebhookSignalError } from "./webhook-errors";
@@ -75,6 +77,13 @@ interface Order {
   reference: number | null;
 }
 
+/** The protective stop a payload carries: a fixed stop price or a trailing stop, at most one. */
+interface Protection {
+  stopLoss: number | null;
+  trailingStop: TrailDistance | null;
+}
+const NO_PROTECTION: Protection = { stopLoss: null, trailingStop: null };
+
 const MARKET: Order = { orderType: "market", entry: null, reference: null };
 const priced = (orderType: NormalizedSignal["orderType"], price: number): Order => ({
   orderType,
@@ -98,9 +107,9 @@ class PayloadReader {
 
     const side = sideOf(actionPart.action);
     const reference = order.reference ?? this.referencePrice();
-    const stopLoss = this.stopLoss(side, reference);
+    const protection = this.stopLoss(side, reference);
     const takeProfit = this.takeProfit(side, reference);
-    if (stopLoss === undefined || takeProfit === undefined) return null;
+    if (protection === undefined || takeProfit === undefined) return null;
 
     const signal: NormalizedSignal = {
       action: actionPart.action,
@@ -109,7 +118,8 @@ class PayloadReader {
       entry: order.entry,
       quantity: quantity.quantity,
       quantityPercent: quantity.quantityPercent,
-      stopLoss,
+      stopLoss: protection.stopLoss,
+      ...(protection.trailingStop ? { trailingStop: protection.trailingStop } : {}),
       takeProfits: takeProfit === null ? [] : [{ price: takeProfit, percent: null }],
       leverage: null,
       timeInForce,
@@ -390,7 +400,11 @@ class PayloadReader {
       case "stop_limit":
         return this.stopLimit(action, stopPrice, limitPrice);
       case "trailing_stop":
-        this.fail("UNSUPPORTED_FEATURE", "Trailing stop orders are not supported.", "orderType");
+        this.fail(
+          "UNSUPPORTED_FEATURE",
+          'Trailing stop entry orders are not supported: a trailing stop protects a position as stopLoss {"type": "trailing_stop", "trailPercent": 2}.',
+          "orderType",
+        );
         return null;
       default:
         this.fail(
@@ -429,7 +443,13 @@ class PayloadReader {
 
   private unsupportedExtras(): void {
     for (const field of ["trailAmount", "trailPercent"]) {
-      if (this.body[field] != null) this.fail("UNSUPPORTED_FEATURE", "Trailing stops are not supported.", field);
+      if (this.body[field] != null) {
+        this.fail(
+          "UNSUPPORTED_FEATURE",
+          `Trailing stop entry orders are not supported (${field}): a trailing stop protects a position as stopLoss {"type": "trailing_stop", "trailPercent": 2}.`,
+          field,
+        );
+      }
     }
     const extended = this.body.extendedHours;
     if (extended === true || extended === "true") {
@@ -456,16 +476,16 @@ class PayloadReader {
     return this.number("signalPrice") ?? this.number("price") ?? null;
   }
 
-  /** The stop price (null when none); undefined after an error. */
-  private stopLoss(side: Side, reference: number | null): number | null | undefined {
+  /** The fixed stop price or the trailing stop (null when none); undefined after an error. */
+  private stopLoss(side: Side, reference: number | null): Protection | undefined {
     const raw = this.body.stopLoss;
-    if (raw === undefined || raw === null) return null;
+    if (raw === undefined || raw === null) return NO_PROTECTION;
     const stop = this.object("stopLoss", raw);
     if (!stop) return undefined;
     const type = typeof stop.type === "string" ? stop.type.toLowerCase() : stop.type;
     if (type === "trailing_stop" || stop.trailAmount != null || stop.trailPercent != null) {
-      this.fail("UNSUPPORTED_FEATURE", "Trailing stop losses are not supported.", "stopLoss");
-      return undefined;
+      const trailingStop = this.trailingStopLoss(stop, type);
+      return trailingStop ? { stopLoss: null, trailingStop } : undefined;
     }
     if (type === "stop_limit" || stop.limitPrice != null) {
       this.fail(
@@ -479,7 +499,47 @@ class PayloadReader {
       this.fail("INVALID_ORDER_TYPE", `Invalid stopLoss.type "${String(stop.type)}".`, "stopLoss.type");
       return undefined;
     }
-    return this.relativePrice("stopLoss", stop, { absolute: ["stopPrice"], side, reference, direction: -1 });
+    const stopLoss = this.relativePrice("stopLoss", stop, { absolute: ["stopPrice"], side, reference, direction: -1 });
+    return stopLoss === undefined ? undefined : { stopLoss, trailingStop: null };
+  }
+
+  /**
+   * `stopLoss` of type trailing_stop: exactly one of trailPercent (more than 0, under 100) or trailAmount, and no
+   * fixed price beside it (a stop is fixed or trailing, never both).
+   */
+  private trailingStopLoss(stop: Record<string, unknown>, type: unknown): TrailDistance | undefined {
+    if (type !== undefined && type !== null && type !== "trailing_stop") {
+      this.fail(
+        "INVALID_FIELD",
+        `stopLoss.type "${String(stop.type)}" takes no trailAmount or trailPercent: send type "trailing_stop".`,
+        "stopLoss.type",
+      );
+      return undefined;
+    }
+    const fixed = ["stopPrice", "limitPrice", "percent", "amount"].filter((key) => stop[key] != null);
+    if (fixed.length > 0) {
+      this.fail(
+        "AMBIGUOUS_STOP",
+        `A stop loss is fixed or trailing, not both: send stopLoss.${fixed[0]} with type "stop", or a trail alone.`,
+        `stopLoss.${fixed[0]}`,
+      );
+      return undefined;
+    }
+    const given = ["trailPercent", "trailAmount"].filter((key) => stop[key] != null);
+    if (given.length !== 1) {
+      this.fail("INVALID_PRICE", "A trailing stop loss takes exactly one of trailPercent, trailAmount.", "stopLoss");
+      return undefined;
+    }
+    const key = given[0] as "trailPercent" | "trailAmount";
+    const code = key === "trailPercent" ? "INVALID_PERCENT" : "INVALID_PRICE";
+    const value = this.number(`stopLoss.${key}`, stop[key], code);
+    if (value === undefined) return undefined;
+    const trail = trailDistanceOf(value, key === "trailPercent");
+    if (!trail) {
+      const bounds = key === "trailPercent" ? "more than 0 and under 100" : "a positive amount";
+      this.fail(code, `stopLoss.${key} is ${bounds}, not ${formatDecimal(value)}.`, `stopLoss.${key}`);
+    }
+    return trail ?? undefined;
   }
 
   /** The take-profit price (null when none); undefined after an error. */
@@ -563,6 +623,7 @@ function roundLike(value: number, reference: number): number {
 function fieldOfSignalPath(path: (string | number)[]): string | null {
   switch (path[0]) {
     case "stopLoss":
+    case "trailingStop":
       return "stopLoss";
     case "takeProfits":
       return "takeProfit";

@@ -376,6 +376,11 @@ export const MANAGEMENT_WORDS = new Set([
   "cancelamos",
 ]);
 
+/** Short labels of a trailing stop inside an entry: "TS 2%", "TSL 1.50" (read only where the layout makes them one). */
+export const TRAIL_LABELS: ReadonlySet<string> = new Set(["ts", "tsl"]);
+/** Words that open a trailing stop: "trailing stop 2%", "trail 2%". */
+export const TRAIL_WORDS: ReadonlySet<string> = new Set(["trail", "trailing"]);
+
 /** Verbs that change a stop or target when written beside one: "move SL to 188", "stop raised", "new stop". */
 export const ADJUST_VERBS = new Set([
   "move",

@@ -292,6 +292,17 @@ describe("the public embed", () => {
     });
   });
 
+  it("shows a trailing stop in place of the stop-loss", () => {
+    const stopOf = (embed: Record<string, unknown>) =>
+      (embed.fields as { name: string; value: string }[]).find((field) => field.name === "Stop-loss")?.value;
+    expect(stopOf(signalEmbed({ ...SIGNAL, stopLoss: null, trailingStop: { percent: 2 } }, "42"))).toBe(
+      "trailing 2% behind the best price",
+    );
+    expect(stopOf(signalEmbed({ ...SIGNAL, stopLoss: null, trailingStop: { amount: 1.5 } }, "42"))).toBe(
+      "trailing $1.50 behind the best price",
+    );
+  });
+
   it("shows an entry range, and an exit without stop or targets", () => {
     const range = signalEmbed({ ...SIGNAL, entry: { low: 250, high: 252 } }, "42");
     expect((range.fields as { value: string }[])[0]?.value).toBe("$250.00 – $252.00");

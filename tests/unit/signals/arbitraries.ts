@@ -9,6 +9,7 @@ import {
   ORDER_TYPES,
   SIGNAL_ACTIONS,
   TIMES_IN_FORCE,
+  type TrailDistance,
 } from "../../../shared/signals/schema";
 import { CRYPTO_QUOTES } from "../../../shared/signals/symbols";
 
@@ -67,6 +68,13 @@ const isoDateArb = fc
   .map((d) => d.toISOString().slice(0, 10));
 
 const percentArb = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0.01, max: 100, noNaN: true }));
+/** A trailing stop: a percent under 100, or an amount. */
+const trailArb: fc.Arbitrary<TrailDistance> = fc.oneof(
+  fc.oneof(fc.integer({ min: 1, max: 99 }), fc.double({ min: 0.01, max: 99.99, noNaN: true })).map((percent) => ({
+    percent,
+  })),
+  priceArb.map((amount) => ({ amount })),
+);
 
 interface Frame {
   action: NormalizedSignal["action"];
@@ -117,7 +125,7 @@ const entryArb = (orderType: NormalizedSignal["orderType"]) =>
 /** Stop and targets on the right side of the entry for an entry order; none on an exit. */
 function protectionArb(action: NormalizedSignal["action"], entry: NormalizedSignal["entry"]) {
   if (action !== "buy" && action !== "short") {
-    return fc.constant({ stopLoss: null, takeProfits: [] as NormalizedSignal["takeProfits"] });
+    return fc.constant({ stopLoss: null, trailingStop: null, takeProfits: [] as NormalizedSignal["takeProfits"] });
   }
   const long = action === "buy";
   const checked = entry !== null && (action === "buy" || action === "short");
@@ -127,6 +135,7 @@ function protectionArb(action: NormalizedSignal["action"], entry: NormalizedSign
   const targetPriceArb = checked ? (long ? ratioAbove.map((r) => high * r) : ratioBelow.map((r) => low * r)) : priceArb;
   return fc.record({
     stopLoss: fc.option(stopArb, { nil: null }),
+    trailingStop: fc.option(trailArb, { nil: null }),
     takeProfits: fc.array(fc.record({ price: targetPriceArb, percent: fc.option(percentArb, { nil: null }) }, plain), {
       maxLength: 6,
     }),
@@ -158,6 +167,10 @@ export const validSignalArb: fc.Arbitrary<NormalizedSignal> = frameArb
               entry,
               ...sizing,
               stopLoss: protection.stopLoss,
+              // a fixed stop or a trailing stop, never both; absent when none (as the parser reads it)
+              ...(protection.stopLoss === null && protection.trailingStop
+                ? { trailingStop: protection.trailingStop }
+                : {}),
               takeProfits,
               leverage,
               timeInForce,

@@ -222,6 +222,57 @@ export const STOCK_CASES: SignalCase[] = [
       timeInForce: "gtc",
     }),
   ),
+  // A trailing stop inside the entry: a percent of the best price since the fill, or an amount.
+  ok("stock", "BUY AAPL 190 TS 2%", equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } })),
+  ok(
+    "stock",
+    "BUY AAPL @ 190 TSL 1.50",
+    equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { amount: 1.5 } }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL 190 trailing stop 2%",
+    equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL 190 trailing SL: 2%",
+    equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } }),
+  ),
+  ok("stock", "BUY AAPL 190 trail 2%", equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } })),
+  ok(
+    "stock",
+    "BUY 10 AAPL MKT TS 1.50 TP 200",
+    equity("buy", "AAPL", { quantity: 10, trailingStop: { amount: 1.5 }, takeProfits: tp(200) }),
+  ),
+  ok(
+    "stock",
+    "SHORT TSLA @ 250\nTrailing stop loss: 3%",
+    equity("short", "TSLA", { entry: { price: 250 }, trailingStop: { percent: 3 } }),
+  ),
+  // A trail on a condition about a target or stop is advice for later, ignored as before; "if filled" is the entry's.
+  ok(
+    "stock",
+    "BUY AAPL @ 190 SL 185 TP 195 (trail stop 2% after TP1)",
+    equity("buy", "AAPL", { entry: { price: 190 }, stopLoss: 185, takeProfits: tp(195) }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL @ 190 TP 195, trail stop 2% once TP1 hits",
+    equity("buy", "AAPL", { entry: { price: 190 }, takeProfits: tp(195) }),
+  ),
+  ok(
+    "stock",
+    "BUY AAPL @ 190 TS 2% if filled",
+    equity("buy", "AAPL", { entry: { price: 190 }, trailingStop: { percent: 2 } }),
+  ),
+  // TS right after the side, or with no value after it, is the ticker.
+  ok("stock", "BUY TS @ 20", equity("buy", "TS", { entry: { price: 20 } })),
+  ok(
+    "stock",
+    "BUY TS 10 @ 20 TS 2%",
+    equity("buy", "TS", { quantity: 10, entry: { price: 20 }, trailingStop: { percent: 2 } }),
+  ),
 ];
 
 export const OPTION_CASES: SignalCase[] = [
@@ -672,6 +723,12 @@ export const ERROR_CASES: SignalCase[] = [
   bad("error", "BUY 10 AAPL QTY 20 @ 190", "AMBIGUOUS_QUANTITY"),
   bad("error", "Close 50% AAPL 10 shares", "AMBIGUOUS_QUANTITY"),
   bad("error", "LONG BTC/USDT entry 64000 SL 62000 leverage 5x 10x", "AMBIGUOUS_LEVERAGE"),
+  bad("error", "BUY AAPL 190 SL 185 TS 2%", "AMBIGUOUS_STOP"),
+  bad("error", "BUY AAPL 190 TS 2% TSL 3%", "AMBIGUOUS_STOP"),
+  bad("error", "BUY AAPL 190 TS 100%", "INVALID_PERCENT"),
+  bad("error", "BUY AAPL @ 190 TS 0", "INVALID_PRICE"),
+  bad("error", "SELL AAPL TS 2%", "AMBIGUOUS_SIDE"),
+  bad("error", "trail stop 2%", "MANAGEMENT_MESSAGE"),
 ];
 
 export const ALL_CASES: SignalCase[] = [

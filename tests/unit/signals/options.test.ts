@@ -73,6 +73,7 @@ describe("signalFromOptions", () => {
     const expressible = (s: NormalizedSignal) =>
       (s.orderType === "market" || s.orderType === "limit") &&
       s.leverage === null &&
+      s.trailingStop == null &&
       s.timeInForce === null &&
       s.takeProfits.every((t) => t.percent === null) &&
       !(s.assetClass === "equity" && equityTickerReadsAsCrypto(s.symbol));

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MAX_SIGNAL_TEXT_LENGTH } from "../../../shared/signals/errors";
+import { formatSignal } from "../../../shared/signals/format";
+import { readManagement } from "../../../shared/signals/management";
 import { parseSignal } from "../../../shared/signals/parser";
-import { NormalizedSignalSchema } from "../../../shared/signals/schema";
+import { type NormalizedSignal, NormalizedSignalSchema } from "../../../shared/signals/schema";
 import { ALL_CASES, signal } from "./cases";
 import { errorsOf, parse, signalOf } from "./read";
 
@@ -167,5 +169,58 @@ describe("signal language", () => {
     expect(errorsOf("BUY AAPL @ 190 SL 185\nSELL AAPL @ 200").map((error) => error.code)).not.toContain(
       "SEVERAL_SIGNALS",
     );
+  });
+});
+
+describe("trailing stops inside an entry", () => {
+  const limitAt = (price: number, trailingStop: NonNullable<NormalizedSignal["trailingStop"]>, symbol = "AAPL") =>
+    signal({ action: "buy", assetClass: "equity", symbol, entry: { price }, trailingStop });
+
+  it("Scenario: A normalized signal without a trailing stop stays valid", () => {
+    const before = signalOf("BUY AAPL @ 190 SL 185");
+    expect("trailingStop" in before).toBe(false);
+    const valid = (value: unknown) => NormalizedSignalSchema.safeParse(value).success;
+    expect(valid(before)).toBe(true);
+    expect(valid({ ...before, stopLoss: null, trailingStop: null })).toBe(true);
+    expect(valid({ ...before, stopLoss: null, trailingStop: { percent: 2 } })).toBe(true);
+    expect(valid({ ...before, stopLoss: null, trailingStop: { amount: 1.5 } })).toBe(true);
+    const both = NormalizedSignalSchema.safeParse({ ...before, trailingStop: { percent: 2 } });
+    expect(both.success).toBe(false);
+    expect(JSON.stringify(both.error?.issues)).toContain("AMBIGUOUS_STOP");
+    expect(valid({ ...before, stopLoss: null, trailingStop: { percent: 100 } })).toBe(false);
+    expect(valid({ ...before, stopLoss: null, trailingStop: { percent: 2, amount: 1 } })).toBe(false);
+  });
+
+  it("Scenario: A trailing stop inside an entry is read", () => {
+    expect(signalOf("BUY AAPL 190 TS 2%")).toEqual(limitAt(190, { percent: 2 }));
+    expect(signalOf("BUY AAPL @ 190 TSL 1.50")).toEqual(limitAt(190, { amount: 1.5 }));
+    expect(signalOf("BUY AAPL 190 trailing stop 2%")).toEqual(limitAt(190, { percent: 2 }));
+    expect(signalOf("BUY AAPL 190 trailing SL: 2%")).toEqual(limitAt(190, { percent: 2 }));
+    expect(signalOf("BUY AAPL 190 trail 2%")).toEqual(limitAt(190, { percent: 2 }));
+    expect(signalOf("BUY TS 10 @ 20 TS 2%")).toEqual({ ...limitAt(20, { percent: 2 }, "TS"), quantity: 10 });
+    expect(signalOf("BUY TS @ 20")).toEqual(
+      signal({ action: "buy", assetClass: "equity", symbol: "TS", entry: { price: 20 } }),
+    );
+    expect(errorsOf("trail stop 2%").map((e) => e.code)).toEqual(["MANAGEMENT_MESSAGE"]);
+    expect(readManagement("trail stop 2%")).toMatchObject({
+      kind: "management",
+      management: { trail: { percent: 2 } },
+    });
+  });
+
+  it("Scenario: A stop with a trailing stop is refused at both", () => {
+    const [both] = errorsOf("BUY AAPL 190 SL 185 TS 2%");
+    expect(both).toEqual({ code: "AMBIGUOUS_STOP", at: "185 TS 2%" });
+    const result = parse("BUY AAPL 190 SL 185 TS 2%");
+    expect(!result.ok && result.errors[0]?.message).toMatch(/fixed stop-loss or a trailing stop, not both/);
+    expect(errorsOf("BUY AAPL 190 TS 2% TSL 3%")).toEqual([{ code: "AMBIGUOUS_STOP", at: "TS 2% TSL 3%" }]);
+  });
+
+  it("formats a trailing stop so that it reads back", () => {
+    for (const text of ["BUY AAPL 190 TS 2%", "SHORT TSLA @ 250 TSL 1.50", "BUY 10 AAPL MKT trail 3%"]) {
+      const parsed = signalOf(text);
+      expect(parse(formatSignal(parsed))).toEqual({ ok: true, signal: parsed });
+    }
+    expect(formatSignal(signalOf("BUY AAPL 190 TS 2%"))).toBe("BUY $AAPL @ 190 TS 2%");
   });
 });

@@ -187,6 +187,33 @@ describe("TradersPost JSON", () => {
     ).toEqual([{ code: "INVALID_QUANTITY", field: "quantity" }]);
   });
 
+  it("Scenario: A TradersPost trailing stop loss is the signal's trailing stop", () => {
+    expect(signalOf(docs.TRAILING_STOP_LOSS)).toEqual(
+      equity("buy", "SQ", { entry: { price: 71 }, trailingStop: { amount: 1 } }),
+    );
+    expect(signalOf(docs.STOP_LOSS_TRAIL_PERCENT)).toEqual(equity("buy", "SQ", { trailingStop: { percent: 1 } }));
+    const buy = { ticker: "AAPL", action: "buy", price: 190 };
+    const trailing = (stopLoss: Record<string, unknown>) => ({ ...buy, stopLoss });
+    const twoPercent = signalOf(trailing({ type: "trailing_stop", trailPercent: 2 }));
+    expect(twoPercent).toEqual(equity("buy", "AAPL", { trailingStop: { percent: 2 } }));
+    expect(twoPercent.stopLoss).toBeNull();
+    expect(signalOf(trailing({ type: "trailing_stop", trailAmount: "1.50" })).trailingStop).toEqual({ amount: 1.5 });
+
+    expect(errorsOf(trailing({ type: "trailing_stop", trailPercent: 2, stopPrice: 180 }))).toEqual([
+      { code: "AMBIGUOUS_STOP", field: "stopLoss.stopPrice" },
+    ]);
+    expect(errorsOf(trailing({ type: "trailing_stop", trailPercent: 100 }))).toEqual([
+      { code: "INVALID_PERCENT", field: "stopLoss.trailPercent" },
+    ]);
+    expect(errorsOf(trailing({ type: "trailing_stop" }))).toEqual([{ code: "INVALID_PRICE", field: "stopLoss" }]);
+    expect(errorsOf({ ...trailing({ type: "trailing_stop", trailPercent: 2 }), action: "sell" })).toEqual([
+      { code: "AMBIGUOUS_SIDE", field: "action" },
+    ]);
+    expect(errorsOf(trailing({ type: "stop", trailPercent: 2 }))).toEqual([
+      { code: "INVALID_FIELD", field: "stopLoss.type" },
+    ]);
+  });
+
   it("Scenario: TradersPost features this platform does not trade are refused with a reason", () => {
     // cancel is trade management now: the provider's unfilled entries on the ticker.
     expect(managementOf(docs.CANCEL_OPEN_ORDERS)).toMatchObject({
@@ -199,8 +226,6 @@ describe("TradersPost JSON", () => {
       { code: "UNSUPPORTED_FEATURE", field: "orderType" },
       { code: "UNSUPPORTED_FEATURE", field: "trailAmount" },
     ]);
-    expect(errorsOf(docs.TRAILING_STOP_LOSS)).toEqual([{ code: "UNSUPPORTED_FEATURE", field: "stopLoss" }]);
-    expect(errorsOf(docs.STOP_LOSS_TRAIL_PERCENT)).toEqual([{ code: "UNSUPPORTED_FEATURE", field: "stopLoss" }]);
     expect(errorsOf(docs.STOP_LOSS_STOP_LIMIT)).toEqual([{ code: "UNSUPPORTED_FEATURE", field: "stopLoss.type" }]);
     expect(errorsOf(docs.DOLLAR_AMOUNT)).toEqual([{ code: "UNSUPPORTED_FEATURE", field: "quantityType" }]);
     expect(errorsOf(docs.RISK_DOLLAR_AMOUNT)).toEqual([{ code: "UNSUPPORTED_FEATURE", field: "quantityType" }]);
@@ -314,6 +339,13 @@ describe("webhook body forms", () => {
     ]);
     expect(errorsOf({ signal: { ...aapl, stopLoss: 200, orderType: "limit", entry: { price: 190 } } })).toEqual([
       { code: "STOP_WRONG_SIDE", field: "signal.stopLoss" },
+    ]);
+    // A trailing stop travels in a normalized body too, and a text body reads one the same way.
+    const trailing = { ...aapl, trailingStop: { percent: 2 } };
+    expect(read({ signal: trailing })).toMatchObject({ ok: true, signal: trailing });
+    expect(read({ text: "BUY AAPL 10 shares TS 2%" })).toMatchObject({ ok: true, signal: trailing });
+    expect(errorsOf({ signal: { ...trailing, stopLoss: 180 } })).toEqual([
+      { code: "AMBIGUOUS_STOP", field: "signal.trailingStop" },
     ]);
   });
 
