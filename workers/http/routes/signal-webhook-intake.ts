@@ -41,10 +41,20 @@ const TradersPostBody = z
       .optional()
       .openapi({ description: "Exactly one of limitPrice, price, percent, amount" }),
     stopLoss: z
-      .object({ type: z.literal("stop"), stopPrice: numberOrText, percent: numberOrText, amount: numberOrText })
+      .object({
+        type: z.enum(["stop", "trailing_stop"]),
+        stopPrice: numberOrText,
+        percent: numberOrText,
+        amount: numberOrText,
+        trailPercent: numberOrText,
+        trailAmount: numberOrText,
+      })
       .partial()
       .optional()
-      .openapi({ description: "Exactly one of stopPrice, percent, amount" }),
+      .openapi({
+        description:
+          "A fixed stop: exactly one of stopPrice, percent, amount. A trailing stop (type trailing_stop): exactly one of trailPercent, trailAmount; followers get a reduce-only trailing stop after their fill",
+      }),
     timeInForce: z.enum(["day", "gtc", "ioc", "fok"]).optional(),
     optionType: z.enum(["call", "put"]).optional(),
     expiration: z.string().optional().openapi({ example: "2026-12-18" }),
