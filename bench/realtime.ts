@@ -594,6 +594,8 @@ function hubLine(runs: HubRun[]) {
     publishHttpP99Ms: round(r.publish.httpP99Ms),
     publishMaxSendLagMs: round(r.publish.maxSendLagMs),
     frameBytes: r.frameBytes,
+    framesReceived: r.framesReceived,
+    batchFrames: r.batchFrames,
     ...r.server,
     clientCpuPublishMs: round(r.cpuMs, 0),
     p99AllRunsMs: runs.map((run) => round(run.latencyMs.p99)),

@@ -12,6 +12,7 @@ import { type Connection, countAcked, newConnection, saveAttachment, tagOf } fro
 import { deliver, deliverTo, sendFrame } from "./realtime/deliver";
 import { HubStore, type RecordedEvent } from "./realtime/hub-store";
 import { judgeClientFrame } from "./realtime/inbound";
+import { Outbox } from "./realtime/outbox";
 import { SocketRegistry } from "./realtime/socket-registry";
 import { hubError, parseSince } from "./realtime/upgrade";
 import { endedCredentials, reportStats } from "./realtime/upkeep";
@@ -19,7 +20,7 @@ import { endedCredentials, reportStats } from "./realtime/upkeep";
 export interface PublishResult {
   firstSeq: number;
   lastSeq: number;
-  /** Frames handed to sockets. */
+  /** Events handed to sockets by this call: 0 when they wait, with others, for the hub's next flush. */
   delivered: number;
 }
 
@@ -31,13 +32,16 @@ export interface PublishResult {
  * socket's attachment, so the object can hibernate between events and wake
  * with every socket intact. Publishers call `publish` / `publishBatch`; each
  * event is numbered, kept for replay and sent only where `shared/realtime/access.ts`
- * allows. The protocol and its limits: `shared/realtime/protocol.ts`.
+ * allows: at once while the hub keeps within its frame budget, else with the events that
+ * follow it in the next flush. The protocol and its limits: `shared/realtime/protocol.ts`.
  */
 export class RealtimeHub extends DurableObject<Env> {
   private readonly store: HubStore;
   private readonly registry: SocketRegistry;
   private readonly logger: Logger;
   private readonly connectLimiter = new ConnectLimiter();
+  private readonly outbox = new Outbox();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -92,6 +96,7 @@ export class RealtimeHub extends DurableObject<Env> {
     ]);
     const connection = newConnection(server, identity, channelsFor(identity.role), Date.now());
     saveAttachment(connection);
+    this.flush(); // what was published before this socket is its replay's, not its live stream's
     this.registry.add(connection);
     this.welcome(connection, since);
     this.store.count({ connectionsOpened: 1 });
@@ -108,32 +113,19 @@ export class RealtimeHub extends DurableObject<Env> {
   }
 
   /**
-   * Events in order, numbered in one storage transaction, then sent. Refuses the whole batch if one is invalid.
-   * Async only so that a refusal reaches the caller as a rejection: nothing in it awaits, so batches never interleave.
+   * Events in order, numbered in one storage transaction, then sent (now, or in the next flush when the hub is
+   * over its frame budget). Refuses the whole batch if one is invalid. Async only so that a refusal reaches the
+   * caller as a rejection: nothing in it awaits, so batches never interleave.
    */
   async publishBatch(inputs: readonly PublishInput[]): Promise<PublishResult> {
     const events = PublishBatchSchema.parse(inputs);
     for (const event of events) assertOwnCommunity(this.ctx.id, this.store, event.communityId);
     const recorded = this.store.record(events);
-    const delivery = deliver(this.registry, recorded);
-    for (const connection of delivery.slow) {
-      this.end(connection, CLOSE_CODES.tryAgainLater, "slow consumer: reconnect with ?since=<last seq>");
-    }
-    for (const connection of delivery.broken) this.registry.remove(connection.ws);
-    const now = Date.now();
-    this.store.count(
-      {
-        eventsPublished: recorded.length,
-        messagesOut: delivery.messages,
-        bytesOut: delivery.bytes,
-        closedSlowConsumer: delivery.slow.size,
-      },
-      recorded.map((event) => Math.max(0, now - event.at)),
-    );
+    this.outbox.add(recorded);
     return {
       firstSeq: recorded[0]?.seq ?? this.store.latestSeq(),
       lastSeq: recorded.at(-1)?.seq ?? this.store.latestSeq(),
-      delivered: delivery.messages,
+      delivered: this.flushWithinBudget(),
     };
   }
 
@@ -193,6 +185,7 @@ export class RealtimeHub extends DurableObject<Env> {
         this.send(connection, outcome.frame);
         return;
       case "channels": {
+        this.flush(); // what was published before the change goes by the old channels, so the heads below hold
         this.registry.setChannels(connection, outcome.channels);
         saveAttachment(connection);
         const channels = [...connection.channels];
@@ -261,8 +254,51 @@ export class RealtimeHub extends DurableObject<Env> {
     });
     if (replayed.length > 0) {
       const delivery = deliverTo(connection, replayed);
-      this.store.count({ messagesOut: delivery.messages, bytesOut: delivery.bytes });
+      this.store.count({ messagesOut: delivery.frames, bytesOut: delivery.bytes });
     }
+  }
+
+  /** Sends what waits now if the frame budget allows; else one timer sends it, with whatever joins it, when it does. */
+  private flushWithinBudget(): number {
+    if (this.flushTimer !== null) return 0;
+    const wait = this.outbox.waitMs(Date.now());
+    if (wait === 0) return this.flush();
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      try {
+        this.flush();
+      } catch (error) {
+        this.logger.error("realtime.flush_failed", { error });
+      }
+    }, wait);
+    return 0;
+  }
+
+  /** Sends every waiting event now; returns how many deliveries that made. */
+  private flush(): number {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    const events = this.outbox.take();
+    if (events.length === 0) return 0;
+    const delivery = deliver(this.registry, events);
+    for (const connection of delivery.slow) {
+      this.end(connection, CLOSE_CODES.tryAgainLater, "slow consumer: reconnect with ?since=<last seq>");
+    }
+    for (const connection of delivery.broken) this.registry.remove(connection.ws);
+    const now = Date.now();
+    this.outbox.sent(delivery.frames, now);
+    this.store.count(
+      {
+        eventsPublished: events.length,
+        messagesOut: delivery.frames,
+        bytesOut: delivery.bytes,
+        closedSlowConsumer: delivery.slow.size,
+      },
+      events.map((event) => Math.max(0, now - event.at)),
+    );
+    return delivery.events;
   }
 
   private headsOf(connection: Connection): StreamHeads {

@@ -46,22 +46,40 @@ let warmupDelivered = 0;
 let frameBytes = 0;
 let lastArrivalAt = 0;
 let lastMeasuredAt = 0;
+/** WebSocket messages after the welcome, and of those the `batch` frames (several events each). */
+let framesReceived = 0;
+let batchFrames = 0;
 
 interface Delivery {
   at?: unknown;
   data?: { seq?: unknown; sentAt?: unknown; warmup?: unknown };
 }
 
-function onDelivery(i: number, raw: string): void {
+/** A frame: one event, or a `batch` of events that each count as delivered when the frame arrives. */
+function onFrame(i: number, raw: string): void {
   const t = now();
-  let frame: Delivery & { type?: string };
+  let frame: Delivery & { type?: string; events?: unknown };
   try {
-    frame = JSON.parse(raw) as Delivery & { type?: string };
+    frame = JSON.parse(raw) as Delivery & { type?: string; events?: unknown };
   } catch {
     malformed++;
     return;
   }
   if (frame.type === "welcome") return;
+  framesReceived++;
+  if (frame.type !== "batch") {
+    onDelivery(i, frame, t, Buffer.byteLength(raw));
+    return;
+  }
+  if (!Array.isArray(frame.events)) {
+    malformed++;
+    return;
+  }
+  batchFrames++;
+  for (const event of frame.events as Delivery[]) onDelivery(i, event, t, 0);
+}
+
+function onDelivery(i: number, frame: Delivery, t: number, bytes: number): void {
   const index = frame.data?.seq;
   const sentAt = frame.data?.sentAt;
   if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= m || typeof sentAt !== "number") {
@@ -80,7 +98,7 @@ function onDelivery(i: number, raw: string): void {
   }
   seen[k] = 1;
   lastMeasuredAt = t;
-  frameBytes = Buffer.byteLength(raw);
+  if (bytes > 0) frameBytes = bytes;
   const latency = t - sentAt;
   fromWorker[unique] = typeof frame.at === "number" ? t - frame.at : Number.NaN;
   latencies[unique++] = latency;
@@ -141,7 +159,7 @@ async function connectAll(url: string, cookies: readonly string[]) {
           ws.on("message", (data: WebSocket.RawData) => {
             const text = data.toString();
             if (!done && text.includes('"type":"welcome"')) finish(true);
-            else onDelivery(i, text);
+            else onFrame(i, text);
           });
           ws.on("unexpected-response", (_request, response) => finish(false, `http ${response.statusCode}`));
           ws.on("error", (error: Error) => finish(false, error.message));
@@ -196,6 +214,8 @@ async function drain(expected: number, idleMs: number, capMs: number) {
     malformed,
     disconnects,
     frameBytes,
+    framesReceived,
+    batchFrames,
     lastDeliveryAt: lastMeasuredAt,
     latencyMs: summarize(latencies.subarray(0, unique)),
     fromWorkerMs: summarize(fromWorker.subarray(0, unique).filter((x) => !Number.isNaN(x))),
@@ -226,6 +246,8 @@ process.on("message", async (message: Record<string, unknown>) => {
       return;
     case "phase":
       phaseCpu = process.cpuUsage();
+      framesReceived = 0;
+      batchFrames = 0;
       loopDelay.reset();
       loopDelay.enable();
       send({ type: "phase" });

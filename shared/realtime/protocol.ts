@@ -13,6 +13,10 @@ import { MEMBERSHIP_ROLES, type MembershipRole } from "../db/schema";
  *   `portfolio:admins`, ...), and `prev` is the `seq` of the stream's previous event (0 for its first). A client keeps
  *   the last `seq` it saw per stream: an event whose `prev` is not that number means it missed something meant for
  *   it, and it refetches. Events not meant for it never look like gaps.
+ * - a batch `{"type":"batch","events":[event, ...]}`: several events for this socket in one frame, in `seq` order,
+ *   each exactly as it would have come alone. A hub under load sends at most REALTIME_LIMITS.maxFramesPerSecond
+ *   frames; events published meanwhile wait and go out together, so a busy hub sends fewer, larger frames instead
+ *   of falling behind. A client handles each event of a batch in turn.
  * - control frames, which carry no `stream`: `welcome` (first frame: the hub's latest `seq`, the connection's role
  *   and channels, the head of each of its streams, and how a `?since=` replay went), `subscribed` (the channels
  *   and stream heads after a change) and `error`.
@@ -82,6 +86,14 @@ export const REALTIME_LIMITS = {
   replayEvents: 1000,
   /** The largest event (its JSON frame) the hub accepts to publish. */
   maxEventBytes: 16 * 1024,
+  /**
+   * Frames one hub sends per second at most, over all its sockets. Sending is the hub's cost (local workerd spends
+   * about 35 µs of its one thread per frame), so after a flush of n frames the next waits n / this; events published
+   * meanwhile go out together, in `batch` frames. An idle hub sends at once.
+   */
+  maxFramesPerSecond: 30_000,
+  /** The largest `batch` frame; more events for a socket go in several. */
+  maxBatchBytes: 64 * 1024,
   /** Connection attempts per member and community: a burst of 30, refilled at one every 2 s (429 beyond). */
   connectRate: { limit: 30, periodMs: 60_000 },
   /** Sockets one member may hold open in one community (browser tabs). */

@@ -37,6 +37,34 @@ const closeAll = (...sockets: TestSocket[]) => {
   for (const socket of sockets) socket.ws.close(1000);
 };
 
+describe("a busy hub coalesces instead of falling behind", () => {
+  it("Scenario: Several events for one socket in one flush arrive in one batch frame", async () => {
+    const trader = await memberOf(null, "trader");
+    const viewer = await memberOf(trader.communityId, "viewer");
+    const [{ socket: traderSocket }, { socket: viewerSocket }] = await Promise.all([connect(trader), connect(viewer)]);
+    const { firstSeq } = await hubOf(trader.communityId).publishBatch([
+      signal(trader.communityId, { n: 1 }),
+      order(trader.communityId, trader.userId, { n: 2 }),
+      signal(trader.communityId, { n: 3 }),
+    ]);
+    await settle([
+      [traderSocket, 3],
+      [viewerSocket, 2],
+    ]);
+    expect(traderSocket.batches).toEqual([3]);
+    expect(viewerSocket.batches).toEqual([2]);
+    const seqs = (socket: TestSocket) => socket.events().map((event) => event.seq);
+    expect(seqs(traderSocket)).toEqual([firstSeq, firstSeq + 1, firstSeq + 2]);
+    expect(seqs(viewerSocket)).toEqual([firstSeq, firstSeq + 2]);
+    expect(traderSocket.events().map((event) => [event.stream, event.prev])).toEqual([
+      ["signals:community", 0],
+      ["orders:member", 0],
+      ["signals:community", firstSeq],
+    ]);
+    closeAll(traderSocket, viewerSocket);
+  });
+});
+
 describe("channels by role", () => {
   it("Scenario: A viewer starts on signals and notifications only", async () => {
     const viewer = await memberOf(null, "viewer");

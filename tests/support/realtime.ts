@@ -85,16 +85,24 @@ export function requestUpgrade(
 
 export type Frame = Record<string, unknown> & { type: string };
 
-/** The browser's end of a realtime socket, collecting frames and the close. */
+/** The browser's end of a realtime socket, collecting frames (each event of a `batch` in turn) and the close. */
 export class TestSocket {
   readonly frames: Frame[] = [];
+  /** How many `batch` frames arrived, and how many events each carried. */
+  readonly batches: number[] = [];
   closed: { code: number; reason: string } | null = null;
   private readonly waiters = new Set<() => void>();
 
   constructor(readonly ws: WebSocket) {
     ws.accept();
     ws.addEventListener("message", (event) => {
-      this.frames.push(parseFrame(event.data));
+      const frame = parseFrame(event.data);
+      if (frame.type === "batch" && Array.isArray(frame.events)) {
+        this.batches.push(frame.events.length);
+        this.frames.push(...(frame.events as Frame[]));
+      } else {
+        this.frames.push(frame);
+      }
       this.wake();
     });
     ws.addEventListener("close", (event) => {

@@ -72,9 +72,10 @@ export const INBOX_SCRIPT = `"use strict";
       socket.send(JSON.stringify({ type: "unsubscribe", channels: ["portfolio", "orders", "signals"] }));
     });
     socket.addEventListener("message", function (message) {
-      var event;
-      try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.type === "notification") load();
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      var events = frame.type === "batch" ? frame.events : [frame];
+      if (events.some(function (event) { return event.type === "notification"; })) load();
     });
     socket.addEventListener("close", function () {
       setTimeout(function () { listen(communityId, Math.min(delay * 2, 60000)); }, delay);
