@@ -39,9 +39,9 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  *
  * The floor: after the hub, each size runs again on the thinnest fan-out Durable Object workerd can host
  * (bench/fixtures/realtime-floor: the hub's frame shape, `ctx.getWebSockets()` and `ws.send`, nothing else), with
- * the same client, publisher and figures. Local workerd runs every object on one thread, so its CPU per delivered
- * frame bounds what any hub can do on this machine; `hubOverFloorP99` and the two `cpuUsPerDelivery` say how much
- * the hub adds over it.
+ * the same client, publisher and figures. Local workerd runs every object on one thread, so its CPU per frame bounds
+ * what one frame per event can do on this machine; the hub goes below it under load by coalescing events into `batch`
+ * frames (`framesReceived`, `batchFrames`). `hubOverFloorP99` and the two `cpuUsPerDelivery` compare them.
  *
  * Knobs: BENCH_REALTIME_SIZES (100,1000,5000), BENCH_REALTIME_RUNS (3),
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
