@@ -10,6 +10,7 @@ import { executorFor } from "../../platform/objects";
 import { canFollow, checkSignalQuota } from "../../shared/billing/entitlements";
 import { signBillingLink } from "../../shared/billing/links";
 import {
+  activeSubscriptionCreated,
   communityMetadata,
   DAY,
   db,
@@ -17,6 +18,7 @@ import {
   newBillingWorld,
   newMember,
   POLAR_TEST_SECRETS,
+  postActiveCommunitySubscription,
   postStripe,
   stripeEvent,
   stripeSubscription,
@@ -284,18 +286,7 @@ describe("billing API, links and entitlements", () => {
     expect(new URLSearchParams(api.calls[0]?.body).get("line_items[0][price]")).toBe("price_test_pro_month");
     api.restore();
 
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer: uid("cus"),
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(world.communityId),
-        }),
-      ),
-    );
+    await postActiveCommunitySubscription(world.communityId);
     await queues.drain();
     ent = await loadEntitlements(db, { communityId: world.communityId }, options);
     expect(ent.limits.signalsPerDay).toBe(1_000);
@@ -379,17 +370,7 @@ describe("billing API, links and entitlements", () => {
       .bind(someone.id)
       .first<{ id: string }>();
     await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer: uid("cus"),
-          status: "active",
-          price: "price_test_traderpro_month",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: traderMetadata(user?.id ?? "", "pro"),
-        }),
-      ),
+      activeSubscriptionCreated(traderMetadata(user?.id ?? "", "pro"), { price: "price_test_traderpro_month" }),
     );
     await queues.drain();
     const subscribed = await interactionResponse(

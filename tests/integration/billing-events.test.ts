@@ -2,6 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../workers/app";
 import {
+  activeSubscriptionCreated,
   auditEvents,
   communityMetadata,
   DAY,
@@ -86,16 +87,7 @@ describe("billing-events consumer", () => {
 
   it("Scenario: A duplicate billing delivery through the queue changes nothing", async () => {
     const world = await newBillingWorld();
-    const event = stripeEvent(
-      "customer.subscription.created",
-      stripeSubscription({
-        id: uid("sub"),
-        customer: uid("cus"),
-        status: "active",
-        periodEnd: Date.now() + 20 * DAY,
-        metadata: communityMetadata(world.communityId, world.ownerId),
-      }),
-    );
+    const event = activeSubscriptionCreated(communityMetadata(world.communityId, world.ownerId));
     expect((await postStripe(event)).status).toBe(200);
     const message = queues.billing[0];
     // The queue delivers the same message three times, two of them at once.

@@ -7,7 +7,7 @@ import { COMMUNITY_DATA_RETENTION_MS } from "../../platform/members/community-de
 import { rootLogger } from "../../shared/logging";
 import { CLOSE_CODES } from "../../shared/realtime/protocol";
 import { runHousekeeping } from "../../workers/cron/housekeeping";
-import { communityMetadata, DAY, postStripe, stripeEvent, stripeSubscription, uid } from "../support/billing";
+import { DAY, postActiveCommunitySubscription } from "../support/billing";
 import {
   fakeDiscordApi,
   interactionResponse,
@@ -156,18 +156,7 @@ describe("deleting a community", () => {
 
   it("Scenario: A community whose subscription still renews is not deleted", async () => {
     const owner = await memberOf(null, "owner");
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer: uid("cus"),
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(owner.communityId, owner.userId),
-        }),
-      ),
-    );
+    await postActiveCommunitySubscription(owner.communityId, owner.userId);
     await vi.waitFor(async () =>
       expect((await forCommunity(db, owner.communityId).community.get())?.tier).toBe("professional"),
     );

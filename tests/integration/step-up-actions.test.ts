@@ -2,16 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
-import {
-  communityMetadata,
-  DAY,
-  newBillingWorld,
-  postStripe,
-  stripeEvent,
-  stripeSubscription,
-  uid,
-  useCapturedQueues,
-} from "../support/billing";
+import { newBillingWorld, postActiveCommunitySubscription, useCapturedQueues } from "../support/billing";
 import {
   interactionResponse,
   member,
@@ -58,18 +49,7 @@ describe("the community billing portal", () => {
 
   it("Scenario: /subscription withholds the community portal link without a step-up", async () => {
     const world = await newBillingWorld("Portal step-up");
-    await postStripe(
-      stripeEvent(
-        "customer.subscription.created",
-        stripeSubscription({
-          id: uid("sub"),
-          customer: uid("cus"),
-          status: "active",
-          periodEnd: Date.now() + 20 * DAY,
-          metadata: communityMetadata(world.communityId, world.ownerId),
-        }),
-      ),
-    );
+    await postActiveCommunitySubscription(world.communityId, world.ownerId);
     await queues.drain();
     const community = await forCommunity(db, world.communityId).community.get();
     const at = { guildId: community?.guildId ?? "", channelId: snowflake() };

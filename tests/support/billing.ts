@@ -668,6 +668,29 @@ export const communityMetadata = (communityId: string, userId?: string) => ({
   dte_plan: "professional",
 });
 
+/** Stripe's event for a new subscription made by our checkout (`metadata` says for whom), active for 20 more days. */
+export function activeSubscriptionCreated(
+  metadata: Record<string, string>,
+  changes: Partial<StripeSubscriptionInput> = {},
+) {
+  return stripeEvent(
+    "customer.subscription.created",
+    stripeSubscription({
+      id: uid("sub"),
+      customer: uid("cus"),
+      status: "active",
+      periodEnd: Date.now() + 20 * DAY,
+      metadata,
+      ...changes,
+    }),
+  );
+}
+
+/** Stripe announcing a community's Professional subscription, active for 20 more days. */
+export function postActiveCommunitySubscription(communityId: string, userId?: string) {
+  return postStripe(activeSubscriptionCreated(communityMetadata(communityId, userId)));
+}
+
 export const traderMetadata = (userId: string, plan = "basic") => ({
   dte_subject: "trader",
   dte_user_id: userId,
