@@ -211,6 +211,13 @@ export class CommunityExecutor extends DurableObject<Env> {
     return { ok: true, halted: await this.parts.killSwitch.isHalted(tenant) };
   }
 
+  /** The community was purged (30 days after its deletion): everything this object kept goes, its alarm too. */
+  async purgeStorage(input: { communityId: string }): Promise<void> {
+    this.parts.tenant(input.communityId);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   private async scheduleAlarm(): Promise<void> {
     const next = nextAlarmAt(this.parts, Date.now());
     if (next === null) return;

@@ -146,6 +146,16 @@ export class RealtimeHub extends DurableObject<Env> {
     return closed;
   }
 
+  /** The community was purged (30 days after its deletion): its sockets close and its replay buffer and figures go. */
+  async purgeStorage(): Promise<void> {
+    this.endAll();
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.outbox.take();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   private endCredential(credential: Connection["credential"]): number {
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(tagOf.credential(credential))) {

@@ -8,7 +8,7 @@ import type { TenantRepository } from "../db/tenant/for-community";
 import { forCommunity } from "../db/tenant/for-community";
 import { saveKillSwitch, tellExecutor } from "../execution/kill-switch";
 import { type NotifyDeps, notifyMember } from "../notifications/notify-member";
-import { realtimeHubFor } from "../objects";
+import { executorFor, realtimeHubFor } from "../objects";
 
 /**
  * Deleting a community, designed for real money. Trading halts first (the kill switch, saved in D1, which the
@@ -117,8 +117,9 @@ async function tellMembers(
 const PURGES_PER_RUN = 20;
 
 /**
- * Purges communities deleted more than 30 days ago (their rows but the append-only audit log, then the community
- * itself), as housekeeping lets the access role go 30 days after the bot left. A restored community is skipped.
+ * Purges communities deleted more than 30 days ago (what their executor and realtime hub keep, their rows but the
+ * append-only audit log, then the community itself), as housekeeping lets the access role go 30 days after the bot
+ * left. A restored community is skipped.
  */
 export async function purgeDeletedCommunities(env: Env, logger: Logger, now: number): Promise<number> {
   const db = database(env.DB);
@@ -129,6 +130,13 @@ export async function purgeDeletedCommunities(env: Env, logger: Logger, now: num
     // Read again: `/setup` may have restored it since the page was read.
     const community = await tenant.community.get();
     if (!community?.deletedAt || now - community.deletedAt < COMMUNITY_DATA_RETENTION_MS) continue;
+    try {
+      await executorFor(env, communityId).purgeStorage({ communityId });
+      await realtimeHubFor(env, communityId).purgeStorage();
+    } catch (error) {
+      logger.error("community.purge_objects_failed", { communityId, error });
+      continue; // its rows stay until its objects are empty: the next run tries again
+    }
     const outcome = await tenant.purge.everything();
     if (!outcome.done) {
       logger.info("community.purge_continues", { communityId, rowsDeleted: outcome.rowsDeleted });

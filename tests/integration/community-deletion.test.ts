@@ -1,9 +1,11 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { COMMUNITY_DATA_RETENTION_MS } from "../../platform/members/community-deletion";
+import { executorFor, realtimeHubFor } from "../../platform/objects";
 import { rootLogger } from "../../shared/logging";
 import { CLOSE_CODES } from "../../shared/realtime/protocol";
 import { runHousekeeping } from "../../workers/cron/housekeeping";
@@ -46,6 +48,20 @@ async function auditOf(communityId: string, event: string) {
     .all<{ actorId: string | null; data: string }>();
   return results.map((row) => ({ actorId: row.actorId, data: JSON.parse(row.data) as Record<string, unknown> }));
 }
+
+/** Rows in a Durable Object's own SQLite, over all its tables (none when it was emptied and not woken since). */
+const storedRows = (stub: DurableObjectStub) =>
+  runInDurableObject(stub, (_instance, state) => {
+    const tables = state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      )
+      .toArray();
+    let rows = 0;
+    for (const { name } of tables)
+      rows += state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
+    return rows;
+  });
 
 const rowCount = async (table: string, communityId: string) =>
   (
@@ -194,6 +210,10 @@ describe("deleting a community", () => {
       deletedCommunitiesPurged: 0,
     });
     expect(await rowCount("memberships", gone.communityId)).toBe(3);
+    const executor = executorFor(env, gone.communityId);
+    const hub = realtimeHubFor(env, gone.communityId);
+    expect(await storedRows(executor)).toBeGreaterThan(0);
+    expect(await storedRows(hub)).toBeGreaterThan(0);
     // Communities deleted by the other scenarios of this file are purged too.
     const { deletedCommunitiesPurged } = await runHousekeeping(
       env,
@@ -204,6 +224,9 @@ describe("deleting a community", () => {
     for (const table of ["memberships", "follows", "signals", "orders"]) {
       expect(await rowCount(table, gone.communityId)).toBe(0);
     }
+    // What its executor and hub kept (kill switch, counters, the replay buffer) is gone too.
+    expect(await storedRows(executor)).toBe(0);
+    expect(await storedRows(hub)).toBe(0);
     // The audit log is append-only: it stays, the deletion recorded in it.
     expect(await auditOf(gone.communityId, "community.deleted")).toHaveLength(1);
     expect(await gone.tenant.community.get()).toBeNull();
