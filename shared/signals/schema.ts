@@ -226,6 +226,14 @@ function checkSides(signal: RuleInput, reference: Entry | undefined, add: Add): 
       add("STOP_WRONG_SIDE", `A short stop must be above the entry (${formatDecimal(zone.high)}).`, "stopLoss");
     }
   }
+  const trail = signal.trailingStop;
+  if (long && trail != null && "amount" in trail && !(trail.amount < zone.low)) {
+    add(
+      "INVALID_PRICE",
+      `A trailing stop of ${formatDecimal(trail.amount)} is as wide as the entry (${formatDecimal(zone.low)}) or wider: it would start at or below zero.`,
+      "trailingStop",
+    );
+  }
   (signal.takeProfits ?? []).forEach((target, index) => {
     if (long && !(target.price > zone.high)) {
       add(

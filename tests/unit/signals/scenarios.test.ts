@@ -216,6 +216,15 @@ describe("trailing stops inside an entry", () => {
     expect(errorsOf("BUY AAPL 190 TS 2% TSL 3%")).toEqual([{ code: "AMBIGUOUS_STOP", at: "TS 2% TSL 3%" }]);
   });
 
+  it("Scenario: A trailing stop as wide as a long entry is refused", () => {
+    expect(errorsOf("BUY AAPL 190 TSL 200")).toEqual([{ code: "INVALID_PRICE", at: "TSL 200" }]);
+    expect(errorsOf("BUY AAPL 190 TSL 190")).toEqual([{ code: "INVALID_PRICE", at: "TSL 190" }]);
+    const result = parse("BUY AAPL 190 TSL 200");
+    expect(!result.ok && result.errors[0]?.message).toMatch(/would start at or below zero/);
+    expect(signalOf("BUY AAPL 190 TSL 189.5")).toEqual(limitAt(190, { amount: 189.5 }));
+    expect(signalOf("SHORT AAPL 190 TSL 200")).toMatchObject({ action: "short", trailingStop: { amount: 200 } });
+  });
+
   it("formats a trailing stop so that it reads back", () => {
     for (const text of ["BUY AAPL 190 TS 2%", "SHORT TSLA @ 250 TSL 1.50", "BUY 10 AAPL MKT trail 3%"]) {
       const parsed = signalOf(text);
