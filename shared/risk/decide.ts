@@ -124,6 +124,13 @@ function decideEntry(input: DecideInput, account: RiskAccount, reserved: Reserve
       { stop: stop.price, reference: reference.price, direction },
     );
   }
+  if (stop?.trail && !(stop.price > 0)) {
+    return skip(
+      "invalid_stop",
+      `The signal's trailing stop of ${trailText(stop.trail)} is as wide as the entry ${price(reference.price)} or wider: it would start at or below zero.`,
+      { trail: stop.trail, reference: reference.price, direction },
+    );
+  }
   if (stop?.trail) {
     notes.push(
       `The signal's trailing stop follows the best price by ${trailText(stop.trail)}, starting at ${price(stop.price)}; the trade is sized on that distance.`,

@@ -50,6 +50,32 @@ describe("trailing stops from the signal", () => {
     expect(leg(twoPercentStop, "entry").quantity).toBe(500);
   });
 
+  it("Scenario: A trailing stop as wide as a long entry's price is not placed", () => {
+    const marketWithTrail = (direction: "buy" | "short", amount: number) =>
+      decide(
+        input({
+          signal: signal({
+            action: direction,
+            entry: null,
+            orderType: "market",
+            stopLoss: null,
+            trailingStop: { amount },
+            takeProfits: [],
+          }),
+          quotePrice: 20,
+        }),
+      );
+    for (const amount of [20, 25]) {
+      const decision = marketWithTrail("buy", amount);
+      expect(decision).toMatchObject({ kind: "skip", reason: "invalid_stop" });
+      expect(decision.kind === "skip" && decision.message).toMatch(/would start at or below zero/);
+    }
+    const narrower = marketWithTrail("buy", 19);
+    expect(narrower.kind === "skip" ? narrower.message : "placed").toBe("placed");
+    const short = marketWithTrail("short", 25);
+    expect(short.kind === "skip" ? short.message : "placed").toBe("placed");
+  });
+
   it("Scenario: A trailing stop trails from the fill, or is a fixed stop where the account cannot trail", () => {
     const [entry, ...exits] = trailingDecision().intents;
     if (!entry) throw new Error("no entry");
