@@ -81,6 +81,12 @@ export class SignalFanOut {
 
   async run(run: FanOutRun): Promise<SignalSummary> {
     this.active.add(run.signalId);
+    // The members' messages start once the run is over: sent meanwhile, their reads, writes and queue sends go to
+    // D1 ahead of the signal's own outcome, which the provider's answer (a webhook's 202) waits for.
+    let answered: () => void = () => {};
+    const noticesAfter = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
     try {
       // Set before the work, so a restart part way still wakes the sweeper.
       await this.ctx.scheduleAlarm();
@@ -95,11 +101,12 @@ export class SignalFanOut {
         if ("refused" in started) return started.refused;
         entitlements = started.entitlements;
       }
-      await this.finishBatches(run);
-      if (!run.planned) await this.planTheRest(run, entitlements, audience);
+      await this.finishBatches(run, noticesAfter);
+      if (!run.planned) await this.planTheRest(run, entitlements, audience, noticesAfter);
       return await this.finish(run);
     } finally {
       this.active.delete(run.signalId);
+      answered();
     }
   }
 
@@ -157,9 +164,9 @@ export class SignalFanOut {
   }
 
   /** Batches a failed or interrupted attempt staged but did not finish. */
-  private async finishBatches(run: FanOutRun): Promise<void> {
+  private async finishBatches(run: FanOutRun, noticesAfter: Promise<void>): Promise<void> {
     for (const batch of this.ctx.outbox.ofSignal(run.signalId)) {
-      this.count(run, await this.ctx.dispatch.recover(batch, Date.now()));
+      this.count(run, await this.ctx.dispatch.recover(batch, Date.now(), noticesAfter));
     }
   }
 
@@ -177,6 +184,7 @@ export class SignalFanOut {
     run: FanOutRun,
     known: ExecutionEntitlements | null,
     read: Promise<Audience> | null,
+    noticesAfter: Promise<void>,
   ): Promise<void> {
     const { journal } = this.ctx;
     const { input } = run;
@@ -261,7 +269,7 @@ export class SignalFanOut {
         run.planned = i + FAN_OUT_CHUNK >= rest.length;
         journal.save(run, now);
         const next = batch
-          ? this.ctx.dispatch.deliver(batch).then(
+          ? this.ctx.dispatch.deliver(batch, noticesAfter).then(
               (result) => {
                 this.count(run, result);
                 return null;
