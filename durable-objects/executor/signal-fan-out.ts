@@ -117,9 +117,12 @@ export class SignalFanOut {
   private async start(run: FanOutRun): Promise<{ refused: SignalSummary } | { entitlements: ExecutionEntitlements }> {
     const { local, journal, book, killSwitch } = this.ctx;
     const { input } = run;
+    const tenant = this.ctx.tenant(input.communityId);
+    // One read of the community's row answers both the switch and the plan.
+    const row = tenant.community.get();
     const [halted, entitlements] = await Promise.all([
-      killSwitch.isHalted(this.ctx.tenant(input.communityId)),
-      executionEntitlements(this.ctx.env(), input.communityId),
+      killSwitch.isHalted(tenant, row),
+      executionEntitlements(this.ctx.env(), input.communityId, row),
     ]);
     const refuse = async (code: string, reason: string) => ({ refused: await this.refuse(run, code, reason) });
     if (halted) {
