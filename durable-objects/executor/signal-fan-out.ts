@@ -106,7 +106,8 @@ export class SignalFanOut {
       return await this.finish(run);
     } finally {
       this.active.delete(run.signalId);
-      answered();
+      // A turn later: the answer leaves the object before their work starts.
+      setTimeout(answered, 0);
     }
   }
 
