@@ -1,3 +1,4 @@
+import type { Community } from "../../platform/db/tenant/community";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { type EventSink, orderUpdated } from "../../shared/execution/events";
 import type { Logger } from "../../shared/logging";
@@ -32,12 +33,18 @@ export class KillSwitch {
     return this.local.halted;
   }
 
-  /** Reads the switch from D1, adopts it, and answers whether trading is halted (true when it cannot be read). */
-  async isHalted(tenant: Pick<TenantRepository, "communityId" | "community">): Promise<boolean> {
+  /**
+   * Reads the switch from D1, adopts it, and answers whether trading is halted (true when it cannot be read).
+   * `read`: the community's row read by the caller for more than the switch (one round trip for both).
+   */
+  async isHalted(
+    tenant: Pick<TenantRepository, "communityId" | "community">,
+    read?: Promise<Community | null>,
+  ): Promise<boolean> {
     const epoch = this.epoch;
     let halted: boolean;
     try {
-      const community = await tenant.community.get();
+      const community = await (read ?? tenant.community.get());
       if (!community) throw new Error("the community row is missing");
       halted = community.halted;
     } catch (error) {

@@ -14,6 +14,8 @@ import type { ExecutorLocalState } from "./local-state";
 import { type OrderBadges, subjectOf } from "./order-badges";
 import { type OrderOutbox, type OutboxBatch, sendOrderMessages, withClientOrderIds } from "./outbox";
 
+const NOW: Promise<void> = Promise.resolve();
+
 /** An entry not sent within this time of its decision is never sent: the price it was sized at is gone. */
 export const SEND_WINDOW_MS = 2 * 60_000;
 
@@ -49,7 +51,8 @@ export interface Delivered {
 export class OrderDispatch {
   constructor(private readonly ctx: DispatchContext) {}
 
-  async deliver(batch: OutboxBatch): Promise<Delivered> {
+  /** `noticesAfter`: the members' messages wait for it (a signal's run holds them until its outcome is written). */
+  async deliver(batch: OutboxBatch, noticesAfter: Promise<unknown> = NOW): Promise<Delivered> {
     const { local, outbox } = this.ctx;
     const env = this.ctx.env();
     const tenant = this.ctx.tenant(batch.communityId);
@@ -67,7 +70,7 @@ export class OrderDispatch {
           return { haltedEntries: halted.length, lateEntries: 0 };
         }
         outbox.replaceOrders(batch.id, rest);
-        const delivered = await this.deliver({ ...batch, orders: rest });
+        const delivered = await this.deliver({ ...batch, orders: rest }, noticesAfter);
         return { ...delivered, haltedEntries: halted.length };
       }
       await tenant.execution.insertOrders(orders, batch.createdAt);
@@ -103,13 +106,15 @@ export class OrderDispatch {
     // The members' messages go through NOTIFY_QUEUE, each with its own idempotency key; the provider's answer and
     // the next step do not wait for them (a batch of 500 notices is many queue sends).
     this.ctx.waitUntil(
-      this.notices(batch, awaiting).catch((error: unknown) =>
-        this.ctx.logger.error("order.notices_failed", {
-          communityId: batch.communityId,
-          signalId: batch.signalId,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-      ),
+      noticesAfter
+        .then(() => this.notices(batch, awaiting))
+        .catch((error: unknown) =>
+          this.ctx.logger.error("order.notices_failed", {
+            communityId: batch.communityId,
+            signalId: batch.signalId,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        ),
     );
     if (awaiting.length > 0) await this.ctx.scheduleAlarm();
     return { haltedEntries, lateEntries: 0 };
@@ -131,9 +136,9 @@ export class OrderDispatch {
    * window are canceled (or never stored) and their reservations released;
    * exits are always sent, late or not, since they only reduce a position.
    */
-  async recover(batch: OutboxBatch, now: number): Promise<Delivered> {
+  async recover(batch: OutboxBatch, now: number, noticesAfter: Promise<unknown> = NOW): Promise<Delivered> {
     const late = now - batch.createdAt > SEND_WINDOW_MS ? batch.orders.filter(opensExposure) : [];
-    if (late.length === 0) return this.deliver(batch);
+    if (late.length === 0) return this.deliver(batch, noticesAfter);
     const lateIds = late.map((o) => o.id);
     const canceled = await this.ctx
       .tenant(batch.communityId)
@@ -163,7 +168,7 @@ export class OrderDispatch {
           ),
         ),
     );
-    const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }) : null;
+    const delivered = rest.length > 0 ? await this.deliver({ ...batch, orders: rest }, noticesAfter) : null;
     return { haltedEntries: delivered?.haltedEntries ?? 0, lateEntries: late.length };
   }
 

@@ -81,6 +81,12 @@ export class SignalFanOut {
 
   async run(run: FanOutRun): Promise<SignalSummary> {
     this.active.add(run.signalId);
+    // The members' messages start once the run is over: sent meanwhile, their reads, writes and queue sends go to
+    // D1 ahead of the signal's own outcome, which the provider's answer (a webhook's 202) waits for.
+    let answered: () => void = () => {};
+    const noticesAfter = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
     try {
       // Set before the work, so a restart part way still wakes the sweeper.
       await this.ctx.scheduleAlarm();
@@ -95,11 +101,13 @@ export class SignalFanOut {
         if ("refused" in started) return started.refused;
         entitlements = started.entitlements;
       }
-      await this.finishBatches(run);
-      if (!run.planned) await this.planTheRest(run, entitlements, audience);
+      await this.finishBatches(run, noticesAfter);
+      if (!run.planned) await this.planTheRest(run, entitlements, audience, noticesAfter);
       return await this.finish(run);
     } finally {
       this.active.delete(run.signalId);
+      // A turn later: the answer leaves the object before their work starts.
+      setTimeout(answered, 0);
     }
   }
 
@@ -110,9 +118,12 @@ export class SignalFanOut {
   private async start(run: FanOutRun): Promise<{ refused: SignalSummary } | { entitlements: ExecutionEntitlements }> {
     const { local, journal, book, killSwitch } = this.ctx;
     const { input } = run;
+    const tenant = this.ctx.tenant(input.communityId);
+    // One read of the community's row answers both the switch and the plan.
+    const row = tenant.community.get();
     const [halted, entitlements] = await Promise.all([
-      killSwitch.isHalted(this.ctx.tenant(input.communityId)),
-      executionEntitlements(this.ctx.env(), input.communityId),
+      killSwitch.isHalted(tenant, row),
+      executionEntitlements(this.ctx.env(), input.communityId, row),
     ]);
     const refuse = async (code: string, reason: string) => ({ refused: await this.refuse(run, code, reason) });
     if (halted) {
@@ -157,9 +168,9 @@ export class SignalFanOut {
   }
 
   /** Batches a failed or interrupted attempt staged but did not finish. */
-  private async finishBatches(run: FanOutRun): Promise<void> {
+  private async finishBatches(run: FanOutRun, noticesAfter: Promise<void>): Promise<void> {
     for (const batch of this.ctx.outbox.ofSignal(run.signalId)) {
-      this.count(run, await this.ctx.dispatch.recover(batch, Date.now()));
+      this.count(run, await this.ctx.dispatch.recover(batch, Date.now(), noticesAfter));
     }
   }
 
@@ -177,6 +188,7 @@ export class SignalFanOut {
     run: FanOutRun,
     known: ExecutionEntitlements | null,
     read: Promise<Audience> | null,
+    noticesAfter: Promise<void>,
   ): Promise<void> {
     const { journal } = this.ctx;
     const { input } = run;
@@ -261,7 +273,7 @@ export class SignalFanOut {
         run.planned = i + FAN_OUT_CHUNK >= rest.length;
         journal.save(run, now);
         const next = batch
-          ? this.ctx.dispatch.deliver(batch).then(
+          ? this.ctx.dispatch.deliver(batch, noticesAfter).then(
               (result) => {
                 this.count(run, result);
                 return null;

@@ -1,12 +1,14 @@
-import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
+import { checkSignalQuota, type Decision, entitlements } from "../../shared/billing/entitlements";
 import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
 import { discordSettingsOf } from "../../shared/discord/settings";
+import { NotFoundError } from "../../shared/errors";
 import type { AccessRule } from "../../shared/membership/standing";
 import { communityRiskDefaultsOf, type RiskLimits } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
-import { loadEntitlements, loadMemberEntitlements } from "../billing/load-entitlements";
+import { loadMemberEntitlements } from "../billing/load-entitlements";
 import { database } from "../db/client";
+import type { Community } from "../db/tenant/community";
 import { forCommunity } from "../db/tenant/for-community";
 
 /**
@@ -30,16 +32,28 @@ export interface ExecutionEntitlements {
   access: AccessRule;
 }
 
-export async function executionEntitlements(env: Env, communityId: string): Promise<ExecutionEntitlements> {
+/**
+ * `read`: the community's row when the caller read it already (the executor reads it once for the kill switch
+ * and this); its tier is the plan, so no second read of the row is made.
+ */
+export async function executionEntitlements(
+  env: Env,
+  communityId: string,
+  read?: Promise<Community | null>,
+): Promise<ExecutionEntitlements> {
   const db = database(env.DB);
   const configResult = configFor(env);
   const config = configResult.ok ? configResult.config : undefined;
   const catalog = config ? planCatalogFor(config) : DEFAULT_PLAN_CATALOG;
-  const [ent, community] = await Promise.all([
-    loadEntitlements(db, { communityId }, config ? { config } : {}),
-    forCommunity(db, communityId).community.get(),
-  ]);
-  const settings = (community?.settings ?? {}) as Record<string, unknown>;
+  const community = await (read ?? forCommunity(db, communityId).community.get());
+  if (!community) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
+  // What loadEntitlements answers for a community without a member or links, from the row already read.
+  const ent = entitlements({
+    catalog,
+    community: { id: communityId, plan: community.tier },
+    upgradeUrls: config ? { community: null, trader: null } : undefined,
+  });
+  const settings = (community.settings ?? {}) as Record<string, unknown>;
   const discord = discordSettingsOf(settings);
   const live = new Map<string, boolean>();
   return {
@@ -48,9 +62,9 @@ export async function executionEntitlements(env: Env, communityId: string): Prom
     checkSignals: (signalsToday) => checkSignalQuota(ent, signalsToday),
     communityRiskDefaults: communityRiskDefaultsOf(settings),
     liveTradingFor: (userId) => live.get(userId) ?? false,
-    suspension: community?.suspendedAt != null ? { reason: community.suspendedReason } : null,
+    suspension: community.suspendedAt != null ? { reason: community.suspendedReason } : null,
     access: {
-      guildId: community?.guildId ?? "",
+      guildId: community.guildId ?? "",
       accessRoleId: discord.accessRoleId,
       accessRoleName: discord.accessRoleName,
     },
