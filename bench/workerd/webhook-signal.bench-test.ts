@@ -68,6 +68,8 @@ describe("webhook signal", () => {
     const toStored: number[] = [];
     const storedToAccepted: number[] = [];
     const outcomes: Record<string, number> = {};
+    /** Orders the measured alerts queued: a run whose copies were all skipped measured the skip path, not this one. */
+    let ordersQueued = 0;
     for (let n = 0; n < WARM_UP + SIGNALS; n++) {
       const webhook = webhooks[n % webhooks.length] as TestWebhook;
       const sent = Date.now();
@@ -75,7 +77,9 @@ describe("webhook signal", () => {
         ticker: benchTicker("W", n),
         action: "buy",
         quantity: 1,
-        price: 100,
+        // A limit buy (a bare `price` is a market order, sized at the paper quote, where 110 is no target).
+        orderType: "limit",
+        limitPrice: 100,
         stopLoss: { type: "stop", stopPrice: 95 },
         takeProfit: { limitPrice: 110 },
         time: new Date(sent).toISOString(),
@@ -95,6 +99,10 @@ describe("webhook signal", () => {
         roundTrip.push(answered - sent);
         toStored.push(signal.created_at - sent);
         storedToAccepted.push(signal.updated_at - signal.created_at);
+        const orders = await env.DB.prepare("select count(*) as n from orders where signal_id = ?")
+          .bind(answer.signalId ?? "")
+          .first<{ n: number }>();
+        ordersQueued += orders?.n ?? 0;
       }
       if ((n - WARM_UP + 1) % 50 === 0) progress(`webhook signal: ${n - WARM_UP + 1}/${SIGNALS}`);
       await quietOrders(community.communityId);
@@ -108,11 +116,13 @@ describe("webhook signal", () => {
       followers: FOLLOWERS,
       webhooks: webhooks.length,
       outcomes,
+      ordersQueued,
       roundTrip: latencyFigures(roundTrip),
       // The two halves: the Worker's side (key, budget, reading, the signal stored) and the executor's.
       sentToStored: latencyFigures(toStored),
       storedToAccepted: latencyFigures(storedToAccepted),
     });
     expect(outcomes["202 accepted"]).toBe(SIGNALS);
+    expect(ordersQueued).toBe(SIGNALS * FOLLOWERS);
   });
 });
