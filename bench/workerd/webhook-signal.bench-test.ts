@@ -43,6 +43,12 @@ describe("webhook signal", () => {
     const community = await setUpCommunity({ aroundTheClock: true });
     // The enterprise plan: 10,000 signals a day, so the quota never refuses one here.
     await env.DB.prepare("update communities set tier = 'enterprise' where id = ?").bind(community.communityId).run();
+    // Room for every alert a follower gets (50, each its own position): no copy is skipped by the default limits.
+    await env.DB.prepare(
+      "update communities set settings = json_set(settings, '$.riskDefaults.maxOpenPositions', 100, '$.riskDefaults.maxOrdersPerDay', 1000) where id = ?",
+    )
+      .bind(community.communityId)
+      .run();
     const tenant = forCommunity(db, community.communityId);
     // Members' notices go to the fake Discord API instead of retrying into the dead-letter queue.
     await fakeDiscord();
