@@ -12,7 +12,7 @@ import { type Connection, countAcked, newConnection, saveAttachment, tagOf } fro
 import { deliver, deliverTo, sendFrame } from "./realtime/deliver";
 import { HubStore, type RecordedEvent } from "./realtime/hub-store";
 import { judgeClientFrame } from "./realtime/inbound";
-import { Outbox } from "./realtime/outbox";
+import { FlushSchedule } from "./realtime/flush-schedule";
 import { SocketRegistry } from "./realtime/socket-registry";
 import { hubError, parseSince } from "./realtime/upgrade";
 import { endedCredentials, reportStats } from "./realtime/upkeep";
@@ -40,7 +40,7 @@ export class RealtimeHub extends DurableObject<Env> {
   private readonly registry: SocketRegistry;
   private readonly logger: Logger;
   private readonly connectLimiter = new ConnectLimiter();
-  private readonly outbox = new Outbox();
+  private readonly waiting = new FlushSchedule();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmScheduled = false;
 
@@ -121,7 +121,7 @@ export class RealtimeHub extends DurableObject<Env> {
     const events = PublishBatchSchema.parse(inputs);
     for (const event of events) assertOwnCommunity(this.ctx.id, this.store, event.communityId);
     const recorded = this.store.record(events);
-    this.outbox.add(recorded);
+    this.waiting.add(recorded);
     return {
       firstSeq: recorded[0]?.seq ?? this.store.latestSeq(),
       lastSeq: recorded.at(-1)?.seq ?? this.store.latestSeq(),
@@ -151,7 +151,7 @@ export class RealtimeHub extends DurableObject<Env> {
     this.endAll();
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    this.outbox.take();
+    this.waiting.take();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
@@ -271,7 +271,7 @@ export class RealtimeHub extends DurableObject<Env> {
   /** Sends what waits now if the frame budget allows; else one timer sends it, with whatever joins it, when it does. */
   private flushWithinBudget(): number {
     if (this.flushTimer !== null) return 0;
-    const wait = this.outbox.waitMs(Date.now());
+    const wait = this.waiting.waitMs(Date.now());
     if (wait === 0) return this.flush();
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
@@ -290,7 +290,7 @@ export class RealtimeHub extends DurableObject<Env> {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    const events = this.outbox.take();
+    const events = this.waiting.take();
     if (events.length === 0) return 0;
     const delivery = deliver(this.registry, events);
     for (const connection of delivery.slow) {
@@ -298,7 +298,7 @@ export class RealtimeHub extends DurableObject<Env> {
     }
     for (const connection of delivery.broken) this.registry.remove(connection.ws);
     const now = Date.now();
-    this.outbox.sent(delivery.frames, now);
+    this.waiting.sent(delivery.frames, now);
     this.store.count(
       {
         eventsPublished: events.length,

@@ -125,6 +125,17 @@ describe("connecting through the Worker", () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("HANDOFF_INVALID");
     }
     expect((await hubOf(member.communityId).stats()).connections).toBe(0);
+    // A genuine hand-off is still held to the Worker's own checks: an upgrade, and a since that is a sequence number.
+    const notUpgrade = await hubOf(member.communityId).fetch("https://realtime-hub/connect", {
+      headers: { [HANDOFF_HEADER]: await signHandoff(SECRET, identity) },
+    });
+    expect(notUpgrade.status).toBe(426);
+    expect(((await notUpgrade.json()) as { error: { code: string } }).error.code).toBe("UPGRADE_REQUIRED");
+    const badSince = await hubOf(member.communityId).fetch("https://realtime-hub/connect?since=-1", {
+      headers: { upgrade: "websocket", [HANDOFF_HEADER]: await signHandoff(SECRET, identity) },
+    });
+    expect(badSince.status).toBe(400);
+    expect(((await badSince.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
     // The genuine article opens a socket, so the refusals above were about the token alone.
     const genuine = await hubUpgrade(member.communityId, await signHandoff(SECRET, identity));
     expect(genuine.status).toBe(101);

@@ -63,6 +63,33 @@ describe("a busy hub coalesces instead of falling behind", () => {
     ]);
     closeAll(traderSocket, viewerSocket);
   });
+
+  it("events published while the hub waits out its frame budget go out together, in order", async () => {
+    const first = await memberOf(null, "viewer");
+    const others = await Promise.all(Array.from({ length: 7 }, () => memberOf(first.communityId, "viewer")));
+    const connected = await Promise.all(
+      [first, ...others].flatMap((member) => Array.from({ length: 8 }, () => connect(member))),
+    );
+    const sockets = connected.map(({ socket }) => socket);
+    const hub = hubOf(first.communityId);
+    // The first publish goes at once as 64 frames, so the next flush may only go 8 ms later: the two publishes sent
+    // meanwhile wait for it and go together.
+    const [{ firstSeq }] = await Promise.all([
+      hub.publishBatch([signal(first.communityId, { n: 1 })]),
+      hub.publishBatch([signal(first.communityId, { n: 2 })]),
+      hub.publishBatch([signal(first.communityId, { n: 3 })]),
+    ]);
+    await settle(sockets.map((socket): [TestSocket, number] => [socket, 3]));
+    for (const socket of sockets) {
+      expect(socket.events().map((event) => [event.seq, (event.data as { n: number }).n])).toEqual([
+        [firstSeq, 1],
+        [firstSeq + 1, 2],
+        [firstSeq + 2, 3],
+      ]);
+      expect(socket.batches).toEqual([2]);
+    }
+    closeAll(...sockets);
+  });
 });
 
 describe("channels by role", () => {

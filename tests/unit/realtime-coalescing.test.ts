@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pack } from "../../durable-objects/realtime/deliver";
 import type { RecordedEvent } from "../../durable-objects/realtime/hub-store";
-import { Outbox } from "../../durable-objects/realtime/outbox";
+import { FlushSchedule } from "../../durable-objects/realtime/flush-schedule";
 import { REALTIME_LIMITS } from "../../shared/realtime/protocol";
 
 const eventOf = (seq: number, padding: number): RecordedEvent => {
@@ -20,20 +20,20 @@ const eventOf = (seq: number, padding: number): RecordedEvent => {
 
 describe("a busy hub coalesces instead of falling behind", () => {
   it("Scenario: A hub over its frame budget sends what was published meanwhile together", () => {
-    const outbox = new Outbox();
-    expect(outbox.waitMs(1_000)).toBe(0);
-    outbox.sent(800, 1_000);
+    const schedule = new FlushSchedule();
+    expect(schedule.waitMs(1_000)).toBe(0);
+    schedule.sent(800, 1_000);
     expect(REALTIME_LIMITS.maxFramesPerSecond).toBe(8_000);
-    expect(outbox.waitMs(1_000)).toBe(100);
-    expect(outbox.waitMs(1_060)).toBe(40);
-    expect(outbox.waitMs(1_100)).toBe(0);
-    outbox.add([eventOf(1, 0)]);
-    outbox.add([eventOf(2, 0), eventOf(3, 0)]);
-    expect(outbox.take().map((event) => event.seq)).toEqual([1, 2, 3]);
-    expect(outbox.take()).toEqual([]);
+    expect(schedule.waitMs(1_000)).toBe(100);
+    expect(schedule.waitMs(1_060)).toBe(40);
+    expect(schedule.waitMs(1_100)).toBe(0);
+    schedule.add([eventOf(1, 0)]);
+    schedule.add([eventOf(2, 0), eventOf(3, 0)]);
+    expect(schedule.take().map((event) => event.seq)).toEqual([1, 2, 3]);
+    expect(schedule.take()).toEqual([]);
     // A flush of 5 frames leaves 0.63 ms: not worth a timer.
-    outbox.sent(5, 2_000);
-    expect(outbox.waitMs(2_000)).toBe(0);
+    schedule.sent(5, 2_000);
+    expect(schedule.waitMs(2_000)).toBe(0);
   });
 
   it("Scenario: A batch stays under its size limit", () => {

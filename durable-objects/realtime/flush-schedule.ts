@@ -6,7 +6,7 @@ import type { RecordedEvent } from "./hub-store";
  * n / REALTIME_LIMITS.maxFramesPerSecond, so a hub publishing faster than its sockets can be written to coalesces
  * events instead of queueing frames without end. Waits under a millisecond are not worth a timer: those go at once.
  */
-export class Outbox {
+export class FlushSchedule {
   private pending: RecordedEvent[] = [];
   private notBefore = 0;
 
