@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pack } from "../../durable-objects/realtime/deliver";
-import type { RecordedEvent } from "../../durable-objects/realtime/hub-store";
 import { FlushSchedule } from "../../durable-objects/realtime/flush-schedule";
+import type { RecordedEvent } from "../../durable-objects/realtime/hub-store";
 import { REALTIME_LIMITS } from "../../shared/realtime/protocol";
 
 const eventOf = (seq: number, padding: number): RecordedEvent => {
