@@ -1,4 +1,5 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
+import type { BrokerOrder } from "../../shared/brokers/adapter";
 import type { OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
 import { isWorking } from "../../shared/orders/state-machine";
@@ -18,17 +19,15 @@ export interface FillTrackingParts {
 /**
  * Prompt fill tracking, on the executor's alarm: each order working at the broker is looked at again on its
  * schedule (1, 2, 5, 10, 30 s after it was sent, then every minute for 15 minutes; reconciliation owns it after
- * that). A paper order is asked of the paper desk first, in this object: one the desk reports exactly as D1 last
- * held it is only rescheduled. The others are read from D1 in one query, then brought in line with the broker.
+ * that). Paper orders are asked of the paper desk first, in this object, a member's together: one the desk reports
+ * exactly as D1 last held it is only rescheduled. The others are read from D1 in one query, then brought in line
+ * with the broker.
  */
 export class FillTracking {
   constructor(private readonly parts: FillTrackingParts) {}
 
   async followUp(communityId: string, tenant: TenantRepository, now: number): Promise<void> {
-    const changed: DueFollowUp[] = [];
-    for (const due of this.parts.local.dueTracking(now)) {
-      if (!(await this.unchangedAtPaperDesk(due, now))) changed.push(due);
-    }
+    const changed = await this.changedAtPaperDesk(this.parts.local.dueTracking(now), now);
     if (changed.length === 0) return;
     const rows = new Map(
       (await tenant.execution.getOrdersByIds(changed.map((due) => due.orderId))).map((row) => [row.id, row]),
@@ -51,25 +50,49 @@ export class FillTracking {
   }
 
   /**
-   * True (and the next follow-up scheduled) when the paper desk reports the order exactly as D1 last held it (a
-   * trailing stop: at the same level too).
-   * False for a live broker's order, a market remainder due to be canceled, a change, or a desk that failed.
+   * The due follow-ups that need D1 and the broker. A paper order the desk reports exactly as D1 last held it (a
+   * trailing stop: at the same level too) is only rescheduled; each member's paper orders are asked of the desk
+   * together, in one pass over their account. A live broker's order, a market remainder due to be canceled, a
+   * change, or a desk that failed needs the full follow-up.
    */
-  private async unchangedAtPaperDesk(due: DueFollowUp, now: number): Promise<boolean> {
-    const { last } = due;
-    if (last?.broker !== "paper" || !last.brokerOrderId) return false;
-    if (isMarketRemainderExpired({ ...last, submittedAt: due.submittedAt }, now)) return false;
-    const broker = await this.parts.paper
-      .adapterFor(last.userId)
-      .getOrder(last.brokerOrderId)
-      .catch(() => null);
-    if (broker?.status !== last.status || broker.filledQuantity !== last.filledQuantity) return false;
-    if (last.orderType === "trailing_stop" && broker.stopPrice !== last.stopPrice) return false;
-    const next = nextFollowUpAt(due.submittedAt, now);
-    if (next === null) this.parts.local.untrack(due.orderId);
-    else this.parts.local.followUpAgain(due.orderId, next);
-    return true;
+  private async changedAtPaperDesk(due: readonly DueFollowUp[], now: number): Promise<DueFollowUp[]> {
+    const changed: DueFollowUp[] = [];
+    const atDesk = new Map<string, PaperFollowUp[]>();
+    for (const item of due) {
+      const { last } = item;
+      if (last?.broker !== "paper" || !last.brokerOrderId) changed.push(item);
+      else if (isMarketRemainderExpired({ ...last, submittedAt: item.submittedAt }, now)) changed.push(item);
+      else {
+        const member = atDesk.get(last.userId) ?? [];
+        member.push({ ...item, last: { ...last, brokerOrderId: last.brokerOrderId } });
+        atDesk.set(last.userId, member);
+      }
+    }
+    for (const [userId, items] of atDesk) {
+      const broker = await this.parts.paper
+        .adapterFor(userId)
+        .getOrders(items.map((item) => item.last.brokerOrderId))
+        .catch(() => new Map<string, BrokerOrder>());
+      for (const item of items) {
+        if (!sameAsLastHeld(item.last, broker.get(item.last.brokerOrderId))) {
+          changed.push(item);
+          continue;
+        }
+        const next = nextFollowUpAt(item.submittedAt, now);
+        if (next === null) this.parts.local.untrack(item.orderId);
+        else this.parts.local.followUpAgain(item.orderId, next);
+      }
+    }
+    return changed;
   }
+}
+
+type LastHeld = NonNullable<DueFollowUp["last"]>;
+type PaperFollowUp = DueFollowUp & { last: LastHeld & { brokerOrderId: string } };
+
+function sameAsLastHeld(last: LastHeld, broker: BrokerOrder | undefined): boolean {
+  if (broker?.status !== last.status || broker.filledQuantity !== last.filledQuantity) return false;
+  return last.orderType !== "trailing_stop" || broker.stopPrice === last.stopPrice;
 }
 
 /** A market order's remainder still unfilled five minutes after it was sent is canceled at the broker. */

@@ -89,6 +89,24 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     });
   }
 
+  /**
+   * Several orders of this account brought up to date at once: one load, one pass over the quotes, one save,
+   * however many orders (the executor's follow-ups of one member). An id the account does not know is left out.
+   */
+  getOrders(brokerOrderIds: readonly string[]): Promise<Map<string, BrokerOrder>> {
+    return this.exclusive(async () => {
+      const before = await this.load();
+      await this.progress(brokerOrderIds.flatMap((id) => findOrder(before, id) ?? []));
+      const after = await this.load();
+      const found = new Map<string, BrokerOrder>();
+      for (const id of brokerOrderIds) {
+        const order = findOrder(after, id);
+        if (order) found.set(id, order);
+      }
+      return found;
+    });
+  }
+
   getOrderByClientId(clientOrderId: string): Promise<BrokerOrder | null> {
     return this.exclusive(async () => {
       const order = findOrderByClientId(await this.load(), clientOrderId);

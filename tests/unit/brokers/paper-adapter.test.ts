@@ -83,6 +83,30 @@ describe("paper broker adapter", () => {
     expect(await adapter.listOpenOrders()).toEqual([]);
   });
 
+  it("brings several orders up to date in one pass over the account, leaving out ids it does not know", async () => {
+    const { adapter, quotes, store } = setup();
+    const nvda = await adapter.placeOrder(intent({ symbol: "NVDA" }));
+    const msft = await adapter.placeOrder(intent({ symbol: "MSFT" }));
+    const saved: number[] = [];
+    const save = store.save.bind(store);
+    store.save = async (state) => {
+      saved.push(Object.keys(state.orders).length);
+      await save(state);
+    };
+    quotes.prices.set("NVDA", { ask: 120, last: 120 });
+    quotes.prices.set("MSFT", { ask: 400, last: 400 });
+    const found = await adapter.getOrders([nvda.brokerOrderId, msft.brokerOrderId, "paper-404"]);
+    expect([...found.keys()]).toEqual([nvda.brokerOrderId, msft.brokerOrderId]);
+    expect(found.get(nvda.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 120 });
+    expect(found.get(msft.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 400 });
+    expect(saved).toEqual([2]);
+    // Settled orders are answered from the account as it is: nothing to price, nothing saved.
+    quotes.calls = 0;
+    expect((await adapter.getOrders([nvda.brokerOrderId])).get(nvda.brokerOrderId)?.status).toBe("filled");
+    expect(quotes.calls).toBe(0);
+    expect(saved).toEqual([2]);
+  });
+
   it("refuses what the account cannot cover and leaves the store untouched", async () => {
     const { adapter, quotes, store } = setup({ startingCash: 500 });
     quotes.prices.set("AAPL", { ask: 100, last: 100 });
