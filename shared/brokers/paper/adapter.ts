@@ -17,7 +17,7 @@ import {
   findOrder,
   findOrderByClientId,
   instrumentsAwaitingQuotes,
-  onQuote,
+  onQuotes,
   openOrders,
   PAPER_CAPABILITIES,
   type PaperAccountOptions,
@@ -154,43 +154,38 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   }
 
   /**
-   * Fetches quotes for the orders given (null: every open order; `withPositions`:
-   * every position too), then applies them to a freshly loaded state.
+   * Fetches quotes for the instruments of the orders given (null: of every open order; `withPositions`: of every
+   * position too), then applies them to a freshly loaded state, on one copy of it.
    */
   private async progress(
-    orders: ReadonlyArray<Pick<BrokerOrder, "status">> | null,
+    orders: ReadonlyArray<Pick<BrokerOrder, "status" | "brokerOrderId">> | null,
     withPositions = false,
   ): Promise<PaperEvent[]> {
-    if (orders?.every((order) => order.status !== "submitted" && order.status !== "partially_filled")) {
-      return [];
-    }
+    const open = orders?.filter((order) => order.status === "submitted" || order.status === "partially_filled");
+    if (open?.length === 0) return [];
     const before = await this.load();
     const instruments = new Map<string, Instrument>();
-    for (const instrument of instrumentsAwaitingQuotes(before)) instruments.set(instrumentKey(instrument), instrument);
+    const wanted = open ? new Set(open.map((order) => before.orders[order.brokerOrderId]?.key)) : null;
+    for (const instrument of instrumentsAwaitingQuotes(before)) {
+      const key = instrumentKey(instrument);
+      if (!wanted || wanted.has(key)) instruments.set(key, instrument);
+    }
     if (withPositions) {
       for (const position of positionsOf(before)) instruments.set(position.symbol, position);
     }
     const quotes = await Promise.all(
       [...instruments.values()].map(async (instrument) => {
         const [quote, context] = await Promise.all([this.quote(instrument), this.quoteContext(instrument)]);
-        return quote ? { quote, context } : null;
+        return quote ? { symbol: quote.symbol, quote, context } : [];
       }),
     );
 
     const now = this.clock();
     const loaded = await this.load();
-    let state = loaded;
-    const events: PaperEvent[] = [];
-    const expired = expireOrders(state, now);
-    state = expired.state;
-    events.push(...expired.events);
-    for (const priced of quotes) {
-      if (!priced) continue;
-      const result = onQuote(state, priced.quote.symbol, priced.quote, now, priced.context);
-      state = result.state;
-      events.push(...result.events);
-    }
-    if (state !== loaded) await this.commit(state, events);
+    const expired = expireOrders(loaded, now);
+    const priced = onQuotes(expired.state, quotes.flat(), now);
+    const events = [...expired.events, ...priced.events];
+    if (priced.state !== loaded) await this.commit(priced.state, events);
     return events;
   }
 

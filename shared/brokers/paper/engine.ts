@@ -284,17 +284,46 @@ export function onQuote(
   now: Now,
   context: QuoteContext = {},
 ): QuoteResult {
-  const usable = usableQuote(symbol, quote);
-  if (!usable) return { state, fills: [], events: [] };
-  const sample = Object.values(state.orders).find((order) => order.key === symbol) ?? state.positions[symbol];
-  const implausible = sample ? implausibility(sample, usable, context) : null;
-  if (implausible) return { state: holdForPlausiblePrice(state, symbol, implausible), fills: [], events: [] };
-  const next = clone(state);
-  rollDay(next, now);
+  return onQuotes(state, [{ symbol, quote, context }], now);
+}
+
+/**
+ * Several instruments' quotes applied in turn, exactly as `onQuote` one after another would, on one copy of the
+ * account: an account with many instruments is not copied once per quote. Nothing usable leaves `state` as it was.
+ */
+export function onQuotes(
+  state: PaperAccountState,
+  priced: ReadonlyArray<{ symbol: string; quote: Quote; context?: QuoteContext }>,
+  now: Now,
+): QuoteResult {
+  let next: PaperAccountState | null = null;
   const events: PaperEvent[] = [];
+  for (const { symbol, quote, context = {} } of priced) {
+    const usable = usableQuote(symbol, quote);
+    if (!usable) continue;
+    const current = next ?? state;
+    const sample = Object.values(current.orders).find((order) => order.key === symbol) ?? current.positions[symbol];
+    const implausible = sample ? implausibility(sample, usable, context) : null;
+    if (implausible) {
+      if (!hasOpenOrders(current, symbol)) continue;
+      next ??= clone(state);
+      holdForPlausiblePrice(next, symbol, implausible);
+      continue;
+    }
+    next ??= clone(state);
+    applyQuote(next, symbol, usable, now, events);
+  }
+  const fills = events.flatMap((event) =>
+    event.type === "filled" ? [{ order: event.order, fill: event.fill } satisfies PaperFillReport] : [],
+  );
+  return { state: next ?? state, fills, events };
+}
+
+/** One usable, plausible quote applied to the account in place: expiries, the position's mark, then fills. */
+function applyQuote(next: PaperAccountState, symbol: string, usable: Quote, now: Now, events: PaperEvent[]): void {
+  rollDay(next, now);
   expireInto(next, now, events, symbol);
   markPosition(next, symbol, usable);
-
   const candidates = Object.values(next.orders)
     .filter((order) => order.key === symbol && isOpenStatus(order.status))
     .sort((a, b) => a.seq - b.seq);
@@ -307,10 +336,6 @@ export function onQuote(
     }
     tryFill(next, order, usable, now, events, false);
   }
-  const fills = events.flatMap((event) =>
-    event.type === "filled" ? [{ order: event.order, fill: event.fill } satisfies PaperFillReport] : [],
-  );
-  return { state: next, fills, events };
 }
 
 export interface CancelResult {
@@ -757,17 +782,17 @@ function implausibility(
   return null;
 }
 
-/** Open orders of an instrument whose only quote is implausible wait, and say why. */
-function holdForPlausiblePrice(state: PaperAccountState, key: string, reason: string): PaperAccountState {
-  const waiting = Object.values(state.orders).filter((order) => order.key === key && isOpenStatus(order.status));
-  if (waiting.length === 0) return state;
-  const next = clone(state);
-  for (const order of Object.values(next.orders)) {
+function hasOpenOrders(state: PaperAccountState, key: string): boolean {
+  return Object.values(state.orders).some((order) => order.key === key && isOpenStatus(order.status));
+}
+
+/** Open orders of an instrument whose only quote is implausible wait, and say why (in place). */
+function holdForPlausiblePrice(state: PaperAccountState, key: string, reason: string): void {
+  for (const order of Object.values(state.orders)) {
     if (order.key !== key || !isOpenStatus(order.status)) continue;
     order.waitingForPrice = true;
     order.note = `Waiting for a plausible price: ${reason}`;
   }
-  return next;
 }
 
 function checkShorting(state: PaperAccountState, order: PaperOrder, quantity: number): void {

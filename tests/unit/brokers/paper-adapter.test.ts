@@ -83,7 +83,7 @@ describe("paper broker adapter", () => {
     expect(await adapter.listOpenOrders()).toEqual([]);
   });
 
-  it("brings several orders up to date in one pass over the account, leaving out ids it does not know", async () => {
+  it("Scenario: A member's due orders are brought up to date together", async () => {
     const { adapter, quotes, store } = setup();
     const nvda = await adapter.placeOrder(intent({ symbol: "NVDA" }));
     const msft = await adapter.placeOrder(intent({ symbol: "MSFT" }));
@@ -100,11 +100,20 @@ describe("paper broker adapter", () => {
     expect(found.get(nvda.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 120 });
     expect(found.get(msft.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 400 });
     expect(saved).toEqual([2]);
+    // Only the instruments of the orders asked about are priced: another open order waits for its own follow-up.
+    const tsla = await adapter.placeOrder(intent({ symbol: "TSLA" }));
+    const amd = await adapter.placeOrder(intent({ symbol: "AMD" }));
+    quotes.prices.set("TSLA", { ask: 300, last: 300 });
+    quotes.prices.set("AMD", { ask: 150, last: 150 });
+    expect((await adapter.getOrders([tsla.brokerOrderId])).get(tsla.brokerOrderId)?.status).toBe("filled");
+    expect(store.state?.orders[amd.brokerOrderId]?.status).toBe("submitted");
+    expect((await adapter.getOrder(amd.brokerOrderId)).status).toBe("filled");
+    saved.length = 0;
     // Settled orders are answered from the account as it is: nothing to price, nothing saved.
     quotes.calls = 0;
     expect((await adapter.getOrders([nvda.brokerOrderId])).get(nvda.brokerOrderId)?.status).toBe("filled");
     expect(quotes.calls).toBe(0);
-    expect(saved).toEqual([2]);
+    expect(saved).toEqual([]);
   });
 
   it("refuses what the account cannot cover and leaves the store untouched", async () => {

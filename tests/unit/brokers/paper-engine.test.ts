@@ -10,6 +10,7 @@ import {
   findOrder,
   markToMarket,
   onQuote,
+  onQuotes,
   type PaperAccountState,
   positionsOf,
   submitOrder,
@@ -444,6 +445,28 @@ describe("paper engine", () => {
     submitOrder(state, order(), quote("AAPL", { ask: 120, last: 120 }), at(1));
     expect(JSON.stringify(state)).toBe(before);
     expect(JSON.parse(before)).toEqual(state);
+  });
+
+  it("applies several quotes on one copy exactly as one quote after another would, leaving its input alone", () => {
+    let state = createPaperAccount({}, T0);
+    for (const symbol of ["MSFT", "NVDA", "TSLA"]) state = submitOrder(state, order({ symbol }), null, T0).state;
+    const before = JSON.stringify(state);
+    const quotes = [
+      { symbol: "MSFT", quote: quote("MSFT", { bid: 410, ask: 410.5, last: 410.2 }, 2) },
+      { symbol: "NVDA", quote: quote("NVDA", { bid: 120, ask: 120.1, last: 120.05 }, 2) },
+      { symbol: "AMD", quote: quote("AMD", { last: 150 }, 2) },
+    ];
+    const together = onQuotes(state, quotes, at(2));
+    let oneByOne = state;
+    for (const { symbol, quote: q } of quotes) oneByOne = onQuote(oneByOne, symbol, q, at(2)).state;
+    expect(together.state).toEqual(oneByOne);
+    expect(together.fills.map((fill) => [fill.order.symbol, fill.fill.price])).toEqual([
+      ["MSFT", 410.5],
+      ["NVDA", 120.1],
+    ]);
+    expect(JSON.stringify(state)).toBe(before);
+    // Nothing usable: the account is answered as it was, not copied.
+    expect(onQuotes(state, [], at(3)).state).toBe(state);
   });
 });
 
