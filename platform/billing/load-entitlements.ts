@@ -30,10 +30,16 @@ import { planCatalogFor } from "./context";
 export async function loadEntitlements(
   db: Database,
   subject: { communityId: string; userId?: string | null },
-  options: { config?: AppConfig; nowMs?: number; communityLink?: boolean } = {},
+  options: {
+    config?: AppConfig;
+    nowMs?: number;
+    communityLink?: boolean;
+    /** The community's row when the caller has read it already: its tier is the plan, and it is not read again. */
+    community?: { tier: string };
+  } = {},
 ): Promise<Entitlements> {
   const dir = billingDirectory(db);
-  const community = await dir.people.community(subject.communityId);
+  const community = options.community ?? (await dir.people.community(subject.communityId));
   if (!community) throw new NotFoundError(`Community ${subject.communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
   const traderPlan = subject.userId ? ((await dir.traders.plan(subject.userId))?.plan ?? "free") : null;
   const catalog = options.config ? planCatalogFor(options.config) : DEFAULT_PLAN_CATALOG;

@@ -1,4 +1,4 @@
-import { checkSignalQuota, type Decision, entitlements } from "../../shared/billing/entitlements";
+import { checkSignalQuota, type Decision } from "../../shared/billing/entitlements";
 import { DEFAULT_PLAN_CATALOG } from "../../shared/billing/plans";
 import { configFor } from "../../shared/config";
 import { discordSettingsOf } from "../../shared/discord/settings";
@@ -6,7 +6,7 @@ import { NotFoundError } from "../../shared/errors";
 import type { AccessRule } from "../../shared/membership/standing";
 import { communityRiskDefaultsOf, type RiskLimits } from "../../shared/risk/limits";
 import { planCatalogFor } from "../billing/context";
-import { loadMemberEntitlements } from "../billing/load-entitlements";
+import { loadEntitlements, loadMemberEntitlements } from "../billing/load-entitlements";
 import { database } from "../db/client";
 import type { Community } from "../db/tenant/community";
 import { forCommunity } from "../db/tenant/for-community";
@@ -47,12 +47,7 @@ export async function executionEntitlements(
   const catalog = config ? planCatalogFor(config) : DEFAULT_PLAN_CATALOG;
   const community = await (read ?? forCommunity(db, communityId).community.get());
   if (!community) throw new NotFoundError(`Community ${communityId} does not exist.`, "COMMUNITY_NOT_FOUND");
-  // What loadEntitlements answers for a community without a member or links, from the row already read.
-  const ent = entitlements({
-    catalog,
-    community: { id: communityId, plan: community.tier },
-    upgradeUrls: config ? { community: null, trader: null } : undefined,
-  });
+  const ent = await loadEntitlements(db, { communityId }, { config, community });
   const settings = (community.settings ?? {}) as Record<string, unknown>;
   const discord = discordSettingsOf(settings);
   const live = new Map<string, boolean>();
