@@ -31,6 +31,7 @@ const MESSAGES = Number(benchVar("BENCH_INTAKE_MESSAGES", "200"));
 const FOLLOWERS = Number(benchVar("BENCH_INTAKE_FOLLOWERS", "10"));
 const WARM_UP = 10;
 const POLL_MS = 50;
+const MESSAGES_PER_PROVIDER = 50;
 
 muteEngineLogsDuringRun();
 
@@ -40,19 +41,30 @@ describe("message intake", () => {
     const community = await setUpCommunity({ aroundTheClock: true });
     // The enterprise plan: 10,000 signals a day, so the quota never refuses one here.
     await env.DB.prepare("update communities set tier = 'enterprise' where id = ?").bind(community.communityId).run();
+    // Room for every message a follower gets (up to 50, each its own position): no copy is skipped by the limits.
+    await env.DB.prepare(
+      "update communities set settings = json_set(settings, '$.riskDefaults.maxOpenPositions', 100, '$.riskDefaults.maxOrdersPerDay', 1000) where id = ?",
+    )
+      .bind(community.communityId)
+      .run();
     const tenant = forCommunity(db, community.communityId);
-    const provider = community.provider();
-    const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
-    for (let i = 0; i < FOLLOWERS; i++) {
-      const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${i}` });
-      await tenant.memberships.upsert(follower.id, "trader");
-      await tenant.follows.upsert({
-        followerUserId: follower.id,
-        providerUserId: providerUser.id,
-        sizingMode: "fixed_quantity",
-        amount: 1,
-        mode: "auto",
-      });
+    // One provider per 50 messages, each with their own followers, so a follower's positions stay within the limits.
+    const providers: ReturnType<typeof community.provider>[] = [];
+    for (let p = 0; p < Math.ceil((WARM_UP + MESSAGES) / MESSAGES_PER_PROVIDER); p++) {
+      const provider = community.provider();
+      providers.push(provider);
+      const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
+      for (let i = 0; i < FOLLOWERS; i++) {
+        const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${p}-${i}` });
+        await tenant.memberships.upsert(follower.id, "trader");
+        await tenant.follows.upsert({
+          followerUserId: follower.id,
+          providerUserId: providerUser.id,
+          sizingMode: "fixed_quantity",
+          amount: 1,
+          mode: "auto",
+        });
+      }
     }
     const discord = await fakeDiscord();
     const shard = testShard();
@@ -64,7 +76,10 @@ describe("message intake", () => {
     const storedToAccepted: number[] = [];
     const observed: number[] = [];
     const statuses: Record<string, number> = {};
+    /** Orders the measured messages queued: a run whose copies were all skipped measured the skip path, not this one. */
+    let ordersQueued = 0;
     for (let n = 0; n < WARM_UP + MESSAGES; n++) {
+      const provider = providers[n % providers.length] as (typeof providers)[number];
       const id = snowflake();
       const sent = Date.now();
       await discord.dispatch(
@@ -81,14 +96,14 @@ describe("message intake", () => {
       );
       // Polled coarsely, and in D1 rather than the watcher: the figures come from the objects' own clocks, and a
       // tight poll would compete with the intake it measures.
-      let signal: { status: string; created_at: number; updated_at: number } | null = null;
+      let signal: { id: string; status: string; created_at: number; updated_at: number } | null = null;
       for (let waited = 0; waited < 30_000; waited += POLL_MS) {
         await sleep(POLL_MS);
         signal = await env.DB.prepare(
-          "select status, created_at, updated_at from signals where community_id = ? and source_id = ?",
+          "select id, status, created_at, updated_at from signals where community_id = ? and source_id = ?",
         )
           .bind(community.communityId, id)
-          .first<{ status: string; created_at: number; updated_at: number }>();
+          .first<{ id: string; status: string; created_at: number; updated_at: number }>();
         if (signal && signal.status !== "received") break;
       }
       const seen = Date.now();
@@ -102,6 +117,10 @@ describe("message intake", () => {
         toStored.push(signal.created_at - receivedAt);
         storedToAccepted.push(signal.updated_at - signal.created_at);
         observed.push(seen - sent);
+        const orders = await env.DB.prepare("select count(*) as n from orders where signal_id = ?")
+          .bind(signal.id)
+          .first<{ n: number }>();
+        ordersQueued += orders?.n ?? 0;
       }
       if ((n - WARM_UP + 1) % 50 === 0) progress(`message intake: ${n - WARM_UP + 1}/${MESSAGES}`);
       await quietOrders(community.communityId);
@@ -115,7 +134,9 @@ describe("message intake", () => {
       measuredTo: "the signal stored as accepted by the executor, just before it publishes signal.accepted",
       messages: MESSAGES,
       followers: FOLLOWERS,
+      providers: providers.length,
       statuses,
+      ordersQueued,
       receivedToAccepted: figures,
       // The two halves: the watcher's side (who posted where, the signal stored) and the executor's (gates, fan-out).
       receivedToStored: latencyFigures(toStored),
@@ -123,5 +144,6 @@ describe("message intake", () => {
       sendToAcceptedObserved: latencyFigures(observed),
     });
     expect(statuses.accepted).toBe(MESSAGES);
+    expect(ordersQueued).toBe(MESSAGES * FOLLOWERS);
   });
 });
