@@ -519,6 +519,11 @@ export class TradeManagementDesk {
         continue;
       }
       const held = heldIn(await flow.adapter.getPositions(), orderInstrumentKey(entry), direction);
+      if (held <= 0) {
+        // Its stop (or another exit) closed it at the broker a moment ago: nothing to trail, and it is told so.
+        tell.skip(trade.userId, "no_position", `You no longer hold ${positionWord(entry)} from it: no stop to trail.`);
+        continue;
+      }
       const level = trailingStopLevel(direction === "long" ? "sell" : "buy", marketPrice, trail);
       for (const working of trade.stops) {
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));

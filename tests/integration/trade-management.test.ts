@@ -216,6 +216,20 @@ describe("trade management", { timeout: 30_000 }, () => {
       ok: false,
       code: "INVALID_INPUT",
     });
+    // Neither a reply nor a symbol: it names no trade.
+    const unnamed = await executorOf(community.communityId).manageTrades({
+      communityId: community.communityId,
+      providerUserId: community.providerId,
+      sourceId: snowflake(),
+      sourceTimestamp: Date.now(),
+      signalId: null,
+      management: instruction({ closePercent: 100 }),
+    });
+    expect(unnamed).toMatchObject({
+      ok: false,
+      code: "NO_OPEN_TRADE",
+      message: expect.stringContaining("names no trade"),
+    });
     expect(await heldShares(community, community.followerIds[0] ?? "")).toBe(2);
     await settle(community);
   });
@@ -275,11 +289,7 @@ describe("trade management", { timeout: 30_000 }, () => {
     const level = Math.round((entryOf(follower)?.averageFillPrice ?? 0) * 0.99 * 100) / 100;
     expect(await manage(community, signalId, { stop: { price: level } })).toMatchObject({ ok: true, stopsMoved: 1 });
     const before = await ordersOf(community, follower);
-    expect(await manage(community, signalId, { stop: { price: level } })).toMatchObject({
-      ok: true,
-      stopsMoved: 1,
-      followers: 1,
-    });
+    expect(await manage(community, signalId, { stop: { price: level } })).toMatchObject({ ok: true, followers: 1 });
     // Neither withdrawn nor placed again: the stop placed by the first move is the one working.
     expect(await ordersOf(community, follower)).toEqual(before);
     const working = before.filter((o) => o.leg === "stop" && o.status === "submitted");
@@ -345,6 +355,28 @@ describe("trade management", { timeout: 30_000 }, () => {
     await vi.waitFor(async () => expect(await heldShares(community, follower)).toBe(0), { timeout: 8_000 });
     const trailed = (await ordersOf(community, follower)).find((o) => o.orderType === "trailing_stop");
     expect(trailed).toMatchObject({ status: "filled", filledQuantity: 3, side: "sell" });
+    await settle(community);
+  });
+
+  it("Scenario: A trail for a follower whose stop has just filled places nothing and says so", async () => {
+    const { community, signalId, entryOf } = await filledTrade([3]);
+    const [follower = ""] = community.followerIds;
+    const fill = entryOf(follower)?.averageFillPrice ?? 0;
+    // No follow-up poll in between: the executor has not seen the stop fill when the trail comes.
+    await runInDurableObject(executorOf(community.communityId), (_instance, state) => state.storage.deleteAlarm());
+    // Through the default stop 2% under the fill: the broker fills it when it next looks at the account.
+    await movePrice(community, Math.round(fill * 0.97 * 100) / 100);
+    expect(await manage(community, signalId, { trail: { percent: 2 } })).toMatchObject({
+      ok: true,
+      stopsMoved: 0,
+      skipped: { no_position: 1 },
+      followers: 1,
+    });
+    await dmsTo(follower, "You no longer hold shares from it: no stop to trail.");
+    expect(await heldShares(community, follower)).toBe(0);
+    await executorOf(community.communityId).reconcile({ communityId: community.communityId });
+    const stops = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("stop"));
+    expect(stops.map((s) => [s.status, s.orderType, s.filledQuantity])).toEqual([["filled", "stop", 3]]);
     await settle(community);
   });
 
