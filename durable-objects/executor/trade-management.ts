@@ -456,6 +456,10 @@ export class TradeManagementDesk {
       const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
       const key = orderInstrumentKey(entry);
       const held = heldUnits(this.parts.paper, trade.userId, key, direction);
+      if (held <= 0) {
+        tell.skip(trade.userId, "no_position", `You no longer hold ${positionWord(entry)} from it: no stop to move.`);
+        continue;
+      }
       for (const working of trade.stops) {
         const step = stepOf(working);
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, step);

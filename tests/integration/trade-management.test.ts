@@ -358,7 +358,7 @@ describe("trade management", { timeout: 30_000 }, () => {
     await settle(community);
   });
 
-  it("Scenario: A trail for a follower whose stop has just filled places nothing and says so", async () => {
+  it("Scenario: A trail or a stop move for a follower whose stop has just filled places nothing and says so", async () => {
     const { community, signalId, entryOf } = await filledTrade([3]);
     const [follower = ""] = community.followerIds;
     const fill = entryOf(follower)?.averageFillPrice ?? 0;
@@ -374,6 +374,14 @@ describe("trade management", { timeout: 30_000 }, () => {
     });
     await dmsTo(follower, "You no longer hold shares from it: no stop to trail.");
     expect(await heldShares(community, follower)).toBe(0);
+    // A stop move then, still before the executor has seen the fill: nothing placed either, and said so.
+    expect(await manage(community, signalId, { stop: { price: Math.round(fill * 0.95 * 100) / 100 } })).toMatchObject({
+      ok: true,
+      stopsMoved: 0,
+      skipped: { no_position: 1 },
+      followers: 1,
+    });
+    await dmsTo(follower, "You no longer hold shares from it: no stop to move.");
     await executorOf(community.communityId).reconcile({ communityId: community.communityId });
     const stops = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("stop"));
     expect(stops.map((s) => [s.status, s.orderType, s.filledQuantity])).toEqual([["filled", "stop", 3]]);
