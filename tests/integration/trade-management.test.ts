@@ -1,7 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CommunityExecutor } from "../../durable-objects/community-executor";
 import type { PaperAccountState } from "../../shared/brokers/paper/engine";
+import type { ManageTradesInput } from "../../shared/execution/trade-management";
 import { DeterministicQuoteSource } from "../../shared/quotes";
 import type { TradeManagement } from "../../shared/signals/management";
 import type { NormalizedSignal } from "../../shared/signals/schema";
@@ -54,14 +55,47 @@ const instruction = (partial: Partial<TradeManagement>): TradeManagement => ({
 });
 
 function manage(community: TestCommunity, signalId: string, partial: Partial<TradeManagement>, sourceId = snowflake()) {
-  return executorOf(community.communityId).manageTrades({
+  return executorOf(community.communityId).manageTrades(input(community, signalId, partial, sourceId));
+}
+
+function input(
+  community: TestCommunity,
+  signalId: string,
+  partial: Partial<TradeManagement>,
+  sourceId = snowflake(),
+): ManageTradesInput {
+  return {
     communityId: community.communityId,
     providerUserId: community.providerId,
     sourceId,
     sourceTimestamp: Date.now(),
     signalId,
     management: instruction(partial),
+  };
+}
+
+/** Manages inside the object, so that a failure comes back as a value rather than an RPC rejection. */
+async function manageFailing(community: TestCommunity, raw: ManageTradesInput): Promise<string> {
+  return runInDurableObject(executorOf(community.communityId), async (executor: CommunityExecutor) =>
+    executor.manageTrades(raw).then(
+      () => "no failure",
+      (error: unknown) => String(error),
+    ),
+  );
+}
+
+/** The order queue fails the community's next send (as a queue outage would), then takes the others. */
+function failNextSend(community: TestCommunity) {
+  queue.restore();
+  queue = interceptOrderQueue({ [community.communityId]: 1 });
+}
+
+/** Runs the executor's alarm as if its outbox's grace had passed: a batch left staged by a failure is sent. */
+async function recoverOutbox(community: TestCommunity) {
+  await runInDurableObject(executorOf(community.communityId), async (_instance, state) => {
+    state.storage.sql.exec("update outbox set created_at = created_at - 60000, due_at = due_at - 60000");
   });
+  await runDurableObjectAlarm(executorOf(community.communityId));
 }
 
 /** Sends every order the executor queued (as ORDER_QUEUE would): entries fill at the paper market, exits follow. */
@@ -554,6 +588,52 @@ describe("trade management", { timeout: 30_000 }, () => {
     );
     expect((await ordersOf(community, follower))[0]).toMatchObject({ status: "canceled" });
     expect(await community.tenant.audit.list({ search: { events: ["signal.managed"] } })).toHaveLength(1);
+    await settle(community);
+  });
+
+  it("plans the same close again when a management message is retried after its sending failed, and sends it once", async () => {
+    const { community, signalId } = await filledTrade([4]);
+    const [follower = ""] = community.followerIds;
+    const sourceId = snowflake();
+    failNextSend(community);
+    expect(await manageFailing(community, input(community, signalId, { closePercent: 50 }, sourceId))).toContain(
+      "queue unavailable",
+    );
+    // The retry (a replayed dispatch) plans the close already staged: the same counts, nothing staged twice.
+    expect(await manage(community, signalId, { closePercent: 50 }, sourceId)).toMatchObject({
+      ok: true,
+      duplicate: false,
+      closesQueued: 1,
+    });
+    await recoverOutbox(community);
+    await sendQueued(community);
+    const exits = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"));
+    expect(exits.map((o) => [o.status, o.quantity])).toEqual([["filled", 2]]);
+    expect(await heldShares(community, follower)).toBe(2);
+    await settle(community);
+  });
+
+  it("Scenario: A double post whose first copy failed part way is not acted on again", async () => {
+    const { community, signalId } = await filledTrade([4]);
+    const [follower = ""] = community.followerIds;
+    const copy = (): ManageTradesInput => ({
+      ...input(community, signalId, { closePercent: 100 }),
+      doublePostKey: `webhook-${signalId}:digest`,
+    });
+    failNextSend(community);
+    expect(await manageFailing(community, copy())).toContain("queue unavailable");
+    // The same body again within 5 s: its first copy staged the close, so the repeat acts on nothing.
+    expect(await executorOf(community.communityId).manageTrades(copy())).toMatchObject({
+      ok: true,
+      duplicate: true,
+      closesQueued: 0,
+      message: "The same body was posted less than 5 s ago; it is acted on once.",
+    });
+    await recoverOutbox(community);
+    await sendQueued(community);
+    const exits = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"));
+    expect(exits.map((o) => [o.status, o.quantity])).toEqual([["filled", 4]]);
+    expect(await heldShares(community, follower)).toBe(0);
     await settle(community);
   });
 
