@@ -637,6 +637,33 @@ describe("trade management", { timeout: 30_000 }, () => {
     await settle(community);
   });
 
+  it("Scenario: A management message still being acted on, or cut off after staging a close, has acted", async () => {
+    const { community, signalId, entryOf } = await filledTrade([4]);
+    const level = Math.round((entryOf(community.followerIds[0] ?? "")?.averageFillPrice ?? 0) * 0.99 * 100) / 100;
+    const executor = executorOf(community.communityId);
+    const of = (messageId: string) => executor.managementOfMessage({ communityId: community.communityId, messageId });
+    // Asked while the stop move runs (before any outcome is kept): it has acted, so an edit would not re-read it.
+    const moving = snowflake();
+    const [outcome, during] = await Promise.all([
+      manage(community, signalId, { stop: { price: level } }, moving),
+      of(moving),
+    ]);
+    expect(during).toEqual({ sourceId: moving, acted: true, message: "" });
+    expect(outcome).toMatchObject({ ok: true, stopsMoved: 1 });
+    expect(await of(moving)).toEqual({ sourceId: moving, acted: true, message: outcome.message });
+    // Cut off after its close was staged (the order queue failed): it has acted too; the close is sent by recovery.
+    const closing = snowflake();
+    failNextSend(community);
+    expect(await manageFailing(community, input(community, signalId, { closePercent: 100 }, closing))).toContain(
+      "queue unavailable",
+    );
+    expect(await of(closing)).toEqual({ sourceId: closing, acted: true, message: "" });
+    await recoverOutbox(community);
+    await sendQueued(community);
+    expect(await heldShares(community, community.followerIds[0] ?? "")).toBe(0);
+    await settle(community);
+  });
+
   it("Scenario: Closes are taken under a halt", async () => {
     const { community, signalId } = await filledTrade([3]);
     const [follower = ""] = community.followerIds;
