@@ -456,6 +456,10 @@ export class TradeManagementDesk {
       const flow = this.parts.flows.for(tenant.communityId, tenant, trade.userId);
       const key = orderInstrumentKey(entry);
       const held = heldUnits(this.parts.paper, trade.userId, key, direction);
+      if (held <= 0) {
+        tell.skip(trade.userId, "no_position", `You no longer hold ${positionWord(entry)} from it: no stop to move.`);
+        continue;
+      }
       for (const working of trade.stops) {
         const step = stepOf(working);
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, step);
@@ -519,6 +523,11 @@ export class TradeManagementDesk {
         continue;
       }
       const held = heldIn(await flow.adapter.getPositions(), orderInstrumentKey(entry), direction);
+      if (held <= 0) {
+        // Its stop (or another exit) closed it at the broker a moment ago: nothing to trail, and it is told so.
+        tell.skip(trade.userId, "no_position", `You no longer hold ${positionWord(entry)} from it: no stop to trail.`);
+        continue;
+      }
       const level = trailingStopLevel(direction === "long" ? "sell" : "buy", marketPrice, trail);
       for (const working of trade.stops) {
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, stepOf(working));
