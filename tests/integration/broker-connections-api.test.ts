@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
 import { fakeDiscordApi } from "../support/discord";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { enrolMfa, mfaCall } from "../support/mfa";
@@ -128,6 +130,37 @@ describe("broker connections", () => {
     const error = await errorOf(res);
     expect(error.code).toBe("BROKER_CONNECTION_BUSY");
     expect(error.message).toContain("1 order(s)");
+    expect(await stored(id)).not.toBeNull();
+    expect(await disconnections(trader.communityId)).toEqual([]);
+  });
+
+  it("Scenario: An order placed while the removal is decided keeps the connection", async () => {
+    const trader = await memberOf(null, "trader");
+    const id = await connection(trader, { live: false });
+    // The real repository on the real D1; the order lands just before the removal's batch runs, as a copy being
+    // placed by the executor at that moment would.
+    let raced = false;
+    const racing = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            if (!raced) {
+              raced = true;
+              await openOrder(trader, id);
+            }
+            return target.batch(statements);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const outcome = await forCommunity(database(racing), trader.communityId).brokerConnections.disconnect(id, {
+      actorId: trader.userId,
+      stepUp: null,
+    });
+    expect(raced).toBe(true);
+    expect(outcome).toEqual({ outcome: "busy", openOrders: 1 });
     expect(await stored(id)).not.toBeNull();
     expect(await disconnections(trader.communityId)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, notInArray } from "drizzle-orm";
+import { and, asc, count, eq, notExists, notInArray } from "drizzle-orm";
 import { type BrokerName, brokerConnections, orders } from "../../../shared/db/schema";
 import { TERMINAL_STATUSES } from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
@@ -28,6 +28,12 @@ export type DisconnectOutcome =
   | { outcome: "busy"; openOrders: number };
 
 export function brokerConnectionRepository(scope: TenantScope) {
+  const openThrough = (id: string) =>
+    and(
+      eq(orders.communityId, scope.communityId),
+      eq(orders.accountRef, id),
+      notInArray(orders.status, [...TERMINAL_STATUSES]),
+    );
   const { db, communityId, auditedWrite } = scope;
   const inCommunity = eq(brokerConnections.communityId, communityId);
   const viewColumns = {
@@ -70,23 +76,14 @@ export function brokerConnectionRepository(scope: TenantScope) {
 
     /** Orders through the connection that are not terminal yet (queued, submitted, partially filled...). */
     async openOrders(id: string): Promise<number> {
-      const row = await db
-        .select({ n: count() })
-        .from(orders)
-        .where(
-          and(
-            eq(orders.communityId, communityId),
-            eq(orders.accountRef, id),
-            notInArray(orders.status, [...TERMINAL_STATUSES]),
-          ),
-        )
-        .get();
+      const row = await db.select({ n: count() }).from(orders).where(openThrough(id)).get();
       return row?.n ?? 0;
     },
 
     /**
      * Removes a connection and its sealed credentials with it (audited `broker.disconnected`), unless orders through
      * it are still open: those are settled or canceled first, so no order is left without the account it runs in.
+     * The check holds at the write too: the removal and its audit row go only if no open order exists then.
      */
     async disconnect(id: string, options: { actorId: string; stepUp: string | null }): Promise<DisconnectOutcome> {
       const { result } = await auditedWrite<DisconnectOutcome>(async () => {
@@ -108,6 +105,8 @@ export function brokerConnectionRepository(scope: TenantScope) {
             },
           },
           statements: [db.delete(brokerConnections).where(and(inCommunity, eq(brokerConnections.id, id)))],
+          // An order placed through it after the count above undoes the removal, which is then decided again.
+          onlyIf: notExists(db.select({ id: orders.id }).from(orders).where(openThrough(id))),
           result: { outcome: "disconnected", connection },
         };
       });

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type AuditHead, isValidAuditEventName, nextChainRow } from "../../../shared/audit/chain";
 import { auditLog, communities } from "../../../shared/db/schema";
@@ -20,8 +20,14 @@ export interface AuditEntryInput {
   data?: Record<string, unknown>;
 }
 
-/** What one prepare() round of an audited write decides: write these statements with this entry, or skip. */
-type AuditedPlan<T> = { entry: AuditEntryInput; statements: BatchItem<"sqlite">[]; result: T } | { skip: T };
+/**
+ * What one prepare() round of an audited write decides: write these statements with this entry, or skip.
+ * `onlyIf`: a condition that must still hold when the batch runs (what prepare() read to decide); if it no longer
+ * does, nothing is written and prepare() decides again on what is there now.
+ */
+type AuditedPlan<T> =
+  | { entry: AuditEntryInput; statements: BatchItem<"sqlite">[]; result: T; onlyIf?: SQL }
+  | { skip: T };
 
 const MAX_APPEND_ATTEMPTS = 12;
 
@@ -52,9 +58,10 @@ export function createTenantScope(db: Database, communityId: string): TenantScop
 
   /**
    * Optimistic concurrency on the chain head: the audit row is inserted only
-   * if the head is still the one read (otherwise its NOT NULL hash fails and
-   * D1 rolls the whole batch back), and the unique (community_id, seq) index
-   * backs that up. On a conflict, re-read and retry a bounded number of times.
+   * if the head is still the one read and the plan's `onlyIf` still holds
+   * (otherwise its NOT NULL hash fails and D1 rolls the whole batch back), and
+   * the unique (community_id, seq) index backs that up. On a conflict,
+   * re-read and retry a bounded number of times.
    */
   async function auditedWrite<T>(
     prepare: () => Promise<AuditedPlan<T>>,
@@ -63,7 +70,7 @@ export function createTenantScope(db: Database, communityId: string): TenantScop
       const head = await readHead();
       const plan = await prepare();
       if ("skip" in plan) return { result: plan.skip, entry: null };
-      const { entry, statements, result } = plan;
+      const { entry, statements, result, onlyIf } = plan;
       if (!isValidAuditEventName(entry.event)) {
         throw new ValidationError(`Audit event "${entry.event}" must look like domain.action.`);
       }
@@ -76,7 +83,8 @@ export function createTenantScope(db: Database, communityId: string): TenantScop
         createdAt: Date.now(),
       });
       const stored: AuditEntry = { id: crypto.randomUUID(), ...row };
-      const headStillAt = sql`(select ${row.hash} from ${communities} where ${byCommunity} and ${communities.auditHeadSeq} = ${head.seq})`;
+      const stillHolds = onlyIf ? sql` and ${onlyIf}` : sql``;
+      const headStillAt = sql`(select ${row.hash} from ${communities} where ${byCommunity} and ${communities.auditHeadSeq} = ${head.seq}${stillHolds})`;
       try {
         await db.batch([
           db.insert(auditLog).values({ ...stored, hash: headStillAt }),
