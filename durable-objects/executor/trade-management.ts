@@ -464,8 +464,8 @@ export class TradeManagementDesk {
         const step = stepOf(working);
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, step);
         if (working.stopPrice === level) {
-          counts.stopsMoved += 1;
-          tell.say(trade.userId, `Stop for ${units} at ${formatDecimal(level)} (already there).`);
+          // Nothing changed, so the instruction has not acted here: an edit of it may still be re-read.
+          tell.skip(trade.userId, "stop_already_there", `Stop for ${units} at ${formatDecimal(level)} (already there).`);
           continue;
         }
         if (units <= 0) continue;

@@ -323,7 +323,10 @@ describe("trade management", { timeout: 30_000 }, () => {
     const level = Math.round((entryOf(follower)?.averageFillPrice ?? 0) * 0.99 * 100) / 100;
     expect(await manage(community, signalId, { stop: { price: level } })).toMatchObject({ ok: true, stopsMoved: 1 });
     const before = await ordersOf(community, follower);
-    expect(await manage(community, signalId, { stop: { price: level } })).toMatchObject({ ok: true, followers: 1 });
+    const again = await manage(community, signalId, { stop: { price: level } });
+    // Nothing changed, so nothing is counted as moved: the follower was left as they were.
+    expect(again).toMatchObject({ ok: true, followers: 1, stopsMoved: 0, skipped: { stop_already_there: 1 } });
+    expect(again.message).toContain("1 follower left as they were");
     // Neither withdrawn nor placed again: the stop placed by the first move is the one working.
     expect(await ordersOf(community, follower)).toEqual(before);
     const working = before.filter((o) => o.leg === "stop" && o.status === "submitted");
