@@ -465,7 +465,11 @@ export class TradeManagementDesk {
         const units = movedStopUnits(working.quantity - working.filledQuantity, held, step);
         if (working.stopPrice === level) {
           // Nothing changed, so the instruction has not acted here: an edit of it may still be re-read.
-          tell.skip(trade.userId, "stop_already_there", `Stop for ${units} at ${formatDecimal(level)} (already there).`);
+          tell.skip(
+            trade.userId,
+            "stop_already_there",
+            `Stop for ${units} at ${formatDecimal(level)} (already there).`,
+          );
           continue;
         }
         if (units <= 0) continue;
