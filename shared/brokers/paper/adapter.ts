@@ -61,6 +61,7 @@ export class PaperBrokerAdapter implements BrokerAdapter {
   private readonly accountOptions: PaperAccountOptions;
   private readonly onEvents: PaperBrokerAdapterOptions["onEvents"];
   private tail: Promise<unknown> = Promise.resolve();
+  private current: PaperAccountState | null = null;
 
   constructor(options: PaperBrokerAdapterOptions) {
     this.store = options.store;
@@ -204,17 +205,30 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     return { underlyingLast: underlying?.last ?? null };
   }
 
+  /**
+   * The account as the store holds it. Within one call it is read once: every write goes through this adapter, one
+   * call at a time, and the engine never changes a state it is given, so the copy read stays the stored one.
+   */
   private async load(): Promise<PaperAccountState> {
-    return (await this.store.load()) ?? createPaperAccount(this.accountOptions, this.clock());
+    this.current ??= (await this.store.load()) ?? createPaperAccount(this.accountOptions, this.clock());
+    return this.current;
   }
 
   private async commit(state: PaperAccountState, events: PaperEvent[]): Promise<void> {
     await this.store.save(state);
+    this.current = state;
     if (events.length > 0) await this.onEvents?.(events);
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
+    // Each call reads the store afresh (it may have been written outside this adapter between calls).
+    const fresh = () => {
+      this.current = null;
+      return task().finally(() => {
+        this.current = null;
+      });
+    };
+    const run = this.tail.then(fresh, fresh);
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -88,6 +88,12 @@ describe("paper broker adapter", () => {
     const nvda = await adapter.placeOrder(intent({ symbol: "NVDA" }));
     const msft = await adapter.placeOrder(intent({ symbol: "MSFT" }));
     const saved: number[] = [];
+    let loads = 0;
+    const load = store.load.bind(store);
+    store.load = async () => {
+      loads += 1;
+      return load();
+    };
     const save = store.save.bind(store);
     store.save = async (state) => {
       saved.push(Object.keys(state.orders).length);
@@ -100,6 +106,8 @@ describe("paper broker adapter", () => {
     expect(found.get(nvda.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 120 });
     expect(found.get(msft.brokerOrderId)).toMatchObject({ status: "filled", averageFillPrice: 400 });
     expect(saved).toEqual([2]);
+    // The account is read once for the whole call.
+    expect(loads).toBe(1);
     // Only the instruments of the orders asked about are priced: another open order waits for its own follow-up.
     const tsla = await adapter.placeOrder(intent({ symbol: "TSLA" }));
     const amd = await adapter.placeOrder(intent({ symbol: "AMD" }));
