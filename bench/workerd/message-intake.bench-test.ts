@@ -16,6 +16,7 @@ import {
   quietOrders,
   sleep,
 } from "./support/bench";
+import { autoFollowers, roomForEveryCopy } from "./support/intake-community";
 
 /**
  * Message intake (issue 16): a provider's signal posted in a signal channel,
@@ -39,14 +40,7 @@ describe("message intake", () => {
   it("takes a provider's messages from MESSAGE_CREATE to signal.accepted", async () => {
     const db = database(env.DB);
     const community = await setUpCommunity({ aroundTheClock: true });
-    // The enterprise plan: 10,000 signals a day, so the quota never refuses one here.
-    await env.DB.prepare("update communities set tier = 'enterprise' where id = ?").bind(community.communityId).run();
-    // Room for every message a follower gets (up to 50, each its own position): no copy is skipped by the limits.
-    await env.DB.prepare(
-      "update communities set settings = json_set(settings, '$.riskDefaults.maxOpenPositions', 100, '$.riskDefaults.maxOrdersPerDay', 1000) where id = ?",
-    )
-      .bind(community.communityId)
-      .run();
+    await roomForEveryCopy(community.communityId);
     const tenant = forCommunity(db, community.communityId);
     // One provider per 50 messages, each with their own followers, so a follower's positions stay within the limits.
     const providers: ReturnType<typeof community.provider>[] = [];
@@ -54,17 +48,7 @@ describe("message intake", () => {
       const provider = community.provider();
       providers.push(provider);
       const providerUser = await upsertUser(db, { discordId: provider.id, username: provider.username });
-      for (let i = 0; i < FOLLOWERS; i++) {
-        const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${p}-${i}` });
-        await tenant.memberships.upsert(follower.id, "trader");
-        await tenant.follows.upsert({
-          followerUserId: follower.id,
-          providerUserId: providerUser.id,
-          sizingMode: "fixed_quantity",
-          amount: 1,
-          mode: "auto",
-        });
-      }
+      await autoFollowers(db, tenant, providerUser.id, FOLLOWERS, String(p));
     }
     const discord = await fakeDiscord();
     const shard = testShard();

@@ -15,6 +15,7 @@ import {
   progress,
   quietOrders,
 } from "./support/bench";
+import { autoFollowers, roomForEveryCopy } from "./support/intake-community";
 
 /**
  * Webhook signal to `signal.accepted` (issue 16), inside workerd: a provider's
@@ -41,14 +42,7 @@ describe("webhook signal", () => {
   it("takes a provider's alerts from the webhook to signal.accepted", async () => {
     const db = database(env.DB);
     const community = await setUpCommunity({ aroundTheClock: true });
-    // The enterprise plan: 10,000 signals a day, so the quota never refuses one here.
-    await env.DB.prepare("update communities set tier = 'enterprise' where id = ?").bind(community.communityId).run();
-    // Room for every alert a follower gets (50, each its own position): no copy is skipped by the default limits.
-    await env.DB.prepare(
-      "update communities set settings = json_set(settings, '$.riskDefaults.maxOpenPositions', 100, '$.riskDefaults.maxOrdersPerDay', 1000) where id = ?",
-    )
-      .bind(community.communityId)
-      .run();
+    await roomForEveryCopy(community.communityId);
     const tenant = forCommunity(db, community.communityId);
     // Members' notices go to the fake Discord API instead of retrying into the dead-letter queue.
     await fakeDiscord();
@@ -56,17 +50,7 @@ describe("webhook signal", () => {
     for (let p = 0; p < Math.ceil((WARM_UP + SIGNALS) / ALERTS_PER_WEBHOOK); p++) {
       const provider = await upsertUser(db, { discordId: snowflake(), username: `provider-${p}` });
       await tenant.memberships.upsert(provider.id, "provider");
-      for (let i = 0; i < FOLLOWERS; i++) {
-        const follower = await upsertUser(db, { discordId: snowflake(), username: `follower-${p}-${i}` });
-        await tenant.memberships.upsert(follower.id, "trader");
-        await tenant.follows.upsert({
-          followerUserId: follower.id,
-          providerUserId: provider.id,
-          sizingMode: "fixed_quantity",
-          amount: 1,
-          mode: "auto",
-        });
-      }
+      await autoFollowers(db, tenant, provider.id, FOLLOWERS, String(p));
       webhooks.push(await createWebhook(community.communityId, provider.id));
     }
 

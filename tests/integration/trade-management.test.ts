@@ -171,6 +171,14 @@ const dmsTo = (userId: string, words: string) =>
     { timeout: 8_000, interval: 50 },
   );
 
+/** The staged batches recovered and the queue drained: the follower's exits, as [status, quantity]. */
+async function exitsAfterRecovery(community: TestCommunity, follower: string) {
+  await recoverOutbox(community);
+  await sendQueued(community);
+  const exits = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"));
+  return exits.map((o) => [o.status, o.quantity]);
+}
+
 describe("trade management", { timeout: 30_000 }, () => {
   it("Scenario: Cancel cancels the entries not filled yet", async () => {
     const community = await communityWithFollowers(1);
@@ -608,10 +616,7 @@ describe("trade management", { timeout: 30_000 }, () => {
       duplicate: false,
       closesQueued: 1,
     });
-    await recoverOutbox(community);
-    await sendQueued(community);
-    const exits = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"));
-    expect(exits.map((o) => [o.status, o.quantity])).toEqual([["filled", 2]]);
+    expect(await exitsAfterRecovery(community, follower)).toEqual([["filled", 2]]);
     expect(await heldShares(community, follower)).toBe(2);
     await settle(community);
   });
@@ -632,10 +637,7 @@ describe("trade management", { timeout: 30_000 }, () => {
       closesQueued: 0,
       message: "The same body was posted less than 5 s ago; it is acted on once.",
     });
-    await recoverOutbox(community);
-    await sendQueued(community);
-    const exits = (await ordersOf(community, follower)).filter((o) => o.leg.startsWith("exit"));
-    expect(exits.map((o) => [o.status, o.quantity])).toEqual([["filled", 4]]);
+    expect(await exitsAfterRecovery(community, follower)).toEqual([["filled", 4]]);
     expect(await heldShares(community, follower)).toBe(0);
     await settle(community);
   });

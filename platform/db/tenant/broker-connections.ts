@@ -28,14 +28,15 @@ export type DisconnectOutcome =
   | { outcome: "busy"; openOrders: number };
 
 export function brokerConnectionRepository(scope: TenantScope) {
+  const { db, communityId, auditedWrite } = scope;
+  const inCommunity = eq(brokerConnections.communityId, communityId);
+  /** Orders through the connection that are not terminal yet (queued, submitted, partially filled...). */
   const openThrough = (id: string) =>
     and(
-      eq(orders.communityId, scope.communityId),
+      eq(orders.communityId, communityId),
       eq(orders.accountRef, id),
       notInArray(orders.status, [...TERMINAL_STATUSES]),
     );
-  const { db, communityId, auditedWrite } = scope;
-  const inCommunity = eq(brokerConnections.communityId, communityId);
   const viewColumns = {
     id: brokerConnections.id,
     userId: brokerConnections.userId,

@@ -156,7 +156,7 @@ export class PaperBrokerAdapter implements BrokerAdapter {
 
   /**
    * Fetches quotes for the instruments of the orders given (null: of every open order; `withPositions`: of every
-   * position too), then applies them to a freshly loaded state, on one copy of it.
+   * position too), then applies them to the account, on one copy of it.
    */
   private async progress(
     orders: ReadonlyArray<Pick<BrokerOrder, "status" | "brokerOrderId">> | null,
@@ -182,11 +182,10 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     );
 
     const now = this.clock();
-    const loaded = await this.load();
-    const expired = expireOrders(loaded, now);
+    const expired = expireOrders(before, now);
     const priced = onQuotes(expired.state, quotes.flat(), now);
     const events = [...expired.events, ...priced.events];
-    if (priced.state !== loaded) await this.commit(priced.state, events);
+    if (priced.state !== before) await this.commit(priced.state, events);
     return events;
   }
 
