@@ -31,11 +31,13 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * The hub side: a fresh `wrangler dev` per size, N members each with a
  * session (seeded into its local D1), a load client in its own process
  * (bench/lib/realtime-client.ts, `ws`) opening all N sockets at once through
- * `GET /api/v1/communities/:id/realtime`, and events published through the
- * operator notices route (`POST /api/v1/ops/communities/:id/notices`: operator
- * auth, the operator action log, then the hub's `publish`), pipelined on one
- * keep-alive connection as the peer publishes. Latency is measured at the
- * client, so it includes that whole path. Server memory and CPU are workerd's.
+ * `GET /api/v1/communities/:id/realtime`, and events published as the execution
+ * engine publishes them, by the hub's `publish` RPC (bench/fixtures/realtime-publisher:
+ * the product's Worker plus `POST /bench/publish`), pipelined on one keep-alive
+ * connection as the peer publishes; BENCH_REALTIME_PUBLISHER=ops-notices publishes
+ * through the operator notices route instead (operator auth, the operator action log,
+ * then `publish`). Latency is measured at the client, so it includes the Worker's hop.
+ * Server memory and CPU are workerd's.
  *
  * The floor: after the hub, each size runs again on the thinnest fan-out Durable Object workerd can host
  * (bench/fixtures/realtime-floor: the hub's frame shape, `ctx.getWebSockets()` and `ws.send`, nothing else), with
@@ -45,7 +47,8 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  *
  * Knobs: BENCH_REALTIME_SIZES (100,1000,5000), BENCH_REALTIME_RUNS (3),
  * BENCH_REALTIME_EVENTS (200), BENCH_REALTIME_INTERVAL_MS (20),
- * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_REALTIME_FLOOR=0 (no floor runs), BENCH_PEER_DIR (where the
+ * BENCH_REALTIME_PEER_CONFIGS (single,redis-2proc), BENCH_REALTIME_FLOOR=0 (no floor runs), BENCH_REALTIME_PUBLISHER
+ * (rpc, or ops-notices), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
  * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept),
  * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run). One JSON line on
@@ -67,6 +70,8 @@ const params = {
   peerConfigs: list(process.env.BENCH_REALTIME_PEER_CONFIGS ?? "single,redis-2proc"),
   peer: process.env.BENCH_REALTIME_PEER !== "0",
   floor: process.env.BENCH_REALTIME_FLOOR !== "0",
+  /** How events reach the hub: `rpc` (the engine's own call, through bench/fixtures/realtime-publisher) or `ops-notices`. */
+  publisher: process.env.BENCH_REALTIME_PUBLISHER ?? "rpc",
   /** As the peer: wait (bounded) for a quiet machine; a run where others used over 5% of all cores is run again. */
   quietThreshold: 0.15,
   quietMaxWaitMs: Number(process.env.BENCH_REALTIME_QUIET_WAIT_MS ?? 180_000),
@@ -77,6 +82,8 @@ const params = {
   connectTimeoutMs: 120_000,
 };
 for (const n of params.sizes) if (!Number.isInteger(n) || n <= 0) throw new Error(`bad size ${n}`);
+if (!["rpc", "ops-notices"].includes(params.publisher)) throw new Error(`bad publisher ${params.publisher}`);
+const PUBLISHER_ENTRY = join(ROOT, "bench", "fixtures", "realtime-publisher", "worker.ts");
 
 const log = (message: string) => console.error(`[realtime] ${message}`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -387,10 +394,11 @@ function pipelinedConnection(host: string, port: number, token: string) {
 }
 
 /** Open loop: event k is due at t0 + k × interval, whatever is still unanswered. */
-async function publishAll(baseUrl: string, token: string, count: number, warmup: boolean) {
+async function publishAll(baseUrl: string, token: string, count: number, warmup: boolean, target: Target) {
   const { hostname, port } = new URL(baseUrl);
   const connection = await pipelinedConnection(hostname, Number(port), token);
-  const path = `/api/v1/ops/communities/${COMMUNITY_ID}/notices`;
+  const rpc = target === "hub" && params.publisher === "rpc";
+  const path = rpc ? "/bench/publish" : `/api/v1/ops/communities/${COMMUNITY_ID}/notices`;
   const rtts: number[] = [];
   const pending: Promise<void>[] = [];
   let failures = 0;
@@ -404,7 +412,8 @@ async function publishAll(baseUrl: string, token: string, count: number, warmup:
     maxLagMs = Math.max(maxLagMs, performance.now() - due);
     const sentAt = nowMs();
     firstSentAt ??= sentAt;
-    const body = JSON.stringify({ data: { ...eventPayload(seq, sentAt), ...(warmup ? { warmup: true } : {}) } });
+    const data = { ...eventPayload(seq, sentAt), ...(warmup ? { warmup: true } : {}) };
+    const body = JSON.stringify(rpc ? { communityId: COMMUNITY_ID, data } : { data });
     pending.push(
       connection.post(path, body).then(
         (status) => {
@@ -468,7 +477,11 @@ async function runHub(n: number, run: number, target: Target = "hub") {
       persistTo,
       vars: { SESSION_SECRET: secret },
       extraArgs:
-        target === "floor" ? ["--config", join(ROOT, "bench", "fixtures", "realtime-floor", "wrangler.toml")] : [],
+        target === "floor"
+          ? ["--config", join(ROOT, "bench", "fixtures", "realtime-floor", "wrangler.toml")]
+          : params.publisher === "rpc"
+            ? [PUBLISHER_ENTRY]
+            : [],
     });
     const token = (server.vars.OPS_TOKEN ?? "").split(",")[0] ?? "";
     const worker = await workerSocketUrl(server.pid, server.baseUrl);
@@ -500,7 +513,7 @@ async function runHub(n: number, run: number, target: Target = "hub") {
     log(`${target} n=${n} run ${run}: ${connect.connected}/${n} connected in ${Math.round(connect.totalMs)} ms`);
     if (connect.failed > 0) log(`  connect failures: ${JSON.stringify(connect.errors)}`);
 
-    await publishAll(worker.url, token, params.warmupEvents, true);
+    await publishAll(worker.url, token, params.warmupEvents, true, target);
     await ask(
       client,
       { type: "warmup", expected: n * params.warmupEvents, idleMs: params.drainIdleMs, capMs: params.drainCapMs },
@@ -511,7 +524,7 @@ async function runHub(n: number, run: number, target: Target = "hub") {
     const cpuBefore = workerdUsage(server.pid).cpuMs;
     const machine0 = machineCpu();
     const own0 = ownCpuMs(client.pid, server.pid);
-    const publish = await publishAll(worker.url, token, params.events, false);
+    const publish = await publishAll(worker.url, token, params.events, false, target);
     const { result } = await ask<{ result: DrainResult }>(
       client,
       { type: "drain", expected: n * params.events, idleMs: params.drainIdleMs, capMs: params.drainCapMs },
@@ -659,6 +672,7 @@ async function main(): Promise<void> {
         events: params.events,
         intervalMs: params.intervalMs,
         warmupEvents: params.warmupEvents,
+        publisher: params.publisher,
       },
       machine: { cpus: availableParallelism(), loadAvg1m: round(loadavg()[0]) },
       comparison,

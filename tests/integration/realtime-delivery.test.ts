@@ -66,13 +66,13 @@ describe("a busy hub coalesces instead of falling behind", () => {
 
   it("events published while the hub waits out its frame budget go out together, in order", async () => {
     const first = await memberOf(null, "viewer");
-    const others = await Promise.all(Array.from({ length: 7 }, () => memberOf(first.communityId, "viewer")));
+    const others = await Promise.all(Array.from({ length: 15 }, () => memberOf(first.communityId, "viewer")));
     const connected = await Promise.all(
       [first, ...others].flatMap((member) => Array.from({ length: 8 }, () => connect(member))),
     );
     const sockets = connected.map(({ socket }) => socket);
     const hub = hubOf(first.communityId);
-    // The first publish goes at once as 64 frames, so the next flush may only go 8 ms later: the two publishes sent
+    // The first publish goes at once as 128 frames, so the next flush may only go 8 ms later: the two publishes sent
     // meanwhile wait for it and go together.
     const [{ firstSeq }] = await Promise.all([
       hub.publishBatch([signal(first.communityId, { n: 1 })]),

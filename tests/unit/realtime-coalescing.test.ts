@@ -23,15 +23,15 @@ describe("a busy hub coalesces instead of falling behind", () => {
     const schedule = new FlushSchedule();
     expect(schedule.waitMs(1_000)).toBe(0);
     schedule.sent(800, 1_000);
-    expect(REALTIME_LIMITS.maxFramesPerSecond).toBe(8_000);
-    expect(schedule.waitMs(1_000)).toBe(100);
-    expect(schedule.waitMs(1_060)).toBe(40);
-    expect(schedule.waitMs(1_100)).toBe(0);
+    expect(REALTIME_LIMITS.maxFramesPerSecond).toBe(16_000);
+    expect(schedule.waitMs(1_000)).toBe(50);
+    expect(schedule.waitMs(1_030)).toBe(20);
+    expect(schedule.waitMs(1_050)).toBe(0);
     schedule.add([eventOf(1, 0)]);
     schedule.add([eventOf(2, 0), eventOf(3, 0)]);
     expect(schedule.take().map((event) => event.seq)).toEqual([1, 2, 3]);
     expect(schedule.take()).toEqual([]);
-    // A flush of 5 frames leaves 0.63 ms: not worth a timer.
+    // A flush of 5 frames leaves 0.31 ms: not worth a timer.
     schedule.sent(5, 2_000);
     expect(schedule.waitMs(2_000)).toBe(0);
   });
