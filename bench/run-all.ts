@@ -11,11 +11,13 @@ import { fileURLToPath } from "node:url";
  */
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+/** Tools beside the benches, not benches: this runner and the workerd profiler. */
+const NOT_BENCHES = new Set(["run-all.ts", "profile-workerd.ts"]);
 const ROOT = dirname(BENCH_DIR);
 
 function benchFiles(only: string[]): string[] {
   const all = readdirSync(BENCH_DIR)
-    .filter((f) => f.endsWith(".ts") && f !== "run-all.ts")
+    .filter((f) => f.endsWith(".ts") && !NOT_BENCHES.has(f))
     .sort();
   if (only.length === 0) return all;
   const wanted = new Set(only.map((n) => n.replace(/\.ts$/, "")));

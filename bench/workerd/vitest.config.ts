@@ -34,6 +34,7 @@ const BENCH_VARS = {
   BENCH_INTAKE_FOLLOWERS: process.env.BENCH_INTAKE_FOLLOWERS ?? "10",
   BENCH_WEBHOOK_SIGNALS: process.env.BENCH_WEBHOOK_SIGNALS ?? "200",
   BENCH_WEBHOOK_FOLLOWERS: process.env.BENCH_WEBHOOK_FOLLOWERS ?? "10",
+  BENCH_PROFILE: process.env.BENCH_PROFILE ?? "0",
 };
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {

@@ -12,6 +12,9 @@ import {
   emitFigures,
   latencyFigures,
   muteEngineLogsDuringRun,
+  type ProfiledSpan,
+  profileEnds,
+  profileStarts,
   progress,
   quietOrders,
 } from "./support/bench";
@@ -60,6 +63,7 @@ describe("webhook signal", () => {
     const outcomes: Record<string, number> = {};
     /** Orders the measured alerts queued: a run whose copies were all skipped measured the skip path, not this one. */
     let ordersQueued = 0;
+    const spans: ProfiledSpan[] = [];
     for (let n = 0; n < WARM_UP + SIGNALS; n++) {
       const webhook = webhooks[n % webhooks.length] as TestWebhook;
       const sent = Date.now();
@@ -78,6 +82,7 @@ describe("webhook signal", () => {
       const answered = Date.now();
       if (n < WARM_UP) {
         await quietOrders(community.communityId);
+        if (n === WARM_UP - 1) await profileStarts();
         continue;
       }
       const outcome = `${res.status} ${answer.status ?? "(none)"}`;
@@ -88,6 +93,11 @@ describe("webhook signal", () => {
       if (res.status === 202 && signal?.status === "accepted") {
         roundTrip.push(answered - sent);
         toStored.push(signal.created_at - sent);
+        spans.push({
+          label: `alert ${n - WARM_UP} (stored after ${signal.created_at - sent} ms)`,
+          from: sent,
+          to: answered,
+        });
         storedToAccepted.push(signal.updated_at - signal.created_at);
         const orders = await env.DB.prepare("select count(*) as n from orders where signal_id = ?")
           .bind(answer.signalId ?? "")
@@ -98,6 +108,7 @@ describe("webhook signal", () => {
       await quietOrders(community.communityId);
     }
 
+    await profileEnds(spans);
     emitFigures("webhookSignal", {
       target: { p99Ms: 50 },
       measuredFrom: "the alert handed to the Worker's entry module (POST /webhooks/signals/:providerKey)",

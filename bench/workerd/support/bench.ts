@@ -105,3 +105,29 @@ export function benchTicker(prefix: string, n: number): string {
   const letter = (i: number) => String.fromCharCode(65 + (i % 26));
   return `${prefix}${letter(Math.floor(n / 676))}${letter(Math.floor(n / 26))}${letter(n)}`;
 }
+
+/** What `bench/profile-workerd.ts` explains: one measured operation, from and to in epoch ms. */
+export interface ProfiledSpan {
+  label: string;
+  from: number;
+  to: number;
+}
+
+const profiling = () => benchVar("BENCH_PROFILE", "0") === "1";
+
+/**
+ * The measured part begins: under `bench/profile-workerd.ts` (BENCH_PROFILE=1), tells it to start the CPU profiler
+ * and waits for it to attach; otherwise does nothing.
+ */
+export async function profileStarts(): Promise<void> {
+  if (!profiling()) return;
+  console.log("BENCH_PROFILE_START");
+  await sleep(3_000);
+}
+
+/** The measured part ended: under the profiler, hands it the spans to explain and waits while it stops. */
+export async function profileEnds(spans: readonly ProfiledSpan[]): Promise<void> {
+  if (!profiling()) return;
+  console.log(`BENCH_PROFILE_SPANS ${JSON.stringify(spans)}`);
+  await sleep(8_000);
+}
