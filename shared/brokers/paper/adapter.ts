@@ -16,6 +16,7 @@ import {
   expireOrders,
   findOrder,
   findOrderByClientId,
+  forgetFinishedOrders,
   instrumentsAwaitingQuotes,
   onQuotes,
   openOrders,
@@ -213,7 +214,8 @@ export class PaperBrokerAdapter implements BrokerAdapter {
     return this.current;
   }
 
-  private async commit(state: PaperAccountState, events: PaperEvent[]): Promise<void> {
+  private async commit(changed: PaperAccountState, events: PaperEvent[]): Promise<void> {
+    const state = forgetFinishedOrders(changed, this.clock());
     await this.store.save(state);
     this.current = state;
     if (events.length > 0) await this.onEvents?.(events);

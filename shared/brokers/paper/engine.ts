@@ -424,6 +424,41 @@ export function positionsOf(state: PaperAccountState): BrokerPosition[] {
   });
 }
 
+/**
+ * How long a finished paper order (filled, canceled, expired, rejected) stays in the account after its last change.
+ * The account is one document that every call reads and writes whole, so it must not keep every order a member ever
+ * placed; the executor's order rows keep the history. A week is far beyond anything that asks the desk about a
+ * finished order: follow-ups stop after 15 minutes, reconciliation runs every 5, queue retries end within minutes.
+ */
+export const FINISHED_ORDER_RETENTION_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The account without the orders that finished over `FINISHED_ORDER_RETENTION_MS` before `now`, nor their client
+ * order ids. An order stays while any order of its family (its parent, its legs, the other orders of its
+ * one-cancels-other group) is open or recent, so a working exit never loses its bracket. Returns `state` itself when
+ * nothing is that old.
+ */
+export function forgetFinishedOrders(state: PaperAccountState, now: number): PaperAccountState {
+  const cutoff = now - FINISHED_ORDER_RETENTION_MS;
+  const orders = Object.values(state.orders);
+  const kept = new Set<string>();
+  for (const order of orders) {
+    if (isOpenStatus(order.status) || Date.parse(order.updatedAt) > cutoff) kept.add(order.brokerOrderId);
+  }
+  if (kept.size === orders.length) return state;
+  // A bracket's parent, its legs and their one-cancels-other group share the parent's id.
+  const familyOf = (order: PaperOrder) => order.ocoGroup ?? order.parentOrderId ?? order.brokerOrderId;
+  const liveFamilies = new Set(orders.filter((order) => kept.has(order.brokerOrderId)).map(familyOf));
+  const remaining: Record<string, PaperOrder> = {};
+  for (const order of orders) if (liveFamilies.has(familyOf(order))) remaining[order.brokerOrderId] = order;
+  if (Object.keys(remaining).length === orders.length) return state;
+  const clientOrderIds: Record<string, string> = {};
+  for (const [clientOrderId, brokerOrderId] of Object.entries(state.clientOrderIds)) {
+    if (remaining[brokerOrderId]) clientOrderIds[clientOrderId] = brokerOrderId;
+  }
+  return { ...state, orders: remaining, clientOrderIds };
+}
+
 export function findOrder(state: PaperAccountState, brokerOrderId: string): BrokerOrder | null {
   const order = state.orders[brokerOrderId];
   return order ? toBrokerOrder(state, order) : null;

@@ -124,6 +124,44 @@ describe("paper broker adapter", () => {
     expect(saved).toEqual([]);
   });
 
+  it("Scenario: A finished order is forgotten a week after it finished, unless its bracket still works", async () => {
+    const { adapter, quotes, store, advance } = setup();
+    quotes.prices.set("AAPL", { bid: 99.9, ask: 100, last: 100 });
+    quotes.prices.set("MSFT", { bid: 99.9, ask: 100, last: 100 });
+    const bought = await adapter.placeOrder(intent({ symbol: "MSFT" }));
+    const canceled = await adapter.placeOrder(intent({ orderType: "limit", limitPrice: 50 }));
+    await adapter.cancelOrder(canceled.brokerOrderId);
+    const bracketed = await adapter.placeOrder(
+      intent({ bracket: { takeProfit: { limitPrice: 150 }, stopLoss: { stopPrice: 60, limitPrice: null } } }),
+    );
+    const legs = (await adapter.getOrder(bracketed.brokerOrderId)).legs ?? [];
+    expect(legs.length).toBe(2);
+
+    advance(7 * 24 * 60 * 60_000 - 60_000);
+    const recent = await adapter.placeOrder(intent({ symbol: "MSFT" }));
+    expect(Object.keys((await store.load())?.orders ?? {}).length).toBe(6);
+
+    advance(120_000);
+    const later = await adapter.placeOrder(intent({ symbol: "MSFT" }));
+    const account = await store.load();
+    // The first market buy and the canceled limit went, with their client order ids; the filled bracket entry
+    // stays with its working exits, and the buy of a minute ago stays.
+    expect(Object.keys(account?.orders ?? {}).sort()).toEqual(
+      [
+        bracketed.brokerOrderId,
+        ...legs.map((leg) => leg.brokerOrderId),
+        recent.brokerOrderId,
+        later.brokerOrderId,
+      ].sort(),
+    );
+    expect(Object.values(account?.clientOrderIds ?? {})).not.toContain(bought.brokerOrderId);
+    expect(await adapter.getOrderByClientId(canceled.clientOrderId)).toBeNull();
+    await expect(adapter.getOrder(bought.brokerOrderId)).rejects.toThrow(PermanentError);
+    // Forgetting orders changes no money: the position and the cash are what the fills made them.
+    expect((await adapter.getPositions()).find((position) => position.symbol === "AAPL")?.quantity).toBe(10);
+    expect((await adapter.getPositions()).find((position) => position.symbol === "MSFT")?.quantity).toBe(30);
+  });
+
   it("refuses what the account cannot cover and leaves the store untouched", async () => {
     const { adapter, quotes, store } = setup({ startingCash: 500 });
     quotes.prices.set("AAPL", { ask: 100, last: 100 });

@@ -7,7 +7,9 @@ import {
   createPaperAccount,
   dayOrderExpiry,
   expireOrders,
+  FINISHED_ORDER_RETENTION_MS,
   findOrder,
+  forgetFinishedOrders,
   markToMarket,
   onQuote,
   onQuotes,
@@ -303,6 +305,26 @@ describe("paper engine", () => {
     expect(findOrder(target.state, stop?.brokerOrderId ?? "")?.status).toBe("canceled");
     expect(target.state.positions.AAPL).toBeUndefined();
     expect(target.state.realizedPnl).toBeCloseTo(102, 6);
+  });
+
+  it("forgets a bracket only once all of it finished over a week ago, and changes no money doing so", () => {
+    const entry = submitOrder(
+      createPaperAccount({}, T0),
+      order({ bracket: { takeProfit: { limitPrice: 110 }, stopLoss: { stopPrice: 95, limitPrice: null } } }),
+      quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
+      T0,
+    );
+    const week = FINISHED_ORDER_RETENTION_MS;
+    // The entry filled over a week ago, but its exits still work: the whole bracket stays.
+    expect(forgetFinishedOrders(entry.state, T0 + week + 1)).toBe(entry.state);
+    const target = onQuote(entry.state, "AAPL", quote("AAPL", { bid: 110.2, ask: 110.4, last: 110.3 }, 60), at(60));
+    // Finished now, but the target filled less than a week ago: nothing goes yet.
+    expect(forgetFinishedOrders(target.state, T0 + week + 1)).toBe(target.state);
+    const forgotten = forgetFinishedOrders(target.state, at(60) + week + 1);
+    expect(forgotten.orders).toEqual({});
+    expect(forgotten.clientOrderIds).toEqual({});
+    expect(accountOf(forgotten)).toEqual(accountOf(target.state));
+    expect(forgotten.realizedPnl).toBe(target.state.realizedPnl);
   });
 
   it("Scenario: A reduce-only exit that would flip the position is refused", () => {
