@@ -10,6 +10,8 @@ export class FlushSchedule {
   private pending: RecordedEvent[] = [];
   private notBefore = 0;
 
+  constructor(private readonly framesPerSecond: number = REALTIME_LIMITS.maxFramesPerSecond) {}
+
   add(events: readonly RecordedEvent[]): void {
     for (const event of events) this.pending.push(event);
   }
@@ -27,6 +29,6 @@ export class FlushSchedule {
 
   /** A flush of `frames` frames went at `now`. */
   sent(frames: number, now: number): void {
-    this.notBefore = now + (frames * 1000) / REALTIME_LIMITS.maxFramesPerSecond;
+    this.notBefore = now + (frames * 1000) / this.framesPerSecond;
   }
 }

@@ -653,8 +653,10 @@ describe("trade management", { timeout: 30_000 }, () => {
       manage(community, signalId, { stop: { price: level } }, moving),
       of(moving),
     ]);
-    expect(during).toEqual({ sourceId: moving, acted: true, message: "" });
     expect(outcome).toMatchObject({ ok: true, stopsMoved: 1 });
+    // Acted either way: still running when asked (no outcome kept yet), or, on a slow machine, already done.
+    expect(during).toMatchObject({ sourceId: moving, acted: true });
+    expect(["", outcome.message]).toContain(during?.message);
     expect(await of(moving)).toEqual({ sourceId: moving, acted: true, message: outcome.message });
     // Cut off after its close was staged (the order queue failed): it has acted too; the close is sent by recovery.
     const closing = snowflake();
