@@ -174,7 +174,8 @@ async function main(): Promise<void> {
       console.log(`\nprofile: ${saved}`);
       return;
     }
-    if (/BENCH_JSON|BENCH_LOG|✓|×|FAIL|Error/.test(line)) console.error(line.slice(0, 300));
+    if (line.includes("BENCH_JSON")) console.error(line);
+    else if (/BENCH_LOG|✓|×|FAIL|Error/.test(line)) console.error(line.slice(0, 300));
   };
   const onData = (chunk: Buffer) => {
     pending += chunk.toString();
