@@ -51,6 +51,16 @@ function order(overrides: Partial<BrokerOrderIntent> = {}): BrokerOrderIntent {
   };
 }
 
+/** A market buy of 10 AAPL filled at 100 at T0, with a take-profit at 110 and a stop at 95 working. */
+function filledBracketEntry() {
+  return submitOrder(
+    createPaperAccount({}, T0),
+    order({ bracket: { takeProfit: { limitPrice: 110 }, stopLoss: { stopPrice: 95, limitPrice: null } } }),
+    quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
+    T0,
+  );
+}
+
 function refusal(run: () => unknown): PermanentError {
   try {
     run();
@@ -278,12 +288,7 @@ describe("paper engine", () => {
   });
 
   it("Scenario: A filled bracket entry places exits that cancel each other", () => {
-    const entry = submitOrder(
-      createPaperAccount({}, T0),
-      order({ bracket: { takeProfit: { limitPrice: 110 }, stopLoss: { stopPrice: 95, limitPrice: null } } }),
-      quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
-      T0,
-    );
+    const entry = filledBracketEntry();
     expect(entry.order.status).toBe("filled");
     const [takeProfit, stop] = entry.order.legs ?? [];
     expect(takeProfit).toMatchObject({
@@ -308,12 +313,7 @@ describe("paper engine", () => {
   });
 
   it("forgets a bracket only once all of it finished over a week ago, and changes no money doing so", () => {
-    const entry = submitOrder(
-      createPaperAccount({}, T0),
-      order({ bracket: { takeProfit: { limitPrice: 110 }, stopLoss: { stopPrice: 95, limitPrice: null } } }),
-      quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
-      T0,
-    );
+    const entry = filledBracketEntry();
     const week = FINISHED_ORDER_RETENTION_MS;
     // The entry filled over a week ago, but its exits still work: the whole bracket stays.
     expect(forgetFinishedOrders(entry.state, T0 + week + 1)).toBe(entry.state);
