@@ -469,6 +469,65 @@ describe("paper engine", () => {
     expect(JSON.parse(before)).toEqual(state);
   });
 
+  it("never changes a state it is given, whatever it does with it (the executor shares the accounts it keeps parsed)", () => {
+    const frozen = <T>(value: T): T => {
+      if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        for (const child of Object.values(value)) frozen(child);
+        Object.freeze(value);
+      }
+      return value;
+    };
+    // A bracket working both exits, a resting day limit, and a trailing stop: every kind of order a call may touch.
+    let state = filledBracketEntry().state;
+    state = submitOrder(
+      state,
+      order({ symbol: "MSFT", orderType: "limit", limitPrice: 300, timeInForce: "day" }),
+      null,
+      T0,
+    ).state;
+    state = submitOrder(state, order({ symbol: "TSLA" }), quote("TSLA", { ask: 200, last: 200 }), T0).state;
+    state = submitOrder(
+      state,
+      order({ symbol: "TSLA", side: "sell", orderType: "trailing_stop", trail: { percent: 5 }, reduceOnly: true }),
+      quote("TSLA", { bid: 200, last: 200 }),
+      T0,
+    ).state;
+    const given = frozen(state);
+    const before = JSON.stringify(given);
+    const limit = Object.values(given.orders).find((o) => o.key === "MSFT" && o.status === "submitted");
+    const calls: Array<() => unknown> = [
+      () => onQuotes(given, [{ symbol: "AAPL", quote: quote("AAPL", { bid: 111, ask: 111.1, last: 111 }, 5) }], at(5)),
+      () => onQuotes(given, [{ symbol: "AAPL", quote: quote("AAPL", { bid: 94, ask: 94.1, last: 94 }, 5) }], at(5)),
+      () => onQuotes(given, [{ symbol: "TSLA", quote: quote("TSLA", { bid: 230, ask: 230.1, last: 230 }, 5) }], at(5)),
+      () => onQuotes(given, [{ symbol: "MSFT", quote: quote("MSFT", { bid: 299, ask: 299.5, last: 299 }, 5) }], at(5)),
+      () =>
+        onQuotes(
+          given,
+          [
+            { symbol: "AAPL", quote: quote("AAPL", { bid: 111, ask: 111.1, last: 111 }, 5) },
+            { symbol: "TSLA", quote: quote("TSLA", { bid: 150, ask: 150.1, last: 150 }, 5) },
+            { symbol: "MSFT", quote: quote("MSFT", { bid: 299, ask: 299.5, last: 299 }, 5) },
+          ],
+          at(5),
+        ),
+      () => submitOrder(given, order(), quote("AAPL", { ask: 101, last: 101 }), at(5)),
+      () =>
+        submitOrder(
+          given,
+          order({ symbol: "TSLA", side: "sell", quantity: 5 }),
+          quote("TSLA", { bid: 199, last: 199 }),
+          at(5),
+        ),
+      () => cancelOrder(given, limit?.brokerOrderId ?? "", at(5)),
+      () => expireOrders(given, at(24 * 3600)),
+      () => forgetFinishedOrders(given, at(0) + FINISHED_ORDER_RETENTION_MS * 2),
+      () => markToMarket(given, [quote("AAPL", { last: 105 }, 5)], at(5)),
+      () => [accountOf(given), positionsOf(given)],
+    ];
+    for (const call of calls) expect(call).not.toThrow();
+    expect(JSON.stringify(given)).toBe(before);
+  });
+
   it("applies several quotes on one copy exactly as one quote after another would, leaving its input alone", () => {
     let state = createPaperAccount({}, T0);
     for (const symbol of ["MSFT", "NVDA", "TSLA"]) state = submitOrder(state, order({ symbol }), null, T0).state;
