@@ -469,7 +469,7 @@ describe("paper engine", () => {
     expect(JSON.parse(before)).toEqual(state);
   });
 
-  it("never changes a state it is given, whatever it does with it (the executor shares the accounts it keeps parsed)", () => {
+  it("never changes a state it is given, whatever it does with it (so one account may be shared between calls)", () => {
     const frozen = <T>(value: T): T => {
       if (value && typeof value === "object" && !Object.isFrozen(value)) {
         for (const child of Object.values(value)) frozen(child);
