@@ -64,6 +64,15 @@ describe("webhook signal", () => {
     /** Orders the measured alerts queued: a run whose copies were all skipped measured the skip path, not this one. */
     let ordersQueued = 0;
     const spans: ProfiledSpan[] = [];
+    /** Every measured alert, for the slowest few: when in the run they came and which half was slow. */
+    const alerts: {
+      alert: number;
+      atS: number;
+      roundTripMs: number;
+      toStoredMs: number;
+      storedToAcceptedMs: number;
+    }[] = [];
+    let measuredFrom = 0;
     for (let n = 0; n < WARM_UP + SIGNALS; n++) {
       const webhook = webhooks[n % webhooks.length] as TestWebhook;
       const sent = Date.now();
@@ -83,6 +92,7 @@ describe("webhook signal", () => {
       if (n < WARM_UP) {
         await quietOrders(community.communityId);
         if (n === WARM_UP - 1) await profileStarts();
+        measuredFrom = Date.now();
         continue;
       }
       const outcome = `${res.status} ${answer.status ?? "(none)"}`;
@@ -99,6 +109,13 @@ describe("webhook signal", () => {
           to: answered,
         });
         storedToAccepted.push(signal.updated_at - signal.created_at);
+        alerts.push({
+          alert: n - WARM_UP,
+          atS: Math.round((sent - measuredFrom) / 100) / 10,
+          roundTripMs: answered - sent,
+          toStoredMs: signal.created_at - sent,
+          storedToAcceptedMs: signal.updated_at - signal.created_at,
+        });
         const orders = await env.DB.prepare("select count(*) as n from orders where signal_id = ?")
           .bind(answer.signalId ?? "")
           .first<{ n: number }>();
@@ -122,6 +139,8 @@ describe("webhook signal", () => {
       // The two halves: the Worker's side (key, budget, reading, the signal stored) and the executor's.
       sentToStored: latencyFigures(toStored),
       storedToAccepted: latencyFigures(storedToAccepted),
+      // The p99 of 200 alerts is the second slowest: these show whether a few stalls or the whole tail set it.
+      slowest: [...alerts].sort((a, b) => b.roundTripMs - a.roundTripMs).slice(0, 5),
     });
     expect(outcomes["202 accepted"]).toBe(SIGNALS);
     expect(ordersQueued).toBe(SIGNALS * FOLLOWERS);
