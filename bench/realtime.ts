@@ -18,6 +18,7 @@ import { applyLocalMigrations, runWranglerOrThrow } from "../scripts/lib/wrangle
 import { startWranglerDev } from "../scripts/lib/wrangler-dev.ts";
 import { newSessionExpiry, newSessionId, sessionCookieFor, signSessionToken } from "../shared/auth/session-token.ts";
 import type { Environment } from "../shared/config.ts";
+import { medianRunByP99 } from "./lib/load.ts";
 import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
 
 /**
@@ -573,8 +574,7 @@ type HubRun = Awaited<ReturnType<typeof runHub>> & { attempt: number };
 
 /** Per size, the run with the median p99 (as the peer keeps its median run). */
 function medianByP99(runs: HubRun[]): HubRun {
-  const sorted = [...runs].sort((a, b) => (a.latencyMs.p99 ?? Infinity) - (b.latencyMs.p99 ?? Infinity));
-  return sorted[Math.floor((sorted.length - 1) / 2)] as HubRun;
+  return medianRunByP99(runs, (run) => run.latencyMs.p99) as HubRun;
 }
 
 function hubLine(runs: HubRun[]) {

@@ -65,6 +65,15 @@ export function summarize(latencies: readonly number[]): LatencySummary {
   };
 }
 
+/**
+ * Of several runs of one bench, the one with the median p99 (a run without one sorts last): what a bench reports
+ * when one run's p99, a few samples from its top, moves too much from run to run to stand alone.
+ */
+export function medianRunByP99<T>(runs: readonly T[], p99Of: (run: T) => number | null | undefined): T | undefined {
+  const sorted = [...runs].sort((a, b) => (p99Of(a) ?? Infinity) - (p99Of(b) ?? Infinity));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 /** One kind of request in a load run: where it goes, how it is built, what it should answer. */
 export interface Lane {
   url: string;

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { medianRunByP99 } from "./load.ts";
 
 /**
  * Runs bench files inside workerd (`vitest run --config
@@ -79,7 +80,7 @@ export async function printWorkerdBench(options: {
 }): Promise<void> {
   const loadBefore = loadavg().map(round2);
   const started = performance.now();
-  const kept: { p99: number; figures: Record<string, unknown> }[] = [];
+  const kept: { p99: number | null; figures: Record<string, unknown> }[] = [];
   const runs = Math.max(1, options.runs ?? 1);
   for (let run = 1; run <= runs; run++) {
     const { code, figures } = await runWorkerdBench([options.file], {}, options.bench);
@@ -90,11 +91,10 @@ export async function printWorkerdBench(options: {
       continue;
     }
     const p99 = options.p99Of?.(mine) ?? null;
-    kept.push({ p99: p99 ?? Number.NaN, figures: mine });
+    kept.push({ p99, figures: mine });
     if (runs > 1) console.error(`[${options.bench}] run ${run}/${runs}: p99 ${p99} ms`);
   }
-  const sorted = [...kept].sort((a, b) => a.p99 - b.p99);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const median = medianRunByP99(kept, (run) => run.p99);
   console.log(
     JSON.stringify({
       bench: options.bench,
