@@ -226,9 +226,9 @@ export function submitOrder(
   if (existing) return { state, order: toBrokerOrder(state, existing), events: [], duplicate: true };
 
   const intent = parseOrderIntent(input);
-  const next = clone(state);
-  rollDay(next, now);
   const key = instrumentKey(intent);
+  const next = copyFor(state, key);
+  rollDay(next, now);
   const priced = usableQuote(key, quote);
   const implausible = priced ? implausibility(intent, priced, context) : null;
   const usable = implausible ? null : priced;
@@ -306,17 +306,49 @@ export function onQuotes(
     const implausible = sample ? implausibility(sample, usable, context) : null;
     if (implausible) {
       if (!hasOpenOrders(current, symbol)) continue;
-      next ??= clone(state);
+      next = copyFor(state, symbol, next);
       holdForPlausiblePrice(next, symbol, implausible);
       continue;
     }
-    next ??= clone(state);
+    if (changesNothing(current, symbol, usable, now)) continue;
+    next = copyFor(state, symbol, next);
     applyQuote(next, symbol, usable, now, events);
   }
   const fills = events.flatMap((event) =>
     event.type === "filled" ? [{ order: event.order, fill: event.fill } satisfies PaperFillReport] : [],
   );
   return { state: next ?? state, fills, events };
+}
+
+/**
+ * A quote `applyQuote` would leave the account exactly as it is with: the same day, no position to mark, and every
+ * open order of the instrument a plain limit the price has not reached, none expiring or waiting for a price. A
+ * member's resting limits are looked at on every follow-up, and copying and storing the whole account each time
+ * cost more than everything else there. Any other case is applied on a copy.
+ */
+function changesNothing(state: PaperAccountState, key: string, quote: Quote, now: Now): boolean {
+  if (state.day?.date !== iso(now).slice(0, 10) || state.positions[key]) return false;
+  const nowMs = toMs(now);
+  for (const order of Object.values(state.orders)) {
+    if (order.key !== key || !isOpenStatus(order.status)) continue;
+    if (order.orderType !== "limit" || order.waitingForPrice) return false;
+    if (order.expiresAt !== null && Date.parse(order.expiresAt) <= nowMs) return false;
+    if (!limitUnreached(order, quote)) return false;
+  }
+  return true;
+}
+
+/** The price a market order of this side would fill at now. */
+function marketPriceFor(order: Pick<PaperOrder, "side">, quote: Quote): number {
+  return sideDirection(order.side) === "buy" ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last);
+}
+
+/** A limit the market has not reached: a buy's ask above it, a sell's bid below it. */
+function limitUnreached(order: Pick<PaperOrder, "side" | "limitPrice">, quote: Quote): boolean {
+  const price = marketPriceFor(order, quote);
+  return sideDirection(order.side) === "buy"
+    ? price > (order.limitPrice as number)
+    : price < (order.limitPrice as number);
 }
 
 /** One usable, plausible quote applied to the account in place: expiries, the position's mark, then fills. */
@@ -351,7 +383,7 @@ export function cancelOrder(state: PaperAccountState, brokerOrderId: string, now
   if (!isOpenStatus(current.status)) {
     throw new PermanentError("order_not_cancelable", `Order ${brokerOrderId} is already ${current.status}.`);
   }
-  const next = clone(state);
+  const next = copyFor(state, current.key);
   const order = next.orders[brokerOrderId] as PaperOrder;
   const events: PaperEvent[] = [];
   finish(next, order, "canceled", now, "Canceled on request.", events);
@@ -611,12 +643,9 @@ function tryFill(
     order.updatedAt = iso(now);
     events.push({ type: "triggered", order: toBrokerOrder(state, order) });
   }
-  const marketPrice = buying ? (quote.ask ?? quote.last) : (quote.bid ?? quote.last);
+  const marketPrice = marketPriceFor(order, quote);
   const limited = order.orderType === "limit" || order.orderType === "stop_limit";
-  if (limited) {
-    const limit = order.limitPrice as number;
-    if (buying ? marketPrice > limit : marketPrice < limit) return;
-  }
+  if (limited && limitUnreached(order, quote)) return;
 
   const quantity = roundQuantity(order.quantity - order.filledQuantity);
   try {
@@ -941,6 +970,34 @@ export function dayOrderExpiry(assetClass: AssetClass, nowMs: number): string {
 
 function clone(state: PaperAccountState): PaperAccountState {
   return structuredClone(state);
+}
+
+/**
+ * A copy of the account to change for one instrument: its own maps, scalars and day, and its own copies of that
+ * instrument's open orders (with any open order sharing a bracket with them) and position; every other order and
+ * position, finished orders included (nothing changes an order once it finished), is shared with `state`, which is
+ * never changed. A call touches one instrument or a few, so it no longer copies the
+ * member's whole history (the executor's follow-ups copied every account on every look). `copy`: one already made
+ * from `state` in this call, given its own copies of this instrument's too.
+ */
+function copyFor(state: PaperAccountState, key: string, copy: PaperAccountState | null = null): PaperAccountState {
+  const next = copy ?? {
+    ...state,
+    positions: { ...state.positions },
+    orders: { ...state.orders },
+    clientOrderIds: { ...state.clientOrderIds },
+    day: state.day ? { ...state.day } : null,
+  };
+  const open = Object.entries(state.orders).filter(([, order]) => isOpenStatus(order.status));
+  const brackets = new Set<string>();
+  for (const [, order] of open) if (order.key === key && order.ocoGroup) brackets.add(order.ocoGroup);
+  for (const [id, order] of open) {
+    const mine = order.key === key || (order.ocoGroup !== null && brackets.has(order.ocoGroup));
+    if (mine && next.orders[id] === order) next.orders[id] = structuredClone(order);
+  }
+  const position = state.positions[key];
+  if (position && next.positions[key] === position) next.positions[key] = structuredClone(position);
+  return next;
 }
 
 function toMs(now: Now): number {

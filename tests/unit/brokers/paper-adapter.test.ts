@@ -83,6 +83,38 @@ describe("paper broker adapter", () => {
     expect(await adapter.listOpenOrders()).toEqual([]);
   });
 
+  it("Scenario: A look at limits the price has not reached saves nothing", async () => {
+    const { adapter, quotes, store, advance } = setup();
+    quotes.prices.set("AAPL", { bid: 99.9, ask: 100, last: 100 });
+    quotes.prices.set("MSFT", { bid: 409.9, ask: 410, last: 410 });
+    const limits = [
+      await adapter.placeOrder(intent({ orderType: "limit", limitPrice: 95 })),
+      await adapter.placeOrder(intent({ symbol: "MSFT", orderType: "limit", limitPrice: 400 })),
+    ];
+    const ids = limits.map((order) => order.brokerOrderId);
+    const stored = store.state;
+    let saves = 0;
+    const save = store.save.bind(store);
+    store.save = async (state) => {
+      saves += 1;
+      await save(state);
+    };
+    for (let look = 0; look < 5; look++) {
+      advance(1_000);
+      quotes.prices.set("AAPL", { bid: 97 + look / 10, ask: 97.1 + look / 10, last: 97 + look / 10 });
+      const found = await adapter.getOrders(ids);
+      expect([...found.values()].map((order) => order.status)).toEqual(["submitted", "submitted"]);
+    }
+    expect(saves).toBe(0);
+    expect(store.state).toBe(stored);
+    advance(1_000);
+    quotes.prices.set("AAPL", { bid: 94.8, ask: 94.9, last: 94.9 });
+    const found = await adapter.getOrders(ids);
+    expect(found.get(ids[0] ?? "")).toMatchObject({ status: "filled", averageFillPrice: 94.9 });
+    expect(found.get(ids[1] ?? "")?.status).toBe("submitted");
+    expect(saves).toBe(1);
+  });
+
   it("Scenario: A member's due orders are brought up to date together", async () => {
     const { adapter, quotes, store } = setup();
     const nvda = await adapter.placeOrder(intent({ symbol: "NVDA" }));

@@ -528,6 +528,43 @@ describe("paper engine", () => {
     expect(JSON.stringify(given)).toBe(before);
   });
 
+  it("answers the account itself, neither copied nor changed, when a quote leaves its resting limits unreached", () => {
+    const resting = submitOrder(
+      createPaperAccount({}, T0),
+      order({ orderType: "limit", limitPrice: 95, timeInForce: "day" }),
+      quote("AAPL", { bid: 99.9, ask: 100, last: 100 }),
+      T0,
+    ).state;
+    const unreached = onQuotes(
+      resting,
+      [{ symbol: "AAPL", quote: quote("AAPL", { bid: 97, ask: 97.1, last: 97 }, 5) }],
+      at(5),
+    );
+    expect(unreached.state).toBe(resting);
+    expect(unreached.events).toEqual([]);
+    // Reached, expired at the close, or on the next day: applied on a copy, as before.
+    const reached = onQuotes(
+      resting,
+      [{ symbol: "AAPL", quote: quote("AAPL", { bid: 94.8, ask: 94.9, last: 94.9 }, 6) }],
+      at(6),
+    );
+    expect(reached.fills.map((fill) => fill.fill.price)).toEqual([94.9]);
+    const close = Date.parse(dayOrderExpiry("equity", T0));
+    const expired = onQuotes(
+      resting,
+      [{ symbol: "AAPL", quote: quote("AAPL", { bid: 97, ask: 97.1, last: 97 }) }],
+      close,
+    );
+    expect(expired.events.map((event) => event.type)).toEqual(["expired"]);
+    const nextDay = onQuotes(
+      resting,
+      [{ symbol: "AAPL", quote: quote("AAPL", { ask: 97.1, last: 97 }) }],
+      at(24 * 3600),
+    );
+    expect(nextDay.state).not.toBe(resting);
+    expect(nextDay.state.day?.date).not.toBe(resting.day?.date);
+  });
+
   it("applies several quotes on one copy exactly as one quote after another would, leaving its input alone", () => {
     let state = createPaperAccount({}, T0);
     for (const symbol of ["MSFT", "NVDA", "TSLA"]) state = submitOrder(state, order({ symbol }), null, T0).state;
