@@ -4,6 +4,7 @@ import type { OrderRow } from "../../shared/execution/orders";
 import type { Logger } from "../../shared/logging";
 import { isWorking } from "../../shared/orders/state-machine";
 import { isMarketRemainderExpired, nextFollowUpAt } from "../../shared/orders/timing";
+import { sleep } from "../../shared/timeout";
 import type { DueFollowUp, ExecutorLocalState } from "./local-state";
 import { applyBrokerOrder, type OrderFlowContext } from "./order-flow";
 import type { OrderFlows } from "./order-flows";
@@ -69,6 +70,9 @@ export class FillTracking {
       }
     }
     for (const [userId, items] of atDesk) {
+      // A member's look at the desk is all CPU (storage and the quote feed answer at once): a turn of the event
+      // loop between members lets a signal that arrived meanwhile in, instead of waiting for every member's.
+      await sleep(0);
       const broker = await this.parts.paper
         .adapterFor(userId)
         .getOrders(items.map((item) => item.last.brokerOrderId))

@@ -34,15 +34,22 @@ async function movePrice(community: TestCommunity, symbol: string, price: number
   });
 }
 
-/** A follower's paper limit buy at 190 that rests at the broker, because the market is far above it. */
-async function restingLimitBuy() {
-  const community = await communityWithFollowers(1);
+/** Each follower's paper limit buy at 190 that rests at the broker, because the market is far above it. */
+async function restingLimitBuys(followers: number) {
+  const community = await communityWithFollowers(followers);
   const { signalId } = await submit(community, { ...AAPL_LONG, takeProfits: [{ price: 200, percent: null }] });
   await movePrice(community, "AAPL", 400);
   await deliver("order-submissions", await queuedMessages(community));
-  const [entry] = await community.tenant.execution.listOrders({ signalId });
-  expect(entry).toMatchObject({ status: "submitted", leg: "entry" });
-  return { community, entry: entry ?? expect.fail("no entry") };
+  const entries = await community.tenant.execution.listOrders({ signalId });
+  expect(entries).toHaveLength(followers);
+  for (const entry of entries) expect(entry).toMatchObject({ status: "submitted", leg: "entry" });
+  return { community, entries };
+}
+
+/** One follower's resting paper limit buy. */
+async function restingLimitBuy() {
+  const { community, entries } = await restingLimitBuys(1);
+  return { community, entry: entries[0] ?? expect.fail("no entry") };
 }
 
 describe("fill tracking", () => {
@@ -103,6 +110,40 @@ describe("fill tracking", () => {
     await followUp();
     expect(reads[0]).toEqual([entry.id]);
     expect((await community.tenant.execution.getOrder(entry.id))?.status).toBe("filled");
+    await settle(community);
+  });
+
+  it("Scenario: Fill tracking lets other work in between members", async () => {
+    const { community } = await restingLimitBuys(3);
+    const turns = await runInDurableObject(
+      executorOf(community.communityId),
+      async (instance: CommunityExecutor, state) => {
+        await state.storage.deleteAlarm();
+        state.storage.sql.exec("update tracking set due_at = ?", Date.now());
+        const { tracking, paper } = (instance as unknown as { parts: ExecutorParts }).parts;
+        const seen: string[] = [];
+        const adapterFor = paper.adapterFor.bind(paper);
+        // Each member's look at the desk queues a task behind it: it runs before the next member's look only if
+        // fill tracking gives the event loop a turn in between.
+        paper.adapterFor = (userId) => {
+          const adapter = adapterFor(userId);
+          return Object.assign(Object.create(adapter), {
+            getOrders: (ids: readonly string[]) => {
+              seen.push("member");
+              setTimeout(() => seen.push("other work"), 0);
+              return adapter.getOrders(ids);
+            },
+          });
+        };
+        try {
+          await tracking.followUp(community.communityId, community.tenant, Date.now());
+        } finally {
+          paper.adapterFor = adapterFor;
+        }
+        return seen;
+      },
+    );
+    expect(turns.slice(0, 5)).toEqual(["member", "other work", "member", "other work", "member"]);
     await settle(community);
   });
 });
