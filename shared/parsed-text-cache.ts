@@ -24,9 +24,8 @@ export class ParsedTextCache<T> {
   /** Keeps `value`, just written as `text` (its JSON), so the next read of this key does not parse it. */
   keep(key: string, text: string, value: T): T {
     this.forget(key);
-    const entry = { text, value };
     if (text.length <= this.budgetChars) {
-      this.entries.set(key, entry);
+      this.entries.set(key, { text, value });
       this.size += text.length;
       for (const [oldest, { text: oldText }] of this.entries) {
         if (this.size <= this.budgetChars) break;
@@ -34,7 +33,7 @@ export class ParsedTextCache<T> {
         this.size -= oldText.length;
       }
     }
-    return entry.value;
+    return value;
   }
 
   forget(key: string): void {

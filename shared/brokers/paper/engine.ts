@@ -976,9 +976,9 @@ function clone(state: PaperAccountState): PaperAccountState {
  * A copy of the account to change for one instrument: its own maps, scalars and day, and its own copies of that
  * instrument's open orders (with any open order sharing a bracket with them) and position; every other order and
  * position, finished orders included (nothing changes an order once it finished), is shared with `state`, which is
- * never changed. A call touches one instrument or a few, so it no longer copies the
- * member's whole history (the executor's follow-ups copied every account on every look). `copy`: one already made
- * from `state` in this call, given its own copies of this instrument's too.
+ * never changed. A call touches one instrument or a few, so it no longer copies the member's whole history (the
+ * executor's follow-ups copied every account on every look). `copy`: one already made from `state` in this call,
+ * given its own copies of this instrument's too.
  */
 function copyFor(state: PaperAccountState, key: string, copy: PaperAccountState | null = null): PaperAccountState {
   const next = copy ?? {
