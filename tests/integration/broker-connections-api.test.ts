@@ -13,11 +13,14 @@ afterEach(() => {
 
 const SEALED = "v1.sealed-credentials-never-shown";
 
+// Each row a later creation time than the last: rows stored in the same millisecond would list in id order.
+let lastCreatedAt = Date.now();
+
 /** A connection row as the (later) connect flow would store it, with sealed credentials. */
 async function connection(who: TestMember, options: { live?: boolean; status?: string; error?: string } = {}) {
   const id = crypto.randomUUID();
   await env.DB.prepare(
-    "INSERT INTO broker_connections (id, community_id, user_id, broker, status, status_reason, account_id, is_paper, credentials, key_version, expires_at) VALUES (?, ?, ?, 'alpaca', ?, ?, ?, ?, ?, 1, ?)",
+    "INSERT INTO broker_connections (id, community_id, user_id, broker, status, status_reason, account_id, is_paper, credentials, key_version, expires_at, created_at) VALUES (?, ?, ?, 'alpaca', ?, ?, ?, ?, ?, 1, ?, ?)",
   )
     .bind(
       id,
@@ -29,6 +32,7 @@ async function connection(who: TestMember, options: { live?: boolean; status?: s
       options.live === false ? 1 : 0,
       SEALED,
       Date.now() + 86_400_000,
+      ++lastCreatedAt,
     )
     .run();
   return id;
