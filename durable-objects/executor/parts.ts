@@ -71,6 +71,7 @@ export interface ExecutorParts {
 export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorParts {
   const logger = rootLogger.child({ component: "community-executor" });
   const local = new ExecutorLocalState(sql);
+  let tenant: TenantRepository | null = null;
   const events = hubEventSink({ env: host.env(), logger, waitUntil: (promise) => host.waitUntil(promise) });
   const base = {
     env: () => host.env(),
@@ -85,7 +86,9 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     book: new ProviderBook(sql),
     tenant: (communityId: string) => {
       assertOwnCommunity(host.id, local, communityId);
-      return forCommunity(database(host.env().DB), communityId);
+      // Built once: the repositories hold nothing but the community id and the handle, and every call asks for them.
+      if (tenant?.communityId !== communityId) tenant = forCommunity(database(host.env().DB), communityId);
+      return tenant;
     },
     scheduleAlarm: () => host.scheduleAlarm(),
     waitUntil: (promise: Promise<unknown>) => host.waitUntil(promise),

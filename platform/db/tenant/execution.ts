@@ -12,6 +12,7 @@ import {
   notExists,
   notInArray,
   or,
+  type Placeholder,
   type SQL,
   sql,
 } from "drizzle-orm";
@@ -77,7 +78,28 @@ const BULK_ROWS = 400;
 
 export function executionRepository(scope: TenantScope) {
   const { db, communityId } = scope;
-  const orderOf = (orderId: string) => and(eq(orders.communityId, communityId), eq(orders.id, orderId));
+  const orderOf = (orderId: string | Placeholder) => and(eq(orders.communityId, communityId), eq(orders.id, orderId));
+  // The hottest reads (every follow-up and state change) are built once per repository: building a query with all
+  // of its columns costs more of the Worker's or the executor's CPU than D1 takes to answer it.
+  const prepareOrderById = () =>
+    db
+      .select()
+      .from(orders)
+      .where(orderOf(sql.placeholder("orderId")))
+      .prepare();
+  const prepareOrdersByIds = () =>
+    db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.communityId, communityId),
+          inArray(orders.id, sql`(select value from json_each(${sql.placeholder("orderIds")}))`),
+        ),
+      )
+      .prepare();
+  let orderById: ReturnType<typeof prepareOrderById> | undefined;
+  let ordersByIds: ReturnType<typeof prepareOrdersByIds> | undefined;
 
   const d1 = db.$client;
 
@@ -184,17 +206,15 @@ export function executionRepository(scope: TenantScope) {
     },
 
     async getOrder(orderId: string): Promise<OrderRow | null> {
-      return (await db.select().from(orders).where(orderOf(orderId)).get()) ?? null;
+      orderById ??= prepareOrderById();
+      return (await orderById.get({ orderId })) ?? null;
     },
 
     /** One query for any number of ids (bound as one JSON parameter), in no particular order. */
     async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
       if (orderIds.length === 0) return [];
-      return db
-        .select()
-        .from(orders)
-        .where(and(eq(orders.communityId, communityId), inArray(orders.id, anyOf(orderIds))))
-        .all();
+      ordersByIds ??= prepareOrdersByIds();
+      return ordersByIds.all({ orderIds: JSON.stringify(orderIds) });
     },
 
     /**
