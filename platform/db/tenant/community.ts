@@ -11,9 +11,14 @@ export function communityRepository(scope: TenantScope) {
   const { db, communityId, auditedWrite } = scope;
   const byCommunity = eq(communities.id, communityId);
 
+  // Prepared once per repository: the executor reads the row (the kill switch) for every signal and order.
+  let row: ReturnType<typeof prepareRow> | undefined;
+  const prepareRow = () => db.select().from(communities).where(byCommunity).prepare();
+
   const community = {
     async get(): Promise<Community | null> {
-      return (await db.select().from(communities).where(byCommunity).get()) ?? null;
+      row ??= prepareRow();
+      return (await row.get()) ?? null;
     },
 
     /**
