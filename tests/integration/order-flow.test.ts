@@ -399,6 +399,50 @@ describe("following up orders", () => {
     ]);
   });
 
+  it("answers a moved order exactly as it then reads back, its patch and event written", async () => {
+    const { community, order } = await liveOrder({ orderType: "limit" });
+    const queued = await order();
+    const moved = await community.tenant.execution.transition(
+      queued.id,
+      {
+        from: ["queued"],
+        to: "submitted",
+        cause: "broker_accepted",
+        data: { attempt: 1 },
+        patch: { brokerOrderId: "b-1", statusReason: null, attempts: 1, submittedAt: 1_700_000_000_000 },
+      },
+      queued.updatedAt + 1,
+    );
+    expect(moved).toEqual(await order());
+    expect(moved).toMatchObject({
+      status: "submitted",
+      brokerOrderId: "b-1",
+      attempts: 1,
+      submittedAt: 1_700_000_000_000,
+      updatedAt: queued.updatedAt + 1,
+      intent: queued.intent,
+    });
+    expect(await eventsOf(community, queued.id)).toEqual(["null→queued:signal", "queued→submitted:broker_accepted"]);
+    const event = await env.DB.prepare(
+      "select community_id, data, created_at from order_events where order_id = ? and to_status = 'submitted'",
+    )
+      .bind(queued.id)
+      .first();
+    expect(event).toEqual({
+      community_id: community.communityId,
+      data: '{"attempt":1}',
+      created_at: queued.updatedAt + 1,
+    });
+    // Moved again from a state it is no longer in: nothing changes, no event.
+    const again = await community.tenant.execution.transition(queued.id, {
+      from: ["queued"],
+      to: "canceled",
+      cause: "test",
+    });
+    expect(again).toBeNull();
+    expect(await eventsOf(community, queued.id)).toHaveLength(2);
+  });
+
   it("Scenario: An illegal order transition is refused", async () => {
     const { community, flow, order } = await liveOrder();
     await sendQueuedOrder(flow, await order(), 1);

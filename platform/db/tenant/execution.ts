@@ -43,6 +43,7 @@ import {
   UNSETTLED_STATUSES,
   WORKING_STATUSES,
 } from "../../../shared/orders/state-machine";
+import { rowOf, setClauseOf } from "../raw-rows";
 import type { TenantScope } from "./scope";
 
 /**
@@ -226,31 +227,35 @@ export function executionRepository(scope: TenantScope) {
       const current = await repository.getOrder(orderId);
       if (!current || !change.from.includes(current.status)) return null;
       assertTransition(current.status, change.to, { adoptLateFill: change.adoptLateFill });
-      // The event is written only if the guarded update changed the row (same batch, same connection).
-      const [updated] = await db.batch([
-        db
-          .update(orders)
-          .set({ ...change.patch, status: change.to, updatedAt: now })
-          .where(and(orderOf(orderId), eq(orders.status, current.status), eq(orders.updatedAt, current.updatedAt)))
-          .returning(),
-        db.insert(orderEvents).select(
-          db
-            .select({
-              id: sql<string>`${crypto.randomUUID()}`.as("id"),
-              communityId: sql<string>`${communityId}`.as("community_id"),
-              orderId: sql<string>`${orderId}`.as("order_id"),
-              fromStatus: sql<OrderStatus>`${current.status}`.as("from_status"),
-              toStatus: sql<OrderStatus>`${change.to}`.as("to_status"),
-              cause: sql<string>`${change.cause}`.as("cause"),
-              data: sql<string>`${JSON.stringify(change.data ?? {})}`.as("data"),
-              createdAt: sql<number>`${now}`.as("created_at"),
-            })
-            .from(orders)
-            // changes(): the update above moved this row (a concurrent move in the same millisecond did not).
-            .where(and(orderOf(orderId), eq(orders.status, change.to), eq(orders.updatedAt, now), sql`changes() = 1`)),
-        ),
+      // The event is written only if the guarded update changed the row (same batch, same connection). Both are SQL
+      // text, not built queries: every state change of every order runs them.
+      const set = setClauseOf(orders, { ...change.patch, status: change.to, updatedAt: now });
+      const [updated] = await d1.batch<Record<string, unknown>>([
+        d1
+          .prepare(
+            `update orders set ${set.sql} where community_id = ? and id = ? and status = ? and updated_at = ? returning *`,
+          )
+          .bind(...set.params, communityId, orderId, current.status, current.updatedAt),
+        // changes(): the update above moved this row (a concurrent move in the same millisecond did not).
+        d1
+          .prepare(
+            `insert into order_events (id, community_id, order_id, from_status, to_status, cause, data, created_at)
+            select ?, community_id, id, ?, status, ?, ?, updated_at from orders
+            where community_id = ? and id = ? and status = ? and updated_at = ? and changes() = 1`,
+          )
+          .bind(
+            crypto.randomUUID(),
+            current.status,
+            change.cause,
+            JSON.stringify(change.data ?? {}),
+            communityId,
+            orderId,
+            change.to,
+            now,
+          ),
       ]);
-      return updated[0] ?? null;
+      const row = updated?.results[0];
+      return row ? rowOf(orders, row) : null;
     },
 
     /**
@@ -457,29 +462,29 @@ export function executionRepository(scope: TenantScope) {
      * was already recorded or the order is not this community's.
      */
     async recordFill(fill: Omit<FillRow, "id" | "communityId">): Promise<boolean> {
-      const inserted = await db
-        .insert(fills)
-        .select(
-          db
-            .select({
-              id: sql<string>`${crypto.randomUUID()}`.as("id"),
-              communityId: orders.communityId,
-              orderId: orders.id,
-              userId: sql<string>`${fill.userId}`.as("user_id"),
-              executionId: sql<string>`${fill.executionId}`.as("execution_id"),
-              quantity: sql<number>`${fill.quantity}`.as("quantity"),
-              price: sql<number>`${fill.price}`.as("price"),
-              quoteSource: sql<string | null>`${fill.quoteSource}`.as("quote_source"),
-              quoteTimestamp: sql<number | null>`${fill.quoteTimestamp}`.as("quote_timestamp"),
-              delayed: sql<boolean>`${fill.delayed ? 1 : 0}`.as("delayed"),
-              filledAt: sql<number>`${fill.filledAt}`.as("filled_at"),
-            })
-            .from(orders)
-            .where(orderOf(fill.orderId)),
+      // SQL text, not a built query: each fill of each order runs it.
+      const { results } = await d1
+        .prepare(
+          `insert into fills (id, community_id, order_id, user_id, execution_id, quantity, price, quote_source,
+            quote_timestamp, delayed, filled_at)
+          select ?, community_id, id, ?, ?, ?, ?, ?, ?, ?, ? from orders where community_id = ? and id = ?
+          on conflict do nothing returning id`,
         )
-        .onConflictDoNothing()
-        .returning({ id: fills.id });
-      return inserted.length > 0;
+        .bind(
+          crypto.randomUUID(),
+          fill.userId,
+          fill.executionId,
+          fill.quantity,
+          fill.price,
+          fill.quoteSource ?? null,
+          fill.quoteTimestamp ?? null,
+          fill.delayed ? 1 : 0,
+          fill.filledAt,
+          communityId,
+          fill.orderId,
+        )
+        .run();
+      return results.length > 0;
     },
 
     fillsOf(orderId: string): Promise<FillRow[]> {
