@@ -85,9 +85,11 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     outbox: new OrderOutbox(sql),
     book: new ProviderBook(sql),
     tenant: (communityId: string) => {
+      // Built once, after the first check: the repositories hold nothing but the community id and the handle, every
+      // call asks for them, and the object's community never changes once checked.
+      if (tenant?.communityId === communityId) return tenant;
       assertOwnCommunity(host.id, local, communityId);
-      // Built once: the repositories hold nothing but the community id and the handle, and every call asks for them.
-      if (tenant?.communityId !== communityId) tenant = forCommunity(database(host.env().DB), communityId);
+      tenant = forCommunity(database(host.env().DB), communityId);
       return tenant;
     },
     scheduleAlarm: () => host.scheduleAlarm(),
