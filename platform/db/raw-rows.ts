@@ -1,9 +1,9 @@
 import { type Column, getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
 
 /**
- * Rows of statements written as SQL text rather than built by drizzle (the hottest writes, where building the query
- * costs more CPU than D1 takes to run it), mapped exactly as drizzle maps its own: columns by field name, each value
- * through its column's mapping (JSON text parsed), null kept null.
+ * Rows of statements written as SQL text rather than built by drizzle (the hottest writes: building their queries was
+ * a large share of the executor's CPU in the webhook intake bench's profile), mapped exactly as drizzle maps its own:
+ * columns by field name, each value through its column's mapping (JSON text parsed), null kept null.
  */
 
 const columnsOf = new WeakMap<Table, Map<string, Column>>();

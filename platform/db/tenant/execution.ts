@@ -81,7 +81,7 @@ export function executionRepository(scope: TenantScope) {
   const { db, communityId } = scope;
   const orderOf = (orderId: string | Placeholder) => and(eq(orders.communityId, communityId), eq(orders.id, orderId));
   // The hottest reads (every follow-up and state change) are built once per repository: building a query with all
-  // of its columns costs more of the Worker's or the executor's CPU than D1 takes to answer it.
+  // of its columns was a large share of the executor's CPU in the webhook intake bench's profile.
   const prepareOrderById = () =>
     db
       .select()
