@@ -7,7 +7,6 @@
  */
 
 import type { OrderRow } from "../../shared/execution/orders";
-import { ParsedTextCache } from "../../shared/parsed-text-cache";
 import { utcDay } from "../../shared/risk/daily-loss";
 import { EquityDays } from "./equity-days";
 import { inGroupsOf } from "./sql-groups";
@@ -141,17 +140,9 @@ const lockFrom = (row: LockRow): AccountLock => ({
 /** How long a source id is remembered: well beyond any redelivery. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3600_000;
 
-/**
- * Paper accounts kept parsed, in characters of their stored JSON (their objects take a few times that in memory):
- * fill tracking and every fan-out read the same accounts again and again, and parsing them was the executor's
- * largest single cost under load.
- */
-const KEPT_PAPER_ACCOUNTS_CHARS = 8 * 1024 * 1024;
-
 export class ExecutorLocalState {
   /** Each account's trading day, for the daily loss limit and the circuit breaker. */
   readonly equityDays: EquityDays;
-  private readonly paperAccounts = new ParsedTextCache<unknown>(KEPT_PAPER_ACCOUNTS_CHARS);
 
   constructor(private readonly sql: SqlStorage) {
     for (const statement of SCHEMA) sql.exec(statement);
@@ -453,10 +444,9 @@ export class ExecutorLocalState {
     this.sql.exec("update locks set unlocked_at = null, unlocked_by = null where user_id = ?", userId);
   }
 
-  /** A member's paper account: it may be the one other calls read too, so it is never changed (the engine never does). */
   loadPaperAccount<T>(userId: string): T | null {
     const row = this.one<{ state: string }>("select state from paper_accounts where user_id = ?", userId);
-    return row ? (this.paperAccounts.read(userId, row.state) as T) : null;
+    return row ? (JSON.parse(row.state) as T) : null;
   }
 
   /** The paper accounts of many members, in one query (members without one are absent). */
@@ -466,21 +456,18 @@ export class ExecutorLocalState {
       "select user_id, state from paper_accounts where user_id in (select value from json_each(?))",
       JSON.stringify(userIds),
     )) {
-      accounts.set(row.user_id, this.paperAccounts.read(row.user_id, row.state) as T);
+      accounts.set(row.user_id, JSON.parse(row.state) as T);
     }
     return accounts;
   }
 
-  /** Stores a member's paper account and keeps it parsed: `state` is shared with later reads from here on. */
   savePaperAccount(userId: string, state: unknown, at: number): void {
-    const text = JSON.stringify(state);
     this.sql.exec(
       "insert into paper_accounts (user_id, state, updated_at) values (?, ?, ?) on conflict(user_id) do update set state = excluded.state, updated_at = excluded.updated_at",
       userId,
-      text,
+      JSON.stringify(state),
       at,
     );
-    this.paperAccounts.keep(userId, text, state);
   }
 
   paperAccountUsers(): string[] {
