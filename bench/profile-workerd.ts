@@ -10,8 +10,9 @@ import { freePort } from "../scripts/lib/wrangler.ts";
  * `vitest --inspect` with BENCH_PROFILE=1, samples the CPU of the isolate that runs the Worker, its Durable Objects,
  * its queue consumers and the bench itself while the measured part runs (`profileStarts` … `profileEnds` in the
  * file), and prints, for each span over the threshold, what that thread did meanwhile: busy and idle time, the
- * functions that used the most of it and the stacks they ran in. Then the same for the whole run, and the path of the
- * saved `.cpuprofile` (Chrome DevTools opens it).
+ * functions that used the most of it and the stacks they ran in. Then the same for the whole run, garbage
+ * collection's pauses (the longest ones) and the isolate's heap, and the path of the saved `.cpuprofile` (Chrome
+ * DevTools opens it).
  *
  * D1 and the queue brokers run in isolates of their own on the same workerd thread: the time they take shows as
  * gaps between samples (a sample's weight is the time since the previous one), not as their functions.
@@ -118,6 +119,27 @@ function explain(profile: Profile, startedAtWall: number, from: number, to: numb
   return { busyMs: busyUs / 1000, idleMs: idleUs / 1000, bySelf, byStack };
 }
 
+/**
+ * Garbage collection's pauses: runs of consecutive samples in the collector, longest first. A pause stops every
+ * isolate's work on the thread, so one that falls on an operation in flight adds all of its length to it.
+ */
+function collectorPauses(profile: Profile): number[] {
+  const collector = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === "(garbage collector)").map((node) => node.id),
+  );
+  const pauses: number[] = [];
+  let pauseUs = 0;
+  profile.samples.forEach((id, i) => {
+    if (collector.has(id)) pauseUs += profile.timeDeltas[i] ?? 0;
+    else if (pauseUs > 0) {
+      pauses.push(pauseUs / 1000);
+      pauseUs = 0;
+    }
+  });
+  if (pauseUs > 0) pauses.push(pauseUs / 1000);
+  return pauses.sort((a, b) => b - a);
+}
+
 /** The heaviest entries, one per line. */
 function heaviest(weights: Map<string, number>, count: number): string {
   return [...weights]
@@ -147,6 +169,8 @@ async function main(): Promise<void> {
   );
   let session: Awaited<ReturnType<typeof inspect>> | null = null;
   let startedAtWall = 0;
+  let heapPoll: ReturnType<typeof setInterval> | undefined;
+  const heapUsedMb: number[] = [];
   let pending = "";
   const handle = async (line: string) => {
     if (line.includes("BENCH_PROFILE_START")) {
@@ -155,12 +179,20 @@ async function main(): Promise<void> {
       await session.call("Profiler.setSamplingInterval", { interval: intervalUs });
       await session.call("Profiler.start");
       startedAtWall = Date.now();
+      const sampled = session;
+      heapPoll = setInterval(() => {
+        sampled
+          .call<{ usedSize: number }>("Runtime.getHeapUsage")
+          .then((usage) => heapUsedMb.push(usage.usedSize / 1e6))
+          .catch(() => undefined);
+      }, 5_000);
       log(`sampling every ${intervalUs} µs`);
       return;
     }
     const marker = "BENCH_PROFILE_SPANS ";
     if (line.includes(marker) && session) {
       const spans = JSON.parse(line.slice(line.indexOf(marker) + marker.length)) as Span[];
+      clearInterval(heapPoll);
       const { profile } = await session.call<{ profile: Profile }>("Profiler.stop");
       session.close();
       const saved = join(tmpdir(), `workerd-${Date.now()}.cpuprofile`);
@@ -171,6 +203,17 @@ async function main(): Promise<void> {
         report(`${span.label}: ${span.to - span.from} ms`, profile, startedAtWall, span.from, span.to, 8);
       }
       report("the whole measured part", profile, startedAtWall, -Infinity, Infinity, 20);
+      const pauses = collectorPauses(profile);
+      const long = pauses.filter((ms) => ms >= 20);
+      console.log(
+        `\ngarbage collection: ${pauses.reduce((sum, ms) => sum + ms, 0).toFixed(0)} ms in ${pauses.length} pauses, ` +
+          `${long.length} of them 20 ms or longer: ${long.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+      );
+      if (heapUsedMb.length > 0) {
+        console.log(
+          `heap used (every 5 s): ${Math.min(...heapUsedMb).toFixed(0)} to ${Math.max(...heapUsedMb).toFixed(0)} MB`,
+        );
+      }
       console.log(`\nprofile: ${saved}`);
       return;
     }
