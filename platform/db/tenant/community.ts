@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { communities } from "../../../shared/db/schema";
 import { NotFoundError } from "../../../shared/errors";
+import { once } from "../../../shared/once";
 import type { Actor, TenantScope } from "./scope";
 
 /** The community's own row: its settings, the kill switch, an operator's suspension and its deletion. */
@@ -12,13 +13,11 @@ export function communityRepository(scope: TenantScope) {
   const byCommunity = eq(communities.id, communityId);
 
   // Prepared once per repository: the executor reads the row (the kill switch) for every signal and order.
-  let row: ReturnType<typeof prepareRow> | undefined;
-  const prepareRow = () => db.select().from(communities).where(byCommunity).prepare();
+  const row = once(() => db.select().from(communities).where(byCommunity).prepare());
 
   const community = {
     async get(): Promise<Community | null> {
-      row ??= prepareRow();
-      return (await row.get()) ?? null;
+      return (await row().get()) ?? null;
     },
 
     /**

@@ -36,6 +36,7 @@ import type {
   OrderRow,
   PositionRow,
 } from "../../../shared/execution/orders";
+import { once } from "../../../shared/once";
 import { ENTRY_LEG } from "../../../shared/orders/legs";
 import {
   assertTransition,
@@ -82,13 +83,14 @@ export function executionRepository(scope: TenantScope) {
   const orderOf = (orderId: string | Placeholder) => and(eq(orders.communityId, communityId), eq(orders.id, orderId));
   // The hottest reads (every follow-up and state change) are built once per repository: building a query with all
   // of its columns was a large share of the executor's CPU in the webhook intake bench's profile.
-  const prepareOrderById = () =>
+  const orderById = once(() =>
     db
       .select()
       .from(orders)
       .where(orderOf(sql.placeholder("orderId")))
-      .prepare();
-  const prepareOrdersByIds = () =>
+      .prepare(),
+  );
+  const ordersByIds = once(() =>
     db
       .select()
       .from(orders)
@@ -98,9 +100,8 @@ export function executionRepository(scope: TenantScope) {
           inArray(orders.id, sql`(select value from json_each(${sql.placeholder("orderIds")}))`),
         ),
       )
-      .prepare();
-  let orderById: ReturnType<typeof prepareOrderById> | undefined;
-  let ordersByIds: ReturnType<typeof prepareOrdersByIds> | undefined;
+      .prepare(),
+  );
 
   const d1 = db.$client;
 
@@ -207,15 +208,13 @@ export function executionRepository(scope: TenantScope) {
     },
 
     async getOrder(orderId: string): Promise<OrderRow | null> {
-      orderById ??= prepareOrderById();
-      return (await orderById.get({ orderId })) ?? null;
+      return (await orderById().get({ orderId })) ?? null;
     },
 
     /** One query for any number of ids (bound as one JSON parameter), in no particular order. */
     async getOrdersByIds(orderIds: readonly string[]): Promise<OrderRow[]> {
       if (orderIds.length === 0) return [];
-      ordersByIds ??= prepareOrdersByIds();
-      return ordersByIds.all({ orderIds: JSON.stringify(orderIds) });
+      return ordersByIds().all({ orderIds: JSON.stringify(orderIds) });
     },
 
     /**
