@@ -118,6 +118,13 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
 }
 
 /**
+ * The alarm is never set closer than this: each run has its fixed reads (the schedules, the sweeper's tables), and
+ * follow-ups of orders sent moments apart fall due moments apart, so one run takes all those due within it instead of
+ * one run each. A follow-up or a deadline is at most this late.
+ */
+export const ALARM_SPACING_MS = 250;
+
+/**
  * When the alarm is next due: the earliest follow-up, confirmation deadline or reservation check, or the
  * sweeper's next work, which waits at least a second so that an alarm never spins on a run still under way.
  */

@@ -148,6 +148,34 @@ describe("fill tracking", () => {
   });
 });
 
+describe("the executor's alarm", () => {
+  it("Scenario: Follow-ups due close together are taken by one alarm run", async () => {
+    const { community } = await restingLimitBuys(2);
+    const { alarmAt, dues, from } = await runInDurableObject(
+      executorOf(community.communityId),
+      async (instance: CommunityExecutor, state) => {
+        await state.storage.deleteAlarm();
+        const from = Date.now();
+        const ids = state.storage.sql.exec<{ order_id: string }>("select order_id from tracking").toArray();
+        ids.forEach(({ order_id }, i) => {
+          state.storage.sql.exec("update tracking set due_at = ? where order_id = ?", from + 20 + i * 100, order_id);
+        });
+        await (instance as unknown as { parts: ExecutorParts }).parts.scheduleAlarm();
+        const dues = state.storage.sql
+          .exec<{ due_at: number }>("select due_at from tracking order by due_at")
+          .toArray()
+          .map((row) => row.due_at);
+        return { alarmAt: await state.storage.getAlarm(), dues, from };
+      },
+    );
+    expect(dues).toEqual([from + 20, from + 120]);
+    // Not at the first one's time: 250 ms ahead, when both are due.
+    expect(alarmAt).toBeGreaterThanOrEqual(from + 250);
+    expect(alarmAt).toBeLessThan(from + 1_000);
+    await settle(community);
+  });
+});
+
 describe("reconciliation cron", () => {
   it("Scenario: Reconciliation records fills missed by tracking and writes a report", async () => {
     const { community, entry } = await restingLimitBuy();
