@@ -16,7 +16,7 @@ import { haltTrading, resumeTrading } from "./executor/kill-switch";
 import { memberAccountFigures } from "./executor/member-account";
 import { cancelMemberOrder } from "./executor/member-cancel";
 import { cancelStoppedMemberEntries, cancelSuspendedCommunityEntries } from "./executor/member-stop";
-import { ALARM_SPACING_MS, assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
+import { alarmTimeFor, assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
 import { sendDueDigests } from "./executor/skip-digest";
 import { sweep } from "./executor/sweeper";
 
@@ -222,7 +222,6 @@ export class CommunityExecutor extends DurableObject<Env> {
     const next = nextAlarmAt(this.parts, Date.now());
     if (next === null) return;
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next)
-      await this.ctx.storage.setAlarm(Math.max(next, Date.now() + ALARM_SPACING_MS));
+    if (current === null || current > next) await this.ctx.storage.setAlarm(alarmTimeFor(next, Date.now()));
   }
 }

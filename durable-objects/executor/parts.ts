@@ -118,11 +118,18 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
 }
 
 /**
- * The alarm is never set closer than this: each run has its fixed reads (the schedules, the sweeper's tables), and
- * follow-ups of orders sent moments apart fall due moments apart, so one run takes all those due within it instead of
- * one run each. A follow-up or a deadline is at most this late.
+ * The alarm is set no closer than this while nothing is overdue: each run has its fixed reads (the schedules, the
+ * sweeper's tables), and follow-ups of orders sent moments apart fall due moments apart, so one run takes all those
+ * due within it instead of one run each. A follow-up or a deadline is at most this late.
  */
 export const ALARM_SPACING_MS = 250;
+/** Work already overdue (a run that took its limit and left some behind) runs again this soon. */
+const OVERDUE_ALARM_MS = 10;
+
+/** When to set the alarm for work next due at `next`. */
+export function alarmTimeFor(next: number, now: number): number {
+  return next <= now ? now + OVERDUE_ALARM_MS : Math.max(next, now + ALARM_SPACING_MS);
+}
 
 /**
  * When the alarm is next due: the earliest follow-up, confirmation deadline or reservation check, or the

@@ -151,7 +151,7 @@ describe("fill tracking", () => {
 describe("the executor's alarm", () => {
   it("Scenario: Follow-ups due close together are taken by one alarm run", async () => {
     const { community } = await restingLimitBuys(2);
-    const { alarmAt, dues, from } = await runInDurableObject(
+    const { alarmAt, overdueAlarmAt, dues, from } = await runInDurableObject(
       executorOf(community.communityId),
       async (instance: CommunityExecutor, state) => {
         await state.storage.deleteAlarm();
@@ -160,18 +160,25 @@ describe("the executor's alarm", () => {
         ids.forEach(({ order_id }, i) => {
           state.storage.sql.exec("update tracking set due_at = ? where order_id = ?", from + 20 + i * 100, order_id);
         });
-        await (instance as unknown as { parts: ExecutorParts }).parts.scheduleAlarm();
+        const { parts } = instance as unknown as { parts: ExecutorParts };
+        await parts.scheduleAlarm();
         const dues = state.storage.sql
           .exec<{ due_at: number }>("select due_at from tracking order by due_at")
           .toArray()
           .map((row) => row.due_at);
-        return { alarmAt: await state.storage.getAlarm(), dues, from };
+        const alarmAt = await state.storage.getAlarm();
+        // One left overdue (a run that stopped at its limit): the next run comes at once.
+        await state.storage.deleteAlarm();
+        state.storage.sql.exec("update tracking set due_at = ? where due_at = ?", from - 1_000, from + 20);
+        await parts.scheduleAlarm();
+        return { alarmAt, overdueAlarmAt: await state.storage.getAlarm(), dues, from };
       },
     );
     expect(dues).toEqual([from + 20, from + 120]);
     // Not at the first one's time: 250 ms ahead, when both are due.
     expect(alarmAt).toBeGreaterThanOrEqual(from + 250);
     expect(alarmAt).toBeLessThan(from + 1_000);
+    expect(overdueAlarmAt).toBeLessThan(from + 250);
     await settle(community);
   });
 });
