@@ -221,7 +221,9 @@ export class CommunityExecutor extends DurableObject<Env> {
   private async scheduleAlarm(): Promise<void> {
     const next = nextAlarmAt(this.parts, Date.now());
     if (next === null) return;
+    const at = alarmTimeFor(next, Date.now());
+    // Only ever earlier: work tracked meanwhile must not put off a run already set for work due before it.
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(alarmTimeFor(next, Date.now()));
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }

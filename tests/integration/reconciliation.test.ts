@@ -181,6 +181,28 @@ describe("the executor's alarm", () => {
     expect(overdueAlarmAt).toBeLessThan(from + 250);
     await settle(community);
   });
+
+  it("Scenario: Work tracked later never puts the alarm off", async () => {
+    const { community } = await restingLimitBuys(2);
+    const { first, again } = await runInDurableObject(
+      executorOf(community.communityId),
+      async (instance: CommunityExecutor, state) => {
+        await state.storage.deleteAlarm();
+        const from = Date.now();
+        state.storage.sql.exec("update tracking set due_at = ?", from + 200);
+        const { parts } = instance as unknown as { parts: ExecutorParts };
+        await parts.scheduleAlarm();
+        const first = await state.storage.getAlarm();
+        // An order sent meanwhile asks for the alarm again while the earlier follow-ups are still the first due.
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        await parts.scheduleAlarm();
+        return { first, again: await state.storage.getAlarm() };
+      },
+    );
+    expect(first).not.toBeNull();
+    expect(again).toBe(first);
+    await settle(community);
+  });
 });
 
 describe("reconciliation cron", () => {
