@@ -52,7 +52,8 @@ import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
  * (rpc, or ops-notices), BENCH_PEER_DIR (where the
  * peer benchmark lives; it is copied, never run in place), BENCH_REALTIME_PEER=0
  * (hub only), BENCH_REALTIME_ATTEMPTS (4: runs set aside for interference before one is kept),
- * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run). One JSON line on
+ * BENCH_REALTIME_QUIET_WAIT_MS (180000: the longest wait for a quiet machine before each run),
+ * BENCH_REALTIME_HIBERNATE_WAIT_MS (20000: the idle wait for memory per hibernated socket; 0 skips it). One JSON line on
  * stdout; logs on stderr.
  */
 
@@ -78,6 +79,8 @@ const params = {
   quietMaxWaitMs: Number(process.env.BENCH_REALTIME_QUIET_WAIT_MS ?? 180_000),
   interferenceShare: 0.05,
   attemptsPerRun: Number(process.env.BENCH_REALTIME_ATTEMPTS ?? 4),
+  /** How long the first run of each size leaves its connected sockets idle for the hub to hibernate (0: never). */
+  hibernateWaitMs: Number(process.env.BENCH_REALTIME_HIBERNATE_WAIT_MS ?? 20_000),
   drainIdleMs: 3_000,
   drainCapMs: 60_000,
   connectTimeoutMs: 120_000,
@@ -513,6 +516,10 @@ async function runHub(n: number, run: number, target: Target = "hub") {
     const connected = workerdUsage(server.pid);
     log(`${target} n=${n} run ${run}: ${connect.connected}/${n} connected in ${Math.round(connect.totalMs)} ms`);
     if (connect.failed > 0) log(`  connect failures: ${JSON.stringify(connect.errors)}`);
+    const hibernation =
+      target === "hub" && params.publisher === "rpc" && run === 1 && params.hibernateWaitMs > 0
+        ? await idleHibernation(worker.url, token, server.pid, idle.rssBytes, connect.connected)
+        : null;
 
     await publishAll(worker.url, token, params.warmupEvents, true, target);
     await ask(
@@ -560,6 +567,7 @@ async function runHub(n: number, run: number, target: Target = "hub") {
         cpuPublishMs: round(publishCpuMs, 0),
         cpuUsPerDelivery: result.delivered ? round((publishCpuMs * 1000) / result.delivered, 1) : null,
       },
+      hibernation,
     };
   } finally {
     if (client?.connected) client.send({ type: "exit" });
@@ -568,6 +576,36 @@ async function runHub(n: number, run: number, target: Target = "hub") {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The hub's `wakes` counter (kept in its storage): it grows each time the object is built, after an eviction too. */
+async function hubWakes(baseUrl: string, token: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/bench/hub-stats?communityId=${COMMUNITY_ID}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`hub stats answered ${response.status}`);
+  return ((await response.json()) as { counters: { wakes: number } }).counters.wakes;
+}
+
+/**
+ * Memory per idle hibernated socket: with every socket connected and nothing sent, waits `hibernateWaitMs` (workerd
+ * evicts an object 10 s after its last event), reads workerd's resident set, then asks the hub for its `wakes`: one
+ * more than before the wait means it was evicted and built again for that question, so the sockets were held
+ * without it. The growth over the resident set before any socket connected, per socket, is an upper bound (the
+ * isolate's heap need not shrink once the object is gone).
+ */
+async function idleHibernation(baseUrl: string, token: string, pid: number, rssBeforeConnect: number, n: number) {
+  const wakesBefore = await hubWakes(baseUrl, token);
+  await sleep(params.hibernateWaitMs);
+  const rss = workerdUsage(pid).rssBytes;
+  const hibernated = (await hubWakes(baseUrl, token)) > wakesBefore;
+  log(`  idle ${params.hibernateWaitMs} ms: hub ${hibernated ? "hibernated" : "not hibernated"}, rss ${mb(rss)} MB`);
+  return {
+    idleMs: params.hibernateWaitMs,
+    hubHibernated: hibernated,
+    rssHibernatedMb: mb(rss),
+    rssPerHibernatedSocketKb: hibernated && n > 0 ? round((rss - rssBeforeConnect) / 1024 / n, 1) : null,
+  };
 }
 
 type HubRun = Awaited<ReturnType<typeof runHub>> & { attempt: number };
@@ -610,6 +648,8 @@ function hubLine(runs: HubRun[]) {
     framesReceived: r.framesReceived,
     batchFrames: r.batchFrames,
     ...r.server,
+    // Measured in each size's first run only (its idle wait), whichever run is the median.
+    hibernation: runs.find((run) => run.hibernation)?.hibernation ?? null,
     clientCpuPublishMs: round(r.cpuMs, 0),
     p99AllRunsMs: runs.map((run) => round(run.latencyMs.p99)),
   };
