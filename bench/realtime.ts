@@ -18,6 +18,7 @@ import { applyLocalMigrations, runWranglerOrThrow } from "../scripts/lib/wrangle
 import { startWranglerDev } from "../scripts/lib/wrangler-dev.ts";
 import { newSessionExpiry, newSessionId, sessionCookieFor, signSessionToken } from "../shared/auth/session-token.ts";
 import type { Environment } from "../shared/config.ts";
+import type { HubStats } from "../shared/realtime/stats.ts";
 import { medianRunByP99 } from "./lib/load.ts";
 import type { ConnectResult, DrainResult } from "./lib/realtime-client.ts";
 
@@ -584,7 +585,7 @@ async function hubWakes(baseUrl: string, token: string): Promise<number> {
     headers: { authorization: `Bearer ${token}` },
   });
   if (!response.ok) throw new Error(`hub stats answered ${response.status}`);
-  return ((await response.json()) as { counters: { wakes: number } }).counters.wakes;
+  return ((await response.json()) as HubStats).counters.wakes;
 }
 
 /**
