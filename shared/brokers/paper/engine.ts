@@ -310,7 +310,14 @@ export function onQuotes(
       holdForPlausiblePrice(next, symbol, implausible);
       continue;
     }
-    if (changesNothing(current, symbol, usable, now)) continue;
+    if (ordersUntouched(current, symbol, usable, now)) {
+      if (current.day?.date === iso(now).slice(0, 10) && !current.positions[symbol]) continue;
+      // Only the day and the position's mark move: the instrument's orders stay shared with `state`.
+      next = copyPosition(state, symbol, next);
+      rollDay(next, now);
+      markPosition(next, symbol, usable);
+      continue;
+    }
     next = copyFor(state, symbol, next);
     applyQuote(next, symbol, usable, now, events);
   }
@@ -321,21 +328,41 @@ export function onQuotes(
 }
 
 /**
- * A quote `applyQuote` would leave the account exactly as it is with: the same day, no position to mark, and every
- * open order of the instrument a plain limit the price has not reached, none expiring or waiting for a price. A
- * member's resting limits are looked at on every follow-up, and copying and storing the whole account each time
- * cost more than everything else there. Any other case is applied on a copy.
+ * A quote `applyQuote` would leave every open order of the instrument exactly as it is with: none expiring or waiting
+ * for a price, each a limit the price has not reached or a stop (or a stop-limit's stop) it has not reached, or a
+ * triggered stop-limit whose limit it has not reached. A member's resting limits and working exits are looked at on
+ * every follow-up, and copying them (and, without a position to mark, storing the account) each time cost more than
+ * everything else there. Then only the day and the position's mark can change; any other case is applied on a copy.
  */
-function changesNothing(state: PaperAccountState, key: string, quote: Quote, now: Now): boolean {
-  if (state.day?.date !== iso(now).slice(0, 10) || state.positions[key]) return false;
+function ordersUntouched(state: PaperAccountState, key: string, quote: Quote, now: Now): boolean {
   const nowMs = toMs(now);
   for (const order of Object.values(state.orders)) {
     if (order.key !== key || !isOpenStatus(order.status)) continue;
-    if (order.orderType !== "limit" || order.waitingForPrice) return false;
+    if (order.waitingForPrice) return false;
     if (order.expiresAt !== null && Date.parse(order.expiresAt) <= nowMs) return false;
-    if (!limitUnreached(order, quote)) return false;
+    if (!leftAlone(order, quote)) return false;
   }
   return true;
+}
+
+/** An open order `tryFill` would not change at this quote. A trailing stop's best price may move, so never. */
+function leftAlone(order: PaperOrder, quote: Quote): boolean {
+  switch (order.orderType) {
+    case "limit":
+      return limitUnreached(order, quote);
+    case "stop":
+      return !order.triggered && !stopReached(order, quote);
+    case "stop_limit":
+      return order.triggered ? limitUnreached(order, quote) : !stopReached(order, quote);
+    default:
+      return false;
+  }
+}
+
+/** The last price has reached the stop: a buy's at or above it, a sell's at or below it. */
+function stopReached(order: Pick<PaperOrder, "side" | "stopPrice">, quote: Quote): boolean {
+  const stop = order.stopPrice as number;
+  return sideDirection(order.side) === "buy" ? quote.last >= stop : quote.last <= stop;
 }
 
 /** The price a market order of this side would fill at now. */
@@ -636,9 +663,7 @@ function tryFill(
     (order.orderType === "stop" || order.orderType === "stop_limit" || order.orderType === "trailing_stop") &&
     !order.triggered
   ) {
-    const stop = order.stopPrice as number;
-    const reached = buying ? quote.last >= stop : quote.last <= stop;
-    if (!reached) return;
+    if (!stopReached(order, quote)) return;
     order.triggered = true;
     order.updatedAt = iso(now);
     events.push({ type: "triggered", order: toBrokerOrder(state, order) });
@@ -981,13 +1006,7 @@ function clone(state: PaperAccountState): PaperAccountState {
  * given its own copies of this instrument's too.
  */
 function copyFor(state: PaperAccountState, key: string, copy: PaperAccountState | null = null): PaperAccountState {
-  const next = copy ?? {
-    ...state,
-    positions: { ...state.positions },
-    orders: { ...state.orders },
-    clientOrderIds: { ...state.clientOrderIds },
-    day: state.day ? { ...state.day } : null,
-  };
+  const next = copyPosition(state, key, copy);
   const open = Object.entries(state.orders).filter(([, order]) => isOpenStatus(order.status));
   const brackets = new Set<string>();
   for (const [, order] of open) if (order.key === key && order.ocoGroup) brackets.add(order.ocoGroup);
@@ -995,6 +1014,18 @@ function copyFor(state: PaperAccountState, key: string, copy: PaperAccountState 
     const mine = order.key === key || (order.ocoGroup !== null && brackets.has(order.ocoGroup));
     if (mine && next.orders[id] === order) next.orders[id] = structuredClone(order);
   }
+  return next;
+}
+
+/** A copy of the account with its own maps, scalars and day and its own copy of one instrument's position (see copyFor). */
+function copyPosition(state: PaperAccountState, key: string, copy: PaperAccountState | null = null): PaperAccountState {
+  const next = copy ?? {
+    ...state,
+    positions: { ...state.positions },
+    orders: { ...state.orders },
+    clientOrderIds: { ...state.clientOrderIds },
+    day: state.day ? { ...state.day } : null,
+  };
   const position = state.positions[key];
   if (position && next.positions[key] === position) next.positions[key] = structuredClone(position);
   return next;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { BrokerOrderIntent } from "../../../shared/brokers/adapter";
 import { PermanentError } from "../../../shared/brokers/errors";
@@ -458,6 +459,45 @@ describe("paper engine", () => {
     expect(nextDay.account.equity).toBe(100_050);
     const later = markToMarket(nextDay.state, [], Date.parse("2026-10-22T09:00:00Z"));
     expect(later.account.startOfDayEquity).toBe(100_050);
+  });
+
+  it("Scenario: A price between a position's exits moves only its mark", () => {
+    const exits = (stop: number, target: number, stopLimit: number) => {
+      let state = holding();
+      const sell = { side: "sell" as const, reduceOnly: true };
+      const now = quote("AAPL", { bid: 100, ask: 100, last: 100 });
+      state = submitOrder(state, order({ ...sell, orderType: "stop", stopPrice: stop }), now, T0).state;
+      state = submitOrder(state, order({ ...sell, orderType: "limit", limitPrice: target }), now, T0).state;
+      const limit = { orderType: "stop_limit" as const, stopPrice: stopLimit, limitPrice: stopLimit - 1 };
+      return submitOrder(state, order({ ...sell, ...limit }), now, T0).state;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 90, max: 99 }),
+        fc.integer({ min: 101, max: 110 }),
+        fc.integer({ min: 90, max: 99 }),
+        fc.integer({ min: 160, max: 240 }),
+        (stop, target, stopLimit, halves) => {
+          const state = exits(stop, target, stopLimit);
+          const price = halves / 2;
+          const result = onQuotes(
+            state,
+            [{ symbol: "AAPL", quote: quote("AAPL", { bid: price, ask: price, last: price }, 60) }],
+            at(60),
+          );
+          const reached = price <= stop || price >= target || price <= stopLimit;
+          if (reached) {
+            expect(result.events.length).toBeGreaterThan(0);
+            return;
+          }
+          expect(result.events).toEqual([]);
+          expect(result.state.positions.AAPL?.lastPrice).toBe(price);
+          expect(state.positions.AAPL?.lastPrice).toBe(100);
+          // Not copied: the very objects the account held, each still working.
+          for (const [id, held] of Object.entries(state.orders)) expect(result.state.orders[id]).toBe(held);
+        },
+      ),
+    );
   });
 
   it("keeps the state serializable and never mutates its input", () => {
