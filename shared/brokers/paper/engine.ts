@@ -1017,7 +1017,7 @@ function copyFor(state: PaperAccountState, key: string, copy: PaperAccountState 
   return next;
 }
 
-/** A copy of the account with its own maps, scalars and day and its own copy of one instrument's position (see copyFor). */
+/** A copy of the account with its own maps, scalars and day, and its own copy of one instrument's position. */
 function copyPosition(state: PaperAccountState, key: string, copy: PaperAccountState | null = null): PaperAccountState {
   const next = copy ?? {
     ...state,
