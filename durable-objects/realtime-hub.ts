@@ -113,20 +113,22 @@ export class RealtimeHub extends DurableObject<Env> {
   }
 
   /**
-   * Events in order, numbered in one storage transaction, then sent (now, or in the next flush when the hub is
-   * over its frame budget). Refuses the whole batch if one is invalid. Async only so that a refusal reaches the
-   * caller as a rejection: nothing in it awaits, so batches never interleave.
+   * Events in order, numbered, sent (now, or in the next flush when the hub is over its frame budget), then stored
+   * in one transaction: sent first, so that frames need not wait for storage to confirm the write. Refuses the
+   * whole batch if one is invalid. Async only so that a refusal reaches the caller as a rejection: nothing in it
+   * awaits, so batches never interleave.
    */
   async publishBatch(inputs: readonly PublishInput[]): Promise<PublishResult> {
     const events = PublishBatchSchema.parse(inputs);
     for (const event of events) assertOwnCommunity(this.ctx.id, this.store, event.communityId);
-    const recorded = this.store.record(events);
-    this.waiting.add(recorded);
-    return {
-      firstSeq: recorded[0]?.seq ?? this.store.latestSeq(),
-      lastSeq: recorded.at(-1)?.seq ?? this.store.latestSeq(),
-      delivered: this.flushWithinBudget(),
-    };
+    return this.store.record(events, (recorded) => {
+      this.waiting.add(recorded);
+      return {
+        firstSeq: recorded[0]?.seq ?? this.store.latestSeq(),
+        lastSeq: recorded.at(-1)?.seq ?? this.store.latestSeq(),
+        delivered: this.flushWithinBudget(),
+      };
+    });
   }
 
   /** Closes the sockets of revoked sessions at once (the Worker calls this on sign-out). */

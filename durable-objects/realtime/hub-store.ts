@@ -47,11 +47,19 @@ export class EventTooLargeError extends RangeError {
 const encoder = new TextEncoder();
 
 /**
+ * Numbers a hub may hand out beyond those it has stored. A frame sent after a storage write in the same turn waits
+ * until storage confirms that write (the output gate), so a hub sends events first and stores them after; this
+ * reservation, stored before the first frame that uses it, is what keeps a number from being used twice when a hub
+ * starts again without the events its last turn sent (hibernation, a deploy, a reset after a write that failed).
+ */
+export const RESERVED_NUMBERS = 1000;
+
+/**
  * What a hub keeps in its own SQLite, all with the synchronous API: the
- * sequence number and each stream's head (so they survive hibernation,
- * restarts and deploys), the last REALTIME_LIMITS.replayEvents events for
- * `?since=` replay, the community the object is bound to, and its cumulative
- * figures.
+ * sequence number, the numbers reserved ahead of it and each stream's head (so
+ * they survive hibernation, restarts and deploys), the last
+ * REALTIME_LIMITS.replayEvents events for `?since=` replay, the numbers a restart
+ * skipped, the community the object is bound to, and its cumulative figures.
  */
 export class HubStore {
   constructor(
@@ -67,6 +75,27 @@ export class HubStore {
     sql.exec("CREATE TABLE IF NOT EXISTS hub_streams (key TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS hub_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS hub_latency (bucket INTEGER PRIMARY KEY, count INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS hub_skips (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL)");
+    this.resumeNumbering();
+  }
+
+  /**
+   * A hub starting over its storage: numbers reserved but not stored may be in clients' hands (sent by a turn whose
+   * write never landed), so numbering goes on after them and they are kept as skipped, never an event of this hub.
+   */
+  private resumeNumbering(): void {
+    const stored = this.latestSeq();
+    if (this.getMeta("trimmedThrough") === null) {
+      // Stored before the replay buffer kept this: it held every event after its oldest.
+      const oldest = this.sql.exec<{ seq: number }>("SELECT MIN(seq) AS seq FROM hub_events").toArray()[0]?.seq;
+      this.setMeta("trimmedThrough", String(oldest == null ? stored : oldest - 1));
+    }
+    const reserved = this.reserved();
+    if (reserved <= stored) return;
+    this.transaction(() => {
+      this.sql.exec("INSERT INTO hub_skips (first_seq, last_seq) VALUES (?, ?)", stored + 1, reserved);
+      this.setMeta("seq", String(reserved));
+    });
   }
 
   getMeta(key: string): string | null {
@@ -87,44 +116,63 @@ export class HubStore {
   }
 
   /**
-   * Numbers and stores events in one transaction: each gets the next sequence
-   * number, its stream's previous one and its frame; the stream heads move on,
-   * and the replay buffer keeps only the newest REALTIME_LIMITS.replayEvents.
-   * Throws (storing nothing) if any frame is too large.
+   * Numbers events and hands them to `send`, then stores them in one transaction: each gets the next sequence
+   * number, its stream's previous one and its frame; the stream heads move on, and the replay buffer keeps only the
+   * newest REALTIME_LIMITS.replayEvents. Numbers past the reservation are reserved (stored) before `send` runs.
+   * Throws, sending and storing nothing, if any frame is too large.
    */
-  record(events: readonly ValidPublish[]): RecordedEvent[] {
-    return this.transaction(() => {
-      let seq = this.latestSeq();
+  record<T>(events: readonly ValidPublish[], send: (recorded: readonly RecordedEvent[]) => T): T {
+    const recorded = this.number(events);
+    const last = recorded.at(-1)?.seq ?? 0;
+    if (last > this.reserved()) this.setMeta("reserved", String(last + RESERVED_NUMBERS));
+    try {
+      return send(recorded);
+    } finally {
+      // Even when sending failed part way: some frames may be out, and their numbers must not come again.
+      this.store(recorded);
+    }
+  }
+
+  private number(events: readonly ValidPublish[]): RecordedEvent[] {
+    let seq = this.latestSeq();
+    const heads = new Map<string, number>();
+    const recorded: RecordedEvent[] = [];
+    for (const event of events) {
+      seq += 1;
+      const key = streamKey(event.channel, event.audience);
+      const prev = heads.get(key) ?? this.streamHead(key);
+      heads.set(key, seq);
+      const stream = streamName(event.channel, audienceKind(event.audience));
+      const frame = JSON.stringify({
+        seq,
+        type: event.type,
+        channel: event.channel,
+        data: event.data,
+        at: event.at,
+        stream,
+        prev,
+      });
+      const bytes = encoder.encode(frame).byteLength;
+      if (bytes > REALTIME_LIMITS.maxEventBytes) throw new EventTooLargeError(bytes);
+      recorded.push({
+        seq,
+        channel: event.channel,
+        audience: event.audience,
+        stream,
+        prev,
+        frame,
+        bytes,
+        at: event.at,
+      });
+    }
+    return recorded;
+  }
+
+  private store(recorded: readonly RecordedEvent[]): void {
+    const last = recorded.at(-1);
+    if (!last) return;
+    this.transaction(() => {
       const heads = new Map<string, number>();
-      const recorded: RecordedEvent[] = [];
-      for (const event of events) {
-        seq += 1;
-        const key = streamKey(event.channel, event.audience);
-        const prev = heads.get(key) ?? this.streamHead(key);
-        heads.set(key, seq);
-        const stream = streamName(event.channel, audienceKind(event.audience));
-        const frame = JSON.stringify({
-          seq,
-          type: event.type,
-          channel: event.channel,
-          data: event.data,
-          at: event.at,
-          stream,
-          prev,
-        });
-        const bytes = encoder.encode(frame).byteLength;
-        if (bytes > REALTIME_LIMITS.maxEventBytes) throw new EventTooLargeError(bytes);
-        recorded.push({
-          seq,
-          channel: event.channel,
-          audience: event.audience,
-          stream,
-          prev,
-          frame,
-          bytes,
-          at: event.at,
-        });
-      }
       for (const event of recorded) {
         const member = typeof event.audience === "string" ? null : event.audience.userId;
         this.sql.exec(
@@ -138,18 +186,36 @@ export class HubStore {
           event.frame,
           event.at,
         );
+        heads.set(streamKey(event.channel, event.audience), event.seq);
       }
-      for (const [key, last] of heads) {
+      for (const [key, seq] of heads) {
         this.sql.exec(
           "INSERT INTO hub_streams (key, last_seq) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET last_seq = excluded.last_seq",
           key,
-          last,
+          seq,
         );
       }
-      this.sql.exec("DELETE FROM hub_events WHERE seq <= ?", seq - REALTIME_LIMITS.replayEvents);
-      this.setMeta("seq", String(seq));
-      return recorded;
+      this.trim();
+      this.setMeta("seq", String(last.seq));
     });
+  }
+
+  /** Keeps the newest REALTIME_LIMITS.replayEvents events; a restart's skipped numbers below them go too. */
+  private trim(): void {
+    const cutoff = this.sql
+      .exec<{ seq: number }>(
+        "SELECT seq FROM hub_events ORDER BY seq DESC LIMIT 1 OFFSET ?",
+        REALTIME_LIMITS.replayEvents,
+      )
+      .toArray()[0]?.seq;
+    if (cutoff === undefined) return;
+    this.sql.exec("DELETE FROM hub_events WHERE seq <= ?", cutoff);
+    this.sql.exec("DELETE FROM hub_skips WHERE last_seq <= ?", cutoff);
+    this.setMeta("trimmedThrough", String(cutoff));
+  }
+
+  private reserved(): number {
+    return Number(this.getMeta("reserved") ?? 0);
   }
 
   /**
@@ -172,12 +238,16 @@ export class HubStore {
 
   /**
    * The stored events after `since`, oldest first, and whether they are all
-   * of them (false when the buffer no longer reaches back to `since + 1`, or
-   * `since` is ahead of this hub).
+   * of them (false when the buffer no longer holds every event after `since`,
+   * `since` is ahead of this hub, or a number its restart skipped).
    */
   eventsAfter(since: number): { events: RecordedEvent[]; complete: boolean } {
-    const latest = this.latestSeq();
-    if (since > latest) return { events: [], complete: false };
+    const trimmedThrough = Number(this.getMeta("trimmedThrough") ?? 0);
+    const skipped = this.sql
+      .exec("SELECT 1 FROM hub_skips WHERE first_seq <= ? AND last_seq >= ?", since, since)
+      .toArray().length;
+    // A number this hub skipped is one a client holds from a turn whose events were never stored.
+    if (since > this.latestSeq() || since < trimmedThrough || skipped > 0) return { events: [], complete: false };
     const rows = this.sql
       .exec<{
         seq: number;
@@ -193,7 +263,6 @@ export class HubStore {
         since,
       )
       .toArray();
-    const oldest = rows[0]?.seq ?? latest + 1;
     const events = rows.map((row) => ({
       seq: row.seq,
       channel: row.channel as RealtimeChannel,
@@ -204,7 +273,7 @@ export class HubStore {
       bytes: encoder.encode(row.frame).byteLength,
       at: row.at,
     }));
-    return { events, complete: oldest <= since + 1 };
+    return { events, complete: true };
   }
 
   /** Adds to the cumulative counters and the latency histogram. */

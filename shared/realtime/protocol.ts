@@ -8,7 +8,8 @@ import { MEMBERSHIP_ROLES, type MembershipRole } from "../db/schema";
  *
  * Server to client, one JSON text frame each:
  * - an event `{"seq","type","channel","data","at","stream","prev"}`: `seq` grows by one per event the hub publishes
- *   (whoever it is for), so it orders every event and is what `?since=` resumes from. Each event also belongs to one
+ *   (whoever it is for; a restarted hub skips the numbers it had reserved, never reusing one), so it orders every
+ *   event and is what `?since=` resumes from. Each event also belongs to one
  *   stream, its channel and audience (`orders:member` is the receiving member's own orders, `signals:community`,
  *   `portfolio:admins`, ...), and `prev` is the `seq` of the stream's previous event (0 for its first). A client keeps
  *   the last `seq` it saw per stream: an event whose `prev` is not that number means it missed something meant for

@@ -2,12 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FlushSchedule } from "../../durable-objects/realtime/flush-schedule";
+import { HubStore, RESERVED_NUMBERS } from "../../durable-objects/realtime/hub-store";
 import { RealtimeHub } from "../../durable-objects/realtime-hub";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { hubEventSink } from "../../platform/execution/event-sink";
 import { rootLogger } from "../../shared/logging";
-import type { PublishInput } from "../../shared/realtime/publish";
+import { PublishBatchSchema, type PublishInput } from "../../shared/realtime/publish";
 import { StreamCursor } from "../../shared/realtime/stream-cursor";
 import { connect, type Frame, hubOf, memberOf, newCommunityId, type TestSocket } from "../support/realtime";
 
@@ -338,18 +339,56 @@ describe("sequence numbers and replay", () => {
     closeAll(sa);
   });
 
-  it("Scenario: The sequence survives a restart", async () => {
-    const member = await memberOf(null);
+  /** Publishes two events, then one more from a new instance over the same storage (a restart). */
+  async function restartAfterTwo(member: { communityId: string }) {
     const hub = hubOf(member.communityId);
     await hub.publishBatch([signal(member.communityId), signal(member.communityId)]);
-    const next = await runInDurableObject(hub, (_old: RealtimeHub, state) => {
-      const restarted = new RealtimeHub(state, env);
-      return restarted.publish(signal(member.communityId));
+    return runInDurableObject(hub, (_old: RealtimeHub, state) =>
+      new RealtimeHub(state, env).publish(signal(member.communityId)),
+    );
+  }
+
+  it("Scenario: An event goes out before it is stored, its number reserved first", async () => {
+    const member = await memberOf(null);
+    const seen = await runInDurableObject(hubOf(member.communityId), (_hub: RealtimeHub, state) => {
+      const store = new HubStore(state.storage.sql, (run) => state.storage.transactionSync(run));
+      const meta = (key: string) =>
+        state.storage.sql.exec<{ value: string }>("SELECT value FROM hub_meta WHERE key = ?", key).toArray()[0]?.value;
+      const atSend = store.record(PublishBatchSchema.parse([signal(member.communityId)]), (recorded) => ({
+        seq: recorded[0]?.seq,
+        reserved: meta("reserved"),
+        stored: store.eventsAfter(0).events.length,
+      }));
+      return { atSend, storedAfter: store.eventsAfter(0).events.map((event) => event.seq), seq: store.latestSeq() };
     });
-    expect(next).toMatchObject({ firstSeq: 3, lastSeq: 3 });
-    const { welcome } = await connect(member);
-    expect(welcome.seq).toBe(3);
-    expect(welcome.streams).toMatchObject({ "signals:community": 3 });
+    expect(seen.atSend).toEqual({ seq: 1, reserved: String(1 + RESERVED_NUMBERS), stored: 0 });
+    expect(seen.storedAfter).toEqual([1]);
+    expect(seen.seq).toBe(1);
+  });
+
+  it("Scenario: A restart never reuses a number", async () => {
+    const member = await memberOf(null);
+    const next = await restartAfterTwo(member);
+    // 3 to 1,002 were reserved when 1 and 2 went out: the restarted hub cannot know that none of them was sent.
+    const after = 2 + RESERVED_NUMBERS + 1;
+    expect(next).toMatchObject({ firstSeq: after, lastSeq: after });
+    const { socket, welcome } = await connect(member, { since: 2 });
+    expect(welcome.seq).toBe(after);
+    expect(welcome.replay).toEqual({ since: 2, complete: true, events: 1 });
+    expect(welcome.streams).toMatchObject({ "signals:community": 2 });
+    await settle([[socket, 1]]);
+    expect(socket.events().map((event) => [event.seq, event.prev])).toEqual([[after, 2]]);
+    closeAll(socket);
+  });
+
+  it("Scenario: A replay from a number a restart skipped says so", async () => {
+    const member = await memberOf(null);
+    await restartAfterTwo(member);
+    for (const since of [3, 500, 2 + RESERVED_NUMBERS]) {
+      const { socket, welcome } = await connect(member, { since });
+      expect(welcome.replay).toEqual({ since, complete: false, events: 0 });
+      closeAll(socket);
+    }
   });
 
   it("Scenario: since replays the missed events the member may see", async () => {
