@@ -35,6 +35,7 @@ import {
   type OptionContract,
 } from "../../quotes/instrument";
 import type { Quote } from "../../quotes/quote";
+import { utcDay } from "../../risk/daily-loss";
 import {
   type BracketLegs,
   type BrokerAccount,
@@ -311,7 +312,7 @@ export function onQuotes(
       continue;
     }
     if (ordersUntouched(current, symbol, usable, now)) {
-      if (current.day?.date === iso(now).slice(0, 10) && !current.positions[symbol]) continue;
+      if (current.day?.date === utcDay(toMs(now)) && !current.positions[symbol]) continue;
       // Only the day and the position's mark move: the instrument's orders stay shared with `state`.
       next = copyPosition(state, symbol, next);
       rollDay(next, now);
@@ -968,7 +969,7 @@ function markPosition(state: PaperAccountState, key: string, quote: Quote): void
 }
 
 function rollDay(state: PaperAccountState, now: Now): void {
-  const date = iso(now).slice(0, 10);
+  const date = utcDay(toMs(now));
   if (state.day?.date === date) return;
   state.day = { date, startEquity: money(valuation(state).equity) };
 }
