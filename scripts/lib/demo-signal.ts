@@ -43,6 +43,24 @@ export async function sendDemoSignal(options: {
   privateKeyJwk: webcrypto.JsonWebKey;
   applicationId: string;
 }): Promise<{ status: number; body: unknown; interactionId: string }> {
+  return sendInteraction({
+    ...options,
+    user: DEMO_PROVIDER,
+    command: { name: "signal", options: [{ name: "text", type: 3, value: options.text }] },
+  });
+}
+
+/**
+ * A slash command in the demo community's server, sent to a local Worker exactly as Discord sends it: signed with
+ * the Ed25519 key matching its DISCORD_PUBLIC_KEY, from `user` (a member holding no role).
+ */
+export async function sendInteraction(options: {
+  baseUrl: string;
+  privateKeyJwk: webcrypto.JsonWebKey;
+  applicationId: string;
+  user: { discordId: string; username: string };
+  command: { name: string; options?: readonly { name: string; type: number; value: string | number | boolean }[] };
+}): Promise<{ status: number; body: unknown; interactionId: string }> {
   const key = await webcrypto.subtle.importKey("jwk", options.privateKeyJwk, { name: "Ed25519" }, false, ["sign"]);
   const id = snowflake();
   const channelId = snowflake();
@@ -55,16 +73,16 @@ export async function sendDemoSignal(options: {
     guild_id: DEMO_COMMUNITY.guildId,
     channel_id: channelId,
     member: {
-      user: { id: DEMO_PROVIDER.discordId, username: DEMO_PROVIDER.username, global_name: null },
+      user: { id: options.user.discordId, username: options.user.username, global_name: null },
       roles: [],
       permissions: "2147483648",
     },
     data: {
       id: snowflake(Date.UTC(2026, 0, 1)),
-      name: "signal",
+      name: options.command.name,
       type: 1,
       guild_id: DEMO_COMMUNITY.guildId,
-      options: [{ name: "text", type: 3, value: options.text }],
+      ...(options.command.options ? { options: options.command.options } : {}),
     },
     locale: "en-US",
   };

@@ -276,11 +276,28 @@ describe("sessions in the browser", () => {
     );
     expect(page.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(page.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("referrer-policy")).toBe("same-origin");
     expect(page.headers.get("strict-transport-security")).toMatch(/max-age=/);
     expect(page.headers.get("cache-control")).toBe("no-store");
     const error = await browser.fetch("/auth/discord/callback?state=x&code=y", { headers: { accept: "text/html" } });
     expect(error.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
+  });
+
+  it("Scenario: The pages' own forms carry their Origin in a browser", async () => {
+    const { oauth } = fakes();
+    const community = await setUpCommunity();
+    const who = member();
+    const reply = await interactionResponse(await postInteraction(slash("dashboard", [], { at: community.at, who })));
+    const token = new URL(linkButtonOf(reply)?.url ?? "").searchParams.get("t") ?? "";
+    const linkPage = await new TestBrowser(freshIp()).fetch(`/auth/link?t=${token}`);
+    expect(linkPage.status).toBe(200);
+    expect(linkPage.headers.get("referrer-policy")).toBe("same-origin");
+    const browser = new TestBrowser(freshIp());
+    await browser.signIn(oauth, discordAccount());
+    expect((await browser.fetch("/app")).headers.get("referrer-policy")).toBe("same-origin");
+    const nullOrigin = await browser.postForm("/auth/link", { t: token }, { origin: "null" });
+    expect(nullOrigin.status).toBe(403);
+    expect((await errorOf(nullOrigin)).code).toBe("CSRF_REJECTED");
   });
 
   it("Scenario: Signing out ends the browser's session", async () => {

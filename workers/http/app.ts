@@ -72,7 +72,9 @@ export function createApp(): App {
   });
 
   app.use("*", requestContext);
-  app.use("*", secureHeaders());
+  // same-origin, not hono's no-referrer: under no-referrer a browser sends `Origin: null` with a form's POST, which
+  // the Origin check must refuse, so no form of this site (sign-in link, sign-out) could be sent.
+  app.use("*", secureHeaders({ referrerPolicy: "same-origin" }));
   app.use("*", responsePolicy);
   app.use("*", configGate(["/ready"]));
   app.use("*", bodyLimit(BODY_LIMIT_OVERRIDES));

@@ -261,7 +261,6 @@ export function registerAuth(app: App): void {
     const user = await userById(database(c.env.DB), link.userId);
     const who = user?.username ? `@${user.username}` : "your Discord account";
     c.header("content-security-policy", FORM_PAGE_CSP);
-    c.header("referrer-policy", "no-referrer");
     if (link.purpose === "sign_in") {
       return c.html(
         htmlDocument(

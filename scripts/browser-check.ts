@@ -1,0 +1,174 @@
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { totpCode } from "../shared/auth/totp.ts";
+import { sendDemoSignal, sendInteraction } from "./lib/demo-signal.ts";
+import { DEMO_USERS } from "./lib/seed-data.ts";
+import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
+
+/**
+ * `npm run browser:check`: the browser surface in a real browser (Chromium, headless) against a private, seeded
+ * `wrangler dev`, as a member uses it. `/dashboard` in Discord gives a sign-in link; the link's page signs in; the
+ * dashboard lists the community; the inbox page's script loads the notices and holds the realtime socket, so the
+ * notices of a signal the member's copy followed appear without a reload; "Mark read" and sign-out work. Any
+ * Content-Security-Policy violation or script error the browser reports fails the check. Chromium:
+ * `CHROMIUM_PATH` or /usr/bin/chromium (Debian: `apt-get install chromium`).
+ */
+
+const TRADER = DEMO_USERS.find((user) => user.role === "trader") ?? (DEMO_USERS[0] as (typeof DEMO_USERS)[number]);
+const WAIT_MS = 20_000;
+
+class CheckFailed extends Error {}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new CheckFailed(message);
+}
+
+/** What the browser reported against the pages: CSP refusals, script errors, failed requests of this site. */
+function watchProblems(page: Page, baseUrl: string): string[] {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || /Content Security Policy/i.test(message.text())) {
+      problems.push(`console ${message.type()}: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    const reason = request.failure()?.errorText ?? "";
+    // Leaving a page aborts what it still had in flight (a refetch after an action): that is the browser, not us.
+    if (request.url().startsWith(baseUrl) && reason !== "net::ERR_ABORTED") {
+      problems.push(`request failed: ${request.url()} (${reason})`);
+    }
+  });
+  return problems;
+}
+
+async function signInLink(server: DevServer): Promise<string> {
+  const sent = await sendInteraction({
+    baseUrl: server.baseUrl,
+    privateKeyJwk: server.keys.discord.privateKeyJwk,
+    applicationId: server.vars.DISCORD_APPLICATION_ID ?? "",
+    user: TRADER,
+    command: { name: "dashboard" },
+  });
+  const body = sent.body as { data?: { components?: { components?: { url?: string }[] }[] } } | null;
+  const url = body?.data?.components?.[0]?.components?.[0]?.url;
+  expect(sent.status === 200 && typeof url === "string", `/dashboard answered ${sent.status}: ${JSON.stringify(body)}`);
+  return url;
+}
+
+/** Polls `done` (every 100 ms, up to WAIT_MS). */
+async function until(done: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new CheckFailed(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const unreadOf = async (page: Page): Promise<number> =>
+  Number.parseInt((await page.locator("#unread").textContent()) ?? "", 10);
+
+async function run(browser: Browser, server: DevServer): Promise<string[]> {
+  const { baseUrl } = server;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchProblems(page, baseUrl);
+  const passed: string[] = [];
+
+  await page.goto(await signInLink(server));
+  await page.getByRole("button").first().click();
+  await page.waitForURL(`${baseUrl}/app`, { timeout: WAIT_MS }).catch(async () => {
+    throw new CheckFailed(`after the link's button: ${page.url()}: ${await page.locator("body").textContent()}`);
+  });
+  const cookies = await context.cookies(baseUrl);
+  const session = cookies.find((cookie) => cookie.name === "dte-dev-session" || cookie.name === "__Host-session");
+  expect(session?.httpOnly && session.sameSite === "Lax", `session cookie: ${JSON.stringify(cookies)}`);
+  expect(
+    (await page.locator("li").allTextContents()).some((text) => text.includes("Demo Trading Community")),
+    `dashboard lists: ${await page.locator("body").textContent()}`,
+  );
+  passed.push("the /dashboard link signs in (HttpOnly, SameSite=Lax) and the dashboard lists the community");
+
+  const socketOpen = page.waitForEvent("websocket", {
+    predicate: (ws) => ws.url().includes("/realtime"),
+    timeout: WAIT_MS,
+  });
+  await page.goto(`${baseUrl}/app/inbox`);
+  const socket = await socketOpen;
+  await page.locator("#unread", { hasText: /\d+ unread/ }).waitFor({ timeout: WAIT_MS });
+  const before = await page.locator("#notices li").count();
+  const framesBefore = { n: 0 };
+  socket.on("framereceived", () => {
+    framesBefore.n += 1;
+  });
+  passed.push(`the inbox loads (${before} notices) and opens its realtime socket`);
+
+  const sent = await sendDemoSignal({
+    baseUrl,
+    text: "BUY 10 AAPL MKT",
+    privateKeyJwk: server.keys.discord.privateKeyJwk,
+    applicationId: server.vars.DISCORD_APPLICATION_ID ?? "",
+  });
+  expect(sent.status === 200, `/signal answered ${sent.status}`);
+  await page.locator("#notices li").nth(before).waitFor({ timeout: WAIT_MS });
+  const unread = await unreadOf(page);
+  expect(unread > 0 && framesBefore.n > 0, `after the signal: ${unread} unread, ${framesBefore.n} frames`);
+  passed.push(`the signal's notice appears live, without a reload (${unread} unread, ${framesBefore.n} frames)`);
+
+  await page.locator("#notices li.unread button").first().click();
+  await until(async () => (await unreadOf(page)) < unread, "the unread count to fall after Mark read");
+  passed.push("Mark read (a JSON POST from the page) is accepted");
+
+  await page.goto(`${baseUrl}/app/security`);
+  await page.getByRole("button", { name: "Set up" }).click();
+  await page.locator("#scan").waitFor({ state: "visible", timeout: WAIT_MS });
+  await until(
+    async () => (await page.locator("#qr").evaluate((img) => (img as { naturalWidth: number }).naturalWidth)) > 0,
+    "the QR code to render",
+  );
+  const secret = (await page.locator("#secret").textContent()) ?? "";
+  await page.locator("#confirm-code").fill(totpCode(secret, Date.now()));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.locator("#codes").waitFor({ state: "visible", timeout: WAIT_MS });
+  const backupCodes = await page.locator("#code-list li").allTextContents();
+  expect(backupCodes.length === 10, `backup codes shown: ${backupCodes.length}`);
+  await page.locator("#verify-code").fill(backupCodes[0] ?? "");
+  await page.getByRole("button", { name: "Verify", exact: true }).click();
+  await page.locator("#message", { hasText: /^Verified/ }).waitFor({ timeout: WAIT_MS });
+  passed.push("two-factor enrolment: the QR code renders, a first code turns it on, a backup code verifies");
+
+  await page.goto(`${baseUrl}/app`);
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.waitForLoadState();
+  const signedOut = (await page.locator("body").textContent()) ?? "";
+  expect(signedOut.includes("You are signed out"), `after Sign out: ${page.url()}: ${signedOut}`);
+  const me = (await context.request.get(`${baseUrl}/api/v1/me`)).status();
+  expect(me === 401, `GET /api/v1/me after sign-out answered ${me}`);
+  passed.push("Sign out (a form POST with its CSRF token) ends the session: /api/v1/me answers 401");
+
+  expect(problems.length === 0, `the browser reported:\n    ${problems.join("\n    ")}`);
+  passed.push("no CSP violation, script error or failed request on any page");
+  await context.close();
+  return passed;
+}
+
+async function main(): Promise<void> {
+  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) {
+    console.error(`[browser-check] no Chromium at ${executablePath}: apt-get install chromium, or set CHROMIUM_PATH`);
+    process.exit(2);
+  }
+  const server = await startWranglerDev({ seed: true });
+  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+  try {
+    for (const line of await run(browser, server)) console.log(`  ok    ${line}`);
+  } catch (error) {
+    console.log(`  FAIL  ${error instanceof Error ? error.message : error}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+await main();
