@@ -2,19 +2,21 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { totpCode } from "../shared/auth/totp.ts";
 import { sendDemoSignal, sendInteraction } from "./lib/demo-signal.ts";
-import { DEMO_USERS } from "./lib/seed-data.ts";
+import { type FakeDiscordHttp, startFakeDiscordHttp } from "./lib/fake-discord-http.ts";
+import { DEMO_COMMUNITY, DEMO_USERS, type DemoUser } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
 /**
  * `npm run browser:check`: the browser surface in a real browser (Chromium, headless) against a private, seeded
- * `wrangler dev`, as a member uses it. `/dashboard` in Discord gives a sign-in link; the link's page signs in; the
+ * `wrangler dev` whose Discord is a fake on 127.0.0.1 (`lib/fake-discord-http.ts`), as a member uses it. "Sign in
+ * with Discord" runs the OAuth2 round trip from `/app` and back. `/dashboard` in Discord gives a sign-in link; the link's page signs in; the
  * dashboard lists the community; the inbox page's script loads the notices and holds the realtime socket, so the
  * notices of a signal the member's copy followed appear without a reload; "Mark read" and sign-out work. Any
  * Content-Security-Policy violation or script error the browser reports fails the check. Chromium:
  * `CHROMIUM_PATH` or /usr/bin/chromium (Debian: `apt-get install chromium`).
  */
 
-const TRADER = DEMO_USERS.find((user) => user.role === "trader") ?? (DEMO_USERS[0] as (typeof DEMO_USERS)[number]);
+const [TRADER, OTHER_TRADER] = DEMO_USERS.filter((user) => user.role === "trader") as [DemoUser, DemoUser];
 const WAIT_MS = 20_000;
 
 class CheckFailed extends Error {}
@@ -67,6 +69,33 @@ async function until(done: () => Promise<boolean>, what: string): Promise<void> 
 
 const unreadOf = async (page: Page): Promise<number> =>
   Number.parseInt((await page.locator("#unread").textContent()) ?? "", 10);
+
+/** "Sign in with Discord" from the start: /app, the OAuth2 round trip through the fake Discord, back on /app. */
+async function discordSignIn(browser: Browser, server: DevServer, discord: FakeDiscordHttp): Promise<string> {
+  const { baseUrl } = server;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchProblems(page, baseUrl);
+  await page.goto(`${baseUrl}/app`);
+  await page.waitForURL(`${baseUrl}/app`, { timeout: WAIT_MS }).catch(async () => {
+    throw new CheckFailed(`Discord sign-in ended on ${page.url()}: ${await page.locator("body").textContent()}`);
+  });
+  const text = (await page.locator("body").textContent()) ?? "";
+  expect(
+    text.includes(`@${OTHER_TRADER.username}`) && text.includes(DEMO_COMMUNITY.name),
+    `/app after sign-in: ${text}`,
+  );
+  for (const call of [
+    "POST /api/v10/oauth2/token",
+    "GET /api/v10/users/@me/guilds",
+    "POST /api/v10/oauth2/token/revoke",
+  ]) {
+    expect(discord.requests.includes(call), `the Worker never called ${call}: ${discord.requests.join(", ")}`);
+  }
+  expect(problems.length === 0, `the browser reported:\n    ${problems.join("\n    ")}`);
+  await context.close();
+  return "Sign in with Discord: /app, the OAuth2 round trip (state, PKCE, token revoked after), back on /app with the community";
+}
 
 async function run(browser: Browser, server: DevServer): Promise<string[]> {
   const { baseUrl } = server;
@@ -158,9 +187,21 @@ async function main(): Promise<void> {
     console.error(`[browser-check] no Chromium at ${executablePath}: apt-get install chromium, or set CHROMIUM_PATH`);
     process.exit(2);
   }
-  const server = await startWranglerDev({ seed: true });
+  const discord = await startFakeDiscordHttp({
+    account: {
+      discordId: OTHER_TRADER.discordId,
+      username: OTHER_TRADER.username,
+      guilds: [{ id: DEMO_COMMUNITY.guildId, name: DEMO_COMMUNITY.name }],
+    },
+  });
+  const server = await startWranglerDev({
+    seed: true,
+    vars: { DISCORD_API_BASE: discord.apiBase, DISCORD_OAUTH_AUTHORIZE_URL: discord.authorizeUrl },
+  });
+  discord.registerClient(server.vars.DISCORD_CLIENT_ID ?? "", server.vars.DISCORD_CLIENT_SECRET ?? "");
   const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
   try {
+    console.log(`  ok    ${await discordSignIn(browser, server, discord)}`);
     for (const line of await run(browser, server)) console.log(`  ok    ${line}`);
   } catch (error) {
     console.log(`  FAIL  ${error instanceof Error ? error.message : error}`);
@@ -168,6 +209,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.stop();
+    await discord.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import { sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
+import { freshLocalSecrets } from "./lib/dev-vars.ts";
 import { DEMO_COMMUNITY } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
@@ -193,8 +194,21 @@ async function runChecks(label: string, server: DevServer, checks: Check[]): Pro
   return failed;
 }
 
+/** `npm start` on a fresh machine generates its vars first: a config rule they cannot meet stops it there. */
+function freshStartCheck(): number {
+  const name = "npm start's freshly generated .dev.vars pass the Worker's config, as they are and as if deployed";
+  try {
+    freshLocalSecrets(8787);
+    console.log(`  ok    fresh machine: ${name}`);
+    return 0;
+  } catch (error) {
+    console.log(`  FAIL  fresh machine: ${name}: ${error instanceof Error ? error.message : error}`);
+    return 1;
+  }
+}
+
 async function main(): Promise<void> {
-  let failed = 0;
+  let failed = freshStartCheck();
   const development = await startWranglerDev({ seed: true });
   try {
     failed += await runChecks("development", development, [...developmentChecks, embeddedDemoCheck]);

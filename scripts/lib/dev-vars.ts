@@ -82,6 +82,18 @@ export function generateDevSecrets(options: DevVarsOptions = {}): DevSecrets {
 }
 
 /**
+ * What `npm start` writes on a machine without `.dev.vars`: fresh vars for http://localhost:<port>, refused unless
+ * the Worker's config accepts them as they are and as if deployed. The smoke test runs this too, so a config rule
+ * that a fresh local run cannot meet fails CI, not a newcomer's first `npm start`.
+ */
+export function freshLocalSecrets(port: number): DevSecrets {
+  const secrets = generateDevSecrets({ publicBaseUrl: `http://localhost:${port}` });
+  const problems = devVarsProblems(secrets.vars, { complete: true });
+  if (problems.length > 0) throw new Error(`generated vars fail shared/config.ts: ${problems.join("; ")}`);
+  return secrets;
+}
+
+/**
  * Problems (variable names only, never values) that the Worker's own config
  * schema finds in `vars`. The vars are also checked as if in production, so a
  * generated set is complete, not merely well formed.
@@ -91,8 +103,15 @@ export function devVarsProblems(vars: Record<string, string>, options: { complet
   const asIs = loadConfig(vars);
   if (!asIs.ok) for (const p of asIs.problems) problems.push(`${p.variable}: ${p.problem}`);
   if (options.complete) {
-    // The development-only quote feed is judged as if swapped for the live one.
-    const asProduction = loadConfig({ ...vars, ENVIRONMENT: "production", QUOTE_FEED: "live" });
+    // Judged as if deployed: the development-only quote feed swapped for the live one, and the local plain-http
+    // address for an https one (production requires https; a local run is served over plain http).
+    const publicHost = new URL(vars.PUBLIC_BASE_URL ?? "http://localhost").host;
+    const asProduction = loadConfig({
+      ...vars,
+      ENVIRONMENT: "production",
+      QUOTE_FEED: "live",
+      PUBLIC_BASE_URL: `https://${publicHost}`,
+    });
     if (!asProduction.ok) for (const p of asProduction.problems) problems.push(`${p.variable}: ${p.problem}`);
   }
   return [...new Set(problems)];

@@ -21,6 +21,22 @@ describe("npm run demo:signal arguments", () => {
     expect(result).toEqual({ ok: true, args: { text: "SHORT ETHUSDT 3400 sl 3550 tp 3200", port: DEFAULT_DEMO_PORT } });
   });
 
+  it("reads demo:dashboard's member name the same way, with its own default and usage", () => {
+    const options = { defaultText: "demo_trader_1", usage: "Usage: npm run demo:dashboard" };
+    expect(parseDemoArgs([], undefined, options)).toEqual({
+      ok: true,
+      args: { text: "demo_trader_1", port: DEFAULT_DEMO_PORT },
+    });
+    expect(parseDemoArgs(["demo_owner", "--port", "8790"], undefined, options)).toEqual({
+      ok: true,
+      args: { text: "demo_owner", port: 8790 },
+    });
+    expect(parseDemoArgs(["--as", "x"], undefined, options)).toEqual({
+      ok: false,
+      message: "Unknown option --as. Usage: npm run demo:dashboard",
+    });
+  });
+
   it("falls back to the default signal, and to PORT before the default port", () => {
     expect(parseDemoArgs([])).toEqual({ ok: true, args: { text: DEFAULT_DEMO_SIGNAL, port: DEFAULT_DEMO_PORT } });
     expect(parseDemoArgs([], "9000")).toEqual({ ok: true, args: { text: DEFAULT_DEMO_SIGNAL, port: 9000 } });
