@@ -199,7 +199,8 @@ async function main(): Promise<void> {
     vars: { DISCORD_API_BASE: discord.apiBase, DISCORD_OAUTH_AUTHORIZE_URL: discord.authorizeUrl },
   });
   discord.registerClient(server.vars.DISCORD_CLIENT_ID ?? "", server.vars.DISCORD_CLIENT_SECRET ?? "");
-  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+  // No sandbox: CI runs as root, which Chromium's sandbox refuses. No /dev/shm: containers give it 64 MB.
+  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   try {
     console.log(`  ok    ${await discordSignIn(browser, server, discord)}`);
     for (const line of await run(browser, server)) console.log(`  ok    ${line}`);
