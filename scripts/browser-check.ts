@@ -8,12 +8,12 @@ import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
 /**
  * `npm run browser:check`: the browser surface in a real browser (Chromium, headless) against a private, seeded
- * `wrangler dev` whose Discord is a fake on 127.0.0.1 (`lib/fake-discord-http.ts`), as a member uses it. "Sign in
- * with Discord" runs the OAuth2 round trip from `/app` and back. `/dashboard` in Discord gives a sign-in link; the link's page signs in; the
- * dashboard lists the community; the inbox page's script loads the notices and holds the realtime socket, so the
- * notices of a signal the member's copy followed appear without a reload; "Mark read" and sign-out work. Any
- * Content-Security-Policy violation or script error the browser reports fails the check. Chromium:
- * `CHROMIUM_PATH` or /usr/bin/chromium (Debian: `apt-get install chromium`).
+ * `wrangler dev` whose Discord is a fake on 127.0.0.1 (`lib/fake-discord-http.ts`), as members use it: "Sign in with
+ * Discord" from `/app` (the OAuth2 round trip and back); a `/dashboard` sign-in link and its button; the dashboard
+ * listing the community; the inbox page's script loading the notices and holding the realtime socket, so a signal's
+ * notice appears without a reload, and "Mark read"; two-factor enrolment on `/app/security`; Sign out. Any CSP
+ * violation, script error or failed request the browser reports fails the check. Chromium: `CHROMIUM_PATH` or
+ * /usr/bin/chromium (Debian: `apt-get install chromium`).
  */
 
 const [TRADER, OTHER_TRADER] = DEMO_USERS.filter((user) => user.role === "trader") as [DemoUser, DemoUser];
@@ -126,9 +126,9 @@ async function run(browser: Browser, server: DevServer): Promise<string[]> {
   const socket = await socketOpen;
   await page.locator("#unread", { hasText: /\d+ unread/ }).waitFor({ timeout: WAIT_MS });
   const before = await page.locator("#notices li").count();
-  const framesBefore = { n: 0 };
+  const framesSince = { n: 0 };
   socket.on("framereceived", () => {
-    framesBefore.n += 1;
+    framesSince.n += 1;
   });
   passed.push(`the inbox loads (${before} notices) and opens its realtime socket`);
 
@@ -141,8 +141,8 @@ async function run(browser: Browser, server: DevServer): Promise<string[]> {
   expect(sent.status === 200, `/signal answered ${sent.status}`);
   await page.locator("#notices li").nth(before).waitFor({ timeout: WAIT_MS });
   const unread = await unreadOf(page);
-  expect(unread > 0 && framesBefore.n > 0, `after the signal: ${unread} unread, ${framesBefore.n} frames`);
-  passed.push(`the signal's notice appears live, without a reload (${unread} unread, ${framesBefore.n} frames)`);
+  expect(unread > 0 && framesSince.n > 0, `after the signal: ${unread} unread, ${framesSince.n} frames`);
+  passed.push(`the signal's notice appears live, without a reload (${unread} unread, ${framesSince.n} frames)`);
 
   await page.locator("#notices li.unread button").first().click();
   await until(async () => (await unreadOf(page)) < unread, "the unread count to fall after Mark read");
