@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { LOCAL_SESSION_COOKIE, SESSION_COOKIE } from "../shared/auth/session-token.ts";
 import { totpCode } from "../shared/auth/totp.ts";
-import { sendDemoSignal, sendInteraction } from "./lib/demo-signal.ts";
+import { CheckFailed, expect } from "./lib/check.ts";
+import { requestDashboardLink, sendDemoSignal } from "./lib/demo-signal.ts";
 import { type FakeDiscordHttp, startFakeDiscordHttp } from "./lib/fake-discord-http.ts";
 import { DEMO_COMMUNITY, DEMO_USERS, type DemoUser } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
@@ -18,12 +20,6 @@ import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
 const [TRADER, OTHER_TRADER] = DEMO_USERS.filter((user) => user.role === "trader") as [DemoUser, DemoUser];
 const WAIT_MS = 20_000;
-
-class CheckFailed extends Error {}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new CheckFailed(message);
-}
 
 /** What the browser reported against the pages: CSP refusals, script errors, failed requests of this site. */
 function watchProblems(page: Page, baseUrl: string): string[] {
@@ -45,17 +41,14 @@ function watchProblems(page: Page, baseUrl: string): string[] {
 }
 
 async function signInLink(server: DevServer): Promise<string> {
-  const sent = await sendInteraction({
+  const link = await requestDashboardLink({
     baseUrl: server.baseUrl,
     privateKeyJwk: server.keys.discord.privateKeyJwk,
     applicationId: server.vars.DISCORD_APPLICATION_ID ?? "",
     user: TRADER,
-    command: { name: "dashboard" },
   });
-  const body = sent.body as { data?: { components?: { components?: { url?: string }[] }[] } } | null;
-  const url = body?.data?.components?.[0]?.components?.[0]?.url;
-  expect(sent.status === 200 && typeof url === "string", `/dashboard answered ${sent.status}: ${JSON.stringify(body)}`);
-  return url;
+  if ("refused" in link) throw new CheckFailed(link.refused);
+  return link.url;
 }
 
 /** Polls `done` (every 100 ms, up to WAIT_MS). */
@@ -110,7 +103,7 @@ async function run(browser: Browser, server: DevServer): Promise<string[]> {
     throw new CheckFailed(`after the link's button: ${page.url()}: ${await page.locator("body").textContent()}`);
   });
   const cookies = await context.cookies(baseUrl);
-  const session = cookies.find((cookie) => cookie.name === "dte-dev-session" || cookie.name === "__Host-session");
+  const session = cookies.find((cookie) => cookie.name === LOCAL_SESSION_COOKIE || cookie.name === SESSION_COOKIE);
   expect(session?.httpOnly && session.sameSite === "Lax", `session cookie: ${JSON.stringify(cookies)}`);
   expect(
     (await page.locator("li").allTextContents()).some((text) => text.includes("Demo Trading Community")),

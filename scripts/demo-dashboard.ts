@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { parseDemoArgs } from "./lib/demo-args.ts";
-import { readDevKeys, readDevVar, sendInteraction } from "./lib/demo-signal.ts";
+import { readDevKeys, readDevVar, requestDashboardLink } from "./lib/demo-signal.ts";
 import { DEMO_USERS } from "./lib/seed-data.ts";
 
 /**
@@ -28,17 +28,16 @@ async function main(member: NonNullable<typeof user>) {
   const applicationId = readDevVar(devVars, "DISCORD_APPLICATION_ID");
   if (!applicationId) throw new Error("Run `npm start` first: .dev.vars has no DISCORD_APPLICATION_ID.");
   const { privateKeyJwk } = readDevKeys(join(ROOT, ".dev.keys.json")).discord;
-  const sent = await sendInteraction({
+  const link = await requestDashboardLink({
     baseUrl: `http://localhost:${port}`,
     privateKeyJwk,
     applicationId,
     user: member,
-    command: { name: "dashboard" },
   });
-  const body = sent.body as { data?: { content?: string; components?: { components?: { url?: string }[] }[] } };
-  const url = body?.data?.components?.[0]?.components?.[0]?.url;
-  if (sent.status !== 200 || !url) throw new Error(`/dashboard answered ${sent.status}: ${JSON.stringify(sent.body)}`);
-  console.log(`Signed in as @${member.username} (${member.role}) once you open this link within 5 minutes:\n  ${url}`);
+  if ("refused" in link) throw new Error(link.refused);
+  console.log(
+    `Signed in as @${member.username} (${member.role}) once you open this link within 5 minutes:\n  ${link.url}`,
+  );
 }
 
 main(user).catch((error: unknown) => {

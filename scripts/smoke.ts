@@ -1,3 +1,4 @@
+import { expect } from "./lib/check.ts";
 import { sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
 import { freshLocalSecrets } from "./lib/dev-vars.ts";
 import { DEMO_COMMUNITY } from "./lib/seed-data.ts";
@@ -12,12 +13,6 @@ import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 interface Check {
   name: string;
   run(server: DevServer): Promise<void>;
-}
-
-class CheckFailed extends Error {}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new CheckFailed(message);
 }
 
 async function json(res: Response): Promise<Record<string, unknown>> {

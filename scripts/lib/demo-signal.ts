@@ -54,7 +54,7 @@ export async function sendDemoSignal(options: {
  * A slash command in the demo community's server, sent to a local Worker exactly as Discord sends it: signed with
  * the Ed25519 key matching its DISCORD_PUBLIC_KEY, from `user` (a member holding no role).
  */
-export async function sendInteraction(options: {
+async function sendInteraction(options: {
   baseUrl: string;
   privateKeyJwk: webcrypto.JsonWebKey;
   applicationId: string;
@@ -101,6 +101,23 @@ export async function sendInteraction(options: {
     body,
   });
   return { status: res.status, body: await res.json().catch(() => null), interactionId: id };
+}
+
+/**
+ * `/dashboard` run by `user` in the demo community: the single-use sign-in link it answers with, or why there is
+ * none (the status and body).
+ */
+export async function requestDashboardLink(options: {
+  baseUrl: string;
+  privateKeyJwk: webcrypto.JsonWebKey;
+  applicationId: string;
+  user: { discordId: string; username: string };
+}): Promise<{ url: string } | { refused: string }> {
+  const sent = await sendInteraction({ ...options, command: { name: "dashboard" } });
+  const body = sent.body as { data?: { components?: { components?: { url?: string }[] }[] } } | null;
+  const url = body?.data?.components?.[0]?.components?.[0]?.url;
+  if (sent.status === 200 && typeof url === "string") return { url };
+  return { refused: `/dashboard answered ${sent.status}: ${JSON.stringify(sent.body)}` };
 }
 
 /** The demo community's orders, newest first, through the operator API. */
