@@ -37,6 +37,7 @@ import { type AssetClass, type Instrument, instrumentSchema, optionContractSchem
 import type { Quote } from "../quotes/quote";
 import type { RateLimitPolicy } from "../rate-limit";
 import { PermanentError } from "./errors";
+import type { BrokerId } from "./ids";
 
 export type { AssetClass, Instrument, OptionContract } from "../quotes/instrument";
 export type { Quote } from "../quotes/quote";
@@ -48,8 +49,6 @@ export {
   TransientError,
   UnknownOutcomeError,
 } from "./errors";
-
-export type BrokerId = "alpaca" | "schwab" | "etrade" | "ibkr" | "coinbase" | "binance" | "paper";
 
 export type OrderType = "market" | "limit" | "stop" | "stop_limit" | "trailing_stop";
 /**

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { BROKER_IDS } from "../brokers/ids";
 import type { StoredOrderIntent } from "../execution/order-intent";
 import { NOTICE_DELIVERY_STATUSES, NOTICE_KINDS } from "../notifications/kinds";
 import { ORDER_STATUSES, type OrderStatus } from "../orders/state-machine";
@@ -492,9 +493,6 @@ export const riskProfiles = sqliteTable(
   (t) => [primaryKey({ columns: [t.communityId, t.userId] })],
 );
 
-export const BROKERS = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
-export type BrokerName = (typeof BROKERS)[number];
-
 export const CONNECTION_STATUSES = ["active", "expired", "revoked", "disabled", "error"] as const;
 
 export const brokerConnections = sqliteTable(
@@ -503,7 +501,7 @@ export const brokerConnections = sqliteTable(
     id: text("id").primaryKey(),
     communityId: text("community_id").notNull(),
     userId: text("user_id").notNull(),
-    broker: text("broker", { enum: BROKERS }).notNull(),
+    broker: text("broker", { enum: BROKER_IDS }).notNull(),
     status: text("status", { enum: CONNECTION_STATUSES }).notNull().default("active"),
     statusReason: text("status_reason"),
     accountId: text("account_id"),
@@ -529,7 +527,7 @@ export const orders = sqliteTable(
     userId: text("user_id").notNull(),
     /** Broker connection id, or "paper" for the member's paper account. */
     accountRef: text("account_ref").notNull(),
-    broker: text("broker", { enum: BROKERS }).notNull(),
+    broker: text("broker", { enum: BROKER_IDS }).notNull(),
     clientOrderId: text("client_order_id").notNull().unique(),
     brokerOrderId: text("broker_order_id"),
     leg: text("leg").notNull().default("entry"),

@@ -543,7 +543,7 @@ describe("platform metrics", () => {
     ]);
     expect(before.orders.windowMs).toBe(24 * 3600_000);
     expect(before.brokers.map((b) => [b.broker, b.state])).toEqual(
-      ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance"].map((broker) => [broker, "closed"]),
+      ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "kraken"].map((broker) => [broker, "closed"]),
     );
 
     await communityWithFilledSignal(2);

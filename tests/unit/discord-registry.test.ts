@@ -190,7 +190,7 @@ describe("command registry", () => {
       ]),
     ).toEqual({
       ok: false,
-      errors: ["Option `broker` must be one of alpaca, schwab, etrade, ibkr, coinbase, binance, paper."],
+      errors: ["Option `broker` must be one of alpaca, schwab, etrade, ibkr, coinbase, binance, kraken, paper."],
     });
   });
 });

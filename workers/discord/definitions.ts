@@ -6,6 +6,7 @@
  * (registration.ts) and the option validation (options.ts) are derived from it.
  */
 
+import { BROKER_IDS } from "../../shared/brokers/ids";
 import { UNPARSED_MESSAGE_HANDLING } from "../../shared/discord/settings";
 import { MUTABLE_NOTICE_KINDS } from "../../shared/notifications/kinds";
 import type { Action } from "../../shared/rbac/matrix";
@@ -93,7 +94,6 @@ const SIGNAL_ACTIONS = ["buy", "sell", "short", "cover", "close"] as const;
 const TRADE_ACTIONS = ["buy", "sell", "short", "cover"] as const;
 const SIZING_MODES = ["fixed_quantity", "fixed_notional", "percent_of_equity", "risk_percent", "multiplier"] as const;
 const SKIP_NOTICE_MODES = ["each", "digest"] as const;
-const BROKER_NAMES = ["alpaca", "schwab", "etrade", "ibkr", "coinbase", "binance", "paper"] as const;
 
 const choices = <const V extends readonly string[]>(values: V): { name: V[number]; value: V[number] }[] =>
   values.map((value) => ({ name: value, value }));
@@ -294,7 +294,7 @@ export const DEFINITIONS = {
             description: "Which broker",
             type: "string",
             required: true,
-            choices: choices(BROKER_NAMES),
+            choices: choices(BROKER_IDS),
           },
         ],
       },
@@ -302,7 +302,7 @@ export const DEFINITIONS = {
       {
         name: "disconnect",
         description: "Disconnect a broker account",
-        options: [{ name: "broker", description: "Which broker", type: "string", choices: choices(BROKER_NAMES) }],
+        options: [{ name: "broker", description: "Which broker", type: "string", choices: choices(BROKER_IDS) }],
       },
     ],
   },

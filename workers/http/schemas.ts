@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { BROKERS, ORDER_STATUSES } from "../../shared/db/schema";
+import { BROKER_IDS } from "../../shared/brokers/ids";
+import { ORDER_STATUSES } from "../../shared/db/schema";
 import { ERROR_CODES } from "../../shared/errors";
 import type { OrderRow } from "../../shared/execution/orders";
 
@@ -73,7 +74,7 @@ export const OrderSchema = z
     communityId: z.string(),
     signalId: z.string().nullable(),
     userId: z.string(),
-    broker: z.enum(BROKERS),
+    broker: z.enum(BROKER_IDS),
     accountRef: z.string().openapi({ description: 'Broker connection id, or "paper"' }),
     clientOrderId: z.string(),
     brokerOrderId: z.string().nullable(),

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, notExists, notInArray } from "drizzle-orm";
-import { type BrokerName, brokerConnections, orders } from "../../../shared/db/schema";
+import type { BrokerId } from "../../../shared/brokers/ids";
+import { brokerConnections, orders } from "../../../shared/db/schema";
 import { TERMINAL_STATUSES } from "../../../shared/orders/state-machine";
 import type { TenantScope } from "./scope";
 
@@ -11,7 +12,7 @@ import type { TenantScope } from "./scope";
 export interface BrokerConnectionView {
   id: string;
   userId: string;
-  broker: BrokerName;
+  broker: BrokerId;
   status: (typeof brokerConnections.$inferSelect)["status"];
   /** The broker's last error, or why the connection stopped (a plan that no longer allows it...). */
   lastError: string | null;

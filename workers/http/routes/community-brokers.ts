@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { BrokerConnectionView } from "../../../platform/db/tenant/broker-connections";
 import { hubEventSink } from "../../../platform/execution/event-sink";
 import { notifyMember } from "../../../platform/notifications/notify-member";
-import { BROKERS, CONNECTION_STATUSES } from "../../../shared/db/schema";
+import { BROKER_IDS } from "../../../shared/brokers/ids";
+import { CONNECTION_STATUSES } from "../../../shared/db/schema";
 import { ConflictError, NotFoundError } from "../../../shared/errors";
 import { can } from "../../../shared/rbac/matrix";
 import { requireStepUp } from "../../auth/step-up";
@@ -23,7 +24,7 @@ const ConnectionSchema = z
   .object({
     id: z.string(),
     userId: z.string().openapi({ description: "The member whose connection it is (internal user id)" }),
-    broker: z.enum(BROKERS),
+    broker: z.enum(BROKER_IDS),
     status: z.enum(CONNECTION_STATUSES),
     lastError: z.string().nullable().openapi({ description: "The broker's last error, or why it stopped" }),
     accountId: z.string().nullable(),
