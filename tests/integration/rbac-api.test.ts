@@ -46,6 +46,7 @@ const ROUTE_CASES: Record<string, { body?: unknown; headers?: Record<string, str
   "POST /api/v1/communities/:communityId/signal-webhooks": { body: { provider: "100000000000000202" } },
   "DELETE /api/v1/communities/:communityId/signal-webhooks/:id": {},
   "GET /api/v1/communities/:communityId/signals/:signalId": {},
+  "GET /api/v1/communities/:communityId/trades": {},
 };
 
 /** The community routes as Hono registered them. */

@@ -20,6 +20,7 @@ import { registerCommunityKillSwitch } from "./routes/community-killswitch";
 import { registerCommunityMembers } from "./routes/community-members";
 import { registerCommunityOrders } from "./routes/community-orders";
 import { registerCommunitySignals } from "./routes/community-signals";
+import { registerCommunityTrades } from "./routes/community-trades";
 import { registerFeatureFlags } from "./routes/feature-flags";
 import { registerHealth } from "./routes/health";
 import { registerInboxPage } from "./routes/inbox-page";
@@ -101,6 +102,7 @@ export function createApp(): App {
   registerCommunityMembers(app);
   registerCommunityKillSwitch(app);
   registerCommunitySignals(app);
+  registerCommunityTrades(app);
   registerRealtime(app);
   registerSignalWebhooks(app);
   registerSuspensions(app);

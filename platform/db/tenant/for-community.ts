@@ -12,6 +12,7 @@ import { riskProfileRepository } from "./risk-profiles";
 import { createTenantScope } from "./scope";
 import { signalWebhookRepository } from "./signal-webhooks";
 import { signalRepository } from "./signals";
+import { tradeRepository } from "./trades";
 
 /**
  * The only way handlers reach tenant tables: every repository in this folder
@@ -38,5 +39,6 @@ export function forCommunity(db: Database, communityId: string) {
     riskProfiles: riskProfileRepository(scope),
     brokerConnections: brokerConnectionRepository(scope),
     purge: purgeRepository(scope),
+    trades: tradeRepository(scope),
   };
 }

@@ -93,4 +93,8 @@ async function whoAmI(c: AppContext) {
   };
 }
 
-const communityItem = (community: ListedCommunity) => `<li>${escapeHtml(`${community.name} — ${community.role}`)}</li>`;
+/** Each community with the member's role and their trade history to download (every member's for admins). */
+const communityItem = (community: ListedCommunity) => {
+  const history = `/api/v1/communities/${encodeURIComponent(community.id)}/trades?format=csv`;
+  return `<li>${escapeHtml(`${community.name} — ${community.role}`)} · <a href="${escapeHtml(history)}" download>Download trade history (CSV)</a></li>`;
+};

@@ -1,20 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
-import type { TenantRepository } from "../../../platform/db/tenant/for-community";
 import { auditUserIds } from "../../../platform/db/users";
 import type { ChainVerification } from "../../../shared/audit/chain";
 import { AUDIT_CSV_HEADER, auditCsvRow } from "../../../shared/audit/export";
-import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter, parseInstant } from "../../../shared/audit/search";
-import { ValidationError } from "../../../shared/errors";
+import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter } from "../../../shared/audit/search";
 import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
+import { csvAttachmentHeaders, csvStream, fileNamePart, MAX_CSV_ROWS } from "../csv-download";
+import { dateRangeOf, InstantQuery, invalidQuery } from "../date-range";
 import { AuditVerificationSchema, CommunityParams, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
-/** A CSV export stops here; narrow the search (or page with after_seq) for more. */
-const MAX_EXPORT_ROWS = 100_000;
 
 const AuditEntrySchema = z
   .object({
@@ -47,18 +45,13 @@ const UserFilter = z
   .regex(/^[A-Za-z0-9_:-]{1,128}$/, "A user id (internal or Discord), or `operator`")
   .openapi({ example: "100000000000000042" });
 
-const InstantQuery = z
-  .string()
-  .regex(/^[0-9T:.+Z-]{1,40}$/, "An ISO 8601 date or date-time, or Unix epoch milliseconds")
-  .openapi({ example: "2026-12-01" });
-
 const AuditQuerySchema = z.object({
   verify: z.enum(["1", "true", "0", "false"]).optional().openapi({ description: "1 or true: verify the chain" }),
   limit: z.coerce
     .number()
     .int()
     .min(1)
-    .max(MAX_EXPORT_ROWS)
+    .max(MAX_CSV_ROWS)
     .optional()
     .openapi({ description: `Page size, 1–${MAX_LIMIT} (default 100); with format=csv, a cap on the rows exported` }),
   after_seq: z.coerce.number().int().min(0).optional(),
@@ -119,12 +112,15 @@ export function registerCommunityAudit(app: App): void {
 
     if (query.format === "csv") {
       const verification = verify ? await tenant.audit.verify() : undefined;
-      const headers: Record<string, string> = {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="audit-${safeFileName(communityId)}.csv"`,
-      };
+      const headers = csvAttachmentHeaders(`audit-${fileNamePart(communityId)}.csv`);
       if (verification) headers["x-audit-verification"] = verificationHeader(verification);
-      return c.body(csvExport(tenant, resolved, afterSeq, query.limit ?? MAX_EXPORT_ROWS), 200, headers);
+      const rows = csvStream(AUDIT_CSV_HEADER, afterSeq, query.limit ?? MAX_CSV_ROWS, async (cursor, limit) => {
+        const page = await tenant.audit.list({ limit, afterSeq: cursor ?? afterSeq, search: resolved });
+        // A short page is the last one.
+        const next = page.length < limit ? null : (page.at(-1)?.seq ?? null);
+        return { text: page.map(auditCsvRow).join(""), rows: page.length, next };
+      });
+      return c.body(rows, 200, headers);
     }
 
     const limit = query.limit ?? DEFAULT_LIMIT;
@@ -155,59 +151,11 @@ function searchOf(query: AuditQuery): AuditSearch {
     }
     Object.assign(search, events);
   }
-  for (const bound of ["from", "to"] as const) {
-    const raw = query[bound];
-    if (raw === undefined) continue;
-    const at = parseInstant(raw);
-    if (at === null)
-      throw invalidQuery(bound, "Not a date: use 2026-12-01, 2026-12-01T09:30:00Z or epoch milliseconds.");
-    search[bound] = at;
-  }
-  if (search.from !== undefined && search.to !== undefined && search.from >= search.to) {
-    throw invalidQuery("to", "`to` must be after `from`.");
-  }
-  return search;
-}
-
-function invalidQuery(path: string, message: string): ValidationError {
-  return new ValidationError("The request does not match the expected shape.", {
-    details: [{ path, code: "invalid_value", message }],
-  });
-}
-
-/** Streams the CSV page by page, so a long log is never held in memory at once. */
-function csvExport(tenant: TenantRepository, search: AuditSearch, afterSeq: number, maxRows: number) {
-  const encoder = new TextEncoder();
-  let cursor = afterSeq;
-  let remaining = maxRows;
-  let headerSent = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(AUDIT_CSV_HEADER));
-        return;
-      }
-      const want = Math.min(MAX_LIMIT, remaining);
-      const page = want > 0 ? await tenant.audit.list({ limit: want, afterSeq: cursor, search }) : [];
-      if (page.length === 0) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(encoder.encode(page.map(auditCsvRow).join("")));
-      cursor = page.at(-1)?.seq ?? cursor;
-      // A short page is the last one.
-      remaining = page.length < want ? 0 : remaining - page.length;
-    },
-  });
+  return { ...search, ...dateRangeOf(query) };
 }
 
 function verificationHeader(verification: ChainVerification): string {
   return verification.ok
     ? `ok; count=${verification.count}`
     : `broken; seq=${verification.brokenAt.seq}; reason=${verification.brokenAt.reason}`;
-}
-
-function safeFileName(value: string): string {
-  return value.replace(/[^A-Za-z0-9_-]/g, "_");
 }
