@@ -210,6 +210,42 @@ describe("/close", () => {
     await settle({ communityId: community.communityId, tenant });
   });
 
+  it("Scenario: /close on a ticker also closes its option contracts", async () => {
+    const { community, who, userId, tenant } = await communityWithMember();
+    await holding(community.communityId, userId, { MSFT: 10 });
+    await traded(community.communityId, userId, {
+      ...AAPL_MARKET_BUY,
+      assetClass: "option",
+      option: { underlying: "AAPL", expiration: "2026-12-20", strike: 190, right: "call" },
+      orderType: "limit",
+      entry: { price: 2.5 },
+      quantity: 2,
+    });
+    await vi.waitFor(async () => {
+      const working = (await ordersOf(community.communityId, userId)).filter(
+        (order) => order.parentOrderId !== null && order.status === "submitted",
+      );
+      if (working.length < 2) throw new Error("the contracts' stop and take-profit are not working yet");
+    });
+    expect(await held(community.communityId, userId)).toEqual({ MSFT: 10, AAPL261220C00190000: 2 });
+
+    const { answer } = await runClose(community, who, "AAPL");
+    const lines = answer.split("\n");
+    expect(lines.slice(0, 2)).toEqual([
+      "✅ Closing your AAPL position (paper) at market, reduce-only:",
+      "• Sent: sell 2 × AAPL 20 Dec 2026 $190 Call at market (exit)",
+    ]);
+    expect(lines.slice(2, 4)).toEqual([
+      expect.stringMatching(/^• Canceled: sell 2 × AAPL 20 Dec 2026 \$190 Call stop \$\d\.\d\d \(stop-loss\)$/),
+      expect.stringMatching(/^• Canceled: sell 2 × AAPL 20 Dec 2026 \$190 Call limit \$\d\.\d\d \(take-profit 1\)$/),
+    ]);
+    await deliverQueued(community.communityId);
+    expect(await held(community.communityId, userId)).toEqual({ MSFT: 10 });
+    const [close] = closesOf(await ordersOf(community.communityId, userId));
+    expect(close).toMatchObject({ assetClass: "option", symbol: "AAPL", quantity: 2, status: "filled" });
+    await settle({ communityId: community.communityId, tenant });
+  });
+
   it("Scenario: /close all closes every position and cancels a pending entry", async () => {
     const { community, who, userId, tenant } = await communityWithMember();
     await holding(community.communityId, userId, { MSFT: 10, NVDA: 5 });

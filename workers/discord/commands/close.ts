@@ -52,7 +52,9 @@ export async function handleClose(ctx: CommunityContext<CloseOptions>): Promise<
 /** The executor's answer in words: what was sent and canceled, and which account (paper or live) it is. */
 export function closeAnswer(target: CloseTarget, outcome: MemberCloseOutcome, requestId: string): string {
   if (outcome.status === "refused") return `⚠️ Nothing was closed: ${outcome.message} (request id \`${requestId}\`)`;
-  if (outcome.status === "in_progress") return "⏳ This close is already under way; you get a message when it fills.";
+  if (outcome.status === "in_progress") {
+    return "This close is already under way, so nothing was done again; you get a message when each order fills.";
+  }
   const name = closeTargetName(target);
   const held = name === null ? "no positions" : `no ${name}`;
   if (outcome.status === "nothing_to_close") {
@@ -70,6 +72,7 @@ export function closeAnswer(target: CloseTarget, outcome: MemberCloseOutcome, re
     ...listed("Canceled", outcome.canceled),
     ...listed("Not canceled (it filled, or the broker still has it working; see `/orders`)", outcome.notCanceled),
     ...(outcome.sent.length > 0 ? ["You get a message when each order fills."] : []),
+    ...(outcome.duplicate ? ["This close was already done: nothing was sent or canceled again."] : []),
   ].join("\n");
 }
 
