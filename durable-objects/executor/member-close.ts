@@ -76,7 +76,7 @@ export class MemberCloses {
         Date.now(),
       )
       .toArray();
-    if (!claimed) return this.answeredBefore(input.sourceId);
+    if (!claimed) return this.answeredBefore(input);
     let outcome: MemberCloseDone;
     try {
       outcome = await this.run(tenant, input);
@@ -89,15 +89,21 @@ export class MemberCloses {
     return outcome;
   }
 
-  /** Forgets answers older than a week. */
+  /** Forgets closes older than a week (one cut off by a restart with them: its orders were staged or never were). */
   prune(now: number): void {
-    this.sql.exec("delete from member_closes where at < ? and outcome is not null", now - OUTCOME_MEMORY_MS);
+    this.sql.exec("delete from member_closes where at < ?", now - OUTCOME_MEMORY_MS);
   }
 
-  private answeredBefore(sourceId: string): MemberCloseOutcome {
+  private answeredBefore(input: MemberCloseInput): MemberCloseOutcome {
     const [row] = this.sql
-      .exec<{ outcome: string | null }>("select outcome from member_closes where source_id = ?", sourceId)
+      .exec<{ user_id: string; outcome: string | null }>(
+        "select user_id, outcome from member_closes where source_id = ?",
+        input.sourceId,
+      )
       .toArray();
+    if (row && row.user_id !== input.userId) {
+      return { status: "refused", code: "INVALID_INPUT", message: "That source id is another member's close." };
+    }
     if (!row?.outcome) return { status: "in_progress", duplicate: true };
     return { ...(JSON.parse(row.outcome) as MemberCloseDone), duplicate: true };
   }
@@ -132,10 +138,10 @@ export class MemberCloses {
     );
     if (closes.length > 0) {
       this.parts.local.reserve(
-        closes.map(({ planned, closing: closes }) => ({
+        closes.map(({ planned, closing: units }) => ({
           orderId: planned.id,
           userId,
-          reservation: { notional: 0, openPositions: 0, symbol: null, closing: closes },
+          reservation: { notional: 0, openPositions: 0, symbol: null, closing: units },
         })),
         now,
       );

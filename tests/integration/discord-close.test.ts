@@ -8,6 +8,7 @@ import type { OrderRow } from "../../shared/execution/orders";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { REPLAYED_MESSAGE } from "../../workers/discord/replay-guard";
 import {
+  directMessagesTo,
   EPHEMERAL,
   fakeDiscordApi,
   interactionResponse,
@@ -197,6 +198,14 @@ describe("/close", () => {
     await deliverQueued(community.communityId);
     expect(await held(community.communityId, userId)).toEqual({});
     expect(await filledUnits(close?.id ?? "")).toBe(20);
+    await vi.waitFor(
+      async () => {
+        const told = (await directMessagesTo(discord, userId)).find((dm) => dm.includes("✅ Filled: sold 20 × AAPL"));
+        if (!told) throw new Error("no fill message yet");
+        expect(told.split("\n")[0]).toMatch(/^🧪 PAPER · [^\n]+ · your own trade$/);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     const after = await tenant.execution.getOrdersByIds(exits.map((exit) => exit.id));
     expect(after.map((exit) => [exit.status, exit.statusReason])).toEqual([
       ["canceled", "closed with /close"],
