@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ChainVerification } from "../shared/audit/chain";
+import type { MemberCloseInput, MemberCloseOutcome } from "../shared/execution/member-close";
 import type { OrderSubmissionOutcome, ReconcileReport } from "../shared/execution/outcomes";
 import { maxSignalAgeSeconds } from "../shared/execution/signal-gate";
 import type { ManualTradeInput, SubmitSignalInput } from "../shared/execution/submit";
@@ -149,6 +150,14 @@ export class CommunityExecutor extends DurableObject<Env> {
   }
 
   /**
+   * /close: a member's positions in one symbol (or all) closed at market, reduce-only, and their working orders on it
+   * canceled. The interaction's id is the key: asked again, it answers the first answer and sends nothing.
+   */
+  closePositions(raw: MemberCloseInput): Promise<MemberCloseOutcome> {
+    return this.parts.closes.close(raw);
+  }
+
+  /**
    * One alarm for every schedule: fill tracking's follow-ups, confirmation deadlines, and the sweeper's work
    * (fan-outs and outbox batches left behind, reservations at the end of their lifetime).
    */
@@ -165,6 +174,7 @@ export class CommunityExecutor extends DurableObject<Env> {
     journal.prune(now);
     book.prune(now);
     this.parts.management.prune(now);
+    this.parts.closes.prune(now);
     await this.scheduleAlarm();
   }
 

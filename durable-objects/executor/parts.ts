@@ -12,6 +12,7 @@ import { HeldPositions } from "./held-positions";
 import { assertOwnCommunity } from "./identity";
 import { KillSwitch } from "./kill-switch";
 import { ExecutorLocalState } from "./local-state";
+import { MemberCloses } from "./member-close";
 import { OrderBadges } from "./order-badges";
 import { OrderDispatch } from "./order-dispatch";
 import { OrderFlows } from "./order-flows";
@@ -63,6 +64,8 @@ export interface ExecutorParts {
   withdrawals: Withdrawals;
   /** A provider's trade-management messages (cancel, move the stop, close part or all of a signal's trades). */
   management: TradeManagementDesk;
+  /** A member's /close: their positions in a symbol, or all of them, flattened and their working orders canceled. */
+  closes: MemberCloses;
   /** The community's repository, after checking the caller named this object's own community. */
   tenant(communityId: string): TenantRepository;
   scheduleAlarm(): Promise<void>;
@@ -114,6 +117,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
     tracking: new FillTracking({ ...core, flows }),
     withdrawals,
     management: new TradeManagementDesk(sql, { ...core, dispatch, flows, held }),
+    closes: new MemberCloses(sql, { ...core, dispatch, flows, confirmations }),
   };
 }
 

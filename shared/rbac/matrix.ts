@@ -22,7 +22,7 @@ const ADMINS = ["owner", "admin"] as const;
 export const ROLE_MATRIX = {
   /** See the community (tier, kill switch, counts), its live signals, one's own account; /help, /portfolio. */
   "community.view": ALL,
-  /** Trade one's own account: /trade, /follow, /unfollow, /risk, /paper, /broker, /cancel. */
+  /** Trade one's own account: /trade, /follow, /unfollow, /risk, /paper, /broker, /cancel, /close. */
   "trading.own": ["owner", "admin", "moderator", "provider", "trader"],
   /** Post signals (/signal, a signal channel, Execute as signal, one's own signal webhook). */
   "signals.post": ["owner", "admin", "provider"],

@@ -22,7 +22,7 @@ export const MAX_TARGETS = 20;
 const price = z.number().min(MIN_PRICE).max(MAX_AMOUNT);
 const percent = z.number().min(MIN_AMOUNT).max(100);
 
-const OptionContractSchema = z.object({
+export const OptionContractSchema = z.object({
   underlying: z.string().regex(EQUITY_SYMBOL),
   expiration: z
     .string()

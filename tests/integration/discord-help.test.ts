@@ -22,6 +22,7 @@ const MEMBER_SECTION = [
   "• `/portfolio` — Your positions and P&L",
   "• `/orders` — Your recent orders",
   "• `/cancel` — Cancel one of your open orders",
+  "• `/close` — Close your position in a symbol, or all of them, at market (their open orders canceled)",
   "• `/paper` — Switch between paper and live trading",
   "• `/subscription` — Billing status, checkout and portal links",
   "• `/dashboard` — A single-use sign-in link to your web dashboard",

@@ -15,6 +15,7 @@ const CONTRACT_COMMANDS = [
   "portfolio",
   "orders",
   "cancel",
+  "close",
   "paper",
   "killswitch",
   "setup",

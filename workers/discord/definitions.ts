@@ -344,6 +344,16 @@ export const DEFINITIONS = {
       },
     ],
   },
+  close: {
+    kind: "chat",
+    name: "close",
+    description: "Close your position in a symbol, or all of them, at market (their open orders canceled)",
+    requires: "trading.own",
+    requiresSetup: true,
+    options: [
+      { ...symbolOption(true), required: true, description: "The ticker or pair to close, e.g. AAPL, BTC/USD; or all" },
+    ],
+  },
   paper: {
     kind: "chat",
     name: "paper",

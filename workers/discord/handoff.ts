@@ -1,5 +1,6 @@
 import { executorAnswer, executorFailure, type HandoffOutcome } from "../../platform/execution/executor-answer";
 import { executorFor } from "../../platform/objects";
+import type { MemberCloseInput, MemberCloseOutcome } from "../../shared/execution/member-close";
 import type { ManualTradeInput } from "../../shared/execution/submit";
 import { type TradePreview, TradePreviewSchema } from "../../shared/execution/trade-preview";
 
@@ -57,5 +58,17 @@ export async function tradingHold(env: Env, input: { communityId: string; userId
     return await executorFor(env, input.communityId).tradingHold(input);
   } catch {
     return null;
+  }
+}
+
+/** /close: the executor closes the member's positions (a failure to ask comes back as its reason, never as done). */
+export async function closePositions(
+  env: Env,
+  input: MemberCloseInput,
+): Promise<{ ok: true; outcome: MemberCloseOutcome } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, outcome: await executorFor(env, input.communityId).closePositions(input) };
+  } catch (error) {
+    return executorFailure(error);
   }
 }

@@ -1,5 +1,6 @@
 import { handleBroker } from "./commands/broker";
 import { handleCancel } from "./commands/cancel";
+import { handleClose } from "./commands/close";
 import { handleDashboard } from "./commands/dashboard";
 import { handleExecuteAsSignal } from "./commands/execute-as-signal";
 import { handleFollow } from "./commands/follow";
@@ -40,6 +41,7 @@ export const HANDLERS: { [K in CommandKey]: HandlerFor<(typeof DEFINITIONS)[K]> 
   portfolio: handlePortfolio,
   orders: handleOrders,
   cancel: handleCancel,
+  close: handleClose,
   paper: handlePaper,
   killswitch: handleKillswitch,
   setup: handleSetup,

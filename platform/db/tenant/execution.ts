@@ -422,6 +422,23 @@ export function executionRepository(scope: TenantScope) {
         .all();
     },
 
+    /** Every order of a member not settled yet (queued here, or working at the broker), oldest first: for /close. */
+    unsettledOrdersOf(userId: string): Promise<OrderRow[]> {
+      return db
+        .select()
+        .from(orders)
+        .where(
+          and(
+            eq(orders.communityId, communityId),
+            eq(orders.userId, userId),
+            inArray(orders.status, [...UNSETTLED_STATUSES]),
+          ),
+        )
+        .orderBy(asc(orders.createdAt), asc(orders.id))
+        .limit(1000)
+        .all();
+    },
+
     /**
      * Entries that ended with a fill (filled, or partly filled then canceled or
      * expired) since `since`, whose exits the engine places itself, but which
