@@ -29,6 +29,7 @@ import {
   useCapturedQueues,
 } from "../support/billing";
 import { snowflake } from "../support/discord";
+import { AAPL_LONG, communityWithFollowers, submit } from "../support/execution";
 import { call, errorOf, opsHeaders } from "../support/http";
 import { TEST_VARS } from "../support/test-vars";
 
@@ -147,6 +148,22 @@ describe("complimentary trader plans", () => {
     const dms = queues.dmsTo(trader.discordId);
     expect(dms).toHaveLength(1);
     expect(dms[0]).toContain(`Your trader plan is now Pro, complimentary until <t:${endsAt / 1000}:D> (was Free)`);
+  });
+
+  it("Scenario: The executor copies a complimentary plan's holder as a live trader", async () => {
+    const community = await communityWithFollowers(2);
+    const [granted, other] = community.followerIds as [string, string];
+    for (const userId of [granted, other]) await community.tenant.riskProfiles.setTradingMode(userId, "live", null);
+    const user = await env.DB.prepare("SELECT discord_id FROM users WHERE id = ?")
+      .bind(granted)
+      .first<{ discord_id: string }>();
+    const res = await grant(user?.discord_id ?? "", { plan: "basic", until: dateIn(7).date, reason: REASON });
+    expect(res.status).toBe(200);
+    await res.json();
+
+    const { summary } = await submit(community, AAPL_LONG);
+    // Without the grant both would be paper only (live_not_allowed: 2); with it applied to both, none would be.
+    expect(summary.skipped).toEqual({ live_not_allowed: 1, no_broker_account: 1 });
   });
 
   it("Scenario: A complimentary plan stops applying when its end passes", async () => {
