@@ -15,16 +15,18 @@ import { DiscordUserParams, errorResponse, jsonResponse as json, TraderPlanGrant
  * DELETE ends it. The trader keeps the higher of what they pay for and the grant until `until`; the reason is
  * written to the operator action log before anything changes.
  */
+
+const MAX_GRANT_DAYS = MAX_GRANT_MS / 86_400_000;
+
 const GrantUntil = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })])
   .refine((until) => grantEndOf(until) > Date.now(), "until must be in the future")
   .refine(
     (until) => grantEndOf(until) <= Date.now() + MAX_GRANT_MS,
-    `until must be at most ${MAX_GRANT_MS / 86_400_000} days away`,
+    `until must be at most ${MAX_GRANT_DAYS} days away`,
   )
   .openapi({
-    description:
-      "A date (the grant covers that whole UTC day) or a timestamp with an offset; in the future, at most 730 days away",
+    description: `A date (the grant covers that whole UTC day) or a timestamp with an offset; in the future, at most ${MAX_GRANT_DAYS} days away`,
     example: "2027-01-31",
   });
 
@@ -63,7 +65,7 @@ const grantRoute = createRoute({
   responses: {
     200: json(GrantResponse, "The grant as stored"),
     400: errorResponse(
-      "Not a Discord user id, or a bad body: free or unknown plan, until not in the next 730 days, no reason",
+      `Not a Discord user id, or a bad body: free or unknown plan, until not in the next ${MAX_GRANT_DAYS} days, no reason`,
     ),
     401: unauthorized,
     404: errorResponse("No user with that Discord id has used the product (USER_NOT_FOUND)"),
