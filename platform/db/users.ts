@@ -25,6 +25,12 @@ export async function userById(db: Database, userId: string): Promise<User | nul
 
 const DISCORD_ID = /^\d{17,20}$/;
 
+/** The internal id of the user with this Discord id, or null when they never used the product. */
+export async function userIdByDiscordId(db: Database, discordId: string): Promise<string | null> {
+  const user = await db.select({ id: users.id }).from(users).where(eq(users.discordId, discordId)).get();
+  return user?.id ?? null;
+}
+
 /**
  * The internal id of a user an API caller named by either id: operators usually know the Discord id. An id that
  * is not a known Discord id is taken as internal.

@@ -6,6 +6,7 @@ import {
   isTraderPlan,
   nextPlanUp,
   type PlanCatalog,
+  planRank,
   type TraderFeatures,
   type TraderPlanId,
 } from "./plans";
@@ -28,8 +29,19 @@ interface UpgradeOffer {
 
 export interface MemberEntitlements extends TraderFeatures {
   userId: string;
+  /** The plan that applies: the higher of the paid plan and a running complimentary grant. */
   traderPlan: TraderPlanId;
   traderPlanName: string;
+  /** What the trader pays for (`trader_plans`), whatever a grant adds. */
+  paidTraderPlan: TraderPlanId;
+  /** When `traderPlan` is an operator's complimentary grant: when it stops applying (ms); else null. */
+  complimentaryUntil: number | null;
+}
+
+/** An operator's complimentary trader plan (`trader_plan_grants`): `plan` until `until` (ms, exclusive). */
+export interface ComplimentaryGrant {
+  plan: string;
+  until: number;
 }
 
 export interface Entitlements {
@@ -43,8 +55,11 @@ export interface Entitlements {
 
 export interface EntitlementsInput {
   community: { id: string; plan: string };
-  member?: { userId: string; plan: string };
+  /** `plan`: the paid trader plan; `grant`: an operator's complimentary plan, applied while it runs at `now`. */
+  member?: { userId: string; plan: string; grant?: ComplimentaryGrant | null };
   catalog?: PlanCatalog;
+  /** The moment a grant is judged at (ms); defaults to the clock. */
+  now?: number;
   /**
    * Links that start an upgrade to the next plan up, for denial messages. A community link only when the reader
    * is the community's owner or admin; a trader link only for that trader.
@@ -56,7 +71,12 @@ export function entitlements(input: EntitlementsInput): Entitlements {
   const catalog = input.catalog ?? DEFAULT_PLAN_CATALOG;
   const communityPlan = isCommunityPlan(input.community.plan) ? input.community.plan : "free";
   const plan = catalog.community[communityPlan];
-  const member = input.member ? memberEntitlements(input.member.userId, input.member.plan, catalog) : undefined;
+  const member = input.member
+    ? memberEntitlements(input.member.userId, input.member.plan, catalog, {
+        grant: input.member.grant ?? null,
+        now: input.now,
+      })
+    : undefined;
   return {
     communityId: input.community.id,
     communityPlan,
@@ -70,15 +90,46 @@ export function entitlements(input: EntitlementsInput): Entitlements {
   };
 }
 
-/** A member's trader plan on its own (the executor loads many at once). */
+/**
+ * A member's trader plan on its own (the executor loads many at once): the paid plan, raised to a complimentary
+ * grant's plan while the grant runs (`now` before `until`). A grant never lowers a plan, and nothing has to run
+ * when it ends: from `until` on it is simply not applied.
+ */
 export function memberEntitlements(
   userId: string,
   plan: string,
   catalog: PlanCatalog = DEFAULT_PLAN_CATALOG,
+  options: { grant?: ComplimentaryGrant | null; now?: number } = {},
 ): MemberEntitlements {
-  const traderPlan = isTraderPlan(plan) ? plan : "free";
-  const entry = catalog.trader[traderPlan];
-  return { userId, traderPlan, traderPlanName: entry.name, ...entry.features };
+  const paidTraderPlan = isTraderPlan(plan) ? plan : "free";
+  const applying = applyingTraderPlan(paidTraderPlan, options.grant, options.now ?? Date.now());
+  const entry = catalog.trader[applying.plan];
+  return {
+    userId,
+    traderPlan: applying.plan,
+    traderPlanName: entry.name,
+    paidTraderPlan,
+    complimentaryUntil: applying.complimentaryUntil,
+    ...entry.features,
+  };
+}
+
+/** The trader plan that applies at `now`: the higher of the paid plan and a grant that has not reached `until`. */
+export function applyingTraderPlan(
+  paidPlan: string,
+  grant: ComplimentaryGrant | null | undefined,
+  now: number,
+): { plan: TraderPlanId; complimentaryUntil: number | null } {
+  const paid = isTraderPlan(paidPlan) ? paidPlan : "free";
+  if (
+    grant &&
+    isTraderPlan(grant.plan) &&
+    now < grant.until &&
+    planRank("trader", grant.plan) > planRank("trader", paid)
+  ) {
+    return { plan: grant.plan, complimentaryUntil: grant.until };
+  }
+  return { plan: paid, complimentaryUntil: null };
 }
 
 function offer(

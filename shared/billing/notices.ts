@@ -1,3 +1,4 @@
+import { applyingTraderPlan, type ComplimentaryGrant } from "./entitlements";
 import { type BillingSubjectKind, formatPrice, isTraderPlan, type PlanCatalog, planName } from "./plans";
 import {
   DAY_MS,
@@ -42,6 +43,8 @@ export function dueNotices(input: {
   sent: Record<string, unknown>;
   now: number;
   catalog: PlanCatalog;
+  /** A trader's complimentary grant: the plan they keep counts it while it runs. */
+  grant?: ComplimentaryGrant | null;
 }): ScheduledNotice[] {
   const { state, now, sent } = input;
   const due: ScheduledNotice[] = [];
@@ -78,8 +81,9 @@ export function dueNotices(input: {
     const change = nextScheduledChange(state, now);
     if (change && change.at - now <= LIVE_FEATURES_WARNING_MS) {
       const all = [state, ...(input.siblings ?? [])];
-      const fromPlan = highestEntitledPlan("trader", all, now);
-      const toPlan = highestEntitledPlan("trader", all, change.at);
+      const applying = (at: number) => applyingTraderPlan(highestEntitledPlan("trader", all, at), input.grant, at).plan;
+      const fromPlan = applying(now);
+      const toPlan = applying(change.at);
       const key = `live_warning:${change.at}:${toPlan}`;
       if (losesLiveFeatures(input.catalog, fromPlan, toPlan) && !(key in sent)) {
         due.push({ kind: "live_features_warning", key, supersedes: [], at: change.at, fromPlan, toPlan });
@@ -176,6 +180,29 @@ export function downgradeScheduledText(toPlan: string, at: number | null, contex
 
 export function planChangedText(fromPlan: string, toPlan: string, context: NoticeContext): string {
   return `${capitalize(subjectLabel(context.subject, context.communityName))} plan is now ${planName(context.catalog, context.subject, toPlan)} (was ${planName(context.catalog, context.subject, fromPlan)}).`;
+}
+
+/** An operator's complimentary trader plan, told to the trader when it raises their plan or changes its end. */
+export function complimentaryGrantedText(
+  catalog: PlanCatalog,
+  fromPlan: string,
+  toPlan: string,
+  until: number,
+): string {
+  const name = planName(catalog, "trader", toPlan);
+  return fromPlan === toPlan
+    ? `Your complimentary ${name} trader plan now runs until ${discordDate(until)}.`
+    : `Your trader plan is now ${name}, complimentary until ${discordDate(until)} (was ${planName(catalog, "trader", fromPlan)}). Nothing is charged for it.`;
+}
+
+/** A paid plan changed while a complimentary one still applies above it. */
+export function complimentaryStillAppliesText(catalog: PlanCatalog, plan: string, until: number): string {
+  return `Your complimentary ${planName(catalog, "trader", plan)} plan still applies until ${discordDate(until)}.`;
+}
+
+/** An operator ended a complimentary trader plan before its time. */
+export function complimentaryEndedText(catalog: PlanCatalog, endedPlan: string, nowPlan: string): string {
+  return `Your complimentary ${planName(catalog, "trader", endedPlan)} trader plan has ended; your trader plan is now ${planName(catalog, "trader", nowPlan)}. Run /subscription to see your options.`;
 }
 
 export function liveFeaturesRemovedText(input: {

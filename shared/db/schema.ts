@@ -711,6 +711,25 @@ export const traderPlans = sqliteTable("trader_plans", {
 });
 
 /**
+ * An operator's complimentary trader plan (`PUT /api/v1/ops/trader-plans/:discordUserId`): `plan` applies until
+ * `until` (exclusive, ms) whatever the user pays for, without touching `trader_plans` (the paid plan). Global, like
+ * `trader_plans`. An expired row simply stops applying; housekeeping removes it.
+ */
+export const traderPlanGrants = sqliteTable(
+  "trader_plan_grants",
+  {
+    userId: text("user_id").primaryKey(),
+    plan: text("plan").notNull(),
+    until: integer("until").notNull(),
+    reason: text("reason").notNull(),
+    /** `ops:<token fingerprint>` of the operator who granted it. */
+    grantedBy: text("granted_by").notNull(),
+    ...timestamps,
+  },
+  (t) => [index("trader_plan_grants_until_idx").on(t.until)],
+);
+
+/**
  * NOTIFY_QUEUE idempotency: each notification key that reached Discord (global
  * delivery bookkeeping, not tenant data). A redelivered message finds its key
  * here and is not sent again.
@@ -798,6 +817,8 @@ export const operatorActions = sqliteTable(
     requestId: text("request_id").notNull(),
     /** The HTTP status answered; null only between the call and its answer (or if the Worker died meanwhile). */
     status: integer("status"),
+    /** The operator's stated reason, for the routes that take one (set once, before the call answers). */
+    reason: text("reason"),
   },
   (t) => [index("operator_actions_at_idx").on(t.at), index("operator_actions_community_idx").on(t.communityId, t.at)],
 );

@@ -1,5 +1,6 @@
 import { type BillingContext, billingContext } from "../../platform/billing/context";
 import { stateOf, subjectOf } from "../../platform/db/cross-community/billing-directory";
+import { traderPlanGrantStore } from "../../platform/db/trader-plan-grants";
 import { dueNotices, type NoticeContext, scheduledNoticeText } from "../../shared/billing/notices";
 import { configFor } from "../../shared/config";
 import type { Logger } from "../../shared/logging";
@@ -57,6 +58,8 @@ export async function runSubscriptionLifecycle(ctx: BillingContext, subscription
   const state = stateOf(row);
   const now = ctx.now();
   const siblings = (await ctx.dir.subscriptions.forSubject(subject)).filter((other) => other.id !== row.id);
+  const grant =
+    subject.userId && subject.subject === "trader" ? await traderPlanGrantStore(ctx.db).get(subject.userId) : null;
   const notices = dueNotices({
     subject: subject.subject,
     state,
@@ -64,6 +67,7 @@ export async function runSubscriptionLifecycle(ctx: BillingContext, subscription
     sent: row.notices,
     now,
     catalog: ctx.catalog,
+    grant: grant ? { plan: grant.plan, until: grant.until } : null,
   });
 
   if (notices.length > 0) {

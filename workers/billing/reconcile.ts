@@ -1,8 +1,11 @@
 import type { BillingContext } from "../../platform/billing/context";
 import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
 import { type BillingRepository, billingFor, type PlanChangeCause } from "../../platform/db/tenant/billing";
+import { traderPlanGrantStore } from "../../platform/db/trader-plan-grants";
+import { memberEntitlements } from "../../shared/billing/entitlements";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
+  complimentaryStillAppliesText,
   liveFeaturesRemovedText,
   losesLiveFeatures,
   type NoticeContext,
@@ -71,34 +74,38 @@ async function reconcileTrader(ctx: BillingContext, userId: string, cause: PlanC
   const current = normalizePlan("trader", applied?.plan) as TraderPlanId;
   if (current === target) return;
 
-  const features = ctx.catalog.trader[target].features;
+  // What the trader keeps is what the plan they end up with allows: a complimentary grant still running counts.
+  const grantRow = await traderPlanGrantStore(ctx.db).get(userId);
+  const grant = grantRow ? { plan: grantRow.plan, until: grantRow.until } : null;
+  const before = memberEntitlements(userId, current, ctx.catalog, { grant, now: ctx.now() });
+  const after = memberEntitlements(userId, target, ctx.catalog, { grant, now: ctx.now() });
   const live = await ctx.dir.traders.liveConnectionsOf(userId);
-  const keep = !features.liveTrading
+  const keep = !after.liveTrading
     ? []
-    : features.maxLiveConnections === null
+    : after.maxLiveConnections === null
       ? live.map((connection) => connection.id)
-      : live.slice(0, features.maxLiveConnections).map((connection) => connection.id);
-  const liveCommunities = features.liveTrading ? [] : await ctx.dir.traders.liveCommunitiesOf(userId);
+      : live.slice(0, after.maxLiveConnections).map((connection) => connection.id);
+  const liveCommunities = after.liveTrading ? [] : await ctx.dir.traders.liveCommunitiesOf(userId);
   const communities = new Set([
     ...(await ctx.dir.traders.communitiesOf(userId)),
     ...live.map((connection) => connection.communityId),
     ...liveCommunities,
   ]);
 
-  const content = losesLiveFeatures(ctx.catalog, current, target)
+  const content = losesLiveFeatures(ctx.catalog, before.traderPlan, after.traderPlan)
     ? liveFeaturesRemovedText({
         catalog: ctx.catalog,
-        toPlan: target,
+        toPlan: after.traderPlan,
         communitiesSwitchedToPaper: liveCommunities.length,
         connectionsDisabled: live.length - keep.length,
       })
-    : planChangedText(current, target, {
+    : `${planChangedText(current, target, {
         catalog: ctx.catalog,
         subject: "trader",
         communityName: null,
         plan: target,
         manageHint: MANAGE_HINT,
-      });
+      })}${after.complimentaryUntil === null ? "" : ` ${complimentaryStillAppliesText(ctx.catalog, after.traderPlan, after.complimentaryUntil)}`}`;
   await sendDirectMessage(ctx, {
     key: `billing:trader:${userId}:plan:${current}-${target}:${applied?.updatedAt ?? 0}`,
     userId,
@@ -111,7 +118,7 @@ async function reconcileTrader(ctx: BillingContext, userId: string, cause: PlanC
     const result = await repository.applyTraderPlan(userId, {
       from: current,
       to: target,
-      liveTrading: features.liveTrading,
+      liveTrading: after.liveTrading,
       keepConnectionIds: keep,
       cause,
     });

@@ -2,7 +2,9 @@ import type { BillingContext } from "../../platform/billing/context";
 import { loadEntitlements } from "../../platform/billing/load-entitlements";
 import { type SubscriptionRow, stateOf } from "../../platform/db/cross-community/billing-directory";
 import { billingFor } from "../../platform/db/tenant/billing";
+import { traderPlanGrantStore } from "../../platform/db/trader-plan-grants";
 import { signalsCountedToday } from "../../platform/execution/signal-usage";
+import { memberEntitlements } from "../../shared/billing/entitlements";
 import type { SubjectRef } from "../../shared/billing/events";
 import {
   BILLING_INTERVALS,
@@ -15,6 +17,7 @@ import {
   trialDaysOf,
 } from "../../shared/billing/plans";
 import { entitledPlan } from "../../shared/billing/subscription-state";
+import { traderPlanGrantView } from "./trader-plan-grants";
 
 /** What the billing API and /subscription show: plan, limits, usage and subscriptions. */
 
@@ -104,21 +107,31 @@ export async function communityBilling(ctx: BillingContext, communityId: string)
 
 export async function traderBilling(ctx: BillingContext, userId: string) {
   const subject: SubjectRef = { subject: "trader", communityId: null, userId };
-  const [applied, rows, live] = await Promise.all([
+  const now = ctx.now();
+  const [paid, grant, rows, live] = await Promise.all([
     ctx.dir.traders.plan(userId),
+    traderPlanGrantStore(ctx.db).get(userId),
     ctx.dir.subscriptions.forSubject(subject),
     ctx.dir.traders.liveConnectionsOf(userId),
   ]);
-  const plan = applied?.plan ?? "free";
-  const features =
-    ctx.catalog.trader[plan as keyof typeof ctx.catalog.trader]?.features ?? ctx.catalog.trader.free.features;
+  const member = memberEntitlements(userId, paid?.plan ?? "free", ctx.catalog, {
+    grant: grant ? { plan: grant.plan, until: grant.until } : null,
+    now,
+  });
+  const { liveTrading, maxLiveConnections, analytics, priorityExecution } = member;
+  const plan = member.traderPlan;
   return {
     userId,
     plan,
-    planName: planName(ctx.catalog, "trader", plan),
-    features,
+    planName: member.traderPlanName,
+    paidPlan: member.paidTraderPlan,
+    complimentary:
+      member.complimentaryUntil !== null && grant
+        ? { ...traderPlanGrantView(grant), planName: member.traderPlanName }
+        : null,
+    features: { liveTrading, maxLiveConnections, analytics, priorityExecution },
     usage: { liveConnections: live.length },
-    subscriptions: rows.map((row) => subscriptionView(row, ctx.now())),
+    subscriptions: rows.map((row) => subscriptionView(row, now)),
     checkoutProvider: ctx.config.BILLING_PROVIDER,
     plans: planOffers(ctx, "trader", rows.length === 0),
     trialDays: nextTrialDays(ctx, "trader", plan, rows.length === 0),

@@ -1,6 +1,7 @@
 import { and, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { database } from "../../platform/db/client";
 import { memberNoticeStore } from "../../platform/db/member-notices";
+import { traderPlanGrantStore } from "../../platform/db/trader-plan-grants";
 import { expireAccessRolesLeftBehind } from "../../platform/members/access-expiry";
 import { purgeDeletedCommunities } from "../../platform/members/community-deletion";
 import {
@@ -85,10 +86,13 @@ export async function runHousekeeping(env: Env, logger: Logger, scheduledTime: n
   const accessRolesExpired = await expireAccessRolesLeftBehind(env, logger, scheduledTime);
   const deletedCommunitiesPurged = await purgeDeletedCommunities(env, logger, scheduledTime);
   const memberNoticesDeleted = await memberNoticeStore(db).prune(scheduledTime - NOTICE_RETENTION_DAYS * DAY_MS);
+  // An ended grant already stopped applying when it ended; the operator action log keeps its history.
+  const traderPlanGrantsDeleted = await traderPlanGrantStore(db).pruneEnded(scheduledTime);
   return {
     accessRolesExpired,
     deletedCommunitiesPurged,
     memberNoticesDeleted,
+    traderPlanGrantsDeleted,
     sessionsDeleted: expiredSessions.meta.changes,
     webhookEventsDeleted: oldWebhookEvents.meta.changes,
     deadLettersDeleted: oldDeadLetters.meta.changes,

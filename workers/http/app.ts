@@ -34,6 +34,7 @@ import { registerOpsDeadLetters } from "./routes/ops-dead-letters";
 import { registerOpsGateway } from "./routes/ops-gateway";
 import { registerOpsMetrics } from "./routes/ops-metrics";
 import { registerOpsNotices } from "./routes/ops-notices";
+import { registerOpsTraderPlans } from "./routes/ops-trader-plans";
 import { registerReady } from "./routes/ready";
 import { registerRealtime } from "./routes/realtime";
 import { registerSignalWebhookIntake, SIGNAL_WEBHOOK_BODY_LIMIT_BYTES } from "./routes/signal-webhook-intake";
@@ -112,6 +113,7 @@ export function createApp(): App {
   registerOpsNotices(app);
   registerOpsGateway(app);
   registerOpsConsistency(app);
+  registerOpsTraderPlans(app);
   registerFeatureFlags(app);
 
   app.notFound(notFoundOrMethodNotAllowed(app));

@@ -12,8 +12,11 @@ export interface AppVariables {
   /** Set by the config gate; every route behind it can rely on a valid config. */
   config: AppConfig;
   communityId?: string;
-  /** Set once OPS_TOKEN authentication passes: the fingerprint of the token used (never the token). */
-  operator?: { fingerprint: string };
+  /**
+   * Set once OPS_TOKEN authentication passes: the fingerprint of the token used (never the token), and for a
+   * mutation the id of its `operator_actions` row.
+   */
+  operator?: { fingerprint: string; actionId?: string };
   userId?: string;
   /** Set by `requireSession`: the request's verified browser session. */
   session?: AuthenticatedSession;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { GRANTABLE_TRADER_PLANS } from "../../shared/billing/complimentary";
 import { BROKER_IDS } from "../../shared/brokers/ids";
 import { ORDER_STATUSES } from "../../shared/db/schema";
 import { ERROR_CODES } from "../../shared/errors";
@@ -130,3 +131,22 @@ export function orderView(row: OrderRow): z.infer<typeof OrderSchema> {
     intent: row.intent,
   };
 }
+
+/** A Discord user id in a path (a snowflake). */
+export const DiscordUserParams = z.object({
+  discordUserId: z
+    .string()
+    .regex(/^\d{17,20}$/, "A Discord user id (a snowflake: 17 to 20 digits)")
+    .openapi({ example: "100000000000000202" }),
+});
+
+/** An operator's complimentary trader plan, as the ops API and a trader's billing status show it. */
+export const TraderPlanGrantSchema = z
+  .object({
+    userId: z.string().openapi({ description: "The internal user id" }),
+    plan: z.enum(GRANTABLE_TRADER_PLANS),
+    until: z.string().openapi({ description: "When the grant stops applying (ISO 8601, UTC)" }),
+    reason: z.string(),
+    grantedAt: z.string().openapi({ description: "When this grant was made or last replaced (ISO 8601, UTC)" }),
+  })
+  .openapi("TraderPlanGrant");

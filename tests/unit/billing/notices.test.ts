@@ -80,6 +80,20 @@ describe("notice schedule", () => {
         catalog,
       }),
     ).toEqual([]);
+    // Nor while a complimentary grant keeps them past the change; one that ends first still warns.
+    const grantedWarning = (until: number) =>
+      dueNotices({
+        subject: "trader",
+        state: traderCancel,
+        sent: {},
+        now: renewsAt - DAY_MS,
+        catalog,
+        grant: { plan: "pro", until },
+      });
+    expect(grantedWarning(renewsAt + DAY_MS)).toEqual([]);
+    expect(grantedWarning(renewsAt)).toMatchObject([
+      { kind: "live_features_warning", fromPlan: "pro", toPlan: "free" },
+    ]);
     expect(losesLiveFeatures(catalog, "premium", "pro")).toBe(true);
     expect(losesLiveFeatures(catalog, "basic", "premium")).toBe(false);
     expect(losesLiveFeatures(catalog, "free", "free")).toBe(false);

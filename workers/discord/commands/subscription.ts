@@ -78,8 +78,11 @@ export async function subscriptionReply(
   const trader = await traderBilling(ctx, input.userId);
   const features = trader.features;
   const cap = features.liveTrading ? (features.maxLiveConnections ?? "unlimited") : 0;
+  const complimentary = trader.complimentary
+    ? `, complimentary until ${discordDate(Date.parse(trader.complimentary.until))}`
+    : "";
   lines.push(
-    `**Your trader plan: ${trader.planName}**`,
+    `**Your trader plan: ${trader.planName}${complimentary}**`,
     `${features.liveTrading ? "Live trading" : "Paper trading only"} · Live broker connections ${trader.usage.liveConnections}/${cap}${features.analytics ? " · Analytics" : ""}${features.priorityExecution ? " · Priority execution" : ""}`,
     describeSubscription(ctx, "trader", trader.subscriptions[0]),
   );

@@ -106,6 +106,7 @@ async function recordMutation(c: AppContext, fingerprint: string, next: () => Pr
       { cause: error },
     );
   }
+  c.set("operator", { fingerprint, actionId });
   c.get("logger").info("ops.action", { operator: fingerprint, method: c.req.method, path: c.req.path });
   await next();
   // The status is written after the answer (the record itself was written before the call ran): one D1 round
@@ -116,4 +117,22 @@ async function recordMutation(c: AppContext, fingerprint: string, next: () => Pr
       c.get("logger").error("ops.action_status_unrecorded", { alert: true, actionId, status, error });
     }),
   );
+}
+
+/**
+ * Adds the operator's stated reason to this mutation's `operator_actions` row, before the route changes anything:
+ * no record, no mutation.
+ */
+export async function recordOperatorReason(c: AppContext, reason: string): Promise<void> {
+  const actionId = c.get("operator")?.actionId;
+  if (!actionId) throw new Error("recordOperatorReason() needs an operator mutation behind requireOpsToken.");
+  try {
+    await operatorActionLog(database(c.env.DB)).reason(actionId, reason);
+  } catch (error) {
+    throw new ServiceUnavailableError(
+      "The operator action's reason could not be recorded, so it was not run.",
+      "AUDIT_UNAVAILABLE",
+      { cause: error },
+    );
+  }
 }

@@ -16,7 +16,7 @@ import type { App, AppContext } from "../context";
 import { htmlPage } from "../html-page";
 import { operatorOnly } from "../middleware/ops-auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { CommunityParams, errorResponse, jsonResponse as json } from "../schemas";
+import { CommunityParams, errorResponse, jsonResponse as json, TraderPlanGrantSchema } from "../schemas";
 
 /**
  * The billing API. Community billing by :communityId, for operators and the
@@ -153,8 +153,14 @@ const CommunityBillingSchema = z
 const TraderBillingSchema = z
   .object({
     userId: z.string(),
-    plan: z.string(),
+    plan: z
+      .string()
+      .openapi({ description: "The plan that applies: the higher of the paid plan and a complimentary one" }),
     planName: z.string(),
+    paidPlan: z.string().openapi({ description: "The plan the trader's subscriptions grant" }),
+    complimentary: TraderPlanGrantSchema.extend({ planName: z.string() })
+      .nullable()
+      .openapi({ description: "The operator's complimentary plan when it is the one that applies" }),
     features: z.object({
       liveTrading: z.boolean(),
       maxLiveConnections: z.number().int().nullable(),
