@@ -32,6 +32,22 @@ export async function userIdByDiscordId(db: Database, discordId: string): Promis
 }
 
 /**
+ * The internal id of the user with this Discord id, made now (with no name yet) when they never used the product;
+ * an existing user is left as they are.
+ */
+export async function userIdForDiscordId(db: Database, discordId: string): Promise<string> {
+  const now = Date.now();
+  await db
+    .insert(users)
+    .values({ id: crypto.randomUUID(), discordId, username: null, createdAt: now, updatedAt: now })
+    .onConflictDoNothing({ target: users.discordId })
+    .run();
+  const id = await userIdByDiscordId(db, discordId);
+  if (!id) throw new Error(`User ${discordId} is missing right after it was made.`);
+  return id;
+}
+
+/**
  * The internal id of a user an API caller named by either id: operators usually know the Discord id. An id that
  * is not a known Discord id is taken as internal.
  */

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { billingContext } from "../../platform/billing/context";
 import { loadEntitlements, loadMemberEntitlements } from "../../platform/billing/load-entitlements";
+import { ensureMemberRecord } from "../../platform/db/member-record";
 import {
   canAddLiveConnection,
   canTradeLive,
@@ -356,9 +357,6 @@ describe("complimentary trader plans", () => {
     const notSnowflake = await grant("not-a-user", good);
     expect(notSnowflake.status).toBe(400);
     expect((await errorOf(notSnowflake)).code).toBe("VALIDATION_FAILED");
-    const unknown = await grant(snowflake(), good);
-    expect(unknown.status).toBe(404);
-    expect((await errorOf(unknown)).code).toBe("USER_NOT_FOUND");
     const endUnknown = await endGrant(snowflake());
     expect(endUnknown.status).toBe(404);
     expect((await errorOf(endUnknown)).code).toBe("USER_NOT_FOUND");
@@ -370,6 +368,22 @@ describe("complimentary trader plans", () => {
     const longest = await grant(trader.discordId, { ...good, until: dateIn(729).date });
     expect(longest.status).toBe(200);
     await longest.json();
+  });
+
+  it("Scenario: A complimentary plan waits for a trader who has not used the product yet", async () => {
+    const world = await newBillingWorld();
+    const discordId = snowflake();
+    const { date, endsAt } = dateIn(30);
+    const res = await grant(discordId, { plan: "pro", until: date, reason: REASON });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { userId: string; plan: string; until: string };
+    expect(body).toMatchObject({ plan: "pro", until: new Date(endsAt).toISOString() });
+
+    // Their first command makes their member record as every command does; the user the grant made is theirs.
+    const { user } = await ensureMemberRecord(db, world.tenant, { id: discordId, username: "newcomer" }, null);
+    expect(user.id).toBe(body.userId);
+    const { member } = await memberOf(world, user.id);
+    expect(member).toMatchObject({ traderPlan: "pro", complimentaryUntil: endsAt, liveTrading: true });
   });
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { billingContext } from "../../../platform/billing/context";
 import { database } from "../../../platform/db/client";
-import { userIdByDiscordId } from "../../../platform/db/users";
+import { userIdByDiscordId, userIdForDiscordId } from "../../../platform/db/users";
 import { GRANTABLE_TRADER_PLANS, grantEndOf, MAX_GRANT_MS } from "../../../shared/billing/complimentary";
 import { NotFoundError } from "../../../shared/errors";
 import { endTraderPlanGrant, grantTraderPlan, traderPlanGrantView } from "../../billing/trader-plan-grants";
@@ -68,7 +68,6 @@ const grantRoute = createRoute({
       `Not a Discord user id, or a bad body: free or unknown plan, until not in the next ${MAX_GRANT_DAYS} days, no reason`,
     ),
     401: unauthorized,
-    404: errorResponse("No user with that Discord id has used the product (USER_NOT_FOUND)"),
     415: errorResponse("Body is not JSON"),
   },
 });
@@ -102,7 +101,8 @@ export function registerOpsTraderPlans(app: App): void {
   app.openapi(grantRoute, async (c) => {
     const { discordUserId } = c.req.valid("param");
     const body = c.req.valid("json");
-    const userId = await userOf(c, discordUserId);
+    // A trader who has not used the product yet gets the grant too: it waits for their first command or sign-in.
+    const userId = await userIdForDiscordId(database(c.env.DB), discordUserId);
     await recordOperatorReason(c, body.reason);
     const row = await grantTraderPlan(billingContext(c.env, c.get("config"), c.get("logger")), {
       userId,
