@@ -22,6 +22,7 @@ const CONTRACT_COMMANDS = [
   "subscription",
   "dashboard",
   "webhook",
+  "privacy",
   "help",
 ];
 

@@ -5,6 +5,7 @@ import { communityRepository } from "./community";
 import { executionRepository } from "./execution";
 import { flagRepository } from "./flags";
 import { followRepository } from "./follows";
+import { memberDataRepository } from "./member-data";
 import { membershipRepository } from "./memberships";
 import { providerRepository } from "./providers";
 import { purgeRepository } from "./purge";
@@ -38,5 +39,6 @@ export function forCommunity(db: Database, communityId: string) {
     riskProfiles: riskProfileRepository(scope),
     brokerConnections: brokerConnectionRepository(scope),
     purge: purgeRepository(scope),
+    memberData: memberDataRepository(scope),
   };
 }

@@ -1,0 +1,239 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { database } from "../../platform/db/client";
+import { forCommunity } from "../../platform/db/tenant/for-community";
+import { upsertUser } from "../../platform/db/users";
+import { editKey, followUp } from "../../platform/notifications/notify-queue";
+import { packJsonAttachment } from "../../shared/notifications/attachment";
+import { newCommunity } from "../support/communities";
+import {
+  type DiscordCall,
+  EPHEMERAL,
+  fakeDiscordApi,
+  interactionResponse,
+  member,
+  OPTION,
+  postInteraction,
+  type RegisteredCommunity,
+  setUpCommunity,
+  slash,
+  snowflake,
+  type TestMember,
+} from "../support/discord";
+import { seedPaperAccount } from "../support/paper-accounts";
+import { runBatch } from "../support/queues";
+import { createWebhook } from "../support/signal-webhooks";
+import { TEST_VARS } from "../support/test-vars";
+
+const db = database(env.DB);
+const WEBHOOKS = `https://discord.com/api/v10/webhooks/${TEST_VARS.DISCORD_APPLICATION_ID}/`;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function privacy(community: RegisteredCommunity, who: TestMember, subcommand: "export" | "delete") {
+  return slash("privacy", [{ name: subcommand, type: OPTION.SUB_COMMAND }], { at: community.at, who });
+}
+
+async function userIdOf(who: TestMember): Promise<string> {
+  const row = await env.DB.prepare("SELECT id FROM users WHERE discord_id = ?").bind(who.id).first<{ id: string }>();
+  if (!row) throw new Error(`no user for ${who.id}`);
+  return row.id;
+}
+
+/** A member known to the community: their first command made them a member. */
+async function knownMember(community: RegisteredCommunity, who: TestMember): Promise<string> {
+  const reply = await interactionResponse(
+    await postInteraction(slash("risk", [{ name: "view", type: OPTION.SUB_COMMAND }], { at: community.at, who })),
+  );
+  expect(reply.type).toBe(4);
+  return userIdOf(who);
+}
+
+/** The follow-up with a file sent under one interaction (through a `fakeDiscordApi()`). */
+async function fileFollowUp(discord: ReturnType<typeof fakeDiscordApi>, token: string): Promise<DiscordCall> {
+  const url = `${WEBHOOKS}${encodeURIComponent(token)}`;
+  return vi.waitFor(
+    () => {
+      const call = discord.calls.find((c) => c.url === url && c.method === "POST" && c.files.length > 0);
+      if (!call) throw new Error("no follow-up with a file yet");
+      return call;
+    },
+    { timeout: 10_000, interval: 25 },
+  );
+}
+
+/** Secrets seeded for the member, each of which must never appear in an export. */
+interface Seeded {
+  userId: string;
+  secrets: string[];
+  otherCommunityId: string;
+  otherNotice: string;
+}
+
+async function seedMemberData(community: RegisteredCommunity, userId: string): Promise<Seeded> {
+  const tenant = forCommunity(db, community.communityId);
+  const now = Date.now();
+  const totpSecret = `TOTPSECRET${crypto.randomUUID()}`;
+  const backupHash = `BACKUPHASH${crypto.randomUUID()}`;
+  const sessionId = `SESSIONJTI${crypto.randomUUID()}`;
+  const ciphertext = `BROKERCIPHERTEXT${crypto.randomUUID()}`;
+  const followed = await upsertUser(db, { discordId: snowflake(), username: "followed" });
+  const follower = await upsertUser(db, { discordId: snowflake(), username: "follower" });
+  await tenant.memberships.upsert(followed.id, "provider");
+  await tenant.memberships.upsert(follower.id, "trader");
+  const follow = { sizingMode: null, amount: null, mode: "auto" as const };
+  await tenant.follows.upsert({ followerUserId: userId, providerUserId: followed.id, ...follow });
+  await tenant.follows.upsert({ followerUserId: follower.id, providerUserId: userId, ...follow });
+  await tenant.memberships.upsert(userId, "provider");
+  const webhook = await createWebhook(community.communityId, userId);
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO user_mfa (user_id, state, secret_sealed, enabled_at, verified_at) VALUES (?, 'active', ?, ?, ?)",
+    ).bind(userId, totpSecret, now, now),
+    env.DB.prepare(
+      "INSERT INTO mfa_backup_codes (id, user_id, lookup, salt, hash, iterations) VALUES (?, ?, 'abcd', 'salt', ?, 1000)",
+    ).bind(crypto.randomUUID(), userId, backupHash),
+    env.DB.prepare(
+      "INSERT INTO sessions (id, user_id, expires_at, user_agent, ip) VALUES (?, ?, ?, 'Firefox test', '203.0.113.9')",
+    ).bind(sessionId, userId, now + 3_600_000),
+    env.DB.prepare(
+      "INSERT INTO broker_connections (id, community_id, user_id, broker, status, credentials, key_version) VALUES (?, ?, ?, 'alpaca', 'revoked', ?, 1)",
+    ).bind(crypto.randomUUID(), community.communityId, userId, ciphertext),
+    env.DB.prepare(
+      "INSERT INTO member_notices (id, key, community_id, user_id, kind, title, body, created_at) VALUES (?, ?, ?, ?, 'fills', 'Fill', 'Bought 5 AAPL here', ?)",
+    ).bind(crypto.randomUUID(), crypto.randomUUID(), community.communityId, userId, now),
+  ]);
+  await seedPaperAccount({ communityId: community.communityId, providerId: "", followerIds: [], tenant }, userId, {
+    cash: 99_000,
+    positions: [{ symbol: "AAPL", quantity: 5, averageCost: 200, lastPrice: 201 }],
+    day: null,
+  });
+  // The same member in another community: none of it may reach this community's export.
+  const other = await newCommunity({ name: "Other community" });
+  await other.tenant.memberships.upsert(userId, "trader");
+  await other.tenant.follows.upsert({ followerUserId: userId, providerUserId: followed.id, ...follow });
+  const otherNotice = `Sold 7 TSLA elsewhere ${crypto.randomUUID()}`;
+  await env.DB.prepare(
+    "INSERT INTO member_notices (id, key, community_id, user_id, kind, title, body, created_at) VALUES (?, ?, ?, ?, 'fills', 'Fill', ?, ?)",
+  )
+    .bind(crypto.randomUUID(), crypto.randomUUID(), other.communityId, userId, otherNotice, now)
+    .run();
+  return {
+    userId,
+    secrets: [totpSecret, backupHash, sessionId, ciphertext, webhook.secret, webhook.key],
+    otherCommunityId: other.communityId,
+    otherNotice,
+  };
+}
+
+describe("/privacy export", () => {
+  it("Scenario: A member exports their data as a private JSON file", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = community.provider();
+    const seeded = await seedMemberData(community, await knownMember(community, who));
+    const payload = privacy(community, who, "export");
+    const reply = await interactionResponse(await postInteraction(payload));
+    expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
+
+    const edit = await discord.editOf(payload, 10_000);
+    expect(String(edit.body.content)).toContain("follows in a file only you can see");
+    const call = await fileFollowUp(discord, payload.token);
+    expect(call.body.flags).toBe(EPHEMERAL);
+    const [file] = call.files;
+    expect(file?.field).toBe("files[0]");
+    expect(file?.contentType).toBe("application/json");
+    expect(call.body.attachments).toEqual([{ id: 0, filename: file?.filename }]);
+
+    const text = file?.text ?? "";
+    const exported = JSON.parse(text);
+    expect(exported).toMatchObject({
+      format: "discord-trade-executor/privacy-export",
+      version: 1,
+      community: { id: community.communityId, discordGuildId: community.at.guildId },
+      user: { id: seeded.userId, discordId: who.id },
+      membership: { isOwner: false },
+      mfa: { state: "active", unusedBackupCodes: 1 },
+      traderPlan: { plan: "free" },
+    });
+    expect(exported.follows.asFollower).toHaveLength(1);
+    expect(exported.follows.asProvider).toHaveLength(1);
+    expect(exported.signalWebhooks).toHaveLength(1);
+    expect(exported.brokerConnections).toMatchObject([{ broker: "alpaca", status: "revoked" }]);
+    expect(exported.paperAccount.positions).toMatchObject([{ symbol: "AAPL", quantity: 5 }]);
+    expect(exported.sessions).toMatchObject([{ userAgent: "Firefox test", ip: "203.0.113.9" }]);
+    expect(exported.notices).toMatchObject([{ body: "Bought 5 AAPL here" }]);
+    // Never a secret, a credential or a key.
+    for (const secret of seeded.secrets) expect(text).not.toContain(secret);
+    for (const field of ["secretSealed", "keyHash", "sealedSecret", "credentials", '"hash"']) {
+      expect(text).not.toContain(field);
+    }
+    // Nothing from the other community.
+    expect(text).not.toContain(seeded.otherCommunityId);
+    expect(text).not.toContain(seeded.otherNotice);
+
+    const audited = await env.DB.prepare(
+      "SELECT actor_id, target FROM audit_log WHERE community_id = ? AND event = 'privacy.exported'",
+    )
+      .bind(community.communityId)
+      .all<{ actor_id: string; target: string }>();
+    expect(audited.results).toEqual([{ actor_id: seeded.userId, target: seeded.userId }]);
+  });
+
+  it("Scenario: A second export within five minutes is refused", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    await knownMember(community, who);
+    const first = privacy(community, who, "export");
+    await interactionResponse(await postInteraction(first));
+    await fileFollowUp(discord, first.token);
+    const second = privacy(community, who, "export");
+    await interactionResponse(await postInteraction(second));
+    const edit = await discord.editOf(second, 10_000);
+    expect(String(edit.body.content)).toContain("one every 5 minutes");
+    expect(discord.calls.filter((c) => c.files.length > 0)).toHaveLength(1);
+  });
+});
+
+describe("file follow-ups", () => {
+  it("Scenario: A follow-up with a file is sent as multipart form data", async () => {
+    const discord = fakeDiscordApi();
+    const token = `tok-${crypto.randomUUID()}`;
+    const target = { id: snowflake(), applicationId: TEST_VARS.DISCORD_APPLICATION_ID, token };
+    const packed = await packJsonAttachment("report.json", { hello: "world", n: 1 });
+    if (!packed.ok) throw new Error("a tiny file must pack");
+    const send = vi.spyOn(env.NOTIFY_QUEUE, "send").mockResolvedValue(undefined as never);
+    await followUp(
+      env,
+      target,
+      { content: "📎 report.json", flags: EPHEMERAL },
+      {
+        purpose: "report",
+        attachment: packed.attachment,
+      },
+    );
+    const queued = send.mock.calls[0]?.[0];
+    send.mockRestore();
+    const { result, ids } = await runBatch("notifications", [queued]);
+    expect(result.explicitAcks).toEqual(ids);
+    const [call] = discord.calls;
+    expect(call?.url).toBe(`${WEBHOOKS}${token}`);
+    expect(call?.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
+    expect(call?.body).toEqual({
+      content: "📎 report.json",
+      flags: EPHEMERAL,
+      attachments: [{ id: 0, filename: "report.json" }],
+    });
+    expect(call?.files).toHaveLength(1);
+    expect(call?.files[0]).toMatchObject({
+      field: "files[0]",
+      filename: "report.json",
+      contentType: "application/json",
+    });
+    expect(JSON.parse(call?.files[0]?.text ?? "")).toEqual({ hello: "world", n: 1 });
+    expect(editKey(target)).toContain(target.id);
+  });
+});
