@@ -1,12 +1,15 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../../platform/db/client";
 import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { editKey, followUp } from "../../platform/notifications/notify-queue";
+import { signComponentId } from "../../shared/discord/components";
 import { packJsonAttachment } from "../../shared/notifications/attachment";
 import { newCommunity } from "../support/communities";
 import {
+  buttonPress,
   type DiscordCall,
   EPHEMERAL,
   fakeDiscordApi,
@@ -20,6 +23,7 @@ import {
   snowflake,
   type TestMember,
 } from "../support/discord";
+import { executorOf } from "../support/execution";
 import { seedPaperAccount } from "../support/paper-accounts";
 import { runBatch } from "../support/queues";
 import { createWebhook } from "../support/signal-webhooks";
@@ -235,5 +239,260 @@ describe("file follow-ups", () => {
     });
     expect(JSON.parse(call?.files[0]?.text ?? "")).toEqual({ hello: "world", n: 1 });
     expect(editKey(target)).toContain(target.id);
+  });
+});
+
+/** The buttons' custom ids under a message, by label. */
+function buttonsOf(message: { components?: unknown }): Record<string, string> {
+  const rows = (message.components ?? []) as { components?: { label: string; custom_id: string }[] }[];
+  return Object.fromEntries(rows.flatMap((row) => row.components ?? []).map((b) => [b.label, b.custom_id]));
+}
+
+/** Runs /privacy delete and answers the deferral's edit (text and buttons), through a `fakeDiscordApi()`. */
+async function askToDelete(
+  discord: ReturnType<typeof fakeDiscordApi>,
+  community: RegisteredCommunity,
+  who: TestMember,
+) {
+  const payload = privacy(community, who, "delete");
+  const reply = await interactionResponse(await postInteraction(payload));
+  expect(reply).toMatchObject({ type: 5, data: { flags: EPHEMERAL } });
+  const edit = await discord.editOf(payload, 10_000);
+  return { content: String(edit.body.content), buttons: buttonsOf(edit.body) };
+}
+
+/** Presses a button; answers the immediate reply and, for a deferred update, the edit that follows. */
+async function press(
+  discord: ReturnType<typeof fakeDiscordApi>,
+  community: RegisteredCommunity,
+  who: TestMember,
+  customId: string,
+) {
+  const payload = buttonPress(customId, { at: community.at, who });
+  const reply = await interactionResponse(await postInteraction(payload));
+  if (reply.type !== 6) return { reply, edit: null };
+  const edit = await discord.editOf(payload, 10_000);
+  return { reply, edit: String(edit.body.content) };
+}
+
+async function membershipOf(communityId: string, userId: string) {
+  return env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?")
+    .bind(communityId, userId)
+    .first<{ role: string }>();
+}
+
+async function countOf(query: string, ...bindings: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(query)
+    .bind(...bindings)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+async function paperAccountStored(communityId: string, userId: string): Promise<boolean> {
+  return runInDurableObject(executorOf(communityId), async (_instance, state) => {
+    return state.storage.sql.exec("select 1 from paper_accounts where user_id = ?", userId).toArray().length > 0;
+  });
+}
+
+describe("/privacy delete", () => {
+  it("Scenario: Deleting asks first, and only that member can answer", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    const userId = await knownMember(community, who);
+    const asked = await askToDelete(discord, community, who);
+    expect(asked.content).toContain("Delete your data in this community?");
+    expect(Object.keys(asked.buttons)).toEqual(["Delete my data", "Cancel"]);
+
+    const stranger = member();
+    await knownMember(community, stranger);
+    const refused = await press(discord, community, stranger, asked.buttons["Delete my data"] ?? "");
+    expect(refused.reply).toMatchObject({ type: 4, data: { flags: EPHEMERAL } });
+    expect(refused.reply.data?.content).toContain("Only the member who asked");
+    const kept = await press(discord, community, who, asked.buttons.Cancel ?? "");
+    expect(kept.reply).toMatchObject({ type: 7, data: { content: "Canceled: nothing was deleted.", components: [] } });
+    expect(await membershipOf(community.communityId, userId)).toEqual({ role: "trader" });
+  });
+
+  it("Scenario: Deletion is refused while positions, orders, a live broker or ownership remain", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    const userId = await knownMember(community, who);
+    const tenant = forCommunity(db, community.communityId);
+    await seedPaperAccount({ communityId: community.communityId, providerId: "", followerIds: [], tenant }, userId, {
+      cash: 99_000,
+      positions: [{ symbol: "AAPL", quantity: 5, averageCost: 200, lastPrice: 201 }],
+      day: null,
+    });
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO orders (id, community_id, user_id, account_ref, broker, client_order_id, symbol, asset_class, intent,
+          side, order_type, quantity, status) VALUES (?, ?, ?, 'paper', 'paper', ?, 'MSFT', 'equity', '{}', 'buy', 'limit', 1, 'submitted')`,
+      ).bind(crypto.randomUUID(), community.communityId, userId, crypto.randomUUID()),
+      env.DB.prepare(
+        "INSERT INTO broker_connections (id, community_id, user_id, broker, status) VALUES (?, ?, ?, 'alpaca', 'active')",
+      ).bind(crypto.randomUUID(), community.communityId, userId),
+    ]);
+    const asked = await askToDelete(discord, community, who);
+    expect(asked.content).toContain("Nothing was deleted.");
+    expect(asked.content).toContain("open positions here (AAPL)");
+    expect(asked.content).toContain("`/close symbol:all`");
+    expect(asked.content).toContain("1 order still working");
+    expect(asked.content).toContain("live broker connection here (alpaca)");
+    expect(asked.buttons).toEqual({});
+
+    const owner = await askToDelete(discord, community, community.owner);
+    expect(owner.content).toContain("You own this community");
+    expect(owner.buttons).toEqual({});
+    expect(await membershipOf(community.communityId, userId)).toEqual({ role: "trader" });
+  });
+
+  it("Scenario: A confirmed deletion removes the member's data here and keeps the records", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = community.provider();
+    const userId = await knownMember(community, who);
+    const seeded = await seedMemberData(community, userId);
+    // The seeded paper position is closed: nothing is open any more.
+    const tenant = forCommunity(db, community.communityId);
+    await seedPaperAccount({ communityId: community.communityId, providerId: "", followerIds: [], tenant }, userId, {
+      cash: 100_500,
+      realizedPnl: 500,
+      day: null,
+    });
+    const orderId = crypto.randomUUID();
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO orders (id, community_id, user_id, account_ref, broker, client_order_id, symbol, asset_class, intent,
+          side, order_type, quantity, status, filled_quantity) VALUES (?, ?, ?, 'paper', 'paper', ?, 'AAPL', 'equity', '{}', 'buy', 'market', 5, 'filled', 5)`,
+      ).bind(orderId, community.communityId, userId, crypto.randomUUID()),
+      env.DB.prepare(
+        "INSERT INTO fills (id, community_id, order_id, user_id, execution_id, quantity, price, filled_at) VALUES (?, ?, ?, ?, 'x1', 5, 200, ?)",
+      ).bind(crypto.randomUUID(), community.communityId, orderId, userId, Date.now()),
+      env.DB.prepare("INSERT INTO user_guilds (user_id, guild_id, refreshed_at) VALUES (?, ?, ?)").bind(
+        userId,
+        community.at.guildId,
+        Date.now(),
+      ),
+    ]);
+
+    const asked = await askToDelete(discord, community, who);
+    const { reply, edit } = await press(discord, community, who, asked.buttons["Delete my data"] ?? "");
+    expect(reply.type).toBe(6);
+    expect(edit).toContain("Your data in this community is deleted. 1 member no longer copies your signals.");
+    expect(edit).toContain("**Kept:** your orders, fills and positions");
+
+    const here = community.communityId;
+    expect(await membershipOf(here, userId)).toBeNull();
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM follows WHERE community_id = ? AND (follower_user_id = ? OR provider_user_id = ?)",
+        here,
+        userId,
+        userId,
+      ),
+    ).toBe(0);
+    expect(
+      await countOf("SELECT count(*) AS n FROM risk_profiles WHERE community_id = ? AND user_id = ?", here, userId),
+    ).toBe(0);
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM broker_connections WHERE community_id = ? AND user_id = ?",
+        here,
+        userId,
+      ),
+    ).toBe(0);
+    expect(
+      await countOf("SELECT count(*) AS n FROM member_notices WHERE community_id = ? AND user_id = ?", here, userId),
+    ).toBe(0);
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM user_guilds WHERE user_id = ? AND guild_id = ?",
+        userId,
+        community.at.guildId,
+      ),
+    ).toBe(0);
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM signal_webhooks WHERE community_id = ? AND provider_user_id = ? AND revoked_at IS NULL",
+        here,
+        userId,
+      ),
+    ).toBe(0);
+    expect(await paperAccountStored(here, userId)).toBe(false);
+    // Kept: the financial records, the audit log (which records the deletion).
+    expect(await countOf("SELECT count(*) AS n FROM orders WHERE community_id = ? AND user_id = ?", here, userId)).toBe(
+      1,
+    );
+    expect(await countOf("SELECT count(*) AS n FROM fills WHERE community_id = ? AND user_id = ?", here, userId)).toBe(
+      1,
+    );
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM audit_log WHERE community_id = ? AND event = 'privacy.deleted' AND actor_id = ? AND target = ?",
+        here,
+        userId,
+        userId,
+      ),
+    ).toBe(1);
+    const verified = await forCommunity(db, here).audit.verify();
+    expect(verified.ok).toBe(true);
+    // The other community is untouched.
+    expect(await membershipOf(seeded.otherCommunityId, userId)).toEqual({ role: "trader" });
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM follows WHERE community_id = ? AND follower_user_id = ?",
+        seeded.otherCommunityId,
+        userId,
+      ),
+    ).toBe(1);
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM member_notices WHERE community_id = ? AND user_id = ?",
+        seeded.otherCommunityId,
+        userId,
+      ),
+    ).toBe(1);
+  });
+
+  it("Scenario: A confirmation pressed again, replayed or expired does nothing new", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    const userId = await knownMember(community, who);
+    const asked = await askToDelete(discord, community, who);
+    const confirm = asked.buttons["Delete my data"] ?? "";
+    const first = buttonPress(confirm, { at: community.at, who });
+    expect((await interactionResponse(await postInteraction(first))).type).toBe(6);
+    expect(String((await discord.editOf(first, 10_000)).body.content)).toContain("is deleted");
+
+    // The same interaction delivered again, then the same button pressed again.
+    const replayed = await interactionResponse(await postInteraction(first));
+    expect(replayed.data?.content).toContain("already received");
+    const again = await press(discord, community, who, confirm);
+    expect(again.edit).toBe("Your data in this community was already deleted: nothing more was done.");
+    expect(await membershipOf(community.communityId, userId)).toBeNull();
+
+    // A member again (any command), with a confirmation issued before the deletion: nothing new happens.
+    await knownMember(community, who);
+    const late = await press(discord, community, who, confirm);
+    expect(late.edit).toBe("Your data in this community was already deleted: nothing more was done.");
+    expect(await membershipOf(community.communityId, userId)).toEqual({ role: "trader" });
+    expect(
+      await countOf(
+        "SELECT count(*) AS n FROM audit_log WHERE community_id = ? AND event = 'privacy.deleted'",
+        community.communityId,
+      ),
+    ).toBe(1);
+
+    const expired = await signComponentId(
+      TEST_VARS.SESSION_SECRET,
+      { kind: "privacy", action: "delete", id: userId },
+      { nowMs: Date.now() - 10 * 60_000 },
+    );
+    const stale = await press(discord, community, who, expired);
+    expect(stale.reply.data?.content).toContain("This button has expired, so nothing was done.");
+    expect(await membershipOf(community.communityId, userId)).toEqual({ role: "trader" });
   });
 });

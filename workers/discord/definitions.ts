@@ -496,6 +496,7 @@ export const DEFINITIONS = {
     requiresSetup: true,
     subcommands: [
       { name: "export", description: "A JSON file of everything this bot holds about you here (only you see it)" },
+      { name: "delete", description: "Delete your data in this community (you confirm first)" },
     ],
   },
   help: {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, or } from "drizzle-orm";
 import {
   auditLog,
   brokerConnections,
@@ -181,6 +181,24 @@ export function memberDataRepository(scope: TenantScope) {
       };
     },
 
+    /** Whether the member's data here was deleted at or after `since` (a confirmation pressed again does nothing). */
+    async deletedSince(userId: string, since: number): Promise<boolean> {
+      const row = await db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .where(
+          and(
+            inCommunity(auditLog),
+            eq(auditLog.event, "privacy.deleted"),
+            eq(auditLog.target, userId),
+            gte(auditLog.createdAt, since),
+          ),
+        )
+        .limit(1)
+        .get();
+      return row !== undefined;
+    },
+
     /** What keeps the member from being erased here: open positions, unsettled orders, live broker connections. */
     async erasureBlockers(userId: string) {
       const [held, working, live] = await db.batch([
@@ -212,12 +230,11 @@ export function memberDataRepository(scope: TenantScope) {
 
     /**
      * Erases the member here in one D1 batch, audited as `privacy.deleted` in the same batch: follows both ways,
-     * risk settings, their provider naming, broker connections (none active: the caller refused those), their
-     * membership; their signal webhooks are revoked (rows kept for the record). Orders, fills, positions, signals
-     * and the audit log are kept (openspec/specs/privacy). Nothing written when there is nothing left to erase.
+     * risk settings, their provider naming, broker connections (none active: the caller refused those) and their
+     * membership. Orders, fills, positions, signals and the audit log are kept (openspec/specs/privacy). Answers the
+     * followers they had; nothing is written when they are no longer a member.
      */
     async erase(userId: string, summary: Record<string, unknown>) {
-      const now = Date.now();
       return scope.auditedWrite(async () => {
         const [membership, followers] = await db.batch([
           db
@@ -240,16 +257,6 @@ export function memberDataRepository(scope: TenantScope) {
               ),
             db.delete(riskProfiles).where(and(inCommunity(riskProfiles), eq(riskProfiles.userId, userId))),
             db.delete(signalProviders).where(and(inCommunity(signalProviders), eq(signalProviders.userId, userId))),
-            db
-              .update(signalWebhooks)
-              .set({ revokedAt: now, updatedAt: now })
-              .where(
-                and(
-                  inCommunity(signalWebhooks),
-                  eq(signalWebhooks.providerUserId, userId),
-                  isNull(signalWebhooks.revokedAt),
-                ),
-              ),
             db
               .delete(brokerConnections)
               .where(and(inCommunity(brokerConnections), eq(brokerConnections.userId, userId))),
