@@ -75,7 +75,10 @@ export const D1_TABLES: Record<string, TableJudgement> = {
     onDelete: "revoked",
     why: "metadata only, never the key hash or sealed secret; revoked, kept for the record",
   },
-  follows: erased("follows.asFollower, follows.asProvider", "both ways: whom they copy and who copies them"),
+  follows: erased(
+    "follows.asFollower, follows.asProvider",
+    "both ways; as a provider only that each follow exists (who copies them, and how, is the followers' data)",
+  ),
   risk_profiles: erased("riskSettings", "their trading mode, limits and skip-notice choice here"),
   broker_connections: erased(
     "brokerConnections",

@@ -71,6 +71,8 @@ async function fileFollowUp(discord: ReturnType<typeof fakeDiscordApi>, token: s
 /** Secrets seeded for the member, each of which must never appear in an export. */
 interface Seeded {
   userId: string;
+  /** A member who copies them: their follow's settings are the follower's data, not the provider's. */
+  followerId: string;
   secrets: string[];
   otherCommunityId: string;
   otherNotice: string;
@@ -126,6 +128,7 @@ async function seedMemberData(community: RegisteredCommunity, userId: string): P
     .run();
   return {
     userId,
+    followerId: follower.id,
     secrets: [totpSecret, backupHash, sessionId, ciphertext, webhook.secret, webhook.key],
     otherCommunityId: other.communityId,
     otherNotice,
@@ -174,6 +177,7 @@ describe("/privacy export", () => {
     for (const field of ["secretSealed", "keyHash", "sealedSecret", "credentials", '"hash"']) {
       expect(text).not.toContain(field);
     }
+    expect(text).not.toContain(seeded.followerId);
     // Nothing from the other community.
     expect(text).not.toContain(seeded.otherCommunityId);
     expect(text).not.toContain(seeded.otherNotice);

@@ -68,8 +68,9 @@ export function memberDataRepository(scope: TenantScope) {
           .select()
           .from(follows)
           .where(and(inCommunity(follows), eq(follows.followerUserId, userId))),
+        // Who copies them, and how, is their followers' data: only that each follow exists, and since when.
         db
-          .select()
+          .select({ enabled: follows.enabled, createdAt: follows.createdAt, updatedAt: follows.updatedAt })
           .from(follows)
           .where(and(inCommunity(follows), eq(follows.providerUserId, userId))),
         db
@@ -168,7 +169,7 @@ export function memberDataRepository(scope: TenantScope) {
       return {
         membership: membership[0] ?? null,
         namedProvider: namedProvider[0] ?? null,
-        follows: { asFollower: withoutCommunity(asFollower), asProvider: withoutCommunity(asProvider) },
+        follows: { asFollower: withoutCommunity(asFollower), asProvider },
         riskSettings: risk[0] ?? null,
         signals: postedSignals,
         signalWebhooks: webhooks,
