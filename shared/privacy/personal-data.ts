@@ -89,11 +89,13 @@ export const D1_TABLES: Record<string, TableJudgement> = {
   fills: kept("fills", "financial record keeping, kept with the orders"),
   positions: kept("positions", "recorded positions and realized P&L, kept with the orders (all closed by then)"),
   reconciliation_runs: notPersonal("the reconciliation cron's run log"),
-  billing_customers: notPersonal(
-    "a community's billing customer (its host); a trader's plan is exported as traderPlan",
+  billing_customers: kept(
+    "traderBilling.customers",
+    "a trader's own customer (provider, email), never a community's; platform-wide billing records",
   ),
-  subscriptions: notPersonal(
-    "subscriptions as the billing provider reports them; a trader's plan is exported as traderPlan",
+  subscriptions: kept(
+    "traderBilling.subscriptions",
+    "a trader's own subscriptions, never a community's; platform-wide billing records",
   ),
   trader_plans: kept("traderPlan", "platform-wide: a trader's plan follows them into every community"),
   billing_link_claims: notPersonal("claimed billing-link ids"),

@@ -110,6 +110,13 @@ async function seedMemberData(community: RegisteredCommunity, userId: string): P
     env.DB.prepare(
       "INSERT INTO member_notices (id, key, community_id, user_id, kind, title, body, created_at) VALUES (?, ?, ?, ?, 'fills', 'Fill', 'Bought 5 AAPL here', ?)",
     ).bind(crypto.randomUUID(), crypto.randomUUID(), community.communityId, userId, now),
+    env.DB.prepare(
+      "INSERT INTO billing_customers (id, provider, provider_customer_id, subject, user_id, email) VALUES (?, 'stripe', ?, 'trader', ?, 'trader@example.com')",
+    ).bind(crypto.randomUUID(), `cus_${crypto.randomUUID()}`, userId),
+    // The community's own billing (its host's), which is not the member's.
+    env.DB.prepare(
+      "INSERT INTO billing_customers (id, provider, provider_customer_id, subject, community_id, email) VALUES (?, 'stripe', ?, 'community', ?, 'host@example.com')",
+    ).bind(crypto.randomUUID(), `cus_${crypto.randomUUID()}`, community.communityId),
   ]);
   await seedPaperAccount({ communityId: community.communityId, providerId: "", followerIds: [], tenant }, userId, {
     cash: 99_000,
@@ -172,6 +179,10 @@ describe("/privacy export", () => {
     expect(exported.paperAccount.positions).toMatchObject([{ symbol: "AAPL", quantity: 5 }]);
     expect(exported.sessions).toMatchObject([{ userAgent: "Firefox test", ip: "203.0.113.9" }]);
     expect(exported.notices).toMatchObject([{ body: "Bought 5 AAPL here" }]);
+    expect(exported.traderBilling.customers).toEqual([
+      { provider: "stripe", email: "trader@example.com", createdAt: expect.any(Number) },
+    ]);
+    expect(text).not.toContain("host@example.com");
     // Never a secret, a credential or a key.
     for (const secret of seeded.secrets) expect(text).not.toContain(secret);
     for (const field of ["secretSealed", "keyHash", "sealedSecret", "credentials", '"hash"']) {

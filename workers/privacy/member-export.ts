@@ -1,4 +1,5 @@
 import type { Database } from "../../platform/db/client";
+import { traderBillingOf } from "../../platform/db/cross-community/trader-billing";
 import { memberPersonalData } from "../../platform/db/member-personal-data";
 import type { Community } from "../../platform/db/tenant/community";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
@@ -24,9 +25,10 @@ export interface MemberExportSource {
  */
 export async function memberExport(source: MemberExportSource, now = Date.now()) {
   const { community, userId } = source;
-  const [tenantData, personal, executor] = await Promise.all([
+  const [tenantData, personal, traderBilling, executor] = await Promise.all([
     source.tenant.memberData.exportOf(userId),
     memberPersonalData(source.db, { userId, communityId: community.id, guildId: community.guildId }),
+    traderBillingOf(source.db, userId),
     executorFor(source.env, community.id).memberPrivacyRecord({ communityId: community.id, userId }),
   ]);
   const { membership, ...activity } = tenantData;
@@ -57,6 +59,7 @@ export async function memberExport(source: MemberExportSource, now = Date.now())
     notificationPreferences: personal.notificationPreferences,
     notices: personal.notices,
     traderPlan: personal.traderPlan,
+    traderBilling,
     mfa: personal.mfa,
     sessions: personal.sessions,
     signIns: personal.signIns,
