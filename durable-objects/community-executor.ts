@@ -9,6 +9,7 @@ import type { ManagementOutcome, ManageTradesInput } from "../shared/execution/t
 import type { TradePreview } from "../shared/execution/trade-preview";
 import type { WithdrawalOutcome, WithdrawSignalInput } from "../shared/execution/withdrawal";
 import type { MemberStopCause } from "../shared/membership/standing";
+import type { MemberForgetOutcome, MemberStorageRecord } from "../shared/privacy/member-storage";
 import { utcDay } from "../shared/risk/daily-loss";
 import { tradingHoldOf, unlockAccount } from "./executor/account-locks";
 import { reconcile } from "./executor/broker-reconciliation";
@@ -16,6 +17,7 @@ import { type CommunityConsistency, checkCommunityConsistency } from "./executor
 import { haltTrading, resumeTrading } from "./executor/kill-switch";
 import { memberAccountFigures } from "./executor/member-account";
 import { cancelMemberOrder } from "./executor/member-cancel";
+import { forgetMemberStorage, memberStorageRecord } from "./executor/member-privacy";
 import { cancelStoppedMemberEntries, cancelSuspendedCommunityEntries } from "./executor/member-stop";
 import { alarmTimeFor, assembleExecutor, type ExecutorParts, nextAlarmAt } from "./executor/parts";
 import { sendDueDigests } from "./executor/skip-digest";
@@ -142,6 +144,18 @@ export class CommunityExecutor extends DurableObject<Env> {
   /** /portfolio: equity, cash and the day's P&L of the account the member trades. */
   memberAccount(input: { communityId: string; userId: string }) {
     return memberAccountFigures(this.parts, input);
+  }
+
+  /** /privacy export: what this object keeps about the member (paper account, holds, trading day). */
+  memberPrivacyRecord(input: { communityId: string; userId: string }): MemberStorageRecord {
+    this.parts.tenant(input.communityId);
+    return memberStorageRecord(this.parts, input.userId);
+  }
+
+  /** /privacy delete: forgets the member here, or says what of theirs still works (nothing is forgotten then). */
+  forgetMember(input: { communityId: string; userId: string }): MemberForgetOutcome {
+    this.parts.tenant(input.communityId);
+    return forgetMemberStorage(this.parts, input.userId);
   }
 
   /** /cancel: a member cancels one of their own open orders. */

@@ -87,6 +87,16 @@ export class EquityDays {
     return days;
   }
 
+  /** An account's day as last seen (a member's data export), or null. */
+  dayOf(account: string): EquityDay | null {
+    return this.get(account);
+  }
+
+  /** Forgets an account's day (a member erased from the community). */
+  forget(account: string): void {
+    this.sql.exec("delete from equity_days where account = ?", account);
+  }
+
   private get(account: string): EquityDay | null {
     const [row] = this.sql
       .exec<{ day: string; start_equity: number; peak_equity: number; last_equity: number }>(

@@ -444,6 +444,16 @@ export class ExecutorLocalState {
     this.sql.exec("update locks set unlocked_at = null, unlocked_by = null where user_id = ?", userId);
   }
 
+  /**
+   * Forgets everything this object keeps about one member (erased from the community): their paper account, pause,
+   * circuit-breaker lock, reservations and confirmations. The caller made sure nothing of theirs is still working.
+   */
+  forgetMember(userId: string): void {
+    for (const table of ["paper_accounts", "pauses", "locks", "reservations", "confirmations"]) {
+      this.sql.exec(`delete from ${table} where user_id = ?`, userId);
+    }
+  }
+
   loadPaperAccount<T>(userId: string): T | null {
     const row = this.one<{ state: string }>("select state from paper_accounts where user_id = ?", userId);
     return row ? (JSON.parse(row.state) as T) : null;

@@ -132,4 +132,4 @@ export class PaperDesk {
 }
 
 /** The key of a member's paper account in the equity days. */
-const equityAccount = (userId: string) => `${userId}:${PAPER_ACCOUNT_REF}`;
+export const equityAccount = (userId: string) => `${userId}:${PAPER_ACCOUNT_REF}`;

@@ -34,6 +34,11 @@ export class SkipDigest {
     );
   }
 
+  /** Forgets a member's waiting digest entries (a member erased from the community). */
+  forget(userId: string): void {
+    this.sql.exec("delete from skip_digest where user_id = ?", userId);
+  }
+
   add(day: string, entries: readonly DigestEntry[]): void {
     for (const e of entries) {
       const [row] = this.sql

@@ -93,6 +93,16 @@ export function sessionStore(db: Database) {
       return rows.map((row) => row.id);
     },
 
+    /** The ids of a user's sessions not revoked and not expired at `now` (to close their sockets in one community). */
+    async liveIdsOf(userId: string, now = Date.now()): Promise<string[]> {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .all();
+      return rows.map((row) => row.id);
+    },
+
     /** Of `ids`, those whose sessions are still live at `now`. */
     async liveAmong(ids: readonly string[], now = Date.now()): Promise<Set<string>> {
       const unique = [...new Set(ids)];

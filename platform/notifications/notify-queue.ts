@@ -1,5 +1,10 @@
 import { noticeKindOf } from "../../shared/notifications/kinds";
-import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
+import {
+  type DiscordMessage,
+  type Notification,
+  type NotificationAttachment,
+  NotificationSchema,
+} from "../../shared/notifications/message";
 import { database } from "../db/client";
 import { userById } from "../db/users";
 
@@ -48,13 +53,13 @@ export function editOriginal(
 /**
  * An extra message in the interaction's thread (POST /webhooks/{app}/{token}); `purpose` tells follow-ups apart.
  * `afterKey`: a notification that must be sent first (`editKey(...)` for a follow-up that must not become the
- * deferred reply itself).
+ * deferred reply itself). `attachment`: a file sent with it (`packJsonAttachment` in shared/notifications/attachment.ts).
  */
 export function followUp(
   env: Env,
   interaction: InteractionTarget,
   message: DiscordMessage,
-  options: { communityId?: string | null; purpose: string; afterKey?: string },
+  options: { communityId?: string | null; purpose: string; afterKey?: string; attachment?: NotificationAttachment },
 ): Promise<void> {
   return enqueue(env, {
     kind: "interaction.followup",
@@ -64,6 +69,7 @@ export function followUp(
     token: interaction.token,
     message,
     ...(options.afterKey ? { after: options.afterKey } : {}),
+    ...(options.attachment ? { attachment: options.attachment } : {}),
   });
 }
 

@@ -47,6 +47,8 @@ export const AUDIT_EVENTS = [
   "billing.trader_plan_changed",
   "flags.override_set",
   "flags.override_cleared",
+  "privacy.exported",
+  "privacy.deleted",
 ] as const;
 
 export function isValidAuditEventName(event: string): boolean {

@@ -18,6 +18,20 @@ const DiscordMessageSchema = z.object({
 });
 export type DiscordMessage = z.infer<typeof DiscordMessageSchema>;
 
+/**
+ * A file on an interaction follow-up (Discord: `multipart/form-data`, the message in `payload_json`, the file in
+ * `files[0]`). A queue message holds at most 128 KB, far below Discord's 10 MiB attachment limit, so the file travels
+ * gzipped and base64-encoded within this budget (`shared/notifications/attachment.ts`); the consumer sends it inflated.
+ */
+export const MAX_ATTACHMENT_BASE64_CHARS = 96 * 1024;
+
+const AttachmentSchema = z.object({
+  filename: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/),
+  contentType: z.literal("application/json"),
+  gzipBase64: z.string().min(1).max(MAX_ATTACHMENT_BASE64_CHARS),
+});
+export type NotificationAttachment = z.infer<typeof AttachmentSchema>;
+
 const base = {
   key: z.string().min(1).max(200),
   communityId: z.string().min(1).nullable(),
@@ -44,6 +58,7 @@ export const NotificationSchema = z.discriminatedUnion("kind", [
     ...interactionTarget,
     message: DiscordMessageSchema,
     after: z.string().min(1).max(200).optional(),
+    attachment: AttachmentSchema.optional(),
   }),
   /**
    * A direct message to a Discord user (by Discord user id). `notice`: the member's inbox entry the consumer

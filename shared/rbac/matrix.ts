@@ -24,6 +24,8 @@ export const ROLE_MATRIX = {
   "community.view": ALL,
   /** Trade one's own account: /trade, /follow, /unfollow, /risk, /paper, /broker, /cancel, /close. */
   "trading.own": ["owner", "admin", "moderator", "provider", "trader"],
+  /** Export or delete one's own personal data in the community (/privacy export, /privacy delete). */
+  "privacy.own": ALL,
   /** Post signals (/signal, a signal channel, Execute as signal, one's own signal webhook). */
   "signals.post": ["owner", "admin", "provider"],
   /** Name and remove providers, provider roles, signal channels, providers' signal webhooks (/setup). */

@@ -26,6 +26,7 @@ const MEMBER_SECTION = [
   "• `/paper` — Switch between paper and live trading",
   "• `/subscription` — Billing status, checkout and portal links",
   "• `/dashboard` — A single-use sign-in link to your web dashboard",
+  "• `/privacy` — Your own data in this community",
   "• `/help` — What this bot can do",
 ];
 const PROVIDER_SECTION = [

@@ -46,6 +46,8 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
    * community (and member) it belongs to.
    */
   "platform/db/cross-community/order-owner.ts": ["orderOwner", "positionOfferCommunity"],
+  /** A trader's own billing records for their data export: a trader plan belongs to no community. */
+  "platform/db/cross-community/trader-billing.ts": ["traderBillingOf"],
   /** The reconciliation cron: which communities have open orders, and its own run log. */
   "platform/db/cross-community/reconciliation.ts": [
     "communitiesToReconcile",

@@ -412,6 +412,24 @@ export interface DiscordCall {
   method: string;
   headers: Record<string, string>;
   body: Record<string, unknown>;
+  /** The files of a `multipart/form-data` call (`files[n]`), as Discord receives them; the message is `body`. */
+  files: { field: string; filename: string; contentType: string; text: string }[];
+}
+
+/** A call's message and files: JSON, or Discord's multipart form (`payload_json` and `files[n]`). */
+async function readDiscordBody(request: Request): Promise<Pick<DiscordCall, "body" | "files">> {
+  if (!request.headers.get("content-type")?.startsWith("multipart/form-data")) {
+    const text = await request.text();
+    return { body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, files: [] };
+  }
+  const form = await request.formData();
+  const files: DiscordCall["files"] = [];
+  for (const [field, value] of form.entries()) {
+    if (typeof value === "string") continue;
+    files.push({ field, filename: value.name, contentType: value.type, text: await value.text() });
+  }
+  const payload = form.get("payload_json");
+  return { body: typeof payload === "string" ? (JSON.parse(payload) as Record<string, unknown>) : {}, files };
 }
 
 /** Where the Worker reaches Discord's HTTP API in tests (DISCORD_API_BASE is left at its default). */
@@ -431,13 +449,13 @@ export function fakeDiscordApi() {
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     if (!request.url.startsWith(DISCORD_API)) return original(input, init);
-    const text = await request.text();
-    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const { body, files } = await readDiscordBody(request);
     calls.push({
       url: request.url,
       method: request.method,
       headers: Object.fromEntries(request.headers.entries()),
       body,
+      files,
     });
     if (request.method === "POST" && request.url.endsWith("/users/@me/channels")) {
       const channelId = snowflake();

@@ -23,6 +23,7 @@ const CONTRACT_COMMANDS = [
   "subscription",
   "dashboard",
   "webhook",
+  "privacy",
   "help",
 ];
 

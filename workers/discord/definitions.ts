@@ -498,6 +498,17 @@ export const DEFINITIONS = {
       { name: "revoke", description: "Turn the webhook off for good", options: [webhookProviderOption] },
     ],
   },
+  privacy: {
+    kind: "chat",
+    name: "privacy",
+    description: "Your own data in this community",
+    requires: "privacy.own",
+    requiresSetup: true,
+    subcommands: [
+      { name: "export", description: "A JSON file of everything this bot holds about you here (only you see it)" },
+      { name: "delete", description: "Delete your data in this community (you confirm first)" },
+    ],
+  },
   help: {
     kind: "chat",
     name: "help",

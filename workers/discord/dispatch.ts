@@ -14,6 +14,7 @@ import type { Action } from "../../shared/rbac/matrix";
 import { cancelOwnOrder } from "./commands/cancel";
 import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
 import { CANCEL_MENU_KIND } from "./commands/orders";
+import { PRIVACY_KIND, pressPrivacyButton } from "./commands/privacy";
 import { handleRiskModalSubmit, RISK_EDIT_KIND, RISK_MODAL_ID, reopenRiskModal } from "./commands/risk";
 import { handleTradeButton } from "./commands/trade";
 import {
@@ -319,6 +320,11 @@ async function pressComponent(input: Dispatch, interaction: ComponentInteraction
     return verified.kind === "order"
       ? handleOrderButton(input.env, presser, verified)
       : handleHeldButton(input.env, presser, verified);
+  }
+  if (verified.kind === PRIVACY_KIND) {
+    // Not through buildContext: a press must not make a member of someone whose data it just deleted.
+    await rememberInteraction(database(input.env.DB), interaction.id);
+    return pressPrivacyButton(input, interaction, verified);
   }
   const requires = verified.kind === "draft" ? "signals.post" : "trading.own";
   const built = await buildContext(input, interaction, { requires, requiresSetup: true });

@@ -10,6 +10,7 @@ import { handleMember } from "./commands/member";
 import { handleOrders } from "./commands/orders";
 import { handlePaper } from "./commands/paper";
 import { handlePortfolio } from "./commands/portfolio";
+import { handlePrivacy } from "./commands/privacy";
 import { handleRisk } from "./commands/risk";
 import { handleSetup } from "./commands/setup";
 import { handleSignal } from "./commands/signal";
@@ -49,6 +50,7 @@ export const HANDLERS: { [K in CommandKey]: HandlerFor<(typeof DEFINITIONS)[K]> 
   subscription: handleSubscription,
   dashboard: handleDashboard,
   webhook: handleWebhook,
+  privacy: handlePrivacy,
   help: handleHelp,
   executeAsSignal: handleExecuteAsSignal,
 };

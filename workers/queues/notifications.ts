@@ -6,8 +6,14 @@ import { type AppConfig, configFor } from "../../shared/config";
 import { sha256Hex } from "../../shared/crypto/constant-time";
 import { discordUserAgent } from "../../shared/discord/user-agent";
 import type { Logger } from "../../shared/logging";
+import { unpackAttachment } from "../../shared/notifications/attachment";
 import { NOTICE_KIND_TABLE, sendsDirectMessage } from "../../shared/notifications/kinds";
-import { type DiscordMessage, type Notification, NotificationSchema } from "../../shared/notifications/message";
+import {
+  type DiscordMessage,
+  type Notification,
+  type NotificationAttachment,
+  NotificationSchema,
+} from "../../shared/notifications/message";
 import { noticeEvent, noticeText } from "../../shared/notifications/notice-event";
 import { deliveryFailuresOf, failureRecorder } from "./delivery-failures";
 
@@ -269,13 +275,11 @@ async function send(notification: Notification, config: AppConfig): Promise<Send
         withFlags(notification.message, SUPPRESS_EMBEDS | IS_COMPONENTS_V2),
         { userAgent },
       );
-    case "interaction.followup":
-      return request(
-        `${base}/webhooks/${notification.applicationId}/${encodeURIComponent(notification.token)}`,
-        "POST",
-        notification.message,
-        { userAgent },
-      );
+    case "interaction.followup": {
+      const url = `${base}/webhooks/${notification.applicationId}/${encodeURIComponent(notification.token)}`;
+      if (!notification.attachment) return request(url, "POST", notification.message, { userAgent });
+      return request(url, "POST", await withFile(notification.message, notification.attachment), { userAgent });
+    }
     case "reaction": {
       if (!config.DISCORD_BOT_TOKEN) return { kind: "transient", reason: "DISCORD_BOT_TOKEN is not configured" };
       const url = `${base}/channels/${notification.channelId}/messages/${notification.messageId}/reactions/${encodeURIComponent(notification.emoji)}/@me`;
@@ -329,6 +333,18 @@ async function send(notification: Notification, config: AppConfig): Promise<Send
   }
 }
 
+/**
+ * A message with one file, as Discord takes it: `multipart/form-data` with the message (naming the file in
+ * `attachments`) in `payload_json` and the file in `files[0]`.
+ */
+async function withFile(message: DiscordMessage, attachment: NotificationAttachment): Promise<FormData> {
+  const form = new FormData();
+  form.set("payload_json", JSON.stringify({ ...message, attachments: [{ id: 0, filename: attachment.filename }] }));
+  const file = new Blob([await unpackAttachment(attachment)], { type: attachment.contentType });
+  form.set("files[0]", file, attachment.filename);
+  return form;
+}
+
 function withFlags(message: DiscordMessage, allowed: number): DiscordMessage {
   const { flags, ...rest } = message;
   const kept = (flags ?? 0) & allowed;
@@ -342,9 +358,11 @@ async function request(
   auth: { userAgent: string; botToken?: string },
 ): Promise<SendOutcome & { body?: unknown }> {
   const headers: Record<string, string> = { "user-agent": auth.userAgent };
-  if (body !== null) headers["content-type"] = "application/json";
+  // A form sets its own multipart content type (with the boundary).
+  if (body !== null && !(body instanceof FormData)) headers["content-type"] = "application/json";
   if (auth.botToken) headers.authorization = `Bot ${auth.botToken}`;
-  const response = await fetch(url, { method, headers, body: body === null ? undefined : JSON.stringify(body) });
+  const payload = body === null ? undefined : body instanceof FormData ? body : JSON.stringify(body);
+  const response = await fetch(url, { method, headers, body: payload });
   const text = await response.text();
   const json = parseJson(text);
   if (response.ok) return { kind: "sent", body: json };

@@ -5,6 +5,7 @@ import { communityRepository } from "./community";
 import { executionRepository } from "./execution";
 import { flagRepository } from "./flags";
 import { followRepository } from "./follows";
+import { memberDataRepository } from "./member-data";
 import { membershipRepository } from "./memberships";
 import { providerRepository } from "./providers";
 import { purgeRepository } from "./purge";
@@ -40,5 +41,6 @@ export function forCommunity(db: Database, communityId: string) {
     brokerConnections: brokerConnectionRepository(scope),
     purge: purgeRepository(scope),
     trades: tradeRepository(scope),
+    memberData: memberDataRepository(scope),
   };
 }
