@@ -89,6 +89,11 @@ export class MemberCloses {
     return outcome;
   }
 
+  /** /privacy delete: the member's remembered closes go with the rest of their data here. */
+  forget(userId: string): void {
+    this.sql.exec("delete from member_closes where user_id = ?", userId);
+  }
+
   /** Forgets closes older than a week (one cut off by a restart with them: its orders were staged or never were). */
   prune(now: number): void {
     this.sql.exec("delete from member_closes where at < ?", now - OUTCOME_MEMORY_MS);

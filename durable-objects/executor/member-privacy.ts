@@ -8,12 +8,14 @@ import {
 import type { MemberForgetOutcome, MemberStorageRecord } from "../../shared/privacy/member-storage";
 import { tradingHoldOf } from "./account-locks";
 import type { ExecutorLocalState } from "./local-state";
+import type { MemberCloses } from "./member-close";
 import { equityAccount } from "./paper-desk";
 import type { SkipDigest } from "./skip-digest";
 
 export interface MemberPrivacyParts {
   local: ExecutorLocalState;
   digest: SkipDigest;
+  closes: Pick<MemberCloses, "forget">;
 }
 
 /** /privacy export: what this object keeps about one member, read synchronously from its storage. */
@@ -35,8 +37,8 @@ export function memberStorageRecord(parts: MemberPrivacyParts, userId: string): 
 }
 
 /**
- * /privacy delete: forgets the member's paper account, holds, reservations, confirmations, trading day and waiting
- * digest, unless their paper account still holds a position or a working order (checked and forgotten in one
+ * /privacy delete: forgets the member's paper account, holds, reservations, confirmations, trading day, waiting
+ * digest and remembered `/close` answers, unless their paper account still holds a position or a working order (checked and forgotten in one
  * synchronous step, so no fill can land in between). Forgetting twice is harmless.
  */
 export function forgetMemberStorage(parts: MemberPrivacyParts, userId: string): MemberForgetOutcome {
@@ -51,5 +53,6 @@ export function forgetMemberStorage(parts: MemberPrivacyParts, userId: string): 
   parts.local.forgetMember(userId);
   parts.local.equityDays.forget(equityAccount(userId));
   parts.digest.forget(userId);
+  parts.closes.forget(userId);
   return { forgotten: true };
 }

@@ -5,6 +5,7 @@ import {
   mfaBackupCodes,
   notificationPreferences,
   sessions,
+  traderPlanGrants,
   traderPlans,
   userGuilds,
   userMfa,
@@ -14,7 +15,8 @@ import type { Database } from "./client";
 
 /**
  * A member's platform-wide rows that concern them (`/privacy`, openspec/specs/privacy): their user record, sessions'
- * metadata, sign-in records, MFA status, notification preferences and trader plan, plus their inbox notices from one
+ * metadata, sign-in records, MFA status, notification preferences and trader plan (with an operator's complimentary
+ * grant), plus their inbox notices from one
  * community and whether they were seen in its server. Never a secret: no session id (the token's `jti`), no TOTP
  * secret, no backup-code hash, only how many unused codes are left.
  */
@@ -23,7 +25,7 @@ export async function memberPersonalData(
   input: { userId: string; communityId: string; guildId: string },
 ) {
   const { userId } = input;
-  const [user, memberSessions, signIns, mfa, unusedCodes, preferences, notices, plan, guild] = await db.batch([
+  const [user, memberSessions, signIns, mfa, unusedCodes, preferences, notices, plan, grant, guild] = await db.batch([
     db
       .select({ id: users.id, discordId: users.discordId, username: users.username, createdAt: users.createdAt })
       .from(users)
@@ -94,6 +96,15 @@ export async function memberPersonalData(
       .from(traderPlans)
       .where(eq(traderPlans.userId, userId)),
     db
+      .select({
+        plan: traderPlanGrants.plan,
+        until: traderPlanGrants.until,
+        reason: traderPlanGrants.reason,
+        grantedAt: traderPlanGrants.createdAt,
+      })
+      .from(traderPlanGrants)
+      .where(eq(traderPlanGrants.userId, userId)),
+    db
       .select({ refreshedAt: userGuilds.refreshedAt })
       .from(userGuilds)
       .where(and(eq(userGuilds.userId, userId), eq(userGuilds.guildId, input.guildId))),
@@ -107,7 +118,7 @@ export async function memberPersonalData(
       : { state: "not_enrolled" as const, unusedBackupCodes: 0 },
     notificationPreferences: preferences,
     notices,
-    traderPlan: plan[0] ?? { plan: "free", updatedAt: null },
+    traderPlan: { ...(plan[0] ?? { plan: "free", updatedAt: null }), complimentary: grant[0] ?? null },
     serverSeenAt: guild[0]?.refreshedAt ?? null,
   };
 }

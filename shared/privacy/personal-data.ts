@@ -98,6 +98,10 @@ export const D1_TABLES: Record<string, TableJudgement> = {
     "a trader's own subscriptions, never a community's; platform-wide billing records",
   ),
   trader_plans: kept("traderPlan", "platform-wide: a trader's plan follows them into every community"),
+  trader_plan_grants: kept(
+    "traderPlan.complimentary",
+    "an operator's complimentary trader plan for them (plan, end, reason); platform-wide like the paid plan",
+  ),
   billing_link_claims: notPersonal("claimed billing-link ids"),
   notification_deliveries: notPersonal("idempotency keys of sent notifications"),
   member_notices: erased("notices", "their inbox notices from this community"),
@@ -135,6 +139,12 @@ export const EXECUTOR_TABLES: Record<string, TableJudgement> = {
     exported: null,
     onDelete: "untouched",
     why: "[Close now]/[Keep] offers over an open position: none once deletion is allowed, and they expire",
+  },
+  member_closes: {
+    personal: true,
+    exported: null,
+    onDelete: "deleted",
+    why: "the answers of their recent /close commands, kept a week against replays (the orders are exported)",
   },
   tracking: notPersonal("order follow-up schedule, by order id"),
   meta: notPersonal("the object's own settings"),

@@ -113,6 +113,9 @@ async function seedMemberData(community: RegisteredCommunity, userId: string): P
     env.DB.prepare(
       "INSERT INTO billing_customers (id, provider, provider_customer_id, subject, user_id, email) VALUES (?, 'stripe', ?, 'trader', ?, 'trader@example.com')",
     ).bind(crypto.randomUUID(), `cus_${crypto.randomUUID()}`, userId),
+    env.DB.prepare(
+      "INSERT INTO trader_plan_grants (user_id, plan, until, reason, granted_by) VALUES (?, 'pro', ?, 'Beta tester', 'ops:test')",
+    ).bind(userId, now + 30 * 86_400_000),
     // The community's own billing (its host's), which is not the member's.
     env.DB.prepare(
       "INSERT INTO billing_customers (id, provider, provider_customer_id, subject, community_id, email) VALUES (?, 'stripe', ?, 'community', ?, 'host@example.com')",
@@ -170,7 +173,7 @@ describe("/privacy export", () => {
       user: { id: seeded.userId, discordId: who.id },
       membership: { isOwner: false },
       mfa: { state: "active", unusedBackupCodes: 1 },
-      traderPlan: { plan: "free" },
+      traderPlan: { plan: "free", complimentary: { plan: "pro", reason: "Beta tester" } },
     });
     expect(exported.follows.asFollower).toHaveLength(1);
     expect(exported.follows.asProvider).toHaveLength(1);
