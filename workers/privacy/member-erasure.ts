@@ -107,6 +107,9 @@ export async function eraseMember(deps: ErasureDeps, issuedAt: number): Promise<
   const { result } = await tenant.memberData.erase(userId, { webhookRevoked });
   // Another press erased them meanwhile: that one wrote the audit entry and says so.
   if (!result?.erased) return { kind: "already_deleted" };
+  // A fan-out that read their follows before the batch may have queued an entry for them since the executor forgot
+  // them: it goes as a departed member's would.
+  await executorFor(env, community.id).memberStopped({ communityId: community.id, userId, cause: "member_left" });
   await eraseMemberPersonalData(deps.db, { userId, communityId: community.id, guildId: community.guildId });
   const sessions = await sessionStore(deps.db).liveIdsOf(userId);
   if (sessions.length > 0) await realtimeHubFor(env, community.id).endSessions(sessions);
