@@ -1,7 +1,7 @@
 import { expect } from "./lib/check.ts";
-import { sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
+import { sendDemoClose, sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
 import { freshLocalSecrets } from "./lib/dev-vars.ts";
-import { DEMO_COMMUNITY } from "./lib/seed-data.ts";
+import { DEMO_COMMUNITY, DEMO_USERS } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
 /**
@@ -152,6 +152,8 @@ const productionChecks: Check[] = [
   },
 ];
 
+const DEFERRED_PRIVATELY = JSON.stringify({ type: 5, data: { flags: 64 } });
+
 const embeddedDemoCheck: Check = {
   name: "a signed /signal from the demo provider becomes filled paper orders for its three followers",
   async run({ baseUrl, vars, keys }) {
@@ -163,7 +165,7 @@ const embeddedDemoCheck: Check = {
       applicationId: vars.DISCORD_APPLICATION_ID ?? "",
     });
     // Deferred (type 5), privately: the provider's own reply says what happened, the channel sees only an accepted signal.
-    const deferred = JSON.stringify(sent.body) === JSON.stringify({ type: 5, data: { flags: 64 } });
+    const deferred = JSON.stringify(sent.body) === DEFERRED_PRIVATELY;
     expect(sent.status === 200 && deferred, `/interactions answered ${sent.status}: ${JSON.stringify(sent.body)}`);
     const orders = await waitForOrders(
       baseUrl,
@@ -174,6 +176,54 @@ const embeddedDemoCheck: Check = {
     expect(filled.length === 3, `entries: ${JSON.stringify(orders.map((o) => [o.userId, o.leg, o.status]))}`);
   },
 };
+
+/** After the demo signal: one follower closes their copy with /close, and their trade history has both fills. */
+const closeAndHistoryCheck: Check = {
+  name: "a follower's signed /close symbol:AAPL sells their paper copy, and their trades CSV lists the buy and the sell",
+  async run({ baseUrl, vars, keys }) {
+    const opsToken = vars.OPS_TOKEN ?? "";
+    const follower = DEMO_USERS.find((user) => user.username === "demo_trader_1");
+    if (!follower) throw new Error("the seed has no demo_trader_1");
+    const sent = await sendDemoClose({
+      baseUrl,
+      privateKeyJwk: keys.discord.privateKeyJwk,
+      applicationId: vars.DISCORD_APPLICATION_ID ?? "",
+      user: follower,
+      symbol: "AAPL",
+    });
+    expect(
+      sent.status === 200 && JSON.stringify(sent.body) === DEFERRED_PRIVATELY,
+      `/close answered ${sent.status}: ${JSON.stringify(sent.body)}`,
+    );
+    const isTheirSell = (o: { userId: string; side: string; symbol: string; status: string }) =>
+      o.userId === follower.id && o.side === "sell" && o.symbol === "AAPL" && o.status === "filled";
+    const orders = await waitForOrders(baseUrl, opsToken, (all) => all.some(isTheirSell));
+    const mine = orders.filter((o) => o.userId === follower.id);
+    expect(mine.some(isTheirSell), `their orders: ${JSON.stringify(mine.map((o) => [o.leg, o.side, o.status]))}`);
+
+    const res = await fetch(
+      `${baseUrl}/api/v1/communities/${DEMO_COMMUNITY.id}/trades?format=csv&user_id=${follower.discordId}`,
+      { headers: { authorization: `Bearer ${opsToken}` } },
+    );
+    const csv = await res.text();
+    const [header = "", ...rows] = csv.trim().split("\r\n");
+    const column = (name: string) => header.split(",").indexOf(name);
+    const cells = rows.map((row) => row.split(","));
+    const sides = cells.map((row) => row[column("side")]).sort();
+    const quantities = new Set(cells.map((row) => row[column("quantity")]));
+    expect(
+      res.status === 200 &&
+        (res.headers.get("content-type") ?? "").startsWith("text/csv") &&
+        header.startsWith("filled_at,") &&
+        JSON.stringify(sides) === JSON.stringify(["buy", "sell"]) &&
+        quantities.size === 1,
+      `trades answered ${res.status} ${res.headers.get("content-type")}: ${csv.slice(0, 600)}`,
+    );
+  },
+};
+
+/** In order: the close acts on the copy the signal made. */
+const demoChecks = [embeddedDemoCheck, closeAndHistoryCheck];
 
 async function runChecks(label: string, server: DevServer, checks: Check[]): Promise<number> {
   let failed = 0;
@@ -206,7 +256,7 @@ async function main(): Promise<void> {
   let failed = freshStartCheck();
   const development = await startWranglerDev({ seed: true });
   try {
-    failed += await runChecks("development", development, [...developmentChecks, embeddedDemoCheck]);
+    failed += await runChecks("development", development, [...developmentChecks, ...demoChecks]);
   } finally {
     await development.stop();
   }
@@ -220,7 +270,7 @@ async function main(): Promise<void> {
   } finally {
     await production.stop();
   }
-  const total = developmentChecks.length + 1 + productionChecks.length;
+  const total = developmentChecks.length + demoChecks.length + productionChecks.length;
   console.log(`smoke: ${total - failed} of ${total} contract checks ok`);
   if (failed > 0) process.exit(1);
 }

@@ -50,6 +50,20 @@ export async function sendDemoSignal(options: {
   });
 }
 
+/** `/close symbol:<symbol>` run by `user` in the demo community (`all` closes every position). */
+export async function sendDemoClose(options: {
+  baseUrl: string;
+  privateKeyJwk: webcrypto.JsonWebKey;
+  applicationId: string;
+  user: { discordId: string; username: string };
+  symbol: string;
+}): Promise<{ status: number; body: unknown; interactionId: string }> {
+  return sendInteraction({
+    ...options,
+    command: { name: "close", options: [{ name: "symbol", type: 3, value: options.symbol }] },
+  });
+}
+
 /**
  * A slash command in the demo community's server, sent to a local Worker exactly as Discord sends it: signed with
  * the Ed25519 key matching its DISCORD_PUBLIC_KEY, from `user` (a member holding no role).
