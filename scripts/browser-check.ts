@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { LOCAL_SESSION_COOKIE, SESSION_COOKIE } from "../shared/auth/session-token.ts";
 import { totpCode } from "../shared/auth/totp.ts";
@@ -13,7 +13,8 @@ import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
  * `wrangler dev` whose Discord is a fake on 127.0.0.1 (`lib/fake-discord-http.ts`), as members use it: "Sign in with
  * Discord" from `/app` (the OAuth2 round trip and back); a `/dashboard` sign-in link and its button; the dashboard
  * listing the community; the inbox page's script loading the notices and holding the realtime socket, so a signal's
- * notice appears without a reload, and "Mark read"; two-factor enrolment on `/app/security`; Sign out. Any CSP
+ * notice appears without a reload, and "Mark read"; two-factor enrolment on `/app/security`; the trade history
+ * download from `/app`; Sign out. Any CSP
  * violation, script error or failed request the browser reports fails the check. Chromium: `CHROMIUM_PATH` or
  * /usr/bin/chromium (Debian: `apt-get install chromium`).
  */
@@ -158,6 +159,26 @@ async function run(browser: Browser, server: DevServer): Promise<string[]> {
   await page.getByRole("button", { name: "Verify", exact: true }).click();
   await page.locator("#message", { hasText: /^Verified/ }).waitFor({ timeout: WAIT_MS });
   passed.push("two-factor enrolment: the QR code renders, a first code turns it on, a backup code verifies");
+
+  // The member's copy of the signal fills on paper; the dashboard's link then downloads it with the session alone.
+  const trades = `${baseUrl}/api/v1/communities/${DEMO_COMMUNITY.id}/trades`;
+  await until(async () => {
+    const res = await context.request.get(trades);
+    return res.ok() && ((await res.json()) as { trades: unknown[] }).trades.length > 0;
+  }, "the member's fill in their trade history");
+  await page.goto(`${baseUrl}/app`);
+  const downloading = page.waitForEvent("download", { timeout: WAIT_MS });
+  await page.getByRole("link", { name: "Download trade history (CSV)" }).first().click();
+  const download = await downloading;
+  const csv = readFileSync(await download.path(), "utf8");
+  const [header = "", ...rows] = csv.trim().split("\r\n");
+  expect(
+    header.startsWith("filled_at,") && rows.length > 0 && /^trades-.+\.csv$/.test(download.suggestedFilename()),
+    `downloaded ${download.suggestedFilename()}: ${csv.slice(0, 400)}`,
+  );
+  passed.push(
+    `the dashboard's trade history link downloads the member's fills (${download.suggestedFilename()}, ${rows.length} row)`,
+  );
 
   await page.goto(`${baseUrl}/app`);
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
