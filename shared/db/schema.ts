@@ -594,6 +594,7 @@ export const fills = sqliteTable(
   (t) => [
     uniqueIndex("fills_order_execution_uq").on(t.orderId, t.executionId),
     index("fills_community_user_idx").on(t.communityId, t.userId, t.filledAt),
+    index("fills_community_time_idx").on(t.communityId, t.filledAt, t.id),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX `fills_community_time_idx` ON `fills` (`community_id`,`filled_at`,`id`);
