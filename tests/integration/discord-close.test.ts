@@ -8,6 +8,7 @@ import type { OrderRow } from "../../shared/execution/orders";
 import type { NormalizedSignal } from "../../shared/signals/schema";
 import { REPLAYED_MESSAGE } from "../../workers/discord/replay-guard";
 import {
+  autocomplete,
   directMessagesTo,
   EPHEMERAL,
   fakeDiscordApi,
@@ -382,6 +383,38 @@ describe("/close", () => {
     expect(await ordersOf(there.community.communityId, there.userId)).toEqual(elsewhereBefore);
     await settle({ communityId: here.community.communityId, tenant: here.tenant });
     await settle({ communityId: there.community.communityId, tenant: there.tenant });
+  });
+});
+
+describe("/close autocomplete", () => {
+  /** The `/close symbol:` choices Discord would show `who` after typing `typed`. */
+  async function closeChoices(community: RegisteredCommunity, who: TestMember, typed: string) {
+    const response = await interactionResponse(
+      await postInteraction(
+        autocomplete("close", [{ name: "symbol", type: OPTION.STRING, value: typed, focused: true }], {
+          at: community.at,
+          who,
+        }),
+      ),
+    );
+    expect(response.type).toBe(8);
+    return response.data?.choices?.map((choice) => choice.value);
+  }
+
+  it("Scenario: Autocomplete for /close suggests what the member holds and all", async () => {
+    const { community, who, userId } = await communityWithMember();
+    await traded(community.communityId, userId, { ...AAPL_MARKET_BUY, quantity: 3 });
+    await traded(community.communityId, userId, { ...AAPL_MARKET_BUY, symbol: "MSFT", quantity: 2 });
+    const other = member();
+    await traded(community.communityId, await joined(community, other), {
+      ...AAPL_MARKET_BUY,
+      symbol: "NVDA",
+      quantity: 1,
+    });
+
+    expect(await closeChoices(community, who, "")).toEqual(["AAPL", "MSFT", "all"]);
+    expect(await closeChoices(community, who, "a")).toEqual(["AAPL", "all"]);
+    expect(await closeChoices(community, member(), "")).toEqual([]);
   });
 });
 

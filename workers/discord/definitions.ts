@@ -11,7 +11,8 @@ import { UNPARSED_MESSAGE_HANDLING } from "../../shared/discord/settings";
 import { MUTABLE_NOTICE_KINDS } from "../../shared/notifications/kinds";
 import type { Action } from "../../shared/rbac/matrix";
 
-type AutocompleteSource = "symbols" | "providers";
+/** symbols: the community's signalled symbols; held: what the member holds here, and `all`; providers. */
+type AutocompleteSource = "symbols" | "held" | "providers";
 
 interface OptionBase {
   name: string;
@@ -351,7 +352,12 @@ export const DEFINITIONS = {
     requires: "trading.own",
     requiresSetup: true,
     options: [
-      { ...symbolOption(true), required: true, description: "The ticker or pair to close, e.g. AAPL, BTC/USD; or all" },
+      {
+        ...symbolOption(true),
+        required: true,
+        description: "The ticker or pair to close, e.g. AAPL, BTC/USD; or all",
+        autocomplete: "held",
+      },
     ],
   },
   paper: {

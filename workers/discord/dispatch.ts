@@ -10,6 +10,7 @@ import { verifyComponentId } from "../../shared/discord/components";
 import { type DiscordSettings, discordSettingsOf } from "../../shared/discord/settings";
 import type { Logger } from "../../shared/logging";
 import { sameRoles } from "../../shared/membership/standing";
+import { parseOccSymbol } from "../../shared/quotes/instrument";
 import type { Action } from "../../shared/rbac/matrix";
 import { cancelOwnOrder } from "./commands/cancel";
 import { handleHeldButton, handleOrderButton } from "./commands/order-buttons";
@@ -274,7 +275,9 @@ async function autocomplete(input: DispatchInput, interaction: AutocompleteInter
   const tenant = forCommunity(db, community.id);
   const search = focused.value.trim();
   let choices: AutocompleteChoice[];
-  if (source === "symbols") {
+  if (source === "held") {
+    choices = heldChoices(me ? await tenant.execution.positionsOf(me.userId) : [], search);
+  } else if (source === "symbols") {
     choices = (await tenant.signals.tradedSymbols(search.replace(/^\$/, ""))).map((symbol) => ({
       name: symbol,
       value: symbol,
@@ -288,6 +291,26 @@ async function autocomplete(input: DispatchInput, interaction: AutocompleteInter
       .map((p) => ({ name: p.username ?? p.discordId, value: p.discordId }));
   }
   return autocompleteResult(choices);
+}
+
+/**
+ * `/close symbol:` choices: the tickers and pairs the member holds here (an option contract under its underlying,
+ * which closes it too), then `all` when they hold anything.
+ */
+function heldChoices(positions: readonly { symbol: string; quantity: number }[], search: string): AutocompleteChoice[] {
+  const prefix = search.replace(/^\$/, "").toUpperCase();
+  const symbols = [
+    ...new Set(
+      positions
+        .filter((position) => position.quantity !== 0)
+        .map((position) => parseOccSymbol(position.symbol)?.underlying ?? position.symbol),
+    ),
+  ].sort();
+  const choices = symbols
+    .filter((symbol) => symbol.startsWith(prefix))
+    .map((symbol) => ({ name: symbol, value: symbol }));
+  const all = symbols.length > 0 && "ALL".startsWith(prefix) ? [{ name: "all (every position)", value: "all" }] : [];
+  return [...choices.slice(0, 24), ...all];
 }
 
 function matches(provider: { username: string | null; discordId: string }, search: string): boolean {
