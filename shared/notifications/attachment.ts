@@ -16,10 +16,14 @@ async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | Decomp
   return new Uint8Array(await out.arrayBuffer());
 }
 
-export async function packJsonAttachment(filename: string, value: unknown): Promise<PackedJson> {
+export async function packJsonAttachment(
+  filename: string,
+  value: unknown,
+  maxChars = MAX_ATTACHMENT_BASE64_CHARS,
+): Promise<PackedJson> {
   const json = new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
   const gzipBase64 = toBase64(await pipeThrough(json, new CompressionStream("gzip")));
-  if (gzipBase64.length > MAX_ATTACHMENT_BASE64_CHARS) {
+  if (gzipBase64.length > maxChars) {
     return { ok: false, jsonBytes: json.byteLength, packedChars: gzipBase64.length };
   }
   return {

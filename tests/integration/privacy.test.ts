@@ -204,6 +204,66 @@ describe("/privacy export", () => {
     expect(audited.results).toEqual([{ actor_id: seeded.userId, target: seeded.userId }]);
   });
 
+  it("Scenario: A large export arrives as numbered files, one follow-up each", async () => {
+    const discord = fakeDiscordApi();
+    const community = await setUpCommunity();
+    const who = member();
+    const userId = await knownMember(community, who);
+    // Random text does not compress: 300 notices of it are more than one queue message carries.
+    const bodies = Array.from(
+      { length: 300 },
+      (_, i) => `${i}: ${Array.from({ length: 12 }, () => crypto.randomUUID()).join(" ")}`,
+    );
+    await env.DB.batch(
+      bodies.map((body, i) =>
+        env.DB.prepare(
+          "INSERT INTO member_notices (id, key, community_id, user_id, kind, title, body, created_at) VALUES (?, ?, ?, ?, 'fills', 'Fill', ?, ?)",
+        ).bind(
+          crypto.randomUUID(),
+          crypto.randomUUID(),
+          community.communityId,
+          userId,
+          body,
+          Date.now() - 1_000_000 + i,
+        ),
+      ),
+    );
+    const payload = privacy(community, who, "export");
+    await interactionResponse(await postInteraction(payload));
+    const edit = String((await discord.editOf(payload, 10_000)).body.content);
+    const total = Number(/follows in (\d+) files only you can see/.exec(edit)?.[1]);
+    expect(total, edit).toBeGreaterThan(1);
+
+    const url = `${WEBHOOKS}${encodeURIComponent(payload.token)}`;
+    const calls = await vi.waitFor(
+      () => {
+        const withFiles = discord.calls.filter((c) => c.url === url && c.method === "POST" && c.files.length > 0);
+        if (withFiles.length < total) throw new Error(`${withFiles.length} of ${total} files so far`);
+        return withFiles;
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    expect(calls).toHaveLength(total);
+    const parts = calls
+      .map((call) => {
+        expect(call.body.flags).toBe(EPHEMERAL);
+        expect(call.files).toHaveLength(1);
+        return { name: call.files[0]?.filename ?? "", json: JSON.parse(call.files[0]?.text ?? "null") };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+    expect(parts.map((part) => part.name.replace(/^.*-part-/, ""))).toEqual(
+      parts.map((_, i) => `${i + 1}-of-${total}.json`),
+    );
+    const [first, ...rest] = parts.map((part) => part.json);
+    expect(first.notices).toEqual([]);
+    expect(first.parts.lists.notices.count).toBe(300);
+    const notices = rest
+      .filter((part) => part.section === "notices")
+      .sort((a, b) => a.from - b.from)
+      .flatMap((part) => part.items);
+    expect(notices.map((notice: { body: string }) => notice.body)).toEqual(bodies);
+  });
+
   it("Scenario: A second export within five minutes is refused", async () => {
     const discord = fakeDiscordApi();
     const community = await setUpCommunity();
