@@ -29,6 +29,7 @@ import {
   db,
   deliver,
   executorOf,
+  queuedMessages,
   settle,
   submit,
   type TestCommunity,
@@ -128,12 +129,8 @@ async function traded(communityId: string, userId: string, signal: NormalizedSig
 
 /** Every queued order message of the community, delivered to the consumer as ORDER_QUEUE would. */
 async function deliverQueued(communityId: string) {
-  const queued = await forCommunity(db, communityId).execution.listOrders({ status: "queued", limit: 1000 });
-  if (queued.length === 0) return;
-  await deliver(
-    "order-submissions",
-    queued.map((order) => ({ communityId, orderId: order.id, clientOrderId: order.clientOrderId })),
-  );
+  const messages = await queuedMessages({ communityId, tenant: forCommunity(db, communityId) });
+  if (messages.length > 0) await deliver("order-submissions", messages);
 }
 
 /** Runs /close as Discord sends it: the deferral (ephemeral), then the answer the edit of @original carries. */

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TradeRecord } from "../../shared/execution/trade-history";
 import { fakeDiscordApi, snowflake } from "../support/discord";
 import {
   AAPL_LONG,
@@ -21,37 +22,7 @@ import { memberOf, sessionFor } from "../support/realtime";
  * order-submissions consumer and the paper broker (deterministic quotes). Only Discord (fill DMs) is faked.
  */
 
-interface Trade {
-  filledAt: string;
-  orderId: string;
-  executionId: string;
-  userId: string;
-  discordUserId: string | null;
-  account: string;
-  broker: string;
-  symbol: string;
-  instrument: string;
-  assetClass: string;
-  optionUnderlying: string | null;
-  optionExpiration: string | null;
-  optionStrike: string | null;
-  optionRight: string | null;
-  side: string;
-  quantity: string;
-  price: string;
-  currency: string;
-  multiplier: number;
-  notional: string;
-  orderType: string;
-  leg: string;
-  legKind: string;
-  signalId: string | null;
-  providerUserId: string | null;
-  providerDiscordId: string | null;
-  quoteSource: string | null;
-  quoteAt: string | null;
-  delayed: boolean;
-}
+type Trade = TradeRecord;
 
 interface TradePage {
   trades: Trade[];

@@ -130,7 +130,7 @@ export async function deliver(queue: string, bodies: unknown[], attempts = 1) {
 }
 
 /** Order submission messages for every queued order of a community (what the executor sent). */
-export async function queuedMessages(community: TestCommunity) {
+export async function queuedMessages(community: Pick<TestCommunity, "communityId" | "tenant">) {
   const queued = await community.tenant.execution.listOrders({ status: "queued", limit: 1000 });
   return queued.map((o) => ({ communityId: community.communityId, orderId: o.id, clientOrderId: o.clientOrderId }));
 }
