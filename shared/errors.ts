@@ -109,6 +109,7 @@ export const ERROR_CODES = [
   "QUEUE_UNAVAILABLE",
   "EXECUTOR_UNAVAILABLE",
   "SIGNING_SECRET_UNAVAILABLE",
+  "DATA_KEY_EXPIRED",
   "REALTIME_UNAVAILABLE",
   "REALTIME_FULL",
   // A broker's answer (shared/brokers/errors.ts), should one reach a response

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { BackupCodeRecord } from "../../shared/auth/backup-codes";
 import { MFA_LOCKOUT_MS, MFA_MAX_FAILURES } from "../../shared/auth/mfa";
 import { mfaBackupCodes, sessions, userMfa } from "../../shared/db/schema";
@@ -15,6 +15,27 @@ export function mfaStore(db: Database) {
   return {
     async get(userId: string): Promise<UserMfaRow | null> {
       return (await db.select().from(userMfa).where(eq(userMfa.userId, userId)).get()) ?? null;
+    },
+
+    /** TOTP secrets as sealed, by user after `afterUserId`: the vault re-seals them after a rotation. */
+    sealedSecrets(afterUserId: string, limit: number): Promise<{ id: string; sealed: string }[]> {
+      return db
+        .select({ id: userMfa.userId, sealed: userMfa.secretSealed })
+        .from(userMfa)
+        .where(gt(userMfa.userId, afterUserId))
+        .orderBy(asc(userMfa.userId))
+        .limit(limit)
+        .all();
+    },
+
+    /** The same secret sealed again (under a new data key); false when the user's factor changed meanwhile. */
+    async replaceSealedSecret(userId: string, previous: string, next: string): Promise<boolean> {
+      const updated = await db
+        .update(userMfa)
+        .set({ secretSealed: next })
+        .where(and(eq(userMfa.userId, userId), eq(userMfa.secretSealed, previous)))
+        .returning({ userId: userMfa.userId });
+      return updated.length === 1;
     },
 
     /**

@@ -1,9 +1,12 @@
+import { communityScope } from "../../shared/crypto/data-keys";
 import { ServiceUnavailableError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import { ACCESS_SETTING_RETENTION_MS } from "../../shared/membership/standing";
 import { within } from "../../shared/timeout";
+import { forgetScopeKeys } from "../crypto/vault";
 import { database } from "../db/client";
 import { communityDirectory } from "../db/cross-community/community-directory";
+import { dataKeyStore } from "../db/data-keys";
 import type { TenantRepository } from "../db/tenant/for-community";
 import { forCommunity } from "../db/tenant/for-community";
 import { saveKillSwitch, tellExecutor } from "../execution/kill-switch";
@@ -118,8 +121,8 @@ const PURGES_PER_RUN = 20;
 
 /**
  * Purges communities deleted more than 30 days ago (what their executor and realtime hub keep, their rows but the
- * append-only audit log, then the community itself), as housekeeping lets the access role go 30 days after the bot
- * left. A restored community is skipped.
+ * append-only audit log, then the community itself, then its data keys), as housekeeping lets the access role go
+ * 30 days after the bot left. A restored community is skipped.
  */
 export async function purgeDeletedCommunities(env: Env, logger: Logger, now: number): Promise<number> {
   const db = database(env.DB);
@@ -142,8 +145,11 @@ export async function purgeDeletedCommunities(env: Env, logger: Logger, now: num
       logger.info("community.purge_continues", { communityId, rowsDeleted: outcome.rowsDeleted });
       break; // the rest of this one, and the others, next run
     }
+    // Its data keys last: whatever they sealed is unreadable from now on, wherever a copy of it survives.
+    const dataKeysDeleted = await dataKeyStore(db).deleteScope(communityScope(communityId));
+    forgetScopeKeys(communityScope(communityId));
     purged += 1;
-    logger.info("community.purged", { communityId, rowsDeleted: outcome.rowsDeleted });
+    logger.info("community.purged", { communityId, rowsDeleted: outcome.rowsDeleted, dataKeysDeleted });
   }
   return purged;
 }

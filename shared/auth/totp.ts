@@ -16,6 +16,11 @@ const SECRET_BYTES = 20;
 /** What an authenticator app shows as the account's issuer. */
 export const TOTP_ISSUER = "Discord Trade Executor";
 
+/** What a stored TOTP secret is sealed bound to (its additional data): it opens for this user's row only. */
+export function totpSecretBinding(userId: string): string {
+  return `user_mfa:${userId}`;
+}
+
 /** A new random TOTP secret, in base32 (what `otpauth://` URIs and authenticator apps use). */
 export function newTotpSecret(): string {
   return new Secret({ size: SECRET_BYTES }).base32;

@@ -712,6 +712,32 @@ export const traderPlans = sqliteTable("trader_plans", {
 });
 
 /**
+ * The credential vault's data keys (envelope encryption): a random 256-bit key per scope, a community
+ * (`community:<id>`) or the platform (`platform`, for secrets that belong to a user rather than a community, such
+ * as a TOTP secret). `wrapped_key` is the key sealed under the master key named by `master_key_id`, bound to its
+ * scope and id, so a wrapped key copied to another row does not open. One `active` key per scope seals new
+ * secrets; `retired` keys only open what they sealed until the rotation cron has re-sealed it. Global, not tenant
+ * data: the scope may be the platform, and deleting a community deletes its keys (crypto-shredding what is left).
+ */
+export const dataKeys = sqliteTable(
+  "data_keys",
+  {
+    id: text("id").primaryKey(),
+    scope: text("scope").notNull(),
+    state: text("state", { enum: ["active", "retired"] }).notNull(),
+    wrappedKey: text("wrapped_key").notNull(),
+    masterKeyId: text("master_key_id").notNull(),
+    retiredAt: integer("retired_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("data_keys_active_scope_uq").on(t.scope).where(sql`${t.state} = 'active'`),
+    index("data_keys_scope_idx").on(t.scope),
+    index("data_keys_master_key_idx").on(t.masterKeyId),
+  ],
+);
+
+/**
  * An operator's complimentary trader plan (`PUT /api/v1/ops/trader-plans/:discordUserId`): `plan` applies until
  * `until` (exclusive, ms) whatever the user pays for, without touching `trader_plans` (the paid plan). Global, like
  * `trader_plans`. An expired row simply stops applying; housekeeping removes it.

@@ -108,6 +108,7 @@ export const D1_TABLES: Record<string, TableJudgement> = {
   notification_preferences: kept("notificationPreferences", "platform-wide: their DM choices apply to every community"),
   operator_actions: notPersonal("operators' calls"),
   interaction_receipts: notPersonal("interaction ids already received"),
+  data_keys: notPersonal("the credential vault's wrapped data keys, one set per community or the platform"),
 };
 
 /** The community executor's own SQLite (durable-objects/executor/*), judged the same way. */

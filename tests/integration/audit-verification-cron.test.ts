@@ -6,27 +6,9 @@ import { forCommunity } from "../../platform/db/tenant/for-community";
 import worker from "../../workers/app";
 import { asAttacker, tamperSql } from "../support/audit-tamper";
 import { communityWithEntries } from "../support/communities";
+import { logsDuring } from "../support/logs";
 
 const db = database(env.DB);
-
-/** The JSON log lines written while `run` runs. */
-async function logsDuring(run: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const keep = (line: unknown) => void lines.push(String(line));
-  const spies = [vi.spyOn(console, "error"), vi.spyOn(console, "log")].map((spy) => spy.mockImplementation(keep));
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -6,6 +6,7 @@ import { forCommunity } from "../../platform/db/tenant/for-community";
 import { upsertUser } from "../../platform/db/users";
 import { COMMUNITY_DATA_RETENTION_MS } from "../../platform/members/community-deletion";
 import { executorFor, realtimeHubFor } from "../../platform/objects";
+import { communityScope } from "../../shared/crypto/data-keys";
 import { rootLogger } from "../../shared/logging";
 import { CLOSE_CODES } from "../../shared/realtime/protocol";
 import { runHousekeeping } from "../../workers/cron/housekeeping";
@@ -67,6 +68,13 @@ const rowCount = async (table: string, communityId: string) =>
   (
     await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE community_id = ?`)
       .bind(communityId)
+      .first<{ n: number }>()
+  )?.n ?? 0;
+
+const dataKeyCount = async (communityId: string) =>
+  (
+    await env.DB.prepare("SELECT count(*) AS n FROM data_keys WHERE scope = ?")
+      .bind(communityScope(communityId))
       .first<{ n: number }>()
   )?.n ?? 0;
 
@@ -204,6 +212,9 @@ describe("deleting a community", () => {
     const gone = await communityWithFollowers(1);
     const member = await upsertUser(db, { discordId: snowflake(), username: "gone-member" });
     await gone.tenant.memberships.upsert(member.id, "viewer");
+    // A signal webhook gives the community a data key in the credential vault.
+    await createWebhook(gone.communityId, gone.providerId);
+    expect(await dataKeyCount(gone.communityId)).toBe(1);
     expect((await deleteAsOperator(gone.communityId)).status).toBe(200);
     const deletedAt = (await gone.tenant.community.get())?.deletedAt ?? 0;
     expect(await runHousekeeping(env, rootLogger, deletedAt + COMMUNITY_DATA_RETENTION_MS - DAY)).toMatchObject({
@@ -227,6 +238,8 @@ describe("deleting a community", () => {
     // What its executor and hub kept (kill switch, counters, the replay buffer) is gone too.
     expect(await storedRows(executor)).toBe(0);
     expect(await storedRows(hub)).toBe(0);
+    // Its data keys are deleted last: anything they sealed can never be opened again.
+    expect(await dataKeyCount(gone.communityId)).toBe(0);
     // The audit log is append-only: it stays, the deletion recorded in it.
     expect(await auditOf(gone.communityId, "community.deleted")).toHaveLength(1);
     expect(await gone.tenant.community.get()).toBeNull();

@@ -72,11 +72,14 @@ describe("enrolment", () => {
     expect(qrSvg).toMatch(/^<svg/);
     expect(await statusOf(me.cookie)).toMatchObject({ state: "pending" });
 
-    // The secret is sealed at rest, bound to its user.
+    // The secret is sealed at rest by the credential vault (the platform's data key), bound to its user.
     const row = await env.DB.prepare("SELECT secret_sealed FROM user_mfa WHERE user_id = ?")
       .bind(me.userId)
       .first<{ secret_sealed: string }>();
-    expect(row?.secret_sealed).toMatch(/^v1\.test-1\./);
+    const platformKey = await env.DB.prepare(
+      "SELECT id FROM data_keys WHERE scope = 'platform' AND state = 'active'",
+    ).first<{ id: string }>();
+    expect(row?.secret_sealed).toMatch(new RegExp(`^v2\\.${platformKey?.id}\\.`));
     expect(row?.secret_sealed).not.toContain(secret);
 
     const confirmed = await mfaCall(me.cookie, "POST", "/api/v1/me/mfa/confirm", {

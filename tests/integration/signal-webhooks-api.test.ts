@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { credentialVault } from "../../platform/crypto/vault";
+import { database } from "../../platform/db/client";
 import { sha256Hex } from "../../shared/crypto/constant-time";
-import { masterKeyring, openSecret } from "../../shared/crypto/sealed-secret";
+import { communityScope } from "../../shared/crypto/data-keys";
+import { rootLogger } from "../../shared/logging";
 import { fakeDiscordApi } from "../support/discord";
 import { communityWithFollowers, settle } from "../support/execution";
 import { call, errorOf, opsHeaders } from "../support/http";
@@ -61,7 +64,12 @@ describe("signal webhooks over the operator API", () => {
     expect(JSON.stringify(row)).not.toContain(webhook.key);
     expect(JSON.stringify(row)).not.toContain(created.secret);
     const binding = `signal-webhook:${community.communityId}:${created.id}`;
-    expect(openSecret(String(row?.sealed_secret), masterKeyring(TEST_VARS), binding)).toBe(created.secret);
+    // Sealed by the credential vault under the community's own data key.
+    expect(String(row?.sealed_secret)).toMatch(/^v2\.dk_/);
+    const vault = credentialVault(database(env.DB), TEST_VARS, rootLogger);
+    expect(await vault.open(communityScope(community.communityId), String(row?.sealed_secret), binding)).toBe(
+      created.secret,
+    );
 
     const [audit] = await auditRows(community.communityId);
     expect(audit).toMatchObject({ event: "signal_webhook.created", target: community.providerId });

@@ -1,3 +1,4 @@
+import { credentialVault } from "../../platform/crypto/vault";
 import { database } from "../../platform/db/client";
 import { mfaStore, type UserMfaRow } from "../../platform/db/mfa";
 import { userById } from "../../platform/db/users";
@@ -9,8 +10,16 @@ import {
   STEP_UP_WINDOW_MS,
   StepUpRefusedError,
 } from "../../shared/auth/mfa";
-import { matchTotpStep, newTotpSecret, otpauthQrSvg, otpauthUri, TOTP_CODE } from "../../shared/auth/totp";
-import { masterKeyring, openSecret, SealedSecretError, sealSecret } from "../../shared/crypto/sealed-secret";
+import {
+  matchTotpStep,
+  newTotpSecret,
+  otpauthQrSvg,
+  otpauthUri,
+  TOTP_CODE,
+  totpSecretBinding,
+} from "../../shared/auth/totp";
+import { PLATFORM_SCOPE } from "../../shared/crypto/data-keys";
+import { masterKeyring, SealedSecretError } from "../../shared/crypto/sealed-secret";
 import { ConflictError, InternalError, ServiceUnavailableError } from "../../shared/errors";
 import type { AppContext } from "../http/context";
 import { publicOrigin } from "../http/public-origin";
@@ -24,13 +33,9 @@ import { type AuthMethod, recordMfaEvent } from "./sign-in-record";
  * refused); five failures in a row lock the factor for 15 minutes. Every change and failure is audited with the
  * client's address and user agent.
  *
- * INTERIM SEALING: the TOTP secret is sealed with the platform's master-key sealing (`shared/crypto/sealed-secret.ts`,
- * MASTER_KEY), bound to the user. When the live-trading credential vault lands, the secret moves to it and this
- * sealing is replaced.
+ * The TOTP secret is sealed by the credential vault (`platform/crypto/vault.ts`) under the platform's data key
+ * (a person's authenticator belongs to no community), bound to the user's row.
  */
-
-/** The additional data a sealed TOTP secret is bound to: it opens for this user's row only. */
-const secretBinding = (userId: string) => `user_mfa:${userId}`;
 
 export interface MfaStatus {
   state: "none" | "pending" | "active";
@@ -72,8 +77,7 @@ export async function mfaStatus(c: AppContext): Promise<MfaStatus> {
 export async function startEnrolment(c: AppContext): Promise<{ otpauthUri: string; qrSvg: string; secret: string }> {
   const session = signedIn(c);
   const db = database(c.env.DB);
-  const key = masterKeyring(c.get("config")).current;
-  if (!key) {
+  if (!masterKeyring(c.get("config")).current) {
     throw new ServiceUnavailableError(
       "Two-factor authentication is not configured (MASTER_KEY).",
       "FEATURE_NOT_CONFIGURED",
@@ -82,7 +86,12 @@ export async function startEnrolment(c: AppContext): Promise<{ otpauthUri: strin
   const user = await userById(db, session.userId);
   if (!user) throw new Error(`The session's user ${session.userId} has no row.`);
   const secret = newTotpSecret();
-  const row = await mfaStore(db).startEnrolment(session.userId, sealSecret(secret, key, secretBinding(session.userId)));
+  const sealed = await credentialVault(db, c.get("config"), c.get("logger")).seal(
+    PLATFORM_SCOPE,
+    secret,
+    totpSecretBinding(session.userId),
+  );
+  const row = await mfaStore(db).startEnrolment(session.userId, sealed);
   if (!row) {
     throw new ConflictError(
       "Two-factor authentication is already on: disable it first to enrol a new authenticator.",
@@ -173,7 +182,7 @@ type Problem = "wrong_code" | "replayed_code" | "backup_code_unknown" | "backup_
 
 /** Null when the TOTP code is right for this factor now and its step was not used before (it is claimed). */
 async function claimTotp(c: AppContext, row: UserMfaRow, code: string, now: number): Promise<Problem | null> {
-  const step = matchTotpStep(code, openFactorSecret(c, row), now);
+  const step = matchTotpStep(code, await openFactorSecret(c, row), now);
   if (step === null) return "wrong_code";
   return (await mfaStore(database(c.env.DB)).claimStep(row.userId, step, now)) ? null : "replayed_code";
 }
@@ -189,9 +198,13 @@ async function useBackupCode(c: AppContext, row: UserMfaRow, input: string): Pro
   return null;
 }
 
-function openFactorSecret(c: AppContext, row: UserMfaRow): string {
+async function openFactorSecret(c: AppContext, row: UserMfaRow): Promise<string> {
   try {
-    return openSecret(row.secretSealed, masterKeyring(c.get("config")), secretBinding(row.userId));
+    return await credentialVault(database(c.env.DB), c.get("config"), c.get("logger")).open(
+      PLATFORM_SCOPE,
+      row.secretSealed,
+      totpSecretBinding(row.userId),
+    );
   } catch (error) {
     if (error instanceof SealedSecretError) {
       c.get("logger").error("mfa.secret_unreadable", { userId: row.userId, error: error.message });

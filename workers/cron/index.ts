@@ -4,6 +4,7 @@ import { runBillingLifecycle } from "../billing/lifecycle";
 import { runGatewayWatchdog } from "./gateway-watchdog";
 import { runHousekeeping } from "./housekeeping";
 import { runReconciliation } from "./reconcile-orders";
+import { runDataKeyRotation } from "./rotate-data-keys";
 import { runSkipDigests } from "./skip-digests";
 import { runAuditChainVerification } from "./verify-audit-chains";
 
@@ -36,7 +37,7 @@ export const JOBS_BY_CRON: Record<string, CronJob[]> = {
     { name: "billing_lifecycle", run: runBillingLifecycle },
   ],
   [CRONS.daily]: [
-    notYetImplemented("rotate_data_keys", "Data key rotation"),
+    { name: "rotate_data_keys", run: runDataKeyRotation },
     { name: "housekeeping", run: runHousekeeping },
     { name: "verify_audit_chains", run: runAuditChainVerification },
     { name: "skip_digests", run: runSkipDigests },

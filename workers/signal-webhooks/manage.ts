@@ -1,3 +1,4 @@
+import type { CredentialVault } from "../../platform/crypto/vault";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import type { MemberIdentity } from "../../platform/db/tenant/providers";
 import type {
@@ -7,7 +8,8 @@ import type {
 } from "../../platform/db/tenant/signal-webhooks";
 import type { AppConfig } from "../../shared/config";
 import { secretFingerprint, sha256Hex } from "../../shared/crypto/constant-time";
-import { masterKeyring, sealSecret } from "../../shared/crypto/sealed-secret";
+import { communityScope } from "../../shared/crypto/data-keys";
+import { masterKeyring } from "../../shared/crypto/sealed-secret";
 import { ServiceUnavailableError, UnprocessableError } from "../../shared/errors";
 import { can } from "../../shared/rbac/matrix";
 import {
@@ -19,7 +21,8 @@ import {
 
 /**
  * Creating, rotating and revoking signal webhooks, the same for `/webhook` in Discord and the JSON API. The URL's
- * key and the signing secret are shown once, in the answer; D1 keeps the key's hash and the secret sealed.
+ * key and the signing secret are shown once, in the answer; D1 keeps the key's hash and the secret sealed
+ * by the credential vault under the community's data key.
  */
 
 export interface IssuedWebhook {
@@ -32,6 +35,8 @@ export interface IssuedWebhook {
 export interface ManageContext {
   tenant: TenantRepository;
   config: AppConfig;
+  /** Seals the signing secret under the community's data key. */
+  vault: CredentialVault;
   /** Where the Worker is reached from outside (PUBLIC_BASE_URL, else the request's origin). */
   baseUrl: string;
 }
@@ -73,8 +78,7 @@ function issued(
 }
 
 async function issue(ctx: ManageContext, webhookId: string) {
-  const key = masterKeyring(ctx.config).current;
-  if (!key) {
+  if (!masterKeyring(ctx.config).current) {
     throw new ServiceUnavailableError(
       "Signal webhooks need MASTER_KEY and MASTER_KEY_ID to seal their signing secrets.",
       "FEATURE_NOT_CONFIGURED",
@@ -84,7 +88,11 @@ async function issue(ctx: ManageContext, webhookId: string) {
   const record: WebhookCredentialRecord = {
     keyHash: await sha256Hex(credentials.key),
     keyFingerprint: await secretFingerprint(credentials.key),
-    sealedSecret: sealSecret(credentials.secret, key, secretBinding(ctx.tenant.communityId, webhookId)),
+    sealedSecret: await ctx.vault.seal(
+      communityScope(ctx.tenant.communityId),
+      credentials.secret,
+      secretBinding(ctx.tenant.communityId, webhookId),
+    ),
   };
   return { credentials, record };
 }

@@ -1,3 +1,4 @@
+import { credentialVault } from "../../platform/crypto/vault";
 import { database } from "../../platform/db/client";
 import { activeWebhookByKeyHash, type WebhookByKey } from "../../platform/db/cross-community/signal-webhook-keys";
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
@@ -8,8 +9,9 @@ import { intakeSignal } from "../../platform/signals/intake";
 import { takeManagement } from "../../platform/signals/management-intake";
 import type { AppConfig } from "../../shared/config";
 import { constantTimeEqual, sha256Hex } from "../../shared/crypto/constant-time";
+import { communityScope } from "../../shared/crypto/data-keys";
 import { verifySha256Signature } from "../../shared/crypto/hmac";
-import { masterKeyring, openSecret, SealedSecretError } from "../../shared/crypto/sealed-secret";
+import { SealedSecretError } from "../../shared/crypto/sealed-secret";
 import {
   AppError,
   InvalidJsonError,
@@ -166,16 +168,16 @@ async function spendBudget(env: Env, webhook: WebhookByKey, logger: Logger): Pro
 async function verifySignature(request: WebhookSignalRequest, webhook: WebhookByKey, logger: Logger): Promise<void> {
   let secret: string;
   try {
-    secret = openSecret(
+    secret = await credentialVault(database(request.env.DB), request.config, logger).open(
+      communityScope(webhook.communityId),
       webhook.sealedSecret,
-      masterKeyring(request.config),
       secretBinding(webhook.communityId, webhook.id),
     );
   } catch (error) {
     if (!(error instanceof SealedSecretError)) throw error;
     logger.error("signal_webhook.secret_unreadable", { alert: true, reason: error.message });
     throw new ServiceUnavailableError(
-      "The webhook's signing secret cannot be read (master key configuration); the signature was not checked.",
+      "The webhook's signing secret cannot be read (credential vault or master key configuration); the signature was not checked.",
       "SIGNING_SECRET_UNAVAILABLE",
     );
   }

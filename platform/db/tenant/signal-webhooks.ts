@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, type SQL } from "drizzle-orm";
 import { signalWebhooks, users } from "../../../shared/db/schema";
 import type { TenantScope } from "./scope";
 
@@ -93,6 +93,30 @@ export function signalWebhookRepository(scope: TenantScope) {
     },
 
     get: (id: string) => one(and(inCommunity, eq(signalWebhooks.id, id))),
+
+    /** Signing secrets as sealed, by id after `afterId` (revoked too): the vault re-seals them after a rotation. */
+    sealedSecrets(afterId: string, limit: number): Promise<{ id: string; sealed: string }[]> {
+      return db
+        .select({ id: signalWebhooks.id, sealed: signalWebhooks.sealedSecret })
+        .from(signalWebhooks)
+        .where(and(inCommunity, gt(signalWebhooks.id, afterId)))
+        .orderBy(asc(signalWebhooks.id))
+        .limit(limit)
+        .all();
+    },
+
+    /**
+     * The same secret sealed again (under a new data key); false when the webhook's secret changed meanwhile. Not
+     * audited per row: the rotation it follows is (`auth.key_rotated`), and the secret itself does not change.
+     */
+    async replaceSealedSecret(id: string, previous: string, next: string): Promise<boolean> {
+      const updated = await db
+        .update(signalWebhooks)
+        .set({ sealedSecret: next })
+        .where(and(inCommunity, eq(signalWebhooks.id, id), eq(signalWebhooks.sealedSecret, previous)))
+        .returning({ id: signalWebhooks.id });
+      return updated.length === 1;
+    },
 
     activeFor: (providerUserId: string) => one(and(active, eq(signalWebhooks.providerUserId, providerUserId))),
 

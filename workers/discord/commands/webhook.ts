@@ -1,3 +1,4 @@
+import { credentialVault } from "../../../platform/crypto/vault";
 import type { SignalWebhookRow } from "../../../platform/db/tenant/signal-webhooks";
 import { upsertUser } from "../../../platform/db/users";
 import { isProvider, memberMay } from "../../../shared/discord/permissions";
@@ -30,7 +31,12 @@ export async function handleWebhook(ctx: CommunityContext<WebhookOptions>): Prom
   if ("refusal" in provider) return ephemeral(provider.refusal);
   const baseUrl = ctx.config.PUBLIC_BASE_URL;
   if (!baseUrl) return ephemeral("Signal webhooks need PUBLIC_BASE_URL to be configured; nothing was changed.");
-  const manage: ManageContext = { tenant: ctx.tenant, config: ctx.config, baseUrl };
+  const manage: ManageContext = {
+    tenant: ctx.tenant,
+    config: ctx.config,
+    vault: credentialVault(ctx.db, ctx.config, ctx.logger),
+    baseUrl,
+  };
   const owner = provider.self ? "you" : `<@${provider.discordId}>`;
   const whose = provider.self ? "your" : `<@${provider.discordId}>'s`;
   const actorId = ctx.member.user.id;

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { credentialVault } from "../../../platform/crypto/vault";
+import { database } from "../../../platform/db/client";
 import { ConflictError, NotFoundError } from "../../../shared/errors";
 import { createSignalWebhook, providerForWebhook, revokeSignalWebhook } from "../../signal-webhooks/manage";
 import { actorOf, COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
@@ -110,7 +112,12 @@ export function registerSignalWebhooks(app: App): void {
     const tenant = await communityFromRoute(c, communityId);
     const provider = await providerForWebhook(tenant, c.req.valid("json").provider);
     const outcome = await createSignalWebhook(
-      { tenant, config: c.get("config"), baseUrl: baseUrlOf(c) },
+      {
+        tenant,
+        config: c.get("config"),
+        vault: credentialVault(database(c.env.DB), c.get("config"), c.get("logger")),
+        baseUrl: baseUrlOf(c),
+      },
       provider.userId,
       actorOf(c),
     );

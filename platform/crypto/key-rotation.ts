@@ -1,0 +1,219 @@
+import { totpSecretBinding } from "../../shared/auth/totp";
+import {
+  communityOfScope,
+  DATA_KEY_ROTATE_AFTER_MS,
+  DATA_KEY_ROTATIONS_PER_RUN,
+  DATA_KEY_SEAL_LIMIT_MS,
+  newDataKey,
+  unwrapDataKey,
+  wrapDataKey,
+} from "../../shared/crypto/data-keys";
+import {
+  masterKeyring,
+  SealedSecretError,
+  type SealingKey,
+  sealedKeyOf,
+  sealUnderDataKey,
+} from "../../shared/crypto/sealed-secret";
+import { NotFoundError } from "../../shared/errors";
+import type { Logger } from "../../shared/logging";
+import { secretBinding } from "../../shared/signal-webhooks/credentials";
+import type { Database } from "../db/client";
+import { type DataKeyRow, dataKeyStore } from "../db/data-keys";
+import { mfaStore } from "../db/mfa";
+import { forCommunity } from "../db/tenant/for-community";
+import { credentialVault, type VaultConfig } from "./vault";
+
+/**
+ * Data key rotation (the daily cron): each scope whose active key is 90 days old gets a new key, and every secret
+ * stored in that scope is re-sealed under it, so the old key ends up sealing nothing live. Keys still wrapped under a
+ * retired master key are re-wrapped under the current one. A key past 120 days after the run is an alert.
+ */
+
+export interface RotationSummary {
+  configured: boolean;
+  rotated: number;
+  resealed: number;
+  unreadable: number;
+  rewrapped: number;
+  overdue: number;
+  failed: number;
+}
+
+const RESEAL_PAGE = 100;
+
+/** Where each scope stores sealed secrets, and what each is bound to: the one list the re-sealing walks. */
+interface SealedRows {
+  page(afterId: string, limit: number): Promise<{ id: string; sealed: string }[]>;
+  replace(id: string, previous: string, next: string): Promise<boolean>;
+  bindingOf(id: string): string;
+}
+
+function sealedRowsOf(db: Database, scope: string): SealedRows[] {
+  const communityId = communityOfScope(scope);
+  if (communityId === null) {
+    const mfa = mfaStore(db);
+    return [
+      {
+        page: (after, limit) => mfa.sealedSecrets(after, limit),
+        replace: (id, previous, next) => mfa.replaceSealedSecret(id, previous, next),
+        bindingOf: totpSecretBinding,
+      },
+    ];
+  }
+  const webhooks = forCommunity(db, communityId).signalWebhooks;
+  return [
+    {
+      page: (after, limit) => webhooks.sealedSecrets(after, limit),
+      replace: (id, previous, next) => webhooks.replaceSealedSecret(id, previous, next),
+      bindingOf: (id) => secretBinding(communityId, id),
+    },
+  ];
+}
+
+export async function rotateDataKeys(
+  db: Database,
+  config: VaultConfig,
+  logger: Logger,
+  now: number,
+): Promise<RotationSummary> {
+  const summary: RotationSummary = {
+    configured: true,
+    rotated: 0,
+    resealed: 0,
+    unreadable: 0,
+    rewrapped: 0,
+    overdue: 0,
+    failed: 0,
+  };
+  const keyring = masterKeyring(config);
+  const master = keyring.current;
+  if (!master) {
+    logger.warn("vault.rotation_skipped", { reason: "MASTER_KEY is not configured" });
+    return { ...summary, configured: false };
+  }
+  const store = dataKeyStore(db);
+
+  for (const row of await store.activeCreatedBefore(now - DATA_KEY_ROTATE_AFTER_MS, DATA_KEY_ROTATIONS_PER_RUN)) {
+    try {
+      await rotateScope(db, config, logger, row, now, summary);
+    } catch (error) {
+      summary.failed += 1;
+      logger.error("vault.rotation_failed", { alert: true, scope: row.scope, keyId: row.id, error });
+    }
+  }
+
+  for (const row of await store.wrappedUnderOtherMasterKey(master.id, DATA_KEY_ROTATIONS_PER_RUN)) {
+    try {
+      const key = unwrapDataKey(row.wrappedKey, row.scope, row.id, keyring);
+      if (await store.rewrap(row.id, row.wrappedKey, wrapDataKey(key, row.scope, master), master.id)) {
+        summary.rewrapped += 1;
+      }
+    } catch (error) {
+      summary.failed += 1;
+      const reason = error instanceof SealedSecretError ? error.message : undefined;
+      logger.error("vault.rewrap_failed", { alert: true, scope: row.scope, keyId: row.id, reason, error });
+    }
+  }
+
+  const overdue = await store.activeCreatedBefore(now - DATA_KEY_SEAL_LIMIT_MS, DATA_KEY_ROTATIONS_PER_RUN);
+  summary.overdue = overdue.length;
+  if (overdue.length > 0) {
+    logger.error("vault.data_keys_overdue", {
+      alert: true,
+      count: overdue.length,
+      scopes: overdue.slice(0, 10).map((row) => row.scope),
+    });
+  }
+  return summary;
+}
+
+async function rotateScope(
+  db: Database,
+  config: VaultConfig,
+  logger: Logger,
+  previous: DataKeyRow,
+  now: number,
+  summary: RotationSummary,
+): Promise<void> {
+  const master = masterKeyring(config).current;
+  if (!master) return;
+  const next = newDataKey();
+  const rotated = await dataKeyStore(db).rotate(previous.id, {
+    id: next.id,
+    scope: previous.scope,
+    wrappedKey: wrapDataKey(next, previous.scope, master),
+    masterKeyId: master.id,
+    createdAt: now,
+  });
+  if (!rotated) return; // another run rotated it first
+  summary.rotated += 1;
+  const { resealed, unreadable } = await resealScope(db, config, logger, previous.scope, next);
+  summary.resealed += resealed;
+  summary.unreadable += unreadable;
+  logger.info("vault.data_key_rotated", {
+    scope: previous.scope,
+    previousKeyId: previous.id,
+    keyId: next.id,
+    resealed,
+    unreadable,
+  });
+  const communityId = communityOfScope(previous.scope);
+  if (communityId === null) return;
+  try {
+    await forCommunity(db, communityId).audit.append({
+      event: "auth.key_rotated",
+      actorId: null,
+      target: next.id,
+      data: {
+        previousKeyId: previous.id,
+        keyId: next.id,
+        ageDays: ageDays(previous.createdAt, now),
+        resealed,
+        unreadable,
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    logger.warn("vault.rotated_for_missing_community", { communityId });
+  }
+}
+
+/** Re-seals every secret of `scope` that is not under `key` yet; a secret that does not open is counted and kept. */
+async function resealScope(
+  db: Database,
+  config: VaultConfig,
+  logger: Logger,
+  scope: string,
+  key: SealingKey,
+): Promise<{ resealed: number; unreadable: number }> {
+  const vault = credentialVault(db, config, logger);
+  let resealed = 0;
+  let unreadable = 0;
+  for (const rows of sealedRowsOf(db, scope)) {
+    let after = "";
+    for (;;) {
+      const page = await rows.page(after, RESEAL_PAGE);
+      for (const row of page) {
+        if (sealedKeyOf(row.sealed)?.keyId === key.id) continue;
+        const binding = rows.bindingOf(row.id);
+        try {
+          const plaintext = await vault.open(scope, row.sealed, binding);
+          if (await rows.replace(row.id, row.sealed, sealUnderDataKey(plaintext, key, binding))) resealed += 1;
+        } catch (error) {
+          if (!(error instanceof SealedSecretError)) throw error;
+          unreadable += 1;
+          logger.error("vault.secret_unreadable", { alert: true, scope, rowId: row.id, reason: error.message });
+        }
+      }
+      const last = page.at(-1);
+      if (!last || page.length < RESEAL_PAGE) break;
+      after = last.id;
+    }
+  }
+  return { resealed, unreadable };
+}
+
+function ageDays(createdAt: number, now: number): number {
+  return Math.floor((now - createdAt) / 86_400_000);
+}
