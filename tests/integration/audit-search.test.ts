@@ -217,6 +217,7 @@ describe("audit search and export", () => {
     const res = await call(`/api/v1/communities/${id}/audit?format=csv&verify=1`, { headers: opsHeaders() });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-audit-verification")).toBe("ok; count=521");
+    expect(res.headers.get("x-export-truncated")).toBeNull();
     const rows = parseCsv(await res.text());
     expect(rows.length).toBe(1 + 521);
     expect(rows.slice(1).map((row) => Number(row[0]))).toEqual(Array.from({ length: 521 }, (_, i) => i + 1));
@@ -228,9 +229,14 @@ describe("audit search and export", () => {
     );
     expect(capped.length).toBe(1 + 511);
     expect(capped[1]?.[0]).toBe("11");
-    const few = parseCsv(
-      await (await call(`/api/v1/communities/${id}/audit?format=csv&limit=3`, { headers: opsHeaders() })).text(),
-    );
+    const fewRes = await call(`/api/v1/communities/${id}/audit?format=csv&limit=3`, { headers: opsHeaders() });
+    const few = parseCsv(await fewRes.text());
     expect(few.slice(1).map((row) => row[0])).toEqual(["1", "2", "3"]);
+    // Stopped at its cap with more to come: the download says so, and where the next one starts.
+    expect(fewRes.headers.get("x-export-truncated")).toBe("true");
+    expect(fewRes.headers.get("x-next-cursor")).toBe("3");
+    const link = /^<([^>]+)>; rel="next"$/.exec(fewRes.headers.get("link") ?? "")?.[1] ?? "";
+    const next = parseCsv(await (await call(link, { headers: opsHeaders() })).text());
+    expect(next.slice(1).map((row) => row[0])).toEqual(["4", "5", "6"]);
   });
 });

@@ -348,6 +348,7 @@ describe("the trade history as CSV", () => {
     const res = await call(tradesPath(community.communityId, "?format=csv"), { headers: opsHeaders() });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("x-export-truncated")).toBeNull();
     const today = new Date().toISOString().slice(0, 10);
     expect(res.headers.get("content-disposition")).toBe(
       `attachment; filename="trades-${community.communityId}-${today}.csv"`,
@@ -378,8 +379,18 @@ describe("the trade history as CSV", () => {
       });
     });
 
+    // A download stopped at its cap says so, and where the next one starts; following it gets the rest.
     const capped = await call(tradesPath(community.communityId, "?format=csv&limit=3"), { headers: opsHeaders() });
     expect((await capped.text()).slice(0, -2).split("\r\n")).toHaveLength(1 + 3);
+    expect(json.length).toBeGreaterThan(3);
+    expect(capped.headers.get("x-export-truncated")).toBe("true");
+    expect(capped.headers.get("x-next-cursor")).toMatch(/^\d+\.[A-Za-z0-9-]+$/);
+    const link = /^<([^>]+)>; rel="next"$/.exec(capped.headers.get("link") ?? "")?.[1] ?? "";
+    expect(link).toContain("format=csv");
+    const rest = await call(link, { headers: opsHeaders() });
+    expect(rest.headers.get("x-export-truncated")).toBeNull();
+    const restRows = (await rest.text()).slice(0, -2).split("\r\n").slice(1);
+    expect(restRows.map((row) => row.split(",")[1])).toEqual(json.slice(3).map((trade) => trade.orderId));
   });
 
   it("Scenario: A CSV cell a spreadsheet would run as a formula is defused", async () => {

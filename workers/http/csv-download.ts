@@ -57,6 +57,24 @@ export function csvAttachmentHeaders(fileName: string): Record<string, string> {
   };
 }
 
+/**
+ * The headers of a download that stopped at its row cap with more rows to come: `x-export-truncated: true`, the
+ * cursor to continue from (`x-next-cursor`), and the same request continuing there as a `Link` with `rel="next"`.
+ */
+export function truncatedDownloadHeaders(
+  requestUrl: string,
+  cursorParam: string,
+  cursor: string,
+): Record<string, string> {
+  const next = new URL(requestUrl);
+  next.searchParams.set(cursorParam, cursor);
+  return {
+    "x-export-truncated": "true",
+    "x-next-cursor": cursor,
+    link: `<${next.pathname}${next.search}>; rel="next"`,
+  };
+}
+
 /** A value (a community id) as part of a file name: anything but letters, digits, `-` and `_` becomes `_`. */
 export function fileNamePart(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, "_");

@@ -38,6 +38,17 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 const CommunityIdParam = z.string().min(1).max(128).openapi({ example: "demo-community" });
 export const CommunityParams = z.object({ communityId: CommunityIdParam });
 
+/** A CSV download's headers when it stopped at its row cap (`limit`, at most 100,000) with more rows to come. */
+export const CsvDownloadHeaders = z.object({
+  "x-export-truncated": z.literal("true").optional().openapi({
+    description: "Present when more rows match than the download holds: continue from x-next-cursor",
+  }),
+  "x-next-cursor": z.string().optional().openapi({
+    description: "Where the next download starts (the trades' `cursor`, the audit log's `after_seq`)",
+  }),
+  link: z.string().optional().openapi({ description: 'The same download continuing there, `<…>; rel="next"`' }),
+});
+
 /** User ids are opaque (UUIDs, or readable ids in the demo seed). */
 export const UserIdQuery = z
   .string()

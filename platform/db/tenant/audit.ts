@@ -32,6 +32,19 @@ export function auditRepository(scope: TenantScope) {
         .all();
     },
 
+    /** Where a download capped at `cap` entries stops short: its last seq when more match after it, else null. */
+    async cutoff(cap: number, afterSeq: number, search: AuditSearch = {}): Promise<number | null> {
+      const rows = await db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .where(auditSearchWhere(communityId, search, afterSeq))
+        .orderBy(asc(auditLog.seq))
+        .limit(2)
+        .offset(cap - 1)
+        .all();
+      return rows.length === 2 && rows[0] ? rows[0].seq : null;
+    },
+
     /**
      * verifyChain: walks the rows up to the head read at the start, page by
      * page, then checks that no row sits beyond the head (appends that land

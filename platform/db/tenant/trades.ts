@@ -37,19 +37,23 @@ export function tradeRepository(scope: TenantScope) {
   const member = alias(users, "member");
   const provider = alias(users, "provider");
 
+  function whereOf(search: TradeSearch, after: TradeCursor | undefined): SQL | undefined {
+    const conditions: (SQL | undefined)[] = [eq(fills.communityId, communityId)];
+    if (search.userId !== undefined) conditions.push(eq(fills.userId, search.userId));
+    if (search.symbol !== undefined) conditions.push(eq(orders.symbol, search.symbol));
+    if (search.from !== undefined) conditions.push(gte(fills.filledAt, search.from));
+    if (search.to !== undefined) conditions.push(lt(fills.filledAt, search.to));
+    if (after) {
+      conditions.push(
+        or(gt(fills.filledAt, after.filledAt), and(eq(fills.filledAt, after.filledAt), gt(fills.id, after.id))),
+      );
+    }
+    return and(...conditions);
+  }
+
   return {
     /** Up to `limit` fills matching `search`, oldest first, after `after`. */
     async page(search: TradeSearch, limit: number, after?: TradeCursor): Promise<TradePage> {
-      const conditions: (SQL | undefined)[] = [eq(fills.communityId, communityId)];
-      if (search.userId !== undefined) conditions.push(eq(fills.userId, search.userId));
-      if (search.symbol !== undefined) conditions.push(eq(orders.symbol, search.symbol));
-      if (search.from !== undefined) conditions.push(gte(fills.filledAt, search.from));
-      if (search.to !== undefined) conditions.push(lt(fills.filledAt, search.to));
-      if (after) {
-        conditions.push(
-          or(gt(fills.filledAt, after.filledAt), and(eq(fills.filledAt, after.filledAt), gt(fills.id, after.id))),
-        );
-      }
       const rows = await db
         .select({
           id: fills.id,
@@ -80,7 +84,7 @@ export function tradeRepository(scope: TenantScope) {
         .leftJoin(signals, and(eq(signals.communityId, orders.communityId), eq(signals.id, orders.signalId)))
         .leftJoin(member, eq(member.id, fills.userId))
         .leftJoin(provider, eq(provider.id, signals.providerUserId))
-        .where(and(...conditions))
+        .where(whereOf(search, after))
         .orderBy(asc(fills.filledAt), asc(fills.id))
         .limit(limit + 1)
         .all();
@@ -90,6 +94,23 @@ export function tradeRepository(scope: TenantScope) {
       }));
       const last = page.at(-1);
       return { fills: page, next: rows.length > limit && last ? { filledAt: last.filledAt, id: last.id } : null };
+    },
+
+    /**
+     * Where a download capped at `cap` fills stops short: the cursor of its last fill when more match after it,
+     * null when the cap holds every match. One index walk, no rows read.
+     */
+    async cutoff(search: TradeSearch, cap: number, after?: TradeCursor): Promise<TradeCursor | null> {
+      const rows = await db
+        .select({ filledAt: fills.filledAt, id: fills.id })
+        .from(fills)
+        .innerJoin(orders, and(eq(orders.communityId, fills.communityId), eq(orders.id, fills.orderId)))
+        .where(whereOf(search, after))
+        .orderBy(asc(fills.filledAt), asc(fills.id))
+        .limit(2)
+        .offset(cap - 1)
+        .all();
+      return rows.length === 2 && rows[0] ? rows[0] : null;
     },
   };
 }

@@ -7,9 +7,9 @@ import { type AuditSearch, MAX_EVENT_FILTERS, parseEventFilter } from "../../../
 import { COMMUNITY_ACCESS_RESPONSES, communityAction } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App } from "../context";
-import { csvAttachmentHeaders, csvStream, fileNamePart, MAX_CSV_ROWS } from "../csv-download";
+import { csvAttachmentHeaders, csvStream, fileNamePart, MAX_CSV_ROWS, truncatedDownloadHeaders } from "../csv-download";
 import { dateRangeOf, InstantQuery, invalidQuery } from "../date-range";
-import { AuditVerificationSchema, CommunityParams, errorResponse } from "../schemas";
+import { AuditVerificationSchema, CommunityParams, CsvDownloadHeaders, errorResponse } from "../schemas";
 
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 100;
@@ -80,6 +80,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "A page of matching entries in seq order, or (format=csv) every matching entry as CSV",
+      headers: CsvDownloadHeaders,
       content: {
         "application/json": { schema: AuditPageSchema },
         "text/csv": { schema: z.string().openapi({ example: AUDIT_CSV_HEADER }) },
@@ -114,7 +115,10 @@ export function registerCommunityAudit(app: App): void {
       const verification = verify ? await tenant.audit.verify() : undefined;
       const headers = csvAttachmentHeaders(`audit-${fileNamePart(communityId)}.csv`);
       if (verification) headers["x-audit-verification"] = verificationHeader(verification);
-      const rows = csvStream(AUDIT_CSV_HEADER, afterSeq, query.limit ?? MAX_CSV_ROWS, async (cursor, limit) => {
+      const cap = query.limit ?? MAX_CSV_ROWS;
+      const cutoff = await tenant.audit.cutoff(cap, afterSeq, resolved);
+      if (cutoff !== null) Object.assign(headers, truncatedDownloadHeaders(c.req.url, "after_seq", String(cutoff)));
+      const rows = csvStream(AUDIT_CSV_HEADER, afterSeq, cap, async (cursor, limit) => {
         const page = await tenant.audit.list({ limit, afterSeq: cursor ?? afterSeq, search: resolved });
         // A short page is the last one.
         const next = page.length < limit ? null : (page.at(-1)?.seq ?? null);

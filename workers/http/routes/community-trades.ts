@@ -9,9 +9,9 @@ import { utcDay } from "../../../shared/risk/daily-loss";
 import { COMMUNITY_ACCESS_RESPONSES, type CommunityPrincipal, communityAction, principalOf } from "../community-access";
 import { communityFromRoute } from "../community-scope";
 import type { App, AppContext } from "../context";
-import { csvAttachmentHeaders, csvStream, fileNamePart, MAX_CSV_ROWS } from "../csv-download";
+import { csvAttachmentHeaders, csvStream, fileNamePart, MAX_CSV_ROWS, truncatedDownloadHeaders } from "../csv-download";
 import { dateRangeOf, InstantQuery, invalidQuery } from "../date-range";
-import { CommunityParams, errorResponse, UserIdQuery } from "../schemas";
+import { CommunityParams, CsvDownloadHeaders, errorResponse, UserIdQuery } from "../schemas";
 
 /**
  * A community's trade history, one record per fill, oldest first (openspec/specs/trade-history): a member's own
@@ -101,6 +101,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "A page of fills, or (format=csv) every matching fill as a CSV attachment with a header row",
+      headers: CsvDownloadHeaders,
       content: {
         "application/json": { schema: TradePageSchema },
         "text/csv": { schema: z.string().openapi({ example: TRADE_CSV_HEADER }) },
@@ -129,7 +130,8 @@ export function registerCommunityTrades(app: App): void {
     const search = { ...range, userId, symbol: query.symbol };
 
     if (query.format === "csv") {
-      const rows = csvStream(TRADE_CSV_HEADER, after, query.limit ?? MAX_CSV_ROWS, async (cursor, limit) => {
+      const cap = query.limit ?? MAX_CSV_ROWS;
+      const rows = csvStream(TRADE_CSV_HEADER, after, cap, async (cursor, limit) => {
         const page = await tenant.trades.page(search, limit, cursor);
         return {
           text: page.fills.map((fill) => tradeCsvRow(tradeRecord(fill))).join(""),
@@ -138,7 +140,11 @@ export function registerCommunityTrades(app: App): void {
         };
       });
       const fileName = `trades-${fileNamePart(communityId)}-${utcDay(Date.now())}.csv`;
-      return c.body(rows, 200, csvAttachmentHeaders(fileName));
+      const cutoff = await tenant.trades.cutoff(search, cap, after);
+      return c.body(rows, 200, {
+        ...csvAttachmentHeaders(fileName),
+        ...(cutoff && truncatedDownloadHeaders(c.req.url, "cursor", tradeCursorText(cutoff))),
+      });
     }
 
     const page = await tenant.trades.page(search, query.limit ?? DEFAULT_PAGE, after);
