@@ -1,39 +1,39 @@
 import { totpSecretBinding } from "../../shared/auth/totp";
 import {
   communityOfScope,
+  communityScope,
   DATA_KEY_ROTATE_AFTER_MS,
   DATA_KEY_ROTATIONS_PER_RUN,
   DATA_KEY_SEAL_LIMIT_MS,
   newDataKey,
+  PLATFORM_SCOPE,
   unwrapDataKey,
   wrapDataKey,
 } from "../../shared/crypto/data-keys";
-import {
-  masterKeyring,
-  SealedSecretError,
-  type SealingKey,
-  sealedKeyOf,
-  sealUnderDataKey,
-} from "../../shared/crypto/sealed-secret";
+import { masterKeyring, SealedSecretError, sealedKeyOf, sealUnderDataKey } from "../../shared/crypto/sealed-secret";
 import { NotFoundError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import { secretBinding } from "../../shared/signal-webhooks/credentials";
 import type { Database } from "../db/client";
+import { communitiesWithMasterSealedSecrets } from "../db/cross-community/master-sealed-secrets";
 import { type DataKeyRow, dataKeyStore } from "../db/data-keys";
 import { mfaStore } from "../db/mfa";
 import { forCommunity } from "../db/tenant/for-community";
-import { credentialVault, type VaultConfig } from "./vault";
+import { type CredentialVault, credentialVault, type VaultConfig } from "./vault";
 
 /**
  * Data key rotation (the daily cron): each scope whose active key is 90 days old gets a new key, and every secret
- * stored in that scope is re-sealed under it, so the old key ends up sealing nothing live. Keys still wrapped under a
- * retired master key are re-wrapped under the current one. A key past 120 days after the run is an alert.
+ * stored in that scope is re-sealed under it, so the old key ends up sealing nothing live. Secrets sealed before the
+ * vault, directly under the master key, move to their scope's data key. Keys still wrapped under a retired master key
+ * are re-wrapped under the current one. A key past 120 days after the run is an alert.
  */
 
 export interface RotationSummary {
   configured: boolean;
   rotated: number;
   resealed: number;
+  /** Secrets sealed before the vault, directly under the master key, moved to their scope's data key. */
+  migrated: number;
   unreadable: number;
   rewrapped: number;
   overdue: number;
@@ -81,6 +81,7 @@ export async function rotateDataKeys(
     configured: true,
     rotated: 0,
     resealed: 0,
+    migrated: 0,
     unreadable: 0,
     rewrapped: 0,
     overdue: 0,
@@ -100,6 +101,21 @@ export async function rotateDataKeys(
     } catch (error) {
       summary.failed += 1;
       logger.error("vault.rotation_failed", { alert: true, scope: row.scope, keyId: row.id, error });
+    }
+  }
+
+  for (const scope of await scopesWithMasterSealedSecrets(db)) {
+    try {
+      const vault = credentialVault(db, config, logger, () => now);
+      const moved = await resealScope(db, vault, logger, scope, {
+        needed: (sealed) => sealedKeyOf(sealed)?.kind === "master",
+        seal: (plaintext, binding) => vault.seal(scope, plaintext, binding),
+      });
+      summary.migrated += moved.resealed;
+      summary.unreadable += moved.unreadable;
+    } catch (error) {
+      summary.failed += 1;
+      logger.error("vault.migration_failed", { alert: true, scope, error });
     }
   }
 
@@ -148,7 +164,10 @@ async function rotateScope(
   });
   if (!rotated) return; // another run rotated it first
   summary.rotated += 1;
-  const { resealed, unreadable } = await resealScope(db, config, logger, previous.scope, next);
+  const { resealed, unreadable } = await resealScope(db, credentialVault(db, config, logger), logger, previous.scope, {
+    needed: (sealed) => sealedKeyOf(sealed)?.keyId !== next.id,
+    seal: async (plaintext, binding) => sealUnderDataKey(plaintext, next, binding),
+  });
   summary.resealed += resealed;
   summary.unreadable += unreadable;
   logger.info("vault.data_key_rotated", {
@@ -179,15 +198,27 @@ async function rotateScope(
   }
 }
 
-/** Re-seals every secret of `scope` that is not under `key` yet; a secret that does not open is counted and kept. */
+/** Scopes still holding secrets sealed directly under the master key (before the vault), at most 100 a run. */
+async function scopesWithMasterSealedSecrets(db: Database): Promise<string[]> {
+  const scopes = (await communitiesWithMasterSealedSecrets(db, DATA_KEY_ROTATIONS_PER_RUN)).map(communityScope);
+  if (await mfaStore(db).anyMasterSealed()) scopes.push(PLATFORM_SCOPE);
+  return scopes;
+}
+
+/** Which of a scope's secrets to seal again, and how. */
+interface Reseal {
+  needed(sealed: string): boolean;
+  seal(plaintext: string, binding: string): Promise<string>;
+}
+
+/** Seals again every secret of `scope` that needs it; a secret that does not open is counted, kept and alerted. */
 async function resealScope(
   db: Database,
-  config: VaultConfig,
+  vault: CredentialVault,
   logger: Logger,
   scope: string,
-  key: SealingKey,
+  reseal: Reseal,
 ): Promise<{ resealed: number; unreadable: number }> {
-  const vault = credentialVault(db, config, logger);
   let resealed = 0;
   let unreadable = 0;
   for (const rows of sealedRowsOf(db, scope)) {
@@ -195,11 +226,11 @@ async function resealScope(
     for (;;) {
       const page = await rows.page(after, RESEAL_PAGE);
       for (const row of page) {
-        if (sealedKeyOf(row.sealed)?.keyId === key.id) continue;
+        if (!reseal.needed(row.sealed)) continue;
         const binding = rows.bindingOf(row.id);
         try {
           const plaintext = await vault.open(scope, row.sealed, binding);
-          if (await rows.replace(row.id, row.sealed, sealUnderDataKey(plaintext, key, binding))) resealed += 1;
+          if (await rows.replace(row.id, row.sealed, await reseal.seal(plaintext, binding))) resealed += 1;
         } catch (error) {
           if (!(error instanceof SealedSecretError)) throw error;
           unreadable += 1;

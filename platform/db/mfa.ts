@@ -28,6 +28,17 @@ export function mfaStore(db: Database) {
         .all();
     },
 
+    /** Whether any TOTP secret is still sealed directly under the master key (`v1.…`, from before the vault). */
+    async anyMasterSealed(): Promise<boolean> {
+      const row = await db
+        .select({ userId: userMfa.userId })
+        .from(userMfa)
+        .where(sql`${userMfa.secretSealed} like 'v1.%'`)
+        .limit(1)
+        .get();
+      return row !== undefined;
+    },
+
     /** The same secret sealed again (under a new data key); false when the user's factor changed meanwhile. */
     async replaceSealedSecret(userId: string, previous: string, next: string): Promise<boolean> {
       const updated = await db

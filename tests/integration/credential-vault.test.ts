@@ -92,22 +92,39 @@ describe("credential vault", () => {
     expect(() => unwrapDataKey(keyA?.wrapped_key ?? "", b, keyB?.id ?? "", keyring)).toThrow(SealedSecretError);
   });
 
-  it("Scenario: A secret sealed before the vault still opens and moves to a data key at rotation", async () => {
+  it("Scenario: A secret sealed before the vault still opens and moves to its scope's data key at the next daily run", async () => {
     const master = masterKeyring(TEST_VARS).current;
     if (!master) throw new Error("the test vars configure a master key");
+    // A TOTP secret and a webhook's signing secret as they were sealed before the vault: under the master key itself.
     const user = await upsertUser(db, { discordId: snowflake(), username: "early-enroller" });
-    const legacy = sealSecret("JBSWY3DPEHPK3PXP", master, totpSecretBinding(user.id));
-    await mfaStore(db).startEnrolment(user.id, legacy);
-    expect(await vault().open(PLATFORM_SCOPE, legacy, totpSecretBinding(user.id))).toBe("JBSWY3DPEHPK3PXP");
+    const legacyTotp = sealSecret("JBSWY3DPEHPK3PXP", master, totpSecretBinding(user.id));
+    await mfaStore(db).startEnrolment(user.id, legacyTotp);
+    expect(await vault().open(PLATFORM_SCOPE, legacyTotp, totpSecretBinding(user.id))).toBe("JBSWY3DPEHPK3PXP");
+    fakeDiscordApi();
+    const community = await communityWithFollowers(1);
+    const webhook = await createWebhook(community.communityId, community.providerId);
+    const webhookBinding = secretBinding(community.communityId, webhook.id);
+    await env.DB.prepare("UPDATE signal_webhooks SET sealed_secret = ? WHERE id = ?")
+      .bind(sealSecret(webhook.secret, master, webhookBinding), webhook.id)
+      .run();
+    expect((await postSignal(webhook.path, { text: "BUY AAPL @ 150" }, { signWith: webhook.secret })).status).toBe(202);
 
-    // The platform's key exists once anything is sealed in it; at 90 days the cron rotates it and re-seals.
-    await vault().seal(PLATFORM_SCOPE, "another-user-secret", totpSecretBinding("someone-else"));
-    const summary = await rotateDataKeys(db, TEST_VARS, rootLogger, Date.now() + DATA_KEY_ROTATE_AFTER_MS);
-    expect(summary.rotated).toBeGreaterThanOrEqual(1);
-    const resealed = (await mfaStore(db).get(user.id))?.secretSealed ?? "";
-    const active = (await keysOf(PLATFORM_SCOPE)).find((key) => key.state === "active");
-    expect(keyIdOf(resealed)).toBe(active?.id);
-    expect(await vault().open(PLATFORM_SCOPE, resealed, totpSecretBinding(user.id))).toBe("JBSWY3DPEHPK3PXP");
+    // The next daily run moves both to their scope's data key; nothing is due for rotation yet.
+    const summary = await rotateDataKeys(db, TEST_VARS, rootLogger, Date.now());
+    expect(summary).toMatchObject({ rotated: 0, failed: 0, unreadable: 0 });
+    expect(summary.migrated).toBeGreaterThanOrEqual(2);
+    const totp = (await mfaStore(db).get(user.id))?.secretSealed ?? "";
+    const [platformKey] = (await keysOf(PLATFORM_SCOPE)).filter((key) => key.state === "active");
+    expect(keyIdOf(totp)).toBe(platformKey?.id);
+    expect(await vault().open(PLATFORM_SCOPE, totp, totpSecretBinding(user.id))).toBe("JBSWY3DPEHPK3PXP");
+    const scope = communityScope(community.communityId);
+    const sealed = await sealedWebhookSecret(webhook.id);
+    expect(keyIdOf(sealed)).toBe((await keysOf(scope))[0]?.id);
+    expect(await vault().open(scope, sealed, webhookBinding)).toBe(webhook.secret);
+    const signed = await postSignal(webhook.path, { text: "BUY MSFT @ 150" }, { signWith: webhook.secret });
+    expect(signed.status).toBe(202);
+    // Nothing is left under the master key alone, so the next run has nothing to move.
+    expect((await rotateDataKeys(db, TEST_VARS, rootLogger, Date.now())).migrated).toBe(0);
   });
 
   it("Scenario: The daily cron rotates a 90-day-old data key and re-seals the community's secrets", async () => {

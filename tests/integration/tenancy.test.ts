@@ -41,6 +41,8 @@ const CROSS_COMMUNITY_QUERIES: Record<string, readonly string[]> = {
   "platform/db/cross-community/ops-metrics.ts": ["platformFigures"],
   /** A signal webhook request carries only its key: the webhook and its community, before any scope exists. */
   "platform/db/cross-community/signal-webhook-keys.ts": ["activeWebhookByKeyHash"],
+  /** Secrets sealed before the credential vault: which communities the daily job must move to their data keys. */
+  "platform/db/cross-community/master-sealed-secrets.ts": ["communitiesWithMasterSealedSecrets"],
   /**
    * A DM button carries only an order id, or for an offer over a position the signal's id and a digest: which
    * community (and member) it belongs to.
