@@ -36,10 +36,6 @@ export function communityOfScope(scope: string): string | null {
   return scope.startsWith("community:") ? scope.slice("community:".length) : null;
 }
 
-export function isRotationDue(createdAt: number, now: number): boolean {
-  return now - createdAt >= DATA_KEY_ROTATE_AFTER_MS;
-}
-
 export function isPastSealLimit(createdAt: number, now: number): boolean {
   return now - createdAt >= DATA_KEY_SEAL_LIMIT_MS;
 }

@@ -95,7 +95,9 @@ const enrol = createRoute({
     401: unauthorized,
     403: errorResponse("Cross-site request (CSRF_REJECTED)"),
     409: errorResponse("Two-factor authentication is already on (MFA_ALREADY_ENROLLED)"),
-    503: errorResponse("MASTER_KEY is not configured (FEATURE_NOT_CONFIGURED)"),
+    503: errorResponse(
+      "MASTER_KEY is not configured (FEATURE_NOT_CONFIGURED), or the data key is past 120 days and not yet rotated (DATA_KEY_EXPIRED)",
+    ),
   },
 });
 

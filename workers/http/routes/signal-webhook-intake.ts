@@ -169,7 +169,9 @@ const route = createRoute({
     429: errorResponse(
       "More than 60 requests a minute or 500 an hour for this webhook (RATE_LIMITED, see Retry-After)",
     ),
-    503: errorResponse("Stored but the executor could not take it (EXECUTOR_UNAVAILABLE): send it again"),
+    503: errorResponse(
+      "Stored but the executor could not take it (EXECUTOR_UNAVAILABLE): send it again; or a sent x-signature could not be checked because the signing secret could not be read (SIGNING_SECRET_UNAVAILABLE)",
+    ),
   },
 });
 

@@ -65,7 +65,9 @@ const createRouteDef = createRoute({
     ...COMMUNITY_ACCESS_RESPONSES,
     409: errorResponse("The provider already has an active webhook (SIGNAL_WEBHOOK_EXISTS): revoke or rotate it"),
     422: errorResponse("That user is not a signal provider of this community (NOT_A_PROVIDER)"),
-    503: errorResponse("MASTER_KEY is not configured (FEATURE_NOT_CONFIGURED)"),
+    503: errorResponse(
+      "MASTER_KEY is not configured (FEATURE_NOT_CONFIGURED), or the data key is past 120 days and not yet rotated (DATA_KEY_EXPIRED)",
+    ),
   },
 });
 
