@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, ne } from "drizzle-orm";
+import { and, asc, eq, lte, ne, sql } from "drizzle-orm";
 import { dataKeys } from "../../shared/db/schema";
 import type { Database } from "./client";
 
@@ -17,8 +17,43 @@ export interface NewDataKey {
   createdAt: number;
 }
 
+/** What the operators' metrics show of the vault. */
+export interface DataKeyFigures {
+  activeKeys: number;
+  retiredKeys: number;
+  oldestActiveCreatedAt: number | null;
+  /** Active keys at or past the rotation age, and at or past the age after which they seal nothing. */
+  dueForRotation: number;
+  pastSealLimit: number;
+  wrappedUnderOtherMasterKeys: number;
+}
+
 export function dataKeyStore(db: Database) {
   return {
+    /** Counts over every scope; `rotateBefore` and `sealLimitBefore` are creation times, `masterKeyId` the current one. */
+    async figures(rotateBefore: number, sealLimitBefore: number, masterKeyId: string | null): Promise<DataKeyFigures> {
+      const isActive = sql`${dataKeys.state} = 'active'`;
+      const [row] = await db
+        .select({
+          activeKeys: sql<number>`count(*) filter (where ${isActive})`,
+          retiredKeys: sql<number>`count(*) filter (where ${dataKeys.state} = 'retired')`,
+          oldestActiveCreatedAt: sql<number | null>`min(${dataKeys.createdAt}) filter (where ${isActive})`,
+          dueForRotation: sql<number>`count(*) filter (where ${isActive} and ${dataKeys.createdAt} <= ${rotateBefore})`,
+          pastSealLimit: sql<number>`count(*) filter (where ${isActive} and ${dataKeys.createdAt} <= ${sealLimitBefore})`,
+          wrappedUnderOtherMasterKeys: sql<number>`count(*) filter (where ${dataKeys.masterKeyId} is not ${masterKeyId})`,
+        })
+        .from(dataKeys)
+        .all();
+      return {
+        activeKeys: row?.activeKeys ?? 0,
+        retiredKeys: row?.retiredKeys ?? 0,
+        oldestActiveCreatedAt: row?.oldestActiveCreatedAt ?? null,
+        dueForRotation: row?.dueForRotation ?? 0,
+        pastSealLimit: row?.pastSealLimit ?? 0,
+        wrappedUnderOtherMasterKeys: row?.wrappedUnderOtherMasterKeys ?? 0,
+      };
+    },
+
     async active(scope: string): Promise<DataKeyRow | null> {
       return (
         (await db

@@ -257,4 +257,51 @@ describe("credential vault", () => {
     expect(await keysOf(scope)).toEqual([]);
     await expect(vault().open(scope, sealed, binding)).rejects.toThrow(SealedSecretError);
   });
+
+  it("Scenario: The platform metrics show the data keys' ages and what the rotation has left", async () => {
+    interface VaultMetrics {
+      configured: boolean;
+      masterKeyId: string | null;
+      activeKeys: number;
+      retiredKeys: number;
+      oldestActiveAgeDays: number | null;
+      dueForRotation: number;
+      pastSealLimit: number;
+      wrappedUnderOtherMasterKeys: number;
+    }
+    const vaultMetrics = async () => {
+      const res = await call("/api/v1/ops/metrics", { headers: opsHeaders() });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { vault: VaultMetrics }).vault;
+    };
+    const before = await vaultMetrics();
+    expect(before).toMatchObject({ configured: true, masterKeyId: TEST_VARS.MASTER_KEY_ID });
+
+    const scope = communityScope(crypto.randomUUID());
+    await vault().seal(scope, "a-secret", "row:1");
+    const created = await vaultMetrics();
+    expect(created.activeKeys).toBe(before.activeKeys + 1);
+    expect(created.oldestActiveAgeDays).not.toBeNull();
+
+    const age = (days: number) =>
+      env.DB.prepare("UPDATE data_keys SET created_at = ? WHERE scope = ?")
+        .bind(Date.now() - days * DAY, scope)
+        .run();
+    await age(91);
+    const due = await vaultMetrics();
+    expect(due.dueForRotation).toBe(before.dueForRotation + 1);
+    expect(due.pastSealLimit).toBe(before.pastSealLimit);
+    await age(121);
+    const expired = await vaultMetrics();
+    expect(expired.pastSealLimit).toBe(before.pastSealLimit + 1);
+    expect(expired.oldestActiveAgeDays).toBeGreaterThanOrEqual(121);
+
+    // The daily job rotates it: one more retired key, nothing due or expired of it any more.
+    await rotateDataKeys(db, TEST_VARS, rootLogger, Date.now());
+    const rotated = await vaultMetrics();
+    expect(rotated.retiredKeys).toBeGreaterThanOrEqual(before.retiredKeys + 1);
+    expect(rotated.dueForRotation).toBe(0);
+    expect(rotated.pastSealLimit).toBe(0);
+    expect(rotated.wrappedUnderOtherMasterKeys).toBe(before.wrappedUnderOtherMasterKeys);
+  });
 });

@@ -1,8 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../../platform/db/client";
 import { platformFigures } from "../../../platform/db/cross-community/ops-metrics";
+import { type DataKeyFigures, dataKeyStore } from "../../../platform/db/data-keys";
 import { type HubReport, realtimeStatsStore } from "../../../platform/db/realtime-stats";
 import { breakerStates } from "../../../platform/execution/broker-breakers";
+import { DATA_KEY_ROTATE_AFTER_MS, DATA_KEY_SEAL_LIMIT_MS } from "../../../shared/crypto/data-keys";
+import { masterKeyring } from "../../../shared/crypto/sealed-secret";
 import { ORDER_STATUSES } from "../../../shared/db/schema";
 import { BREAKER_DEFAULTS, type BreakerState } from "../../../shared/execution/circuit-breaker";
 import {
@@ -72,6 +75,30 @@ const RealtimeSchema = z
   })
   .openapi("RealtimeMetrics");
 
+const VaultSchema = z
+  .object({
+    configured: z.boolean().openapi({ description: "MASTER_KEY and MASTER_KEY_ID are set: secrets can be sealed" }),
+    masterKeyId: z.string().nullable(),
+    activeKeys: z
+      .number()
+      .int()
+      .openapi({ description: "Data keys sealing new secrets: one per community or the platform" }),
+    retiredKeys: z.number().int().openapi({ description: "Rotated data keys, kept wrapped to open what they sealed" }),
+    oldestActiveAgeDays: z.number().int().nullable(),
+    dueForRotation: z
+      .number()
+      .int()
+      .openapi({ description: "Active keys 90 days old or more: the daily job rotates them" }),
+    pastSealLimit: z
+      .number()
+      .int()
+      .openapi({ description: "Active keys 120 days old or more: they seal nothing until rotated (an alert)" }),
+    wrappedUnderOtherMasterKeys: z.number().int().openapi({
+      description: "Data keys not yet re-wrapped under the current master key after a master key rotation",
+    }),
+  })
+  .openapi("VaultMetrics");
+
 const MetricsSchema = z
   .object({
     generatedAt: z.number().int(),
@@ -88,6 +115,7 @@ const MetricsSchema = z
     reconciliation: z.object({ lastRun: ReconciliationRunSchema.nullable() }),
     brokers: z.array(BrokerBreakerSchema).openapi({ description: "Each broker's circuit breaker" }),
     realtime: RealtimeSchema,
+    vault: VaultSchema.openapi({ description: "The credential vault's data keys" }),
   })
   .openapi("OpsMetrics");
 
@@ -97,7 +125,7 @@ const route = createRoute({
   path: "/api/v1/ops/metrics",
   tags: ["operations"],
   summary:
-    "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers, realtime",
+    "Platform figures: orders by status (24 h), dead letters, the last reconciliation run, broker breakers, realtime, the credential vault",
   responses: {
     200: { description: "Current figures", content: { "application/json": { schema: MetricsSchema } } },
     401: errorResponse("Missing or invalid operator token"),
@@ -134,14 +162,26 @@ function realtimeView(hubs: readonly HubReport[], now: number): z.infer<typeof R
   };
 }
 
+function vaultView(keys: DataKeyFigures, masterKeyId: string | null, now: number): z.infer<typeof VaultSchema> {
+  const { oldestActiveCreatedAt, ...counts } = keys;
+  return {
+    configured: masterKeyId !== null,
+    masterKeyId,
+    ...counts,
+    oldestActiveAgeDays: oldestActiveCreatedAt === null ? null : Math.floor((now - oldestActiveCreatedAt) / 86_400_000),
+  };
+}
+
 export function registerOpsMetrics(app: App): void {
   app.openapi(route, async (c) => {
     const now = Date.now();
     const db = database(c.env.DB);
-    const [figures, breakers, hubs] = await Promise.all([
+    const masterKeyId = masterKeyring(c.get("config")).current?.id ?? null;
+    const [figures, breakers, hubs, keys] = await Promise.all([
       platformFigures(db, now - WINDOW_MS),
       breakerStates(c.env),
       realtimeStatsStore(db).all(),
+      dataKeyStore(db).figures(now - DATA_KEY_ROTATE_AFTER_MS, now - DATA_KEY_SEAL_LIMIT_MS, masterKeyId),
     ]);
     const byQueue = figures.deadLettersNotReplayed;
     return c.json(
@@ -152,6 +192,7 @@ export function registerOpsMetrics(app: App): void {
         reconciliation: { lastRun: figures.lastReconciliationRun },
         brokers: breakers.map(({ broker, state }) => breakerView(broker, state)),
         realtime: realtimeView(hubs, now),
+        vault: vaultView(keys, masterKeyId, now),
       },
       200,
     );
