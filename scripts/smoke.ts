@@ -1,7 +1,8 @@
+import { createHmac } from "node:crypto";
 import { expect } from "./lib/check.ts";
 import { sendDemoClose, sendDemoSignal, waitForOrders } from "./lib/demo-signal.ts";
 import { freshLocalSecrets } from "./lib/dev-vars.ts";
-import { DEMO_COMMUNITY, DEMO_USERS } from "./lib/seed-data.ts";
+import { DEMO_COMMUNITY, DEMO_PROVIDER, DEMO_USERS } from "./lib/seed-data.ts";
 import { type DevServer, startWranglerDev } from "./lib/wrangler-dev.ts";
 
 /**
@@ -222,8 +223,57 @@ const closeAndHistoryCheck: Check = {
   },
 };
 
-/** In order: the close acts on the copy the signal made. */
-const demoChecks = [embeddedDemoCheck, closeAndHistoryCheck];
+/**
+ * A signal webhook over the operator API: its signing secret is sealed by the credential vault under the community's
+ * data key, so a signed TradersPost alert is verified through it; a wrong signature is refused; the metrics show the key.
+ */
+const signedWebhookCheck: Check = {
+  name: "a signal webhook takes a TradersPost alert signed with its secret (sealed by the vault) and refuses a wrong signature",
+  async run(server) {
+    const { baseUrl } = server;
+    const base = `${baseUrl}/api/v1/communities/${DEMO_COMMUNITY.id}/signal-webhooks`;
+    const listed = (await json(await fetch(base, { headers: ops(server) }))) as {
+      webhooks?: { id: string; providerDiscordId: string | null }[];
+    };
+    for (const webhook of listed.webhooks ?? []) {
+      if (webhook.providerDiscordId !== DEMO_PROVIDER.discordId) continue;
+      await (await fetch(`${base}/${webhook.id}`, { method: "DELETE", headers: ops(server) })).arrayBuffer();
+    }
+    const created = await fetch(base, {
+      method: "POST",
+      headers: ops(server, { "content-type": "application/json" }),
+      body: JSON.stringify({ provider: DEMO_PROVIDER.discordId }),
+    });
+    const issued = (await json(created)) as { url?: string; secret?: string };
+    expect(created.status === 201 && issued.url && issued.secret, `create answered ${created.status}`);
+    const path = new URL(issued.url ?? "").pathname;
+    const body = JSON.stringify({ ticker: "MSFT", action: "buy", quantity: 1 });
+    const post = (signature: string) =>
+      fetch(`${baseUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-signature": `sha256=${signature}` },
+        body,
+      });
+    const signed = await post(
+      createHmac("sha256", issued.secret ?? "")
+        .update(body)
+        .digest("hex"),
+    );
+    const receipt = (await json(signed)) as { signalId?: string };
+    expect(signed.status === 202 && typeof receipt.signalId === "string", `signed alert answered ${signed.status}`);
+    await expectError(await post("0".repeat(64)), 401, "INVALID_SIGNATURE");
+    const metrics = (await json(await fetch(`${baseUrl}/api/v1/ops/metrics`, { headers: ops(server) }))) as {
+      vault?: { configured?: boolean; activeKeys?: number };
+    };
+    expect(
+      metrics.vault?.configured === true && (metrics.vault.activeKeys ?? 0) >= 1,
+      `vault metrics: ${JSON.stringify(metrics.vault)}`,
+    );
+  },
+};
+
+/** In order: the close acts on the copy the signal made; the webhook's alert comes after, on another symbol. */
+const demoChecks = [embeddedDemoCheck, closeAndHistoryCheck, signedWebhookCheck];
 
 async function runChecks(label: string, server: DevServer, checks: Check[]): Promise<number> {
   let failed = 0;
