@@ -35,6 +35,8 @@ import { autoFollowers, roomForEveryCopy } from "./support/intake-community";
 
 const SIGNALS = Number(benchVar("BENCH_WEBHOOK_SIGNALS", "200"));
 const FOLLOWERS = Number(benchVar("BENCH_WEBHOOK_FOLLOWERS", "10"));
+/** 1: each alert carries `x-signature`, so the Worker opens the signing secret through the credential vault. */
+const SIGNED = benchVar("BENCH_WEBHOOK_SIGNED", "0") === "1";
 const WARM_UP = 10;
 /** A webhook takes 60 alerts a minute: the alerts go round several providers' webhooks to stay inside it. */
 const ALERTS_PER_WEBHOOK = 50;
@@ -76,17 +78,21 @@ describe("webhook signal", () => {
     for (let n = 0; n < WARM_UP + SIGNALS; n++) {
       const webhook = webhooks[n % webhooks.length] as TestWebhook;
       const sent = Date.now();
-      const res = await postSignal(webhook.path, {
-        ticker: benchTicker("W", n),
-        action: "buy",
-        quantity: 1,
-        // A limit buy (a bare `price` is a market order, sized at the paper quote, where 110 is no target).
-        orderType: "limit",
-        limitPrice: 100,
-        stopLoss: { type: "stop", stopPrice: 95 },
-        takeProfit: { limitPrice: 110 },
-        time: new Date(sent).toISOString(),
-      });
+      const res = await postSignal(
+        webhook.path,
+        {
+          ticker: benchTicker("W", n),
+          action: "buy",
+          quantity: 1,
+          // A limit buy (a bare `price` is a market order, sized at the paper quote, where 110 is no target).
+          orderType: "limit",
+          limitPrice: 100,
+          stopLoss: { type: "stop", stopPrice: 95 },
+          takeProfit: { limitPrice: 110 },
+          time: new Date(sent).toISOString(),
+        },
+        SIGNED ? { signWith: webhook.secret } : {},
+      );
       const answer = (await res.json()) as { signalId?: string; status?: string };
       const answered = Date.now();
       if (n < WARM_UP) {
@@ -132,6 +138,7 @@ describe("webhook signal", () => {
       measuredTo: "the 202 read back, written after the executor stored the signal as accepted and published it",
       signals: SIGNALS,
       followers: FOLLOWERS,
+      signed: SIGNED,
       webhooks: webhooks.length,
       outcomes,
       ordersQueued,
