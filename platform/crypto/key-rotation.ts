@@ -10,7 +10,13 @@ import {
   unwrapDataKey,
   wrapDataKey,
 } from "../../shared/crypto/data-keys";
-import { masterKeyring, SealedSecretError, sealedKeyOf, sealUnderDataKey } from "../../shared/crypto/sealed-secret";
+import {
+  type MasterKey,
+  masterKeyring,
+  SealedSecretError,
+  sealedKeyOf,
+  sealUnderDataKey,
+} from "../../shared/crypto/sealed-secret";
 import { NotFoundError } from "../../shared/errors";
 import type { Logger } from "../../shared/logging";
 import { secretBinding } from "../../shared/signal-webhooks/credentials";
@@ -94,10 +100,11 @@ export async function rotateDataKeys(
     return { ...summary, configured: false };
   }
   const store = dataKeyStore(db);
+  const vault = credentialVault(db, config, logger, () => now);
 
   for (const row of await store.activeCreatedBefore(now - DATA_KEY_ROTATE_AFTER_MS, DATA_KEY_ROTATIONS_PER_RUN)) {
     try {
-      await rotateScope(db, config, logger, row, now, summary);
+      await rotateScope(db, vault, master, logger, row, now, summary);
     } catch (error) {
       summary.failed += 1;
       logger.error("vault.rotation_failed", { alert: true, scope: row.scope, keyId: row.id, error });
@@ -106,7 +113,6 @@ export async function rotateDataKeys(
 
   for (const scope of await scopesWithMasterSealedSecrets(db)) {
     try {
-      const vault = credentialVault(db, config, logger, () => now);
       const moved = await resealScope(db, vault, logger, scope, {
         needed: (sealed) => sealedKeyOf(sealed)?.kind === "master",
         seal: (plaintext, binding) => vault.seal(scope, plaintext, binding),
@@ -146,14 +152,13 @@ export async function rotateDataKeys(
 
 async function rotateScope(
   db: Database,
-  config: VaultConfig,
+  vault: CredentialVault,
+  master: MasterKey,
   logger: Logger,
   previous: DataKeyRow,
   now: number,
   summary: RotationSummary,
 ): Promise<void> {
-  const master = masterKeyring(config).current;
-  if (!master) return;
   const next = newDataKey();
   const rotated = await dataKeyStore(db).rotate(previous.id, {
     id: next.id,
@@ -164,7 +169,7 @@ async function rotateScope(
   });
   if (!rotated) return; // another run rotated it first
   summary.rotated += 1;
-  const { resealed, unreadable } = await resealScope(db, credentialVault(db, config, logger), logger, previous.scope, {
+  const { resealed, unreadable } = await resealScope(db, vault, logger, previous.scope, {
     needed: (sealed) => sealedKeyOf(sealed)?.keyId !== next.id,
     seal: async (plaintext, binding) => sealUnderDataKey(plaintext, next, binding),
   });

@@ -38,6 +38,7 @@ export interface CredentialVault {
 /** Unwrapped data keys by id, kept by the isolate so that opening a secret costs no D1 read after the first. */
 const unwrapped = new Map<string, { scope: string; key: SealingKey }>();
 const MAX_CACHED_KEYS = 512;
+const ANOTHER_SCOPE = "The sealed secret belongs to another scope.";
 
 export function credentialVault(db: Database, config: VaultConfig, logger: Logger, now = Date.now): CredentialVault {
   const store = dataKeyStore(db);
@@ -81,7 +82,14 @@ export function credentialVault(db: Database, config: VaultConfig, logger: Logge
         "DATA_KEY_EXPIRED",
       );
     }
-    return cachedOrUnwrap(row.id, scope, row.wrappedKey, keyring);
+    return cachedKey(row.id, scope) ?? unwrapAndRemember(row.id, scope, row.wrappedKey, keyring);
+  }
+
+  async function storedKey(id: string, scope: string): Promise<SealingKey> {
+    const row = await store.byId(id);
+    if (!row) throw new SealedSecretError(`The data key "${id}" does not exist.`);
+    if (row.scope !== scope) throw new SealedSecretError(ANOTHER_SCOPE);
+    return unwrapAndRemember(row.id, scope, row.wrappedKey, keyring);
   }
 
   return {
@@ -93,15 +101,8 @@ export function credentialVault(db: Database, config: VaultConfig, logger: Logge
       const named = sealedKeyOf(sealedText);
       if (!named) throw new SealedSecretError("Unknown sealed secret format.");
       if (named.kind === "master") return openSecret(sealedText, keyring, binding);
-      const cached = unwrapped.get(named.keyId);
-      if (cached) {
-        if (cached.scope !== scope) throw new SealedSecretError("The sealed secret belongs to another scope.");
-        return openUnderDataKey(sealedText, cached.key, binding);
-      }
-      const row = await store.byId(named.keyId);
-      if (!row) throw new SealedSecretError(`The data key "${named.keyId}" does not exist.`);
-      if (row.scope !== scope) throw new SealedSecretError("The sealed secret belongs to another scope.");
-      return openUnderDataKey(sealedText, cachedOrUnwrap(row.id, scope, row.wrappedKey, keyring), binding);
+      const key = cachedKey(named.keyId, scope) ?? (await storedKey(named.keyId, scope));
+      return openUnderDataKey(sealedText, key, binding);
     },
   };
 }
@@ -111,9 +112,14 @@ export function forgetScopeKeys(scope: string): void {
   for (const [id, entry] of unwrapped) if (entry.scope === scope) unwrapped.delete(id);
 }
 
-function cachedOrUnwrap(id: string, scope: string, wrappedKey: string, keyring: MasterKeyring): SealingKey {
+/** The kept unwrapped key `id`, if any; SealedSecretError when it belongs to another scope than `scope`. */
+function cachedKey(id: string, scope: string): SealingKey | undefined {
   const cached = unwrapped.get(id);
-  if (cached && cached.scope === scope) return cached.key;
+  if (cached && cached.scope !== scope) throw new SealedSecretError(ANOTHER_SCOPE);
+  return cached?.key;
+}
+
+function unwrapAndRemember(id: string, scope: string, wrappedKey: string, keyring: MasterKeyring): SealingKey {
   const key = unwrapDataKey(wrappedKey, scope, id, keyring);
   remember(scope, key);
   return key;

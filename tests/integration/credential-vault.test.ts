@@ -15,7 +15,13 @@ import {
   PLATFORM_SCOPE,
   unwrapDataKey,
 } from "../../shared/crypto/data-keys";
-import { masterKeyring, openUnderDataKey, SealedSecretError, sealSecret } from "../../shared/crypto/sealed-secret";
+import {
+  masterKeyring,
+  openUnderDataKey,
+  SealedSecretError,
+  sealedKeyOf,
+  sealSecret,
+} from "../../shared/crypto/sealed-secret";
 import { AppError } from "../../shared/errors";
 import { rootLogger } from "../../shared/logging";
 import { secretBinding } from "../../shared/signal-webhooks/credentials";
@@ -57,10 +63,6 @@ async function sealedWebhookSecret(webhookId: string): Promise<string> {
   return String(row?.sealed_secret);
 }
 
-function keyIdOf(sealed: string): string {
-  return sealed.split(".")[1] ?? "";
-}
-
 const vault = (now = Date.now) => credentialVault(db, TEST_VARS, rootLogger, now);
 
 describe("credential vault", () => {
@@ -77,8 +79,8 @@ describe("credential vault", () => {
     expect(keyA).toMatchObject({ state: "active", master_key_id: TEST_VARS.MASTER_KEY_ID });
     expect(keyA?.wrapped_key).toMatch(/^v1\.test-1\./);
     expect(sealedA).toMatch(new RegExp(`^v2\\.${keyA?.id}\\.`));
-    expect(keyIdOf(againA)).toBe(keyA?.id);
-    expect(keyIdOf(sealedB)).not.toBe(keyA?.id);
+    expect(sealedKeyOf(againA)?.keyId).toBe(keyA?.id);
+    expect(sealedKeyOf(sealedB)?.keyId).not.toBe(keyA?.id);
 
     expect(await vault().open(a, sealedA, "row:1")).toBe("secret-of-a");
     expect(await vault().open(b, sealedB, "row:1")).toBe("secret-of-b");
@@ -115,11 +117,11 @@ describe("credential vault", () => {
     expect(summary.migrated).toBeGreaterThanOrEqual(2);
     const totp = (await mfaStore(db).get(user.id))?.secretSealed ?? "";
     const [platformKey] = (await keysOf(PLATFORM_SCOPE)).filter((key) => key.state === "active");
-    expect(keyIdOf(totp)).toBe(platformKey?.id);
+    expect(sealedKeyOf(totp)?.keyId).toBe(platformKey?.id);
     expect(await vault().open(PLATFORM_SCOPE, totp, totpSecretBinding(user.id))).toBe("JBSWY3DPEHPK3PXP");
     const scope = communityScope(community.communityId);
     const sealed = await sealedWebhookSecret(webhook.id);
-    expect(keyIdOf(sealed)).toBe((await keysOf(scope))[0]?.id);
+    expect(sealedKeyOf(sealed)?.keyId).toBe((await keysOf(scope))[0]?.id);
     expect(await vault().open(scope, sealed, webhookBinding)).toBe(webhook.secret);
     const signed = await postSignal(webhook.path, { text: "BUY MSFT @ 150" }, { signWith: webhook.secret });
     expect(signed.status).toBe(202);
@@ -132,7 +134,7 @@ describe("credential vault", () => {
     const webhook = await createWebhook(community.communityId, community.providerId);
     const scope = communityScope(community.communityId);
     const [first] = await keysOf(scope);
-    expect(keyIdOf(await sealedWebhookSecret(webhook.id))).toBe(first?.id);
+    expect(sealedKeyOf(await sealedWebhookSecret(webhook.id))?.keyId).toBe(first?.id);
 
     // 89 days on, nothing is due.
     const early = await rotateDataKeys(db, TEST_VARS, rootLogger, (first?.created_at ?? 0) + 89 * DAY);
@@ -152,7 +154,7 @@ describe("credential vault", () => {
     const keys = await keysOf(scope);
     expect(keys.map((key) => key.state)).toEqual(["retired", "active"]);
     const sealed = await sealedWebhookSecret(webhook.id);
-    expect(keyIdOf(sealed)).toBe(keys[1]?.id);
+    expect(sealedKeyOf(sealed)?.keyId).toBe(keys[1]?.id);
     expect(await vault().open(scope, sealed, secretBinding(community.communityId, webhook.id))).toBe(webhook.secret);
 
     // The rotation is in the community's audit log, without any key material.
