@@ -1,12 +1,14 @@
 import type { TenantRepository } from "../../platform/db/tenant/for-community";
 import { takesTrailingStops } from "../../shared/brokers/adapter";
 import { legLabel } from "../../shared/discord/format";
+import { orderInstrumentKey } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { isTerminal, ORDER_TRANSITIONS } from "../../shared/orders/state-machine";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
+import { type ExitRoom, roomForNewExits } from "../../shared/risk/exits-to-position";
 import type { OrderIntent } from "../../shared/risk/types";
-import { fitExitsToHeld } from "./exit-sync";
+import { fitExitsToHeld, stepOf, toWorkingExit, withdrawExit } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
 import { refreshPosition } from "./positions";
 
@@ -46,9 +48,28 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     },
     takesTrailingStops(ctx.adapter.capabilities, intent.assetClass),
   );
-  const orders = await Promise.all(planned.intents.map((exit) => exitOrder(ctx, entry, exit)));
+  const room = heldNow === undefined ? null : await roomBesideWorkingExits(ctx, entry, planned.intents, heldNow);
+  const intents = planned.intents.map((exit, i) => {
+    const quantity = room?.[i]?.quantity ?? exit.quantity;
+    return quantity > 0 && quantity !== exit.quantity ? { ...exit, quantity } : exit;
+  });
+  const orders = await Promise.all(intents.map((exit) => exitOrder(ctx, entry, exit)));
   await ctx.tenant.execution.insertOrders(orders, ctx.now());
-  let stored = await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id));
+  const notes: string[] = [];
+  // An exit with no room is recorded, canceled with its reason before it is ever sent: the entry keeps a trace of it.
+  const noRoom = new Map<string, string>();
+  orders.forEach((order, i) => {
+    const fit = room?.[i];
+    if (fit?.reason)
+      notes.push(`${capitalized(legLabel(order.leg))} ${fit.quantity > 0 ? "" : "not placed: "}${fit.reason}.`);
+    if (fit && fit.quantity === 0) noRoom.set(order.id, fit.reason ?? "");
+  });
+  let stored: OrderRow[] = [];
+  for (const exit of await ctx.tenant.execution.getOrdersByIds(orders.map((o) => o.id))) {
+    const reason = noRoom.get(exit.id);
+    if (reason === undefined) stored.push(exit);
+    else if (exit.status === "queued") await withdrawExit(ctx, exit, { cause: "position_reduced", reason, data: {} });
+  }
   const later: OrderRow[] = [];
   for (let i = 0; i < stored.length; i++) {
     const exit = stored[i] as OrderRow;
@@ -73,16 +94,33 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     skipped: planned.skipped,
   });
 
-  const notes = [...planned.atMarket, ...planned.trailAsFixed].map(
-    ({ leg, reason }) => `${capitalized(legLabel(leg))}: ${reason}`,
+  notes.unshift(
+    ...[...planned.atMarket, ...planned.trailAsFixed].map(
+      ({ leg, reason }) => `${capitalized(legLabel(leg))}: ${reason}`,
+    ),
   );
   for (const skipped of planned.skipped) notes.push(`${skipped.leg} is not placed: ${skipped.reason}.`);
-  const filledSigned = entry.side === "buy" ? entry.filledQuantity : -entry.filledQuantity;
-  const shrunk =
-    heldNow !== undefined &&
-    (Math.sign(heldNow) !== Math.sign(filledSigned) || Math.abs(heldNow) < Math.abs(filledSigned));
-  if (shrunk) notes.push(...(await fitExitsToHeld(ctx, entry, heldNow)));
+  // The position may hold less than every working exit covers (closed in part meanwhile): fit them all to it.
+  if (heldNow !== undefined) notes.push(...(await fitExitsToHeld(ctx, entry, heldNow)));
   return notes;
+}
+
+/** What of each exit fits beside those already working on the entry's position, which hold `heldSigned`. */
+async function roomBesideWorkingExits(
+  ctx: OrderFlowContext,
+  entry: OrderRow,
+  exits: readonly OrderIntent[],
+  heldSigned: number,
+): Promise<ExitRoom[]> {
+  const key = orderInstrumentKey(entry);
+  const working = (await ctx.tenant.execution.workingExitsOf(entry.userId, entry.accountRef, entry.symbol)).filter(
+    (exit) => orderInstrumentKey(exit) === key && exit.parentOrderId !== entry.id,
+  );
+  const held =
+    heldSigned === 0
+      ? null
+      : ({ direction: heldSigned > 0 ? "long" : "short", quantity: Math.abs(heldSigned) } as const);
+  return roomForNewExits(held, working.map(toWorkingExit), exits, stepOf(entry));
 }
 
 async function exitOrder(ctx: OrderFlowContext, entry: OrderRow, exit: OrderIntent): Promise<NewOrder> {

@@ -81,7 +81,7 @@ export async function fitExitsToHeld(ctx: OrderFlowContext, order: OrderRow, hel
   return notes;
 }
 
-function toWorkingExit(exit: OrderRow): WorkingExit {
+export function toWorkingExit(exit: OrderRow): WorkingExit {
   return {
     id: exit.id,
     leg: exit.leg,
@@ -90,7 +90,7 @@ function toWorkingExit(exit: OrderRow): WorkingExit {
   };
 }
 
-function stepOf(exit: OrderRow): number {
+export function stepOf(exit: Pick<OrderRow, "intent" | "assetClass">): number {
   return exit.intent.lotStep ?? lotStep(exit.assetClass as AssetClass, { fractional: false });
 }
 

@@ -75,3 +75,65 @@ export function fitExitsToPosition(held: HeldPosition | null, exits: readonly Wo
   }
   return fits;
 }
+
+/** An exit about to be placed for a position (an entry's stop or take-profit after its fill). */
+export interface NewExit {
+  leg: string;
+  side: OrderSide;
+  quantity: number;
+}
+
+/** What of a new exit may be placed: all of it (reason null), less, or nothing (0), and why. */
+export interface ExitRoom {
+  quantity: number;
+  reason: string | null;
+}
+
+/**
+ * How much of each exit about to be placed fits beside the exits already working on the position (in the order
+ * given): those are kept whole, and each new stop, and each new take-profit (nearest target first), takes what its
+ * group still leaves uncovered of what is held. Nothing fits when the position is flat or on the other side. So a
+ * later entry's exits never make the position's stops, or its targets, cover more than it holds, not even between
+ * placing them and fitting the others. An exit of another kind keeps its quantity.
+ */
+export function roomForNewExits(
+  held: HeldPosition | null,
+  working: readonly WorkingExit[],
+  exits: readonly NewExit[],
+  step: number,
+): ExitRoom[] {
+  const heldLots = held ? toLots(held.quantity, step) : 0;
+  const closingSide: OrderSide | null = held ? (held.direction === "long" ? "sell" : "buy_to_cover") : null;
+  const groupOf = (leg: string) => (leg === "stop" ? "stop" : leg.startsWith("tp") ? "tp" : null);
+  const room = { stop: heldLots, tp: heldLots };
+  const others = { stop: false, tp: false };
+  for (const exit of working) {
+    const group = groupOf(exit.leg);
+    if (!group || exit.side !== closingSide || exit.remaining <= 0) continue;
+    room[group] = Math.max(0, room[group] - toLots(exit.remaining, step));
+    others[group] = true;
+  }
+  const holding = `the position holds ${amount(fromLots(heldLots, step))}`;
+  const fits: ExitRoom[] = exits.map((exit) => ({ quantity: exit.quantity, reason: null }));
+  const placing = exits
+    .map((exit, i) => ({ exit, i, index: exit.leg === "stop" ? 0 : Number(exit.leg.slice(2)) || 0 }))
+    .filter(({ exit }) => groupOf(exit.leg) !== null)
+    .sort((a, b) => a.index - b.index || a.i - b.i);
+  for (const { exit, i } of placing) {
+    if (!held || exit.side !== closingSide) {
+      fits[i] = { quantity: 0, reason: held ? `the position is now ${held.direction}` : "the position is closed" };
+      continue;
+    }
+    const group = groupOf(exit.leg) as "stop" | "tp";
+    const wanted = toLots(exit.quantity, step);
+    const lots = Math.min(wanted, room[group]);
+    room[group] -= lots;
+    if (lots === wanted) continue;
+    const why = others[group] ? `other exits already cover the rest (${holding})` : holding;
+    fits[i] =
+      lots <= 0
+        ? { quantity: 0, reason: `other exits already cover what is held (${holding})` }
+        : { quantity: fromLots(lots, step), reason: `resized to ${amount(fromLots(lots, step))}: ${why}` };
+  }
+  return fits;
+}

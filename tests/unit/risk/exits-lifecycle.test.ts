@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decide, fromLots, instrumentKey, scaleQuantity, toLots } from "../../../shared/risk";
 import { exitsAfterFill } from "../../../shared/risk/exits-after-fill";
-import { fitExitsToPosition, type WorkingExit } from "../../../shared/risk/exits-to-position";
+import { fitExitsToPosition, roomForNewExits, type WorkingExit } from "../../../shared/risk/exits-to-position";
 import { input, leg, limits, paperAccount, placed, signal } from "./fixtures";
 
 /** A fixed seed, printed by fast-check with any counterexample. */
@@ -187,6 +187,57 @@ describe("exits fitted to the position", () => {
     expect(
       fitExitsToPosition({ direction: "long", quantity: 30 }, [exit("old", "stop", 20), exit("new", "stop", 20)], 1),
     ).toEqual([{ id: "new", action: "resize", quantity: 10, reason: "resized to 10: the position holds 30" }]);
+  });
+
+  it("Scenario: A later entry's exits fit beside the exits already working", () => {
+    // Short 7 with its stop and two targets; half was closed (3) while a second short of 7 filled: 11 held.
+    const working = [
+      exit("stop-1", "stop", 7, "buy_to_cover"),
+      exit("tp1-1", "tp1", 3, "buy_to_cover"),
+      exit("tp2-1", "tp2", 4, "buy_to_cover"),
+    ];
+    const second = [
+      { leg: "stop", side: "buy_to_cover" as const, quantity: 7 },
+      { leg: "tp1", side: "buy_to_cover" as const, quantity: 7 },
+    ];
+    expect(roomForNewExits({ direction: "short", quantity: 11 }, working, second, 1)).toEqual([
+      { quantity: 4, reason: "resized to 4: other exits already cover the rest (the position holds 11)" },
+      { quantity: 4, reason: "resized to 4: other exits already cover the rest (the position holds 11)" },
+    ]);
+    // With room for all of it, the exits are placed whole.
+    expect(roomForNewExits({ direction: "short", quantity: 14 }, working, second, 1)).toEqual([
+      { quantity: 7, reason: null },
+      { quantity: 7, reason: null },
+    ]);
+    // No room left: nothing is placed, and why.
+    expect(roomForNewExits({ direction: "short", quantity: 7 }, working, second, 1)).toEqual([
+      { quantity: 0, reason: "other exits already cover what is held (the position holds 7)" },
+      { quantity: 0, reason: "other exits already cover what is held (the position holds 7)" },
+    ]);
+    // New targets take the room nearest first; flat or the other side, nothing fits.
+    expect(
+      roomForNewExits(
+        { direction: "long", quantity: 10 },
+        [exit("s", "stop", 4)],
+        [
+          { leg: "tp2", side: "sell", quantity: 5 },
+          { leg: "tp1", side: "sell", quantity: 8 },
+        ],
+        1,
+      ).map((fit) => fit.quantity),
+    ).toEqual([2, 8]);
+    expect(roomForNewExits(null, [], second, 1).map((fit) => fit.reason)).toEqual([
+      "the position is closed",
+      "the position is closed",
+    ]);
+    expect(roomForNewExits({ direction: "long", quantity: 5 }, [], second, 1).map((fit) => fit.quantity)).toEqual([
+      0, 0,
+    ]);
+    // The position shrank below the entry's fill and no other exit works on it: sized to what is held.
+    expect(roomForNewExits({ direction: "short", quantity: 5 }, [], second, 1)).toEqual([
+      { quantity: 5, reason: "resized to 5: the position holds 5" },
+      { quantity: 5, reason: "resized to 5: the position holds 5" },
+    ]);
   });
 
   it("Scenario: Positions are matched by instrument key", () => {
