@@ -17,8 +17,9 @@ import {
 
 /**
  * The execution invariants over random sequences of signals, price moves,
- * queue deliveries (with redeliveries), follow-ups, member cancels, halts and
- * executor restarts, through the real executor, paper broker and D1. The queue
+ * the provider's trade management, queue deliveries (with redeliveries),
+ * follow-ups, member cancels, halts and executor restarts, through the real
+ * executor, paper broker and D1. The queue
  * and the alarm are taken over so that a run is reproducible from its seed:
  * orders reach the consumer only at a `deliver` step, and fills are looked at
  * only at `followUp` steps and before each check.
@@ -72,6 +73,17 @@ type Step =
     }
   | { kind: "exit"; action: "sell" | "cover" | "close"; symbol: Ticker; half: boolean; delivered: boolean }
   | { kind: "price"; symbol: Ticker; factor: number }
+  | {
+      kind: "manage";
+      symbol: Ticker;
+      /** A provider's management message naming the symbol: move the stop, trail it, close half, cancel entries. */
+      what: "breakeven" | "stop" | "trail" | "closeHalf" | "cancelEntries";
+      /** For `stop`: the new level as a factor of the current price (below for a long, above for a short). */
+      factor: number;
+      /** A reply to the last entry signal on the symbol, or a message naming only the symbol. */
+      reply: boolean;
+      delivered: boolean;
+    }
   | { kind: "deliver"; redeliver: boolean }
   | { kind: "followUp" }
   | { kind: "cancel"; pick: number }
@@ -112,6 +124,23 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       factor: fc.double({ min: 0.9, max: 1.1, noNaN: true }),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("manage" as const),
+      symbol,
+      what: fc.constantFrom(
+        "breakeven" as const,
+        "stop" as const,
+        "trail" as const,
+        "closeHalf" as const,
+        "cancelEntries" as const,
+      ),
+      factor: fc.constantFrom(0.97, 1.03),
+      reply: fc.boolean(),
+      delivered: promptly,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("deliver" as const), redeliver: fc.boolean() }) },
   { weight: 3, arbitrary: fc.constant({ kind: "followUp" as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }) },
@@ -132,6 +161,8 @@ interface Harness {
   outbox: unknown[];
   delivered: unknown[];
   prices: Record<Ticker, number>;
+  /** The last entry signal on each symbol, for management replies. */
+  entrySignals: Partial<Record<Ticker, string>>;
 }
 
 interface ExecutorInternals {
@@ -197,7 +228,8 @@ async function run(harness: Harness, current: Step, serial: number): Promise<voi
   switch (current.kind) {
     case "entry": {
       const signal = signalFor(current, harness.prices[current.symbol], serial);
-      await submit(community, signal);
+      const { signalId } = await submit(community, signal);
+      harness.entrySignals[current.symbol] = signalId;
       // The development feed starts its walk at a signal's price.
       if (signal.entry) harness.prices[current.symbol] = signal.entry.price;
       if (current.delivered) await deliverOutbox(harness, false);
@@ -225,6 +257,32 @@ async function run(harness: Harness, current: Step, serial: number): Promise<voi
       await runInDurableObject(executor(), async (instance: CommunityExecutor) => {
         (instance as unknown as ExecutorInternals).parts.paper.quotes.anchor?.(current.symbol, price);
       });
+      return;
+    }
+    case "manage": {
+      const price = harness.prices[current.symbol];
+      const management = {
+        stop: null,
+        cancelEntries: false,
+        closePercent: null,
+        symbol: current.symbol,
+        reported: false,
+        ...(current.what === "breakeven" ? { stop: { breakeven: true as const } } : {}),
+        ...(current.what === "stop" ? { stop: { price: Number((price * current.factor).toFixed(2)) } } : {}),
+        ...(current.what === "trail" ? { trail: { percent: 2 } } : {}),
+        ...(current.what === "closeHalf" ? { closePercent: 50 } : {}),
+        ...(current.what === "cancelEntries" ? { cancelEntries: true } : {}),
+      };
+      // A refusal (no open trade, two of them, a stop through the market) is an answer, not a failure.
+      await executor().manageTrades({
+        communityId: harness.community.communityId,
+        providerUserId: harness.community.providerId,
+        sourceId: `manage-${serial}-${crypto.randomUUID()}`,
+        sourceTimestamp: Date.now(),
+        signalId: current.reply ? (harness.entrySignals[current.symbol] ?? null) : null,
+        management,
+      });
+      if (current.delivered) await deliverOutbox(harness, false);
       return;
     }
     case "deliver":
@@ -389,6 +447,7 @@ describe("execution invariants", () => {
           outbox: [],
           delivered: [],
           prices: { AAPL: 100, MSFT: 300, "BTC/USD": 60_000 },
+          entrySignals: {},
         };
         let serial = 0;
         for (const current of [
