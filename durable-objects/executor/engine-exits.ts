@@ -6,7 +6,7 @@ import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { isTerminal, ORDER_TRANSITIONS } from "../../shared/orders/state-machine";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
-import { type ExitRoom, roomForNewExits } from "../../shared/risk/exits-to-position";
+import { type ExitRoom, fitExitsToPosition, roomForNewExits } from "../../shared/risk/exits-to-position";
 import type { OrderIntent } from "../../shared/risk/types";
 import { fitExitsToHeld, stepOf, toWorkingExit, withdrawExit } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
@@ -48,7 +48,8 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     },
     takesTrailingStops(ctx.adapter.capabilities, intent.assetClass),
   );
-  const room = heldNow === undefined ? null : await roomBesideWorkingExits(ctx, entry, planned.intents, heldNow);
+  const beside = heldNow === undefined ? null : await roomBesideWorkingExits(ctx, entry, planned.intents, heldNow);
+  const room = beside?.room;
   const intents = planned.intents.map((exit, i) => {
     const quantity = room?.[i]?.quantity ?? exit.quantity;
     return quantity > 0 && quantity !== exit.quantity ? { ...exit, quantity } : exit;
@@ -100,27 +101,36 @@ export async function placeEngineExits(ctx: OrderFlowContext, entry: OrderRow, h
     ),
   );
   for (const skipped of planned.skipped) notes.push(`${skipped.leg} is not placed: ${skipped.reason}.`);
-  // The position may hold less than every working exit covers (closed in part meanwhile): fit them all to it.
-  if (heldNow !== undefined) notes.push(...(await fitExitsToHeld(ctx, entry, heldNow)));
+  // The position holds less than the exits already working on it cover (closed in part meanwhile): fit them to it.
+  if (heldNow !== undefined && beside?.workingNeedFitting) notes.push(...(await fitExitsToHeld(ctx, entry, heldNow)));
   return notes;
 }
 
-/** What of each exit fits beside those already working on the entry's position, which hold `heldSigned`. */
+/**
+ * What of each exit fits beside those already working on the entry's position, which holds `heldSigned`; and whether
+ * the exits working on it already cover more than it holds (or work on the wrong side), so that they need fitting.
+ */
 async function roomBesideWorkingExits(
   ctx: OrderFlowContext,
   entry: OrderRow,
   exits: readonly OrderIntent[],
   heldSigned: number,
-): Promise<ExitRoom[]> {
+): Promise<{ room: ExitRoom[]; workingNeedFitting: boolean }> {
   const key = orderInstrumentKey(entry);
+  // This entry's own exits are there already only when it is placed again (their rows stay as they were).
   const working = (await ctx.tenant.execution.workingExitsOf(entry.userId, entry.accountRef, entry.symbol)).filter(
-    (exit) => orderInstrumentKey(exit) === key && exit.parentOrderId !== entry.id,
+    (exit) => orderInstrumentKey(exit) === key,
   );
   const held =
     heldSigned === 0
       ? null
       : ({ direction: heldSigned > 0 ? "long" : "short", quantity: Math.abs(heldSigned) } as const);
-  return roomForNewExits(held, working.map(toWorkingExit), exits, stepOf(entry));
+  const step = stepOf(entry);
+  const others = working.filter((exit) => exit.parentOrderId !== entry.id).map(toWorkingExit);
+  return {
+    room: roomForNewExits(held, others, exits, step),
+    workingNeedFitting: fitExitsToPosition(held, working.map(toWorkingExit), step).length > 0,
+  };
 }
 
 async function exitOrder(ctx: OrderFlowContext, entry: OrderRow, exit: OrderIntent): Promise<NewOrder> {
