@@ -6,7 +6,7 @@ import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { isTerminal, ORDER_TRANSITIONS } from "../../shared/orders/state-machine";
 import { exitsAfterFill } from "../../shared/risk/exits-after-fill";
-import { type ExitRoom, fitExitsToPosition, roomForNewExits } from "../../shared/risk/exits-to-position";
+import { type ExitRoom, fitExitsToPosition, heldPosition, roomForNewExits } from "../../shared/risk/exits-to-position";
 import type { OrderIntent } from "../../shared/risk/types";
 import { fitExitsToHeld, stepOf, toWorkingExit, withdrawExit } from "./exit-sync";
 import { type OrderFlowContext, sendQueuedOrder } from "./order-flow";
@@ -121,10 +121,7 @@ async function roomBesideWorkingExits(
   const working = (await ctx.tenant.execution.workingExitsOf(entry.userId, entry.accountRef, entry.symbol)).filter(
     (exit) => orderInstrumentKey(exit) === key,
   );
-  const held =
-    heldSigned === 0
-      ? null
-      : ({ direction: heldSigned > 0 ? "long" : "short", quantity: Math.abs(heldSigned) } as const);
+  const held = heldPosition(heldSigned);
   const step = stepOf(entry);
   const others = working.filter((exit) => exit.parentOrderId !== entry.id).map(toWorkingExit);
   return {

@@ -3,7 +3,7 @@ import { orderInstrumentKey } from "../../shared/execution/order-label";
 import type { NewOrder, OrderRow } from "../../shared/execution/orders";
 import { clientOrderId } from "../../shared/orders/client-order-id";
 import { UNSETTLED_STATUSES } from "../../shared/orders/state-machine";
-import { fitExitsToPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
+import { fitExitsToPosition, heldPosition, type WorkingExit } from "../../shared/risk/exits-to-position";
 import { lotStep } from "../../shared/risk/instruments";
 import type { AssetClass, OrderSide } from "../../shared/risk/types";
 import { applyBrokerOrder, type OrderFlowContext, publishOrder, sendQueuedOrder } from "./order-flow";
@@ -49,11 +49,7 @@ export async function fitExitsToHeld(ctx: OrderFlowContext, order: OrderRow, hel
     );
     if (working.length === 0) return notes;
     const step = stepOf(working[0] as OrderRow);
-    const fits = fitExitsToPosition(
-      held === 0 ? null : { direction: held > 0 ? "long" : "short", quantity: Math.abs(held) },
-      working.map(toWorkingExit),
-      step,
-    );
+    const fits = fitExitsToPosition(heldPosition(held), working.map(toWorkingExit), step);
     if (fits.length === 0) return notes;
     let filledMeanwhile = false;
     for (const fit of fits) {

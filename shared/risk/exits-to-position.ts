@@ -29,6 +29,16 @@ export interface HeldPosition {
   quantity: number;
 }
 
+/** A signed quantity held (negative: short) as a position, or null when flat. */
+export function heldPosition(signed: number): HeldPosition | null {
+  return signed === 0 ? null : { direction: signed > 0 ? "long" : "short", quantity: Math.abs(signed) };
+}
+
+/** The side an exit of `held` takes: sell for a long, buy to cover for a short; none when flat. */
+function closingSideOf(held: HeldPosition | null): OrderSide | null {
+  return held ? (held.direction === "long" ? "sell" : "buy_to_cover") : null;
+}
+
 export type ExitFit =
   | { id: string; action: "cancel"; reason: string }
   | { id: string; action: "resize"; quantity: number; reason: string };
@@ -36,7 +46,7 @@ export type ExitFit =
 /** The changes that bring `exits` (in order of placement) within `held` (null: flat). Unchanged exits are not listed. */
 export function fitExitsToPosition(held: HeldPosition | null, exits: readonly WorkingExit[], step: number): ExitFit[] {
   const heldLots = held ? toLots(held.quantity, step) : 0;
-  const closingSide: OrderSide | null = held ? (held.direction === "long" ? "sell" : "buy_to_cover") : null;
+  const closingSide = closingSideOf(held);
   const fits: ExitFit[] = [];
   const stops = exits.filter((exit) => exit.leg === "stop");
   const targets = exits
@@ -103,7 +113,7 @@ export function roomForNewExits(
   step: number,
 ): ExitRoom[] {
   const heldLots = held ? toLots(held.quantity, step) : 0;
-  const closingSide: OrderSide | null = held ? (held.direction === "long" ? "sell" : "buy_to_cover") : null;
+  const closingSide = closingSideOf(held);
   const groupOf = (leg: string) => (leg === "stop" ? "stop" : leg.startsWith("tp") ? "tp" : null);
   const room = { stop: heldLots, tp: heldLots };
   const others = { stop: false, tp: false };
