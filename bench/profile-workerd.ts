@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { freePort } from "../scripts/lib/wrangler.ts";
+import { runProfiledBench } from "./lib/profiled-run";
 
 /**
  * Where a workerd bench spends its slow operations: runs one bench file (bench/workerd/*.bench-test.ts) under
@@ -159,20 +159,11 @@ function report(title: string, profile: Profile, startedAtWall: number, from: nu
 
 async function main(): Promise<void> {
   const port = await freePort();
-  const child = spawn(
-    "npx",
-    ["vitest", "run", `--inspect=127.0.0.1:${port}`, "--config", "bench/workerd/vitest.config.ts", file],
-    {
-      env: { ...process.env, BENCH_PROFILE: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
   let session: Awaited<ReturnType<typeof inspect>> | null = null;
   let startedAtWall = 0;
   let heapPoll: ReturnType<typeof setInterval> | undefined;
   const heapUsedMb: number[] = [];
-  let pending = "";
-  const handle = async (line: string) => {
+  const handle = async (line: string): Promise<boolean> => {
     if (line.includes("BENCH_PROFILE_START")) {
       session = await inspect(await runnerTarget(port));
       await session.call("Profiler.enable");
@@ -187,7 +178,7 @@ async function main(): Promise<void> {
           .catch(() => undefined);
       }, 5_000);
       log(`sampling every ${intervalUs} µs`);
-      return;
+      return true;
     }
     const marker = "BENCH_PROFILE_SPANS ";
     if (line.includes(marker) && session) {
@@ -215,21 +206,11 @@ async function main(): Promise<void> {
         );
       }
       console.log(`\nprofile: ${saved}`);
-      return;
+      return true;
     }
-    if (line.includes("BENCH_JSON")) console.error(line);
-    else if (/BENCH_LOG|✓|×|FAIL|Error/.test(line)) console.error(line.slice(0, 300));
+    return false;
   };
-  const onData = (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) void handle(line).catch((error: unknown) => log(`${(error as Error).message}`));
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  const code = await new Promise<number>((done) => child.on("exit", (exit) => done(exit ?? 1)));
-  process.exit(code);
+  process.exit(await runProfiledBench(file, [`--inspect=127.0.0.1:${port}`], handle, log));
 }
 
 main().catch((error: unknown) => {

@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
  */
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-/** Tools beside the benches, not benches: this runner and the workerd profiler. */
-const NOT_BENCHES = new Set(["run-all.ts", "profile-workerd.ts"]);
+/** Tools beside the benches, not benches: this runner, the workerd profiler and the collector-stall finder. */
+const NOT_BENCHES = new Set(["run-all.ts", "profile-workerd.ts", "gc-stalls.ts"]);
 const ROOT = dirname(BENCH_DIR);
 
 function benchFiles(only: string[]): string[] {
