@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { runProfiledBench } from "./lib/profiled-run";
 
 /**
@@ -25,7 +26,10 @@ interface Span {
 interface Sample {
   thread: number;
   atMs: number;
+  /** The leaf frame's symbol. */
   symbol: string;
+  /** The innermost JavaScript function on the stack (V8's perf map names them `JS:<name> <file>:<line>`), if any. */
+  script: string | null;
 }
 interface Stall {
   fromMs: number;
@@ -54,17 +58,28 @@ function workerdPid(): number {
   return pid;
 }
 
-/** `perf script` lines: `<tid> <seconds>: <ip> <symbol>` on the wall clock (perf record -k CLOCK_REALTIME). */
-function readSamples(perfData: string): Sample[] {
-  const text = execFileSync("perf", ["script", "-i", perfData, "-F", "tid,time,ip,sym"], {
-    encoding: "utf8",
-    maxBuffer: 1 << 30,
+/**
+ * `perf script` samples on the wall clock (perf record -k CLOCK_REALTIME -g): a `<tid> <seconds>:` line, then one
+ * line per frame, leaf first. V8's perf map (`--perf-basic-prof`) names the JavaScript frames.
+ */
+async function readSamples(perfData: string): Promise<Sample[]> {
+  const script = spawn("perf", ["script", "-i", perfData, "-F", "tid,time,ip,sym", "--max-stack", "32"], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   const samples: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const match = /^\s*(\d+)\s+([\d.]+):\s+\S+\s*(.*)$/.exec(line);
-    if (match) samples.push({ thread: Number(match[1]), atMs: Number(match[2]) * 1000, symbol: match[3] ?? "" });
+  let current: Sample | null = null;
+  for await (const line of createInterface({ input: script.stdout })) {
+    const header = /^\s*(\d+)\s+([\d.]+):\s*(?:[0-9a-f]+\s+(.*))?$/.exec(line);
+    if (header) {
+      current = { thread: Number(header[1]), atMs: Number(header[2]) * 1000, symbol: header[3] ?? "", script: null };
+      samples.push(current);
+      continue;
+    }
+    const frame = /^\s+[0-9a-f]+\s+(.*?)(?:\+0x[0-9a-f]+)?(?:\s+\(.*\))?$/.exec(line);
+    if (!frame || !current) continue;
+    const symbol = frame[1] ?? "";
+    if (current.symbol === "") current.symbol = symbol;
+    if (current.script === null && symbol.startsWith("JS:")) current.script = symbol.slice(3).replace(/^[~*^+]+/, "");
   }
   return samples;
 }
@@ -147,6 +162,10 @@ function report(spans: readonly Span[], samples: readonly Sample[], mainThread: 
       `  ${span.label}: ${ms(span.to - span.from)}, of it in collector stalls ${ms(stalled)}; main thread busy ` +
         `${ms((onMain.length / SAMPLE_HZ) * 1000)}, other threads ${ms(((inside.length - onMain.length) / SAMPLE_HZ) * 1000)}`,
     );
+    const inScript = onMain.flatMap((sample) => (sample.script ? [{ ...sample, symbol: sample.script }] : []));
+    for (const [script, count] of heaviest(inScript, 6)) {
+      console.log(`      ${ms((count / SAMPLE_HZ) * 1000).padStart(7)}  in ${script}`);
+    }
     for (const [symbol, count] of heaviest(onMain, 6))
       console.log(`      ${ms((count / SAMPLE_HZ) * 1000).padStart(7)}  ${symbol}`);
   }
@@ -164,15 +183,17 @@ async function main(): Promise<void> {
   const perfData = join(dir, "perf.data");
   let perf: ChildProcess | null = null;
   let mainThread = 0;
+  // V8 writes /tmp/perf-<pid>.map, so perf names the JavaScript functions it samples.
   const code = await runProfiledBench(
     file,
     [],
+    { MINIFLARE_WORKERD_V8_FLAGS: "--perf-basic-prof" },
     async (line) => {
       if (line.includes("BENCH_PROFILE_START")) {
         mainThread = workerdPid();
         perf = spawn(
           "perf",
-          ["record", "-F", String(SAMPLE_HZ), "-k", "CLOCK_REALTIME", "-p", String(mainThread), "-o", perfData],
+          ["record", "-g", "-F", String(SAMPLE_HZ), "-k", "CLOCK_REALTIME", "-p", String(mainThread), "-o", perfData],
           { stdio: "ignore" },
         );
         log(`perf sampling workerd ${mainThread} at ${SAMPLE_HZ} Hz`);
@@ -182,12 +203,13 @@ async function main(): Promise<void> {
       if (!line.includes(marker) || !perf) return false;
       const spans = JSON.parse(line.slice(line.indexOf(marker) + marker.length)) as Span[];
       await stopPerf(perf);
-      report(spans, readSamples(perfData), mainThread);
+      report(spans, await readSamples(perfData), mainThread);
       return true;
     },
     log,
   );
   rmSync(dir, { recursive: true, force: true });
+  if (mainThread) rmSync(`/tmp/perf-${mainThread}.map`, { force: true });
   process.exit(code);
 }
 

@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     }
     return false;
   };
-  process.exit(await runProfiledBench(file, [`--inspect=127.0.0.1:${port}`], handle, log));
+  process.exit(await runProfiledBench(file, [`--inspect=127.0.0.1:${port}`], {}, handle, log));
 }
 
 main().catch((error: unknown) => {

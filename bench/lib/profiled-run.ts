@@ -8,11 +8,12 @@ import { spawn } from "node:child_process";
 export function runProfiledBench(
   file: string,
   vitestArgs: readonly string[],
+  extraEnv: Record<string, string>,
   handle: (line: string) => Promise<boolean>,
   log: (message: string) => void,
 ): Promise<number> {
   const child = spawn("npx", ["vitest", "run", ...vitestArgs, "--config", "bench/workerd/vitest.config.ts", file], {
-    env: { ...process.env, BENCH_PROFILE: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, ...extraEnv, BENCH_PROFILE: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   // One chain, so a handler that awaits (attaching a profiler) never sees the next line before it is done.

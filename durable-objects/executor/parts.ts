@@ -2,6 +2,7 @@ import { database } from "../../platform/db/client";
 import { forCommunity, type TenantRepository } from "../../platform/db/tenant/for-community";
 import { hubEventSink } from "../../platform/execution/event-sink";
 import { type MemberNotice, notifyMember } from "../../platform/notifications/notify-member";
+import { discordIdsFromUsers, rememberingDiscordIds } from "../../platform/notifications/notify-queue";
 import { configFor } from "../../shared/config";
 import type { EventSink } from "../../shared/execution/events";
 import { type Logger, rootLogger } from "../../shared/logging";
@@ -76,11 +77,13 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
   const local = new ExecutorLocalState(sql);
   let tenant: TenantRepository | null = null;
   const events = hubEventSink({ env: host.env(), logger, waitUntil: (promise) => host.waitUntil(promise) });
+  // Every order tells its member something: each member's Discord id is read once per object, not once per notice.
+  const discordIdOf = rememberingDiscordIds((userId) => discordIdsFromUsers(host.env())(userId));
   const base = {
     env: () => host.env(),
     logger,
     events,
-    notify: (notice: MemberNotice) => notifyMember({ env: host.env(), events }, notice),
+    notify: (notice: MemberNotice) => notifyMember({ env: host.env(), events, discordIdOf }, notice),
     local,
     paper: new PaperDesk(local, () => configFor(host.env()), logger),
     killSwitch: new KillSwitch(local, logger),

@@ -76,6 +76,21 @@ export function memberNoticeStore(db: Database) {
       return stored;
     },
 
+    /** Stored notices whose DMs were sent (by DM key): one call for all of them, 90 keys a statement. */
+    async markSent(keys: readonly string[]): Promise<void> {
+      if (keys.length === 0) return;
+      const statements: BatchItem<"sqlite">[] = [];
+      for (let i = 0; i < keys.length; i += 90) {
+        statements.push(
+          db
+            .update(memberNotices)
+            .set({ deliveryStatus: "sent", lastError: null })
+            .where(inArray(memberNotices.key, keys.slice(i, i + 90))),
+        );
+      }
+      await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    },
+
     /** The DM's outcome for a stored notice (by its DM key). */
     async setDelivery(key: string, status: NoticeDeliveryStatus, lastError: string | null = null): Promise<void> {
       await db

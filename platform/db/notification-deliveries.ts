@@ -1,6 +1,10 @@
 import { inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { notificationDeliveries } from "../../shared/db/schema";
 import type { Database } from "./client";
+
+/** Three columns a row: 30 rows stay under D1's 100 bound parameters. */
+const ROWS_PER_INSERT = 30;
 
 /** The keys of notifications already delivered to Discord (NOTIFY_QUEUE idempotency). */
 export function notificationDeliveryLog(db: Database) {
@@ -19,8 +23,15 @@ export function notificationDeliveryLog(db: Database) {
       return found;
     },
 
-    async recordSent(key: string, kind: string, sentAt = Date.now()): Promise<void> {
-      await db.insert(notificationDeliveries).values({ key, kind, sentAt }).onConflictDoNothing();
+    /** Notifications delivered: one call for all of them (30 rows a statement, under the bound-parameter limit). */
+    async recordSent(sent: readonly { key: string; kind: string }[], sentAt = Date.now()): Promise<void> {
+      if (sent.length === 0) return;
+      const statements: BatchItem<"sqlite">[] = [];
+      for (let i = 0; i < sent.length; i += ROWS_PER_INSERT) {
+        const rows = sent.slice(i, i + ROWS_PER_INSERT).map(({ key, kind }) => ({ key, kind, sentAt }));
+        statements.push(db.insert(notificationDeliveries).values(rows).onConflictDoNothing());
+      }
+      await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
     },
   };
 }

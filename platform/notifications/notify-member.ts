@@ -1,12 +1,16 @@
 import type { EventSink } from "../../shared/execution/events";
 import { noticeKindOf } from "../../shared/notifications/kinds";
 import { noticeEvent } from "../../shared/notifications/notice-event";
-import { type DirectMessage, directMessage } from "./notify-queue";
+import { type DirectMessage, type DiscordIdLookup, directMessage } from "./notify-queue";
 
-/** What telling a member needs: the bindings, and the sink that reaches their realtime channel. */
+/**
+ * What telling a member needs: the bindings, the sink that reaches their realtime channel, and optionally how to
+ * find their Discord id (by default read from `users` each time).
+ */
 export interface NotifyDeps {
   env: Env;
   events: EventSink;
+  discordIdOf?: DiscordIdLookup;
 }
 
 /** A notice to a member of a community: a direct message there. */
@@ -19,6 +23,6 @@ export type MemberNotice = DirectMessage & { communityId: string };
  * shows it even when the DM cannot be delivered.
  */
 export async function notifyMember(deps: NotifyDeps, dm: MemberNotice): Promise<void> {
-  if (!(await directMessage(deps.env, { ...dm, published: true }))) return;
+  if (!(await directMessage(deps.env, { ...dm, published: true }, deps.discordIdOf))) return;
   await deps.events.publish(noticeEvent({ ...dm, kind: noticeKindOf(dm.event) }, Date.now()));
 }

@@ -102,14 +102,48 @@ export function directMessageKey(dm: Pick<DirectMessage, "communityId" | "userId
  * (`noticeKindOf(event)`), so the caller's path pays no extra D1 write, and sends the DM only when the member's
  * preference for that kind allows it.
  */
-export async function directMessage(env: Env, dm: DirectMessage): Promise<boolean> {
-  const user = await userById(database(env.DB), dm.userId);
-  if (!user) return false;
+/** A user's Discord id by our user id (null: no such user). */
+export type DiscordIdLookup = (userId: string) => Promise<string | null>;
+
+/** The Discord id from `users`, read each time. */
+export function discordIdsFromUsers(env: Pick<Env, "DB">): DiscordIdLookup {
+  return async (userId) => (await userById(database(env.DB), userId))?.discordId ?? null;
+}
+
+/**
+ * A lookup that keeps what it found (up to `max` users, the least recently asked dropped first): a user row is made
+ * from its Discord id and never changes it, so an object that DMs the same members again and again (the executor)
+ * reads each id once. A user not found is asked again next time.
+ */
+export function rememberingDiscordIds(lookup: DiscordIdLookup, max = 1_000): DiscordIdLookup {
+  const known = new Map<string, string>();
+  return async (userId) => {
+    const kept = known.get(userId);
+    if (kept !== undefined) {
+      known.delete(userId);
+      known.set(userId, kept);
+      return kept;
+    }
+    const found = await lookup(userId);
+    if (found === null) return null;
+    known.set(userId, found);
+    if (known.size > max) known.delete(known.keys().next().value as string);
+    return found;
+  };
+}
+
+export async function directMessage(
+  env: Env,
+  dm: DirectMessage,
+  discordIdOf: DiscordIdLookup = discordIdsFromUsers(env),
+): Promise<boolean> {
+  const discordUserId = await discordIdOf(dm.userId);
+  if (discordUserId === null) return false;
   await enqueue(env, {
     kind: "dm",
     key: directMessageKey(dm),
     communityId: dm.communityId,
-    discordUserId: user.discordId,
+    discordUserId,
     message:
       typeof dm.message === "string"
         ? { content: dm.message.slice(0, 2000), allowed_mentions: { parse: [] } }

@@ -164,6 +164,7 @@ export async function consumeNotifications(
   }
 
   let globalPause: number | null = null;
+  const delivered: Notification[] = [];
   const deliver = async ({ message, notification }: (typeof pending)[number]) => {
     const log = logger.child({
       messageId: message.id,
@@ -201,13 +202,7 @@ export async function consumeNotifications(
     switch (outcome.kind) {
       case "sent":
         sent.add(notification.key);
-        try {
-          await deliveries.recordSent(notification.key, notification.kind);
-          if (notification.kind === "dm" && notification.notice) await notices.setDelivery(notification.key, "sent");
-        } catch (error) {
-          // Sent but not recorded: a redelivery could send it again, which is better than retrying now.
-          log.error("notification.record_failed", { error });
-        }
+        delivered.push(notification);
         log.info("notification.sent");
         if (message.attempts > 1) await failures.clear(batch.queue, message.body).catch(() => undefined);
         message.ack();
@@ -262,6 +257,30 @@ export async function consumeNotifications(
     }
   };
   await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, rest.length) }, worker));
+  await recordDelivered(deliveries, notices, delivered, logger);
+}
+
+/**
+ * The batch's sends, recorded together once it is sent (two D1 calls, not two per message): the delivery log that
+ * makes a redelivery answer "already sent", and each DM's notice marked sent. Sent but not recorded (D1 failing), a
+ * redelivery could send one again, which is better than retrying now; a DM carries a nonce Discord enforces.
+ */
+async function recordDelivered(
+  deliveries: ReturnType<typeof notificationDeliveryLog>,
+  notices: ReturnType<typeof memberNoticeStore>,
+  delivered: readonly Notification[],
+  logger: Logger,
+): Promise<void> {
+  if (delivered.length === 0) return;
+  const dmKeys = delivered.flatMap((n) => (n.kind === "dm" && n.notice ? [n.key] : []));
+  try {
+    await Promise.all([
+      deliveries.recordSent(delivered.map(({ key, kind }) => ({ key, kind }))),
+      notices.markSent(dmKeys),
+    ]);
+  } catch (error) {
+    logger.error("notification.record_failed", { keys: delivered.map((n) => n.key), error });
+  }
 }
 
 async function send(notification: Notification, config: AppConfig): Promise<SendOutcome> {
