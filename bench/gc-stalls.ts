@@ -11,9 +11,11 @@ import { runProfiledBench } from "./lib/profiled-run";
  * `perf record` on the wall clock while the measured part runs (`profileStarts` … `profileEnds` in the file), and
  * prints the thread's collector stalls: stretches of 20 ms or more in which its samples are mostly V8's and cppgc's
  * garbage collection, the destructors of the runtime's objects and the allocator returning their memory. Then which
- * of the file's operations (spans) overlapped one, against those that did not. Unlike `profile-workerd.ts` (the
- * inspector, one isolate's JavaScript), this sees every isolate on the thread and the runtime's native code, and
- * perf slows the run far less.
+ * of the file's operations (spans) overlapped one, against those that did not, and for each slow one what the thread
+ * ran meanwhile: the innermost JavaScript function of each sample (workerd runs with V8's `--perf-basic-prof`, so
+ * perf can name them) and the native leaf. Unlike `profile-workerd.ts` (the inspector, one isolate's JavaScript),
+ * this sees every isolate on the thread (D1's and the queue brokers' too) and the runtime's native code, and perf
+ * slows the run far less.
  *
  * `npx tsx bench/gc-stalls.ts [file] [--over=<ms>]`; the file's own knobs pass through the environment.
  */
