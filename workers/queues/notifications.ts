@@ -248,7 +248,6 @@ export async function consumeNotifications(
 
   // The first message goes alone: if Discord answers with a global limit, nothing else is sent.
   const [first, ...rest] = pending;
-  if (first) await deliver(first);
   let next = 0;
   const worker = async () => {
     while (next < rest.length) {
@@ -256,8 +255,15 @@ export async function consumeNotifications(
       if (item) await deliver(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, rest.length) }, worker));
-  await recordDelivered(deliveries, notices, delivered, logger);
+  try {
+    if (first) await deliver(first);
+    const workers = await Promise.allSettled(Array.from({ length: Math.min(SEND_CONCURRENCY, rest.length) }, worker));
+    const failed = workers.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  } finally {
+    // Whatever else failed, what was sent is recorded, so a redelivery of the batch does not send it again.
+    await recordDelivered(deliveries, notices, delivered, logger);
+  }
 }
 
 /**
