@@ -78,7 +78,7 @@ export function assembleExecutor(sql: SqlStorage, host: ExecutorHost): ExecutorP
   let tenant: TenantRepository | null = null;
   const events = hubEventSink({ env: host.env(), logger, waitUntil: (promise) => host.waitUntil(promise) });
   // Every order tells its member something: each member's Discord id is read once per object, not once per notice.
-  const discordIdOf = rememberingDiscordIds((userId) => discordIdsFromUsers(host.env())(userId));
+  const discordIdOf = rememberingDiscordIds(discordIdsFromUsers(host.env()));
   const base = {
     env: () => host.env(),
     logger,

@@ -95,13 +95,6 @@ export function directMessageKey(dm: Pick<DirectMessage, "communityId" | "userId
   return `dm:${dm.communityId ?? "-"}:${dm.userId}:${dm.event}`.slice(0, 200);
 }
 
-/**
- * The one direct-message sender: every DM the platform sends (fills, rejections, confirmations, billing notices)
- * goes through here. False when the user has no Discord account on record, so nothing was queued. Each DM is also a
- * notice in the member's inbox (`member_notices`): the notifications consumer stores it with its kind
- * (`noticeKindOf(event)`), so the caller's path pays no extra D1 write, and sends the DM only when the member's
- * preference for that kind allows it.
- */
 /** A user's Discord id by our user id (null: no such user). */
 export type DiscordIdLookup = (userId: string) => Promise<string | null>;
 
@@ -132,6 +125,14 @@ export function rememberingDiscordIds(lookup: DiscordIdLookup, max = 1_000): Dis
   };
 }
 
+/**
+ * The one direct-message sender: every DM the platform sends (fills, rejections, confirmations, billing notices)
+ * goes through here. False when the user has no Discord account on record, so nothing was queued. `discordIdOf`
+ * finds the member's Discord id (by default read from `users` each time). Each DM is also a
+ * notice in the member's inbox (`member_notices`): the notifications consumer stores it with its kind
+ * (`noticeKindOf(event)`), so the caller's path pays no extra D1 write, and sends the DM only when the member's
+ * preference for that kind allows it.
+ */
 export async function directMessage(
   env: Env,
   dm: DirectMessage,

@@ -280,10 +280,7 @@ async function recordDelivered(
   if (delivered.length === 0) return;
   const dmKeys = delivered.flatMap((n) => (n.kind === "dm" && n.notice ? [n.key] : []));
   try {
-    await Promise.all([
-      deliveries.recordSent(delivered.map(({ key, kind }) => ({ key, kind }))),
-      notices.markSent(dmKeys),
-    ]);
+    await Promise.all([deliveries.recordSent(delivered), notices.markSent(dmKeys)]);
   } catch (error) {
     logger.error("notification.record_failed", { keys: delivered.map((n) => n.key), error });
   }
